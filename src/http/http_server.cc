@@ -1,0 +1,359 @@
+// HttpServer implementation on Boost.Beast (src/http). The only file of the HTTP front end that
+// includes Beast.
+#include "http/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/version.h"
+
+namespace seaway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+HttpMethod FromVerb(http::verb verb) {
+  switch (verb) {
+    case http::verb::get: return HttpMethod::kGet;
+    case http::verb::head: return HttpMethod::kHead;
+    case http::verb::post: return HttpMethod::kPost;
+    case http::verb::put: return HttpMethod::kPut;
+    case http::verb::patch: return HttpMethod::kPatch;
+    case http::verb::delete_: return HttpMethod::kDelete;
+    case http::verb::options: return HttpMethod::kOptions;
+    default: return HttpMethod::kOther;
+  }
+}
+
+std::chrono::nanoseconds ToChrono(Duration d) { return std::chrono::nanoseconds(d.nanos()); }
+
+const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(HttpServerOptions o, const Router* r, MetricsRegistry* m)
+      : options(std::move(o)), router(r), metrics(m), acceptor(asio::make_strand(ioc)) {
+    active_connections =
+        metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");
+    accepted_connections =
+        metrics->GetCounter("seaway_http_connections_total", "HTTP connections accepted");
+  }
+
+  void Accept();
+  void RecordRequest(std::string_view route, int status, double seconds) {
+    metrics
+        ->GetCounter("seaway_http_requests_total", "HTTP requests answered, by route and status",
+                     {{"route", std::string(route)}, {"code", std::to_string(status)}})
+        ->Increment();
+    metrics
+        ->GetHistogram("seaway_http_request_duration_seconds",
+                       "Time from a request's first byte to its response written", kLatencyBounds,
+                       {{"route", std::string(route)}})
+        ->Observe(seconds);
+  }
+
+  const HttpServerOptions options;
+  const Router* const router;
+  MetricsRegistry* const metrics;
+  Gauge* active_connections;
+  Counter* accepted_connections;
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  HostPort bound;
+  std::vector<std::thread> threads;
+
+  // Guards `stopped` and `sessions`. Replies check `stopped` under it before posting to `ioc`,
+  // so nothing is queued on the io_context after Stop begins draining it.
+  std::mutex mu;
+  bool stopped = false;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
+      : server_(std::move(server)), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    server_->active_connections->Add(1);
+  }
+
+  ~Session() {
+    server_->active_connections->Add(-1);
+    std::lock_guard lock(server_->mu);
+    server_->sessions.erase(this);
+  }
+
+  void Start() {
+    {
+      std::lock_guard lock(server_->mu);
+      if (server_->stopped) return;
+      server_->sessions[this] = weak_from_this();
+    }
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Called on the session's strand when the server stops.
+  void Close() {
+    closing_ = true;
+    if (!busy_) Shutdown();
+  }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void ReadHeader() {
+    if (closing_) return Shutdown();
+    parser_.emplace();
+    parser_->header_limit(server_->options.max_header_bytes);
+    parser_->body_limit(server_->options.max_body_bytes);
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    busy_ = true;
+    start_ns_ = Clock::Real()->MonotonicNanos();
+    stream_.expires_after(ToChrono(server_->options.io_timeout));
+    const auto& header = parser_->get();
+    if (auto expect = header.find(http::field::expect);
+        expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Shutdown();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    // A clean close between requests or a timeout on an idle connection is not an error.
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset || !parser_ ||
+        (!parser_->got_some() && !busy_)) {
+      return Shutdown();
+    }
+    busy_ = true;
+    if (start_ns_ == 0) start_ns_ = Clock::Real()->MonotonicNanos();
+    keep_alive_ = false;
+    route_ = "unmatched";
+    if (ec == http::error::body_limit) {
+      return Write(HttpResponse::Error(
+          413, "ResourceExhausted",
+          fmt::format("request body exceeds the limit of {} bytes (--http-max-body-bytes)",
+                      server_->options.max_body_bytes)));
+    }
+    if (ec == http::error::header_limit) {
+      return Write(HttpResponse::Error(431, "ResourceExhausted",
+                                       fmt::format("request header exceeds the limit of {} bytes",
+                                                   server_->options.max_header_bytes)));
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return Write(HttpResponse::Error(400, "InvalidArgument",
+                                       fmt::format("malformed HTTP request: {}", ec.message())));
+    }
+    Shutdown();
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto& msg = parser_->get();
+    HttpRequest request;
+    request.method = FromVerb(msg.method());
+    request.target = std::string(msg.target());
+    request.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& field : msg) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(msg.body());
+    request.remote_address = remote_;
+    keep_alive_ = msg.keep_alive();
+    head_ = request.method == HttpMethod::kHead;
+    route_ = std::string(server_->router->RouteName(request));
+    stream_.expires_never();  // the handler may wait for durability; the reply re-arms it
+
+    HttpReply reply([self = shared_from_this()](HttpResponse response) {
+      HttpServer::Impl& server = *self->server_;
+      std::lock_guard lock(server.mu);
+      if (server.stopped && server.ioc.stopped()) return;  // dropped: the server is gone
+      asio::post(self->executor(),
+                 [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
+    });
+    server_->router->Dispatch(request, std::move(reply));
+  }
+
+  void Write(HttpResponse r) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::server, fmt::format("seaway/{}", kVersion));
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res->insert(name, value);
+    const bool keep = keep_alive_ && !closing_;
+    res->keep_alive(keep);
+    if (head_) {
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    server_->RecordRequest(route_, r.status,
+                           static_cast<double>(Clock::Real()->MonotonicNanos() - start_ns_) / 1e9);
+    stream_.expires_after(ToChrono(server_->options.io_timeout));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
+                        self->busy_ = false;
+                        self->start_ns_ = 0;
+                        if (ec || !keep) return self->Shutdown();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;  // first member: destroyed last
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  std::string route_;
+  int64_t start_ns_ = 0;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  bool busy_ = false;     // between a request's header and its response written
+  bool closing_ = false;  // the server is stopping: close after the current response
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(
+      asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+        if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+        if (ec) {
+          // Out of file descriptors and similar: log, back off briefly, keep serving.
+          log::Warn("http accept failed", {{"error", ec.message()}});
+          auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor());
+          timer->expires_after(std::chrono::milliseconds(50));
+          timer->async_wait([self, timer](beast::error_code) { self->Accept(); });
+          return;
+        }
+        self->accepted_connections->Increment();
+        std::make_shared<Session>(self, std::move(s))->Start();
+        self->Accept();
+      });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Router* router, MetricsRegistry* metrics)
+    : impl_(std::make_shared<Impl>(std::move(options), router, metrics)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  tcp::resolver resolver(s.ioc);
+  auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return InvalidArgument("http listener: cannot resolve '{}': {}", s.options.address.ToString(),
+                           ec.message());
+  }
+  tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("http listener: cannot listen on {}: {}", s.options.address.ToString(),
+                       ec.message());
+  }
+  auto local = s.acceptor.local_endpoint();
+  s.bound = HostPort{local.address().to_string(), local.port()};
+
+  s.Accept();
+  int n =
+      s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([impl = impl_] { impl->ioc.run(); });
+  }
+  return Status::OK();
+}
+
+HostPort HttpServer::local_address() const { return impl_->bound; }
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopped) return;
+    s.stopped = true;
+    for (auto& [ptr, weak] : s.sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  asio::post(s.acceptor.get_executor(), [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  for (auto& session : live) {
+    asio::post(session->executor(), [session] { session->Close(); });
+  }
+  live.clear();
+  // The io_context runs out of work once every connection has closed; bound the wait.
+  const int64_t deadline = Clock::Real()->MonotonicNanos() + s.options.shutdown_grace.nanos();
+  while (!s.ioc.stopped() && Clock::Real()->MonotonicNanos() < deadline && !s.threads.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard lock(s.mu);
+    s.ioc.stop();
+  }
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace seaway

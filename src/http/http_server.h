@@ -1,0 +1,59 @@
+// HttpServer: the HTTP/1.1 listener (src/http), on Boost.Asio and Beast.
+//
+// Serves keep-alive connections on a pool of threads (one per core by default). Requests on a
+// connection are answered in order, one at a time, so pipelined requests are safe. Bodies are
+// bounded (413), headers are bounded (431), and idle connections time out. Each request goes to
+// the Router; the handler's HttpReply may be completed from any thread.
+//
+// Beast and Asio are confined to http_server.cc: this header is cheap to include.
+//
+// Thread-safe. Start and Stop are called from one owner thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/host_port.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "common/strong_id.h"
+#include "http/router.h"
+
+namespace seaway {
+
+struct HttpServerOptions {
+  HostPort address{"127.0.0.1", 8080};
+  int threads = 0;  // 0: one per core
+  uint64_t max_body_bytes = 25 * 1024 * 1024;
+  uint32_t max_header_bytes = 16 * 1024;
+  Duration idle_timeout = Duration::Seconds(120);    // keep-alive connection with no request
+  Duration io_timeout = Duration::Seconds(60);       // reading one request or writing a response
+  Duration shutdown_grace = Duration::Millis(1500);  // Stop waits this long for responses
+};
+
+class HttpServer {
+ public:
+  // `router` and `metrics` must outlive the server.
+  HttpServer(HttpServerOptions options, const Router* router, MetricsRegistry* metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the worker threads. Fails with a clear status when the address
+  // cannot be resolved or bound.
+  Status Start();
+
+  // The bound address (with the real port when port 0 was asked). REQUIRES: Start() returned OK.
+  HostPort local_address() const;
+
+  // Stops accepting, closes connections after their current response, and joins the threads
+  // within shutdown_grace. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace seaway

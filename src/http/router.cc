@@ -1,0 +1,77 @@
+// Router implementation (src/http).
+#include "http/router.h"
+
+#include "common/check.h"
+
+namespace seaway {
+
+HttpReply& HttpReply::operator=(HttpReply&& other) noexcept {
+  if (this != &other) {
+    if (sink_) Send(HttpResponse::Error(500, "Internal", "handler replaced its reply"));
+    sink_ = std::move(other.sink_);
+    other.sink_ = nullptr;
+  }
+  return *this;
+}
+
+HttpReply::~HttpReply() {
+  if (sink_) Send(HttpResponse::Error(500, "Internal", "the handler did not produce a response"));
+}
+
+void HttpReply::Send(HttpResponse response) {
+  SW_CHECK(sink_ != nullptr);
+  Sink sink = std::move(sink_);
+  sink_ = nullptr;
+  sink(std::move(response));
+}
+
+void Router::Add(HttpMethod method, std::string path, std::string name, HttpHandler handler) {
+  SW_CHECK(Find(method, path) == nullptr);
+  routes_.push_back(Route{method, std::move(path), std::move(name), std::move(handler)});
+}
+
+const Router::Route* Router::Find(HttpMethod method, std::string_view path) const {
+  for (const Route& r : routes_) {
+    if (r.method == method && r.path == path) return &r;
+  }
+  return nullptr;
+}
+
+std::string_view Router::RouteName(const HttpRequest& request) const {
+  HttpMethod method = request.method == HttpMethod::kHead ? HttpMethod::kGet : request.method;
+  const Route* r = Find(method, request.path());
+  return r ? std::string_view(r->name) : std::string_view("unmatched");
+}
+
+void Router::Dispatch(const HttpRequest& request, HttpReply reply) const {
+  HttpMethod method = request.method == HttpMethod::kHead ? HttpMethod::kGet : request.method;
+  std::string_view path = request.path();
+  if (const Route* r = Find(method, path)) {
+    r->handler(request, std::move(reply));
+    return;
+  }
+  std::string allow;
+  for (const Route& r : routes_) {
+    if (r.path != path) continue;
+    if (!allow.empty()) allow.append(", ");
+    allow.append(HttpMethodName(r.method));
+  }
+  if (allow.empty()) {
+    reply.Send(HttpResponse::Error(404, "NotFound", fmt::format("no route for '{}'", path)));
+    return;
+  }
+  HttpResponse response =
+      HttpResponse::Error(405, "MethodNotAllowed",
+                          fmt::format("'{}' does not accept {}; allowed: {}", path,
+                                      HttpMethodName(request.method), allow));
+  response.headers.emplace_back("Allow", allow);
+  reply.Send(std::move(response));
+}
+
+HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> fn) {
+  return [fn = std::move(fn)](const HttpRequest& request, HttpReply reply) {
+    reply.Send(fn(request));
+  };
+}
+
+}  // namespace seaway

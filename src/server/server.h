@@ -1,0 +1,46 @@
+// Server: wires the components of `seaway serve` together (src/server).
+//
+// Start() takes the data directory's lock, opens every component and listener, and logs one
+// line per listener with its address; Stop() closes them in reverse order. Today that is the HTTP
+// front end with /health and /metrics; the storage engine, MQTT broker and the rest join here as
+// their issues land (see docs/ARCHITECTURE.md).
+//
+// Thread-compatible: Start and Stop are called by the owner thread.
+#pragma once
+
+#include <memory>
+
+#include "common/metrics.h"
+#include "http/router.h"
+#include "http/system_handlers.h"
+#include "server/server_config.h"
+#include "storage/env.h"
+
+namespace seaway {
+
+class HttpServer;
+
+class Server {
+ public:
+  // REQUIRES: config.Finalize() returned OK.
+  explicit Server(ServerConfig config, Env* env = Env::Default());
+  ~Server();
+
+  Status Start();
+  void Stop();
+
+  // Bound HTTP address. REQUIRES: Start() returned OK.
+  HostPort http_address() const;
+  MetricsRegistry* metrics() { return &metrics_; }
+
+ private:
+  const ServerConfig config_;
+  Env* const env_;
+  std::unique_ptr<FileLock> data_dir_lock_;
+  MetricsRegistry metrics_;
+  SystemInfo system_info_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace seaway

@@ -1,0 +1,91 @@
+// ServerConfig: flags, environment and config file for `seaway serve` (src/server).
+#include "server/server_config.h"
+
+#include <CLI/CLI.hpp>
+
+#include "common/config_file.h"
+#include "common/logging.h"
+#include "storage/env.h"
+
+namespace seaway {
+
+void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
+  cmd->add_option("--config", c->config_file,
+                  "Config file of `key = value` lines; keys are these flags without '--'. "
+                  "Precedence: flag > environment > config file > default")
+      ->envname("SEAWAY_CONFIG")
+      ->type_name("FILE");
+  cmd->add_option("--data-dir", c->data_dir,
+                  "Directory for all stored data (created if absent; one server at a time)")
+      ->envname("SEAWAY_DATA_DIR")
+      ->type_name("DIR")
+      ->capture_default_str();
+  cmd->add_option("--http", c->http,
+                  "HTTP listener: API, InfluxDB-compatible writes, /health, /metrics. "
+                  "Port 0 picks a free port")
+      ->envname("SEAWAY_HTTP")
+      ->type_name("HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--mqtt", c->mqtt,
+                  "MQTT listener address. Reserved: the broker is not built yet, so the address "
+                  "is validated and logged but nothing listens")
+      ->envname("SEAWAY_MQTT")
+      ->type_name("HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--http-threads", c->http_threads,
+                  "Threads serving HTTP connections; 0 means one per core")
+      ->envname("SEAWAY_HTTP_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  cmd->add_option("--http-max-body-bytes", c->http_max_body_bytes,
+                  "Largest accepted HTTP request body; larger ones get 413")
+      ->envname("SEAWAY_HTTP_MAX_BODY_BYTES")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 34))
+      ->capture_default_str();
+  cmd->add_option("--log-level", c->log_level, "Minimum level of log lines")
+      ->envname("SEAWAY_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--log-format", c->log_format, "Log line format on stderr")
+      ->envname("SEAWAY_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  Result<std::string> text = ReadFileToString(Env::Default(), path);
+  if (!text.ok()) return text.status().WithContext("config file");
+  SW_ASSIGN_OR_RETURN(auto entries, ParseConfigText(*text, path));
+  for (const ConfigEntry& entry : entries) {
+    CLI::Option* option =
+        entry.key == "config" ? nullptr : cmd->get_option_no_throw("--" + entry.key);
+    if (option == nullptr) {
+      return InvalidArgument("config '{}' line {}: unknown key '{}' (see `seaway serve --help`)",
+                             path, entry.line, entry.key);
+    }
+    if (option->count() > 0) continue;  // a flag or environment variable wins
+    try {
+      option->add_result(entry.value);
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      return InvalidArgument("config '{}' line {}: bad value for '{}': {}", path, entry.line,
+                             entry.key, e.what());
+    }
+  }
+  return Status::OK();
+}
+
+Status ServerConfig::Finalize() {
+  if (data_dir.empty()) return InvalidArgument("--data-dir must not be empty");
+  Result<HostPort> h = ParseHostPort(http);
+  if (!h.ok()) return h.status().WithContext("--http");
+  http_address = *h;
+  Result<HostPort> m = ParseHostPort(mqtt);
+  if (!m.ok()) return m.status().WithContext("--mqtt");
+  mqtt_address = *m;
+  SW_RETURN_IF_ERROR(log::ParseLevel(log_level).status().WithContext("--log-level"));
+  SW_RETURN_IF_ERROR(log::ParseFormat(log_format).status().WithContext("--log-format"));
+  return Status::OK();
+}
+
+}  // namespace seaway

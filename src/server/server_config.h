@@ -1,0 +1,47 @@
+// ServerConfig: every setting of `seaway serve` (src/server).
+//
+// Each setting is a command-line flag, an environment variable and a config-file key, with one
+// precedence: flag > environment > config file (--config / SEAWAY_CONFIG) > built-in default.
+// `seaway serve --help` lists them all with their variables and defaults.
+//
+// Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/host_port.h"
+#include "common/status.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace seaway {
+
+struct ServerConfig {
+  std::string config_file;
+  std::string data_dir = "./data";
+  std::string http = "127.0.0.1:8080";
+  std::string mqtt = "127.0.0.1:1883";
+  int http_threads = 0;
+  uint64_t http_max_body_bytes = 25 * 1024 * 1024;
+  std::string log_level = "info";
+  std::string log_format = "text";
+
+  // Filled by Finalize() from the strings above.
+  HostPort http_address;
+  HostPort mqtt_address;
+
+  // Validates the settings and parses the addresses; errors name the setting.
+  Status Finalize();
+};
+
+// Registers every setting of `serve` on `command`, bound to `config`.
+void AddServeOptions(CLI::App* command, ServerConfig* config);
+
+// Applies the `key = value` file at `path` to the options of `command` that were given neither
+// as flags nor through the environment. REQUIRES: `command` has been parsed.
+Status ApplyConfigFile(CLI::App* command, const std::string& path);
+
+}  // namespace seaway

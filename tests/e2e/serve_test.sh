@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end test of `seaway serve` (tests/e2e): the real binary on loopback, driven by curl.
+# Checks startup logging, /health, /metrics, JSON errors, the data-directory lock, --help,
+# configuration errors, and clean shutdown on SIGTERM and SIGINT within 2 seconds.
+# Usage: serve_test.sh path/to/seaway
+set -euo pipefail
+
+SEAWAY=${1:?usage: serve_test.sh path/to/seaway}
+WORK=$(mktemp -d /tmp/seaway_e2e_XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done; exit 1; }
+pass() { echo "ok: $*"; }
+
+# Starts a server; sets PID and PORT. Arguments are passed to `seaway serve`.
+start_server() {
+  local log=$1; shift
+  "$SEAWAY" serve "$@" 2>"$log" &
+  PID=$!
+  PIDS+=("$PID")
+  PORT=""
+  for _ in $(seq 1 200); do
+    PORT=$(grep -o 'listening.*listener.*http.*address[=":]*127\.0\.0\.1:[0-9]*' "$log" 2>/dev/null \
+           | grep -o '[0-9]*$' | head -1 || true)
+    [[ -n "$PORT" ]] && return 0
+    kill -0 "$PID" 2>/dev/null || fail "server exited during startup"
+    sleep 0.05
+  done
+  fail "server did not log its http listener within 10 s"
+}
+
+# Sends a signal and checks the server exits 0 within 2 seconds.
+stop_server() {
+  local signal=$1 start end
+  start=$(date +%s%N)
+  kill "-$signal" "$PID"
+  for _ in $(seq 1 40); do
+    if ! kill -0 "$PID" 2>/dev/null; then
+      wait "$PID" || fail "server exited with status $? after SIG$signal"
+      end=$(date +%s%N)
+      echo "   shutdown took $(( (end - start) / 1000000 )) ms"
+      return 0
+    fi
+    sleep 0.05
+  done
+  fail "server still running 2 s after SIG$signal"
+}
+
+# --- startup, one log line per listener ------------------------------------------------------
+start_server "$WORK/a.log" --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0
+grep -q "listening listener=http address=127.0.0.1:$PORT" "$WORK/a.log" || fail "no http listener line"
+grep -q "listener=mqtt address=127.0.0.1:0" "$WORK/a.log" || fail "no mqtt listener line"
+[[ -d "$WORK/data" ]] || fail "data directory not created"
+pass "server started on port $PORT"
+
+# --- /health ----------------------------------------------------------------------------------
+body=$(curl -sS --fail "http://127.0.0.1:$PORT/health")
+[[ "$body" =~ \"status\":\"ok\" ]] || fail "/health body: $body"
+[[ "$body" =~ \"version\":\"[0-9]+\.[0-9]+\.[0-9]+\" ]] || fail "/health has no version: $body"
+[[ "$body" =~ \"uptime_seconds\":[0-9.]+ ]] || fail "/health has no uptime: $body"
+ctype=$(curl -sS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$PORT/health")
+[[ "$ctype" == "application/json" ]] || fail "/health content type: $ctype"
+pass "/health: $body"
+
+# --- /metrics ---------------------------------------------------------------------------------
+metrics=$(curl -sS --fail "http://127.0.0.1:$PORT/metrics")
+grep -q '^seaway_build_info{version="[0-9.]*"} 1$' <<<"$metrics" || fail "no build info metric"
+grep -q '^# TYPE seaway_http_requests_total counter$' <<<"$metrics" || fail "no request counter"
+grep -q '^seaway_http_requests_total{route="health",code="200"} 2$' <<<"$metrics" \
+  || fail "health requests not counted: $(grep requests_total <<<"$metrics")"
+grep -q '^process_resident_memory_bytes [0-9]' <<<"$metrics" || fail "no resident memory metric"
+pass "/metrics in Prometheus text format"
+
+# --- errors are JSON with the right status ----------------------------------------------------
+code=$(curl -sS -o "$WORK/404.json" -w '%{http_code}' "http://127.0.0.1:$PORT/no/such/route")
+[[ "$code" == 404 ]] || fail "unknown route gave $code"
+grep -q '"error":"no route for' "$WORK/404.json" || fail "404 body: $(cat "$WORK/404.json")"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$PORT/health")
+[[ "$code" == 405 ]] || fail "wrong method gave $code"
+pass "unknown route 404 and wrong method 405 with JSON bodies"
+
+# --- keep-alive: several requests over one connection -----------------------------------------
+out=$(curl -sS -v "http://127.0.0.1:$PORT/health" "http://127.0.0.1:$PORT/health" 2>&1)
+grep -q "Re-using existing connection" <<<"$out" || fail "curl did not reuse the connection"
+pass "keep-alive connection reused"
+
+# --- a second server on the same data directory is refused ------------------------------------
+if "$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 2>"$WORK/second.log"; then
+  fail "second server on a locked data directory started"
+fi
+grep -q "is locked by another process" "$WORK/second.log" || fail "no clear lock message"
+pass "data directory lock refuses a second server"
+
+stop_server TERM
+grep -q "stopped" "$WORK/a.log" || fail "no 'stopped' log line"
+pass "SIGTERM shutdown"
+
+# --- configuration: file, environment, errors -------------------------------------------------
+cat > "$WORK/seaway.conf" <<CONF
+# e2e config
+data-dir = "$WORK/data2"
+log-format = json
+http = 127.0.0.1:1
+CONF
+SEAWAY_HTTP=127.0.0.1:0 start_server "$WORK/b.log" --config "$WORK/seaway.conf"
+grep -q '"msg":"listening","listener":"http"' "$WORK/b.log" || fail "config file log-format ignored"
+[[ -d "$WORK/data2" ]] || fail "config file data-dir ignored"
+curl -sS --fail "http://127.0.0.1:$PORT/health" >/dev/null || fail "/health with config file"
+stop_server INT
+pass "config file + environment (env beat the file's http), SIGINT shutdown"
+
+if "$SEAWAY" serve --http nonsense 2>"$WORK/bad.log"; then fail "bad --http accepted"; fi
+grep -q -- "--http: address 'nonsense': expected HOST:PORT" "$WORK/bad.log" || fail "bad --http message: $(cat "$WORK/bad.log")"
+printf 'bogus = 1\n' > "$WORK/bad.conf"
+if "$SEAWAY" serve --config "$WORK/bad.conf" 2>"$WORK/badconf.log"; then fail "bad config accepted"; fi
+grep -q "line 1: unknown key 'bogus'" "$WORK/badconf.log" || fail "bad config message: $(cat "$WORK/badconf.log")"
+pass "configuration errors name the flag, file and line"
+
+help=$("$SEAWAY" serve --help)
+for var in SEAWAY_CONFIG SEAWAY_DATA_DIR SEAWAY_HTTP SEAWAY_MQTT SEAWAY_HTTP_THREADS \
+           SEAWAY_HTTP_MAX_BODY_BYTES SEAWAY_LOG_LEVEL SEAWAY_LOG_FORMAT; do
+  grep -q "$var" <<<"$help" || fail "--help does not document $var"
+done
+pass "serve --help documents every setting"
+
+echo "e2e serve: all checks passed"

@@ -1,0 +1,274 @@
+// HttpServer over real loopback sockets (src/http/http_server.h): keep-alive, pipelining, limits,
+// malformed input, Expect: 100-continue, asynchronous replies and shutdown.
+#include "http/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "util/http_test_client.h"
+
+namespace seaway {
+namespace {
+
+using testing::HttpTestClient;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add(HttpMethod::kGet, "/hello", "hello",
+                SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "hi"); }));
+    router_.Add(HttpMethod::kPost, "/echo", "echo",
+                SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(200, r.body); }));
+    router_.Add(HttpMethod::kGet, "/async", "async", [](const HttpRequest&, HttpReply reply) {
+      std::thread([reply = std::move(reply)]() mutable {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        reply.Send(HttpResponse::Text(200, "later"));
+      }).detach();
+    });
+    router_.Add(HttpMethod::kGet, "/never", "never", [this](const HttpRequest&, HttpReply reply) {
+      std::lock_guard lock(mu_);
+      parked_.push_back(std::move(reply));
+    });
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+    std::lock_guard lock(mu_);
+    parked_.clear();
+  }
+
+  void StartServer(HttpServerOptions options = {}) {
+    options.address = HostPort{"127.0.0.1", 0};
+    options.threads = 2;
+    server_ = std::make_unique<HttpServer>(options, &router_, &metrics_);
+    Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s;
+    port_ = server_->local_address().port;
+    ASSERT_NE(port_, 0);
+  }
+
+  Router router_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<HttpReply> parked_;
+};
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    auto r = client.ReadResponse();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hi");
+    EXPECT_EQ(r->headers["content-type"], "text/plain");
+    EXPECT_TRUE(r->headers["server"].starts_with("seaway/"));
+  }
+  EXPECT_EQ(
+      metrics_.GetCounter("seaway_http_requests_total", "", {{"route", "hello"}, {"code", "200"}})
+          ->value(),
+      5u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAnswerInOrder) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  std::string batch;
+  for (int i = 0; i < 3; ++i) {
+    std::string body = "body" + std::to_string(i);
+    batch += fmt::format("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{}",
+                         body.size(), body);
+  }
+  batch += "GET /async HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(client.SendRaw(batch).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.ReadResponse();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, "body" + std::to_string(i));
+  }
+  EXPECT_EQ(client.ReadResponse()->body, "later");  // slow reply still comes before the next
+  EXPECT_EQ(client.ReadResponse()->body, "hi");
+}
+
+TEST_F(HttpServerTest, ChunkedRequestBody) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client
+                  .SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                  .ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "hello world");
+}
+
+TEST_F(HttpServerTest, BodyOverLimitIs413AndCloses) {
+  HttpServerOptions options;
+  options.max_body_bytes = 10;
+  StartServer(options);
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client
+                  .SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+                           "01234567890")
+                  .ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(
+      r->body,
+      R"json({"error":"request body exceeds the limit of 10 bytes (--http-max-body-bytes)",)json"
+      R"json("code":"ResourceExhausted"})json");
+  EXPECT_TRUE(client.ServerClosed());
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIs431) {
+  HttpServerOptions options;
+  options.max_header_bytes = 1024;
+  StartServer(options);
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(
+      client.SendRaw("GET /hello HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n").ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 431);
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400AndServerKeepsServing) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client.SendRaw("GARBAGE\x01 / HTTP/9.9\r\n\r\n").ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("malformed HTTP request"), std::string::npos);
+  auto ok = HttpTestClient::Get(port_, "/hello");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpServerTest, ExpectContinue) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client
+                  .SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                           "Expect: 100-continue\r\n\r\n")
+                  .ok());
+  auto interim = client.ReadResponse();
+  ASSERT_TRUE(interim.ok()) << interim.status();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.SendRaw("data").ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "data");
+}
+
+TEST_F(HttpServerTest, HeadHasLengthButNoBody) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client.SendRaw("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  // Our test client trusts Content-Length, so check the raw bytes after a follow-up request.
+  ASSERT_TRUE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto head = client.ReadResponse();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->headers["content-length"], "2");
+  // The HEAD response carried no body, so the "body" read above is the next status line's start.
+  EXPECT_EQ(head->body, "HT");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  StartServer();
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok());
+  auto r = client.ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->headers["connection"], "close");
+  EXPECT_TRUE(client.ServerClosed());
+}
+
+TEST_F(HttpServerTest, SecondServerOnSamePortFailsClearly) {
+  StartServer();
+  HttpServerOptions options;
+  options.address = HostPort{"127.0.0.1", static_cast<uint16_t>(port_)};
+  HttpServer second(options, &router_, &metrics_);
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find(fmt::format("cannot listen on 127.0.0.1:{}", port_)),
+            std::string_view::npos)
+      << s;
+}
+
+TEST_F(HttpServerTest, UnresolvableHostFailsClearly) {
+  HttpServerOptions options;
+  options.address = HostPort{"no-such-host.invalid", 0};
+  HttpServer server(options, &router_, &metrics_);
+  Status s = server.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("cannot resolve"), std::string_view::npos) << s;
+}
+
+TEST_F(HttpServerTest, StopClosesIdleAndBusyConnectionsPromptly) {
+  StartServer();
+  HttpTestClient idle;
+  ASSERT_TRUE(idle.Connect("127.0.0.1", port_).ok());
+  HttpTestClient busy;
+  ASSERT_TRUE(busy.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(busy.SendRaw("GET /never HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  // Wait until the handler has parked the request.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu_);
+      if (!parked_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int64_t begin = Clock::Real()->MonotonicNanos();
+  server_->Stop();
+  const double seconds = static_cast<double>(Clock::Real()->MonotonicNanos() - begin) / 1e9;
+  EXPECT_LT(seconds, 2.0);
+  EXPECT_TRUE(idle.ServerClosed());
+  // Replying after the server stopped must neither crash nor hang.
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(parked_.size(), 1u);
+  parked_[0].Send(HttpResponse::Text(200, "too late"));
+  parked_.clear();
+}
+
+TEST_F(HttpServerTest, ManyConcurrentClients) {
+  StartServer();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      HttpTestClient c;
+      if (!c.Connect("127.0.0.1", port_).ok()) return;
+      for (int i = 0; i < 50; ++i) {
+        if (!c.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok()) return;
+        auto r = c.ReadResponse();
+        if (r.ok() && r->status == 200 && r->body == "hi") ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 400);
+}
+
+}  // namespace
+}  // namespace seaway

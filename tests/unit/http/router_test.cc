@@ -1,0 +1,94 @@
+// Tests for Router and HttpReply (src/http/router.h).
+#include "http/router.h"
+
+#include <optional>
+
+#include <gtest/gtest.h>
+
+namespace seaway {
+namespace {
+
+// Dispatches `method path` and returns the response the handler sent.
+HttpResponse Call(const Router& router, HttpMethod method, std::string target) {
+  HttpRequest request;
+  request.method = method;
+  request.target = std::move(target);
+  std::optional<HttpResponse> out;
+  router.Dispatch(request, HttpReply([&](HttpResponse r) { out = std::move(r); }));
+  EXPECT_TRUE(out.has_value());
+  return out.value_or(HttpResponse{});
+}
+
+Router MakeRouter() {
+  Router router;
+  router.Add(HttpMethod::kGet, "/a", "a",
+             SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "got a"); }));
+  router.Add(HttpMethod::kPost, "/a", "a_post",
+             SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(201, r.body); }));
+  return router;
+}
+
+TEST(RouterTest, DispatchesByMethodAndPath) {
+  Router router = MakeRouter();
+  EXPECT_EQ(Call(router, HttpMethod::kGet, "/a?x=1").body, "got a");
+  EXPECT_EQ(Call(router, HttpMethod::kPost, "/a").status, 201);
+  EXPECT_EQ(Call(router, HttpMethod::kHead, "/a").status, 200);  // HEAD uses the GET route
+}
+
+TEST(RouterTest, UnknownPathIs404WithJson) {
+  Router router = MakeRouter();
+  HttpResponse r = Call(router, HttpMethod::kGet, "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"no route for '/nope'","code":"NotFound"})");
+}
+
+TEST(RouterTest, WrongMethodIs405WithAllow) {
+  Router router = MakeRouter();
+  HttpResponse r = Call(router, HttpMethod::kDelete, "/a");
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Allow");
+  EXPECT_EQ(r.headers[0].second, "GET, POST");
+}
+
+TEST(RouterTest, RouteNames) {
+  Router router = MakeRouter();
+  HttpRequest r;
+  r.target = "/a";
+  EXPECT_EQ(router.RouteName(r), "a");
+  r.target = "/zzz";
+  EXPECT_EQ(router.RouteName(r), "unmatched");
+}
+
+TEST(RouterTest, DroppedReplyAnswers500) {
+  Router router;
+  router.Add(HttpMethod::kGet, "/forgets", "forgets", [](const HttpRequest&, HttpReply) {});
+  HttpResponse r = Call(router, HttpMethod::kGet, "/forgets");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("did not produce a response"), std::string::npos);
+}
+
+TEST(RouterTest, ReplyCanBeSentLater) {
+  Router router;
+  std::optional<HttpReply> parked;
+  router.Add(HttpMethod::kGet, "/later", "later",
+             [&](const HttpRequest&, HttpReply reply) { parked.emplace(std::move(reply)); });
+  std::optional<HttpResponse> out;
+  HttpRequest request;
+  request.target = "/later";
+  router.Dispatch(request, HttpReply([&](HttpResponse r) { out = std::move(r); }));
+  EXPECT_FALSE(out.has_value());
+  parked->Send(HttpResponse::Text(202, "done"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, 202);
+}
+
+TEST(RouterDeathTest, DuplicateRouteIsAProgrammingError) {
+  Router router = MakeRouter();
+  EXPECT_DEATH(router.Add(HttpMethod::kGet, "/a", "again",
+                          SyncHandler([](const HttpRequest&) { return HttpResponse{}; })),
+               "check failed");
+}
+
+}  // namespace
+}  // namespace seaway

@@ -1,0 +1,141 @@
+// Tests for ServerConfig (src/server/server_config.h): flags, environment, config file and their
+// precedence.
+#include "server/server_config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <gtest/gtest.h>
+
+#include "storage/env.h"
+
+namespace seaway {
+namespace {
+
+class ServerConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"SEAWAY_HTTP", "SEAWAY_DATA_DIR", "SEAWAY_CONFIG", "SEAWAY_MQTT",
+                             "SEAWAY_LOG_LEVEL", "SEAWAY_HTTP_THREADS"}) {
+      unsetenv(name);
+    }
+    char tmpl[] = "/tmp/seaway_config_XXXXXX";
+    int fd = mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    config_path_ = tmpl;
+  }
+  void TearDown() override {
+    unlink(config_path_.c_str());
+    unsetenv("SEAWAY_HTTP");
+    unsetenv("SEAWAY_LOG_LEVEL");
+  }
+
+  // Parses `args` as `seaway serve ARGS`, applying the config file if given.
+  Status Parse(std::vector<std::string> args, ServerConfig* config) {
+    CLI::App app;
+    CLI::App* serve = app.add_subcommand("serve");
+    AddServeOptions(serve, config);
+    std::vector<const char*> argv{"seaway", "serve"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+      return InvalidArgument("{}", e.what());
+    }
+    if (!config->config_file.empty())
+      SW_RETURN_IF_ERROR(ApplyConfigFile(serve, config->config_file));
+    return config->Finalize();
+  }
+
+  void WriteConfig(std::string_view text) {
+    ASSERT_TRUE(WriteFileAtomically(Env::Default(), config_path_, text).ok());
+  }
+
+  std::string config_path_;
+};
+
+TEST_F(ServerConfigTest, Defaults) {
+  ServerConfig c;
+  ASSERT_TRUE(Parse({}, &c).ok());
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_EQ(c.http_address, (HostPort{"127.0.0.1", 8080}));
+  EXPECT_EQ(c.mqtt_address, (HostPort{"127.0.0.1", 1883}));
+  EXPECT_EQ(c.log_level, "info");
+}
+
+TEST_F(ServerConfigTest, Flags) {
+  ServerConfig c;
+  Status s = Parse({"--data-dir", "/tmp/d", "--http", "0.0.0.0:9000", "--mqtt=[::1]:1884",
+                    "--http-threads", "3", "--log-format", "json"},
+                   &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.data_dir, "/tmp/d");
+  EXPECT_EQ(c.http_address, (HostPort{"0.0.0.0", 9000}));
+  EXPECT_EQ(c.mqtt_address, (HostPort{"::1", 1884}));
+  EXPECT_EQ(c.http_threads, 3);
+  EXPECT_EQ(c.log_format, "json");
+}
+
+TEST_F(ServerConfigTest, PrecedenceFlagOverEnvOverFileOverDefault) {
+  WriteConfig("http = 127.0.0.1:1111\nlog-level = warn\ndata-dir = /from/file\n");
+  setenv("SEAWAY_HTTP", "127.0.0.1:2222", 1);
+  setenv("SEAWAY_LOG_LEVEL", "error", 1);
+  ServerConfig c;
+  Status s = Parse({"--config", config_path_, "--http", "127.0.0.1:3333"}, &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.http_address.port, 3333);  // flag beats environment and file
+  EXPECT_EQ(c.log_level, "error");       // environment beats file
+  EXPECT_EQ(c.data_dir, "/from/file");   // file beats default
+}
+
+TEST_F(ServerConfigTest, ConfigFileFromEnvironment) {
+  WriteConfig("http-threads = 5\n");
+  setenv("SEAWAY_CONFIG", config_path_.c_str(), 1);
+  ServerConfig c;
+  Status s = Parse({}, &c);
+  unsetenv("SEAWAY_CONFIG");
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.http_threads, 5);
+}
+
+TEST_F(ServerConfigTest, UnknownConfigKeyNamesLine) {
+  WriteConfig("# comment\nhtttp = 1.2.3.4:5\n");
+  ServerConfig c;
+  Status s = Parse({"--config", config_path_}, &c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), fmt::format("config '{}' line 2: unknown key 'htttp' (see `seaway serve "
+                                     "--help`)",
+                                     config_path_));
+}
+
+TEST_F(ServerConfigTest, BadConfigValueNamesLineAndKey) {
+  WriteConfig("log-level = loud\n");
+  ServerConfig c;
+  Status s = Parse({"--config", config_path_}, &c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line 1: bad value for 'log-level'"), std::string_view::npos) << s;
+}
+
+TEST_F(ServerConfigTest, MissingConfigFile) {
+  ServerConfig c;
+  Status s = Parse({"--config", "/nonexistent/seaway.conf"}, &c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("/nonexistent/seaway.conf"), std::string_view::npos) << s;
+}
+
+TEST_F(ServerConfigTest, BadAddressNamesTheFlag) {
+  ServerConfig c;
+  Status s = Parse({"--http", "localhost"}, &c);
+  EXPECT_EQ(s.message(), "--http: address 'localhost': expected HOST:PORT, e.g. 127.0.0.1:8080");
+}
+
+TEST_F(ServerConfigTest, OutOfRangeFlagIsRejected) {
+  ServerConfig c;
+  EXPECT_FALSE(Parse({"--http-threads", "1000"}, &c).ok());
+  EXPECT_FALSE(Parse({"--log-level", "loud"}, &c).ok());
+}
+
+}  // namespace
+}  // namespace seaway

@@ -1,0 +1,68 @@
+// Tests for Server (src/server/server.h): start on a free port, serve /health, hold the data
+// directory lock, stop cleanly.
+#include "server/server.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "storage/memory_env.h"
+#include "util/http_test_client.h"
+
+namespace seaway {
+namespace {
+
+ServerConfig TestConfig(const std::string& data_dir) {
+  ServerConfig c;
+  c.data_dir = data_dir;
+  c.http = "127.0.0.1:0";
+  c.http_threads = 1;
+  EXPECT_TRUE(c.Finalize().ok());
+  return c;
+}
+
+TEST(ServerTest, ServesHealthAndMetrics) {
+  MemoryEnv env;
+  Server server(TestConfig("/data"), &env);
+  ASSERT_TRUE(server.Start().ok());
+  int port = server.http_address().port;
+  auto health = testing::HttpTestClient::Get(port, "/health");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(health->status, 200);
+  EXPECT_NE(health->body.find("\"status\":\"ok\""), std::string::npos);
+  auto metrics = testing::HttpTestClient::Get(port, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("seaway_http_requests_total{route=\"health\",code=\"200\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  server.Stop();
+  EXPECT_FALSE(testing::HttpTestClient::Get(port, "/health").ok());
+}
+
+TEST(ServerTest, CreatesDataDirectoryAndLocksIt) {
+  MemoryEnv env;
+  Server first(TestConfig("/srv/seaway/data"), &env);
+  ASSERT_TRUE(first.Start().ok());
+  EXPECT_TRUE(env.FileExists("/srv/seaway/data/LOCK"));
+  Server second(TestConfig("/srv/seaway/data"), &env);
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  first.Stop();
+  Server third(TestConfig("/srv/seaway/data"), &env);
+  EXPECT_TRUE(third.Start().ok());
+}
+
+TEST(ServerTest, DataDirThatIsAFileFailsClearly) {
+  MemoryEnv env;
+  ASSERT_TRUE(WriteFileAtomically(&env, "/not-a-dir", "x").ok());
+  Server server(TestConfig("/not-a-dir"), &env);
+  Status s = server.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--data-dir"), std::string_view::npos) << s;
+  EXPECT_NE(s.message().find("not a directory"), std::string_view::npos) << s;
+}
+
+}  // namespace
+}  // namespace seaway
