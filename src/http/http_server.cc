@@ -52,9 +52,19 @@ class Session;
 
 }  // namespace
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+// Lets replies that arrive after Stop find out that the server is gone without touching it.
+struct ReplyGate {
+  std::mutex mu;
+  bool open = true;
+};
+
+struct HttpServer::Impl {
   Impl(HttpServerOptions o, const Router* r, MetricsRegistry* m)
-      : options(std::move(o)), router(r), metrics(m), acceptor(asio::make_strand(ioc)) {
+      : options(std::move(o)),
+        router(r),
+        metrics(m),
+        gate(std::make_shared<ReplyGate>()),
+        acceptor(asio::make_strand(ioc)) {
     active_connections =
         metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");
     accepted_connections =
@@ -80,24 +90,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Gauge* active_connections;
   Counter* accepted_connections;
 
+  // Replies post to `ioc` only while the gate is open; Stop closes it first.
+  std::shared_ptr<ReplyGate> gate;
+  // Guards `stopped` and `sessions`. Declared before `ioc`: sessions destroyed with the
+  // io_context's pending handlers still deregister themselves here.
+  std::mutex mu;
+  bool stopped = false;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
   asio::io_context ioc;
   tcp::acceptor acceptor;
   HostPort bound;
   std::vector<std::thread> threads;
-
-  // Guards `stopped` and `sessions`. Replies check `stopped` under it before posting to `ioc`,
-  // so nothing is queued on the io_context after Stop begins draining it.
-  std::mutex mu;
-  bool stopped = false;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 };
 
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {
+  Session(HttpServer::Impl* server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
@@ -122,7 +134,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called on the session's strand when the server stops.
   void Close() {
     closing_ = true;
-    if (!busy_) Shutdown();
+    pending_self_.reset();  // a reply that never comes must not keep the session alive
+    Shutdown();
   }
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
@@ -210,10 +223,14 @@ class Session : public std::enable_shared_from_this<Session> {
     route_ = std::string(server_->router->RouteName(request));
     stream_.expires_never();  // the handler may wait for durability; the reply re-arms it
 
-    HttpReply reply([self = shared_from_this()](HttpResponse response) {
-      HttpServer::Impl& server = *self->server_;
-      std::lock_guard lock(server.mu);
-      if (server.stopped && server.ioc.stopped()) return;  // dropped: the server is gone
+    // The session keeps itself alive until the reply is written or the server stops; the reply
+    // holds only weak references, so a reply completed after Stop touches nothing.
+    pending_self_ = shared_from_this();
+    HttpReply reply([weak = weak_from_this(), gate = server_->gate](HttpResponse response) {
+      std::lock_guard lock(gate->mu);
+      if (!gate->open) return;
+      auto self = weak.lock();
+      if (!self) return;
       asio::post(self->executor(),
                  [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
     });
@@ -221,6 +238,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse r) {
+    pending_self_.reset();
+    if (!stream_.socket().is_open()) return;  // closed by Stop while the handler ran
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -253,8 +272,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
-  std::shared_ptr<HttpServer::Impl> server_;  // first member: destroyed last
+  HttpServer::Impl* const server_;
   beast::tcp_stream stream_;
+  std::shared_ptr<Session> pending_self_;  // set while a handler owes this session a reply
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
@@ -269,25 +289,24 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(
-      asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
-        if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-        if (ec) {
-          // Out of file descriptors and similar: log, back off briefly, keep serving.
-          log::Warn("http accept failed", {{"error", ec.message()}});
-          auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor());
-          timer->expires_after(std::chrono::milliseconds(50));
-          timer->async_wait([self, timer](beast::error_code) { self->Accept(); });
-          return;
-        }
-        self->accepted_connections->Increment();
-        std::make_shared<Session>(self, std::move(s))->Start();
-        self->Accept();
-      });
+  acceptor.async_accept(asio::make_strand(ioc), [self = this](beast::error_code ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+    if (ec) {
+      // Out of file descriptors and similar: log, back off briefly, keep serving.
+      log::Warn("http accept failed", {{"error", ec.message()}});
+      auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor());
+      timer->expires_after(std::chrono::milliseconds(50));
+      timer->async_wait([self, timer](beast::error_code) { self->Accept(); });
+      return;
+    }
+    self->accepted_connections->Increment();
+    std::make_shared<Session>(self, std::move(s))->Start();
+    self->Accept();
+  });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router* router, MetricsRegistry* metrics)
-    : impl_(std::make_shared<Impl>(std::move(options), router, metrics)) {}
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -317,7 +336,7 @@ Status HttpServer::Start() {
   int n =
       s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < n; ++i) {
-    s.threads.emplace_back([impl = impl_] { impl->ioc.run(); });
+    s.threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
   }
   return Status::OK();
 }
@@ -326,6 +345,10 @@ HostPort HttpServer::local_address() const { return impl_->bound; }
 
 void HttpServer::Stop() {
   Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.gate->mu);
+    s.gate->open = false;
+  }
   std::vector<std::shared_ptr<Session>> live;
   {
     std::lock_guard lock(s.mu);
@@ -335,7 +358,12 @@ void HttpServer::Stop() {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
-  asio::post(s.acceptor.get_executor(), [impl = impl_] {
+  if (s.threads.empty()) {  // never started: nothing runs the io_context
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    return;
+  }
+  asio::post(s.acceptor.get_executor(), [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
   });
@@ -348,10 +376,7 @@ void HttpServer::Stop() {
   while (!s.ioc.stopped() && Clock::Real()->MonotonicNanos() < deadline && !s.threads.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  {
-    std::lock_guard lock(s.mu);
-    s.ioc.stop();
-  }
+  s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
 }
