@@ -17,6 +17,9 @@ Status Server::Start() {
   if (!lock.ok()) return lock.status();
   data_dir_lock_ = std::move(*lock);
 
+  SW_ASSIGN_OR_RETURN(engine_, Engine::Open(env_, JoinPath(config_.data_dir, "storage"),
+                                            config_.engine, &metrics_));
+
   system_info_ =
       SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
   RegisterProcessMetrics(&metrics_, &system_info_);
@@ -40,6 +43,10 @@ void Server::Stop() {
   if (http_) {
     http_->Stop();
     http_.reset();
+  }
+  if (engine_) {
+    engine_->Close();
+    engine_.reset();
   }
   data_dir_lock_.reset();
 }

@@ -1,9 +1,9 @@
 // Server: wires the components of `seaway serve` together (src/server).
 //
 // Start() takes the data directory's lock, opens every component and listener, and logs one
-// line per listener with its address; Stop() closes them in reverse order. Today that is the HTTP
-// front end with /health and /metrics; the storage engine, MQTT broker and the rest join here as
-// their issues land (see docs/ARCHITECTURE.md).
+// line per listener with its address; Stop() closes them in reverse order. Today that is the
+// storage engine (in DATA_DIR/storage) and the HTTP front end with /health and /metrics; ingest
+// routes, the MQTT broker and the rest join here as their issues land (docs/ARCHITECTURE.md).
 //
 // Thread-compatible: Start and Stop are called by the owner thread.
 #pragma once
@@ -14,6 +14,7 @@
 #include "http/router.h"
 #include "http/system_handlers.h"
 #include "server/server_config.h"
+#include "storage/engine.h"
 #include "storage/env.h"
 
 namespace seaway {
@@ -32,6 +33,8 @@ class Server {
   // Bound HTTP address. REQUIRES: Start() returned OK.
   HostPort http_address() const;
   MetricsRegistry* metrics() { return &metrics_; }
+  // REQUIRES: Start() returned OK.
+  Engine* engine() { return engine_.get(); }
 
  private:
   const ServerConfig config_;
@@ -39,6 +42,7 @@ class Server {
   std::unique_ptr<FileLock> data_dir_lock_;
   MetricsRegistry metrics_;
   SystemInfo system_info_;
+  std::unique_ptr<Engine> engine_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
 };

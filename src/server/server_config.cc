@@ -42,6 +42,31 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_HTTP_MAX_BODY_BYTES")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 34))
       ->capture_default_str();
+  cmd->add_option("--wal-sync", c->wal_sync,
+                  "When a write is acknowledged. always: after fsync (nothing acknowledged is "
+                  "lost). interval:MS: after write(2), fsync every MS ms (a power loss can lose "
+                  "up to MS ms of acknowledged writes). none: never fsync (a power loss can lose "
+                  "whatever the OS had not written)")
+      ->envname("SEAWAY_WAL_SYNC")
+      ->type_name("always|interval:MS|none")
+      ->capture_default_str();
+  cmd->add_option("--wal-recovery", c->wal_recovery,
+                  "On damage in the middle of the WAL: strict stops startup naming file and "
+                  "offset; truncate keeps what precedes the damage and drops the rest")
+      ->envname("SEAWAY_WAL_RECOVERY")
+      ->check(CLI::IsMember({"strict", "truncate"}))
+      ->capture_default_str();
+  cmd->add_option("--storage-shards", c->storage_shards,
+                  "Storage shards (one writer thread each); fixed when the data directory is "
+                  "created")
+      ->envname("SEAWAY_STORAGE_SHARDS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--storage-memory-bytes", c->storage_memory_bytes,
+                  "Memory for recent rows across all shards; over it, writes get 'retry later'")
+      ->envname("SEAWAY_STORAGE_MEMORY_BYTES")
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--log-level", c->log_level, "Minimum level of log lines")
       ->envname("SEAWAY_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
@@ -84,6 +109,12 @@ Status ServerConfig::Finalize() {
   if (!m.ok()) return m.status().WithContext("--mqtt");
   mqtt_address = *m;
   SW_RETURN_IF_ERROR(log::ParseLevel(log_level).status().WithContext("--log-level"));
+  SW_RETURN_IF_ERROR(ParseWalSync(wal_sync, &engine.shard.sync_mode, &engine.shard.sync_interval)
+                         .WithContext("--wal-sync"));
+  engine.shard.recovery =
+      wal_recovery == "truncate" ? WalRecovery::kTruncate : WalRecovery::kStrict;
+  engine.shards = storage_shards;
+  engine.shard.memtable_limit_bytes = storage_memory_bytes / static_cast<uint64_t>(storage_shards);
   SW_RETURN_IF_ERROR(log::ParseFormat(log_format).status().WithContext("--log-format"));
   return Status::OK();
 }

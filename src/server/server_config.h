@@ -12,6 +12,7 @@
 
 #include "common/host_port.h"
 #include "common/status.h"
+#include "storage/engine.h"
 
 namespace CLI {
 class App;
@@ -28,10 +29,15 @@ struct ServerConfig {
   uint64_t http_max_body_bytes = 25 * 1024 * 1024;
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string wal_sync = "always";
+  std::string wal_recovery = "strict";
+  int storage_shards = 2;
+  uint64_t storage_memory_bytes = 1ull << 30;
 
   // Filled by Finalize() from the strings above.
   HostPort http_address;
   HostPort mqtt_address;
+  EngineOptions engine;
 
   // Validates the settings and parses the addresses; errors name the setting.
   Status Finalize();

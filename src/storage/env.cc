@@ -30,7 +30,9 @@ Status CreateDirs(Env* env, const std::string& path) {
   if (env->FileExists(path)) return env->CreateDir(path);  // reports "not a directory"
   std::string parent = DirName(path);
   if (parent != path) SW_RETURN_IF_ERROR(CreateDirs(env, parent));
-  return env->CreateDir(path);
+  SW_RETURN_IF_ERROR(env->CreateDir(path));
+  // A new directory's entry is durable only once its parent is synced (contract point 2).
+  return env->SyncDir(parent);
 }
 
 Result<std::string> ReadFileToString(Env* env, const std::string& path) {

@@ -107,7 +107,7 @@ class Env {
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
-// Creates `path` and any missing parents.
+// Creates `path` and any missing parents, syncing each parent so the new entries are durable.
 Status CreateDirs(Env* env, const std::string& path);
 
 // Reads a whole file.

@@ -56,6 +56,7 @@ start_server "$WORK/a.log" --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127
 grep -q "listening listener=http address=127.0.0.1:$PORT" "$WORK/a.log" || fail "no http listener line"
 grep -q "listener=mqtt address=127.0.0.1:0" "$WORK/a.log" || fail "no mqtt listener line"
 [[ -d "$WORK/data" ]] || fail "data directory not created"
+[[ -d "$WORK/data/storage/shard-000" ]] || fail "storage shard directory not created"
 pass "server started on port $PORT"
 
 # --- /health ----------------------------------------------------------------------------------
@@ -74,6 +75,8 @@ grep -q '^# TYPE seaway_http_requests_total counter$' <<<"$metrics" || fail "no 
 grep -q '^seaway_http_requests_total{route="health",code="200"} 2$' <<<"$metrics" \
   || fail "health requests not counted: $(grep requests_total <<<"$metrics")"
 grep -q '^process_resident_memory_bytes [0-9]' <<<"$metrics" || fail "no resident memory metric"
+grep -q '^seaway_wal_syncs_total{shard="0"} ' <<<"$metrics" || fail "no WAL metrics"
+grep -q '^seaway_storage_series 0$' <<<"$metrics" || fail "no storage series gauge"
 pass "/metrics in Prometheus text format"
 
 # --- errors are JSON with the right status ----------------------------------------------------
@@ -123,7 +126,8 @@ pass "configuration errors name the flag, file and line"
 
 help=$("$SEAWAY" serve --help)
 for var in SEAWAY_CONFIG SEAWAY_DATA_DIR SEAWAY_HTTP SEAWAY_MQTT SEAWAY_HTTP_THREADS \
-           SEAWAY_HTTP_MAX_BODY_BYTES SEAWAY_LOG_LEVEL SEAWAY_LOG_FORMAT; do
+           SEAWAY_HTTP_MAX_BODY_BYTES SEAWAY_LOG_LEVEL SEAWAY_LOG_FORMAT SEAWAY_WAL_SYNC \
+           SEAWAY_WAL_RECOVERY SEAWAY_STORAGE_SHARDS SEAWAY_STORAGE_MEMORY_BYTES; do
   grep -q "$var" <<<"$help" || fail "--help does not document $var"
 done
 pass "serve --help documents every setting"

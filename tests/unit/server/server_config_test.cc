@@ -131,6 +131,22 @@ TEST_F(ServerConfigTest, BadAddressNamesTheFlag) {
   EXPECT_EQ(s.message(), "--http: address 'localhost': expected HOST:PORT, e.g. 127.0.0.1:8080");
 }
 
+TEST_F(ServerConfigTest, StorageSettings) {
+  ServerConfig c;
+  Status s = Parse({"--wal-sync", "interval:50", "--wal-recovery", "truncate", "--storage-shards",
+                    "4", "--storage-memory-bytes", "8388608"},
+                   &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.engine.shard.sync_mode, WalSyncMode::kInterval);
+  EXPECT_EQ(c.engine.shard.sync_interval, Duration::Millis(50));
+  EXPECT_EQ(c.engine.shard.recovery, WalRecovery::kTruncate);
+  EXPECT_EQ(c.engine.shards, 4);
+  EXPECT_EQ(c.engine.shard.memtable_limit_bytes, 2u << 20);
+  ServerConfig d;
+  EXPECT_EQ(Parse({"--wal-sync", "often"}, &d).message(),
+            "--wal-sync: wal sync 'often': expected always, none or interval:MS (1..60000)");
+}
+
 TEST_F(ServerConfigTest, OutOfRangeFlagIsRejected) {
   ServerConfig c;
   EXPECT_FALSE(Parse({"--http-threads", "1000"}, &c).ok());

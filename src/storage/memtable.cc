@@ -1,0 +1,128 @@
+// MemTable (src/storage).
+#include "storage/memtable.h"
+
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+
+namespace seaway {
+
+void MemTable::Apply(const WriteRecord& record) {
+  std::unique_lock lock(mu_);
+  for (const auto& s : record.series) {
+    Buffer& buf = series_[s.id.value()];
+    const size_t old_rows = buf.times.size();
+    const size_t n = s.times.size();
+    // Map the record's columns onto the buffer's, adding new ones padded with absent rows.
+    std::vector<int> target(record.field_names.size(), -1);
+    for (size_t c = 0; c < record.field_names.size(); ++c) {
+      if (s.columns[c].present.empty()) continue;  // no row of this series has the field
+      for (size_t b = 0; b < buf.columns.size(); ++b) {
+        if (buf.columns[b].name == record.field_names[c]) target[c] = static_cast<int>(b);
+      }
+      if (target[c] < 0) {
+        Column col{std::string(record.field_names[c]), record.field_types[c]};
+        col.present.assign(old_rows, 0);
+        col.bits.assign(old_rows, 0);
+        if (col.type == FieldType::kString) col.strings.resize(old_rows);
+        buf.columns.push_back(std::move(col));
+        target[c] = static_cast<int>(buf.columns.size() - 1);
+        bytes_ += old_rows * 9;
+      }
+    }
+    for (int64_t t : s.times) {
+      if (t < buf.max_time) buf.sorted = false;
+      buf.max_time = std::max(buf.max_time, t);
+    }
+    buf.times.insert(buf.times.end(), s.times.begin(), s.times.end());
+    for (auto& col : buf.columns) {
+      col.present.resize(old_rows + n, 0);
+      col.bits.resize(old_rows + n, 0);
+      if (col.type == FieldType::kString) col.strings.resize(old_rows + n);
+    }
+    for (size_t c = 0; c < target.size(); ++c) {
+      if (target[c] < 0) continue;
+      Column& col = buf.columns[target[c]];
+      const auto& src = s.columns[c];
+      std::copy(src.present.begin(), src.present.end(), col.present.begin() + old_rows);
+      std::copy(src.bits.begin(), src.bits.end(), col.bits.begin() + old_rows);
+      if (col.type == FieldType::kString) {
+        for (size_t i = 0; i < n; ++i) {
+          col.strings[old_rows + i] = std::string(src.strings[i]);
+          bytes_ += src.strings[i].size();
+        }
+      }
+    }
+    bytes_ += n * (8 + 9 * buf.columns.size());
+    rows_ += n;
+  }
+}
+
+bool MemTable::Read(SeriesId series, int64_t min_time, int64_t max_time,
+                    const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const {
+  std::shared_lock lock(mu_);
+  out->series = series;
+  out->times.clear();
+  out->columns.assign(fields.size(), ColumnVector{});
+  auto it = series_.find(series.value());
+  if (it == series_.end()) return false;
+  const Buffer& buf = it->second;
+
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < buf.times.size(); ++i) {
+    if (buf.times[i] >= min_time && buf.times[i] <= max_time) order.push_back(i);
+  }
+  if (order.empty()) return false;
+  if (!buf.sorted) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return buf.times[a] < buf.times[b]; });
+  }
+  // Output row for each input row: rows of equal time share one.
+  std::vector<uint32_t> out_row(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    int64_t t = buf.times[order[i]];
+    if (out->times.empty() || out->times.back() != t) out->times.push_back(t);
+    out_row[i] = static_cast<uint32_t>(out->times.size() - 1);
+  }
+  const size_t rows = out->times.size();
+  for (size_t f = 0; f < fields.size(); ++f) {
+    ColumnVector& dst = out->columns[f];
+    dst.type = fields[f].type;
+    dst.present.assign(rows, 0);
+    dst.bits.assign(rows, 0);
+    if (dst.type == FieldType::kString) dst.strings.assign(rows, {});
+    const Column* src = nullptr;
+    for (const auto& c : buf.columns) {
+      if (c.name == fields[f].name && c.type == fields[f].type) src = &c;
+    }
+    if (src == nullptr) continue;
+    // Later rows (in arrival order) overwrite earlier ones of the same time.
+    for (size_t i = 0; i < order.size(); ++i) {
+      uint32_t r = order[i];
+      if (!src->present[r]) continue;
+      dst.present[out_row[i]] = 1;
+      dst.bits[out_row[i]] = src->bits[r];
+      if (dst.type == FieldType::kString) dst.strings[out_row[i]] = src->strings[r];
+    }
+  }
+  return true;
+}
+
+std::optional<int64_t> MemTable::MaxTime(SeriesId series) const {
+  std::shared_lock lock(mu_);
+  auto it = series_.find(series.value());
+  if (it == series_.end() || it->second.times.empty()) return std::nullopt;
+  return it->second.max_time;
+}
+
+size_t MemTable::ApproximateBytes() const {
+  std::shared_lock lock(mu_);
+  return bytes_;
+}
+
+size_t MemTable::rows() const {
+  std::shared_lock lock(mu_);
+  return rows_;
+}
+
+}  // namespace seaway

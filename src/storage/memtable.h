@@ -1,0 +1,77 @@
+// MemTable: the recent rows of one shard, per series, in column buffers (src/storage).
+//
+// Rows arrive in WAL order (already durable) and are kept in arrival order; readers get them in
+// time order with rows of equal time merged so that a later write replaces the earlier values of
+// the fields it gives (retries are idempotent). Late and out-of-order rows cost nothing extra on
+// write; the sort happens on read.
+//
+// Thread-safe: one writer (the shard thread) and any number of readers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/strong_id.h"
+#include "storage/schema.h"
+#include "storage/wal_record.h"
+
+namespace seaway {
+
+// One column of a read result.
+struct ColumnVector {
+  FieldType type = FieldType::kDouble;
+  std::vector<uint8_t> present;
+  std::vector<uint64_t> bits;
+  std::vector<std::string> strings;  // kString only
+};
+
+// Rows of one series, in time order, with the requested columns.
+struct SeriesRowsBlock {
+  SeriesId series;
+  std::vector<int64_t> times;
+  std::vector<ColumnVector> columns;  // parallel to the requested fields
+};
+
+class MemTable {
+ public:
+  // Appends the rows of `record`'s series (whose ids are already resolved).
+  void Apply(const WriteRecord& record);
+
+  // Reads `series` rows with min_time <= time <= max_time into *out (replacing its content),
+  // projecting `fields`. Returns false when the memtable has no rows of the series in range.
+  bool Read(SeriesId series, int64_t min_time, int64_t max_time,
+            const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
+
+  // The newest time of `series`, if the memtable has rows of it.
+  std::optional<int64_t> MaxTime(SeriesId series) const;
+
+  size_t ApproximateBytes() const;
+  size_t rows() const;
+
+ private:
+  struct Column {
+    std::string name;
+    FieldType type;
+    std::vector<uint8_t> present;
+    std::vector<uint64_t> bits;
+    std::vector<std::string> strings;
+  };
+  struct Buffer {
+    std::vector<int64_t> times;
+    std::vector<Column> columns;
+    bool sorted = true;  // times are non-decreasing
+    int64_t max_time = INT64_MIN;
+  };
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<uint64_t, Buffer> series_;
+  size_t bytes_ = 0;
+  size_t rows_ = 0;
+};
+
+}  // namespace seaway

@@ -1,0 +1,84 @@
+// Schema of stored tables (src/storage): field types, the columns of a table, and the Catalog
+// that maps tenant -> database -> table -> schema with schema-on-write.
+//
+// A table has a `time` column (ns since epoch), tag columns (strings; a distinct tag set is a
+// series) and typed field columns. New tables, tags and fields are added as data arrives; a field
+// written with another type than the stored one is rejected with an error naming table, field and
+// both types.
+//
+// Catalog is thread-safe. TableSchema values are thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "common/result.h"
+#include "common/strong_id.h"
+
+namespace seaway {
+
+enum class FieldType : uint8_t {
+  kDouble = 1,
+  kInt64 = 2,
+  kUInt64 = 3,
+  kBool = 4,
+  kString = 5,
+};
+
+// "float", "integer", "unsigned", "boolean", "string" (InfluxDB's names, which users know).
+std::string_view FieldTypeName(FieldType type);
+bool IsValidFieldType(uint8_t raw);
+
+struct FieldSchema {
+  std::string name;
+  FieldType type;
+};
+
+struct TableSchema {
+  std::string name;
+  std::vector<std::string> tag_keys;  // in order of first appearance
+  std::vector<FieldSchema> fields;    // in order of first appearance
+
+  // Index of a field or tag, or -1.
+  int FindField(std::string_view name) const;
+  int FindTag(std::string_view name) const;
+};
+
+// Limits on names, checked on every write (errors name the limit).
+inline constexpr size_t kMaxNameBytes = 256;
+inline constexpr size_t kMaxColumnsPerTable = 1024;
+
+// Checks a database, table, tag or field name: 1..256 bytes, valid UTF-8 is not required but NUL
+// and control characters are refused. `what` names it in errors ("table", "field 'x'").
+Status ValidateName(std::string_view name, std::string_view what);
+
+class Catalog {
+ public:
+  // The schema of a table, or nullptr. The returned snapshot never changes.
+  std::shared_ptr<const TableSchema> Find(TenantId tenant, std::string_view database,
+                                          std::string_view table) const;
+
+  // Makes sure `table` exists with at least these tags and fields, adding what is missing.
+  // Fails with InvalidArgument, changing nothing, when a field exists with another type or a
+  // tag and a field share a name. Returns the current schema.
+  Result<std::shared_ptr<const TableSchema>> Extend(TenantId tenant, std::string_view database,
+                                                    std::string_view table,
+                                                    const std::vector<std::string>& tag_keys,
+                                                    const std::vector<FieldSchema>& fields);
+
+  std::vector<std::string> ListDatabases(TenantId tenant) const;
+  std::vector<std::string> ListTables(TenantId tenant, std::string_view database) const;
+
+ private:
+  using Key = std::tuple<uint64_t, std::string, std::string>;
+  mutable std::mutex mu_;
+  std::map<Key, std::shared_ptr<const TableSchema>> tables_;
+};
+
+}  // namespace seaway

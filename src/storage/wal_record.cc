@@ -1,0 +1,194 @@
+// WAL write-record payload codec (src/storage). Layout: docs/formats/wal.md.
+#include "storage/wal_record.h"
+
+#include "common/coding.h"
+
+namespace seaway {
+namespace {
+
+constexpr uint8_t kRecordVersion = 1;
+// Per-series, per-column presence encodings.
+constexpr uint8_t kAllPresent = 0;
+constexpr uint8_t kNonePresent = 1;
+constexpr uint8_t kBitmap = 2;
+
+void EncodeColumn(const FieldColumn& f, const std::vector<uint32_t>& rows, std::string* out) {
+  size_t present = 0;
+  for (uint32_t r : rows) present += f.present[r];
+  if (present == rows.size()) {
+    out->push_back(static_cast<char>(kAllPresent));
+  } else if (present == 0) {
+    out->push_back(static_cast<char>(kNonePresent));
+    return;
+  } else {
+    out->push_back(static_cast<char>(kBitmap));
+    std::string bitmap((rows.size() + 7) / 8, '\0');
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (f.present[rows[i]]) bitmap[i / 8] |= static_cast<char>(1 << (i % 8));
+    }
+    out->append(bitmap);
+  }
+  for (uint32_t r : rows) {
+    if (!f.present[r]) continue;
+    switch (f.type) {
+      case FieldType::kDouble: PutFixed64(out, f.bits[r]); break;
+      case FieldType::kInt64:
+        PutVarint64(out, ZigZagEncode(static_cast<int64_t>(f.bits[r])));
+        break;
+      case FieldType::kUInt64: PutVarint64(out, f.bits[r]); break;
+      case FieldType::kBool: out->push_back(static_cast<char>(f.bits[r] != 0)); break;
+      case FieldType::kString: PutLengthPrefixed(out, f.strings[r]); break;
+    }
+  }
+}
+
+Status Truncated(std::string_view what, size_t offset) {
+  return Corruption("WAL record: malformed or truncated {} at byte {}", what, offset);
+}
+
+}  // namespace
+
+size_t WriteRecord::RowCount() const {
+  size_t n = 0;
+  for (const auto& s : series) n += s.times.size();
+  return n;
+}
+
+void EncodeWriteRecord(const WriteBatch& batch, const std::vector<SeriesRows>& groups,
+                       std::string* out) {
+  out->push_back(static_cast<char>(kRecordVersion));
+  PutVarint64(out, batch.tenant().value());
+  PutLengthPrefixed(out, batch.database());
+  PutLengthPrefixed(out, batch.table());
+  PutVarint64(out, batch.tag_keys().size());
+  for (const auto& k : batch.tag_keys()) PutLengthPrefixed(out, k);
+  PutVarint64(out, batch.fields().size());
+  for (const auto& f : batch.fields()) {
+    PutLengthPrefixed(out, f.name);
+    out->push_back(static_cast<char>(f.type));
+  }
+  PutVarint64(out, groups.size());
+  for (const SeriesRows& g : groups) {
+    PutVarint64(out, g.id.value());
+    const uint32_t first = g.rows.front();
+    for (const auto& values : batch.tag_values()) PutLengthPrefixed(out, values[first]);
+    PutVarint64(out, g.rows.size());
+    int64_t prev = 0;
+    for (uint32_t r : g.rows) {
+      int64_t t = batch.times()[r];
+      PutVarint64(out, ZigZagEncode(static_cast<int64_t>(static_cast<uint64_t>(t) -
+                                                         static_cast<uint64_t>(prev))));
+      prev = t;
+    }
+    for (const auto& f : batch.fields()) EncodeColumn(f, g.rows, out);
+  }
+}
+
+Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
+  *out = WriteRecord{};
+  Decoder d(payload);
+  uint8_t version;
+  if (!d.GetByte(&version)) return Truncated("version", d.offset());
+  if (version != kRecordVersion) {
+    return Corruption("WAL record: unknown version {} (this build reads version {})", version,
+                      kRecordVersion);
+  }
+  uint64_t tenant, count;
+  if (!d.GetVarint64(&tenant)) return Truncated("tenant", d.offset());
+  out->tenant = TenantId(tenant);
+  if (!d.GetLengthPrefixed(&out->database)) return Truncated("database name", d.offset());
+  if (!d.GetLengthPrefixed(&out->table)) return Truncated("table name", d.offset());
+  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return Truncated("tag count", d.offset());
+  out->tag_keys.resize(count);
+  for (auto& k : out->tag_keys) {
+    if (!d.GetLengthPrefixed(&k)) return Truncated("tag key", d.offset());
+  }
+  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return Truncated("field count", d.offset());
+  out->field_names.resize(count);
+  out->field_types.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    uint8_t type;
+    if (!d.GetLengthPrefixed(&out->field_names[i]) || !d.GetByte(&type)) {
+      return Truncated("field definition", d.offset());
+    }
+    if (!IsValidFieldType(type)) {
+      return Corruption("WAL record: field '{}' has unknown type {} at byte {}",
+                        out->field_names[i], type, d.offset());
+    }
+    out->field_types[i] = static_cast<FieldType>(type);
+  }
+  // Every series needs at least a few bytes, which bounds the count by the payload size.
+  if (!d.GetBoundedVarint(d.remaining(), &count)) return Truncated("series count", d.offset());
+  out->series.resize(count);
+  for (auto& s : out->series) {
+    uint64_t id, rows;
+    if (!d.GetVarint64(&id)) return Truncated("series id", d.offset());
+    s.id = SeriesId(id);
+    s.tag_values.resize(out->tag_keys.size());
+    for (auto& v : s.tag_values) {
+      if (!d.GetLengthPrefixed(&v)) return Truncated("tag value", d.offset());
+    }
+    if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxRecordRowsPerSeries, d.remaining()), &rows) ||
+        rows == 0) {
+      return Truncated("row count", d.offset());
+    }
+    s.times.resize(rows);
+    uint64_t prev = 0;
+    for (auto& t : s.times) {
+      uint64_t delta;
+      if (!d.GetVarint64(&delta)) return Truncated("timestamp", d.offset());
+      prev += static_cast<uint64_t>(ZigZagDecode(delta));
+      t = static_cast<int64_t>(prev);
+    }
+    s.columns.resize(out->field_names.size());
+    for (size_t c = 0; c < s.columns.size(); ++c) {
+      auto& col = s.columns[c];
+      col.type = out->field_types[c];
+      uint8_t presence;
+      if (!d.GetByte(&presence)) return Truncated("presence", d.offset());
+      // Nothing is materialised for an absent column, so memory stays proportional to the
+      // payload even for a hostile record with many empty columns.
+      if (presence == kNonePresent) continue;
+      col.present.assign(rows, presence == kAllPresent ? 1 : 0);
+      if (presence == kBitmap) {
+        std::string_view bitmap;
+        if (!d.GetBytes((rows + 7) / 8, &bitmap)) return Truncated("presence bitmap", d.offset());
+        for (size_t i = 0; i < rows; ++i) col.present[i] = (bitmap[i / 8] >> (i % 8)) & 1;
+      } else if (presence != kAllPresent) {
+        return Corruption("WAL record: unknown presence encoding {} at byte {}", presence,
+                          d.offset());
+      }
+      col.bits.assign(rows, 0);
+      if (col.type == FieldType::kString) col.strings.resize(rows);
+      for (size_t i = 0; i < rows; ++i) {
+        if (!col.present[i]) continue;
+        bool ok = true;
+        switch (col.type) {
+          case FieldType::kDouble: ok = d.GetFixed64(&col.bits[i]); break;
+          case FieldType::kInt64: {
+            uint64_t z;
+            ok = d.GetVarint64(&z);
+            col.bits[i] = static_cast<uint64_t>(ZigZagDecode(z));
+            break;
+          }
+          case FieldType::kUInt64: ok = d.GetVarint64(&col.bits[i]); break;
+          case FieldType::kBool: {
+            uint8_t b = 0;
+            ok = d.GetByte(&b) && b <= 1;
+            col.bits[i] = b;
+            break;
+          }
+          case FieldType::kString: ok = d.GetLengthPrefixed(&col.strings[i]); break;
+        }
+        if (!ok)
+          return Truncated(fmt::format("value of field '{}'", out->field_names[c]), d.offset());
+      }
+    }
+  }
+  if (!d.done()) {
+    return Corruption("WAL record: {} unexpected bytes after the last series", d.remaining());
+  }
+  return Status::OK();
+}
+
+}  // namespace seaway

@@ -1,0 +1,125 @@
+// WriteBatch (src/storage).
+#include "storage/write_batch.h"
+
+#include "common/check.h"
+
+namespace seaway {
+
+WriteBatch::WriteBatch(TenantId tenant, std::string database, std::string table)
+    : tenant_(tenant), database_(std::move(database)), table_(std::move(table)) {}
+
+void WriteBatch::AddRow(int64_t time) {
+  times_.push_back(time);
+  for (auto& values : tag_values_) values.emplace_back();
+  for (auto& f : fields_) {
+    f.present.push_back(0);
+    f.bits.push_back(0);
+    if (f.type == FieldType::kString) f.strings.emplace_back();
+  }
+}
+
+void WriteBatch::DropLastRow() {
+  if (times_.empty()) return;
+  times_.pop_back();
+  for (auto& values : tag_values_) values.pop_back();
+  for (auto& f : fields_) {
+    f.present.pop_back();
+    f.bits.pop_back();
+    if (f.type == FieldType::kString) f.strings.pop_back();
+  }
+}
+
+Status WriteBatch::SetTag(std::string_view key, std::string_view value) {
+  SW_CHECK(!times_.empty());
+  for (size_t i = 0; i < tag_keys_.size(); ++i) {
+    if (tag_keys_[i] == key) {
+      tag_values_[i].back() = std::string(value);
+      return Status::OK();
+    }
+  }
+  tag_keys_.emplace_back(key);
+  tag_values_.emplace_back(times_.size());
+  tag_values_.back().back() = std::string(value);
+  return Status::OK();
+}
+
+Result<FieldColumn*> WriteBatch::Column(std::string_view name, FieldType type) {
+  SW_CHECK(!times_.empty());
+  FieldColumn* column = nullptr;
+  if (last_field_ < fields_.size() && fields_[last_field_].name == name) {
+    column = &fields_[last_field_];
+  } else {
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].name == name) {
+        column = &fields_[i];
+        last_field_ = i;
+        break;
+      }
+    }
+  }
+  if (column == nullptr) {
+    FieldColumn c{std::string(name), type};
+    c.present.assign(times_.size(), 0);
+    c.bits.assign(times_.size(), 0);
+    if (type == FieldType::kString) c.strings.resize(times_.size());
+    fields_.push_back(std::move(c));
+    last_field_ = fields_.size();
+    return &fields_.back();
+  }
+  if (column->type != type) {
+    return InvalidArgument(
+        "table '{}' field '{}': type {} in row {} conflicts with type {} "
+        "earlier in the same batch",
+        table_, name, FieldTypeName(type), times_.size(), FieldTypeName(column->type));
+  }
+  ++last_field_;
+  return column;
+}
+
+Status WriteBatch::SetFixed(std::string_view name, FieldType type, uint64_t bits) {
+  SW_ASSIGN_OR_RETURN(FieldColumn * c, Column(name, type));
+  c->present.back() = 1;
+  c->bits.back() = bits;
+  return Status::OK();
+}
+
+Status WriteBatch::SetString(std::string_view name, std::string_view v) {
+  SW_ASSIGN_OR_RETURN(FieldColumn * c, Column(name, FieldType::kString));
+  c->present.back() = 1;
+  c->strings.back() = std::string(v);
+  return Status::OK();
+}
+
+Status WriteBatch::Validate() const {
+  SW_RETURN_IF_ERROR(ValidateName(database_, "database"));
+  SW_RETURN_IF_ERROR(ValidateName(table_, "table"));
+  for (const auto& key : tag_keys_) SW_RETURN_IF_ERROR(ValidateName(key, "tag"));
+  for (const auto& f : fields_) {
+    SW_RETURN_IF_ERROR(ValidateName(f.name, "field"));
+    if (f.name == "time") return InvalidArgument("table '{}': 'time' cannot be a field", table_);
+  }
+  for (const auto& key : tag_keys_) {
+    if (key == "time") return InvalidArgument("table '{}': 'time' cannot be a tag", table_);
+  }
+  for (size_t row = 0; row < times_.size(); ++row) {
+    bool any = false;
+    for (const auto& f : fields_) any |= f.present[row] != 0;
+    if (!any)
+      return InvalidArgument("table '{}' row {}: a row needs at least one field", table_, row + 1);
+  }
+  return Status::OK();
+}
+
+size_t WriteBatch::ApproximateBytes() const {
+  size_t bytes = times_.size() * 8;
+  for (const auto& values : tag_values_) {
+    for (const auto& v : values) bytes += v.size() + 8;
+  }
+  for (const auto& f : fields_) {
+    bytes += f.present.size() * 9;
+    for (const auto& s : f.strings) bytes += s.size();
+  }
+  return bytes;
+}
+
+}  // namespace seaway

@@ -1,0 +1,90 @@
+// WriteBatch: many rows of one table, in columns (src/storage). Front ends (line protocol, JSON,
+// MQTT) build one per request and hand it to Engine::Write.
+//
+//   WriteBatch batch(tenant, "main", "cpu");
+//   batch.AddRow(ts);
+//   SW_RETURN_IF_ERROR(batch.SetTag("host", "a"));
+//   SW_RETURN_IF_ERROR(batch.SetDouble("usage", 12.5));
+//
+// Columns appear as rows use them; a row lacking a tag or field has it absent. Fixed-width field
+// values are stored as 64-bit patterns (doubles bit-cast, bools 0/1).
+//
+// Thread-compatible.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/strong_id.h"
+#include "storage/schema.h"
+
+namespace seaway {
+
+struct FieldColumn {
+  std::string name;
+  FieldType type;
+  std::vector<uint8_t> present;      // one per row: 1 when the row has this field
+  std::vector<uint64_t> bits;        // fixed-width types, one per row (0 when absent)
+  std::vector<std::string> strings;  // kString only, one per row ("" when absent)
+};
+
+class WriteBatch {
+ public:
+  WriteBatch(TenantId tenant, std::string database, std::string table);
+
+  // Starts a new row at `time` (ns since epoch). Tags and fields set next belong to it.
+  void AddRow(int64_t time);
+
+  // Each REQUIRES: AddRow was called. Setting the same name twice in a row keeps the last value;
+  // a field used with two types in one batch is an error naming the row.
+  Status SetTag(std::string_view key, std::string_view value);
+  Status SetDouble(std::string_view name, double v) {
+    return SetFixed(name, FieldType::kDouble, std::bit_cast<uint64_t>(v));
+  }
+  Status SetInt64(std::string_view name, int64_t v) {
+    return SetFixed(name, FieldType::kInt64, static_cast<uint64_t>(v));
+  }
+  Status SetUInt64(std::string_view name, uint64_t v) {
+    return SetFixed(name, FieldType::kUInt64, v);
+  }
+  Status SetBool(std::string_view name, bool v) { return SetFixed(name, FieldType::kBool, v); }
+  Status SetString(std::string_view name, std::string_view v);
+
+  // Removes the last row (a front end that finds an error mid-row drops the row).
+  void DropLastRow();
+
+  // Checks names and that every row has at least one field.
+  Status Validate() const;
+
+  TenantId tenant() const { return tenant_; }
+  const std::string& database() const { return database_; }
+  const std::string& table() const { return table_; }
+  size_t rows() const { return times_.size(); }
+  const std::vector<int64_t>& times() const { return times_; }
+  const std::vector<std::string>& tag_keys() const { return tag_keys_; }
+  // tag_values()[tag][row]; "" means the row lacks the tag.
+  const std::vector<std::vector<std::string>>& tag_values() const { return tag_values_; }
+  const std::vector<FieldColumn>& fields() const { return fields_; }
+
+  // Approximate bytes held, for memory accounting.
+  size_t ApproximateBytes() const;
+
+ private:
+  Result<FieldColumn*> Column(std::string_view name, FieldType type);
+  Status SetFixed(std::string_view name, FieldType type, uint64_t bits);
+
+  TenantId tenant_;
+  std::string database_;
+  std::string table_;
+  std::vector<int64_t> times_;
+  std::vector<std::string> tag_keys_;
+  std::vector<std::vector<std::string>> tag_values_;
+  std::vector<FieldColumn> fields_;
+  size_t last_field_ = 0;  // lookup hint: rows usually set fields in the same order
+};
+
+}  // namespace seaway

@@ -1,0 +1,423 @@
+// Tests for Engine (src/storage/engine.h): writes, scans, replacement, late data, schema errors,
+// restart, crashes, fsync failure, disk full, back-pressure, and a random model test.
+#include "storage/engine.h"
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/fault_injection_env.h"
+#include "storage/memory_env.h"
+
+namespace seaway {
+namespace {
+
+constexpr TenantId kTenant(1);
+
+struct Row {
+  std::string host;
+  int64_t time;
+  std::optional<double> temp;
+  std::optional<int64_t> count;
+};
+
+WriteBatch Batch(const std::vector<Row>& rows, std::string table = "machine") {
+  WriteBatch b(kTenant, "main", std::move(table));
+  for (const auto& r : rows) {
+    b.AddRow(r.time);
+    EXPECT_TRUE(b.SetTag("host", r.host).ok());
+    if (r.temp) {
+      EXPECT_TRUE(b.SetDouble("temp", *r.temp).ok());
+    }
+    if (r.count) {
+      EXPECT_TRUE(b.SetInt64("count", *r.count).ok());
+    }
+  }
+  return b;
+}
+
+// host -> time -> (temp, count), as read back through Scan.
+using Snapshot =
+    std::map<std::string,
+             std::map<int64_t, std::pair<std::optional<double>, std::optional<int64_t>>>>;
+
+Snapshot ReadAll(const Engine& engine, ScanRequest request = {}) {
+  request.tenant = kTenant;
+  request.table = "machine";
+  Snapshot out;
+  Status s = engine.Scan(request, [&](const SeriesBlock& b) {
+    int temp = -1, count = -1;
+    for (size_t i = 0; i < b.fields.size(); ++i) {
+      if (b.fields[i].name == "temp") temp = static_cast<int>(i);
+      if (b.fields[i].name == "count") count = static_cast<int>(i);
+    }
+    for (size_t r = 0; r < b.rows.times.size(); ++r) {
+      EXPECT_TRUE(r == 0 || b.rows.times[r - 1] < b.rows.times[r]) << "not in time order";
+      auto& cell = out[std::string(b.series->Tag("host"))][b.rows.times[r]];
+      if (temp >= 0 && b.rows.columns[temp].present[r]) {
+        cell.first = std::bit_cast<double>(b.rows.columns[temp].bits[r]);
+      }
+      if (count >= 0 && b.rows.columns[count].present[r]) {
+        cell.second = static_cast<int64_t>(b.rows.columns[count].bits[r]);
+      }
+    }
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok() || s.code() == StatusCode::kNotFound) << s;
+  return out;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(mem_.SyncDir(".").ok()); }
+  void Open(Env* env = nullptr, EngineOptions options = {}) {
+    engine_.reset();
+    auto e = Engine::Open(env ? env : &mem_, "db", options, &metrics_);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+  }
+  MemoryEnv mem_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, WriteThenScan) {
+  Open();
+  ASSERT_TRUE(
+      engine_->Write(Batch({{"a", 10, 1.5, 7}, {"b", 10, 2.5, {}}, {"a", 20, 3.5, 8}})).ok());
+  Snapshot s = ReadAll(*engine_);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s["a"][10].first, 1.5);
+  EXPECT_EQ(s["a"][10].second, 7);
+  EXPECT_EQ(s["a"][20].first, 3.5);
+  EXPECT_EQ(s["b"][10].first, 2.5);
+  EXPECT_FALSE(s["b"][10].second.has_value());
+  EXPECT_EQ(engine_->series().size(), 2u);
+}
+
+TEST_F(EngineTest, SameSeriesAndTimeReplacesTheFieldsGiven) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, 1}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 2.0, {}}})).ok());  // only temp given
+  Snapshot s = ReadAll(*engine_);
+  ASSERT_EQ(s["a"].size(), 1u);
+  EXPECT_EQ(s["a"][10].first, 2.0);
+  EXPECT_EQ(s["a"][10].second, 1);                                // kept
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 2.0, {}}})).ok());  // retry: idempotent
+  EXPECT_EQ(ReadAll(*engine_), s);
+}
+
+TEST_F(EngineTest, LateAndOutOfOrderRowsReadInTimeOrder) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 300, 3.0, {}}, {"a", 100, 1.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 200, 2.0, {}}, {"a", 50, 0.5, {}}})).ok());
+  Snapshot s = ReadAll(*engine_);
+  std::vector<int64_t> times;
+  for (const auto& [t, v] : s["a"]) times.push_back(t);
+  EXPECT_EQ(times, (std::vector<int64_t>{50, 100, 200, 300}));
+}
+
+TEST_F(EngineTest, TimeRangeAndTagPredicate) {
+  Open();
+  ASSERT_TRUE(
+      engine_
+          ->Write(Batch(
+              {{"a", 10, 1.0, {}}, {"a", 20, 2.0, {}}, {"b", 20, 3.0, {}}, {"a", 30, 4.0, {}}}))
+          .ok());
+  ScanRequest r;
+  r.min_time = 15;
+  r.max_time = 25;
+  Snapshot s = ReadAll(*engine_, r);
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(s["a"].size(), 1u);
+  r.tag_equals = {{"host", "b"}};
+  s = ReadAll(*engine_, r);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s["b"][20].first, 3.0);
+}
+
+TEST_F(EngineTest, TypeConflictIsRejectedAndNothingStored) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  WriteBatch bad(kTenant, "main", "machine");
+  bad.AddRow(20);
+  ASSERT_TRUE(bad.SetTag("host", "a").ok());
+  ASSERT_TRUE(bad.SetInt64("temp", 5).ok());
+  Status s = engine_->Write(bad);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "table 'machine' field 'temp': type integer conflicts with stored type float");
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);
+}
+
+TEST_F(EngineTest, InvalidBatchesAreRejected) {
+  Open();
+  WriteBatch no_fields(kTenant, "main", "machine");
+  no_fields.AddRow(1);
+  ASSERT_TRUE(no_fields.SetTag("host", "a").ok());
+  EXPECT_EQ(engine_->Write(no_fields).message(),
+            "table 'machine' row 1: a row needs at least one field");
+  WriteBatch time_field(kTenant, "main", "machine");
+  time_field.AddRow(1);
+  ASSERT_TRUE(time_field.SetDouble("time", 1).ok());
+  EXPECT_FALSE(engine_->Write(time_field).ok());
+  WriteBatch empty_table(kTenant, "main", "");
+  empty_table.AddRow(1);
+  ASSERT_TRUE(empty_table.SetDouble("v", 1).ok());
+  EXPECT_EQ(engine_->Write(empty_table).message(), "table name is empty");
+}
+
+TEST_F(EngineTest, UnknownTableOrFieldInScan) {
+  Open();
+  ScanRequest r{kTenant, "main", "nope"};
+  Status s = engine_->Scan(r, [](const SeriesBlock&) { return Status::OK(); });
+  EXPECT_EQ(s.message(), "table 'nope' does not exist in database 'main'");
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  r.table = "machine";
+  r.fields = {"tmp"};
+  s = engine_->Scan(r, [](const SeriesBlock&) { return Status::OK(); });
+  EXPECT_EQ(s.message(), "table 'machine' has no field 'tmp'");
+}
+
+TEST_F(EngineTest, TenantsAreIsolated) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  ScanRequest r{TenantId(2), "main", "machine"};
+  Status s = engine_->Scan(r, [](const SeriesBlock&) {
+    ADD_FAILURE() << "tenant 2 saw tenant 1's data";
+    return Status::OK();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, LatestPerSeries) {
+  Open();
+  ASSERT_TRUE(
+      engine_->Write(Batch({{"a", 30, 3.0, 3}, {"a", 10, 1.0, 1}, {"b", 5, 9.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 30, {}, 33}})).ok());
+  std::map<std::string, std::pair<int64_t, int64_t>> latest;
+  ScanRequest r{kTenant, "main", "machine"};
+  r.fields = {"count"};
+  ASSERT_TRUE(engine_
+                  ->Latest(r,
+                           [&](const SeriesBlock& b) {
+                             EXPECT_EQ(b.rows.times.size(), 1u);
+                             latest[std::string(b.series->Tag("host"))] = {
+                                 b.rows.times[0], static_cast<int64_t>(b.rows.columns[0].bits[0])};
+                             return Status::OK();
+                           })
+                  .ok());
+  EXPECT_EQ(latest["a"], (std::pair<int64_t, int64_t>{30, 33}));
+  EXPECT_EQ(latest["b"].first, 5);
+  r.max_time = 20;
+  latest.clear();
+  ASSERT_TRUE(engine_
+                  ->Latest(r,
+                           [&](const SeriesBlock& b) {
+                             latest[std::string(b.series->Tag("host"))] = {b.rows.times[0], 0};
+                             return Status::OK();
+                           })
+                  .ok());
+  EXPECT_EQ(latest["a"].first, 10);
+}
+
+TEST_F(EngineTest, RestartReplaysTheWal) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, 1}, {"b", 20, 2.0, 2}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 5.0, {}}})).ok());
+  Snapshot before = ReadAll(*engine_);
+  SeriesId a = engine_->series().Match(kTenant, "main", "machine", {{"host", "a"}})[0]->id;
+  Open();
+  EXPECT_EQ(ReadAll(*engine_), before);
+  EXPECT_EQ(engine_->series().Match(kTenant, "main", "machine", {{"host", "a"}})[0]->id, a);
+  // New series get fresh ids after a restart.
+  ASSERT_TRUE(engine_->Write(Batch({{"c", 10, 1.0, {}}})).ok());
+  EXPECT_EQ(engine_->series().size(), 3u);
+}
+
+TEST_F(EngineTest, ShardCountIsFixedAtCreation) {
+  Open(nullptr, {.shards = 3});
+  EXPECT_EQ(engine_->shard_count(), 3);
+  Open(nullptr, {.shards = 5});
+  EXPECT_EQ(engine_->shard_count(), 3);
+}
+
+TEST_F(EngineTest, AcknowledgedWritesSurvivePowerLoss) {
+  for (auto mode : {CrashOptions::Mode::kDropUnsynced, CrashOptions::Mode::kTearUnsynced}) {
+    MemoryEnv mem;
+    ASSERT_TRUE(mem.SyncDir(".").ok());
+    Snapshot acked;
+    for (uint64_t round = 1; round <= 5; ++round) {
+      auto e = Engine::Open(&mem, "db", {}, &metrics_);
+      ASSERT_TRUE(e.ok()) << e.status();
+      EXPECT_EQ(ReadAll(**e), acked) << "round " << round;
+      for (int i = 0; i < 20; ++i) {
+        int64_t t = static_cast<int64_t>(round * 1000 + i);
+        std::string host = "h" + std::to_string(i % 3);
+        ASSERT_TRUE((*e)->Write(Batch({{host, t, static_cast<double>(t), i}})).ok());
+        acked[host][t] = {static_cast<double>(t), i};
+      }
+      (*e)->Close();
+      mem.SimulateCrash({mode, round});
+    }
+  }
+}
+
+TEST_F(EngineTest, FailedFsyncMakesTheShardReadOnly) {
+  FaultInjectionEnv faulty(&mem_);
+  Open(&faulty, {.shards = 1});
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  faulty.SetFaults({.fail_sync = true});
+  Status s = engine_->Write(Batch({{"a", 20, 2.0, {}}}));
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("shard 0 is read-only after a failed WAL write"),
+            std::string_view::npos)
+      << s;
+  EXPECT_NE(s.message().find("fsync"), std::string_view::npos) << s;
+  faulty.ClearFaults();
+  // Never "retry and hope": still refused without a restart.
+  EXPECT_EQ(engine_->Write(Batch({{"a", 30, 3.0, {}}})).code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(engine_->health().ok());
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);  // the unacknowledged row is not visible
+  Open(&faulty, {.shards = 1});
+  EXPECT_TRUE(engine_->health().ok());
+  EXPECT_EQ(ReadAll(*engine_)["a"].count(10), 1u);
+  EXPECT_TRUE(engine_->Write(Batch({{"a", 40, 4.0, {}}})).ok());
+}
+
+TEST_F(EngineTest, DiskFullRefusesThenAcceptsWithoutRestart) {
+  FaultInjectionEnv faulty(&mem_);
+  Open(&faulty, {.shards = 1});
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  faulty.SetFaults({.disk_capacity_bytes = faulty.bytes_used() + 10});
+  Status s = engine_->Write(Batch({{"a", 20, 2.0, {}}, {"a", 21, 2.0, {}}}));
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(s.message().find("No space left on device"), std::string_view::npos) << s;
+  faulty.ClearFaults();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 30, 3.0, {}}})).ok());
+  Open(&faulty, {.shards = 1});  // the log stayed clean: recovery finds no damage
+  Snapshot s2 = ReadAll(*engine_);
+  EXPECT_EQ(s2["a"].size(), 2u);
+  EXPECT_EQ(s2["a"].count(20), 0u);
+  EXPECT_EQ(s2["a"].count(30), 1u);
+}
+
+TEST_F(EngineTest, BackPressureWhenOverTheMemoryLimit) {
+  EngineOptions options{.shards = 1};
+  options.shard.memtable_limit_bytes = 1000;
+  Open(nullptr, options);
+  Status s;
+  int accepted = 0;
+  for (int i = 0; i < 100 && s.ok(); ++i) {
+    s = engine_->Write(Batch({{"a", i, 1.0, 1}}));
+    accepted += s.ok();
+  }
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("retry later"), std::string_view::npos) << s;
+  EXPECT_GT(accepted, 0);
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), static_cast<size_t>(accepted));
+}
+
+TEST_F(EngineTest, DamageMidLogStopsStartupUnlessTruncating) {
+  Open(nullptr, {.shards = 1});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(engine_->Write(Batch({{"a", i, 1.0, {}}})).ok());
+  engine_.reset();
+  const std::string path = "db/shard-000/" + WalFileName(1);
+  std::string data = *ReadFileToString(&mem_, path);
+  data[kWalMagic.size() + kWalFrameHeader + 3] ^= 0x40;  // inside the first record's payload
+  ASSERT_TRUE(WriteFileAtomically(&mem_, path, data).ok());
+  auto strict = Engine::Open(&mem_, "db", {}, &metrics_);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(strict.status().message().find(path), std::string_view::npos) << strict.status();
+  EXPECT_NE(strict.status().message().find("offset 8"), std::string_view::npos);
+  EXPECT_NE(strict.status().message().find("--wal-recovery=truncate"), std::string_view::npos);
+  EngineOptions truncate;
+  truncate.shard.recovery = WalRecovery::kTruncate;
+  Open(nullptr, truncate);
+  EXPECT_TRUE(ReadAll(*engine_).empty());  // everything after the damage is dropped
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 99, 1.0, {}}})).ok());
+  Open();
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);
+}
+
+TEST_F(EngineTest, ConcurrentWritersShareGroupCommits) {
+  Open(nullptr, {.shards = 2});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        EXPECT_TRUE(engine_->Write(Batch({{"h" + std::to_string(t), i, 1.0 * i, t}})).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Snapshot s = ReadAll(*engine_);
+  ASSERT_EQ(s.size(), 4u);
+  for (const auto& [host, rows] : s) EXPECT_EQ(rows.size(), 100u) << host;
+  Open();
+  EXPECT_EQ(ReadAll(*engine_), s);
+}
+
+TEST(WalSyncTest, Parse) {
+  WalSyncMode mode;
+  Duration interval;
+  ASSERT_TRUE(ParseWalSync("interval:250", &mode, &interval).ok());
+  EXPECT_EQ(mode, WalSyncMode::kInterval);
+  EXPECT_EQ(interval, Duration::Millis(250));
+  ASSERT_TRUE(ParseWalSync("none", &mode, &interval).ok());
+  EXPECT_EQ(mode, WalSyncMode::kNone);
+  EXPECT_EQ(ParseWalSync("sometimes", &mode, &interval).message(),
+            "wal sync 'sometimes': expected always, none or interval:MS (1..60000)");
+  EXPECT_FALSE(ParseWalSync("interval:0", &mode, &interval).ok());
+}
+
+// Random writes (new rows, overwrites, late rows), restarts and power losses, checked against a
+// map of what was acknowledged.
+TEST(EngineModelTest, RandomOperationsMatchTheModel) {
+  MetricsRegistry metrics;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    std::mt19937_64 rng(seed);
+    MemoryEnv mem;
+    ASSERT_TRUE(mem.SyncDir(".").ok());
+    Snapshot model;
+    auto engine = Engine::Open(&mem, "db", {.shards = 3}, &metrics);
+    ASSERT_TRUE(engine.ok());
+    for (int op = 0; op < 300; ++op) {
+      int kind = static_cast<int>(rng() % 20);
+      if (kind == 0) {
+        (*engine)->Close();
+        engine = Engine::Open(&mem, "db", {}, &metrics);
+      } else if (kind == 1) {
+        (*engine)->Close();
+        mem.SimulateCrash({CrashOptions::Mode::kTearUnsynced, rng()});
+        engine = Engine::Open(&mem, "db", {}, &metrics);
+      } else {
+        std::vector<Row> rows;
+        int n = 1 + static_cast<int>(rng() % 5);
+        for (int i = 0; i < n; ++i) {
+          Row r{"h" + std::to_string(rng() % 6), static_cast<int64_t>(rng() % 50), {}, {}};
+          if (rng() % 3) r.temp = static_cast<double>(rng() % 1000) / 10;
+          if (rng() % 3 || !r.temp) r.count = static_cast<int64_t>(rng() % 100) - 50;
+          rows.push_back(r);
+        }
+        ASSERT_TRUE((*engine)->Write(Batch(rows)).ok());
+        for (const auto& r : rows) {
+          auto& cell = model[r.host][r.time];
+          if (r.temp) cell.first = r.temp;
+          if (r.count) cell.second = r.count;
+        }
+      }
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      if (op % 25 == 0) {
+        ASSERT_EQ(ReadAll(**engine), model) << "seed " << seed << " op " << op;
+      }
+    }
+    ASSERT_EQ(ReadAll(**engine), model) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace seaway
