@@ -75,38 +75,51 @@ inline uint64_t ExtractFixed(const uint8_t* p) {
   return v & kMask;
 }
 
-template <int W, size_t... J>
-inline void UnpackGroup(const uint8_t* p, uint64_t* out, std::index_sequence<J...>) {
-  ((out[J] = ExtractFixed<W, static_cast<int>(J)>(p)), ...);
+// kDelta: out[j] = (acc += value + add), a running sum (delta decoding); otherwise
+// out[j] = value + add (frame of reference). Fusing the add into the unpack keeps values in
+// registers between the two steps.
+template <int W, bool kDelta, size_t... J>
+inline void UnpackGroup(const uint8_t* p, uint64_t add, uint64_t& acc, uint64_t* out,
+                        std::index_sequence<J...>) {
+  if constexpr (kDelta) {
+    ((out[J] = acc += ExtractFixed<W, static_cast<int>(J)>(p) + add), ...);
+  } else {
+    ((out[J] = ExtractFixed<W, static_cast<int>(J)>(p) + add), ...);
+  }
 }
 
 // Eight values of W bits take exactly W bytes, so every group starts on a byte boundary and all
 // shifts are compile-time constants. Groups whose loads could run past the input take the safe
 // path instead; that is at most the last two groups.
-template <int W>
-void UnpackFixed(const uint8_t* in, size_t in_size, size_t n, uint64_t* out) {
-  if constexpr (W == 0) {
-    std::fill(out, out + n, uint64_t{0});
-  } else {
+template <int W, bool kDelta>
+uint64_t UnpackFixed(const uint8_t* in, size_t in_size, size_t n, uint64_t add, uint64_t acc,
+                     uint64_t* out) {
+  size_t fast_groups = 0;
+  if constexpr (W > 0) {
     constexpr size_t kGroupReach = (7 * W) / 8 + 9;  // bytes a group's loads may touch
-    const size_t groups = n / 8;
-    size_t fast_groups = 0;
-    if (in_size >= kGroupReach) fast_groups = std::min(groups, (in_size - kGroupReach) / W + 1);
-    for (size_t g = 0; g < fast_groups; ++g) {
-      UnpackGroup<W>(in + g * W, out + g * 8, std::make_index_sequence<8>());
-    }
-    for (size_t i = fast_groups * 8; i < n; ++i) out[i] = ExtractSafe(in, in_size, i * W, W);
+    if (in_size >= kGroupReach) fast_groups = std::min(n / 8, (in_size - kGroupReach) / W + 1);
+  } else {
+    fast_groups = n / 8;
   }
+  for (size_t g = 0; g < fast_groups; ++g) {
+    UnpackGroup<W, kDelta>(in + g * W, add, acc, out + g * 8, std::make_index_sequence<8>());
+  }
+  for (size_t i = fast_groups * 8; i < n; ++i) {
+    const uint64_t v = (W == 0 ? 0 : ExtractSafe(in, in_size, i * W, W)) + add;
+    out[i] = kDelta ? acc += v : v;
+  }
+  return acc;
 }
 
-using UnpackFn = void (*)(const uint8_t*, size_t, size_t, uint64_t*);
+using UnpackFn = uint64_t (*)(const uint8_t*, size_t, size_t, uint64_t, uint64_t, uint64_t*);
 
-template <size_t... W>
+template <bool kDelta, size_t... W>
 constexpr std::array<UnpackFn, sizeof...(W)> MakeUnpackTable(std::index_sequence<W...>) {
-  return {&UnpackFixed<static_cast<int>(W)>...};
+  return {&UnpackFixed<static_cast<int>(W), kDelta>...};
 }
 
-constexpr auto kUnpackTable = MakeUnpackTable(std::make_index_sequence<65>());
+constexpr auto kUnpackTable = MakeUnpackTable<false>(std::make_index_sequence<65>());
+constexpr auto kUnpackDeltaTable = MakeUnpackTable<true>(std::make_index_sequence<65>());
 
 }  // namespace
 
@@ -128,8 +141,14 @@ void PackBits(const uint64_t* values, size_t n, int width, std::string* out) {
   writer.Finish();
 }
 
-void UnpackBits(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t* out) {
-  kUnpackTable[static_cast<size_t>(width)](in, in_size, n, out);
+void UnpackBits(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t add,
+                uint64_t* out) {
+  kUnpackTable[static_cast<size_t>(width)](in, in_size, n, add, 0, out);
+}
+
+uint64_t UnpackDeltas(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t add,
+                      uint64_t acc, uint64_t* out) {
+  return kUnpackDeltaTable[static_cast<size_t>(width)](in, in_size, n, add, acc, out);
 }
 
 }  // namespace seaway::codec

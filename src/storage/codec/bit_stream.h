@@ -157,8 +157,15 @@ inline size_t PackedBytes(size_t n, int width) { return (n * static_cast<size_t>
 // REQUIRES: every value < 2^width.
 void PackBits(const uint64_t* values, size_t n, int width, std::string* out);
 
-// Unpacks n values of `width` bits from `in` into out[0..n). Reads only in[0..in_size).
+// Unpacks n values of `width` bits from `in`, adding `add` (mod 2^64) to each:
+// out[i] = value[i] + add. Reads only in[0..in_size).
 // REQUIRES: in_size >= PackedBytes(n, width), 0 <= width <= 64.
-void UnpackBits(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t* out);
+void UnpackBits(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t add,
+                uint64_t* out);
+
+// Unpacks n deltas and integrates them: out[i] = acc + sum(value[0..i] + add), mod 2^64.
+// Returns the last value written (acc if n == 0). Same REQUIRES as UnpackBits.
+uint64_t UnpackDeltas(const uint8_t* in, size_t in_size, size_t n, int width, uint64_t add,
+                      uint64_t acc, uint64_t* out);
 
 }  // namespace seaway::codec

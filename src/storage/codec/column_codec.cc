@@ -20,10 +20,11 @@ CodecId CodecIdOf(ColumnType type) { return static_cast<CodecId>(static_cast<uin
 // Tiny blocks cannot save 10% of anything worth a decompressor call.
 constexpr size_t kMinCompressibleBytes = 64;
 
-// Replaces *block by its zstd or LZ4 wrapper if one is at least 10% smaller.
+// Replaces *block by its zstd or LZ4 wrapper if one saves options.min_compression_savings.
 void MaybeCompress(const EncodeOptions& options, std::string* block) {
   if (!options.general_compression || block->size() < kMinCompressibleBytes) return;
-  const size_t target = block->size() - block->size() / 10;  // at most 90%
+  const auto target = static_cast<size_t>(static_cast<double>(block->size()) *
+                                          (1.0 - options.min_compression_savings));
 
   std::string best;
   std::string candidate;

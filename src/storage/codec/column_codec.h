@@ -48,8 +48,11 @@ enum class CodecId : uint8_t {
 };
 
 struct EncodeOptions {
-  // Try zstd and LZ4 on the encoded block and keep the better if it saves >= 10%.
+  // Try zstd and LZ4 on the encoded block and keep the better if it saves at least
+  // `min_compression_savings` of the block's size. Decompression costs decode speed (about a
+  // third of it for bit-packed floats), so a writer that favours scans may raise the bar.
   bool general_compression = true;
+  double min_compression_savings = 0.10;
   int zstd_level = 1;  // 1..3: fast levels; the codecs already did the heavy lifting
 };
 

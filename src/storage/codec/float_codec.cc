@@ -196,7 +196,7 @@ Status DecodeXor(ByteReader* in, size_t count, double* out) {
 // Digits to doubles: a branch-free loop the compiler vectorises. `bad` collects digits outside
 // [-2^51, 2^51), which no encoder writes.
 template <bool kDivide>
-bool DigitsToDoubles(const int64_t* digits, size_t count, const AlpParams& p, double* out) {
+uint64_t DigitsToDoubles(const int64_t* digits, size_t count, const AlpParams& p, double* out) {
   const double factor = kPow10[p.f];
   const double exponent = kDivide ? kPow10[p.e] : kInvPow10[p.e];
   uint64_t bad = 0;
@@ -206,7 +206,20 @@ bool DigitsToDoubles(const int64_t* digits, size_t count, const AlpParams& p, do
     const double x = std::bit_cast<double>(biased + (kMagicBits - (uint64_t{1} << 51))) - kMagic;
     out[i] = kDivide ? x * factor / exponent : x * factor * exponent;
   }
-  return (bad >> 52) == 0;
+  return bad >> 52;
+}
+
+struct AlpSinkContext {
+  AlpParams params;
+  double* out;
+  uint64_t bad = 0;
+};
+
+// Receives digits from the integer decoder chunk by chunk, while they are in L1.
+template <bool kDivide>
+void AlpSink(void* context, const int64_t* digits, size_t offset, size_t n) {
+  auto* c = static_cast<AlpSinkContext*>(context);
+  c->bad |= DigitsToDoubles<kDivide>(digits, n, c->params, c->out + offset);
 }
 
 Status DecodeAlp(ByteReader* in, size_t count, double* out) {
@@ -223,12 +236,13 @@ Status DecodeAlp(ByteReader* in, size_t count, double* out) {
     return Corruption("ALP factor {} at byte {} exceeds exponent {}", p.f, at + 1, p.e);
   }
 
-  thread_local std::vector<int64_t> digits;
-  digits.resize(count);
-  SW_RETURN_IF_ERROR(DecodeInt64s(in, count, digits.data()).WithContext("ALP digits"));
-  const bool ok = p.divide ? DigitsToDoubles<true>(digits.data(), count, p, out)
-                           : DigitsToDoubles<false>(digits.data(), count, p, out);
-  if (!ok) return Corruption("ALP digit outside [-2^51, 2^51) in block at byte {}", at);
+  AlpSinkContext context{.params = p, .out = out};
+  SW_RETURN_IF_ERROR(
+      DecodeInt64Chunks(in, count, p.divide ? AlpSink<true> : AlpSink<false>, &context)
+          .WithContext("ALP digits"));
+  if (context.bad != 0) {
+    return Corruption("ALP digits at byte {} fall outside [-2^51, 2^51)", at + 2);
+  }
 
   const size_t exceptions_at = in->position();
   uint64_t exceptions;

@@ -10,7 +10,7 @@
 //   kPlain  8 raw bytes per value.
 // Every scheme preserves the exact bits: NaN payloads, -0.0, subnormals, ±inf all round-trip.
 //
-// Thread-safe: free functions; decoding uses a thread-local scratch buffer.
+// Thread-safe: free functions without shared state.
 #pragma once
 
 #include <cstddef>

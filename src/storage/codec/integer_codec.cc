@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 namespace seaway::codec {
 namespace {
@@ -187,8 +188,27 @@ Status DecodeRle(ByteReader* in, size_t count, uint64_t* out) {
   return Status::OK();
 }
 
+// Where decoded values go: either straight into out[0..count), or, with a sink, chunk by chunk
+// through a small buffer that stays in L1 while the sink consumes it.
+class ChunkTarget {
+ public:
+  ChunkTarget(uint64_t* out, IntegerChunkSink sink, void* context)
+      : out_(out), sink_(sink), context_(context) {}
+
+  uint64_t* Buffer(size_t offset) { return sink_ ? local_ : out_ + offset; }
+  void Emit(const uint64_t* values, size_t offset, size_t n) {
+    if (sink_) sink_(context_, reinterpret_cast<const int64_t*>(values), offset, n);
+  }
+
+ private:
+  uint64_t* out_;
+  IntegerChunkSink sink_;
+  void* context_;
+  uint64_t local_[kIntegerChunk];
+};
+
 template <bool kSigned>
-Status DecodeImpl(ByteReader* in, size_t count, uint64_t* out) {
+Status DecodeImpl(ByteReader* in, size_t count, ChunkTarget* target) {
   const size_t at = in->position();
   uint8_t scheme;
   if (!in->ReadByte(&scheme)) return Corruption("missing integer scheme at byte {}", at);
@@ -199,24 +219,53 @@ Status DecodeImpl(ByteReader* in, size_t count, uint64_t* out) {
         return Corruption("truncated plain integers at byte {}: need {} bytes, {} remain", at + 1,
                           count * 8, in->remaining());
       }
-      if (count != 0) std::memcpy(out, bytes.data(), bytes.size());
+      for (size_t i = 0; i < count; i += kIntegerChunk) {
+        const size_t n = std::min(kIntegerChunk, count - i);
+        uint64_t* buffer = target->Buffer(i);
+        std::memcpy(buffer, bytes.data() + i * 8, n * 8);
+        target->Emit(buffer, i, n);
+      }
       return Status::OK();
     }
     case IntegerScheme::kConstant: {
       uint64_t value = 0;
       SW_RETURN_IF_ERROR(ReadValue<kSigned>(in, "constant value", &value));
-      std::fill(out, out + count, value);
+      for (size_t i = 0; i < count; i += kIntegerChunk) {
+        const size_t n = std::min(kIntegerChunk, count - i);
+        uint64_t* buffer = target->Buffer(i);
+        std::fill(buffer, buffer + n, value);
+        target->Emit(buffer, i, n);
+      }
       return Status::OK();
     }
-    case IntegerScheme::kRle: return DecodeRle<kSigned>(in, count, out);
+    case IntegerScheme::kRle: {
+      // Runs cross chunk boundaries; decode whole, then hand over. RLE blocks are rare and cheap.
+      thread_local std::vector<uint64_t> scratch;
+      scratch.resize(count);
+      SW_RETURN_IF_ERROR(DecodeRle<kSigned>(in, count, scratch.data()));
+      for (size_t i = 0; i < count; i += kIntegerChunk) {
+        const size_t n = std::min(kIntegerChunk, count - i);
+        uint64_t* buffer = target->Buffer(i);
+        std::memcpy(buffer, scratch.data() + i, n * 8);
+        target->Emit(buffer, i, n);
+      }
+      return Status::OK();
+    }
     case IntegerScheme::kFor: {
       uint64_t min = 0;
       SW_RETURN_IF_ERROR(ReadValue<kSigned>(in, "frame of reference", &min));
       int width = 0;
       const uint8_t* packed = nullptr;
       SW_RETURN_IF_ERROR(ReadPacked(in, count, &width, &packed));
-      UnpackBits(packed, PackedBytes(count, width), count, width, out);
-      for (size_t i = 0; i < count; ++i) out[i] += min;
+      const size_t packed_bytes = PackedBytes(count, width);
+      // Chunks of kIntegerChunk (a multiple of 8) values start on byte boundaries.
+      for (size_t i = 0; i < count; i += kIntegerChunk) {
+        const size_t n = std::min(kIntegerChunk, count - i);
+        const size_t skip = i * static_cast<size_t>(width) / 8;
+        uint64_t* buffer = target->Buffer(i);
+        UnpackBits(packed + skip, packed_bytes - skip, n, width, min, buffer);
+        target->Emit(buffer, i, n);
+      }
       return Status::OK();
     }
     case IntegerScheme::kDeltaFor: {
@@ -230,12 +279,18 @@ Status DecodeImpl(ByteReader* in, size_t count, uint64_t* out) {
       int width = 0;
       const uint8_t* packed = nullptr;
       SW_RETURN_IF_ERROR(ReadPacked(in, count - 1, &width, &packed));
-      UnpackBits(packed, PackedBytes(count - 1, width), count - 1, width, out + 1);
-      out[0] = first;
+      const size_t packed_bytes = PackedBytes(count - 1, width);
+      uint64_t* buffer = target->Buffer(0);
+      buffer[0] = first;
+      target->Emit(buffer, 0, 1);
+      // Delta j yields value j + 1; chunks of deltas start on byte boundaries.
       uint64_t acc = first;
-      for (size_t i = 1; i < count; ++i) {
-        acc += out[i] + min_delta;
-        out[i] = acc;
+      for (size_t j = 0; j < count - 1; j += kIntegerChunk) {
+        const size_t n = std::min(kIntegerChunk, count - 1 - j);
+        const size_t skip = j * static_cast<size_t>(width) / 8;
+        buffer = target->Buffer(j + 1);
+        acc = UnpackDeltas(packed + skip, packed_bytes - skip, n, width, min_delta, acc, buffer);
+        target->Emit(buffer, j + 1, n);
       }
       return Status::OK();
     }
@@ -259,11 +314,18 @@ size_t EncodedInt64sSize(std::span<const int64_t> values) {
 }
 
 Status DecodeInt64s(ByteReader* in, size_t count, int64_t* out) {
-  return DecodeImpl<true>(in, count, reinterpret_cast<uint64_t*>(out));
+  ChunkTarget target(reinterpret_cast<uint64_t*>(out), nullptr, nullptr);
+  return DecodeImpl<true>(in, count, &target);
 }
 
 Status DecodeUInt64s(ByteReader* in, size_t count, uint64_t* out) {
-  return DecodeImpl<false>(in, count, out);
+  ChunkTarget target(out, nullptr, nullptr);
+  return DecodeImpl<false>(in, count, &target);
+}
+
+Status DecodeInt64Chunks(ByteReader* in, size_t count, IntegerChunkSink sink, void* context) {
+  ChunkTarget target(nullptr, sink, context);
+  return DecodeImpl<true>(in, count, &target);
 }
 
 }  // namespace seaway::codec

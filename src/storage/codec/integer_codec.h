@@ -45,4 +45,15 @@ size_t EncodedInt64sSize(std::span<const int64_t> values);
 Status DecodeInt64s(ByteReader* in, size_t count, int64_t* out);
 Status DecodeUInt64s(ByteReader* in, size_t count, uint64_t* out);
 
+// Decoded values are handed to a sink in chunks of at most kIntegerChunk (a multiple of 8).
+inline constexpr size_t kIntegerChunk = 1024;
+// Receives values[0..n), which are values [offset, offset + n) of the encoding. Chunks arrive
+// in order; `values` is only valid during the call.
+using IntegerChunkSink = void (*)(void* context, const int64_t* values, size_t offset, size_t n);
+
+// Like DecodeInt64s, but streams the values to `sink` while they are still in L1 instead of
+// storing them, so that fused loops (ALP digits -> doubles) make one pass over memory. On error
+// the sink may already have seen some chunks.
+Status DecodeInt64Chunks(ByteReader* in, size_t count, IntegerChunkSink sink, void* context);
+
 }  // namespace seaway::codec

@@ -86,8 +86,22 @@ TEST(BitPackingTest, EveryWidthRoundTrips) {
       // Copy into an exactly-sized heap buffer so that ASan catches any read past the end.
       std::vector<uint8_t> exact(packed.begin(), packed.end());
       std::vector<uint64_t> unpacked(n, 12345);
-      UnpackBits(exact.data(), exact.size(), n, width, unpacked.data());
+      UnpackBits(exact.data(), exact.size(), n, width, 0, unpacked.data());
       ASSERT_EQ(unpacked, values) << "width " << width << " n " << n;
+
+      // With a frame of reference, and integrated as deltas; both wrap modulo 2^64.
+      const uint64_t add = ~uint64_t{0} - 2;
+      std::vector<uint64_t> framed(n), integrated(n), expected_framed(n), expected_integrated(n);
+      uint64_t acc = 1000;
+      for (size_t i = 0; i < n; ++i) {
+        expected_framed[i] = values[i] + add;
+        expected_integrated[i] = acc += values[i] + add;
+      }
+      UnpackBits(exact.data(), exact.size(), n, width, add, framed.data());
+      ASSERT_EQ(framed, expected_framed) << "width " << width << " n " << n;
+      EXPECT_EQ(UnpackDeltas(exact.data(), exact.size(), n, width, add, 1000, integrated.data()),
+                acc);
+      ASSERT_EQ(integrated, expected_integrated) << "width " << width << " n " << n;
     }
   }
 }
