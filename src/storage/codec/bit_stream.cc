@@ -70,6 +70,7 @@ inline uint64_t ExtractFixed(const uint8_t* p) {
   constexpr int kBit = J * W;
   constexpr int kByte = kBit / 8;
   constexpr int kShift = kBit % 8;
+  if constexpr (W == 0) return 0;  // no bytes to read: the input may be empty
   uint64_t v = LoadLE64(p + kByte) >> kShift;
   if constexpr (W + kShift > 64) v |= static_cast<uint64_t>(p[kByte + 8]) << (64 - kShift);
   return v & kMask;

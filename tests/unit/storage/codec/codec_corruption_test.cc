@@ -13,7 +13,6 @@ namespace {
 using namespace seaway::codec::testing;  // NOLINT(google-build-using-namespace): test data
 using namespace std::string_view_literals;
 
-constexpr EncodeOptions kNoCompression{.general_compression = false};
 constexpr ColumnType kAllTypes[] = {ColumnType::kTimestamp, ColumnType::kDouble,
                                     ColumnType::kInt64,     ColumnType::kUInt64,
                                     ColumnType::kBool,      ColumnType::kString};
