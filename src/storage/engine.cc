@@ -41,13 +41,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   engine->rows_written_ =
       metrics->GetCounter("seaway_storage_rows_written_total", "Rows made durable by the engine");
   for (int i = 0; i < shard_count; ++i) {
-    engine->shards_.push_back(std::make_unique<Shard>(
-        ShardId(i), env, JoinPath(dir, fmt::format("shard-{:03}", i)), options.shard, metrics));
+    engine->shards_.push_back(std::make_unique<Shard>(ShardId(i), env,
+                                                      JoinPath(dir, fmt::format("shard-{:03}", i)),
+                                                      options.shard, &engine->series_, metrics));
   }
-  for (auto& shard : engine->shards_) {
-    SW_RETURN_IF_ERROR(shard->Open(
-        [e = engine.get()](const WriteRecord& record) { return e->RestoreRecord(record); }));
-  }
+  RecoveryHooks hooks{
+      [e = engine.get()](const Segment& segment) { return e->RestoreSegment(segment); },
+      [e = engine.get()](const WriteRecord& record) { return e->RestoreRecord(record); }};
+  for (auto& shard : engine->shards_) SW_RETURN_IF_ERROR(shard->Open(hooks));
   metrics->AddCallbackGauge("seaway_storage_series", "Series known to the engine",
                             [e = engine.get()] { return static_cast<double>(e->series_.size()); });
   log::Info("storage opened",
@@ -59,6 +60,26 @@ Engine::~Engine() { Close(); }
 
 void Engine::Close() {
   for (auto& shard : shards_) shard->Close();
+}
+
+Status Engine::RestoreSegment(const Segment& segment) {
+  auto schema = catalog_.Extend(segment.tenant(), segment.database(), segment.table(),
+                                segment.tag_keys(), segment.fields());
+  if (!schema.ok()) {
+    return Corruption("segment '{}' conflicts with the catalog: {}", segment.path(),
+                      schema.status());
+  }
+  for (const auto& s : segment.series()) {
+    TagSet tags;
+    for (size_t k = 0; k < segment.tag_keys().size(); ++k) {
+      tags.emplace_back(segment.tag_keys()[k], s.tag_values[k]);
+    }
+    SW_RETURN_IF_ERROR(
+        series_
+            .Restore(s.id, segment.tenant(), segment.database(), segment.table(), std::move(tags))
+            .WithContext(segment.path()));
+  }
+  return Status::OK();
 }
 
 Status Engine::RestoreRecord(const WriteRecord& record) {
@@ -173,17 +194,95 @@ Result<std::vector<FieldSchema>> Engine::Projection(const ScanRequest& request) 
   return out;
 }
 
+namespace {
+
+// Merges `newer` into `base` (both in time order with unique times): rows of equal time take
+// the fields `newer` has and keep the others.
+void MergeRows(const SeriesRowsBlock& newer, SeriesRowsBlock* base) {
+  if (newer.times.empty()) return;
+  if (base->times.empty() || base->times.back() < newer.times.front()) {
+    base->times.insert(base->times.end(), newer.times.begin(), newer.times.end());
+    for (size_t c = 0; c < base->columns.size(); ++c) {
+      auto& dst = base->columns[c];
+      const auto& src = newer.columns[c];
+      dst.present.insert(dst.present.end(), src.present.begin(), src.present.end());
+      dst.bits.insert(dst.bits.end(), src.bits.begin(), src.bits.end());
+      dst.strings.insert(dst.strings.end(), src.strings.begin(), src.strings.end());
+    }
+    return;
+  }
+  SeriesRowsBlock out;
+  out.series = base->series;
+  out.columns.resize(base->columns.size());
+  for (size_t c = 0; c < out.columns.size(); ++c) out.columns[c].type = base->columns[c].type;
+  size_t i = 0, j = 0;
+  auto copy_row = [&](const SeriesRowsBlock& from, size_t r) {
+    out.times.push_back(from.times[r]);
+    for (size_t c = 0; c < out.columns.size(); ++c) {
+      out.columns[c].present.push_back(from.columns[c].present[r]);
+      out.columns[c].bits.push_back(from.columns[c].bits[r]);
+      if (out.columns[c].type == FieldType::kString) {
+        out.columns[c].strings.push_back(from.columns[c].strings[r]);
+      }
+    }
+  };
+  while (i < base->times.size() || j < newer.times.size()) {
+    if (j == newer.times.size() || (i < base->times.size() && base->times[i] < newer.times[j])) {
+      copy_row(*base, i++);
+    } else if (i == base->times.size() || newer.times[j] < base->times[i]) {
+      copy_row(newer, j++);
+    } else {
+      copy_row(*base, i++);
+      const size_t r = out.times.size() - 1;
+      for (size_t c = 0; c < out.columns.size(); ++c) {
+        if (!newer.columns[c].present[j]) continue;
+        out.columns[c].present[r] = 1;
+        out.columns[c].bits[r] = newer.columns[c].bits[j];
+        if (out.columns[c].type == FieldType::kString) {
+          out.columns[c].strings[r] = newer.columns[c].strings[j];
+        }
+      }
+      ++j;
+    }
+  }
+  *base = std::move(out);
+}
+
+}  // namespace
+
+Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time,
+                          int64_t max_time, const std::vector<FieldSchema>& fields,
+                          SeriesRowsBlock* out) const {
+  out->series = id;
+  out->times.clear();
+  out->columns.assign(fields.size(), ColumnVector{});
+  for (size_t f = 0; f < fields.size(); ++f) out->columns[f].type = fields[f].type;
+  SeriesRowsBlock part;
+  for (const auto& segment : snap.segments) {
+    const SegmentSeries* entry = segment->Find(id);
+    if (entry == nullptr) continue;
+    SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part));
+    if (any) MergeRows(part, out);
+  }
+  for (const auto& mem : snap.memtables) {
+    if (mem->Read(id, min_time, max_time, fields, &part)) MergeRows(part, out);
+  }
+  return Status::OK();
+}
+
 Status Engine::Scan(const ScanRequest& request,
                     const std::function<Status(const SeriesBlock&)>& fn) const {
   SW_ASSIGN_OR_RETURN(auto fields, Projection(request));
+  std::vector<ShardSnapshot> snaps;
+  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   SeriesBlock block;
   block.fields = fields;
   for (const auto& info :
        series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
-    const Shard& shard = *shards_[info->id.value() % shards_.size()];
-    if (!shard.memtable().Read(info->id, request.min_time, request.max_time, fields, &block.rows)) {
-      continue;
-    }
+    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
+    SW_RETURN_IF_ERROR(
+        ReadSeries(snap, info->id, request.min_time, request.max_time, fields, &block.rows));
+    if (block.rows.times.empty()) continue;
     block.series = info;
     SW_RETURN_IF_ERROR(fn(block));
   }
@@ -192,34 +291,28 @@ Status Engine::Scan(const ScanRequest& request,
 
 Status Engine::Latest(const ScanRequest& request,
                       const std::function<Status(const SeriesBlock&)>& fn) const {
-  SW_ASSIGN_OR_RETURN(auto fields, Projection(request));
-  SeriesBlock block;
-  block.fields = fields;
-  for (const auto& info :
-       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
-    const Shard& shard = *shards_[info->id.value() % shards_.size()];
-    auto max_time = shard.memtable().MaxTime(info->id);
-    if (!max_time) continue;
-    int64_t t = std::min(*max_time, request.max_time);
-    // The newest row within range: when the newest overall is beyond max_time, read the range
-    // and keep its last row.
-    if (!shard.memtable().Read(info->id, t == *max_time ? t : request.min_time, t, fields,
-                               &block.rows)) {
-      continue;
+  // Reads each series and keeps its last row. The last-value cache replaces this scan.
+  return Scan(request, [&](const SeriesBlock& full) {
+    SeriesBlock last;
+    last.series = full.series;
+    last.fields = full.fields;
+    const size_t r = full.rows.times.size() - 1;
+    last.rows.series = full.rows.series;
+    last.rows.times = {full.rows.times[r]};
+    for (const auto& col : full.rows.columns) {
+      ColumnVector c;
+      c.type = col.type;
+      c.present = {col.present[r]};
+      c.bits = {col.bits[r]};
+      if (col.type == FieldType::kString) c.strings = {col.strings[r]};
+      last.rows.columns.push_back(std::move(c));
     }
-    if (block.rows.times.size() > 1) {
-      const size_t last = block.rows.times.size() - 1;
-      block.rows.times = {block.rows.times[last]};
-      for (auto& col : block.rows.columns) {
-        col.present = {col.present[last]};
-        col.bits = {col.bits[last]};
-        if (col.type == FieldType::kString) col.strings = {col.strings[last]};
-      }
-    }
-    if (block.rows.times.front() < request.min_time) continue;
-    block.series = info;
-    SW_RETURN_IF_ERROR(fn(block));
-  }
+    return fn(last);
+  });
+}
+
+Status Engine::Flush() {
+  for (auto& shard : shards_) SW_RETURN_IF_ERROR(shard->Flush());
   return Status::OK();
 }
 

@@ -4,9 +4,9 @@
 //   SW_RETURN_IF_ERROR(engine->Write(batch));          // returns once durable
 //   engine->Scan(request, [](const SeriesBlock& b) { ...; return Status::OK(); });
 //
-// Today the engine keeps data in per-shard WALs and memtables; immutable compressed segments,
-// compaction, retention and deletes join it next (see docs/ARCHITECTURE.md). Until then a shard
-// that reaches its memory limit refuses writes with Unavailable.
+// Rows go to a shard's WAL and memtable, and are flushed to immutable, compressed, columnar
+// segment files per table and time partition. Compaction, retention and deletes join next (see
+// docs/ARCHITECTURE.md).
 //
 // Thread-safe.
 #pragma once
@@ -72,6 +72,9 @@ class Engine {
   Status Latest(const ScanRequest& request,
                 const std::function<Status(const SeriesBlock&)>& fn) const;
 
+  // Flushes every shard's memtables to segments and waits. For tests, benchmarks and tools.
+  Status Flush();
+
   const Catalog& catalog() const { return catalog_; }
   const SeriesIndex& series() const { return series_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
@@ -83,6 +86,10 @@ class Engine {
  private:
   Engine(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
   Status RestoreRecord(const WriteRecord& record);
+  Status RestoreSegment(const Segment& segment);
+  // Reads one series from every source of a snapshot, newer sources replacing older fields.
+  Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
+                    const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
   Result<std::vector<FieldSchema>> Projection(const ScanRequest& request) const;
 
   Env* const env_;

@@ -120,6 +120,32 @@ size_t MemTable::ApproximateBytes() const {
   return bytes_;
 }
 
+std::vector<SeriesId> MemTable::SeriesIds() const {
+  std::shared_lock lock(mu_);
+  std::vector<SeriesId> ids;
+  ids.reserve(series_.size());
+  for (const auto& [id, buf] : series_) ids.emplace_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<FieldSchema> MemTable::SeriesFields(SeriesId series) const {
+  std::shared_lock lock(mu_);
+  std::vector<FieldSchema> out;
+  auto it = series_.find(series.value());
+  if (it == series_.end()) return out;
+  for (const auto& c : it->second.columns) out.push_back(FieldSchema{c.name, c.type});
+  return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> MemTable::TimeRange(SeriesId series) const {
+  std::shared_lock lock(mu_);
+  auto it = series_.find(series.value());
+  if (it == series_.end() || it->second.times.empty()) return std::nullopt;
+  const auto& times = it->second.times;
+  return std::pair(*std::min_element(times.begin(), times.end()), it->second.max_time);
+}
+
 size_t MemTable::rows() const {
   std::shared_lock lock(mu_);
   return rows_;

@@ -53,6 +53,12 @@ class MemTable {
   size_t ApproximateBytes() const;
   size_t rows() const;
 
+  // Series with rows here, and the fields each has (name and type), for flushing.
+  std::vector<SeriesId> SeriesIds() const;
+  std::vector<FieldSchema> SeriesFields(SeriesId series) const;
+  // Oldest and newest time of a series' rows, if any.
+  std::optional<std::pair<int64_t, int64_t>> TimeRange(SeriesId series) const;
+
  private:
   struct Column {
     std::string name;

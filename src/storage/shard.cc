@@ -1,12 +1,20 @@
-// Shard: WAL, group commit, memtable (src/storage).
+// Shard: WAL, group commit, memtables, flushes to segments (src/storage).
 #include "storage/shard.h"
 
 #include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "common/clock.h"
 #include "common/logging.h"
 
 namespace seaway {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
 
 Status ParseWalSync(std::string_view text, WalSyncMode* mode, Duration* interval) {
   if (text == "always") {
@@ -30,55 +38,95 @@ Status ParseWalSync(std::string_view text, WalSyncMode* mode, Duration* interval
   return InvalidArgument("wal sync '{}': expected always, none or interval:MS (1..60000)", text);
 }
 
-Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, MetricsRegistry* metrics)
-    : id_(id), env_(env), dir_(std::move(dir)), options_(options) {
+Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const SeriesIndex* series,
+             MetricsRegistry* metrics)
+    : id_(id),
+      env_(env),
+      dir_(std::move(dir)),
+      options_(options),
+      series_index_(series),
+      active_(std::make_shared<MemTable>()) {
   MetricLabels labels{{"shard", std::to_string(id.value())}};
   wal_bytes_ = metrics->GetCounter("seaway_wal_bytes_total", "Bytes appended to the WAL", labels);
   wal_syncs_ = metrics->GetCounter("seaway_wal_syncs_total", "WAL fsyncs", labels);
   group_commits_ = metrics->GetCounter("seaway_wal_group_commits_total",
                                        "Groups of records committed together", labels);
   records_ = metrics->GetCounter("seaway_wal_records_total", "WAL records committed", labels);
-  rejected_ = metrics->GetCounter("seaway_storage_rejected_writes_total",
-                                  "Writes refused by a shard (memory, queue, read-only)", labels);
+  rejected_ =
+      metrics->GetCounter("seaway_storage_rejected_writes_total",
+                          "Writes refused by a shard (memory, queue, disk, read-only)", labels);
+  flushes_ =
+      metrics->GetCounter("seaway_storage_flushes_total", "Memtables flushed to segments", labels);
+  segment_bytes_ = metrics->GetCounter("seaway_storage_segment_bytes_written_total",
+                                       "Bytes of segment files written", labels);
 }
 
 Shard::~Shard() { Close(); }
 
-Status Shard::Open(const RecordObserver& observer) {
+Status Shard::Open(const RecoveryHooks& hooks) {
   SW_RETURN_IF_ERROR(CreateDirs(env_, dir_));
-  SW_RETURN_IF_ERROR(Recover(observer));
+  SW_RETURN_IF_ERROR(Recover(hooks));
   SW_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, dir_, next_wal_number_++));
   last_sync_ns_ = Clock::Real()->MonotonicNanos();
-  thread_ = std::thread([this] { Run(); });
+  writer_ = std::thread([this] { RunWriter(); });
+  flusher_ = std::thread([this] { RunFlusher(); });
   return Status::OK();
 }
 
-Status Shard::Recover(const RecordObserver& observer) {
+Status Shard::Recover(const RecoveryHooks& hooks) {
+  SW_ASSIGN_OR_RETURN(manifest_, ReadManifest(env_, dir_));
+  std::set<uint64_t> live(manifest_.segments.begin(), manifest_.segments.end());
+  for (uint64_t number : manifest_.segments) {
+    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, JoinPath(dir_, SegmentFileName(number))));
+    SW_RETURN_IF_ERROR(hooks.segment(*segment));
+    segments_.push_back(std::move(segment));
+  }
+  // Segment files the manifest does not list are leftovers of an interrupted flush or
+  // compaction (M1): their rows are still in the WAL or in listed segments.
+  SW_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
+  for (const auto& name : names) {
+    uint64_t n = ParseSegmentFileName(name);
+    if ((n != 0 && live.count(n) == 0) || name == "MANIFEST.tmp") {
+      log::Warn("removing unlisted file", {{"shard", id_}, {"file", name}});
+      SW_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(dir_, name)));
+    }
+  }
+  return ReplayWal(hooks);
+}
+
+Status Shard::ReplayWal(const RecoveryHooks& hooks) {
   SW_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
   std::vector<std::pair<uint64_t, std::string>> files;
   for (const auto& name : names) {
     if (uint64_t n = ParseWalFileName(name)) files.emplace_back(n, JoinPath(dir_, name));
   }
   std::sort(files.begin(), files.end());
-  Lsn last{0};
+  const uint64_t flushed = manifest_.flushed_lsn;
+  uint64_t last = 0;  // newest LSN seen, flushed or not
+  uint64_t replayed = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& [number, path] = files[i];
     next_wal_number_ = number + 1;
     WriteRecord record;
     auto read = ReadWalFile(env_, path, [&](const WalFrame& frame) -> Status {
-      if (last.value() != 0 && frame.lsn != last.Next()) {
-        return Corruption("WAL file '{}': LSN {} follows {} (a gap or a reordering)", path,
-                          frame.lsn.value(), last.value());
+      const uint64_t lsn = frame.lsn.value();
+      // W1; the first record after the flushed ones must follow them directly.
+      const uint64_t expected = last != 0 ? last + 1 : 0;
+      if ((expected != 0 && lsn != expected) ||
+          (lsn > flushed && last < flushed && lsn != flushed + 1)) {
+        return Corruption("WAL file '{}': LSN {} where {} was expected (a gap or a reordering)",
+                          path, lsn, expected != 0 ? expected : flushed + 1);
       }
-      last = frame.lsn;
+      last = lsn;
+      if (lsn <= flushed) return Status::OK();  // already in segments (M2)
       SW_RETURN_IF_ERROR(DecodeWriteRecord(frame.payload, &record).WithContext(path));
-      SW_RETURN_IF_ERROR(observer(record));
-      memtable_.Apply(record);
+      SW_RETURN_IF_ERROR(hooks.record(record));
+      active_->Apply(record);
+      ++replayed;
       return Status::OK();
     });
     if (!read.ok()) return read.status();
     const bool last_file = i + 1 == files.size();
-    uint64_t cut = 0;
     if (!read->corruption.ok() || (read->torn_tail && !last_file)) {
       Status damage = read->corruption.ok()
                           ? Corruption(
@@ -96,8 +144,7 @@ Status Shard::Recover(const RecordObserver& observer) {
                   {"file", path},
                   {"offset", read->valid_bytes},
                   {"error", damage.message()}});
-      cut = read->valid_bytes;
-      SW_RETURN_IF_ERROR(env_->TruncateFile(path, cut));
+      SW_RETURN_IF_ERROR(env_->TruncateFile(path, read->valid_bytes));
       for (size_t j = i + 1; j < files.size(); ++j) {
         SW_RETURN_IF_ERROR(env_->RemoveFile(files[j].second));
         log::Error("wal file dropped after damage", {{"shard", id_}, {"file", files[j].second}});
@@ -114,9 +161,15 @@ Status Shard::Recover(const RecordObserver& observer) {
       SW_RETURN_IF_ERROR(env_->TruncateFile(path, read->valid_bytes));
     }
   }
-  next_lsn_ = last.Next();
-  last_lsn_ = last;
+  next_lsn_ = Lsn(std::max(last, flushed) + 1);
+  if (replayed > 0) log::Info("wal replayed", {{"shard", id_}, {"records", replayed}});
   return Status::OK();
+}
+
+size_t Shard::MemoryBytes() const {
+  size_t bytes = active_->ApproximateBytes();
+  for (const auto& f : frozen_) bytes += f.memtable->ApproximateBytes();
+  return bytes;
 }
 
 void Shard::Submit(std::string payload, std::function<void(Status)> done) {
@@ -127,9 +180,11 @@ void Shard::Submit(std::string payload, std::function<void(Status)> done) {
       refused = read_only_;
     } else if (stopping_) {
       refused = Unavailable("shard {} is shutting down", id_);
-    } else if (memtable_.ApproximateBytes() > options_.memtable_limit_bytes) {
-      refused = Unavailable("shard {} holds {} bytes in memory, over its limit of {}; retry later",
-                            id_, memtable_.ApproximateBytes(), options_.memtable_limit_bytes);
+    } else if (MemoryBytes() > options_.memtable_limit_bytes) {
+      refused = Unavailable(
+          "shard {} holds {} bytes in memory, over its limit of {} (flushing is behind); retry "
+          "later",
+          id_, MemoryBytes(), options_.memtable_limit_bytes);
     } else if (queued_bytes_ + payload.size() > options_.queue_limit_bytes && !queue_.empty()) {
       refused =
           Unavailable("shard {} write queue is full ({} bytes); retry later", id_, queued_bytes_);
@@ -143,19 +198,19 @@ void Shard::Submit(std::string payload, std::function<void(Status)> done) {
     done(refused);
     return;
   }
-  cv_.notify_one();
+  writer_cv_.notify_one();
 }
 
 void Shard::MakeReadOnly(const Status& cause) {
   if (!read_only_.ok()) return;
-  read_only_ = FailedPrecondition("shard {} is read-only after a failed WAL write: {}", id_,
-                                  cause.ToString());
+  read_only_ =
+      FailedPrecondition("shard {} is read-only after a failed write: {}", id_, cause.ToString());
   log::Error("shard is read-only", {{"shard", id_}, {"error", cause.ToString()}});
+  flush_cv_.notify_all();
 }
 
 Status Shard::WriteGroup(std::deque<Pending>* group) {
   if (wal_->size() >= options_.wal_file_bytes) {
-    // The old file's frames were synced when they were acknowledged (kAlways), or are synced now.
     SW_RETURN_IF_ERROR(wal_->Sync());
     SW_RETURN_IF_ERROR(wal_->Close());
     SW_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, dir_, next_wal_number_++));
@@ -176,8 +231,8 @@ Status Shard::WriteGroup(std::deque<Pending>* group) {
     unsynced_ = true;
   }
   if (s.code() == StatusCode::kResourceExhausted) {
-    // Disk full: cut the file back to its last whole frame so that the log stays clean, and keep
-    // the shard writable; the writes are refused and may be retried when space returns.
+    // Disk full (W5): cut the file back to its last whole frame so that the log stays clean,
+    // and keep the shard writable; the writes are refused and may be retried.
     const uint64_t number = wal_->number();
     const std::string path = wal_->path();
     wal_->Close().IgnoreError();
@@ -192,19 +247,37 @@ Status Shard::WriteGroup(std::deque<Pending>* group) {
   return Status::OK();
 }
 
-void Shard::Run() {
+Status Shard::FreezeActive() {
+  if (active_->rows() == 0) return Status::OK();
+  // Records up to next_lsn_ - 1 are in the active memtable and in WAL files below the new one.
+  SW_RETURN_IF_ERROR(wal_->Sync());
+  unsynced_ = false;
+  SW_RETURN_IF_ERROR(wal_->Close());
+  SW_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, dir_, next_wal_number_++));
+  {
+    std::lock_guard lock(mu_);
+    frozen_.push_back(Frozen{active_, next_lsn_.value() - 1, wal_->number()});
+    active_ = std::make_shared<MemTable>();
+  }
+  flush_cv_.notify_all();
+  return Status::OK();
+}
+
+void Shard::RunWriter() {
   while (true) {
     std::deque<Pending> group;
+    bool flush_now = false;
     {
       std::unique_lock lock(mu_);
-      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      auto ready = [&] { return stopping_ || flush_requested_ || !queue_.empty(); };
       if (options_.sync_mode == WalSyncMode::kInterval && unsynced_) {
-        cv_.wait_for(lock, std::chrono::nanoseconds(options_.sync_interval.nanos()), ready);
+        writer_cv_.wait_for(lock, std::chrono::nanoseconds(options_.sync_interval.nanos()), ready);
       } else {
-        cv_.wait(lock, ready);
+        writer_cv_.wait(lock, ready);
       }
       group.swap(queue_);
       queued_bytes_ = 0;
+      flush_now = flush_requested_;
       if (group.empty() && stopping_) break;
     }
 
@@ -219,65 +292,203 @@ void Shard::Run() {
         MakeReadOnly(s);
       }
     }
-    if (group.empty()) continue;
 
-    Status status;
-    {
-      std::lock_guard lock(mu_);
-      status = read_only_;
-    }
-    if (status.ok()) {
-      status = WriteGroup(&group);
-      if (status.code() == StatusCode::kResourceExhausted) {
-        status =
-            ResourceExhausted("shard {}: {}; retry when space is freed", id_, status.message());
-      } else if (!status.ok()) {
+    if (!group.empty()) {
+      Status status;
+      {
         std::lock_guard lock(mu_);
-        MakeReadOnly(status);
         status = read_only_;
       }
-    }
-    if (status.ok()) {
-      group_commits_->Increment();
-      records_->Increment(group.size());
-      WriteRecord record;
-      for (auto& p : group) {
-        // The payload was encoded by this process; decoding cannot fail unless memory is corrupt.
-        Status decoded = DecodeWriteRecord(p.payload, &record);
-        if (decoded.ok()) memtable_.Apply(record);
-        p.done(decoded.ok() ? Status::OK() : Internal("{}", decoded.ToString()));
+      if (status.ok()) {
+        status = WriteGroup(&group);
+        if (status.code() == StatusCode::kResourceExhausted) {
+          status =
+              ResourceExhausted("shard {}: {}; retry when space is freed", id_, status.message());
+        } else if (!status.ok()) {
+          std::lock_guard lock(mu_);
+          MakeReadOnly(status);
+          status = read_only_;
+        }
       }
+      if (status.ok()) {
+        group_commits_->Increment();
+        records_->Increment(group.size());
+        WriteRecord record;
+        for (auto& p : group) {
+          // Encoded by this process: decoding fails only if memory is corrupt.
+          Status decoded = DecodeWriteRecord(p.payload, &record);
+          if (decoded.ok()) active_->Apply(record);
+          p.done(decoded.ok() ? Status::OK() : Internal("{}", decoded.ToString()));
+        }
+      } else {
+        rejected_->Increment(group.size());
+        for (auto& p : group) p.done(status);
+      }
+    }
+
+    if (flush_now || active_->ApproximateBytes() >= options_.flush_bytes) {
+      Status s;
+      {
+        std::lock_guard lock(mu_);
+        s = read_only_;
+      }
+      if (s.ok()) s = FreezeActive();
       std::lock_guard lock(mu_);
-      last_lsn_ = Lsn(next_lsn_.value() - 1);
-    } else {
-      for (auto& p : group) p.done(status);
+      if (!s.ok()) MakeReadOnly(s);
+      if (flush_now) flush_requested_ = false;
+      flush_cv_.notify_all();
     }
   }
-  if (unsynced_) {
+  // Shutting down: hand the last rows to the flusher so that the next start replays nothing.
+  bool healthy;
+  {
+    std::lock_guard lock(mu_);
+    healthy = read_only_.ok();
+  }
+  if (healthy && options_.flush_on_close) {
+    Status s = FreezeActive();
+    if (!s.ok()) log::Error("final freeze failed", {{"shard", id_}, {"error", s.ToString()}});
+  } else if (unsynced_ && healthy) {
     Status s = wal_->Sync();
     if (!s.ok()) log::Error("final wal sync failed", {{"shard", id_}, {"error", s.ToString()}});
   }
 }
 
+Status Shard::FlushFrozen(const Frozen& frozen) {
+  const MemTable& mem = *frozen.memtable;
+  const int64_t span = options_.partition.nanos();
+  // (tenant, database, table, partition) -> series, in id order.
+  using GroupKey = std::tuple<uint64_t, std::string, std::string, int64_t>;
+  std::map<GroupKey, std::vector<std::shared_ptr<const SeriesInfo>>> groups;
+  for (SeriesId id : mem.SeriesIds()) {
+    auto info = series_index_->Find(id);
+    auto range = mem.TimeRange(id);
+    if (!info || !range) {
+      return Internal("shard {}: series {} in the memtable is unknown to the index", id_, id);
+    }
+    for (int64_t p = FloorDiv(range->first, span); p <= FloorDiv(range->second, span); ++p) {
+      groups[GroupKey(info->tenant.value(), info->database, info->table, p)].push_back(info);
+    }
+  }
+
+  Manifest next = manifest_;
+  next.flushed_lsn = frozen.last_lsn;
+  std::vector<std::shared_ptr<const Segment>> written;
+  for (const auto& [key, infos] : groups) {
+    const auto& [tenant, database, table, partition] = key;
+    SegmentInput input;
+    input.tenant = TenantId(tenant);
+    input.database = database;
+    input.table = table;
+    input.partition_start = partition * span;
+    input.partition_end = input.partition_start + span;
+    input.max_lsn = frozen.last_lsn;
+    std::set<std::string> tag_keys;
+    for (const auto& info : infos) {
+      for (const auto& [k, v] : info->tags) tag_keys.insert(k);
+      for (const auto& f : mem.SeriesFields(info->id)) {
+        bool known = false;
+        for (const auto& g : input.fields) known |= g.name == f.name && g.type == f.type;
+        if (!known) input.fields.push_back(f);
+      }
+    }
+    input.tag_keys.assign(tag_keys.begin(), tag_keys.end());
+    for (const auto& info : infos) {
+      SegmentInput::Series s{info, {}};
+      if (mem.Read(info->id, input.partition_start, input.partition_end - 1, input.fields,
+                   &s.rows)) {
+        input.series.push_back(std::move(s));
+      }
+    }
+    if (input.series.empty()) continue;
+    const uint64_t number = next.next_segment++;
+    const std::string path = JoinPath(dir_, SegmentFileName(number));
+    SW_ASSIGN_OR_RETURN(SegmentWriteStats stats, WriteSegment(env_, path, input));
+    segment_bytes_->Increment(stats.file_bytes);
+    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, path));
+    written.push_back(std::move(segment));
+    next.segments.push_back(number);
+  }
+  SW_RETURN_IF_ERROR(env_->SyncDir(dir_));  // M1: segments durable before the manifest
+  SW_RETURN_IF_ERROR(WriteManifest(env_, dir_, next));
+  manifest_ = next;
+  {
+    std::lock_guard lock(mu_);
+    segments_.insert(segments_.end(), written.begin(), written.end());
+  }
+  // M2: the manifest is durable, so WAL files below the cut are no longer needed.
+  SW_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
+  for (const auto& name : names) {
+    uint64_t n = ParseWalFileName(name);
+    if (n != 0 && n < frozen.wal_cut) SW_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(dir_, name)));
+  }
+  SW_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  flushes_->Increment();
+  return Status::OK();
+}
+
+void Shard::RunFlusher() {
+  while (true) {
+    Frozen frozen;
+    {
+      std::unique_lock lock(mu_);
+      flush_cv_.wait(lock, [&] { return (!frozen_.empty() && read_only_.ok()) || flusher_stop_; });
+      if (frozen_.empty() || !read_only_.ok()) {
+        // Stopping, or the shard turned read-only: unflushed rows stay in memory and the WAL.
+        if (flusher_stop_) break;
+        continue;
+      }
+      frozen = frozen_.front();
+    }
+    Status s = FlushFrozen(frozen);
+    std::lock_guard lock(mu_);
+    if (s.ok()) {
+      frozen_.pop_front();
+    } else {
+      MakeReadOnly(s.WithContext("flush"));
+    }
+    flush_cv_.notify_all();
+  }
+}
+
+Status Shard::Flush() {
+  std::unique_lock lock(mu_);
+  if (!read_only_.ok()) return read_only_;
+  flush_requested_ = true;
+  writer_cv_.notify_one();
+  flush_cv_.wait(lock, [&] { return (!flush_requested_ && frozen_.empty()) || !read_only_.ok(); });
+  return read_only_;
+}
+
 void Shard::Close() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (!writer_.joinable() && !flusher_.joinable()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // hands its last memtable to the flusher
+  {
+    std::lock_guard lock(mu_);
+    flusher_stop_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();  // drains what is frozen, unless read-only
   if (wal_) wal_->Close().IgnoreError();
+}
+
+ShardSnapshot Shard::Snapshot() const {
+  std::lock_guard lock(mu_);
+  ShardSnapshot snap;
+  snap.segments = segments_;
+  for (const auto& f : frozen_) snap.memtables.push_back(f.memtable);
+  snap.memtables.push_back(active_);
+  return snap;
 }
 
 Status Shard::health() const {
   std::lock_guard lock(mu_);
   return read_only_;
-}
-
-Lsn Shard::last_lsn() const {
-  std::lock_guard lock(mu_);
-  return last_lsn_;
 }
 
 }  // namespace seaway

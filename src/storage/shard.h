@@ -1,10 +1,17 @@
-// Shard: one slice of the series space with its own WAL, memtable and writer thread
-// (src/storage). Series go to shard (series id % shard count).
+// Shard: one slice of the series space with its own WAL, memtables, segment files, writer thread
+// and flush thread (src/storage). Series go to shard (series id % shard count).
 //
-// Writers hand encoded WAL payloads to Submit; the shard thread takes everything queued, appends
-// it to the WAL as one group, syncs once (group commit), applies it to the memtable, and only then
-// completes the callbacks. A failed write or sync makes the shard read-only: every later write
-// fails with a message naming the file and the error, and nothing is acknowledged after it.
+// Write path: writers hand encoded WAL payloads to Submit; the writer thread takes everything
+// queued, appends it to the WAL as one group, syncs once (group commit), applies it to the active
+// memtable, and only then completes the callbacks. A failed write or sync makes the shard
+// read-only: every later write fails with a message naming the file and the error.
+//
+// Flush path: when the active memtable passes flush_bytes, the writer starts a new WAL file and
+// hands the memtable to the flush thread, which writes one segment per table and time partition,
+// replaces the manifest, and deletes the WAL files the segments now cover. Restart replays only
+// what was not flushed.
+//
+// Readers take a ShardSnapshot: immutable views of memtables and segments.
 //
 // Thread-safe.
 #pragma once
@@ -17,11 +24,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/metrics.h"
 #include "common/strong_id.h"
 #include "storage/env.h"
+#include "storage/manifest.h"
 #include "storage/memtable.h"
+#include "storage/segment.h"
 #include "storage/series_index.h"
 #include "storage/wal.h"
 
@@ -42,77 +52,113 @@ struct ShardOptions {
   WalSyncMode sync_mode = WalSyncMode::kAlways;
   Duration sync_interval = Duration::Millis(100);
   WalRecovery recovery = WalRecovery::kStrict;
-  size_t memtable_limit_bytes = 256u << 20;
+  size_t memtable_limit_bytes = 256u << 20;  // active + flushing; over it writes are refused
+  size_t flush_bytes = 64u << 20;            // the active memtable is flushed past this
   size_t queue_limit_bytes = 64u << 20;
   uint64_t wal_file_bytes = 64u << 20;
+  Duration partition = Duration::Seconds(86400);  // time span of one partition
+  bool flush_on_close = true;  // Close writes memory to segments (tests turn it off)
 };
 
-// Called for every recovered record, before it is applied to the memtable, so that the engine
-// restores the catalog and the series index.
-using RecordObserver = std::function<Status(const WriteRecord&)>;
+// Called during recovery so that the engine restores the catalog and the series index.
+struct RecoveryHooks {
+  std::function<Status(const Segment&)> segment;
+  std::function<Status(const WriteRecord&)> record;
+};
+
+// What a reader sees: everything in it is immutable or internally synchronized.
+struct ShardSnapshot {
+  std::vector<std::shared_ptr<const Segment>> segments;    // oldest first
+  std::vector<std::shared_ptr<const MemTable>> memtables;  // oldest first; the last is active
+};
 
 class Shard {
  public:
-  Shard(ShardId id, Env* env, std::string dir, ShardOptions options, MetricsRegistry* metrics);
+  Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const SeriesIndex* series,
+        MetricsRegistry* metrics);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  // Replays the WAL into the memtable (passing each record to `observer`) and starts the writer.
-  Status Open(const RecordObserver& observer);
+  // Loads segments and replays the WAL, then starts the writer and flush threads.
+  Status Open(const RecoveryHooks& hooks);
 
   // Queues `payload` (an encoded WriteRecord). `done` runs on the shard thread once the record
   // is durable (per the sync mode) and visible, or with the error that prevented it:
   // Unavailable when the shard is over its memory or queue limit (retry later),
-  // FailedPrecondition when the shard is read-only.
+  // ResourceExhausted when the disk is full, FailedPrecondition when the shard is read-only.
   void Submit(std::string payload, std::function<void(Status)> done);
 
-  // Stops the writer after completing what is queued. Idempotent.
+  // Flushes the active memtable and waits for every flush to finish. For tests, benchmarks
+  // and shutdown.
+  Status Flush();
+
+  // Stops the threads after completing what is queued, flushing memory to segments when the
+  // shard is healthy so that the next start replays nothing. Idempotent.
   void Close();
 
-  const MemTable& memtable() const { return memtable_; }
+  ShardSnapshot Snapshot() const;
   ShardId id() const { return id_; }
   // OK, or why the shard is read-only.
   Status health() const;
-  Lsn last_lsn() const;
 
  private:
   struct Pending {
     std::string payload;
     std::function<void(Status)> done;
   };
+  struct Frozen {
+    std::shared_ptr<const MemTable> memtable;
+    uint64_t last_lsn;  // newest record in it
+    uint64_t wal_cut;   // WAL files numbered below this hold only records <= last_lsn
+  };
 
-  void Run();
-  Status Recover(const RecordObserver& observer);
-  Status WriteGroup(std::deque<Pending>* group);  // on the shard thread
+  void RunWriter();
+  void RunFlusher();
+  Status Recover(const RecoveryHooks& hooks);
+  Status ReplayWal(const RecoveryHooks& hooks);
+  Status WriteGroup(std::deque<Pending>* group);  // on the writer thread
+  Status FreezeActive();                          // on the writer thread
+  Status FlushFrozen(const Frozen& frozen);       // on the flush thread
   void MakeReadOnly(const Status& cause);         // REQUIRES: mu_ held
+  size_t MemoryBytes() const;                     // REQUIRES: mu_ held
 
   const ShardId id_;
   Env* const env_;
   const std::string dir_;
   const ShardOptions options_;
+  const SeriesIndex* const series_index_;
 
-  MemTable memtable_;
-  std::unique_ptr<WalWriter> wal_;  // used by the shard thread only (and Open)
+  // Writer-thread state.
+  std::unique_ptr<WalWriter> wal_;
   uint64_t next_wal_number_ = 1;
   Lsn next_lsn_{1};
   int64_t last_sync_ns_ = 0;
   bool unsynced_ = false;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable writer_cv_;
+  std::condition_variable flush_cv_;  // flusher waits for work; Flush() waits for completion
   std::deque<Pending> queue_;
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
+  bool flush_requested_ = false;
   Status read_only_;
-  Lsn last_lsn_{0};
-  std::thread thread_;
+  std::shared_ptr<MemTable> active_;
+  std::deque<Frozen> frozen_;  // oldest first
+  std::vector<std::shared_ptr<const Segment>> segments_;
+  Manifest manifest_;  // owned by the flush thread after Open; published copy for readers
+  bool flusher_stop_ = false;
+  std::thread writer_;
+  std::thread flusher_;
 
   Counter* wal_bytes_;
   Counter* wal_syncs_;
   Counter* group_commits_;
   Counter* records_;
   Counter* rejected_;
+  Counter* flushes_;
+  Counter* segment_bytes_;
 };
 
 // "interval:100" -> kInterval with 100 ms, "always", "none".

@@ -7,7 +7,8 @@
 //                                  is stored whole (every field present and equal to the value
 //                                  derived from its number), and that no stored row is partial
 //
-// Rows go to 50 series over 3 shards so a batch spans shards; every row carries 4 fields.
+// Rows go to 50 series over 3 shards so a batch spans shards; every row carries 4 fields. The
+// writer flushes every 256 KiB per shard, so kills also land inside flushes.
 #include <unistd.h>
 
 #include <bit>
@@ -32,6 +33,7 @@ int Write(const std::string& dir, uint64_t start) {
   MetricsRegistry metrics;
   EngineOptions options;
   options.shards = 3;
+  options.shard.flush_bytes = 256 << 10;  // flushes, WAL deletion and manifests under the kills
   auto engine = Engine::Open(Env::Default(), dir, options, &metrics);
   if (!engine.ok()) {
     std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());

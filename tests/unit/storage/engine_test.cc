@@ -245,24 +245,27 @@ TEST_F(EngineTest, ShardCountIsFixedAtCreation) {
 }
 
 TEST_F(EngineTest, AcknowledgedWritesSurvivePowerLoss) {
-  for (auto mode : {CrashOptions::Mode::kDropUnsynced, CrashOptions::Mode::kTearUnsynced}) {
-    MemoryEnv mem;
-    ASSERT_TRUE(mem.SyncDir(".").ok());
-    Snapshot acked;
-    for (uint64_t round = 1; round <= 5; ++round) {
-      auto e = Engine::Open(&mem, "db", {}, &metrics_);
-      ASSERT_TRUE(e.ok()) << e.status();
-      EXPECT_EQ(ReadAll(**e), acked) << "round " << round;
-      for (int i = 0; i < 20; ++i) {
-        int64_t t = static_cast<int64_t>(round * 1000 + i);
-        std::string host = "h" + std::to_string(i % 3);
-        ASSERT_TRUE((*e)->Write(Batch({{host, t, static_cast<double>(t), i}})).ok());
-        acked[host][t] = {static_cast<double>(t), i};
+  for (bool flush : {false, true})
+    for (auto mode : {CrashOptions::Mode::kDropUnsynced, CrashOptions::Mode::kTearUnsynced}) {
+      MemoryEnv mem;
+      ASSERT_TRUE(mem.SyncDir(".").ok());
+      Snapshot acked;
+      EngineOptions options;
+      options.shard.flush_on_close = flush;
+      for (uint64_t round = 1; round <= 5; ++round) {
+        auto e = Engine::Open(&mem, "db", options, &metrics_);
+        ASSERT_TRUE(e.ok()) << e.status();
+        EXPECT_EQ(ReadAll(**e), acked) << "round " << round;
+        for (int i = 0; i < 20; ++i) {
+          int64_t t = static_cast<int64_t>(round * 1000 + i);
+          std::string host = "h" + std::to_string(i % 3);
+          ASSERT_TRUE((*e)->Write(Batch({{host, t, static_cast<double>(t), i}})).ok());
+          acked[host][t] = {static_cast<double>(t), i};
+        }
+        (*e)->Close();
+        mem.SimulateCrash({mode, round});
       }
-      (*e)->Close();
-      mem.SimulateCrash({mode, round});
     }
-  }
 }
 
 TEST_F(EngineTest, FailedFsyncMakesTheShardReadOnly) {
@@ -272,8 +275,7 @@ TEST_F(EngineTest, FailedFsyncMakesTheShardReadOnly) {
   faulty.SetFaults({.fail_sync = true});
   Status s = engine_->Write(Batch({{"a", 20, 2.0, {}}}));
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("shard 0 is read-only after a failed WAL write"),
-            std::string_view::npos)
+  EXPECT_NE(s.message().find("shard 0 is read-only after a failed write"), std::string_view::npos)
       << s;
   EXPECT_NE(s.message().find("fsync"), std::string_view::npos) << s;
   faulty.ClearFaults();
@@ -285,6 +287,7 @@ TEST_F(EngineTest, FailedFsyncMakesTheShardReadOnly) {
   EXPECT_TRUE(engine_->health().ok());
   EXPECT_EQ(ReadAll(*engine_)["a"].count(10), 1u);
   EXPECT_TRUE(engine_->Write(Batch({{"a", 40, 4.0, {}}})).ok());
+  engine_.reset();  // before `faulty` goes away
 }
 
 TEST_F(EngineTest, DiskFullRefusesThenAcceptsWithoutRestart) {
@@ -302,6 +305,7 @@ TEST_F(EngineTest, DiskFullRefusesThenAcceptsWithoutRestart) {
   EXPECT_EQ(s2["a"].size(), 2u);
   EXPECT_EQ(s2["a"].count(20), 0u);
   EXPECT_EQ(s2["a"].count(30), 1u);
+  engine_.reset();  // before `faulty` goes away
 }
 
 TEST_F(EngineTest, BackPressureWhenOverTheMemoryLimit) {
@@ -321,7 +325,9 @@ TEST_F(EngineTest, BackPressureWhenOverTheMemoryLimit) {
 }
 
 TEST_F(EngineTest, DamageMidLogStopsStartupUnlessTruncating) {
-  Open(nullptr, {.shards = 1});
+  EngineOptions keep_wal{.shards = 1};
+  keep_wal.shard.flush_on_close = false;
+  Open(nullptr, keep_wal);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(engine_->Write(Batch({{"a", i, 1.0, {}}})).ok());
   engine_.reset();
   const std::string path = "db/shard-000/" + WalFileName(1);
@@ -334,7 +340,7 @@ TEST_F(EngineTest, DamageMidLogStopsStartupUnlessTruncating) {
   EXPECT_NE(strict.status().message().find(path), std::string_view::npos) << strict.status();
   EXPECT_NE(strict.status().message().find("offset 8"), std::string_view::npos);
   EXPECT_NE(strict.status().message().find("--wal-recovery=truncate"), std::string_view::npos);
-  EngineOptions truncate;
+  EngineOptions truncate = keep_wal;
   truncate.shard.recovery = WalRecovery::kTruncate;
   Open(nullptr, truncate);
   EXPECT_TRUE(ReadAll(*engine_).empty());  // everything after the damage is dropped

@@ -1,0 +1,78 @@
+// Manifest (src/storage).
+#include "storage/manifest.h"
+
+#include <xxhash.h>
+
+#include <charconv>
+
+#include "common/coding.h"
+
+namespace seaway {
+namespace {
+
+constexpr std::string_view kManifestMagic = "SEAWMAN1";
+constexpr uint8_t kManifestVersion = 1;
+
+uint32_t Checksum(std::string_view bytes) {
+  return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t number) { return fmt::format("seg-{:012}.sws", number); }
+
+uint64_t ParseSegmentFileName(std::string_view name) {
+  if (name.size() != 20 || !name.starts_with("seg-") || !name.ends_with(".sws")) return 0;
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(name.data() + 4, name.data() + 16, n);
+  return ec == std::errc() && end == name.data() + 16 ? n : 0;
+}
+
+Result<Manifest> ReadManifest(Env* env, const std::string& dir) {
+  const std::string path = JoinPath(dir, "MANIFEST");
+  Manifest m;
+  if (!env->FileExists(path)) return m;
+  SW_ASSIGN_OR_RETURN(std::string data, ReadFileToString(env, path));
+  auto bad = [&](std::string_view what) { return Corruption("manifest '{}': {}", path, what); };
+  if (data.size() < kManifestMagic.size() + 4 ||
+      !std::string_view(data).starts_with(kManifestMagic)) {
+    return bad("bad magic or too short");
+  }
+  std::string_view body(data.data() + kManifestMagic.size(),
+                        data.size() - kManifestMagic.size() - 4);
+  if (Checksum(body) != DecodeFixed32(data.data() + data.size() - 4))
+    return bad("checksum mismatch");
+  Decoder d(body);
+  uint8_t version;
+  uint64_t count;
+  if (!d.GetByte(&version) || version != kManifestVersion) return bad("unknown version");
+  if (!d.GetFixed64(&m.flushed_lsn) || !d.GetFixed64(&m.next_segment) ||
+      !d.GetBoundedVarint(d.remaining(), &count)) {
+    return bad("truncated header");
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t n;
+    if (!d.GetVarint64(&n) || n == 0 || n >= m.next_segment ||
+        (!m.segments.empty() && n <= m.segments.back())) {
+      return bad("segment numbers out of order");
+    }
+    m.segments.push_back(n);
+  }
+  if (!d.done()) return bad("unexpected trailing bytes");
+  return m;
+}
+
+Status WriteManifest(Env* env, const std::string& dir, const Manifest& m) {
+  std::string body;
+  body.push_back(static_cast<char>(kManifestVersion));
+  PutFixed64(&body, m.flushed_lsn);
+  PutFixed64(&body, m.next_segment);
+  PutVarint64(&body, m.segments.size());
+  for (uint64_t n : m.segments) PutVarint64(&body, n);
+  std::string data(kManifestMagic);
+  data += body;
+  PutFixed32(&data, Checksum(body));
+  return WriteFileAtomically(env, JoinPath(dir, "MANIFEST"), data);
+}
+
+}  // namespace seaway

@@ -1,0 +1,512 @@
+// Segment files: writer and reader (src/storage). Layout: docs/formats/segment.md.
+#include "storage/segment.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "common/coding.h"
+#include "storage/codec/column_codec.h"
+
+namespace seaway {
+namespace {
+
+constexpr uint8_t kIndexVersion = 1;
+constexpr uint32_t kFooterVersion = 1;
+constexpr size_t kFooterBytes = 32;
+
+uint32_t Checksum(std::string_view bytes) {
+  return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
+}
+
+void PutRef(std::string* out, const BlockRef& ref) {
+  PutVarint64(out, ref.offset);
+  PutVarint64(out, ref.length);
+  PutFixed32(out, ref.checksum);
+}
+
+void PutTime(std::string* out, int64_t t) { PutVarint64(out, ZigZagEncode(t)); }
+
+// Appends blocks to the file, remembering where each went.
+class BlockSink {
+ public:
+  explicit BlockSink(WritableFile* file) : file_(file) {}
+  Result<BlockRef> Add(const std::string& block) {
+    BlockRef ref{file_->Size(), static_cast<uint32_t>(block.size()), Checksum(block)};
+    SW_RETURN_IF_ERROR(file_->Append(block));
+    return ref;
+  }
+
+ private:
+  WritableFile* file_;
+};
+
+// Encodes the present values of rows [begin, end) of `col` and computes their statistics.
+Status EncodeColumnChunk(const ColumnVector& col, const std::vector<int64_t>& times, size_t begin,
+                         size_t end, BlockSink* sink, ColumnChunk* out) {
+  std::vector<uint8_t> present(col.present.begin() + begin, col.present.begin() + end);
+  const size_t count = static_cast<size_t>(std::count(present.begin(), present.end(), 1));
+  out->stats = ChunkStats{};
+  if (count == 0) {
+    out->presence = 1;
+    return Status::OK();
+  }
+  std::string block;
+  if (count < present.size()) {
+    out->presence = 2;
+    SW_RETURN_IF_ERROR(codec::EncodeBoolBlock(present, &block));
+    SW_ASSIGN_OR_RETURN(out->validity, sink->Add(block));
+    block.clear();
+  } else {
+    out->presence = 0;
+  }
+  ChunkStats& st = out->stats;
+  st.count = static_cast<uint32_t>(count);
+  bool first = true;
+  auto track = [&](uint64_t bits, auto value, auto less) {
+    if (first) {
+      st.min_bits = st.max_bits = st.first_bits = bits;
+      first = false;
+    } else {
+      if (less(value, std::bit_cast<decltype(value)>(st.min_bits))) st.min_bits = bits;
+      if (less(std::bit_cast<decltype(value)>(st.max_bits), value)) st.max_bits = bits;
+    }
+    st.last_bits = bits;
+  };
+  auto lt = [](auto a, auto b) { return a < b; };
+  switch (col.type) {
+    case FieldType::kDouble: {
+      std::vector<double> v;
+      v.reserve(count);
+      for (size_t r = begin; r < end; ++r) {
+        if (!col.present[r]) continue;
+        double d = std::bit_cast<double>(col.bits[r]);
+        v.push_back(d);
+        st.sum += d;
+        if (!std::isnan(d)) track(col.bits[r], d, lt);
+      }
+      if (first) {  // every value is NaN: min and max are NaN too
+        st.min_bits = st.max_bits = std::bit_cast<uint64_t>(v.front());
+      }
+      // first/last follow time order whatever the values are.
+      st.first_bits = std::bit_cast<uint64_t>(v.front());
+      st.last_bits = std::bit_cast<uint64_t>(v.back());
+      SW_RETURN_IF_ERROR(codec::EncodeDoubleBlock(v, &block));
+      break;
+    }
+    case FieldType::kInt64: {
+      std::vector<int64_t> v;
+      v.reserve(count);
+      for (size_t r = begin; r < end; ++r) {
+        if (!col.present[r]) continue;
+        int64_t x = static_cast<int64_t>(col.bits[r]);
+        v.push_back(x);
+        st.sum += static_cast<double>(x);
+        track(col.bits[r], x, lt);
+      }
+      SW_RETURN_IF_ERROR(codec::EncodeInt64Block(v, &block));
+      break;
+    }
+    case FieldType::kUInt64: {
+      std::vector<uint64_t> v;
+      v.reserve(count);
+      for (size_t r = begin; r < end; ++r) {
+        if (!col.present[r]) continue;
+        v.push_back(col.bits[r]);
+        st.sum += static_cast<double>(col.bits[r]);
+        track(col.bits[r], col.bits[r], lt);
+      }
+      SW_RETURN_IF_ERROR(codec::EncodeUInt64Block(v, &block));
+      break;
+    }
+    case FieldType::kBool: {
+      std::vector<uint8_t> v;
+      v.reserve(count);
+      for (size_t r = begin; r < end; ++r) {
+        if (!col.present[r]) continue;
+        v.push_back(col.bits[r] != 0);
+        st.sum += col.bits[r] != 0;
+        track(col.bits[r] != 0, col.bits[r] != 0 ? uint64_t{1} : uint64_t{0}, lt);
+      }
+      SW_RETURN_IF_ERROR(codec::EncodeBoolBlock(v, &block));
+      break;
+    }
+    case FieldType::kString: {
+      std::vector<std::string_view> v;
+      v.reserve(count);
+      for (size_t r = begin; r < end; ++r) {
+        if (col.present[r]) v.emplace_back(col.strings[r]);
+      }
+      SW_RETURN_IF_ERROR(codec::EncodeStringBlock(v, &block));
+      break;
+    }
+  }
+  (void)times;
+  SW_ASSIGN_OR_RETURN(out->values, sink->Add(block));
+  return Status::OK();
+}
+
+void PutChunk(std::string* index, const Chunk& chunk) {
+  PutVarint64(index, chunk.rows);
+  PutTime(index, chunk.min_time);
+  PutTime(index, chunk.max_time);
+  PutRef(index, chunk.times);
+  for (const ColumnChunk& c : chunk.columns) {
+    index->push_back(static_cast<char>(c.presence));
+    if (c.presence == 1) continue;
+    if (c.presence == 2) PutRef(index, c.validity);
+    PutRef(index, c.values);
+    PutVarint64(index, c.stats.count);
+    PutFixed64(index, c.stats.min_bits);
+    PutFixed64(index, c.stats.max_bits);
+    PutFixed64(index, std::bit_cast<uint64_t>(c.stats.sum));
+    PutFixed64(index, c.stats.first_bits);
+    PutFixed64(index, c.stats.last_bits);
+  }
+}
+
+}  // namespace
+
+Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
+                                       const SegmentInput& input) {
+  SW_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  SW_RETURN_IF_ERROR(file->Append(kSegmentMagic));
+  BlockSink sink(file.get());
+  SegmentWriteStats stats;
+
+  std::string index;
+  index.push_back(static_cast<char>(kIndexVersion));
+  PutVarint64(&index, input.tenant.value());
+  PutLengthPrefixed(&index, input.database);
+  PutLengthPrefixed(&index, input.table);
+  PutTime(&index, input.partition_start);
+  PutTime(&index, input.partition_end);
+  PutVarint64(&index, input.max_lsn);
+  PutVarint64(&index, input.tag_keys.size());
+  for (const auto& k : input.tag_keys) PutLengthPrefixed(&index, k);
+  PutVarint64(&index, input.fields.size());
+  for (const auto& f : input.fields) {
+    PutLengthPrefixed(&index, f.name);
+    index.push_back(static_cast<char>(f.type));
+  }
+  PutVarint64(&index, input.series.size());
+  std::string block;
+  for (const auto& s : input.series) {
+    const SeriesRowsBlock& rows = s.rows;
+    const size_t n = rows.times.size();
+    PutVarint64(&index, s.info->id.value());
+    for (const auto& k : input.tag_keys) PutLengthPrefixed(&index, s.info->Tag(k));
+    PutVarint64(&index, n);
+    PutTime(&index, n ? rows.times.front() : 0);
+    PutTime(&index, n ? rows.times.back() : 0);
+    const size_t chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
+    PutVarint64(&index, chunks);
+    for (size_t begin = 0; begin < n; begin += kRowsPerChunk) {
+      const size_t end = std::min(n, begin + kRowsPerChunk);
+      Chunk chunk;
+      chunk.rows = static_cast<uint32_t>(end - begin);
+      chunk.min_time = rows.times[begin];
+      chunk.max_time = rows.times[end - 1];
+      block.clear();
+      SW_RETURN_IF_ERROR(codec::EncodeTimestampBlock(
+          std::span<const int64_t>(rows.times.data() + begin, end - begin), &block));
+      SW_ASSIGN_OR_RETURN(chunk.times, sink.Add(block));
+      chunk.columns.resize(input.fields.size());
+      for (size_t c = 0; c < input.fields.size(); ++c) {
+        SW_RETURN_IF_ERROR(
+            EncodeColumnChunk(rows.columns[c], rows.times, begin, end, &sink, &chunk.columns[c]));
+        stats.values += chunk.columns[c].stats.count;
+      }
+      PutChunk(&index, chunk);
+    }
+    stats.rows += n;
+  }
+  const uint64_t index_offset = file->Size();
+  SW_RETURN_IF_ERROR(file->Append(index));
+  std::string footer;
+  PutFixed64(&footer, index_offset);
+  PutFixed64(&footer, index.size());
+  PutFixed32(&footer, Checksum(index));
+  PutFixed32(&footer, kFooterVersion);
+  footer.append(kSegmentMagic);
+  SW_RETURN_IF_ERROR(file->Append(footer));
+  SW_RETURN_IF_ERROR(file->Sync());
+  SW_RETURN_IF_ERROR(file->Close());
+  stats.file_bytes = index_offset + index.size() + footer.size();
+  return stats;
+}
+
+namespace {
+
+// Index decoding helpers: each returns false on malformed input.
+bool GetTime(Decoder* d, int64_t* t) {
+  uint64_t z;
+  if (!d->GetVarint64(&z)) return false;
+  *t = ZigZagDecode(z);
+  return true;
+}
+
+bool GetRef(Decoder* d, uint64_t data_end, BlockRef* ref) {
+  uint64_t length;
+  if (!d->GetVarint64(&ref->offset) || !d->GetVarint64(&length) || !d->GetFixed32(&ref->checksum)) {
+    return false;
+  }
+  if (length > UINT32_MAX || ref->offset < kSegmentMagic.size() || ref->offset > data_end ||
+      length > data_end - ref->offset) {
+    return false;
+  }
+  ref->length = static_cast<uint32_t>(length);
+  return true;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string& path) {
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->path_ = path;
+  SW_ASSIGN_OR_RETURN(seg->file_, env->NewRandomAccessFile(path));
+  SW_ASSIGN_OR_RETURN(seg->file_bytes_, seg->file_->Size());
+  auto bad = [&](std::string_view what) { return Corruption("segment '{}': {}", path, what); };
+  if (seg->file_bytes_ < kSegmentMagic.size() + kFooterBytes) return bad("shorter than a footer");
+  char footer[kFooterBytes];
+  SW_ASSIGN_OR_RETURN(size_t n, seg->file_->ReadAt(seg->file_bytes_ - kFooterBytes,
+                                                   std::as_writable_bytes(std::span(footer))));
+  if (n != kFooterBytes) return bad("short read of the footer");
+  if (std::string_view(footer + 24, 8) != kSegmentMagic) return bad("bad magic in the footer");
+  const uint64_t index_offset = DecodeFixed64(footer);
+  const uint64_t index_length = DecodeFixed64(footer + 8);
+  const uint32_t index_checksum = DecodeFixed32(footer + 16);
+  if (DecodeFixed32(footer + 20) != kFooterVersion) return bad("unknown footer version");
+  if (index_offset < kSegmentMagic.size() ||
+      index_offset + index_length != seg->file_bytes_ - kFooterBytes ||
+      index_length > seg->file_bytes_) {
+    return bad("index position outside the file");
+  }
+  seg->data_end_ = index_offset;
+  std::string index(index_length, '\0');
+  SW_ASSIGN_OR_RETURN(n,
+                      seg->file_->ReadAt(index_offset, std::as_writable_bytes(std::span(index))));
+  if (n != index_length) return bad("short read of the index");
+  if (Checksum(index) != index_checksum) return bad("index checksum mismatch");
+
+  Decoder d(index);
+  uint8_t version;
+  uint64_t tenant, count;
+  std::string_view sv;
+  if (!d.GetByte(&version) || version != kIndexVersion) return bad("unknown index version");
+  if (!d.GetVarint64(&tenant)) return bad("truncated index header");
+  seg->tenant_ = TenantId(tenant);
+  if (!d.GetLengthPrefixed(&sv)) return bad("truncated database name");
+  seg->database_ = std::string(sv);
+  if (!d.GetLengthPrefixed(&sv)) return bad("truncated table name");
+  seg->table_ = std::string(sv);
+  if (!GetTime(&d, &seg->partition_start_) || !GetTime(&d, &seg->partition_end_) ||
+      !d.GetVarint64(&seg->max_lsn_)) {
+    return bad("truncated partition bounds");
+  }
+  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return bad("bad tag count");
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag key");
+    seg->tag_keys_.emplace_back(sv);
+  }
+  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return bad("bad field count");
+  for (uint64_t i = 0; i < count; ++i) {
+    uint8_t type;
+    if (!d.GetLengthPrefixed(&sv) || !d.GetByte(&type) || !IsValidFieldType(type)) {
+      return bad("bad field definition");
+    }
+    seg->fields_.push_back(FieldSchema{std::string(sv), static_cast<FieldType>(type)});
+  }
+  if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad series count");
+  seg->series_.resize(count);
+  uint64_t previous_id = 0;
+  for (auto& s : seg->series_) {
+    uint64_t id, chunks;
+    if (!d.GetVarint64(&id) || id <= previous_id) return bad("series ids not increasing");
+    previous_id = id;
+    s.id = SeriesId(id);
+    for (size_t k = 0; k < seg->tag_keys_.size(); ++k) {
+      if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag value");
+      s.tag_values.emplace_back(sv);
+    }
+    if (!d.GetVarint64(&s.rows) || !GetTime(&d, &s.min_time) || !GetTime(&d, &s.max_time) ||
+        !d.GetBoundedVarint(d.remaining(), &chunks)) {
+      return bad("truncated series header");
+    }
+    uint64_t rows_seen = 0;
+    s.chunks.resize(chunks);
+    for (Chunk& c : s.chunks) {
+      uint64_t rows;
+      if (!d.GetBoundedVarint(kRowsPerChunk, &rows) || rows == 0 || !GetTime(&d, &c.min_time) ||
+          !GetTime(&d, &c.max_time) || !GetRef(&d, seg->data_end_, &c.times) ||
+          c.min_time > c.max_time) {
+        return bad("bad chunk header");
+      }
+      c.rows = static_cast<uint32_t>(rows);
+      rows_seen += rows;
+      c.columns.resize(seg->fields_.size());
+      for (ColumnChunk& col : c.columns) {
+        if (!d.GetByte(&col.presence) || col.presence > 2) return bad("bad column presence");
+        if (col.presence == 1) continue;
+        if (col.presence == 2 && !GetRef(&d, seg->data_end_, &col.validity)) {
+          return bad("bad validity reference");
+        }
+        uint64_t sum_bits, stat_count;
+        if (!GetRef(&d, seg->data_end_, &col.values) || !d.GetBoundedVarint(rows, &stat_count) ||
+            !d.GetFixed64(&col.stats.min_bits) || !d.GetFixed64(&col.stats.max_bits) ||
+            !d.GetFixed64(&sum_bits) || !d.GetFixed64(&col.stats.first_bits) ||
+            !d.GetFixed64(&col.stats.last_bits)) {
+          return bad("bad column chunk");
+        }
+        col.stats.count = static_cast<uint32_t>(stat_count);
+        col.stats.sum = std::bit_cast<double>(sum_bits);
+      }
+    }
+    if (rows_seen != s.rows) return bad("chunk rows do not add up to the series rows");
+    seg->rows_ += s.rows;
+  }
+  if (!d.done()) return bad("unexpected bytes after the index");
+  return std::shared_ptr<const Segment>(std::move(seg));
+}
+
+const SegmentSeries* Segment::Find(SeriesId id) const {
+  auto it = std::lower_bound(series_.begin(), series_.end(), id,
+                             [](const SegmentSeries& s, SeriesId v) { return s.id < v; });
+  return it != series_.end() && it->id == id ? &*it : nullptr;
+}
+
+Result<std::string> Segment::ReadBlock(const BlockRef& ref) const {
+  std::string block(ref.length, '\0');
+  SW_ASSIGN_OR_RETURN(size_t n,
+                      file_->ReadAt(ref.offset, std::as_writable_bytes(std::span(block))));
+  if (n != ref.length)
+    return Corruption("segment '{}': short read at offset {}", path_, ref.offset);
+  if (Checksum(block) != ref.checksum) {
+    return Corruption("segment '{}': block checksum mismatch at offset {}", path_, ref.offset);
+  }
+  return block;
+}
+
+Status Segment::ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const {
+  SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(chunk.times));
+  out->clear();
+  SW_RETURN_IF_ERROR(codec::DecodeTimestampBlock(block, out).WithContext(path_));
+  if (out->size() != chunk.rows) {
+    return Corruption("segment '{}': time block has {} values, chunk says {}", path_, out->size(),
+                      chunk.rows);
+  }
+  return Status::OK();
+}
+
+Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector* out) const {
+  const ColumnChunk& col = chunk.columns[column];
+  const FieldType type = fields_[column].type;
+  out->type = type;
+  out->present.assign(chunk.rows, col.presence == 0 ? 1 : 0);
+  out->bits.assign(chunk.rows, 0);
+  out->strings.clear();
+  if (type == FieldType::kString) out->strings.resize(chunk.rows);
+  if (col.presence == 1) return Status::OK();
+  if (col.presence == 2) {
+    SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(col.validity));
+    out->present.clear();
+    SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &out->present).WithContext(path_));
+    if (out->present.size() != chunk.rows) {
+      return Corruption("segment '{}': validity block has {} values, chunk says {}", path_,
+                        out->present.size(), chunk.rows);
+    }
+  }
+  const size_t present =
+      static_cast<size_t>(std::count(out->present.begin(), out->present.end(), 1));
+  SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(col.values));
+  auto spread = [&](const auto& dense, auto convert) -> Status {
+    if (dense.size() != present) {
+      return Corruption("segment '{}': values block has {} values, validity says {}", path_,
+                        dense.size(), present);
+    }
+    size_t j = 0;
+    for (size_t r = 0; r < chunk.rows; ++r) {
+      if (out->present[r]) convert(r, dense[j++]);
+    }
+    return Status::OK();
+  };
+  switch (type) {
+    case FieldType::kDouble: {
+      std::vector<double> v;
+      SW_RETURN_IF_ERROR(codec::DecodeDoubleBlock(block, &v).WithContext(path_));
+      return spread(v, [&](size_t r, double x) { out->bits[r] = std::bit_cast<uint64_t>(x); });
+    }
+    case FieldType::kInt64: {
+      std::vector<int64_t> v;
+      SW_RETURN_IF_ERROR(codec::DecodeInt64Block(block, &v).WithContext(path_));
+      return spread(v, [&](size_t r, int64_t x) { out->bits[r] = static_cast<uint64_t>(x); });
+    }
+    case FieldType::kUInt64: {
+      std::vector<uint64_t> v;
+      SW_RETURN_IF_ERROR(codec::DecodeUInt64Block(block, &v).WithContext(path_));
+      return spread(v, [&](size_t r, uint64_t x) { out->bits[r] = x; });
+    }
+    case FieldType::kBool: {
+      std::vector<uint8_t> v;
+      SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &v).WithContext(path_));
+      return spread(v, [&](size_t r, uint8_t x) { out->bits[r] = x; });
+    }
+    case FieldType::kString: {
+      std::vector<std::string> v;
+      SW_RETURN_IF_ERROR(codec::DecodeStringBlock(block, &v).WithContext(path_));
+      return spread(v, [&](size_t r, const std::string& x) { out->strings[r] = x; });
+    }
+  }
+  return Status::OK();
+}
+
+Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
+                               const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const {
+  out->series = series.id;
+  out->times.clear();
+  out->columns.assign(fields.size(), ColumnVector{});
+  std::vector<int> source(fields.size(), -1);
+  for (size_t f = 0; f < fields.size(); ++f) {
+    out->columns[f].type = fields[f].type;
+    for (size_t j = 0; j < fields_.size(); ++j) {
+      if (fields_[j].name == fields[f].name && fields_[j].type == fields[f].type) {
+        source[f] = static_cast<int>(j);
+      }
+    }
+  }
+  if (series.max_time < min_time || series.min_time > max_time) return false;
+  std::vector<int64_t> times;
+  ColumnVector col;
+  for (const Chunk& chunk : series.chunks) {
+    if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
+    SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));
+    size_t begin =
+        static_cast<size_t>(std::lower_bound(times.begin(), times.end(), min_time) - times.begin());
+    size_t end =
+        static_cast<size_t>(std::upper_bound(times.begin(), times.end(), max_time) - times.begin());
+    if (begin >= end) continue;
+    out->times.insert(out->times.end(), times.begin() + begin, times.begin() + end);
+    for (size_t f = 0; f < fields.size(); ++f) {
+      ColumnVector& dst = out->columns[f];
+      const size_t rows = end - begin;
+      if (source[f] < 0) {
+        dst.present.insert(dst.present.end(), rows, 0);
+        dst.bits.insert(dst.bits.end(), rows, 0);
+        if (dst.type == FieldType::kString) dst.strings.resize(dst.strings.size() + rows);
+        continue;
+      }
+      SW_RETURN_IF_ERROR(ReadChunkColumn(chunk, static_cast<size_t>(source[f]), &col));
+      dst.present.insert(dst.present.end(), col.present.begin() + begin, col.present.begin() + end);
+      dst.bits.insert(dst.bits.end(), col.bits.begin() + begin, col.bits.begin() + end);
+      if (dst.type == FieldType::kString) {
+        dst.strings.insert(dst.strings.end(), col.strings.begin() + begin,
+                           col.strings.begin() + end);
+      }
+    }
+  }
+  return !out->times.empty();
+}
+
+}  // namespace seaway

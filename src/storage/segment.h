@@ -1,0 +1,154 @@
+// Segment: an immutable, compressed, columnar file holding one table's rows for one time
+// partition of one shard (src/storage). Flushes write them; compaction merges them; retention
+// deletes them whole. The layout and its invariants are in docs/formats/segment.md.
+//
+//   file   := magic "SEAWSEG1" block* index footer
+//   footer := index_offset:u64 index_length:u64 index_checksum:u32 version:u32 magic (32 bytes)
+//
+// Each series' rows are cut into chunks of up to kRowsPerChunk rows; a chunk stores its times as
+// one block and each field as a values block (present values only) plus, when some rows lack
+// the field, a validity block. Every block is encoded by src/storage/codec and carries an XXH3
+// checksum in the index; every chunk carries statistics (count, min, max, sum, first, last) so
+// that queries skip or answer from them.
+//
+// Segment objects are immutable after Open and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/strong_id.h"
+#include "storage/env.h"
+#include "storage/memtable.h"
+#include "storage/schema.h"
+#include "storage/series_index.h"
+
+namespace seaway {
+
+inline constexpr std::string_view kSegmentMagic = "SEAWSEG1";
+inline constexpr size_t kRowsPerChunk = 8192;
+
+struct BlockRef {
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  uint32_t checksum = 0;
+};
+
+// Statistics of one field in one chunk, over the rows that have the field.
+struct ChunkStats {
+  uint32_t count = 0;     // rows with the field
+  uint64_t min_bits = 0;  // typed like the column's bits (double bit-cast, int64, uint64, bool)
+  uint64_t max_bits = 0;
+  double sum = 0;           // doubles, integers and bools (as 0/1); 0 for strings
+  uint64_t first_bits = 0;  // value at the earliest row with the field
+  uint64_t last_bits = 0;   // value at the latest row with the field
+};
+
+struct ColumnChunk {
+  uint8_t presence = 0;  // 0 every row has the field, 1 none, 2 some (validity block present)
+  BlockRef validity;
+  BlockRef values;
+  ChunkStats stats;
+};
+
+struct Chunk {
+  uint32_t rows = 0;
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  BlockRef times;
+  std::vector<ColumnChunk> columns;  // parallel to the segment's fields
+};
+
+struct SegmentSeries {
+  SeriesId id;
+  std::vector<std::string> tag_values;  // parallel to the segment's tag keys; "" = absent
+  uint64_t rows = 0;
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  std::vector<Chunk> chunks;
+};
+
+// What a flush or compaction hands to WriteSegment: one table's series with rows in time order,
+// unique times, columns parallel to `fields`.
+struct SegmentInput {
+  TenantId tenant;
+  std::string database;
+  std::string table;
+  std::vector<std::string> tag_keys;
+  std::vector<FieldSchema> fields;
+  int64_t partition_start = 0;  // inclusive
+  int64_t partition_end = 0;    // exclusive
+  uint64_t max_lsn = 0;         // the newest WAL record whose rows are in this segment
+  struct Series {
+    std::shared_ptr<const SeriesInfo> info;
+    SeriesRowsBlock rows;
+  };
+  std::vector<Series> series;  // sorted by id
+};
+
+struct SegmentWriteStats {
+  uint64_t rows = 0;
+  uint64_t values = 0;
+  uint64_t file_bytes = 0;
+};
+
+// Writes `input` to a new file at `path` and syncs it (not its directory).
+Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
+                                       const SegmentInput& input);
+
+class Segment {
+ public:
+  // Opens and validates the footer and index. Corruption names the file and what is wrong.
+  static Result<std::shared_ptr<const Segment>> Open(Env* env, const std::string& path);
+
+  const std::string& path() const { return path_; }
+  TenantId tenant() const { return tenant_; }
+  const std::string& database() const { return database_; }
+  const std::string& table() const { return table_; }
+  const std::vector<std::string>& tag_keys() const { return tag_keys_; }
+  const std::vector<FieldSchema>& fields() const { return fields_; }
+  int64_t partition_start() const { return partition_start_; }
+  int64_t partition_end() const { return partition_end_; }
+  uint64_t max_lsn() const { return max_lsn_; }
+  uint64_t file_bytes() const { return file_bytes_; }
+  uint64_t rows() const { return rows_; }
+  const std::vector<SegmentSeries>& series() const { return series_; }
+
+  // The series entry, or nullptr.
+  const SegmentSeries* Find(SeriesId id) const;
+
+  // Reads the rows of `series` with min_time <= time <= max_time, projecting `fields` (a field
+  // the segment lacks, or has with another type, reads as absent). Returns false when no row is
+  // in range.
+  Result<bool> ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
+                        const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
+
+  // Decodes one column of one chunk: presence per row, and values as 64-bit patterns (or
+  // strings). Exposed for the inspector and for queries that read chunk by chunk.
+  Status ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector* out) const;
+  Status ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const;
+
+ private:
+  Segment() = default;
+  Result<std::string> ReadBlock(const BlockRef& ref) const;
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  uint64_t file_bytes_ = 0;
+  uint64_t data_end_ = 0;
+  TenantId tenant_;
+  std::string database_;
+  std::string table_;
+  std::vector<std::string> tag_keys_;
+  std::vector<FieldSchema> fields_;
+  int64_t partition_start_ = 0;
+  int64_t partition_end_ = 0;
+  uint64_t max_lsn_ = 0;
+  uint64_t rows_ = 0;
+  std::vector<SegmentSeries> series_;  // sorted by id
+};
+
+}  // namespace seaway

@@ -1,0 +1,370 @@
+// Tests for segment files (src/storage/segment.h) and for flushing through the engine.
+#include "storage/segment.h"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "storage/engine.h"
+#include "storage/fault_injection_env.h"
+#include "storage/memory_env.h"
+
+namespace seaway {
+namespace {
+
+std::shared_ptr<const SeriesInfo> Info(uint64_t id, std::string host) {
+  return std::make_shared<const SeriesInfo>(
+      SeriesInfo{SeriesId(id), TenantId(3), "main", "m", {{"host", std::move(host)}}});
+}
+
+// A series with `n` rows at 10 s steps and one column of each type; every 7th row lacks the
+// integer field.
+SegmentInput::Series MakeSeries(uint64_t id, size_t n) {
+  SegmentInput::Series s{Info(id, "h" + std::to_string(id)), {}};
+  s.rows.series = SeriesId(id);
+  s.rows.columns.resize(5);
+  FieldType types[] = {FieldType::kDouble, FieldType::kInt64, FieldType::kUInt64, FieldType::kBool,
+                       FieldType::kString};
+  for (int c = 0; c < 5; ++c) s.rows.columns[c].type = types[c];
+  for (size_t i = 0; i < n; ++i) {
+    s.rows.times.push_back(1'000'000'000'000 + static_cast<int64_t>(i) * 10'000'000'000);
+    auto push = [&](int c, bool present, uint64_t bits, std::string str = {}) {
+      s.rows.columns[c].present.push_back(present);
+      s.rows.columns[c].bits.push_back(present ? bits : 0);
+      if (types[c] == FieldType::kString) s.rows.columns[c].strings.push_back(std::move(str));
+    };
+    push(0, true, std::bit_cast<uint64_t>(20.0 + static_cast<double>(i % 100) / 100));
+    push(1, i % 7 != 0, static_cast<uint64_t>(-static_cast<int64_t>(i)));
+    push(2, true, std::numeric_limits<uint64_t>::max() - i);
+    push(3, true, i % 3 == 0);
+    push(4, true, 0, i % 2 ? "running" : "idle");
+  }
+  return s;
+}
+
+SegmentInput MakeInput(size_t rows_per_series) {
+  SegmentInput in;
+  in.tenant = TenantId(3);
+  in.database = "main";
+  in.table = "m";
+  in.tag_keys = {"host"};
+  in.fields = {{"temp", FieldType::kDouble},
+               {"delta", FieldType::kInt64},
+               {"serial", FieldType::kUInt64},
+               {"on", FieldType::kBool},
+               {"state", FieldType::kString}};
+  in.partition_start = 0;
+  in.partition_end = std::numeric_limits<int64_t>::max();
+  in.max_lsn = 77;
+  in.series.push_back(MakeSeries(2, rows_per_series));
+  in.series.push_back(MakeSeries(5, 3));
+  return in;
+}
+
+class SegmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.SyncDir(".").ok()); }
+  MemoryEnv env_;
+};
+
+TEST_F(SegmentTest, RoundTripAcrossChunks) {
+  SegmentInput in = MakeInput(kRowsPerChunk * 2 + 100);
+  auto stats = WriteSegment(&env_, "s.sws", in);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->rows, kRowsPerChunk * 2 + 103);
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  EXPECT_EQ((*seg)->table(), "m");
+  EXPECT_EQ((*seg)->max_lsn(), 77u);
+  EXPECT_EQ((*seg)->fields().size(), 5u);
+  ASSERT_EQ((*seg)->series().size(), 2u);
+  const SegmentSeries* s2 = (*seg)->Find(SeriesId(2));
+  ASSERT_NE(s2, nullptr);
+  EXPECT_EQ(s2->chunks.size(), 3u);
+  EXPECT_EQ(s2->tag_values, (std::vector<std::string>{"h2"}));
+  EXPECT_EQ((*seg)->Find(SeriesId(3)), nullptr);
+
+  SeriesRowsBlock out;
+  auto any = (*seg)->ReadRows(*s2, INT64_MIN, INT64_MAX, in.fields, &out);
+  ASSERT_TRUE(any.ok()) << any.status();
+  ASSERT_TRUE(*any);
+  const auto& expected = in.series[0].rows;
+  EXPECT_EQ(out.times, expected.times);
+  for (size_t c = 0; c < 5; ++c) {
+    EXPECT_EQ(out.columns[c].present, expected.columns[c].present) << c;
+    EXPECT_EQ(out.columns[c].bits, expected.columns[c].bits) << c;
+    EXPECT_EQ(out.columns[c].strings, expected.columns[c].strings) << c;
+  }
+}
+
+TEST_F(SegmentTest, TimeRangeProjectionAndMissingFields) {
+  SegmentInput in = MakeInput(1000);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok());
+  const auto& times = in.series[0].rows.times;
+  SeriesRowsBlock out;
+  std::vector<FieldSchema> projection{{"state", FieldType::kString},
+                                      {"nope", FieldType::kDouble},
+                                      {"temp", FieldType::kInt64}};  // wrong type: absent
+  ASSERT_TRUE(
+      *(*seg)->ReadRows(*(*seg)->Find(SeriesId(2)), times[10], times[19], projection, &out));
+  EXPECT_EQ(out.times.size(), 10u);
+  EXPECT_EQ(out.columns[0].strings[0], "idle");
+  EXPECT_EQ(out.columns[1].present, std::vector<uint8_t>(10, 0));
+  EXPECT_EQ(out.columns[2].present, std::vector<uint8_t>(10, 0));
+  EXPECT_FALSE(*(*seg)->ReadRows(*(*seg)->Find(SeriesId(2)), 0, 5, projection, &out));
+}
+
+TEST_F(SegmentTest, ChunkStatistics) {
+  SegmentInput in = MakeInput(100);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok());
+  const Chunk& chunk = (*seg)->Find(SeriesId(2))->chunks[0];
+  const ChunkStats& temp = chunk.columns[0].stats;
+  EXPECT_EQ(temp.count, 100u);
+  EXPECT_EQ(std::bit_cast<double>(temp.min_bits), 20.0);
+  EXPECT_EQ(std::bit_cast<double>(temp.max_bits), 20.99);
+  EXPECT_NEAR(temp.sum, 100 * 20.0 + 49.5, 1e-9);
+  EXPECT_EQ(std::bit_cast<double>(temp.first_bits), 20.0);
+  EXPECT_EQ(std::bit_cast<double>(temp.last_bits), 20.99);
+  const ChunkStats& delta = chunk.columns[1].stats;
+  EXPECT_EQ(chunk.columns[1].presence, 2);
+  EXPECT_EQ(delta.count, 100u - 15u);  // rows 0, 7, ..., 98 lack it
+  EXPECT_EQ(static_cast<int64_t>(delta.min_bits), -99);
+  EXPECT_EQ(static_cast<int64_t>(delta.max_bits), -1);
+  EXPECT_EQ(chunk.columns[3].stats.sum, 34);  // bools: rows divisible by 3
+}
+
+TEST_F(SegmentTest, SpecialDoublesSurvive) {
+  SegmentInput in = MakeInput(6);
+  auto& col = in.series[0].rows.columns[0];
+  const double specials[] = {
+      std::numeric_limits<double>::quiet_NaN(),  -0.0,
+      std::numeric_limits<double>::infinity(),   -std::numeric_limits<double>::infinity(),
+      std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()};
+  for (int i = 0; i < 6; ++i) col.bits[i] = std::bit_cast<uint64_t>(specials[i]);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok());
+  SeriesRowsBlock out;
+  ASSERT_TRUE(*(*seg)->ReadRows(*(*seg)->Find(SeriesId(2)), INT64_MIN, INT64_MAX, in.fields, &out));
+  EXPECT_EQ(out.columns[0].bits, col.bits);
+  // NaN does not poison min/max.
+  const ChunkStats& st = (*seg)->Find(SeriesId(2))->chunks[0].columns[0].stats;
+  EXPECT_EQ(std::bit_cast<double>(st.min_bits), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(std::bit_cast<double>(st.max_bits), std::numeric_limits<double>::infinity());
+}
+
+TEST_F(SegmentTest, EveryTruncationFailsToOpen) {
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", MakeInput(50)).ok());
+  std::string data = *ReadFileToString(&env_, "s.sws");
+  for (size_t cut = 0; cut < data.size(); cut += 7) {
+    ASSERT_TRUE(WriteFileAtomically(&env_, "t.sws", data.substr(0, cut)).ok());
+    auto seg = Segment::Open(&env_, "t.sws");
+    ASSERT_FALSE(seg.ok()) << "cut " << cut;
+    EXPECT_EQ(seg.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(seg.status().message().find("segment 't.sws'"), std::string_view::npos);
+  }
+}
+
+TEST_F(SegmentTest, DamagedBlockIsReportedOnRead) {
+  SegmentInput in = MakeInput(50);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  std::string data = *ReadFileToString(&env_, "s.sws");
+  data[kSegmentMagic.size() + 2] ^= 0x10;  // inside the first block
+  ASSERT_TRUE(WriteFileAtomically(&env_, "s.sws", data).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok());  // the index is intact
+  SeriesRowsBlock out;
+  auto r = (*seg)->ReadRows(*(*seg)->Find(SeriesId(2)), INT64_MIN, INT64_MAX, in.fields, &out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "segment 's.sws': block checksum mismatch at offset 8");
+}
+
+TEST_F(SegmentTest, RandomDamageNeverCrashes) {
+  SegmentInput in = MakeInput(300);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  const std::string data = *ReadFileToString(&env_, "s.sws");
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string damaged = data;
+    damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+    ASSERT_TRUE(WriteFileAtomically(&env_, "d.sws", damaged).ok());
+    auto seg = Segment::Open(&env_, "d.sws");
+    if (!seg.ok()) continue;
+    SeriesRowsBlock out;
+    for (const auto& s : (*seg)->series()) {
+      (*seg)->ReadRows(s, INT64_MIN, INT64_MAX, in.fields, &out).status().IgnoreError();
+    }
+  }
+}
+
+// --- flushing through the engine ---------------------------------------------------------------
+
+constexpr TenantId kTenant(1);
+
+WriteBatch Rows(const std::vector<std::tuple<std::string, int64_t, double>>& rows) {
+  WriteBatch b(kTenant, "main", "t");
+  for (const auto& [host, time, v] : rows) {
+    b.AddRow(time);
+    EXPECT_TRUE(b.SetTag("host", host).ok());
+    EXPECT_TRUE(b.SetDouble("v", v).ok());
+  }
+  return b;
+}
+
+std::map<std::pair<std::string, int64_t>, double> ReadAll(const Engine& e) {
+  std::map<std::pair<std::string, int64_t>, double> out;
+  ScanRequest r{kTenant, "main", "t"};
+  Status s = e.Scan(r, [&](const SeriesBlock& b) {
+    for (size_t i = 0; i < b.rows.times.size(); ++i) {
+      if (b.rows.columns[0].present[i]) {
+        out[{std::string(b.series->Tag("host")), b.rows.times[i]}] =
+            std::bit_cast<double>(b.rows.columns[0].bits[i]);
+      }
+    }
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok() || s.code() == StatusCode::kNotFound) << s;
+  return out;
+}
+
+std::vector<std::string> Files(Env* env, const std::string& dir, std::string_view suffix) {
+  std::vector<std::string> out;
+  auto children = env->GetChildren(dir);
+  for (const auto& n : *children) {
+    if (n.ends_with(suffix)) out.push_back(n);
+  }
+  return out;
+}
+
+class FlushTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(mem_.SyncDir(".").ok()); }
+  std::unique_ptr<Engine> Open(EngineOptions options = {.shards = 1}) {
+    auto e = Engine::Open(&mem_, "db", options, &metrics_);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+  MemoryEnv mem_;
+  MetricsRegistry metrics_;
+};
+
+constexpr int64_t kDay = 86'400'000'000'000;
+
+TEST_F(FlushTest, FlushedRowsReadBackAndMergeWithNewerWrites) {
+  auto e = Open();
+  ASSERT_TRUE(e->Write(Rows({{"a", 10, 1.0}, {"a", 20, 2.0}, {"b", 10, 3.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 1u);
+  // Overwrite a flushed row, add a late one before it, and a new one.
+  ASSERT_TRUE(e->Write(Rows({{"a", 20, 20.0}, {"a", 5, 0.5}, {"a", 30, 3.0}})).ok());
+  auto expected = std::map<std::pair<std::string, int64_t>, double>{
+      {{"a", 5}, 0.5}, {{"a", 10}, 1.0}, {{"a", 20}, 20.0}, {{"a", 30}, 3.0}, {{"b", 10}, 3.0}};
+  EXPECT_EQ(ReadAll(*e), expected);
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 2u);
+  EXPECT_EQ(ReadAll(*e), expected);  // the newer segment wins
+  e.reset();
+  e = Open();
+  EXPECT_EQ(ReadAll(*e), expected);
+}
+
+TEST_F(FlushTest, RestartAfterFlushReplaysNothing) {
+  auto e = Open();
+  ASSERT_TRUE(e->Write(Rows({{"a", 10, 1.0}})).ok());
+  e.reset();                                                   // clean close flushes
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".wal").size(), 1u);  // only the fresh, empty one
+  EXPECT_EQ(*mem_.GetFileSize("db/shard-000/" + Files(&mem_, "db/shard-000", ".wal")[0]),
+            kWalMagic.size());
+  e = Open();
+  EXPECT_EQ(ReadAll(*e).size(), 1u);
+  EXPECT_EQ(e->series().size(), 1u);  // restored from the segment
+}
+
+TEST_F(FlushTest, OneSegmentPerTablePartition) {
+  auto e = Open();
+  ASSERT_TRUE(
+      e->Write(
+           Rows({{"a", 1, 1.0}, {"a", kDay + 1, 2.0}, {"a", 2 * kDay + 1, 3.0}, {"a", -1, 4.0}}))
+          .ok());
+  WriteBatch other(kTenant, "main", "other");
+  other.AddRow(1);
+  ASSERT_TRUE(other.SetDouble("x", 1).ok());
+  ASSERT_TRUE(e->Write(other).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 5u);  // 4 days of t, 1 of other
+  EXPECT_EQ(ReadAll(*e).size(), 4u);
+}
+
+TEST_F(FlushTest, AutomaticFlushUnderLoadKeepsEveryRow) {
+  EngineOptions options{.shards = 2};
+  options.shard.flush_bytes = 16 * 1024;
+  auto e = Open(options);
+  std::map<std::pair<std::string, int64_t>, double> expected;
+  for (int batch = 0; batch < 200; ++batch) {
+    std::vector<std::tuple<std::string, int64_t, double>> rows;
+    for (int i = 0; i < 20; ++i) {
+      std::string host = "h" + std::to_string(i);
+      rows.emplace_back(host, batch, batch * 100 + i);
+      expected[{host, batch}] = batch * 100 + i;
+    }
+    ASSERT_TRUE(e->Write(Rows(rows)).ok());
+    if (batch % 50 == 0) {
+      EXPECT_EQ(ReadAll(*e).size(), expected.size());
+    }
+  }
+  EXPECT_GE(metrics_.GetCounter("seaway_storage_flushes_total", "", {{"shard", "0"}})->value(), 2u);
+  EXPECT_EQ(ReadAll(*e), expected);
+  e.reset();
+  e = Open();
+  EXPECT_EQ(ReadAll(*e), expected);
+}
+
+TEST_F(FlushTest, FailedManifestWriteKeepsDataInTheWal) {
+  FaultInjectionEnv faulty(&mem_);
+  EngineOptions options{.shards = 1};
+  auto opened = Engine::Open(&faulty, "db", options, &metrics_);
+  ASSERT_TRUE(opened.ok());
+  auto e = std::move(*opened);
+  ASSERT_TRUE(e->Write(Rows({{"a", 10, 1.0}})).ok());
+  faulty.SetFaults({.fail_open = true, .path_prefix = "db/shard-000/MANIFEST"});
+  Status s = e->Flush();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("flush"), std::string_view::npos) << s;
+  EXPECT_EQ(ReadAll(*e).size(), 1u);  // still readable from memory
+  e.reset();
+  faulty.ClearFaults();
+  opened = Engine::Open(&faulty, "db", options, &metrics_);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  e = std::move(*opened);
+  EXPECT_EQ(ReadAll(*e).size(), 1u);  // replayed from the WAL; the orphan segment is gone
+  e.reset();
+}
+
+TEST_F(FlushTest, PowerLossAroundFlushes) {
+  EngineOptions options{.shards = 1};
+  options.shard.flush_bytes = 512;
+  options.shard.flush_on_close = false;
+  std::map<std::pair<std::string, int64_t>, double> acked;
+  for (uint64_t round = 1; round <= 6; ++round) {
+    auto e = Open(options);
+    ASSERT_NE(e, nullptr);
+    ASSERT_EQ(ReadAll(*e), acked) << "round " << round;
+    for (int i = 0; i < 60; ++i) {
+      int64_t t = static_cast<int64_t>(round * 1000 + i);
+      ASSERT_TRUE(e->Write(Rows({{"h" + std::to_string(i % 4), t, static_cast<double>(t)}})).ok());
+      acked[{"h" + std::to_string(i % 4), t}] = static_cast<double>(t);
+    }
+    e->Close();
+    mem_.SimulateCrash({CrashOptions::Mode::kTearUnsynced, round});
+  }
+}
+
+}  // namespace
+}  // namespace seaway
