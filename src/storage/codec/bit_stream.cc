@@ -7,23 +7,6 @@
 
 namespace seaway::codec {
 
-void PutVarint64(std::string* out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
-
-void PutFixed64(std::string* out, uint64_t v) {
-  char buf[8];
-  std::memcpy(buf, &v, sizeof(v));
-  out->append(buf, sizeof(buf));
-}
-
 bool ByteReader::ReadVarint64(uint64_t* v) {
   uint64_t result = 0;
   size_t p = pos_;

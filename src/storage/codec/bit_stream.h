@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/coding.h"
+
 namespace seaway::codec {
 
 static_assert(std::endian::native == std::endian::little,
@@ -27,21 +29,14 @@ inline constexpr size_t kMaxBlockValues = 65536;
 // when a (possibly corrupt) block declares its decompressed length.
 inline constexpr size_t kMaxBlockBytes = size_t{64} << 20;
 
-inline uint64_t ZigZagEncode(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-inline int64_t ZigZagDecode(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
-
 // Number of bits needed to hold `v` (0 for 0).
 inline int BitWidth(uint64_t v) { return static_cast<int>(std::bit_width(v)); }
 
 // Bytes a varint of `v` takes (1..10).
 inline size_t VarintLength(uint64_t v) { return (static_cast<size_t>(BitWidth(v | 1)) + 6) / 7; }
 
-// Appends `v` as a LEB128 varint (7 bits per byte, low groups first).
-void PutVarint64(std::string* out, uint64_t v);
-// Appends `v` as 8 little-endian bytes.
-void PutFixed64(std::string* out, uint64_t v);
+// ZigZagEncode/Decode, PutVarint64 (LEB128) and PutFixed64 (little-endian) come from
+// common/coding.h, shared with the WAL and segment formats.
 
 inline uint64_t LoadLE64(const uint8_t* p) {
   uint64_t v;
