@@ -37,7 +37,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
                                              MetricsRegistry* metrics) {
   SW_RETURN_IF_ERROR(CreateDirs(env, dir));
   SW_ASSIGN_OR_RETURN(int shard_count, FixShardCount(env, dir, options.shards));
-  std::unique_ptr<Engine> engine(new Engine(env, dir));
+  std::unique_ptr<Engine> engine(new Engine(env, dir, options.clock));
+  SW_RETURN_IF_ERROR(engine->retention_.Load());
+  options.shard.retention_cutoff = [e = engine.get()](TenantId t, std::string_view d,
+                                                      std::string_view table) {
+    return e->retention_.Cutoff(t, d, table);
+  };
   engine->rows_written_ =
       metrics->GetCounter("seaway_storage_rows_written_total", "Rows made durable by the engine");
   for (int i = 0; i < shard_count; ++i) {
@@ -194,62 +199,6 @@ Result<std::vector<FieldSchema>> Engine::Projection(const ScanRequest& request) 
   return out;
 }
 
-namespace {
-
-// Merges `newer` into `base` (both in time order with unique times): rows of equal time take
-// the fields `newer` has and keep the others.
-void MergeRows(const SeriesRowsBlock& newer, SeriesRowsBlock* base) {
-  if (newer.times.empty()) return;
-  if (base->times.empty() || base->times.back() < newer.times.front()) {
-    base->times.insert(base->times.end(), newer.times.begin(), newer.times.end());
-    for (size_t c = 0; c < base->columns.size(); ++c) {
-      auto& dst = base->columns[c];
-      const auto& src = newer.columns[c];
-      dst.present.insert(dst.present.end(), src.present.begin(), src.present.end());
-      dst.bits.insert(dst.bits.end(), src.bits.begin(), src.bits.end());
-      dst.strings.insert(dst.strings.end(), src.strings.begin(), src.strings.end());
-    }
-    return;
-  }
-  SeriesRowsBlock out;
-  out.series = base->series;
-  out.columns.resize(base->columns.size());
-  for (size_t c = 0; c < out.columns.size(); ++c) out.columns[c].type = base->columns[c].type;
-  size_t i = 0, j = 0;
-  auto copy_row = [&](const SeriesRowsBlock& from, size_t r) {
-    out.times.push_back(from.times[r]);
-    for (size_t c = 0; c < out.columns.size(); ++c) {
-      out.columns[c].present.push_back(from.columns[c].present[r]);
-      out.columns[c].bits.push_back(from.columns[c].bits[r]);
-      if (out.columns[c].type == FieldType::kString) {
-        out.columns[c].strings.push_back(from.columns[c].strings[r]);
-      }
-    }
-  };
-  while (i < base->times.size() || j < newer.times.size()) {
-    if (j == newer.times.size() || (i < base->times.size() && base->times[i] < newer.times[j])) {
-      copy_row(*base, i++);
-    } else if (i == base->times.size() || newer.times[j] < base->times[i]) {
-      copy_row(newer, j++);
-    } else {
-      copy_row(*base, i++);
-      const size_t r = out.times.size() - 1;
-      for (size_t c = 0; c < out.columns.size(); ++c) {
-        if (!newer.columns[c].present[j]) continue;
-        out.columns[c].present[r] = 1;
-        out.columns[c].bits[r] = newer.columns[c].bits[j];
-        if (out.columns[c].type == FieldType::kString) {
-          out.columns[c].strings[r] = newer.columns[c].strings[j];
-        }
-      }
-      ++j;
-    }
-  }
-  *base = std::move(out);
-}
-
-}  // namespace
-
 Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time,
                           int64_t max_time, const std::vector<FieldSchema>& fields,
                           SeriesRowsBlock* out) const {
@@ -262,10 +211,10 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_ti
     const SegmentSeries* entry = segment->Find(id);
     if (entry == nullptr) continue;
     SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part));
-    if (any) MergeRows(part, out);
+    if (any) MergeRowsInto(part, out);
   }
   for (const auto& mem : snap.memtables) {
-    if (mem->Read(id, min_time, max_time, fields, &part)) MergeRows(part, out);
+    if (mem->Read(id, min_time, max_time, fields, &part)) MergeRowsInto(part, out);
   }
   return Status::OK();
 }
@@ -277,11 +226,13 @@ Status Engine::Scan(const ScanRequest& request,
   for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   SeriesBlock block;
   block.fields = fields;
+  // Expired rows vanish from scans at once, before retention drops their partitions.
+  const int64_t min_time = std::max(
+      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   for (const auto& info :
        series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
-    SW_RETURN_IF_ERROR(
-        ReadSeries(snap, info->id, request.min_time, request.max_time, fields, &block.rows));
+    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &block.rows));
     if (block.rows.times.empty()) continue;
     block.series = info;
     SW_RETURN_IF_ERROR(fn(block));
@@ -309,6 +260,18 @@ Status Engine::Latest(const ScanRequest& request,
     }
     return fn(last);
   });
+}
+
+Status Engine::SetRetention(TenantId tenant, const std::string& database, const std::string& table,
+                            std::optional<Duration> keep) {
+  SW_RETURN_IF_ERROR(ValidateName(database, "database"));
+  if (!table.empty()) SW_RETURN_IF_ERROR(ValidateName(table, "table"));
+  return retention_.Set(tenant, database, table, keep);
+}
+
+Status Engine::Maintain() {
+  for (auto& shard : shards_) SW_RETURN_IF_ERROR(shard->Maintain());
+  return Status::OK();
 }
 
 Status Engine::Flush() {

@@ -18,9 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/metrics.h"
 #include "common/result.h"
 #include "storage/env.h"
+#include "storage/retention.h"
 #include "storage/schema.h"
 #include "storage/series_index.h"
 #include "storage/shard.h"
@@ -31,6 +33,7 @@ namespace seaway {
 struct EngineOptions {
   int shards = 2;  // fixed when the data directory is created; later opens use the stored count
   ShardOptions shard;
+  const Clock* clock = Clock::Real();  // "now" for retention
 };
 
 struct ScanRequest {
@@ -75,6 +78,19 @@ class Engine {
   // Flushes every shard's memtables to segments and waits. For tests, benchmarks and tools.
   Status Flush();
 
+  // Sets how long `table` of `database` (or the whole database, when `table` is empty) keeps
+  // rows; nullopt removes the policy. Expired rows disappear from scans at once; their
+  // partitions are dropped at the next maintenance (every 30 s, or Maintain()).
+  Status SetRetention(TenantId tenant, const std::string& database, const std::string& table,
+                      std::optional<Duration> keep);
+  std::optional<Duration> Retention(TenantId tenant, std::string_view database,
+                                    std::string_view table) const {
+    return retention_.Get(tenant, database, table);
+  }
+
+  // Runs retention and compaction on every shard now and waits.
+  Status Maintain();
+
   const Catalog& catalog() const { return catalog_; }
   const SeriesIndex& series() const { return series_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
@@ -84,7 +100,8 @@ class Engine {
   void Close();
 
  private:
-  Engine(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  Engine(Env* env, std::string dir, const Clock* clock)
+      : env_(env), dir_(dir), retention_(env, std::move(dir), clock) {}
   Status RestoreRecord(const WriteRecord& record);
   Status RestoreSegment(const Segment& segment);
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
@@ -96,6 +113,7 @@ class Engine {
   const std::string dir_;
   Catalog catalog_;
   SeriesIndex series_;
+  RetentionPolicies retention_;
   std::vector<std::unique_ptr<Shard>> shards_;
   Counter* rows_written_ = nullptr;
 };

@@ -151,4 +151,54 @@ size_t MemTable::rows() const {
   return rows_;
 }
 
+void MergeRowsInto(const SeriesRowsBlock& newer, SeriesRowsBlock* base) {
+  if (newer.times.empty()) return;
+  if (base->times.empty() || base->times.back() < newer.times.front()) {
+    base->times.insert(base->times.end(), newer.times.begin(), newer.times.end());
+    for (size_t c = 0; c < base->columns.size(); ++c) {
+      auto& dst = base->columns[c];
+      const auto& src = newer.columns[c];
+      dst.present.insert(dst.present.end(), src.present.begin(), src.present.end());
+      dst.bits.insert(dst.bits.end(), src.bits.begin(), src.bits.end());
+      dst.strings.insert(dst.strings.end(), src.strings.begin(), src.strings.end());
+    }
+    return;
+  }
+  SeriesRowsBlock out;
+  out.series = base->series;
+  out.columns.resize(base->columns.size());
+  for (size_t c = 0; c < out.columns.size(); ++c) out.columns[c].type = base->columns[c].type;
+  size_t i = 0, j = 0;
+  auto copy_row = [&](const SeriesRowsBlock& from, size_t r) {
+    out.times.push_back(from.times[r]);
+    for (size_t c = 0; c < out.columns.size(); ++c) {
+      out.columns[c].present.push_back(from.columns[c].present[r]);
+      out.columns[c].bits.push_back(from.columns[c].bits[r]);
+      if (out.columns[c].type == FieldType::kString) {
+        out.columns[c].strings.push_back(from.columns[c].strings[r]);
+      }
+    }
+  };
+  while (i < base->times.size() || j < newer.times.size()) {
+    if (j == newer.times.size() || (i < base->times.size() && base->times[i] < newer.times[j])) {
+      copy_row(*base, i++);
+    } else if (i == base->times.size() || newer.times[j] < base->times[i]) {
+      copy_row(newer, j++);
+    } else {
+      copy_row(*base, i++);
+      const size_t r = out.times.size() - 1;
+      for (size_t c = 0; c < out.columns.size(); ++c) {
+        if (!newer.columns[c].present[j]) continue;
+        out.columns[c].present[r] = 1;
+        out.columns[c].bits[r] = newer.columns[c].bits[j];
+        if (out.columns[c].type == FieldType::kString) {
+          out.columns[c].strings[r] = newer.columns[c].strings[j];
+        }
+      }
+      ++j;
+    }
+  }
+  *base = std::move(out);
+}
+
 }  // namespace seaway

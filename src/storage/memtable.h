@@ -37,6 +37,11 @@ struct SeriesRowsBlock {
   std::vector<ColumnVector> columns;  // parallel to the requested fields
 };
 
+// Merges `newer` into `base` (both in time order with unique times, columns alike): rows of
+// equal time take the fields `newer` has and keep the others. Used wherever sources of one
+// series meet: scans (segments, then memtables) and compaction (older, then newer segments).
+void MergeRowsInto(const SeriesRowsBlock& newer, SeriesRowsBlock* base);
+
 class MemTable {
  public:
   // Appends the rows of `record`'s series (whose ids are already resolved).

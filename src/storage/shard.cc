@@ -59,6 +59,10 @@ Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const 
       metrics->GetCounter("seaway_storage_flushes_total", "Memtables flushed to segments", labels);
   segment_bytes_ = metrics->GetCounter("seaway_storage_segment_bytes_written_total",
                                        "Bytes of segment files written", labels);
+  compactions_ = metrics->GetCounter("seaway_storage_compactions_total",
+                                     "Segment groups compacted into one", labels);
+  expired_segments_ = metrics->GetCounter("seaway_storage_expired_segments_total",
+                                          "Segments dropped by retention", labels);
 }
 
 Shard::~Shard() { Close(); }
@@ -407,15 +411,8 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
     segment_bytes_->Increment(stats.file_bytes);
     SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, path));
     written.push_back(std::move(segment));
-    next.segments.push_back(number);
   }
-  SW_RETURN_IF_ERROR(env_->SyncDir(dir_));  // M1: segments durable before the manifest
-  SW_RETURN_IF_ERROR(WriteManifest(env_, dir_, next));
-  manifest_ = next;
-  {
-    std::lock_guard lock(mu_);
-    segments_.insert(segments_.end(), written.begin(), written.end());
-  }
+  SW_RETURN_IF_ERROR(SwapSegments({}, std::move(written), std::move(next)));
   // M2: the manifest is durable, so WAL files below the cut are no longer needed.
   SW_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
   for (const auto& name : names) {
@@ -430,25 +427,170 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
 void Shard::RunFlusher() {
   while (true) {
     Frozen frozen;
+    bool maintain = false;
+    uint64_t serving = 0;
     {
       std::unique_lock lock(mu_);
-      flush_cv_.wait(lock, [&] { return (!frozen_.empty() && read_only_.ok()) || flusher_stop_; });
-      if (frozen_.empty() || !read_only_.ok()) {
+      auto requested = [&] { return maintenance_requests_ > maintenance_served_; };
+      auto ready = [&] {
+        return (!frozen_.empty() && read_only_.ok()) || flusher_stop_ || requested();
+      };
+      const bool woken = flush_cv_.wait_for(
+          lock, std::chrono::nanoseconds(options_.maintenance_interval.nanos()), ready);
+      maintain = requested() || (!woken && read_only_.ok());  // asked for, or periodic
+      serving = maintenance_requests_;
+      if (!maintain && (frozen_.empty() || !read_only_.ok())) {
         // Stopping, or the shard turned read-only: unflushed rows stay in memory and the WAL.
         if (flusher_stop_) break;
         continue;
       }
-      frozen = frozen_.front();
+      if (!maintain) frozen = frozen_.front();
     }
-    Status s = FlushFrozen(frozen);
+    Status s = maintain ? RunMaintenance() : FlushFrozen(frozen);
+    if (s.ok() && !maintain) s = RunMaintenance();  // a flush may complete a compaction group
     std::lock_guard lock(mu_);
-    if (s.ok()) {
-      frozen_.pop_front();
-    } else {
-      MakeReadOnly(s.WithContext("flush"));
-    }
+    if (!maintain && s.ok()) frozen_.pop_front();
+    if (maintain) maintenance_served_ = std::max(maintenance_served_, serving);
+    if (!s.ok()) MakeReadOnly(s.WithContext(maintain ? "maintenance" : "flush"));
     flush_cv_.notify_all();
   }
+}
+
+namespace {
+
+uint64_t SegmentNumber(const Segment& segment) {
+  return ParseSegmentFileName(BaseName(segment.path()));
+}
+
+}  // namespace
+
+Status Shard::SwapSegments(const std::vector<std::shared_ptr<const Segment>>& removed,
+                           std::vector<std::shared_ptr<const Segment>> added, Manifest next) {
+  std::set<uint64_t> gone;
+  for (const auto& seg : removed) gone.insert(SegmentNumber(*seg));
+  std::erase_if(next.segments, [&](uint64_t n) { return gone.count(n) > 0; });
+  for (const auto& seg : added) next.segments.push_back(SegmentNumber(*seg));
+  std::sort(next.segments.begin(), next.segments.end());
+  if (!added.empty()) SW_RETURN_IF_ERROR(env_->SyncDir(dir_));  // M1
+  SW_RETURN_IF_ERROR(WriteManifest(env_, dir_, next));
+  manifest_ = next;
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(segments_, [&](const auto& seg) { return gone.count(SegmentNumber(*seg)) > 0; });
+    segments_.insert(segments_.end(), added.begin(), added.end());
+    std::sort(segments_.begin(), segments_.end(),
+              [](const auto& a, const auto& b) { return SegmentNumber(*a) < SegmentNumber(*b); });
+  }
+  // Readers holding a snapshot keep their open files; the names can go now.
+  for (const auto& seg : removed) SW_RETURN_IF_ERROR(env_->RemoveFile(seg->path()));
+  if (!removed.empty()) SW_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return Status::OK();
+}
+
+Status Shard::ApplyRetention() {
+  if (!options_.retention_cutoff) return Status::OK();
+  std::vector<std::shared_ptr<const Segment>> expired;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& seg : segments_) {
+      if (seg->partition_end() <=
+          options_.retention_cutoff(seg->tenant(), seg->database(), seg->table())) {
+        expired.push_back(seg);
+      }
+    }
+  }
+  if (expired.empty()) return Status::OK();
+  for (const auto& seg : expired) {
+    log::Info("retention: dropping expired partition", {{"shard", id_},
+                                                        {"table", seg->table()},
+                                                        {"segment", BaseName(seg->path())},
+                                                        {"rows", seg->rows()}});
+  }
+  SW_RETURN_IF_ERROR(SwapSegments(expired, {}, manifest_));
+  expired_segments_->Increment(expired.size());
+  return Status::OK();
+}
+
+Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs) {
+  const Segment& first = *inputs.front();
+  SegmentInput input;
+  input.tenant = first.tenant();
+  input.database = first.database();
+  input.table = first.table();
+  input.partition_start = first.partition_start();
+  input.partition_end = first.partition_end();
+  std::set<std::string> tag_keys;
+  std::set<uint64_t> ids;
+  for (const auto& seg : inputs) {
+    input.max_lsn = std::max(input.max_lsn, seg->max_lsn());
+    tag_keys.insert(seg->tag_keys().begin(), seg->tag_keys().end());
+    for (const auto& f : seg->fields()) {
+      bool known = false;
+      for (const auto& g : input.fields) known |= g.name == f.name && g.type == f.type;
+      if (!known) input.fields.push_back(f);
+    }
+    for (const auto& series : seg->series()) ids.insert(series.id.value());
+  }
+  input.tag_keys.assign(tag_keys.begin(), tag_keys.end());
+  SeriesRowsBlock part;
+  for (uint64_t id : ids) {
+    auto info = series_index_->Find(SeriesId(id));
+    if (!info) return Internal("shard {}: series {} in a segment is unknown to the index", id_, id);
+    SegmentInput::Series out{info, {}};
+    out.rows.series = SeriesId(id);
+    out.rows.columns.resize(input.fields.size());
+    for (size_t c = 0; c < input.fields.size(); ++c)
+      out.rows.columns[c].type = input.fields[c].type;
+    for (const auto& seg : inputs) {  // oldest first: newer rows replace older fields
+      const SegmentSeries* entry = seg->Find(SeriesId(id));
+      if (entry == nullptr) continue;
+      SW_ASSIGN_OR_RETURN(bool any,
+                          seg->ReadRows(*entry, INT64_MIN, INT64_MAX, input.fields, &part));
+      if (any) MergeRowsInto(part, &out.rows);
+    }
+    if (!out.rows.times.empty()) input.series.push_back(std::move(out));
+  }
+  Manifest next = manifest_;
+  const uint64_t number = next.next_segment++;
+  const std::string path = JoinPath(dir_, SegmentFileName(number));
+  SW_ASSIGN_OR_RETURN(SegmentWriteStats stats, WriteSegment(env_, path, input));
+  segment_bytes_->Increment(stats.file_bytes);
+  SW_ASSIGN_OR_RETURN(auto output, Segment::Open(env_, path));
+  SW_RETURN_IF_ERROR(SwapSegments(inputs, {std::move(output)}, std::move(next)));
+  compactions_->Increment();
+  log::Debug("compacted", {{"shard", id_},
+                           {"table", input.table},
+                           {"inputs", inputs.size()},
+                           {"rows", stats.rows},
+                           {"bytes", stats.file_bytes}});
+  return Status::OK();
+}
+
+Status Shard::RunMaintenance() {
+  SW_RETURN_IF_ERROR(ApplyRetention());
+  if (options_.compaction_trigger < 2) return Status::OK();
+  using GroupKey = std::tuple<uint64_t, std::string, std::string, int64_t>;
+  std::map<GroupKey, std::vector<std::shared_ptr<const Segment>>> groups;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& seg : segments_) {  // in number order, so each group is oldest first
+      groups[GroupKey(seg->tenant().value(), seg->database(), seg->table(), seg->partition_start())]
+          .push_back(seg);
+    }
+  }
+  for (const auto& [key, inputs] : groups) {
+    if (inputs.size() >= options_.compaction_trigger) SW_RETURN_IF_ERROR(CompactGroup(inputs));
+  }
+  return Status::OK();
+}
+
+Status Shard::Maintain() {
+  std::unique_lock lock(mu_);
+  if (!read_only_.ok()) return read_only_;
+  const uint64_t mine = ++maintenance_requests_;
+  flush_cv_.notify_all();
+  flush_cv_.wait(lock, [&] { return maintenance_served_ >= mine || !read_only_.ok(); });
+  return read_only_;
 }
 
 Status Shard::Flush() {

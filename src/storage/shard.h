@@ -58,6 +58,12 @@ struct ShardOptions {
   uint64_t wal_file_bytes = 64u << 20;
   Duration partition = Duration::Seconds(86400);  // time span of one partition
   bool flush_on_close = true;  // Close writes memory to segments (tests turn it off)
+  // A table's partition with this many segments is compacted into one.
+  size_t compaction_trigger = 4;
+  // How often the flush thread runs retention and compaction when it has nothing to flush.
+  Duration maintenance_interval = Duration::Seconds(30);
+  // The oldest time a table keeps (rows before it are expired), or INT64_MIN. Set by the engine.
+  std::function<int64_t(TenantId, std::string_view, std::string_view)> retention_cutoff;
 };
 
 // Called during recovery so that the engine restores the catalog and the series index.
@@ -93,6 +99,10 @@ class Shard {
   // and shutdown.
   Status Flush();
 
+  // Runs retention (drops segments of expired partitions) and compaction now, on the flush
+  // thread, and waits.
+  Status Maintain();
+
   // Stops the threads after completing what is queued, flushing memory to segments when the
   // shard is healthy so that the next start replays nothing. Idempotent.
   void Close();
@@ -120,8 +130,15 @@ class Shard {
   Status WriteGroup(std::deque<Pending>* group);  // on the writer thread
   Status FreezeActive();                          // on the writer thread
   Status FlushFrozen(const Frozen& frozen);       // on the flush thread
-  void MakeReadOnly(const Status& cause);         // REQUIRES: mu_ held
-  size_t MemoryBytes() const;                     // REQUIRES: mu_ held
+  Status RunMaintenance();                        // on the flush thread
+  Status ApplyRetention();                        // on the flush thread
+  Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
+  // Replaces `removed` segments by `added` in the manifest and the published list, then deletes
+  // the removed files (on the flush thread).
+  Status SwapSegments(const std::vector<std::shared_ptr<const Segment>>& removed,
+                      std::vector<std::shared_ptr<const Segment>> added, Manifest next);
+  void MakeReadOnly(const Status& cause);  // REQUIRES: mu_ held
+  size_t MemoryBytes() const;              // REQUIRES: mu_ held
 
   const ShardId id_;
   Env* const env_;
@@ -149,6 +166,8 @@ class Shard {
   std::vector<std::shared_ptr<const Segment>> segments_;
   Manifest manifest_;  // owned by the flush thread after Open; published copy for readers
   bool flusher_stop_ = false;
+  uint64_t maintenance_requests_ = 0;  // Maintain() calls so far
+  uint64_t maintenance_served_ = 0;    // requests covered by a finished maintenance run
   std::thread writer_;
   std::thread flusher_;
 
@@ -159,6 +178,8 @@ class Shard {
   Counter* rejected_;
   Counter* flushes_;
   Counter* segment_bytes_;
+  Counter* compactions_;
+  Counter* expired_segments_;
 };
 
 // "interval:100" -> kInterval with 100 ms, "always", "none".

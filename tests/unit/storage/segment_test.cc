@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "storage/engine.h"
 #include "storage/fault_injection_env.h"
 #include "storage/memory_env.h"
@@ -304,7 +305,7 @@ TEST_F(FlushTest, OneSegmentPerTablePartition) {
 
 TEST_F(FlushTest, AutomaticFlushUnderLoadKeepsEveryRow) {
   EngineOptions options{.shards = 2};
-  options.shard.flush_bytes = 16 * 1024;
+  options.shard.flush_bytes = 4 * 1024;
   auto e = Open(options);
   std::map<std::pair<std::string, int64_t>, double> expected;
   for (int batch = 0; batch < 200; ++batch) {
@@ -364,6 +365,82 @@ TEST_F(FlushTest, PowerLossAroundFlushes) {
     e->Close();
     mem_.SimulateCrash({CrashOptions::Mode::kTearUnsynced, round});
   }
+}
+
+TEST_F(FlushTest, CompactionMergesAPartitionsSegments) {
+  EngineOptions options{.shards = 1};
+  options.shard.compaction_trigger = 3;
+  auto e = Open(options);
+  std::map<std::pair<std::string, int64_t>, double> expected;
+  for (int flush = 0; flush < 3; ++flush) {
+    // Each flush overwrites one earlier row and adds new ones, all in one partition.
+    ASSERT_TRUE(e->Write(Rows({{"a", 10, 100.0 + flush},
+                               {"a", 20 + flush, 1.0 * flush},
+                               {"b", 5 * flush, 7.0}}))
+                    .ok());
+    expected[{"a", 10}] = 100.0 + flush;
+    expected[{"a", 20 + flush}] = 1.0 * flush;
+    expected[{"b", 5 * flush}] = 7.0;
+    ASSERT_TRUE(e->Flush().ok());
+  }
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 1u);  // 3 flushes, then compacted
+  EXPECT_EQ(metrics_.GetCounter("seaway_storage_compactions_total", "", {{"shard", "0"}})->value(),
+            1u);
+  EXPECT_EQ(ReadAll(*e), expected);
+  e.reset();
+  e = Open(options);
+  EXPECT_EQ(ReadAll(*e), expected);
+}
+
+TEST_F(FlushTest, CompactionLeavesOtherPartitionsAlone) {
+  EngineOptions options{.shards = 1};
+  options.shard.compaction_trigger = 2;
+  auto e = Open(options);
+  ASSERT_TRUE(e->Write(Rows({{"a", 1, 1.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Write(Rows({{"a", kDay + 1, 2.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 2u);  // two partitions, one each
+  ASSERT_TRUE(e->Write(Rows({{"a", 2, 3.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 2u);  // day 0 compacted 2 -> 1
+  EXPECT_EQ(ReadAll(*e).size(), 3u);
+}
+
+TEST_F(FlushTest, RetentionHidesThenDropsExpiredPartitions) {
+  ManualClock clock(Timestamp::FromNanos(10 * kDay));
+  EngineOptions options{.shards = 1};
+  options.clock = &clock;
+  auto e = Open(options);
+  ASSERT_TRUE(
+      e->Write(Rows({{"a", 1 * kDay + 5, 1.0}, {"a", 5 * kDay + 5, 5.0}, {"a", 9 * kDay + 5, 9.0}}))
+          .ok());
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 3u);
+  // Keep 7 days: day 1 is expired (its partition ends at day 2 <= day 3).
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "", Duration::Seconds(7 * 86400)).ok());
+  EXPECT_EQ(ReadAll(*e).size(), 2u);  // hidden at once
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 2u);  // dropped whole
+  EXPECT_EQ(
+      metrics_.GetCounter("seaway_storage_expired_segments_total", "", {{"shard", "0"}})->value(),
+      1u);
+  // A table policy overrides its database's, and survives a restart.
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "t", Duration::Seconds(2 * 86400)).ok());
+  e.reset();
+  e = Open(options);
+  EXPECT_EQ(e->Retention(kTenant, "main", "t"), Duration::Seconds(2 * 86400));
+  EXPECT_EQ(e->Retention(kTenant, "main", "other"), Duration::Seconds(7 * 86400));
+  EXPECT_EQ(ReadAll(*e).size(), 1u);
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 1u);
+  // Time moves on: the last partition expires too.
+  clock.Advance(Duration::Seconds(5 * 86400));
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_TRUE(ReadAll(*e).empty());
+  EXPECT_TRUE(Files(&mem_, "db/shard-000", ".sws").empty());
+  EXPECT_EQ(e->SetRetention(kTenant, "main", "", Duration::Nanos(0)).message(),
+            "retention of 'main' must be positive");
 }
 
 }  // namespace
