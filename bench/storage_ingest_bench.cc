@@ -2,7 +2,7 @@
 // (bench/datagen, the same rows the peers load), builds WriteBatches of N rows, writes them into
 // a fresh engine from T threads at once (each thread its own batches; Engine::Write returns once
 // durable, so concurrent writers share fsyncs through group commit), then closes the engine and
-// measures its directory.
+// measures its directory, then reopens it and checks that a scan returns every value written.
 //
 //   storage_ingest_bench --dataset industrial --rows-per-machine 720 --dir /tmp/sw
 //
@@ -100,6 +100,61 @@ uint64_t SumCounter(MetricsRegistry* metrics, const char* name, const char* help
     total += metrics->GetCounter(name, help, {{"shard", std::to_string(s)}})->value();
   }
   return total;
+}
+
+// An order-independent digest of (time, field, value) triples, to check what a scan returns.
+struct Digest {
+  uint64_t values = 0;
+  uint64_t sum = 0;
+  void Add(int64_t time, size_t field, uint64_t bits) {
+    uint64_t z = bits ^ (static_cast<uint64_t>(time) * 0x9e3779b97f4a7c15ULL) ^ (field << 56);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    sum += z ^ (z >> 31);
+    ++values;
+  }
+};
+
+Digest DigestBatches(const std::vector<WriteBatch>& batches) {
+  Digest d;
+  for (const WriteBatch& b : batches) {
+    for (size_t f = 0; f < b.fields().size(); ++f) {
+      const FieldColumn& c = b.fields()[f];
+      for (size_t r = 0; r < b.rows(); ++r) {
+        if (c.present[r]) d.Add(b.times()[r], f, c.bits[r]);
+      }
+    }
+  }
+  return d;
+}
+
+// Reopens the engine in `dir` and digests everything it returns for `table`; `rows` counts rows.
+Result<Digest> ReadBack(const std::string& dir, const EngineOptions& options,
+                        const std::string& table, const std::vector<FieldColumn>& fields,
+                        uint64_t* rows, double* open_seconds) {
+  MetricsRegistry metrics;
+  const auto t0 = Clock::now();
+  SW_ASSIGN_OR_RETURN(auto engine, Engine::Open(Env::Default(), dir, options, &metrics));
+  *open_seconds = SecondsSince(t0);
+  ScanRequest request;
+  request.tenant = TenantId(1);
+  request.table = table;
+  Digest d;
+  *rows = 0;
+  SW_RETURN_IF_ERROR(engine->Scan(request, [&](const SeriesBlock& block) {
+    *rows += block.rows.times.size();
+    for (size_t c = 0; c < block.fields.size(); ++c) {
+      size_t f = 0;
+      while (f < fields.size() && fields[f].name != block.fields[c].name) ++f;
+      const ColumnVector& col = block.rows.columns[c];
+      for (size_t r = 0; r < block.rows.times.size(); ++r) {
+        if (col.present[r]) d.Add(block.rows.times[r], f, col.bits[r]);
+      }
+    }
+    return Status::OK();
+  }));
+  engine->Close();
+  return d;
 }
 
 int Run(int argc, char** argv) {
@@ -211,24 +266,45 @@ int Run(int argc, char** argv) {
   const DirUsage usage = MeasureDir(dir);
   const char* storage = usage.segment_files > 0 ? "segments+wal" : "wal-only";
 
+  // Everything written must come back after a restart, or the size above means nothing.
+  const Digest written = DigestBatches(batches);
+  uint64_t rows_read = 0;
+  double open_seconds = 0;
+  auto read = ReadBack(dir, options, batches.front().table(), batches.front().fields(), &rows_read,
+                       &open_seconds);
+  if (!read.ok()) {
+    fmt::print(stderr, "storage_ingest_bench: reading back: {}\n", read.status());
+    return 1;
+  }
+  if (rows_read != static_cast<uint64_t>(rows) || read->values != written.values ||
+      read->sum != written.sum) {
+    fmt::print(stderr,
+               "storage_ingest_bench: read back {} rows and {} values (digest {:x}) after "
+               "reopening; wrote {} rows and {} values (digest {:x})\n",
+               rows_read, read->values, read->sum, rows, written.values, written.sum);
+    return 1;
+  }
+
   fmt::print(
       "Seaway storage engine: {} rows ({} fields, {} values) of '{}' in {} batches of {} rows,\n"
       "  {} writer threads, {} shards, WAL sync {}; batches built in {:.2f} s (not timed)\n"
       "  write (acknowledged durable): {:.3f} s = {:.0f} rows/s = {:.0f} values/s; {} WAL fsyncs\n"
       "  close (flushes memtables to segments): {:.2f} s; write + close {:.3f} s = {:.0f} rows/s\n"
       "  on disk after close: {} bytes allocated ({} apparent) = {:.2f} bytes/value in '{}':\n"
-      "    segments {} bytes in {} files, WAL {} bytes in {} files{}\n",
+      "    segments {} bytes in {} files, WAL {} bytes in {} files{}\n"
+      "  reopened in {:.3f} s; a scan returned all {} rows and {} values, bit for bit\n",
       rows, fields, values, dataset, batches.size(), batch_rows, threads, shards, wal_sync,
       build_seconds, seconds, rows / seconds, values / seconds, syncs, close_seconds,
       seconds + close_seconds, rows / (seconds + close_seconds), usage.allocated, usage.bytes,
       static_cast<double>(usage.allocated) / values, dir, usage.segment_bytes, usage.segment_files,
       usage.wal_bytes, usage.wal_files,
-      usage.segment_files > 0 ? "" : "\n  (WAL only: segments pending, the engine wrote none)");
+      usage.segment_files > 0 ? "" : "\n  (WAL only: segments pending, the engine wrote none)",
+      open_seconds, rows_read, read->values);
   fmt::print(
       "RESULT rows={} values={} seconds={:.3f} close_seconds={:.3f} bytes={} apparent_bytes={} "
-      "segment_bytes={} wal_bytes={} storage={} wal_syncs={}\n",
+      "segment_bytes={} wal_bytes={} storage={} wal_syncs={} reopen_seconds={:.3f}\n",
       rows, values, seconds, close_seconds, usage.allocated, usage.bytes, usage.segment_bytes,
-      usage.wal_bytes, storage, syncs);
+      usage.wal_bytes, storage, syncs, open_seconds);
 
   if (!keep) std::filesystem::remove_all(remove_after);
   return 0;
