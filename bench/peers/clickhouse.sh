@@ -41,10 +41,12 @@ start() {
     -e "s|<!-- <timezone>Europe/Moscow</timezone> -->|<timezone>UTC</timezone>|" \
     -e "s|<yandex>|<yandex>\n    <listen_host>127.0.0.1</listen_host>|" \
     "$dir/etc/config.xml"
-  grep -q "<http_port>$http_port</http_port>" "$dir/etc/config.xml" &&
-    grep -q "<timezone>UTC</timezone>" "$dir/etc/config.xml" &&
-    ! grep -q "/var/lib/clickhouse" "$dir/etc/config.xml" ||
-    { echo "clickhouse: could not rewrite $dir/etc/config.xml" >&2; exit 1; }
+  if ! grep -q "<http_port>$http_port</http_port>" "$dir/etc/config.xml" ||
+    ! grep -q "<timezone>UTC</timezone>" "$dir/etc/config.xml" ||
+    grep -q "/var/lib/clickhouse" "$dir/etc/config.xml"; then
+    echo "clickhouse: could not rewrite $dir/etc/config.xml" >&2
+    exit 1
+  fi
   echo "$http_port" >"$dir/http_port"
   nohup clickhouse-server --config-file="$dir/etc/config.xml" </dev/null \
     >"$dir/log/stdout.log" 2>&1 &

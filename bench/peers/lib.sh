@@ -1,4 +1,5 @@
 # Helpers shared by the peer scripts in bench/peers (sourced, not run).
+# shellcheck shell=bash
 
 # Installs Debian packages when `cmd` is missing: ensure_installed CMD PACKAGE...
 ensure_installed() {
