@@ -211,10 +211,14 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_ti
     const SegmentSeries* entry = segment->Find(id);
     if (entry == nullptr) continue;
     SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part));
-    if (any) MergeRowsInto(part, out);
+    if (!any) continue;
+    ApplyTombstones(snap.tombstones, segment->max_lsn(), &part);
+    MergeRowsInto(part, out);
   }
-  for (const auto& mem : snap.memtables) {
-    if (mem->Read(id, min_time, max_time, fields, &part)) MergeRowsInto(part, out);
+  for (size_t m = 0; m < snap.memtables.size(); ++m) {
+    if (!snap.memtables[m]->Read(id, min_time, max_time, fields, &part)) continue;
+    ApplyTombstones(snap.tombstones, snap.memtable_lsns[m], &part);
+    MergeRowsInto(part, out);
   }
   return Status::OK();
 }
@@ -260,6 +264,44 @@ Status Engine::Latest(const ScanRequest& request,
     }
     return fn(last);
   });
+}
+
+Status Engine::Delete(const ScanRequest& request) {
+  if (request.min_time > request.max_time) {
+    return InvalidArgument("delete: min_time {} is after max_time {}", request.min_time,
+                           request.max_time);
+  }
+  if (!catalog_.Find(request.tenant, request.database, request.table)) {
+    return NotFound("table '{}' does not exist in database '{}'", request.table, request.database);
+  }
+  std::vector<DeleteRecord> per_shard(shards_.size());
+  for (const auto& info :
+       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
+    per_shard[info->id.value() % shards_.size()].series.push_back(info->id);
+  }
+  std::vector<std::future<Status>> results;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    DeleteRecord& record = per_shard[s];
+    if (record.series.empty()) continue;
+    std::sort(record.series.begin(), record.series.end());
+    record.tenant = request.tenant;
+    record.database = request.database;
+    record.table = request.table;
+    record.min_time = request.min_time;
+    record.max_time = request.max_time;
+    std::string payload;
+    EncodeDeleteRecord(record, &payload);
+    auto promise = std::make_shared<std::promise<Status>>();
+    results.push_back(promise->get_future());
+    shards_[s]->Submit(WalRecordType::kDelete, std::move(payload),
+                       [promise](Status status) { promise->set_value(std::move(status)); });
+  }
+  Status first;
+  for (auto& r : results) {
+    Status s = r.get();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
 }
 
 Status Engine::SetRetention(TenantId tenant, const std::string& database, const std::string& table,

@@ -67,6 +67,11 @@ class Engine {
   // Same, completing `done` on a shard thread instead of blocking.
   void WriteAsync(const WriteBatch& batch, std::function<void(Status)> done);
 
+  // Deletes the rows of the table's matching series (tag_equals) with min_time <= time <=
+  // max_time, durably (a WAL record), and returns once scans no longer see them. Rows written
+  // afterwards in the same range are kept. `fields` is ignored: whole rows are deleted.
+  Status Delete(const ScanRequest& request);
+
   // Calls `fn` for every series of the table matching the request, with its rows in range.
   Status Scan(const ScanRequest& request,
               const std::function<Status(const SeriesBlock&)>& fn) const;

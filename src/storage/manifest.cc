@@ -58,6 +58,19 @@ Result<Manifest> ReadManifest(Env* env, const std::string& dir) {
     }
     m.segments.push_back(n);
   }
+  if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad tombstone count");
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t series, min_z, max_z;
+    Tombstone t;
+    if (!d.GetVarint64(&series) || !d.GetVarint64(&min_z) || !d.GetVarint64(&max_z) ||
+        !d.GetVarint64(&t.lsn) || t.lsn > m.flushed_lsn) {
+      return bad("bad tombstone");
+    }
+    t.series = SeriesId(series);
+    t.min_time = ZigZagDecode(min_z);
+    t.max_time = ZigZagDecode(max_z);
+    m.tombstones.push_back(t);
+  }
   if (!d.done()) return bad("unexpected trailing bytes");
   return m;
 }
@@ -69,10 +82,41 @@ Status WriteManifest(Env* env, const std::string& dir, const Manifest& m) {
   PutFixed64(&body, m.next_segment);
   PutVarint64(&body, m.segments.size());
   for (uint64_t n : m.segments) PutVarint64(&body, n);
+  PutVarint64(&body, m.tombstones.size());
+  for (const Tombstone& t : m.tombstones) {
+    PutVarint64(&body, t.series.value());
+    PutVarint64(&body, ZigZagEncode(t.min_time));
+    PutVarint64(&body, ZigZagEncode(t.max_time));
+    PutVarint64(&body, t.lsn);
+  }
   std::string data(kManifestMagic);
   data += body;
   PutFixed32(&data, Checksum(body));
   return WriteFileAtomically(env, JoinPath(dir, "MANIFEST"), data);
+}
+
+void ApplyTombstones(const std::vector<Tombstone>& tombstones, uint64_t source_lsn,
+                     SeriesRowsBlock* rows) {
+  for (const Tombstone& t : tombstones) {
+    if (t.series != rows->series || t.lsn <= source_lsn || rows->times.empty()) continue;
+    size_t kept = 0;
+    for (size_t r = 0; r < rows->times.size(); ++r) {
+      if (rows->times[r] >= t.min_time && rows->times[r] <= t.max_time) continue;
+      rows->times[kept] = rows->times[r];
+      for (auto& col : rows->columns) {
+        col.present[kept] = col.present[r];
+        col.bits[kept] = col.bits[r];
+        if (col.type == FieldType::kString) col.strings[kept] = std::move(col.strings[r]);
+      }
+      ++kept;
+    }
+    rows->times.resize(kept);
+    for (auto& col : rows->columns) {
+      col.present.resize(kept);
+      col.bits.resize(kept);
+      if (col.type == FieldType::kString) col.strings.resize(kept);
+    }
+  }
 }
 
 }  // namespace seaway

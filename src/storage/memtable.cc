@@ -58,6 +58,33 @@ void MemTable::Apply(const WriteRecord& record) {
   }
 }
 
+void MemTable::Delete(SeriesId series, int64_t min_time, int64_t max_time) {
+  std::unique_lock lock(mu_);
+  auto it = series_.find(series.value());
+  if (it == series_.end()) return;
+  Buffer& buf = it->second;
+  size_t kept = 0;
+  for (size_t r = 0; r < buf.times.size(); ++r) {
+    if (buf.times[r] >= min_time && buf.times[r] <= max_time) continue;
+    buf.times[kept] = buf.times[r];
+    for (auto& col : buf.columns) {
+      col.present[kept] = col.present[r];
+      col.bits[kept] = col.bits[r];
+      if (col.type == FieldType::kString) col.strings[kept] = std::move(col.strings[r]);
+    }
+    ++kept;
+  }
+  rows_ -= buf.times.size() - kept;
+  buf.times.resize(kept);
+  for (auto& col : buf.columns) {
+    col.present.resize(kept);
+    col.bits.resize(kept);
+    if (col.type == FieldType::kString) col.strings.resize(kept);
+  }
+  buf.max_time = INT64_MIN;
+  for (int64_t t : buf.times) buf.max_time = std::max(buf.max_time, t);
+}
+
 bool MemTable::Read(SeriesId series, int64_t min_time, int64_t max_time,
                     const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const {
   std::shared_lock lock(mu_);

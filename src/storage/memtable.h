@@ -47,6 +47,9 @@ class MemTable {
   // Appends the rows of `record`'s series (whose ids are already resolved).
   void Apply(const WriteRecord& record);
 
+  // Removes the rows of `series` with min_time <= time <= max_time.
+  void Delete(SeriesId series, int64_t min_time, int64_t max_time);
+
   // Reads `series` rows with min_time <= time <= max_time into *out (replacing its content),
   // projecting `fields`. Returns false when the memtable has no rows of the series in range.
   bool Read(SeriesId series, int64_t min_time, int64_t max_time,

@@ -79,6 +79,7 @@ Status Shard::Open(const RecoveryHooks& hooks) {
 
 Status Shard::Recover(const RecoveryHooks& hooks) {
   SW_ASSIGN_OR_RETURN(manifest_, ReadManifest(env_, dir_));
+  tombstones_ = manifest_.tombstones;
   std::set<uint64_t> live(manifest_.segments.begin(), manifest_.segments.end());
   for (uint64_t number : manifest_.segments) {
     SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, JoinPath(dir_, SegmentFileName(number))));
@@ -98,6 +99,30 @@ Status Shard::Recover(const RecoveryHooks& hooks) {
   return ReplayWal(hooks);
 }
 
+Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
+                          const std::function<Status(const WriteRecord&)>& observer) {
+  if (type == WalRecordType::kDelete) {
+    DeleteRecord del;
+    SW_RETURN_IF_ERROR(DecodeDeleteRecord(payload, &del));
+    std::vector<Tombstone> added;
+    for (SeriesId id : del.series) {
+      active_->Delete(id, del.min_time, del.max_time);
+      added.push_back(Tombstone{id, del.min_time, del.max_time, lsn});
+    }
+    std::lock_guard lock(mu_);
+    // Only sources older than the delete need the tombstone: the active memtable is now clean.
+    if (!frozen_.empty() || !segments_.empty()) {
+      tombstones_.insert(tombstones_.end(), added.begin(), added.end());
+    }
+    return Status::OK();
+  }
+  WriteRecord record;
+  SW_RETURN_IF_ERROR(DecodeWriteRecord(payload, &record));
+  if (observer) SW_RETURN_IF_ERROR(observer(record));
+  active_->Apply(record);
+  return Status::OK();
+}
+
 Status Shard::ReplayWal(const RecoveryHooks& hooks) {
   SW_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
   std::vector<std::pair<uint64_t, std::string>> files;
@@ -111,7 +136,6 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& [number, path] = files[i];
     next_wal_number_ = number + 1;
-    WriteRecord record;
     auto read = ReadWalFile(env_, path, [&](const WalFrame& frame) -> Status {
       const uint64_t lsn = frame.lsn.value();
       // W1; the first record after the flushed ones must follow them directly.
@@ -123,9 +147,8 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
       }
       last = lsn;
       if (lsn <= flushed) return Status::OK();  // already in segments (M2)
-      SW_RETURN_IF_ERROR(DecodeWriteRecord(frame.payload, &record).WithContext(path));
-      SW_RETURN_IF_ERROR(hooks.record(record));
-      active_->Apply(record);
+      SW_RETURN_IF_ERROR(
+          ApplyRecord(frame.type, frame.payload, lsn, hooks.record).WithContext(path));
       ++replayed;
       return Status::OK();
     });
@@ -176,7 +199,7 @@ size_t Shard::MemoryBytes() const {
   return bytes;
 }
 
-void Shard::Submit(std::string payload, std::function<void(Status)> done) {
+void Shard::Submit(WalRecordType type, std::string payload, std::function<void(Status)> done) {
   Status refused;
   {
     std::lock_guard lock(mu_);
@@ -194,7 +217,7 @@ void Shard::Submit(std::string payload, std::function<void(Status)> done) {
           Unavailable("shard {} write queue is full ({} bytes); retry later", id_, queued_bytes_);
     } else {
       queued_bytes_ += payload.size();
-      queue_.push_back(Pending{std::move(payload), std::move(done)});
+      queue_.push_back(Pending{type, std::move(payload), std::move(done)});
     }
   }
   if (!refused.ok()) {
@@ -222,7 +245,7 @@ Status Shard::WriteGroup(std::deque<Pending>* group) {
   std::string frames;
   Lsn lsn = next_lsn_;
   for (const auto& p : *group) {
-    AppendWalFrame(lsn, WalRecordType::kWrite, p.payload, &frames);
+    AppendWalFrame(lsn, p.type, p.payload, &frames);
     lsn = lsn.Next();
   }
   const uint64_t good_size = wal_->size();
@@ -317,12 +340,11 @@ void Shard::RunWriter() {
       if (status.ok()) {
         group_commits_->Increment();
         records_->Increment(group.size());
-        WriteRecord record;
+        uint64_t lsn = next_lsn_.value() - group.size();
         for (auto& p : group) {
           // Encoded by this process: decoding fails only if memory is corrupt.
-          Status decoded = DecodeWriteRecord(p.payload, &record);
-          if (decoded.ok()) active_->Apply(record);
-          p.done(decoded.ok() ? Status::OK() : Internal("{}", decoded.ToString()));
+          Status applied = ApplyRecord(p.type, p.payload, lsn++, nullptr);
+          p.done(applied.ok() ? Status::OK() : Internal("{}", applied.ToString()));
         }
       } else {
         rejected_->Increment(group.size());
@@ -377,6 +399,14 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
 
   Manifest next = manifest_;
   next.flushed_lsn = frozen.last_lsn;
+  {
+    // Deletes up to the flushed LSN leave the WAL with this flush; the manifest keeps them.
+    std::lock_guard lock(mu_);
+    next.tombstones.clear();
+    for (const Tombstone& t : tombstones_) {
+      if (t.lsn <= frozen.last_lsn) next.tombstones.push_back(t);
+    }
+  }
   std::vector<std::shared_ptr<const Segment>> written;
   for (const auto& [key, infos] : groups) {
     const auto& [tenant, database, table, partition] = key;
@@ -532,6 +562,11 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
     for (const auto& series : seg->series()) ids.insert(series.id.value());
   }
   input.tag_keys.assign(tag_keys.begin(), tag_keys.end());
+  std::vector<Tombstone> tombstones;
+  {
+    std::lock_guard lock(mu_);
+    tombstones = tombstones_;
+  }
   SeriesRowsBlock part;
   for (uint64_t id : ids) {
     auto info = series_index_->Find(SeriesId(id));
@@ -546,7 +581,9 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
       if (entry == nullptr) continue;
       SW_ASSIGN_OR_RETURN(bool any,
                           seg->ReadRows(*entry, INT64_MIN, INT64_MAX, input.fields, &part));
-      if (any) MergeRowsInto(part, &out.rows);
+      if (!any) continue;
+      ApplyTombstones(tombstones, seg->max_lsn(), &part);  // the output holds no deleted rows
+      MergeRowsInto(part, &out.rows);
     }
     if (!out.rows.times.empty()) input.series.push_back(std::move(out));
   }
@@ -623,8 +660,13 @@ ShardSnapshot Shard::Snapshot() const {
   std::lock_guard lock(mu_);
   ShardSnapshot snap;
   snap.segments = segments_;
-  for (const auto& f : frozen_) snap.memtables.push_back(f.memtable);
+  for (const auto& f : frozen_) {
+    snap.memtables.push_back(f.memtable);
+    snap.memtable_lsns.push_back(f.last_lsn);
+  }
   snap.memtables.push_back(active_);
+  snap.memtable_lsns.push_back(UINT64_MAX);
+  snap.tombstones = tombstones_;
   return snap;
 }
 

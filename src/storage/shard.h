@@ -76,6 +76,8 @@ struct RecoveryHooks {
 struct ShardSnapshot {
   std::vector<std::shared_ptr<const Segment>> segments;    // oldest first
   std::vector<std::shared_ptr<const MemTable>> memtables;  // oldest first; the last is active
+  std::vector<uint64_t> memtable_lsns;  // newest record of each memtable (max for the active one)
+  std::vector<Tombstone> tombstones;    // deletes that older sources may still hold rows of
 };
 
 class Shard {
@@ -93,7 +95,11 @@ class Shard {
   // is durable (per the sync mode) and visible, or with the error that prevented it:
   // Unavailable when the shard is over its memory or queue limit (retry later),
   // ResourceExhausted when the disk is full, FailedPrecondition when the shard is read-only.
-  void Submit(std::string payload, std::function<void(Status)> done);
+  void Submit(std::string payload, std::function<void(Status)> done) {
+    Submit(WalRecordType::kWrite, std::move(payload), std::move(done));
+  }
+  // Same for any record type (a delete carries an encoded DeleteRecord).
+  void Submit(WalRecordType type, std::string payload, std::function<void(Status)> done);
 
   // Flushes the active memtable and waits for every flush to finish. For tests, benchmarks
   // and shutdown.
@@ -114,6 +120,7 @@ class Shard {
 
  private:
   struct Pending {
+    WalRecordType type;
     std::string payload;
     std::function<void(Status)> done;
   };
@@ -128,10 +135,13 @@ class Shard {
   Status Recover(const RecoveryHooks& hooks);
   Status ReplayWal(const RecoveryHooks& hooks);
   Status WriteGroup(std::deque<Pending>* group);  // on the writer thread
-  Status FreezeActive();                          // on the writer thread
-  Status FlushFrozen(const Frozen& frozen);       // on the flush thread
-  Status RunMaintenance();                        // on the flush thread
-  Status ApplyRetention();                        // on the flush thread
+  // Applies a durable record to the active memtable (and, for deletes, the tombstones).
+  Status ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
+                     const std::function<Status(const WriteRecord&)>& observer);
+  Status FreezeActive();                     // on the writer thread
+  Status FlushFrozen(const Frozen& frozen);  // on the flush thread
+  Status RunMaintenance();                   // on the flush thread
+  Status ApplyRetention();                   // on the flush thread
   Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
   // Replaces `removed` segments by `added` in the manifest and the published list, then deletes
   // the removed files (on the flush thread).
@@ -164,6 +174,7 @@ class Shard {
   std::shared_ptr<MemTable> active_;
   std::deque<Frozen> frozen_;  // oldest first
   std::vector<std::shared_ptr<const Segment>> segments_;
+  std::vector<Tombstone> tombstones_;
   Manifest manifest_;  // owned by the flush thread after Open; published copy for readers
   bool flusher_stop_ = false;
   uint64_t maintenance_requests_ = 0;  // Maintain() calls so far

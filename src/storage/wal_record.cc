@@ -191,4 +191,50 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
   return Status::OK();
 }
 
+void EncodeDeleteRecord(const DeleteRecord& record, std::string* out) {
+  out->push_back(static_cast<char>(kRecordVersion));
+  PutVarint64(out, record.tenant.value());
+  PutLengthPrefixed(out, record.database);
+  PutLengthPrefixed(out, record.table);
+  PutVarint64(out, ZigZagEncode(record.min_time));
+  PutVarint64(out, ZigZagEncode(record.max_time));
+  PutVarint64(out, record.series.size());
+  uint64_t previous = 0;
+  for (SeriesId id : record.series) {
+    PutVarint64(out, id.value() - previous);
+    previous = id.value();
+  }
+}
+
+Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out) {
+  *out = DeleteRecord{};
+  Decoder d(payload);
+  uint8_t version;
+  uint64_t tenant, min_z, max_z, count;
+  std::string_view database, table;
+  if (!d.GetByte(&version) || version != kRecordVersion) {
+    return Corruption("WAL delete record: unknown version");
+  }
+  if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) || !d.GetLengthPrefixed(&table) ||
+      !d.GetVarint64(&min_z) || !d.GetVarint64(&max_z) ||
+      !d.GetBoundedVarint(d.remaining(), &count)) {
+    return Truncated("delete header", d.offset());
+  }
+  out->tenant = TenantId(tenant);
+  out->database = std::string(database);
+  out->table = std::string(table);
+  out->min_time = ZigZagDecode(min_z);
+  out->max_time = ZigZagDecode(max_z);
+  uint64_t id = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t delta;
+    if (!d.GetVarint64(&delta) || (i > 0 && delta == 0)) return Truncated("series id", d.offset());
+    id += delta;
+    out->series.emplace_back(id);
+  }
+  if (!d.done())
+    return Corruption("WAL delete record: {} unexpected trailing bytes", d.remaining());
+  return Status::OK();
+}
+
 }  // namespace seaway

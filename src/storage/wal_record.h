@@ -63,4 +63,17 @@ inline constexpr uint64_t kMaxRecordRowsPerSeries = 1 << 22;
 // Decodes `payload`; Corruption naming the part and offset on any malformed input.
 Status DecodeWriteRecord(std::string_view payload, WriteRecord* out);
 
+// The payload of a delete record: rows of these series with min_time <= time <= max_time.
+struct DeleteRecord {
+  TenantId tenant;
+  std::string database;
+  std::string table;
+  std::vector<SeriesId> series;  // ascending
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+};
+
+void EncodeDeleteRecord(const DeleteRecord& record, std::string* out);
+Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out);
+
 }  // namespace seaway

@@ -10,12 +10,13 @@
 namespace seaway::inspect {
 namespace {
 
-std::string_view FrameTypeName(WalRecordType type) {
-  switch (type) {
-    case WalRecordType::kWrite: return "write";
-    case WalRecordType::kDelete: return "delete";
+// By value, so that this file builds whichever record types wal.h declares.
+std::string FrameTypeName(WalRecordType type) {
+  switch (static_cast<uint8_t>(type)) {
+    case 1: return "write";
+    case 2: return "delete";
   }
-  return "unknown";
+  return fmt::format("type{}", static_cast<uint8_t>(type));
 }
 
 void PrintRecord(const WriteRecord& record) {
@@ -74,7 +75,9 @@ Status InspectWal(Env* env, const std::string& path, const WalOptions& options) 
     }
     if (first_lsn == 0) first_lsn = lsn;
     last_lsn = lsn;
-    if (options.records) {
+    if (options.records && frame.type != WalRecordType::kWrite) {
+      fmt::print("      not a write record: payload not decoded\n");
+    } else if (options.records) {
       Status s = DecodeWriteRecord(frame.payload, &record);
       if (s.ok()) {
         PrintRecord(record);

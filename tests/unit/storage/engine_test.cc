@@ -367,6 +367,42 @@ TEST_F(EngineTest, ConcurrentWritersShareGroupCommits) {
   EXPECT_EQ(ReadAll(*engine_), s);
 }
 
+TEST_F(EngineTest, DeleteRemovesRowsOfMatchingSeriesInRange) {
+  EngineOptions options;
+  options.shard.flush_on_close = false;  // the delete must also replay from the WAL
+  Open(nullptr, options);
+  ASSERT_TRUE(
+      engine_
+          ->Write(Batch(
+              {{"a", 10, 1.0, {}}, {"a", 20, 2.0, {}}, {"a", 30, 3.0, {}}, {"b", 20, 4.0, {}}}))
+          .ok());
+  ScanRequest del{kTenant, "main", "machine", 15, 25, {{"host", "a"}}};
+  ASSERT_TRUE(engine_->Delete(del).ok());
+  Snapshot s = ReadAll(*engine_);
+  EXPECT_EQ(s["a"].size(), 2u);
+  EXPECT_EQ(s["a"].count(20), 0u);
+  EXPECT_EQ(s["b"].count(20), 1u);
+  // A row written after the delete, inside its range, stays.
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 22, 5.0, {}}})).ok());
+  EXPECT_EQ(ReadAll(*engine_)["a"].count(22), 1u);
+  Open(nullptr, options);
+  s = ReadAll(*engine_);
+  EXPECT_EQ(s["a"].count(20), 0u);
+  EXPECT_EQ(s["a"].count(22), 1u);
+  EXPECT_EQ(s["a"].size(), 3u);
+}
+
+TEST_F(EngineTest, DeleteErrors) {
+  Open();
+  EXPECT_EQ(engine_->Delete(ScanRequest{kTenant, "main", "nope"}).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
+  EXPECT_EQ(engine_->Delete(ScanRequest{kTenant, "main", "machine", 5, 4}).message(),
+            "delete: min_time 5 is after max_time 4");
+  EXPECT_TRUE(engine_->Delete(ScanRequest{kTenant, "main", "machine", 0, 100, {{"host", "zz"}}})
+                  .ok());  // no series: nothing to do
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);
+}
+
 TEST(WalSyncTest, Parse) {
   WalSyncMode mode;
   Duration interval;
@@ -389,17 +425,29 @@ TEST(EngineModelTest, RandomOperationsMatchTheModel) {
     MemoryEnv mem;
     ASSERT_TRUE(mem.SyncDir(".").ok());
     Snapshot model;
-    auto engine = Engine::Open(&mem, "db", {.shards = 3}, &metrics);
+    EngineOptions options{.shards = 3};
+    options.shard.compaction_trigger = 2;  // compactions meet deletes often
+    auto engine = Engine::Open(&mem, "db", options, &metrics);
     ASSERT_TRUE(engine.ok());
-    for (int op = 0; op < 300; ++op) {
+    for (int op = 0; op < 400; ++op) {
       int kind = static_cast<int>(rng() % 20);
       if (kind == 0) {
         (*engine)->Close();
-        engine = Engine::Open(&mem, "db", {}, &metrics);
+        engine = Engine::Open(&mem, "db", options, &metrics);
+      } else if (kind == 2 && !model.empty()) {
+        std::string host = "h" + std::to_string(rng() % 6);
+        int64_t lo = static_cast<int64_t>(rng() % 50), hi = lo + static_cast<int64_t>(rng() % 20);
+        ScanRequest del{kTenant, "main", "machine", lo, hi, {{"host", host}}};
+        ASSERT_TRUE((*engine)->Delete(del).ok());
+        auto& rows = model[host];
+        rows.erase(rows.lower_bound(lo), rows.upper_bound(hi));
+        if (rows.empty()) model.erase(host);
+      } else if (kind == 3) {
+        ASSERT_TRUE((*engine)->Flush().ok());
       } else if (kind == 1) {
         (*engine)->Close();
         mem.SimulateCrash({CrashOptions::Mode::kTearUnsynced, rng()});
-        engine = Engine::Open(&mem, "db", {}, &metrics);
+        engine = Engine::Open(&mem, "db", options, &metrics);
       } else {
         std::vector<Row> rows;
         int n = 1 + static_cast<int>(rng() % 5);

@@ -407,6 +407,32 @@ TEST_F(FlushTest, CompactionLeavesOtherPartitionsAlone) {
   EXPECT_EQ(ReadAll(*e).size(), 3u);
 }
 
+TEST_F(FlushTest, DeletesReachFlushedRowsAndSurviveFlushRestartAndCompaction) {
+  EngineOptions options{.shards = 1};
+  options.shard.compaction_trigger = 3;
+  auto e = Open(options);
+  ASSERT_TRUE(e->Write(Rows({{"a", 10, 1.0}, {"a", 20, 2.0}, {"b", 20, 3.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());  // segment 1 holds the rows
+  ASSERT_TRUE(e->Delete(ScanRequest{kTenant, "main", "t", 15, 25, {{"host", "a"}}}).ok());
+  auto expected =
+      std::map<std::pair<std::string, int64_t>, double>{{{"a", 10}, 1.0}, {{"b", 20}, 3.0}};
+  EXPECT_EQ(ReadAll(*e), expected);  // the tombstone hides the flushed row
+  ASSERT_TRUE(e->Write(Rows({{"c", 5, 4.0}})).ok());
+  expected[{"c", 5}] = 4.0;
+  e.reset();  // flushes segment 2: the delete leaves the WAL, the manifest keeps its tombstone
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 2u);
+  e = Open(options);
+  EXPECT_EQ(ReadAll(*e), expected);
+  ASSERT_TRUE(e->Write(Rows({{"a", 20, 9.0}})).ok());  // rewritten after the delete: visible
+  expected[{"a", 20}] = 9.0;
+  ASSERT_TRUE(e->Flush().ok());  // segment 3, then compaction applies the tombstone for good
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 1u);
+  EXPECT_EQ(ReadAll(*e), expected);
+  e.reset();
+  e = Open(options);
+  EXPECT_EQ(ReadAll(*e), expected);
+}
+
 TEST_F(FlushTest, RetentionHidesThenDropsExpiredPartitions) {
   ManualClock clock(Timestamp::FromNanos(10 * kDay));
   EngineOptions options{.shards = 1};
