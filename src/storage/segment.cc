@@ -17,6 +17,11 @@ constexpr uint8_t kIndexVersion = 1;
 constexpr uint32_t kFooterVersion = 1;
 constexpr size_t kFooterBytes = 32;
 
+// zstd saves only 10-15% on ALP-encoded floats but costs about a quarter of their scan speed;
+// wrap float blocks only when it saves a quarter (docs/BENCHMARKS.md has the figures).
+const codec::EncodeOptions kFloatEncodeOptions{.general_compression = true,
+                                               .min_compression_savings = 0.25};
+
 uint32_t Checksum(std::string_view bytes) {
   return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
 }
@@ -93,7 +98,7 @@ Status EncodeColumnChunk(const ColumnVector& col, const std::vector<int64_t>& ti
       // first/last follow time order whatever the values are.
       st.first_bits = std::bit_cast<uint64_t>(v.front());
       st.last_bits = std::bit_cast<uint64_t>(v.back());
-      SW_RETURN_IF_ERROR(codec::EncodeDoubleBlock(v, &block));
+      SW_RETURN_IF_ERROR(codec::EncodeDoubleBlock(v, &block, kFloatEncodeOptions));
       break;
     }
     case FieldType::kInt64: {
