@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "inspect/inspect_format.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
 
@@ -71,6 +72,11 @@ Status InspectManifest(Env* env, const std::string& dir) {
   }
   fmt::print("segments     {} listed, {} bytes\n", m.segments.size(), total);
   for (const auto& line : lines) fmt::print("{}\n", line);
+  fmt::print("tombstones   {}\n", m.tombstones.size());
+  for (const Tombstone& t : m.tombstones) {
+    fmt::print("  series {}  {} .. {}  LSN {}\n", t.series, FormatTime(t.min_time),
+               FormatTime(t.max_time), t.lsn);
+  }
 
   std::vector<std::string> unlisted;
   for (const auto& name : names) {

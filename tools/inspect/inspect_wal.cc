@@ -10,13 +10,21 @@
 namespace seaway::inspect {
 namespace {
 
-// By value, so that this file builds whichever record types wal.h declares.
 std::string FrameTypeName(WalRecordType type) {
-  switch (static_cast<uint8_t>(type)) {
-    case 1: return "write";
-    case 2: return "delete";
+  switch (type) {
+    case WalRecordType::kWrite: return "write";
+    case WalRecordType::kDelete: return "delete";
   }
   return fmt::format("type{}", static_cast<uint8_t>(type));
+}
+
+void PrintDelete(const DeleteRecord& record) {
+  std::string ids;
+  for (SeriesId id : record.series) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", id);
+  fmt::print("      tenant {}  database {}  table {}  delete {} .. {}\n", record.tenant,
+             record.database, record.table, FormatTime(record.min_time),
+             FormatTime(record.max_time));
+  fmt::print("      series  {}\n", ids.empty() ? "-" : ids);
 }
 
 void PrintRecord(const WriteRecord& record) {
@@ -50,6 +58,20 @@ void PrintRecord(const WriteRecord& record) {
   }
 }
 
+// Decodes and prints the payload of `frame`.
+Status PrintPayload(const WalFrame& frame) {
+  if (frame.type == WalRecordType::kDelete) {
+    DeleteRecord record;
+    SW_RETURN_IF_ERROR(DecodeDeleteRecord(frame.payload, &record));
+    PrintDelete(record);
+    return Status::OK();
+  }
+  WriteRecord record;
+  SW_RETURN_IF_ERROR(DecodeWriteRecord(frame.payload, &record));
+  PrintRecord(record);
+  return Status::OK();
+}
+
 }  // namespace
 
 Status InspectWal(Env* env, const std::string& path, const WalOptions& options) {
@@ -58,7 +80,6 @@ Status InspectWal(Env* env, const std::string& path, const WalOptions& options) 
   uint64_t first_lsn = 0, last_lsn = 0;
   Status first_error;
   bool header_printed = false;
-  WriteRecord record;
   auto read = ReadWalFile(env, path, [&](const WalFrame& frame) -> Status {
     if (!header_printed) {
       fmt::print("{:>12}  {:>12}  {:<6}  {:>10}\n", "offset", "lsn", "type", "payload");
@@ -75,13 +96,8 @@ Status InspectWal(Env* env, const std::string& path, const WalOptions& options) 
     }
     if (first_lsn == 0) first_lsn = lsn;
     last_lsn = lsn;
-    if (options.records && frame.type != WalRecordType::kWrite) {
-      fmt::print("      not a write record: payload not decoded\n");
-    } else if (options.records) {
-      Status s = DecodeWriteRecord(frame.payload, &record);
-      if (s.ok()) {
-        PrintRecord(record);
-      } else {
+    if (options.records) {
+      if (Status s = PrintPayload(frame); !s.ok()) {
         fmt::print("      undecodable payload: {}\n", s.message());
         if (first_error.ok()) {
           first_error = s.WithContext(
