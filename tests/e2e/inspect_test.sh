@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # seaway-inspect on real files (tests/e2e): storage_fixture writes a small data directory with the
-# engine (three segments, a manifest, a WAL file with two records); the inspector must report
-# what is known to be in them, and name the file and offset of damage in altered copies.
+# engine (four segments, a manifest with a tombstone, a WAL file with two writes and a delete);
+# the inspector must report what is known to be in them, and name the file and offset of damage
+# in altered copies.
 # Usage: inspect_test.sh path/to/seaway-inspect path/to/storage_fixture
 set -euo pipefail
 
@@ -30,13 +31,16 @@ flip() {
 "$FIXTURE" write "$WORK/db" 2>/dev/null
 SHARD=$WORK/db/shard-000
 
-# Manifest: LSN 1-2 flushed to segments 1-3; the WAL file with LSN 3-4 is not listed.
+# Manifest: LSN 1-4 flushed to segments 1-4 with the delete of LSN 3 as a tombstone; the WAL
+# file with LSN 5-7 is not listed.
 run_ok manifest "$SHARD"
-expect "$WORK/out" "flushed LSN  2"
-expect "$WORK/out" "next segment 4"
-expect "$WORK/out" "segments     3 listed"
-expect "$WORK/out" "seg-000000000003.sws"
-expect "$WORK/out" "000000000002.wal"
+expect "$WORK/out" "flushed LSN  4"
+expect "$WORK/out" "next segment 5"
+expect "$WORK/out" "segments     4 listed"
+expect "$WORK/out" "seg-000000000004.sws"
+expect "$WORK/out" "tombstones   1"
+expect "$WORK/out" "series 2  2024-06-01T00:00:00Z .. 2024-06-01T00:00:20Z  LSN 3"
+expect "$WORK/out" "000000000003.wal"
 run_fails manifest "$WORK/db"
 expect "$WORK/err" "is an engine directory"
 
@@ -61,22 +65,24 @@ run_ok segment "$SHARD/seg-000000000001.sws" --chunks
 expect "$WORK/out" "rows         8200 in 1 series, 2 chunks"
 expect "$WORK/out" "chunk 1  rows 8  2024-06-01T02:16:32Z"
 
-# The WAL: records 3 and 4 decoded, one before 1970 with nanosecond precision.
-WAL=$SHARD/000000000002.wal
+# The WAL: records 5-7 decoded, one before 1970 with nanosecond precision, one a delete.
+WAL=$SHARD/000000000003.wal
 run_ok wal "$WAL" --records
-expect "$WORK/out" "frames       2, LSN 3 .. 4"
+expect "$WORK/out" "frames       3, LSN 5 .. 7"
 expect "$WORK/out" "table plant  series 3  rows 7"
 expect "$WORK/out" "fields  temp float, serial unsigned, running boolean, state string, count integer"
 expect "$WORK/out" "series 5  meter=y  rows 1  1969-12-31T00:00:00.000000001Z"
+expect "$WORK/out" "table plant  delete 2024-06-01T00:00:00Z .. 2024-06-03T00:00:00Z"
 expect "$WORK/out" "end          clean"
-second=$(awk '$2 == 4 && $3 == "write" {print $1}' "$WORK/out")
-[[ -n "$second" ]] || fail "no frame with LSN 4 listed"
+second=$(awk '$2 == 6 && $3 == "write" {print $1}' "$WORK/out")
+last=$(awk '$2 == 7 && $3 == "delete" {print $1}' "$WORK/out")
+[[ -n "$second" && -n "$last" ]] || fail "frames with LSN 6 and 7 not listed"
 
 # Damage. A torn tail is normal after a crash: reported, exit 0.
 cp "$WAL" "$WORK/torn.wal"
 truncate -s -5 "$WORK/torn.wal"
 run_ok wal "$WORK/torn.wal"
-expect "$WORK/out" "torn tail at offset $second"
+expect "$WORK/out" "torn tail at offset $last"
 # A damaged first frame followed by a valid one: damage in the middle of the log.
 cp "$WAL" "$WORK/mid.wal"
 flip "$WORK/mid.wal" 40

@@ -4,8 +4,10 @@
 //
 //   storage_fixture write DIR   one shard: tables "plant" (two daily partitions, every field
 //                               type, fields present in all, some or no rows, a series without a
-//                               tag) and "energy" (8200 rows: two chunks) flushed to three
-//                               segments (LSN 1-2); two more records (LSN 3-4) left in the WAL
+//                               tag) and "energy" (8200 rows: two chunks) flushed to segments 1-3
+//                               (LSN 1-2); a delete (a tombstone in the manifest) and rows
+//                               flushed to segment 4 (LSN 3-4); two writes and a delete left in
+//                               WAL file 3 (LSN 5-7)
 //   storage_fixture seeds OUT   runs `write` in OUT/data, then writes OUT/segment/*.bin (the
 //                               segment files), OUT/wal_file/*.bin (the WAL file, torn copies)
 //                               and OUT/wal_record/*.bin (its record payloads); removes OUT/data
@@ -53,14 +55,13 @@ Status WriteFixture(const std::string& dir) {
   MetricsRegistry metrics;
   EngineOptions options;
   options.shards = 1;
-  options.shard.flush_on_close = false;  // leave LSN 3-4 in the WAL
+  options.shard.flush_on_close = false;  // leave LSN 5-7 in the WAL
   SW_ASSIGN_OR_RETURN(auto engine, Engine::Open(Env::Default(), dir, options, &metrics));
 
   WriteBatch plant(TenantId(7), "main", "plant");
   SW_RETURN_IF_ERROR(AddPlantRows(&plant, kDay1, 6));
   SW_RETURN_IF_ERROR(AddPlantRows(&plant, kDay1 + 86400 * kSecond, 2));  // the next partition
   SW_RETURN_IF_ERROR(engine->Write(plant));                              // LSN 1
-
   WriteBatch energy(TenantId(7), "main", "energy");
   for (int i = 0; i < 8200; ++i) {
     energy.AddRow(kDay1 + i * kSecond);
@@ -68,16 +69,32 @@ Status WriteFixture(const std::string& dir) {
     SW_RETURN_IF_ERROR(energy.SetDouble("kwh", i * 0.5));
   }
   SW_RETURN_IF_ERROR(engine->Write(energy));  // LSN 2
-  SW_RETURN_IF_ERROR(engine->Flush());
+  SW_RETURN_IF_ERROR(engine->Flush());        // segments 1-3
 
-  WriteBatch late(TenantId(7), "main", "plant");
-  SW_RETURN_IF_ERROR(AddPlantRows(&late, kDay1 + 3600 * kSecond, 3));
-  SW_RETURN_IF_ERROR(engine->Write(late));  // LSN 3
+  // A delete of flushed rows becomes a tombstone in the manifest with the next flush.
+  ScanRequest m2{TenantId(7), "main", "plant"};
+  m2.tag_equals = {{"machine", "m2"}};
+  m2.min_time = kDay1;
+  m2.max_time = kDay1 + 20 * kSecond;
+  SW_RETURN_IF_ERROR(engine->Delete(m2));  // LSN 3
+  WriteBatch hour1(TenantId(7), "main", "plant");
+  SW_RETURN_IF_ERROR(AddPlantRows(&hour1, kDay1 + 3600 * kSecond, 2));
+  SW_RETURN_IF_ERROR(engine->Write(hour1));  // LSN 4
+  SW_RETURN_IF_ERROR(engine->Flush());       // segment 4
+
+  WriteBatch hour2(TenantId(7), "main", "plant");
+  SW_RETURN_IF_ERROR(AddPlantRows(&hour2, kDay1 + 7200 * kSecond, 3));
+  SW_RETURN_IF_ERROR(engine->Write(hour2));  // LSN 5
   WriteBatch old(TenantId(7), "main", "energy");
   old.AddRow(-86400 * kSecond + 1);  // before 1970, nanosecond precision
   SW_RETURN_IF_ERROR(old.SetTag("meter", "y"));
   SW_RETURN_IF_ERROR(old.SetDouble("kwh", 0.125));
-  SW_RETURN_IF_ERROR(engine->Write(old));  // LSN 4
+  SW_RETURN_IF_ERROR(engine->Write(old));  // LSN 6
+  ScanRequest b{TenantId(7), "main", "plant"};
+  b.tag_equals = {{"line", "b"}};
+  b.min_time = kDay1;
+  b.max_time = kDay1 + 2 * 86400 * kSecond;
+  SW_RETURN_IF_ERROR(engine->Delete(b));  // LSN 7
   engine->Close();
   return Status::OK();
 }
@@ -94,28 +111,32 @@ Status WriteSeeds(const std::string& out) {
   Env* env = Env::Default();
   const std::string shard = data + "/shard-000";
   SW_ASSIGN_OR_RETURN(Manifest manifest, ReadManifest(env, shard));
-  const char* segment_names[] = {"energy_two_chunks", "plant_day1", "plant_day2"};
-  for (size_t i = 0; i < manifest.segments.size() && i < 3; ++i) {
+  const char* segment_names[] = {"energy_two_chunks", "plant_day1", "plant_day2", "plant_hour1"};
+  for (size_t i = 0; i < manifest.segments.size() && i < 4; ++i) {
     SW_ASSIGN_OR_RETURN(
         std::string bytes,
         ReadFileToString(env, JoinPath(shard, SegmentFileName(manifest.segments[i]))));
     WriteBytes(fmt::format("{}/segment/{}.bin", out, segment_names[i]), bytes);
   }
-  const std::string wal_path = JoinPath(shard, WalFileName(2));
+  const std::string wal_path = JoinPath(shard, WalFileName(3));
   SW_ASSIGN_OR_RETURN(std::string wal, ReadFileToString(env, wal_path));
-  WriteBytes(out + "/wal_file/two_frames.bin", wal);
+  WriteBytes(out + "/wal_file/write_write_delete.bin", wal);
   WriteBytes(out + "/wal_file/torn_last_frame.bin",
              std::string_view(wal).substr(0, wal.size() - 9));
   WriteBytes(out + "/wal_file/magic_only.bin", kWalMagic);
   int n = 0;
   auto read = ReadWalFile(env, wal_path, [&](const WalFrame& frame) {
-    WriteBytes(fmt::format("{}/wal_record/lsn{}.bin", out, frame.lsn.value()), frame.payload);
+    const bool write = frame.type == WalRecordType::kWrite;
+    WriteBytes(fmt::format("{}/wal_record/lsn{}_{}.bin", out, frame.lsn.value(),
+                           write ? "write" : "delete"),
+               frame.payload);
     ++n;
     return Status::OK();
   });
   if (!read.ok()) return read.status();
   std::filesystem::remove_all(data);
-  std::printf("seeds: 3 segments, 3 WAL files, %d records in %s\n", n, out.c_str());
+  std::printf("seeds: %zu segments, 3 WAL files, %d records in %s\n", manifest.segments.size(), n,
+              out.c_str());
   return Status::OK();
 }
 
