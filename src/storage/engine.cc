@@ -46,9 +46,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   engine->rows_written_ =
       metrics->GetCounter("seaway_storage_rows_written_total", "Rows made durable by the engine");
   for (int i = 0; i < shard_count; ++i) {
-    engine->shards_.push_back(std::make_unique<Shard>(ShardId(i), env,
-                                                      JoinPath(dir, fmt::format("shard-{:03}", i)),
-                                                      options.shard, &engine->series_, metrics));
+    engine->shards_.push_back(
+        std::make_unique<Shard>(ShardId(i), env, JoinPath(dir, fmt::format("shard-{:03}", i)),
+                                options.shard, &engine->series_, &engine->catalog_, metrics));
   }
   RecoveryHooks hooks{
       [e = engine.get()](const Segment& segment) { return e->RestoreSegment(segment); },
@@ -244,26 +244,100 @@ Status Engine::Scan(const ScanRequest& request,
   return Status::OK();
 }
 
+namespace {
+
+// One row (`index`) of `rows` as a one-row block.
+SeriesRowsBlock OneRow(const SeriesRowsBlock& rows, size_t index) {
+  SeriesRowsBlock out;
+  out.series = rows.series;
+  out.times = {rows.times[index]};
+  for (const auto& col : rows.columns) {
+    ColumnVector c;
+    c.type = col.type;
+    c.present = {col.present[index]};
+    c.bits = {col.bits[index]};
+    if (col.type == FieldType::kString) c.strings = {col.strings[index]};
+    out.columns.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 Status Engine::Latest(const ScanRequest& request,
                       const std::function<Status(const SeriesBlock&)>& fn) const {
-  // Reads each series and keeps its last row. The last-value cache replaces this scan.
-  return Scan(request, [&](const SeriesBlock& full) {
-    SeriesBlock last;
-    last.series = full.series;
-    last.fields = full.fields;
-    const size_t r = full.rows.times.size() - 1;
-    last.rows.series = full.rows.series;
-    last.rows.times = {full.rows.times[r]};
-    for (const auto& col : full.rows.columns) {
-      ColumnVector c;
-      c.type = col.type;
-      c.present = {col.present[r]};
-      c.bits = {col.bits[r]};
-      if (col.type == FieldType::kString) c.strings = {col.strings[r]};
-      last.rows.columns.push_back(std::move(c));
+  SW_ASSIGN_OR_RETURN(auto fields, Projection(request));
+  auto schema = catalog_.Find(request.tenant, request.database, request.table);
+  const int64_t min_time = std::max(
+      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
+  std::vector<ShardSnapshot> snaps;
+  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  SeriesBlock block;
+  block.fields = fields;
+  SeriesRowsBlock rows;
+  for (const auto& info :
+       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
+    const Shard& shard = *shards_[info->id.value() % shards_.size()];
+    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
+    int64_t segment_max = INT64_MIN;
+    for (const auto& seg : snap.segments) {
+      if (const SegmentSeries* e = seg->Find(info->id))
+        segment_max = std::max(segment_max, e->max_time);
     }
-    return fn(last);
-  });
+    auto entry = shard.last_values()->Get(info->id);
+    // The cache has seen every memtable row; only segments of an earlier process can hold a
+    // newer (or same-time) row it has not seen.
+    const bool cached =
+        entry && entry->time != INT64_MIN && (entry->complete || entry->time > segment_max);
+    if (cached && entry->time <= request.max_time) {
+      if (entry->time < min_time) continue;  // the newest row is older than the range
+      block.rows = SeriesRowsBlock{};
+      block.rows.series = info->id;
+      block.rows.times = {entry->time};
+      for (const auto& f : fields) {
+        ColumnVector c;
+        c.type = f.type;
+        c.present = {0};
+        c.bits = {0};
+        if (f.type == FieldType::kString) c.strings = {std::string()};
+        const int index = schema->FindField(f.name);
+        for (const auto& v : entry->values) {
+          if (v.field != index) continue;
+          c.present[0] = 1;
+          c.bits[0] = v.bits;
+          if (f.type == FieldType::kString) c.strings[0] = v.str;
+        }
+        block.rows.columns.push_back(std::move(c));
+      }
+      block.series = info;
+      SW_RETURN_IF_ERROR(fn(block));
+      continue;
+    }
+    if (!cached && request.max_time == INT64_MAX) {
+      // Read the newest time of every source, fill the cache, answer from the row.
+      int64_t newest = segment_max;
+      for (const auto& mem : snap.memtables) {
+        if (auto t = mem->MaxTime(info->id)) newest = std::max(newest, *t);
+      }
+      if (newest == INT64_MIN) continue;
+      SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, newest, newest, schema->fields, &rows));
+      if (rows.times.size() == 1) {  // else a delete removed it: read the whole series below
+        shard.last_values()->Fill(info->id, *schema, schema->fields, rows);
+        if (newest < min_time) continue;
+        SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, newest, newest, fields, &block.rows));
+        block.series = info;
+        SW_RETURN_IF_ERROR(fn(block));
+        continue;
+      }
+    }
+    // Bounded ranges the cache cannot answer: read the range and keep its last row.
+    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &rows));
+    if (rows.times.empty()) continue;
+    block.rows = OneRow(rows, rows.times.size() - 1);
+    block.series = info;
+    SW_RETURN_IF_ERROR(fn(block));
+  }
+  return Status::OK();
 }
 
 Status Engine::Delete(const ScanRequest& request) {

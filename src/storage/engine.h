@@ -76,7 +76,8 @@ class Engine {
   Status Scan(const ScanRequest& request,
               const std::function<Status(const SeriesBlock&)>& fn) const;
 
-  // The latest row of every matching series (time range and projection as in Scan).
+  // The latest row of every matching series (time range and projection as in Scan). Answered
+  // from the last-value cache when it can be, without reading segments.
   Status Latest(const ScanRequest& request,
                 const std::function<Status(const SeriesBlock&)>& fn) const;
 

@@ -39,13 +39,14 @@ Status ParseWalSync(std::string_view text, WalSyncMode* mode, Duration* interval
 }
 
 Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const SeriesIndex* series,
-             MetricsRegistry* metrics)
+             const Catalog* catalog, MetricsRegistry* metrics)
     : id_(id),
       env_(env),
       dir_(std::move(dir)),
       options_(options),
       series_index_(series),
-      active_(std::make_shared<MemTable>()) {
+      active_(std::make_shared<MemTable>()),
+      last_values_(catalog) {
   MetricLabels labels{{"shard", std::to_string(id.value())}};
   wal_bytes_ = metrics->GetCounter("seaway_wal_bytes_total", "Bytes appended to the WAL", labels);
   wal_syncs_ = metrics->GetCounter("seaway_wal_syncs_total", "WAL fsyncs", labels);
@@ -107,6 +108,7 @@ Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t
     std::vector<Tombstone> added;
     for (SeriesId id : del.series) {
       active_->Delete(id, del.min_time, del.max_time);
+      last_values_.Invalidate(id);
       added.push_back(Tombstone{id, del.min_time, del.max_time, lsn});
     }
     std::lock_guard lock(mu_);
@@ -120,6 +122,7 @@ Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t
   SW_RETURN_IF_ERROR(DecodeWriteRecord(payload, &record));
   if (observer) SW_RETURN_IF_ERROR(observer(record));
   active_->Apply(record);
+  last_values_.Observe(record);
   return Status::OK();
 }
 

@@ -29,6 +29,7 @@
 #include "common/metrics.h"
 #include "common/strong_id.h"
 #include "storage/env.h"
+#include "storage/last_value_cache.h"
 #include "storage/manifest.h"
 #include "storage/memtable.h"
 #include "storage/segment.h"
@@ -83,7 +84,7 @@ struct ShardSnapshot {
 class Shard {
  public:
   Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const SeriesIndex* series,
-        MetricsRegistry* metrics);
+        const Catalog* catalog, MetricsRegistry* metrics);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -114,6 +115,8 @@ class Shard {
   void Close();
 
   ShardSnapshot Snapshot() const;
+  // The newest row of each series of this shard (thread-safe; queries fill it too).
+  LastValueCache* last_values() const { return &last_values_; }
   ShardId id() const { return id_; }
   // OK, or why the shard is read-only.
   Status health() const;
@@ -175,6 +178,7 @@ class Shard {
   std::deque<Frozen> frozen_;  // oldest first
   std::vector<std::shared_ptr<const Segment>> segments_;
   std::vector<Tombstone> tombstones_;
+  mutable LastValueCache last_values_;
   Manifest manifest_;  // owned by the flush thread after Open; published copy for readers
   bool flusher_stop_ = false;
   uint64_t maintenance_requests_ = 0;  // Maintain() calls so far

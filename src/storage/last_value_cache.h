@@ -1,0 +1,67 @@
+// LastValueCache: the newest row of every series, for "latest reading of every device"
+// (src/storage).
+//
+// Every record a shard applies (live or replayed from the WAL) passes through Observe, so the
+// cache has seen every row of the shard's memtables. Rows in segments written by an earlier
+// process are the only ones it may not have seen; an entry is therefore authoritative when it is
+// `complete` (filled by a read of every source) or newer than every segment row of the series.
+// Deletes drop the entries of their series.
+//
+// Fields are identified by their index in the table's schema (which only ever grows), which
+// keeps an entry small: about 16 bytes per field.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/strong_id.h"
+#include "storage/memtable.h"
+#include "storage/schema.h"
+#include "storage/wal_record.h"
+
+namespace seaway {
+
+class LastValueCache {
+ public:
+  struct Value {
+    uint16_t field;  // index in the table schema
+    uint64_t bits;
+    std::string str;  // kString only
+  };
+  struct Entry {
+    int64_t time = INT64_MIN;
+    bool complete = false;
+    std::vector<Value> values;  // sorted by field index
+  };
+
+  explicit LastValueCache(const Catalog* catalog) : catalog_(catalog) {}
+
+  // Updates the entries of the record's series with their newest rows.
+  void Observe(const WriteRecord& record);
+  void Invalidate(SeriesId series);
+
+  std::optional<Entry> Get(SeriesId series) const;
+
+  // Stores the newest row of `series`, read from every source at `time`: `row` has one row and
+  // columns parallel to `fields`, which are schema fields of the table.
+  void Fill(SeriesId series, const TableSchema& schema, const std::vector<FieldSchema>& fields,
+            const SeriesRowsBlock& row);
+
+  size_t size() const;
+
+ private:
+  // Merges a row into `entry` (same time: `values` replace the fields they have).
+  static void Merge(Entry* entry, int64_t time, std::vector<Value> values);
+
+  const Catalog* const catalog_;
+  mutable std::mutex mu_;
+  std::unordered_map<uint64_t, Entry> entries_;
+};
+
+}  // namespace seaway
