@@ -25,6 +25,13 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return fmt::format("{}/{}", dir, name);
 }
 
+Result<std::string_view> RandomAccessFile::View(uint64_t offset, size_t n,
+                                                std::string* scratch) const {
+  scratch->resize(n);
+  SW_ASSIGN_OR_RETURN(size_t got, ReadAt(offset, std::as_writable_bytes(std::span(*scratch))));
+  return std::string_view(scratch->data(), got);
+}
+
 Status CreateDirs(Env* env, const std::string& path) {
   if (path.empty() || path == "." || path == "/") return Status::OK();
   if (env->FileExists(path)) return env->CreateDir(path);  // reports "not a directory"

@@ -47,6 +47,11 @@ class RandomAccessFile {
   // Reads up to buf.size() bytes at `offset`; returns how many were read (fewer only at end).
   virtual Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) const = 0;
   virtual Result<uint64_t> Size() const = 0;
+
+  // The `n` bytes at `offset` (fewer only at end), without a copy where the implementation can
+  // (PosixEnv maps immutable files); otherwise read into `scratch`. The view lives as long as
+  // the file object and `scratch`.
+  virtual Result<std::string_view> View(uint64_t offset, size_t n, std::string* scratch) const;
 };
 
 // Appends to a file. May buffer in user space until Flush, Sync or Close.

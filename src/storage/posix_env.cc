@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 namespace seaway {
@@ -56,8 +57,27 @@ class PosixSequentialFile final : public SequentialFile {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixRandomAccessFile() override { ::close(fd_); }
+  // Maps the file when it is not empty; files opened for random access (segments) are immutable.
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+    struct stat st;
+    if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd_, 0);
+      if (p != MAP_FAILED) {
+        map_ = static_cast<const char*>(p);
+        map_size_ = static_cast<size_t>(st.st_size);
+      }
+    }
+  }
+  ~PosixRandomAccessFile() override {
+    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
+    ::close(fd_);
+  }
+
+  Result<std::string_view> View(uint64_t offset, size_t n, std::string* scratch) const override {
+    if (map_ == nullptr) return RandomAccessFile::View(offset, n, scratch);
+    if (offset >= map_size_) return std::string_view();
+    return std::string_view(map_ + offset, std::min<uint64_t>(n, map_size_ - offset));
+  }
 
   Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) const override {
     size_t done = 0;
@@ -83,6 +103,8 @@ class PosixRandomAccessFile final : public RandomAccessFile {
  private:
   const std::string path_;
   const int fd_;
+  const char* map_ = nullptr;
+  size_t map_size_ = 0;
 };
 
 class PosixWritableFile final : public WritableFile {

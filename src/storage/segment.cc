@@ -382,12 +382,11 @@ const SegmentSeries* Segment::Find(SeriesId id) const {
   return it != series_.end() && it->id == id ? &*it : nullptr;
 }
 
-Result<std::string> Segment::ReadBlock(const BlockRef& ref) const {
-  std::string block(ref.length, '\0');
-  SW_ASSIGN_OR_RETURN(size_t n,
-                      file_->ReadAt(ref.offset, std::as_writable_bytes(std::span(block))));
-  if (n != ref.length)
+Result<std::string_view> Segment::ReadBlock(const BlockRef& ref, std::string* scratch) const {
+  SW_ASSIGN_OR_RETURN(std::string_view block, file_->View(ref.offset, ref.length, scratch));
+  if (block.size() != ref.length) {
     return Corruption("segment '{}': short read at offset {}", path_, ref.offset);
+  }
   if (Checksum(block) != ref.checksum) {
     return Corruption("segment '{}': block checksum mismatch at offset {}", path_, ref.offset);
   }
@@ -395,12 +394,31 @@ Result<std::string> Segment::ReadBlock(const BlockRef& ref) const {
 }
 
 Status Segment::ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const {
-  SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(chunk.times));
+  std::string scratch;
+  SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(chunk.times, &scratch));
   out->clear();
   SW_RETURN_IF_ERROR(codec::DecodeTimestampBlock(block, out).WithContext(path_));
   if (out->size() != chunk.rows) {
     return Corruption("segment '{}': time block has {} values, chunk says {}", path_, out->size(),
                       chunk.rows);
+  }
+  return Status::OK();
+}
+
+Status Segment::ReadChunkDoubles(const Chunk& chunk, size_t column,
+                                 std::vector<double>* out) const {
+  const ColumnChunk& col = chunk.columns[column];
+  if (fields_[column].type != FieldType::kDouble) {
+    return InvalidArgument("segment '{}': field '{}' is not a float", path_, fields_[column].name);
+  }
+  if (col.presence == 1) return Status::OK();
+  std::string scratch;
+  SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.values, &scratch));
+  const size_t before = out->size();
+  SW_RETURN_IF_ERROR(codec::DecodeDoubleBlock(block, out).WithContext(path_));
+  if (out->size() - before != col.stats.count) {
+    return Corruption("segment '{}': values block has {} values, statistics say {}", path_,
+                      out->size() - before, col.stats.count);
   }
   return Status::OK();
 }
@@ -414,8 +432,9 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
   out->strings.clear();
   if (type == FieldType::kString) out->strings.resize(chunk.rows);
   if (col.presence == 1) return Status::OK();
+  std::string scratch;
   if (col.presence == 2) {
-    SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(col.validity));
+    SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.validity, &scratch));
     out->present.clear();
     SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &out->present).WithContext(path_));
     if (out->present.size() != chunk.rows) {
@@ -425,7 +444,8 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
   }
   const size_t present =
       static_cast<size_t>(std::count(out->present.begin(), out->present.end(), 1));
-  SW_ASSIGN_OR_RETURN(std::string block, ReadBlock(col.values));
+  std::string values_scratch;
+  SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.values, &values_scratch));
   auto spread = [&](const auto& dense, auto convert) -> Status {
     if (dense.size() != present) {
       return Corruption("segment '{}': values block has {} values, validity says {}", path_,

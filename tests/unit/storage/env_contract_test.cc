@@ -82,6 +82,17 @@ TEST_P(EnvContractTest, WriteThenReadSequentialAndRandom) {
   EXPECT_EQ(*n, 0u);
   EXPECT_EQ(*(*r)->Size(), 6 + big.size() + 3);
   EXPECT_EQ(*env_->GetFileSize(Path("a")), 6 + big.size() + 3);
+
+  std::string scratch;
+  auto view = (*r)->View(3, 8, &scratch);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(*view, "lo xxxxx");
+  view = (*r)->View(6 + big.size() + 1, 100, &scratch);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(*view, "nd");  // short at the end
+  view = (*r)->View(1 << 30, 4, &scratch);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->empty());
 }
 
 TEST_P(EnvContractTest, SequentialSkip) {
