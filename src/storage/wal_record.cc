@@ -228,7 +228,10 @@ Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out) {
   uint64_t id = 0;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t delta;
-    if (!d.GetVarint64(&delta) || (i > 0 && delta == 0)) return Truncated("series id", d.offset());
+    // Ids strictly increase: a zero or wrapping delta is corruption.
+    if (!d.GetVarint64(&delta) || (i > 0 && delta == 0) || delta > UINT64_MAX - id) {
+      return Truncated("series id", d.offset());
+    }
     id += delta;
     out->series.emplace_back(id);
   }
