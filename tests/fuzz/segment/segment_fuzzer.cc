@@ -2,7 +2,8 @@
 // and opened; if it opens, the index must satisfy the invariants Open promises (docs/formats/
 // segment.md S1-S4: refs inside the data region, increasing series ids, chunk rows that add up),
 // and every series is read with all fields, over all time and over a narrow range, with a field
-// the segment lacks; every chunk is also read column by column. Errors must be Corruption naming
+// the segment lacks; every chunk is also read column by column, float columns also densely (the
+// two readers must agree). Errors must be Corruption naming
 // the file; crashes, sanitizer reports and allocations beyond the input's proportion fail.
 //
 // Checksums would stop almost every mutation at the index or block check, so each input also
@@ -11,6 +12,7 @@
 // reach the index parser and the block glue (presence, counts, codec ids) with altered bytes.
 #include <xxhash.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -123,6 +125,21 @@ void CheckSegment(std::string_view file) {
           continue;
         }
         CHECK(col.present.size() == c.rows && col.bits.size() == c.rows);
+        if (seg.fields()[f].type != seaway::FieldType::kDouble) continue;
+        // The dense reader must agree with the per-row one wherever both accept the chunk.
+        std::vector<double> dense{1.5};  // appended to
+        status = seg.ReadChunkDoubles(c, f, &dense);
+        if (!status.ok()) {
+          CheckError(status);
+          continue;
+        }
+        size_t j = 1;
+        for (size_t r = 0; r < c.rows; ++r) {
+          if (!col.present[r]) continue;
+          CHECK(j < dense.size() && std::bit_cast<uint64_t>(dense[j]) == col.bits[r]);
+          ++j;
+        }
+        CHECK(j == dense.size());
       }
     }
   }
