@@ -137,7 +137,8 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
   uint64_t last = 0;  // newest LSN seen, flushed or not
   uint64_t replayed = 0;
   for (size_t i = 0; i < files.size(); ++i) {
-    const auto& [number, path] = files[i];
+    const uint64_t number = files[i].first;
+    const std::string& path = files[i].second;
     next_wal_number_ = number + 1;
     auto read = ReadWalFile(env_, path, [&](const WalFrame& frame) -> Status {
       const uint64_t lsn = frame.lsn.value();
