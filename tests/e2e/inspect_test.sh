@@ -25,6 +25,7 @@ run_fails() {
 flip() {
   local byte
   byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  # shellcheck disable=SC2059  # the format is the octal escape of the new byte
   printf "\\$(printf '%03o' $(( byte ^ 255 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
