@@ -7,10 +7,25 @@
 
 namespace seaway {
 
+namespace {
+
+// Memory accounting follows what the allocator really holds, so that the shard's limit protects
+// the process even for many sparse series: a hash node and buffer per series, a column object
+// with its name and three vectors per column, vector growth slack, and std::string objects.
+constexpr size_t kSeriesOverhead = 160;
+constexpr size_t kColumnOverhead = 160;
+constexpr size_t kStringCell = sizeof(std::string);
+
+size_t RowBytes(size_t columns) { return (8 + 9 * columns) * 3 / 2; }
+
+}  // namespace
+
 void MemTable::Apply(const WriteRecord& record) {
   std::unique_lock lock(mu_);
   for (const auto& s : record.series) {
-    Buffer& buf = series_[s.id.value()];
+    auto [it, inserted] = series_.try_emplace(s.id.value());
+    if (inserted) bytes_ += kSeriesOverhead;
+    Buffer& buf = it->second;
     const size_t old_rows = buf.times.size();
     const size_t n = s.times.size();
     // Map the record's columns onto the buffer's, adding new ones padded with absent rows.
@@ -27,7 +42,8 @@ void MemTable::Apply(const WriteRecord& record) {
         if (col.type == FieldType::kString) col.strings.resize(old_rows);
         buf.columns.push_back(std::move(col));
         target[c] = static_cast<int>(buf.columns.size() - 1);
-        bytes_ += old_rows * 9;
+        bytes_ += kColumnOverhead + buf.columns.back().name.size() + old_rows * 9 * 3 / 2;
+        if (buf.columns.back().type == FieldType::kString) bytes_ += old_rows * kStringCell;
       }
     }
     for (int64_t t : s.times) {
@@ -53,7 +69,10 @@ void MemTable::Apply(const WriteRecord& record) {
         }
       }
     }
-    bytes_ += n * (8 + 9 * buf.columns.size());
+    bytes_ += n * RowBytes(buf.columns.size());
+    for (const auto& col : buf.columns) {
+      if (col.type == FieldType::kString) bytes_ += n * kStringCell;
+    }
     rows_ += n;
   }
 }
