@@ -6,6 +6,7 @@
 #include <future>
 #include <unordered_map>
 
+#include "common/coding.h"
 #include "common/logging.h"
 #include "storage/wal_record.h"
 
@@ -119,14 +120,27 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
   const size_t n_shards = shards_.size();
   std::vector<std::vector<SeriesRows>> per_shard(n_shards);
   std::unordered_map<uint64_t, std::pair<size_t, size_t>> where;  // series -> (shard, group)
+  // A batch usually repeats each series several times: resolve each distinct tag combination
+  // once (by its raw tag values, in the batch's column order) and reuse the id.
+  std::unordered_map<std::string, SeriesId> seen;
+  seen.reserve(batch.rows() / 2 + 1);
+  std::string raw;
   TagSet tags;
   for (uint32_t row = 0; row < batch.rows(); ++row) {
-    tags.clear();
-    for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
-      const std::string& v = batch.tag_values()[k][row];
-      if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
+    raw.clear();
+    for (const auto& values : batch.tag_values()) PutLengthPrefixed(&raw, values[row]);
+    SeriesId id;
+    if (auto hit = seen.find(raw); hit != seen.end()) {
+      id = hit->second;
+    } else {
+      tags.clear();
+      for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
+        const std::string& v = batch.tag_values()[k][row];
+        if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
+      }
+      id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);
+      seen.emplace(raw, id);
     }
-    SeriesId id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);
     auto [it, inserted] = where.try_emplace(id.value());
     if (inserted) {
       size_t shard = id.value() % n_shards;

@@ -118,7 +118,7 @@ Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t
     }
     return Status::OK();
   }
-  WriteRecord record;
+  WriteRecord& record = scratch_record_;
   SW_RETURN_IF_ERROR(DecodeWriteRecord(payload, &record));
   if (observer) SW_RETURN_IF_ERROR(observer(record));
   active_->Apply(record);

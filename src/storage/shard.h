@@ -159,7 +159,8 @@ class Shard {
   const ShardOptions options_;
   const SeriesIndex* const series_index_;
 
-  // Writer-thread state.
+  // Writer-thread state (recovery runs before the thread starts).
+  WriteRecord scratch_record_;  // decoded records reuse its vectors
   std::unique_ptr<WalWriter> wal_;
   uint64_t next_wal_number_ = 1;
   Lsn next_lsn_{1};

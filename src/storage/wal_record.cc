@@ -85,7 +85,10 @@ void EncodeWriteRecord(const WriteBatch& batch, const std::vector<SeriesRows>& g
 }
 
 Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
-  *out = WriteRecord{};
+  // Reuse the vectors of a previous decode: a record holds thousands of small ones.
+  out->tag_keys.clear();
+  out->field_names.clear();
+  out->field_types.clear();
   Decoder d(payload);
   uint8_t version;
   if (!d.GetByte(&version)) return Truncated("version", d.offset());
@@ -148,7 +151,12 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
       if (!d.GetByte(&presence)) return Truncated("presence", d.offset());
       // Nothing is materialised for an absent column, so memory stays proportional to the
       // payload even for a hostile record with many empty columns.
-      if (presence == kNonePresent) continue;
+      if (presence == kNonePresent) {
+        col.present.clear();
+        col.bits.clear();
+        col.strings.clear();
+        continue;
+      }
       col.present.assign(rows, presence == kAllPresent ? 1 : 0);
       if (presence == kBitmap) {
         std::string_view bitmap;
@@ -159,6 +167,7 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
                           d.offset());
       }
       col.bits.assign(rows, 0);
+      col.strings.clear();
       if (col.type == FieldType::kString) col.strings.resize(rows);
       for (size_t i = 0; i < rows; ++i) {
         if (!col.present[i]) continue;

@@ -60,7 +60,8 @@ struct WriteRecord {
 // Limits that a decoder enforces before allocating (the payload is untrusted on recovery).
 inline constexpr uint64_t kMaxRecordRowsPerSeries = 1 << 22;
 
-// Decodes `payload`; Corruption naming the part and offset on any malformed input.
+// Decodes `payload` into *out, reusing its vectors; Corruption naming the part and offset on
+// any malformed input (then *out holds a partial record).
 Status DecodeWriteRecord(std::string_view payload, WriteRecord* out);
 
 // The payload of a delete record: rows of these series with min_time <= time <= max_time.
