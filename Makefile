@@ -1,11 +1,12 @@
 # Seaway: the two commands of the README, plus a few conveniences.
-#   make run    install missing Debian packages, build, start the server on its defaults
+#   make run    install missing Debian packages, build, start the server on its defaults with
+#               the demo feed (simulated machines) writing into database 'demo'
 #   make test   install missing Debian packages, build, run every test (ends with ctest's summary)
 #
 # Other targets: build, asan, tsan, fuzz, format, format-check, clean.
 
 PRESET ?= release
-SEAWAY_ARGS ?=
+SEAWAY_ARGS ?= --demo
 
 .PHONY: all deps build run test asan tsan fuzz format format-check clean
 

@@ -4,6 +4,7 @@
 #include "common/logging.h"
 #include "common/version.h"
 #include "http/http_server.h"
+#include "server/demo_feed.h"
 
 namespace seaway {
 
@@ -34,12 +35,20 @@ Status Server::Start() {
 
   log::Info("seaway started", {{"version", kVersion}, {"data_dir", config_.data_dir}});
   log::Info("listening", {{"listener", "http"}, {"address", http_->local_address().ToString()}});
+  if (config_.demo) {
+    demo_ = std::make_unique<DemoFeed>(engine_.get(), &metrics_);
+    demo_->Start();
+  }
   log::Warn("mqtt listener not started: the broker is not built yet",
             {{"listener", "mqtt"}, {"address", config_.mqtt_address.ToString()}});
   return Status::OK();
 }
 
 void Server::Stop() {
+  if (demo_) {
+    demo_->Stop();
+    demo_.reset();
+  }
   if (http_) {
     http_->Stop();
     http_.reset();

@@ -19,6 +19,7 @@
 
 namespace seaway {
 
+class DemoFeed;
 class HttpServer;
 
 class Server {
@@ -45,6 +46,7 @@ class Server {
   std::unique_ptr<Engine> engine_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<DemoFeed> demo_;
 };
 
 }  // namespace seaway

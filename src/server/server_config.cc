@@ -67,6 +67,10 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_STORAGE_MEMORY_BYTES")
       ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_flag("--demo", c->demo,
+                "Write simulated machines into database 'demo', table 'machine', every second "
+                "(make run turns it on)")
+      ->envname("SEAWAY_DEMO");
   cmd->add_option("--log-level", c->log_level, "Minimum level of log lines")
       ->envname("SEAWAY_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))

@@ -33,6 +33,7 @@ struct ServerConfig {
   std::string wal_recovery = "strict";
   int storage_shards = 2;
   uint64_t storage_memory_bytes = 1ull << 30;
+  bool demo = false;
 
   // Filled by Finalize() from the strings above.
   HostPort http_address;

@@ -103,6 +103,15 @@ stop_server TERM
 grep -q "stopped" "$WORK/a.log" || fail "no 'stopped' log line"
 pass "SIGTERM shutdown"
 
+# --- demo feed: data flowing on `make run` -----------------------------------------------------
+start_server "$WORK/demo.log" --data-dir "$WORK/data3" --http 127.0.0.1:0 --demo
+grep -q "demo feed started machines=20 table=demo.machine" "$WORK/demo.log" || fail "no demo feed line"
+sleep 1.5
+demo_rows=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_demo_rows_total / {print $2}')
+[[ "${demo_rows:-0}" -ge 20 ]] || fail "demo feed wrote ${demo_rows:-0} rows in 1.5 s"
+stop_server TERM
+pass "demo feed writes simulated machines ($demo_rows rows in 1.5 s)"
+
 # --- configuration: file, environment, errors -------------------------------------------------
 cat > "$WORK/seaway.conf" <<CONF
 # e2e config
@@ -127,7 +136,7 @@ pass "configuration errors name the flag, file and line"
 help=$("$SEAWAY" serve --help)
 for var in SEAWAY_CONFIG SEAWAY_DATA_DIR SEAWAY_HTTP SEAWAY_MQTT SEAWAY_HTTP_THREADS \
            SEAWAY_HTTP_MAX_BODY_BYTES SEAWAY_LOG_LEVEL SEAWAY_LOG_FORMAT SEAWAY_WAL_SYNC \
-           SEAWAY_WAL_RECOVERY SEAWAY_STORAGE_SHARDS SEAWAY_STORAGE_MEMORY_BYTES; do
+           SEAWAY_WAL_RECOVERY SEAWAY_STORAGE_SHARDS SEAWAY_STORAGE_MEMORY_BYTES SEAWAY_DEMO; do
   grep -q "$var" <<<"$help" || fail "--help does not document $var"
 done
 pass "serve --help documents every setting"
