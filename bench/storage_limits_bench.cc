@@ -171,9 +171,9 @@ int Cardinality(int series) {
     latest_seconds = Seconds(start);
     after_latest = ResidentMiB();
     fmt::print(
-        "cardinality: {} series written+flushed in {:.1f} s; resident {:.0f} MiB before, "
-        "{:.0f} MiB after writing\n",
-        series, write_seconds, base, after_write);
+        "cardinality: {} series written+flushed in {:.1f} s ({} batches retried after "
+        "back-pressure); resident {:.0f} MiB before, {:.0f} MiB after writing\n",
+        series, write_seconds, retries, base, after_write);
     fmt::print(
         "  reopened in {:.2f} s: resident {:.0f} MiB (series index, catalog, segment "
         "indexes); Latest of all {} series in {:.2f} s: resident {:.0f} MiB\n",
