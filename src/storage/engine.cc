@@ -1,6 +1,8 @@
 // Engine (src/storage).
 #include "storage/engine.h"
 
+#include <xxhash.h>
+
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -40,6 +42,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   SW_ASSIGN_OR_RETURN(int shard_count, FixShardCount(env, dir, options.shards));
   std::unique_ptr<Engine> engine(new Engine(env, dir, options.clock));
   SW_RETURN_IF_ERROR(engine->retention_.Load());
+  SW_RETURN_IF_ERROR(engine->LoadDeclaredTables());
   options.shard.retention_cutoff = [e = engine.get()](TenantId t, std::string_view d,
                                                       std::string_view table) {
     return e->retention_.Cutoff(t, d, table);
@@ -390,6 +393,117 @@ Status Engine::Delete(const ScanRequest& request) {
     if (first.ok() && !s.ok()) first = s;
   }
   return first;
+}
+
+namespace {
+
+constexpr std::string_view kCatalogMagic = "SEAWCAT1";
+
+}  // namespace
+
+Status Engine::LoadDeclaredTables() {
+  const std::string path = JoinPath(dir_, "CATALOG");
+  if (!env_->FileExists(path)) return Status::OK();
+  SW_ASSIGN_OR_RETURN(std::string data, ReadFileToString(env_, path));
+  auto bad = [&](std::string_view what) { return Corruption("catalog '{}': {}", path, what); };
+  if (data.size() < kCatalogMagic.size() + 4 || !data.starts_with(kCatalogMagic)) {
+    return bad("bad magic or too short");
+  }
+  std::string_view body(data.data() + kCatalogMagic.size(), data.size() - kCatalogMagic.size() - 4);
+  if (static_cast<uint32_t>(XXH3_64bits(body.data(), body.size())) !=
+      DecodeFixed32(data.data() + data.size() - 4)) {
+    return bad("checksum mismatch");
+  }
+  Decoder d(body);
+  uint64_t count;
+  if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad table count");
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t tenant, tags, fields;
+    std::string_view database, table, name;
+    if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) ||
+        !d.GetLengthPrefixed(&table) || !d.GetBoundedVarint(kMaxColumnsPerTable, &tags)) {
+      return bad("bad table header");
+    }
+    TableSchema schema{std::string(table)};
+    for (uint64_t t = 0; t < tags; ++t) {
+      if (!d.GetLengthPrefixed(&name)) return bad("bad tag");
+      schema.tag_keys.emplace_back(name);
+    }
+    if (!d.GetBoundedVarint(kMaxColumnsPerTable, &fields)) return bad("bad field count");
+    for (uint64_t f = 0; f < fields; ++f) {
+      uint8_t type;
+      if (!d.GetLengthPrefixed(&name) || !d.GetByte(&type) || !IsValidFieldType(type)) {
+        return bad("bad field");
+      }
+      schema.fields.push_back(FieldSchema{std::string(name), static_cast<FieldType>(type)});
+    }
+    auto extended =
+        catalog_.Extend(TenantId(tenant), database, table, schema.tag_keys, schema.fields);
+    if (!extended.ok()) return bad(extended.status().message());
+    declared_[{tenant, std::string(database), std::string(table)}] = std::move(schema);
+  }
+  if (!d.done()) return bad("unexpected trailing bytes");
+  return Status::OK();
+}
+
+Status Engine::SaveDeclared(TenantId tenant, const std::string& database,
+                            const TableSchema& schema) {
+  auto previous = declared_;
+  declared_[{tenant.value(), database, schema.name}] = schema;
+  std::string body;
+  PutVarint64(&body, declared_.size());
+  for (const auto& [key, t] : declared_) {
+    PutVarint64(&body, std::get<0>(key));
+    PutLengthPrefixed(&body, std::get<1>(key));
+    PutLengthPrefixed(&body, std::get<2>(key));
+    PutVarint64(&body, t.tag_keys.size());
+    for (const auto& k : t.tag_keys) PutLengthPrefixed(&body, k);
+    PutVarint64(&body, t.fields.size());
+    for (const auto& f : t.fields) {
+      PutLengthPrefixed(&body, f.name);
+      body.push_back(static_cast<char>(f.type));
+    }
+  }
+  std::string data(kCatalogMagic);
+  data += body;
+  PutFixed32(&data, static_cast<uint32_t>(XXH3_64bits(body.data(), body.size())));
+  Status s = WriteFileAtomically(env_, JoinPath(dir_, "CATALOG"), data);
+  if (!s.ok()) declared_ = std::move(previous);
+  return s;
+}
+
+Status Engine::CreateTable(TenantId tenant, const std::string& database, const std::string& table,
+                           const std::vector<std::string>& tag_keys,
+                           const std::vector<FieldSchema>& fields, bool if_not_exists) {
+  SW_RETURN_IF_ERROR(ValidateName(database, "database"));
+  SW_RETURN_IF_ERROR(ValidateName(table, "table"));
+  for (const auto& k : tag_keys) SW_RETURN_IF_ERROR(ValidateName(k, "tag"));
+  for (const auto& f : fields) {
+    SW_RETURN_IF_ERROR(ValidateName(f.name, "field"));
+    if (!IsValidFieldType(static_cast<uint8_t>(f.type))) {
+      return InvalidArgument("field '{}' has no valid type", f.name);
+    }
+  }
+  std::lock_guard lock(ddl_mu_);
+  if (catalog_.Find(tenant, database, table)) {
+    if (if_not_exists) return Status::OK();
+    return AlreadyExists("table '{}' already exists in database '{}'", table, database);
+  }
+  SW_ASSIGN_OR_RETURN(auto schema, catalog_.Extend(tenant, database, table, tag_keys, fields));
+  return SaveDeclared(tenant, database, *schema);
+}
+
+Status Engine::AlterTableAdd(TenantId tenant, const std::string& database, const std::string& table,
+                             const std::vector<std::string>& tag_keys,
+                             const std::vector<FieldSchema>& fields) {
+  for (const auto& k : tag_keys) SW_RETURN_IF_ERROR(ValidateName(k, "tag"));
+  for (const auto& f : fields) SW_RETURN_IF_ERROR(ValidateName(f.name, "field"));
+  std::lock_guard lock(ddl_mu_);
+  if (!catalog_.Find(tenant, database, table)) {
+    return NotFound("table '{}' does not exist in database '{}'", table, database);
+  }
+  SW_ASSIGN_OR_RETURN(auto schema, catalog_.Extend(tenant, database, table, tag_keys, fields));
+  return SaveDeclared(tenant, database, *schema);
 }
 
 Status Engine::SetRetention(TenantId tenant, const std::string& database, const std::string& table,

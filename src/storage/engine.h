@@ -14,8 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/clock.h"
@@ -67,6 +70,18 @@ class Engine {
   // Same, completing `done` on a shard thread instead of blocking.
   void WriteAsync(const WriteBatch& batch, std::function<void(Status)> done);
 
+  // Explicit DDL. CreateTable declares a table with its tags and typed fields before any data
+  // arrives (AlreadyExists when it exists, unless `if_not_exists`); AlterTableAdd adds tags and
+  // fields to an existing table (NotFound when it does not exist). Type conflicts are
+  // InvalidArgument naming table, field and both types. Declarations persist in
+  // DIR/CATALOG. Dropping tables comes with table generations (docs/ARCHITECTURE.md).
+  Status CreateTable(TenantId tenant, const std::string& database, const std::string& table,
+                     const std::vector<std::string>& tag_keys,
+                     const std::vector<FieldSchema>& fields, bool if_not_exists = false);
+  Status AlterTableAdd(TenantId tenant, const std::string& database, const std::string& table,
+                       const std::vector<std::string>& tag_keys,
+                       const std::vector<FieldSchema>& fields);
+
   // Deletes the rows of the table's matching series (tag_equals) with min_time <= time <=
   // max_time, durably (a WAL record), and returns once scans no longer see them. Rows written
   // afterwards in the same range are kept. `fields` is ignored: whole rows are deleted.
@@ -109,6 +124,9 @@ class Engine {
   Engine(Env* env, std::string dir, const Clock* clock)
       : env_(env), dir_(dir), retention_(env, std::move(dir), clock) {}
   Status RestoreRecord(const WriteRecord& record);
+  Status LoadDeclaredTables();
+  // Records `schema` as declared and rewrites DIR/CATALOG. REQUIRES: ddl_mu_ held.
+  Status SaveDeclared(TenantId tenant, const std::string& database, const TableSchema& schema);
   Status RestoreSegment(const Segment& segment);
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
   Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
@@ -120,6 +138,8 @@ class Engine {
   Catalog catalog_;
   SeriesIndex series_;
   RetentionPolicies retention_;
+  std::mutex ddl_mu_;  // serialises DDL and the CATALOG file
+  std::map<std::tuple<uint64_t, std::string, std::string>, TableSchema> declared_;
   std::vector<std::unique_ptr<Shard>> shards_;
   Counter* rows_written_ = nullptr;
 };

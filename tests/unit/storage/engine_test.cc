@@ -463,6 +463,43 @@ TEST_F(EngineTest, DeleteErrors) {
   EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);
 }
 
+TEST_F(EngineTest, CreateAndAlterTableBeforeData) {
+  Open();
+  ASSERT_TRUE(engine_
+                  ->CreateTable(kTenant, "main", "machine", {"host"},
+                                {{"temp", FieldType::kDouble}, {"count", FieldType::kInt64}})
+                  .ok());
+  EXPECT_EQ(
+      engine_->CreateTable(kTenant, "main", "machine", {"host"}, {{"temp", FieldType::kDouble}})
+          .message(),
+      "table 'machine' already exists in database 'main'");
+  EXPECT_TRUE(
+      engine_->CreateTable(kTenant, "main", "machine", {}, {}, /*if_not_exists=*/true).ok());
+  // The declared types bind the first write.
+  WriteBatch bad(kTenant, "main", "machine");
+  bad.AddRow(1);
+  ASSERT_TRUE(bad.SetDouble("count", 1.5).ok());
+  EXPECT_EQ(engine_->Write(bad).message(),
+            "table 'machine' field 'count': type float conflicts with stored type integer");
+  ASSERT_TRUE(
+      engine_->AlterTableAdd(kTenant, "main", "machine", {"site"}, {{"note", FieldType::kString}})
+          .ok());
+  EXPECT_EQ(engine_->AlterTableAdd(kTenant, "main", "machine", {}, {{"temp", FieldType::kBool}})
+                .message(),
+            "table 'machine' field 'temp': type boolean conflicts with stored type float");
+  EXPECT_EQ(engine_->AlterTableAdd(kTenant, "main", "nope", {}, {}).code(), StatusCode::kNotFound);
+  // Declarations survive a restart with no data written.
+  Open();
+  auto schema = engine_->catalog().Find(kTenant, "main", "machine");
+  ASSERT_NE(schema, nullptr);
+  EXPECT_EQ(schema->tag_keys, (std::vector<std::string>{"host", "site"}));
+  ASSERT_EQ(schema->fields.size(), 3u);
+  EXPECT_EQ(schema->fields[2].name, "note");
+  EXPECT_EQ(schema->fields[2].type, FieldType::kString);
+  ScanRequest r{kTenant, "main", "machine"};
+  EXPECT_TRUE(engine_->Scan(r, [](const SeriesBlock&) { return Status::OK(); }).ok());
+}
+
 TEST(WalSyncTest, Parse) {
   WalSyncMode mode;
   Duration interval;
