@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
 #include "common/coding.h"
 
@@ -19,60 +20,113 @@ void Canonicalize(TagSet* tags) {
   tags->erase(tags->begin(), last.base());
 }
 
+// Calls fn(key, value) for each tag of an encoding; stops early when fn returns false.
+template <typename Fn>
+void ForEachTag(std::string_view encoded, Fn fn) {
+  Decoder d(encoded);
+  std::string_view k, v;
+  while (d.GetLengthPrefixed(&k) && d.GetLengthPrefixed(&v)) {
+    if (!fn(k, v)) return;
+  }
+}
+
 }  // namespace
 
-std::string_view SeriesInfo::Tag(std::string_view key) const {
-  for (const auto& [k, v] : tags) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
-std::string EncodeSeriesKey(TenantId tenant, std::string_view database, std::string_view table,
-                            const TagSet& sorted_tags) {
-  std::string key;
-  PutVarint64(&key, tenant.value());
-  PutLengthPrefixed(&key, database);
-  PutLengthPrefixed(&key, table);
+void EncodeTags(const TagSet& sorted_tags, std::string* out) {
+  out->clear();
   for (const auto& [k, v] : sorted_tags) {
-    PutLengthPrefixed(&key, k);
-    PutLengthPrefixed(&key, v);
+    PutLengthPrefixed(out, k);
+    PutLengthPrefixed(out, v);
   }
-  return key;
 }
 
-std::shared_ptr<const SeriesInfo> SeriesIndex::Insert(SeriesId id, TenantId tenant,
-                                                      std::string_view database,
-                                                      std::string_view table, TagSet tags,
-                                                      std::string key) {
-  auto info = std::make_shared<const SeriesInfo>(
-      SeriesInfo{id, tenant, std::string(database), std::string(table), std::move(tags)});
-  by_key_.emplace(std::move(key), id);
-  by_id_.emplace(id.value(), info);
-  by_table_[TableKey(tenant.value(), info->database, info->table)].push_back(info);
-  ++per_tenant_[tenant.value()];
+SeriesInfo::SeriesInfo(SeriesId series_id, const SeriesTable* table, const TagSet& sorted_tags)
+    : id(series_id), table_(table) {
+  EncodeTags(sorted_tags, &encoded_);
+  encoded_.shrink_to_fit();
+}
+
+std::string_view SeriesInfo::Tag(std::string_view key) const {
+  std::string_view found;
+  ForEachTag(encoded_, [&](std::string_view k, std::string_view v) {
+    if (k != key) return true;
+    found = v;
+    return false;
+  });
+  return found;
+}
+
+TagSet SeriesInfo::tags() const {
+  TagSet out;
+  ForEachTag(encoded_, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  return out;
+}
+
+struct SeriesIndex::TableEntry {
+  SeriesTable table;
+  // Keys are views into the SeriesInfo objects' encodings, which never move.
+  std::unordered_map<std::string_view, const SeriesInfo*> by_tags;
+  std::vector<std::shared_ptr<const SeriesInfo>> series;
+};
+
+SeriesIndex::SeriesIndex() = default;
+SeriesIndex::~SeriesIndex() = default;
+
+const SeriesIndex::TableEntry* SeriesIndex::FindTable(TenantId tenant, std::string_view database,
+                                                      std::string_view table) const {
+  auto it = tables_.find(std::make_tuple(tenant.value(), database, table));
+  return it == tables_.end() ? nullptr : it->second.get();
+}
+
+SeriesIndex::TableEntry* SeriesIndex::FindTable(TenantId tenant, std::string_view database,
+                                                std::string_view table, bool create) {
+  auto it = tables_.find(std::make_tuple(tenant.value(), database, table));
+  if (it != tables_.end()) return it->second.get();
+  if (!create) return nullptr;
+  auto entry = std::make_unique<TableEntry>();
+  entry->table = SeriesTable{tenant, std::string(database), std::string(table)};
+  TableEntry* raw = entry.get();
+  tables_.emplace(std::make_tuple(tenant.value(), std::string(database), std::string(table)),
+                  std::move(entry));
+  return raw;
+}
+
+void SeriesIndex::Insert(SeriesId id, TableEntry* table, const TagSet& sorted_tags) {
+  auto info = std::make_shared<const SeriesInfo>(id, &table->table, sorted_tags);
+  table->by_tags.emplace(info->encoded_tags(), info.get());
+  table->series.push_back(info);
+  if (by_id_.size() <= id.value()) by_id_.resize(std::max(id.value() + 1, by_id_.size() * 2));
+  by_id_[id.value()] = std::move(info);
+  ++per_tenant_[table->table.tenant.value()];
+  ++size_;
   next_id_ = std::max(next_id_, id.value() + 1);
-  return info;
 }
 
 SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
                                   std::string_view table, TagSet tags, bool* created) {
   Canonicalize(&tags);
-  std::string key = EncodeSeriesKey(tenant, database, table, tags);
+  std::string key;
+  EncodeTags(tags, &key);
   {
     std::shared_lock lock(mu_);
-    if (auto it = by_key_.find(key); it != by_key_.end()) {
-      if (created) *created = false;
-      return it->second;
+    if (const TableEntry* t = FindTable(tenant, database, table)) {
+      if (auto it = t->by_tags.find(key); it != t->by_tags.end()) {
+        if (created) *created = false;
+        return it->second->id;
+      }
     }
   }
   std::unique_lock lock(mu_);
-  if (auto it = by_key_.find(key); it != by_key_.end()) {
+  TableEntry* t = FindTable(tenant, database, table, /*create=*/true);
+  if (auto it = t->by_tags.find(key); it != t->by_tags.end()) {
     if (created) *created = false;
-    return it->second;
+    return it->second->id;
   }
   SeriesId id(next_id_);
-  Insert(id, tenant, database, table, std::move(tags), std::move(key));
+  Insert(id, t, tags);
   if (created) *created = true;
   return id;
 }
@@ -80,23 +134,24 @@ SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
 Status SeriesIndex::Restore(SeriesId id, TenantId tenant, std::string_view database,
                             std::string_view table, TagSet tags) {
   Canonicalize(&tags);
-  std::string key = EncodeSeriesKey(tenant, database, table, tags);
+  std::string key;
+  EncodeTags(tags, &key);
   std::unique_lock lock(mu_);
-  auto by_key = by_key_.find(key);
-  auto by_id = by_id_.find(id.value());
-  if (by_key != by_key_.end() && by_key->second == id) return Status::OK();
-  if (by_key != by_key_.end() || by_id != by_id_.end()) {
+  TableEntry* t = FindTable(tenant, database, table, /*create=*/true);
+  auto by_key = t->by_tags.find(key);
+  if (by_key != t->by_tags.end() && by_key->second->id == id) return Status::OK();
+  const bool id_taken = id.value() < by_id_.size() && by_id_[id.value()] != nullptr;
+  if (by_key != t->by_tags.end() || id_taken || id.value() == 0) {
     return Corruption("series id {} of table '{}' conflicts with an already known series", id,
                       table);
   }
-  Insert(id, tenant, database, table, std::move(tags), std::move(key));
+  Insert(id, t, tags);
   return Status::OK();
 }
 
 std::shared_ptr<const SeriesInfo> SeriesIndex::Find(SeriesId id) const {
   std::shared_lock lock(mu_);
-  auto it = by_id_.find(id.value());
-  return it == by_id_.end() ? nullptr : it->second;
+  return id.value() < by_id_.size() ? by_id_[id.value()] : nullptr;
 }
 
 std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenant,
@@ -105,9 +160,9 @@ std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenan
                                                                   const TagSet& equals) const {
   std::shared_lock lock(mu_);
   std::vector<std::shared_ptr<const SeriesInfo>> out;
-  auto it = by_table_.find(TableKey(tenant.value(), std::string(database), std::string(table)));
-  if (it == by_table_.end()) return out;
-  for (const auto& info : it->second) {
+  const TableEntry* t = FindTable(tenant, database, table);
+  if (t == nullptr) return out;
+  for (const auto& info : t->series) {
     bool ok = true;
     for (const auto& [k, v] : equals) {
       if (info->Tag(k) != v) {
@@ -122,7 +177,7 @@ std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenan
 
 size_t SeriesIndex::size() const {
   std::shared_lock lock(mu_);
-  return by_id_.size();
+  return size_;
 }
 
 size_t SeriesIndex::CountForTenant(TenantId tenant) const {

@@ -2,10 +2,14 @@
 //
 // A series is one tenant's database, table and set of tag values. Its canonical key sorts the
 // tags by name and leaves out empty values, so `host=a,dc=x` and `dc=x,host=a` are one series.
-// Ids are assigned in increasing order from 1 and are persisted with every WAL record, so they are
-// stable across restarts.
+// Ids are assigned in increasing order from 1 and are persisted with every WAL record and
+// segment, so they are stable across restarts.
 //
-// Thread-safe.
+// Memory matters here (a million series must fit in well under a gigabyte with the caches):
+// table names are stored once per table, a series keeps only its id, a pointer to its table and
+// one string with its encoded tags, and the lookup maps point into that string.
+//
+// Thread-safe. SeriesInfo objects are immutable and live as long as the index.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +18,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -26,23 +29,44 @@ namespace seaway {
 
 using TagSet = std::vector<std::pair<std::string, std::string>>;  // sorted by key, values non-empty
 
-struct SeriesInfo {
-  SeriesId id;
+// A table that has series, named once.
+struct SeriesTable {
   TenantId tenant;
   std::string database;
   std::string table;
-  TagSet tags;
+};
+
+class SeriesInfo {
+ public:
+  // `table` must outlive the object; `tags` sorted by key without empty values.
+  SeriesInfo(SeriesId id, const SeriesTable* table, const TagSet& sorted_tags);
+
+  SeriesId id;
+
+  TenantId tenant() const { return table_->tenant; }
+  const std::string& database() const { return table_->database; }
+  const std::string& table() const { return table_->table; }
 
   // The value of tag `key`, or "" when the series lacks it.
   std::string_view Tag(std::string_view key) const;
+  // Every tag, sorted by key.
+  TagSet tags() const;
+  // The canonical encoding of the tags (the lookup key within the table).
+  std::string_view encoded_tags() const { return encoded_; }
+
+ private:
+  const SeriesTable* table_;
+  std::string encoded_;  // (key length, key, value length, value)*, sorted by key
 };
 
-// The canonical encoding of a series key (used as the map key).
-std::string EncodeSeriesKey(TenantId tenant, std::string_view database, std::string_view table,
-                            const TagSet& sorted_tags);
+// The canonical encoding of sorted tags, as SeriesInfo::encoded_tags() holds it.
+void EncodeTags(const TagSet& sorted_tags, std::string* out);
 
 class SeriesIndex {
  public:
+  SeriesIndex();
+  ~SeriesIndex();
+
   // The id of the series with `tags` (need not be sorted; empty values are dropped), creating it.
   // `created` is set when the series is new.
   SeriesId GetOrCreate(TenantId tenant, std::string_view database, std::string_view table,
@@ -53,6 +77,7 @@ class SeriesIndex {
   Status Restore(SeriesId id, TenantId tenant, std::string_view database, std::string_view table,
                  TagSet tags);
 
+  // The series, or nullptr.
   std::shared_ptr<const SeriesInfo> Find(SeriesId id) const;
 
   // Series of a table whose tags equal every (key, value) in `equals` ("" matches absent tags).
@@ -64,16 +89,21 @@ class SeriesIndex {
   size_t CountForTenant(TenantId tenant) const;
 
  private:
-  using TableKey = std::tuple<uint64_t, std::string, std::string>;
-  std::shared_ptr<const SeriesInfo> Insert(SeriesId id, TenantId tenant, std::string_view database,
-                                           std::string_view table, TagSet tags,
-                                           std::string key);  // REQUIRES: mu_ held exclusively
+  struct TableEntry;
+  // The table's entry, created when `create`. REQUIRES: mu_ held (exclusively when creating).
+  TableEntry* FindTable(TenantId tenant, std::string_view database, std::string_view table,
+                        bool create);
+  const TableEntry* FindTable(TenantId tenant, std::string_view database,
+                              std::string_view table) const;
+  // REQUIRES: mu_ held exclusively; the id and key are free.
+  void Insert(SeriesId id, TableEntry* table, const TagSet& sorted_tags);
 
   mutable std::shared_mutex mu_;
   uint64_t next_id_ = 1;
-  std::unordered_map<std::string, SeriesId> by_key_;
-  std::unordered_map<uint64_t, std::shared_ptr<const SeriesInfo>> by_id_;
-  std::map<TableKey, std::vector<std::shared_ptr<const SeriesInfo>>> by_table_;
+  size_t size_ = 0;
+  std::vector<std::shared_ptr<const SeriesInfo>> by_id_;  // index = id; null where unused
+  std::map<std::tuple<uint64_t, std::string, std::string>, std::unique_ptr<TableEntry>, std::less<>>
+      tables_;
   std::unordered_map<uint64_t, size_t> per_tenant_;
 };
 

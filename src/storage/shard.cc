@@ -397,7 +397,7 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
       return Internal("shard {}: series {} in the memtable is unknown to the index", id_, id);
     }
     for (int64_t p = FloorDiv(range->first, span); p <= FloorDiv(range->second, span); ++p) {
-      groups[GroupKey(info->tenant.value(), info->database, info->table, p)].push_back(info);
+      groups[GroupKey(info->tenant().value(), info->database(), info->table(), p)].push_back(info);
     }
   }
 
@@ -423,7 +423,7 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
     input.max_lsn = frozen.last_lsn;
     std::set<std::string> tag_keys;
     for (const auto& info : infos) {
-      for (const auto& [k, v] : info->tags) tag_keys.insert(k);
+      for (const auto& [k, v] : info->tags()) tag_keys.insert(k);
       for (const auto& f : mem.SeriesFields(info->id)) {
         bool known = false;
         for (const auto& g : input.fields) known |= g.name == f.name && g.type == f.type;

@@ -16,9 +16,11 @@
 namespace seaway {
 namespace {
 
+const SeriesTable kTable{TenantId(3), "main", "m"};
+
 std::shared_ptr<const SeriesInfo> Info(uint64_t id, std::string host) {
-  return std::make_shared<const SeriesInfo>(
-      SeriesInfo{SeriesId(id), TenantId(3), "main", "m", {{"host", std::move(host)}}});
+  return std::make_shared<const SeriesInfo>(SeriesId(id), &kTable,
+                                            TagSet{{"host", std::move(host)}});
 }
 
 // A series with `n` rows at 10 s steps and one column of each type; every 7th row lacks the
