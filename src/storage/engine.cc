@@ -80,8 +80,9 @@ Status Engine::RestoreSegment(const Segment& segment) {
   }
   for (const auto& s : segment.series()) {
     TagSet tags;
-    for (size_t k = 0; k < segment.tag_keys().size(); ++k) {
-      tags.emplace_back(segment.tag_keys()[k], s.tag_values[k]);
+    const auto values = s.tag_values();
+    for (size_t k = 0; k < segment.tag_keys().size() && k < values.size(); ++k) {
+      tags.emplace_back(segment.tag_keys()[k], std::string(values[k]));
     }
     SW_RETURN_IF_ERROR(
         series_
@@ -322,7 +323,7 @@ Status Engine::Latest(const ScanRequest& request,
           if (v.field != index) continue;
           c.present[0] = 1;
           c.bits[0] = v.bits;
-          if (f.type == FieldType::kString) c.strings[0] = v.str;
+          if (f.type == FieldType::kString && v.is_string) c.strings[0] = entry->String(v);
         }
         block.rows.columns.push_back(std::move(c));
       }

@@ -5,22 +5,35 @@
 
 namespace seaway {
 
-void LastValueCache::Merge(Entry* entry, int64_t time, std::vector<Value> values) {
-  if (time < entry->time) return;
-  if (time > entry->time) {
-    entry->time = time;
-    entry->values = std::move(values);
+void LastValueCache::Put(Entry* row, uint16_t field, bool is_string, uint64_t bits,
+                         std::string_view str) {
+  auto it = std::lower_bound(row->values.begin(), row->values.end(), field,
+                             [](const Value& a, uint16_t f) { return a.field < f; });
+  if (it == row->values.end() || it->field != field) {
+    it = row->values.insert(it, Value{field, false, 0});
+  } else if (it->is_string && is_string) {
+    row->strings[it->bits] = std::string(str);  // reuse the slot
     return;
   }
-  for (auto& v : values) {
-    auto it = std::lower_bound(entry->values.begin(), entry->values.end(), v.field,
-                               [](const Value& a, uint16_t f) { return a.field < f; });
-    if (it != entry->values.end() && it->field == v.field) {
-      *it = std::move(v);
-    } else {
-      entry->values.insert(it, std::move(v));
-    }
+  it->is_string = is_string;
+  if (is_string) {
+    row->strings.emplace_back(str);
+    it->bits = row->strings.size() - 1;
+  } else {
+    it->bits = bits;
   }
+}
+
+void LastValueCache::Merge(Entry* entry, Entry row) {
+  if (row.time < entry->time) return;
+  if (row.time > entry->time) {
+    *entry = std::move(row);
+    return;
+  }
+  for (const Value& v : row.values) {
+    Put(entry, v.field, v.is_string, v.bits, v.is_string ? std::string_view(row.String(v)) : "");
+  }
+  entry->complete = entry->complete || row.complete;
 }
 
 void LastValueCache::Observe(const WriteRecord& record) {
@@ -32,30 +45,23 @@ void LastValueCache::Observe(const WriteRecord& record) {
   }
   std::lock_guard lock(mu_);
   for (const auto& s : record.series) {
-    // The newest time of this record's rows, and the merge of its rows at that time.
-    int64_t newest = *std::max_element(s.times.begin(), s.times.end());
+    const int64_t newest = *std::max_element(s.times.begin(), s.times.end());
     Entry& entry = entries_[s.id.value()];
     if (newest < entry.time) continue;
-    std::vector<Value> values;
+    // The merge of this record's rows at its newest time; later rows win.
+    Entry row;
+    row.time = newest;
     for (size_t r = 0; r < s.times.size(); ++r) {
       if (s.times[r] != newest) continue;
       for (size_t c = 0; c < s.columns.size(); ++c) {
         const auto& col = s.columns[c];
         if (col.present.empty() || !col.present[r] || field_index[c] < 0) continue;
-        Value v{static_cast<uint16_t>(field_index[c]), col.bits[r],
-                col.type == FieldType::kString ? std::string(col.strings[r]) : std::string()};
-        auto it = std::find_if(values.begin(), values.end(),
-                               [&](const Value& x) { return x.field == v.field; });
-        if (it != values.end()) {
-          *it = std::move(v);  // a later row of the same time wins
-        } else {
-          values.push_back(std::move(v));
-        }
+        const bool is_string = col.type == FieldType::kString;
+        Put(&row, static_cast<uint16_t>(field_index[c]), is_string, col.bits[r],
+            is_string ? col.strings[r] : std::string_view());
       }
     }
-    std::sort(values.begin(), values.end(),
-              [](const Value& a, const Value& b) { return a.field < b.field; });
-    Merge(&entry, newest, std::move(values));
+    Merge(&entry, std::move(row));
   }
 }
 
@@ -74,23 +80,23 @@ std::optional<LastValueCache::Entry> LastValueCache::Get(SeriesId series) const 
 void LastValueCache::Fill(SeriesId series, const TableSchema& schema,
                           const std::vector<FieldSchema>& fields, const SeriesRowsBlock& row) {
   if (row.times.size() != 1) return;
-  std::vector<Value> values;
+  Entry filled;
+  filled.time = row.times[0];
+  filled.complete = true;
   for (size_t f = 0; f < fields.size(); ++f) {
-    int index = schema.FindField(fields[f].name);
+    const int index = schema.FindField(fields[f].name);
     const auto& col = row.columns[f];
     if (index < 0 || !col.present[0]) continue;
-    values.push_back(Value{static_cast<uint16_t>(index), col.bits[0],
-                           col.type == FieldType::kString ? col.strings[0] : std::string()});
+    const bool is_string = col.type == FieldType::kString;
+    Put(&filled, static_cast<uint16_t>(index), is_string, col.bits[0],
+        is_string ? std::string_view(col.strings[0]) : std::string_view());
   }
-  std::sort(values.begin(), values.end(),
-            [](const Value& a, const Value& b) { return a.field < b.field; });
   std::lock_guard lock(mu_);
   Entry& entry = entries_[series.value()];
-  if (entry.time > row.times[0]) return;  // a newer write arrived meanwhile
+  if (entry.time > filled.time) return;  // a newer write arrived meanwhile
   // Our read saw every source up to its snapshot; an entry at the same time holds writes that
   // came after it, so its fields win.
-  Entry filled{row.times[0], true, std::move(values)};
-  if (entry.time == row.times[0]) Merge(&filled, entry.time, entry.values);
+  if (entry.time == filled.time) Merge(&filled, std::move(entry));
   entry = std::move(filled);
 }
 

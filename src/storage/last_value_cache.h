@@ -7,8 +7,8 @@
 // `complete` (filled by a read of every source) or newer than every segment row of the series.
 // Deletes drop the entries of their series.
 //
-// Fields are identified by their index in the table's schema (which only ever grows), which
-// keeps an entry small: about 16 bytes per field.
+// Fields are identified by their index in the table's schema (which only ever grows), and string
+// values sit apart, which keeps an entry small: 16 bytes per field.
 //
 // Thread-safe.
 #pragma once
@@ -30,14 +30,18 @@ namespace seaway {
 class LastValueCache {
  public:
   struct Value {
-    uint16_t field;  // index in the table schema
-    uint64_t bits;
-    std::string str;  // kString only
+    uint16_t field;          // index in the table schema
+    bool is_string = false;  // then `bits` indexes Entry::strings
+    uint64_t bits = 0;
   };
   struct Entry {
     int64_t time = INT64_MIN;
     bool complete = false;
-    std::vector<Value> values;  // sorted by field index
+    std::vector<Value> values;         // sorted by field index
+    std::vector<std::string> strings;  // values of string fields (most tables have none)
+
+    // The string of a string field's value.
+    const std::string& String(const Value& v) const { return strings[v.bits]; }
   };
 
   explicit LastValueCache(const Catalog* catalog) : catalog_(catalog) {}
@@ -56,8 +60,11 @@ class LastValueCache {
   size_t size() const;
 
  private:
-  // Merges a row into `entry` (same time: `values` replace the fields they have).
-  static void Merge(Entry* entry, int64_t time, std::vector<Value> values);
+  // Merges `row` into `entry`: a newer row replaces it, a row of the same time replaces the
+  // fields it has, an older row is ignored.
+  static void Merge(Entry* entry, Entry row);
+  // Sets a field of `row`, replacing an earlier value of the same field.
+  static void Put(Entry* row, uint16_t field, bool is_string, uint64_t bits, std::string_view str);
 
   const Catalog* const catalog_;
   mutable std::mutex mu_;

@@ -334,8 +334,9 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     s.id = SeriesId(id);
     for (size_t k = 0; k < seg->tag_keys_.size(); ++k) {
       if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag value");
-      s.tag_values.emplace_back(sv);
+      PutLengthPrefixed(&s.encoded_tag_values, sv);
     }
+    s.encoded_tag_values.shrink_to_fit();
     if (!d.GetVarint64(&s.rows) || !GetTime(&d, &s.min_time) || !GetTime(&d, &s.max_time) ||
         !d.GetBoundedVarint(d.remaining(), &chunks)) {
       return bad("truncated series header");
@@ -374,6 +375,14 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
   }
   if (!d.done()) return bad("unexpected bytes after the index");
   return std::shared_ptr<const Segment>(std::move(seg));
+}
+
+std::vector<std::string_view> SegmentSeries::tag_values() const {
+  std::vector<std::string_view> out;
+  Decoder d(encoded_tag_values);
+  std::string_view v;
+  while (d.GetLengthPrefixed(&v)) out.push_back(v);
+  return out;
 }
 
 const SegmentSeries* Segment::Find(SeriesId id) const {

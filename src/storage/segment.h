@@ -64,7 +64,10 @@ struct Chunk {
 
 struct SegmentSeries {
   SeriesId id;
-  std::vector<std::string> tag_values;  // parallel to the segment's tag keys; "" = absent
+  // Values parallel to the segment's tag keys ("" = absent), kept as one length-prefixed string
+  // to save memory; tag_values() splits it.
+  std::string encoded_tag_values;
+  std::vector<std::string_view> tag_values() const;
   uint64_t rows = 0;
   int64_t min_time = 0;
   int64_t max_time = 0;

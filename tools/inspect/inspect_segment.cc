@@ -209,8 +209,8 @@ Status InspectSegment(Env* env, const std::string& path, const SegmentOptions& o
   const auto keys = Views(seg.tag_keys());
   for (const SegmentSeries& s : seg.series()) {
     fmt::print("series {}  {}  rows {}  chunks {}  {} .. {}\n", s.id,
-               FormatTags(keys, Views(s.tag_values)), s.rows, s.chunks.size(),
-               FormatTime(s.min_time), FormatTime(s.max_time));
+               FormatTags(keys, s.tag_values()), s.rows, s.chunks.size(), FormatTime(s.min_time),
+               FormatTime(s.max_time));
     if (options.chunks) PrintChunks(seg, s, *file);
     if (options.values > 0) SW_RETURN_IF_ERROR(PrintValues(seg, s, options.values));
   }

@@ -84,7 +84,7 @@ void CheckSegment(std::string_view file) {
   for (const auto& s : seg.series()) {
     CHECK(s.id.value() > previous_id);  // S3
     previous_id = s.id.value();
-    CHECK(s.tag_values.size() == seg.tag_keys().size());
+    CHECK(s.tag_values().size() == seg.tag_keys().size());
     uint64_t chunk_rows = 0;
     for (const auto& c : s.chunks) {
       CHECK(c.rows >= 1 && c.rows <= seaway::kRowsPerChunk && c.min_time <= c.max_time);  // S4

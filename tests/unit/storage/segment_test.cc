@@ -87,7 +87,7 @@ TEST_F(SegmentTest, RoundTripAcrossChunks) {
   const SegmentSeries* s2 = (*seg)->Find(SeriesId(2));
   ASSERT_NE(s2, nullptr);
   EXPECT_EQ(s2->chunks.size(), 3u);
-  EXPECT_EQ(s2->tag_values, (std::vector<std::string>{"h2"}));
+  EXPECT_EQ(s2->tag_values(), (std::vector<std::string_view>{"h2"}));
   EXPECT_EQ((*seg)->Find(SeriesId(3)), nullptr);
 
   SeriesRowsBlock out;
