@@ -118,7 +118,9 @@ int Run(int argc, char** argv) {
       }
       if (column == seg->fields().size()) continue;
       for (const auto& series : seg->series()) {
-        for (const auto& chunk : series.chunks) {
+        auto chunks = seg->Chunks(series);
+        if (!chunks.ok()) return 1;
+        for (const auto& chunk : *chunks) {
           values.clear();
           if (!seg->ReadChunkDoubles(chunk, column, &values).ok()) return 1;
           // Four independent lanes so that the additions do not wait on each other.
@@ -157,7 +159,9 @@ int Run(int argc, char** argv) {
     for (size_t c = 0; c < seg->fields().size(); ++c) {
       if (seg->fields()[c].name != field) continue;
       for (const auto& series : seg->series()) {
-        for (const auto& chunk : series.chunks) {
+        auto chunks = seg->Chunks(series);
+        if (!chunks.ok()) return 1;
+        for (const auto& chunk : *chunks) {
           const ChunkStats& st = chunk.columns[c].stats;
           from_stats.sum += st.sum;
           from_stats.count += st.count;

@@ -39,6 +39,15 @@ ProcessStats ReadProcessStats() {
       }
     }
   }
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof(line), f)) {
+      unsigned long kb = 0;
+      if (std::sscanf(line, "RssAnon: %lu kB", &kb) == 1) stats.resident_anon_bytes = kb * 1024;
+      if (std::sscanf(line, "RssFile: %lu kB", &kb) == 1) stats.resident_file_bytes = kb * 1024;
+    }
+    std::fclose(f);
+  }
   if (DIR* d = opendir("/proc/self/fd")) {
     while (struct dirent* e = readdir(d)) {
       if (e->d_name[0] != '.') ++stats.open_fds;

@@ -266,6 +266,32 @@ bool GetRef(Decoder* d, uint64_t data_end, BlockRef* ref) {
   return true;
 }
 
+// Parses one chunk entry of the index (see PutChunk).
+bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c) {
+  uint64_t rows;
+  if (!d->GetBoundedVarint(kRowsPerChunk, &rows) || rows == 0 || !GetTime(d, &c->min_time) ||
+      !GetTime(d, &c->max_time) || !GetRef(d, data_end, &c->times) || c->min_time > c->max_time) {
+    return false;
+  }
+  c->rows = static_cast<uint32_t>(rows);
+  c->columns.assign(fields, ColumnChunk{});
+  for (ColumnChunk& col : c->columns) {
+    if (!d->GetByte(&col.presence) || col.presence > 2) return false;
+    if (col.presence == 1) continue;
+    if (col.presence == 2 && !GetRef(d, data_end, &col.validity)) return false;
+    uint64_t sum_bits, stat_count;
+    if (!GetRef(d, data_end, &col.values) || !d->GetBoundedVarint(rows, &stat_count) ||
+        !d->GetFixed64(&col.stats.min_bits) || !d->GetFixed64(&col.stats.max_bits) ||
+        !d->GetFixed64(&sum_bits) || !d->GetFixed64(&col.stats.first_bits) ||
+        !d->GetFixed64(&col.stats.last_bits)) {
+      return false;
+    }
+    col.stats.count = static_cast<uint32_t>(stat_count);
+    col.stats.sum = std::bit_cast<double>(sum_bits);
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string& path) {
@@ -290,11 +316,12 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     return bad("index position outside the file");
   }
   seg->data_end_ = index_offset;
-  std::string index(index_length, '\0');
-  SW_ASSIGN_OR_RETURN(n,
-                      seg->file_->ReadAt(index_offset, std::as_writable_bytes(std::span(index))));
-  if (n != index_length) return bad("short read of the index");
-  if (Checksum(index) != index_checksum) return bad("index checksum mismatch");
+  // A view of the mapped file where the Env maps (PosixEnv), else a copy in index_storage_.
+  SW_ASSIGN_OR_RETURN(seg->index_,
+                      seg->file_->View(index_offset, index_length, &seg->index_storage_));
+  if (seg->index_.size() != index_length) return bad("short read of the index");
+  if (Checksum(seg->index_) != index_checksum) return bad("index checksum mismatch");
+  const std::string_view index = seg->index_;
 
   Decoder d(index);
   uint8_t version;
@@ -341,40 +368,33 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
         !d.GetBoundedVarint(d.remaining(), &chunks)) {
       return bad("truncated series header");
     }
+    // Chunk entries are validated now and parsed again on demand (Segment::Chunks), so that
+    // memory holds one small entry per series rather than every chunk's references and stats.
+    if (chunks > UINT32_MAX || d.offset() > UINT32_MAX) return bad("index too large");
+    s.chunk_count = static_cast<uint32_t>(chunks);
+    s.chunk_offset = static_cast<uint32_t>(d.offset());
     uint64_t rows_seen = 0;
-    s.chunks.resize(chunks);
-    for (Chunk& c : s.chunks) {
-      uint64_t rows;
-      if (!d.GetBoundedVarint(kRowsPerChunk, &rows) || rows == 0 || !GetTime(&d, &c.min_time) ||
-          !GetTime(&d, &c.max_time) || !GetRef(&d, seg->data_end_, &c.times) ||
-          c.min_time > c.max_time) {
-        return bad("bad chunk header");
-      }
-      c.rows = static_cast<uint32_t>(rows);
-      rows_seen += rows;
-      c.columns.resize(seg->fields_.size());
-      for (ColumnChunk& col : c.columns) {
-        if (!d.GetByte(&col.presence) || col.presence > 2) return bad("bad column presence");
-        if (col.presence == 1) continue;
-        if (col.presence == 2 && !GetRef(&d, seg->data_end_, &col.validity)) {
-          return bad("bad validity reference");
-        }
-        uint64_t sum_bits, stat_count;
-        if (!GetRef(&d, seg->data_end_, &col.values) || !d.GetBoundedVarint(rows, &stat_count) ||
-            !d.GetFixed64(&col.stats.min_bits) || !d.GetFixed64(&col.stats.max_bits) ||
-            !d.GetFixed64(&sum_bits) || !d.GetFixed64(&col.stats.first_bits) ||
-            !d.GetFixed64(&col.stats.last_bits)) {
-          return bad("bad column chunk");
-        }
-        col.stats.count = static_cast<uint32_t>(stat_count);
-        col.stats.sum = std::bit_cast<double>(sum_bits);
-      }
+    Chunk c;
+    for (uint64_t i = 0; i < chunks; ++i) {
+      if (!ParseChunk(&d, seg->fields_.size(), seg->data_end_, &c)) return bad("bad chunk entry");
+      rows_seen += c.rows;
     }
     if (rows_seen != s.rows) return bad("chunk rows do not add up to the series rows");
     seg->rows_ += s.rows;
   }
   if (!d.done()) return bad("unexpected bytes after the index");
   return std::shared_ptr<const Segment>(std::move(seg));
+}
+
+Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
+  std::vector<Chunk> out(series.chunk_count);
+  Decoder d(index_.substr(series.chunk_offset));
+  for (Chunk& c : out) {
+    if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {
+      return Corruption("segment '{}': bad chunk entry of series {}", path_, series.id);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string_view> SegmentSeries::tag_values() const {
@@ -513,7 +533,8 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
   if (series.max_time < min_time || series.min_time > max_time) return false;
   std::vector<int64_t> times;
   ColumnVector col;
-  for (const Chunk& chunk : series.chunks) {
+  SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, Chunks(series));
+  for (const Chunk& chunk : chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
     SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));
     size_t begin =

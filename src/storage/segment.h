@@ -71,7 +71,8 @@ struct SegmentSeries {
   uint64_t rows = 0;
   int64_t min_time = 0;
   int64_t max_time = 0;
-  std::vector<Chunk> chunks;
+  uint32_t chunk_count = 0;
+  uint32_t chunk_offset = 0;  // where its chunk entries start in the index (Segment::Chunks)
 };
 
 // What a flush or compaction hands to WriteSegment: one table's series with rows in time order,
@@ -123,6 +124,9 @@ class Segment {
   // The series entry, or nullptr.
   const SegmentSeries* Find(SeriesId id) const;
 
+  // The chunks of a series (references and statistics), parsed from the index on demand.
+  Result<std::vector<Chunk>> Chunks(const SegmentSeries& series) const;
+
   // Reads the rows of `series` with min_time <= time <= max_time, projecting `fields` (a field
   // the segment lacks, or has with another type, reads as absent). Returns false when no row is
   // in range.
@@ -145,6 +149,8 @@ class Segment {
 
   std::string path_;
   std::unique_ptr<RandomAccessFile> file_;
+  std::string index_storage_;  // the index when the file is not mapped
+  std::string_view index_;     // the index bytes (mapped or in index_storage_)
   uint64_t file_bytes_ = 0;
   uint64_t data_end_ = 0;
   TenantId tenant_;

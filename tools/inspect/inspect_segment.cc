@@ -48,11 +48,17 @@ std::vector<std::string_view> Views(const std::vector<std::string>& strings) {
   return {strings.begin(), strings.end()};
 }
 
+// The chunks of a series; the segment validated every chunk entry when it opened.
+std::vector<Chunk> ChunksOf(const Segment& seg, const SegmentSeries& s) {
+  auto chunks = seg.Chunks(s);
+  return chunks.ok() ? std::move(*chunks) : std::vector<Chunk>();
+}
+
 void PrintHeader(const Segment& seg) {
   uint64_t chunks = 0, values = 0;
   for (const auto& s : seg.series()) {
-    chunks += s.chunks.size();
-    for (const auto& c : s.chunks) {
+    chunks += s.chunk_count;
+    for (const auto& c : ChunksOf(seg, s)) {
       for (const auto& col : c.columns) values += col.stats.count;
     }
   }
@@ -82,7 +88,7 @@ void PrintColumns(const Segment& seg) {
   };
   std::vector<Totals> totals(seg.fields().size() + 1);
   for (const auto& s : seg.series()) {
-    for (const auto& c : s.chunks) {
+    for (const auto& c : ChunksOf(seg, s)) {
       totals[0].blocks += 1;
       totals[0].bytes += c.times.length;
       totals[0].values += c.rows;
@@ -125,8 +131,9 @@ std::string FormatStats(FieldType type, const ChunkStats& st) {
 void PrintChunks(const Segment& seg, const SegmentSeries& s, const RandomAccessFile& file) {
   size_t width = 4;
   for (const auto& f : seg.fields()) width = std::max(width, f.name.size());
-  for (size_t i = 0; i < s.chunks.size(); ++i) {
-    const Chunk& c = s.chunks[i];
+  const std::vector<Chunk> chunks = ChunksOf(seg, s);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const Chunk& c = chunks[i];
     fmt::print("  chunk {}  rows {}  {} .. {}  times {}\n", i, c.rows, FormatTime(c.min_time),
                FormatTime(c.max_time), FormatRef(file, c.times));
     for (size_t f = 0; f < c.columns.size(); ++f) {
@@ -153,8 +160,9 @@ Status PrintValues(const Segment& seg, const SegmentSeries& s, size_t limit) {
   table.push_back(header);
   std::vector<int64_t> times;
   std::vector<ColumnVector> columns(seg.fields().size());
-  for (size_t i = 0; i < s.chunks.size() && table.size() <= limit; ++i) {
-    const Chunk& c = s.chunks[i];
+  const std::vector<Chunk> chunks = ChunksOf(seg, s);
+  for (size_t i = 0; i < chunks.size() && table.size() <= limit; ++i) {
+    const Chunk& c = chunks[i];
     auto where = [&](std::string_view block, const BlockRef& ref) {
       return fmt::format("series {}, chunk {}, {} block at offset {}", s.id, i, block, ref.offset);
     };
@@ -209,7 +217,7 @@ Status InspectSegment(Env* env, const std::string& path, const SegmentOptions& o
   const auto keys = Views(seg.tag_keys());
   for (const SegmentSeries& s : seg.series()) {
     fmt::print("series {}  {}  rows {}  chunks {}  {} .. {}\n", s.id,
-               FormatTags(keys, s.tag_values()), s.rows, s.chunks.size(), FormatTime(s.min_time),
+               FormatTags(keys, s.tag_values()), s.rows, s.chunk_count, FormatTime(s.min_time),
                FormatTime(s.max_time));
     if (options.chunks) PrintChunks(seg, s, *file);
     if (options.values > 0) SW_RETURN_IF_ERROR(PrintValues(seg, s, options.values));

@@ -86,7 +86,9 @@ void CheckSegment(std::string_view file) {
     previous_id = s.id.value();
     CHECK(s.tag_values().size() == seg.tag_keys().size());
     uint64_t chunk_rows = 0;
-    for (const auto& c : s.chunks) {
+    auto chunks = seg.Chunks(s);
+    CHECK(chunks.ok() && chunks->size() == s.chunk_count);  // validated at open
+    for (const auto& c : *chunks) {
       CHECK(c.rows >= 1 && c.rows <= seaway::kRowsPerChunk && c.min_time <= c.max_time);  // S4
       CHECK(c.columns.size() == seg.fields().size());
       chunk_rows += c.rows;
@@ -109,7 +111,9 @@ void CheckSegment(std::string_view file) {
     CheckRows(seg, s, fields, std::numeric_limits<int64_t>::min(),
               std::numeric_limits<int64_t>::max());
     CheckRows(seg, s, fields, s.min_time, s.min_time);
-    for (const auto& c : s.chunks) {
+    auto chunks = seg.Chunks(s);
+    CHECK(chunks.ok());
+    for (const auto& c : *chunks) {
       std::vector<int64_t> times;
       seaway::Status status = seg.ReadChunkTimes(c, &times);
       if (!status.ok()) {
@@ -185,7 +189,9 @@ bool RepairChecksums(std::string* file) {
       cursor = at + 4;
     };
     for (const auto& s : (*opened)->series()) {
-      for (const auto& c : s.chunks) {
+      auto chunks = (*opened)->Chunks(s);
+      if (!chunks.ok()) continue;
+      for (const auto& c : *chunks) {
         repair(c.times);
         for (const auto& col : c.columns) {
           if (col.presence == 2) repair(col.validity);

@@ -17,6 +17,9 @@ TEST(ProcessStatsTest, ReadsPlausibleFigures) {
   EXPECT_GE(s.virtual_bytes, s.resident_bytes);
   EXPECT_GE(s.threads, 1u);
   EXPECT_GE(s.open_fds, 3u);  // stdin, stdout, stderr
+  EXPECT_GT(s.resident_anon_bytes, 0u);
+  EXPECT_GT(s.resident_file_bytes, 0u);  // the executable's own pages
+  EXPECT_LE(s.resident_anon_bytes + s.resident_file_bytes, s.resident_bytes + (1u << 20));
 }
 
 TEST(ProcessStatsTest, CountsNewFileDescriptors) {

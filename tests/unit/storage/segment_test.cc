@@ -86,7 +86,10 @@ TEST_F(SegmentTest, RoundTripAcrossChunks) {
   ASSERT_EQ((*seg)->series().size(), 2u);
   const SegmentSeries* s2 = (*seg)->Find(SeriesId(2));
   ASSERT_NE(s2, nullptr);
-  EXPECT_EQ(s2->chunks.size(), 3u);
+  EXPECT_EQ(s2->chunk_count, 3u);
+  auto chunks = (*seg)->Chunks(*s2);
+  ASSERT_TRUE(chunks.ok());
+  EXPECT_EQ((*chunks)[2].rows, 100u);
   EXPECT_EQ(s2->tag_values(), (std::vector<std::string_view>{"h2"}));
   EXPECT_EQ((*seg)->Find(SeriesId(3)), nullptr);
 
@@ -127,7 +130,9 @@ TEST_F(SegmentTest, ChunkStatistics) {
   ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
   auto seg = Segment::Open(&env_, "s.sws");
   ASSERT_TRUE(seg.ok());
-  const Chunk& chunk = (*seg)->Find(SeriesId(2))->chunks[0];
+  auto chunks = (*seg)->Chunks(*(*seg)->Find(SeriesId(2)));
+  ASSERT_TRUE(chunks.ok());
+  const Chunk& chunk = (*chunks)[0];
   const ChunkStats& temp = chunk.columns[0].stats;
   EXPECT_EQ(temp.count, 100u);
   EXPECT_EQ(std::bit_cast<double>(temp.min_bits), 20.0);
@@ -158,7 +163,9 @@ TEST_F(SegmentTest, SpecialDoublesSurvive) {
   ASSERT_TRUE(*(*seg)->ReadRows(*(*seg)->Find(SeriesId(2)), INT64_MIN, INT64_MAX, in.fields, &out));
   EXPECT_EQ(out.columns[0].bits, col.bits);
   // NaN does not poison min/max.
-  const ChunkStats& st = (*seg)->Find(SeriesId(2))->chunks[0].columns[0].stats;
+  auto chunks = (*seg)->Chunks(*(*seg)->Find(SeriesId(2)));
+  ASSERT_TRUE(chunks.ok());
+  const ChunkStats& st = (*chunks)[0].columns[0].stats;
   EXPECT_EQ(std::bit_cast<double>(st.min_bits), -std::numeric_limits<double>::infinity());
   EXPECT_EQ(std::bit_cast<double>(st.max_bits), std::numeric_limits<double>::infinity());
 }
