@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "common/metrics.h"
+#include "datagen/batch_rows.h"
 #include "datagen/dataset.h"
 #include "storage/engine.h"
 #include "storage/write_batch.h"
@@ -50,16 +51,7 @@ Result<std::vector<WriteBatch>> BuildBatches(const datagen::DatasetSpec& spec, s
     if (batches.empty() || batches.back().rows() == batch_rows) {
       batches.emplace_back(TenantId(1), "main", schema.measurement);
     }
-    WriteBatch& b = batches.back();
-    b.AddRow(row.time_ns);
-    for (size_t t = 0; t < schema.tag_keys.size(); ++t) {
-      SW_RETURN_IF_ERROR(b.SetTag(schema.tag_keys[t], row.tags[t]));
-    }
-    for (size_t i = 0; i < schema.fields.size(); ++i) {
-      const datagen::FieldSpec& f = schema.fields[i];
-      SW_RETURN_IF_ERROR(f.is_integer ? b.SetInt64(f.name, row.values[i])
-                                      : b.SetDouble(f.name, row.FloatValue(i, f.decimals)));
-    }
+    SW_RETURN_IF_ERROR(datagen::AppendRow(schema, row, &batches.back()));
   }
   return batches;
 }

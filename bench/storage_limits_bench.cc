@@ -20,6 +20,7 @@
 
 #include "common/metrics.h"
 #include "common/process_stats.h"
+#include "datagen/batch_rows.h"
 #include "datagen/dataset.h"
 #include "storage/engine.h"
 
@@ -69,22 +70,9 @@ int Restart(int64_t rows) {
   {
     auto engine = Engine::Open(Env::Default(), dir, options, &metrics);
     if (!engine.ok()) return 1;
-    datagen::Row row;
-    bool more = true;
-    while (more) {
-      WriteBatch batch(TenantId(1), "main", schema.measurement);
-      for (int i = 0; i < 5000 && (more = gen.Next(&row)); ++i) {
-        batch.AddRow(row.time_ns);
-        for (size_t t = 0; t < schema.tag_keys.size(); ++t) {
-          (void)batch.SetTag(schema.tag_keys[t], row.tags[t]);
-        }
-        for (size_t f = 0; f < schema.fields.size(); ++f) {
-          const auto& fs = schema.fields[f];
-          (void)(fs.is_integer ? batch.SetInt64(fs.name, row.values[f])
-                               : batch.SetDouble(fs.name, row.FloatValue(f, fs.decimals)));
-        }
-      }
-      if (batch.rows() > 0 && !(*engine)->Write(batch).ok()) return 1;
+    if (Status s = datagen::WriteAll(&gen, engine->get()); !s.ok()) {
+      fmt::print(stderr, "write: {}\n", s);
+      return 1;
     }
     // A crash: the engine is never closed (its threads and memory are simply abandoned).
     (void)engine->release();

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "common/metrics.h"
+#include "datagen/batch_rows.h"
 #include "datagen/dataset.h"
 #include "storage/engine.h"
 #include "storage/manifest.h"
@@ -65,23 +66,9 @@ int Run(int argc, char** argv) {
       fmt::print(stderr, "open: {}\n", engine.status());
       return 1;
     }
-    datagen::Row row;
-    bool more = true;
-    while (more) {
-      WriteBatch batch(TenantId(1), "main", schema.measurement);
-      for (int i = 0; i < 5000 && (more = gen.Next(&row)); ++i) {
-        batch.AddRow(row.time_ns);
-        for (size_t t = 0; t < schema.tag_keys.size(); ++t) {
-          (void)batch.SetTag(schema.tag_keys[t], row.tags[t]);
-        }
-        for (size_t f = 0; f < schema.fields.size(); ++f) {
-          const auto& fs = schema.fields[f];
-          Status s = fs.is_integer ? batch.SetInt64(fs.name, row.values[f])
-                                   : batch.SetDouble(fs.name, row.FloatValue(f, fs.decimals));
-          if (!s.ok()) return 1;
-        }
-      }
-      if (batch.rows() > 0 && !(*engine)->Write(batch).ok()) return 1;
+    if (Status s = datagen::WriteAll(&gen, engine->get()); !s.ok()) {
+      fmt::print(stderr, "write: {}\n", s);
+      return 1;
     }
     if (!(*engine)->Flush().ok() || !(*engine)->Maintain().ok()) return 1;
   }

@@ -23,17 +23,11 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "fuzz/fuzz_check.h"
 #include "storage/memory_env.h"
 #include "storage/segment.h"
 
-// Aborts naming the invariant, so that a crasher says what it broke.
-#define CHECK(condition)                                                                 \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
+#define CHECK FUZZ_CHECK
 
 namespace {
 

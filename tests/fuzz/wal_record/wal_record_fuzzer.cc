@@ -10,16 +10,10 @@
 #include <functional>
 #include <string_view>
 
+#include "fuzz/fuzz_check.h"
 #include "storage/wal_record.h"
 
-// Aborts naming the invariant, so that a crasher says what it broke.
-#define CHECK(condition)                                                                 \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
+#define CHECK FUZZ_CHECK
 
 namespace {
 
