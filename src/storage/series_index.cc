@@ -77,13 +77,13 @@ SeriesIndex::~SeriesIndex() = default;
 
 const SeriesIndex::TableEntry* SeriesIndex::FindTable(TenantId tenant, std::string_view database,
                                                       std::string_view table) const {
-  auto it = tables_.find(std::make_tuple(tenant.value(), database, table));
+  auto it = tables_.find(TableKeyLess::View(tenant.value(), database, table));
   return it == tables_.end() ? nullptr : it->second.get();
 }
 
 SeriesIndex::TableEntry* SeriesIndex::FindTable(TenantId tenant, std::string_view database,
                                                 std::string_view table, bool create) {
-  auto it = tables_.find(std::make_tuple(tenant.value(), database, table));
+  auto it = tables_.find(TableKeyLess::View(tenant.value(), database, table));
   if (it != tables_.end()) return it->second.get();
   if (!create) return nullptr;
   auto entry = std::make_unique<TableEntry>();

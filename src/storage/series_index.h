@@ -18,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -102,7 +103,21 @@ class SeriesIndex {
   uint64_t next_id_ = 1;
   size_t size_ = 0;
   std::vector<std::shared_ptr<const SeriesInfo>> by_id_;  // index = id; null where unused
-  std::map<std::tuple<uint64_t, std::string, std::string>, std::unique_ptr<TableEntry>, std::less<>>
+  // Orders (tenant, database, table) keys and lets views of them look entries up.
+  struct TableKeyLess {
+    using is_transparent = void;
+    using View = std::tuple<uint64_t, std::string_view, std::string_view>;
+    static View AsView(const std::tuple<uint64_t, std::string, std::string>& k) {
+      return View(std::get<0>(k), std::get<1>(k), std::get<2>(k));
+    }
+    static View AsView(const View& v) { return v; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return AsView(a) < AsView(b);
+    }
+  };
+  std::map<std::tuple<uint64_t, std::string, std::string>, std::unique_ptr<TableEntry>,
+           TableKeyLess>
       tables_;
   std::unordered_map<uint64_t, size_t> per_tenant_;
 };
