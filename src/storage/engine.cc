@@ -524,6 +524,12 @@ Status Engine::Flush() {
   return Status::OK();
 }
 
+size_t Engine::tombstone_count() const {
+  size_t n = 0;
+  for (const auto& shard : shards_) n += shard->tombstone_count();
+  return n;
+}
+
 Status Engine::health() const {
   for (const auto& shard : shards_) SW_RETURN_IF_ERROR(shard->health());
   return Status::OK();

@@ -115,6 +115,8 @@ class Engine {
   const Catalog& catalog() const { return catalog_; }
   const SeriesIndex& series() const { return series_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
+  // Tombstones all shards still hold (deletes not yet applied to every older source).
+  size_t tombstone_count() const;
   // OK when every shard accepts writes; else the first shard's reason.
   Status health() const;
 

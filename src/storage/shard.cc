@@ -622,7 +622,24 @@ Status Shard::RunMaintenance() {
   for (const auto& [key, inputs] : groups) {
     if (inputs.size() >= options_.compaction_trigger) SW_RETURN_IF_ERROR(CompactGroup(inputs));
   }
+  DropSpentTombstones();
   return Status::OK();
+}
+
+void Shard::DropSpentTombstones() {
+  std::lock_guard lock(mu_);
+  // A tombstone is spent once no source older than it can hold rows of its series: compaction
+  // applied it, or the segments that held such rows expired. The manifest drops it at the next
+  // flush; until then a restart merely restores a harmless filter.
+  std::erase_if(tombstones_, [&](const Tombstone& t) {
+    for (const auto& f : frozen_) {
+      if (f.last_lsn < t.lsn) return false;
+    }
+    for (const auto& seg : segments_) {
+      if (seg->max_lsn() < t.lsn && seg->Find(t.series) != nullptr) return false;
+    }
+    return true;
+  });
 }
 
 Status Shard::Maintain() {

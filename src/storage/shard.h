@@ -115,6 +115,11 @@ class Shard {
   void Close();
 
   ShardSnapshot Snapshot() const;
+  // Deletes still filtering older sources (for tests and /metrics).
+  size_t tombstone_count() const {
+    std::lock_guard lock(mu_);
+    return tombstones_.size();
+  }
   // The newest row of each series of this shard (thread-safe; queries fill it too).
   LastValueCache* last_values() const { return &last_values_; }
   ShardId id() const { return id_; }
@@ -144,6 +149,7 @@ class Shard {
   Status FreezeActive();                     // on the writer thread
   Status FlushFrozen(const Frozen& frozen);  // on the flush thread
   Status RunMaintenance();                   // on the flush thread
+  void DropSpentTombstones();                // on the flush thread
   Status ApplyRetention();                   // on the flush thread
   Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
   // Replaces `removed` segments by `added` in the manifest and the published list, then deletes

@@ -434,8 +434,10 @@ TEST_F(FlushTest, DeletesReachFlushedRowsAndSurviveFlushRestartAndCompaction) {
   EXPECT_EQ(ReadAll(*e), expected);
   ASSERT_TRUE(e->Write(Rows({{"a", 20, 9.0}})).ok());  // rewritten after the delete: visible
   expected[{"a", 20}] = 9.0;
+  EXPECT_EQ(e->tombstone_count(), 1u);
   ASSERT_TRUE(e->Flush().ok());  // segment 3, then compaction applies the tombstone for good
   EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 1u);
+  EXPECT_EQ(e->tombstone_count(), 0u);  // spent: no older source holds the series any more
   EXPECT_EQ(ReadAll(*e), expected);
   e.reset();
   e = Open(options);
