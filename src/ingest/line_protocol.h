@@ -1,0 +1,61 @@
+// Line protocol: InfluxDB's text format for points, parsed into WriteBatches (src/ingest).
+//
+//   measurement[,tag=value...] field=value[,field=value...] [timestamp]
+//
+// The full grammar: backslash escapes in measurement names (comma, space), tag keys, tag values
+// and field keys (comma, equals, space); quoted string fields with \" and \\ escapes; floats,
+// `i` integers, `u` unsigned integers; booleans t, T, true, True, TRUE, f, F, false, False,
+// FALSE; optional timestamps (server time when absent) in ns, us, ms or s; blank lines, comment
+// lines starting with '#', and CRLF line ends.
+//
+// A bad line is reported with its number and reason and skipped; the other lines are kept (as
+// InfluxDB does). Socket-free: the HTTP and MQTT front ends share it, and a fuzzer drives it
+// alone (tests/fuzz/line_protocol).
+//
+// Thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/strong_id.h"
+#include "storage/write_batch.h"
+
+namespace seaway {
+
+enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
+
+// "ns" (or "n"), "u" / "us", "ms", "s"; InvalidArgument naming the value otherwise.
+Result<Precision> ParsePrecision(std::string_view text);
+
+struct LineProtocolOptions {
+  TenantId tenant;
+  std::string database = "main";
+  Precision precision = Precision::kNanoseconds;
+  int64_t default_time_ns = 0;  // for lines without a timestamp (the server's time)
+  size_t max_line_bytes = 64 * 1024;
+  size_t max_tags = 64;
+  size_t max_fields = 256;
+  size_t max_key_bytes = 256;
+  size_t max_string_bytes = 64 * 1024;
+};
+
+struct LineError {
+  size_t line = 0;  // 1-based
+  std::string message;
+};
+
+struct LineProtocolResult {
+  std::vector<WriteBatch> batches;  // one per measurement, in order of first appearance
+  std::vector<LineError> errors;
+  size_t points = 0;  // lines that became rows
+};
+
+LineProtocolResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options);
+
+}  // namespace seaway

@@ -1,0 +1,28 @@
+// Fuzz target for the line protocol parser (src/ingest/line_protocol.h): any bytes either become
+// rows or line errors with a message; every produced batch passes the engine's validation, and
+// the row and error counts never exceed the number of lines.
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz/fuzz_check.h"
+#include "ingest/line_protocol.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  seaway::LineProtocolOptions options;
+  options.tenant = seaway::TenantId(1);
+  auto result = seaway::ParseLineProtocol(body, options);
+  size_t lines = 1;
+  for (char c : body) lines += c == '\n';
+  size_t rows = 0;
+  for (const auto& b : result.batches) {
+    FUZZ_CHECK(b.rows() > 0);
+    FUZZ_CHECK(b.Validate().ok());
+    rows += b.rows();
+  }
+  FUZZ_CHECK(rows == result.points);
+  FUZZ_CHECK(result.points + result.errors.size() <= lines);
+  for (const auto& e : result.errors)
+    FUZZ_CHECK(e.line >= 1 && e.line <= lines && !e.message.empty());
+  return 0;
+}

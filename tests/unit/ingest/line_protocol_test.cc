@@ -1,0 +1,174 @@
+// Tests for the line protocol parser (src/ingest/line_protocol.h).
+#include "ingest/line_protocol.h"
+
+#include <bit>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace seaway {
+namespace {
+
+LineProtocolOptions Options() {
+  LineProtocolOptions o;
+  o.tenant = TenantId(7);
+  o.database = "plant";
+  o.default_time_ns = 42;
+  return o;
+}
+
+// The field `name` of row `row` of `b`, as its 64-bit pattern (or the string).
+const FieldColumn* Field(const WriteBatch& b, std::string_view name) {
+  for (const auto& f : b.fields()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string_view Tag(const WriteBatch& b, std::string_view key, size_t row) {
+  for (size_t k = 0; k < b.tag_keys().size(); ++k) {
+    if (b.tag_keys()[k] == key) return b.tag_values()[k][row];
+  }
+  return {};
+}
+
+TEST(LineProtocolTest, AllValueTypesAndTimestamps) {
+  auto r = ParseLineProtocol(
+      "cpu,host=a,dc=eu-1 usage=12.5,count=-3i,serial=18446744073709551615u,ok=t,"
+      "note=\"say \\\"hi\\\" \\\\ now\" 1700000000000000000\n",
+      Options());
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  ASSERT_EQ(r.batches.size(), 1u);
+  const WriteBatch& b = r.batches[0];
+  EXPECT_EQ(b.tenant(), TenantId(7));
+  EXPECT_EQ(b.database(), "plant");
+  EXPECT_EQ(b.table(), "cpu");
+  EXPECT_EQ(b.times()[0], 1700000000000000000);
+  EXPECT_EQ(Tag(b, "host", 0), "a");
+  EXPECT_EQ(Tag(b, "dc", 0), "eu-1");
+  EXPECT_EQ(std::bit_cast<double>(Field(b, "usage")->bits[0]), 12.5);
+  EXPECT_EQ(Field(b, "count")->type, FieldType::kInt64);
+  EXPECT_EQ(static_cast<int64_t>(Field(b, "count")->bits[0]), -3);
+  EXPECT_EQ(Field(b, "serial")->bits[0], UINT64_MAX);
+  EXPECT_EQ(Field(b, "ok")->type, FieldType::kBool);
+  EXPECT_EQ(Field(b, "note")->strings[0], "say \"hi\" \\ now");
+  EXPECT_EQ(r.points, 1u);
+}
+
+TEST(LineProtocolTest, EscapesInNames) {
+  auto r = ParseLineProtocol("my\\ meas\\,ure,tag\\ key\\=x=val\\,ue\\ 2 field\\,key\\=1=1i\n",
+                             Options());
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  const WriteBatch& b = r.batches[0];
+  EXPECT_EQ(b.table(), "my meas,ure");
+  EXPECT_EQ(b.tag_keys()[0], "tag key=x");
+  EXPECT_EQ(b.tag_values()[0][0], "val,ue 2");
+  EXPECT_EQ(b.fields()[0].name, "field,key=1");
+}
+
+TEST(LineProtocolTest, BooleanSpellings) {
+  std::string body;
+  for (const char* v : {"t", "T", "true", "True", "TRUE", "f", "F", "false", "False", "FALSE"}) {
+    body += fmt::format("m b={} {}\n", v, body.size());
+  }
+  auto r = ParseLineProtocol(body, Options());
+  ASSERT_TRUE(r.errors.empty());
+  const FieldColumn* b = Field(r.batches[0], "b");
+  EXPECT_EQ(b->bits, (std::vector<uint64_t>{1, 1, 1, 1, 1, 0, 0, 0, 0, 0}));
+}
+
+TEST(LineProtocolTest, BlankLinesCommentsCrlfAndDefaultTime) {
+  auto r = ParseLineProtocol("\r\n# a comment\n   \nm v=1\r\n  m v=2 5\n", Options());
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  EXPECT_EQ(r.points, 2u);
+  EXPECT_EQ(r.batches[0].times(), (std::vector<int64_t>{42, 5}));
+}
+
+TEST(LineProtocolTest, Precision) {
+  LineProtocolOptions o = Options();
+  o.precision = *ParsePrecision("ms");
+  auto r = ParseLineProtocol("m v=1 1700000000123\n", o);
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.batches[0].times()[0], 1700000000123000000);
+  o.precision = *ParsePrecision("s");
+  r = ParseLineProtocol("m v=1 99999999999999\n", o);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "timestamp 99999999999999 is out of range for its precision");
+  EXPECT_EQ(ParsePrecision("h").status().message(), "precision 'h': expected ns, u, ms or s");
+  EXPECT_EQ(*ParsePrecision("us"), Precision::kMicroseconds);
+}
+
+TEST(LineProtocolTest, MeasurementsGoToTheirOwnBatches) {
+  auto r = ParseLineProtocol("a v=1 1\nb v=2 2\na v=3 3\n", Options());
+  ASSERT_EQ(r.batches.size(), 2u);
+  EXPECT_EQ(r.batches[0].table(), "a");
+  EXPECT_EQ(r.batches[0].rows(), 2u);
+  EXPECT_EQ(r.batches[1].rows(), 1u);
+}
+
+struct BadLine {
+  const char* line;
+  const char* message;
+};
+
+class LineProtocolErrorTest : public ::testing::TestWithParam<BadLine> {};
+
+TEST_P(LineProtocolErrorTest, NamesLineAndReasonAndKeepsTheOthers) {
+  std::string body = std::string("ok v=1 1\n") + GetParam().line + "\nok v=2 2\n";
+  auto r = ParseLineProtocol(body, Options());
+  ASSERT_EQ(r.errors.size(), 1u) << GetParam().line;
+  EXPECT_EQ(r.errors[0].line, 2u);
+  EXPECT_EQ(r.errors[0].message, GetParam().message);
+  EXPECT_EQ(r.points, 2u);
+  ASSERT_EQ(r.batches.size(), 1u);
+  EXPECT_EQ(r.batches[0].rows(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LineProtocolErrorTest,
+    ::testing::Values(
+        BadLine{"m", "missing fields"}, BadLine{"m ", "field '' has no '=value'"},
+        BadLine{",t=1 v=1", "missing measurement"}, BadLine{"m,t v=1", "tag 't' has no '=value'"},
+        BadLine{"m,t= v=1", "tag 't' has an empty value"},
+        BadLine{"m,t=1,t=2 v=1", "tag 't' appears twice"},
+        BadLine{"m v=", "field 'v' has no value"},
+        BadLine{"m v=1.2.3", "field 'v': invalid number '1.2.3'"},
+        BadLine{"m v=nan", "field 'v': invalid number 'nan'"},
+        BadLine{"m v=12x", "field 'v': invalid number '12x'"},
+        BadLine{"m v=9223372036854775808i",
+                "field 'v': integer '9223372036854775808i' is out of range"},
+        BadLine{"m v=-1u", "field 'v': invalid unsigned integer '-1u'"},
+        BadLine{"m v=\"open", "field 'v': unterminated string"},
+        BadLine{"m v=1,v=2", "field 'v' appears twice"},
+        BadLine{"m v=1 12ab", "invalid timestamp '12ab'"},
+        BadLine{"m time=1", "'time' cannot be a field name"},
+        BadLine{"m,time=x v=1", "'time' cannot be a tag name"},
+        BadLine{"ok v=\"now a string\"",
+                "table 'ok' field 'v': type string in row 2 conflicts with type float earlier in "
+                "the same batch"}));
+
+TEST(LineProtocolTest, Limits) {
+  LineProtocolOptions o = Options();
+  o.max_line_bytes = 20;
+  o.max_tags = 1;
+  o.max_fields = 1;
+  auto r = ParseLineProtocol("m,a=1,b=2 v=1\nm v=1,w=2\nm v=\"" + std::string(30, 'x') + "\"\n", o);
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].message, "more than 1 tags");
+  EXPECT_EQ(r.errors[1].message, "more than 1 fields");
+  EXPECT_EQ(r.errors[2].message, "line is 36 bytes, over the limit of 20");
+}
+
+TEST(LineProtocolTest, RandomBytesNeverCrash) {
+  std::mt19937 rng(3);
+  const std::string alphabet = "m,=\\\" \n\rtfiu0123456789.-#";
+  for (int i = 0; i < 20000; ++i) {
+    std::string body(rng() % 60, ' ');
+    for (char& c : body) c = alphabet[rng() % alphabet.size()];
+    auto r = ParseLineProtocol(body, Options());
+    for (const auto& b : r.batches) EXPECT_TRUE(b.Validate().ok());
+  }
+}
+
+}  // namespace
+}  // namespace seaway
