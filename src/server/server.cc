@@ -1,6 +1,14 @@
 // Server wiring (src/server).
 #include "server/server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <sys/stat.h>
+
 #include "common/logging.h"
 #include "common/version.h"
 #include "http/http_server.h"
@@ -8,7 +16,65 @@
 
 namespace seaway {
 
-Server::Server(ServerConfig config, Env* env) : config_(std::move(config)), env_(env) {}
+Server::Server(ServerConfig config, Env* env, std::string metadata_path)
+    : config_(std::move(config)), env_(env), metadata_path_(std::move(metadata_path)) {}
+
+std::string Server::admin_token_path() const { return JoinPath(config_.data_dir, "admin-token"); }
+
+namespace {
+
+// Writes a secret so that it is never readable by others, not even for a moment: created with
+// mode 0600, synced, renamed into place.
+Status WriteSecretFile(Env* env, const std::string& path, std::string_view data) {
+  if (env != Env::Default()) return WriteFileAtomically(env, path, data);  // in-memory tests
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("create", tmp, errno);
+  Status s;
+  if (::fchmod(fd, 0600) != 0 ||
+      ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
+      ::fsync(fd) != 0) {
+    s = ErrnoError("write", tmp, errno);
+  }
+  ::close(fd);
+  if (s.ok()) s = env->RenameFile(tmp, path);
+  if (s.ok()) s = env->SyncDir(DirName(path));
+  return s;
+}
+
+}  // namespace
+
+Status Server::EnsureDefaultTenant() {
+  const char* configured = std::getenv("SEAWAY_ADMIN_TOKEN");
+  auto tenant = metadata_->FindTenant("default");
+  if (tenant.ok()) {
+    // A configured admin token always works, also when it was set after the first start.
+    if (configured != nullptr && !metadata_->Authenticate(configured).ok()) {
+      SW_RETURN_IF_ERROR(metadata_->AddToken(*tenant, configured, "admin (SEAWAY_ADMIN_TOKEN)"));
+    }
+    return Status::OK();
+  }
+  if (tenant.status().code() != StatusCode::kNotFound) return tenant.status();
+  SW_ASSIGN_OR_RETURN(TenantId id, metadata_->CreateTenant("default"));
+  std::string token;
+  if (configured != nullptr) {
+    token = configured;
+  } else {
+    SW_ASSIGN_OR_RETURN(token, NewRandomToken());
+  }
+  SW_RETURN_IF_ERROR(metadata_->AddToken(id, token, "admin").WithContext("SEAWAY_ADMIN_TOKEN"));
+  SW_RETURN_IF_ERROR(WriteSecretFile(env_, admin_token_path(), token + "\n"));
+  if (configured == nullptr) {
+    log::Warn(
+        "created tenant 'default' with an admin token; it is shown once here and kept in "
+        "the file (mode 0600)",
+        {{"token", token}, {"file", admin_token_path()}});
+  } else {
+    log::Info("created tenant 'default' with the admin token from SEAWAY_ADMIN_TOKEN",
+              {{"file", admin_token_path()}});
+  }
+  return Status::OK();
+}
 
 Server::~Server() { Stop(); }
 
@@ -20,11 +86,19 @@ Status Server::Start() {
 
   SW_ASSIGN_OR_RETURN(engine_, Engine::Open(env_, JoinPath(config_.data_dir, "storage"),
                                             config_.engine, &metrics_));
+  SW_ASSIGN_OR_RETURN(
+      metadata_,
+      OpenSqliteMetadataStore(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
+                                                     : metadata_path_));
+  SW_RETURN_IF_ERROR(EnsureDefaultTenant());
 
   system_info_ =
       SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
   RegisterProcessMetrics(&metrics_, &system_info_);
   AddSystemRoutes(&router_, &system_info_);
+  write_context_ = WriteRoutesContext{engine_.get(), metadata_.get(), Clock::Real(), &metrics_,
+                                      config_.http_max_body_bytes};
+  AddWriteRoutes(&router_, &write_context_);
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;

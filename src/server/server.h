@@ -13,6 +13,8 @@
 #include "common/metrics.h"
 #include "http/router.h"
 #include "http/system_handlers.h"
+#include "http/write_handlers.h"
+#include "platform/metadata_store.h"
 #include "server/server_config.h"
 #include "storage/engine.h"
 #include "storage/env.h"
@@ -24,12 +26,16 @@ class HttpServer;
 
 class Server {
  public:
-  // REQUIRES: config.Finalize() returned OK.
-  explicit Server(ServerConfig config, Env* env = Env::Default());
+  // REQUIRES: config.Finalize() returned OK. `metadata_path` overrides DATA_DIR/metadata.db
+  // (tests use ":memory:").
+  explicit Server(ServerConfig config, Env* env = Env::Default(), std::string metadata_path = "");
   ~Server();
 
   Status Start();
   void Stop();
+
+  // The default tenant's admin token file: DATA_DIR/admin-token.
+  std::string admin_token_path() const;
 
   // Bound HTTP address. REQUIRES: Start() returned OK.
   HostPort http_address() const;
@@ -38,12 +44,19 @@ class Server {
   Engine* engine() { return engine_.get(); }
 
  private:
+  // Creates the `default` tenant and its admin token on first start (SEAWAY_ADMIN_TOKEN, or a
+  // random one printed once); stores the token in DATA_DIR/admin-token, mode 0600.
+  Status EnsureDefaultTenant();
+
   const ServerConfig config_;
   Env* const env_;
   std::unique_ptr<FileLock> data_dir_lock_;
   MetricsRegistry metrics_;
   SystemInfo system_info_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<MetadataStore> metadata_;
+  WriteRoutesContext write_context_;
+  const std::string metadata_path_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<DemoFeed> demo_;

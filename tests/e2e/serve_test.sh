@@ -87,6 +87,30 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$PORT
 [[ "$code" == 405 ]] || fail "wrong method gave $code"
 pass "unknown route 404 and wrong method 405 with JSON bodies"
 
+# --- InfluxDB-compatible writes with the admin token ------------------------------------------
+TOKEN_FILE="$WORK/data/admin-token"
+[[ -f "$TOKEN_FILE" ]] || fail "no admin-token file"
+[[ "$(stat -c %a "$TOKEN_FILE")" == 600 ]] || fail "admin-token mode is $(stat -c %a "$TOKEN_FILE")"
+TOKEN=$(cat "$TOKEN_FILE")
+grep -q "created tenant 'default' with an admin token" "$WORK/a.log" || fail "token not announced"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$PORT/write?db=plant" \
+  -H "Authorization: Token $TOKEN" --data-binary $'cpu,host=a usage=1.5 1\ncpu,host=b usage=2 2\n')
+[[ "$code" == 204 ]] || fail "line-protocol write gave $code"
+code=$(curl -sS -o "$WORK/401.json" -w '%{http_code}' -XPOST "http://127.0.0.1:$PORT/write?db=plant" \
+  --data-binary 'cpu v=1 1')
+[[ "$code" == 401 ]] || fail "write without a token gave $code"
+printf 'cpu,host=c usage=3 3\n' | gzip | curl -sS -o /dev/null -w '%{http_code}' -XPOST \
+  "http://127.0.0.1:$PORT/api/v2/write?bucket=plant" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Encoding: gzip' --data-binary @- > "$WORK/gzip.code"
+[[ "$(cat "$WORK/gzip.code")" == 204 ]] || fail "gzip v2 write gave $(cat "$WORK/gzip.code")"
+code=$(curl -sS -o "$WORK/partial.json" -w '%{http_code}' -XPOST \
+  "http://127.0.0.1:$PORT/write?db=plant&p=$TOKEN" --data-binary $'cpu v=1 4\ncpu v=x 5\n')
+[[ "$code" == 400 ]] || fail "partial write gave $code"
+grep -q '"line":2' "$WORK/partial.json" || fail "partial write body: $(cat "$WORK/partial.json")"
+lines=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_lines_total/ {print $2}')
+[[ "$lines" == 4 ]] || fail "ingest counter says $lines lines, expected 4"
+pass "InfluxDB-compatible writes: 204, 401 without token, gzip, partial 400 naming the line"
+
 # --- keep-alive: several requests over one connection -----------------------------------------
 out=$(curl -sS -v "http://127.0.0.1:$PORT/health" "http://127.0.0.1:$PORT/health" 2>&1)
 grep -q "Re-using existing connection" <<<"$out" || fail "curl did not reuse the connection"

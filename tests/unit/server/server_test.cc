@@ -25,7 +25,7 @@ ServerConfig TestConfig(const std::string& data_dir) {
 
 TEST(ServerTest, ServesHealthAndMetrics) {
   MemoryEnv env;
-  Server server(TestConfig("/data"), &env);
+  Server server(TestConfig("/data"), &env, ":memory:");
   ASSERT_TRUE(server.Start().ok());
   int port = server.http_address().port;
   auto health = testing::HttpTestClient::Get(port, "/health");
@@ -43,21 +43,21 @@ TEST(ServerTest, ServesHealthAndMetrics) {
 
 TEST(ServerTest, CreatesDataDirectoryAndLocksIt) {
   MemoryEnv env;
-  Server first(TestConfig("/srv/seaway/data"), &env);
+  Server first(TestConfig("/srv/seaway/data"), &env, ":memory:");
   ASSERT_TRUE(first.Start().ok());
   EXPECT_TRUE(env.FileExists("/srv/seaway/data/LOCK"));
-  Server second(TestConfig("/srv/seaway/data"), &env);
+  Server second(TestConfig("/srv/seaway/data"), &env, ":memory:");
   Status s = second.Start();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   first.Stop();
-  Server third(TestConfig("/srv/seaway/data"), &env);
+  Server third(TestConfig("/srv/seaway/data"), &env, ":memory:");
   EXPECT_TRUE(third.Start().ok());
 }
 
 TEST(ServerTest, DataDirThatIsAFileFailsClearly) {
   MemoryEnv env;
   ASSERT_TRUE(WriteFileAtomically(&env, "/not-a-dir", "x").ok());
-  Server server(TestConfig("/not-a-dir"), &env);
+  Server server(TestConfig("/not-a-dir"), &env, ":memory:");
   Status s = server.Start();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("--data-dir"), std::string_view::npos) << s;

@@ -1,0 +1,40 @@
+// Write routes of the HTTP front end (src/http): the InfluxDB-compatible write paths.
+//
+//   POST /write?db=D[&rp=..][&precision=ns|u|ms|s][&u=..&p=TOKEN]          (InfluxDB 1.x)
+//   POST /api/v2/write?bucket=D[&org=..][&precision=ns|us|ms|s]            (InfluxDB 2.x)
+//
+// The body is line protocol, plain or `Content-Encoding: gzip`. The caller's token
+// (`Authorization: Token T` or `Bearer T`, or the 1.x `p` parameter) names the tenant; `db` or
+// `bucket` names a database of that tenant, created on first write. The reply comes after the
+// rows are durable: 204 when every line was stored; 400 with each rejected line's number and
+// reason (the first 20, and how many more) when some were not, the others being stored; 401
+// without a valid token; 413 over the body limit; 503 with Retry-After when the engine asks to
+// retry later.
+#pragma once
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "http/router.h"
+#include "platform/metadata_store.h"
+#include "storage/engine.h"
+
+namespace seaway {
+
+struct WriteRoutesContext {
+  Engine* engine = nullptr;
+  MetadataStore* metadata = nullptr;
+  const Clock* clock = nullptr;
+  MetricsRegistry* metrics = nullptr;
+  uint64_t max_body_bytes = 25 * 1024 * 1024;  // after gzip decompression too
+};
+
+// Adds the write routes. `context` and what it points to must outlive the router.
+void AddWriteRoutes(Router* router, const WriteRoutesContext* context);
+
+// The token of a request (Authorization header, else the `p` query parameter), or empty.
+std::string RequestToken(const HttpRequest& request);
+
+// Inflates a gzip body; ResourceExhausted past `limit` bytes, InvalidArgument when malformed.
+Result<std::string> Gunzip(std::string_view body, uint64_t limit);
+
+}  // namespace seaway

@@ -1,0 +1,153 @@
+// Tests for the write routes (src/http/write_handlers.h), without sockets: authentication,
+// partial writes, gzip, precision, both API versions, and the rows landing in the engine.
+#include "http/write_handlers.h"
+
+#include <zlib.h>
+
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "storage/memory_env.h"
+
+namespace seaway {
+namespace {
+
+std::string Gzip(std::string_view data) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+class WriteHandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
+    ASSERT_TRUE(engine.ok());
+    engine_ = std::move(*engine);
+    auto store = OpenSqliteMetadataStore(":memory:");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    acme_ = *store_->CreateTenant("acme");
+    other_ = *store_->CreateTenant("other");
+    ASSERT_TRUE(store_->AddToken(acme_, "acme-token-0123456789", "t").ok());
+    ASSERT_TRUE(store_->AddToken(other_, "other-token-0123456789", "t").ok());
+    context_ = WriteRoutesContext{engine_.get(), store_.get(), &clock_, &metrics_, 1 << 20};
+    AddWriteRoutes(&router_, &context_);
+  }
+
+  HttpResponse Post(std::string target, std::string body,
+                    std::vector<std::pair<std::string, std::string>> headers = {
+                        {"Authorization", "Token acme-token-0123456789"}}) {
+    HttpRequest request;
+    request.method = HttpMethod::kPost;
+    request.target = std::move(target);
+    request.body = std::move(body);
+    request.headers = std::move(headers);
+    std::promise<HttpResponse> promise;
+    router_.Dispatch(request, HttpReply([&](HttpResponse r) { promise.set_value(std::move(r)); }));
+    return promise.get_future().get();
+  }
+
+  size_t Rows(TenantId tenant, std::string db, std::string table) {
+    size_t rows = 0;
+    ScanRequest r{tenant, std::move(db), std::move(table)};
+    Status s = engine_->Scan(r, [&](const SeriesBlock& b) {
+      rows += b.rows.times.size();
+      return Status::OK();
+    });
+    return s.ok() ? rows : 0;
+  }
+
+  MemoryEnv env_;
+  MetricsRegistry metrics_;
+  ManualClock clock_{Timestamp::FromNanos(1'000)};
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<MetadataStore> store_;
+  TenantId acme_, other_;
+  WriteRoutesContext context_;
+  Router router_;
+};
+
+TEST_F(WriteHandlersTest, V1WriteStoresRowsInTheCallersTenant) {
+  HttpResponse r = Post("/write?db=plant&precision=s", "cpu,host=a v=1 10\ncpu,host=b v=2 20\n");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "cpu"), 2u);
+  EXPECT_EQ(Rows(other_, "plant", "cpu"), 0u);  // no other tenant sees it
+}
+
+TEST_F(WriteHandlersTest, V2WriteWithBearerAndServerTime) {
+  HttpResponse r = Post("/api/v2/write?org=x&bucket=plant", "cpu v=1\n",
+                        {{"Authorization", "Bearer other-token-0123456789"}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  ScanRequest req{other_, "plant", "cpu"};
+  int64_t time = 0;
+  ASSERT_TRUE(engine_
+                  ->Scan(req,
+                         [&](const SeriesBlock& b) {
+                           time = b.rows.times[0];
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_EQ(time, 1'000);  // the server's clock
+}
+
+TEST_F(WriteHandlersTest, TokenInQueryParameter) {
+  EXPECT_EQ(Post("/write?db=plant&u=x&p=acme-token-0123456789", "m v=1 1\n", {}).status, 204);
+}
+
+TEST_F(WriteHandlersTest, MissingOrBadTokenIs401WithJson) {
+  HttpResponse r = Post("/write?db=plant", "m v=1 1\n", {});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("missing token"), std::string::npos) << r.body;
+  r = Post("/write?db=plant", "m v=1 1\n", {{"Authorization", "Token wrong-token-000000000"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, R"({"error":"invalid token","code":"Unauthenticated"})");
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 0u);
+}
+
+TEST_F(WriteHandlersTest, PartialWriteNamesLinesAndKeepsTheRest) {
+  HttpResponse r = Post("/write?db=plant", "m v=1 1\nm v=oops 2\nm v=3 3\nbad\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("rejected":[{"line":2,"error":"field 'v': invalid number 'oops'"},)"
+                        R"({"line":4,"error":"missing fields"}])"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("partial write: 2 line(s) rejected, 2 stored"), std::string::npos);
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 2u);
+  EXPECT_EQ(
+      metrics_.GetCounter("seaway_ingest_rejected_lines_total", "", {{"tenant", "1"}})->value(),
+      2u);
+}
+
+TEST_F(WriteHandlersTest, GzipBodies) {
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Authorization", "Token acme-token-0123456789"}, {"Content-Encoding", "gzip"}};
+  EXPECT_EQ(Post("/write?db=plant", Gzip("m v=1 1\nm v=2 2\n"), headers).status, 204);
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 2u);
+  HttpResponse bad = Post("/write?db=plant", "not gzip at all", headers);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("gzip body is malformed"), std::string::npos) << bad.body;
+  // A small body that inflates past the limit is refused, not buffered.
+  HttpResponse bomb = Post("/write?db=plant", Gzip(std::string(2 << 20, 'a')), headers);
+  EXPECT_EQ(bomb.status, 413) << bomb.body;
+}
+
+TEST_F(WriteHandlersTest, BadParameters) {
+  EXPECT_EQ(Post("/write", "m v=1 1\n").body,
+            R"({"error":"missing 'db' query parameter","code":"InvalidArgument"})");
+  EXPECT_EQ(Post("/api/v2/write?org=x", "m v=1 1\n").body,
+            R"({"error":"missing 'bucket' query parameter","code":"InvalidArgument"})");
+  EXPECT_EQ(Post("/write?db=plant&precision=h", "m v=1 1\n").status, 400);
+}
+
+}  // namespace
+}  // namespace seaway
