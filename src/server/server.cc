@@ -1,13 +1,7 @@
 // Server wiring (src/server).
 #include "server/server.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-
-#include <sys/stat.h>
 
 #include "common/logging.h"
 #include "common/version.h"
@@ -20,29 +14,6 @@ Server::Server(ServerConfig config, Env* env, std::string metadata_path)
     : config_(std::move(config)), env_(env), metadata_path_(std::move(metadata_path)) {}
 
 std::string Server::admin_token_path() const { return JoinPath(config_.data_dir, "admin-token"); }
-
-namespace {
-
-// Writes a secret so that it is never readable by others, not even for a moment: created with
-// mode 0600, synced, renamed into place.
-Status WriteSecretFile(Env* env, const std::string& path, std::string_view data) {
-  if (env != Env::Default()) return WriteFileAtomically(env, path, data);  // in-memory tests
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoError("create", tmp, errno);
-  Status s;
-  if (::fchmod(fd, 0600) != 0 ||
-      ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
-      ::fsync(fd) != 0) {
-    s = ErrnoError("write", tmp, errno);
-  }
-  ::close(fd);
-  if (s.ok()) s = env->RenameFile(tmp, path);
-  if (s.ok()) s = env->SyncDir(DirName(path));
-  return s;
-}
-
-}  // namespace
 
 Status Server::EnsureDefaultTenant() {
   const char* configured = std::getenv("SEAWAY_ADMIN_TOKEN");
@@ -63,7 +34,8 @@ Status Server::EnsureDefaultTenant() {
     SW_ASSIGN_OR_RETURN(token, NewRandomToken());
   }
   SW_RETURN_IF_ERROR(metadata_->AddToken(id, token, "admin").WithContext("SEAWAY_ADMIN_TOKEN"));
-  SW_RETURN_IF_ERROR(WriteSecretFile(env_, admin_token_path(), token + "\n"));
+  SW_RETURN_IF_ERROR(
+      WriteFileAtomically(env_, admin_token_path(), token + "\n", FileAccess::kOwnerOnly));
   if (configured == nullptr) {
     log::Warn(
         "created tenant 'default' with an admin token; it is shown once here and kept in "

@@ -1,8 +1,6 @@
 // Engine (src/storage).
 #include "storage/engine.h"
 
-#include <xxhash.h>
-
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -10,6 +8,7 @@
 
 #include "common/coding.h"
 #include "common/logging.h"
+#include "storage/checksummed_file.h"
 #include "storage/wal_record.h"
 
 namespace seaway {
@@ -123,31 +122,25 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
   // Group rows by series, and series by shard.
   const size_t n_shards = shards_.size();
   std::vector<std::vector<SeriesRows>> per_shard(n_shards);
-  std::unordered_map<uint64_t, std::pair<size_t, size_t>> where;  // series -> (shard, group)
   // A batch usually repeats each series several times: resolve each distinct tag combination
-  // once (by its raw tag values, in the batch's column order) and reuse the id.
-  std::unordered_map<std::string, SeriesId> seen;
-  seen.reserve(batch.rows() / 2 + 1);
+  // once, by its raw tag values in the batch's column order (within one batch they map one to
+  // one onto series), and remember where its rows go.
+  std::unordered_map<std::string, std::pair<size_t, size_t>> group_of;  // -> (shard, group)
+  group_of.reserve(batch.rows() / 2 + 1);
   std::string raw;
   TagSet tags;
   for (uint32_t row = 0; row < batch.rows(); ++row) {
     raw.clear();
     for (const auto& values : batch.tag_values()) PutLengthPrefixed(&raw, values[row]);
-    SeriesId id;
-    if (auto hit = seen.find(raw); hit != seen.end()) {
-      id = hit->second;
-    } else {
+    auto [it, inserted] = group_of.try_emplace(raw);
+    if (inserted) {
       tags.clear();
       for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
         const std::string& v = batch.tag_values()[k][row];
         if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
       }
-      id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);
-      seen.emplace(raw, id);
-    }
-    auto [it, inserted] = where.try_emplace(id.value());
-    if (inserted) {
-      size_t shard = id.value() % n_shards;
+      SeriesId id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);
+      const size_t shard = id.value() % n_shards;
       per_shard[shard].push_back(SeriesRows{id, {}});
       it->second = {shard, per_shard[shard].size() - 1};
     }
@@ -404,18 +397,10 @@ constexpr std::string_view kCatalogMagic = "SEAWCAT1";
 
 Status Engine::LoadDeclaredTables() {
   const std::string path = JoinPath(dir_, "CATALOG");
-  if (!env_->FileExists(path)) return Status::OK();
-  SW_ASSIGN_OR_RETURN(std::string data, ReadFileToString(env_, path));
+  SW_ASSIGN_OR_RETURN(auto body, ReadChecksummedFile(env_, path, kCatalogMagic, "catalog"));
+  if (!body) return Status::OK();
   auto bad = [&](std::string_view what) { return Corruption("catalog '{}': {}", path, what); };
-  if (data.size() < kCatalogMagic.size() + 4 || !data.starts_with(kCatalogMagic)) {
-    return bad("bad magic or too short");
-  }
-  std::string_view body(data.data() + kCatalogMagic.size(), data.size() - kCatalogMagic.size() - 4);
-  if (static_cast<uint32_t>(XXH3_64bits(body.data(), body.size())) !=
-      DecodeFixed32(data.data() + data.size() - 4)) {
-    return bad("checksum mismatch");
-  }
-  Decoder d(body);
+  Decoder d(*body);
   uint64_t count;
   if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad table count");
   for (uint64_t i = 0; i < count; ++i) {
@@ -465,10 +450,7 @@ Status Engine::SaveDeclared(TenantId tenant, const std::string& database,
       body.push_back(static_cast<char>(f.type));
     }
   }
-  std::string data(kCatalogMagic);
-  data += body;
-  PutFixed32(&data, static_cast<uint32_t>(XXH3_64bits(body.data(), body.size())));
-  Status s = WriteFileAtomically(env_, JoinPath(dir_, "CATALOG"), data);
+  Status s = WriteChecksummedFile(env_, JoinPath(dir_, "CATALOG"), kCatalogMagic, body);
   if (!s.ok()) declared_ = std::move(previous);
   return s;
 }

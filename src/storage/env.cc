@@ -54,11 +54,13 @@ Result<std::string> ReadFileToString(Env* env, const std::string& path) {
   return out;
 }
 
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data) {
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           FileAccess access) {
   const std::string tmp = path + ".tmp";
   {
     SW_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
-    Status s = file->Append(data);
+    Status s = access == FileAccess::kOwnerOnly ? env->RestrictToOwner(tmp) : Status::OK();
+    if (s.ok()) s = file->Append(data);
     if (s.ok()) s = file->Sync();
     if (s.ok()) s = file->Close();
     if (!s.ok()) {

@@ -107,6 +107,9 @@ class Env {
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // Makes the entries of `dir` durable (see contract point 2).
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Makes `path` readable and writable by its owner only (mode 0600). File systems without
+  // permissions (MemoryEnv) accept it and do nothing.
+  virtual Status RestrictToOwner(const std::string& path) = 0;
   // Takes an exclusive lock on `path` (created if absent); fails with FailedPrecondition when
   // another holder (this or another process) has it.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
@@ -118,9 +121,13 @@ Status CreateDirs(Env* env, const std::string& path);
 // Reads a whole file.
 Result<std::string> ReadFileToString(Env* env, const std::string& path);
 
+enum class FileAccess { kShared, kOwnerOnly };
+
 // Writes `data` to `path` so that after a crash the file holds either its old content or `data`:
-// write to a temporary sibling, sync, rename over `path`, sync the directory.
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);
+// write to a temporary sibling, sync, rename over `path`, sync the directory. kOwnerOnly
+// restricts the file before any byte is written (for secrets).
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           FileAccess access = FileAccess::kShared);
 
 // The parent directory of `path` ("." when there is none) and the last component.
 std::string DirName(std::string_view path);

@@ -250,6 +250,10 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   return target_->SyncDir(dir);
 }
 
+Status FaultInjectionEnv::RestrictToOwner(const std::string& path) {
+  return target_->RestrictToOwner(path);
+}
+
 Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
   SW_RETURN_IF_ERROR(CheckOpen(path));
   return target_->LockFile(path);

@@ -1,21 +1,16 @@
 // Manifest (src/storage).
 #include "storage/manifest.h"
 
-#include <xxhash.h>
-
 #include <charconv>
 
 #include "common/coding.h"
+#include "storage/checksummed_file.h"
 
 namespace seaway {
 namespace {
 
 constexpr std::string_view kManifestMagic = "SEAWMAN1";
 constexpr uint8_t kManifestVersion = 1;
-
-uint32_t Checksum(std::string_view bytes) {
-  return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
-}
 
 }  // namespace
 
@@ -31,18 +26,10 @@ uint64_t ParseSegmentFileName(std::string_view name) {
 Result<Manifest> ReadManifest(Env* env, const std::string& dir) {
   const std::string path = JoinPath(dir, "MANIFEST");
   Manifest m;
-  if (!env->FileExists(path)) return m;
-  SW_ASSIGN_OR_RETURN(std::string data, ReadFileToString(env, path));
+  SW_ASSIGN_OR_RETURN(auto body, ReadChecksummedFile(env, path, kManifestMagic, "manifest"));
+  if (!body) return m;
   auto bad = [&](std::string_view what) { return Corruption("manifest '{}': {}", path, what); };
-  if (data.size() < kManifestMagic.size() + 4 ||
-      !std::string_view(data).starts_with(kManifestMagic)) {
-    return bad("bad magic or too short");
-  }
-  std::string_view body(data.data() + kManifestMagic.size(),
-                        data.size() - kManifestMagic.size() - 4);
-  if (Checksum(body) != DecodeFixed32(data.data() + data.size() - 4))
-    return bad("checksum mismatch");
-  Decoder d(body);
+  Decoder d(*body);
   uint8_t version;
   uint64_t count;
   if (!d.GetByte(&version) || version != kManifestVersion) return bad("unknown version");
@@ -89,10 +76,7 @@ Status WriteManifest(Env* env, const std::string& dir, const Manifest& m) {
     PutVarint64(&body, ZigZagEncode(t.max_time));
     PutVarint64(&body, t.lsn);
   }
-  std::string data(kManifestMagic);
-  data += body;
-  PutFixed32(&data, Checksum(body));
-  return WriteFileAtomically(env, JoinPath(dir, "MANIFEST"), data);
+  return WriteChecksummedFile(env, JoinPath(dir, "MANIFEST"), kManifestMagic, body);
 }
 
 void ApplyTombstones(const std::vector<Tombstone>& tombstones, uint64_t source_lsn,

@@ -324,6 +324,11 @@ Status MemoryEnv::SyncDir(const std::string& raw_dir) {
   return Status::OK();
 }
 
+Status MemoryEnv::RestrictToOwner(const std::string& path) {
+  if (!FileExists(path)) return NotFound("file '{}' does not exist", path);
+  return Status::OK();  // no permissions in memory
+}
+
 Result<std::unique_ptr<FileLock>> MemoryEnv::LockFile(const std::string& raw_path) {
   const std::string path = Normalize(raw_path);
   {

@@ -46,6 +46,7 @@ class MemoryEnv final : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
+  Status RestrictToOwner(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // Simulates power loss (see the file comment). Locks are released.

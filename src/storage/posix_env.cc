@@ -286,6 +286,11 @@ class PosixEnv final : public Env {
     return s;
   }
 
+  Status RestrictToOwner(const std::string& path) override {
+    if (::chmod(path.c_str(), 0600) != 0) return ErrnoError("chmod", path, errno);
+    return Status::OK();
+  }
+
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     SW_ASSIGN_OR_RETURN(int fd, OpenFd(path, O_RDWR | O_CREAT));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

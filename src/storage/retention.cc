@@ -1,20 +1,15 @@
 // RetentionPolicies (src/storage).
 #include "storage/retention.h"
 
-#include <xxhash.h>
-
 #include <limits>
 
 #include "common/coding.h"
+#include "storage/checksummed_file.h"
 
 namespace seaway {
 namespace {
 
 constexpr std::string_view kRetentionMagic = "SEAWRET1";
-
-uint32_t Checksum(std::string_view bytes) {
-  return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
-}
 
 }  // namespace
 
@@ -22,19 +17,13 @@ Status RetentionPolicies::Load() {
   const std::string path = JoinPath(dir_, "RETENTION");
   std::lock_guard lock(mu_);
   keep_ns_.clear();
-  if (!env_->FileExists(path)) return Status::OK();
-  SW_ASSIGN_OR_RETURN(std::string data, ReadFileToString(env_, path));
+  SW_ASSIGN_OR_RETURN(auto body,
+                      ReadChecksummedFile(env_, path, kRetentionMagic, "retention file"));
+  if (!body) return Status::OK();
   auto bad = [&](std::string_view what) {
     return Corruption("retention file '{}': {}", path, what);
   };
-  if (data.size() < kRetentionMagic.size() + 4 || !data.starts_with(kRetentionMagic)) {
-    return bad("bad magic or too short");
-  }
-  std::string_view body(data.data() + kRetentionMagic.size(),
-                        data.size() - kRetentionMagic.size() - 4);
-  if (Checksum(body) != DecodeFixed32(data.data() + data.size() - 4))
-    return bad("checksum mismatch");
-  Decoder d(body);
+  Decoder d(*body);
   uint64_t count;
   if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad count");
   for (uint64_t i = 0; i < count; ++i) {
@@ -60,10 +49,7 @@ Status RetentionPolicies::Save() const {
     PutLengthPrefixed(&body, std::get<2>(key));
     PutVarint64(&body, static_cast<uint64_t>(keep));
   }
-  std::string data(kRetentionMagic);
-  data += body;
-  PutFixed32(&data, Checksum(body));
-  return WriteFileAtomically(env_, JoinPath(dir_, "RETENTION"), data);
+  return WriteChecksummedFile(env_, JoinPath(dir_, "RETENTION"), kRetentionMagic, body);
 }
 
 Status RetentionPolicies::Set(TenantId tenant, const std::string& database,

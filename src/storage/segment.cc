@@ -1,13 +1,12 @@
 // Segment files: writer and reader (src/storage). Layout: docs/formats/segment.md.
 #include "storage/segment.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
 #include "common/coding.h"
+#include "storage/checksummed_file.h"
 #include "storage/codec/column_codec.h"
 
 namespace seaway {
@@ -22,10 +21,6 @@ constexpr size_t kFooterBytes = 32;
 const codec::EncodeOptions kFloatEncodeOptions{.general_compression = true,
                                                .min_compression_savings = 0.25};
 
-uint32_t Checksum(std::string_view bytes) {
-  return static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size()));
-}
-
 void PutRef(std::string* out, const BlockRef& ref) {
   PutVarint64(out, ref.offset);
   PutVarint64(out, ref.length);
@@ -39,7 +34,7 @@ class BlockSink {
  public:
   explicit BlockSink(WritableFile* file) : file_(file) {}
   Result<BlockRef> Add(const std::string& block) {
-    BlockRef ref{file_->Size(), static_cast<uint32_t>(block.size()), Checksum(block)};
+    BlockRef ref{file_->Size(), static_cast<uint32_t>(block.size()), Checksum32(block)};
     SW_RETURN_IF_ERROR(file_->Append(block));
     return ref;
   }
@@ -233,7 +228,7 @@ Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
   std::string footer;
   PutFixed64(&footer, index_offset);
   PutFixed64(&footer, index.size());
-  PutFixed32(&footer, Checksum(index));
+  PutFixed32(&footer, Checksum32(index));
   PutFixed32(&footer, kFooterVersion);
   footer.append(kSegmentMagic);
   SW_RETURN_IF_ERROR(file->Append(footer));
@@ -320,7 +315,7 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
   SW_ASSIGN_OR_RETURN(seg->index_,
                       seg->file_->View(index_offset, index_length, &seg->index_storage_));
   if (seg->index_.size() != index_length) return bad("short read of the index");
-  if (Checksum(seg->index_) != index_checksum) return bad("index checksum mismatch");
+  if (Checksum32(seg->index_) != index_checksum) return bad("index checksum mismatch");
   const std::string_view index = seg->index_;
 
   Decoder d(index);
@@ -416,7 +411,7 @@ Result<std::string_view> Segment::ReadBlock(const BlockRef& ref, std::string* sc
   if (block.size() != ref.length) {
     return Corruption("segment '{}': short read at offset {}", path_, ref.offset);
   }
-  if (Checksum(block) != ref.checksum) {
+  if (Checksum32(block) != ref.checksum) {
     return Corruption("segment '{}': block checksum mismatch at offset {}", path_, ref.offset);
   }
   return block;

@@ -1,18 +1,13 @@
 // WAL files (src/storage).
 #include "storage/wal.h"
 
-#include <xxhash.h>
-
 #include <charconv>
 
 #include "common/coding.h"
+#include "storage/checksummed_file.h"
 
 namespace seaway {
 namespace {
-
-uint32_t FrameChecksum(std::string_view lsn_type_payload) {
-  return static_cast<uint32_t>(XXH3_64bits(lsn_type_payload.data(), lsn_type_payload.size()));
-}
 
 // Whether a valid frame starts at `pos` of `data`; fills *frame and *end when it does.
 bool ParseFrame(std::string_view data, size_t pos, WalFrame* frame, size_t* end) {
@@ -27,7 +22,7 @@ bool ParseFrame(std::string_view data, size_t pos, WalFrame* frame, size_t* end)
     return false;
   }
   std::string_view covered(p + 8, 9 + length);
-  if (FrameChecksum(covered) != checksum) return false;
+  if (Checksum32(covered) != checksum) return false;
   frame->lsn = Lsn(DecodeFixed64(p + 8));
   frame->type = static_cast<WalRecordType>(type);
   frame->payload = std::string_view(p + kWalFrameHeader, length);
@@ -54,7 +49,7 @@ void AppendWalFrame(Lsn lsn, WalRecordType type, std::string_view payload, std::
   PutFixed64(out, lsn.value());
   out->push_back(static_cast<char>(type));
   out->append(payload);
-  uint32_t checksum = FrameChecksum(std::string_view(*out).substr(start + 8));
+  uint32_t checksum = Checksum32(std::string_view(*out).substr(start + 8));
   std::memcpy(out->data() + start + 4, &checksum, 4);
 }
 

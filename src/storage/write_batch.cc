@@ -110,16 +110,4 @@ Status WriteBatch::Validate() const {
   return Status::OK();
 }
 
-size_t WriteBatch::ApproximateBytes() const {
-  size_t bytes = times_.size() * 8;
-  for (const auto& values : tag_values_) {
-    for (const auto& v : values) bytes += v.size() + 8;
-  }
-  for (const auto& f : fields_) {
-    bytes += f.present.size() * 9;
-    for (const auto& s : f.strings) bytes += s.size();
-  }
-  return bytes;
-}
-
 }  // namespace seaway

@@ -70,9 +70,6 @@ class WriteBatch {
   const std::vector<std::vector<std::string>>& tag_values() const { return tag_values_; }
   const std::vector<FieldColumn>& fields() const { return fields_; }
 
-  // Approximate bytes held, for memory accounting.
-  size_t ApproximateBytes() const;
-
  private:
   Result<FieldColumn*> Column(std::string_view name, FieldType type);
   Status SetFixed(std::string_view name, FieldType type, uint64_t bits);

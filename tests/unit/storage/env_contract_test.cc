@@ -169,6 +169,8 @@ TEST_P(EnvContractTest, TruncateAndRemove) {
 }
 
 TEST_P(EnvContractTest, WriteFileAtomically) {
+  ASSERT_TRUE(WriteFileAtomically(env_.get(), Path("secret"), "s", FileAccess::kOwnerOnly).ok());
+  EXPECT_EQ(*ReadFileToString(env_.get(), Path("secret")), "s");
   ASSERT_TRUE(WriteFileAtomically(env_.get(), Path("meta"), "v1").ok());
   ASSERT_TRUE(WriteFileAtomically(env_.get(), Path("meta"), "v2").ok());
   EXPECT_EQ(*ReadFileToString(env_.get(), Path("meta")), "v2");
@@ -249,6 +251,7 @@ class TransparentFaultEnv final : public Env {
     return fault_.TruncateFile(p, n);
   }
   Status SyncDir(const std::string& d) override { return fault_.SyncDir(d); }
+  Status RestrictToOwner(const std::string& p) override { return fault_.RestrictToOwner(p); }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
     return fault_.LockFile(p);
   }
