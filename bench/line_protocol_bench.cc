@@ -32,7 +32,7 @@ void BM_ParseIndustrialLines(benchmark::State& state) {
   options.tenant = TenantId(1);
   size_t lines = 0;
   for (auto _ : state) {
-    LineProtocolResult result = ParseLineProtocol(body, options);
+    IngestResult result = ParseLineProtocol(body, options);
     lines += result.points;
     benchmark::DoNotOptimize(result);
   }

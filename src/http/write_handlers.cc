@@ -21,7 +21,7 @@ HttpResponse Unauthorized(std::string_view why) {
 }
 
 // The JSON body of a partial write: which lines were rejected, and why.
-HttpResponse PartialWrite(const LineProtocolResult& parsed) {
+HttpResponse PartialWrite(const IngestResult& parsed) {
   std::string rejected;
   for (size_t i = 0; i < parsed.errors.size() && i < kMaxReportedLines; ++i) {
     if (!rejected.empty()) rejected.push_back(',');
@@ -88,7 +88,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.database = *database;
   options.precision = *precision;
   options.default_time_ns = ctx->clock->Now().nanos();
-  auto parsed = std::make_shared<LineProtocolResult>(ParseLineProtocol(body, options));
+  auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(body, options));
   const MetricLabels labels{{"tenant", std::to_string(tenant->value())}};
   ctx->metrics->GetCounter("seaway_ingest_lines_total", "Line-protocol lines stored", labels)
       ->Increment(parsed->points);

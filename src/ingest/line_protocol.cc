@@ -118,17 +118,18 @@ Result<int64_t> ScaleTime(int64_t t, Precision precision) {
 
 Status CheckKey(std::string_view what, const std::string& key, const LineProtocolOptions& o) {
   SW_RETURN_IF_ERROR(ValidateName(key, what));
-  if (key.size() > o.max_key_bytes) {
+  if (key.size() > o.limits.max_key_bytes) {
     return InvalidArgument("{} '{}...' is {} bytes, over the limit of {}", what, key.substr(0, 32),
-                           key.size(), o.max_key_bytes);
+                           key.size(), o.limits.max_key_bytes);
   }
   if (key == "time") return InvalidArgument("'time' cannot be a {} name", what);
   return Status::OK();
 }
 
 Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine* out) {
-  if (line.size() > o.max_line_bytes) {
-    return InvalidArgument("line is {} bytes, over the limit of {}", line.size(), o.max_line_bytes);
+  if (line.size() > o.limits.max_line_bytes) {
+    return InvalidArgument("line is {} bytes, over the limit of {}", line.size(),
+                           o.limits.max_line_bytes);
   }
   size_t pos = 0;
   out->measurement = ReadToken(line, &pos, ", ", ", ");
@@ -145,16 +146,16 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine
     std::string value = ReadToken(line, &pos, ", ", ",= ");
     SW_RETURN_IF_ERROR(CheckKey("tag", key, o));
     if (value.empty()) return InvalidArgument("tag '{}' has an empty value", key);
-    if (value.size() > o.max_key_bytes) {
+    if (value.size() > o.limits.max_key_bytes) {
       return InvalidArgument("tag '{}' value is {} bytes, over the limit of {}", key, value.size(),
-                             o.max_key_bytes);
+                             o.limits.max_key_bytes);
     }
     for (const auto& [k, v] : out->tags) {
       if (k == key) return InvalidArgument("tag '{}' appears twice", key);
     }
     out->tags.emplace_back(std::move(key), std::move(value));
-    if (out->tags.size() > o.max_tags) {
-      return InvalidArgument("more than {} tags", o.max_tags);
+    if (out->tags.size() > o.limits.max_tags) {
+      return InvalidArgument("more than {} tags", o.limits.max_tags);
     }
   }
   if (pos >= line.size() || line[pos] != ' ') return InvalidArgument("missing fields");
@@ -187,9 +188,9 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine
         field.str.push_back(c);
       }
       if (!closed) return InvalidArgument("field '{}': unterminated string", field.key);
-      if (field.str.size() > o.max_string_bytes) {
+      if (field.str.size() > o.limits.max_string_bytes) {
         return InvalidArgument("field '{}': string of {} bytes is over the limit of {}", field.key,
-                               field.str.size(), o.max_string_bytes);
+                               field.str.size(), o.limits.max_string_bytes);
       }
       field.type = FieldType::kString;
     } else {
@@ -202,8 +203,8 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine
       if (f.key == field.key) return InvalidArgument("field '{}' appears twice", field.key);
     }
     out->fields.push_back(std::move(field));
-    if (out->fields.size() > o.max_fields) {
-      return InvalidArgument("more than {} fields", o.max_fields);
+    if (out->fields.size() > o.limits.max_fields) {
+      return InvalidArgument("more than {} fields", o.limits.max_fields);
     }
     if (pos < line.size() && line[pos] == ',') {
       ++pos;
@@ -237,8 +238,8 @@ Result<Precision> ParsePrecision(std::string_view text) {
   return InvalidArgument("precision '{}': expected ns, u, ms or s", text);
 }
 
-LineProtocolResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options) {
-  LineProtocolResult result;
+IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options) {
+  IngestResult result;
   std::unordered_map<std::string, size_t> batch_of;
   ParsedLine parsed;
   size_t line_no = 0;
@@ -278,7 +279,7 @@ LineProtocolResult ParseLineProtocol(std::string_view body, const LineProtocolOp
     if (s.ok()) {
       ++result.points;
     } else {
-      result.errors.push_back(LineError{line_no, std::string(s.message())});
+      result.errors.push_back(IngestError{line_no, std::string(s.message())});
     }
   }
   // A measurement whose every line failed leaves an empty batch behind: drop it.

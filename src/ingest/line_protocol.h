@@ -24,7 +24,7 @@
 
 #include "common/result.h"
 #include "common/strong_id.h"
-#include "storage/write_batch.h"
+#include "ingest/ingest_result.h"
 
 namespace seaway {
 
@@ -38,24 +38,10 @@ struct LineProtocolOptions {
   std::string database = "main";
   Precision precision = Precision::kNanoseconds;
   int64_t default_time_ns = 0;  // for lines without a timestamp (the server's time)
-  size_t max_line_bytes = 64 * 1024;
-  size_t max_tags = 64;
-  size_t max_fields = 256;
-  size_t max_key_bytes = 256;
-  size_t max_string_bytes = 64 * 1024;
+  IngestLimits limits;
 };
 
-struct LineError {
-  size_t line = 0;  // 1-based
-  std::string message;
-};
-
-struct LineProtocolResult {
-  std::vector<WriteBatch> batches;  // one per measurement, in order of first appearance
-  std::vector<LineError> errors;
-  size_t points = 0;  // lines that became rows
-};
-
-LineProtocolResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options);
+// One batch per measurement; errors name the 1-based line.
+IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options);
 
 }  // namespace seaway

@@ -149,9 +149,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(LineProtocolTest, Limits) {
   LineProtocolOptions o = Options();
-  o.max_line_bytes = 20;
-  o.max_tags = 1;
-  o.max_fields = 1;
+  o.limits.max_line_bytes = 20;
+  o.limits.max_tags = 1;
+  o.limits.max_fields = 1;
   auto r = ParseLineProtocol("m,a=1,b=2 v=1\nm v=1,w=2\nm v=\"" + std::string(30, 'x') + "\"\n", o);
   ASSERT_EQ(r.errors.size(), 3u);
   EXPECT_EQ(r.errors[0].message, "more than 1 tags");
