@@ -333,12 +333,16 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
       !d.GetVarint64(&seg->max_lsn_)) {
     return bad("truncated partition bounds");
   }
-  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return bad("bad tag count");
+  if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining()), &count)) {
+    return bad("bad tag count");
+  }
   for (uint64_t i = 0; i < count; ++i) {
     if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag key");
     seg->tag_keys_.emplace_back(sv);
   }
-  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return bad("bad field count");
+  if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining() / 2), &count)) {
+    return bad("bad field count");
+  }
   for (uint64_t i = 0; i < count; ++i) {
     uint8_t type;
     if (!d.GetLengthPrefixed(&sv) || !d.GetByte(&type) || !IsValidFieldType(type)) {
@@ -346,8 +350,17 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     }
     seg->fields_.push_back(FieldSchema{std::string(sv), static_cast<FieldType>(type)});
   }
-  if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad series count");
+  // A series entry takes at least: id, one byte per tag value, rows, min and max time, chunk
+  // count. Checking the count against that before sizing anything from it keeps memory
+  // proportional to the index whatever the count claims.
+  const size_t min_series_bytes = 5 + seg->tag_keys_.size();
+  if (!d.GetBoundedVarint(d.remaining() / min_series_bytes, &count)) {
+    return bad("series count larger than the index can hold");
+  }
   seg->series_.resize(count);
+  // A chunk entry takes at least: rows, min and max time, a times ref (two varints and a
+  // checksum), one presence byte per field.
+  const size_t min_chunk_bytes = 9 + seg->fields_.size();
   uint64_t previous_id = 0;
   for (auto& s : seg->series_) {
     uint64_t id, chunks;
@@ -360,7 +373,7 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     }
     s.encoded_tag_values.shrink_to_fit();
     if (!d.GetVarint64(&s.rows) || !GetTime(&d, &s.min_time) || !GetTime(&d, &s.max_time) ||
-        !d.GetBoundedVarint(d.remaining(), &chunks)) {
+        !d.GetBoundedVarint(d.remaining() / min_chunk_bytes, &chunks)) {
       return bad("truncated series header");
     }
     // Chunk entries are validated now and parsed again on demand (Segment::Chunks), so that

@@ -42,6 +42,10 @@ void EncodeColumn(const FieldColumn& f, const std::vector<uint32_t>& rows, std::
   }
 }
 
+// The fewest bytes one encoded value of `type` takes: the decoder checks counts against it
+// before it allocates.
+size_t MinValueBytes(FieldType type) { return type == FieldType::kDouble ? 8 : 1; }
+
 Status Truncated(std::string_view what, size_t offset) {
   return Corruption("WAL record: malformed or truncated {} at byte {}", what, offset);
 }
@@ -101,12 +105,19 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
   out->tenant = TenantId(tenant);
   if (!d.GetLengthPrefixed(&out->database)) return Truncated("database name", d.offset());
   if (!d.GetLengthPrefixed(&out->table)) return Truncated("table name", d.offset());
-  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return Truncated("tag count", d.offset());
+  // Every count is checked against what the remaining bytes could encode before anything is
+  // sized from it (a tag key takes >= 1 byte, a field >= 2), so memory stays proportional to
+  // the payload whatever it claims.
+  if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining()), &count)) {
+    return Truncated("tag count", d.offset());
+  }
   out->tag_keys.resize(count);
   for (auto& k : out->tag_keys) {
     if (!d.GetLengthPrefixed(&k)) return Truncated("tag key", d.offset());
   }
-  if (!d.GetBoundedVarint(kMaxColumnsPerTable, &count)) return Truncated("field count", d.offset());
+  if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining() / 2), &count)) {
+    return Truncated("field count", d.offset());
+  }
   out->field_names.resize(count);
   out->field_types.resize(count);
   for (size_t i = 0; i < count; ++i) {
@@ -120,19 +131,28 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
     }
     out->field_types[i] = static_cast<FieldType>(type);
   }
-  // Every series needs at least a few bytes, which bounds the count by the payload size.
-  if (!d.GetBoundedVarint(d.remaining(), &count)) return Truncated("series count", d.offset());
+  const size_t tags = out->tag_keys.size();
+  const size_t fields = out->field_names.size();
+  // A series takes at least: id, one byte per tag value, row count, one time, one presence
+  // byte per field.
+  const size_t min_series_bytes = 3 + tags + fields;
+  if (!d.GetBoundedVarint(d.remaining() / min_series_bytes, &count)) {
+    return Truncated("series count", d.offset());
+  }
   out->series.resize(count);
   for (auto& s : out->series) {
     uint64_t id, rows;
-    if (!d.GetVarint64(&id)) return Truncated("series id", d.offset());
+    if (d.remaining() < min_series_bytes || !d.GetVarint64(&id)) {
+      return Truncated("series id", d.offset());
+    }
     s.id = SeriesId(id);
-    s.tag_values.resize(out->tag_keys.size());
+    s.tag_values.resize(tags);
     for (auto& v : s.tag_values) {
       if (!d.GetLengthPrefixed(&v)) return Truncated("tag value", d.offset());
     }
-    if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxRecordRowsPerSeries, d.remaining()), &rows) ||
-        rows == 0) {
+    // Each time takes >= 1 byte, and each field's presence byte follows the times.
+    if (!d.GetBoundedVarint(kMaxRecordRowsPerSeries, &rows) || rows == 0 ||
+        d.remaining() < fields || rows > d.remaining() - fields) {
       return Truncated("row count", d.offset());
     }
     s.times.resize(rows);
@@ -157,14 +177,23 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
         col.strings.clear();
         continue;
       }
-      col.present.assign(rows, presence == kAllPresent ? 1 : 0);
+      std::string_view bitmap;
+      size_t present = rows;
       if (presence == kBitmap) {
-        std::string_view bitmap;
         if (!d.GetBytes((rows + 7) / 8, &bitmap)) return Truncated("presence bitmap", d.offset());
-        for (size_t i = 0; i < rows; ++i) col.present[i] = (bitmap[i / 8] >> (i % 8)) & 1;
+        present = 0;
+        for (size_t i = 0; i < rows; ++i) present += (bitmap[i / 8] >> (i % 8)) & 1;
       } else if (presence != kAllPresent) {
         return Corruption("WAL record: unknown presence encoding {} at byte {}", presence,
                           d.offset());
+      }
+      // The values must fit in what is left before the column is sized from the row count.
+      if (present > d.remaining() / MinValueBytes(col.type)) {
+        return Truncated(fmt::format("values of field '{}'", out->field_names[c]), d.offset());
+      }
+      col.present.assign(rows, presence == kAllPresent ? 1 : 0);
+      if (presence == kBitmap) {
+        for (size_t i = 0; i < rows; ++i) col.present[i] = (bitmap[i / 8] >> (i % 8)) & 1;
       }
       col.bits.assign(rows, 0);
       col.strings.clear();

@@ -61,7 +61,10 @@ struct WriteRecord {
 inline constexpr uint64_t kMaxRecordRowsPerSeries = 1 << 22;
 
 // Decodes `payload` into *out, reusing its vectors; Corruption naming the part and offset on
-// any malformed input (then *out holds a partial record).
+// any malformed input (then *out holds a partial record). Every count is checked against the
+// bytes that could encode it before anything is sized from it, so a decode allocates O(payload)
+// whatever the payload claims: at most about 200 bytes per payload byte, the worst case being a
+// presence bitmap whose every bit becomes a row of a string column.
 Status DecodeWriteRecord(std::string_view payload, WriteRecord* out);
 
 // The payload of a delete record: rows of these series with min_time <= time <= max_time.
