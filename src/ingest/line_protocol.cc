@@ -1,9 +1,20 @@
 // Line protocol parser (src/ingest).
+//
+// Speed matters here (issue #4: <= 150 ns per industrial line), so the parser works on views of
+// the body: one table lookup per byte finds delimiters, escapes and control characters in a
+// single pass; tokens with escapes are unescaped into a per-line arena that never reallocates;
+// plain decimals take an exact fast path; and a line is checked as it is scanned, so that the
+// slow, precise checks run only for lines that fail.
 #include "ingest/line_protocol.h"
 
+#include <array>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 
@@ -12,39 +23,111 @@
 namespace seaway {
 namespace {
 
+// Byte classes; a scan stops at any class in its mask.
+enum : uint8_t {
+  kComma = 1,
+  kSpace = 2,
+  kEquals = 4,
+  kBackslash = 8,
+  kControl = 16,  // bytes below 0x20 and 0x7f: not allowed in names
+};
+
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = kControl;
+  t[0x7f] = kControl;
+  t[','] = kComma;
+  t[' '] = kSpace;
+  t['='] = kEquals;
+  t['\\'] = kBackslash;
+  return t;
+}();
+
 struct ParsedField {
-  std::string key;
+  std::string_view key;
   FieldType type;
   uint64_t bits = 0;
-  std::string str;
+  std::string_view str;
 };
 
 struct ParsedLine {
-  std::string measurement;
-  std::vector<std::pair<std::string, std::string>> tags;
+  std::string_view measurement;
+  std::vector<std::pair<std::string_view, std::string_view>> tags;
   std::vector<ParsedField> fields;
   int64_t time = 0;
 };
 
-// Reads an escaped token up to an unescaped delimiter; `escapable` lists the characters a
-// backslash escapes (a backslash before anything else is kept).
-std::string ReadToken(std::string_view line, size_t* pos, std::string_view delimiters,
-                      std::string_view escapable) {
-  std::string out;
+// Unescaped tokens of the current line. Reserved to the line's size before the first write, so
+// the views handed out stay valid for the whole line (unescaping never makes text longer).
+class Arena {
+ public:
+  void StartLine(size_t line_size) {
+    buffer_.clear();
+    line_size_ = line_size;
+  }
+  char* Begin() {
+    if (buffer_.capacity() < line_size_) buffer_.reserve(line_size_);
+    return buffer_.data() + buffer_.size();
+  }
+  void Append(char c) { buffer_.push_back(c); }
+  std::string_view Since(const char* begin) const {
+    return std::string_view(begin, buffer_.data() + buffer_.size() - begin);
+  }
+
+ private:
+  std::string buffer_;
+  size_t line_size_ = 0;
+};
+
+// Reads a token from *pos up to the first unescaped byte whose class is in `stop`. A backslash
+// before a byte of class `escapable` stands for that byte; before anything else it is kept.
+// Sets *control when the token holds a control character.
+std::string_view ReadEscapedToken(std::string_view line, size_t start, size_t* pos, uint8_t stop,
+                                  uint8_t escapable, Arena* arena, bool* control);
+
+// Reads a token from *pos up to the first unescaped byte whose class is in `stop`. A backslash
+// before a byte of class `escapable` stands for that byte; before anything else it is kept.
+// Sets *control when the token holds a control character.
+inline std::string_view ReadToken(std::string_view line, size_t* pos, uint8_t stop,
+                                  uint8_t escapable, Arena* arena, bool* control) {
+  const char* p = line.data();
+  const size_t n = line.size();
+  const size_t start = *pos;
+  const uint8_t fast_stop = stop | kBackslash | kControl;
+  size_t i = start;
+  while (i < n && (kClass[static_cast<uint8_t>(p[i])] & fast_stop) == 0) ++i;
+  if (i == n || (kClass[static_cast<uint8_t>(p[i])] & stop) != 0) [[likely]] {
+    *pos = i;
+    return line.substr(start, i - start);
+  }
+  *pos = i;
+  return ReadEscapedToken(line, start, pos, stop, escapable, arena, control);
+}
+
+// The rest of a token from *pos on, which starts with an escape or a control character.
+[[gnu::noinline]] std::string_view ReadEscapedToken(std::string_view line, size_t start,
+                                                    size_t* pos, uint8_t stop, uint8_t escapable,
+                                                    Arena* arena, bool* control) {
+  const char* p = line.data();
+  const size_t n = line.size();
   size_t i = *pos;
-  while (i < line.size()) {
-    char c = line[i];
-    if (c == '\\' && i + 1 < line.size() && escapable.find(line[i + 1]) != std::string_view::npos) {
-      out.push_back(line[i + 1]);
+  const char* begin = arena->Begin();
+  for (size_t k = start; k < i; ++k) arena->Append(p[k]);
+  while (i < n) {
+    const char c = p[i];
+    const uint8_t cls = kClass[static_cast<uint8_t>(c)];
+    if ((cls & kBackslash) && i + 1 < n && (kClass[static_cast<uint8_t>(p[i + 1])] & escapable)) {
+      arena->Append(p[i + 1]);
       i += 2;
       continue;
     }
-    if (delimiters.find(c) != std::string_view::npos) break;
-    out.push_back(c);
+    if (cls & stop) break;
+    *control |= (cls & kControl) != 0;
+    arena->Append(c);
     ++i;
   }
   *pos = i;
-  return out;
+  return arena->Since(begin);
 }
 
 bool IsBoolTrue(std::string_view v) {
@@ -54,8 +137,85 @@ bool IsBoolFalse(std::string_view v) {
   return v == "f" || v == "F" || v == "false" || v == "False" || v == "FALSE";
 }
 
-Status ParseFieldValue(std::string_view token, const std::string& key, ParsedField* out) {
+// Exact powers of ten: a mantissa below 2^53 divided by one of them is correctly rounded.
+constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// At line[*pos]: a field value of the forms sensors send, [+-]digits[.digits] with at most 15
+// digits in all (a float) or [+-]digits followed by 'i' (an integer of up to 18 digits), ending at
+// a comma, a space or the end of the line. Advances *pos and returns true when it is one; false
+// for anything else (exponents, long numbers, booleans, junk), which the general path handles.
+inline bool ParsePlainNumber(std::string_view line, size_t* pos, ParsedField* out) {
+  const char* p = line.data() + *pos;
+  const char* end = line.data() + line.size();
+  bool negative = false;
+  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+  uint64_t mantissa = 0;
+  int digits = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+    ++digits;
+  }
+  auto at_end = [end](const char* q) { return q == end || *q == ',' || *q == ' '; };
+  if (p < end && *p == 'i' && digits > 0 && digits <= 18 && at_end(p + 1)) {
+    out->type = FieldType::kInt64;
+    out->bits = static_cast<uint64_t>(negative ? -static_cast<int64_t>(mantissa)
+                                               : static_cast<int64_t>(mantissa));
+    *pos = p + 1 - line.data();
+    return true;
+  }
+  int decimals = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+      ++decimals;
+    }
+  }
+  if (!at_end(p) || digits + decimals == 0 || digits + decimals > 15) return false;
+  double v = static_cast<double>(mantissa);
+  if (decimals > 0) v /= kPow10[decimals];
+  out->type = FieldType::kDouble;
+  out->bits = std::bit_cast<uint64_t>(negative ? -v : v);
+  *pos = p - line.data();
+  return true;
+}
+
+// [+-]digits[.digits] with at most 15 digits in all, as ParsePlainNumber.
+bool ParsePlainDecimal(std::string_view token, double* out) {
+  const char* p = token.data();
+  const char* end = p + token.size();
+  bool negative = false;
+  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+  uint64_t mantissa = 0;
+  int digits = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+    ++digits;
+  }
+  int decimals = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
+      ++decimals;
+    }
+  }
+  if (p != end || digits + decimals == 0 || digits + decimals > 15) return false;
+  double v = static_cast<double>(mantissa);
+  if (decimals > 0) v /= kPow10[decimals];
+  *out = negative ? -v : v;
+  return true;
+}
+
+Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField* out) {
   if (token.empty()) return InvalidArgument("field '{}' has no value", key);
+  double v = 0;
+  if (ParsePlainDecimal(token, &v)) {
+    out->type = FieldType::kDouble;
+    out->bits = std::bit_cast<uint64_t>(v);
+    return Status::OK();
+  }
   if (IsBoolTrue(token) || IsBoolFalse(token)) {
     out->type = FieldType::kBool;
     out->bits = IsBoolTrue(token) ? 1 : 0;
@@ -65,8 +225,8 @@ Status ParseFieldValue(std::string_view token, const std::string& key, ParsedFie
   if (last == 'i' || last == 'u') {
     std::string_view digits = token.substr(0, token.size() - 1);
     if (last == 'i') {
-      int64_t v = 0;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      int64_t i = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
       if (digits.empty() || ec == std::errc::result_out_of_range) {
         return InvalidArgument("field '{}': integer '{}' is out of range", key, token);
       }
@@ -74,10 +234,10 @@ Status ParseFieldValue(std::string_view token, const std::string& key, ParsedFie
         return InvalidArgument("field '{}': invalid integer '{}'", key, token);
       }
       out->type = FieldType::kInt64;
-      out->bits = static_cast<uint64_t>(v);
+      out->bits = static_cast<uint64_t>(i);
     } else {
-      uint64_t v = 0;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      uint64_t u = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), u);
       if (digits.empty() || ec == std::errc::result_out_of_range) {
         return InvalidArgument("field '{}': unsigned integer '{}' is out of range", key, token);
       }
@@ -85,11 +245,10 @@ Status ParseFieldValue(std::string_view token, const std::string& key, ParsedFie
         return InvalidArgument("field '{}': invalid unsigned integer '{}'", key, token);
       }
       out->type = FieldType::kUInt64;
-      out->bits = v;
+      out->bits = u;
     }
     return Status::OK();
   }
-  double v = 0;
   const char* begin = token.data();
   if (*begin == '+') ++begin;  // from_chars does not take a leading '+'
   auto [end, ec] = std::from_chars(begin, token.data() + token.size(), v);
@@ -116,7 +275,8 @@ Result<int64_t> ScaleTime(int64_t t, Precision precision) {
   return out;
 }
 
-Status CheckKey(std::string_view what, const std::string& key, const LineProtocolOptions& o) {
+// The precise check of a tag or field name, with its error message.
+Status CheckKey(std::string_view what, std::string_view key, const LineProtocolOptions& o) {
   SW_RETURN_IF_ERROR(ValidateName(key, what));
   if (key.size() > o.limits.max_key_bytes) {
     return InvalidArgument("{} '{}...' is {} bytes, over the limit of {}", what, key.substr(0, 32),
@@ -126,34 +286,171 @@ Status CheckKey(std::string_view what, const std::string& key, const LineProtoco
   return Status::OK();
 }
 
-Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine* out) {
+// The cheap test that decides whether CheckKey must run.
+bool KeyNeedsCheck(std::string_view key, bool control, const LineProtocolOptions& o) {
+  return control || key.empty() || key.size() > o.limits.max_key_bytes ||
+         key.size() > kMaxNameBytes || (key.size() == 4 && std::memcmp(key.data(), "time", 4) == 0);
+}
+
+// The fast path for the common line: no escapes, no quoted strings, no control characters.
+// One SIMD pass marks the structural bytes (comma, space, equals) of the line in a bitmap; the
+// tokens are then the gaps between marks. Anything unusual — an escape, a string, an error —
+// returns false and the line goes through the byte-by-byte parser below, which has the exact
+// grammar and error messages.
+class StructuralIndex {
+ public:
+  // Marks `line`; false when it holds a backslash, a quote or a control character.
+  bool Build(std::string_view line) {
+    const size_t n = line.size();
+    words_.assign(n / 64 + 1, 0);
+    const char* p = line.data();
+    size_t i = 0;
+    uint64_t special = 0;
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(',');
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i equals = _mm_set1_epi8('=');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i below_space = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      const __m128i structural =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
+                       _mm_cmpeq_epi8(v, equals));
+      const __m128i control =
+          _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v), _mm_cmpeq_epi8(v, del));
+      const __m128i odd = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, quote)), control);
+      words_[i / 64] |= static_cast<uint64_t>(_mm_movemask_epi8(structural)) << (i % 64);
+      special |= static_cast<uint64_t>(_mm_movemask_epi8(odd));
+    }
+#endif
+    for (; i < n; ++i) {
+      const uint8_t cls = kClass[static_cast<uint8_t>(p[i])];
+      if (cls & (kComma | kSpace | kEquals)) words_[i / 64] |= uint64_t{1} << (i % 64);
+      special |= (cls & (kBackslash | kControl)) | (p[i] == '"');
+    }
+    words_.back() |= uint64_t{1} << (n % 64);  // a sentinel mark at the end of the line
+    return special == 0;
+  }
+
+  // The first mark at or after `pos` (the line's size when none is left).
+  size_t Next(size_t pos) const {
+    size_t w = pos / 64;
+    uint64_t word = words_[w] & (~uint64_t{0} << (pos % 64));
+    while (word == 0) word = words_[++w];
+    return w * 64 + static_cast<size_t>(std::countr_zero(word));
+  }
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
+bool ParseLineFast(std::string_view line, const LineProtocolOptions& o, StructuralIndex* index,
+                   ParsedLine* out) {
+  if (!index->Build(line)) return false;
+  const size_t n = line.size();
+  size_t e = index->Next(0);
+  if (e == 0 || e == n || line[e] == '=' || e > kMaxNameBytes) return false;
+  out->measurement = line.substr(0, e);
+  out->tags.clear();
+  while (line[e] == ',') {
+    const size_t key = e + 1;
+    e = index->Next(key);
+    if (e == n || line[e] != '=') return false;
+    const size_t value = e + 1;
+    const std::string_view k = line.substr(key, e - key);
+    e = index->Next(value);
+    if (e == n) return false;  // a line of tags only
+    const std::string_view v = line.substr(value, e - value);
+    if (line[e] == '=' || KeyNeedsCheck(k, false, o) || v.empty() ||
+        v.size() > o.limits.max_key_bytes || out->tags.size() == o.limits.max_tags) {
+      return false;
+    }
+    out->tags.emplace_back(k, v);
+  }
+  if (line[e] != ' ') return false;
+  size_t pos = e + 1;
+  while (pos < n && line[pos] == ' ') ++pos;
+  out->fields.clear();
+  while (true) {
+    e = index->Next(pos);
+    if (e == n || line[e] != '=' || out->fields.size() == o.limits.max_fields) return false;
+    ParsedField& field = out->fields.emplace_back();
+    field.key = line.substr(pos, e - pos);
+    if (KeyNeedsCheck(field.key, false, o)) return false;
+    pos = e + 1;
+    if (!ParsePlainNumber(line, &pos, &field)) {
+      e = index->Next(pos);
+      if (e < n && line[e] == '=') return false;
+      if (!ParseFieldValue(line.substr(pos, e - pos), field.key, &field).ok()) return false;
+      pos = e;
+    }
+    if (pos == n || line[pos] != ',') break;
+    ++pos;
+  }
+  while (pos < n && line[pos] == ' ') ++pos;
+  if (pos == n) {
+    out->time = o.default_time_ns;
+    return true;
+  }
+  size_t end = n;
+  while (line[end - 1] == ' ') --end;
+  // Up to 19 digits fit a uint64 without overflow; the range check comes after.
+  const bool negative = line[pos] == '-';
+  pos += negative;
+  if (pos == end || end - pos > 19) return false;
+  uint64_t magnitude = 0;
+  for (; pos < end; ++pos) {
+    const unsigned digit = static_cast<unsigned>(line[pos] - '0');
+    if (digit > 9) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  if (magnitude > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+  const int64_t t = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+  Result<int64_t> scaled = ScaleTime(t, o.precision);
+  if (!scaled.ok()) return false;
+  out->time = *scaled;
+  return true;
+}
+
+Status ParseLine(std::string_view line, const LineProtocolOptions& o, StructuralIndex* index,
+                 Arena* arena, ParsedLine* out) {
   if (line.size() > o.limits.max_line_bytes) {
     return InvalidArgument("line is {} bytes, over the limit of {}", line.size(),
                            o.limits.max_line_bytes);
   }
+  if (o.fast_path && ParseLineFast(line, o, index, out)) return Status::OK();
+  arena->StartLine(line.size());
   size_t pos = 0;
-  out->measurement = ReadToken(line, &pos, ", ", ", ");
+  bool control = false;
+  out->measurement = ReadToken(line, &pos, kComma | kSpace, kComma | kSpace, arena, &control);
   if (out->measurement.empty()) return InvalidArgument("missing measurement");
-  SW_RETURN_IF_ERROR(ValidateName(out->measurement, "measurement"));
+  if (control || out->measurement.size() > kMaxNameBytes) {
+    SW_RETURN_IF_ERROR(ValidateName(out->measurement, "measurement"));
+  }
   out->tags.clear();
   while (pos < line.size() && line[pos] == ',') {
     ++pos;
-    std::string key = ReadToken(line, &pos, "=, ", ",= ");
+    control = false;
+    std::string_view key = ReadToken(line, &pos, kEquals | kComma | kSpace,
+                                     kComma | kEquals | kSpace, arena, &control);
     if (pos >= line.size() || line[pos] != '=') {
       return InvalidArgument("tag '{}' has no '=value'", key);
     }
     ++pos;
-    std::string value = ReadToken(line, &pos, ", ", ",= ");
-    SW_RETURN_IF_ERROR(CheckKey("tag", key, o));
+    bool value_control = false;  // allowed in tag values
+    std::string_view value =
+        ReadToken(line, &pos, kComma | kSpace, kComma | kEquals | kSpace, arena, &value_control);
+    if (KeyNeedsCheck(key, control, o)) SW_RETURN_IF_ERROR(CheckKey("tag", key, o));
     if (value.empty()) return InvalidArgument("tag '{}' has an empty value", key);
     if (value.size() > o.limits.max_key_bytes) {
       return InvalidArgument("tag '{}' value is {} bytes, over the limit of {}", key, value.size(),
                              o.limits.max_key_bytes);
     }
-    for (const auto& [k, v] : out->tags) {
-      if (k == key) return InvalidArgument("tag '{}' appears twice", key);
-    }
-    out->tags.emplace_back(std::move(key), std::move(value));
+    out->tags.emplace_back(key, value);
     if (out->tags.size() > o.limits.max_tags) {
       return InvalidArgument("more than {} tags", o.limits.max_tags);
     }
@@ -163,46 +460,57 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine
 
   out->fields.clear();
   while (true) {
-    ParsedField field;
-    field.key = ReadToken(line, &pos, "=, ", ",= ");
+    // Filled in place: building a local and copying it in stalls on store forwarding.
+    ParsedField& field = out->fields.emplace_back();
+    control = false;
+    field.key = ReadToken(line, &pos, kEquals | kComma | kSpace, kComma | kEquals | kSpace, arena,
+                          &control);
     if (pos >= line.size() || line[pos] != '=') {
       return InvalidArgument("field '{}' has no '=value'", field.key);
     }
     ++pos;
-    SW_RETURN_IF_ERROR(CheckKey("field", field.key, o));
+    if (KeyNeedsCheck(field.key, control, o)) SW_RETURN_IF_ERROR(CheckKey("field", field.key, o));
     if (pos < line.size() && line[pos] == '"') {
       ++pos;
-      bool closed = false;
-      while (pos < line.size()) {
-        char c = line[pos];
-        if (c == '\\' && pos + 1 < line.size() && (line[pos + 1] == '"' || line[pos + 1] == '\\')) {
-          field.str.push_back(line[pos + 1]);
-          pos += 2;
-          continue;
-        }
+      const size_t start = pos;
+      while (pos < line.size() && line[pos] != '"' && line[pos] != '\\') ++pos;
+      if (pos < line.size() && line[pos] == '"') {
+        field.str = line.substr(start, pos - start);
         ++pos;
-        if (c == '"') {
-          closed = true;
-          break;
+      } else {
+        const char* begin = arena->Begin();
+        for (size_t k = start; k < pos; ++k) arena->Append(line[k]);
+        bool closed = false;
+        while (pos < line.size()) {
+          char c = line[pos];
+          if (c == '\\' && pos + 1 < line.size() &&
+              (line[pos + 1] == '"' || line[pos + 1] == '\\')) {
+            arena->Append(line[pos + 1]);
+            pos += 2;
+            continue;
+          }
+          ++pos;
+          if (c == '"') {
+            closed = true;
+            break;
+          }
+          arena->Append(c);
         }
-        field.str.push_back(c);
+        if (!closed) return InvalidArgument("field '{}': unterminated string", field.key);
+        field.str = arena->Since(begin);
       }
-      if (!closed) return InvalidArgument("field '{}': unterminated string", field.key);
       if (field.str.size() > o.limits.max_string_bytes) {
         return InvalidArgument("field '{}': string of {} bytes is over the limit of {}", field.key,
                                field.str.size(), o.limits.max_string_bytes);
       }
       field.type = FieldType::kString;
-    } else {
-      size_t end = line.find_first_of(", ", pos);
-      if (end == std::string_view::npos) end = line.size();
-      SW_RETURN_IF_ERROR(ParseFieldValue(line.substr(pos, end - pos), field.key, &field));
-      pos = end;
+    } else if (!ParsePlainNumber(line, &pos, &field)) {
+      const size_t start = pos;
+      while (pos < line.size() &&
+             (kClass[static_cast<uint8_t>(line[pos])] & (kComma | kSpace)) == 0)
+        ++pos;
+      SW_RETURN_IF_ERROR(ParseFieldValue(line.substr(start, pos - start), field.key, &field));
     }
-    for (const auto& f : out->fields) {
-      if (f.key == field.key) return InvalidArgument("field '{}' appears twice", field.key);
-    }
-    out->fields.push_back(std::move(field));
     if (out->fields.size() > o.limits.max_fields) {
       return InvalidArgument("more than {} fields", o.limits.max_fields);
     }
@@ -228,6 +536,75 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, ParsedLine
   return Status::OK();
 }
 
+// The columns the previous line of a batch used, in that line's order. Lines of one batch
+// usually name the same tags and fields in the same order: then the names are matched once per
+// line against the expected column, duplicates are impossible (the previous line had none), and
+// values go straight into their columns.
+struct BatchShape {
+  std::vector<uint32_t> tag_columns;
+  std::vector<uint32_t> field_columns;
+};
+
+bool SameShape(const ParsedLine& parsed, const WriteBatch& batch, const BatchShape& shape) {
+  if (parsed.tags.size() != shape.tag_columns.size() ||
+      parsed.fields.size() != shape.field_columns.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < parsed.tags.size(); ++i) {
+    if (batch.tag_keys()[shape.tag_columns[i]] != parsed.tags[i].first) return false;
+  }
+  for (size_t i = 0; i < parsed.fields.size(); ++i) {
+    const FieldColumn& column = batch.fields()[shape.field_columns[i]];
+    if (column.type != parsed.fields[i].type || column.name != parsed.fields[i].key) return false;
+  }
+  return true;
+}
+
+// Resolves the line's names to columns of `batch` (adding new ones) into `shape`.
+Status ResolveShape(const ParsedLine& parsed, WriteBatch* batch, BatchShape* shape) {
+  for (size_t i = 0; i < parsed.tags.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      if (parsed.tags[k].first == parsed.tags[i].first) {
+        return InvalidArgument("tag '{}' appears twice", parsed.tags[i].first);
+      }
+    }
+  }
+  for (size_t i = 0; i < parsed.fields.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      if (parsed.fields[k].key == parsed.fields[i].key) {
+        return InvalidArgument("field '{}' appears twice", parsed.fields[i].key);
+      }
+    }
+  }
+  BatchShape resolved;
+  for (const auto& [key, value] : parsed.tags) {
+    resolved.tag_columns.push_back(static_cast<uint32_t>(batch->TagColumn(key)));
+  }
+  for (const auto& f : parsed.fields) {
+    SW_ASSIGN_OR_RETURN(size_t column, batch->FieldColumnIndex(f.key, f.type));
+    resolved.field_columns.push_back(static_cast<uint32_t>(column));
+  }
+  *shape = std::move(resolved);
+  return Status::OK();
+}
+
+Status AddToBatch(const ParsedLine& parsed, WriteBatch* batch, BatchShape* shape) {
+  batch->AddRow(parsed.time);
+  if (!SameShape(parsed, *batch, *shape)) SW_RETURN_IF_ERROR(ResolveShape(parsed, batch, shape));
+  for (size_t i = 0; i < parsed.tags.size(); ++i) {
+    batch->SetTagAt(shape->tag_columns[i], parsed.tags[i].second);
+  }
+  for (size_t i = 0; i < parsed.fields.size(); ++i) {
+    const ParsedField& f = parsed.fields[i];
+    if (f.type == FieldType::kString) {
+      batch->SetStringAt(shape->field_columns[i], f.str);
+    } else {
+      batch->SetFixedAt(shape->field_columns[i], f.bits);
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Precision> ParsePrecision(std::string_view text) {
@@ -240,40 +617,38 @@ Result<Precision> ParsePrecision(std::string_view text) {
 
 IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options) {
   IngestResult result;
+  std::vector<BatchShape> shapes;  // parallel to result.batches
   std::unordered_map<std::string, size_t> batch_of;
+  size_t last_batch = SIZE_MAX;  // consecutive lines usually share their measurement
   ParsedLine parsed;
+  Arena arena;
+  StructuralIndex index;
   size_t line_no = 0;
   while (!body.empty()) {
     ++line_no;
-    size_t eol = body.find('\n');
-    std::string_view line = body.substr(0, eol);
-    body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
+    const char* nl = static_cast<const char*>(std::memchr(body.data(), '\n', body.size()));
+    std::string_view line = nl == nullptr ? body : body.substr(0, nl - body.data());
+    body = nl == nullptr ? std::string_view() : body.substr(line.size() + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') continue;
+    size_t first = 0;
+    while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
+    if (first == line.size() || line[first] == '#') continue;
     line.remove_prefix(first);
 
-    Status s = ParseLine(line, options, &parsed);
+    Status s = ParseLine(line, options, &index, &arena, &parsed);
     if (s.ok()) {
-      auto [it, inserted] = batch_of.try_emplace(parsed.measurement, result.batches.size());
-      if (inserted) {
-        result.batches.emplace_back(options.tenant, options.database, parsed.measurement);
-      }
-      WriteBatch& batch = result.batches[it->second];
-      batch.AddRow(parsed.time);
-      for (const auto& [k, v] : parsed.tags) {
-        if (s.ok()) s = batch.SetTag(k, v);
-      }
-      for (const auto& f : parsed.fields) {
-        if (!s.ok()) break;
-        switch (f.type) {
-          case FieldType::kDouble: s = batch.SetDouble(f.key, std::bit_cast<double>(f.bits)); break;
-          case FieldType::kInt64: s = batch.SetInt64(f.key, static_cast<int64_t>(f.bits)); break;
-          case FieldType::kUInt64: s = batch.SetUInt64(f.key, f.bits); break;
-          case FieldType::kBool: s = batch.SetBool(f.key, f.bits != 0); break;
-          case FieldType::kString: s = batch.SetString(f.key, f.str); break;
+      if (last_batch == SIZE_MAX || result.batches[last_batch].table() != parsed.measurement) {
+        auto [it, inserted] =
+            batch_of.try_emplace(std::string(parsed.measurement), result.batches.size());
+        if (inserted) {
+          result.batches.emplace_back(options.tenant, options.database,
+                                      std::string(parsed.measurement));
+          shapes.emplace_back();
         }
+        last_batch = it->second;
       }
+      WriteBatch& batch = result.batches[last_batch];
+      s = AddToBatch(parsed, &batch, &shapes[last_batch]);
       if (!s.ok()) batch.DropLastRow();  // a type conflict with an earlier line of the body
     }
     if (s.ok()) {

@@ -39,6 +39,9 @@ struct LineProtocolOptions {
   Precision precision = Precision::kNanoseconds;
   int64_t default_time_ns = 0;  // for lines without a timestamp (the server's time)
   IngestLimits limits;
+  // Plain lines (no escapes, strings or errors) take a SIMD fast path; tests and the fuzzer turn
+  // it off to check that both paths agree.
+  bool fast_path = true;
 };
 
 // One batch per measurement; errors name the 1-based line.

@@ -136,7 +136,7 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
     if (inserted) {
       tags.clear();
       for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
-        const std::string& v = batch.tag_values()[k][row];
+        const std::string_view v = batch.tag_values()[k][row];
         if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
       }
       SeriesId id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);

@@ -10,7 +10,7 @@ WriteBatch::WriteBatch(TenantId tenant, std::string database, std::string table)
 
 void WriteBatch::AddRow(int64_t time) {
   times_.push_back(time);
-  for (auto& values : tag_values_) values.emplace_back();
+  for (auto& values : tag_values_) values.AddRow();
   for (auto& f : fields_) {
     f.present.push_back(0);
     f.bits.push_back(0);
@@ -21,7 +21,7 @@ void WriteBatch::AddRow(int64_t time) {
 void WriteBatch::DropLastRow() {
   if (times_.empty()) return;
   times_.pop_back();
-  for (auto& values : tag_values_) values.pop_back();
+  for (auto& values : tag_values_) values.DropLast();
   for (auto& f : fields_) {
     f.present.pop_back();
     f.bits.pop_back();
@@ -29,64 +29,59 @@ void WriteBatch::DropLastRow() {
   }
 }
 
-Status WriteBatch::SetTag(std::string_view key, std::string_view value) {
+size_t WriteBatch::TagColumn(std::string_view key) {
   SW_CHECK(!times_.empty());
   for (size_t i = 0; i < tag_keys_.size(); ++i) {
-    if (tag_keys_[i] == key) {
-      tag_values_[i].back() = std::string(value);
-      return Status::OK();
-    }
+    if (tag_keys_[i] == key) return i;
   }
   tag_keys_.emplace_back(key);
   tag_values_.emplace_back(times_.size());
-  tag_values_.back().back() = std::string(value);
+  return tag_keys_.size() - 1;
+}
+
+Status WriteBatch::SetTag(std::string_view key, std::string_view value) {
+  SetTagAt(TagColumn(key), value);
   return Status::OK();
 }
 
-Result<FieldColumn*> WriteBatch::Column(std::string_view name, FieldType type) {
+Result<size_t> WriteBatch::FieldColumnIndex(std::string_view name, FieldType type) {
   SW_CHECK(!times_.empty());
-  FieldColumn* column = nullptr;
+  size_t index = fields_.size();
   if (last_field_ < fields_.size() && fields_[last_field_].name == name) {
-    column = &fields_[last_field_];
+    index = last_field_;
   } else {
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (fields_[i].name == name) {
-        column = &fields_[i];
-        last_field_ = i;
+        index = i;
         break;
       }
     }
   }
-  if (column == nullptr) {
+  if (index == fields_.size()) {
     FieldColumn c{std::string(name), type};
     c.present.assign(times_.size(), 0);
     c.bits.assign(times_.size(), 0);
     if (type == FieldType::kString) c.strings.resize(times_.size());
     fields_.push_back(std::move(c));
-    last_field_ = fields_.size();
-    return &fields_.back();
-  }
-  if (column->type != type) {
+  } else if (fields_[index].type != type) {
     return InvalidArgument(
         "table '{}' field '{}': type {} in row {} conflicts with type {} "
         "earlier in the same batch",
-        table_, name, FieldTypeName(type), times_.size(), FieldTypeName(column->type));
+        table_, name, FieldTypeName(type), times_.size(), FieldTypeName(fields_[index].type));
   }
-  ++last_field_;
-  return column;
+  last_field_ = index + 1;
+  return index;
 }
 
 Status WriteBatch::SetFixed(std::string_view name, FieldType type, uint64_t bits) {
-  SW_ASSIGN_OR_RETURN(FieldColumn * c, Column(name, type));
-  c->present.back() = 1;
-  c->bits.back() = bits;
+  SW_ASSIGN_OR_RETURN(size_t column, FieldColumnIndex(name, type));
+  SetFixedAt(column, bits);
   return Status::OK();
 }
 
 Status WriteBatch::SetString(std::string_view name, std::string_view v) {
-  SW_ASSIGN_OR_RETURN(FieldColumn * c, Column(name, FieldType::kString));
-  c->present.back() = 1;
-  c->strings.back() = std::string(v);
+  SW_ASSIGN_OR_RETURN(size_t column, FieldColumnIndex(name, FieldType::kString));
+  SetStringAt(column, v);
   return Status::OK();
 }
 

@@ -30,6 +30,39 @@ struct FieldColumn {
   std::vector<uint8_t> present;      // one per row: 1 when the row has this field
   std::vector<uint64_t> bits;        // fixed-width types, one per row (0 when absent)
   std::vector<std::string> strings;  // kString only, one per row ("" when absent)
+
+  bool operator==(const FieldColumn&) const = default;
+};
+
+// One tag column: a value per row ("" when the row lacks the tag), packed end to end in one
+// buffer so that a row costs an offset rather than a string object. Only the last row changes.
+class TagValues {
+ public:
+  explicit TagValues(size_t rows = 0) : ends_(rows, 0) {}
+
+  size_t size() const { return ends_.size(); }
+  std::string_view operator[](size_t row) const {
+    const uint32_t begin = row == 0 ? 0 : ends_[row - 1];
+    return std::string_view(bytes_.data() + begin, ends_[row] - begin);
+  }
+  bool operator==(const TagValues& other) const {
+    return ends_ == other.ends_ && bytes_ == other.bytes_;
+  }
+
+  void AddRow() { ends_.push_back(static_cast<uint32_t>(bytes_.size())); }
+  void SetLast(std::string_view value) {
+    bytes_.resize(ends_.size() < 2 ? 0 : ends_[ends_.size() - 2]);
+    bytes_.append(value);
+    ends_.back() = static_cast<uint32_t>(bytes_.size());
+  }
+  void DropLast() {
+    ends_.pop_back();
+    bytes_.resize(ends_.empty() ? 0 : ends_.back());
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<uint32_t> ends_;  // ends_[row]: one past the row's last byte
 };
 
 class WriteBatch {
@@ -54,11 +87,34 @@ class WriteBatch {
   Status SetBool(std::string_view name, bool v) { return SetFixed(name, FieldType::kBool, v); }
   Status SetString(std::string_view name, std::string_view v);
 
+  // Column access by position, for decoders that fill many rows of the same shape: resolve the
+  // names once, then set values by index. Each REQUIRES: AddRow was called.
+  // The index of tag column `key`, added when new.
+  size_t TagColumn(std::string_view key);
+  // The index of field column `name`, added when new; an error when it exists with another type.
+  Result<size_t> FieldColumnIndex(std::string_view name, FieldType type);
+  void SetTagAt(size_t column, std::string_view value) { tag_values_[column].SetLast(value); }
+  void SetFixedAt(size_t column, uint64_t bits) {
+    fields_[column].present.back() = 1;
+    fields_[column].bits.back() = bits;
+  }
+  void SetStringAt(size_t column, std::string_view value) {
+    fields_[column].present.back() = 1;
+    fields_[column].strings.back().assign(value);
+  }
+
   // Removes the last row (a front end that finds an error mid-row drops the row).
   void DropLastRow();
 
   // Checks names and that every row has at least one field.
   Status Validate() const;
+
+  // Same identity, columns and values (column order included); for tests and fuzzers.
+  bool operator==(const WriteBatch& other) const {
+    return tenant_ == other.tenant_ && database_ == other.database_ && table_ == other.table_ &&
+           times_ == other.times_ && tag_keys_ == other.tag_keys_ &&
+           tag_values_ == other.tag_values_ && fields_ == other.fields_;
+  }
 
   TenantId tenant() const { return tenant_; }
   const std::string& database() const { return database_; }
@@ -67,11 +123,10 @@ class WriteBatch {
   const std::vector<int64_t>& times() const { return times_; }
   const std::vector<std::string>& tag_keys() const { return tag_keys_; }
   // tag_values()[tag][row]; "" means the row lacks the tag.
-  const std::vector<std::vector<std::string>>& tag_values() const { return tag_values_; }
+  const std::vector<TagValues>& tag_values() const { return tag_values_; }
   const std::vector<FieldColumn>& fields() const { return fields_; }
 
  private:
-  Result<FieldColumn*> Column(std::string_view name, FieldType type);
   Status SetFixed(std::string_view name, FieldType type, uint64_t bits);
 
   TenantId tenant_;
@@ -79,7 +134,7 @@ class WriteBatch {
   std::string table_;
   std::vector<int64_t> times_;
   std::vector<std::string> tag_keys_;
-  std::vector<std::vector<std::string>> tag_values_;
+  std::vector<TagValues> tag_values_;
   std::vector<FieldColumn> fields_;
   size_t last_field_ = 0;  // lookup hint: rows usually set fields in the same order
 };

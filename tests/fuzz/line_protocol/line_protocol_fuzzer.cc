@@ -1,6 +1,7 @@
 // Fuzz target for the line protocol parser (src/ingest/line_protocol.h): any bytes either become
 // rows or line errors with a message; every produced batch passes the engine's validation, and
-// the row and error counts never exceed the number of lines.
+// the row and error counts never exceed the number of lines; and the SIMD fast path agrees with
+// the byte-by-byte parser on every body.
 #include <cstdint>
 #include <string_view>
 
@@ -24,5 +25,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(result.points + result.errors.size() <= lines);
   for (const auto& e : result.errors)
     FUZZ_CHECK(e.line >= 1 && e.line <= lines && !e.message.empty());
+
+  options.fast_path = false;
+  auto slow = seaway::ParseLineProtocol(body, options);
+  FUZZ_CHECK(slow.points == result.points);
+  FUZZ_CHECK(slow.batches == result.batches);
+  FUZZ_CHECK(slow.errors.size() == result.errors.size());
+  for (size_t i = 0; i < slow.errors.size(); ++i) {
+    FUZZ_CHECK(slow.errors[i].line == result.errors[i].line);
+    FUZZ_CHECK(slow.errors[i].message == result.errors[i].message);
+  }
   return 0;
 }
