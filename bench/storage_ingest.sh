@@ -3,13 +3,19 @@
 # one machine with one dataset (bench/; results in docs/BENCHMARKS.md).
 #
 #   bench/storage_ingest.sh [--dataset industrial|cpu-only] [--rows-per-machine N] [--scale N]
-#                           [--seed N] [--batch-rows N] [--connections N]
+#                           [--seed N] [--batch-rows N] [--connections N] [--via engine|http]
 #                           [--build-dir DIR | --no-build] [--keep]
+#
+# --via engine (the default, issue #3) measures Seaway's storage engine through its batch API;
+# --via http (issue #4) measures the whole server: `seaway serve` loaded with the same line
+# protocol file as InfluxDB, by the same loader, over the same connections (POST /write).
 #
 # 1. builds seaway_datagen, http_loader and storage_ingest_bench (release preset) and generates
 #    the dataset once as line protocol (InfluxDB) and TSV (ClickHouse); Seaway regenerates the
 #    same rows in memory from the same generator library;
-# 2. Seaway: storage_ingest_bench writes 5,000-row WriteBatches from 2 threads into a new engine
+#    Seaway (--via http): bin/seaway serve (WAL sync always, 2 shards), loaded like InfluxDB; rows
+#    checked against its ingest counter; size of its storage directory after a clean shutdown;
+# 2. Seaway (--via engine): storage_ingest_bench writes 5,000-row WriteBatches from 2 threads into a new engine
 #    (WAL sync always, 2 shards, other options at their defaults) and measures the engine
 #    directory after Close, which flushes memtables to segments; the ingest clock stops when the
 #    last write is acknowledged durable, as the peers' clock stops at their last acknowledgement;
@@ -26,7 +32,7 @@ peers="$repo/bench/peers"
 source "$peers/lib.sh"
 
 dataset=industrial rows_per_machine=720 scale=1000 seed=1 batch_rows=5000 connections=2
-build_dir="" build=1 keep=0
+build_dir="" build=1 keep=0 via=engine
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;
@@ -38,15 +44,17 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --via) via=$2; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "storage_ingest: unknown argument '$1' (--help)" >&2; exit 2 ;;
   esac
 done
 [[ $dataset == industrial || $dataset == cpu-only ]] ||
   { echo "storage_ingest: --dataset is industrial or cpu-only" >&2; exit 2; }
+[[ $via == engine || $via == http ]] || { echo "storage_ingest: --via is engine or http" >&2; exit 2; }
 
 # --- build -------------------------------------------------------------------------------------
-targets=(seaway_datagen http_loader storage_ingest_bench)
+targets=(seaway_datagen http_loader storage_ingest_bench seaway)
 if [[ -z $build_dir ]]; then
   build_dir="$repo/build/release"
   if [[ $build -eq 1 ]]; then
@@ -58,12 +66,14 @@ fi
 datagen="$build_dir/bench/datagen/seaway_datagen"
 loader="$build_dir/bench/http_loader"
 seaway_bench="$build_dir/bench/storage_ingest_bench"
-for b in "$datagen" "$loader" "$seaway_bench"; do
+seaway_server="$repo/bin/seaway"
+for b in "$datagen" "$loader" "$seaway_bench" "$seaway_server"; do
   [[ -x $b ]] || { echo "storage_ingest: $b is missing (build it, or drop --no-build)" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/seaway-storage-ingest.XXXXXX")
 cleanup() {
+  [[ -f "$work/seaway.pid" ]] && kill -KILL "$(cat "$work/seaway.pid")" 2>/dev/null
   "$peers/influxdb.sh" stop "$work/influxdb" 2>/dev/null || true
   "$peers/clickhouse.sh" stop "$work/clickhouse" 2>/dev/null || true
   if [[ $keep -eq 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
@@ -87,7 +97,7 @@ echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "commit:  $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ has uncommitted changes)')"
 echo "uptime:  $(uptime)"
-echo "load:    batches of $batch_rows rows, $connections connections/threads; seed $seed"
+echo "load:    batches of $batch_rows rows, $connections connections/threads; seed $seed; Seaway via $via"
 
 echo; echo "-- generating line protocol and TSV (not timed)"
 "$datagen" "${gen_args[@]}" --format lp -o "$work/rows.lp"
@@ -98,24 +108,49 @@ echo "rows.lp $(stat -c %s "$work/rows.lp") bytes, rows.tsv $(stat -c %s "$work/
 results=()
 
 # --- Seaway --------------------------------------------------------------------------------------
-echo; echo "-- Seaway"
-if ! "$seaway_bench" "${gen_args[@]}" --batch-rows "$batch_rows" --threads "$connections" \
-  --shards 2 --wal-sync always --dir "$work/seaway/engine" >"$work/seaway.out" 2>"$work/seaway.log"; then
+echo; echo "-- Seaway (via $via)"
+if [[ $via == engine ]]; then
+  if ! "$seaway_bench" "${gen_args[@]}" --batch-rows "$batch_rows" --threads "$connections" \
+    --shards 2 --wal-sync always --dir "$work/seaway/engine" >"$work/seaway.out" 2>"$work/seaway.log"; then
+    cat "$work/seaway.out"
+    echo "storage_ingest: storage_ingest_bench failed:" >&2
+    tail -20 "$work/seaway.log" >&2
+    exit 1
+  fi
   cat "$work/seaway.out"
-  echo "storage_ingest: storage_ingest_bench failed:" >&2
-  tail -20 "$work/seaway.log" >&2
-  exit 1
-fi
-cat "$work/seaway.out"
-eval "$(grep '^RESULT ' "$work/seaway.out" | sed 's/^RESULT //; s/\([a-z_]*\)=/sw_\1=/g')"
-sw_note="engine API, WAL sync always; size after Close ($sw_close_seconds s)"
-if [[ $sw_storage == wal-only ]]; then
-  sw_note="$sw_note: WAL only (segments pending)"
+  eval "$(grep '^RESULT ' "$work/seaway.out" | sed 's/^RESULT //; s/\([a-z_]*\)=/sw_\1=/g')"
+  sw_note="engine API, WAL sync always; size after Close ($sw_close_seconds s)"
+  if [[ $sw_storage == wal-only ]]; then
+    sw_note="$sw_note: WAL only (segments pending)"
+  else
+    sw_note="$sw_note: segments $sw_segment_bytes B, WAL $sw_wal_bytes B"
+  fi
+  results+=("Seaway|$rows|$sw_seconds|$sw_bytes|$sw_note")
+  results+=("Seaway write + Close (flush)|$rows|$(calc "$sw_seconds + $sw_close_seconds")|$sw_bytes|clock stops after Close has flushed every memtable")
 else
-  sw_note="$sw_note: segments $sw_segment_bytes B, WAL $sw_wal_bytes B"
+  sw_port=$(pick_port 18080)
+  mkdir -p "$work/seaway"
+  SEAWAY_ADMIN_TOKEN=bench-token-0123456789 "$seaway_server" serve --data-dir "$work/seaway/data" \
+    --http "127.0.0.1:$sw_port" --mqtt "127.0.0.1:$(pick_port 11883)" --wal-sync always \
+    --storage-shards 2 --log-level warn >"$work/seaway.log" 2>&1 &
+  echo $! >"$work/seaway.pid"
+  wait_for_http "http://127.0.0.1:$sw_port/health" "$(cat "$work/seaway.pid")" 30 ||
+    { echo "storage_ingest: seaway serve did not start:" >&2; tail -20 "$work/seaway.log" >&2; exit 1; }
+  out=$("$loader" --port "$sw_port" --path "/write?db=bench&precision=ns&p=bench-token-0123456789" \
+    --file "$work/rows.lp" --batch-lines "$batch_rows" --connections "$connections")
+  echo "$out"
+  sw_seconds=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' <<<"$out")
+  stored=$(curl -s "http://127.0.0.1:$sw_port/metrics" |
+    awk '/^seaway_ingest_lines_total/ {n += $NF} END {printf "%d", n}')
+  echo "rows counted by Seaway (seaway_ingest_lines_total): $stored"
+  [[ $stored == "$rows" ]] || { echo "storage_ingest: Seaway stored $stored of $rows rows" >&2; exit 1; }
+  t0=$(date +%s.%N)
+  stop_pidfile "$work/seaway.pid" seaway
+  sw_close_seconds=$(calc "$(date +%s.%N) - $t0")
+  sw_bytes=$(du -sB1 "$work/seaway/data/storage" | cut -f1)
+  echo "storage after clean shutdown (${sw_close_seconds} s): $sw_bytes bytes"
+  results+=("Seaway $(git -C "$repo" rev-parse --short HEAD 2>/dev/null) via HTTP|$rows|$sw_seconds|$sw_bytes|POST /write line protocol, WAL sync always; size after shutdown")
 fi
-results+=("Seaway|$rows|$sw_seconds|$sw_bytes|$sw_note")
-results+=("Seaway write + Close (flush)|$rows|$(calc "$sw_seconds + $sw_close_seconds")|$sw_bytes|clock stops after Close has flushed every memtable")
 
 # --- InfluxDB ------------------------------------------------------------------------------------
 echo; echo "-- InfluxDB"
@@ -215,5 +250,10 @@ for r in "${results[@]}"; do
 done
 echo
 echo "ingest SW/peer > 1: Seaway ingests faster. size peer/SW > 1: the peer needs more disk."
-echo "Seaway's clock covers Engine::Write only (no HTTP, no text parsing); the peers' covers HTTP"
-echo "requests carrying text they parse. Bytes: allocated blocks (du -B1) for Seaway and InfluxDB, bytes_on_disk of active parts for ClickHouse."
+if [[ $via == engine ]]; then
+  echo "Seaway's clock covers Engine::Write only (no HTTP, no text parsing); the peers' covers HTTP"
+  echo "requests carrying text they parse."
+else
+  echo "Every clock covers HTTP requests carrying text the server parses (TSV for ClickHouse)."
+fi
+echo "Bytes: allocated blocks (du -B1) for Seaway and InfluxDB, bytes_on_disk of active parts for ClickHouse."

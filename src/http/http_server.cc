@@ -2,6 +2,7 @@
 // includes Beast.
 #include "http/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -69,6 +70,29 @@ struct HttpServer::Impl {
         metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");
     accepted_connections =
         metrics->GetCounter("seaway_http_connections_total", "HTTP connections accepted");
+    inflight_gauge = metrics->GetGauge("seaway_http_inflight_body_bytes",
+                                       "Request body bytes being received or handled");
+  }
+
+  // Admits a body of `bytes` into the in-flight budget; always admits when nothing is in flight.
+  bool TryReserveBody(uint64_t bytes) {
+    uint64_t current = inflight_bytes.load(std::memory_order_relaxed);
+    do {
+      if (current > 0 && current + bytes > options.max_inflight_bytes) return false;
+    } while (!inflight_bytes.compare_exchange_weak(current, current + bytes));
+    inflight_gauge->Add(static_cast<int64_t>(bytes));
+    return true;
+  }
+  void ReleaseBody(uint64_t bytes) {
+    inflight_bytes.fetch_sub(bytes);
+    inflight_gauge->Add(-static_cast<int64_t>(bytes));
+  }
+  void CountOverload(std::string_view reason) {
+    metrics
+        ->GetCounter("seaway_http_overload_total",
+                     "Requests refused with 503 because the server was at a limit",
+                     {{"limit", std::string(reason)}})
+        ->Increment();
   }
 
   void Accept();
@@ -89,6 +113,9 @@ struct HttpServer::Impl {
   MetricsRegistry* const metrics;
   Gauge* active_connections;
   Counter* accepted_connections;
+  Gauge* inflight_gauge;
+  std::atomic<int> open_connections{0};
+  std::atomic<uint64_t> inflight_bytes{0};
 
   // Replies post to `ioc` only while the gate is open; Stop closes it first.
   std::shared_ptr<ReplyGate> gate;
@@ -114,9 +141,13 @@ class Session : public std::enable_shared_from_this<Session> {
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
     server_->active_connections->Add(1);
+    over_connection_limit_ =
+        server_->open_connections.fetch_add(1) >= server_->options.max_connections;
   }
 
   ~Session() {
+    server_->open_connections.fetch_sub(1);
+    if (reserved_body_ > 0) server_->ReleaseBody(reserved_body_);
     server_->active_connections->Add(-1);
     std::lock_guard lock(server_->mu);
     server_->sessions.erase(this);
@@ -157,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     start_ns_ = Clock::Real()->MonotonicNanos();
     stream_.expires_after(ToChrono(server_->options.io_timeout));
+    if (!Admit()) return;
     const auto& header = parser_->get();
     if (auto expect = header.find(http::field::expect);
         expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
@@ -169,6 +201,42 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     ReadBody();
+  }
+
+  // Checks the server-wide limits before a request's body is read; on refusal answers 503 with
+  // Retry-After and closes the connection once the client has had the answer.
+  bool Admit() {
+    std::string_view limit;
+    std::string why;
+    if (over_connection_limit_) {
+      limit = "connections";
+      why = fmt::format("server is at its limit of {} open connections (--http-max-connections)",
+                        server_->options.max_connections);
+    } else {
+      uint64_t body = 0;
+      if (auto length = parser_->content_length()) {
+        body = std::min(*length, server_->options.max_body_bytes);
+      } else if (parser_->chunked()) {
+        body = server_->options.max_body_bytes;
+      }
+      if (body == 0 || server_->TryReserveBody(body)) {
+        reserved_body_ = body;
+        return true;
+      }
+      limit = "inflight_bytes";
+      why = fmt::format(
+          "server is busy: request bodies in flight would exceed {} bytes "
+          "(--http-max-inflight-bytes)",
+          server_->options.max_inflight_bytes);
+    }
+    server_->CountOverload(limit);
+    keep_alive_ = false;
+    drain_on_close_ = true;
+    route_ = std::string(limit == "connections" ? "overload_connections" : "overload_inflight");
+    HttpResponse r = HttpResponse::Error(503, "Unavailable", why + "; retry later");
+    r.headers.emplace_back("Retry-After", "1");
+    Write(std::move(r));
+    return false;
   }
 
   void ReadBody() {
@@ -239,6 +307,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(HttpResponse r) {
     pending_self_.reset();
+    if (reserved_body_ > 0) {  // the request's body and what the handler built from it are gone
+      server_->ReleaseBody(reserved_body_);
+      reserved_body_ = 0;
+    }
     if (!stream_.socket().is_open()) return;  // closed by Stop while the handler ran
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
@@ -261,6 +333,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
                         self->busy_ = false;
                         self->start_ns_ = 0;
+                        if (!ec && self->drain_on_close_) return self->DrainAndClose();
                         if (ec || !keep) return self->Shutdown();
                         self->ReadHeader();
                       });
@@ -270,6 +343,21 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
+  }
+
+  // After answering a request whose body was not read: closing at once would reset the
+  // connection and the client could lose the answer. Send FIN, discard what the client still
+  // sends for up to a second, then close.
+  void DrainAndClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(1));
+    auto scratch = std::make_shared<std::array<char, 16 * 1024>>();
+    stream_.async_read_some(asio::buffer(*scratch),
+                            [self = shared_from_this(), scratch](beast::error_code ec, size_t) {
+                              if (ec || self->closing_) return self->stream_.close();
+                              self->DrainAndClose();
+                            });
   }
 
   HttpServer::Impl* const server_;
@@ -282,8 +370,11 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t start_ns_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
-  bool busy_ = false;     // between a request's header and its response written
-  bool closing_ = false;  // the server is stopping: close after the current response
+  bool busy_ = false;                   // between a request's header and its response written
+  bool over_connection_limit_ = false;  // accepted past max_connections: answer 503, close
+  bool drain_on_close_ = false;         // a request body was left unread
+  uint64_t reserved_body_ = 0;          // this request's share of the in-flight body budget
+  bool closing_ = false;                // the server is stopping: close after the current response
 };
 
 }  // namespace

@@ -2,7 +2,9 @@
 //
 // Serves keep-alive connections on a pool of threads (one per core by default). Requests on a
 // connection are answered in order, one at a time, so pipelined requests are safe. Bodies are
-// bounded (413), headers are bounded (431), and idle connections time out. Each request goes to
+// bounded (413), headers are bounded (431), idle connections time out, and the connections and
+// body bytes in flight are bounded server-wide (503 with Retry-After past either), so memory
+// stays bounded whatever the number of clients. Each request goes to
 // the Router; the handler's HttpReply may be completed from any thread.
 //
 // Beast and Asio are confined to http_server.cc: this header is cheap to include.
@@ -26,6 +28,13 @@ struct HttpServerOptions {
   int threads = 0;  // 0: one per core
   uint64_t max_body_bytes = 25 * 1024 * 1024;
   uint32_t max_header_bytes = 16 * 1024;
+  // Open connections at most; the next ones get 503 + Retry-After and are closed.
+  int max_connections = 10000;
+  // Bytes of request bodies being received or handled across connections (a body counts its
+  // Content-Length, or max_body_bytes when chunked, from its header until its response). A
+  // request that would go over gets 503 + Retry-After before its body is read; one request at a
+  // time is always admitted, so a lone large body is never refused.
+  uint64_t max_inflight_bytes = 256 * 1024 * 1024;
   Duration idle_timeout = Duration::Seconds(120);    // keep-alive connection with no request
   Duration io_timeout = Duration::Seconds(60);       // reading one request or writing a response
   Duration shutdown_grace = Duration::Millis(1500);  // Stop waits this long for responses

@@ -88,6 +88,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.database = *database;
   options.precision = *precision;
   options.default_time_ns = ctx->clock->Now().nanos();
+  options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(body, options));
   const MetricLabels labels{{"tenant", std::to_string(tenant->value())}};
   ctx->metrics->GetCounter("seaway_ingest_lines_total", "Line-protocol lines stored", labels)

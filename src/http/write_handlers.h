@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "http/router.h"
+#include "ingest/ingest_result.h"
 #include "platform/metadata_store.h"
 #include "storage/engine.h"
 
@@ -26,6 +27,7 @@ struct WriteRoutesContext {
   const Clock* clock = nullptr;
   MetricsRegistry* metrics = nullptr;
   uint64_t max_body_bytes = 25 * 1024 * 1024;  // after gzip decompression too
+  IngestLimits limits;                         // per line / item of a body
 };
 
 // Adds the write routes. `context` and what it points to must outlive the router.

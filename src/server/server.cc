@@ -68,14 +68,17 @@ Status Server::Start() {
       SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
   RegisterProcessMetrics(&metrics_, &system_info_);
   AddSystemRoutes(&router_, &system_info_);
-  write_context_ = WriteRoutesContext{engine_.get(), metadata_.get(), Clock::Real(), &metrics_,
-                                      config_.http_max_body_bytes};
+  write_context_ = WriteRoutesContext{
+      engine_.get(), metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
+      config_.ingest};
   AddWriteRoutes(&router_, &write_context_);
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;
   http_options.threads = config_.http_threads;
   http_options.max_body_bytes = config_.http_max_body_bytes;
+  http_options.max_connections = config_.http_max_connections;
+  http_options.max_inflight_bytes = config_.http_max_inflight_bytes;
   http_ = std::make_unique<HttpServer>(http_options, &router_, &metrics_);
   SW_RETURN_IF_ERROR(http_->Start());
 

@@ -42,6 +42,42 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_HTTP_MAX_BODY_BYTES")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 34))
       ->capture_default_str();
+  cmd->add_option("--http-max-connections", c->http_max_connections,
+                  "Open HTTP connections at most; more get 503 with Retry-After and are closed")
+      ->envname("SEAWAY_HTTP_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--http-max-inflight-bytes", c->http_max_inflight_bytes,
+                  "Request bodies being received or handled, in bytes across all connections; "
+                  "a request that would exceed it gets 503 with Retry-After (one request is "
+                  "always admitted)")
+      ->envname("SEAWAY_HTTP_MAX_INFLIGHT_BYTES")
+      ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--ingest-max-line-bytes", c->ingest.max_line_bytes,
+                  "Longest line of line protocol, NDJSON line or JSON item; longer ones are "
+                  "rejected (the other lines are stored)")
+      ->envname("SEAWAY_INGEST_MAX_LINE_BYTES")
+      ->check(CLI::Range(size_t{16}, size_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--ingest-max-tags", c->ingest.max_tags, "Tags per written row at most")
+      ->envname("SEAWAY_INGEST_MAX_TAGS")
+      ->check(CLI::Range(size_t{1}, size_t{1000}))
+      ->capture_default_str();
+  cmd->add_option("--ingest-max-fields", c->ingest.max_fields, "Fields per written row at most")
+      ->envname("SEAWAY_INGEST_MAX_FIELDS")
+      ->check(CLI::Range(size_t{1}, size_t{1000}))
+      ->capture_default_str();
+  cmd->add_option("--ingest-max-key-bytes", c->ingest.max_key_bytes,
+                  "Longest tag or field name, and longest tag value")
+      ->envname("SEAWAY_INGEST_MAX_KEY_BYTES")
+      ->check(CLI::Range(size_t{1}, size_t{256}))
+      ->capture_default_str();
+  cmd->add_option("--ingest-max-string-bytes", c->ingest.max_string_bytes,
+                  "Longest string field value")
+      ->envname("SEAWAY_INGEST_MAX_STRING_BYTES")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))
+      ->capture_default_str();
   cmd->add_option("--wal-sync", c->wal_sync,
                   "When a write is acknowledged. always: after fsync (nothing acknowledged is "
                   "lost). interval:MS: after write(2), fsync every MS ms (a power loss can lose "

@@ -12,6 +12,7 @@
 
 #include "common/host_port.h"
 #include "common/status.h"
+#include "ingest/ingest_result.h"
 #include "storage/engine.h"
 
 namespace CLI {
@@ -27,6 +28,9 @@ struct ServerConfig {
   std::string mqtt = "127.0.0.1:1883";
   int http_threads = 0;
   uint64_t http_max_body_bytes = 25 * 1024 * 1024;
+  int http_max_connections = 10000;
+  uint64_t http_max_inflight_bytes = 256 * 1024 * 1024;
+  IngestLimits ingest;  // --ingest-max-*
   std::string log_level = "info";
   std::string log_format = "text";
   std::string wal_sync = "always";

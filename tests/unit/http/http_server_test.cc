@@ -34,6 +34,10 @@ class HttpServerTest : public ::testing::Test {
       std::lock_guard lock(mu_);
       parked_.push_back(std::move(reply));
     });
+    router_.Add(HttpMethod::kPost, "/park", "park", [this](const HttpRequest&, HttpReply reply) {
+      std::lock_guard lock(mu_);
+      parked_.push_back(std::move(reply));
+    });
   }
 
   void TearDown() override {
@@ -268,6 +272,97 @@ TEST_F(HttpServerTest, ManyConcurrentClients) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 400);
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheLimitGet503AndAreClosed) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  HttpTestClient first, second, third;
+  ASSERT_TRUE(first.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(second.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(first.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ(first.ReadResponse()->status, 200);
+  ASSERT_TRUE(second.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ(second.ReadResponse()->status, 200);
+
+  ASSERT_TRUE(third.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(
+      third.SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello").ok());
+  auto r = third.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->headers["retry-after"], "1");
+  EXPECT_NE(r->body.find("limit of 2 open connections (--http-max-connections)"), std::string::npos)
+      << r->body;
+  EXPECT_TRUE(third.ServerClosed());
+  EXPECT_EQ(
+      metrics_.GetCounter("seaway_http_overload_total", "", {{"limit", "connections"}})->value(),
+      1u);
+
+  // Once a connection closes, a new one is served again.
+  first.Close();
+  third.Close();
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    auto again = HttpTestClient::Get(port_, "/hello");
+    served = again.ok() && again->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(HttpServerTest, BodiesOverTheInflightBudgetGet503UntilMemoryIsFreed) {
+  HttpServerOptions options;
+  options.max_inflight_bytes = 100 * 1024;
+  StartServer(options);
+  // A lone body larger than the budget is admitted: nothing else is in flight.
+  const std::string big(150 * 1024, 'x');
+  HttpTestClient holder;
+  ASSERT_TRUE(holder.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(holder
+                  .SendRaw("POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                           std::to_string(big.size()) + "\r\n\r\n" + big)
+                  .ok());
+  for (int i = 0; i < 500; ++i) {
+    std::lock_guard lock(mu_);
+    if (!parked_.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(metrics_.GetGauge("seaway_http_inflight_body_bytes", "")->value(),
+            static_cast<int64_t>(big.size()));
+
+  // While it is held, another body is refused before it is read; a request without a body is not.
+  HttpTestClient other;
+  ASSERT_TRUE(other.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(
+      other.SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789").ok());
+  auto r = other.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->headers["retry-after"], "1");
+  EXPECT_NE(r->body.find("--http-max-inflight-bytes"), std::string::npos) << r->body;
+  EXPECT_TRUE(other.ServerClosed());
+  auto get = HttpTestClient::Get(port_, "/hello");
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->status, 200);
+
+  // The reply frees the budget.
+  {
+    std::lock_guard lock(mu_);
+    ASSERT_EQ(parked_.size(), 1u);
+    parked_[0].Send(HttpResponse::Text(200, "done"));
+    parked_.clear();
+  }
+  ASSERT_EQ(holder.ReadResponse()->status, 200);
+  EXPECT_EQ(metrics_.GetGauge("seaway_http_inflight_body_bytes", "")->value(), 0);
+  HttpTestClient later;
+  ASSERT_TRUE(later.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(later.SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc").ok());
+  auto ok = later.ReadResponse();
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "abc");
 }
 
 }  // namespace

@@ -128,6 +128,19 @@ TEST_F(WriteHandlersTest, PartialWriteNamesLinesAndKeepsTheRest) {
       2u);
 }
 
+TEST_F(WriteHandlersTest, ConfiguredLimitsAreEnforcedAndNamed) {
+  context_.limits.max_tags = 1;
+  context_.limits.max_line_bytes = 40;
+  HttpResponse r = Post("/write?db=plant",
+                        "m,a=1 v=1 1\nm,a=1,b=2 v=2 2\nm v=\"" + std::string(40, 'x') + "\" 3\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"({"line":2,"error":"more than 1 tags"})"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"({"line":3,"error":"line is 48 bytes, over the limit of 40"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 1u);
+}
+
 TEST_F(WriteHandlersTest, GzipBodies) {
   std::vector<std::pair<std::string, std::string>> headers{
       {"Authorization", "Token acme-token-0123456789"}, {"Content-Encoding", "gzip"}};

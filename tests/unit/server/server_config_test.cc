@@ -65,6 +65,33 @@ TEST_F(ServerConfigTest, Defaults) {
   EXPECT_EQ(c.log_level, "info");
 }
 
+TEST_F(ServerConfigTest, IngestAndOverloadLimits) {
+  ServerConfig defaults;
+  ASSERT_TRUE(Parse({}, &defaults).ok());
+  EXPECT_EQ(defaults.ingest.max_tags, 64u);
+  EXPECT_EQ(defaults.http_max_inflight_bytes, 256u << 20);
+
+  ServerConfig c;
+  Status s =
+      Parse({"--ingest-max-line-bytes", "1000", "--ingest-max-tags", "3", "--ingest-max-fields",
+             "4", "--ingest-max-key-bytes", "32", "--ingest-max-string-bytes", "100",
+             "--http-max-connections", "7", "--http-max-inflight-bytes", "1048576"},
+            &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.ingest.max_line_bytes, 1000u);
+  EXPECT_EQ(c.ingest.max_tags, 3u);
+  EXPECT_EQ(c.ingest.max_fields, 4u);
+  EXPECT_EQ(c.ingest.max_key_bytes, 32u);
+  EXPECT_EQ(c.ingest.max_string_bytes, 100u);
+  EXPECT_EQ(c.http_max_connections, 7);
+  EXPECT_EQ(c.http_max_inflight_bytes, 1048576u);
+
+  ServerConfig bad;
+  s = Parse({"--ingest-max-key-bytes", "1000"}, &bad);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--ingest-max-key-bytes"), std::string::npos) << s;
+}
+
 TEST_F(ServerConfigTest, Flags) {
   ServerConfig c;
   Status s = Parse({"--data-dir", "/tmp/d", "--http", "0.0.0.0:9000", "--mqtt=[::1]:1884",
