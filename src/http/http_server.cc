@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -43,6 +44,8 @@ HttpMethod FromVerb(http::verb verb) {
     default: return HttpMethod::kOther;
   }
 }
+
+constexpr uint64_t kDirectBodyBytes = 64 * 1024;
 
 std::chrono::nanoseconds ToChrono(Duration d) { return std::chrono::nanoseconds(d.nanos()); }
 
@@ -240,6 +243,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    // A body of known length above 64 KiB is read straight into the request's string, in reads
+    // as large as the socket allows: Beast's parser reads 64 KiB at a time into its buffer and
+    // copies each piece again into the body.
+    const auto length = parser_->content_length();
+    if (length && !parser_->chunked() && *length >= kDirectBodyBytes &&
+        *length <= server_->options.max_body_bytes) {
+      direct_body_.resize(*length);
+      const size_t buffered = std::min<size_t>(buffer_.size(), *length);
+      asio::buffer_copy(asio::buffer(direct_body_.data(), buffered), buffer_.data());
+      buffer_.consume(buffered);
+      has_direct_body_ = true;
+      asio::async_read(
+          stream_, asio::buffer(direct_body_.data() + buffered, *length - buffered),
+          [](const beast::error_code& ec, size_t) -> size_t { return ec ? 0 : size_t{1} << 30; },
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+      return;
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
@@ -284,7 +304,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : msg) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request.body = std::move(msg.body());
+    request.body = has_direct_body_ ? std::move(direct_body_) : std::move(msg.body());
+    has_direct_body_ = false;
+    direct_body_ = {};
     request.remote_address = remote_;
     keep_alive_ = msg.keep_alive();
     head_ = request.method == HttpMethod::kHead;
@@ -370,7 +392,9 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t start_ns_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
-  bool busy_ = false;                   // between a request's header and its response written
+  bool busy_ = false;        // between a request's header and its response written
+  std::string direct_body_;  // a large body read past the parser (see ReadBody)
+  bool has_direct_body_ = false;
   bool over_connection_limit_ = false;  // accepted past max_connections: answer 503, close
   bool drain_on_close_ = false;         // a request body was left unread
   uint64_t reserved_body_ = 0;          // this request's share of the in-flight body budget

@@ -365,5 +365,31 @@ TEST_F(HttpServerTest, BodiesOverTheInflightBudgetGet503UntilMemoryIsFreed) {
   EXPECT_EQ(ok->body, "abc");
 }
 
+TEST_F(HttpServerTest, LargeBodiesArriveWholeAndPipelinedRequestsAfterThemToo) {
+  StartServer();
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+  HttpTestClient client;
+  ASSERT_TRUE(client.Connect("127.0.0.1", port_).ok());
+  // The large body and the request after it in one send: the server must stop reading the body
+  // at its length and serve the next request from what it has buffered.
+  ASSERT_TRUE(client
+                  .SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                           std::to_string(big.size()) + "\r\n\r\n" + big +
+                           "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" +
+                           std::string(70000, 'z') + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  auto first = client.ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 200);
+  EXPECT_TRUE(first->body == big) << first->body.size();
+  auto second = client.ReadResponse();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->body, std::string(70000, 'z'));
+  auto third = client.ReadResponse();
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->body, "hi");
+}
+
 }  // namespace
 }  // namespace seaway
