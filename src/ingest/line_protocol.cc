@@ -157,7 +157,8 @@ inline bool ParsePlainNumber(std::string_view line, size_t* pos, ParsedField* ou
     ++digits;
   }
   auto at_end = [end](const char* q) { return q == end || *q == ',' || *q == ' '; };
-  if (p < end && *p == 'i' && digits > 0 && digits <= 18 && at_end(p + 1)) {
+  if (p < end && *p == 'i' && digits > 0 && digits <= 18 && at_end(p + 1) &&
+      line[*pos] != '+') {  // as from_chars, integers take no '+'
     out->type = FieldType::kInt64;
     out->bits = static_cast<uint64_t>(negative ? -static_cast<int64_t>(mantissa)
                                                : static_cast<int64_t>(mantissa));
@@ -250,7 +251,12 @@ Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField
     return Status::OK();
   }
   const char* begin = token.data();
-  if (*begin == '+') ++begin;  // from_chars does not take a leading '+'
+  if (*begin == '+') {  // from_chars does not take a leading '+'; "+-1" stays invalid
+    ++begin;
+    if (begin == token.data() + token.size() || *begin == '-') {
+      return InvalidArgument("field '{}': invalid number '{}'", key, token);
+    }
+  }
   auto [end, ec] = std::from_chars(begin, token.data() + token.size(), v);
   if (ec != std::errc() || end != token.data() + token.size() || !std::isfinite(v)) {
     return InvalidArgument("field '{}': invalid number '{}'", key, token);

@@ -10,6 +10,8 @@ WriteBatch::WriteBatch(TenantId tenant, std::string database, std::string table)
 
 void WriteBatch::AddRow(int64_t time) {
   times_.push_back(time);
+  tags_before_row_ = tag_keys_.size();
+  fields_before_row_ = fields_.size();
   for (auto& values : tag_values_) values.AddRow();
   for (auto& f : fields_) {
     f.present.push_back(0);
@@ -21,6 +23,11 @@ void WriteBatch::AddRow(int64_t time) {
 void WriteBatch::DropLastRow() {
   if (times_.empty()) return;
   times_.pop_back();
+  tag_keys_.resize(std::min(tag_keys_.size(), tags_before_row_));
+  tag_values_.resize(std::min(tag_values_.size(), tags_before_row_));
+  fields_.erase(
+      fields_.begin() + static_cast<ptrdiff_t>(std::min(fields_.size(), fields_before_row_)),
+      fields_.end());
   for (auto& values : tag_values_) values.DropLast();
   for (auto& f : fields_) {
     f.present.pop_back();

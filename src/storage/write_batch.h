@@ -103,7 +103,8 @@ class WriteBatch {
     fields_[column].strings.back().assign(value);
   }
 
-  // Removes the last row (a front end that finds an error mid-row drops the row).
+  // Removes the last row, and the columns it added (a front end that finds an error mid-row
+  // drops the row, and no trace of it may reach the catalog). At most once per AddRow.
   void DropLastRow();
 
   // Checks names and that every row has at least one field.
@@ -137,6 +138,9 @@ class WriteBatch {
   std::vector<TagValues> tag_values_;
   std::vector<FieldColumn> fields_;
   size_t last_field_ = 0;  // lookup hint: rows usually set fields in the same order
+  // Columns that existed when the last row was added: DropLastRow removes the rest.
+  size_t tags_before_row_ = 0;
+  size_t fields_before_row_ = 0;
 };
 
 }  // namespace seaway

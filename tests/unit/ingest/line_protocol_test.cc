@@ -223,5 +223,32 @@ TEST(LineProtocolTest, FastPathAgreesWithByteParser) {
   }
 }
 
+// A line rejected for a type conflict leaves nothing behind: not its row, and not the tags and
+// fields it named first (they would otherwise reach the catalog with no values).
+TEST(LineProtocolTest, RejectedLineLeavesNoColumnsBehind) {
+  auto r = ParseLineProtocol("m v=1 1\nm,t=x w=2,v=\"s\" 2\nm v=3 3\n", Options());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2u);
+  ASSERT_EQ(r.batches.size(), 1u);
+  const WriteBatch& b = r.batches[0];
+  EXPECT_EQ(b.rows(), 2u);
+  EXPECT_TRUE(b.tag_keys().empty());
+  ASSERT_EQ(b.fields().size(), 1u);
+  EXPECT_EQ(b.fields()[0].name, "v");
+  EXPECT_TRUE(b.Validate().ok());
+}
+
+TEST(LineProtocolTest, SignsAsTheByteParserReadsThem) {
+  for (bool fast : {true, false}) {
+    LineProtocolOptions o = Options();
+    o.fast_path = fast;
+    auto r = ParseLineProtocol("m v=+5i\nm v=+-1\nm v=+2.5\nm w=-3i\n", o);
+    ASSERT_EQ(r.errors.size(), 2u) << fast;
+    EXPECT_EQ(r.errors[0].message, "field 'v': invalid integer '+5i'");
+    EXPECT_EQ(r.errors[1].message, "field 'v': invalid number '+-1'");
+    EXPECT_EQ(r.points, 2u);
+  }
+}
+
 }  // namespace
 }  // namespace seaway
