@@ -7,12 +7,45 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/version.h"
 #include "ingest/line_protocol.h"
 
 namespace seaway {
 namespace {
 
 constexpr size_t kMaxReportedLines = 20;
+
+// Standard base64 (RFC 4648, '=' padding optional); nullopt on any other character.
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
 
 HttpResponse Unauthorized(std::string_view why) {
   HttpResponse r = HttpResponse::Error(401, "Unauthenticated", why);
@@ -136,6 +169,15 @@ std::string RequestToken(const HttpRequest& request) {
         return std::string(auth->substr(scheme.size()));
       }
     }
+    // Basic user:password, as the influx CLI and Telegraf send: the password is the token.
+    constexpr std::string_view kBasic = "Basic ";
+    if (auth->size() > kBasic.size() &&
+        strncasecmp(auth->data(), kBasic.data(), kBasic.size()) == 0) {
+      std::optional<std::string> credentials = DecodeBase64(auth->substr(kBasic.size()));
+      if (!credentials) return {};
+      const size_t colon = credentials->find(':');
+      return colon == std::string::npos ? std::string() : credentials->substr(colon + 1);
+    }
     return {};
   }
   return request.QueryParam("p").value_or("");
@@ -173,6 +215,15 @@ Result<std::string> Gunzip(std::string_view body, uint64_t limit) {
 }
 
 void AddWriteRoutes(Router* router, const WriteRoutesContext* ctx) {
+  // InfluxDB clients (the influx CLI, Telegraf, client libraries) probe /ping before writing.
+  for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead}) {
+    router->Add(method, "/ping", "ping", [](const HttpRequest&, HttpReply reply) {
+      HttpResponse r = HttpResponse::Text(204, "");
+      r.headers.emplace_back("X-Influxdb-Version", fmt::format("seaway-{}", kVersion));
+      r.headers.emplace_back("X-Influxdb-Build", "Seaway");
+      reply.Send(std::move(r));
+    });
+  }
   router->Add(HttpMethod::kPost, "/write", "write_v1",
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleWrite(ctx, request, std::move(reply), request.QueryParam("db"),

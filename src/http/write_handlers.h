@@ -2,6 +2,7 @@
 //
 //   POST /write?db=D[&rp=..][&precision=ns|u|ms|s][&u=..&p=TOKEN]          (InfluxDB 1.x)
 //   POST /api/v2/write?bucket=D[&org=..][&precision=ns|us|ms|s]            (InfluxDB 2.x)
+//   GET|HEAD /ping                                   204, as InfluxDB answers its clients' probe
 //
 // The body is line protocol, plain or `Content-Encoding: gzip`. The caller's token
 // (`Authorization: Token T` or `Bearer T`, or the 1.x `p` parameter) names the tenant; `db` or
@@ -33,7 +34,8 @@ struct WriteRoutesContext {
 // Adds the write routes. `context` and what it points to must outlive the router.
 void AddWriteRoutes(Router* router, const WriteRoutesContext* context);
 
-// The token of a request (Authorization header, else the `p` query parameter), or empty.
+// The token of a request, or empty: `Authorization: Token T`, `Bearer T` or `Basic
+// base64(user:T)` (any user), else the `p` query parameter.
 std::string RequestToken(const HttpRequest& request);
 
 // Inflates a gzip body; ResourceExhausted past `limit` bytes, InvalidArgument when malformed.

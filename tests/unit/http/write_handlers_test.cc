@@ -104,6 +104,35 @@ TEST_F(WriteHandlersTest, TokenInQueryParameter) {
   EXPECT_EQ(Post("/write?db=plant&u=x&p=acme-token-0123456789", "m v=1 1\n", {}).status, 204);
 }
 
+TEST_F(WriteHandlersTest, BasicAuthPasswordIsTheToken) {
+  // base64("admin:acme-token-0123456789"), as the influx CLI and Telegraf send it.
+  EXPECT_EQ(Post("/write?db=plant", "m v=1 1\n",
+                 {{"Authorization", "Basic YWRtaW46YWNtZS10b2tlbi0wMTIzNDU2Nzg5"}})
+                .status,
+            204);
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 1u);
+  // base64("admin:wrong"), no colon, and not base64 at all.
+  for (std::string bad : {"Basic YWRtaW46d3Jvbmc=", "Basic YWRtaW4=", "Basic !!!"}) {
+    EXPECT_EQ(Post("/write?db=plant", "m v=1 2\n", {{"Authorization", bad}}).status, 401) << bad;
+  }
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 1u);
+}
+
+TEST_F(WriteHandlersTest, PingAnswers204WithoutAToken) {
+  for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead}) {
+    HttpRequest request;
+    request.method = method;
+    request.target = "/ping";
+    std::promise<HttpResponse> promise;
+    router_.Dispatch(request, HttpReply([&](HttpResponse r) { promise.set_value(std::move(r)); }));
+    HttpResponse r = promise.get_future().get();
+    EXPECT_EQ(r.status, 204);
+    bool version = false;
+    for (const auto& [name, value] : r.headers) version |= name == "X-Influxdb-Version";
+    EXPECT_TRUE(version);
+  }
+}
+
 TEST_F(WriteHandlersTest, MissingOrBadTokenIs401WithJson) {
   HttpResponse r = Post("/write?db=plant", "m v=1 1\n", {});
   EXPECT_EQ(r.status, 401);
