@@ -6,6 +6,7 @@
 #include <future>
 #include <unordered_map>
 
+#include "common/check.h"
 #include "common/coding.h"
 #include "common/logging.h"
 #include "storage/checksummed_file.h"
@@ -41,7 +42,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   SW_ASSIGN_OR_RETURN(int shard_count, FixShardCount(env, dir, options.shards));
   std::unique_ptr<Engine> engine(new Engine(env, dir, options.clock));
   SW_RETURN_IF_ERROR(engine->retention_.Load());
-  SW_RETURN_IF_ERROR(engine->LoadDeclaredTables());
+  SW_RETURN_IF_ERROR(engine->LoadCatalog());
   options.shard.retention_cutoff = [e = engine.get()](TenantId t, std::string_view d,
                                                       std::string_view table) {
     return e->retention_.Cutoff(t, d, table);
@@ -83,10 +84,10 @@ Status Engine::RestoreSegment(const Segment& segment) {
     for (size_t k = 0; k < segment.tag_keys().size() && k < values.size(); ++k) {
       tags.emplace_back(segment.tag_keys()[k], std::string(values[k]));
     }
-    SW_RETURN_IF_ERROR(
-        series_
-            .Restore(s.id, segment.tenant(), segment.database(), segment.table(), std::move(tags))
-            .WithContext(segment.path()));
+    SW_RETURN_IF_ERROR(series_
+                           .Restore(s.id, segment.tenant(), segment.database(), segment.table(),
+                                    segment.generation(), std::move(tags))
+                           .WithContext(segment.path()));
   }
   return Status::OK();
 }
@@ -104,22 +105,14 @@ Status Engine::RestoreRecord(const WriteRecord& record) {
     for (size_t k = 0; k < record.tag_keys.size(); ++k) {
       tags.emplace_back(std::string(record.tag_keys[k]), std::string(s.tag_values[k]));
     }
-    SW_RETURN_IF_ERROR(
-        series_.Restore(s.id, record.tenant, record.database, record.table, std::move(tags)));
+    SW_RETURN_IF_ERROR(series_.Restore(s.id, record.tenant, record.database, record.table,
+                                       record.generation, std::move(tags)));
   }
   return Status::OK();
 }
 
-void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
-  if (batch.rows() == 0) return done(Status::OK());
-  if (Status s = batch.Validate(); !s.ok()) return done(s);
-  std::vector<FieldSchema> fields;
-  for (const auto& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
-  auto schema =
-      catalog_.Extend(batch.tenant(), batch.database(), batch.table(), batch.tag_keys(), fields);
-  if (!schema.ok()) return done(schema.status());
-
-  // Group rows by series, and series by shard.
+std::vector<std::vector<SeriesRows>> Engine::GroupRows(const WriteBatch& batch,
+                                                       uint64_t generation) {
   const size_t n_shards = shards_.size();
   std::vector<std::vector<SeriesRows>> per_shard(n_shards);
   // A batch usually repeats each series several times: resolve each distinct tag combination
@@ -139,17 +132,27 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
         const std::string_view v = batch.tag_values()[k][row];
         if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
       }
-      SeriesId id = series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), tags);
+      SeriesId id =
+          series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), generation, tags);
       const size_t shard = id.value() % n_shards;
       per_shard[shard].push_back(SeriesRows{id, {}});
       it->second = {shard, per_shard[shard].size() - 1};
     }
     per_shard[it->second.first][it->second.second].rows.push_back(row);
   }
+  return per_shard;
+}
+
+void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
+  if (batch.rows() == 0) return done(Status::OK());
+  if (Status s = batch.Validate(); !s.ok()) return done(s);
+  std::vector<FieldSchema> fields;
+  for (const auto& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
 
   struct Join {
     std::mutex mu;
     size_t remaining;
+    size_t parts = 0;  // shards the batch spans
     size_t failed = 0;
     Status first_error;
     size_t rows;
@@ -160,32 +163,54 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
   join->rows = batch.rows();
   join->done = std::move(done);
   join->rows_written = rows_written_;
-  join->remaining = 0;
-  for (const auto& groups : per_shard) join->remaining += groups.empty() ? 0 : 1;
-  const size_t parts = join->remaining;
+  // One count per shard part, plus one that this function holds until it released its locks:
+  // `done` never runs under them, even when every shard refuses at once.
+  join->remaining = 1;
+  auto finish_part = [join](Status status) {
+    std::unique_lock lock(join->mu);
+    if (!status.ok()) {
+      if (join->failed++ == 0) join->first_error = status;
+    }
+    if (--join->remaining > 0) return;
+    Status result = join->first_error;
+    if (join->failed > 0 && join->failed < join->parts) {
+      result = Status(result.code(),
+                      fmt::format("{} (the batch spans {} shards; {} of them stored their rows)",
+                                  result.message(), join->parts, join->parts - join->failed));
+    }
+    if (result.ok()) join->rows_written->Increment(join->rows);
+    auto user_done = std::move(join->done);
+    lock.unlock();
+    user_done(result);
+  };
+  {
+    // Resolving the table's generation and submitting the records happen under one shared
+    // hold of the DDL lock, so that a drop never falls between them.
+    { std::lock_guard gate(ddl_gate_); }
+    std::shared_lock ddl(ddl_mu_);
+    auto schema =
+        catalog_.Extend(batch.tenant(), batch.database(), batch.table(), batch.tag_keys(), fields);
+    if (!schema.ok()) {
+      ddl.unlock();
+      return join->done(schema.status());
+    }
+    const uint64_t generation = (*schema)->generation;
 
-  for (size_t s = 0; s < n_shards; ++s) {
-    if (per_shard[s].empty()) continue;
-    std::string payload;
-    EncodeWriteRecord(batch, per_shard[s], &payload);
-    shards_[s]->Submit(std::move(payload), [join, parts](Status status) {
-      std::unique_lock lock(join->mu);
-      if (!status.ok()) {
-        if (join->failed++ == 0) join->first_error = status;
-      }
-      if (--join->remaining > 0) return;
-      Status result = join->first_error;
-      if (join->failed > 0 && join->failed < parts) {
-        result = Status(result.code(),
-                        fmt::format("{} (the batch spans {} shards; {} of them stored their rows)",
-                                    result.message(), parts, parts - join->failed));
-      }
-      if (result.ok()) join->rows_written->Increment(join->rows);
-      auto done = std::move(join->done);
-      lock.unlock();
-      done(result);
-    });
+    const std::vector<std::vector<SeriesRows>> per_shard = GroupRows(batch, generation);
+    const size_t n_shards = shards_.size();
+    {
+      std::lock_guard lock(join->mu);
+      for (const auto& groups : per_shard) join->parts += groups.empty() ? 0 : 1;
+      join->remaining += join->parts;
+    }
+    for (size_t s = 0; s < n_shards; ++s) {
+      if (per_shard[s].empty()) continue;
+      std::string payload;
+      EncodeWriteRecord(batch, generation, per_shard[s], &payload);
+      shards_[s]->Submit(std::move(payload), finish_part);
+    }
   }
+  finish_part(Status::OK());
 }
 
 Status Engine::Write(const WriteBatch& batch) {
@@ -195,20 +220,35 @@ Status Engine::Write(const WriteBatch& batch) {
   return future.get();
 }
 
-Result<std::vector<FieldSchema>> Engine::Projection(const ScanRequest& request) const {
+Result<std::pair<std::shared_ptr<const TableSchema>, std::vector<FieldSchema>>> Engine::Projection(
+    const ScanRequest& request) const {
   auto schema = catalog_.Find(request.tenant, request.database, request.table);
   if (!schema) {
     return NotFound("table '{}' does not exist in database '{}'", request.table, request.database);
   }
-  if (request.fields.empty()) return schema->fields;
+  if (request.fields.empty()) return std::pair(schema, schema->fields);
   std::vector<FieldSchema> out;
   for (const auto& name : request.fields) {
     int i = schema->FindField(name);
     if (i < 0) return NotFound("table '{}' has no field '{}'", request.table, name);
     out.push_back(schema->fields[i]);
   }
-  return out;
+  return std::pair(schema, std::move(out));
 }
+
+namespace {
+
+// The series of the request's table that match it and belong to `schema`'s generation (a
+// series of a later one may appear when the table is dropped and re-created meanwhile).
+std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& index,
+                                                           const ScanRequest& request,
+                                                           const TableSchema& schema) {
+  auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals);
+  std::erase_if(found, [&](const auto& info) { return info->generation() != schema.generation; });
+  return found;
+}
+
+}  // namespace
 
 Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time,
                           int64_t max_time, const std::vector<FieldSchema>& fields,
@@ -236,7 +276,8 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_ti
 
 Status Engine::Scan(const ScanRequest& request,
                     const std::function<Status(const SeriesBlock&)>& fn) const {
-  SW_ASSIGN_OR_RETURN(auto fields, Projection(request));
+  SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
+  const auto& [schema, fields] = projection;
   std::vector<ShardSnapshot> snaps;
   for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   SeriesBlock block;
@@ -244,8 +285,7 @@ Status Engine::Scan(const ScanRequest& request,
   // Expired rows vanish from scans at once, before retention drops their partitions.
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
-  for (const auto& info :
-       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
+  for (const auto& info : MatchSeries(series_, request, *schema)) {
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
     SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &block.rows));
     if (block.rows.times.empty()) continue;
@@ -277,8 +317,8 @@ SeriesRowsBlock OneRow(const SeriesRowsBlock& rows, size_t index) {
 
 Status Engine::Latest(const ScanRequest& request,
                       const std::function<Status(const SeriesBlock&)>& fn) const {
-  SW_ASSIGN_OR_RETURN(auto fields, Projection(request));
-  auto schema = catalog_.Find(request.tenant, request.database, request.table);
+  SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
+  const auto& [schema, fields] = projection;
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   std::vector<ShardSnapshot> snaps;
@@ -286,8 +326,7 @@ Status Engine::Latest(const ScanRequest& request,
   SeriesBlock block;
   block.fields = fields;
   SeriesRowsBlock rows;
-  for (const auto& info :
-       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
+  for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
     int64_t segment_max = INT64_MIN;
@@ -356,30 +395,37 @@ Status Engine::Delete(const ScanRequest& request) {
     return InvalidArgument("delete: min_time {} is after max_time {}", request.min_time,
                            request.max_time);
   }
-  if (!catalog_.Find(request.tenant, request.database, request.table)) {
-    return NotFound("table '{}' does not exist in database '{}'", request.table, request.database);
-  }
-  std::vector<DeleteRecord> per_shard(shards_.size());
-  for (const auto& info :
-       series_.Match(request.tenant, request.database, request.table, request.tag_equals)) {
-    per_shard[info->id.value() % shards_.size()].series.push_back(info->id);
-  }
   std::vector<std::future<Status>> results;
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    DeleteRecord& record = per_shard[s];
-    if (record.series.empty()) continue;
-    std::sort(record.series.begin(), record.series.end());
-    record.tenant = request.tenant;
-    record.database = request.database;
-    record.table = request.table;
-    record.min_time = request.min_time;
-    record.max_time = request.max_time;
-    std::string payload;
-    EncodeDeleteRecord(record, &payload);
-    auto promise = std::make_shared<std::promise<Status>>();
-    results.push_back(promise->get_future());
-    shards_[s]->Submit(WalRecordType::kDelete, std::move(payload),
-                       [promise](Status status) { promise->set_value(std::move(status)); });
+  {
+    // As for writes: the generation stays the table's until the records are queued.
+    { std::lock_guard gate(ddl_gate_); }
+    std::shared_lock ddl(ddl_mu_);
+    auto schema = catalog_.Find(request.tenant, request.database, request.table);
+    if (!schema) {
+      return NotFound("table '{}' does not exist in database '{}'", request.table,
+                      request.database);
+    }
+    std::vector<DeleteRecord> per_shard(shards_.size());
+    for (const auto& info : MatchSeries(series_, request, *schema)) {
+      per_shard[info->id.value() % shards_.size()].series.push_back(info->id);
+    }
+    for (size_t s = 0; s < shards_.size(); ++s) {
+      DeleteRecord& record = per_shard[s];
+      if (record.series.empty()) continue;
+      std::sort(record.series.begin(), record.series.end());
+      record.tenant = request.tenant;
+      record.database = request.database;
+      record.table = request.table;
+      record.generation = schema->generation;
+      record.min_time = request.min_time;
+      record.max_time = request.max_time;
+      std::string payload;
+      EncodeDeleteRecord(record, &payload);
+      auto promise = std::make_shared<std::promise<Status>>();
+      results.push_back(promise->get_future());
+      shards_[s]->Submit(WalRecordType::kDelete, std::move(payload),
+                         [promise](Status status) { promise->set_value(std::move(status)); });
+    }
   }
   Status first;
   for (auto& r : results) {
@@ -391,23 +437,33 @@ Status Engine::Delete(const ScanRequest& request) {
 
 namespace {
 
-constexpr std::string_view kCatalogMagic = "SEAWCAT1";
+// Version 1 ("SEAWCAT1") held only the declared tables; version 2 adds the series id floor and
+// the generations of dropped names (docs/formats/segment.md, "Other files").
+constexpr std::string_view kCatalogMagicV1 = "SEAWCAT1";
+constexpr std::string_view kCatalogMagic = "SEAWCAT2";
 
 }  // namespace
 
-Status Engine::LoadDeclaredTables() {
+Status Engine::LoadCatalog() {
   const std::string path = JoinPath(dir_, "CATALOG");
-  SW_ASSIGN_OR_RETURN(auto body, ReadChecksummedFile(env_, path, kCatalogMagic, "catalog"));
+  if (!env_->FileExists(path)) return Status::OK();
+  SW_ASSIGN_OR_RETURN(std::string raw, ReadFileToString(env_, path));
+  const bool v1 = std::string_view(raw).starts_with(kCatalogMagicV1);
+  SW_ASSIGN_OR_RETURN(
+      auto body, ReadChecksummedFile(env_, path, v1 ? kCatalogMagicV1 : kCatalogMagic, "catalog"));
   if (!body) return Status::OK();
   auto bad = [&](std::string_view what) { return Corruption("catalog '{}': {}", path, what); };
   Decoder d(*body);
-  uint64_t count;
+  uint64_t count, series_floor = 0;
+  if (!v1 && !d.GetVarint64(&series_floor)) return bad("bad series id floor");
   if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad table count");
+  std::vector<std::pair<TableKey, TableSchema>> declared;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t tenant, tags, fields;
     std::string_view database, table, name;
     if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) ||
-        !d.GetLengthPrefixed(&table) || !d.GetBoundedVarint(kMaxColumnsPerTable, &tags)) {
+        !d.GetLengthPrefixed(&table) ||
+        !d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining()), &tags)) {
       return bad("bad table header");
     }
     TableSchema schema{std::string(table)};
@@ -415,7 +471,9 @@ Status Engine::LoadDeclaredTables() {
       if (!d.GetLengthPrefixed(&name)) return bad("bad tag");
       schema.tag_keys.emplace_back(name);
     }
-    if (!d.GetBoundedVarint(kMaxColumnsPerTable, &fields)) return bad("bad field count");
+    if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining()), &fields)) {
+      return bad("bad field count");
+    }
     for (uint64_t f = 0; f < fields; ++f) {
       uint8_t type;
       if (!d.GetLengthPrefixed(&name) || !d.GetByte(&type) || !IsValidFieldType(type)) {
@@ -423,22 +481,42 @@ Status Engine::LoadDeclaredTables() {
       }
       schema.fields.push_back(FieldSchema{std::string(name), static_cast<FieldType>(type)});
     }
+    declared.emplace_back(TableKey(tenant, std::string(database), std::string(table)),
+                          std::move(schema));
+  }
+  // Generations first, so that the declared tables below get theirs.
+  if (!v1) {
+    if (!d.GetBoundedVarint(d.remaining(), &count)) return bad("bad generation count");
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t tenant, generation;
+      std::string_view database, table;
+      if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) ||
+          !d.GetLengthPrefixed(&table) || !d.GetVarint64(&generation)) {
+        return bad("bad generation");
+      }
+      catalog_.RestoreGeneration(TenantId(tenant), database, table, generation);
+    }
+  }
+  if (!d.done()) return bad("unexpected trailing bytes");
+  for (auto& [key, schema] : declared) {
+    const auto& [tenant, database, table] = key;
     auto extended =
         catalog_.Extend(TenantId(tenant), database, table, schema.tag_keys, schema.fields);
     if (!extended.ok()) return bad(extended.status().message());
-    declared_[{tenant, std::string(database), std::string(table)}] = std::move(schema);
+    schema.generation = (*extended)->generation;
+    declared_[key] = std::move(schema);
   }
-  if (!d.done()) return bad("unexpected trailing bytes");
+  series_.ReserveIds(series_floor);
   return Status::OK();
 }
 
-Status Engine::SaveDeclared(TenantId tenant, const std::string& database,
-                            const TableSchema& schema) {
-  auto previous = declared_;
-  declared_[{tenant.value(), database, schema.name}] = schema;
+Status Engine::WriteCatalog(const std::map<TableKey, TableSchema>& declared,
+                            const std::map<TableKey, uint64_t>& generations,
+                            uint64_t series_floor) {
   std::string body;
-  PutVarint64(&body, declared_.size());
-  for (const auto& [key, t] : declared_) {
+  PutVarint64(&body, series_floor);
+  PutVarint64(&body, declared.size());
+  for (const auto& [key, t] : declared) {
     PutVarint64(&body, std::get<0>(key));
     PutLengthPrefixed(&body, std::get<1>(key));
     PutLengthPrefixed(&body, std::get<2>(key));
@@ -450,9 +528,23 @@ Status Engine::SaveDeclared(TenantId tenant, const std::string& database,
       body.push_back(static_cast<char>(f.type));
     }
   }
-  Status s = WriteChecksummedFile(env_, JoinPath(dir_, "CATALOG"), kCatalogMagic, body);
-  if (!s.ok()) declared_ = std::move(previous);
-  return s;
+  PutVarint64(&body, generations.size());
+  for (const auto& [key, generation] : generations) {
+    PutVarint64(&body, std::get<0>(key));
+    PutLengthPrefixed(&body, std::get<1>(key));
+    PutLengthPrefixed(&body, std::get<2>(key));
+    PutVarint64(&body, generation);
+  }
+  return WriteChecksummedFile(env_, JoinPath(dir_, "CATALOG"), kCatalogMagic, body);
+}
+
+Status Engine::SaveDeclared(TenantId tenant, const std::string& database,
+                            const TableSchema& schema) {
+  auto declared = declared_;
+  declared[{tenant.value(), database, schema.name}] = schema;
+  SW_RETURN_IF_ERROR(WriteCatalog(declared, catalog_.Generations(), series_.next_id()));
+  declared_ = std::move(declared);
+  return Status::OK();
 }
 
 Status Engine::CreateTable(TenantId tenant, const std::string& database, const std::string& table,
@@ -467,7 +559,8 @@ Status Engine::CreateTable(TenantId tenant, const std::string& database, const s
       return InvalidArgument("field '{}' has no valid type", f.name);
     }
   }
-  std::lock_guard lock(ddl_mu_);
+  std::lock_guard gate(ddl_gate_);
+  std::unique_lock lock(ddl_mu_);
   if (catalog_.Find(tenant, database, table)) {
     if (if_not_exists) return Status::OK();
     return AlreadyExists("table '{}' already exists in database '{}'", table, database);
@@ -481,12 +574,77 @@ Status Engine::AlterTableAdd(TenantId tenant, const std::string& database, const
                              const std::vector<FieldSchema>& fields) {
   for (const auto& k : tag_keys) SW_RETURN_IF_ERROR(ValidateName(k, "tag"));
   for (const auto& f : fields) SW_RETURN_IF_ERROR(ValidateName(f.name, "field"));
-  std::lock_guard lock(ddl_mu_);
+  std::lock_guard gate(ddl_gate_);
+  std::unique_lock lock(ddl_mu_);
   if (!catalog_.Find(tenant, database, table)) {
     return NotFound("table '{}' does not exist in database '{}'", table, database);
   }
   SW_ASSIGN_OR_RETURN(auto schema, catalog_.Extend(tenant, database, table, tag_keys, fields));
   return SaveDeclared(tenant, database, *schema);
+}
+
+Status Engine::DropTable(TenantId tenant, const std::string& database, const std::string& table) {
+  std::vector<DropTableRecord> per_shard(shards_.size());
+  {
+    std::lock_guard gate(ddl_gate_);
+    std::unique_lock lock(ddl_mu_);  // no write or delete is between resolving and submitting
+    auto schema = catalog_.Find(tenant, database, table);
+    if (!schema) return NotFound("table '{}' does not exist in database '{}'", table, database);
+    const TableKey key(tenant.value(), database, table);
+
+    // The table's own retention policy goes first: were the drop then not to commit, the table
+    // would keep its rows longer, never lose them early.
+    const auto policy = retention_.TablePolicy(tenant, database, table);
+    if (policy) SW_RETURN_IF_ERROR(retention_.Set(tenant, database, table, std::nullopt));
+
+    // The commit point: the catalog with the name's next generation, durable. Memory changes
+    // only after it, so a failed write leaves everything as it was.
+    auto declared = declared_;
+    declared.erase(key);
+    auto generations = catalog_.Generations();
+    generations[key] = schema->generation + 1;
+    if (Status s = WriteCatalog(declared, generations, series_.next_id()); !s.ok()) {
+      // Whether the new file is durable is unknown (the rename may have happened): write the
+      // current state again, so that it is known, or stop accepting writes if that fails too.
+      Status restored = WriteCatalog(declared_, catalog_.Generations(), series_.next_id());
+      if (!restored.ok()) {
+        for (auto& shard : shards_) {
+          shard->Fail(restored.WithContext("rewriting the catalog after a failed DROP TABLE"));
+        }
+      }
+      if (policy) retention_.Set(tenant, database, table, policy).IgnoreError();
+      return s.WithContext(fmt::format("drop table '{}'", table));
+    }
+    declared_ = std::move(declared);
+    // Series first: a reader that still finds the table then finds no series rather than the
+    // series of a table that is gone.
+    for (SeriesId id : series_.DropTable(tenant, database, table)) {
+      per_shard[id.value() % shards_.size()].series.push_back(id);
+    }
+    auto dropped = catalog_.Drop(tenant, database, table);
+    SW_CHECK(dropped.ok());
+    for (auto& record : per_shard) {
+      record.tenant = tenant;
+      record.database = database;
+      record.table = table;
+      record.generation = schema->generation;
+    }
+    log::Info("table dropped", {{"tenant", tenant.value()},
+                                {"database", database},
+                                {"table", table},
+                                {"generation", schema->generation}});
+  }
+  // Committed. Every shard logs it, forgets the rows and deletes the files; a shard that cannot
+  // (read-only) does it at the next start, which skips the dropped generation anyway.
+  Status first;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    Status status = shards_[s]->DropTable(per_shard[s]);
+    if (first.ok() && !status.ok()) {
+      first = status.WithContext(fmt::format(
+          "table '{}' is dropped, but shard {} could not yet remove its data", table, s));
+    }
+  }
+  return first;
 }
 
 Status Engine::SetRetention(TenantId tenant, const std::string& database, const std::string& table,

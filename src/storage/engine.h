@@ -5,8 +5,8 @@
 //   engine->Scan(request, [](const SeriesBlock& b) { ...; return Status::OK(); });
 //
 // Rows go to a shard's WAL and memtable, and are flushed to immutable, compressed, columnar
-// segment files per table and time partition. Compaction, retention and deletes join next (see
-// docs/ARCHITECTURE.md).
+// segment files per table and time partition, which compaction merges and retention expires
+// (docs/ARCHITECTURE.md).
 //
 // Thread-safe.
 #pragma once
@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -67,20 +68,31 @@ class Engine {
   // limit: retry later), FailedPrecondition (a shard is read-only). Rows are atomic; a batch
   // spanning shards can be partly stored when a shard fails, and the error says so.
   Status Write(const WriteBatch& batch);
-  // Same, completing `done` on a shard thread instead of blocking.
+  // Same, completing `done` on a shard thread (or, when refused at once, on the calling thread
+  // after every engine lock is released) instead of blocking.
   void WriteAsync(const WriteBatch& batch, std::function<void(Status)> done);
 
   // Explicit DDL. CreateTable declares a table with its tags and typed fields before any data
   // arrives (AlreadyExists when it exists, unless `if_not_exists`); AlterTableAdd adds tags and
   // fields to an existing table (NotFound when it does not exist). Type conflicts are
   // InvalidArgument naming table, field and both types. Declarations persist in
-  // DIR/CATALOG. Dropping tables comes with table generations (docs/ARCHITECTURE.md).
+  // DIR/CATALOG.
   Status CreateTable(TenantId tenant, const std::string& database, const std::string& table,
                      const std::vector<std::string>& tag_keys,
                      const std::vector<FieldSchema>& fields, bool if_not_exists = false);
   Status AlterTableAdd(TenantId tenant, const std::string& database, const std::string& table,
                        const std::vector<std::string>& tag_keys,
                        const std::vector<FieldSchema>& fields);
+
+  // Drops the table (NotFound naming table and database when it does not exist): scans and
+  // Latest answer NotFound, its series leave the index and the last-value cache, its own
+  // retention policy is removed, and the name can be created again with other types (by DDL or
+  // by writing). The drop is committed when DIR/CATALOG, which records the name's next
+  // generation, is durable; WAL records and segments of the dropped generation are skipped and
+  // deleted from then on, also by recovery. Returns once every shard has logged the drop,
+  // removed the table's rows from memory and deleted its segment files. Writes racing with the
+  // drop are either dropped with the table or written to the new one.
+  Status DropTable(TenantId tenant, const std::string& database, const std::string& table);
 
   // Deletes the rows of the table's matching series (tag_equals) with min_time <= time <=
   // max_time, durably (a WAL record), and returns once scans no longer see them. Rows written
@@ -126,22 +138,34 @@ class Engine {
   Engine(Env* env, std::string dir, const Clock* clock)
       : env_(env), dir_(dir), retention_(env, std::move(dir), clock) {}
   Status RestoreRecord(const WriteRecord& record);
-  Status LoadDeclaredTables();
-  // Records `schema` as declared and rewrites DIR/CATALOG. REQUIRES: ddl_mu_ held.
+  Status LoadCatalog();
+  // Records `schema` as declared and rewrites DIR/CATALOG. REQUIRES: ddl_mu_ held exclusively.
   Status SaveDeclared(TenantId tenant, const std::string& database, const TableSchema& schema);
+  // Writes DIR/CATALOG: declared tables, generations of dropped names, the series id floor.
+  Status WriteCatalog(const std::map<TableKey, TableSchema>& declared,
+                      const std::map<TableKey, uint64_t>& generations, uint64_t series_floor);
   Status RestoreSegment(const Segment& segment);
+  // The batch's rows grouped by series (created in `generation` of the table when new), and the
+  // series by shard. REQUIRES: ddl_mu_ held (shared).
+  std::vector<std::vector<SeriesRows>> GroupRows(const WriteBatch& batch, uint64_t generation);
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
   Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
                     const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
-  Result<std::vector<FieldSchema>> Projection(const ScanRequest& request) const;
+  // The table's schema and the fields the request projects.
+  Result<std::pair<std::shared_ptr<const TableSchema>, std::vector<FieldSchema>>> Projection(
+      const ScanRequest& request) const;
 
   Env* const env_;
   const std::string dir_;
   Catalog catalog_;
   SeriesIndex series_;
   RetentionPolicies retention_;
-  std::mutex ddl_mu_;  // serialises DDL and the CATALOG file
-  std::map<std::tuple<uint64_t, std::string, std::string>, TableSchema> declared_;
+  // Serialises DDL and the CATALOG file (exclusive), and keeps a table's generation stable
+  // while a write or delete resolves and submits its records (shared). ddl_gate_ lets a waiting
+  // DDL statement in before new writers.
+  std::shared_mutex ddl_mu_;
+  std::mutex ddl_gate_;
+  std::map<TableKey, TableSchema> declared_;
   std::vector<std::unique_ptr<Shard>> shards_;
   Counter* rows_written_ = nullptr;
 };

@@ -7,8 +7,9 @@
 // `complete` (filled by a read of every source) or newer than every segment row of the series.
 // Deletes drop the entries of their series.
 //
-// Fields are identified by their index in the table's schema (which only ever grows), and string
-// values sit apart, which keeps an entry small: 16 bytes per field.
+// Fields are identified by their index in the table's schema (which only ever grows while the
+// table lives; a DROP TABLE invalidates the entries of its series, whose ids are never reused),
+// and string values sit apart, which keeps an entry small: 16 bytes per field.
 //
 // Thread-safe.
 #pragma once

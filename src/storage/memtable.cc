@@ -24,16 +24,22 @@ void MemTable::Apply(const WriteRecord& record) {
   std::unique_lock lock(mu_);
   for (const auto& s : record.series) {
     auto [it, inserted] = series_.try_emplace(s.id.value());
-    if (inserted) bytes_ += kSeriesOverhead;
     Buffer& buf = it->second;
+    const size_t bytes_before = buf.bytes;
+    if (inserted) buf.bytes += kSeriesOverhead;
     const size_t old_rows = buf.times.size();
     const size_t n = s.times.size();
-    // Map the record's columns onto the buffer's, adding new ones padded with absent rows.
+    // Map the record's columns onto the buffer's by name and type, adding new ones padded with
+    // absent rows. (A series belongs to one table generation, whose fields keep their types;
+    // matching the type too keeps a mismatch from ever mixing value kinds in one column.)
     std::vector<int> target(record.field_names.size(), -1);
     for (size_t c = 0; c < record.field_names.size(); ++c) {
       if (s.columns[c].present.empty()) continue;  // no row of this series has the field
       for (size_t b = 0; b < buf.columns.size(); ++b) {
-        if (buf.columns[b].name == record.field_names[c]) target[c] = static_cast<int>(b);
+        if (buf.columns[b].name == record.field_names[c] &&
+            buf.columns[b].type == record.field_types[c]) {
+          target[c] = static_cast<int>(b);
+        }
       }
       if (target[c] < 0) {
         Column col{std::string(record.field_names[c]), record.field_types[c]};
@@ -42,8 +48,8 @@ void MemTable::Apply(const WriteRecord& record) {
         if (col.type == FieldType::kString) col.strings.resize(old_rows);
         buf.columns.push_back(std::move(col));
         target[c] = static_cast<int>(buf.columns.size() - 1);
-        bytes_ += kColumnOverhead + buf.columns.back().name.size() + old_rows * 9 * 3 / 2;
-        if (buf.columns.back().type == FieldType::kString) bytes_ += old_rows * kStringCell;
+        buf.bytes += kColumnOverhead + buf.columns.back().name.size() + old_rows * 9 * 3 / 2;
+        if (buf.columns.back().type == FieldType::kString) buf.bytes += old_rows * kStringCell;
       }
     }
     for (int64_t t : s.times) {
@@ -65,15 +71,27 @@ void MemTable::Apply(const WriteRecord& record) {
       if (col.type == FieldType::kString) {
         for (size_t i = 0; i < n; ++i) {
           col.strings[old_rows + i] = std::string(src.strings[i]);
-          bytes_ += src.strings[i].size();
+          buf.bytes += src.strings[i].size();
         }
       }
     }
-    bytes_ += n * RowBytes(buf.columns.size());
+    buf.bytes += n * RowBytes(buf.columns.size());
     for (const auto& col : buf.columns) {
-      if (col.type == FieldType::kString) bytes_ += n * kStringCell;
+      if (col.type == FieldType::kString) buf.bytes += n * kStringCell;
     }
+    bytes_ += buf.bytes - bytes_before;
     rows_ += n;
+  }
+}
+
+void MemTable::EraseSeries(const std::vector<SeriesId>& series) {
+  std::unique_lock lock(mu_);
+  for (SeriesId id : series) {
+    auto it = series_.find(id.value());
+    if (it == series_.end()) continue;
+    bytes_ -= std::min(bytes_, it->second.bytes);
+    rows_ -= it->second.times.size();
+    series_.erase(it);
   }
 }
 
@@ -180,7 +198,13 @@ std::vector<FieldSchema> MemTable::SeriesFields(SeriesId series) const {
   std::vector<FieldSchema> out;
   auto it = series_.find(series.value());
   if (it == series_.end()) return out;
-  for (const auto& c : it->second.columns) out.push_back(FieldSchema{c.name, c.type});
+  // A column whose values were all deleted (or that never had one) is left out, so that a
+  // segment never lists a field it holds no value of.
+  for (const auto& c : it->second.columns) {
+    if (std::find(c.present.begin(), c.present.end(), 1) != c.present.end()) {
+      out.push_back(FieldSchema{c.name, c.type});
+    }
+  }
   return out;
 }
 

@@ -44,11 +44,15 @@ void MergeRowsInto(const SeriesRowsBlock& newer, SeriesRowsBlock* base);
 
 class MemTable {
  public:
-  // Appends the rows of `record`'s series (whose ids are already resolved).
+  // Appends the rows of `record`'s series (whose ids are already resolved). A record's column
+  // goes to the series' column of the same name and type.
   void Apply(const WriteRecord& record);
 
   // Removes the rows of `series` with min_time <= time <= max_time.
   void Delete(SeriesId series, int64_t min_time, int64_t max_time);
+
+  // Removes every row of these series (DROP TABLE), releasing their memory.
+  void EraseSeries(const std::vector<SeriesId>& series);
 
   // Reads `series` rows with min_time <= time <= max_time into *out (replacing its content),
   // projecting `fields`. Returns false when the memtable has no rows of the series in range.
@@ -61,7 +65,7 @@ class MemTable {
   size_t ApproximateBytes() const;
   size_t rows() const;
 
-  // Series with rows here, and the fields each has (name and type), for flushing.
+  // Series with rows here, and the fields each has a value of (name and type), for flushing.
   std::vector<SeriesId> SeriesIds() const;
   std::vector<FieldSchema> SeriesFields(SeriesId series) const;
   // Oldest and newest time of a series' rows, if any.
@@ -80,6 +84,7 @@ class MemTable {
     std::vector<Column> columns;
     bool sorted = true;  // times are non-decreasing
     int64_t max_time = INT64_MIN;
+    size_t bytes = 0;  // its share of bytes_
   };
 
   mutable std::shared_mutex mu_;

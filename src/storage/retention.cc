@@ -70,6 +70,15 @@ Status RetentionPolicies::Set(TenantId tenant, const std::string& database,
   return s;
 }
 
+std::optional<Duration> RetentionPolicies::TablePolicy(TenantId tenant, std::string_view database,
+                                                       std::string_view table) const {
+  if (table.empty()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = keep_ns_.find(Key(tenant.value(), std::string(database), std::string(table)));
+  if (it == keep_ns_.end()) return std::nullopt;
+  return Duration::Nanos(it->second);
+}
+
 std::optional<Duration> RetentionPolicies::Get(TenantId tenant, std::string_view database,
                                                std::string_view table) const {
   std::lock_guard lock(mu_);

@@ -36,6 +36,10 @@ class RetentionPolicies {
   Status Set(TenantId tenant, const std::string& database, const std::string& table,
              std::optional<Duration> keep);
 
+  // The table's own policy (not its database's), if any.
+  std::optional<Duration> TablePolicy(TenantId tenant, std::string_view database,
+                                      std::string_view table) const;
+
   // The policy in force for a table (its own, else its database's), if any.
   std::optional<Duration> Get(TenantId tenant, std::string_view database,
                               std::string_view table) const;

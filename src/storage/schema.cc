@@ -1,6 +1,7 @@
 // Schema and Catalog (src/storage).
 #include "storage/schema.h"
 
+#include <algorithm>
 #include <set>
 
 namespace seaway {
@@ -83,6 +84,10 @@ Result<std::shared_ptr<const TableSchema>> Catalog::Extend(TenantId tenant,
   }
 
   auto next = std::make_shared<TableSchema>(current ? *current : TableSchema{std::string(table)});
+  if (current == nullptr) {
+    auto g = generations_.find(key);
+    next->generation = g == generations_.end() ? 0 : g->second;
+  }
   for (const auto& t : tag_keys) {
     if (next->FindTag(t) >= 0) continue;
     if (next->FindField(t) >= 0) {
@@ -106,6 +111,41 @@ Result<std::shared_ptr<const TableSchema>> Catalog::Extend(TenantId tenant,
   std::shared_ptr<const TableSchema> result = std::move(next);
   tables_[key] = result;
   return result;
+}
+
+uint64_t Catalog::Generation(TenantId tenant, std::string_view database,
+                             std::string_view table) const {
+  std::lock_guard lock(mu_);
+  Key key(tenant.value(), std::string(database), std::string(table));
+  if (auto it = tables_.find(key); it != tables_.end()) return it->second->generation;
+  auto g = generations_.find(key);
+  return g == generations_.end() ? 0 : g->second;
+}
+
+Result<std::shared_ptr<const TableSchema>> Catalog::Drop(TenantId tenant, std::string_view database,
+                                                         std::string_view table) {
+  std::lock_guard lock(mu_);
+  Key key(tenant.value(), std::string(database), std::string(table));
+  auto it = tables_.find(key);
+  if (it == tables_.end()) {
+    return NotFound("table '{}' does not exist in database '{}'", table, database);
+  }
+  std::shared_ptr<const TableSchema> dropped = std::move(it->second);
+  tables_.erase(it);
+  generations_[key] = dropped->generation + 1;
+  return dropped;
+}
+
+void Catalog::RestoreGeneration(TenantId tenant, std::string_view database, std::string_view table,
+                                uint64_t generation) {
+  std::lock_guard lock(mu_);
+  uint64_t& g = generations_[Key(tenant.value(), std::string(database), std::string(table))];
+  g = std::max(g, generation);
+}
+
+std::map<TableKey, uint64_t> Catalog::Generations() const {
+  std::lock_guard lock(mu_);
+  return generations_;
 }
 
 std::vector<std::string> Catalog::ListDatabases(TenantId tenant) const {

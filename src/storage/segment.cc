@@ -12,7 +12,8 @@
 namespace seaway {
 namespace {
 
-constexpr uint8_t kIndexVersion = 1;
+// Version 2 added the table generation after the table name; version 1 reads as generation 0.
+constexpr uint8_t kIndexVersion = 2;
 constexpr uint32_t kFooterVersion = 1;
 constexpr size_t kFooterBytes = 32;
 
@@ -181,6 +182,7 @@ Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
   PutVarint64(&index, input.tenant.value());
   PutLengthPrefixed(&index, input.database);
   PutLengthPrefixed(&index, input.table);
+  PutVarint64(&index, input.generation);
   PutTime(&index, input.partition_start);
   PutTime(&index, input.partition_end);
   PutVarint64(&index, input.max_lsn);
@@ -322,13 +324,16 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
   uint8_t version;
   uint64_t tenant, count;
   std::string_view sv;
-  if (!d.GetByte(&version) || version != kIndexVersion) return bad("unknown index version");
+  if (!d.GetByte(&version) || version < 1 || version > kIndexVersion) {
+    return bad("unknown index version");
+  }
   if (!d.GetVarint64(&tenant)) return bad("truncated index header");
   seg->tenant_ = TenantId(tenant);
   if (!d.GetLengthPrefixed(&sv)) return bad("truncated database name");
   seg->database_ = std::string(sv);
   if (!d.GetLengthPrefixed(&sv)) return bad("truncated table name");
   seg->table_ = std::string(sv);
+  if (version >= 2 && !d.GetVarint64(&seg->generation_)) return bad("truncated table generation");
   if (!GetTime(&d, &seg->partition_start_) || !GetTime(&d, &seg->partition_end_) ||
       !d.GetVarint64(&seg->max_lsn_)) {
     return bad("truncated partition bounds");

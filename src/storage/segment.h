@@ -81,6 +81,7 @@ struct SegmentInput {
   TenantId tenant;
   std::string database;
   std::string table;
+  uint64_t generation = 0;  // of the table (TableSchema::generation)
   std::vector<std::string> tag_keys;
   std::vector<FieldSchema> fields;
   int64_t partition_start = 0;  // inclusive
@@ -112,6 +113,8 @@ class Segment {
   TenantId tenant() const { return tenant_; }
   const std::string& database() const { return database_; }
   const std::string& table() const { return table_; }
+  // The table's generation (0 for version 1 indexes, written before tables could be dropped).
+  uint64_t generation() const { return generation_; }
   const std::vector<std::string>& tag_keys() const { return tag_keys_; }
   const std::vector<FieldSchema>& fields() const { return fields_; }
   int64_t partition_start() const { return partition_start_; }
@@ -156,6 +159,7 @@ class Segment {
   TenantId tenant_;
   std::string database_;
   std::string table_;
+  uint64_t generation_ = 0;
   std::vector<std::string> tag_keys_;
   std::vector<FieldSchema> fields_;
   int64_t partition_start_ = 0;

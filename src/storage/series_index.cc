@@ -5,6 +5,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "common/check.h"
 #include "common/coding.h"
 
 namespace seaway {
@@ -106,13 +107,15 @@ void SeriesIndex::Insert(SeriesId id, TableEntry* table, const TagSet& sorted_ta
 }
 
 SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
-                                  std::string_view table, TagSet tags, bool* created) {
+                                  std::string_view table, uint64_t generation, TagSet tags,
+                                  bool* created) {
   Canonicalize(&tags);
   std::string key;
   EncodeTags(tags, &key);
   {
     std::shared_lock lock(mu_);
-    if (const TableEntry* t = FindTable(tenant, database, table)) {
+    if (const TableEntry* t = FindTable(tenant, database, table);
+        t != nullptr && t->table.generation == generation) {
       if (auto it = t->by_tags.find(key); it != t->by_tags.end()) {
         if (created) *created = false;
         return it->second->id;
@@ -120,7 +123,16 @@ SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
     }
   }
   std::unique_lock lock(mu_);
-  TableEntry* t = FindTable(tenant, database, table, /*create=*/true);
+  TableEntry* t = FindTable(tenant, database, table, /*create=*/false);
+  if (t != nullptr && t->table.generation != generation) {
+    SW_CHECK(t->table.generation < generation);
+    RemoveTable(t);
+    t = nullptr;
+  }
+  if (t == nullptr) {
+    t = FindTable(tenant, database, table, /*create=*/true);
+    t->table.generation = generation;
+  }
   if (auto it = t->by_tags.find(key); it != t->by_tags.end()) {
     if (created) *created = false;
     return it->second->id;
@@ -132,12 +144,19 @@ SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
 }
 
 Status SeriesIndex::Restore(SeriesId id, TenantId tenant, std::string_view database,
-                            std::string_view table, TagSet tags) {
+                            std::string_view table, uint64_t generation, TagSet tags) {
   Canonicalize(&tags);
   std::string key;
   EncodeTags(tags, &key);
   std::unique_lock lock(mu_);
-  TableEntry* t = FindTable(tenant, database, table, /*create=*/true);
+  TableEntry* t = FindTable(tenant, database, table, /*create=*/false);
+  if (t == nullptr) {
+    t = FindTable(tenant, database, table, /*create=*/true);
+    t->table.generation = generation;
+  } else if (t->table.generation != generation) {
+    return Corruption("series {} of table '{}' has generation {}, another source has {}", id, table,
+                      generation, t->table.generation);
+  }
   auto by_key = t->by_tags.find(key);
   if (by_key != t->by_tags.end() && by_key->second->id == id) return Status::OK();
   const bool id_taken = id.value() < by_id_.size() && by_id_[id.value()] != nullptr;
@@ -147,6 +166,42 @@ Status SeriesIndex::Restore(SeriesId id, TenantId tenant, std::string_view datab
   }
   Insert(id, t, tags);
   return Status::OK();
+}
+
+std::vector<SeriesId> SeriesIndex::RemoveTable(TableEntry* table) {
+  std::vector<SeriesId> ids;
+  ids.reserve(table->series.size());
+  for (const auto& info : table->series) {
+    ids.push_back(info->id);
+    by_id_[info->id.value()] = nullptr;
+  }
+  std::sort(ids.begin(), ids.end());
+  size_ -= ids.size();
+  per_tenant_[table->table.tenant.value()] -= ids.size();
+  table->by_tags = {};
+  table->series = {};
+  auto it = tables_.find(
+      TableKeyLess::View(table->table.tenant.value(), table->table.database, table->table.table));
+  retired_.push_back(std::move(it->second));
+  tables_.erase(it);
+  return ids;
+}
+
+std::vector<SeriesId> SeriesIndex::DropTable(TenantId tenant, std::string_view database,
+                                             std::string_view table) {
+  std::unique_lock lock(mu_);
+  TableEntry* t = FindTable(tenant, database, table, /*create=*/false);
+  return t == nullptr ? std::vector<SeriesId>{} : RemoveTable(t);
+}
+
+uint64_t SeriesIndex::next_id() const {
+  std::shared_lock lock(mu_);
+  return next_id_;
+}
+
+void SeriesIndex::ReserveIds(uint64_t next_id) {
+  std::unique_lock lock(mu_);
+  next_id_ = std::max(next_id_, next_id);
 }
 
 std::shared_ptr<const SeriesInfo> SeriesIndex::Find(SeriesId id) const {

@@ -3,7 +3,8 @@
 // A series is one tenant's database, table and set of tag values. Its canonical key sorts the
 // tags by name and leaves out empty values, so `host=a,dc=x` and `dc=x,host=a` are one series.
 // Ids are assigned in increasing order from 1 and are persisted with every WAL record and
-// segment, so they are stable across restarts.
+// segment, so they are stable across restarts. DropTable forgets a table's series; their ids are
+// not handed out again (ReserveIds restores the floor the engine persists).
 //
 // Memory matters here (a million series must fit in well under a gigabyte with the caches):
 // table names are stored once per table, a series keeps only its id, a pointer to its table and
@@ -35,6 +36,7 @@ struct SeriesTable {
   TenantId tenant;
   std::string database;
   std::string table;
+  uint64_t generation = 0;  // the table's incarnation (TableSchema::generation)
 };
 
 class SeriesInfo {
@@ -47,6 +49,7 @@ class SeriesInfo {
   TenantId tenant() const { return table_->tenant; }
   const std::string& database() const { return table_->database; }
   const std::string& table() const { return table_->table; }
+  uint64_t generation() const { return table_->generation; }
 
   // The value of tag `key`, or "" when the series lacks it.
   std::string_view Tag(std::string_view key) const;
@@ -68,15 +71,29 @@ class SeriesIndex {
   SeriesIndex();
   ~SeriesIndex();
 
-  // The id of the series with `tags` (need not be sorted; empty values are dropped), creating it.
-  // `created` is set when the series is new.
+  // The id of the series with `tags` (need not be sorted; empty values are dropped) in
+  // generation `generation` of the table, creating it. `created` is set when the series is new.
+  // The series of an older generation still indexed (which DropTable normally removes first)
+  // are forgotten. REQUIRES: `generation` is not older than the table's indexed one (the engine
+  // passes the catalog's current generation under its DDL lock).
   SeriesId GetOrCreate(TenantId tenant, std::string_view database, std::string_view table,
-                       TagSet tags, bool* created = nullptr);
+                       uint64_t generation, TagSet tags, bool* created = nullptr);
 
-  // Registers a series read back from the WAL or a segment under its persisted id.
-  // Fails with Corruption if the id is already taken by another key.
+  // Registers a series read back from the WAL or a segment under its persisted id. Fails with
+  // Corruption if the id is already taken by another key, or the table is indexed with another
+  // generation.
   Status Restore(SeriesId id, TenantId tenant, std::string_view database, std::string_view table,
-                 TagSet tags);
+                 uint64_t generation, TagSet tags);
+
+  // Forgets every series of the table (DROP TABLE) and returns their ids, ascending. Ids are
+  // never handed out again by this index.
+  std::vector<SeriesId> DropTable(TenantId tenant, std::string_view database,
+                                  std::string_view table);
+
+  // The id the next new series gets; ReserveIds raises it (to a floor persisted by the engine,
+  // so that a restart never reuses the ids of dropped series).
+  uint64_t next_id() const;
+  void ReserveIds(uint64_t next_id);
 
   // The series, or nullptr.
   std::shared_ptr<const SeriesInfo> Find(SeriesId id) const;
@@ -98,6 +115,8 @@ class SeriesIndex {
                               std::string_view table) const;
   // REQUIRES: mu_ held exclusively; the id and key are free.
   void Insert(SeriesId id, TableEntry* table, const TagSet& sorted_tags);
+  // Removes a table's entry and its series. REQUIRES: mu_ held exclusively.
+  std::vector<SeriesId> RemoveTable(TableEntry* table);
 
   mutable std::shared_mutex mu_;
   uint64_t next_id_ = 1;
@@ -120,6 +139,8 @@ class SeriesIndex {
            TableKeyLess>
       tables_;
   std::unordered_map<uint64_t, size_t> per_tenant_;
+  // Entries of dropped tables, emptied: series objects still held by readers point to them.
+  std::vector<std::unique_ptr<TableEntry>> retired_;
 };
 
 }  // namespace seaway

@@ -2,6 +2,7 @@
 #include "storage/shard.h"
 
 #include <charconv>
+#include <future>
 #include <map>
 #include <set>
 #include <tuple>
@@ -45,6 +46,7 @@ Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const 
       dir_(std::move(dir)),
       options_(options),
       series_index_(series),
+      catalog_(catalog),
       active_(std::make_shared<MemTable>()),
       last_values_(catalog) {
   MetricLabels labels{{"shard", std::to_string(id.value())}};
@@ -78,12 +80,32 @@ Status Shard::Open(const RecoveryHooks& hooks) {
   return Status::OK();
 }
 
+Result<bool> Shard::IsCurrent(TenantId tenant, std::string_view database, std::string_view table,
+                              uint64_t generation) const {
+  const uint64_t current = catalog_->Generation(tenant, database, table);
+  if (generation > current) {
+    return Corruption(
+        "table '{}' of database '{}' has data of generation {}, but the catalog's is {} (the "
+        "storage CATALOG file is older than the data)",
+        table, database, generation, current);
+  }
+  return generation == current;
+}
+
 Status Shard::Recover(const RecoveryHooks& hooks) {
   SW_ASSIGN_OR_RETURN(manifest_, ReadManifest(env_, dir_));
   tombstones_ = manifest_.tombstones;
   std::set<uint64_t> live(manifest_.segments.begin(), manifest_.segments.end());
+  std::vector<std::shared_ptr<const Segment>> stale;
   for (uint64_t number : manifest_.segments) {
     SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, JoinPath(dir_, SegmentFileName(number))));
+    auto current =
+        IsCurrent(segment->tenant(), segment->database(), segment->table(), segment->generation());
+    if (!current.ok()) return current.status().WithContext(segment->path());
+    if (!*current) {  // a dropped table's: its drop committed before its files were deleted
+      stale.push_back(std::move(segment));
+      continue;
+    }
     SW_RETURN_IF_ERROR(hooks.segment(*segment));
     segments_.push_back(std::move(segment));
   }
@@ -97,14 +119,55 @@ Status Shard::Recover(const RecoveryHooks& hooks) {
       SW_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(dir_, name)));
     }
   }
+  SW_RETURN_IF_ERROR(RemoveStaleSegments(stale));
   return ReplayWal(hooks);
+}
+
+Status Shard::RemoveStaleSegments(const std::vector<std::shared_ptr<const Segment>>& stale) {
+  if (stale.empty()) return Status::OK();
+  std::set<uint64_t> gone, series;
+  for (const auto& seg : stale) {
+    gone.insert(ParseSegmentFileName(BaseName(seg->path())));
+    for (const auto& s : seg->series()) series.insert(s.id.value());
+    log::Info("removing a segment of a dropped table", {{"shard", id_},
+                                                        {"table", seg->table()},
+                                                        {"generation", seg->generation()},
+                                                        {"segment", BaseName(seg->path())}});
+  }
+  Manifest next = manifest_;
+  std::erase_if(next.segments, [&](uint64_t n) { return gone.count(n) > 0; });
+  // Their series' tombstones go too: ids of dropped series are never used again.
+  std::erase_if(next.tombstones, [&](const Tombstone& t) {
+    return series.count(t.series.value()) > 0 && series_index_->Find(t.series) == nullptr;
+  });
+  SW_RETURN_IF_ERROR(WriteManifest(env_, dir_, next));
+  manifest_ = next;
+  tombstones_ = next.tombstones;
+  for (const auto& seg : stale) SW_RETURN_IF_ERROR(env_->RemoveFile(seg->path()));
+  return env_->SyncDir(dir_);
 }
 
 Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
                           const std::function<Status(const WriteRecord&)>& observer) {
+  if (type == WalRecordType::kDropTable) {
+    DropTableRecord drop;
+    SW_RETURN_IF_ERROR(DecodeDropTableRecord(payload, &drop));
+    active_->EraseSeries(drop.series);
+    for (SeriesId id : drop.series) last_values_.Invalidate(id);
+    std::lock_guard lock(mu_);
+    std::erase_if(tombstones_, [&](const Tombstone& t) {
+      return std::binary_search(drop.series.begin(), drop.series.end(), t.series);
+    });
+    dropped_series_.insert(dropped_series_.end(), drop.series.begin(), drop.series.end());
+    return Status::OK();
+  }
   if (type == WalRecordType::kDelete) {
     DeleteRecord del;
     SW_RETURN_IF_ERROR(DecodeDeleteRecord(payload, &del));
+    // A delete of a dropped table's rows has nothing left to delete.
+    SW_ASSIGN_OR_RETURN(bool current,
+                        IsCurrent(del.tenant, del.database, del.table, del.generation));
+    if (!current) return Status::OK();
     std::vector<Tombstone> added;
     for (SeriesId id : del.series) {
       active_->Delete(id, del.min_time, del.max_time);
@@ -120,6 +183,12 @@ Status Shard::ApplyRecord(WalRecordType type, std::string_view payload, uint64_t
   }
   WriteRecord& record = scratch_record_;
   SW_RETURN_IF_ERROR(DecodeWriteRecord(payload, &record));
+  // Rows of a dropped table: on replay, whichever shard replays first (the catalog's generation
+  // is durable before a drop is acknowledged); live, a write that raced with the drop and was
+  // logged before it, so the drop removes it anyway.
+  SW_ASSIGN_OR_RETURN(bool current,
+                      IsCurrent(record.tenant, record.database, record.table, record.generation));
+  if (!current) return Status::OK();
   if (observer) SW_RETURN_IF_ERROR(observer(record));
   active_->Apply(record);
   last_values_.Observe(record);
@@ -211,6 +280,9 @@ void Shard::Submit(WalRecordType type, std::string payload, std::function<void(S
       refused = read_only_;
     } else if (stopping_) {
       refused = Unavailable("shard {} is shutting down", id_);
+    } else if (type == WalRecordType::kDropTable) {
+      queued_bytes_ += payload.size();
+      queue_.push_back(Pending{type, std::move(payload), std::move(done)});
     } else if (MemoryBytes() > options_.memtable_limit_bytes) {
       refused = Unavailable(
           "shard {} holds {} bytes in memory, over its limit of {} (flushing is behind); retry "
@@ -387,17 +459,19 @@ void Shard::RunWriter() {
 Status Shard::FlushFrozen(const Frozen& frozen) {
   const MemTable& mem = *frozen.memtable;
   const int64_t span = options_.partition.nanos();
-  // (tenant, database, table, partition) -> series, in id order.
-  using GroupKey = std::tuple<uint64_t, std::string, std::string, int64_t>;
+  // (tenant, database, table, generation, partition) -> series, in id order.
+  using GroupKey = std::tuple<uint64_t, std::string, std::string, uint64_t, int64_t>;
   std::map<GroupKey, std::vector<std::shared_ptr<const SeriesInfo>>> groups;
   for (SeriesId id : mem.SeriesIds()) {
-    auto info = series_index_->Find(id);
     auto range = mem.TimeRange(id);
-    if (!info || !range) {
-      return Internal("shard {}: series {} in the memtable is unknown to the index", id_, id);
-    }
+    if (!range) continue;  // deletes removed every row
+    // The index forgets a series only when its table is dropped: its rows are never flushed.
+    auto info = series_index_->Find(id);
+    if (!info) continue;
     for (int64_t p = FloorDiv(range->first, span); p <= FloorDiv(range->second, span); ++p) {
-      groups[GroupKey(info->tenant().value(), info->database(), info->table(), p)].push_back(info);
+      groups[GroupKey(info->tenant().value(), info->database(), info->table(), info->generation(),
+                      p)]
+          .push_back(info);
     }
   }
 
@@ -413,11 +487,12 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
   }
   std::vector<std::shared_ptr<const Segment>> written;
   for (const auto& [key, infos] : groups) {
-    const auto& [tenant, database, table, partition] = key;
+    const auto& [tenant, database, table, generation, partition] = key;
     SegmentInput input;
     input.tenant = TenantId(tenant);
     input.database = database;
     input.table = table;
+    input.generation = generation;
     input.partition_start = partition * span;
     input.partition_end = input.partition_start + span;
     input.max_lsn = frozen.last_lsn;
@@ -551,6 +626,7 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
   input.tenant = first.tenant();
   input.database = first.database();
   input.table = first.table();
+  input.generation = first.generation();
   input.partition_start = first.partition_start();
   input.partition_end = first.partition_end();
   std::set<std::string> tag_keys;
@@ -574,7 +650,14 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
   SeriesRowsBlock part;
   for (uint64_t id : ids) {
     auto info = series_index_->Find(SeriesId(id));
-    if (!info) return Internal("shard {}: series {} in a segment is unknown to the index", id_, id);
+    if (!info) {
+      // Dropped meanwhile (the index forgets series only then): the next maintenance deletes
+      // the inputs.
+      if (catalog_->Generation(input.tenant, input.database, input.table) > input.generation) {
+        return Status::OK();
+      }
+      return Internal("shard {}: series {} in a segment is unknown to the index", id_, id);
+    }
     SegmentInput::Series out{info, {}};
     out.rows.series = SeriesId(id);
     out.rows.columns.resize(input.fields.size());
@@ -607,15 +690,50 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
   return Status::OK();
 }
 
+Status Shard::RemoveDroppedSegments() {
+  std::vector<std::shared_ptr<const Segment>> segments, stale;
+  std::vector<SeriesId> dropped;
+  {
+    std::lock_guard lock(mu_);
+    segments = segments_;
+    dropped = dropped_series_;
+  }
+  for (const auto& seg : segments) {
+    if (catalog_->Generation(seg->tenant(), seg->database(), seg->table()) > seg->generation()) {
+      stale.push_back(seg);
+      log::Info("removing a segment of a dropped table", {{"shard", id_},
+                                                          {"table", seg->table()},
+                                                          {"generation", seg->generation()},
+                                                          {"segment", BaseName(seg->path())}});
+    }
+  }
+  std::sort(dropped.begin(), dropped.end());
+  Manifest next = manifest_;
+  const size_t tombstones = next.tombstones.size();
+  std::erase_if(next.tombstones, [&](const Tombstone& t) {
+    return std::binary_search(dropped.begin(), dropped.end(), t.series);
+  });
+  if (!stale.empty() || next.tombstones.size() != tombstones) {
+    SW_RETURN_IF_ERROR(SwapSegments(stale, {}, std::move(next)));
+  }
+  std::lock_guard lock(mu_);
+  std::erase_if(dropped_series_, [&](SeriesId id) {
+    return std::binary_search(dropped.begin(), dropped.end(), id);
+  });
+  return Status::OK();
+}
+
 Status Shard::RunMaintenance() {
+  SW_RETURN_IF_ERROR(RemoveDroppedSegments());
   SW_RETURN_IF_ERROR(ApplyRetention());
   if (options_.compaction_trigger < 2) return Status::OK();
-  using GroupKey = std::tuple<uint64_t, std::string, std::string, int64_t>;
+  using GroupKey = std::tuple<uint64_t, std::string, std::string, uint64_t, int64_t>;
   std::map<GroupKey, std::vector<std::shared_ptr<const Segment>>> groups;
   {
     std::lock_guard lock(mu_);
     for (const auto& seg : segments_) {  // in number order, so each group is oldest first
-      groups[GroupKey(seg->tenant().value(), seg->database(), seg->table(), seg->partition_start())]
+      groups[GroupKey(seg->tenant().value(), seg->database(), seg->table(), seg->generation(),
+                      seg->partition_start())]
           .push_back(seg);
     }
   }
@@ -694,6 +812,22 @@ ShardSnapshot Shard::Snapshot() const {
 Status Shard::health() const {
   std::lock_guard lock(mu_);
   return read_only_;
+}
+
+void Shard::Fail(const Status& cause) {
+  std::lock_guard lock(mu_);
+  MakeReadOnly(cause);
+}
+
+Status Shard::DropTable(const DropTableRecord& record) {
+  std::string payload;
+  EncodeDropTableRecord(record, &payload);
+  auto logged = std::make_shared<std::promise<Status>>();
+  auto result = logged->get_future();
+  Submit(WalRecordType::kDropTable, std::move(payload),
+         [logged](Status s) { logged->set_value(std::move(s)); });
+  SW_RETURN_IF_ERROR(result.get());
+  return Maintain();  // deletes the table's segments
 }
 
 }  // namespace seaway

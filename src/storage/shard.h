@@ -13,6 +13,11 @@
 //
 // Readers take a ShardSnapshot: immutable views of memtables and segments.
 //
+// Dropped tables: every WAL record and segment carries its table's generation. Data whose
+// generation is older than the catalog's for its table belongs to a dropped table: recovery skips
+// such records and deletes such segments, flushes leave out series the index no longer knows,
+// and maintenance deletes such segments (docs/formats/wal.md, "Dropped tables").
+//
 // Thread-safe.
 #pragma once
 
@@ -32,9 +37,11 @@
 #include "storage/last_value_cache.h"
 #include "storage/manifest.h"
 #include "storage/memtable.h"
+#include "storage/schema.h"
 #include "storage/segment.h"
 #include "storage/series_index.h"
 #include "storage/wal.h"
+#include "storage/wal_record.h"
 
 namespace seaway {
 
@@ -99,8 +106,15 @@ class Shard {
   void Submit(std::string payload, std::function<void(Status)> done) {
     Submit(WalRecordType::kWrite, std::move(payload), std::move(done));
   }
-  // Same for any record type (a delete carries an encoded DeleteRecord).
+  // Same for any record type (a delete carries an encoded DeleteRecord). A drop-table record is
+  // never refused for memory or queue limits: it frees memory.
   void Submit(WalRecordType type, std::string payload, std::function<void(Status)> done);
+
+  // Logs the drop of a table (its generation and its series of this shard), removes their rows
+  // from the active memtable, the last-value cache and the tombstones, then deletes the shard's
+  // segments of older generations than the catalog's, and waits. REQUIRES: the catalog and the
+  // series index already forgot the table.
+  Status DropTable(const DropTableRecord& record);
 
   // Flushes the active memtable and waits for every flush to finish. For tests, benchmarks
   // and shutdown.
@@ -125,6 +139,8 @@ class Shard {
   ShardId id() const { return id_; }
   // OK, or why the shard is read-only.
   Status health() const;
+  // Makes the shard read-only (the engine's catalog could not be made durable).
+  void Fail(const Status& cause);
 
  private:
   struct Pending {
@@ -141,7 +157,13 @@ class Shard {
   void RunWriter();
   void RunFlusher();
   Status Recover(const RecoveryHooks& hooks);
+  // Removes segments of dropped tables found on open from the manifest, then their files.
+  Status RemoveStaleSegments(const std::vector<std::shared_ptr<const Segment>>& stale);
   Status ReplayWal(const RecoveryHooks& hooks);
+  // Whether data of `generation` of a table is current (false: the table was dropped since).
+  // Corruption when it is newer than the catalog's (the catalog is older than the data).
+  Result<bool> IsCurrent(TenantId tenant, std::string_view database, std::string_view table,
+                         uint64_t generation) const;
   Status WriteGroup(std::deque<Pending>* group);  // on the writer thread
   // Applies a durable record to the active memtable (and, for deletes, the tombstones).
   Status ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
@@ -149,6 +171,7 @@ class Shard {
   Status FreezeActive();                     // on the writer thread
   Status FlushFrozen(const Frozen& frozen);  // on the flush thread
   Status RunMaintenance();                   // on the flush thread
+  Status RemoveDroppedSegments();            // on the flush thread
   void DropSpentTombstones();                // on the flush thread
   Status ApplyRetention();                   // on the flush thread
   Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
@@ -164,6 +187,7 @@ class Shard {
   const std::string dir_;
   const ShardOptions options_;
   const SeriesIndex* const series_index_;
+  const Catalog* const catalog_;
 
   // Writer-thread state (recovery runs before the thread starts).
   WriteRecord scratch_record_;  // decoded records reuse its vectors
@@ -185,6 +209,8 @@ class Shard {
   std::deque<Frozen> frozen_;  // oldest first
   std::vector<std::shared_ptr<const Segment>> segments_;
   std::vector<Tombstone> tombstones_;
+  // Series of dropped tables whose tombstones the manifest may still list (sorted when used).
+  std::vector<SeriesId> dropped_series_;
   mutable LastValueCache last_values_;
   Manifest manifest_;  // owned by the flush thread after Open; published copy for readers
   bool flusher_stop_ = false;

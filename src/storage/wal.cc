@@ -17,8 +17,8 @@ bool ParseFrame(std::string_view data, size_t pos, WalFrame* frame, size_t* end)
   uint32_t checksum = DecodeFixed32(p + 4);
   if (length > kMaxWalPayload || length > data.size() - pos - kWalFrameHeader) return false;
   uint8_t type = static_cast<uint8_t>(p[16]);
-  if (type != static_cast<uint8_t>(WalRecordType::kWrite) &&
-      type != static_cast<uint8_t>(WalRecordType::kDelete)) {
+  if (type < static_cast<uint8_t>(WalRecordType::kWrite) ||
+      type > static_cast<uint8_t>(WalRecordType::kDropTable)) {
     return false;
   }
   std::string_view covered(p + 8, 9 + length);

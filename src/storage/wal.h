@@ -31,7 +31,7 @@ inline constexpr std::string_view kWalMagic = "SEAWAL01";
 inline constexpr size_t kWalFrameHeader = 17;
 inline constexpr uint32_t kMaxWalPayload = 64u << 20;
 
-enum class WalRecordType : uint8_t { kWrite = 1, kDelete = 2 };
+enum class WalRecordType : uint8_t { kWrite = 1, kDelete = 2, kDropTable = 3 };
 
 // "000000000042.wal" for 42.
 std::string WalFileName(uint64_t number);

@@ -6,7 +6,10 @@
 namespace seaway {
 namespace {
 
-constexpr uint8_t kRecordVersion = 1;
+// Version 2 added the table generation after the table name (write and delete records);
+// version 1 records are read as generation 0.
+constexpr uint8_t kRecordVersion = 2;
+constexpr uint8_t kDropRecordVersion = 1;
 // Per-series, per-column presence encodings.
 constexpr uint8_t kAllPresent = 0;
 constexpr uint8_t kNonePresent = 1;
@@ -58,12 +61,13 @@ size_t WriteRecord::RowCount() const {
   return n;
 }
 
-void EncodeWriteRecord(const WriteBatch& batch, const std::vector<SeriesRows>& groups,
-                       std::string* out) {
+void EncodeWriteRecord(const WriteBatch& batch, uint64_t generation,
+                       const std::vector<SeriesRows>& groups, std::string* out) {
   out->push_back(static_cast<char>(kRecordVersion));
   PutVarint64(out, batch.tenant().value());
   PutLengthPrefixed(out, batch.database());
   PutLengthPrefixed(out, batch.table());
+  PutVarint64(out, generation);
   PutVarint64(out, batch.tag_keys().size());
   for (const auto& k : batch.tag_keys()) PutLengthPrefixed(out, k);
   PutVarint64(out, batch.fields().size());
@@ -96,8 +100,8 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
   Decoder d(payload);
   uint8_t version;
   if (!d.GetByte(&version)) return Truncated("version", d.offset());
-  if (version != kRecordVersion) {
-    return Corruption("WAL record: unknown version {} (this build reads version {})", version,
+  if (version < 1 || version > kRecordVersion) {
+    return Corruption("WAL record: unknown version {} (this build reads versions 1 to {})", version,
                       kRecordVersion);
   }
   uint64_t tenant, count;
@@ -105,6 +109,10 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
   out->tenant = TenantId(tenant);
   if (!d.GetLengthPrefixed(&out->database)) return Truncated("database name", d.offset());
   if (!d.GetLengthPrefixed(&out->table)) return Truncated("table name", d.offset());
+  out->generation = 0;
+  if (version >= 2 && !d.GetVarint64(&out->generation)) {
+    return Truncated("table generation", d.offset());
+  }
   // Every count is checked against what the remaining bytes could encode before anything is
   // sized from it (a tag key takes >= 1 byte, a field >= 2), so memory stays proportional to
   // the payload whatever it claims.
@@ -229,33 +237,60 @@ Status DecodeWriteRecord(std::string_view payload, WriteRecord* out) {
   return Status::OK();
 }
 
+namespace {
+
+void PutSeriesIds(const std::vector<SeriesId>& ids, std::string* out) {
+  PutVarint64(out, ids.size());
+  uint64_t previous = 0;
+  for (SeriesId id : ids) {
+    PutVarint64(out, id.value() - previous);
+    previous = id.value();
+  }
+}
+
+// Reads what PutSeriesIds wrote: a count, then ascending ids as gaps (the first absolute).
+Status GetSeriesIds(Decoder* d, std::vector<SeriesId>* ids) {
+  uint64_t count;
+  if (!d->GetBoundedVarint(d->remaining(), &count)) return Truncated("series count", d->offset());
+  ids->reserve(count);
+  uint64_t id = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t delta;
+    // Ids strictly increase: a zero or wrapping delta is corruption.
+    if (!d->GetVarint64(&delta) || (i > 0 && delta == 0) || delta > UINT64_MAX - id) {
+      return Truncated("series id", d->offset());
+    }
+    id += delta;
+    ids->emplace_back(id);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 void EncodeDeleteRecord(const DeleteRecord& record, std::string* out) {
   out->push_back(static_cast<char>(kRecordVersion));
   PutVarint64(out, record.tenant.value());
   PutLengthPrefixed(out, record.database);
   PutLengthPrefixed(out, record.table);
+  PutVarint64(out, record.generation);
   PutVarint64(out, ZigZagEncode(record.min_time));
   PutVarint64(out, ZigZagEncode(record.max_time));
-  PutVarint64(out, record.series.size());
-  uint64_t previous = 0;
-  for (SeriesId id : record.series) {
-    PutVarint64(out, id.value() - previous);
-    previous = id.value();
-  }
+  PutSeriesIds(record.series, out);
 }
 
 Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out) {
   *out = DeleteRecord{};
   Decoder d(payload);
   uint8_t version;
-  uint64_t tenant, min_z, max_z, count;
+  uint64_t tenant, min_z, max_z;
   std::string_view database, table;
-  if (!d.GetByte(&version) || version != kRecordVersion) {
+  if (!d.GetByte(&version) || version < 1 || version > kRecordVersion) {
     return Corruption("WAL delete record: unknown version");
   }
   if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) || !d.GetLengthPrefixed(&table) ||
-      !d.GetVarint64(&min_z) || !d.GetVarint64(&max_z) ||
-      !d.GetBoundedVarint(d.remaining(), &count)) {
+      (version >= 2 && !d.GetVarint64(&out->generation)) || !d.GetVarint64(&min_z) ||
+      !d.GetVarint64(&max_z)) {
     return Truncated("delete header", d.offset());
   }
   out->tenant = TenantId(tenant);
@@ -263,18 +298,41 @@ Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out) {
   out->table = std::string(table);
   out->min_time = ZigZagDecode(min_z);
   out->max_time = ZigZagDecode(max_z);
-  uint64_t id = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t delta;
-    // Ids strictly increase: a zero or wrapping delta is corruption.
-    if (!d.GetVarint64(&delta) || (i > 0 && delta == 0) || delta > UINT64_MAX - id) {
-      return Truncated("series id", d.offset());
-    }
-    id += delta;
-    out->series.emplace_back(id);
-  }
+  SW_RETURN_IF_ERROR(GetSeriesIds(&d, &out->series));
   if (!d.done())
     return Corruption("WAL delete record: {} unexpected trailing bytes", d.remaining());
+  return Status::OK();
+}
+
+void EncodeDropTableRecord(const DropTableRecord& record, std::string* out) {
+  out->push_back(static_cast<char>(kDropRecordVersion));
+  PutVarint64(out, record.tenant.value());
+  PutLengthPrefixed(out, record.database);
+  PutLengthPrefixed(out, record.table);
+  PutVarint64(out, record.generation);
+  PutSeriesIds(record.series, out);
+}
+
+Status DecodeDropTableRecord(std::string_view payload, DropTableRecord* out) {
+  *out = DropTableRecord{};
+  Decoder d(payload);
+  uint8_t version;
+  uint64_t tenant;
+  std::string_view database, table;
+  if (!d.GetByte(&version) || version != kDropRecordVersion) {
+    return Corruption("WAL drop-table record: unknown version");
+  }
+  if (!d.GetVarint64(&tenant) || !d.GetLengthPrefixed(&database) || !d.GetLengthPrefixed(&table) ||
+      !d.GetVarint64(&out->generation)) {
+    return Truncated("drop-table header", d.offset());
+  }
+  out->tenant = TenantId(tenant);
+  out->database = std::string(database);
+  out->table = std::string(table);
+  SW_RETURN_IF_ERROR(GetSeriesIds(&d, &out->series));
+  if (!d.done()) {
+    return Corruption("WAL drop-table record: {} unexpected trailing bytes", d.remaining());
+  }
   return Status::OK();
 }
 

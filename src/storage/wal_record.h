@@ -27,9 +27,10 @@ struct SeriesRows {
   std::vector<uint32_t> rows;  // indexes into the batch, in batch order
 };
 
-// Appends the payload for `groups` of `batch` to *out.
-void EncodeWriteRecord(const WriteBatch& batch, const std::vector<SeriesRows>& groups,
-                       std::string* out);
+// Appends the payload for `groups` of `batch`, written to generation `generation` of its table,
+// to *out.
+void EncodeWriteRecord(const WriteBatch& batch, uint64_t generation,
+                       const std::vector<SeriesRows>& groups, std::string* out);
 
 // A decoded payload. Views point into the payload bytes, which must outlive it.
 struct WriteRecord {
@@ -49,6 +50,7 @@ struct WriteRecord {
   TenantId tenant;
   std::string_view database;
   std::string_view table;
+  uint64_t generation = 0;  // of the table (TableSchema::generation); 0 in version 1 records
   std::vector<std::string_view> tag_keys;
   std::vector<std::string_view> field_names;
   std::vector<FieldType> field_types;
@@ -72,6 +74,7 @@ struct DeleteRecord {
   TenantId tenant;
   std::string database;
   std::string table;
+  uint64_t generation = 0;       // of the table; 0 in version 1 records
   std::vector<SeriesId> series;  // ascending
   int64_t min_time = 0;
   int64_t max_time = 0;
@@ -79,5 +82,20 @@ struct DeleteRecord {
 
 void EncodeDeleteRecord(const DeleteRecord& record, std::string* out);
 Status DecodeDeleteRecord(std::string_view payload, DeleteRecord* out);
+
+// The payload of a drop-table record: generation `generation` of the table is dropped, and
+// these series (the table's series of one shard) with it. Recovery relies on the catalog's
+// generations, not on these records; they order the drop among the shard's writes and show
+// it to the inspector.
+struct DropTableRecord {
+  TenantId tenant;
+  std::string database;
+  std::string table;
+  uint64_t generation = 0;       // the dropped one
+  std::vector<SeriesId> series;  // ascending
+};
+
+void EncodeDropTableRecord(const DropTableRecord& record, std::string* out);
+Status DecodeDropTableRecord(std::string_view payload, DropTableRecord* out);
 
 }  // namespace seaway

@@ -65,6 +65,7 @@ void PrintHeader(const Segment& seg) {
   fmt::print("segment      {}\n", seg.path());
   fmt::print("table        {} (tenant {}, database {})\n", seg.table(), seg.tenant(),
              seg.database());
+  fmt::print("generation   {}\n", seg.generation());
   fmt::print("partition    {} .. {} (end exclusive)\n", FormatTime(seg.partition_start()),
              FormatTime(seg.partition_end()));
   fmt::print("max LSN      {}\n", seg.max_lsn());

@@ -14,22 +14,34 @@ std::string FrameTypeName(WalRecordType type) {
   switch (type) {
     case WalRecordType::kWrite: return "write";
     case WalRecordType::kDelete: return "delete";
+    case WalRecordType::kDropTable: return "drop";
   }
   return fmt::format("type{}", static_cast<uint8_t>(type));
 }
 
-void PrintDelete(const DeleteRecord& record) {
+std::string FormatIds(const std::vector<SeriesId>& series) {
   std::string ids;
-  for (SeriesId id : record.series) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", id);
-  fmt::print("      tenant {}  database {}  table {}  delete {} .. {}\n", record.tenant,
-             record.database, record.table, FormatTime(record.min_time),
-             FormatTime(record.max_time));
-  fmt::print("      series  {}\n", ids.empty() ? "-" : ids);
+  for (SeriesId id : series) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", id);
+  return ids.empty() ? "-" : ids;
+}
+
+void PrintDelete(const DeleteRecord& record) {
+  fmt::print("      tenant {}  database {}  table {}  delete {} .. {}  generation {}\n",
+             record.tenant, record.database, record.table, FormatTime(record.min_time),
+             FormatTime(record.max_time), record.generation);
+  fmt::print("      series  {}\n", FormatIds(record.series));
+}
+
+void PrintDrop(const DropTableRecord& record) {
+  fmt::print("      tenant {}  database {}  table {}  DROP TABLE of generation {}\n", record.tenant,
+             record.database, record.table, record.generation);
+  fmt::print("      series  {}\n", FormatIds(record.series));
 }
 
 void PrintRecord(const WriteRecord& record) {
-  fmt::print("      tenant {}  database {}  table {}  series {}  rows {}\n", record.tenant,
-             record.database, record.table, record.series.size(), record.RowCount());
+  fmt::print("      tenant {}  database {}  table {}  series {}  rows {}  generation {}\n",
+             record.tenant, record.database, record.table, record.series.size(), record.RowCount(),
+             record.generation);
   std::string tags;
   for (const auto& k : record.tag_keys) tags += fmt::format("{}{}", tags.empty() ? "" : ", ", k);
   fmt::print("      tags    {}\n", tags.empty() ? "-" : tags);
@@ -60,6 +72,12 @@ void PrintRecord(const WriteRecord& record) {
 
 // Decodes and prints the payload of `frame`.
 Status PrintPayload(const WalFrame& frame) {
+  if (frame.type == WalRecordType::kDropTable) {
+    DropTableRecord record;
+    SW_RETURN_IF_ERROR(DecodeDropTableRecord(frame.payload, &record));
+    PrintDrop(record);
+    return Status::OK();
+  }
   if (frame.type == WalRecordType::kDelete) {
     DeleteRecord record;
     SW_RETURN_IF_ERROR(DecodeDeleteRecord(frame.payload, &record));

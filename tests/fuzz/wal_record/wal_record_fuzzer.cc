@@ -1,9 +1,9 @@
 // Fuzz target for WAL record payloads (src/storage/wal_record.h): the input is decoded as a write
-// record and as a delete record. A rejection must be a Corruption; an accepted write record must
-// be internally consistent (every column sized to its series' rows or empty, values only where
-// present) with every string view inside the input, and hold no more rows than the input has
-// bytes, which keeps a hostile record's memory proportional to its size. There is no encoder
-// from a decoded WriteRecord, so no round trip.
+// record, as a delete record and as a drop-table record. A rejection must be a Corruption; an
+// accepted write record must be internally consistent (every column sized to its series' rows or
+// empty, values only where present) with every string view inside the input, and hold no more rows
+// than the input has bytes, which keeps a hostile record's memory proportional to its size. There
+// is no encoder from a decoded WriteRecord, so no round trip.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -86,6 +86,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (status.ok()) {
     CHECK(del.series.size() <= input.size());
     for (size_t i = 1; i < del.series.size(); ++i) CHECK(del.series[i - 1] < del.series[i]);
+  } else {
+    CheckRejection(status, "WAL ");
+  }
+
+  seaway::DropTableRecord drop;
+  status = seaway::DecodeDropTableRecord(input, &drop);
+  if (status.ok()) {
+    CHECK(drop.series.size() <= input.size());
+    for (size_t i = 1; i < drop.series.size(); ++i) CHECK(drop.series[i - 1] < drop.series[i]);
   } else {
     CheckRejection(status, "WAL ");
   }

@@ -513,8 +513,8 @@ TEST(WalSyncTest, Parse) {
   EXPECT_FALSE(ParseWalSync("interval:0", &mode, &interval).ok());
 }
 
-// Random writes (new rows, overwrites, late rows), restarts and power losses, checked against a
-// map of what was acknowledged.
+// Random writes (new rows, overwrites, late rows), deletes, flushes, table drops, restarts and
+// power losses, checked against a map of what was acknowledged.
 TEST(EngineModelTest, RandomOperationsMatchTheModel) {
   MetricsRegistry metrics;
   for (uint64_t seed = 1; seed <= 4; ++seed) {
@@ -541,6 +541,11 @@ TEST(EngineModelTest, RandomOperationsMatchTheModel) {
         if (rows.empty()) model.erase(host);
       } else if (kind == 3) {
         ASSERT_TRUE((*engine)->Flush().ok());
+      } else if (kind == 4 && rng() % 2 == 0) {
+        // Drop the table; the next write starts a new generation of it.
+        Status s = (*engine)->DropTable(kTenant, "main", "machine");
+        ASSERT_TRUE(s.ok() || (s.code() == StatusCode::kNotFound && model.empty())) << s;
+        model.clear();
       } else if (kind == 1) {
         (*engine)->Close();
         mem.SimulateCrash({CrashOptions::Mode::kTearUnsynced, rng()});

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/coding.h"
+#include "storage/checksummed_file.h"
 #include "storage/engine.h"
 #include "storage/fault_injection_env.h"
 #include "storage/memory_env.h"
@@ -180,6 +182,43 @@ TEST_F(SegmentTest, EveryTruncationFailsToOpen) {
     EXPECT_EQ(seg.status().code(), StatusCode::kCorruption);
     EXPECT_NE(seg.status().message().find("segment 't.sws'"), std::string_view::npos);
   }
+}
+
+TEST_F(SegmentTest, GenerationRoundTripsAndVersion1IndexesReadAsGenerationZero) {
+  SegmentInput in = MakeInput(50);
+  in.generation = 5;
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  EXPECT_EQ((*seg)->generation(), 5u);
+
+  // The same file as a version 1 index (before table generations): no generation varint.
+  in.generation = 0;
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  std::string data = *ReadFileToString(&env_, "s.sws");
+  const size_t footer = data.size() - 32;
+  const uint64_t index_offset = DecodeFixed64(data.data() + footer);
+  std::string index = data.substr(index_offset, footer - index_offset);
+  const size_t generation_at = 1 + 1 + 5 + 2;  // version tenant "main" "m"
+  ASSERT_EQ(index[0], '\x02');
+  ASSERT_EQ(index[generation_at], '\0');
+  index.erase(generation_at, 1);
+  index[0] = 1;
+  std::string v1 = data.substr(0, index_offset) + index;
+  PutFixed64(&v1, index_offset);
+  PutFixed64(&v1, index.size());
+  PutFixed32(&v1, Checksum32(index));
+  PutFixed32(&v1, 1);
+  v1 += kSegmentMagic;
+  ASSERT_TRUE(WriteFileAtomically(&env_, "v1.sws", v1).ok());
+  auto old = Segment::Open(&env_, "v1.sws");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ((*old)->generation(), 0u);
+  EXPECT_EQ((*old)->rows(), (*seg)->rows());
+  SeriesRowsBlock out;
+  ASSERT_TRUE(*(*old)->ReadRows(*(*old)->Find(SeriesId(2)), INT64_MIN, INT64_MAX, in.fields, &out));
+  EXPECT_EQ(out.times, in.series[0].rows.times);
+  EXPECT_EQ(out.columns[4].strings, in.series[0].rows.columns[4].strings);
 }
 
 TEST_F(SegmentTest, DamagedBlockIsReportedOnRead) {

@@ -10,9 +10,9 @@ TEST(SeriesIndexTest, TagOrderAndEmptyValuesDoNotMatter) {
   SeriesIndex index;
   bool created = false;
   SeriesId a =
-      index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "a"}, {"dc", "x"}}, &created);
+      index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}, {"dc", "x"}}, &created);
   EXPECT_TRUE(created);
-  SeriesId b = index.GetOrCreate(TenantId(1), "main", "cpu",
+  SeriesId b = index.GetOrCreate(TenantId(1), "main", "cpu", 0,
                                  {{"dc", "x"}, {"rack", ""}, {"host", "a"}}, &created);
   EXPECT_FALSE(created);
   EXPECT_EQ(a, b);
@@ -22,19 +22,19 @@ TEST(SeriesIndexTest, TagOrderAndEmptyValuesDoNotMatter) {
 TEST(SeriesIndexTest, TenantsDatabasesAndTablesSeparateSeries) {
   SeriesIndex index;
   TagSet tags{{"host", "a"}};
-  SeriesId a = index.GetOrCreate(TenantId(1), "main", "cpu", tags);
-  EXPECT_NE(a, index.GetOrCreate(TenantId(2), "main", "cpu", tags));
-  EXPECT_NE(a, index.GetOrCreate(TenantId(1), "other", "cpu", tags));
-  EXPECT_NE(a, index.GetOrCreate(TenantId(1), "main", "mem", tags));
+  SeriesId a = index.GetOrCreate(TenantId(1), "main", "cpu", 0, tags);
+  EXPECT_NE(a, index.GetOrCreate(TenantId(2), "main", "cpu", 0, tags));
+  EXPECT_NE(a, index.GetOrCreate(TenantId(1), "other", "cpu", 0, tags));
+  EXPECT_NE(a, index.GetOrCreate(TenantId(1), "main", "mem", 0, tags));
   EXPECT_EQ(index.CountForTenant(TenantId(1)), 3u);
   EXPECT_EQ(index.CountForTenant(TenantId(2)), 1u);
 }
 
 TEST(SeriesIndexTest, MatchByTags) {
   SeriesIndex index;
-  index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "a"}, {"dc", "x"}});
-  index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "b"}, {"dc", "x"}});
-  index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "c"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}, {"dc", "x"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "b"}, {"dc", "x"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "c"}});
   EXPECT_EQ(index.Match(TenantId(1), "main", "cpu", {}).size(), 3u);
   EXPECT_EQ(index.Match(TenantId(1), "main", "cpu", {{"dc", "x"}}).size(), 2u);
   EXPECT_EQ(index.Match(TenantId(1), "main", "cpu", {{"dc", ""}}).size(), 1u);
@@ -46,12 +46,51 @@ TEST(SeriesIndexTest, MatchByTags) {
 
 TEST(SeriesIndexTest, RestoreKeepsIdsAndAdvancesCounter) {
   SeriesIndex index;
-  ASSERT_TRUE(index.Restore(SeriesId(41), TenantId(1), "main", "cpu", {{"host", "a"}}).ok());
-  ASSERT_TRUE(index.Restore(SeriesId(41), TenantId(1), "main", "cpu", {{"host", "a"}}).ok());
-  EXPECT_EQ(index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "a"}}), SeriesId(41));
-  EXPECT_EQ(index.GetOrCreate(TenantId(1), "main", "cpu", {{"host", "b"}}), SeriesId(42));
-  Status s = index.Restore(SeriesId(41), TenantId(1), "main", "cpu", {{"host", "z"}});
+  ASSERT_TRUE(index.Restore(SeriesId(41), TenantId(1), "main", "cpu", 0, {{"host", "a"}}).ok());
+  ASSERT_TRUE(index.Restore(SeriesId(41), TenantId(1), "main", "cpu", 0, {{"host", "a"}}).ok());
+  EXPECT_EQ(index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}}), SeriesId(41));
+  EXPECT_EQ(index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "b"}}), SeriesId(42));
+  Status s = index.Restore(SeriesId(41), TenantId(1), "main", "cpu", 0, {{"host", "z"}});
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
+}
+
+TEST(SeriesIndexTest, DropTableForgetsItsSeriesAndNeverReusesTheirIds) {
+  SeriesIndex index;
+  SeriesId a = index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}});
+  SeriesId b = index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "b"}});
+  SeriesId other = index.GetOrCreate(TenantId(1), "main", "mem", 0, {{"host", "a"}});
+  auto held = index.Find(a);  // a reader's reference stays valid
+  EXPECT_EQ(index.DropTable(TenantId(1), "main", "cpu"), (std::vector<SeriesId>{a, b}));
+  EXPECT_EQ(held->table(), "cpu");
+  EXPECT_EQ(index.Find(a), nullptr);
+  EXPECT_TRUE(index.Match(TenantId(1), "main", "cpu", {}).empty());
+  EXPECT_EQ(index.size(), 1u);
+  EXPECT_EQ(index.CountForTenant(TenantId(1)), 1u);
+  EXPECT_NE(index.Find(other), nullptr);
+  EXPECT_TRUE(index.DropTable(TenantId(1), "main", "cpu").empty());
+  // The next generation gets new ids for the same tags.
+  bool created = false;
+  SeriesId again = index.GetOrCreate(TenantId(1), "main", "cpu", 1, {{"host", "a"}}, &created);
+  EXPECT_TRUE(created);
+  EXPECT_GT(again, other);
+  EXPECT_EQ(index.Find(again)->generation(), 1u);
+  // A floor persisted by the engine keeps a restarted index from reusing dropped ids.
+  SeriesIndex restarted;
+  restarted.ReserveIds(index.next_id());
+  EXPECT_EQ(restarted.GetOrCreate(TenantId(1), "main", "cpu", 1, {{"host", "z"}}).value(),
+            index.next_id());
+}
+
+TEST(SeriesIndexTest, RestoreRefusesMixedGenerations) {
+  SeriesIndex index;
+  ASSERT_TRUE(index.Restore(SeriesId(5), TenantId(1), "main", "cpu", 2, {{"host", "a"}}).ok());
+  Status s = index.Restore(SeriesId(6), TenantId(1), "main", "cpu", 1, {{"host", "b"}});
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  // A newer generation while the older one is still indexed replaces it.
+  SeriesId fresh = index.GetOrCreate(TenantId(1), "main", "cpu", 3, {{"host", "a"}});
+  EXPECT_NE(fresh, SeriesId(5));
+  EXPECT_EQ(index.Find(SeriesId(5)), nullptr);
+  EXPECT_EQ(index.size(), 1u);
 }
 
 }  // namespace

@@ -33,12 +33,13 @@ std::vector<SeriesRows> Groups() { return {{SeriesId(5), {0, 2}}, {SeriesId(9), 
 TEST(WalRecordTest, RoundTrip) {
   WriteBatch batch = SampleBatch();
   std::string payload;
-  EncodeWriteRecord(batch, Groups(), &payload);
+  EncodeWriteRecord(batch, /*generation=*/3, Groups(), &payload);
   WriteRecord r;
   ASSERT_TRUE(DecodeWriteRecord(payload, &r).ok());
   EXPECT_EQ(r.tenant, TenantId(7));
   EXPECT_EQ(r.database, "plant");
   EXPECT_EQ(r.table, "machine");
+  EXPECT_EQ(r.generation, 3u);
   ASSERT_EQ(r.tag_keys, (std::vector<std::string_view>{"site", "machine_id"}));
   ASSERT_EQ(r.field_names.size(), 5u);
   ASSERT_EQ(r.series.size(), 2u);
@@ -59,7 +60,7 @@ TEST(WalRecordTest, RoundTrip) {
 
 TEST(WalRecordTest, EveryTruncationIsAnErrorNotACrash) {
   std::string payload;
-  EncodeWriteRecord(SampleBatch(), Groups(), &payload);
+  EncodeWriteRecord(SampleBatch(), 0, Groups(), &payload);
   WriteRecord r;
   for (size_t n = 0; n < payload.size(); ++n) {
     Status s = DecodeWriteRecord(std::string_view(payload).substr(0, n), &r);
@@ -72,7 +73,7 @@ TEST(WalRecordTest, EveryTruncationIsAnErrorNotACrash) {
 
 TEST(WalRecordTest, RandomByteFlipsNeverCrash) {
   std::string payload;
-  EncodeWriteRecord(SampleBatch(), Groups(), &payload);
+  EncodeWriteRecord(SampleBatch(), 0, Groups(), &payload);
   std::mt19937 rng(42);
   WriteRecord r;
   for (int i = 0; i < 5000; ++i) {
@@ -80,6 +81,59 @@ TEST(WalRecordTest, RandomByteFlipsNeverCrash) {
     for (int k = 0; k < 3; ++k) damaged[rng() % damaged.size()] = static_cast<char>(rng());
     DecodeWriteRecord(damaged, &r).IgnoreError();
   }
+}
+
+TEST(WalRecordTest, Version1RecordsReadAsGenerationZero) {
+  // A version 2 record without its generation varint is the version 1 layout.
+  std::string v2;
+  EncodeWriteRecord(SampleBatch(), 0, Groups(), &v2);
+  const size_t generation_at = 1 + 1 + 1 + 5 + 1 + 7;  // version tenant "plant" "machine"
+  ASSERT_EQ(v2[generation_at], '\0');
+  std::string v1 = v2.substr(0, generation_at) + v2.substr(generation_at + 1);
+  v1[0] = 1;
+  WriteRecord a, b;
+  ASSERT_TRUE(DecodeWriteRecord(v1, &a).ok());
+  ASSERT_TRUE(DecodeWriteRecord(v2, &b).ok());
+  EXPECT_EQ(a.generation, 0u);
+  EXPECT_EQ(a.table, "machine");
+  EXPECT_EQ(a.RowCount(), b.RowCount());
+  EXPECT_EQ(a.series[1].columns[4].strings, b.series[1].columns[4].strings);
+  v1[0] = 3;
+  EXPECT_EQ(DecodeWriteRecord(v1, &a).message(),
+            "WAL record: unknown version 3 (this build reads versions 1 to 2)");
+}
+
+TEST(WalRecordTest, DeleteAndDropRecordsRoundTrip) {
+  DeleteRecord del{TenantId(2), "main", "m", 4, {SeriesId(3), SeriesId(9)}, -5, 70};
+  std::string payload;
+  EncodeDeleteRecord(del, &payload);
+  DeleteRecord del2;
+  ASSERT_TRUE(DecodeDeleteRecord(payload, &del2).ok());
+  EXPECT_EQ(del2.generation, 4u);
+  EXPECT_EQ(del2.series, del.series);
+  EXPECT_EQ(del2.min_time, -5);
+  EXPECT_EQ(del2.max_time, 70);
+  // Version 1: no generation.
+  std::string v1 = payload;
+  v1[0] = 1;
+  v1.erase(1 + 1 + 5 + 2, 1);
+  ASSERT_TRUE(DecodeDeleteRecord(v1, &del2).ok());
+  EXPECT_EQ(del2.generation, 0u);
+  EXPECT_EQ(del2.series, del.series);
+
+  DropTableRecord drop{TenantId(2), "main", "m", 7, {SeriesId(1), SeriesId(2), SeriesId(40)}};
+  payload.clear();
+  EncodeDropTableRecord(drop, &payload);
+  DropTableRecord drop2;
+  ASSERT_TRUE(DecodeDropTableRecord(payload, &drop2).ok());
+  EXPECT_EQ(drop2.tenant, TenantId(2));
+  EXPECT_EQ(drop2.table, "m");
+  EXPECT_EQ(drop2.generation, 7u);
+  EXPECT_EQ(drop2.series, drop.series);
+  for (size_t n = 0; n < payload.size(); ++n) {
+    EXPECT_EQ(DecodeDropTableRecord(payload.substr(0, n), &drop2).code(), StatusCode::kCorruption);
+  }
+  EXPECT_EQ(DecodeDropTableRecord(payload + "x", &drop2).code(), StatusCode::kCorruption);
 }
 
 TEST(WalFileTest, NamesRoundTrip) {
