@@ -1,0 +1,57 @@
+// JSON telemetry: the JSON format for devices and business systems, decoded into WriteBatches
+// (src/ingest). The HTTP front end serves it at POST /api/v1/telemetry.
+//
+// A body is one JSON object, a JSON array of objects, or NDJSON (one object per line). Each
+// object is one row:
+//
+//   {"table": "boiler", "tags": {"site": "north", "line": "2"},
+//    "fields": {"temp": 81.5, "count": 3, "ok": true, "state": "run", "spare": null},
+//    "time": "2026-11-25T18:45:42.5+01:00"}
+//
+//   table   required string: a valid name (storage/schema.h) of at most max_key_bytes.
+//   tags    optional object of non-empty string values; a null value leaves the tag out.
+//   fields  required non-empty object. An integer literal is an int64 field (uint64 above
+//           INT64_MAX), any other number a double; true/false a bool; a string a string; null
+//           leaves the field out of this row (at least one field must remain). Arrays and
+//           objects are refused.
+//   time    optional: an integer count of ns since the epoch, or an RFC 3339 string
+//           (ingest/rfc3339.h). Absent or null: JsonTelemetryOptions::default_time_ns.
+//
+// Any other key is refused (so that typos are caught), as are duplicate keys, tags or fields
+// named "time", a name that is both a tag and a field, and anything over IngestLimits. A bad
+// item is reported with its number and skipped; the others are kept.
+//
+// Which shape a body has: a body starting with '[' is an array; one starting with '{' is one
+// object when it parses as one document (it may span lines) and NDJSON when its lines parse as
+// separate objects (blank lines and CRLF are fine); anything else is invalid. A UTF-8 byte order
+// mark is skipped. Integers beyond 64 bits and numbers beyond double's range are invalid JSON
+// (simdjson refuses them).
+//
+// Socket-free: a fuzzer drives it alone (tests/fuzz/json_telemetry).
+//
+// Thread-safe: each thread parses with its own simdjson parser.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/strong_id.h"
+#include "ingest/ingest_result.h"
+
+namespace seaway {
+
+struct JsonTelemetryOptions {
+  TenantId tenant;
+  std::string database = "main";
+  int64_t default_time_ns = 0;  // rows without "time" get the server time
+  IngestLimits limits;
+};
+
+// Returns one WriteBatch per table (in order of first appearance) and one IngestError per bad
+// item, whose `line` is the 1-based array element (array), the 1-based line (NDJSON) or 1 (one
+// object). A body that is not JSON (or a malformed array) yields one error for item 1 naming
+// the byte offset of the problem and simdjson's description of it. An empty body yields nothing.
+IngestResult DecodeJsonTelemetry(std::string_view body, const JsonTelemetryOptions& options);
+
+}  // namespace seaway
