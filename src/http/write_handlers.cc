@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/version.h"
+#include "ingest/json_telemetry.h"
 #include "ingest/line_protocol.h"
 
 namespace seaway {
@@ -53,22 +54,39 @@ HttpResponse Unauthorized(std::string_view why) {
   return r;
 }
 
-// The JSON body of a partial write: which lines were rejected, and why.
-HttpResponse PartialWrite(const IngestResult& parsed) {
+// What differs between the ingest formats: how a body is decoded, and how its items are named
+// in replies and metrics.
+struct IngestFormat {
+  std::string_view item;           // "line" or "item", in partial-write replies
+  std::string_view stored_metric;  // counters per tenant
+  std::string_view stored_help;
+  std::string_view rejected_metric;
+  std::string_view rejected_help;
+};
+
+constexpr IngestFormat kLineProtocolFormat{
+    "line", "seaway_ingest_lines_total", "Line-protocol lines stored",
+    "seaway_ingest_rejected_lines_total", "Line-protocol lines rejected"};
+constexpr IngestFormat kJsonFormat{
+    "item", "seaway_ingest_json_items_total", "JSON telemetry items stored",
+    "seaway_ingest_json_rejected_items_total", "JSON telemetry items rejected"};
+
+// The JSON body of a partial write: which lines (items) were rejected, and why.
+HttpResponse PartialWrite(const IngestResult& parsed, const IngestFormat& format) {
   std::string rejected;
   for (size_t i = 0; i < parsed.errors.size() && i < kMaxReportedLines; ++i) {
     if (!rejected.empty()) rejected.push_back(',');
-    rejected += fmt::format(R"({{"line":{},"error":"{}"}})", parsed.errors[i].line,
+    rejected += fmt::format(R"({{"{}":{},"error":"{}"}})", format.item, parsed.errors[i].line,
                             JsonEscape(parsed.errors[i].message));
   }
   const size_t more =
       parsed.errors.size() > kMaxReportedLines ? parsed.errors.size() - kMaxReportedLines : 0;
   return HttpResponse::Json(
-      400, fmt::format(
-               R"({{"error":"partial write: {} line(s) rejected, {} stored; first: line {}: {}",)"
-               R"("code":"InvalidArgument","rejected":[{}],"rejected_more":{}}})",
-               parsed.errors.size(), parsed.points, parsed.errors[0].line,
-               JsonEscape(parsed.errors[0].message), rejected, more));
+      400,
+      fmt::format(R"({{"error":"partial write: {} {}(s) rejected, {} stored; first: {} {}: {}",)"
+                  R"("code":"InvalidArgument","rejected":[{}],"rejected_more":{}}})",
+                  parsed.errors.size(), format.item, parsed.points, format.item,
+                  parsed.errors[0].line, JsonEscape(parsed.errors[0].message), rejected, more));
 }
 
 HttpResponse EngineError(const Status& s) {
@@ -84,37 +102,55 @@ HttpResponse EngineError(const Status& s) {
   return r;
 }
 
-// Handles one write request for `database` with the given precision text.
+// The tenant of a request's token, or the 401 reply to send.
+Result<TenantId> Authenticate(const WriteRoutesContext* ctx, const HttpRequest& request,
+                              HttpResponse* refusal) {
+  const std::string token = RequestToken(request);
+  if (token.empty()) {
+    *refusal = Unauthorized(
+        "missing token: send 'Authorization: Token <token>' (or the 'p' query parameter)");
+    return Unauthenticated("missing token");
+  }
+  Result<TenantId> tenant = ctx->metadata->Authenticate(token);
+  if (!tenant.ok()) *refusal = Unauthorized("invalid token");
+  return tenant;
+}
+
+// The request body, inflated when it is gzip; or the reply to send.
+Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRequest& request,
+                                     std::string* inflated, HttpResponse* refusal) {
+  auto encoding = request.Header("Content-Encoding");
+  if (!encoding || strncasecmp(encoding->data(), "gzip", 4) != 0)
+    return std::string_view(request.body);
+  Result<std::string> g = Gunzip(request.body, ctx->max_body_bytes);
+  if (!g.ok()) {
+    *refusal = HttpResponse::FromStatus(g.status());
+    if (g.status().code() == StatusCode::kResourceExhausted) refusal->status = 413;
+    return g.status();
+  }
+  *inflated = std::move(*g);
+  return std::string_view(*inflated);
+}
+
+void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
+                  std::shared_ptr<IngestResult> parsed, HttpReply reply);
+
+// POST /write and /api/v2/write: line protocol into `database` with the given precision text.
 void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, HttpReply reply,
                  const std::optional<std::string>& database, std::string_view precision_text,
                  std::string_view database_param) {
-  const std::string token = RequestToken(request);
-  if (token.empty()) {
-    return reply.Send(Unauthorized(
-        "missing token: send 'Authorization: Token <token>' (or the 'p' query parameter)"));
-  }
-  Result<TenantId> tenant = ctx->metadata->Authenticate(token);
-  if (!tenant.ok()) return reply.Send(Unauthorized("invalid token"));
+  HttpResponse refusal;
+  Result<TenantId> tenant = Authenticate(ctx, request, &refusal);
+  if (!tenant.ok()) return reply.Send(std::move(refusal));
   if (!database || database->empty()) {
     return reply.Send(HttpResponse::Error(
         400, "InvalidArgument", fmt::format("missing '{}' query parameter", database_param)));
   }
   Result<Precision> precision = ParsePrecision(precision_text);
   if (!precision.ok()) return reply.Send(HttpResponse::FromStatus(precision.status()));
-
   std::string inflated;
-  std::string_view body = request.body;
-  if (auto encoding = request.Header("Content-Encoding");
-      encoding && strncasecmp(encoding->data(), "gzip", 4) == 0) {
-    Result<std::string> g = Gunzip(request.body, ctx->max_body_bytes);
-    if (!g.ok()) {
-      HttpResponse r = HttpResponse::FromStatus(g.status());
-      if (g.status().code() == StatusCode::kResourceExhausted) r.status = 413;
-      return reply.Send(std::move(r));
-    }
-    inflated = std::move(*g);
-    body = inflated;
-  }
+  Result<std::string_view> body = RequestBody(ctx, request, &inflated, &refusal);
+  if (!body.ok()) return reply.Send(std::move(refusal));
 
   LineProtocolOptions options;
   options.tenant = *tenant;
@@ -122,16 +158,46 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.precision = *precision;
   options.default_time_ns = ctx->clock->Now().nanos();
   options.limits = ctx->limits;
-  auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(body, options));
-  const MetricLabels labels{{"tenant", std::to_string(tenant->value())}};
-  ctx->metrics->GetCounter("seaway_ingest_lines_total", "Line-protocol lines stored", labels)
+  StoreDecoded(ctx, *tenant, kLineProtocolFormat,
+               std::make_shared<IngestResult>(ParseLineProtocol(*body, options)), std::move(reply));
+}
+
+// POST /api/v1/telemetry[?db=D]: JSON telemetry (object, array or NDJSON) into database D
+// (default "main").
+void HandleTelemetry(const WriteRoutesContext* ctx, const HttpRequest& request, HttpReply reply) {
+  HttpResponse refusal;
+  Result<TenantId> tenant = Authenticate(ctx, request, &refusal);
+  if (!tenant.ok()) return reply.Send(std::move(refusal));
+  const std::string database = request.QueryParam("db").value_or("main");
+  if (database.empty()) {
+    return reply.Send(HttpResponse::Error(400, "InvalidArgument", "empty 'db' query parameter"));
+  }
+  std::string inflated;
+  Result<std::string_view> body = RequestBody(ctx, request, &inflated, &refusal);
+  if (!body.ok()) return reply.Send(std::move(refusal));
+
+  JsonTelemetryOptions options;
+  options.tenant = *tenant;
+  options.database = database;
+  options.default_time_ns = ctx->clock->Now().nanos();
+  options.limits = ctx->limits;
+  StoreDecoded(ctx, *tenant, kJsonFormat,
+               std::make_shared<IngestResult>(DecodeJsonTelemetry(*body, options)),
+               std::move(reply));
+}
+
+// Counts, writes and answers a decoded body: 204 once every row is durable, 400 naming the
+// rejected items (the others stored), or the engine's error.
+void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
+                  std::shared_ptr<IngestResult> parsed, HttpReply reply) {
+  const MetricLabels labels{{"tenant", std::to_string(tenant.value())}};
+  ctx->metrics->GetCounter(format.stored_metric, format.stored_help, labels)
       ->Increment(parsed->points);
-  ctx->metrics
-      ->GetCounter("seaway_ingest_rejected_lines_total", "Line-protocol lines rejected", labels)
+  ctx->metrics->GetCounter(format.rejected_metric, format.rejected_help, labels)
       ->Increment(parsed->errors.size());
   if (parsed->batches.empty()) {
     if (parsed->errors.empty()) return reply.Send(HttpResponse::Text(204, ""));
-    return reply.Send(PartialWrite(*parsed));
+    return reply.Send(PartialWrite(*parsed, format));
   }
 
   // Reply once every batch is durable; the first engine error wins.
@@ -145,7 +211,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   join->remaining = parsed->batches.size();
   join->reply.emplace(std::move(reply));
   for (const WriteBatch& batch : parsed->batches) {
-    ctx->engine->WriteAsync(batch, [join, parsed](Status s) {
+    ctx->engine->WriteAsync(batch, [join, parsed, &format](Status s) {
       std::unique_lock lock(join->mu);
       if (!s.ok() && join->first_error.ok()) join->first_error = s;
       if (--join->remaining > 0) return;
@@ -153,7 +219,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
       Status error = join->first_error;
       lock.unlock();
       if (!error.ok()) return out.Send(EngineError(error));
-      if (!parsed->errors.empty()) return out.Send(PartialWrite(*parsed));
+      if (!parsed->errors.empty()) return out.Send(PartialWrite(*parsed, format));
       out.Send(HttpResponse::Text(204, ""));
     });
   }
@@ -233,6 +299,10 @@ void AddWriteRoutes(Router* router, const WriteRoutesContext* ctx) {
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleWrite(ctx, request, std::move(reply), request.QueryParam("bucket"),
                             request.QueryParam("precision").value_or("ns"), "bucket");
+              });
+  router->Add(HttpMethod::kPost, "/api/v1/telemetry", "telemetry",
+              [ctx](const HttpRequest& request, HttpReply reply) {
+                HandleTelemetry(ctx, request, std::move(reply));
               });
 }
 

@@ -2,9 +2,12 @@
 //
 //   POST /write?db=D[&rp=..][&precision=ns|u|ms|s][&u=..&p=TOKEN]          (InfluxDB 1.x)
 //   POST /api/v2/write?bucket=D[&org=..][&precision=ns|us|ms|s]            (InfluxDB 2.x)
+//   POST /api/v1/telemetry[?db=D]           JSON telemetry: an object, an array or NDJSON
+//                                           (ingest/json_telemetry.h); D defaults to "main"
 //   GET|HEAD /ping                                   204, as InfluxDB answers its clients' probe
 //
-// The body is line protocol, plain or `Content-Encoding: gzip`. The caller's token
+// The body is line protocol (or JSON for /api/v1/telemetry), plain or `Content-Encoding: gzip`. The
+// caller's token
 // (`Authorization: Token T` or `Bearer T`, or the 1.x `p` parameter) names the tenant; `db` or
 // `bucket` names a database of that tenant, created on first write. The reply comes after the
 // rows are durable: 204 when every line was stored; 400 with each rejected line's number and

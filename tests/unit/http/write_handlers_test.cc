@@ -191,5 +191,50 @@ TEST_F(WriteHandlersTest, BadParameters) {
   EXPECT_EQ(Post("/write?db=plant&precision=h", "m v=1 1\n").status, 400);
 }
 
+TEST_F(WriteHandlersTest, JsonTelemetryObjectArrayAndNdjson) {
+  HttpResponse r = Post("/api/v1/telemetry",
+                        R"({"table":"boiler","tags":{"site":"north"},"fields":{"temp":81.5},)"
+                        R"("time":"2026-11-25T18:45:42Z"})");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Rows(acme_, "main", "boiler"), 1u);
+
+  r = Post("/api/v1/telemetry?db=plant",
+           R"([{"table":"boiler","fields":{"temp":80}},{"table":"boiler","fields":{"temp":[1]}},)"
+           R"({"table":"pump","fields":{"rpm":1200,"on":true},"time":1700000000000000000}])");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("partial write: 1 item(s) rejected, 2 stored"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"("rejected":[{"item":2,"error":"field 'temp': arrays are not supported)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "boiler"), 1u);
+  EXPECT_EQ(Rows(acme_, "plant", "pump"), 1u);
+
+  r = Post("/api/v1/telemetry?db=plant",
+           "{\"table\":\"pump\",\"fields\":{\"rpm\":1},\"time\":5}\r\n\n"
+           "{\"table\":\"pump\",\"fields\":{\"rpm\":2},\"time\":6}\n");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "pump"), 3u);
+  EXPECT_EQ(metrics_.GetCounter("seaway_ingest_json_items_total", "", {{"tenant", "1"}})->value(),
+            5u);
+  EXPECT_EQ(metrics_.GetCounter("seaway_ingest_json_rejected_items_total", "", {{"tenant", "1"}})
+                ->value(),
+            1u);
+}
+
+TEST_F(WriteHandlersTest, JsonTelemetryNeedsATokenAndNamesBadDocuments) {
+  HttpResponse r = Post("/api/v1/telemetry", R"({"table":"t","fields":{"v":1}})", {});
+  EXPECT_EQ(r.status, 401);
+  r = Post("/api/v1/telemetry", R"({"table":"t","fields":{"v":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("invalid JSON at byte offset"), std::string::npos) << r.body;
+  // Another tenant's token writes into that tenant only.
+  r = Post("/api/v1/telemetry", R"({"table":"t","fields":{"v":1}})",
+           {{"Authorization", "Bearer other-token-0123456789"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(Rows(other_, "main", "t"), 1u);
+  EXPECT_EQ(Rows(acme_, "main", "t"), 0u);
+}
+
 }  // namespace
 }  // namespace seaway
