@@ -97,7 +97,7 @@ HttpResponse EngineError(const Status& s) {
   } else if (s.code() == StatusCode::kFailedPrecondition) {
     r.status = 503;  // a read-only shard: the server cannot take writes now
   } else if (s.code() == StatusCode::kResourceExhausted) {
-    r.status = 507;  // disk full
+    r.status = IsDiskFull(s) ? 507 : 429;  // disk full, or a limit such as series per tenant
   }
   return r;
 }

@@ -12,8 +12,9 @@
 // `bucket` names a database of that tenant, created on first write. The reply comes after the
 // rows are durable: 204 when every line was stored; 400 with each rejected line's number and
 // reason (the first 20, and how many more) when some were not, the others being stored; 401
-// without a valid token; 413 over the body limit; 503 with Retry-After when the engine asks to
-// retry later.
+// without a valid token; 413 over the body limit; 429 naming the limit when the tenant is at its
+// series limit; 503 with Retry-After when the engine asks to retry later; 507 when the disk is
+// full.
 #pragma once
 
 #include "common/clock.h"

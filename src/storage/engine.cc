@@ -40,7 +40,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
                                              MetricsRegistry* metrics) {
   SW_RETURN_IF_ERROR(CreateDirs(env, dir));
   SW_ASSIGN_OR_RETURN(int shard_count, FixShardCount(env, dir, options.shards));
-  std::unique_ptr<Engine> engine(new Engine(env, dir, options.clock));
+  std::unique_ptr<Engine> engine(
+      new Engine(env, dir, options.clock, options.max_series_per_tenant));
   SW_RETURN_IF_ERROR(engine->retention_.Load());
   SW_RETURN_IF_ERROR(engine->LoadCatalog());
   options.shard.retention_cutoff = [e = engine.get()](TenantId t, std::string_view d,
@@ -111,8 +112,8 @@ Status Engine::RestoreRecord(const WriteRecord& record) {
   return Status::OK();
 }
 
-std::vector<std::vector<SeriesRows>> Engine::GroupRows(const WriteBatch& batch,
-                                                       uint64_t generation) {
+Result<std::vector<std::vector<SeriesRows>>> Engine::GroupRows(const WriteBatch& batch,
+                                                               uint64_t generation) {
   const size_t n_shards = shards_.size();
   std::vector<std::vector<SeriesRows>> per_shard(n_shards);
   // A batch usually repeats each series several times: resolve each distinct tag combination
@@ -132,8 +133,9 @@ std::vector<std::vector<SeriesRows>> Engine::GroupRows(const WriteBatch& batch,
         const std::string_view v = batch.tag_values()[k][row];
         if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
       }
-      SeriesId id =
-          series_.GetOrCreate(batch.tenant(), batch.database(), batch.table(), generation, tags);
+      SW_ASSIGN_OR_RETURN(SeriesId id, series_.GetOrCreateWithin(max_series_per_tenant_,
+                                                                 batch.tenant(), batch.database(),
+                                                                 batch.table(), generation, tags));
       const size_t shard = id.value() % n_shards;
       per_shard[shard].push_back(SeriesRows{id, {}});
       it->second = {shard, per_shard[shard].size() - 1};
@@ -196,7 +198,12 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
     }
     const uint64_t generation = (*schema)->generation;
 
-    const std::vector<std::vector<SeriesRows>> per_shard = GroupRows(batch, generation);
+    Result<std::vector<std::vector<SeriesRows>>> grouped = GroupRows(batch, generation);
+    if (!grouped.ok()) {
+      ddl.unlock();
+      return join->done(grouped.status());
+    }
+    const std::vector<std::vector<SeriesRows>>& per_shard = *grouped;
     const size_t n_shards = shards_.size();
     {
       std::lock_guard lock(join->mu);
@@ -673,6 +680,11 @@ size_t Engine::tombstone_count() const {
 Status Engine::health() const {
   for (const auto& shard : shards_) SW_RETURN_IF_ERROR(shard->health());
   return Status::OK();
+}
+
+bool IsDiskFull(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted &&
+         status.message().find(kDiskFullMarker) != std::string_view::npos;
 }
 
 }  // namespace seaway

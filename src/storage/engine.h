@@ -38,7 +38,14 @@ struct EngineOptions {
   int shards = 2;  // fixed when the data directory is created; later opens use the stored count
   ShardOptions shard;
   const Clock* clock = Clock::Real();  // "now" for retention
+  // Series one tenant may have; a write that would create more fails with ResourceExhausted
+  // (no row of the batch is stored).
+  size_t max_series_per_tenant = SIZE_MAX;
 };
+
+// True when `status` says the disk is full (as opposed to another limit): writes succeed again
+// once space is freed.
+bool IsDiskFull(const Status& status);
 
 struct ScanRequest {
   TenantId tenant;
@@ -135,8 +142,11 @@ class Engine {
   void Close();
 
  private:
-  Engine(Env* env, std::string dir, const Clock* clock)
-      : env_(env), dir_(dir), retention_(env, std::move(dir), clock) {}
+  Engine(Env* env, std::string dir, const Clock* clock, size_t max_series_per_tenant)
+      : env_(env),
+        dir_(dir),
+        max_series_per_tenant_(max_series_per_tenant),
+        retention_(env, std::move(dir), clock) {}
   Status RestoreRecord(const WriteRecord& record);
   Status LoadCatalog();
   // Records `schema` as declared and rewrites DIR/CATALOG. REQUIRES: ddl_mu_ held exclusively.
@@ -147,7 +157,8 @@ class Engine {
   Status RestoreSegment(const Segment& segment);
   // The batch's rows grouped by series (created in `generation` of the table when new), and the
   // series by shard. REQUIRES: ddl_mu_ held (shared).
-  std::vector<std::vector<SeriesRows>> GroupRows(const WriteBatch& batch, uint64_t generation);
+  Result<std::vector<std::vector<SeriesRows>>> GroupRows(const WriteBatch& batch,
+                                                         uint64_t generation);
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
   Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
                     const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
@@ -157,6 +168,7 @@ class Engine {
 
   Env* const env_;
   const std::string dir_;
+  const size_t max_series_per_tenant_;
   Catalog catalog_;
   SeriesIndex series_;
   RetentionPolicies retention_;

@@ -109,6 +109,13 @@ void SeriesIndex::Insert(SeriesId id, TableEntry* table, const TagSet& sorted_ta
 SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
                                   std::string_view table, uint64_t generation, TagSet tags,
                                   bool* created) {
+  return GetOrCreateWithin(SIZE_MAX, tenant, database, table, generation, std::move(tags), created)
+      .value();
+}
+
+Result<SeriesId> SeriesIndex::GetOrCreateWithin(size_t max_per_tenant, TenantId tenant,
+                                                std::string_view database, std::string_view table,
+                                                uint64_t generation, TagSet tags, bool* created) {
   Canonicalize(&tags);
   std::string key;
   EncodeTags(tags, &key);
@@ -136,6 +143,15 @@ SeriesId SeriesIndex::GetOrCreate(TenantId tenant, std::string_view database,
   if (auto it = t->by_tags.find(key); it != t->by_tags.end()) {
     if (created) *created = false;
     return it->second->id;
+  }
+  if (auto count = per_tenant_.find(tenant.value());
+      count != per_tenant_.end() && count->second >= max_per_tenant) {
+    std::string series(table);
+    for (const auto& [k, v] : tags) series += fmt::format(",{}={}", k, v);
+    return ResourceExhausted(
+        "tenant {} has {} series, the limit (--max-series-per-tenant); series '{}' in database "
+        "'{}' not created",
+        tenant.value(), count->second, series.substr(0, 200), database);
   }
   SeriesId id(next_id_);
   Insert(id, t, tags);

@@ -78,6 +78,11 @@ class SeriesIndex {
   // passes the catalog's current generation under its DDL lock).
   SeriesId GetOrCreate(TenantId tenant, std::string_view database, std::string_view table,
                        uint64_t generation, TagSet tags, bool* created = nullptr);
+  // As GetOrCreate, but a new series that would give the tenant more than `max_per_tenant`
+  // series is not created: ResourceExhausted naming the tenant, the limit and the series.
+  Result<SeriesId> GetOrCreateWithin(size_t max_per_tenant, TenantId tenant,
+                                     std::string_view database, std::string_view table,
+                                     uint64_t generation, TagSet tags, bool* created = nullptr);
 
   // Registers a series read back from the WAL or a segment under its persisted id. Fails with
   // Corruption if the id is already taken by another key, or the table is indexed with another

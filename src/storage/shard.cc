@@ -405,8 +405,7 @@ void Shard::RunWriter() {
       if (status.ok()) {
         status = WriteGroup(&group);
         if (status.code() == StatusCode::kResourceExhausted) {
-          status =
-              ResourceExhausted("shard {}: {}; retry when space is freed", id_, status.message());
+          status = ResourceExhausted("shard {}: {}; {}", id_, status.message(), kDiskFullMarker);
         } else if (!status.ok()) {
           std::lock_guard lock(mu_);
           MakeReadOnly(status);

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,9 @@
 #include "storage/wal_record.h"
 
 namespace seaway {
+
+// Ends the message of every write refused because the disk is full (IsDiskFull, engine.h).
+inline constexpr std::string_view kDiskFullMarker = "retry when space is freed";
 
 enum class WalSyncMode {
   kAlways,    // fsync before every acknowledgement (default): nothing acknowledged is ever lost

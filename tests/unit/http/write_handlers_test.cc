@@ -30,7 +30,9 @@ std::string Gzip(std::string_view data) {
 class WriteHandlersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
+    EngineOptions options;
+    options.max_series_per_tenant = 5;  // small, for SeriesPerTenantLimitIs429NamingTheLimit
+    auto engine = Engine::Open(&env_, "db", options, &metrics_);
     ASSERT_TRUE(engine.ok());
     engine_ = std::move(*engine);
     auto store = OpenSqliteMetadataStore(":memory:");
@@ -234,6 +236,26 @@ TEST_F(WriteHandlersTest, JsonTelemetryNeedsATokenAndNamesBadDocuments) {
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(Rows(other_, "main", "t"), 1u);
   EXPECT_EQ(Rows(acme_, "main", "t"), 0u);
+}
+
+TEST_F(WriteHandlersTest, SeriesPerTenantLimitIs429NamingTheLimit) {
+  std::string body;
+  for (int i = 0; i < 5; ++i) body += fmt::format("m,host=h{} v=1 1\n", i);
+  EXPECT_EQ(Post("/write?db=plant", body).status, 204);
+  // Existing series keep taking rows; a sixth series is refused with the limit named.
+  EXPECT_EQ(Post("/write?db=plant", "m,host=h0 v=2 2\n").status, 204);
+  HttpResponse r = Post("/write?db=plant", "m,host=h9 v=1 1\n");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.body.find("tenant 1 has 5 series, the limit (--max-series-per-tenant)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("'m,host=h9'"), std::string::npos) << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "m"), 6u);
+  // The limit is per tenant: another tenant still creates series.
+  EXPECT_EQ(Post("/write?db=plant", "m,host=h9 v=1 1\n",
+                 {{"Authorization", "Bearer other-token-0123456789"}})
+                .status,
+            204);
 }
 
 }  // namespace

@@ -95,3 +95,27 @@ TEST(SeriesIndexTest, RestoreRefusesMixedGenerations) {
 
 }  // namespace
 }  // namespace seaway
+
+namespace seaway {
+namespace {
+
+TEST(SeriesIndexTest, SeriesPerTenantLimit) {
+  SeriesIndex index;
+  for (const char* host : {"a", "b"}) {
+    ASSERT_TRUE(index.GetOrCreateWithin(2, TenantId(1), "main", "cpu", 0, {{"host", host}}).ok());
+  }
+  // Known series still resolve at the limit; new ones are refused, naming tenant and limit.
+  auto known = index.GetOrCreateWithin(2, TenantId(1), "main", "cpu", 0, {{"host", "a"}});
+  ASSERT_TRUE(known.ok());
+  auto refused = index.GetOrCreateWithin(2, TenantId(1), "main", "mem", 0, {{"host", "c"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "tenant 1 has 2 series, the limit (--max-series-per-tenant); series 'mem,host=c' in "
+            "database 'main' not created");
+  EXPECT_EQ(index.CountForTenant(TenantId(1)), 2u);
+  EXPECT_TRUE(index.GetOrCreateWithin(2, TenantId(2), "main", "cpu", 0, {{"host", "c"}}).ok());
+}
+
+}  // namespace
+}  // namespace seaway
