@@ -1,12 +1,16 @@
 // HttpServer implementation on Boost.Beast (src/http). The only file of the HTTP front end that
-// includes Beast.
+// includes Beast. One Session template serves both transports: a plain TCP stream, or a TLS
+// stream on top of it; only the handshake and the closing of a connection differ.
 #include "http/http_server.h"
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include <boost/asio/dispatch.hpp>
@@ -19,9 +23,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/result.h"
 #include "common/version.h"
 
 namespace seaway {
@@ -31,6 +40,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 HttpMethod FromVerb(http::verb verb) {
   switch (verb) {
@@ -52,7 +63,105 @@ std::chrono::nanoseconds ToChrono(Duration d) { return std::chrono::nanoseconds(
 const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
-class Session;
+// What Stop needs of a connection, whichever its transport.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual asio::any_io_executor executor() = 0;
+  // Closes the connection at once. REQUIRES: called on executor().
+  virtual void Close() = 0;
+};
+
+// The reasons on this thread's OpenSSL error queue, which is emptied.
+std::string TakeOpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    const char* reason = ERR_reason_error_string(e);
+    if (!out.empty()) out += "; ";
+    out += reason != nullptr ? std::string(reason) : fmt::format("OpenSSL error {:#x}", e);
+  }
+  return out.empty() ? std::string("unknown OpenSSL error") : out;
+}
+
+Result<std::string> ReadTlsFile(const std::string& path, std::string_view what) {
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
+                                                          &std::fclose);
+  if (file == nullptr) {
+    return ErrnoError(fmt::format("http listener: cannot read {}", what), path, errno);
+  }
+  std::string text;
+  char chunk[16 * 1024];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) text.append(chunk, n);
+  if (std::ferror(file.get())) {
+    return ErrnoError(fmt::format("http listener: cannot read {}", what), path, errno);
+  }
+  return text;
+}
+
+// Never asks for a pass phrase (OpenSSL's default would prompt on the terminal).
+int NoPassPhrase(char*, int, int, void*) { return 0; }
+
+using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+Bio MemoryBio(const std::string& text) {
+  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
+}
+
+// Loads the certificate chain and the key into `ctx`: TLS 1.2 or later, no renegotiation.
+Status ConfigureTls(const HttpServerOptions& options, asio::ssl::context* ctx) {
+  const std::string& cert_file = options.tls_cert_file;
+  const std::string& key_file = options.tls_key_file;
+  SW_ASSIGN_OR_RETURN(std::string cert_pem, ReadTlsFile(cert_file, "TLS certificate file"));
+  SW_ASSIGN_OR_RETURN(std::string key_pem, ReadTlsFile(key_file, "TLS key file"));
+  SSL_CTX* native = ctx->native_handle();
+  ERR_clear_error();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return Internal("http listener: cannot require TLS 1.2: {}", TakeOpenSslErrors());
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+  // The leaf certificate first, then any intermediates, as SSL_CTX_use_certificate_chain_file.
+  Bio cert_bio = MemoryBio(cert_pem);
+  std::unique_ptr<X509, decltype(&X509_free)> leaf(
+      PEM_read_bio_X509_AUX(cert_bio.get(), nullptr, NoPassPhrase, nullptr), &X509_free);
+  if (leaf == nullptr || SSL_CTX_use_certificate(native, leaf.get()) != 1) {
+    return InvalidArgument(
+        "http listener: TLS certificate file '{}' holds no usable PEM certificate: {}", cert_file,
+        TakeOpenSslErrors());
+  }
+  while (X509* intermediate = PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassPhrase, nullptr)) {
+    if (SSL_CTX_add0_chain_cert(native, intermediate) != 1) {
+      X509_free(intermediate);
+      return InvalidArgument(
+          "http listener: TLS certificate file '{}': cannot add a chain certificate: {}", cert_file,
+          TakeOpenSslErrors());
+    }
+  }
+  // The loop ends at the end of the file ("no start line") or at a certificate that is damaged.
+  const unsigned long last = ERR_peek_last_error();
+  if (last != 0 &&
+      !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)) {
+    return InvalidArgument(
+        "http listener: TLS certificate file '{}': a chain certificate does not parse: {}",
+        cert_file, TakeOpenSslErrors());
+  }
+  ERR_clear_error();
+
+  Bio key_bio = MemoryBio(key_pem);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassPhrase, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) {
+    return InvalidArgument(
+        "http listener: TLS key file '{}' holds no unencrypted PEM private key: {}", key_file,
+        TakeOpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey(native, key.get()) != 1 || SSL_CTX_check_private_key(native) != 1) {
+    return InvalidArgument(
+        "http listener: TLS key file '{}' does not match the certificate in '{}': {}", key_file,
+        cert_file, TakeOpenSslErrors());
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -75,6 +184,9 @@ struct HttpServer::Impl {
         metrics->GetCounter("seaway_http_connections_total", "HTTP connections accepted");
     inflight_gauge = metrics->GetGauge("seaway_http_inflight_body_bytes",
                                        "Request body bytes being received or handled");
+    tls_handshake_failures =
+        metrics->GetCounter("seaway_http_tls_handshake_failures_total",
+                            "TLS connections closed because their handshake failed or timed out");
   }
 
   // Admits a body of `bytes` into the in-flight budget; always admits when nothing is in flight.
@@ -117,6 +229,7 @@ struct HttpServer::Impl {
   Gauge* active_connections;
   Counter* accepted_connections;
   Gauge* inflight_gauge;
+  Counter* tls_handshake_failures;
   std::atomic<int> open_connections{0};
   std::atomic<uint64_t> inflight_bytes{0};
 
@@ -126,8 +239,9 @@ struct HttpServer::Impl {
   // io_context's pending handlers still deregister themselves here.
   std::mutex mu;
   bool stopped = false;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
 
+  std::optional<asio::ssl::context> tls;  // set by Start when a certificate is configured
   asio::io_context ioc;
   tcp::acceptor acceptor;
   HostPort bound;
@@ -136,12 +250,20 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, served one request at a time on its strand. `Stream` is PlainStream or
+// TlsStream; `stream_args` are what the stream needs besides the socket (the TLS context).
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session>::shared_from_this;
+  using std::enable_shared_from_this<Session>::weak_from_this;
+
  public:
-  Session(HttpServer::Impl* server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {
+  template <class... StreamArgs>
+  Session(HttpServer::Impl* server, tcp::socket socket, StreamArgs&&... stream_args)
+      : server_(server), stream_(std::move(socket), std::forward<StreamArgs>(stream_args)...) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
     server_->active_connections->Add(1);
     over_connection_limit_ =
@@ -162,25 +284,54 @@ class Session : public std::enable_shared_from_this<Session> {
       if (server_->stopped) return;
       server_->sessions[this] = weak_from_this();
     }
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
   // Called on the session's strand when the server stops.
-  void Close() {
+  void Close() override {
     closing_ = true;
     pending_self_.reset();  // a reply that never comes must not keep the session alive
     Shutdown();
   }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  // The TCP stream under the TLS layer, if any: it holds the socket and the timeouts.
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // Bounded by io_timeout like a request, so a client that never finishes its handshake holds a
+  // connection no longer than one that never finishes its header.
+  void Handshake() {
+    if (closing_) return Shutdown();
+    Lowest().expires_after(ToChrono(server_->options.io_timeout));
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (!ec) return ReadHeader();
+    // Plaintext HTTP, a scanner, an old TLS version, or a client too slow: close, keep serving.
+    if (!closing_ && ec != asio::error::operation_aborted) {
+      server_->tls_handshake_failures->Increment();
+      log::Debug("http tls handshake failed", {{"remote", remote_}, {"error", ec.message()}});
+    }
+    Shutdown();
+  }
+
   void ReadHeader() {
     if (closing_) return Shutdown();
     parser_.emplace();
     parser_->header_limit(server_->options.max_header_bytes);
     parser_->body_limit(server_->options.max_body_bytes);
-    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    Lowest().expires_after(ToChrono(server_->options.idle_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -190,7 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     busy_ = true;
     start_ns_ = Clock::Real()->MonotonicNanos();
-    stream_.expires_after(ToChrono(server_->options.io_timeout));
+    Lowest().expires_after(ToChrono(server_->options.io_timeout));
     if (!Admit()) return;
     const auto& header = parser_->get();
     if (auto expect = header.find(http::field::expect);
@@ -311,7 +462,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     head_ = request.method == HttpMethod::kHead;
     route_ = std::string(server_->router->RouteName(request));
-    stream_.expires_never();  // the handler may wait for durability; the reply re-arms it
+    Lowest().expires_never();  // the handler may wait for durability; the reply re-arms it
 
     // The session keeps itself alive until the reply is written or the server stops; the reply
     // holds only weak references, so a reply completed after Stop touches nothing.
@@ -333,7 +484,7 @@ class Session : public std::enable_shared_from_this<Session> {
       server_->ReleaseBody(reserved_body_);
       reserved_body_ = 0;
     }
-    if (!stream_.socket().is_open()) return;  // closed by Stop while the handler ran
+    if (!Lowest().socket().is_open()) return;  // closed by Stop while the handler ran
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -350,21 +501,37 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     server_->RecordRequest(route_, r.status,
                            static_cast<double>(Clock::Real()->MonotonicNanos() - start_ns_) / 1e9);
-    stream_.expires_after(ToChrono(server_->options.io_timeout));
+    Lowest().expires_after(ToChrono(server_->options.io_timeout));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
                         self->busy_ = false;
                         self->start_ns_ = 0;
-                        if (!ec && self->drain_on_close_) return self->DrainAndClose();
-                        if (ec || !keep) return self->Shutdown();
+                        if (ec) return self->Shutdown();
+                        if (self->drain_on_close_ || !keep) return self->CloseAfterResponse();
                         self->ReadHeader();
                       });
   }
 
+  // Closes at once: on errors, and when the server stops.
   void Shutdown() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close();
+  }
+
+  // Closes after the last response was written. TLS first sends close_notify, its counterpart of
+  // the FIN: the shutdown completes when the client answers or closes, and fails when the client
+  // still sends data (OpenSSL 3 refuses application data after close_notify), such as a body that
+  // was not read; DrainAndClose then discards the rest as raw bytes.
+  void CloseAfterResponse() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(1));
+      stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->DrainAndClose(); });
+      return;
+    }
+    if (drain_on_close_) return DrainAndClose();
+    Shutdown();
   }
 
   // After answering a request whose body was not read: closing at once would reset the
@@ -372,18 +539,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends for up to a second, then close.
   void DrainAndClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(1));
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().expires_after(std::chrono::seconds(1));
     auto scratch = std::make_shared<std::array<char, 16 * 1024>>();
-    stream_.async_read_some(asio::buffer(*scratch),
-                            [self = shared_from_this(), scratch](beast::error_code ec, size_t) {
-                              if (ec || self->closing_) return self->stream_.close();
-                              self->DrainAndClose();
-                            });
+    Lowest().async_read_some(asio::buffer(*scratch),
+                             [self = shared_from_this(), scratch](beast::error_code ec, size_t) {
+                               if (ec || self->closing_) return self->Lowest().close();
+                               self->DrainAndClose();
+                             });
   }
 
   HttpServer::Impl* const server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<Session> pending_self_;  // set while a handler owes this session a reply
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -415,7 +582,11 @@ void HttpServer::Impl::Accept() {
       return;
     }
     self->accepted_connections->Increment();
-    std::make_shared<Session>(self, std::move(s))->Start();
+    if (self->tls) {
+      std::make_shared<Session<TlsStream>>(self, std::move(s), *self->tls)->Start();
+    } else {
+      std::make_shared<Session<PlainStream>>(self, std::move(s))->Start();
+    }
     self->Accept();
   });
 }
@@ -427,6 +598,16 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
   Impl& s = *impl_;
+  if (!s.options.tls_cert_file.empty() || !s.options.tls_key_file.empty()) {
+    if (s.options.tls_cert_file.empty() || s.options.tls_key_file.empty()) {
+      return InvalidArgument("http listener: TLS needs both a certificate file and a key file");
+    }
+    s.tls.emplace(asio::ssl::context::tls_server);
+    if (Status st = ConfigureTls(s.options, &*s.tls); !st.ok()) {
+      s.tls.reset();
+      return st;
+    }
+  }
   beast::error_code ec;
   tcp::resolver resolver(s.ioc);
   auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
@@ -464,7 +645,7 @@ void HttpServer::Stop() {
     std::lock_guard lock(s.gate->mu);
     s.gate->open = false;
   }
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(s.mu);
     if (s.stopped) return;

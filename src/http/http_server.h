@@ -5,7 +5,8 @@
 // bounded (413), headers are bounded (431), idle connections time out, and the connections and
 // body bytes in flight are bounded server-wide (503 with Retry-After past either), so memory
 // stays bounded whatever the number of clients. Each request goes to
-// the Router; the handler's HttpReply may be completed from any thread.
+// the Router; the handler's HttpReply may be completed from any thread. With a certificate and
+// key configured the listener speaks only HTTPS (TLS 1.2 or later), with the same behaviour.
 //
 // Beast and Asio are confined to http_server.cc: this header is cheap to include.
 //
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "common/host_port.h"
 #include "common/metrics.h"
@@ -38,6 +40,11 @@ struct HttpServerOptions {
   Duration idle_timeout = Duration::Seconds(120);    // keep-alive connection with no request
   Duration io_timeout = Duration::Seconds(60);       // reading one request or writing a response
   Duration shutdown_grace = Duration::Millis(1500);  // Stop waits this long for responses
+  // TLS: both PEM files or neither. The certificate file may hold a chain (leaf first); the key
+  // must not be encrypted. A handshake must finish within io_timeout; a failed one closes the
+  // connection and counts in seaway_http_tls_handshake_failures_total.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -49,7 +56,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds, listens and starts the worker threads. Fails with a clear status when the address
-  // cannot be resolved or bound.
+  // cannot be resolved or bound, or when the TLS certificate or key cannot be read, does not
+  // parse, or the two do not match (the message names the file).
   Status Start();
 
   // The bound address (with the real port when port 0 was asked). REQUIRES: Start() returned OK.

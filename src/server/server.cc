@@ -79,11 +79,14 @@ Status Server::Start() {
   http_options.max_body_bytes = config_.http_max_body_bytes;
   http_options.max_connections = config_.http_max_connections;
   http_options.max_inflight_bytes = config_.http_max_inflight_bytes;
+  http_options.tls_cert_file = config_.http_tls_cert;
+  http_options.tls_key_file = config_.http_tls_key;
   http_ = std::make_unique<HttpServer>(http_options, &router_, &metrics_);
   SW_RETURN_IF_ERROR(http_->Start());
 
   log::Info("seaway started", {{"version", kVersion}, {"data_dir", config_.data_dir}});
-  log::Info("listening", {{"listener", "http"}, {"address", http_->local_address().ToString()}});
+  log::Info("listening", {{"listener", config_.http_tls() ? "https" : "http"},
+                          {"address", http_->local_address().ToString()}});
   if (config_.demo) {
     demo_ = std::make_unique<DemoFeed>(engine_.get(), &metrics_);
     demo_->Start();

@@ -54,6 +54,15 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_HTTP_MAX_INFLIGHT_BYTES")
       ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--http-tls-cert", c->http_tls_cert,
+                  "PEM certificate for HTTPS on the --http listener (the file may hold the chain, "
+                  "leaf first); requires --http-tls-key. When set, that port speaks only TLS 1.2+")
+      ->envname("SEAWAY_HTTP_TLS_CERT")
+      ->type_name("FILE");
+  cmd->add_option("--http-tls-key", c->http_tls_key,
+                  "PEM private key (unencrypted) of --http-tls-cert; requires --http-tls-cert")
+      ->envname("SEAWAY_HTTP_TLS_KEY")
+      ->type_name("FILE");
   cmd->add_option("--ingest-max-line-bytes", c->ingest.max_line_bytes,
                   "Longest line of line protocol, NDJSON line or JSON item; longer ones are "
                   "rejected (the other lines are stored)")
@@ -145,6 +154,11 @@ Status ServerConfig::Finalize() {
   Result<HostPort> h = ParseHostPort(http);
   if (!h.ok()) return h.status().WithContext("--http");
   http_address = *h;
+  if (http_tls_cert.empty() != http_tls_key.empty()) {
+    return InvalidArgument("{} is required with {}: HTTPS needs a certificate and its key",
+                           http_tls_cert.empty() ? "--http-tls-cert" : "--http-tls-key",
+                           http_tls_cert.empty() ? "--http-tls-key" : "--http-tls-cert");
+  }
   Result<HostPort> m = ParseHostPort(mqtt);
   if (!m.ok()) return m.status().WithContext("--mqtt");
   mqtt_address = *m;

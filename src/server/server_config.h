@@ -30,7 +30,9 @@ struct ServerConfig {
   uint64_t http_max_body_bytes = 25 * 1024 * 1024;
   int http_max_connections = 10000;
   uint64_t http_max_inflight_bytes = 256 * 1024 * 1024;
-  IngestLimits ingest;  // --ingest-max-*
+  std::string http_tls_cert;  // PEM certificate (chain); with http_tls_key, the listener is HTTPS
+  std::string http_tls_key;   // PEM private key
+  IngestLimits ingest;        // --ingest-max-*
   std::string log_level = "info";
   std::string log_format = "text";
   std::string wal_sync = "always";
@@ -46,6 +48,8 @@ struct ServerConfig {
 
   // Validates the settings and parses the addresses; errors name the setting.
   Status Finalize();
+
+  bool http_tls() const { return !http_tls_cert.empty(); }
 };
 
 // Registers every setting of `serve` on `command`, bound to `config`.

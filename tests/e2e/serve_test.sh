@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end test of `seaway serve` (tests/e2e): the real binary on loopback, driven by curl.
-# Checks startup logging, /health, /metrics, JSON errors, the data-directory lock, --help,
-# configuration errors, and clean shutdown on SIGTERM and SIGINT within 2 seconds.
+# Checks startup logging, /health, /metrics, JSON errors, the data-directory lock, HTTPS with the
+# test certificate (tests/data/tls), --help, configuration errors, and clean shutdown on SIGTERM
+# and SIGINT within 2 seconds.
 # Usage: serve_test.sh path/to/seaway
 set -euo pipefail
 
 SEAWAY=${1:?usage: serve_test.sh path/to/seaway}
+TLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../data/tls" && pwd)"
 WORK=$(mktemp -d /tmp/seaway_e2e_XXXXXX)
 PIDS=()
 cleanup() {
@@ -136,6 +138,45 @@ demo_rows=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_demo_rows_
 stop_server TERM
 pass "demo feed writes simulated machines ($demo_rows rows in 1.5 s)"
 
+# --- HTTPS: --http-tls-cert / --http-tls-key ---------------------------------------------------
+start_server "$WORK/tls.log" --data-dir "$WORK/data4" --http 127.0.0.1:0 \
+  --http-tls-cert "$TLS_DIR/cert.pem" --http-tls-key "$TLS_DIR/key.pem"
+grep -q "listening listener=https address=127.0.0.1:$PORT" "$WORK/tls.log" || fail "no https listener line"
+CA=(--cacert "$TLS_DIR/cert.pem")
+code=$(curl -sS "${CA[@]}" -o "$WORK/tls_health.json" -w '%{http_code}' "https://127.0.0.1:$PORT/health")
+[[ "$code" == 200 ]] || fail "https /health gave $code"
+grep -q '"status":"ok"' "$WORK/tls_health.json" || fail "https /health body: $(cat "$WORK/tls_health.json")"
+TLS_TOKEN=$(cat "$WORK/data4/admin-token")
+code=$(curl -sS "${CA[@]}" -o /dev/null -w '%{http_code}' -XPOST "https://127.0.0.1:$PORT/write?db=plant" \
+  -H "Authorization: Token $TLS_TOKEN" --data-binary $'cpu,host=a usage=1.5 1\ncpu,host=b usage=2 2\n')
+[[ "$code" == 204 ]] || fail "line-protocol write over https gave $code"
+out=$(curl -sS -v "${CA[@]}" "https://127.0.0.1:$PORT/health" "https://127.0.0.1:$PORT/health" 2>&1)
+grep -q "Re-using existing connection" <<<"$out" || fail "curl did not reuse the https connection"
+if curl -sS -m 5 -o /dev/null "http://127.0.0.1:$PORT/health" 2>"$WORK/plain.err"; then
+  fail "plaintext HTTP was answered on the https port"
+fi
+if curl -sS -m 5 -o /dev/null "https://127.0.0.1:$PORT/health" 2>"$WORK/untrusted.err"; then
+  fail "curl trusted the test certificate without --cacert"
+fi
+failures=$(curl -sS "${CA[@]}" "https://127.0.0.1:$PORT/metrics" \
+  | awk '/^seaway_http_tls_handshake_failures_total / {print $2}')
+[[ "$failures" == 2 ]] || fail "handshake failures counted: ${failures:-none}, expected 2"
+stop_server TERM
+pass "https: /health 200, write 204, keep-alive, plaintext refused, failed handshakes counted"
+
+if "$SEAWAY" serve --data-dir "$WORK/data5" --http 127.0.0.1:0 --http-tls-cert "$TLS_DIR/cert.pem" \
+     --http-tls-key "$TLS_DIR/other_key.pem" 2>"$WORK/badtls.log"; then
+  fail "a key that does not match the certificate was accepted"
+fi
+grep -q "TLS key file '$TLS_DIR/other_key.pem' does not match the certificate" "$WORK/badtls.log" \
+  || fail "mismatched key message: $(cat "$WORK/badtls.log")"
+if "$SEAWAY" serve --data-dir "$WORK/data5" --http-tls-cert "$TLS_DIR/cert.pem" 2>"$WORK/halftls.log"; then
+  fail "--http-tls-cert without --http-tls-key was accepted"
+fi
+grep -q -- "--http-tls-key is required with --http-tls-cert" "$WORK/halftls.log" \
+  || fail "half TLS config message: $(cat "$WORK/halftls.log")"
+pass "https configuration errors name the file or the missing flag"
+
 # --- configuration: file, environment, errors -------------------------------------------------
 cat > "$WORK/seaway.conf" <<CONF
 # e2e config
@@ -160,7 +201,8 @@ pass "configuration errors name the flag, file and line"
 help=$("$SEAWAY" serve --help)
 for var in SEAWAY_CONFIG SEAWAY_DATA_DIR SEAWAY_HTTP SEAWAY_MQTT SEAWAY_HTTP_THREADS \
            SEAWAY_HTTP_MAX_BODY_BYTES SEAWAY_LOG_LEVEL SEAWAY_LOG_FORMAT SEAWAY_WAL_SYNC \
-           SEAWAY_WAL_RECOVERY SEAWAY_STORAGE_SHARDS SEAWAY_STORAGE_MEMORY_BYTES SEAWAY_DEMO; do
+           SEAWAY_WAL_RECOVERY SEAWAY_STORAGE_SHARDS SEAWAY_STORAGE_MEMORY_BYTES SEAWAY_DEMO \
+           SEAWAY_HTTP_TLS_CERT SEAWAY_HTTP_TLS_KEY; do
   grep -q "$var" <<<"$help" || fail "--help does not document $var"
 done
 pass "serve --help documents every setting"

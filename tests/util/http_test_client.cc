@@ -7,17 +7,43 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <climits>
+#include <csignal>
 #include <cstdlib>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 namespace seaway::testing {
+namespace {
+
+// The OpenSSL error queue as one line, emptied.
+std::string TakeOpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(e, text, sizeof(text));
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out.empty() ? std::string("no OpenSSL error queued") : out;
+}
+
+}  // namespace
+
+void HttpTestClient::SslContextFree::operator()(ssl_ctx_st* ctx) const { SSL_CTX_free(ctx); }
+void HttpTestClient::SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
 
 HttpTestClient::~HttpTestClient() { Close(); }
 
 void HttpTestClient::Close() {
+  ssl_.reset();  // without close_notify: tests close abruptly, as a crashing client would
+  ssl_ctx_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buffer_.clear();
@@ -39,7 +65,41 @@ Status HttpTestClient::Connect(const std::string& host, int port) {
   return Status::OK();
 }
 
+Status HttpTestClient::ConnectTls(const std::string& host, int port, const std::string& ca_file) {
+  SW_RETURN_IF_ERROR(Connect(host, port));
+  // OpenSSL writes with write(2): a server that closed must fail the write, not kill the test.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Blocking TLS reads can wait on records that are not data (session tickets): bound them.
+  const timeval timeout{10, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  ERR_clear_error();
+  ssl_ctx_.reset(SSL_CTX_new(TLS_client_method()));
+  if (ssl_ctx_ == nullptr) return Internal("SSL_CTX_new: {}", TakeOpenSslErrors());
+  SSL_CTX_set_min_proto_version(ssl_ctx_.get(), TLS1_2_VERSION);
+  SSL_CTX_set_options(ssl_ctx_.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (SSL_CTX_load_verify_locations(ssl_ctx_.get(), ca_file.c_str(), nullptr) != 1) {
+    return InvalidArgument("CA file '{}': {}", ca_file, TakeOpenSslErrors());
+  }
+  SSL_CTX_set_verify(ssl_ctx_.get(), SSL_VERIFY_PEER, nullptr);
+  ssl_.reset(SSL_new(ssl_ctx_.get()));
+  if (ssl_ == nullptr || SSL_set_fd(ssl_.get(), fd_) != 1 ||
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), host.c_str()) != 1) {
+    return Internal("TLS client setup: {}", TakeOpenSslErrors());
+  }
+  if (SSL_connect(ssl_.get()) != 1) {
+    return Unavailable("TLS handshake with {}:{} failed: {}", host, port, TakeOpenSslErrors());
+  }
+  return Status::OK();
+}
+
 Status HttpTestClient::SendRaw(std::string_view bytes) {
+  while (ssl_ != nullptr && !bytes.empty()) {
+    const int n = SSL_write(ssl_.get(), bytes.data(),
+                            static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)));
+    if (n <= 0) return Unavailable("TLS write failed: {}", TakeOpenSslErrors());
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
@@ -51,24 +111,40 @@ Status HttpTestClient::SendRaw(std::string_view bytes) {
   return Status::OK();
 }
 
-Status HttpTestClient::Fill() {
+bool HttpTestClient::WaitReadable(int timeout_ms) {
+  if (ssl_ != nullptr && SSL_pending(ssl_.get()) > 0) return true;
   pollfd p{fd_, POLLIN, 0};
-  int ready = ::poll(&p, 1, 10'000);
-  if (ready == 0) return Unavailable("timed out waiting for the server");
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+Result<size_t> HttpTestClient::ReadSome(char* data, size_t size, bool peek) {
+  if (ssl_ == nullptr) {
+    ssize_t n = ::recv(fd_, data, size, peek ? MSG_PEEK : 0);
+    if (n < 0) return ErrnoError("recv", "socket", errno);
+    return static_cast<size_t>(n);
+  }
+  const int n = peek ? SSL_peek(ssl_.get(), data, static_cast<int>(size))
+                     : SSL_read(ssl_.get(), data, static_cast<int>(size));
+  if (n > 0) return static_cast<size_t>(n);
+  if (SSL_get_error(ssl_.get(), n) == SSL_ERROR_ZERO_RETURN) return size_t{0};
+  return Unavailable("TLS read failed: {}", TakeOpenSslErrors());
+}
+
+Status HttpTestClient::Fill() {
+  if (!WaitReadable(10'000)) return Unavailable("timed out waiting for the server");
   char buf[16384];
-  ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-  if (n < 0) return ErrnoError("recv", "socket", errno);
+  SW_ASSIGN_OR_RETURN(size_t n, ReadSome(buf, sizeof(buf), /*peek=*/false));
   if (n == 0) return Unavailable("connection closed by the server");
-  buffer_.append(buf, static_cast<size_t>(n));
+  buffer_.append(buf, n);
   return Status::OK();
 }
 
 bool HttpTestClient::ServerClosed() {
   if (!buffer_.empty()) return false;
-  pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, 5'000) <= 0) return false;
+  if (!WaitReadable(5'000)) return false;
   char c;
-  return ::recv(fd_, &c, 1, MSG_PEEK) == 0;
+  Result<size_t> n = ReadSome(&c, 1, /*peek=*/true);
+  return n.ok() && *n == 0;
 }
 
 Result<TestResponse> HttpTestClient::ReadResponse() {

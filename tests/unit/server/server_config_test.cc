@@ -16,8 +16,9 @@ namespace {
 class ServerConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"SEAWAY_HTTP", "SEAWAY_DATA_DIR", "SEAWAY_CONFIG", "SEAWAY_MQTT",
-                             "SEAWAY_LOG_LEVEL", "SEAWAY_HTTP_THREADS"}) {
+    for (const char* name :
+         {"SEAWAY_HTTP", "SEAWAY_DATA_DIR", "SEAWAY_CONFIG", "SEAWAY_MQTT", "SEAWAY_LOG_LEVEL",
+          "SEAWAY_HTTP_THREADS", "SEAWAY_HTTP_TLS_CERT", "SEAWAY_HTTP_TLS_KEY"}) {
       unsetenv(name);
     }
     char tmpl[] = "/tmp/seaway_config_XXXXXX";
@@ -156,6 +157,44 @@ TEST_F(ServerConfigTest, BadAddressNamesTheFlag) {
   ServerConfig c;
   Status s = Parse({"--http", "localhost"}, &c);
   EXPECT_EQ(s.message(), "--http: address 'localhost': expected HOST:PORT, e.g. 127.0.0.1:8080");
+}
+
+TEST_F(ServerConfigTest, TlsNeedsBothCertificateAndKey) {
+  ServerConfig none;
+  ASSERT_TRUE(Parse({}, &none).ok());
+  EXPECT_FALSE(none.http_tls());
+
+  ServerConfig both;
+  Status s = Parse({"--http-tls-cert", "/etc/c.pem", "--http-tls-key", "/etc/k.pem"}, &both);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(both.http_tls());
+  EXPECT_EQ(both.http_tls_cert, "/etc/c.pem");
+  EXPECT_EQ(both.http_tls_key, "/etc/k.pem");
+
+  ServerConfig cert_only;
+  s = Parse({"--http-tls-cert", "/etc/c.pem"}, &cert_only);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "--http-tls-key is required with --http-tls-cert: HTTPS needs a certificate and its "
+            "key");
+
+  ServerConfig key_only;
+  s = Parse({"--http-tls-key", "/etc/k.pem"}, &key_only);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--http-tls-cert is required"), std::string_view::npos) << s;
+
+  // The environment and the config file count like the flags.
+  setenv("SEAWAY_HTTP_TLS_CERT", "/env/c.pem", 1);
+  ServerConfig env_only;
+  s = Parse({}, &env_only);
+  EXPECT_NE(s.message().find("--http-tls-key is required"), std::string_view::npos) << s;
+  WriteConfig("http-tls-key = /file/k.pem\n");
+  ServerConfig env_and_file;
+  s = Parse({"--config", config_path_}, &env_and_file);
+  unsetenv("SEAWAY_HTTP_TLS_CERT");
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(env_and_file.http_tls_cert, "/env/c.pem");
+  EXPECT_EQ(env_and_file.http_tls_key, "/file/k.pem");
 }
 
 TEST_F(ServerConfigTest, StorageSettings) {
