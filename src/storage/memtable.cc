@@ -32,13 +32,19 @@ void MemTable::Apply(const WriteRecord& record) {
     // Map the record's columns onto the buffer's by name and type, adding new ones padded with
     // absent rows. (A series belongs to one table generation, whose fields keep their types;
     // matching the type too keeps a mismatch from ever mixing value kinds in one column.)
-    std::vector<int> target(record.field_names.size(), -1);
+    std::vector<int>& target = target_scratch_;
+    target.assign(record.field_names.size(), -1);
+    auto same = [&](size_t b, size_t c) {
+      return buf.columns[b].type == record.field_types[c] &&
+             buf.columns[b].name == record.field_names[c];
+    };
     for (size_t c = 0; c < record.field_names.size(); ++c) {
       if (s.columns[c].present.empty()) continue;  // no row of this series has the field
-      for (size_t b = 0; b < buf.columns.size(); ++b) {
-        if (buf.columns[b].name == record.field_names[c] &&
-            buf.columns[b].type == record.field_types[c]) {
-          target[c] = static_cast<int>(b);
+      if (c < buf.columns.size() && same(c, c)) {  // the usual case: the same column order
+        target[c] = static_cast<int>(c);
+      } else {
+        for (size_t b = 0; b < buf.columns.size(); ++b) {
+          if (same(b, c)) target[c] = static_cast<int>(b);
         }
       }
       if (target[c] < 0) {

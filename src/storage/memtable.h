@@ -88,6 +88,7 @@ class MemTable {
   };
 
   mutable std::shared_mutex mu_;
+  std::vector<int> target_scratch_;  // Apply: record column -> buffer column (guarded by mu_)
   std::unordered_map<uint64_t, Buffer> series_;
   size_t bytes_ = 0;
   size_t rows_ = 0;

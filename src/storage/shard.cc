@@ -76,6 +76,7 @@ Status Shard::Open(const RecoveryHooks& hooks) {
   SW_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, dir_, next_wal_number_++));
   last_sync_ns_ = Clock::Real()->MonotonicNanos();
   writer_ = std::thread([this] { RunWriter(); });
+  applier_ = std::thread([this] { RunApplier(); });
   flusher_ = std::thread([this] { RunFlusher(); });
   return Status::OK();
 }
@@ -415,12 +416,12 @@ void Shard::RunWriter() {
       if (status.ok()) {
         group_commits_->Increment();
         records_->Increment(group.size());
-        uint64_t lsn = next_lsn_.value() - group.size();
-        for (auto& p : group) {
-          // Encoded by this process: decoding fails only if memory is corrupt.
-          Status applied = ApplyRecord(p.type, p.payload, lsn++, nullptr);
-          p.done(applied.ok() ? Status::OK() : Internal("{}", applied.ToString()));
+        const uint64_t first_lsn = next_lsn_.value() - group.size();
+        {
+          std::lock_guard lock(apply_mu_);
+          logged_.push_back(Logged{first_lsn, std::move(group)});
         }
+        apply_cv_.notify_all();
       } else {
         rejected_->Increment(group.size());
         for (auto& p : group) p.done(status);
@@ -433,7 +434,10 @@ void Shard::RunWriter() {
         std::lock_guard lock(mu_);
         s = read_only_;
       }
-      if (s.ok()) s = FreezeActive();
+      if (s.ok()) {
+        WaitApplied();
+        s = FreezeActive();
+      }
       std::lock_guard lock(mu_);
       if (!s.ok()) MakeReadOnly(s);
       if (flush_now) flush_requested_ = false;
@@ -441,6 +445,7 @@ void Shard::RunWriter() {
     }
   }
   // Shutting down: hand the last rows to the flusher so that the next start replays nothing.
+  WaitApplied();
   bool healthy;
   {
     std::lock_guard lock(mu_);
@@ -453,6 +458,36 @@ void Shard::RunWriter() {
     Status s = wal_->Sync();
     if (!s.ok()) log::Error("final wal sync failed", {{"shard", id_}, {"error", s.ToString()}});
   }
+}
+
+void Shard::RunApplier() {
+  while (true) {
+    Logged logged;
+    {
+      std::unique_lock lock(apply_mu_);
+      apply_cv_.wait(lock, [&] { return applier_stop_ || !logged_.empty(); });
+      if (logged_.empty()) return;  // stopping, and everything is applied
+      logged = std::move(logged_.front());
+      logged_.pop_front();
+      applying_ = true;
+    }
+    uint64_t lsn = logged.first_lsn;
+    for (auto& p : logged.group) {
+      // Encoded by this process: decoding fails only if memory is corrupt.
+      Status applied = ApplyRecord(p.type, p.payload, lsn++, nullptr);
+      p.done(applied.ok() ? Status::OK() : Internal("{}", applied.ToString()));
+    }
+    {
+      std::lock_guard lock(apply_mu_);
+      applying_ = false;
+    }
+    apply_cv_.notify_all();
+  }
+}
+
+void Shard::WaitApplied() {
+  std::unique_lock lock(apply_mu_);
+  apply_cv_.wait(lock, [&] { return logged_.empty() && !applying_; });
 }
 
 Status Shard::FlushFrozen(const Frozen& frozen) {
@@ -785,6 +820,12 @@ void Shard::Close() {
   }
   writer_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // hands its last memtable to the flusher
+  {
+    std::lock_guard lock(apply_mu_);
+    applier_stop_ = true;
+  }
+  apply_cv_.notify_all();
+  if (applier_.joinable()) applier_.join();  // the writer waited: nothing is left to apply
   {
     std::lock_guard lock(mu_);
     flusher_stop_ = true;

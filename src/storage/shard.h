@@ -158,7 +158,20 @@ class Shard {
     uint64_t wal_cut;   // WAL files numbered below this hold only records <= last_lsn
   };
 
+  // Groups logged by the writer (durable unless in interval or none mode), waiting to be
+  // applied to the memtable and acknowledged.
+  struct Logged {
+    uint64_t first_lsn;
+    std::deque<Pending> group;
+  };
+
   void RunWriter();
+  // Applies logged groups to the active memtable and acknowledges them, in log order, while the
+  // writer logs and syncs the next group: applying overlaps the next fsync.
+  void RunApplier();
+  // Blocks until every logged group is applied. On the writer thread, before it swaps the
+  // active memtable.
+  void WaitApplied();
   void RunFlusher();
   Status Recover(const RecoveryHooks& hooks);
   // Removes segments of dropped tables found on open from the manifest, then their files.
@@ -193,8 +206,9 @@ class Shard {
   const SeriesIndex* const series_index_;
   const Catalog* const catalog_;
 
-  // Writer-thread state (recovery runs before the thread starts).
+  // Applier-thread state (recovery runs before the thread starts).
   WriteRecord scratch_record_;  // decoded records reuse its vectors
+  // Writer-thread state.
   std::unique_ptr<WalWriter> wal_;
   uint64_t next_wal_number_ = 1;
   Lsn next_lsn_{1};
@@ -221,7 +235,15 @@ class Shard {
   uint64_t maintenance_requests_ = 0;  // Maintain() calls so far
   uint64_t maintenance_served_ = 0;    // requests covered by a finished maintenance run
   std::thread writer_;
+  std::thread applier_;
   std::thread flusher_;
+
+  // Hand-off from the writer to the applier.
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;  // the applier waits for work, WaitApplied for idleness
+  std::deque<Logged> logged_;
+  bool applying_ = false;
+  bool applier_stop_ = false;
 
   Counter* wal_bytes_;
   Counter* wal_syncs_;
