@@ -87,6 +87,12 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_INGEST_MAX_STRING_BYTES")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30))
       ->capture_default_str();
+  cmd->add_option("--max-series-per-tenant", c->max_series_per_tenant,
+                  "Series one tenant may have; a write that would create more gets 429 naming "
+                  "this limit (existing series keep taking rows)")
+      ->envname("SEAWAY_MAX_SERIES_PER_TENANT")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--wal-sync", c->wal_sync,
                   "When a write is acknowledged. always: after fsync (nothing acknowledged is "
                   "lost). interval:MS: after write(2), fsync every MS ms (a power loss can lose "
@@ -168,6 +174,7 @@ Status ServerConfig::Finalize() {
   engine.shard.recovery =
       wal_recovery == "truncate" ? WalRecovery::kTruncate : WalRecovery::kStrict;
   engine.shards = storage_shards;
+  engine.max_series_per_tenant = max_series_per_tenant;
   engine.shard.memtable_limit_bytes = storage_memory_bytes / static_cast<uint64_t>(storage_shards);
   SW_RETURN_IF_ERROR(log::ParseFormat(log_format).status().WithContext("--log-format"));
   return Status::OK();

@@ -33,6 +33,7 @@ struct ServerConfig {
   std::string http_tls_cert;  // PEM certificate (chain); with http_tls_key, the listener is HTTPS
   std::string http_tls_key;   // PEM private key
   IngestLimits ingest;        // --ingest-max-*
+  uint64_t max_series_per_tenant = 10'000'000;
   std::string log_level = "info";
   std::string log_format = "text";
   std::string wal_sync = "always";

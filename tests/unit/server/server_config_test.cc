@@ -73,11 +73,11 @@ TEST_F(ServerConfigTest, IngestAndOverloadLimits) {
   EXPECT_EQ(defaults.http_max_inflight_bytes, 256u << 20);
 
   ServerConfig c;
-  Status s =
-      Parse({"--ingest-max-line-bytes", "1000", "--ingest-max-tags", "3", "--ingest-max-fields",
-             "4", "--ingest-max-key-bytes", "32", "--ingest-max-string-bytes", "100",
-             "--http-max-connections", "7", "--http-max-inflight-bytes", "1048576"},
-            &c);
+  Status s = Parse(
+      {"--ingest-max-line-bytes", "1000", "--ingest-max-tags", "3", "--ingest-max-fields", "4",
+       "--ingest-max-key-bytes", "32", "--ingest-max-string-bytes", "100", "--http-max-connections",
+       "7", "--http-max-inflight-bytes", "1048576", "--max-series-per-tenant", "500"},
+      &c);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(c.ingest.max_line_bytes, 1000u);
   EXPECT_EQ(c.ingest.max_tags, 3u);
@@ -86,6 +86,7 @@ TEST_F(ServerConfigTest, IngestAndOverloadLimits) {
   EXPECT_EQ(c.ingest.max_string_bytes, 100u);
   EXPECT_EQ(c.http_max_connections, 7);
   EXPECT_EQ(c.http_max_inflight_bytes, 1048576u);
+  EXPECT_EQ(c.engine.max_series_per_tenant, 500u);
 
   ServerConfig bad;
   s = Parse({"--ingest-max-key-bytes", "1000"}, &bad);
