@@ -527,13 +527,16 @@ Status DecodeFields(element fields, const IngestLimits& limits, std::vector<Pars
     ParsedField field{name};
     const element value = member.value;
     switch (value.type()) {
+      // JSON has one number type, and devices send 79 one time and 79.5 the next: every
+      // number is a float field, so that a table's type does not depend on the first reading.
       case element_type::INT64:
-        field.type = FieldType::kInt64;
-        field.bits = static_cast<uint64_t>(value.get_int64().value_unsafe());
+        field.type = FieldType::kDouble;
+        field.bits = std::bit_cast<uint64_t>(static_cast<double>(value.get_int64().value_unsafe()));
         break;
       case element_type::UINT64:
-        field.type = FieldType::kUInt64;
-        field.bits = value.get_uint64().value_unsafe();
+        field.type = FieldType::kDouble;
+        field.bits =
+            std::bit_cast<uint64_t>(static_cast<double>(value.get_uint64().value_unsafe()));
         break;
       case element_type::DOUBLE:
         field.type = FieldType::kDouble;

@@ -10,10 +10,11 @@
 //
 //   table   required string: a valid name (storage/schema.h) of at most max_key_bytes.
 //   tags    optional object of non-empty string values; a null value leaves the tag out.
-//   fields  required non-empty object. An integer literal is an int64 field (uint64 above
-//           INT64_MAX), any other number a double; true/false a bool; a string a string; null
-//           leaves the field out of this row (at least one field must remain). Arrays and
-//           objects are refused.
+//   fields  required non-empty object. Every number is a float (double) field: JSON has one
+//           number type, and a device that sends 79 and then 79.5 must not hit a type conflict
+//           (integers beyond 2^53 lose precision; send line protocol with `i`/`u` for exact
+//           integers). true/false a bool; a string a string; null leaves the field out of this
+//           row (at least one field must remain). Arrays and objects are refused.
 //   time    optional: an integer count of ns since the epoch, or an RFC 3339 string
 //           (ingest/rfc3339.h). Absent or null: JsonTelemetryOptions::default_time_ns.
 //

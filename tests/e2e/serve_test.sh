@@ -113,6 +113,21 @@ lines=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_lines_t
 [[ "$lines" == 4 ]] || fail "ingest counter says $lines lines, expected 4"
 pass "InfluxDB-compatible writes: 204, 401 without token, gzip, partial 400 naming the line"
 
+# --- JSON telemetry ---------------------------------------------------------------------------
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$PORT/api/v1/telemetry?db=plant" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data-binary '[{"table":"boiler","tags":{"site":"north"},"fields":{"temp":81.5,"on":true},"time":"2026-11-25T18:45:42Z"},{"table":"boiler","tags":{"site":"south"},"fields":{"temp":79}}]')
+[[ "$code" == 204 ]] || fail "JSON telemetry array gave $code"
+code=$(curl -sS -o "$WORK/json_partial.json" -w '%{http_code}' -XPOST \
+  "http://127.0.0.1:$PORT/api/v1/telemetry?db=plant" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/x-ndjson' \
+  --data-binary $'{"table":"boiler","fields":{"temp":80},"time":1}\n{"table":"boiler","fields":{"temp":"hot"},"time":2}\n')
+[[ "$code" == 400 ]] || fail "NDJSON with a bad item gave $code"
+grep -q '"item":2' "$WORK/json_partial.json" || fail "NDJSON partial body: $(cat "$WORK/json_partial.json")"
+items=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_json_items_total/ {print $2}')
+[[ "$items" == 3 ]] || fail "JSON counter says $items items, expected 3"
+pass "JSON telemetry: array 204, NDJSON partial 400 naming the item"
+
 # --- keep-alive: several requests over one connection -----------------------------------------
 out=$(curl -sS -v "http://127.0.0.1:$PORT/health" "http://127.0.0.1:$PORT/health" 2>&1)
 grep -q "Re-using existing connection" <<<"$out" || fail "curl did not reuse the connection"

@@ -70,25 +70,24 @@ TEST(JsonTelemetryTest, SingleObjectWithEveryValueType) {
   EXPECT_EQ(Tag(b, "line", 0), "2");
   EXPECT_EQ(Field(b, "temp")->type, FieldType::kDouble);
   EXPECT_EQ(std::bit_cast<double>(Field(b, "temp")->bits[0]), 81.5);
-  EXPECT_EQ(Field(b, "count")->type, FieldType::kInt64);
-  EXPECT_EQ(static_cast<int64_t>(Field(b, "count")->bits[0]), -3);
-  EXPECT_EQ(Field(b, "serial")->type, FieldType::kUInt64);
-  EXPECT_EQ(Field(b, "serial")->bits[0], UINT64_MAX);
-  EXPECT_EQ(Field(b, "big")->type, FieldType::kInt64);
-  EXPECT_EQ(static_cast<int64_t>(Field(b, "big")->bits[0]), INT64_MAX);
-  EXPECT_EQ(Field(b, "bigger")->type, FieldType::kUInt64);
-  EXPECT_EQ(Field(b, "bigger")->bits[0], uint64_t{1} << 63);
-  EXPECT_EQ(Field(b, "min")->type, FieldType::kInt64);
-  EXPECT_EQ(static_cast<int64_t>(Field(b, "min")->bits[0]), INT64_MIN);
+  // Every number is a float: JSON has one number type.
+  auto number = [&](std::string_view name) {
+    EXPECT_EQ(Field(b, name)->type, FieldType::kDouble) << name;
+    return std::bit_cast<double>(Field(b, name)->bits[0]);
+  };
+  EXPECT_EQ(number("count"), -3.0);
+  EXPECT_EQ(number("serial"), 18446744073709551615.0);
+  EXPECT_EQ(number("big"), 9223372036854775807.0);
+  EXPECT_EQ(number("bigger"), 9223372036854775808.0);
+  EXPECT_EQ(number("min"), -9223372036854775808.0);
   EXPECT_EQ(Field(b, "ok")->type, FieldType::kBool);
   EXPECT_EQ(Field(b, "ok")->bits[0], 1u);
   EXPECT_EQ(Field(b, "off")->bits[0], 0u);
   EXPECT_EQ(Field(b, "state")->type, FieldType::kString);
   EXPECT_EQ(Field(b, "state")->strings[0], "run \"hot\" \xc3\xa9");
-  EXPECT_EQ(Field(b, "exp")->type, FieldType::kDouble);  // an exponent makes a double
-  EXPECT_EQ(std::bit_cast<double>(Field(b, "exp")->bits[0]), 1000.0);
-  EXPECT_EQ(Field(b, "whole")->type, FieldType::kDouble);  // so does a fraction, even .0
-  EXPECT_EQ(Field(b, "neg0")->type, FieldType::kInt64);
+  EXPECT_EQ(number("exp"), 1000.0);
+  EXPECT_EQ(number("whole"), 2.0);
+  EXPECT_EQ(number("neg0"), 0.0);
   EXPECT_EQ(r.points, 1u);
 }
 
@@ -363,10 +362,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "not exist in 2025-02"},
         BadItem{R"({"table": "ok", "fields": {"v": "now a string"}})",
                 "table 'ok' field 'v': type string in row 2 conflicts with type float earlier "
-                "in the same batch"},
-        BadItem{R"({"table": "ok", "fields": {"v": 2}})",
-                "table 'ok' field 'v': type integer in row 2 conflicts with type float earlier "
                 "in the same batch"}));
+
+TEST(JsonTelemetryTest, IntegerAndFractionReadingsShareAFloatField) {
+  auto r = DecodeJsonTelemetry(
+      "{\"table\": \"t\", \"fields\": {\"v\": 79}, \"time\": 1}\n"
+      "{\"table\": \"t\", \"fields\": {\"v\": 79.5}, \"time\": 2}\n",
+      Options());
+  ASSERT_EQ(Errors(r), Strings{});
+  ASSERT_EQ(r.batches.size(), 1u);
+  EXPECT_EQ(Field(r.batches[0], "v")->type, FieldType::kDouble);
+  EXPECT_EQ(Field(r.batches[0], "v")->bits,
+            (std::vector<uint64_t>{std::bit_cast<uint64_t>(79.0), std::bit_cast<uint64_t>(79.5)}));
+}
 
 TEST(JsonTelemetryTest, ATypeConflictDropsOnlyItsRow) {
   auto r = DecodeJsonTelemetry(R"([
@@ -376,11 +384,12 @@ TEST(JsonTelemetryTest, ATypeConflictDropsOnlyItsRow) {
       {"table": "m", "tags": {"t": "3"}, "fields": {"a": 3, "b": 3}}])",
                                Options());
   EXPECT_EQ(Errors(r), Strings{"2: table 'm' field 'b': type boolean in row 2 conflicts with "
-                               "type integer earlier in the same batch"});
+                               "type float earlier in the same batch"});
   ASSERT_EQ(r.batches.size(), 2u);
   const WriteBatch& m = r.batches[0];
   EXPECT_EQ(m.rows(), 2u);
-  EXPECT_EQ(Field(m, "a")->bits, (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(Field(m, "a")->bits,
+            (std::vector<uint64_t>{std::bit_cast<uint64_t>(1.0), std::bit_cast<uint64_t>(3.0)}));
   EXPECT_EQ(Tag(m, "t", 1), "3");
   EXPECT_TRUE(m.Validate().ok());
   EXPECT_EQ(r.batches[1].table(), "n");  // the same field name in another table is independent
