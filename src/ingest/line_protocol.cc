@@ -50,12 +50,68 @@ struct ParsedField {
   std::string_view str;
 };
 
+// A list whose elements are reused from line to line: clearing keeps them, and adding one is a
+// few stores (std::vector's emplace_back is an out-of-line call per field otherwise).
+template <typename T>
+class ReusedList {
+ public:
+  void clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return items_[i]; }
+  const T& operator[](size_t i) const { return items_[i]; }
+  const T* begin() const { return items_.data(); }
+  const T* end() const { return items_.data() + size_; }
+  T& emplace_back() {
+    if (size_ == items_.size()) items_.emplace_back();
+    T& item = items_[size_++];
+    item = T{};
+    return item;
+  }
+  template <typename A, typename B>
+  void emplace_back(A a, B b) {
+    emplace_back() = T{a, b};
+  }
+
+ private:
+  std::vector<T> items_;
+  size_t size_ = 0;
+};
+
 struct ParsedLine {
   std::string_view measurement;
-  std::vector<std::pair<std::string_view, std::string_view>> tags;
-  std::vector<ParsedField> fields;
+  ReusedList<std::pair<std::string_view, std::string_view>> tags;
+  ReusedList<ParsedField> fields;
   int64_t time = 0;
 };
+
+// Equality of two short strings without a call to memcmp (names are mostly under 16 bytes).
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(p, q, n) == 0;
+    uint64_t x0, y0, x1, y1;  // two overlapping 8-byte words cover 8..16 bytes
+    std::memcpy(&x0, p, 8);
+    std::memcpy(&y0, q, 8);
+    std::memcpy(&x1, p + n - 8, 8);
+    std::memcpy(&y1, q + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, p, 4);
+    std::memcpy(&y0, q, 4);
+    std::memcpy(&x1, p + n - 4, 4);
+    std::memcpy(&y1, q + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
 
 // Unescaped tokens of the current line. Reserved to the line's size before the first write, so
 // the views handed out stay valid for the whole line (unescaping never makes text longer).
@@ -135,6 +191,21 @@ bool IsBoolTrue(std::string_view v) {
 }
 bool IsBoolFalse(std::string_view v) {
   return v == "f" || v == "F" || v == "false" || v == "False" || v == "FALSE";
+}
+
+// Eight ASCII digits at `p` as a number, with SWAR arithmetic (no loop-carried multiply per
+// digit); false if any of the eight bytes is not a digit.
+inline bool ParseEightDigits(const char* p, uint32_t* out) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if ((v & 0xF0F0F0F0F0F0F0F0) != 0x3030303030303030 ||
+      ((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) != 0x3030303030303030) {
+    return false;
+  }
+  v = (v & 0x0F0F0F0F0F0F0F0F) * 2561 >> 8;  // little-endian: first digit is the low byte
+  v = (v & 0x00FF00FF00FF00FF) * 6553601 >> 16;
+  *out = static_cast<uint32_t>((v & 0x0000FFFF0000FFFF) * 42949672960001 >> 32);
+  return true;
 }
 
 // Exact powers of ten: a mantissa below 2^53 divided by one of them is correctly rounded.
@@ -409,6 +480,16 @@ bool ParseLineFast(std::string_view line, const LineProtocolOptions& o, Structur
   pos += negative;
   if (pos == end || end - pos > 19) return false;
   uint64_t magnitude = 0;
+  for (; end - pos > 8 && (end - pos) % 8 != 0; ++pos) {  // leading digits: 8k remain after
+    const unsigned digit = static_cast<unsigned>(line[pos] - '0');
+    if (digit > 9) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  for (; end - pos >= 8; pos += 8) {
+    uint32_t eight;
+    if (!ParseEightDigits(line.data() + pos, &eight)) return false;
+    magnitude = magnitude * 100'000'000 + eight;
+  }
   for (; pos < end; ++pos) {
     const unsigned digit = static_cast<unsigned>(line[pos] - '0');
     if (digit > 9) return false;
@@ -557,11 +638,13 @@ bool SameShape(const ParsedLine& parsed, const WriteBatch& batch, const BatchSha
     return false;
   }
   for (size_t i = 0; i < parsed.tags.size(); ++i) {
-    if (batch.tag_keys()[shape.tag_columns[i]] != parsed.tags[i].first) return false;
+    if (!SameBytes(batch.tag_keys()[shape.tag_columns[i]], parsed.tags[i].first)) return false;
   }
   for (size_t i = 0; i < parsed.fields.size(); ++i) {
     const FieldColumn& column = batch.fields()[shape.field_columns[i]];
-    if (column.type != parsed.fields[i].type || column.name != parsed.fields[i].key) return false;
+    if (column.type != parsed.fields[i].type || !SameBytes(column.name, parsed.fields[i].key)) {
+      return false;
+    }
   }
   return true;
 }
@@ -643,7 +726,8 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
 
     Status s = ParseLine(line, options, &index, &arena, &parsed);
     if (s.ok()) {
-      if (last_batch == SIZE_MAX || result.batches[last_batch].table() != parsed.measurement) {
+      if (last_batch == SIZE_MAX ||
+          !SameBytes(result.batches[last_batch].table(), parsed.measurement)) {
         auto [it, inserted] =
             batch_of.try_emplace(std::string(parsed.measurement), result.batches.size());
         if (inserted) {
