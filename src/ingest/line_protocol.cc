@@ -196,6 +196,8 @@ bool IsBoolFalse(std::string_view v) {
 // Eight ASCII digits at `p` as a number, with SWAR arithmetic (no loop-carried multiply per
 // digit); false if any of the eight bytes is not a digit.
 inline bool ParseEightDigits(const char* p, uint32_t* out) {
+  static_assert(std::endian::native == std::endian::little,
+                "SWAR digit order assumes little endian");
   uint64_t v;
   std::memcpy(&v, p, 8);
   if ((v & 0xF0F0F0F0F0F0F0F0) != 0x3030303030303030 ||
