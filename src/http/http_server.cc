@@ -3,6 +3,8 @@
 // stream on top of it; only the handshake and the closing of a connection differ.
 #include "http/http_server.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -632,7 +634,10 @@ Status HttpServer::Start() {
   int n =
       s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < n; ++i) {
-    s.threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
+    s.threads.emplace_back([impl = impl_.get(), i] {
+      pthread_setname_np(pthread_self(), fmt::format("sw-http-{}", i).c_str());
+      impl->ioc.run();
+    });
   }
   return Status::OK();
 }

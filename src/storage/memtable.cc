@@ -63,20 +63,30 @@ void MemTable::Apply(const WriteRecord& record) {
       buf.max_time = std::max(buf.max_time, t);
     }
     buf.times.insert(buf.times.end(), s.times.begin(), s.times.end());
-    for (auto& col : buf.columns) {
-      col.present.resize(old_rows + n, 0);
-      col.bits.resize(old_rows + n, 0);
-      if (col.type == FieldType::kString) col.strings.resize(old_rows + n);
-    }
+    std::vector<int>& source = source_scratch_;
+    source.assign(buf.columns.size(), -1);
     for (size_t c = 0; c < target.size(); ++c) {
-      if (target[c] < 0) continue;
-      Column& col = buf.columns[target[c]];
-      const auto& src = s.columns[c];
-      std::copy(src.present.begin(), src.present.end(), col.present.begin() + old_rows);
-      std::copy(src.bits.begin(), src.bits.end(), col.bits.begin() + old_rows);
+      if (target[c] >= 0) source[target[c]] = static_cast<int>(c);
+    }
+    for (size_t b = 0; b < buf.columns.size(); ++b) {
+      Column& col = buf.columns[b];
+      if (source[b] < 0) {  // none of these rows has the field
+        col.MaterializePresence(old_rows);
+        col.present.resize(old_rows + n, 0);
+        col.bits.resize(old_rows + n, 0);
+        if (col.type == FieldType::kString) col.strings.resize(old_rows + n);
+        continue;
+      }
+      const auto& src = s.columns[source[b]];
+      if (!col.present.empty() ||
+          std::find(src.present.begin(), src.present.end(), 0) != src.present.end()) {
+        col.MaterializePresence(old_rows);
+        col.present.insert(col.present.end(), src.present.begin(), src.present.end());
+      }
+      col.bits.insert(col.bits.end(), src.bits.begin(), src.bits.end());
       if (col.type == FieldType::kString) {
         for (size_t i = 0; i < n; ++i) {
-          col.strings[old_rows + i] = std::string(src.strings[i]);
+          col.strings.emplace_back(src.strings[i]);
           buf.bytes += src.strings[i].size();
         }
       }
@@ -111,7 +121,7 @@ void MemTable::Delete(SeriesId series, int64_t min_time, int64_t max_time) {
     if (buf.times[r] >= min_time && buf.times[r] <= max_time) continue;
     buf.times[kept] = buf.times[r];
     for (auto& col : buf.columns) {
-      col.present[kept] = col.present[r];
+      if (!col.present.empty()) col.present[kept] = col.present[r];
       col.bits[kept] = col.bits[r];
       if (col.type == FieldType::kString) col.strings[kept] = std::move(col.strings[r]);
     }
@@ -120,7 +130,7 @@ void MemTable::Delete(SeriesId series, int64_t min_time, int64_t max_time) {
   rows_ -= buf.times.size() - kept;
   buf.times.resize(kept);
   for (auto& col : buf.columns) {
-    col.present.resize(kept);
+    if (!col.present.empty()) col.present.resize(kept);
     col.bits.resize(kept);
     if (col.type == FieldType::kString) col.strings.resize(kept);
   }
@@ -169,7 +179,7 @@ bool MemTable::Read(SeriesId series, int64_t min_time, int64_t max_time,
     // Later rows (in arrival order) overwrite earlier ones of the same time.
     for (size_t i = 0; i < order.size(); ++i) {
       uint32_t r = order[i];
-      if (!src->present[r]) continue;
+      if (!src->IsPresent(r)) continue;
       dst.present[out_row[i]] = 1;
       dst.bits[out_row[i]] = src->bits[r];
       if (dst.type == FieldType::kString) dst.strings[out_row[i]] = src->strings[r];
@@ -207,7 +217,10 @@ std::vector<FieldSchema> MemTable::SeriesFields(SeriesId series) const {
   // A column whose values were all deleted (or that never had one) is left out, so that a
   // segment never lists a field it holds no value of.
   for (const auto& c : it->second.columns) {
-    if (std::find(c.present.begin(), c.present.end(), 1) != c.present.end()) {
+    const bool any = c.present.empty()
+                         ? !c.bits.empty()
+                         : std::find(c.present.begin(), c.present.end(), 1) != c.present.end();
+    if (any) {
       out.push_back(FieldSchema{c.name, c.type});
     }
   }

@@ -75,9 +75,17 @@ class MemTable {
   struct Column {
     std::string name;
     FieldType type;
+    // One per row, or empty while every row has the field (the usual case: appending a row
+    // then writes one value instead of two, to memory that is rarely in cache).
     std::vector<uint8_t> present;
     std::vector<uint64_t> bits;
     std::vector<std::string> strings;
+
+    bool IsPresent(size_t row) const { return present.empty() || present[row] != 0; }
+    // Gives `present` its one-per-row form for the `rows` rows so far.
+    void MaterializePresence(size_t rows) {
+      if (present.empty()) present.assign(rows, 1);
+    }
   };
   struct Buffer {
     std::vector<int64_t> times;
@@ -88,7 +96,9 @@ class MemTable {
   };
 
   mutable std::shared_mutex mu_;
-  std::vector<int> target_scratch_;  // Apply: record column -> buffer column (guarded by mu_)
+  // Apply's maps, record column -> buffer column and back (guarded by mu_).
+  std::vector<int> target_scratch_;
+  std::vector<int> source_scratch_;
   std::unordered_map<uint64_t, Buffer> series_;
   size_t bytes_ = 0;
   size_t rows_ = 0;
