@@ -1,6 +1,8 @@
 // Engine (src/storage).
 #include "storage/engine.h"
 
+#include <xxhash.h>
+
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -116,33 +118,100 @@ Result<std::vector<std::vector<SeriesRows>>> Engine::GroupRows(const WriteBatch&
                                                                uint64_t generation) {
   const size_t n_shards = shards_.size();
   std::vector<std::vector<SeriesRows>> per_shard(n_shards);
-  // A batch usually repeats each series several times: resolve each distinct tag combination
-  // once, by its raw tag values in the batch's column order (within one batch they map one to
-  // one onto series), and remember where its rows go.
-  std::unordered_map<std::string, std::pair<size_t, size_t>> group_of;  // -> (shard, group)
-  group_of.reserve(batch.rows() / 2 + 1);
-  std::string raw;
+  // A batch usually repeats each series several times: find each row's distinct tag combination
+  // (its tag values in the batch's column order, which within one batch map one to one onto
+  // series) in an open-addressing table of first rows, without building a key per row; resolve
+  // each combination to a series once.
+  const std::vector<TagValues>& values = batch.tag_values();
+  auto hash_row = [&](uint32_t row) {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (const TagValues& column : values) {
+      const std::string_view v = column[row];
+      h = XXH3_64bits_withSeed(v.data(), v.size(), h);
+    }
+    return h;
+  };
+  auto same_tags = [&](uint32_t a, uint32_t b) {
+    for (const TagValues& column : values) {
+      if (column[a] != column[b]) return false;
+    }
+    return true;
+  };
+  struct Slot {
+    uint64_t hash;
+    uint32_t first_row;  // UINT32_MAX: empty
+    uint32_t shard;
+    uint32_t group;
+  };
+  size_t capacity = 16;
+  while (capacity < batch.rows() * 2) capacity *= 2;  // load <= 1/2: at most one slot per row
+  std::vector<Slot> slots(capacity, Slot{0, UINT32_MAX, 0, 0});
+  const size_t mask = capacity - 1;
+
+  std::string prefix;  // the batch's part of the resolved-series cache key
+  std::string key;
   TagSet tags;
   for (uint32_t row = 0; row < batch.rows(); ++row) {
-    raw.clear();
-    for (const auto& values : batch.tag_values()) PutLengthPrefixed(&raw, values[row]);
-    auto [it, inserted] = group_of.try_emplace(raw);
-    if (inserted) {
-      tags.clear();
-      for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
-        const std::string_view v = batch.tag_values()[k][row];
-        if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
-      }
-      SW_ASSIGN_OR_RETURN(SeriesId id, series_.GetOrCreateWithin(max_series_per_tenant_,
-                                                                 batch.tenant(), batch.database(),
-                                                                 batch.table(), generation, tags));
-      const size_t shard = id.value() % n_shards;
-      per_shard[shard].push_back(SeriesRows{id, {}});
-      it->second = {shard, per_shard[shard].size() - 1};
+    const uint64_t h = hash_row(row);
+    size_t i = h & mask;
+    while (slots[i].first_row != UINT32_MAX &&
+           (slots[i].hash != h || !same_tags(slots[i].first_row, row))) {
+      i = (i + 1) & mask;
     }
-    per_shard[it->second.first][it->second.second].rows.push_back(row);
+    Slot& slot = slots[i];
+    if (slot.first_row == UINT32_MAX) {
+      if (prefix.empty()) prefix = SeriesCacheKeyPrefix(batch, generation);
+      key = prefix;
+      for (const TagValues& column : values) PutLengthPrefixed(&key, column[row]);
+      std::optional<SeriesId> id = CachedSeries(key);
+      if (!id) {
+        tags.clear();
+        for (size_t k = 0; k < batch.tag_keys().size(); ++k) {
+          const std::string_view v = values[k][row];
+          if (!v.empty()) tags.emplace_back(batch.tag_keys()[k], v);
+        }
+        SW_ASSIGN_OR_RETURN(
+            id, series_.GetOrCreateWithin(max_series_per_tenant_, batch.tenant(), batch.database(),
+                                          batch.table(), generation, tags));
+        CacheSeries(key, *id);
+      }
+      const size_t shard = id->value() % n_shards;
+      per_shard[shard].push_back(SeriesRows{*id, {}});
+      slot = Slot{h, row, static_cast<uint32_t>(shard),
+                  static_cast<uint32_t>(per_shard[shard].size() - 1)};
+    }
+    per_shard[slot.shard][slot.group].rows.push_back(row);
   }
   return per_shard;
+}
+
+std::string Engine::SeriesCacheKeyPrefix(const WriteBatch& batch, uint64_t generation) {
+  std::string prefix;
+  PutVarint64(&prefix, batch.tenant().value());
+  PutLengthPrefixed(&prefix, batch.database());
+  PutLengthPrefixed(&prefix, batch.table());
+  PutVarint64(&prefix, generation);
+  PutVarint64(&prefix, batch.tag_keys().size());
+  for (const auto& k : batch.tag_keys()) PutLengthPrefixed(&prefix, k);
+  return prefix;
+}
+
+std::optional<SeriesId> Engine::CachedSeries(const std::string& key) const {
+  std::lock_guard lock(series_cache_mu_);
+  auto it = series_cache_.find(key);
+  if (it == series_cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Engine::CacheSeries(const std::string& key, SeriesId id) {
+  std::lock_guard lock(series_cache_mu_);
+  if (series_cache_.size() >= kSeriesCacheEntries) series_cache_.clear();  // bounded memory
+  series_cache_.emplace(key, id);
+}
+
+void Engine::ForgetCachedSeries() {
+  std::lock_guard lock(series_cache_mu_);
+  series_cache_.clear();
 }
 
 void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
@@ -625,6 +694,7 @@ Status Engine::DropTable(TenantId tenant, const std::string& database, const std
     declared_ = std::move(declared);
     // Series first: a reader that still finds the table then finds no series rather than the
     // series of a table that is gone.
+    ForgetCachedSeries();  // its generation is gone: free the entries
     for (SeriesId id : series_.DropTable(tenant, database, table)) {
       per_shard[id.value() % shards_.size()].series.push_back(id);
     }

@@ -17,9 +17,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -159,6 +161,14 @@ class Engine {
   // series by shard. REQUIRES: ddl_mu_ held (shared).
   Result<std::vector<std::vector<SeriesRows>>> GroupRows(const WriteBatch& batch,
                                                          uint64_t generation);
+  // Series resolved by recent writes, by (tenant, database, table, generation, the batch's tag
+  // keys, the row's tag values): GroupRows skips the series index for them. Bounded (cleared
+  // when full); DropTable clears it.
+  static std::string SeriesCacheKeyPrefix(const WriteBatch& batch, uint64_t generation);
+  std::optional<SeriesId> CachedSeries(const std::string& key) const;
+  void CacheSeries(const std::string& key, SeriesId id);
+  void ForgetCachedSeries();
+  static constexpr size_t kSeriesCacheEntries = 64 * 1024;
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
   Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
                     const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
@@ -171,6 +181,8 @@ class Engine {
   const size_t max_series_per_tenant_;
   Catalog catalog_;
   SeriesIndex series_;
+  mutable std::mutex series_cache_mu_;
+  std::unordered_map<std::string, SeriesId> series_cache_;
   RetentionPolicies retention_;
   // Serialises DDL and the CATALOG file (exclusive), and keeps a table's generation stable
   // while a write or delete resolves and submits its records (shared). ddl_gate_ lets a waiting
