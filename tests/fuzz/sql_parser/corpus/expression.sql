@@ -1,0 +1,1 @@
+temperature > 90 AND (vibration IS NULL OR vibration > 2.5)

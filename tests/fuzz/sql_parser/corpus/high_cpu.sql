@@ -1,0 +1,1 @@
+SELECT * FROM cpu WHERE usage_user > 90.0 AND time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T12:00:00Z' AND hostname = 'host_1'

@@ -1,0 +1,1 @@
+SELECT o.product, sum(o.quantity) FROM orders o LEFT OUTER JOIN production p ON p.product = o.product AND time_bucket('1 day', p.time) = time_bucket('1 day', o.time) CROSS JOIN sites s INNER JOIN lines USING (site, line), other GROUP BY 1

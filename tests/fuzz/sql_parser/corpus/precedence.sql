@@ -1,0 +1,1 @@
+SELECT a + b * c - d / e % f || g, -a * b, a - -1, NOT NOT a, a = (b = c), ((a)), (SELECT 1) + 1, a IN ((SELECT 1), 2)

@@ -1,0 +1,2 @@
+SELECT a FROM t WHERE a NOT IN (SELECT b FROM u) AND EXISTS (SELECT 1) AND c NOT LIKE 'x%' AND d ILIKE 'y'
+  AND e NOT BETWEEN 1 AND 2 AND f IS NOT NULL AND g ~ '^r' AND h !~* 's' AND i ~* 'x' AND j !~ 'y' OR k != l AND NOT m <> n

@@ -1,0 +1,1 @@
+SHOW DATABASES; SHOW TABLES; show tables from plant; DESCRIBE machines; desc plant."Machines";;
