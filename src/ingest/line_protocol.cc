@@ -255,41 +255,10 @@ inline bool ParsePlainNumber(std::string_view line, size_t* pos, ParsedField* ou
   return true;
 }
 
-// [+-]digits[.digits] with at most 15 digits in all, as ParsePlainNumber.
-bool ParsePlainDecimal(std::string_view token, double* out) {
-  const char* p = token.data();
-  const char* end = p + token.size();
-  bool negative = false;
-  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
-  uint64_t mantissa = 0;
-  int digits = 0;
-  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-    mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
-    ++digits;
-  }
-  int decimals = 0;
-  if (p < end && *p == '.') {
-    ++p;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-      mantissa = mantissa * 10 + static_cast<unsigned>(*p++ - '0');
-      ++decimals;
-    }
-  }
-  if (p != end || digits + decimals == 0 || digits + decimals > 15) return false;
-  double v = static_cast<double>(mantissa);
-  if (decimals > 0) v /= kPow10[decimals];
-  *out = negative ? -v : v;
-  return true;
-}
-
 Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField* out) {
   if (token.empty()) return InvalidArgument("field '{}' has no value", key);
-  double v = 0;
-  if (ParsePlainDecimal(token, &v)) {
-    out->type = FieldType::kDouble;
-    out->bits = std::bit_cast<uint64_t>(v);
-    return Status::OK();
-  }
+  size_t consumed = 0;
+  if (ParsePlainNumber(token, &consumed, out)) return Status::OK();  // the whole token
   if (IsBoolTrue(token) || IsBoolFalse(token)) {
     out->type = FieldType::kBool;
     out->bits = IsBoolTrue(token) ? 1 : 0;
@@ -330,6 +299,7 @@ Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField
       return InvalidArgument("field '{}': invalid number '{}'", key, token);
     }
   }
+  double v = 0;
   auto [end, ec] = std::from_chars(begin, token.data() + token.size(), v);
   if (ec != std::errc() || end != token.data() + token.size() || !std::isfinite(v)) {
     return InvalidArgument("field '{}': invalid number '{}'", key, token);

@@ -10,10 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include "batch_access.h"
 #include "ingest/rfc3339.h"
 
 namespace seaway {
 namespace {
+
+using testing::Field;
+using testing::Tag;
 
 constexpr std::string_view kTapeError =
     "The JSON document has an improper structure: missing or superfluous commas, braces, missing "
@@ -25,20 +29,6 @@ JsonTelemetryOptions Options() {
   o.database = "plant";
   o.default_time_ns = 42;
   return o;
-}
-
-const FieldColumn* Field(const WriteBatch& b, std::string_view name) {
-  for (const auto& f : b.fields()) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-std::string_view Tag(const WriteBatch& b, std::string_view key, size_t row) {
-  for (size_t k = 0; k < b.tag_keys().size(); ++k) {
-    if (b.tag_keys()[k] == key) return b.tag_values()[k][row];
-  }
-  return {};
 }
 
 // "line: message" for each error, so that a failing expectation shows them all.

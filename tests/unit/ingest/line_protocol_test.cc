@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "batch_access.h"
+
 namespace seaway {
 namespace {
+
+using testing::Field;
+using testing::Tag;
 
 LineProtocolOptions Options() {
   LineProtocolOptions o;
@@ -15,21 +20,6 @@ LineProtocolOptions Options() {
   o.database = "plant";
   o.default_time_ns = 42;
   return o;
-}
-
-// The field `name` of row `row` of `b`, as its 64-bit pattern (or the string).
-const FieldColumn* Field(const WriteBatch& b, std::string_view name) {
-  for (const auto& f : b.fields()) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-std::string_view Tag(const WriteBatch& b, std::string_view key, size_t row) {
-  for (size_t k = 0; k < b.tag_keys().size(); ++k) {
-    if (b.tag_keys()[k] == key) return b.tag_values()[k][row];
-  }
-  return {};
 }
 
 TEST(LineProtocolTest, AllValueTypesAndTimestamps) {
