@@ -406,7 +406,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       const size_t buffered = std::min<size_t>(buffer_.size(), *length);
       asio::buffer_copy(asio::buffer(direct_body_.data(), buffered), buffer_.data());
       buffer_.consume(buffered);
-      has_direct_body_ = true;
       asio::async_read(
           stream_, asio::buffer(direct_body_.data() + buffered, *length - buffered),
           [](const beast::error_code& ec, size_t) -> size_t { return ec ? 0 : size_t{1} << 30; },
@@ -457,8 +456,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     for (const auto& field : msg) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request.body = has_direct_body_ ? std::move(direct_body_) : std::move(msg.body());
-    has_direct_body_ = false;
+    // Only bodies of 64 KiB and more are read directly, so an empty one came through the parser.
+    request.body = direct_body_.empty() ? std::move(msg.body()) : std::move(direct_body_);
     direct_body_ = {};
     request.remote_address = remote_;
     keep_alive_ = msg.keep_alive();
@@ -561,9 +560,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   int64_t start_ns_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
-  bool busy_ = false;        // between a request's header and its response written
-  std::string direct_body_;  // a large body read past the parser (see ReadBody)
-  bool has_direct_body_ = false;
+  bool busy_ = false;                   // between a request's header and its response written
+  std::string direct_body_;             // a large body read past the parser (see ReadBody)
   bool over_connection_limit_ = false;  // accepted past max_connections: answer 503, close
   bool drain_on_close_ = false;         // a request body was left unread
   uint64_t reserved_body_ = 0;          // this request's share of the in-flight body budget

@@ -54,8 +54,7 @@ HttpResponse Unauthorized(std::string_view why) {
   return r;
 }
 
-// What differs between the ingest formats: how a body is decoded, and how its items are named
-// in replies and metrics.
+// How an ingest format names its items in partial-write replies and in metrics.
 struct IngestFormat {
   std::string_view item;           // "line" or "item", in partial-write replies
   std::string_view stored_metric;  // counters per tenant

@@ -1,10 +1,12 @@
 // Line protocol parser (src/ingest).
 //
 // Speed matters here (issue #4: <= 150 ns per industrial line), so the parser works on views of
-// the body: one table lookup per byte finds delimiters, escapes and control characters in a
-// single pass; tokens with escapes are unescaped into a per-line arena that never reallocates;
-// plain decimals take an exact fast path; and a line is checked as it is scanned, so that the
-// slow, precise checks run only for lines that fail.
+// the body. A plain line (no escapes, strings or control characters) takes ParseLineFast: one
+// SSE2 pass marks its commas, spaces and equals signs, and tokens are the gaps between marks.
+// Any other line, and any line the fast path doubts, goes through ParseLine's byte-by-byte
+// grammar, which owns every error message; tokens with escapes are unescaped into a per-line
+// arena that never reallocates. Plain decimals and integers take an exact fast path on both.
+// Rows that repeat their batch's previous tags and fields are written by column index.
 #include "ingest/line_protocol.h"
 
 #include <array>
