@@ -320,7 +320,10 @@ std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& in
                                                            const ScanRequest& request,
                                                            const TableSchema& schema) {
   auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals);
-  std::erase_if(found, [&](const auto& info) { return info->generation() != schema.generation; });
+  std::erase_if(found, [&](const auto& info) {
+    return info->generation() != schema.generation ||
+           (request.series_filter && !request.series_filter(*info));
+  });
   return found;
 }
 

@@ -57,6 +57,10 @@ struct ScanRequest {
   int64_t max_time = std::numeric_limits<int64_t>::max();  // inclusive
   TagSet tag_equals;                // every tag must equal its value ("" = absent)
   std::vector<std::string> fields;  // projection; empty means every field
+  // When set, only series for which it returns true are read (after tag_equals): the query
+  // engine pushes any tag predicate (IN, LIKE, OR, ...) here, so rejected series cost no I/O.
+  // Called on the scanning thread; must not call back into the engine.
+  std::function<bool(const SeriesInfo&)> series_filter;
 };
 
 // One series' rows from a scan, in time order.

@@ -174,6 +174,29 @@ TEST_F(EngineTest, TimeRangeAndTagPredicate) {
   EXPECT_EQ(s["b"][20].first, 3.0);
 }
 
+TEST_F(EngineTest, SeriesFilterSelectsSeriesForScanAndLatest) {
+  Open();
+  ASSERT_TRUE(
+      engine_->Write(Batch({{"a", 10, 1.0, {}}, {"b", 20, 2.0, {}}, {"c", 30, 3.0, {}}})).ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  r.series_filter = [](const SeriesInfo& info) { return info.Tag("host") != "b"; };
+  Snapshot s = ReadAll(*engine_, r);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.count("b"), 0u);
+  std::vector<std::string> latest;
+  ASSERT_TRUE(engine_
+                  ->Latest(r,
+                           [&](const SeriesBlock& b) {
+                             latest.emplace_back(b.series->Tag("host"));
+                             return Status::OK();
+                           })
+                  .ok());
+  std::sort(latest.begin(), latest.end());
+  EXPECT_EQ(latest, (std::vector<std::string>{"a", "c"}));
+}
+
 TEST_F(EngineTest, TypeConflictIsRejectedAndNothingStored) {
   Open();
   ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
