@@ -24,16 +24,11 @@ void LastValueCache::Put(Entry* row, uint16_t field, bool is_string, uint64_t bi
   }
 }
 
-void LastValueCache::Merge(Entry* entry, Entry row) {
-  if (row.time < entry->time) return;
-  if (row.time > entry->time) {
-    *entry = std::move(row);
-    return;
+void LastValueCache::MergeFields(const Entry& from, Entry* into) {
+  for (const Value& v : from.values) {
+    Put(into, v.field, v.is_string, v.bits, v.is_string ? std::string_view(from.String(v)) : "");
   }
-  for (const Value& v : row.values) {
-    Put(entry, v.field, v.is_string, v.bits, v.is_string ? std::string_view(row.String(v)) : "");
-  }
-  entry->complete = entry->complete || row.complete;
+  into->complete = into->complete || from.complete;
 }
 
 void LastValueCache::Observe(const WriteRecord& record) {
@@ -43,14 +38,15 @@ void LastValueCache::Observe(const WriteRecord& record) {
   for (size_t c = 0; c < record.field_names.size(); ++c) {
     field_index[c] = schema->FindField(record.field_names[c]);
   }
-  std::lock_guard lock(mu_);
+  Entry row, entry;  // reused from series to series
   for (const auto& s : record.series) {
+    if (s.times.empty()) continue;
     const int64_t newest = *std::max_element(s.times.begin(), s.times.end());
-    Entry& entry = entries_[s.id.value()];
-    if (newest < entry.time) continue;
     // The merge of this record's rows at its newest time; later rows win.
-    Entry row;
     row.time = newest;
+    row.complete = false;
+    row.values.clear();
+    row.strings.clear();
     for (size_t r = 0; r < s.times.size(); ++r) {
       if (s.times[r] != newest) continue;
       for (size_t c = 0; c < s.columns.size(); ++c) {
@@ -61,20 +57,31 @@ void LastValueCache::Observe(const WriteRecord& record) {
             is_string ? col.strings[r] : std::string_view());
       }
     }
-    Merge(&entry, std::move(row));
+    Stripe& stripe = StripeOf(s.id);
+    std::lock_guard lock(stripe.mu);
+    const int64_t time = stripe.table.Time(s.id.value());
+    if (newest < time) continue;
+    if (newest == time && stripe.table.Get(s.id.value(), &entry)) {
+      MergeFields(row, &entry);
+      stripe.table.Put(s.id.value(), entry);
+    } else {
+      stripe.table.Put(s.id.value(), row);
+    }
   }
 }
 
 void LastValueCache::Invalidate(SeriesId series) {
-  std::lock_guard lock(mu_);
-  entries_.erase(series.value());
+  Stripe& stripe = StripeOf(series);
+  std::lock_guard lock(stripe.mu);
+  stripe.table.Erase(series.value());
 }
 
 std::optional<LastValueCache::Entry> LastValueCache::Get(SeriesId series) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(series.value());
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
+  const Stripe& stripe = StripeOf(series);
+  Entry entry;
+  std::lock_guard lock(stripe.mu);
+  if (!stripe.table.Get(series.value(), &entry)) return std::nullopt;
+  return entry;
 }
 
 void LastValueCache::Fill(SeriesId series, const TableSchema& schema,
@@ -91,18 +98,35 @@ void LastValueCache::Fill(SeriesId series, const TableSchema& schema,
     Put(&filled, static_cast<uint16_t>(index), is_string, col.bits[0],
         is_string ? std::string_view(col.strings[0]) : std::string_view());
   }
-  std::lock_guard lock(mu_);
-  Entry& entry = entries_[series.value()];
-  if (entry.time > filled.time) return;  // a newer write arrived meanwhile
+  Stripe& stripe = StripeOf(series);
+  Entry entry;
+  std::lock_guard lock(stripe.mu);
+  const int64_t time = stripe.table.Time(series.value());
+  if (time > filled.time) return;  // a newer write arrived meanwhile
   // Our read saw every source up to its snapshot; an entry at the same time holds writes that
   // came after it, so its fields win.
-  if (entry.time == filled.time) Merge(&filled, std::move(entry));
-  entry = std::move(filled);
+  if (time == filled.time && stripe.table.Get(series.value(), &entry)) {
+    MergeFields(entry, &filled);
+  }
+  stripe.table.Put(series.value(), filled);
 }
 
 size_t LastValueCache::size() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
+  size_t n = 0;
+  for (const Stripe& stripe : stripes_) {
+    std::lock_guard lock(stripe.mu);
+    n += stripe.table.size();
+  }
+  return n;
+}
+
+size_t LastValueCache::memory_bytes() const {
+  size_t n = 0;
+  for (const Stripe& stripe : stripes_) {
+    std::lock_guard lock(stripe.mu);
+    n += stripe.table.memory_bytes();
+  }
+  return n;
 }
 
 }  // namespace seaway
