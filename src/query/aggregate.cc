@@ -1,0 +1,496 @@
+// Aggregate function states (src/query).
+#include "query/aggregate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+namespace seaway::query {
+
+std::optional<AggregateKind> FindAggregate(std::string_view name, bool distinct, bool star,
+                                           double* fraction) {
+  if (name == "count") {
+    if (star) return AggregateKind::kCountStar;
+    return distinct ? AggregateKind::kCountDistinct : AggregateKind::kCount;
+  }
+  if (name == "sum") return AggregateKind::kSum;
+  if (name == "avg" || name == "mean") return AggregateKind::kAvg;
+  if (name == "min") return AggregateKind::kMin;
+  if (name == "max") return AggregateKind::kMax;
+  if (name == "first") return AggregateKind::kFirst;
+  if (name == "last") return AggregateKind::kLast;
+  if (name == "stddev" || name == "stddev_samp") return AggregateKind::kStddevSamp;
+  if (name == "stddev_pop") return AggregateKind::kStddevPop;
+  if (name == "variance" || name == "var_samp") return AggregateKind::kVarSamp;
+  if (name == "var_pop") return AggregateKind::kVarPop;
+  if (name == "percentile_cont") return AggregateKind::kPercentileCont;
+  if (name == "percentile_disc") return AggregateKind::kPercentileDisc;
+  if (name == "median") {
+    *fraction = 0.5;
+    return AggregateKind::kPercentileCont;
+  }
+  if (name == "spread") return AggregateKind::kSpread;
+  return std::nullopt;
+}
+
+Result<SqlType> AggregateResultType(AggregateKind kind, SqlType input, std::string_view name) {
+  auto numeric_only = [&]() -> Status {
+    if (IsNumeric(input) || input == SqlType::kNull) return Status::OK();
+    return InvalidArgument("{}() takes a number, not {}", name, SqlTypeName(input));
+  };
+  switch (kind) {
+    case AggregateKind::kCountStar:
+    case AggregateKind::kCount:
+    case AggregateKind::kCountDistinct: return SqlType::kBigInt;
+    case AggregateKind::kSum:
+      if (input == SqlType::kInterval) return SqlType::kInterval;
+      SW_RETURN_IF_ERROR(numeric_only());
+      return input == SqlType::kNull ? SqlType::kDouble : input;
+    case AggregateKind::kAvg:
+    case AggregateKind::kStddevSamp:
+    case AggregateKind::kStddevPop:
+    case AggregateKind::kVarSamp:
+    case AggregateKind::kVarPop:
+    case AggregateKind::kPercentileCont:
+    case AggregateKind::kSpread: SW_RETURN_IF_ERROR(numeric_only()); return SqlType::kDouble;
+    case AggregateKind::kPercentileDisc:
+      SW_RETURN_IF_ERROR(numeric_only());
+      return input == SqlType::kNull ? SqlType::kDouble : input;
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast: return input;
+  }
+  return input;
+}
+
+namespace {
+
+bool Valid(const Vector& v, size_t row) { return !v.IsNull(row); }
+
+class CountState : public AggregateState {
+ public:
+  explicit CountState(bool star) : star_(star) {}
+  void Resize(size_t groups) override { counts_.resize(groups, 0); }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    if (star_ || args[0]->AllValid()) {
+      for (size_t i = 0; i < rows; ++i) ++counts_[groups[i]];
+    } else {
+      const Vector& a = *args[0];
+      for (size_t i = 0; i < rows; ++i) counts_[groups[i]] += Valid(a, i);
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) out->Append(Value::BigInt(counts_[g]));
+  }
+  size_t MemoryBytes() const override { return counts_.capacity() * 8; }
+
+ private:
+  bool star_;
+  std::vector<int64_t> counts_;
+};
+
+// A value's bytes as a hash-set key (type fixed per state).
+std::string KeyOf(const Vector& v, size_t row) {
+  const size_t i = v.Index(row);
+  if (v.type == SqlType::kText) return v.strings[i];
+  if (v.type == SqlType::kDouble) {
+    double d = v.doubles[i];
+    if (d == 0) d = 0;  // -0.0 and 0.0 are one value
+    return std::string(reinterpret_cast<const char*>(&d), 8);
+  }
+  return std::string(reinterpret_cast<const char*>(&v.ints[i]), 8);
+}
+
+class CountDistinctState : public AggregateState {
+ public:
+  void Resize(size_t groups) override { sets_.resize(groups); }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    for (size_t i = 0; i < rows; ++i) {
+      if (!Valid(a, i)) continue;
+      auto [it, inserted] = sets_[groups[i]].insert(KeyOf(a, i));
+      if (inserted) bytes_ += it->size() + 48;
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) {
+      out->Append(Value::BigInt(static_cast<int64_t>(sets_[g].size())));
+    }
+  }
+  size_t MemoryBytes() const override { return bytes_ + sets_.capacity() * 56; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> sets_;
+  size_t bytes_ = 0;
+};
+
+class SumState : public AggregateState {
+ public:
+  explicit SumState(SqlType type) : type_(type) {}
+  void Resize(size_t groups) override {
+    ints_.resize(groups, 0);
+    doubles_.resize(groups, 0);
+    seen_.resize(groups, 0);
+  }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    const bool all_valid = a.AllValid();
+    if (type_ == SqlType::kDouble) {
+      if (a.constant) {
+        if (!all_valid && a.valid[0] == 0) return Status::OK();
+        for (size_t i = 0; i < rows; ++i) {
+          doubles_[groups[i]] += a.doubles[0];
+          seen_[groups[i]] = 1;
+        }
+        return Status::OK();
+      }
+      const double* d = a.doubles.data();
+      for (size_t i = 0; i < rows; ++i) {
+        if (all_valid || a.valid[i]) {
+          doubles_[groups[i]] += d[i];
+          seen_[groups[i]] = 1;
+        }
+      }
+      return Status::OK();
+    }
+    for (size_t i = 0; i < rows; ++i) {
+      if (!Valid(a, i)) continue;
+      const int64_t x = a.ints[a.Index(i)];
+      int64_t& acc = ints_[groups[i]];
+      bool overflow;
+      if (type_ == SqlType::kUBigInt) {
+        uint64_t r;
+        overflow = __builtin_add_overflow(static_cast<uint64_t>(acc), static_cast<uint64_t>(x), &r);
+        acc = static_cast<int64_t>(r);
+      } else {
+        overflow = __builtin_add_overflow(acc, x, &acc);
+      }
+      if (overflow) {
+        return InvalidArgument("sum() out of range for {} (cast the argument to DOUBLE)",
+                               SqlTypeName(type_));
+      }
+      seen_[groups[i]] = 1;
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) {
+      if (!seen_[g]) {
+        out->AppendNull();
+      } else if (type_ == SqlType::kDouble) {
+        out->Append(Value::Double(doubles_[g]));
+      } else {
+        Value v = Value::BigInt(ints_[g]);
+        v.type = type_;
+        out->Append(v);
+      }
+    }
+  }
+  size_t MemoryBytes() const override { return ints_.capacity() * 17; }
+
+ private:
+  SqlType type_;
+  std::vector<int64_t> ints_;
+  std::vector<double> doubles_;
+  std::vector<uint8_t> seen_;
+};
+
+double AsDouble(const Vector& a, size_t row) {
+  const size_t i = a.Index(row);
+  if (a.type == SqlType::kDouble) return a.doubles[i];
+  if (a.type == SqlType::kUBigInt) return static_cast<double>(static_cast<uint64_t>(a.ints[i]));
+  return static_cast<double>(a.ints[i]);
+}
+
+// avg, variance and stddev: count, mean and sum of squared deviations (Welford), which stays
+// accurate where sum of squares minus squared sum would cancel.
+class MomentsState : public AggregateState {
+ public:
+  explicit MomentsState(AggregateKind kind) : kind_(kind) {}
+  void Resize(size_t groups) override { m_.resize(groups); }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    if (kind_ == AggregateKind::kAvg && a.type == SqlType::kDouble && !a.constant) {
+      // Plain sums are enough for avg.
+      const bool all_valid = a.AllValid();
+      for (size_t i = 0; i < rows; ++i) {
+        if (all_valid || a.valid[i]) {
+          M& m = m_[groups[i]];
+          ++m.n;
+          m.mean += a.doubles[i];
+        }
+      }
+      return Status::OK();
+    }
+    for (size_t i = 0; i < rows; ++i) {
+      if (!Valid(a, i)) continue;
+      M& m = m_[groups[i]];
+      const double x = AsDouble(a, i);
+      ++m.n;
+      if (kind_ == AggregateKind::kAvg) {
+        m.mean += x;  // a sum until Finalize
+        continue;
+      }
+      const double delta = x - m.mean;
+      m.mean += delta / static_cast<double>(m.n);
+      m.m2 += delta * (x - m.mean);
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) {
+      const M& m = m_[g];
+      const double n = static_cast<double>(m.n);
+      switch (kind_) {
+        case AggregateKind::kAvg:
+          if (m.n == 0) {
+            out->AppendNull();
+          } else {
+            out->Append(Value::Double(m.mean / n));
+          }
+          break;
+        case AggregateKind::kVarPop:
+        case AggregateKind::kStddevPop:
+          if (m.n == 0) {
+            out->AppendNull();
+          } else {
+            const double var = m.m2 / n;
+            out->Append(Value::Double(kind_ == AggregateKind::kVarPop ? var : std::sqrt(var)));
+          }
+          break;
+        default:
+          if (m.n < 2) {
+            out->AppendNull();
+          } else {
+            const double var = m.m2 / (n - 1);
+            out->Append(Value::Double(kind_ == AggregateKind::kVarSamp ? var : std::sqrt(var)));
+          }
+          break;
+      }
+    }
+  }
+  size_t MemoryBytes() const override { return m_.capacity() * sizeof(M); }
+
+ private:
+  struct M {
+    int64_t n = 0;
+    double mean = 0;
+    double m2 = 0;
+  };
+  AggregateKind kind_;
+  std::vector<M> m_;
+};
+
+// Orders two values of one vector type; NaN sorts above every number (as in PostgreSQL).
+int CompareCells(const Vector& a, size_t ia, const Vector& b, size_t ib) {
+  const size_t x = a.Index(ia), y = b.Index(ib);
+  switch (a.type) {
+    case SqlType::kDouble: {
+      const double p = a.doubles[x], q = b.doubles[y];
+      if (std::isnan(p) || std::isnan(q)) return std::isnan(p) - std::isnan(q);
+      return p < q ? -1 : p > q ? 1 : 0;
+    }
+    case SqlType::kText:
+      return a.strings[x].compare(b.strings[y]) < 0 ? -1 : a.strings[x] == b.strings[y] ? 0 : 1;
+    case SqlType::kUBigInt: {
+      const auto p = static_cast<uint64_t>(a.ints[x]), q = static_cast<uint64_t>(b.ints[y]);
+      return p < q ? -1 : p > q ? 1 : 0;
+    }
+    default: return a.ints[x] < b.ints[y] ? -1 : a.ints[x] > b.ints[y] ? 1 : 0;
+  }
+}
+
+// min, max, first and last: the chosen value per group in a Vector of the result type.
+class ChooseState : public AggregateState {
+ public:
+  ChooseState(AggregateKind kind, SqlType type) : kind_(kind) { values_.Reset(type); }
+  void Resize(size_t groups) override {
+    while (seen_.size() < groups) {
+      values_.AppendNull();
+      seen_.push_back(0);
+      times_.push_back(0);
+    }
+  }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    const bool timed = kind_ == AggregateKind::kFirst || kind_ == AggregateKind::kLast;
+    const Vector* t = timed ? args[1] : nullptr;
+    const bool fast_double = a.type == SqlType::kDouble && !a.constant && a.AllValid() && !timed;
+    for (size_t i = 0; i < rows; ++i) {
+      if (!fast_double && !Valid(a, i)) continue;
+      const uint32_t g = groups[i];
+      if (timed) {
+        if (t->IsNull(i)) continue;
+        const int64_t ts = t->ints[t->Index(i)];
+        if (seen_[g] && (kind_ == AggregateKind::kFirst ? ts >= times_[g] : ts < times_[g])) {
+          continue;
+        }
+        times_[g] = ts;
+      } else if (seen_[g]) {
+        if (fast_double) {
+          const double v = a.doubles[i], cur = values_.doubles[g];
+          const bool better = kind_ == AggregateKind::kMin ? v < cur : v > cur;
+          if (!better) continue;
+        } else {
+          const int c = CompareCells(a, i, values_, g);
+          if (kind_ == AggregateKind::kMin ? c >= 0 : c <= 0) continue;
+        }
+      }
+      Set(g, a, i);
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) out->AppendFrom(values_, g);
+  }
+  size_t MemoryBytes() const override { return values_.MemoryBytes() + seen_.capacity() * 9; }
+
+ private:
+  void Set(uint32_t g, const Vector& a, size_t row) {
+    const size_t i = a.Index(row);
+    if (IsIntegerBacked(values_.type)) {
+      values_.ints[g] = a.ints[i];
+    } else if (values_.type == SqlType::kDouble) {
+      values_.doubles[g] = a.doubles[i];
+    } else if (values_.type == SqlType::kText) {
+      values_.strings[g] = a.strings[i];
+    }
+    if (!values_.valid.empty()) values_.valid[g] = 1;
+    seen_[g] = 1;
+  }
+
+  AggregateKind kind_;
+  Vector values_;
+  std::vector<uint8_t> seen_;
+  std::vector<int64_t> times_;
+};
+
+// percentile_cont, percentile_disc and median keep every value of the group.
+class PercentileState : public AggregateState {
+ public:
+  PercentileState(AggregateKind kind, double fraction, SqlType result)
+      : kind_(kind), fraction_(fraction), result_(result) {}
+  void Resize(size_t groups) override { values_.resize(groups); }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    for (size_t i = 0; i < rows; ++i) {
+      if (!Valid(a, i)) continue;
+      values_[groups[i]].push_back(AsDouble(a, i));
+    }
+    count_ += rows;
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) {
+      auto& v = values_[g];
+      if (v.empty()) {
+        out->AppendNull();
+        continue;
+      }
+      std::sort(v.begin(), v.end());
+      const double pos = fraction_ * static_cast<double>(v.size() - 1);
+      if (kind_ == AggregateKind::kPercentileDisc) {
+        // The first value whose cumulative share reaches the fraction.
+        size_t k = static_cast<size_t>(std::ceil(fraction_ * static_cast<double>(v.size())));
+        k = k == 0 ? 0 : k - 1;
+        Value r = Value::Double(v[std::min(k, v.size() - 1)]);
+        if (result_ != SqlType::kDouble) {
+          r = result_ == SqlType::kUBigInt ? Value::UBigInt(static_cast<uint64_t>(r.d))
+                                           : Value::BigInt(static_cast<int64_t>(r.d));
+        }
+        out->Append(r);
+        continue;
+      }
+      const size_t lo = static_cast<size_t>(std::floor(pos));
+      const size_t hi = static_cast<size_t>(std::ceil(pos));
+      const double frac = pos - static_cast<double>(lo);
+      out->Append(Value::Double(v[lo] + (v[hi] - v[lo]) * frac));
+    }
+  }
+  size_t MemoryBytes() const override { return count_ * 8 + values_.capacity() * 24; }
+
+ private:
+  AggregateKind kind_;
+  double fraction_;
+  SqlType result_;
+  std::vector<std::vector<double>> values_;
+  size_t count_ = 0;
+};
+
+class SpreadState : public AggregateState {
+ public:
+  void Resize(size_t groups) override {
+    min_.resize(groups, std::numeric_limits<double>::infinity());
+    max_.resize(groups, -std::numeric_limits<double>::infinity());
+    seen_.resize(groups, 0);
+  }
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                size_t rows) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    for (size_t i = 0; i < rows; ++i) {
+      if (!Valid(a, i)) continue;
+      const double x = AsDouble(a, i);
+      const uint32_t g = groups[i];
+      min_[g] = std::min(min_[g], x);
+      max_[g] = std::max(max_[g], x);
+      seen_[g] = 1;
+    }
+    return Status::OK();
+  }
+  void Finalize(size_t groups, Vector* out) override {
+    for (size_t g = 0; g < groups; ++g) {
+      if (seen_[g]) {
+        out->Append(Value::Double(max_[g] - min_[g]));
+      } else {
+        out->AppendNull();
+      }
+    }
+  }
+  size_t MemoryBytes() const override { return min_.capacity() * 17; }
+
+ private:
+  std::vector<double> min_, max_;
+  std::vector<uint8_t> seen_;
+};
+
+}  // namespace
+
+std::unique_ptr<AggregateState> MakeAggregateState(const AggregateSpec& spec) {
+  switch (spec.kind) {
+    case AggregateKind::kCountStar: return std::make_unique<CountState>(true);
+    case AggregateKind::kCount: return std::make_unique<CountState>(false);
+    case AggregateKind::kCountDistinct: return std::make_unique<CountDistinctState>();
+    case AggregateKind::kSum: return std::make_unique<SumState>(spec.result_type);
+    case AggregateKind::kAvg:
+    case AggregateKind::kStddevSamp:
+    case AggregateKind::kStddevPop:
+    case AggregateKind::kVarSamp:
+    case AggregateKind::kVarPop: return std::make_unique<MomentsState>(spec.kind);
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast: return std::make_unique<ChooseState>(spec.kind, spec.result_type);
+    case AggregateKind::kPercentileCont:
+    case AggregateKind::kPercentileDisc:
+      return std::make_unique<PercentileState>(spec.kind, spec.fraction, spec.result_type);
+    case AggregateKind::kSpread: return std::make_unique<SpreadState>();
+  }
+  return nullptr;
+}
+
+}  // namespace seaway::query

@@ -1,0 +1,78 @@
+// Aggregate functions: per-group states updated a chunk at a time (src/query).
+//
+// An AggregateState holds the state of every group of one aggregate in flat arrays indexed by
+// group number; Update takes the argument vectors of a chunk and the group of each row, so the
+// inner loops are simple array updates. NULL arguments are skipped (count(*) counts rows); an
+// aggregate over no rows is NULL, except count which is 0.
+//
+// Thread-compatible: one state per aggregation (per thread, when a scan is split).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "query/bound_expr.h"
+#include "query/vector.h"
+
+namespace seaway::query {
+
+enum class AggregateKind : uint8_t {
+  kCountStar,
+  kCount,
+  kCountDistinct,
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kFirst,  // first(value, time): the value at the smallest time
+  kLast,   // last(value, time): the value at the largest time
+  kStddevSamp,
+  kStddevPop,
+  kVarSamp,
+  kVarPop,
+  kPercentileCont,  // fraction in AggregateSpec
+  kPercentileDisc,
+  kSpread,  // max - min
+};
+
+// Resolves an aggregate function's name ("count", "stddev", "median", ...), or nullopt when
+// `name` is not an aggregate. Synonyms map to one kind (stddev = stddev_samp, median =
+// percentile_cont 0.5).
+std::optional<AggregateKind> FindAggregate(std::string_view name, bool distinct, bool star,
+                                           double* fraction);
+
+// The type an aggregate returns for an argument of `input` type; InvalidArgument when the
+// argument type does not fit (sum of TEXT).
+Result<SqlType> AggregateResultType(AggregateKind kind, SqlType input, std::string_view name);
+
+struct AggregateSpec {
+  AggregateKind kind = AggregateKind::kCountStar;
+  SqlType input_type = SqlType::kNull;
+  SqlType result_type = SqlType::kBigInt;
+  double fraction = 0.5;  // percentiles
+  // Arguments over the aggregation's input: value [, time] for first/last.
+  std::vector<BoundExprPtr> args;
+  std::string key;  // canonical text, to share one state between equal calls
+};
+
+class AggregateState {
+ public:
+  virtual ~AggregateState() = default;
+  // Makes room for `groups` groups (new ones empty).
+  virtual void Resize(size_t groups) = 0;
+  // Folds `rows` rows into their groups. `args` are the evaluated arguments (`rows` rows or
+  // constant); `groups[i]` is row i's group.
+  virtual Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
+                        size_t rows) = 0;
+  // Appends the result of groups [0, groups) to *out (of the result type).
+  virtual void Finalize(size_t groups, Vector* out) = 0;
+  virtual size_t MemoryBytes() const = 0;
+};
+
+std::unique_ptr<AggregateState> MakeAggregateState(const AggregateSpec& spec);
+
+}  // namespace seaway::query

@@ -1,0 +1,1177 @@
+// Vectorised expression evaluation (src/query).
+#include "query/expression_executor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
+#include <re2/re2.h>
+
+namespace seaway::query {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Validity helpers
+
+// True when every child of an operation is constant: the result is computed once.
+bool AllConstant(const std::vector<const Vector*>& args) {
+  for (const Vector* a : args) {
+    if (!a->constant) return false;
+  }
+  return true;
+}
+
+// out->valid = rows where every arg is valid (empty when all are).
+void CombineValidity(const std::vector<const Vector*>& args, size_t n, Vector* out) {
+  out->valid.clear();
+  bool any_nullable = false;
+  for (const Vector* a : args) any_nullable |= !a->AllValid();
+  if (!any_nullable) return;
+  out->valid.assign(n, 1);
+  for (const Vector* a : args) {
+    if (a->AllValid()) continue;
+    if (a->type == SqlType::kNull) {
+      std::fill(out->valid.begin(), out->valid.end(), 0);
+      continue;
+    }
+    if (a->constant) {
+      if (a->valid[0] == 0) std::fill(out->valid.begin(), out->valid.end(), 0);
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i) out->valid[i] &= a->valid[i];
+  }
+}
+
+bool RowValid(const Vector& v, size_t i) { return v.valid.empty() || v.valid[i] != 0; }
+
+// Calls f(l, r) over n rows, with either side possibly constant.
+template <typename L, typename R, typename O, typename F>
+void BinaryLoop(const std::vector<L>& l, bool lc, const std::vector<R>& r, bool rc,
+                std::vector<O>* out, size_t n, F f) {
+  out->resize(n);
+  O* o = out->data();
+  if (lc && rc) {
+    o[0] = f(l[0], r[0]);
+  } else if (lc) {
+    const L a = l[0];
+    for (size_t i = 0; i < n; ++i) o[i] = f(a, r[i]);
+  } else if (rc) {
+    const R b = r[0];
+    for (size_t i = 0; i < n; ++i) o[i] = f(l[i], b);
+  } else {
+    for (size_t i = 0; i < n; ++i) o[i] = f(l[i], r[i]);
+  }
+}
+
+Status Overflow(const BoundExpr& e, std::string_view type) {
+  return InvalidArgument("{} out of range in the expression at offset {}", type, e.offset);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time zones and calendar helpers
+
+Result<absl::TimeZone> LoadZone(std::string_view name) {
+  if (name.empty() || name == "UTC" || name == "utc") return absl::UTCTimeZone();
+  static std::mutex mu;
+  static auto* cache = new std::unordered_map<std::string, absl::TimeZone>();
+  std::lock_guard lock(mu);
+  auto it = cache->find(std::string(name));
+  if (it != cache->end()) return it->second;
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(std::string(name), &tz)) {
+    return InvalidArgument("unknown time zone '{}' (use an IANA name such as 'Europe/Paris')",
+                           name);
+  }
+  if (cache->size() < 1024) cache->emplace(std::string(name), tz);
+  return tz;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// Nanoseconds within the second (0..999'999'999) and whole seconds, floor-wise.
+void SplitNanos(int64_t ns, int64_t* secs, int64_t* sub) {
+  *secs = FloorDiv(ns, kNanosPerSecond);
+  *sub = ns - *secs * kNanosPerSecond;
+}
+
+absl::CivilSecond ToCivil(int64_t ns, const absl::TimeZone& tz) {
+  int64_t secs, sub;
+  SplitNanos(ns, &secs, &sub);
+  return absl::ToCivilSecond(absl::FromUnixSeconds(secs), tz);
+}
+
+int64_t CivilToNanos(const absl::CivilSecond& cs, const absl::TimeZone& tz) {
+  return absl::ToUnixNanos(absl::FromCivil(cs, tz));
+}
+
+// Local wall-clock nanoseconds (as if the zone were UTC) of an instant.
+int64_t LocalNanos(int64_t ns, const absl::TimeZone& tz) {
+  int64_t secs, sub;
+  SplitNanos(ns, &secs, &sub);
+  const auto info = tz.At(absl::FromUnixSeconds(secs));
+  return (secs + info.offset) * kNanosPerSecond + sub;
+}
+
+int DaysInMonth(int64_t y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// ts + months (calendar, UTC), clamping the day to the month's last.
+int64_t AddMonths(int64_t ns, int64_t months) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  int64_t secs, sub;
+  SplitNanos(ns, &secs, &sub);
+  absl::CivilSecond cs = ToCivil(ns, utc);
+  int64_t total = cs.year() * 12 + (cs.month() - 1) + months;
+  const int64_t y = FloorDiv(total, 12);
+  const int m = static_cast<int>(total - y * 12) + 1;
+  const int d = std::min(cs.day(), DaysInMonth(y, m));
+  absl::CivilSecond moved(y, m, d, cs.hour(), cs.minute(), cs.second());
+  return CivilToNanos(moved, utc) + sub;
+}
+
+Result<int64_t> TruncTo(int64_t ns, std::string_view unit, const absl::TimeZone& tz) {
+  if (unit == "nanosecond" || unit == "nanoseconds") return ns;
+  if (unit == "microsecond" || unit == "microseconds") return FloorDiv(ns, 1000) * 1000;
+  if (unit == "millisecond" || unit == "milliseconds") return FloorDiv(ns, 1'000'000) * 1'000'000;
+  const absl::CivilSecond cs = ToCivil(ns, tz);
+  if (unit == "second" || unit == "seconds") return CivilToNanos(cs, tz);
+  if (unit == "minute" || unit == "minutes") return CivilToNanos(absl::CivilMinute(cs), tz);
+  if (unit == "hour" || unit == "hours") return CivilToNanos(absl::CivilHour(cs), tz);
+  if (unit == "day" || unit == "days") return CivilToNanos(absl::CivilDay(cs), tz);
+  if (unit == "week" || unit == "weeks") {
+    absl::CivilDay day(cs);
+    const int back =
+        (static_cast<int>(absl::GetWeekday(day)) - static_cast<int>(absl::Weekday::monday) + 7) % 7;
+    return CivilToNanos(day - back, tz);
+  }
+  if (unit == "month" || unit == "months") return CivilToNanos(absl::CivilMonth(cs), tz);
+  if (unit == "quarter" || unit == "quarters") {
+    return CivilToNanos(absl::CivilMonth(cs.year(), (cs.month() - 1) / 3 * 3 + 1), tz);
+  }
+  if (unit == "year" || unit == "years") return CivilToNanos(absl::CivilYear(cs), tz);
+  return InvalidArgument("unknown date_trunc unit '{}'", unit);
+}
+
+// Fixed-width buckets are aligned on 2000-01-03T00:00:00 (a Monday), as in TimescaleDB, so
+// that weekly buckets start on Mondays; calendar buckets (months) on 2000-01-01.
+constexpr int64_t kDefaultOrigin = 946'857'600LL * kNanosPerSecond;
+
+Result<int64_t> Bucket(int64_t ns, const BoundExpr& e, const absl::TimeZone* tz) {
+  if (e.interval.months > 0) {
+    const absl::CivilSecond cs = tz ? ToCivil(ns, *tz) : ToCivil(ns, absl::UTCTimeZone());
+    const int64_t index = (cs.year() - 2000) * 12 + (cs.month() - 1);
+    const int64_t start = FloorDiv(index, e.interval.months) * e.interval.months;
+    const int64_t y = 2000 + FloorDiv(start, 12);
+    const int m = static_cast<int>(start - FloorDiv(start, 12) * 12) + 1;
+    return CivilToNanos(absl::CivilSecond(y, m, 1, 0, 0, 0), tz ? *tz : absl::UTCTimeZone());
+  }
+  const int64_t w = e.interval.nanos;
+  if (tz == nullptr) {
+    // Guard the subtraction: times near the ends of the int64 range.
+    __int128 rel = static_cast<__int128>(ns) - e.origin;
+    __int128 q = rel / w;
+    if (rel % w != 0 && rel < 0) --q;
+    __int128 out = q * w + e.origin;
+    if (out < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+    return static_cast<int64_t>(out);
+  }
+  const int64_t local = LocalNanos(ns, *tz);
+  const int64_t local_bucket = FloorDiv(local - e.origin, w) * w + e.origin;
+  int64_t secs, sub;
+  SplitNanos(local_bucket, &secs, &sub);
+  const absl::CivilSecond cs =
+      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
+  return CivilToNanos(cs, *tz) + sub;
+}
+
+Result<Value> ExtractField(int64_t ns, std::string_view field, const absl::TimeZone& tz) {
+  if (field == "epoch") return Value::Double(static_cast<double>(ns) / 1e9);
+  const absl::CivilSecond cs = ToCivil(ns, tz);
+  int64_t secs, sub;
+  SplitNanos(ns, &secs, &sub);
+  const absl::CivilDay day(cs);
+  if (field == "year") return Value::BigInt(cs.year());
+  if (field == "quarter") return Value::BigInt((cs.month() - 1) / 3 + 1);
+  if (field == "month") return Value::BigInt(cs.month());
+  if (field == "day") return Value::BigInt(cs.day());
+  if (field == "hour") return Value::BigInt(cs.hour());
+  if (field == "minute") return Value::BigInt(cs.minute());
+  if (field == "second") return Value::Double(cs.second() + static_cast<double>(sub) / 1e9);
+  if (field == "millisecond" || field == "milliseconds") {
+    return Value::Double(cs.second() * 1e3 + static_cast<double>(sub) / 1e6);
+  }
+  if (field == "microsecond" || field == "microseconds") {
+    return Value::Double(cs.second() * 1e6 + static_cast<double>(sub) / 1e3);
+  }
+  if (field == "dow") return Value::BigInt((static_cast<int>(absl::GetWeekday(day)) + 1) % 7);
+  if (field == "isodow") return Value::BigInt(static_cast<int>(absl::GetWeekday(day)) + 1);
+  if (field == "doy") return Value::BigInt(absl::GetYearDay(day));
+  if (field == "week") {
+    // ISO 8601 week number: the week with the year's first Thursday is week 1.
+    const int wd = static_cast<int>(absl::GetWeekday(day));  // Monday = 0
+    const absl::CivilDay thursday = day + (3 - wd);
+    const absl::CivilDay jan1(thursday.year(), 1, 1);
+    return Value::BigInt((thursday - jan1) / 7 + 1);
+  }
+  return InvalidArgument("unknown EXTRACT field '{}'", field);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise evaluation for the long tail of functions.
+
+using RowFn = std::function<Result<Value>(const std::vector<Value>&)>;
+
+Status RowWise(const std::vector<const Vector*>& args, size_t rows, SqlType type,
+               bool null_in_null_out, const RowFn& fn, Vector* out) {
+  const bool all_const = AllConstant(args);
+  const size_t n = all_const ? 1 : rows;
+  out->Reset(type);
+  std::vector<Value> values(args.size());
+  for (size_t i = 0; i < n; ++i) {
+    bool any_null = false;
+    for (size_t a = 0; a < args.size(); ++a) {
+      values[a] = args[a]->Get(i);
+      any_null |= values[a].is_null;
+    }
+    if (null_in_null_out && any_null) {
+      out->AppendNull();
+      continue;
+    }
+    SW_ASSIGN_OR_RETURN(Value v, fn(values));
+    if (!v.is_null && v.type != type) {
+      SW_ASSIGN_OR_RETURN(v, CastValue(v, type));
+    }
+    out->Append(v);
+  }
+  out->constant = all_const;
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators on typed arrays
+
+template <typename T>
+bool Compare(Function f, const T& a, const T& b) {
+  switch (f) {
+    case Function::kEqual: return a == b;
+    case Function::kNotEqual: return a != b;
+    case Function::kLess: return a < b;
+    case Function::kLessEqual: return a <= b;
+    case Function::kGreater: return a > b;
+    default: return a >= b;
+  }
+}
+
+template <typename T>
+void CompareLoop(Function f, const std::vector<T>& l, bool lc, const std::vector<T>& r, bool rc,
+                 std::vector<int64_t>* out, size_t n) {
+  switch (f) {
+    case Function::kEqual:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a == b; });
+      break;
+    case Function::kNotEqual:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a != b; });
+      break;
+    case Function::kLess:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a < b; });
+      break;
+    case Function::kLessEqual:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a <= b; });
+      break;
+    case Function::kGreater:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a > b; });
+      break;
+    default:
+      BinaryLoop(l, lc, r, rc, out, n, [](const T& a, const T& b) -> int64_t { return a >= b; });
+      break;
+  }
+}
+
+Status EvalComparison(const BoundExpr& e, const Vector& l, const Vector& r, size_t n, Vector* out) {
+  out->Reset(SqlType::kBoolean);
+  const SqlType t = l.type;
+  if (t == SqlType::kDouble) {
+    CompareLoop(e.function, l.doubles, l.constant, r.doubles, r.constant, &out->ints, n);
+  } else if (t == SqlType::kText) {
+    CompareLoop(e.function, l.strings, l.constant, r.strings, r.constant, &out->ints, n);
+  } else if (t == SqlType::kUBigInt) {
+    // Compare as unsigned: flip the sign bit so that signed order equals unsigned order.
+    std::vector<int64_t> a(l.ints), b(r.ints);
+    for (auto& x : a) x ^= std::numeric_limits<int64_t>::min();
+    for (auto& x : b) x ^= std::numeric_limits<int64_t>::min();
+    CompareLoop(e.function, a, l.constant, b, r.constant, &out->ints, n);
+  } else {
+    CompareLoop(e.function, l.ints, l.constant, r.ints, r.constant, &out->ints, n);
+  }
+  return Status::OK();
+}
+
+Status EvalIntArithmetic(const BoundExpr& e, const Vector& l, const Vector& r, size_t n,
+                         Vector* out) {
+  const bool is_unsigned = e.type == SqlType::kUBigInt;
+  bool overflow = false;
+  // Division and modulo by zero give NULL: collect those rows.
+  std::vector<uint8_t> zero_divisor;
+  auto op = [&](int64_t a, int64_t b) -> int64_t {
+    if (is_unsigned) {
+      const uint64_t x = static_cast<uint64_t>(a), y = static_cast<uint64_t>(b);
+      uint64_t res = 0;
+      switch (e.function) {
+        case Function::kAdd: overflow |= __builtin_add_overflow(x, y, &res); break;
+        case Function::kSubtract: overflow |= __builtin_sub_overflow(x, y, &res); break;
+        case Function::kMultiply: overflow |= __builtin_mul_overflow(x, y, &res); break;
+        case Function::kDivide: res = y == 0 ? 0 : x / y; break;
+        default: res = y == 0 ? 0 : x % y; break;
+      }
+      return static_cast<int64_t>(res);
+    }
+    int64_t res = 0;
+    switch (e.function) {
+      case Function::kAdd: overflow |= __builtin_add_overflow(a, b, &res); break;
+      case Function::kSubtract: overflow |= __builtin_sub_overflow(a, b, &res); break;
+      case Function::kMultiply: overflow |= __builtin_mul_overflow(a, b, &res); break;
+      case Function::kDivide:
+        if (b == -1 && a == std::numeric_limits<int64_t>::min()) {
+          overflow = true;
+        } else {
+          res = b == 0 ? 0 : a / b;
+        }
+        break;
+      default: res = (b == 0 || b == -1) ? 0 : a % b; break;
+    }
+    return res;
+  };
+  out->Reset(e.type);
+  BinaryLoop(l.ints, l.constant, r.ints, r.constant, &out->ints, n, op);
+  if (overflow) return Overflow(e, SqlTypeName(e.type));
+  CombineValidity({&l, &r}, n, out);
+  if (e.function == Function::kDivide || e.function == Function::kModulo) {
+    for (size_t i = 0; i < n; ++i) {
+      if (r.ints[r.Index(i)] == 0) {
+        if (out->valid.empty()) out->valid.assign(n, 1);
+        out->valid[i] = 0;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status EvalDoubleArithmetic(const BoundExpr& e, const Vector& l, const Vector& r, size_t n,
+                            Vector* out) {
+  out->Reset(SqlType::kDouble);
+  switch (e.function) {
+    case Function::kAdd:
+      BinaryLoop(l.doubles, l.constant, r.doubles, r.constant, &out->doubles, n,
+                 [](double a, double b) { return a + b; });
+      break;
+    case Function::kSubtract:
+      BinaryLoop(l.doubles, l.constant, r.doubles, r.constant, &out->doubles, n,
+                 [](double a, double b) { return a - b; });
+      break;
+    case Function::kMultiply:
+      BinaryLoop(l.doubles, l.constant, r.doubles, r.constant, &out->doubles, n,
+                 [](double a, double b) { return a * b; });
+      break;
+    case Function::kDivide:
+      BinaryLoop(l.doubles, l.constant, r.doubles, r.constant, &out->doubles, n,
+                 [](double a, double b) { return b == 0 ? 0 : a / b; });
+      break;
+    default:
+      BinaryLoop(l.doubles, l.constant, r.doubles, r.constant, &out->doubles, n,
+                 [](double a, double b) { return b == 0 ? 0 : std::fmod(a, b); });
+      break;
+  }
+  CombineValidity({&l, &r}, n, out);
+  if (e.function == Function::kDivide || e.function == Function::kModulo) {
+    for (size_t i = 0; i < n; ++i) {
+      if (r.doubles[r.Index(i)] == 0) {
+        if (out->valid.empty()) out->valid.assign(n, 1);
+        out->valid[i] = 0;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logical operators (three-valued)
+
+// 0 = false, 1 = true, 2 = NULL, per row.
+void TruthValues(const Vector& v, size_t n, std::vector<uint8_t>* out) {
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = v.Index(i);
+    if (v.type == SqlType::kNull || (!v.valid.empty() && v.valid[j] == 0)) {
+      (*out)[i] = 2;
+    } else {
+      (*out)[i] = v.ints[j] != 0 ? 1 : 0;
+    }
+  }
+}
+
+void FromTruthValues(const std::vector<uint8_t>& truth, Vector* out) {
+  out->Reset(SqlType::kBoolean);
+  const size_t n = truth.size();
+  out->ints.resize(n);
+  bool any_null = false;
+  for (size_t i = 0; i < n; ++i) {
+    out->ints[i] = truth[i] == 1;
+    any_null |= truth[i] == 2;
+  }
+  if (any_null) {
+    out->valid.resize(n);
+    for (size_t i = 0; i < n; ++i) out->valid[i] = truth[i] != 2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+double ToDouble(const Value& v) {
+  switch (v.type) {
+    case SqlType::kDouble: return v.d;
+    case SqlType::kUBigInt: return static_cast<double>(static_cast<uint64_t>(v.i));
+    default: return static_cast<double>(v.i);
+  }
+}
+
+// Byte offset of UTF-8 character `index` (0-based) in `s`, or s.size().
+size_t Utf8Offset(std::string_view s, int64_t index) {
+  size_t pos = 0;
+  while (index > 0 && pos < s.size()) {
+    ++pos;
+    while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) ++pos;
+    --index;
+  }
+  return pos;
+}
+
+int64_t Utf8Length(std::string_view s) {
+  int64_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string Substr(std::string_view s, int64_t start, std::optional<int64_t> length) {
+  // SQL positions are 1-based; characters before position 1 count against the length.
+  int64_t from = start - 1;
+  int64_t count = length ? *length : std::numeric_limits<int64_t>::max() / 2;
+  if (from < 0) {
+    count += from;
+    from = 0;
+  }
+  if (count <= 0) return "";
+  const size_t b = Utf8Offset(s, from);
+  const size_t e = b + Utf8Offset(s.substr(b), count);
+  return std::string(s.substr(b, e - b));
+}
+
+std::string Trim(std::string_view s, bool left, bool right) {
+  size_t b = 0, e = s.size();
+  if (left) {
+    while (b < e && s[b] == ' ') ++b;
+  }
+  if (right) {
+    while (e > b && s[e - 1] == ' ') --e;
+  }
+  return std::string(s.substr(b, e - b));
+}
+
+Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, size_t rows,
+                    Vector* out) {
+  const bool all_const = AllConstant(args);
+  const size_t n = all_const ? 1 : rows;
+  switch (e.function) {
+    case Function::kEqual:
+    case Function::kNotEqual:
+    case Function::kLess:
+    case Function::kLessEqual:
+    case Function::kGreater:
+    case Function::kGreaterEqual:
+      SW_RETURN_IF_ERROR(EvalComparison(e, *args[0], *args[1], n, out));
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    case Function::kAdd:
+    case Function::kSubtract:
+    case Function::kMultiply:
+    case Function::kDivide:
+    case Function::kModulo:
+      if (e.type == SqlType::kDouble) {
+        SW_RETURN_IF_ERROR(EvalDoubleArithmetic(e, *args[0], *args[1], n, out));
+      } else {
+        SW_RETURN_IF_ERROR(EvalIntArithmetic(e, *args[0], *args[1], n, out));
+      }
+      out->constant = all_const;
+      return Status::OK();
+    case Function::kNegate: {
+      const Vector& a = *args[0];
+      out->Reset(e.type);
+      if (e.type == SqlType::kDouble) {
+        out->doubles.resize(n);
+        for (size_t i = 0; i < n; ++i) out->doubles[i] = -a.doubles[i];
+      } else {
+        out->ints.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+          if (a.ints[i] == std::numeric_limits<int64_t>::min() && RowValid(a, i)) {
+            return Overflow(e, SqlTypeName(e.type));
+          }
+          out->ints[i] = -a.ints[i];
+        }
+      }
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    }
+    case Function::kTimestampAddInterval: {
+      const Vector& a = *args[0];
+      out->Reset(SqlType::kTimestamp);
+      out->ints.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        int64_t t = a.ints[i];
+        if (!RowValid(a, i)) continue;
+        if (e.interval.months != 0) t = AddMonths(t, e.interval.months);
+        if (__builtin_add_overflow(t, e.interval.nanos, &out->ints[i])) {
+          return Overflow(e, "TIMESTAMP");
+        }
+      }
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    }
+    case Function::kTimestampSubtract: {
+      bool overflow = false;
+      out->Reset(SqlType::kInterval);
+      BinaryLoop(args[0]->ints, args[0]->constant, args[1]->ints, args[1]->constant, &out->ints, n,
+                 [&](int64_t a, int64_t b) {
+                   int64_t r = 0;
+                   overflow |= __builtin_sub_overflow(a, b, &r);
+                   return r;
+                 });
+      if (overflow) return Overflow(e, "INTERVAL");
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    }
+    case Function::kTimeBucket:
+    case Function::kDateTrunc:
+    case Function::kEpochNanos: {
+      const Vector& a = *args[0];
+      const absl::TimeZone* tz = nullptr;
+      absl::TimeZone zone;
+      if (!e.zone.empty()) {
+        SW_ASSIGN_OR_RETURN(zone, LoadZone(e.zone));
+        tz = &zone;
+      }
+      out->Reset(e.type);
+      out->ints.resize(n);
+      // Times within one chunk are mostly sorted and close: reuse the previous bucket while the
+      // time stays inside it (one division per bucket instead of per row, for fixed widths).
+      int64_t lo = 1, hi = 0, last = 0;
+      const bool fixed =
+          e.function == Function::kTimeBucket && e.interval.months == 0 && tz == nullptr;
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t t = a.ints[i];
+        if (!RowValid(a, i)) {
+          out->ints[i] = 0;
+          continue;
+        }
+        if (e.function == Function::kEpochNanos) {
+          out->ints[i] = t;
+          continue;
+        }
+        if (fixed && t >= lo && t <= hi) {
+          out->ints[i] = last;
+          continue;
+        }
+        if (e.function == Function::kTimeBucket) {
+          SW_ASSIGN_OR_RETURN(out->ints[i], Bucket(t, e, tz));
+          if (fixed) {
+            last = out->ints[i];
+            lo = last;
+            hi = last + (e.interval.nanos - 1);
+            if (hi < lo) hi = std::numeric_limits<int64_t>::max();
+          }
+        } else {
+          SW_ASSIGN_OR_RETURN(out->ints[i], TruncTo(t, e.unit, tz ? *tz : absl::UTCTimeZone()));
+        }
+      }
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    }
+    default: break;
+  }
+
+  // The long tail, row by row.
+  auto arg_double = [](const std::vector<Value>& v, size_t i) { return ToDouble(v[i]); };
+  switch (e.function) {
+    case Function::kConcat:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [](const std::vector<Value>& v) -> Result<Value> { return Value::Text(v[0].s + v[1].s); },
+          out);
+    case Function::kAbs:
+      return RowWise(
+          args, rows, e.type, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            Value r = v[0];
+            if (r.type == SqlType::kDouble) {
+              r.d = std::fabs(r.d);
+            } else if (r.type == SqlType::kBigInt && r.i < 0) {
+              if (r.i == std::numeric_limits<int64_t>::min()) {
+                return Overflow(e, "BIGINT");
+              }
+              r.i = -r.i;
+            }
+            return r;
+          },
+          out);
+    case Function::kSign:
+      return RowWise(
+          args, rows, e.type, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            const double x = arg_double(v, 0);
+            return Value::Double(x > 0 ? 1 : x < 0 ? -1 : 0);
+          },
+          out);
+    case Function::kRound:
+    case Function::kFloor:
+    case Function::kCeil:
+    case Function::kTrunc:
+      return RowWise(
+          args, rows, e.type, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            if (v[0].type != SqlType::kDouble) return v[0];
+            double scale = 1;
+            if (v.size() > 1) scale = std::pow(10.0, static_cast<double>(v[1].i));
+            double x = v[0].d * scale;
+            switch (e.function) {
+              case Function::kRound: x = std::round(x); break;
+              case Function::kFloor: x = std::floor(x); break;
+              case Function::kCeil: x = std::ceil(x); break;
+              default: x = std::trunc(x); break;
+            }
+            return Value::Double(x / scale);
+          },
+          out);
+    case Function::kSqrt:
+    case Function::kLn:
+    case Function::kLog10:
+    case Function::kExp:
+      return RowWise(
+          args, rows, SqlType::kDouble, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            const double x = arg_double(v, 0);
+            if (e.function == Function::kExp) return Value::Double(std::exp(x));
+            if (e.function == Function::kSqrt) {
+              if (x < 0) return InvalidArgument("sqrt of a negative number ({})", x);
+              return Value::Double(std::sqrt(x));
+            }
+            if (x <= 0) {
+              return InvalidArgument("logarithm of a number <= 0 ({})", x);
+            }
+            return Value::Double(e.function == Function::kLn ? std::log(x) : std::log10(x));
+          },
+          out);
+    case Function::kPower:
+      return RowWise(
+          args, rows, SqlType::kDouble, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            return Value::Double(std::pow(arg_double(v, 0), arg_double(v, 1)));
+          },
+          out);
+    case Function::kLower:
+    case Function::kUpper:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            std::string s = v[0].s;
+            for (char& c : s) {
+              if (e.function == Function::kLower && c >= 'A' && c <= 'Z') c += 32;
+              if (e.function == Function::kUpper && c >= 'a' && c <= 'z') c -= 32;
+            }
+            return Value::Text(std::move(s));
+          },
+          out);
+    case Function::kLength:
+      return RowWise(
+          args, rows, SqlType::kBigInt, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            return Value::BigInt(Utf8Length(v[0].s));
+          },
+          out);
+    case Function::kSubstr:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            std::optional<int64_t> len;
+            if (v.size() > 2) {
+              if (v[2].i < 0) return InvalidArgument("negative substring length");
+              len = v[2].i;
+            }
+            return Value::Text(Substr(v[0].s, v[1].i, len));
+          },
+          out);
+    case Function::kLeft:
+    case Function::kRight:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            const int64_t len = Utf8Length(v[0].s);
+            int64_t k = v[1].i < 0 ? std::max<int64_t>(0, len + v[1].i) : std::min(len, v[1].i);
+            if (e.function == Function::kLeft) return Value::Text(Substr(v[0].s, 1, k));
+            return Value::Text(Substr(v[0].s, len - k + 1, k));
+          },
+          out);
+    case Function::kReplace:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            if (v[1].s.empty()) return v[0];
+            std::string out;
+            size_t pos = 0;
+            while (true) {
+              size_t hit = v[0].s.find(v[1].s, pos);
+              if (hit == std::string::npos) break;
+              out.append(v[0].s, pos, hit - pos);
+              out += v[2].s;
+              pos = hit + v[1].s.size();
+            }
+            out.append(v[0].s, pos);
+            return Value::Text(std::move(out));
+          },
+          out);
+    case Function::kTrim:
+    case Function::kLtrim:
+    case Function::kRtrim:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            return Value::Text(
+                Trim(v[0].s, e.function != Function::kRtrim, e.function != Function::kLtrim));
+          },
+          out);
+    case Function::kStartsWith:
+      return RowWise(
+          args, rows, SqlType::kBoolean, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            return Value::Boolean(v[0].s.starts_with(v[1].s));
+          },
+          out);
+    case Function::kCoalesce:
+      return RowWise(
+          args, rows, e.type, false,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            for (const Value& x : v) {
+              if (!x.is_null) return x;
+            }
+            return Value::Null(e.type);
+          },
+          out);
+    case Function::kNullIf:
+      return RowWise(
+          args, rows, e.type, false,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            if (v[0].is_null) return v[0];
+            if (!v[1].is_null && v[0].i == v[1].i && v[0].d == v[1].d && v[0].s == v[1].s) {
+              return Value::Null(e.type);
+            }
+            return v[0];
+          },
+          out);
+    case Function::kGreatest:
+    case Function::kLeast:
+      return RowWise(
+          args, rows, e.type, false,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            const Value* best = nullptr;
+            for (const Value& x : v) {
+              if (x.is_null) continue;
+              if (best == nullptr) {
+                best = &x;
+                continue;
+              }
+              bool less;
+              if (x.type == SqlType::kDouble) {
+                less = x.d < best->d;
+              } else if (x.type == SqlType::kText) {
+                less = x.s < best->s;
+              } else if (x.type == SqlType::kUBigInt) {
+                less = static_cast<uint64_t>(x.i) < static_cast<uint64_t>(best->i);
+              } else {
+                less = x.i < best->i;
+              }
+              if (less == (e.function == Function::kLeast)) best = &x;
+            }
+            return best ? *best : Value::Null(e.type);
+          },
+          out);
+    case Function::kExtract: {
+      SW_ASSIGN_OR_RETURN(absl::TimeZone tz, LoadZone(e.zone));
+      return RowWise(
+          args, rows, e.type, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            return ExtractField(v[0].i, e.unit, tz);
+          },
+          out);
+    }
+    case Function::kFormatTime: {
+      SW_ASSIGN_OR_RETURN(absl::TimeZone tz, LoadZone(e.zone));
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            return Value::Text(absl::FormatTime(e.format, absl::FromUnixNanos(v[0].i), tz));
+          },
+          out);
+    }
+    default: return Internal("function {} has no implementation", static_cast<int>(e.function));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Status EvalInList(const BoundExpr& e, const Vector& a, size_t rows, Vector* out) {
+  const size_t n = a.constant ? 1 : rows;
+  std::vector<uint8_t> truth(n);
+  auto miss = static_cast<uint8_t>(e.list_has_null ? 2 : 0);
+  if (a.type == SqlType::kText) {
+    std::unordered_set<std::string_view> set;
+    for (const Value& v : e.list) set.insert(v.s);
+    for (size_t i = 0; i < n; ++i) {
+      truth[i] = !RowValid(a, i) ? 2 : set.count(a.strings[i]) ? 1 : miss;
+    }
+  } else if (a.type == SqlType::kDouble) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!RowValid(a, i)) {
+        truth[i] = 2;
+        continue;
+      }
+      truth[i] = miss;
+      for (const Value& v : e.list) {
+        if (v.d == a.doubles[i]) truth[i] = 1;
+      }
+    }
+  } else {
+    std::unordered_set<int64_t> set;
+    for (const Value& v : e.list) set.insert(v.i);
+    for (size_t i = 0; i < n; ++i) {
+      truth[i] = !RowValid(a, i) ? 2 : set.count(a.ints[i]) ? 1 : miss;
+    }
+  }
+  if (e.negated) {
+    for (auto& t : truth) t = t == 2 ? 2 : 1 - t;
+  }
+  FromTruthValues(truth, out);
+  out->constant = a.constant;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CheckTimeZone(std::string_view zone) { return LoadZone(zone).status(); }
+
+Status CheckDateTruncUnit(std::string_view unit) {
+  auto r = TruncTo(0, unit, absl::UTCTimeZone());
+  if (r.ok()) return Status::OK();
+  return InvalidArgument(
+      "unknown date_trunc unit '{}' (use microsecond, millisecond, second, minute, hour, day, "
+      "week, month, quarter or year)",
+      unit);
+}
+
+Status CheckExtractField(std::string_view field) {
+  auto r = ExtractField(0, field, absl::UTCTimeZone());
+  if (r.ok()) return Status::OK();
+  return InvalidArgument(
+      "unknown EXTRACT field '{}' (use year, quarter, month, week, day, dow, isodow, doy, hour, "
+      "minute, second, millisecond, microsecond or epoch)",
+      field);
+}
+
+Result<Value> CastValue(const Value& value, SqlType type) {
+  if (value.is_null) return Value::Null(type);
+  if (value.type == type) return value;
+  auto fail = [&](std::string_view why = "") -> Status {
+    return InvalidArgument("cannot cast {} '{}' to {}{}", SqlTypeName(value.type), value.ToString(),
+                           SqlTypeName(type), why);
+  };
+  switch (type) {
+    case SqlType::kText: return Value::Text(value.ToString());
+    case SqlType::kDouble:
+      if (value.type == SqlType::kText) {
+        std::string s = Trim(value.s, true, true);
+        char* end = nullptr;
+        double d = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size()) return fail();
+        return Value::Double(d);
+      }
+      if (value.type == SqlType::kInterval) return fail();
+      return Value::Double(ToDouble(value));
+    case SqlType::kBigInt:
+    case SqlType::kUBigInt: {
+      const bool u = type == SqlType::kUBigInt;
+      if (value.type == SqlType::kText) {
+        std::string s = Trim(value.s, true, true);
+        if (s.empty()) return fail();
+        errno = 0;
+        char* end = nullptr;
+        if (u) {
+          if (s[0] == '-') return fail(": out of range");
+          unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+          if (end != s.c_str() + s.size()) return fail();
+          if (errno == ERANGE) return fail(": out of range");
+          return Value::UBigInt(x);
+        }
+        long long x = std::strtoll(s.c_str(), &end, 10);
+        if (end != s.c_str() + s.size()) return fail();
+        if (errno == ERANGE) return fail(": out of range");
+        return Value::BigInt(x);
+      }
+      if (value.type == SqlType::kDouble) {
+        const double r = std::nearbyint(value.d);
+        if (!(r >= (u ? 0.0 : -9.223372036854775808e18) &&
+              r < (u ? 1.8446744073709551616e19 : 9.223372036854775808e18))) {
+          return fail(": out of range");
+        }
+        return u ? Value::UBigInt(static_cast<uint64_t>(r))
+                 : Value::BigInt(static_cast<int64_t>(r));
+      }
+      if (value.type == SqlType::kUBigInt && !u) {
+        if (value.i < 0) return fail(": out of range");
+        return Value::BigInt(value.i);
+      }
+      if (u && value.i < 0 && value.type != SqlType::kUBigInt) return fail(": out of range");
+      if (value.type == SqlType::kInterval) return fail();
+      Value v = value;
+      v.type = type;
+      v.months = 0;
+      return v;
+    }
+    case SqlType::kBoolean:
+      if (value.type == SqlType::kText) {
+        std::string s = Trim(value.s, true, true);
+        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (s == "true" || s == "t" || s == "yes" || s == "y" || s == "on" || s == "1") {
+          return Value::Boolean(true);
+        }
+        if (s == "false" || s == "f" || s == "no" || s == "n" || s == "off" || s == "0") {
+          return Value::Boolean(false);
+        }
+        return fail();
+      }
+      if (value.type == SqlType::kDouble) return Value::Boolean(value.d != 0);
+      if (value.type == SqlType::kBigInt || value.type == SqlType::kUBigInt) {
+        return Value::Boolean(value.i != 0);
+      }
+      return fail();
+    case SqlType::kTimestamp:
+      if (value.type == SqlType::kText) {
+        auto t = ParseTimestamp(value.s);
+        if (!t.ok())
+          return InvalidArgument("cannot cast '{}' to TIMESTAMP: {}", value.s,
+                                 t.status().message());
+        return Value::Timestamp(*t);
+      }
+      if (value.type == SqlType::kBigInt) return Value::Timestamp(value.i);
+      if (value.type == SqlType::kDouble) {
+        SW_ASSIGN_OR_RETURN(Value i, CastValue(value, SqlType::kBigInt));
+        return Value::Timestamp(i.i);
+      }
+      return fail();
+    case SqlType::kInterval:
+      if (value.type == SqlType::kText) {
+        SW_ASSIGN_OR_RETURN(Interval iv, ParseInterval(value.s));
+        return Value::OfInterval(iv);
+      }
+      if (value.type == SqlType::kBigInt) return Value::OfInterval({0, value.i});
+      return fail();
+    case SqlType::kNull: return Value::Null();
+  }
+  return fail();
+}
+
+Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out) {
+  const size_t n = input.constant ? 1 : rows;
+  out->Reset(type);
+  if (input.type == type) {
+    *out = input;
+    return Status::OK();
+  }
+  // Fast numeric paths.
+  if (type == SqlType::kDouble &&
+      (input.type == SqlType::kBigInt || input.type == SqlType::kUBigInt)) {
+    out->doubles.resize(n);
+    const bool u = input.type == SqlType::kUBigInt;
+    for (size_t i = 0; i < n; ++i) {
+      out->doubles[i] = u ? static_cast<double>(static_cast<uint64_t>(input.ints[i]))
+                          : static_cast<double>(input.ints[i]);
+    }
+    out->valid = input.valid;
+    out->constant = input.constant;
+    return Status::OK();
+  }
+  if (input.type == SqlType::kNull) {
+    out->SetConstant(Value::Null(type), type);
+    if (!input.constant) out->Flatten(n);
+    return Status::OK();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    SW_ASSIGN_OR_RETURN(Value v, CastValue(input.Get(i), type));
+    out->Append(v);
+  }
+  out->constant = input.constant;
+  return Status::OK();
+}
+
+Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vector* scratch) {
+  switch (e.kind) {
+    case BoundKind::kColumn: return &input.columns[e.column];
+    case BoundKind::kConstant: scratch->SetConstant(e.constant, e.type); return scratch;
+    default: break;
+  }
+  std::vector<Vector> temps(e.children.size());
+  std::vector<const Vector*> args(e.children.size());
+  for (size_t i = 0; i < e.children.size(); ++i) {
+    SW_ASSIGN_OR_RETURN(args[i], Evaluate(*e.children[i], input, &temps[i]));
+  }
+  const size_t rows = input.rows;
+  switch (e.kind) {
+    case BoundKind::kFunction:
+      SW_RETURN_IF_ERROR(EvalFunction(e, args, rows, scratch));
+      return scratch;
+    case BoundKind::kAnd:
+    case BoundKind::kOr: {
+      const bool all_const = AllConstant(args);
+      const size_t n = all_const ? 1 : rows;
+      std::vector<uint8_t> acc(n, e.kind == BoundKind::kAnd ? 1 : 0), t;
+      for (const Vector* a : args) {
+        TruthValues(*a, n, &t);
+        for (size_t i = 0; i < n; ++i) {
+          if (e.kind == BoundKind::kAnd) {
+            if (acc[i] == 0 || t[i] == 0) {
+              acc[i] = 0;
+            } else if (t[i] == 2) {
+              acc[i] = 2;
+            }
+          } else {
+            if (acc[i] == 1 || t[i] == 1) {
+              acc[i] = 1;
+            } else if (t[i] == 2) {
+              acc[i] = 2;
+            }
+          }
+        }
+      }
+      FromTruthValues(acc, scratch);
+      scratch->constant = all_const;
+      return scratch;
+    }
+    case BoundKind::kNot: {
+      const size_t n = args[0]->constant ? 1 : rows;
+      std::vector<uint8_t> t;
+      TruthValues(*args[0], n, &t);
+      for (auto& x : t) x = x == 2 ? 2 : 1 - x;
+      FromTruthValues(t, scratch);
+      scratch->constant = args[0]->constant;
+      return scratch;
+    }
+    case BoundKind::kIsNull: {
+      const Vector& a = *args[0];
+      const size_t n = a.constant ? 1 : rows;
+      scratch->Reset(SqlType::kBoolean);
+      scratch->ints.resize(n);
+      for (size_t i = 0; i < n; ++i) scratch->ints[i] = a.IsNull(i) != e.negated;
+      scratch->constant = a.constant;
+      return scratch;
+    }
+    case BoundKind::kInList:
+      SW_RETURN_IF_ERROR(EvalInList(e, *args[0], rows, scratch));
+      return scratch;
+    case BoundKind::kCase: {
+      const bool all_const = AllConstant(args);
+      const size_t n = all_const ? 1 : rows;
+      scratch->Reset(e.type);
+      const size_t pairs = args.size() / 2;
+      const bool has_else = args.size() % 2 == 1;
+      for (size_t i = 0; i < n; ++i) {
+        const Vector* chosen = has_else ? args.back() : nullptr;
+        for (size_t p = 0; p < pairs; ++p) {
+          const Vector& w = *args[2 * p];
+          if (!w.IsNull(i) && w.ints[w.Index(i)] != 0) {
+            chosen = args[2 * p + 1];
+            break;
+          }
+        }
+        if (chosen == nullptr) {
+          scratch->AppendNull();
+        } else {
+          scratch->AppendFrom(*chosen, i);
+        }
+      }
+      scratch->constant = all_const;
+      return scratch;
+    }
+    case BoundKind::kCast:
+      SW_RETURN_IF_ERROR(CastVector(*args[0], rows, e.type, scratch));
+      return scratch;
+    case BoundKind::kMatch: {
+      const Vector& a = *args[0];
+      const size_t n = a.constant ? 1 : rows;
+      std::vector<uint8_t> t(n);
+      for (size_t i = 0; i < n; ++i) {
+        if (a.IsNull(i)) {
+          t[i] = 2;
+        } else {
+          t[i] = RE2::PartialMatch(a.strings[a.Index(i)], *e.regex) != e.negated;
+        }
+      }
+      FromTruthValues(t, scratch);
+      scratch->constant = a.constant;
+      return scratch;
+    }
+    default: return Internal("unexpected expression kind {}", static_cast<int>(e.kind));
+  }
+}
+
+Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
+                         std::vector<uint32_t>* selection) {
+  Vector scratch;
+  SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(expr, input, &scratch));
+  if (v->constant) {
+    if (!v->IsNull(0) && v->ints[0] != 0) {
+      for (size_t i = 0; i < input.rows; ++i) selection->push_back(static_cast<uint32_t>(i));
+    }
+    return Status::OK();
+  }
+  for (size_t i = 0; i < input.rows; ++i) {
+    if (v->ints[i] != 0 && RowValid(*v, i)) selection->push_back(static_cast<uint32_t>(i));
+  }
+  return Status::OK();
+}
+
+Result<Value> EvaluateConstant(const BoundExpr& expr) {
+  DataChunk empty;
+  empty.rows = 1;
+  Vector scratch;
+  SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(expr, empty, &scratch));
+  Value out = v->Get(0);
+  if (expr.type == SqlType::kInterval && expr.kind == BoundKind::kConstant) out = expr.constant;
+  return out;
+}
+
+}  // namespace seaway::query

@@ -1,0 +1,45 @@
+// Vectorised evaluation of bound expressions over chunks (src/query).
+//
+// Semantics follow PostgreSQL where the two agree with SQLite's: three-valued logic, NULL in ->
+// NULL out for operators and most functions, integer division truncates. Division or modulo by
+// zero gives NULL (as in SQLite and MySQL) rather than failing the query, so that
+// `CASE WHEN x <> 0 THEN y / x END` needs no lazy evaluation. Integer overflow fails the query
+// with an error naming the operator's position.
+//
+// Thread-safe: evaluation reads the expression and the chunk only.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "query/bound_expr.h"
+#include "query/vector.h"
+
+namespace seaway::query {
+
+// Evaluates `expr` over `input`. The result is a pointer to an input column (for a column
+// reference) or to `*scratch`; it has `input.rows` rows or is constant.
+Result<const Vector*> Evaluate(const BoundExpr& expr, const DataChunk& input, Vector* scratch);
+
+// Evaluates a BOOLEAN `expr` and appends to *selection the rows where it is TRUE (not FALSE or
+// NULL), in ascending order.
+Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
+                         std::vector<uint32_t>* selection);
+
+// Evaluates an expression without column references.
+Result<Value> EvaluateConstant(const BoundExpr& expr);
+
+// Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
+// parse or values out of range, naming the value and both types.
+Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out);
+Result<Value> CastValue(const Value& value, SqlType type);
+
+// Loads an IANA zone ("Europe/Paris") or "UTC"; InvalidArgument naming unknown zones.
+Status CheckTimeZone(std::string_view zone);
+
+// Units of date_trunc and extract, lower case; InvalidArgument listing the valid ones.
+Status CheckDateTruncUnit(std::string_view unit);
+Status CheckExtractField(std::string_view field);
+
+}  // namespace seaway::query

@@ -1,0 +1,776 @@
+// Physical plan nodes (src/query).
+#include "query/plan.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "query/expression_executor.h"
+
+namespace seaway::query {
+
+Status ExecContext::CheckDeadline() const {
+  if (std::chrono::steady_clock::now() > deadline) {
+    return ResourceExhausted("query timed out after {} ms (limit: --sql-timeout-ms)",
+                             timeout.count());
+  }
+  return Status::OK();
+}
+
+Status ExecContext::Charge(size_t* held, size_t now_bytes) {
+  memory_used += now_bytes;
+  memory_used -= std::min(memory_used, *held);
+  *held = now_bytes;
+  if (memory_used > memory_limit) {
+    return ResourceExhausted(
+        "query needs more than its memory limit of {} MiB (limit: --sql-max-memory-mb); add "
+        "a time range, a tag filter or a LIMIT",
+        memory_limit >> 20);
+  }
+  return Status::OK();
+}
+
+void ExplainLine(int depth, std::string_view text, std::string* out) {
+  out->append(static_cast<size_t>(depth) * 2, ' ');
+  out->append(text);
+  out->push_back('\n');
+}
+
+std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& input) {
+  if (e.kind == BoundKind::kColumn && e.column >= 0 &&
+      static_cast<size_t>(e.column) < input.size()) {
+    return input[e.column].name;
+  }
+  return e.key;
+}
+
+namespace {
+
+// Gathers rows `idx` of `src` into `dst` (same type); kNoRow gives NULL.
+constexpr uint32_t kNoRow = UINT32_MAX;
+
+void Gather(const Vector& src, const std::vector<uint32_t>& idx, Vector* dst) {
+  dst->Reset(src.type);
+  const size_t n = idx.size();
+  bool any_null = false;
+  for (uint32_t i : idx) any_null |= i == kNoRow || src.IsNull(i);
+  if (IsIntegerBacked(src.type)) {
+    dst->ints.resize(n);
+    for (size_t k = 0; k < n; ++k)
+      dst->ints[k] = idx[k] == kNoRow ? 0 : src.ints[src.Index(idx[k])];
+  } else if (src.type == SqlType::kDouble) {
+    dst->doubles.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      dst->doubles[k] = idx[k] == kNoRow ? 0 : src.doubles[src.Index(idx[k])];
+    }
+  } else if (src.type == SqlType::kText) {
+    dst->strings.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (idx[k] != kNoRow) dst->strings[k] = src.strings[src.Index(idx[k])];
+    }
+  }
+  if (any_null || src.type == SqlType::kNull) {
+    dst->valid.resize(n);
+    for (size_t k = 0; k < n; ++k) dst->valid[k] = idx[k] != kNoRow && !src.IsNull(idx[k]);
+  }
+}
+
+// Appends the bytes of one cell to a hash key (NULL distinct from every value).
+void AppendKey(const Vector& v, size_t row, std::string* key) {
+  if (v.IsNull(row)) {
+    key->push_back('\0');
+    return;
+  }
+  key->push_back('\1');
+  const size_t i = v.Index(row);
+  if (IsIntegerBacked(v.type)) {
+    key->append(reinterpret_cast<const char*>(&v.ints[i]), 8);
+  } else if (v.type == SqlType::kDouble) {
+    double d = v.doubles[i];
+    if (d == 0) d = 0;
+    key->append(reinterpret_cast<const char*>(&d), 8);
+  } else if (v.type == SqlType::kText) {
+    const uint32_t len = static_cast<uint32_t>(v.strings[i].size());
+    key->append(reinterpret_cast<const char*>(&len), 4);
+    key->append(v.strings[i]);
+  }
+}
+
+bool SameCell(const Vector& v, size_t a, size_t b) {
+  if (v.constant) return true;
+  const bool na = v.IsNull(a), nb = v.IsNull(b);
+  if (na || nb) return na == nb;
+  if (IsIntegerBacked(v.type)) return v.ints[a] == v.ints[b];
+  if (v.type == SqlType::kDouble) return v.doubles[a] == v.doubles[b];
+  if (v.type == SqlType::kText) return v.strings[a] == v.strings[b];
+  return true;
+}
+
+SqlType FromFieldType(FieldType t) {
+  switch (t) {
+    case FieldType::kDouble: return SqlType::kDouble;
+    case FieldType::kInt64: return SqlType::kBigInt;
+    case FieldType::kUInt64: return SqlType::kUBigInt;
+    case FieldType::kBool: return SqlType::kBoolean;
+    case FieldType::kString: return SqlType::kText;
+  }
+  return SqlType::kNull;
+}
+
+void ToVector(const ColumnVector& c, size_t rows, Vector* out) {
+  out->Reset(FromFieldType(c.type));
+  const bool all_present =
+      std::all_of(c.present.begin(), c.present.end(), [](uint8_t p) { return p != 0; });
+  if (!all_present) out->valid.assign(c.present.begin(), c.present.end());
+  switch (c.type) {
+    case FieldType::kDouble:
+      out->doubles.resize(rows);
+      if (rows > 0) std::memcpy(out->doubles.data(), c.bits.data(), rows * 8);
+      break;
+    case FieldType::kString: out->strings = c.strings; break;
+    default:
+      out->ints.resize(rows);
+      if (rows > 0) std::memcpy(out->ints.data(), c.bits.data(), rows * 8);
+      break;
+  }
+}
+
+// Stops the producer of a LimitNode once enough rows passed.
+class LimitSink : public ChunkSink {
+ public:
+  LimitSink(ChunkSink* out, size_t limit, size_t offset)
+      : out_(out), limit_(limit), offset_(offset) {}
+  Status Push(DataChunk& chunk) override {
+    size_t begin = 0;
+    if (skipped_ < offset_) {
+      begin = std::min(chunk.rows, offset_ - skipped_);
+      skipped_ += begin;
+    }
+    size_t take = std::min(chunk.rows - begin, limit_ - passed_);
+    if (take > 0) {
+      if (begin != 0 || take != chunk.rows) {
+        std::vector<uint32_t> sel(take);
+        std::iota(sel.begin(), sel.end(), static_cast<uint32_t>(begin));
+        for (auto& c : chunk.columns) c.Select(sel);
+        chunk.rows = take;
+      }
+      passed_ += take;
+      SW_RETURN_IF_ERROR(out_->Push(chunk));
+    }
+    if (passed_ >= limit_) {
+      stopped_ = true;
+      return Status(StatusCode::kUnavailable, "limit reached");
+    }
+    return Status::OK();
+  }
+  bool stopped() const { return stopped_; }
+
+ private:
+  ChunkSink* out_;
+  size_t limit_, offset_;
+  size_t skipped_ = 0, passed_ = 0;
+  bool stopped_ = false;
+};
+
+class FunctionSink : public ChunkSink {
+ public:
+  explicit FunctionSink(std::function<Status(DataChunk&)> fn) : fn_(std::move(fn)) {}
+  Status Push(DataChunk& chunk) override { return fn_(chunk); }
+
+ private:
+  std::function<Status(DataChunk&)> fn_;
+};
+
+}  // namespace
+
+void AppendChunk(const DataChunk& src, DataChunk* dst) {
+  if (dst->columns.size() != src.columns.size()) {
+    dst->columns.resize(src.columns.size());
+    for (size_t c = 0; c < src.columns.size(); ++c) dst->columns[c].Reset(src.columns[c].type);
+  }
+  for (size_t c = 0; c < src.columns.size(); ++c) {
+    Vector& d = dst->columns[c];
+    const Vector& s = src.columns[c];
+    if (d.type != s.type && d.type == SqlType::kNull) {
+      // A column that held only NULLs so far takes the type of the first typed chunk.
+      Vector fresh;
+      fresh.Reset(s.type);
+      for (size_t r = 0; r < dst->rows; ++r) fresh.AppendNull();
+      d = std::move(fresh);
+    }
+    if (!s.constant && s.type == d.type && IsIntegerBacked(s.type) && d.valid.empty() &&
+        s.valid.empty()) {
+      d.ints.insert(d.ints.end(), s.ints.begin(), s.ints.begin() + static_cast<long>(src.rows));
+      continue;
+    }
+    if (!s.constant && s.type == d.type && s.type == SqlType::kDouble && d.valid.empty() &&
+        s.valid.empty()) {
+      d.doubles.insert(d.doubles.end(), s.doubles.begin(),
+                       s.doubles.begin() + static_cast<long>(src.rows));
+      continue;
+    }
+    for (size_t r = 0; r < src.rows; ++r) d.AppendFrom(s, r);
+  }
+  dst->rows += src.rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  ScanRequest req = request;
+  req.fields.clear();
+  std::vector<int> field_columns;  // output column of each requested field
+  for (size_t f = 0; f < fields.size(); ++f) {
+    const size_t col = 1 + tag_count + f;
+    if (used[col]) {
+      req.fields.push_back(fields[f].name);
+      field_columns.push_back(static_cast<int>(col));
+    }
+  }
+  if (req.fields.empty() && !fields.empty()) {
+    // Rows exist where any field does: read them all but convert none.
+    for (const auto& f : fields) req.fields.push_back(f.name);
+  }
+  const size_t width = columns.size();
+  if (tag_predicate) {
+    req.series_filter = [this, width](const SeriesInfo& info) {
+      DataChunk probe;
+      probe.rows = 1;
+      probe.columns.resize(width);
+      for (size_t c = 0; c < width; ++c)
+        probe.columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
+      for (size_t t = 0; t < tag_count; ++t) {
+        std::string_view v = info.Tag(tag_keys[t]);
+        if (!v.empty())
+          probe.columns[1 + t].SetConstant(Value::Text(std::string(v)), SqlType::kText);
+      }
+      std::vector<uint32_t> sel;
+      if (!EvaluatePredicate(*tag_predicate, probe, &sel).ok())
+        return true;  // the filter reports it
+      return !sel.empty();
+    };
+  }
+  DataChunk chunk;
+  auto on_block = [&](const SeriesBlock& b) -> Status {
+    SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+    chunk.columns.resize(width);
+    const size_t rows = b.rows.times.size();
+    chunk.rows = rows;
+    Vector& time = chunk.columns[0];
+    time.Reset(SqlType::kTimestamp);
+    time.ints.assign(b.rows.times.begin(), b.rows.times.end());
+    for (size_t t = 0; t < tag_count; ++t) {
+      Vector& v = chunk.columns[1 + t];
+      if (!used[1 + t]) {
+        v.SetConstant(Value::Null(SqlType::kText), SqlType::kText);
+        continue;
+      }
+      std::string_view tag = b.series->Tag(tag_keys[t]);
+      v.SetConstant(tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
+                    SqlType::kText);
+    }
+    for (size_t f = 0; f < fields.size(); ++f) {
+      const size_t col = 1 + tag_count + f;
+      chunk.columns[col].SetConstant(Value::Null(columns[col].type), columns[col].type);
+    }
+    for (size_t k = 0; k < field_columns.size(); ++k) {
+      const int col = field_columns[k];
+      const std::string& name = fields[col - 1 - tag_count].name;
+      for (size_t j = 0; j < b.fields.size(); ++j) {
+        if (b.fields[j].name != name) continue;
+        ToVector(b.rows.columns[j], rows, &chunk.columns[col]);
+        if (chunk.columns[col].type != columns[col].type) {
+          // The table was dropped and recreated with other types since planning.
+          return FailedPrecondition("table '{}' changed while the query ran; run it again",
+                                    request.table);
+        }
+        break;
+      }
+    }
+    return out->Push(chunk);
+  };
+  if (!latest) return ctx.engine->Scan(req, on_block);
+  // The newest row of each series answers last(field, time), unless that row lacks one of the
+  // fields: then the series' every row is read (last() over them is still exact).
+  std::unordered_set<uint64_t> incomplete;
+  SW_RETURN_IF_ERROR(ctx.engine->Latest(req, [&](const SeriesBlock& b) -> Status {
+    for (const auto& col : b.rows.columns) {
+      for (uint8_t p : col.present) {
+        if (p == 0) {
+          incomplete.insert(b.series->id.value());
+          return Status::OK();
+        }
+      }
+    }
+    return on_block(b);
+  }));
+  if (incomplete.empty()) return Status::OK();
+  req.series_filter = [&incomplete](const SeriesInfo& info) {
+    return incomplete.count(info.id.value()) > 0;
+  };
+  return ctx.engine->Scan(req, on_block);
+}
+
+void ScanNode::Explain(int depth, std::string* out) const {
+  std::string text =
+      fmt::format("{} {}.{}", latest ? "LatestScan" : "Scan", request.database, request.table);
+  if (request.min_time != std::numeric_limits<int64_t>::min() ||
+      request.max_time != std::numeric_limits<int64_t>::max()) {
+    text += fmt::format(" time=[{}, {}]",
+                        request.min_time == std::numeric_limits<int64_t>::min()
+                            ? "-inf"
+                            : FormatTimestamp(request.min_time),
+                        request.max_time == std::numeric_limits<int64_t>::max()
+                            ? "+inf"
+                            : FormatTimestamp(request.max_time));
+  }
+  for (const auto& [k, v] : request.tag_equals) text += fmt::format(" {}='{}'", k, v);
+  if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
+  std::string cols;
+  for (size_t f = 0; f < fields.size(); ++f) {
+    if (!used[1 + tag_count + f]) continue;
+    if (!cols.empty()) cols += ",";
+    cols += fields[f].name;
+  }
+  text += " fields=[" + cols + "]";
+  ExplainLine(depth, text, out);
+}
+
+Status RowsNode::Execute(ExecContext&, ChunkSink* out) {
+  DataChunk copy = rows;
+  if (copy.rows == 0 && !copy.columns.empty()) return Status::OK();
+  return out->Push(copy);
+}
+
+void RowsNode::Explain(int depth, std::string* out) const {
+  ExplainLine(depth, fmt::format("{} ({} rows)", label, rows.rows), out);
+}
+
+Status FilterNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  std::vector<uint32_t> sel;
+  FunctionSink sink([&](DataChunk& chunk) -> Status {
+    sel.clear();
+    SW_RETURN_IF_ERROR(EvaluatePredicate(*predicate, chunk, &sel));
+    if (sel.empty()) return Status::OK();
+    if (sel.size() != chunk.rows) {
+      for (auto& c : chunk.columns) c.Select(sel);
+      chunk.rows = sel.size();
+    }
+    return out->Push(chunk);
+  });
+  return child->Execute(ctx, &sink);
+}
+
+void FilterNode::Explain(int depth, std::string* out) const {
+  ExplainLine(depth, "Filter " + DescribeExpr(*predicate, child->columns), out);
+  child->Explain(depth + 1, out);
+}
+
+Status ProjectNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  DataChunk result;
+  FunctionSink sink([&](DataChunk& chunk) -> Status {
+    result.columns.resize(exprs.size());
+    result.rows = chunk.rows;
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      Vector scratch;
+      SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(*exprs[i], chunk, &scratch));
+      if (v == &scratch) {
+        result.columns[i] = std::move(scratch);
+      } else {
+        result.columns[i] = *v;
+      }
+    }
+    return out->Push(result);
+  });
+  return child->Execute(ctx, &sink);
+}
+
+void ProjectNode::Explain(int depth, std::string* out) const {
+  std::string text = "Project";
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    text += i == 0 ? " " : ", ";
+    text += DescribeExpr(*exprs[i], child->columns);
+  }
+  ExplainLine(depth, text, out);
+  child->Explain(depth + 1, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  std::vector<std::unique_ptr<AggregateState>> states;
+  for (const auto& spec : aggregates) states.push_back(MakeAggregateState(spec));
+  std::unordered_map<std::string, uint32_t> groups;
+  std::vector<Vector> key_store(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) key_store[k].Reset(keys[k]->type);
+  size_t group_count = 0;
+  if (keys.empty()) {
+    group_count = 1;
+    for (auto& s : states) s->Resize(1);
+  }
+  size_t held = 0;
+  size_t chunks_seen = 0;
+  std::vector<uint32_t> group_of;
+  std::string key;
+  FunctionSink sink([&](DataChunk& chunk) -> Status {
+    const size_t rows = chunk.rows;
+    group_of.assign(rows, 0);
+    if (!keys.empty()) {
+      std::vector<Vector> scratch(keys.size());
+      std::vector<const Vector*> kv(keys.size());
+      for (size_t k = 0; k < keys.size(); ++k) {
+        SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*keys[k], chunk, &scratch[k]));
+      }
+      uint32_t current = 0;
+      for (size_t i = 0; i < rows; ++i) {
+        // Rows with the keys of the previous row (constant tags, sorted buckets) reuse its
+        // group without hashing.
+        if (i > 0) {
+          bool same = true;
+          for (const Vector* v : kv) {
+            if (!SameCell(*v, i, i - 1)) {
+              same = false;
+              break;
+            }
+          }
+          if (same) {
+            group_of[i] = current;
+            continue;
+          }
+        }
+        key.clear();
+        for (const Vector* v : kv) AppendKey(*v, i, &key);
+        auto [it, inserted] = groups.try_emplace(key, static_cast<uint32_t>(group_count));
+        if (inserted) {
+          for (size_t k = 0; k < keys.size(); ++k) key_store[k].AppendFrom(*kv[k], i);
+          ++group_count;
+        }
+        current = it->second;
+        group_of[i] = current;
+      }
+      for (auto& s : states) s->Resize(group_count);
+    }
+    for (size_t a = 0; a < aggregates.size(); ++a) {
+      std::vector<Vector> scratch(aggregates[a].args.size());
+      std::vector<const Vector*> args(aggregates[a].args.size());
+      for (size_t j = 0; j < args.size(); ++j) {
+        SW_ASSIGN_OR_RETURN(args[j], Evaluate(*aggregates[a].args[j], chunk, &scratch[j]));
+      }
+      SW_RETURN_IF_ERROR(states[a]->Update(args, group_of.data(), rows));
+    }
+    if (++chunks_seen % 16 == 0 || group_count > 1024) {
+      size_t bytes = groups.size() * (key.size() + 64);
+      for (const auto& v : key_store) bytes += v.MemoryBytes();
+      for (const auto& s : states) bytes += s->MemoryBytes();
+      SW_RETURN_IF_ERROR(ctx.Charge(&held, bytes));
+    }
+    return Status::OK();
+  });
+  SW_RETURN_IF_ERROR(child->Execute(ctx, &sink));
+  DataChunk result;
+  result.rows = group_count;
+  for (auto& v : key_store) result.columns.push_back(std::move(v));
+  for (size_t a = 0; a < aggregates.size(); ++a) {
+    Vector v;
+    v.Reset(aggregates[a].result_type);
+    states[a]->Finalize(group_count, &v);
+    result.columns.push_back(std::move(v));
+  }
+  if (result.rows == 0) return Status::OK();
+  return out->Push(result);
+}
+
+void AggregateNode::Explain(int depth, std::string* out) const {
+  std::string text = "Aggregate";
+  if (!keys.empty()) {
+    text += " by";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      text += i == 0 ? " " : ", ";
+      text += DescribeExpr(*keys[i], child->columns);
+    }
+  }
+  for (size_t i = 0; i < aggregates.size(); ++i) text += (i == 0 ? ": " : ", ") + aggregates[i].key;
+  ExplainLine(depth, text, out);
+  child->Explain(depth + 1, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+int CompareRows(const DataChunk& c, const std::vector<SortKey>& keys, uint32_t a, uint32_t b) {
+  for (const SortKey& k : keys) {
+    const Vector& v = c.columns[k.column];
+    const bool na = v.IsNull(a), nb = v.IsNull(b);
+    if (na || nb) {
+      if (na == nb) continue;
+      return (na == k.nulls_first) ? -1 : 1;
+    }
+    int r = 0;
+    const size_t x = v.Index(a), y = v.Index(b);
+    switch (v.type) {
+      case SqlType::kDouble: {
+        const double p = v.doubles[x], q = v.doubles[y];
+        const bool pn = std::isnan(p), qn = std::isnan(q);
+        r = pn || qn ? (pn - qn) : (p < q ? -1 : p > q ? 1 : 0);
+        break;
+      }
+      case SqlType::kText:
+        r = v.strings[x].compare(v.strings[y]);
+        r = r < 0 ? -1 : r > 0 ? 1 : 0;
+        break;
+      case SqlType::kUBigInt: {
+        const auto p = static_cast<uint64_t>(v.ints[x]), q = static_cast<uint64_t>(v.ints[y]);
+        r = p < q ? -1 : p > q ? 1 : 0;
+        break;
+      }
+      default: r = v.ints[x] < v.ints[y] ? -1 : v.ints[x] > v.ints[y] ? 1 : 0; break;
+    }
+    if (r != 0) return k.descending ? -r : r;
+  }
+  return 0;
+}
+
+// Sorts `buffer` and keeps its first `keep` rows.
+void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t keep) {
+  std::vector<uint32_t> order(buffer->rows);
+  std::iota(order.begin(), order.end(), 0);
+  auto less = [&](uint32_t a, uint32_t b) {
+    const int c = CompareRows(*buffer, keys, a, b);
+    return c != 0 ? c < 0 : a < b;  // stable
+  };
+  if (keep < order.size()) {
+    std::partial_sort(order.begin(), order.begin() + static_cast<long>(keep), order.end(), less);
+    order.resize(keep);
+  } else {
+    std::sort(order.begin(), order.end(), less);
+  }
+  DataChunk sorted;
+  sorted.rows = order.size();
+  sorted.columns.resize(buffer->columns.size());
+  for (size_t c = 0; c < buffer->columns.size(); ++c) {
+    Gather(buffer->columns[c], order, &sorted.columns[c]);
+  }
+  *buffer = std::move(sorted);
+}
+
+}  // namespace
+
+Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  DataChunk buffer;
+  size_t held = 0;
+  const size_t compact_at = keep == SIZE_MAX ? SIZE_MAX : std::max<size_t>(2 * keep, 4096);
+  FunctionSink sink([&](DataChunk& chunk) -> Status {
+    AppendChunk(chunk, &buffer);
+    if (buffer.rows > compact_at) SortAndTrim(&buffer, keys, keep);
+    return ctx.Charge(&held, buffer.MemoryBytes());
+  });
+  SW_RETURN_IF_ERROR(child->Execute(ctx, &sink));
+  if (buffer.rows == 0) return Status::OK();
+  SortAndTrim(&buffer, keys, keep);
+  return out->Push(buffer);
+}
+
+void SortNode::Explain(int depth, std::string* out) const {
+  std::string text = "Sort";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    text += i == 0 ? " " : ", ";
+    text += child->columns[keys[i].column].name;
+    if (keys[i].descending) text += " DESC";
+  }
+  if (keep != SIZE_MAX) text += fmt::format(" keep={}", keep);
+  ExplainLine(depth, text, out);
+  child->Explain(depth + 1, out);
+}
+
+Status LimitNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  if (limit == 0) return Status::OK();
+  LimitSink sink(out, limit, offset);
+  Status s = child->Execute(ctx, &sink);
+  if (sink.stopped()) return Status::OK();
+  return s;
+}
+
+void LimitNode::Explain(int depth, std::string* out) const {
+  ExplainLine(depth,
+              offset == 0 ? fmt::format("Limit {}", limit)
+                          : fmt::format("Limit {} offset {}", limit, offset),
+              out);
+  child->Explain(depth + 1, out);
+}
+
+Status DistinctNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  std::unordered_set<std::string> seen;
+  size_t held = 0, bytes = 0;
+  std::string key;
+  FunctionSink sink([&](DataChunk& chunk) -> Status {
+    std::vector<uint32_t> sel;
+    for (size_t i = 0; i < chunk.rows; ++i) {
+      key.clear();
+      for (const auto& c : chunk.columns) AppendKey(c, i, &key);
+      if (seen.insert(key).second) {
+        sel.push_back(static_cast<uint32_t>(i));
+        bytes += key.size() + 48;
+      }
+    }
+    SW_RETURN_IF_ERROR(ctx.Charge(&held, bytes));
+    if (sel.empty()) return Status::OK();
+    if (sel.size() != chunk.rows) {
+      for (auto& c : chunk.columns) c.Select(sel);
+      chunk.rows = sel.size();
+    }
+    return out->Push(chunk);
+  });
+  return child->Execute(ctx, &sink);
+}
+
+void DistinctNode::Explain(int depth, std::string* out) const {
+  ExplainLine(depth, "Distinct", out);
+  child->Explain(depth + 1, out);
+}
+
+Status UnionAllNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  for (auto& c : children) SW_RETURN_IF_ERROR(c->Execute(ctx, out));
+  return Status::OK();
+}
+
+void UnionAllNode::Explain(int depth, std::string* out) const {
+  ExplainLine(depth, "UnionAll", out);
+  for (const auto& c : children) c->Explain(depth + 1, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  // Build: every right row, by key.
+  DataChunk build;
+  build.columns.resize(right->columns.size());
+  for (size_t c = 0; c < right->columns.size(); ++c) build.columns[c].Reset(right->columns[c].type);
+  size_t held = 0;
+  FunctionSink build_sink([&](DataChunk& chunk) -> Status {
+    AppendChunk(chunk, &build);
+    return ctx.Charge(&held, build.MemoryBytes());
+  });
+  SW_RETURN_IF_ERROR(right->Execute(ctx, &build_sink));
+  std::unordered_map<std::string, std::vector<uint32_t>> table;
+  {
+    std::vector<Vector> scratch(right_keys.size());
+    std::vector<const Vector*> kv(right_keys.size());
+    for (size_t k = 0; k < right_keys.size(); ++k) {
+      SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*right_keys[k], build, &scratch[k]));
+    }
+    std::string key;
+    for (size_t i = 0; i < build.rows; ++i) {
+      key.clear();
+      bool has_null = false;
+      for (const Vector* v : kv) {
+        has_null |= v->IsNull(i);
+        AppendKey(*v, i, &key);
+      }
+      if (has_null) continue;  // NULL never equals anything
+      table[key].push_back(static_cast<uint32_t>(i));
+    }
+    SW_RETURN_IF_ERROR(ctx.Charge(&held, build.MemoryBytes() + table.size() * 64 + build.rows * 4));
+  }
+  // Probe with each left chunk.
+  const size_t left_width = left->columns.size();
+  FunctionSink probe([&](DataChunk& chunk) -> Status {
+    SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+    std::vector<Vector> scratch(left_keys.size());
+    std::vector<const Vector*> kv(left_keys.size());
+    for (size_t k = 0; k < left_keys.size(); ++k) {
+      SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*left_keys[k], chunk, &scratch[k]));
+    }
+    std::vector<uint32_t> li, ri;
+    std::string key;
+    for (size_t i = 0; i < chunk.rows; ++i) {
+      key.clear();
+      bool has_null = false;
+      for (const Vector* v : kv) {
+        has_null |= v->IsNull(i);
+        AppendKey(*v, i, &key);
+      }
+      if (has_null) continue;
+      auto it = table.find(key);
+      if (it == table.end()) continue;
+      for (uint32_t r : it->second) {
+        li.push_back(static_cast<uint32_t>(i));
+        ri.push_back(r);
+      }
+      if (li.size() > (size_t{1} << 26)) {
+        return ResourceExhausted("join produces more than {} rows from one input chunk",
+                                 size_t{1} << 26);
+      }
+    }
+    DataChunk joined;
+    auto assemble = [&](const std::vector<uint32_t>& l, const std::vector<uint32_t>& r) {
+      joined.rows = l.size();
+      joined.columns.assign(left_width + build.columns.size(), Vector{});
+      for (size_t c = 0; c < left_width; ++c) Gather(chunk.columns[c], l, &joined.columns[c]);
+      for (size_t c = 0; c < build.columns.size(); ++c) {
+        Gather(build.columns[c], r, &joined.columns[left_width + c]);
+      }
+    };
+    assemble(li, ri);
+    std::vector<uint8_t> matched(left_outer ? chunk.rows : 0, 0);
+    if (residual && joined.rows > 0) {
+      std::vector<uint32_t> sel;
+      SW_RETURN_IF_ERROR(EvaluatePredicate(*residual, joined, &sel));
+      if (sel.size() != joined.rows) {
+        std::vector<uint32_t> l2, r2;
+        for (uint32_t s : sel) {
+          l2.push_back(li[s]);
+          r2.push_back(ri[s]);
+        }
+        li.swap(l2);
+        ri.swap(r2);
+        assemble(li, ri);
+      }
+    }
+    if (left_outer) {
+      for (uint32_t l : li) matched[l] = 1;
+      bool any = false;
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        if (!matched[i]) {
+          li.push_back(static_cast<uint32_t>(i));
+          ri.push_back(kNoRow);
+          any = true;
+        }
+      }
+      if (any) assemble(li, ri);
+    }
+    if (joined.rows == 0) return Status::OK();
+    return out->Push(joined);
+  });
+  return left->Execute(ctx, &probe);
+}
+
+void JoinNode::Explain(int depth, std::string* out) const {
+  std::string text = left_outer ? "LeftJoin" : "Join";
+  if (left_keys.empty()) {
+    text += " (nested loop)";
+  } else {
+    for (size_t i = 0; i < left_keys.size(); ++i) {
+      text += i == 0 ? " on " : " and ";
+      text += DescribeExpr(*left_keys[i], left->columns) + " = " +
+              DescribeExpr(*right_keys[i], right->columns);
+    }
+  }
+  if (residual) text += " filter " + residual->key;
+  ExplainLine(depth, text, out);
+  left->Explain(depth + 1, out);
+  right->Explain(depth + 1, out);
+}
+
+Status CollectSink::Push(DataChunk& chunk) {
+  rows += chunk.rows;
+  chunks.push_back(std::move(chunk));
+  chunk = DataChunk{};
+  size_t bytes = held_;
+  bytes += chunks.back().MemoryBytes();
+  return ctx_->Charge(&held_, bytes);
+}
+
+}  // namespace seaway::query

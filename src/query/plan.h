@@ -1,0 +1,210 @@
+// Physical plan: a tree of nodes that push chunks into sinks (src/query).
+//
+// Execute(ctx, sink) produces the node's rows into `sink`. Streaming nodes (filter, project,
+// limit) wrap the sink and run their child; pipeline breakers (aggregate, sort, distinct, the
+// build side of a join) run their child into their own state and then emit. Scans drive
+// everything: Engine::Scan calls back per series block and the chunk travels up the chain.
+//
+// A sink may stop its producer early (LIMIT reached) by returning a status that the node which
+// asked for it recognises (LimitNode): a scan under a satisfied LIMIT reads no further series.
+//
+// ExecContext carries the per-query limits: a deadline and a memory budget that
+// materialising nodes charge (aggregation states, sort buffers, join tables, results).
+//
+// Thread-compatible: one query runs on one thread; nodes are used once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/strong_id.h"
+#include "query/aggregate.h"
+#include "query/bound_expr.h"
+#include "query/vector.h"
+#include "storage/engine.h"
+
+namespace seaway::query {
+
+struct ColumnInfo {
+  std::string name;
+  SqlType type = SqlType::kNull;
+  std::string table;  // the table alias it comes from; empty for computed columns
+};
+
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual Status Push(DataChunk& chunk) = 0;
+};
+
+struct ExecContext {
+  const Engine* engine = nullptr;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::chrono::milliseconds timeout{0};
+  size_t memory_limit = SIZE_MAX;
+
+  // DeadlineExceeded-like: ResourceExhausted naming the timeout.
+  Status CheckDeadline() const;
+  // Fails with ResourceExhausted when `bytes` (the caller's current holding) would push the
+  // query over its memory limit. Callers report their holding as it grows.
+  Status Charge(size_t* held, size_t now_bytes);
+
+  size_t memory_used = 0;
+};
+
+class PlanNode {
+ public:
+  virtual ~PlanNode() = default;
+  virtual Status Execute(ExecContext& ctx, ChunkSink* out) = 0;
+  // One line per node, children indented: what EXPLAIN prints.
+  virtual void Explain(int depth, std::string* out) const = 0;
+
+  std::vector<ColumnInfo> columns;
+};
+
+using PlanNodePtr = std::unique_ptr<PlanNode>;
+
+// Reads a stored table. Output columns: time, every tag, every field of the schema at plan
+// time; fields nobody uses are not read (constant NULL columns instead), tags are constant
+// vectors per series block.
+class ScanNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  ScanRequest request;                // tenant, database, table, time range, tag equalities
+  size_t tag_count = 0;               // columns [1, 1 + tag_count) are tags
+  std::vector<std::string> tag_keys;  // in column order
+  std::vector<FieldSchema> fields;    // in column order after the tags
+  std::vector<bool> used;             // per output column
+  BoundExprPtr tag_predicate;         // over the output layout, touching tags only; may be null
+  bool latest = false;                // read only the newest row of each series (Engine::Latest)
+};
+
+// Zero or more literal rows (SELECT without FROM, SHOW results).
+class RowsNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  DataChunk rows;
+  std::string label = "Rows";
+};
+
+class FilterNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  BoundExprPtr predicate;
+};
+
+class ProjectNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  std::vector<BoundExprPtr> exprs;
+};
+
+// GROUP BY: output columns are the group keys, then the aggregates. Without keys there is
+// exactly one output row (also over no input).
+class AggregateNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  std::vector<BoundExprPtr> keys;
+  std::vector<AggregateSpec> aggregates;
+};
+
+struct SortKey {
+  int column = 0;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
+// ORDER BY, with an optional bound (LIMIT + OFFSET) that keeps only that many rows in memory.
+class SortNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  std::vector<SortKey> keys;
+  size_t keep = SIZE_MAX;
+};
+
+class LimitNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  size_t limit = SIZE_MAX;
+  size_t offset = 0;
+};
+
+class DistinctNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+};
+
+class UnionAllNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  std::vector<PlanNodePtr> children;  // same column count; types already cast to `columns`
+};
+
+// Hash join on equality keys (inner or left), or a nested loop when there are none. Output:
+// left columns, then right columns. `residual` (over the output layout) filters matches; for a
+// left join, left rows without a passing match get NULLs on the right.
+class JoinNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr left;
+  PlanNodePtr right;
+  bool left_outer = false;
+  std::vector<BoundExprPtr> left_keys;   // over the left layout
+  std::vector<BoundExprPtr> right_keys;  // over the right layout, same types
+  BoundExprPtr residual;
+};
+
+// Collects every chunk, charging the query's memory budget.
+class CollectSink : public ChunkSink {
+ public:
+  explicit CollectSink(ExecContext* ctx) : ctx_(ctx) {}
+  Status Push(DataChunk& chunk) override;
+
+  std::vector<DataChunk> chunks;
+  size_t rows = 0;
+
+ private:
+  ExecContext* ctx_;
+  size_t held_ = 0;
+};
+
+// Appends rows of `src` (flattening constants) to `dst`, which has the same column types.
+void AppendChunk(const DataChunk& src, DataChunk* dst);
+
+// Explain helper: "  " * depth + text + "\n".
+void ExplainLine(int depth, std::string_view text, std::string* out);
+// A short text of a bound expression for EXPLAIN.
+std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& input);
+
+}  // namespace seaway::query

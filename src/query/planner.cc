@@ -1,0 +1,2246 @@
+// Binding and planning (src/query).
+#include "query/planner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "query/expression_executor.h"
+#include "sql/ast_printer.h"
+#include "sql/source_excerpt.h"
+
+namespace seaway::query {
+
+namespace {
+
+using sql::Expr;
+using sql::ExprKind;
+
+// Where a column of a FROM relation comes from: a scan column, so that binding a reference
+// marks it as read.
+struct Origin {
+  ScanNode* scan = nullptr;
+  int column = -1;
+  bool hidden = false;  // not found by unqualified names (the right side of JOIN ... USING)
+};
+
+struct Relation {
+  PlanNodePtr node;
+  std::vector<Origin> origins;  // parallel to node->columns
+};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// " (did you mean "x"?)" when a candidate is close to `name`.
+std::string Nearest(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const size_t d = EditDistance(name, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
+}
+
+BoundExprPtr Constant(Value v, size_t offset) {
+  auto e = std::make_unique<BoundExpr>();
+  e->kind = BoundKind::kConstant;
+  e->type = v.type;
+  e->offset = offset;
+  e->key = v.is_null ? "NULL" : fmt::format("{}:{}", SqlTypeName(v.type), v.ToString());
+  if (v.type == SqlType::kText && !v.is_null) e->key = sql::QuoteString(v.s);
+  e->constant = std::move(v);
+  return e;
+}
+
+BoundExprPtr ColumnRef(int column, SqlType type, std::string name) {
+  auto e = std::make_unique<BoundExpr>();
+  e->kind = BoundKind::kColumn;
+  e->column = column;
+  e->type = type;
+  e->key = fmt::format("#{}", column);
+  (void)name;
+  return e;
+}
+
+bool IsAggregateName(std::string_view name) {
+  double f = 0;
+  return FindAggregate(name, false, false, &f).has_value();
+}
+
+// Whether `e` calls an aggregate outside subqueries.
+bool ContainsAggregate(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kFunctionCall: {
+      const auto& f = e.As<sql::FunctionCallExpr>();
+      if (IsAggregateName(f.name)) return true;
+      for (const auto& a : f.args) {
+        if (ContainsAggregate(*a)) return true;
+      }
+      return false;
+    }
+    case ExprKind::kUnary: return ContainsAggregate(*e.As<sql::UnaryExpr>().operand);
+    case ExprKind::kBinary: {
+      const auto& b = e.As<sql::BinaryExpr>();
+      return ContainsAggregate(*b.left) || ContainsAggregate(*b.right);
+    }
+    case ExprKind::kLogical:
+      for (const auto& o : e.As<sql::LogicalExpr>().operands) {
+        if (ContainsAggregate(*o)) return true;
+      }
+      return false;
+    case ExprKind::kIsNull: return ContainsAggregate(*e.As<sql::IsNullExpr>().operand);
+    case ExprKind::kInList: {
+      const auto& in = e.As<sql::InListExpr>();
+      if (ContainsAggregate(*in.operand)) return true;
+      for (const auto& x : in.list) {
+        if (ContainsAggregate(*x)) return true;
+      }
+      return false;
+    }
+    case ExprKind::kInSubquery: return ContainsAggregate(*e.As<sql::InSubqueryExpr>().operand);
+    case ExprKind::kLike: {
+      const auto& l = e.As<sql::LikeExpr>();
+      return ContainsAggregate(*l.operand) || ContainsAggregate(*l.pattern);
+    }
+    case ExprKind::kBetween: {
+      const auto& b = e.As<sql::BetweenExpr>();
+      return ContainsAggregate(*b.operand) || ContainsAggregate(*b.low) ||
+             ContainsAggregate(*b.high);
+    }
+    case ExprKind::kCase: {
+      const auto& c = e.As<sql::CaseExpr>();
+      if (c.operand && ContainsAggregate(*c.operand)) return true;
+      for (const auto& w : c.whens) {
+        if (ContainsAggregate(*w.when) || ContainsAggregate(*w.then)) return true;
+      }
+      return c.else_result && ContainsAggregate(*c.else_result);
+    }
+    case ExprKind::kCast: return ContainsAggregate(*e.As<sql::CastExpr>().operand);
+    case ExprKind::kExtract: return ContainsAggregate(*e.As<sql::ExtractExpr>().operand);
+    default: return false;
+  }
+}
+
+Result<SqlType> TypeFromName(const sql::TypeName& t) {
+  const std::string& n = t.name;
+  if (n == "double precision" || n == "double" || n == "float" || n == "float8" || n == "real" ||
+      n == "float4" || n == "numeric" || n == "decimal") {
+    return SqlType::kDouble;
+  }
+  if (n == "bigint" || n == "int" || n == "integer" || n == "int8" || n == "int4" ||
+      n == "smallint" || n == "int2") {
+    return SqlType::kBigInt;
+  }
+  if (n == "ubigint" || n == "uint64" || n == "unsigned") return SqlType::kUBigInt;
+  if (n == "text" || n == "varchar" || n == "char" || n == "string" || n == "character varying" ||
+      n == "character") {
+    return SqlType::kText;
+  }
+  if (n == "boolean" || n == "bool") return SqlType::kBoolean;
+  if (n == "timestamp" || n == "timestamptz" || n == "date") return SqlType::kTimestamp;
+  if (n == "interval") return SqlType::kInterval;
+  return InvalidArgument("unknown type '{}'", n);
+}
+
+// Columns referenced by `e` (kColumn indexes).
+void CollectColumns(const BoundExpr& e, std::vector<int>* out) {
+  if (e.kind == BoundKind::kColumn) out->push_back(e.column);
+  for (const auto& c : e.children) CollectColumns(*c, out);
+}
+
+void ShiftColumns(BoundExpr* e, int delta) {
+  if (e->kind == BoundKind::kColumn) {
+    e->column += delta;
+    e->key = fmt::format("#{}", e->column);
+  }
+  for (auto& c : e->children) ShiftColumns(c.get(), delta);
+}
+
+void SplitConjuncts(BoundExprPtr e, std::vector<BoundExprPtr>* out) {
+  if (e->kind == BoundKind::kAnd) {
+    for (auto& c : e->children) SplitConjuncts(std::move(c), out);
+    return;
+  }
+  out->push_back(std::move(e));
+}
+
+BoundExprPtr AndOf(std::vector<BoundExprPtr> parts) {
+  if (parts.empty()) return nullptr;
+  if (parts.size() == 1) return std::move(parts[0]);
+  auto e = std::make_unique<BoundExpr>();
+  e->kind = BoundKind::kAnd;
+  e->type = SqlType::kBoolean;
+  e->key = "AND(";
+  for (auto& p : parts) {
+    e->key += p->key + ",";
+    e->children.push_back(std::move(p));
+  }
+  e->key += ")";
+  return e;
+}
+
+std::string_view FunctionName(Function f) {
+  switch (f) {
+    case Function::kAdd: return "+";
+    case Function::kSubtract: return "-";
+    case Function::kMultiply: return "*";
+    case Function::kDivide: return "/";
+    case Function::kModulo: return "%";
+    case Function::kEqual: return "=";
+    case Function::kNotEqual: return "<>";
+    case Function::kLess: return "<";
+    case Function::kLessEqual: return "<=";
+    case Function::kGreater: return ">";
+    case Function::kGreaterEqual: return ">=";
+    default: return "";
+  }
+}
+
+// LIKE pattern -> anchored RE2 syntax. `\` escapes the next character.
+std::string LikeToRegex(std::string_view pattern) {
+  std::string out = "^(?s:";
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      out += RE2::QuoteMeta(std::string(1, pattern[++i]));
+    } else if (c == '%') {
+      out += ".*";
+    } else if (c == '_') {
+      out += ".";
+    } else {
+      out += RE2::QuoteMeta(std::string(1, c));
+    }
+  }
+  out += ")$";
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct Planner::Impl {
+  const Engine* engine;
+  PlannerOptions options;
+  std::string_view text;
+  ExecContext* ctx;
+  // CTEs visible by name, innermost last.
+  std::vector<std::pair<std::string, const sql::SelectStatement*>> ctes;
+  int subquery_depth = 0;
+
+  Status At(size_t offset, const std::string& message) const {
+    const auto pos = sql::PositionOf(text, offset);
+    return InvalidArgument("{} at line {}, column {}\n{}", message, pos.line, pos.column,
+                           sql::SourceExcerpt(text, offset));
+  }
+  Status At(const Status& s, size_t offset) const {
+    if (s.ok() || s.message().find("\n") != std::string_view::npos) return s;
+    const auto pos = sql::PositionOf(text, offset);
+    return Status(s.code(), fmt::format("{} at line {}, column {}\n{}", s.message(), pos.line,
+                                        pos.column, sql::SourceExcerpt(text, offset)));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Expression binding
+
+  struct Scope {
+    const std::vector<ColumnInfo>* columns = nullptr;
+    const std::vector<Origin>* origins = nullptr;
+    std::string_view clause = "SELECT";
+    // Aggregation: `post` binds over [keys..., aggregates...] of the aggregate node.
+    bool post = false;
+    std::vector<BoundExprPtr>* keys = nullptr;
+    std::vector<AggregateSpec>* aggregates = nullptr;
+    // Select-list aliases, for GROUP BY and ORDER BY lookups (not in expressions).
+  };
+
+  Status Fold(BoundExprPtr* e) {
+    BoundExpr& x = **e;
+    if (x.kind == BoundKind::kConstant || x.kind == BoundKind::kColumn) return Status::OK();
+    for (const auto& c : x.children) {
+      if (c->kind != BoundKind::kConstant) return Status::OK();
+    }
+    auto v = EvaluateConstant(x);
+    if (!v.ok()) return At(v.status(), x.offset);
+    Value val = *v;
+    if (val.is_null) val.type = x.type;
+    auto c = Constant(std::move(val), x.offset);
+    c->type = x.type;
+    *e = std::move(c);
+    return Status::OK();
+  }
+
+  Result<BoundExprPtr> Coerce(BoundExprPtr e, SqlType to) {
+    if (e->type == to) return e;
+    if (e->type == SqlType::kNull && e->kind == BoundKind::kConstant) {
+      e->type = to;
+      e->constant.type = to;
+      return e;
+    }
+    auto c = std::make_unique<BoundExpr>();
+    c->kind = BoundKind::kCast;
+    c->type = to;
+    c->offset = e->offset;
+    c->key = fmt::format("CAST({} AS {})", e->key, SqlTypeName(to));
+    c->children.push_back(std::move(e));
+    SW_RETURN_IF_ERROR(Fold(&c));
+    return c;
+  }
+
+  static bool IsTextConstant(const BoundExpr& e) {
+    return e.kind == BoundKind::kConstant && e.type == SqlType::kText;
+  }
+
+  // The type two operands of a comparison (or a CASE, COALESCE, UNION...) are brought to.
+  Result<SqlType> CommonType(const BoundExpr& a, const BoundExpr& b, size_t offset,
+                             std::string_view what) {
+    const SqlType x = a.type, y = b.type;
+    if (x == y) return x;
+    if (x == SqlType::kNull) return y;
+    if (y == SqlType::kNull) return x;
+    // A string literal takes the type of the other side ('2026-01-01' against a timestamp).
+    if (IsTextConstant(a)) return y;
+    if (IsTextConstant(b)) return x;
+    if (IsNumeric(x) && IsNumeric(y)) {
+      if (x == SqlType::kDouble || y == SqlType::kDouble) return SqlType::kDouble;
+      return SqlType::kBigInt;  // BIGINT with UBIGINT
+    }
+    // Integers as nanoseconds against timestamps: time > 1700000000000000000.
+    if ((x == SqlType::kTimestamp && y == SqlType::kBigInt) ||
+        (y == SqlType::kTimestamp && x == SqlType::kBigInt)) {
+      return SqlType::kTimestamp;
+    }
+    return At(offset, fmt::format("cannot {} {} and {}", what, SqlTypeName(x), SqlTypeName(y)));
+  }
+
+  Result<BoundExprPtr> MakeFunction(Function f, SqlType type, std::vector<BoundExprPtr> args,
+                                    size_t offset, std::string_view name) {
+    auto e = std::make_unique<BoundExpr>();
+    e->kind = BoundKind::kFunction;
+    e->function = f;
+    e->type = type;
+    e->offset = offset;
+    e->key = fmt::format("{}(", name);
+    for (auto& a : args) {
+      e->key += a->key + ",";
+      e->children.push_back(std::move(a));
+    }
+    e->key += ")";
+    SW_RETURN_IF_ERROR(Fold(&e));
+    return e;
+  }
+
+  Result<BoundExprPtr> BindComparison(Function f, BoundExprPtr l, BoundExprPtr r, size_t offset) {
+    SW_ASSIGN_OR_RETURN(SqlType t, CommonType(*l, *r, offset, "compare"));
+    if (t == SqlType::kNull) t = SqlType::kBoolean;
+    auto cl = Coerce(std::move(l), t);
+    if (!cl.ok()) return At(cl.status(), offset);
+    auto cr = Coerce(std::move(r), t);
+    if (!cr.ok()) return At(cr.status(), offset);
+    std::vector<BoundExprPtr> args;
+    args.push_back(std::move(*cl));
+    args.push_back(std::move(*cr));
+    // INTERVAL constants with months compare as 30-day months (as PostgreSQL does).
+    for (auto& a : args) {
+      if (a->kind == BoundKind::kConstant && a->type == SqlType::kInterval) {
+        a->constant.i += a->constant.months * 30 * kNanosPerDay;
+        a->constant.months = 0;
+      }
+    }
+    return MakeFunction(f, SqlType::kBoolean, std::move(args), offset, FunctionName(f));
+  }
+
+  Result<BoundExprPtr> BindArithmetic(Function f, BoundExprPtr l, BoundExprPtr r, size_t offset) {
+    const SqlType x = l->type, y = r->type;
+    std::vector<BoundExprPtr> args;
+    // Timestamps and intervals.
+    if (f == Function::kAdd && x == SqlType::kInterval && y == SqlType::kTimestamp) {
+      std::swap(l, r);
+      return BindArithmetic(f, std::move(l), std::move(r), offset);
+    }
+    if (x == SqlType::kTimestamp && (y == SqlType::kInterval || IsTextConstant(*r)) &&
+        (f == Function::kAdd || f == Function::kSubtract)) {
+      SW_ASSIGN_OR_RETURN(r, Coerce(std::move(r), SqlType::kInterval));
+      if (r->kind == BoundKind::kConstant) {
+        Interval iv = r->constant.interval();
+        if (f == Function::kSubtract) iv = {-iv.months, -iv.nanos};
+        args.push_back(std::move(l));
+        auto e = std::make_unique<BoundExpr>();
+        e->kind = BoundKind::kFunction;
+        e->function = Function::kTimestampAddInterval;
+        e->type = SqlType::kTimestamp;
+        e->offset = offset;
+        e->interval = iv;
+        e->key = fmt::format("ts_add({},{},{})", args[0]->key, iv.months, iv.nanos);
+        e->children = std::move(args);
+        SW_RETURN_IF_ERROR(Fold(&e));
+        return e;
+      }
+      args.push_back(std::move(l));
+      args.push_back(std::move(r));
+      return MakeFunction(f, SqlType::kTimestamp, std::move(args), offset, FunctionName(f));
+    }
+    if (x == SqlType::kTimestamp && f == Function::kSubtract &&
+        (y == SqlType::kTimestamp || IsTextConstant(*r))) {
+      SW_ASSIGN_OR_RETURN(r, Coerce(std::move(r), SqlType::kTimestamp));
+      args.push_back(std::move(l));
+      args.push_back(std::move(r));
+      return MakeFunction(Function::kTimestampSubtract, SqlType::kInterval, std::move(args), offset,
+                          "ts_sub");
+    }
+    if (x == SqlType::kInterval && y == SqlType::kInterval &&
+        (f == Function::kAdd || f == Function::kSubtract)) {
+      args.push_back(std::move(l));
+      args.push_back(std::move(r));
+      return MakeFunction(f, SqlType::kInterval, std::move(args), offset, FunctionName(f));
+    }
+    const bool lx = IsNumeric(x) || x == SqlType::kNull || IsTextConstant(*l);
+    const bool ry = IsNumeric(y) || y == SqlType::kNull || IsTextConstant(*r);
+    if (!lx || !ry) {
+      return At(offset, fmt::format("operator {} cannot take {} and {}", FunctionName(f),
+                                    SqlTypeName(x), SqlTypeName(y)));
+    }
+    SW_ASSIGN_OR_RETURN(SqlType t, CommonType(*l, *r, offset, "combine"));
+    if (t == SqlType::kNull || t == SqlType::kText) t = SqlType::kDouble;
+    auto cl = Coerce(std::move(l), t);
+    if (!cl.ok()) return At(cl.status(), offset);
+    auto cr = Coerce(std::move(r), t);
+    if (!cr.ok()) return At(cr.status(), offset);
+    args.push_back(std::move(*cl));
+    args.push_back(std::move(*cr));
+    return MakeFunction(f, t, std::move(args), offset, FunctionName(f));
+  }
+
+  Result<BoundExprPtr> BindMatch(BoundExprPtr operand, const BoundExpr& pattern, bool like,
+                                 bool case_insensitive, bool negated, size_t offset) {
+    if (pattern.kind != BoundKind::kConstant || pattern.type != SqlType::kText) {
+      if (pattern.kind == BoundKind::kConstant && pattern.constant.is_null) {
+        return Constant(Value::Null(SqlType::kBoolean), offset);
+      }
+      return At(offset, "the pattern must be a string constant");
+    }
+    SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kText));
+    const std::string source = like ? LikeToRegex(pattern.constant.s) : pattern.constant.s;
+    RE2::Options opts;
+    opts.set_case_sensitive(!case_insensitive);
+    opts.set_log_errors(false);
+    opts.set_max_mem(8 << 20);
+    auto re = std::make_shared<RE2>(source, opts);
+    if (!re->ok()) {
+      return At(offset, fmt::format("invalid regular expression '{}': {}", pattern.constant.s,
+                                    re->error()));
+    }
+    auto e = std::make_unique<BoundExpr>();
+    e->kind = BoundKind::kMatch;
+    e->type = SqlType::kBoolean;
+    e->offset = offset;
+    e->negated = negated;
+    e->regex = std::move(re);
+    e->key = fmt::format("match({},{},{},{})", operand->key, sql::QuoteString(source),
+                         case_insensitive, negated);
+    e->children.push_back(std::move(operand));
+    SW_RETURN_IF_ERROR(Fold(&e));
+    return e;
+  }
+
+  // Runs an uncorrelated subquery now; returns its rows.
+  Result<DataChunk> RunSubquery(const sql::SelectStatement& q, size_t offset) {
+    if (++subquery_depth > 16) return At(offset, "subqueries nested too deeply");
+    auto plan = PlanQuery(q);
+    --subquery_depth;
+    if (!plan.ok()) return plan.status();
+    CollectSink sink(ctx);
+    SW_RETURN_IF_ERROR((*plan)->Execute(*ctx, &sink));
+    DataChunk all;
+    all.columns.resize((*plan)->columns.size());
+    for (size_t c = 0; c < all.columns.size(); ++c) all.columns[c].Reset((*plan)->columns[c].type);
+    for (const auto& c : sink.chunks) AppendChunk(c, &all);
+    return all;
+  }
+
+  Result<BoundExprPtr> BindFunction(const sql::FunctionCallExpr& f, Scope& scope) {
+    const std::string& name = f.name;
+    if (IsAggregateName(name)) {
+      if (!scope.post) {
+        return At(f.offset,
+                  fmt::format("aggregate function {}() is not allowed in {}", name, scope.clause));
+      }
+      return BindAggregate(f, scope);
+    }
+    if (f.distinct || f.star || !f.within_group.empty()) {
+      return At(f.offset, fmt::format("{}() is not an aggregate function", name));
+    }
+    std::vector<BoundExprPtr> args;
+    for (const auto& a : f.args) {
+      SW_ASSIGN_OR_RETURN(auto b, BindExpr(*a, scope));
+      args.push_back(std::move(b));
+    }
+    auto arity = [&](size_t lo, size_t hi) -> Status {
+      if (args.size() < lo || args.size() > hi) {
+        if (lo == hi) {
+          return At(f.offset, fmt::format("{}() takes {} argument{}, not {}", name, lo,
+                                          lo == 1 ? "" : "s", args.size()));
+        }
+        return At(f.offset,
+                  fmt::format("{}() takes {} to {} arguments, not {}", name, lo, hi, args.size()));
+      }
+      return Status::OK();
+    };
+    auto need = [&](size_t i, SqlType t) -> Status {
+      auto c = Coerce(std::move(args[i]), t);
+      if (!c.ok()) return At(c.status(), f.offset);
+      args[i] = std::move(*c);
+      if (args[i]->type != t) {
+        return At(f.offset, fmt::format("{}() argument {} must be {}, not {}", name, i + 1,
+                                        SqlTypeName(t), SqlTypeName(args[i]->type)));
+      }
+      return Status::OK();
+    };
+    auto need_numeric = [&](size_t i) -> Status {
+      if (IsTextConstant(*args[i])) return need(i, SqlType::kDouble);
+      if (!IsNumeric(args[i]->type) && args[i]->type != SqlType::kNull) {
+        return At(f.offset, fmt::format("{}() argument {} must be a number, not {}", name, i + 1,
+                                        SqlTypeName(args[i]->type)));
+      }
+      return Status::OK();
+    };
+    auto text_constant = [&](size_t i, std::string_view what) -> Result<std::string> {
+      if (args[i]->kind != BoundKind::kConstant ||
+          (args[i]->type != SqlType::kText && args[i]->type != SqlType::kNull)) {
+        return At(f.offset, fmt::format("{}() {} must be a string constant", name, what));
+      }
+      return args[i]->constant.s;
+    };
+    auto simple = [&](Function fn, SqlType type) {
+      return MakeFunction(fn, type, std::move(args), f.offset, name);
+    };
+
+    if (name == "now" || name == "current_timestamp") {
+      SW_RETURN_IF_ERROR(arity(0, 0));
+      return Constant(Value::Timestamp(options.now), f.offset);
+    }
+    if (name == "abs" || name == "sign") {
+      SW_RETURN_IF_ERROR(arity(1, 1));
+      SW_RETURN_IF_ERROR(need_numeric(0));
+      if (name == "sign") SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+      const SqlType t = args[0]->type == SqlType::kNull ? SqlType::kDouble : args[0]->type;
+      return simple(name == "abs" ? Function::kAbs : Function::kSign, t);
+    }
+    if (name == "round" || name == "floor" || name == "ceil" || name == "ceiling" ||
+        name == "trunc") {
+      SW_RETURN_IF_ERROR(arity(1, name == "round" || name == "trunc" ? 2 : 1));
+      SW_RETURN_IF_ERROR(need_numeric(0));
+      if (args.size() == 2) {
+        SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+        SW_RETURN_IF_ERROR(need(1, SqlType::kBigInt));
+      }
+      const SqlType t = args[0]->type == SqlType::kNull ? SqlType::kDouble : args[0]->type;
+      const Function fn = name == "round"   ? Function::kRound
+                          : name == "floor" ? Function::kFloor
+                          : name == "trunc" ? Function::kTrunc
+                                            : Function::kCeil;
+      return simple(fn, t);
+    }
+    if (name == "sqrt" || name == "ln" || name == "log10" || name == "log" || name == "exp") {
+      SW_RETURN_IF_ERROR(arity(1, 1));
+      SW_RETURN_IF_ERROR(need_numeric(0));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+      const Function fn = name == "sqrt"  ? Function::kSqrt
+                          : name == "ln"  ? Function::kLn
+                          : name == "exp" ? Function::kExp
+                                          : Function::kLog10;
+      return simple(fn, SqlType::kDouble);
+    }
+    if (name == "power" || name == "pow") {
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+      SW_RETURN_IF_ERROR(need(1, SqlType::kDouble));
+      return simple(Function::kPower, SqlType::kDouble);
+    }
+    if (name == "lower" || name == "upper" || name == "length" || name == "char_length" ||
+        name == "trim" || name == "ltrim" || name == "rtrim" || name == "btrim") {
+      SW_RETURN_IF_ERROR(arity(1, 1));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kText));
+      if (name == "lower") return simple(Function::kLower, SqlType::kText);
+      if (name == "upper") return simple(Function::kUpper, SqlType::kText);
+      if (name == "ltrim") return simple(Function::kLtrim, SqlType::kText);
+      if (name == "rtrim") return simple(Function::kRtrim, SqlType::kText);
+      if (name == "trim" || name == "btrim") return simple(Function::kTrim, SqlType::kText);
+      return simple(Function::kLength, SqlType::kBigInt);
+    }
+    if (name == "substr" || name == "substring") {
+      SW_RETURN_IF_ERROR(arity(2, 3));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kText));
+      for (size_t i = 1; i < args.size(); ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kBigInt));
+      return simple(Function::kSubstr, SqlType::kText);
+    }
+    if (name == "left" || name == "right") {
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kText));
+      SW_RETURN_IF_ERROR(need(1, SqlType::kBigInt));
+      return simple(name == "left" ? Function::kLeft : Function::kRight, SqlType::kText);
+    }
+    if (name == "replace") {
+      SW_RETURN_IF_ERROR(arity(3, 3));
+      for (size_t i = 0; i < 3; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
+      return simple(Function::kReplace, SqlType::kText);
+    }
+    if (name == "starts_with") {
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      for (size_t i = 0; i < 2; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
+      return simple(Function::kStartsWith, SqlType::kBoolean);
+    }
+    if (name == "concat") {
+      if (args.empty()) return Constant(Value::Text(""), f.offset);
+      // concat() skips NULLs: fold pairwise with coalesce(x, '').
+      BoundExprPtr acc;
+      for (auto& a : args) {
+        SW_ASSIGN_OR_RETURN(auto t, Coerce(std::move(a), SqlType::kText));
+        std::vector<BoundExprPtr> co;
+        co.push_back(std::move(t));
+        co.push_back(Constant(Value::Text(""), f.offset));
+        SW_ASSIGN_OR_RETURN(auto c, MakeFunction(Function::kCoalesce, SqlType::kText, std::move(co),
+                                                 f.offset, "coalesce"));
+        if (!acc) {
+          acc = std::move(c);
+          continue;
+        }
+        std::vector<BoundExprPtr> pair;
+        pair.push_back(std::move(acc));
+        pair.push_back(std::move(c));
+        SW_ASSIGN_OR_RETURN(
+            acc, MakeFunction(Function::kConcat, SqlType::kText, std::move(pair), f.offset, "||"));
+      }
+      return acc;
+    }
+    if (name == "coalesce" || name == "greatest" || name == "least" || name == "nullif") {
+      if (name == "nullif") {
+        SW_RETURN_IF_ERROR(arity(2, 2));
+      } else if (args.empty()) {
+        return At(f.offset, fmt::format("{}() needs at least one argument", name));
+      }
+      SqlType t = SqlType::kNull;
+      for (auto& a : args) {
+        Constant(Value::Null(t), 0);
+        auto probe = Constant(Value::Null(t), 0);
+        SW_ASSIGN_OR_RETURN(t, CommonType(*probe, *a, f.offset, "combine"));
+      }
+      for (size_t i = 0; i < args.size(); ++i) SW_RETURN_IF_ERROR(need(i, t));
+      const Function fn = name == "coalesce"   ? Function::kCoalesce
+                          : name == "greatest" ? Function::kGreatest
+                          : name == "least"    ? Function::kLeast
+                                               : Function::kNullIf;
+      return simple(fn, t);
+    }
+    if (name == "time_bucket") {
+      SW_RETURN_IF_ERROR(arity(2, 3));
+      if (IsTextConstant(*args[0])) SW_RETURN_IF_ERROR(need(0, SqlType::kInterval));
+      if (args[0]->kind != BoundKind::kConstant || args[0]->type != SqlType::kInterval) {
+        return At(f.offset,
+                  "time_bucket() width must be an interval constant such as '5m' or "
+                  "INTERVAL '5 minutes'");
+      }
+      const Interval width = args[0]->constant.interval();
+      if ((width.months != 0 && width.nanos != 0) || width.months < 0 || width.nanos < 0 ||
+          (width.months == 0 && width.nanos == 0)) {
+        return At(f.offset,
+                  "time_bucket() width must be positive and either months/years or a "
+                  "fixed duration, not both");
+      }
+      SW_RETURN_IF_ERROR(need(1, SqlType::kTimestamp));
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kTimeBucket;
+      e->type = SqlType::kTimestamp;
+      e->offset = f.offset;
+      e->interval = width;
+      e->origin = width.months > 0 ? 0 : 946'857'600LL * kNanosPerSecond;
+      if (args.size() == 3) {
+        SW_ASSIGN_OR_RETURN(std::string third,
+                            text_constant(2, "third argument (time zone or origin)"));
+        if (CheckTimeZone(third).ok()) {
+          e->zone = third;
+        } else {
+          auto origin = ParseTimestamp(third);
+          if (!origin.ok()) {
+            return At(f.offset, fmt::format("time_bucket() third argument '{}' is neither a time "
+                                            "zone nor an origin timestamp",
+                                            third));
+          }
+          e->origin = *origin;
+        }
+      }
+      e->key = fmt::format("time_bucket({},{},{},{},{})", width.months, width.nanos, e->origin,
+                           e->zone, args[1]->key);
+      e->children.push_back(std::move(args[1]));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
+    }
+    if (name == "date_trunc") {
+      SW_RETURN_IF_ERROR(arity(2, 3));
+      SW_ASSIGN_OR_RETURN(std::string unit, text_constant(0, "unit"));
+      for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (auto s = CheckDateTruncUnit(unit); !s.ok()) return At(s, f.offset);
+      SW_RETURN_IF_ERROR(need(1, SqlType::kTimestamp));
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kDateTrunc;
+      e->type = SqlType::kTimestamp;
+      e->offset = f.offset;
+      e->unit = unit;
+      if (args.size() == 3) {
+        SW_ASSIGN_OR_RETURN(e->zone, text_constant(2, "time zone"));
+        if (auto s = CheckTimeZone(e->zone); !s.ok()) return At(s, f.offset);
+      }
+      e->key = fmt::format("date_trunc({},{},{})", unit, e->zone, args[1]->key);
+      e->children.push_back(std::move(args[1]));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
+    }
+    if (name == "date_part") {
+      SW_RETURN_IF_ERROR(arity(2, 3));
+      SW_ASSIGN_OR_RETURN(std::string field, text_constant(0, "field"));
+      std::string zone;
+      if (args.size() == 3) {
+        SW_ASSIGN_OR_RETURN(zone, text_constant(2, "time zone"));
+      }
+      return BindExtract(field, std::move(args[1]), zone, f.offset);
+    }
+    if (name == "format_time" || name == "strftime") {
+      SW_RETURN_IF_ERROR(arity(2, 3));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
+      SW_ASSIGN_OR_RETURN(std::string format, text_constant(1, "format"));
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kFormatTime;
+      e->type = SqlType::kText;
+      e->offset = f.offset;
+      e->format = format;
+      if (args.size() == 3) {
+        SW_ASSIGN_OR_RETURN(e->zone, text_constant(2, "time zone"));
+        if (auto s = CheckTimeZone(e->zone); !s.ok()) return At(s, f.offset);
+      }
+      e->key =
+          fmt::format("format_time({},{},{})", sql::QuoteString(format), e->zone, args[0]->key);
+      e->children.push_back(std::move(args[0]));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
+    }
+    if (name == "to_timestamp") {
+      SW_RETURN_IF_ERROR(arity(1, 1));
+      if (args[0]->type == SqlType::kText) return Coerce(std::move(args[0]), SqlType::kTimestamp);
+      SW_RETURN_IF_ERROR(need_numeric(0));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+      std::vector<BoundExprPtr> mul;
+      mul.push_back(std::move(args[0]));
+      mul.push_back(Constant(Value::Double(1e9), f.offset));
+      SW_ASSIGN_OR_RETURN(auto ns, MakeFunction(Function::kMultiply, SqlType::kDouble,
+                                                std::move(mul), f.offset, "*"));
+      return Coerce(std::move(ns), SqlType::kTimestamp);
+    }
+    if (name == "epoch_ns") {
+      SW_RETURN_IF_ERROR(arity(1, 1));
+      SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
+      return simple(Function::kEpochNanos, SqlType::kBigInt);
+    }
+    static const std::vector<std::string> kKnown = {"abs",
+                                                    "sign",
+                                                    "round",
+                                                    "floor",
+                                                    "ceil",
+                                                    "trunc",
+                                                    "sqrt",
+                                                    "ln",
+                                                    "log10",
+                                                    "exp",
+                                                    "power",
+                                                    "lower",
+                                                    "upper",
+                                                    "length",
+                                                    "trim",
+                                                    "substr",
+                                                    "left",
+                                                    "right",
+                                                    "replace",
+                                                    "starts_with",
+                                                    "concat",
+                                                    "coalesce",
+                                                    "greatest",
+                                                    "least",
+                                                    "nullif",
+                                                    "time_bucket",
+                                                    "date_trunc",
+                                                    "date_part",
+                                                    "format_time",
+                                                    "to_timestamp",
+                                                    "epoch_ns",
+                                                    "now",
+                                                    "count",
+                                                    "sum",
+                                                    "avg",
+                                                    "min",
+                                                    "max",
+                                                    "first",
+                                                    "last",
+                                                    "stddev",
+                                                    "variance",
+                                                    "median",
+                                                    "percentile_cont",
+                                                    "spread"};
+    return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
+  }
+
+  Result<BoundExprPtr> BindExtract(std::string field, BoundExprPtr operand, std::string zone,
+                                   size_t offset) {
+    for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto s = CheckExtractField(field); !s.ok()) return At(s, offset);
+    if (!zone.empty()) {
+      if (auto s = CheckTimeZone(zone); !s.ok()) return At(s, offset);
+    }
+    auto ts = Coerce(std::move(operand), SqlType::kTimestamp);
+    if (!ts.ok()) return At(ts.status(), offset);
+    if ((*ts)->type != SqlType::kTimestamp) {
+      return At(offset, fmt::format("EXTRACT needs a TIMESTAMP, not {}", SqlTypeName((*ts)->type)));
+    }
+    auto e = std::make_unique<BoundExpr>();
+    e->kind = BoundKind::kFunction;
+    e->function = Function::kExtract;
+    const bool fractional = field == "second" || field == "epoch" || field == "millisecond" ||
+                            field == "milliseconds" || field == "microsecond" ||
+                            field == "microseconds";
+    e->type = fractional ? SqlType::kDouble : SqlType::kBigInt;
+    e->offset = offset;
+    e->unit = field;
+    e->zone = zone;
+    e->key = fmt::format("extract({},{},{})", field, zone, (*ts)->key);
+    e->children.push_back(std::move(*ts));
+    SW_RETURN_IF_ERROR(Fold(&e));
+    return e;
+  }
+
+  Result<BoundExprPtr> BindAggregate(const sql::FunctionCallExpr& f, Scope& scope) {
+    double fraction = 0.5;
+    auto kind = FindAggregate(f.name, f.distinct, f.star, &fraction);
+    if (f.distinct && *kind != AggregateKind::kCountDistinct) {
+      return At(f.offset, fmt::format("DISTINCT is supported in count() only, not {}()", f.name));
+    }
+    Scope inner = scope;
+    inner.post = false;
+    inner.clause = "an aggregate function's arguments";
+    std::vector<BoundExprPtr> args;
+    for (const auto& a : f.args) {
+      SW_ASSIGN_OR_RETURN(auto b, BindExpr(*a, inner));
+      args.push_back(std::move(b));
+    }
+    for (const auto& w : f.within_group) {
+      SW_ASSIGN_OR_RETURN(auto b, BindExpr(*w.expr, inner));
+      args.insert(args.begin(), std::move(b));  // percentile_cont(f) WITHIN GROUP (ORDER BY x)
+    }
+    AggregateSpec spec;
+    spec.kind = *kind;
+    auto want = [&](size_t n) -> Status {
+      if (args.size() != n) {
+        return At(f.offset, fmt::format("{}() takes {} argument{}, not {}", f.name, n,
+                                        n == 1 ? "" : "s", args.size()));
+      }
+      return Status::OK();
+    };
+    switch (*kind) {
+      case AggregateKind::kCountStar: SW_RETURN_IF_ERROR(want(0)); break;
+      case AggregateKind::kFirst:
+      case AggregateKind::kLast:
+        if (args.size() == 1) {
+          // first(v) / last(v): by the table's time column.
+          int time_col = -1;
+          for (size_t c = 0; c < scope.columns->size(); ++c) {
+            if ((*scope.columns)[c].name == "time" &&
+                (*scope.columns)[c].type == SqlType::kTimestamp) {
+              time_col = static_cast<int>(c);
+              break;
+            }
+          }
+          if (time_col < 0) {
+            return At(f.offset, fmt::format("{}(value) needs a time column; write {}(value, time)",
+                                            f.name, f.name));
+          }
+          args.push_back(ColumnRef(time_col, SqlType::kTimestamp, "time"));
+        }
+        SW_RETURN_IF_ERROR(want(2));
+        {
+          auto t = Coerce(std::move(args[1]), SqlType::kTimestamp);
+          if (!t.ok()) return At(t.status(), f.offset);
+          args[1] = std::move(*t);
+          if (args[1]->type != SqlType::kTimestamp) {
+            return At(f.offset, fmt::format("{}() second argument must be a TIMESTAMP", f.name));
+          }
+        }
+        break;
+      case AggregateKind::kPercentileCont:
+      case AggregateKind::kPercentileDisc:
+        if (f.name != "median") {
+          SW_RETURN_IF_ERROR(want(2));
+          SW_ASSIGN_OR_RETURN(args[1], Coerce(std::move(args[1]), SqlType::kDouble));
+          if (args[1]->kind != BoundKind::kConstant || args[1]->constant.is_null ||
+              args[1]->constant.d < 0 || args[1]->constant.d > 1) {
+            return At(f.offset,
+                      fmt::format("{}() fraction must be a constant between 0 and 1", f.name));
+          }
+          fraction = args[1]->constant.d;
+          args.pop_back();
+        }
+        SW_RETURN_IF_ERROR(want(1));
+        break;
+      default: SW_RETURN_IF_ERROR(want(1)); break;
+    }
+    spec.fraction = fraction;
+    spec.input_type = args.empty() ? SqlType::kNull : args[0]->type;
+    auto rt = AggregateResultType(*kind, spec.input_type, f.name);
+    if (!rt.ok()) return At(rt.status(), f.offset);
+    spec.result_type = *rt;
+    spec.key = fmt::format("{}({}", f.name, f.distinct ? "DISTINCT " : "");
+    if (*kind == AggregateKind::kPercentileCont || *kind == AggregateKind::kPercentileDisc) {
+      spec.key += fmt::format("{},", fraction);
+    }
+    for (const auto& a : args) spec.key += a->key + ",";
+    spec.key += ")";
+    spec.args = std::move(args);
+    auto& aggs = *scope.aggregates;
+    size_t index = aggs.size();
+    for (size_t i = 0; i < aggs.size(); ++i) {
+      if (aggs[i].key == spec.key) index = i;
+    }
+    const SqlType type = spec.result_type;
+    if (index == aggs.size()) aggs.push_back(std::move(spec));
+    auto ref = ColumnRef(static_cast<int>(scope.keys->size() + index), type, f.name);
+    ref->key = "agg:" + aggs[index].key;
+    return ref;
+  }
+
+  Result<BoundExprPtr> BindColumn(const sql::ColumnRefExpr& c, Scope& scope) {
+    const auto& cols = *scope.columns;
+    int found = -1;
+    int matches = 0;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (cols[i].name != c.column) continue;
+      if (!c.table.empty() && cols[i].table != c.table) continue;
+      if (c.table.empty() && scope.origins && (*scope.origins)[i].hidden) continue;
+      if (found < 0) found = static_cast<int>(i);
+      ++matches;
+    }
+    if (matches > 1) {
+      return At(c.offset, fmt::format("column reference \"{}\" is ambiguous", c.column));
+    }
+    if (found < 0) {
+      if (c.table.empty() && (c.column == "current_timestamp" || c.column == "now")) {
+        return Constant(Value::Timestamp(options.now), c.offset);
+      }
+      std::vector<std::string> names;
+      for (const auto& col : cols) names.push_back(col.name);
+      if (!c.table.empty()) {
+        bool table_known = false;
+        for (const auto& col : cols) table_known |= col.table == c.table;
+        if (!table_known) {
+          return At(c.offset, fmt::format("missing FROM-clause entry for table \"{}\"", c.table));
+        }
+      }
+      return At(c.offset,
+                fmt::format("column \"{}\" does not exist{}", c.column, Nearest(c.column, names)));
+    }
+    if (scope.origins) {
+      const Origin& o = (*scope.origins)[found];
+      if (o.scan) o.scan->used[o.column] = true;
+    }
+    auto e = ColumnRef(found, cols[found].type, c.column);
+    e->offset = c.offset;
+    return e;
+  }
+
+  Result<BoundExprPtr> BindExpr(const Expr& e, Scope& scope) {
+    if (scope.post) {
+      if (e.kind == ExprKind::kFunctionCall &&
+          IsAggregateName(e.As<sql::FunctionCallExpr>().name)) {
+        return BindAggregate(e.As<sql::FunctionCallExpr>(), scope);
+      }
+      if (!ContainsAggregate(e)) {
+        Scope pre = scope;
+        pre.post = false;
+        SW_ASSIGN_OR_RETURN(auto bound, BindExpr(e, pre));
+        if (bound->kind == BoundKind::kConstant) return bound;
+        for (size_t k = 0; k < scope.keys->size(); ++k) {
+          if ((*scope.keys)[k]->key == bound->key) {
+            auto ref = ColumnRef(static_cast<int>(k), bound->type, "");
+            ref->key = "key:" + bound->key;
+            return ref;
+          }
+        }
+        if (e.kind == ExprKind::kColumnRef) {
+          return At(e.offset,
+                    fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in "
+                                "an aggregate function",
+                                e.As<sql::ColumnRefExpr>().column));
+        }
+      }
+    }
+    switch (e.kind) {
+      case ExprKind::kLiteral: {
+        const auto& l = e.As<sql::LiteralExpr>();
+        switch (l.literal_kind) {
+          case sql::LiteralKind::kNull: return Constant(Value::Null(), e.offset);
+          case sql::LiteralKind::kBool: return Constant(Value::Boolean(l.bool_value), e.offset);
+          case sql::LiteralKind::kInteger: return Constant(Value::BigInt(l.int_value), e.offset);
+          case sql::LiteralKind::kFloat: return Constant(Value::Double(l.float_value), e.offset);
+          case sql::LiteralKind::kString: return Constant(Value::Text(l.string_value), e.offset);
+          case sql::LiteralKind::kInterval: {
+            auto iv = ParseInterval(l.string_value);
+            if (!iv.ok()) return At(iv.status(), e.offset);
+            return Constant(Value::OfInterval(*iv), e.offset);
+          }
+        }
+        break;
+      }
+      case ExprKind::kColumnRef: return BindColumn(e.As<sql::ColumnRefExpr>(), scope);
+      case ExprKind::kStar:
+        return At(e.offset, "* is allowed only in the select list and in count(*)");
+      case ExprKind::kFunctionCall: return BindFunction(e.As<sql::FunctionCallExpr>(), scope);
+      case ExprKind::kUnary: {
+        const auto& u = e.As<sql::UnaryExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*u.operand, scope));
+        if (u.op == sql::UnaryOp::kNot) {
+          SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kBoolean));
+          if (operand->type != SqlType::kBoolean) {
+            return At(e.offset,
+                      fmt::format("NOT needs a BOOLEAN, not {}", SqlTypeName(operand->type)));
+          }
+          auto n = std::make_unique<BoundExpr>();
+          n->kind = BoundKind::kNot;
+          n->type = SqlType::kBoolean;
+          n->offset = e.offset;
+          n->key = "NOT(" + operand->key + ")";
+          n->children.push_back(std::move(operand));
+          SW_RETURN_IF_ERROR(Fold(&n));
+          return n;
+        }
+        if (operand->type == SqlType::kInterval && operand->kind == BoundKind::kConstant) {
+          Value v = operand->constant;
+          v.i = -v.i;
+          v.months = -v.months;
+          return Constant(v, e.offset);
+        }
+        if (!IsNumeric(operand->type) && operand->type != SqlType::kNull) {
+          return At(e.offset, fmt::format("cannot negate {}", SqlTypeName(operand->type)));
+        }
+        SqlType t = operand->type == SqlType::kNull ? SqlType::kDouble : operand->type;
+        if (t == SqlType::kUBigInt) {
+          SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kBigInt));
+          t = SqlType::kBigInt;
+        }
+        std::vector<BoundExprPtr> args;
+        args.push_back(std::move(operand));
+        return MakeFunction(Function::kNegate, t, std::move(args), e.offset, "neg");
+      }
+      case ExprKind::kBinary: {
+        const auto& b = e.As<sql::BinaryExpr>();
+        SW_ASSIGN_OR_RETURN(auto l, BindExpr(*b.left, scope));
+        SW_ASSIGN_OR_RETURN(auto r, BindExpr(*b.right, scope));
+        switch (b.op) {
+          case sql::BinaryOp::kEqual:
+            return BindComparison(Function::kEqual, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kNotEqual:
+            return BindComparison(Function::kNotEqual, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kLess:
+            return BindComparison(Function::kLess, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kLessEqual:
+            return BindComparison(Function::kLessEqual, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kGreater:
+            return BindComparison(Function::kGreater, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kGreaterEqual:
+            return BindComparison(Function::kGreaterEqual, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kRegexMatch:
+            return BindMatch(std::move(l), *r, false, false, false, e.offset);
+          case sql::BinaryOp::kRegexIMatch:
+            return BindMatch(std::move(l), *r, false, true, false, e.offset);
+          case sql::BinaryOp::kRegexNotMatch:
+            return BindMatch(std::move(l), *r, false, false, true, e.offset);
+          case sql::BinaryOp::kRegexNotIMatch:
+            return BindMatch(std::move(l), *r, false, true, true, e.offset);
+          case sql::BinaryOp::kConcat: {
+            SW_ASSIGN_OR_RETURN(l, Coerce(std::move(l), SqlType::kText));
+            SW_ASSIGN_OR_RETURN(r, Coerce(std::move(r), SqlType::kText));
+            std::vector<BoundExprPtr> args;
+            args.push_back(std::move(l));
+            args.push_back(std::move(r));
+            return MakeFunction(Function::kConcat, SqlType::kText, std::move(args), e.offset, "||");
+          }
+          case sql::BinaryOp::kAdd:
+            return BindArithmetic(Function::kAdd, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kSubtract:
+            return BindArithmetic(Function::kSubtract, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kMultiply:
+            return BindArithmetic(Function::kMultiply, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kDivide:
+            return BindArithmetic(Function::kDivide, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kModulo:
+            return BindArithmetic(Function::kModulo, std::move(l), std::move(r), e.offset);
+        }
+        break;
+      }
+      case ExprKind::kLogical: {
+        const auto& lg = e.As<sql::LogicalExpr>();
+        auto n = std::make_unique<BoundExpr>();
+        n->kind = lg.op == sql::LogicalOp::kAnd ? BoundKind::kAnd : BoundKind::kOr;
+        n->type = SqlType::kBoolean;
+        n->offset = e.offset;
+        n->key = lg.op == sql::LogicalOp::kAnd ? "AND(" : "OR(";
+        for (const auto& o : lg.operands) {
+          SW_ASSIGN_OR_RETURN(auto b, BindExpr(*o, scope));
+          SW_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::kBoolean));
+          if (b->type != SqlType::kBoolean) {
+            return At(o->offset, fmt::format("{} needs BOOLEAN operands, not {}",
+                                             lg.op == sql::LogicalOp::kAnd ? "AND" : "OR",
+                                             SqlTypeName(b->type)));
+          }
+          n->key += b->key + ",";
+          n->children.push_back(std::move(b));
+        }
+        n->key += ")";
+        SW_RETURN_IF_ERROR(Fold(&n));
+        return n;
+      }
+      case ExprKind::kIsNull: {
+        const auto& i = e.As<sql::IsNullExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*i.operand, scope));
+        auto n = std::make_unique<BoundExpr>();
+        n->kind = BoundKind::kIsNull;
+        n->type = SqlType::kBoolean;
+        n->offset = e.offset;
+        n->negated = i.negated;
+        n->key = fmt::format("isnull({},{})", operand->key, i.negated);
+        n->children.push_back(std::move(operand));
+        SW_RETURN_IF_ERROR(Fold(&n));
+        return n;
+      }
+      case ExprKind::kInList: {
+        const auto& in = e.As<sql::InListExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*in.operand, scope));
+        std::vector<BoundExprPtr> items;
+        bool all_constant = true;
+        for (const auto& x : in.list) {
+          SW_ASSIGN_OR_RETURN(auto b, BindExpr(*x, scope));
+          all_constant &= b->kind == BoundKind::kConstant;
+          items.push_back(std::move(b));
+        }
+        return BindIn(std::move(operand), std::move(items), all_constant, in.negated, e.offset);
+      }
+      case ExprKind::kInSubquery: {
+        const auto& in = e.As<sql::InSubqueryExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*in.operand, scope));
+        SW_ASSIGN_OR_RETURN(DataChunk rows, RunSubquery(*in.query, e.offset));
+        if (rows.columns.size() != 1) {
+          return At(e.offset, fmt::format("the subquery of IN must return one column, not {}",
+                                          rows.columns.size()));
+        }
+        std::vector<BoundExprPtr> items;
+        for (size_t r = 0; r < rows.rows; ++r) {
+          items.push_back(Constant(rows.columns[0].Get(r), e.offset));
+        }
+        if (items.empty()) return Constant(Value::Boolean(in.negated), e.offset);
+        return BindIn(std::move(operand), std::move(items), true, in.negated, e.offset);
+      }
+      case ExprKind::kExists: {
+        SW_ASSIGN_OR_RETURN(DataChunk rows, RunSubquery(*e.As<sql::ExistsExpr>().query, e.offset));
+        return Constant(Value::Boolean(rows.rows > 0), e.offset);
+      }
+      case ExprKind::kSubquery: {
+        SW_ASSIGN_OR_RETURN(DataChunk rows,
+                            RunSubquery(*e.As<sql::SubqueryExpr>().query, e.offset));
+        if (rows.columns.size() != 1) {
+          return At(e.offset, fmt::format("a scalar subquery must return one column, not {}",
+                                          rows.columns.size()));
+        }
+        if (rows.rows > 1) {
+          return At(e.offset, fmt::format("a scalar subquery returned {} rows; it may return at "
+                                          "most one",
+                                          rows.rows));
+        }
+        if (rows.rows == 0) return Constant(Value::Null(rows.columns[0].type), e.offset);
+        return Constant(rows.columns[0].Get(0), e.offset);
+      }
+      case ExprKind::kLike: {
+        const auto& l = e.As<sql::LikeExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*l.operand, scope));
+        SW_ASSIGN_OR_RETURN(auto pattern, BindExpr(*l.pattern, scope));
+        return BindMatch(std::move(operand), *pattern, true, l.case_insensitive, l.negated,
+                         e.offset);
+      }
+      case ExprKind::kBetween: {
+        const auto& b = e.As<sql::BetweenExpr>();
+        SW_ASSIGN_OR_RETURN(auto x1, BindExpr(*b.operand, scope));
+        SW_ASSIGN_OR_RETURN(auto x2, BindExpr(*b.operand, scope));
+        SW_ASSIGN_OR_RETURN(auto lo, BindExpr(*b.low, scope));
+        SW_ASSIGN_OR_RETURN(auto hi, BindExpr(*b.high, scope));
+        std::vector<BoundExprPtr> parts;
+        SW_ASSIGN_OR_RETURN(auto p1,
+                            BindComparison(b.negated ? Function::kLess : Function::kGreaterEqual,
+                                           std::move(x1), std::move(lo), e.offset));
+        SW_ASSIGN_OR_RETURN(auto p2,
+                            BindComparison(b.negated ? Function::kGreater : Function::kLessEqual,
+                                           std::move(x2), std::move(hi), e.offset));
+        auto n = std::make_unique<BoundExpr>();
+        n->kind = b.negated ? BoundKind::kOr : BoundKind::kAnd;
+        n->type = SqlType::kBoolean;
+        n->offset = e.offset;
+        n->key = fmt::format("{}({},{})", b.negated ? "OR" : "AND", p1->key, p2->key);
+        n->children.push_back(std::move(p1));
+        n->children.push_back(std::move(p2));
+        SW_RETURN_IF_ERROR(Fold(&n));
+        return n;
+      }
+      case ExprKind::kCase: {
+        const auto& c = e.As<sql::CaseExpr>();
+        std::vector<BoundExprPtr> whens, thens;
+        for (const auto& w : c.whens) {
+          BoundExprPtr cond;
+          if (c.operand) {
+            SW_ASSIGN_OR_RETURN(auto x, BindExpr(*c.operand, scope));
+            SW_ASSIGN_OR_RETURN(auto v, BindExpr(*w.when, scope));
+            SW_ASSIGN_OR_RETURN(
+                cond, BindComparison(Function::kEqual, std::move(x), std::move(v), w.when->offset));
+          } else {
+            SW_ASSIGN_OR_RETURN(cond, BindExpr(*w.when, scope));
+            SW_ASSIGN_OR_RETURN(cond, Coerce(std::move(cond), SqlType::kBoolean));
+            if (cond->type != SqlType::kBoolean) {
+              return At(w.when->offset,
+                        fmt::format("CASE WHEN needs a BOOLEAN, not {}", SqlTypeName(cond->type)));
+            }
+          }
+          whens.push_back(std::move(cond));
+          SW_ASSIGN_OR_RETURN(auto t, BindExpr(*w.then, scope));
+          thens.push_back(std::move(t));
+        }
+        BoundExprPtr otherwise;
+        if (c.else_result) {
+          SW_ASSIGN_OR_RETURN(otherwise, BindExpr(*c.else_result, scope));
+        }
+        BoundExprPtr acc = Constant(Value::Null(), e.offset);
+        for (const auto& t : thens) {
+          SW_ASSIGN_OR_RETURN(acc->type, CommonType(*acc, *t, e.offset, "combine CASE results of"));
+        }
+        if (otherwise) {
+          SW_ASSIGN_OR_RETURN(acc->type,
+                              CommonType(*acc, *otherwise, e.offset, "combine CASE results of"));
+        }
+        const SqlType t = acc->type;
+        auto n = std::make_unique<BoundExpr>();
+        n->kind = BoundKind::kCase;
+        n->type = t;
+        n->offset = e.offset;
+        n->key = "CASE(";
+        for (size_t i = 0; i < whens.size(); ++i) {
+          SW_ASSIGN_OR_RETURN(auto th, Coerce(std::move(thens[i]), t));
+          n->key += whens[i]->key + "," + th->key + ",";
+          n->children.push_back(std::move(whens[i]));
+          n->children.push_back(std::move(th));
+        }
+        if (otherwise) {
+          SW_ASSIGN_OR_RETURN(otherwise, Coerce(std::move(otherwise), t));
+          n->key += "ELSE," + otherwise->key;
+          n->children.push_back(std::move(otherwise));
+        }
+        n->key += ")";
+        SW_RETURN_IF_ERROR(Fold(&n));
+        return n;
+      }
+      case ExprKind::kCast: {
+        const auto& c = e.As<sql::CastExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*c.operand, scope));
+        auto t = TypeFromName(c.type);
+        if (!t.ok()) return At(t.status(), c.type.offset);
+        auto r = Coerce(std::move(operand), *t);
+        if (!r.ok()) return At(r.status(), e.offset);
+        return r;
+      }
+      case ExprKind::kExtract: {
+        const auto& x = e.As<sql::ExtractExpr>();
+        SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*x.operand, scope));
+        return BindExtract(x.field, std::move(operand), "", e.offset);
+      }
+    }
+    return At(e.offset, "unsupported expression");
+  }
+
+  Result<BoundExprPtr> BindIn(BoundExprPtr operand, std::vector<BoundExprPtr> items,
+                              bool all_constant, bool negated, size_t offset) {
+    if (!all_constant) {
+      // x IN (a, b) with non-constant items: x = a OR x = b.
+      auto n = std::make_unique<BoundExpr>();
+      n->kind = BoundKind::kOr;
+      n->type = SqlType::kBoolean;
+      n->offset = offset;
+      n->key = "OR(";
+      for (auto& it : items) {
+        auto copy = CloneExpr(*operand);
+        SW_ASSIGN_OR_RETURN(
+            auto eq, BindComparison(Function::kEqual, std::move(copy), std::move(it), offset));
+        n->key += eq->key + ",";
+        n->children.push_back(std::move(eq));
+      }
+      n->key += ")";
+      if (!negated) return BoundExprPtr(std::move(n));
+      auto no = std::make_unique<BoundExpr>();
+      no->kind = BoundKind::kNot;
+      no->type = SqlType::kBoolean;
+      no->offset = offset;
+      no->key = "NOT(" + n->key + ")";
+      no->children.push_back(std::move(n));
+      return BoundExprPtr(std::move(no));
+    }
+    SqlType t = operand->type;
+    for (const auto& it : items) {
+      if (t == SqlType::kNull) t = it->type;
+      if (it->type != t && it->type != SqlType::kNull && !IsTextConstant(*it)) {
+        SW_ASSIGN_OR_RETURN(t, CommonType(*operand, *it, offset, "compare"));
+      }
+    }
+    if (t == SqlType::kNull) return Constant(Value::Null(SqlType::kBoolean), offset);
+    SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), t));
+    auto n = std::make_unique<BoundExpr>();
+    n->kind = BoundKind::kInList;
+    n->type = SqlType::kBoolean;
+    n->offset = offset;
+    n->negated = negated;
+    std::set<std::string> keys;
+    for (auto& it : items) {
+      auto c = Coerce(std::move(it), t);
+      if (!c.ok()) return At(c.status(), offset);
+      if ((*c)->constant.is_null) {
+        n->list_has_null = true;
+        continue;
+      }
+      n->list.push_back((*c)->constant);
+      keys.insert((*c)->key);
+    }
+    n->key = fmt::format("in({},{},{}:", operand->key, negated, n->list_has_null);
+    for (const auto& k : keys) n->key += k + ",";
+    n->key += ")";
+    n->children.push_back(std::move(operand));
+    SW_RETURN_IF_ERROR(Fold(&n));
+    return BoundExprPtr(std::move(n));
+  }
+
+  static BoundExprPtr CloneExpr(const BoundExpr& e) {
+    auto c = std::make_unique<BoundExpr>();
+    c->kind = e.kind;
+    c->type = e.type;
+    c->offset = e.offset;
+    c->constant = e.constant;
+    c->column = e.column;
+    c->function = e.function;
+    c->negated = e.negated;
+    c->list = e.list;
+    c->list_has_null = e.list_has_null;
+    c->regex = e.regex;
+    c->interval = e.interval;
+    c->origin = e.origin;
+    c->unit = e.unit;
+    c->zone = e.zone;
+    c->format = e.format;
+    c->key = e.key;
+    for (const auto& ch : e.children) c->children.push_back(CloneExpr(*ch));
+    return c;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // FROM
+
+  Result<Relation> PlanTable(const sql::BaseTableRef& t) {
+    const std::string& db = t.table.database.empty() ? options.database : t.table.database;
+    if (t.table.database.empty()) {
+      for (auto it = ctes.rbegin(); it != ctes.rend(); ++it) {
+        if (it->first != t.table.name) continue;
+        // Plan the CTE's query with only the CTEs defined before it visible.
+        const sql::SelectStatement* q = it->second;
+        auto saved = ctes;
+        ctes.erase(ctes.begin() + (ctes.rend() - it) - 1, ctes.end());
+        auto plan = PlanQuery(*q);
+        ctes = std::move(saved);
+        if (!plan.ok()) return plan.status();
+        Relation rel;
+        rel.node = std::move(*plan);
+        for (auto& c : rel.node->columns) c.table = t.alias.empty() ? t.table.name : t.alias;
+        rel.origins.resize(rel.node->columns.size());
+        return rel;
+      }
+    }
+    if (db == "system") return PlanSystemTable(t);
+    auto schema = engine->catalog().Find(options.tenant, db, t.table.name);
+    if (schema == nullptr) {
+      auto tables = engine->catalog().ListTables(options.tenant, db);
+      for (const auto& c : ctes) tables.push_back(c.first);
+      if (engine->catalog().ListDatabases(options.tenant).empty() ||
+          std::find(engine->catalog().ListDatabases(options.tenant).begin(),
+                    engine->catalog().ListDatabases(options.tenant).end(),
+                    db) == engine->catalog().ListDatabases(options.tenant).end()) {
+        if (!t.table.database.empty()) {
+          return NotFoundAt(t.offset, fmt::format("database \"{}\" does not exist", db));
+        }
+      }
+      return NotFoundAt(t.offset, fmt::format("table \"{}\" does not exist in database \"{}\"{}",
+                                              t.table.name, db, Nearest(t.table.name, tables)));
+    }
+    auto scan = std::make_unique<ScanNode>();
+    scan->request.tenant = options.tenant;
+    scan->request.database = db;
+    scan->request.table = t.table.name;
+    scan->tag_count = schema->tag_keys.size();
+    scan->tag_keys = schema->tag_keys;
+    scan->fields = schema->fields;
+    const std::string alias = t.alias.empty() ? t.table.name : t.alias;
+    scan->columns.push_back({"time", SqlType::kTimestamp, alias});
+    for (const auto& k : schema->tag_keys) scan->columns.push_back({k, SqlType::kText, alias});
+    for (const auto& f : schema->fields) {
+      SqlType type = SqlType::kDouble;
+      switch (f.type) {
+        case FieldType::kDouble: type = SqlType::kDouble; break;
+        case FieldType::kInt64: type = SqlType::kBigInt; break;
+        case FieldType::kUInt64: type = SqlType::kUBigInt; break;
+        case FieldType::kBool: type = SqlType::kBoolean; break;
+        case FieldType::kString: type = SqlType::kText; break;
+      }
+      scan->columns.push_back({f.name, type, alias});
+    }
+    scan->used.assign(scan->columns.size(), false);
+    scan->used[0] = true;
+    Relation rel;
+    for (size_t c = 0; c < scan->columns.size(); ++c) {
+      rel.origins.push_back({scan.get(), static_cast<int>(c), false});
+    }
+    rel.node = std::move(scan);
+    return rel;
+  }
+
+  Status NotFoundAt(size_t offset, const std::string& message) const {
+    Status s = At(offset, message);
+    return Status(StatusCode::kNotFound, s.message());
+  }
+
+  // system.series: one row per series of the tenant (database, table, series_id, tags).
+  Result<Relation> PlanSystemTable(const sql::BaseTableRef& t) {
+    if (t.table.name != "series" && t.table.name != "tables") {
+      return NotFoundAt(t.offset, fmt::format("table \"system.{}\" does not exist (system tables: "
+                                              "series, tables)",
+                                              t.table.name));
+    }
+    auto node = std::make_unique<RowsNode>();
+    node->label = "System " + t.table.name;
+    const std::string alias = t.alias.empty() ? t.table.name : t.alias;
+    DataChunk& rows = node->rows;
+    if (t.table.name == "tables") {
+      node->columns = {{"database", SqlType::kText, alias},
+                       {"table_name", SqlType::kText, alias},
+                       {"tags", SqlType::kBigInt, alias},
+                       {"fields", SqlType::kBigInt, alias}};
+      rows.columns.resize(4);
+      rows.columns[0].Reset(SqlType::kText);
+      rows.columns[1].Reset(SqlType::kText);
+      rows.columns[2].Reset(SqlType::kBigInt);
+      rows.columns[3].Reset(SqlType::kBigInt);
+      for (const auto& db : engine->catalog().ListDatabases(options.tenant)) {
+        for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
+          auto schema = engine->catalog().Find(options.tenant, db, table);
+          if (!schema) continue;
+          rows.columns[0].Append(Value::Text(db));
+          rows.columns[1].Append(Value::Text(table));
+          rows.columns[2].Append(Value::BigInt(static_cast<int64_t>(schema->tag_keys.size())));
+          rows.columns[3].Append(Value::BigInt(static_cast<int64_t>(schema->fields.size())));
+          ++rows.rows;
+        }
+      }
+    } else {
+      node->columns = {{"database", SqlType::kText, alias},
+                       {"table_name", SqlType::kText, alias},
+                       {"series_id", SqlType::kBigInt, alias},
+                       {"tags", SqlType::kText, alias}};
+      rows.columns.resize(4);
+      rows.columns[0].Reset(SqlType::kText);
+      rows.columns[1].Reset(SqlType::kText);
+      rows.columns[2].Reset(SqlType::kBigInt);
+      rows.columns[3].Reset(SqlType::kText);
+      size_t held = 0;
+      for (const auto& db : engine->catalog().ListDatabases(options.tenant)) {
+        for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
+          auto schema = engine->catalog().Find(options.tenant, db, table);
+          if (!schema) continue;
+          for (const auto& info : engine->series().Match(options.tenant, db, table, {})) {
+            if (info->generation() != schema->generation) continue;
+            std::string tags;
+            for (const auto& [k, v] : info->tags()) {
+              if (!tags.empty()) tags += ',';
+              tags += k + "=" + v;
+            }
+            rows.columns[0].Append(Value::Text(db));
+            rows.columns[1].Append(Value::Text(table));
+            rows.columns[2].Append(Value::BigInt(static_cast<int64_t>(info->id.value())));
+            rows.columns[3].Append(Value::Text(std::move(tags)));
+            ++rows.rows;
+          }
+          SW_RETURN_IF_ERROR(ctx->Charge(&held, rows.MemoryBytes()));
+        }
+      }
+    }
+    Relation rel;
+    rel.origins.resize(node->columns.size());
+    rel.node = std::move(node);
+    return rel;
+  }
+
+  Result<Relation> PlanFromItem(const sql::TableRef& ref) {
+    switch (ref.kind) {
+      case sql::TableRefKind::kTable: return PlanTable(ref.As<sql::BaseTableRef>());
+      case sql::TableRefKind::kSubquery: {
+        const auto& s = ref.As<sql::SubqueryTableRef>();
+        SW_ASSIGN_OR_RETURN(auto plan, PlanQuery(*s.query));
+        Relation rel;
+        rel.node = std::move(plan);
+        for (auto& c : rel.node->columns) c.table = s.alias;
+        rel.origins.resize(rel.node->columns.size());
+        return rel;
+      }
+      case sql::TableRefKind::kJoin: return PlanJoin(ref.As<sql::JoinTableRef>());
+    }
+    return Internal("unknown FROM item");
+  }
+
+  static Relation Combine(Relation left, Relation right, bool left_outer) {
+    auto join = std::make_unique<JoinNode>();
+    join->columns = left.node->columns;
+    join->columns.insert(join->columns.end(), right.node->columns.begin(),
+                         right.node->columns.end());
+    join->left_outer = left_outer;
+    Relation rel;
+    rel.origins = left.origins;
+    rel.origins.insert(rel.origins.end(), right.origins.begin(), right.origins.end());
+    join->left = std::move(left.node);
+    join->right = std::move(right.node);
+    rel.node = std::move(join);
+    return rel;
+  }
+
+  Result<Relation> PlanJoin(const sql::JoinTableRef& j) {
+    SW_ASSIGN_OR_RETURN(Relation left, PlanFromItem(*j.left));
+    SW_ASSIGN_OR_RETURN(Relation right, PlanFromItem(*j.right));
+    const size_t left_width = left.node->columns.size();
+    Relation rel = Combine(std::move(left), std::move(right), j.type == sql::JoinType::kLeft);
+    auto* join = static_cast<JoinNode*>(rel.node.get());
+    std::vector<BoundExprPtr> conjuncts;
+    Scope scope;
+    scope.columns = &rel.node->columns;
+    scope.origins = &rel.origins;
+    scope.clause = "JOIN conditions";
+    if (!j.using_columns.empty()) {
+      for (const auto& name : j.using_columns) {
+        int l = -1, r = -1;
+        for (size_t c = 0; c < rel.node->columns.size(); ++c) {
+          if (rel.node->columns[c].name != name || rel.origins[c].hidden) continue;
+          (c < left_width ? l : r) = static_cast<int>(c);
+        }
+        if (l < 0 || r < 0) {
+          return At(j.offset,
+                    fmt::format("column \"{}\" named in USING is not on both sides", name));
+        }
+        rel.origins[r].hidden = true;
+        for (int c : {l, r}) {
+          if (rel.origins[c].scan) rel.origins[c].scan->used[rel.origins[c].column] = true;
+        }
+        SW_ASSIGN_OR_RETURN(
+            auto eq, BindComparison(Function::kEqual, ColumnRef(l, rel.node->columns[l].type, name),
+                                    ColumnRef(r, rel.node->columns[r].type, name), j.offset));
+        conjuncts.push_back(std::move(eq));
+      }
+    } else if (j.condition) {
+      SW_ASSIGN_OR_RETURN(auto cond, BindExpr(*j.condition, scope));
+      SW_ASSIGN_OR_RETURN(cond, Coerce(std::move(cond), SqlType::kBoolean));
+      if (cond->type != SqlType::kBoolean) {
+        return At(j.condition->offset, "a JOIN condition must be BOOLEAN");
+      }
+      SplitConjuncts(std::move(cond), &conjuncts);
+    }
+    // Equalities between one side and the other become hash keys; the rest filters matches.
+    std::vector<BoundExprPtr> residual;
+    for (auto& c : conjuncts) {
+      if (c->kind == BoundKind::kFunction && c->function == Function::kEqual) {
+        std::vector<int> lc, rc;
+        CollectColumns(*c->children[0], &lc);
+        CollectColumns(*c->children[1], &rc);
+        auto side = [&](const std::vector<int>& cols) {
+          int s = 0;  // 1 left, 2 right, 3 both
+          for (int x : cols) s |= x < static_cast<int>(left_width) ? 1 : 2;
+          return s;
+        };
+        const int ls = side(lc), rs = side(rc);
+        if ((ls == 1 && rs == 2) || (ls == 2 && rs == 1)) {
+          BoundExprPtr a = std::move(c->children[0]), b = std::move(c->children[1]);
+          if (ls == 2) std::swap(a, b);
+          ShiftColumns(b.get(), -static_cast<int>(left_width));
+          join->left_keys.push_back(std::move(a));
+          join->right_keys.push_back(std::move(b));
+          continue;
+        }
+      }
+      residual.push_back(std::move(c));
+    }
+    join->residual = AndOf(std::move(residual));
+    return rel;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // WHERE pushdown
+
+  // Applies `conjuncts` (over rel's layout) to `rel`: into the scan where it can (time range,
+  // tag equality, tag-only predicates), below an inner join to the side they touch, and as a
+  // filter for the rest.
+  void ApplyFilter(Relation* rel, std::vector<BoundExprPtr> conjuncts) {
+    if (conjuncts.empty()) return;
+    if (auto* scan = dynamic_cast<ScanNode*>(rel->node.get())) {
+      std::vector<BoundExprPtr> rest, tag_only;
+      for (auto& c : conjuncts) {
+        if (PushIntoScan(scan, *c)) continue;
+        std::vector<int> cols;
+        CollectColumns(*c, &cols);
+        const bool tags_only = !cols.empty() && std::all_of(cols.begin(), cols.end(), [&](int x) {
+          return x >= 1 && x < static_cast<int>(1 + scan->tag_count);
+        });
+        (tags_only ? tag_only : rest).push_back(std::move(c));
+      }
+      if (!tag_only.empty()) {
+        if (scan->tag_predicate) tag_only.push_back(std::move(scan->tag_predicate));
+        scan->tag_predicate = AndOf(std::move(tag_only));
+      }
+      conjuncts = std::move(rest);
+    } else if (auto* join = dynamic_cast<JoinNode*>(rel->node.get())) {
+      const int left_width = static_cast<int>(join->left->columns.size());
+      std::vector<BoundExprPtr> left_part, right_part, rest;
+      for (auto& c : conjuncts) {
+        std::vector<int> cols;
+        CollectColumns(*c, &cols);
+        if (cols.empty()) {
+          rest.push_back(std::move(c));
+          continue;
+        }
+        const bool all_left =
+            std::all_of(cols.begin(), cols.end(), [&](int x) { return x < left_width; });
+        const bool all_right =
+            std::all_of(cols.begin(), cols.end(), [&](int x) { return x >= left_width; });
+        if (all_left) {
+          left_part.push_back(std::move(c));
+        } else if (all_right && !join->left_outer) {
+          ShiftColumns(c.get(), -left_width);
+          right_part.push_back(std::move(c));
+        } else {
+          rest.push_back(std::move(c));
+        }
+      }
+      Relation l{std::move(join->left), {}};
+      l.origins.assign(rel->origins.begin(), rel->origins.begin() + left_width);
+      ApplyFilter(&l, std::move(left_part));
+      join->left = std::move(l.node);
+      Relation r{std::move(join->right), {}};
+      r.origins.assign(rel->origins.begin() + left_width, rel->origins.end());
+      ApplyFilter(&r, std::move(right_part));
+      join->right = std::move(r.node);
+      conjuncts = std::move(rest);
+    }
+    if (conjuncts.empty()) return;
+    auto filter = std::make_unique<FilterNode>();
+    filter->columns = rel->node->columns;
+    filter->predicate = AndOf(std::move(conjuncts));
+    filter->child = std::move(rel->node);
+    rel->node = std::move(filter);
+  }
+
+  // time <op> constant and tag = 'constant', exactly; true when `c` needs no filter after.
+  static bool PushIntoScan(ScanNode* scan, const BoundExpr& c) {
+    if (c.kind != BoundKind::kFunction || c.children.size() != 2) return false;
+    const BoundExpr* col = c.children[0].get();
+    const BoundExpr* val = c.children[1].get();
+    Function f = c.function;
+    if (col->kind != BoundKind::kColumn) {
+      std::swap(col, val);
+      switch (f) {
+        case Function::kLess: f = Function::kGreater; break;
+        case Function::kLessEqual: f = Function::kGreaterEqual; break;
+        case Function::kGreater: f = Function::kLess; break;
+        case Function::kGreaterEqual: f = Function::kLessEqual; break;
+        default: break;
+      }
+    }
+    if (col->kind != BoundKind::kColumn || val->kind != BoundKind::kConstant) return false;
+    if (val->constant.is_null) return false;
+    auto& req = scan->request;
+    if (col->column == 0 && val->type == SqlType::kTimestamp) {
+      const int64_t t = val->constant.i;
+      switch (f) {
+        case Function::kEqual:
+          req.min_time = std::max(req.min_time, t);
+          req.max_time = std::min(req.max_time, t);
+          return true;
+        case Function::kGreaterEqual: req.min_time = std::max(req.min_time, t); return true;
+        case Function::kGreater:
+          if (t == std::numeric_limits<int64_t>::max()) return false;
+          req.min_time = std::max(req.min_time, t + 1);
+          return true;
+        case Function::kLessEqual: req.max_time = std::min(req.max_time, t); return true;
+        case Function::kLess:
+          if (t == std::numeric_limits<int64_t>::min()) return false;
+          req.max_time = std::min(req.max_time, t - 1);
+          return true;
+        default: return false;
+      }
+    }
+    if (f == Function::kEqual && col->column >= 1 &&
+        col->column < static_cast<int>(1 + scan->tag_count) && val->type == SqlType::kText &&
+        !val->constant.s.empty()) {
+      const std::string& key = scan->tag_keys[col->column - 1];
+      for (const auto& [k, v] : req.tag_equals) {
+        if (k == key) return false;  // a second equality on the tag: leave it to the filter
+      }
+      req.tag_equals.emplace_back(key, val->constant.s);
+      std::sort(req.tag_equals.begin(), req.tag_equals.end());
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // SELECT
+
+  static std::string OutputName(const sql::SelectItem& item) {
+    if (!item.alias.empty()) return item.alias;
+    const Expr& e = *item.expr;
+    switch (e.kind) {
+      case ExprKind::kColumnRef: return e.As<sql::ColumnRefExpr>().column;
+      case ExprKind::kFunctionCall: return e.As<sql::FunctionCallExpr>().name;
+      case ExprKind::kCast: {
+        const Expr& inner = *e.As<sql::CastExpr>().operand;
+        if (inner.kind == ExprKind::kColumnRef) return inner.As<sql::ColumnRefExpr>().column;
+        if (inner.kind == ExprKind::kLiteral) return e.As<sql::CastExpr>().type.name;
+        return "?column?";
+      }
+      case ExprKind::kExtract: return "extract";
+      case ExprKind::kCase: return "case";
+      default: return "?column?";
+    }
+  }
+
+  // An integer literal in GROUP BY / ORDER BY: a 1-based select-list position.
+  static std::optional<int64_t> Ordinal(const Expr& e) {
+    if (e.kind != ExprKind::kLiteral) return std::nullopt;
+    const auto& l = e.As<sql::LiteralExpr>();
+    if (l.literal_kind != sql::LiteralKind::kInteger) return std::nullopt;
+    return l.int_value;
+  }
+
+  Result<PlanNodePtr> PlanSelect(const sql::SelectNode& s,
+                                 const std::vector<sql::OrderByItem>* order_by, size_t keep) {
+    // FROM
+    Relation rel;
+    if (s.from.empty()) {
+      auto one = std::make_unique<RowsNode>();
+      one->rows.rows = 1;
+      one->label = "OneRow";
+      rel.node = std::move(one);
+    } else {
+      SW_ASSIGN_OR_RETURN(rel, PlanFromItem(*s.from[0]));
+      for (size_t i = 1; i < s.from.size(); ++i) {
+        SW_ASSIGN_OR_RETURN(Relation next, PlanFromItem(*s.from[i]));
+        rel = Combine(std::move(rel), std::move(next), false);
+      }
+    }
+    const std::vector<ColumnInfo> input = rel.node->columns;
+    const std::vector<Origin> origins = rel.origins;
+    Scope scope;
+    scope.columns = &input;
+    scope.origins = &origins;
+
+    // WHERE
+    if (s.where) {
+      scope.clause = "WHERE";
+      SW_ASSIGN_OR_RETURN(auto where, BindExpr(*s.where, scope));
+      SW_ASSIGN_OR_RETURN(where, Coerce(std::move(where), SqlType::kBoolean));
+      if (where->type != SqlType::kBoolean) {
+        return At(s.where->offset,
+                  fmt::format("WHERE needs a BOOLEAN condition, not {}", SqlTypeName(where->type)));
+      }
+      std::vector<BoundExprPtr> conjuncts;
+      if (!(where->kind == BoundKind::kConstant && !where->constant.is_null && where->constant.i)) {
+        SplitConjuncts(std::move(where), &conjuncts);
+      }
+      ApplyFilter(&rel, std::move(conjuncts));
+    }
+
+    // Star expansion.
+    struct Item {
+      const Expr* expr = nullptr;  // null for an expanded star column
+      int star_column = -1;
+      std::string name;
+      size_t offset = 0;
+    };
+    std::vector<Item> items;
+    for (const auto& it : s.items) {
+      if (it.expr->kind == ExprKind::kStar) {
+        const auto& st = it.expr->As<sql::StarExpr>();
+        bool any = false;
+        for (size_t c = 0; c < input.size(); ++c) {
+          if (st.table.empty() ? origins.size() > c && origins[c].hidden
+                               : input[c].table != st.table) {
+            continue;
+          }
+          items.push_back({nullptr, static_cast<int>(c), input[c].name, it.offset});
+          if (origins.size() > c && origins[c].scan)
+            origins[c].scan->used[origins[c].column] = true;
+          any = true;
+        }
+        if (!any && !st.table.empty()) {
+          return At(it.offset, fmt::format("missing FROM-clause entry for table \"{}\"", st.table));
+        }
+        continue;
+      }
+      items.push_back({it.expr.get(), -1, OutputName(it), it.offset});
+    }
+    if (items.empty()) return At(s.offset, "SELECT needs at least one column");
+
+    // Aggregation?
+    bool aggregating = !s.group_by.empty() || (s.having != nullptr);
+    for (const auto& it : items) aggregating |= it.expr && ContainsAggregate(*it.expr);
+    if (order_by) {
+      for (const auto& o : *order_by) aggregating |= ContainsAggregate(*o.expr);
+    }
+
+    std::vector<BoundExprPtr> keys;
+    std::vector<AggregateSpec> aggregates;
+    AggregateNode* agg = nullptr;
+    std::vector<ColumnInfo> post_columns;
+    if (aggregating) {
+      scope.clause = "GROUP BY";
+      for (const auto& g : s.group_by) {
+        const Expr* ge = g.get();
+        if (auto ord = Ordinal(*ge)) {
+          if (*ord < 1 || *ord > static_cast<int64_t>(items.size()) || !items[*ord - 1].expr) {
+            return At(ge->offset,
+                      fmt::format("GROUP BY position {} is not in the select list", *ord));
+          }
+          ge = items[*ord - 1].expr;
+        } else if (ge->kind == ExprKind::kColumnRef && ge->As<sql::ColumnRefExpr>().table.empty()) {
+          // An output alias, unless an input column has the name.
+          const auto& name = ge->As<sql::ColumnRefExpr>().column;
+          bool is_input = false;
+          for (const auto& c : input) is_input |= c.name == name;
+          if (!is_input) {
+            for (const auto& it : items) {
+              if (it.expr && it.name == name) ge = it.expr;
+            }
+          }
+        }
+        if (ContainsAggregate(*ge))
+          return At(ge->offset, "aggregate functions are not allowed in GROUP BY");
+        SW_ASSIGN_OR_RETURN(auto k, BindExpr(*ge, scope));
+        bool dup = false;
+        for (const auto& existing : keys) dup |= existing->key == k->key;
+        if (!dup) keys.push_back(std::move(k));
+      }
+      scope.post = true;
+      scope.keys = &keys;
+      scope.aggregates = &aggregates;
+    }
+
+    // Select list.
+    scope.clause = "SELECT";
+    std::vector<BoundExprPtr> exprs;
+    std::vector<ColumnInfo> out_columns;
+    for (const auto& it : items) {
+      BoundExprPtr b;
+      if (it.expr) {
+        SW_ASSIGN_OR_RETURN(b, BindExpr(*it.expr, scope));
+      } else {
+        if (aggregating) {
+          auto ref = ColumnRef(it.star_column, input[it.star_column].type, it.name);
+          bool matched = false;
+          for (size_t k = 0; k < keys.size(); ++k) {
+            if (keys[k]->key == ref->key) {
+              b = ColumnRef(static_cast<int>(k), ref->type, it.name);
+              matched = true;
+            }
+          }
+          if (!matched) {
+            return At(it.offset, fmt::format("column \"{}\" must appear in the GROUP BY clause or "
+                                             "be used in an aggregate function",
+                                             it.name));
+          }
+        } else {
+          b = ColumnRef(it.star_column, input[it.star_column].type, it.name);
+        }
+      }
+      out_columns.push_back({it.name, b->type, ""});
+      exprs.push_back(std::move(b));
+    }
+    const size_t visible = exprs.size();
+
+    // HAVING
+    BoundExprPtr having;
+    if (s.having) {
+      scope.clause = "HAVING";
+      SW_ASSIGN_OR_RETURN(having, BindExpr(*s.having, scope));
+      SW_ASSIGN_OR_RETURN(having, Coerce(std::move(having), SqlType::kBoolean));
+      if (having->type != SqlType::kBoolean)
+        return At(s.having->offset, "HAVING needs a BOOLEAN condition");
+    }
+
+    // ORDER BY: output columns by name or position, else expressions (hidden columns).
+    std::vector<SortKey> sort_keys;
+    if (order_by) {
+      scope.clause = "ORDER BY";
+      for (const auto& o : *order_by) {
+        SortKey key;
+        key.descending = o.direction == sql::SortDirection::kDescending;
+        key.nulls_first = o.nulls == sql::NullsOrder::kDefault ? key.descending
+                                                               : o.nulls == sql::NullsOrder::kFirst;
+        int column = -1;
+        if (auto ord = Ordinal(*o.expr)) {
+          if (*ord < 1 || *ord > static_cast<int64_t>(visible)) {
+            return At(o.expr->offset,
+                      fmt::format("ORDER BY position {} is not in the select list", *ord));
+          }
+          column = static_cast<int>(*ord - 1);
+        } else if (o.expr->kind == ExprKind::kColumnRef &&
+                   o.expr->As<sql::ColumnRefExpr>().table.empty()) {
+          const auto& name = o.expr->As<sql::ColumnRefExpr>().column;
+          for (size_t i = 0; i < visible; ++i) {
+            if (out_columns[i].name == name) {
+              if (column >= 0 && exprs[column]->key != exprs[i]->key) {
+                return At(o.expr->offset, fmt::format("ORDER BY \"{}\" is ambiguous", name));
+              }
+              column = static_cast<int>(i);
+            }
+          }
+        }
+        if (column < 0) {
+          SW_ASSIGN_OR_RETURN(auto b, BindExpr(*o.expr, scope));
+          for (size_t i = 0; i < exprs.size(); ++i) {
+            if (exprs[i]->key == b->key) column = static_cast<int>(i);
+          }
+          if (column < 0) {
+            if (s.distinct) {
+              return At(o.expr->offset,
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in "
+                        "the select list");
+            }
+            column = static_cast<int>(exprs.size());
+            out_columns.push_back({"?sort?", b->type, ""});
+            exprs.push_back(std::move(b));
+          }
+        }
+        key.column = column;
+        sort_keys.push_back(key);
+      }
+    }
+
+    // Assemble: [aggregate] -> [having] -> project -> [distinct] -> [sort] -> [trim].
+    PlanNodePtr node = std::move(rel.node);
+    if (aggregating) {
+      auto a = std::make_unique<AggregateNode>();
+      agg = a.get();
+      for (const auto& k : keys) {
+        std::string name = "?key?";
+        if (k->kind == BoundKind::kColumn) name = input[k->column].name;
+        a->columns.push_back({name, k->type, ""});
+      }
+      for (const auto& sp : aggregates) a->columns.push_back({sp.key, sp.result_type, ""});
+      a->keys = std::move(keys);
+      a->aggregates = std::move(aggregates);
+      a->child = std::move(node);
+      node = std::move(a);
+      MaybeUseLatest(agg);
+      if (having) {
+        auto f = std::make_unique<FilterNode>();
+        f->columns = node->columns;
+        f->predicate = std::move(having);
+        f->child = std::move(node);
+        node = std::move(f);
+      }
+    }
+    auto project = std::make_unique<ProjectNode>();
+    project->columns = out_columns;
+    project->exprs = std::move(exprs);
+    project->child = std::move(node);
+    node = std::move(project);
+    if (s.distinct) {
+      auto d = std::make_unique<DistinctNode>();
+      d->columns = node->columns;
+      d->child = std::move(node);
+      node = std::move(d);
+    }
+    if (!sort_keys.empty()) {
+      auto sort = std::make_unique<SortNode>();
+      sort->columns = node->columns;
+      sort->keys = sort_keys;
+      sort->keep = keep;
+      sort->child = std::move(node);
+      node = std::move(sort);
+    }
+    if (out_columns.size() > visible) {
+      auto trim = std::make_unique<ProjectNode>();
+      for (size_t i = 0; i < visible; ++i) {
+        trim->exprs.push_back(
+            ColumnRef(static_cast<int>(i), out_columns[i].type, out_columns[i].name));
+        trim->columns.push_back(out_columns[i]);
+      }
+      trim->child = std::move(node);
+      node = std::move(trim);
+    }
+    return node;
+  }
+
+  // last(field, time) of every aggregate, grouped by tags, straight over a scan: the newest row
+  // of each series is enough (the scan falls back to every row of a series whose newest row
+  // lacks one of the fields).
+  static void MaybeUseLatest(AggregateNode* agg) {
+    auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
+    if (scan == nullptr || agg->aggregates.empty()) return;
+    for (const auto& k : agg->keys) {
+      if (k->kind != BoundKind::kColumn || k->column < 1 ||
+          k->column >= static_cast<int>(1 + scan->tag_count)) {
+        return;
+      }
+    }
+    for (const auto& a : agg->aggregates) {
+      if (a.kind != AggregateKind::kLast) return;
+      if (a.args[0]->kind != BoundKind::kColumn || a.args[1]->kind != BoundKind::kColumn ||
+          a.args[1]->column != 0 || a.args[0]->column < static_cast<int>(1 + scan->tag_count)) {
+        return;
+      }
+    }
+    scan->latest = true;
+  }
+
+  Result<PlanNodePtr> PlanBody(const sql::QueryNode& body,
+                               const std::vector<sql::OrderByItem>* order_by, size_t keep) {
+    switch (body.kind) {
+      case sql::QueryNodeKind::kSelect:
+        return PlanSelect(body.As<sql::SelectNode>(), order_by, keep);
+      case sql::QueryNodeKind::kParenthesized:
+        return PlanQuery(*body.As<sql::ParenthesizedQueryNode>().query);
+      case sql::QueryNodeKind::kSetOperation: {
+        const auto& u = body.As<sql::SetOperationNode>();
+        SW_ASSIGN_OR_RETURN(auto left, PlanBody(*u.left, nullptr, SIZE_MAX));
+        SW_ASSIGN_OR_RETURN(auto right, PlanBody(*u.right, nullptr, SIZE_MAX));
+        if (left->columns.size() != right->columns.size()) {
+          return At(u.offset, fmt::format("each UNION query must have the same number of columns "
+                                          "({} and {})",
+                                          left->columns.size(), right->columns.size()));
+        }
+        auto node = std::make_unique<UnionAllNode>();
+        node->columns = left->columns;
+        for (size_t c = 0; c < node->columns.size(); ++c) {
+          auto a = Constant(Value::Null(left->columns[c].type), 0);
+          auto b = Constant(Value::Null(right->columns[c].type), 0);
+          SW_ASSIGN_OR_RETURN(node->columns[c].type, CommonType(*a, *b, u.offset, "UNION"));
+          node->columns[c].table.clear();
+        }
+        SW_ASSIGN_OR_RETURN(left, CastTo(std::move(left), node->columns));
+        SW_ASSIGN_OR_RETURN(right, CastTo(std::move(right), node->columns));
+        node->children.push_back(std::move(left));
+        node->children.push_back(std::move(right));
+        PlanNodePtr out = std::move(node);
+        if (!u.all) {
+          auto d = std::make_unique<DistinctNode>();
+          d->columns = out->columns;
+          d->child = std::move(out);
+          out = std::move(d);
+        }
+        if (order_by && !order_by->empty()) {
+          auto sort = std::make_unique<SortNode>();
+          sort->columns = out->columns;
+          sort->keep = keep;
+          for (const auto& o : *order_by) {
+            SortKey key;
+            key.descending = o.direction == sql::SortDirection::kDescending;
+            key.nulls_first = o.nulls == sql::NullsOrder::kDefault
+                                  ? key.descending
+                                  : o.nulls == sql::NullsOrder::kFirst;
+            int column = -1;
+            if (auto ord = Ordinal(*o.expr)) {
+              if (*ord >= 1 && *ord <= static_cast<int64_t>(out->columns.size()))
+                column = static_cast<int>(*ord - 1);
+            } else if (o.expr->kind == ExprKind::kColumnRef) {
+              for (size_t c = 0; c < out->columns.size(); ++c) {
+                if (out->columns[c].name == o.expr->As<sql::ColumnRefExpr>().column)
+                  column = static_cast<int>(c);
+              }
+            }
+            if (column < 0) {
+              return At(o.expr->offset,
+                        "ORDER BY over UNION must name an output column or position");
+            }
+            key.column = column;
+            sort->keys.push_back(key);
+          }
+          sort->child = std::move(out);
+          out = std::move(sort);
+        }
+        return out;
+      }
+    }
+    return Internal("unknown query node");
+  }
+
+  Result<PlanNodePtr> CastTo(PlanNodePtr node, const std::vector<ColumnInfo>& columns) {
+    bool same = true;
+    for (size_t c = 0; c < columns.size(); ++c) same &= node->columns[c].type == columns[c].type;
+    if (same) return node;
+    auto p = std::make_unique<ProjectNode>();
+    for (size_t c = 0; c < columns.size(); ++c) {
+      SW_ASSIGN_OR_RETURN(auto e, Coerce(ColumnRef(static_cast<int>(c), node->columns[c].type, ""),
+                                         columns[c].type));
+      p->exprs.push_back(std::move(e));
+      p->columns.push_back({node->columns[c].name, columns[c].type, ""});
+    }
+    p->child = std::move(node);
+    return PlanNodePtr(std::move(p));
+  }
+
+  Result<std::optional<size_t>> RowCount(const Expr* e, std::string_view what) {
+    if (e == nullptr) return std::optional<size_t>();
+    Scope none;
+    std::vector<ColumnInfo> empty;
+    none.columns = &empty;
+    none.clause = what;
+    SW_ASSIGN_OR_RETURN(auto b, BindExpr(*e, none));
+    if (b->kind != BoundKind::kConstant || b->constant.is_null ||
+        (b->type != SqlType::kBigInt && b->type != SqlType::kUBigInt) || b->constant.i < 0) {
+      return At(e->offset, fmt::format("{} must be a non-negative integer constant", what));
+    }
+    return std::optional<size_t>(static_cast<size_t>(b->constant.i));
+  }
+
+  Result<PlanNodePtr> PlanQuery(const sql::SelectStatement& q) {
+    const size_t saved = ctes.size();
+    for (const auto& c : q.ctes) ctes.emplace_back(c.name, c.query.get());
+    auto result = PlanQueryBody(q);
+    ctes.resize(saved);
+    return result;
+  }
+
+  Result<PlanNodePtr> PlanQueryBody(const sql::SelectStatement& q) {
+    SW_ASSIGN_OR_RETURN(auto limit, RowCount(q.limit.get(), "LIMIT"));
+    SW_ASSIGN_OR_RETURN(auto offset, RowCount(q.offset_rows.get(), "OFFSET"));
+    size_t keep = SIZE_MAX;
+    if (limit) keep = *limit + offset.value_or(0);
+    SW_ASSIGN_OR_RETURN(auto node,
+                        PlanBody(*q.body, q.order_by.empty() ? nullptr : &q.order_by, keep));
+    if (limit || offset) {
+      auto l = std::make_unique<LimitNode>();
+      l->columns = node->columns;
+      l->limit = limit.value_or(SIZE_MAX);
+      l->offset = offset.value_or(0);
+      l->child = std::move(node);
+      node = std::move(l);
+    }
+    return node;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // SHOW and DESCRIBE
+
+  static PlanNodePtr TextRows(std::vector<std::string> names,
+                              std::vector<std::vector<std::string>> rows, std::string label) {
+    auto node = std::make_unique<RowsNode>();
+    node->label = std::move(label);
+    node->rows.columns.resize(names.size());
+    for (auto& c : node->rows.columns) c.Reset(SqlType::kText);
+    for (const auto& n : names) node->columns.push_back({n, SqlType::kText, ""});
+    for (const auto& r : rows) {
+      for (size_t c = 0; c < names.size(); ++c) node->rows.columns[c].Append(Value::Text(r[c]));
+      ++node->rows.rows;
+    }
+    return node;
+  }
+
+  Result<PlanNodePtr> PlanStatement(const sql::Statement& st) {
+    if (const auto* q = std::get_if<sql::SelectStatement>(&st.node)) return PlanQuery(*q);
+    if (std::holds_alternative<sql::ShowDatabasesStatement>(st.node)) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& db : engine->catalog().ListDatabases(options.tenant)) rows.push_back({db});
+      return TextRows({"database"}, std::move(rows), "ShowDatabases");
+    }
+    if (const auto* s = std::get_if<sql::ShowTablesStatement>(&st.node)) {
+      const std::string db = s->database.empty() ? options.database : s->database;
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& t : engine->catalog().ListTables(options.tenant, db)) rows.push_back({t});
+      return TextRows({"table_name"}, std::move(rows), "ShowTables");
+    }
+    if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
+      const std::string db = d->table.database.empty() ? options.database : d->table.database;
+      auto schema = engine->catalog().Find(options.tenant, db, d->table.name);
+      if (!schema) {
+        return NotFoundAt(
+            st.offset,
+            fmt::format("table \"{}\" does not exist in database \"{}\"{}", d->table.name, db,
+                        Nearest(d->table.name, engine->catalog().ListTables(options.tenant, db))));
+      }
+      std::vector<std::vector<std::string>> rows;
+      rows.push_back({"time", "TIMESTAMP", "time"});
+      for (const auto& k : schema->tag_keys) rows.push_back({k, "TEXT", "tag"});
+      for (const auto& f : schema->fields) {
+        const char* type = "DOUBLE";
+        switch (f.type) {
+          case FieldType::kInt64: type = "BIGINT"; break;
+          case FieldType::kUInt64: type = "UBIGINT"; break;
+          case FieldType::kBool: type = "BOOLEAN"; break;
+          case FieldType::kString: type = "TEXT"; break;
+          default: break;
+        }
+        rows.push_back({f.name, type, "field"});
+      }
+      return TextRows({"column_name", "type", "kind"}, std::move(rows), "Describe");
+    }
+    return Internal("unknown statement");
+  }
+};
+
+Planner::Planner(const Engine* engine, PlannerOptions options, std::string_view text,
+                 ExecContext* ctx)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->engine = engine;
+  impl_->options = std::move(options);
+  impl_->text = text;
+  impl_->ctx = ctx;
+}
+
+Planner::~Planner() = default;
+
+Result<PlanNodePtr> Planner::PlanStatement(const sql::Statement& statement) {
+  return impl_->PlanStatement(statement);
+}
+
+Result<PlanNodePtr> Planner::PlanQuery(const sql::SelectStatement& query) {
+  return impl_->PlanQuery(query);
+}
+
+}  // namespace seaway::query

@@ -1,0 +1,245 @@
+// SQL types, intervals, timestamps and scalar values (src/query).
+#include "query/value.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include <absl/time/time.h>
+
+#include "ingest/rfc3339.h"
+
+namespace seaway::query {
+
+std::string_view SqlTypeName(SqlType type) {
+  switch (type) {
+    case SqlType::kNull: return "NULL";
+    case SqlType::kBoolean: return "BOOLEAN";
+    case SqlType::kBigInt: return "BIGINT";
+    case SqlType::kUBigInt: return "UBIGINT";
+    case SqlType::kDouble: return "DOUBLE";
+    case SqlType::kText: return "TEXT";
+    case SqlType::kTimestamp: return "TIMESTAMP";
+    case SqlType::kInterval: return "INTERVAL";
+  }
+  return "?";
+}
+
+namespace {
+
+struct UnitInfo {
+  std::string_view name;
+  int64_t months;
+  int64_t nanos;
+};
+
+// Longest spellings first within a family so that prefixes do not shadow ("ms" before "m").
+constexpr UnitInfo kUnits[] = {
+    {"nanoseconds", 0, 1},
+    {"nanosecond", 0, 1},
+    {"ns", 0, 1},
+    {"microseconds", 0, 1'000},
+    {"microsecond", 0, 1'000},
+    {"us", 0, 1'000},
+    {"milliseconds", 0, 1'000'000},
+    {"millisecond", 0, 1'000'000},
+    {"ms", 0, 1'000'000},
+    {"seconds", 0, kNanosPerSecond},
+    {"second", 0, kNanosPerSecond},
+    {"secs", 0, kNanosPerSecond},
+    {"sec", 0, kNanosPerSecond},
+    {"s", 0, kNanosPerSecond},
+    {"minutes", 0, 60 * kNanosPerSecond},
+    {"minute", 0, 60 * kNanosPerSecond},
+    {"mins", 0, 60 * kNanosPerSecond},
+    {"min", 0, 60 * kNanosPerSecond},
+    {"m", 0, 60 * kNanosPerSecond},
+    {"hours", 0, 3600 * kNanosPerSecond},
+    {"hour", 0, 3600 * kNanosPerSecond},
+    {"hrs", 0, 3600 * kNanosPerSecond},
+    {"hr", 0, 3600 * kNanosPerSecond},
+    {"h", 0, 3600 * kNanosPerSecond},
+    {"days", 0, kNanosPerDay},
+    {"day", 0, kNanosPerDay},
+    {"d", 0, kNanosPerDay},
+    {"weeks", 0, 7 * kNanosPerDay},
+    {"week", 0, 7 * kNanosPerDay},
+    {"w", 0, 7 * kNanosPerDay},
+    {"months", 1, 0},
+    {"month", 1, 0},
+    {"mons", 1, 0},
+    {"mon", 1, 0},
+    {"years", 12, 0},
+    {"year", 12, 0},
+    {"y", 12, 0},
+};
+
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// "HH:MM[:SS[.frac]]" at the start of `s`, as nanoseconds.
+bool ParseClock(std::string_view s, int64_t* nanos) {
+  int64_t parts[3] = {0, 0, 0};
+  int n = 0;
+  size_t pos = 0;
+  while (n < 3) {
+    if (pos >= s.size() || !IsDigit(s[pos])) return false;
+    int64_t v = 0;
+    while (pos < s.size() && IsDigit(s[pos]) && v < 1'000'000'000) v = v * 10 + (s[pos++] - '0');
+    parts[n++] = v;
+    if (pos < s.size() && s[pos] == ':') {
+      ++pos;
+      continue;
+    }
+    break;
+  }
+  if (n < 2) return false;
+  int64_t frac = 0;
+  if (pos < s.size() && s[pos] == '.' && n == 3) {
+    ++pos;
+    int64_t scale = kNanosPerSecond;
+    while (pos < s.size() && IsDigit(s[pos])) {
+      scale /= 10;
+      frac += (s[pos++] - '0') * scale;
+    }
+  }
+  if (pos != s.size()) return false;
+  *nanos = ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * kNanosPerSecond + frac;
+  return true;
+}
+
+}  // namespace
+
+Result<Interval> ParseInterval(std::string_view text) {
+  auto invalid = [&](std::string_view why) {
+    return InvalidArgument("'{}' is not a valid interval: {}", text, why);
+  };
+  Interval out;
+  size_t pos = 0;
+  bool any = false;
+  while (true) {
+    while (pos < text.size() && IsSpace(text[pos])) ++pos;
+    if (pos == text.size()) break;
+    bool negative = false;
+    if (text[pos] == '-' || text[pos] == '+') negative = text[pos++] == '-';
+    // A clock "HH:MM:SS" part.
+    const size_t start = pos;
+    size_t end = pos;
+    while (end < text.size() && !IsSpace(text[end])) ++end;
+    std::string_view word = text.substr(start, end - start);
+    if (word.find(':') != std::string_view::npos) {
+      int64_t nanos = 0;
+      if (!ParseClock(word, &nanos)) return invalid("expected HH:MM:SS");
+      out.nanos += negative ? -nanos : nanos;
+      pos = end;
+      any = true;
+      continue;
+    }
+    // A number, then a unit (possibly glued: 5m, 250ms).
+    if (pos >= text.size() || (!IsDigit(text[pos]) && text[pos] != '.')) {
+      return invalid("expected a number");
+    }
+    const size_t num_start = pos;
+    while (pos < text.size() && (IsDigit(text[pos]) || text[pos] == '.')) ++pos;
+    std::string number(text.substr(num_start, pos - num_start));
+    char* parse_end = nullptr;
+    const double amount = std::strtod(number.c_str(), &parse_end);
+    if (parse_end != number.c_str() + number.size()) return invalid("expected a number");
+    while (pos < text.size() && IsSpace(text[pos])) ++pos;
+    size_t unit_end = pos;
+    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) {
+      ++unit_end;
+    }
+    std::string unit(text.substr(pos, unit_end - pos));
+    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (unit.empty()) return invalid("expected a unit after the number (e.g. '5 minutes')");
+    const UnitInfo* found = nullptr;
+    for (const UnitInfo& u : kUnits) {
+      if (u.name == unit) found = &u;
+    }
+    if (found == nullptr) {
+      return invalid(
+          fmt::format("unknown unit '{}' (use ns, us, ms, s, m, h, d, w, month, y)", unit));
+    }
+    const double sign = negative ? -1.0 : 1.0;
+    if (found->months != 0) {
+      if (amount != std::floor(amount)) return invalid("months and years must be whole numbers");
+      out.months += static_cast<int64_t>(sign * amount) * found->months;
+    } else {
+      const double nanos = sign * amount * static_cast<double>(found->nanos);
+      if (std::fabs(nanos) > 9.2e18) return invalid("out of range");
+      out.nanos += static_cast<int64_t>(std::llround(nanos));
+    }
+    pos = unit_end;
+    any = true;
+  }
+  if (!any) return invalid("it is empty");
+  return out;
+}
+
+std::string FormatInterval(Interval interval) {
+  std::string out;
+  auto add = [&](int64_t n, std::string_view unit) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{} {}{}", n, unit, n == 1 || n == -1 ? "" : "s");
+  };
+  if (interval.months / 12 != 0) add(interval.months / 12, "year");
+  if (interval.months % 12 != 0) add(interval.months % 12, "month");
+  int64_t nanos = interval.nanos;
+  const bool negative = nanos < 0;
+  if (negative) nanos = -nanos;
+  const int64_t days = nanos / kNanosPerDay;
+  nanos %= kNanosPerDay;
+  if (days != 0) add(negative ? -days : days, "day");
+  if (nanos != 0) {
+    if (!out.empty()) out += ' ';
+    const int64_t secs = nanos / kNanosPerSecond;
+    out += fmt::format("{}{:02}:{:02}:{:02}", negative ? "-" : "", secs / 3600, secs / 60 % 60,
+                       secs % 60);
+    if (int64_t frac = nanos % kNanosPerSecond; frac != 0) {
+      std::string digits = fmt::format("{:09}", frac);
+      while (digits.back() == '0') digits.pop_back();
+      out += '.' + digits;
+    }
+  }
+  return out.empty() ? "0" : out;
+}
+
+std::string FormatTimestamp(int64_t nanos) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::FromUnixNanos(nanos), absl::UTCTimeZone());
+}
+
+Result<int64_t> ParseTimestamp(std::string_view text) {
+  auto parsed = ParseRfc3339(text);
+  if (parsed.ok()) return parsed;
+  std::string zoned(text);
+  if (text.size() == 10) {
+    zoned += "T00:00:00Z";
+  } else if (text.size() >= 19 && text.back() != 'Z' && text.back() != 'z' &&
+             text.find_first_of("+", 19) == std::string_view::npos &&
+             text.find('-', 19) == std::string_view::npos) {
+    zoned += 'Z';
+  } else {
+    return parsed.status();
+  }
+  auto again = ParseRfc3339(zoned);
+  if (!again.ok()) return parsed.status();
+  return again;
+}
+
+std::string Value::ToString() const {
+  if (is_null) return "NULL";
+  switch (type) {
+    case SqlType::kNull: return "NULL";
+    case SqlType::kBoolean: return i != 0 ? "true" : "false";
+    case SqlType::kBigInt: return std::to_string(i);
+    case SqlType::kUBigInt: return std::to_string(static_cast<uint64_t>(i));
+    case SqlType::kDouble: return fmt::format("{}", d);
+    case SqlType::kText: return s;
+    case SqlType::kTimestamp: return FormatTimestamp(i);
+    case SqlType::kInterval: return FormatInterval(interval());
+  }
+  return "?";
+}
+
+}  // namespace seaway::query

@@ -1,0 +1,165 @@
+// Column vectors and chunks (src/query).
+#include "query/vector.h"
+
+namespace seaway::query {
+
+namespace {
+
+size_t PhysicalSize(const Vector& v) {
+  if (IsIntegerBacked(v.type)) return v.ints.size();
+  if (v.type == SqlType::kDouble) return v.doubles.size();
+  if (v.type == SqlType::kText) return v.strings.size();
+  return v.valid.size();
+}
+
+}  // namespace
+
+Value Vector::Get(size_t row) const {
+  if (IsNull(row)) return Value::Null(type);
+  const size_t i = Index(row);
+  Value v;
+  v.type = type;
+  v.is_null = false;
+  if (IsIntegerBacked(type)) {
+    v.i = ints[i];
+  } else if (type == SqlType::kDouble) {
+    v.d = doubles[i];
+  } else if (type == SqlType::kText) {
+    v.s = strings[i];
+  }
+  return v;
+}
+
+void Vector::Reset(SqlType t) {
+  type = t;
+  constant = false;
+  valid.clear();
+  ints.clear();
+  doubles.clear();
+  strings.clear();
+}
+
+void MarkValidity(Vector* v, size_t size_before, bool is_valid) {
+  if (v->valid.empty()) {
+    if (is_valid) return;
+    v->valid.assign(size_before, 1);
+  }
+  v->valid.push_back(is_valid ? 1 : 0);
+}
+
+void Vector::AppendNull() {
+  const size_t before = PhysicalSize(*this);
+  if (IsIntegerBacked(type)) {
+    ints.push_back(0);
+  } else if (type == SqlType::kDouble) {
+    doubles.push_back(0);
+  } else if (type == SqlType::kText) {
+    strings.emplace_back();
+  } else {
+    valid.push_back(0);
+    return;
+  }
+  MarkValidity(this, before, false);
+}
+
+void Vector::Append(const Value& v) {
+  if (v.is_null) {
+    AppendNull();
+    return;
+  }
+  const size_t before = PhysicalSize(*this);
+  if (IsIntegerBacked(type)) {
+    ints.push_back(v.i);
+  } else if (type == SqlType::kDouble) {
+    doubles.push_back(v.d);
+  } else if (type == SqlType::kText) {
+    strings.push_back(v.s);
+  }
+  MarkValidity(this, before, true);
+}
+
+void Vector::AppendFrom(const Vector& other, size_t row) {
+  if (other.IsNull(row)) {
+    AppendNull();
+    return;
+  }
+  const size_t i = other.Index(row);
+  const size_t before = PhysicalSize(*this);
+  if (IsIntegerBacked(type)) {
+    ints.push_back(other.ints[i]);
+  } else if (type == SqlType::kDouble) {
+    doubles.push_back(other.doubles[i]);
+  } else if (type == SqlType::kText) {
+    strings.push_back(other.strings[i]);
+  }
+  MarkValidity(this, before, true);
+}
+
+void Vector::SetConstant(const Value& v, SqlType t) {
+  Reset(v.is_null ? t : v.type);
+  Append(v);
+  if (type == SqlType::kNull) valid.assign(1, 0);
+  constant = true;
+}
+
+void Vector::Flatten(size_t rows) {
+  if (!constant) return;
+  constant = false;
+  if (!valid.empty()) valid.assign(rows, valid[0]);
+  if (IsIntegerBacked(type)) {
+    ints.assign(rows, ints.empty() ? 0 : ints[0]);
+  } else if (type == SqlType::kDouble) {
+    doubles.assign(rows, doubles.empty() ? 0 : doubles[0]);
+  } else if (type == SqlType::kText) {
+    std::string s = strings.empty() ? std::string() : strings[0];
+    strings.assign(rows, s);
+  } else {
+    valid.assign(rows, 0);
+  }
+}
+
+namespace {
+
+template <typename T>
+void Gather(std::vector<T>* v, const std::vector<uint32_t>& sel) {
+  if (v->empty()) return;
+  size_t out = 0;
+  for (uint32_t i : sel) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (out != i) (*v)[out] = std::move((*v)[i]);
+    } else {
+      (*v)[out] = (*v)[i];
+    }
+    ++out;
+  }
+  v->resize(out);
+}
+
+}  // namespace
+
+void Vector::Select(const std::vector<uint32_t>& sel) {
+  if (constant) return;
+  Gather(&valid, sel);
+  Gather(&ints, sel);
+  Gather(&doubles, sel);
+  Gather(&strings, sel);
+}
+
+size_t Vector::MemoryBytes() const {
+  size_t bytes = valid.capacity() + ints.capacity() * 8 + doubles.capacity() * 8 +
+                 strings.capacity() * sizeof(std::string);
+  if (type == SqlType::kText) {
+    for (const auto& s : strings) {
+      if (s.capacity() > 15) bytes += s.capacity();
+    }
+  }
+  return bytes;
+}
+
+size_t DataChunk::MemoryBytes() const {
+  size_t bytes = 0;
+  for (const auto& c : columns) bytes += c.MemoryBytes();
+  return bytes;
+}
+
+}  // namespace seaway::query
