@@ -65,22 +65,50 @@ Result<SqlType> AggregateResultType(AggregateKind kind, SqlType input, std::stri
   return input;
 }
 
+Status AggregateState::UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                                   uint32_t group) {
+  if (scratch_groups_.size() < end) scratch_groups_.resize(end);
+  std::fill(scratch_groups_.begin() + static_cast<long>(begin),
+            scratch_groups_.begin() + static_cast<long>(end), group);
+  return Update(args, scratch_groups_.data(), begin, end);
+}
+
 namespace {
 
 bool Valid(const Vector& v, size_t row) { return !v.IsNull(row); }
+
+// Rows of [begin, end) whose value is not NULL, as a count; for constants every row or none.
+size_t CountValid(const Vector& a, size_t begin, size_t end) {
+  if (a.type == SqlType::kNull) return 0;
+  if (a.AllValid()) return end - begin;
+  if (a.constant) return a.valid[0] ? end - begin : 0;
+  size_t n = 0;
+  for (size_t i = begin; i < end; ++i) n += a.valid[i];
+  return n;
+}
 
 class CountState : public AggregateState {
  public:
   explicit CountState(bool star) : star_(star) {}
   void Resize(size_t groups) override { counts_.resize(groups, 0); }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     if (star_ || args[0]->AllValid()) {
-      for (size_t i = 0; i < rows; ++i) ++counts_[groups[i]];
+      for (size_t i = begin; i < end; ++i) ++counts_[groups[i]];
     } else {
       const Vector& a = *args[0];
-      for (size_t i = 0; i < rows; ++i) counts_[groups[i]] += Valid(a, i);
+      for (size_t i = begin; i < end; ++i) counts_[groups[i]] += Valid(a, i);
     }
+    return Status::OK();
+  }
+  Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                     uint32_t group) override {
+    counts_[group] += static_cast<int64_t>(star_ ? end - begin : CountValid(*args[0], begin, end));
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<CountState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) counts_[map[g]] += o.counts_[g];
     return Status::OK();
   }
   void Finalize(size_t groups, Vector* out) override {
@@ -108,13 +136,19 @@ std::string KeyOf(const Vector& v, size_t row) {
 class CountDistinctState : public AggregateState {
  public:
   void Resize(size_t groups) override { sets_.resize(groups); }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
-    for (size_t i = 0; i < rows; ++i) {
+    for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
-      auto [it, inserted] = sets_[groups[i]].insert(KeyOf(a, i));
-      if (inserted) bytes_ += it->size() + 48;
+      Insert(groups[i], KeyOf(a, i));
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<CountDistinctState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) {
+      for (const auto& k : o.sets_[g]) Insert(map[g], k);
     }
     return Status::OK();
   }
@@ -126,6 +160,9 @@ class CountDistinctState : public AggregateState {
   size_t MemoryBytes() const override { return bytes_ + sets_.capacity() * 56; }
 
  private:
+  void Insert(uint32_t g, const std::string& key) {
+    if (sets_[g].insert(key).second) bytes_ += key.size() + 48;
+  }
   std::vector<std::unordered_set<std::string>> sets_;
   size_t bytes_ = 0;
 };
@@ -138,46 +175,55 @@ class SumState : public AggregateState {
     doubles_.resize(groups, 0);
     seen_.resize(groups, 0);
   }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
-    if (a.type == SqlType::kNull) return Status::OK();
-    const bool all_valid = a.AllValid();
-    if (type_ == SqlType::kDouble) {
-      if (a.constant) {
-        if (!all_valid && a.valid[0] == 0) return Status::OK();
-        for (size_t i = 0; i < rows; ++i) {
-          doubles_[groups[i]] += a.doubles[0];
-          seen_[groups[i]] = 1;
-        }
-        return Status::OK();
-      }
-      const double* d = a.doubles.data();
-      for (size_t i = 0; i < rows; ++i) {
-        if (all_valid || a.valid[i]) {
-          doubles_[groups[i]] += d[i];
-          seen_[groups[i]] = 1;
-        }
-      }
-      return Status::OK();
-    }
-    for (size_t i = 0; i < rows; ++i) {
+    for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
-      const int64_t x = a.ints[a.Index(i)];
-      int64_t& acc = ints_[groups[i]];
-      bool overflow;
-      if (type_ == SqlType::kUBigInt) {
-        uint64_t r;
-        overflow = __builtin_add_overflow(static_cast<uint64_t>(acc), static_cast<uint64_t>(x), &r);
-        acc = static_cast<int64_t>(r);
+      SW_RETURN_IF_ERROR(Add(groups[i], a, a.Index(i)));
+    }
+    return Status::OK();
+  }
+  Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                     uint32_t group) override {
+    const Vector& a = *args[0];
+    if (type_ != SqlType::kDouble || a.constant || a.type != SqlType::kDouble) {
+      return AggregateState::UpdateRange(args, begin, end, group);
+    }
+    double acc = 0;
+    bool any = false;
+    const double* d = a.doubles.data();
+    if (a.AllValid()) {
+      for (size_t i = begin; i < end; ++i) acc += d[i];
+      any = end > begin;
+    } else {
+      for (size_t i = begin; i < end; ++i) {
+        if (a.valid[i]) {
+          acc += d[i];
+          any = true;
+        }
+      }
+    }
+    if (any) {
+      doubles_[group] += acc;
+      seen_[group] = 1;
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<SumState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) {
+      if (!o.seen_[g]) continue;
+      const uint32_t t = map[g];
+      if (type_ == SqlType::kDouble) {
+        doubles_[t] += o.doubles_[g];
       } else {
-        overflow = __builtin_add_overflow(acc, x, &acc);
+        Vector one;
+        one.type = type_;
+        one.ints = {o.ints_[g]};
+        SW_RETURN_IF_ERROR(Add(t, one, 0));
       }
-      if (overflow) {
-        return InvalidArgument("sum() out of range for {} (cast the argument to DOUBLE)",
-                               SqlTypeName(type_));
-      }
-      seen_[groups[i]] = 1;
+      seen_[t] = 1;
     }
     return Status::OK();
   }
@@ -197,6 +243,29 @@ class SumState : public AggregateState {
   size_t MemoryBytes() const override { return ints_.capacity() * 17; }
 
  private:
+  Status Add(uint32_t g, const Vector& a, size_t i) {
+    seen_[g] = 1;
+    if (type_ == SqlType::kDouble) {
+      doubles_[g] += a.doubles[i];
+      return Status::OK();
+    }
+    const int64_t x = a.ints[i];
+    int64_t& acc = ints_[g];
+    bool overflow;
+    if (type_ == SqlType::kUBigInt) {
+      uint64_t r;
+      overflow = __builtin_add_overflow(static_cast<uint64_t>(acc), static_cast<uint64_t>(x), &r);
+      acc = static_cast<int64_t>(r);
+    } else {
+      overflow = __builtin_add_overflow(acc, x, &acc);
+    }
+    if (overflow) {
+      return InvalidArgument("sum() out of range for {} (cast the argument to DOUBLE)",
+                             SqlTypeName(type_));
+    }
+    return Status::OK();
+  }
+
   SqlType type_;
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
@@ -211,40 +280,59 @@ double AsDouble(const Vector& a, size_t row) {
 }
 
 // avg, variance and stddev: count, mean and sum of squared deviations (Welford), which stays
-// accurate where sum of squares minus squared sum would cancel.
+// accurate where sum of squares minus squared sum would cancel. avg keeps a plain sum instead
+// of the mean.
 class MomentsState : public AggregateState {
  public:
   explicit MomentsState(AggregateKind kind) : kind_(kind) {}
   void Resize(size_t groups) override { m_.resize(groups); }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
     if (a.type == SqlType::kNull) return Status::OK();
-    if (kind_ == AggregateKind::kAvg && a.type == SqlType::kDouble && !a.constant) {
-      // Plain sums are enough for avg.
-      const bool all_valid = a.AllValid();
-      for (size_t i = 0; i < rows; ++i) {
-        if (all_valid || a.valid[i]) {
-          M& m = m_[groups[i]];
-          ++m.n;
-          m.mean += a.doubles[i];
-        }
+    for (size_t i = begin; i < end; ++i) {
+      if (!Valid(a, i)) continue;
+      Add(&m_[groups[i]], AsDouble(a, i));
+    }
+    return Status::OK();
+  }
+  Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                     uint32_t group) override {
+    const Vector& a = *args[0];
+    if (a.type == SqlType::kNull) return Status::OK();
+    if (a.type != SqlType::kDouble || a.constant) {
+      M& m = m_[group];
+      for (size_t i = begin; i < end; ++i) {
+        if (Valid(a, i)) Add(&m, AsDouble(a, i));
       }
       return Status::OK();
     }
-    for (size_t i = 0; i < rows; ++i) {
-      if (!Valid(a, i)) continue;
-      M& m = m_[groups[i]];
-      const double x = AsDouble(a, i);
-      ++m.n;
-      if (kind_ == AggregateKind::kAvg) {
-        m.mean += x;  // a sum until Finalize
-        continue;
+    // Moments of the run alone, then combined with the group's (Chan et al.).
+    M run;
+    const double* d = a.doubles.data();
+    const bool all_valid = a.AllValid();
+    if (kind_ == AggregateKind::kAvg) {
+      double sum = 0;
+      int64_t n = 0;
+      for (size_t i = begin; i < end; ++i) {
+        if (all_valid || a.valid[i]) {
+          sum += d[i];
+          ++n;
+        }
       }
-      const double delta = x - m.mean;
-      m.mean += delta / static_cast<double>(m.n);
-      m.m2 += delta * (x - m.mean);
+      run.n = n;
+      run.mean = sum;
+    } else {
+      for (size_t i = begin; i < end; ++i) {
+        if (all_valid || a.valid[i]) Add(&run, d[i]);
+      }
     }
+    Combine(&m_[group], run);
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<MomentsState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) Combine(&m_[map[g]], o.m_[g]);
     return Status::OK();
   }
   void Finalize(size_t groups, Vector* out) override {
@@ -284,9 +372,38 @@ class MomentsState : public AggregateState {
  private:
   struct M {
     int64_t n = 0;
-    double mean = 0;
+    double mean = 0;  // avg: the sum
     double m2 = 0;
   };
+  void Add(M* m, double x) const {
+    ++m->n;
+    if (kind_ == AggregateKind::kAvg) {
+      m->mean += x;
+      return;
+    }
+    const double delta = x - m->mean;
+    m->mean += delta / static_cast<double>(m->n);
+    m->m2 += delta * (x - m->mean);
+  }
+  void Combine(M* into, const M& b) const {
+    if (b.n == 0) return;
+    if (kind_ == AggregateKind::kAvg) {
+      into->n += b.n;
+      into->mean += b.mean;
+      return;
+    }
+    if (into->n == 0) {
+      *into = b;
+      return;
+    }
+    const double na = static_cast<double>(into->n), nb = static_cast<double>(b.n);
+    const double delta = b.mean - into->mean;
+    const double n = na + nb;
+    into->mean += delta * nb / n;
+    into->m2 += b.m2 + delta * delta * na * nb / n;
+    into->n += b.n;
+  }
+
   AggregateKind kind_;
   std::vector<M> m_;
 };
@@ -321,51 +438,71 @@ class ChooseState : public AggregateState {
       times_.push_back(0);
     }
   }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
     if (a.type == SqlType::kNull) return Status::OK();
-    const bool timed = kind_ == AggregateKind::kFirst || kind_ == AggregateKind::kLast;
-    const Vector* t = timed ? args[1] : nullptr;
-    const bool fast_double = a.type == SqlType::kDouble && !a.constant && a.AllValid() && !timed;
-    for (size_t i = 0; i < rows; ++i) {
-      if (!fast_double && !Valid(a, i)) continue;
-      const uint32_t g = groups[i];
-      if (timed) {
-        if (t->IsNull(i)) continue;
-        const int64_t ts = t->ints[t->Index(i)];
-        if (seen_[g] && (kind_ == AggregateKind::kFirst ? ts >= times_[g] : ts < times_[g])) {
-          continue;
-        }
-        times_[g] = ts;
-      } else if (seen_[g]) {
-        if (fast_double) {
-          const double v = a.doubles[i], cur = values_.doubles[g];
-          const bool better = kind_ == AggregateKind::kMin ? v < cur : v > cur;
-          if (!better) continue;
-        } else {
-          const int c = CompareCells(a, i, values_, g);
-          if (kind_ == AggregateKind::kMin ? c >= 0 : c <= 0) continue;
-        }
-      }
-      Set(g, a, i);
+    const Vector* t = timed() ? args[1] : nullptr;
+    for (size_t i = begin; i < end; ++i) {
+      if (!Valid(a, i)) continue;
+      if (t != nullptr && t->IsNull(i)) continue;
+      Offer(groups[i], a, i, t ? t->ints[t->Index(i)] : 0);
+    }
+    return Status::OK();
+  }
+  Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                     uint32_t group) override {
+    const Vector& a = *args[0];
+    if (timed() || a.type != SqlType::kDouble || a.constant || !a.AllValid() || begin == end) {
+      return AggregateState::UpdateRange(args, begin, end, group);
+    }
+    // min/max of a run of valid doubles: reduce, then offer the winner once.
+    const double* d = a.doubles.data();
+    size_t best = begin;
+    for (size_t i = begin + 1; i < end; ++i) {
+      const bool better = kind_ == AggregateKind::kMin ? d[i] < d[best] : d[i] > d[best];
+      if (better || std::isnan(d[best])) best = i;
+    }
+    Offer(group, a, best, 0);
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<ChooseState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) {
+      if (o.seen_[g]) Offer(map[g], o.values_, g, o.times_[g]);
     }
     return Status::OK();
   }
   void Finalize(size_t groups, Vector* out) override {
     for (size_t g = 0; g < groups; ++g) out->AppendFrom(values_, g);
   }
-  size_t MemoryBytes() const override { return values_.MemoryBytes() + seen_.capacity() * 9; }
+  size_t MemoryBytes() const override {
+    return values_.ints.capacity() * 8 + values_.doubles.capacity() * 8 +
+           values_.strings.capacity() * sizeof(std::string) + string_bytes_ + seen_.capacity() * 10;
+  }
 
  private:
-  void Set(uint32_t g, const Vector& a, size_t row) {
-    const size_t i = a.Index(row);
+  bool timed() const { return kind_ == AggregateKind::kFirst || kind_ == AggregateKind::kLast; }
+
+  // Takes row `i` of `a` (time `ts` for first/last) for group `g` if it beats the current one.
+  void Offer(uint32_t g, const Vector& a, size_t i, int64_t ts) {
+    if (seen_[g]) {
+      if (timed()) {
+        if (kind_ == AggregateKind::kFirst ? ts >= times_[g] : ts < times_[g]) return;
+      } else {
+        const int c = CompareCells(a, i, values_, g);
+        if (kind_ == AggregateKind::kMin ? c >= 0 : c <= 0) return;
+      }
+    }
+    times_[g] = ts;
+    const size_t j = a.Index(i);
     if (IsIntegerBacked(values_.type)) {
-      values_.ints[g] = a.ints[i];
+      values_.ints[g] = a.ints[j];
     } else if (values_.type == SqlType::kDouble) {
-      values_.doubles[g] = a.doubles[i];
+      values_.doubles[g] = a.doubles[j];
     } else if (values_.type == SqlType::kText) {
-      values_.strings[g] = a.strings[i];
+      string_bytes_ += a.strings[j].size();
+      values_.strings[g] = a.strings[j];
     }
     if (!values_.valid.empty()) values_.valid[g] = 1;
     seen_[g] = 1;
@@ -375,6 +512,7 @@ class ChooseState : public AggregateState {
   Vector values_;
   std::vector<uint8_t> seen_;
   std::vector<int64_t> times_;
+  size_t string_bytes_ = 0;
 };
 
 // percentile_cont, percentile_disc and median keep every value of the group.
@@ -383,15 +521,24 @@ class PercentileState : public AggregateState {
   PercentileState(AggregateKind kind, double fraction, SqlType result)
       : kind_(kind), fraction_(fraction), result_(result) {}
   void Resize(size_t groups) override { values_.resize(groups); }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
     if (a.type == SqlType::kNull) return Status::OK();
-    for (size_t i = 0; i < rows; ++i) {
+    for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
       values_[groups[i]].push_back(AsDouble(a, i));
+      ++count_;
     }
-    count_ += rows;
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<PercentileState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) {
+      auto& into = values_[map[g]];
+      into.insert(into.end(), o.values_[g].begin(), o.values_[g].end());
+      count_ += o.values_[g].size();
+    }
     return Status::OK();
   }
   void Finalize(size_t groups, Vector* out) override {
@@ -402,7 +549,6 @@ class PercentileState : public AggregateState {
         continue;
       }
       std::sort(v.begin(), v.end());
-      const double pos = fraction_ * static_cast<double>(v.size() - 1);
       if (kind_ == AggregateKind::kPercentileDisc) {
         // The first value whose cumulative share reaches the fraction.
         size_t k = static_cast<size_t>(std::ceil(fraction_ * static_cast<double>(v.size())));
@@ -415,6 +561,7 @@ class PercentileState : public AggregateState {
         out->Append(r);
         continue;
       }
+      const double pos = fraction_ * static_cast<double>(v.size() - 1);
       const size_t lo = static_cast<size_t>(std::floor(pos));
       const size_t hi = static_cast<size_t>(std::ceil(pos));
       const double frac = pos - static_cast<double>(lo);
@@ -438,17 +585,20 @@ class SpreadState : public AggregateState {
     max_.resize(groups, -std::numeric_limits<double>::infinity());
     seen_.resize(groups, 0);
   }
-  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                size_t rows) override {
+  Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
+                size_t end) override {
     const Vector& a = *args[0];
     if (a.type == SqlType::kNull) return Status::OK();
-    for (size_t i = 0; i < rows; ++i) {
+    for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
-      const double x = AsDouble(a, i);
-      const uint32_t g = groups[i];
-      min_[g] = std::min(min_[g], x);
-      max_[g] = std::max(max_[g], x);
-      seen_[g] = 1;
+      Add(groups[i], AsDouble(a, i), AsDouble(a, i));
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
+    auto& o = static_cast<SpreadState&>(other);
+    for (size_t g = 0; g < map.size(); ++g) {
+      if (o.seen_[g]) Add(map[g], o.min_[g], o.max_[g]);
     }
     return Status::OK();
   }
@@ -464,6 +614,11 @@ class SpreadState : public AggregateState {
   size_t MemoryBytes() const override { return min_.capacity() * 17; }
 
  private:
+  void Add(uint32_t g, double lo, double hi) {
+    min_[g] = std::min(min_[g], lo);
+    max_[g] = std::max(max_[g], hi);
+    seen_[g] = 1;
+  }
   std::vector<double> min_, max_;
   std::vector<uint8_t> seen_;
 };

@@ -64,13 +64,26 @@ class AggregateState {
   virtual ~AggregateState() = default;
   // Makes room for `groups` groups (new ones empty).
   virtual void Resize(size_t groups) = 0;
-  // Folds `rows` rows into their groups. `args` are the evaluated arguments (`rows` rows or
-  // constant); `groups[i]` is row i's group.
+  // Folds rows [begin, end) into their groups. `args` are the evaluated arguments (rows of the
+  // chunk, or constant); `groups[i]` is row i's group.
   virtual Status Update(const std::vector<const Vector*>& args, const uint32_t* groups,
-                        size_t rows) = 0;
+                        size_t begin, size_t end) = 0;
+  // Folds rows [begin, end) into one group: the common case of time-series aggregation, where a
+  // series block's rows share their tag keys and time buckets come in runs. The default builds
+  // a group array; states override it with loops that keep the state in registers.
+  virtual Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                             uint32_t group);
+  // Folds the groups of `other` (a state of the same aggregate) into this one: other's group g
+  // goes to group_map[g]. Used to combine the partial states of a scan split across threads.
+  // REQUIRES: Resize covers every mapped group.
+  virtual Status Merge(AggregateState& other, const std::vector<uint32_t>& group_map) = 0;
   // Appends the result of groups [0, groups) to *out (of the result type).
   virtual void Finalize(size_t groups, Vector* out) = 0;
+  // Approximate heap bytes; cheap (no walk over values).
   virtual size_t MemoryBytes() const = 0;
+
+ private:
+  std::vector<uint32_t> scratch_groups_;
 };
 
 std::unique_ptr<AggregateState> MakeAggregateState(const AggregateSpec& spec);

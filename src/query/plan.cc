@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -234,8 +235,13 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     for (const auto& f : fields) req.fields.push_back(f.name);
   }
   const size_t width = columns.size();
-  if (tag_predicate) {
-    req.series_filter = [this, width](const SeriesInfo& info) {
+  const int partition = ctx.partition, partitions = ctx.partitions;
+  if (tag_predicate || partitions > 1) {
+    req.series_filter = [this, width, partition, partitions](const SeriesInfo& info) {
+      if (partitions > 1 && static_cast<int>(info.id.value() % partitions) != partition) {
+        return false;
+      }
+      if (!tag_predicate) return true;
       DataChunk probe;
       probe.rows = 1;
       probe.columns.resize(width);
@@ -399,58 +405,78 @@ void ProjectNode::Explain(int depth, std::string* out) const {
 
 // ---------------------------------------------------------------------------------------------
 
-Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
+// One thread's share of an aggregation: its groups (by key bytes), their key values and the
+// aggregate states.
+struct PartialAggregate {
   std::vector<std::unique_ptr<AggregateState>> states;
-  for (const auto& spec : aggregates) states.push_back(MakeAggregateState(spec));
   std::unordered_map<std::string, uint32_t> groups;
-  std::vector<Vector> key_store(keys.size());
-  for (size_t k = 0; k < keys.size(); ++k) key_store[k].Reset(keys[k]->type);
+  std::vector<Vector> key_store;
   size_t group_count = 0;
-  if (keys.empty()) {
-    group_count = 1;
-    for (auto& s : states) s->Resize(1);
-  }
+  size_t key_bytes = 0;
   size_t held = 0;
-  size_t chunks_seen = 0;
+};
+
+Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
+  for (const auto& spec : aggregates) p->states.push_back(MakeAggregateState(spec));
+  p->key_store.resize(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].Reset(keys[k]->type);
+  if (keys.empty()) {
+    p->group_count = 1;
+    for (auto& s : p->states) s->Resize(1);
+  }
   std::vector<uint32_t> group_of;
+  std::vector<uint8_t> new_run;
+  std::vector<std::pair<size_t, uint32_t>> runs;  // (first row, group)
   std::string key;
+  size_t chunks_seen = 0;
   FunctionSink sink([&](DataChunk& chunk) -> Status {
     const size_t rows = chunk.rows;
-    group_of.assign(rows, 0);
-    if (!keys.empty()) {
+    if (rows == 0) return Status::OK();
+    runs.clear();
+    if (keys.empty()) {
+      runs.emplace_back(0, 0);
+    } else {
       std::vector<Vector> scratch(keys.size());
       std::vector<const Vector*> kv(keys.size());
       for (size_t k = 0; k < keys.size(); ++k) {
         SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*keys[k], chunk, &scratch[k]));
       }
-      uint32_t current = 0;
-      for (size_t i = 0; i < rows; ++i) {
-        // Rows with the keys of the previous row (constant tags, sorted buckets) reuse its
-        // group without hashing.
-        if (i > 0) {
-          bool same = true;
-          for (const Vector* v : kv) {
-            if (!SameCell(*v, i, i - 1)) {
-              same = false;
-              break;
-            }
-          }
-          if (same) {
-            group_of[i] = current;
-            continue;
-          }
+      // Rows with the keys of the previous row (constant tags, sorted buckets) continue its run
+      // and need no hashing.
+      new_run.assign(rows, 0);
+      new_run[0] = 1;
+      for (const Vector* v : kv) {
+        if (v->constant) continue;
+        if (IsIntegerBacked(v->type) && v->valid.empty()) {
+          const int64_t* x = v->ints.data();
+          for (size_t i = 1; i < rows; ++i) new_run[i] |= x[i] != x[i - 1];
+        } else {
+          for (size_t i = 1; i < rows; ++i) new_run[i] |= !SameCell(*v, i, i - 1);
         }
+      }
+      for (size_t i = 0; i < rows; ++i) {
+        if (!new_run[i]) continue;
         key.clear();
         for (const Vector* v : kv) AppendKey(*v, i, &key);
-        auto [it, inserted] = groups.try_emplace(key, static_cast<uint32_t>(group_count));
+        auto [it, inserted] = p->groups.try_emplace(key, static_cast<uint32_t>(p->group_count));
         if (inserted) {
-          for (size_t k = 0; k < keys.size(); ++k) key_store[k].AppendFrom(*kv[k], i);
-          ++group_count;
+          for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].AppendFrom(*kv[k], i);
+          ++p->group_count;
+          p->key_bytes += key.size() * 2 + 64;
         }
-        current = it->second;
-        group_of[i] = current;
+        runs.emplace_back(i, it->second);
       }
-      for (auto& s : states) s->Resize(group_count);
+      for (auto& s : p->states) s->Resize(p->group_count);
+    }
+    // Long runs fold with one call each; short ones through a group per row.
+    const bool by_run = runs.size() * 8 <= rows;
+    if (!by_run) {
+      group_of.resize(rows);
+      for (size_t r = 0; r < runs.size(); ++r) {
+        const size_t end = r + 1 < runs.size() ? runs[r + 1].first : rows;
+        std::fill(group_of.begin() + static_cast<long>(runs[r].first),
+                  group_of.begin() + static_cast<long>(end), runs[r].second);
+      }
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {
       std::vector<Vector> scratch(aggregates[a].args.size());
@@ -458,24 +484,68 @@ Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
       for (size_t j = 0; j < args.size(); ++j) {
         SW_ASSIGN_OR_RETURN(args[j], Evaluate(*aggregates[a].args[j], chunk, &scratch[j]));
       }
-      SW_RETURN_IF_ERROR(states[a]->Update(args, group_of.data(), rows));
+      if (by_run) {
+        for (size_t r = 0; r < runs.size(); ++r) {
+          const size_t end = r + 1 < runs.size() ? runs[r + 1].first : rows;
+          SW_RETURN_IF_ERROR(p->states[a]->UpdateRange(args, runs[r].first, end, runs[r].second));
+        }
+      } else {
+        SW_RETURN_IF_ERROR(p->states[a]->Update(args, group_of.data(), 0, rows));
+      }
     }
-    if (++chunks_seen % 16 == 0 || group_count > 1024) {
-      size_t bytes = groups.size() * (key.size() + 64);
-      for (const auto& v : key_store) bytes += v.MemoryBytes();
-      for (const auto& s : states) bytes += s->MemoryBytes();
-      SW_RETURN_IF_ERROR(ctx.Charge(&held, bytes));
+    if (++chunks_seen % 8 == 0) {
+      size_t bytes = p->key_bytes;
+      for (const auto& s : p->states) bytes += s->MemoryBytes();
+      SW_RETURN_IF_ERROR(ctx.Charge(&p->held, bytes));
     }
     return Status::OK();
   });
-  SW_RETURN_IF_ERROR(child->Execute(ctx, &sink));
+  return child->Execute(ctx, &sink);
+}
+
+Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  PartialAggregate main;
+  if (ctx.threads > 1 && ctx.partitions == 1 && child->Partitionable()) {
+    // Two halves of the series on two threads, then the second folded into the first.
+    ExecContext first = ctx, second = ctx;
+    first.partitions = second.partitions = 2;
+    second.partition = 1;
+    first.memory_limit = second.memory_limit = ctx.memory_limit / 2;
+    PartialAggregate other;
+    Status other_status;
+    std::thread worker([&] { other_status = RunPartial(second, &other); });
+    Status main_status = RunPartial(first, &main);
+    worker.join();
+    SW_RETURN_IF_ERROR(main_status);
+    SW_RETURN_IF_ERROR(other_status);
+    std::vector<uint32_t> map(other.group_count);
+    if (keys.empty()) {
+      map[0] = 0;
+    } else {
+      for (const auto& [key, g] : other.groups) {
+        auto [it, inserted] = main.groups.try_emplace(key, static_cast<uint32_t>(main.group_count));
+        if (inserted) {
+          for (size_t k = 0; k < keys.size(); ++k)
+            main.key_store[k].AppendFrom(other.key_store[k], g);
+          ++main.group_count;
+        }
+        map[g] = it->second;
+      }
+    }
+    for (size_t a = 0; a < aggregates.size(); ++a) {
+      main.states[a]->Resize(main.group_count);
+      SW_RETURN_IF_ERROR(main.states[a]->Merge(*other.states[a], map));
+    }
+  } else {
+    SW_RETURN_IF_ERROR(RunPartial(ctx, &main));
+  }
   DataChunk result;
-  result.rows = group_count;
-  for (auto& v : key_store) result.columns.push_back(std::move(v));
+  result.rows = main.group_count;
+  for (auto& v : main.key_store) result.columns.push_back(std::move(v));
   for (size_t a = 0; a < aggregates.size(); ++a) {
     Vector v;
     v.Reset(aggregates[a].result_type);
-    states[a]->Finalize(group_count, &v);
+    main.states[a]->Finalize(main.group_count, &v);
     result.columns.push_back(std::move(v));
   }
   if (result.rows == 0) return Status::OK();
@@ -562,10 +632,15 @@ Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
   DataChunk buffer;
   size_t held = 0;
   const size_t compact_at = keep == SIZE_MAX ? SIZE_MAX : std::max<size_t>(2 * keep, 4096);
+  size_t bytes = 0;
   FunctionSink sink([&](DataChunk& chunk) -> Status {
     AppendChunk(chunk, &buffer);
-    if (buffer.rows > compact_at) SortAndTrim(&buffer, keys, keep);
-    return ctx.Charge(&held, buffer.MemoryBytes());
+    bytes += chunk.MemoryBytes();
+    if (buffer.rows > compact_at) {
+      SortAndTrim(&buffer, keys, keep);
+      bytes = buffer.MemoryBytes();
+    }
+    return ctx.Charge(&held, bytes);
   });
   SW_RETURN_IF_ERROR(child->Execute(ctx, &sink));
   if (buffer.rows == 0) return Status::OK();
@@ -649,9 +724,11 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
   build.columns.resize(right->columns.size());
   for (size_t c = 0; c < right->columns.size(); ++c) build.columns[c].Reset(right->columns[c].type);
   size_t held = 0;
+  size_t build_bytes = 0;
   FunctionSink build_sink([&](DataChunk& chunk) -> Status {
     AppendChunk(chunk, &build);
-    return ctx.Charge(&held, build.MemoryBytes());
+    build_bytes += chunk.MemoryBytes();
+    return ctx.Charge(&held, build_bytes);
   });
   SW_RETURN_IF_ERROR(right->Execute(ctx, &build_sink));
   std::unordered_map<std::string, std::vector<uint32_t>> table;
@@ -672,7 +749,7 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
       if (has_null) continue;  // NULL never equals anything
       table[key].push_back(static_cast<uint32_t>(i));
     }
-    SW_RETURN_IF_ERROR(ctx.Charge(&held, build.MemoryBytes() + table.size() * 64 + build.rows * 4));
+    SW_RETURN_IF_ERROR(ctx.Charge(&held, build_bytes + table.size() * 64 + build.rows * 4));
   }
   // Probe with each left chunk.
   const size_t left_width = left->columns.size();

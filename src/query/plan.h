@@ -55,6 +55,12 @@ struct ExecContext {
   Status Charge(size_t* held, size_t now_bytes);
 
   size_t memory_used = 0;
+
+  // Scans split by series: this execution reads the series with id % partitions == partition.
+  int partition = 0;
+  int partitions = 1;
+  // Threads a query may use (pipelines over partitioned scans).
+  int threads = 2;
 };
 
 class PlanNode {
@@ -63,6 +69,9 @@ class PlanNode {
   virtual Status Execute(ExecContext& ctx, ChunkSink* out) = 0;
   // One line per node, children indented: what EXPLAIN prints.
   virtual void Explain(int depth, std::string* out) const = 0;
+  // Whether Execute may run on several threads at once with different ExecContext partitions
+  // (a chain of streaming nodes over a scan), and the scan is big enough to be worth it.
+  virtual bool Partitionable() const { return false; }
 
   std::vector<ColumnInfo> columns;
 };
@@ -76,6 +85,8 @@ class ScanNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;
   void Explain(int depth, std::string* out) const override;
+  // Worth splitting when no tag equality narrows the scan to a few series.
+  bool Partitionable() const override { return !latest && request.tag_equals.empty(); }
 
   ScanRequest request;                // tenant, database, table, time range, tag equalities
   size_t tag_count = 0;               // columns [1, 1 + tag_count) are tags
@@ -100,6 +111,7 @@ class FilterNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;
   void Explain(int depth, std::string* out) const override;
+  bool Partitionable() const override { return child->Partitionable(); }
 
   PlanNodePtr child;
   BoundExprPtr predicate;
@@ -109,6 +121,7 @@ class ProjectNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;
   void Explain(int depth, std::string* out) const override;
+  bool Partitionable() const override { return child->Partitionable(); }
 
   PlanNodePtr child;
   std::vector<BoundExprPtr> exprs;
@@ -116,6 +129,8 @@ class ProjectNode : public PlanNode {
 
 // GROUP BY: output columns are the group keys, then the aggregates. Without keys there is
 // exactly one output row (also over no input).
+struct PartialAggregate;
+
 class AggregateNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;
@@ -124,6 +139,10 @@ class AggregateNode : public PlanNode {
   PlanNodePtr child;
   std::vector<BoundExprPtr> keys;
   std::vector<AggregateSpec> aggregates;
+
+ private:
+  // Aggregates the child's rows of ctx's partition into *partial.
+  Status RunPartial(ExecContext& ctx, PartialAggregate* partial);
 };
 
 struct SortKey {

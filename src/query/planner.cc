@@ -278,7 +278,10 @@ struct Planner::Impl {
     for (const auto& c : x.children) {
       if (c->kind != BoundKind::kConstant) return Status::OK();
     }
-    auto v = EvaluateConstant(x);
+    // Casts of constants go through CastValue, which keeps an interval's months (vectors hold
+    // nanoseconds only).
+    auto v = x.kind == BoundKind::kCast ? CastValue(x.children[0]->constant, x.type)
+                                        : EvaluateConstant(x);
     if (!v.ok()) return At(v.status(), x.offset);
     Value val = *v;
     if (val.is_null) val.type = x.type;
