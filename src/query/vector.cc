@@ -22,6 +22,7 @@ Value Vector::Get(size_t row) const {
   v.is_null = false;
   if (IsIntegerBacked(type)) {
     v.i = ints[i];
+    if (!months.empty()) v.months = months[i];
   } else if (type == SqlType::kDouble) {
     v.d = doubles[i];
   } else if (type == SqlType::kText) {
@@ -37,7 +38,22 @@ void Vector::Reset(SqlType t) {
   ints.clear();
   doubles.clear();
   strings.clear();
+  months.clear();
 }
+
+namespace {
+
+// Appends the months part of an appended INTERVAL (ints already holds the new value).
+void AppendMonths(Vector* v, int64_t m) {
+  if (v->type != SqlType::kInterval) return;
+  if (v->months.empty()) {
+    if (m == 0) return;
+    v->months.assign(v->ints.size() - 1, 0);
+  }
+  v->months.push_back(m);
+}
+
+}  // namespace
 
 void MarkValidity(Vector* v, size_t size_before, bool is_valid) {
   if (v->valid.empty()) {
@@ -51,6 +67,7 @@ void Vector::AppendNull() {
   const size_t before = PhysicalSize(*this);
   if (IsIntegerBacked(type)) {
     ints.push_back(0);
+    AppendMonths(this, 0);
   } else if (type == SqlType::kDouble) {
     doubles.push_back(0);
   } else if (type == SqlType::kText) {
@@ -70,6 +87,7 @@ void Vector::Append(const Value& v) {
   const size_t before = PhysicalSize(*this);
   if (IsIntegerBacked(type)) {
     ints.push_back(v.i);
+    AppendMonths(this, v.months);
   } else if (type == SqlType::kDouble) {
     doubles.push_back(v.d);
   } else if (type == SqlType::kText) {
@@ -87,6 +105,7 @@ void Vector::AppendFrom(const Vector& other, size_t row) {
   const size_t before = PhysicalSize(*this);
   if (IsIntegerBacked(type)) {
     ints.push_back(other.ints[i]);
+    AppendMonths(this, other.months.empty() ? 0 : other.months[i]);
   } else if (type == SqlType::kDouble) {
     doubles.push_back(other.doubles[i]);
   } else if (type == SqlType::kText) {
@@ -108,6 +127,7 @@ void Vector::Flatten(size_t rows) {
   if (!valid.empty()) valid.assign(rows, valid[0]);
   if (IsIntegerBacked(type)) {
     ints.assign(rows, ints.empty() ? 0 : ints[0]);
+    if (!months.empty()) months.assign(rows, months[0]);
   } else if (type == SqlType::kDouble) {
     doubles.assign(rows, doubles.empty() ? 0 : doubles[0]);
   } else if (type == SqlType::kText) {
@@ -143,11 +163,12 @@ void Vector::Select(const std::vector<uint32_t>& sel) {
   Gather(&ints, sel);
   Gather(&doubles, sel);
   Gather(&strings, sel);
+  Gather(&months, sel);
 }
 
 size_t Vector::MemoryBytes() const {
   size_t bytes = valid.capacity() + ints.capacity() * 8 + doubles.capacity() * 8 +
-                 strings.capacity() * sizeof(std::string);
+                 strings.capacity() * sizeof(std::string) + months.capacity() * 8;
   if (type == SqlType::kText) {
     for (const auto& s : strings) {
       if (s.capacity() > 15) bytes += s.capacity();

@@ -25,6 +25,9 @@ struct Vector {
   std::vector<int64_t> ints;
   std::vector<double> doubles;
   std::vector<std::string> strings;
+  // INTERVAL only: the months part of each value, beside the nanoseconds in `ints` ('1 month'
+  // is no fixed number of nanoseconds). Empty means every value has zero months.
+  std::vector<int64_t> months;
 
   // The storage index of row `row`.
   size_t Index(size_t row) const { return constant ? 0 : row; }
