@@ -396,6 +396,13 @@ Status EvalDoubleArithmetic(const BoundExpr& e, const Vector& l, const Vector& r
       break;
   }
   CombineValidity({&l, &r}, n, out);
+  // As in PostgreSQL, finite operands with an infinite result overflow (1e300 * 1e10).
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isinf(out->doubles[i]) && RowValid(*out, i) && std::isfinite(l.doubles[l.Index(i)]) &&
+        std::isfinite(r.doubles[r.Index(i)])) {
+      return Overflow(e, "DOUBLE");
+    }
+  }
   if (e.function == Function::kDivide || e.function == Function::kModulo) {
     for (size_t i = 0; i < n; ++i) {
       if (r.doubles[r.Index(i)] == 0) {
