@@ -181,7 +181,7 @@ std::string FormatInterval(Interval interval) {
   std::string out;
   auto add = [&](int64_t n, std::string_view unit) {
     if (!out.empty()) out += ' ';
-    out += fmt::format("{} {}{}", n, unit, n == 1 || n == -1 ? "" : "s");
+    out += fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");  // "-1 days", as PostgreSQL
   };
   if (interval.months / 12 != 0) add(interval.months / 12, "year");
   if (interval.months % 12 != 0) add(interval.months % 12, "month");
