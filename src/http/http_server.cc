@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -252,10 +254,116 @@ struct HttpServer::Impl {
 
 namespace {
 
+// Hands the result of one step of a streamed response (its header or one chunk written) from the
+// session's strand back to the producer thread waiting in StreamedBody. A completion dropped
+// without being signalled (its handler destroyed with the io_context) signals failure, so the
+// producer never waits for a server that stopped.
+class StreamCompletion {
+ public:
+  ~StreamCompletion() { Signal(false); }
+  void Signal(bool ok) {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    done_ = true;
+    ok_ = ok;
+    cv_.notify_all();
+  }
+  bool Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    return ok_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool ok_ = false;
+};
+
+// The session side of a streamed response, as StreamedBody needs it.
+class StreamTarget {
+ public:
+  virtual ~StreamTarget() = default;
+  virtual asio::any_io_executor executor() = 0;
+  // On the strand: writes the status and headers of `head` (chunked) and signals `done`.
+  virtual void WriteStreamHead(HttpResponse head, std::shared_ptr<StreamCompletion> done) = 0;
+  // On the strand: writes `bytes` (one encoded chunk) and signals `done`.
+  virtual void WriteStreamBytes(std::shared_ptr<std::string> bytes,
+                                std::shared_ptr<StreamCompletion> done) = 0;
+  // On the strand: ends the response (the last chunk, or cutting the connection).
+  virtual void FinishStream(bool complete) = 0;
+};
+
+// HttpResponseStream over a session: each Write posts one chunk to the session's strand and waits
+// until it is written, so one chunk at a time is buffered.
+class StreamedBody : public HttpResponseStream {
+ public:
+  StreamedBody(std::weak_ptr<StreamTarget> target, std::shared_ptr<ReplyGate> gate)
+      : target_(std::move(target)), gate_(std::move(gate)) {}
+  ~StreamedBody() override { Finish(true); }
+
+  // Sends the status and headers; false when the connection is gone.
+  bool Start(HttpResponse head) {
+    auto done = std::make_shared<StreamCompletion>();
+    ok_ = PostAndWait(done, [head = std::move(head), done](StreamTarget* target) mutable {
+      target->WriteStreamHead(std::move(head), std::move(done));
+    });
+    return ok_;
+  }
+
+  bool Write(std::string_view data) override {
+    if (!ok_ || finished_) return false;
+    if (data.empty()) return true;  // an empty chunk would end the body
+    auto chunk = std::make_shared<std::string>(fmt::format("{:x}\r\n", data.size()));
+    chunk->reserve(chunk->size() + data.size() + 2);
+    chunk->append(data);
+    chunk->append("\r\n");
+    auto done = std::make_shared<StreamCompletion>();
+    ok_ = PostAndWait(done, [chunk = std::move(chunk), done](StreamTarget* target) mutable {
+      target->WriteStreamBytes(std::move(chunk), std::move(done));
+    });
+    return ok_;
+  }
+
+  void Finish(bool complete) override {
+    if (finished_) return;
+    finished_ = true;
+    std::lock_guard lock(gate_->mu);
+    if (!gate_->open) return;
+    auto target = target_.lock();
+    if (!target) return;
+    const bool whole = complete && ok_;
+    asio::post(target->executor(), [target, whole] { target->FinishStream(whole); });
+  }
+
+ private:
+  // Runs `step` on the session's strand and waits for it to signal `done`.
+  template <class Step>
+  bool PostAndWait(const std::shared_ptr<StreamCompletion>& done, Step step) {
+    {
+      std::lock_guard lock(gate_->mu);
+      if (!gate_->open) return false;
+      auto target = target_.lock();
+      if (!target) return false;
+      asio::post(target->executor(),
+                 [target, step = std::move(step)]() mutable { step(target.get()); });
+    }
+    return done->Wait();
+  }
+
+  std::weak_ptr<StreamTarget> target_;
+  std::shared_ptr<ReplyGate> gate_;
+  bool ok_ = true;
+  bool finished_ = false;
+};
+
 // One connection, served one request at a time on its strand. `Stream` is PlainStream or
 // TlsStream; `stream_args` are what the stream needs besides the socket (the TLS context).
 template <class Stream>
-class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+class Session : public Connection,
+                public StreamTarget,
+                public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   using std::enable_shared_from_this<Session>::shared_from_this;
   using std::enable_shared_from_this<Session>::weak_from_this;
@@ -303,6 +411,64 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   asio::any_io_executor executor() override { return stream_.get_executor(); }
+
+  void WriteStreamBytes(std::shared_ptr<std::string> bytes,
+                        std::shared_ptr<StreamCompletion> done) override {
+    if (head_) return done->Signal(true);  // HEAD: the header only
+    WriteStreamRaw(std::move(bytes), std::move(done));
+  }
+
+  void WriteStreamRaw(std::shared_ptr<std::string> bytes, std::shared_ptr<StreamCompletion> done) {
+    if (!Lowest().socket().is_open()) return done->Signal(false);
+    Lowest().expires_after(ToChrono(server_->options.io_timeout));
+    asio::async_write(stream_, asio::buffer(*bytes),
+                      [self = shared_from_this(), bytes, done](beast::error_code ec, size_t) {
+                        self->Lowest().expires_never();  // the producer may think for a while
+                        if (ec) self->Shutdown();
+                        done->Signal(!ec);
+                      });
+  }
+
+  void WriteStreamHead(HttpResponse r, std::shared_ptr<StreamCompletion> done) override {
+    if (reserved_body_ > 0) {
+      server_->ReleaseBody(reserved_body_);
+      reserved_body_ = 0;
+    }
+    if (!Lowest().socket().is_open()) return done->Signal(false);
+    http::response<http::empty_body> res;
+    res.version(11);
+    res.result(static_cast<unsigned>(r.status));
+    res.set(http::field::server, fmt::format("seaway/{}", kVersion));
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res.insert(name, value);
+    res.keep_alive(keep_alive_ && !closing_);
+    res.chunked(true);
+    stream_status_ = r.status;
+    std::ostringstream text;
+    text << res.base();
+    WriteStreamRaw(std::make_shared<std::string>(text.str()), std::move(done));
+  }
+
+  void FinishStream(bool complete) override {
+    pending_self_.reset();
+    server_->RecordRequest(route_, stream_status_,
+                           static_cast<double>(Clock::Real()->MonotonicNanos() - start_ns_) / 1e9);
+    if (!Lowest().socket().is_open()) return;
+    if (!complete) return Shutdown();  // no last chunk: the client sees a cut-short body
+    const bool keep = keep_alive_ && !closing_;
+    auto after = [self = shared_from_this(), keep](beast::error_code ec, size_t) {
+      self->busy_ = false;
+      self->start_ns_ = 0;
+      if (ec) return self->Shutdown();
+      if (self->drain_on_close_ || !keep) return self->CloseAfterResponse();
+      self->ReadHeader();
+    };
+    if (head_) return after({}, 0);
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    Lowest().expires_after(ToChrono(server_->options.io_timeout));
+    asio::async_write(stream_, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+                      std::move(after));
+  }
 
  private:
   // The TCP stream under the TLS layer, if any: it holds the socket and the timeouts.
@@ -468,7 +634,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // The session keeps itself alive until the reply is written or the server stops; the reply
     // holds only weak references, so a reply completed after Stop touches nothing.
     pending_self_ = shared_from_this();
-    HttpReply reply([weak = weak_from_this(), gate = server_->gate](HttpResponse response) {
+    HttpReply::Sink reply([weak = weak_from_this(), gate = server_->gate](HttpResponse response) {
       std::lock_guard lock(gate->mu);
       if (!gate->open) return;
       auto self = weak.lock();
@@ -476,7 +642,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       asio::post(self->executor(),
                  [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
     });
-    server_->router->Dispatch(request, std::move(reply));
+    HttpReply reply_or_stream(std::move(reply),
+                              [weak = weak_from_this(), gate = server_->gate](HttpResponse head) {
+                                auto body = std::make_unique<StreamedBody>(weak, gate);
+                                if (!body->Start(std::move(head))) body->Finish(false);
+                                return body;
+                              });
+    server_->router->Dispatch(request, std::move(reply_or_stream));
   }
 
   void Write(HttpResponse r) {
@@ -561,6 +733,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool keep_alive_ = true;
   bool head_ = false;
   bool busy_ = false;                   // between a request's header and its response written
+  int stream_status_ = 200;             // the status of the streamed response, for metrics
   std::string direct_body_;             // a large body read past the parser (see ReadBody)
   bool over_connection_limit_ = false;  // accepted past max_connections: answer 503, close
   bool drain_on_close_ = false;         // a request body was left unread

@@ -5,11 +5,43 @@
 
 namespace seaway {
 
+namespace {
+
+// A streamed body collected whole, for replies without a streaming transport.
+class CollectedStream : public HttpResponseStream {
+ public:
+  CollectedStream(HttpReply::Sink sink, HttpResponse head)
+      : sink_(std::move(sink)), response_(std::move(head)) {
+    response_.body.clear();
+  }
+  ~CollectedStream() override { Finish(true); }
+
+  bool Write(std::string_view data) override {
+    response_.body.append(data);
+    return true;
+  }
+  void Finish(bool complete) override {
+    if (!sink_) return;
+    if (!complete) response_.headers.emplace_back("X-Seaway-Incomplete", "true");
+    HttpReply::Sink sink = std::move(sink_);
+    sink_ = nullptr;
+    sink(std::move(response_));
+  }
+
+ private:
+  HttpReply::Sink sink_;
+  HttpResponse response_;
+};
+
+}  // namespace
+
 HttpReply& HttpReply::operator=(HttpReply&& other) noexcept {
   if (this != &other) {
     if (sink_) Send(HttpResponse::Error(500, "Internal", "handler replaced its reply"));
     sink_ = std::move(other.sink_);
+    stream_sink_ = std::move(other.stream_sink_);
     other.sink_ = nullptr;
+    other.stream_sink_ = nullptr;
   }
   return *this;
 }
@@ -23,6 +55,16 @@ void HttpReply::Send(HttpResponse response) {
   Sink sink = std::move(sink_);
   sink_ = nullptr;
   sink(std::move(response));
+}
+
+std::unique_ptr<HttpResponseStream> HttpReply::StartStream(HttpResponse head) {
+  SW_CHECK(sink_ != nullptr);
+  Sink sink = std::move(sink_);
+  sink_ = nullptr;
+  StreamSink stream_sink = std::move(stream_sink_);
+  stream_sink_ = nullptr;
+  if (stream_sink) return stream_sink(std::move(head));
+  return std::make_unique<CollectedStream>(std::move(sink), std::move(head));
 }
 
 void Router::Add(HttpMethod method, std::string path, std::string name, HttpHandler handler) {

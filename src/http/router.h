@@ -2,7 +2,9 @@
 //
 // Handlers answer through an HttpReply, which they may move to another thread (for example to
 // reply after a write is durable) and must call exactly once. A reply dropped without being
-// called answers 500, so a forgotten path never leaves a client hanging.
+// called answers 500, so a forgotten path never leaves a client hanging. A reply may instead
+// stream its body (StartStream): the HTTP server then sends it with chunked transfer encoding as
+// the handler produces it, so a large body is never held whole.
 //
 // Thread-safety: routes are added before the server starts; Dispatch is then thread-safe.
 #pragma once
@@ -17,22 +19,50 @@
 
 namespace seaway {
 
+// The body of a streamed response, written part by part from the handler's thread.
+//
+// Thread-compatible: one producer thread at a time.
+class HttpResponseStream {
+ public:
+  virtual ~HttpResponseStream() = default;
+
+  // Sends `data` as the next part of the body. Blocks until the connection has taken it (so a
+  // slow client slows the producer, and only one part is buffered). False once the client is
+  // gone, the write timed out or the server stops: the producer should give up.
+  virtual bool Write(std::string_view data) = 0;
+
+  // Ends the body. With `complete` false the response is cut short instead (HTTP/1.1: the
+  // connection closes without the last chunk), so clients see an incomplete transfer. Called at
+  // most once; the destructor finishes a stream that was not finished, as complete.
+  virtual void Finish(bool complete = true) = 0;
+};
+
 class HttpReply {
  public:
   using Sink = std::function<void(HttpResponse)>;
+  // Sends a response's status and headers (its body is ignored) and returns its body's stream.
+  using StreamSink = std::function<std::unique_ptr<HttpResponseStream>(HttpResponse head)>;
 
-  explicit HttpReply(Sink sink) : sink_(std::move(sink)) {}
+  // Without a stream sink, StartStream collects the body and sends it whole through `sink` when
+  // the stream finishes (as tests without sockets need).
+  explicit HttpReply(Sink sink, StreamSink stream_sink = nullptr)
+      : sink_(std::move(sink)), stream_sink_(std::move(stream_sink)) {}
   HttpReply(HttpReply&&) noexcept = default;
   HttpReply& operator=(HttpReply&&) noexcept;
   HttpReply(const HttpReply&) = delete;
   HttpReply& operator=(const HttpReply&) = delete;
   ~HttpReply();
 
-  // Sends `response`. REQUIRES: not called before.
+  // Sends `response`. REQUIRES: neither Send nor StartStream called before.
   void Send(HttpResponse response);
+
+  // Sends the status and headers of `head` now and returns the stream of the body.
+  // REQUIRES: neither Send nor StartStream called before.
+  std::unique_ptr<HttpResponseStream> StartStream(HttpResponse head);
 
  private:
   Sink sink_;
+  StreamSink stream_sink_;
 };
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpReply)>;
