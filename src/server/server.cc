@@ -72,6 +72,14 @@ Status Server::Start() {
       engine_.get(), metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
       config_.ingest};
   AddWriteRoutes(&router_, &write_context_);
+  queries_ = std::make_unique<query::QueryEngine>(engine_.get(), Clock::Real());
+  SqlServiceOptions sql_options;
+  sql_options.timeout = std::chrono::milliseconds(config_.sql_timeout_ms);
+  sql_options.max_memory_bytes = static_cast<size_t>(config_.sql_max_memory_mb) << 20;
+  sql_options.threads = config_.sql_threads;
+  sql_options.max_queued = config_.sql_max_queued;
+  sql_ = std::make_unique<SqlService>(queries_.get(), metadata_.get(), &metrics_, sql_options);
+  sql_->AddRoutes(&router_);
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;
@@ -105,6 +113,11 @@ void Server::Stop() {
     http_->Stop();
     http_.reset();
   }
+  if (sql_) {  // after the listener: a query still streaming finds its client gone and ends
+    sql_->Stop();
+    sql_.reset();
+  }
+  queries_.reset();
   if (engine_) {
     engine_->Close();
     engine_.reset();

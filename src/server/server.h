@@ -2,8 +2,9 @@
 //
 // Start() takes the data directory's lock, opens every component and listener, and logs one
 // line per listener with its address; Stop() closes them in reverse order. Today that is the
-// storage engine (in DATA_DIR/storage) and the HTTP front end with /health and /metrics; ingest
-// routes, the MQTT broker and the rest join here as their issues land (docs/ARCHITECTURE.md).
+// storage engine (in DATA_DIR/storage), the query engine over it, and the HTTP front end with
+// /health, /metrics, the write routes and /api/v1/sql; the MQTT broker and the rest join here as
+// their issues land (docs/ARCHITECTURE.md).
 //
 // Thread-compatible: Start and Stop are called by the owner thread.
 #pragma once
@@ -12,9 +13,11 @@
 
 #include "common/metrics.h"
 #include "http/router.h"
+#include "http/sql_handlers.h"
 #include "http/system_handlers.h"
 #include "http/write_handlers.h"
 #include "platform/metadata_store.h"
+#include "query/query_engine.h"
 #include "server/server_config.h"
 #include "storage/engine.h"
 #include "storage/env.h"
@@ -56,6 +59,8 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<MetadataStore> metadata_;
   WriteRoutesContext write_context_;
+  std::unique_ptr<query::QueryEngine> queries_;
+  std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;
   Router router_;
   std::unique_ptr<HttpServer> http_;

@@ -93,6 +93,23 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_MAX_SERIES_PER_TENANT")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--sql-timeout-ms", c->sql_timeout_ms,
+                  "Longest time one SQL query may run; past it the query fails (HTTP 422)")
+      ->envname("SEAWAY_SQL_TIMEOUT_MS")
+      ->capture_default_str();
+  cmd->add_option("--sql-max-memory-mb", c->sql_max_memory_mb,
+                  "Memory one SQL query may hold for aggregation, sorting, joins and buffered "
+                  "results; past it the query fails (HTTP 422)")
+      ->envname("SEAWAY_SQL_MAX_MEMORY_MB")
+      ->capture_default_str();
+  cmd->add_option("--sql-threads", c->sql_threads,
+                  "SQL queries running at once, on their own threads (never the HTTP ones)")
+      ->envname("SEAWAY_SQL_THREADS")
+      ->capture_default_str();
+  cmd->add_option("--sql-max-queued", c->sql_max_queued,
+                  "SQL queries waiting for a thread; more get 503 with Retry-After")
+      ->envname("SEAWAY_SQL_MAX_QUEUED")
+      ->capture_default_str();
   cmd->add_option("--wal-sync", c->wal_sync,
                   "When a write is acknowledged. always: after fsync (nothing acknowledged is "
                   "lost). interval:MS: after write(2), fsync every MS ms (a power loss can lose "
@@ -177,6 +194,20 @@ Status ServerConfig::Finalize() {
   engine.max_series_per_tenant = max_series_per_tenant;
   engine.shard.memtable_limit_bytes = storage_memory_bytes / static_cast<uint64_t>(storage_shards);
   SW_RETURN_IF_ERROR(log::ParseFormat(log_format).status().WithContext("--log-format"));
+  if (sql_timeout_ms < 1 || sql_timeout_ms > 86'400'000) {
+    return InvalidArgument("--sql-timeout-ms must be between 1 and 86400000 (one day), not {}",
+                           sql_timeout_ms);
+  }
+  if (sql_max_memory_mb < 1 || sql_max_memory_mb > (int64_t{1} << 20)) {
+    return InvalidArgument("--sql-max-memory-mb must be between 1 and 1048576, not {}",
+                           sql_max_memory_mb);
+  }
+  if (sql_threads < 1 || sql_threads > 256) {
+    return InvalidArgument("--sql-threads must be between 1 and 256, not {}", sql_threads);
+  }
+  if (sql_max_queued < 0 || sql_max_queued > 100'000) {
+    return InvalidArgument("--sql-max-queued must be between 0 and 100000, not {}", sql_max_queued);
+  }
   return Status::OK();
 }
 

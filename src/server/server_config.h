@@ -34,6 +34,10 @@ struct ServerConfig {
   std::string http_tls_key;   // PEM private key
   IngestLimits ingest;        // --ingest-max-*
   uint64_t max_series_per_tenant = 10'000'000;
+  int64_t sql_timeout_ms = 30'000;  // one query's time limit
+  int64_t sql_max_memory_mb = 256;  // one query's memory limit
+  int sql_threads = 2;              // queries running at once
+  int sql_max_queued = 16;          // queries waiting for a thread; more get 503
   std::string log_level = "info";
   std::string log_format = "text";
   std::string wal_sync = "always";

@@ -1,0 +1,273 @@
+// The SQL endpoint (src/http): request parsing, the query threads, and result streaming.
+#include "http/sql_handlers.h"
+
+#include <pthread.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "http/write_handlers.h"
+#include "query/result_format.h"
+
+namespace seaway {
+
+struct SqlService::Job {
+  std::string sql;
+  query::QueryOptions options;
+  query::ResultFormat format = query::ResultFormat::kJson;
+  HttpReply reply;
+  int64_t enqueued_ns = 0;
+};
+
+namespace {
+
+const std::vector<double> kDurationBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                             0.25,  0.5,    1,     2.5,  5,     10,   30};
+
+HttpResponse SqlError(const Status& s) {
+  HttpResponse r =
+      HttpResponse::Error(SqlHttpStatus(s.code()), StatusCodeName(s.code()), s.message());
+  if (s.code() == StatusCode::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  if (s.code() == StatusCode::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Token");
+  return r;
+}
+
+// What a request asks: its statement, database and result format.
+struct SqlRequest {
+  std::string sql;
+  std::string database = "main";
+  query::ResultFormat format = query::ResultFormat::kJson;
+};
+
+// Reads the statement from `q` (GET, or POST without a body) or from the JSON body
+// {"query":"...","database":"...","format":"..."}; `db` and `format` parameters also apply.
+Result<SqlRequest> ParseSqlRequest(const HttpRequest& request) {
+  SqlRequest out;
+  std::string format = request.QueryParam("format").value_or("");
+  if (auto q = request.QueryParam("q")) out.sql = *q;
+  if (auto db = request.QueryParam("db")) out.database = *db;
+  if (request.method == HttpMethod::kPost && !request.body.empty()) {
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return InvalidArgument("{}", R"(the body must be a JSON object such as )"
+                                   R"({"query":"SELECT 1","database":"main"})");
+    }
+    auto text_member = [&](const char* name, std::string* into) -> Status {
+      auto it = body.find(name);
+      if (it == body.end() || it->is_null()) return Status::OK();
+      if (!it->is_string()) return InvalidArgument("'{}' must be a string", name);
+      *into = it->get<std::string>();
+      return Status::OK();
+    };
+    SW_RETURN_IF_ERROR(text_member("query", &out.sql));
+    SW_RETURN_IF_ERROR(text_member("database", &out.database));
+    if (format.empty()) SW_RETURN_IF_ERROR(text_member("format", &format));
+  }
+  if (out.sql.find_first_not_of(" \t\r\n;") == std::string::npos) {
+    return InvalidArgument("{}", request.method == HttpMethod::kPost
+                                     ? R"(missing query: send {"query":"SELECT ..."})"
+                                     : "missing query: pass it as the 'q' parameter");
+  }
+  if (out.database.empty()) return InvalidArgument("the database name must not be empty");
+  if (!format.empty()) {
+    SW_ASSIGN_OR_RETURN(out.format, query::ParseResultFormat(format));
+  }
+  return out;
+}
+
+}  // namespace
+
+int SqlHttpStatus(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return 400;    // syntax, types, unknown functions
+    case StatusCode::kNotFound: return 404;           // unknown table or database
+    case StatusCode::kResourceExhausted: return 422;  // the query's time or memory limit
+    case StatusCode::kUnavailable: return 503;        // too many queries, or stopping
+    default: return HttpStatusFor(code);
+  }
+}
+
+SqlService::SqlService(const query::QueryEngine* queries, MetadataStore* metadata,
+                       MetricsRegistry* metrics, SqlServiceOptions options)
+    : queries_(queries), metadata_(metadata), metrics_(metrics), options_(options) {
+  duration_ = metrics_->GetHistogram("seaway_sql_query_duration_seconds",
+                                     "Time from a query's arrival to its last byte handed over",
+                                     kDurationBounds);
+  queued_gauge_ = metrics_->GetGauge("seaway_sql_queries_queued", "Queries waiting for a thread");
+  running_gauge_ = metrics_->GetGauge("seaway_sql_queries_running", "Queries running");
+  const int threads = std::max(1, options_.threads);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), fmt::format("sw-sql-{}", i).c_str());
+      Work();
+    });
+  }
+}
+
+SqlService::~SqlService() { Stop(); }
+
+void SqlService::Stop() {
+  std::deque<std::unique_ptr<Job>> refused;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    refused.swap(queue_);
+    queued_gauge_->Set(0);
+  }
+  work_.notify_all();
+  for (auto& job : refused) {
+    job->reply.Send(SqlError(Unavailable("the server is stopping")));
+    Count("Unavailable", job->enqueued_ns);
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void SqlService::AddRoutes(Router* router) {
+  auto handler = [this](const HttpRequest& request, HttpReply reply) {
+    Handle(request, std::move(reply));
+  };
+  router->Add(HttpMethod::kPost, "/api/v1/sql", "sql", handler);
+  router->Add(HttpMethod::kGet, "/api/v1/sql", "sql", handler);
+}
+
+void SqlService::Count(std::string_view status, int64_t enqueued_ns) {
+  metrics_
+      ->GetCounter("seaway_sql_queries_total", "SQL queries answered, by outcome",
+                   {{"status", std::string(status)}})
+      ->Increment();
+  if (enqueued_ns != 0) {
+    duration_->Observe(static_cast<double>(Clock::Real()->MonotonicNanos() - enqueued_ns) / 1e9);
+  }
+}
+
+// On an HTTP I/O thread: authenticate, parse, and queue; the query runs on a service thread.
+void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
+  const std::string token = RequestToken(request);
+  if (token.empty()) {
+    Count("Unauthenticated", 0);
+    return reply.Send(SqlError(
+        Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)")));
+  }
+  Result<TenantId> tenant = metadata_->Authenticate(token);
+  if (!tenant.ok()) {
+    Count("Unauthenticated", 0);
+    return reply.Send(SqlError(Unauthenticated("invalid token")));
+  }
+  Result<SqlRequest> parsed = ParseSqlRequest(request);
+  if (!parsed.ok()) {
+    Count(StatusCodeName(parsed.status().code()), 0);
+    return reply.Send(SqlError(parsed.status()));
+  }
+
+  auto job = std::make_unique<Job>(Job{std::move(parsed->sql),
+                                       {},
+                                       parsed->format,
+                                       std::move(reply),
+                                       Clock::Real()->MonotonicNanos()});
+  job->options.tenant = *tenant;
+  job->options.database = std::move(parsed->database);
+  job->options.timeout = options_.timeout;
+  job->options.max_memory_bytes = options_.max_memory_bytes;
+  bool stopping;
+  {
+    std::unique_lock lock(mu_);
+    stopping = stopping_;
+    const bool full = static_cast<int>(queue_.size()) >= options_.max_queued &&
+                      running_ >= static_cast<int>(threads_.size());
+    if (!stopping_ && !full) {
+      queue_.push_back(std::move(job));
+      queued_gauge_->Set(static_cast<double>(queue_.size()));
+      lock.unlock();
+      work_.notify_one();
+      return;
+    }
+  }
+  Count("Rejected", 0);
+  metrics_
+      ->GetCounter("seaway_http_overload_total",
+                   "Requests refused with 503 because the server was at a limit",
+                   {{"limit", "sql_queries"}})
+      ->Increment();
+  job->reply.Send(SqlError(stopping ? Unavailable("the server is stopping")
+                                    : Unavailable("too many SQL queries: {} running and {} waiting "
+                                                  "(--sql-threads, --sql-max-queued); retry later",
+                                                  threads_.size(), options_.max_queued)));
+}
+
+void SqlService::Work() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+      queued_gauge_->Set(static_cast<double>(queue_.size()));
+      running_gauge_->Set(running_);
+    }
+    Run(*job);
+    job.reset();
+    std::lock_guard lock(mu_);
+    --running_;
+    running_gauge_->Set(running_);
+  }
+}
+
+// On a query thread: runs the statement and answers, streaming once the output passes
+// flush_bytes.
+void SqlService::Run(Job& job) {
+  std::unique_ptr<query::ResultWriter> writer = query::MakeResultWriter(job.format);
+  const std::string content_type(query::ResultContentType(job.format));
+  std::string buffer;
+  std::unique_ptr<HttpResponseStream> stream;
+  bool client_gone = false;
+  auto flush = [&]() -> Status {
+    if (!stream) {
+      HttpResponse head = HttpResponse::Text(200, "", content_type);
+      head.headers.emplace_back("Cache-Control", "no-store");
+      stream = job.reply.StartStream(std::move(head));
+    }
+    if (!stream->Write(buffer)) {
+      client_gone = true;
+      return Unavailable("the client closed the connection");
+    }
+    buffer.clear();
+    return Status::OK();
+  };
+  Status s = queries_->ExecuteStreaming(
+      job.sql, job.options,
+      [&](const std::vector<query::ColumnInfo>& columns) {
+        writer->Begin(columns, &buffer);
+        return Status::OK();
+      },
+      [&](const query::DataChunk& chunk) -> Status {
+        writer->Rows(chunk, &buffer);
+        return buffer.size() >= options_.flush_bytes ? flush() : Status::OK();
+      });
+
+  if (s.ok()) {
+    writer->End(&buffer);
+    Count("ok", job.enqueued_ns);
+    if (!stream) {
+      HttpResponse r = HttpResponse::Text(200, std::move(buffer), content_type);
+      r.headers.emplace_back("Cache-Control", "no-store");
+      return job.reply.Send(std::move(r));
+    }
+    if (flush().ok()) stream->Finish(true);
+    return;
+  }
+  Count(client_gone ? "ClientGone" : StatusCodeName(s.code()), job.enqueued_ns);
+  if (!stream) return job.reply.Send(SqlError(s));  // nothing sent yet: a real status
+  if (!client_gone) {
+    writer->Fail(s, &buffer);
+    (void)flush();
+  }
+  stream->Finish(false);
+}
+
+}  // namespace seaway
