@@ -143,27 +143,48 @@ int64_t AddMonths(int64_t ns, int64_t months) {
   return CivilToNanos(moved, utc) + sub;
 }
 
-Result<int64_t> TruncTo(int64_t ns, std::string_view unit, const absl::TimeZone& tz) {
-  if (unit == "nanosecond" || unit == "nanoseconds") return ns;
-  if (unit == "microsecond" || unit == "microseconds") return FloorDiv(ns, 1000) * 1000;
-  if (unit == "millisecond" || unit == "milliseconds") return FloorDiv(ns, 1'000'000) * 1'000'000;
+// The unit-long range [first, second) holding `ns`: date_trunc gives `first`, and every time
+// before `second` truncates to it too (callers reuse the answer for sorted times).
+Result<std::pair<int64_t, int64_t>> TruncRange(int64_t ns, std::string_view unit,
+                                               const absl::TimeZone& tz) {
+  auto fixed = [&](int64_t step) -> std::pair<int64_t, int64_t> {
+    const int64_t lo = FloorDiv(ns, step) * step;
+    return {lo, lo > std::numeric_limits<int64_t>::max() - step
+                    ? std::numeric_limits<int64_t>::max()
+                    : lo + step};
+  };
+  if (unit == "nanosecond" || unit == "nanoseconds") return fixed(1);
+  if (unit == "microsecond" || unit == "microseconds") return fixed(1000);
+  if (unit == "millisecond" || unit == "milliseconds") return fixed(1'000'000);
   const absl::CivilSecond cs = ToCivil(ns, tz);
-  if (unit == "second" || unit == "seconds") return CivilToNanos(cs, tz);
-  if (unit == "minute" || unit == "minutes") return CivilToNanos(absl::CivilMinute(cs), tz);
-  if (unit == "hour" || unit == "hours") return CivilToNanos(absl::CivilHour(cs), tz);
-  if (unit == "day" || unit == "days") return CivilToNanos(absl::CivilDay(cs), tz);
+  auto range = [&](auto lo) -> std::pair<int64_t, int64_t> {
+    return {CivilToNanos(absl::CivilSecond(lo), tz), CivilToNanos(absl::CivilSecond(lo + 1), tz)};
+  };
+  if (unit == "second" || unit == "seconds") return range(cs);
+  if (unit == "minute" || unit == "minutes") return range(absl::CivilMinute(cs));
+  if (unit == "hour" || unit == "hours") return range(absl::CivilHour(cs));
+  if (unit == "day" || unit == "days") return range(absl::CivilDay(cs));
   if (unit == "week" || unit == "weeks") {
     absl::CivilDay day(cs);
     const int back =
         (static_cast<int>(absl::GetWeekday(day)) - static_cast<int>(absl::Weekday::monday) + 7) % 7;
-    return CivilToNanos(day - back, tz);
+    const absl::CivilDay monday = day - back;
+    return std::pair<int64_t, int64_t>{CivilToNanos(absl::CivilSecond(monday), tz),
+                                       CivilToNanos(absl::CivilSecond(monday + 7), tz)};
   }
-  if (unit == "month" || unit == "months") return CivilToNanos(absl::CivilMonth(cs), tz);
+  if (unit == "month" || unit == "months") return range(absl::CivilMonth(cs));
   if (unit == "quarter" || unit == "quarters") {
-    return CivilToNanos(absl::CivilMonth(cs.year(), (cs.month() - 1) / 3 * 3 + 1), tz);
+    const absl::CivilMonth first(cs.year(), (cs.month() - 1) / 3 * 3 + 1);
+    return std::pair<int64_t, int64_t>{CivilToNanos(absl::CivilSecond(first), tz),
+                                       CivilToNanos(absl::CivilSecond(first + 3), tz)};
   }
-  if (unit == "year" || unit == "years") return CivilToNanos(absl::CivilYear(cs), tz);
+  if (unit == "year" || unit == "years") return range(absl::CivilYear(cs));
   return InvalidArgument("unknown date_trunc unit '{}'", unit);
+}
+
+Result<int64_t> TruncTo(int64_t ns, std::string_view unit, const absl::TimeZone& tz) {
+  SW_ASSIGN_OR_RETURN(auto r, TruncRange(ns, unit, tz));
+  return r.first;
 }
 
 // Fixed-width buckets are aligned on 2000-01-03T00:00:00 (a Monday), as in TimescaleDB, so
@@ -614,7 +635,14 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
             if (hi < lo) hi = std::numeric_limits<int64_t>::max();
           }
         } else {
-          SW_ASSIGN_OR_RETURN(out->ints[i], TruncTo(t, e.unit, tz ? *tz : absl::UTCTimeZone()));
+          if (t >= lo && t < hi) {
+            out->ints[i] = last;
+            continue;
+          }
+          SW_ASSIGN_OR_RETURN(auto range, TruncRange(t, e.unit, tz ? *tz : absl::UTCTimeZone()));
+          out->ints[i] = last = range.first;
+          lo = range.first;
+          hi = range.second;
         }
       }
       CombineValidity(args, n, out);

@@ -604,11 +604,46 @@ int CompareRows(const DataChunk& c, const std::vector<SortKey>& keys, uint32_t a
 }
 
 // Sorts `buffer` and keeps its first `keep` rows.
+// The sort keys of `buffer` as their own chunk, text columns replaced by the rank of each
+// string among the distinct strings (integers compare faster; ties stay ties).
+DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& keys,
+                         std::vector<SortKey>* remapped) {
+  DataChunk out;
+  out.rows = buffer.rows;
+  remapped->clear();
+  for (const SortKey& k : keys) {
+    const Vector& v = buffer.columns[k.column];
+    SortKey r = k;
+    r.column = static_cast<int>(out.columns.size());
+    remapped->push_back(r);
+    if (v.type != SqlType::kText || v.constant) {
+      out.columns.push_back(v);
+      continue;
+    }
+    std::unordered_map<std::string_view, int64_t> rank;
+    for (size_t i = 0; i < buffer.rows; ++i) rank.try_emplace(v.strings[i], 0);
+    std::vector<std::string_view> distinct;
+    distinct.reserve(rank.size());
+    for (const auto& [str, unused] : rank) distinct.push_back(str);
+    std::sort(distinct.begin(), distinct.end());
+    for (size_t i = 0; i < distinct.size(); ++i) rank[distinct[i]] = static_cast<int64_t>(i);
+    Vector ranks;
+    ranks.Reset(SqlType::kBigInt);
+    ranks.valid = v.valid;
+    ranks.ints.resize(buffer.rows);
+    for (size_t i = 0; i < buffer.rows; ++i) ranks.ints[i] = rank[v.strings[i]];
+    out.columns.push_back(std::move(ranks));
+  }
+  return out;
+}
+
 void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t keep) {
   std::vector<uint32_t> order(buffer->rows);
   std::iota(order.begin(), order.end(), 0);
+  std::vector<SortKey> key_order;
+  const DataChunk key_columns = SortKeyColumns(*buffer, keys, &key_order);
   auto less = [&](uint32_t a, uint32_t b) {
-    const int c = CompareRows(*buffer, keys, a, b);
+    const int c = CompareRows(key_columns, key_order, a, b);
     return c != 0 ? c < 0 : a < b;  // stable
   };
   if (keep < order.size()) {
