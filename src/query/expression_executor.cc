@@ -1143,6 +1143,13 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
       scratch->Reset(e.type);
       const size_t pairs = args.size() / 2;
       const bool has_else = args.size() % 2 == 1;
+      for (size_t p = 0; p < pairs; ++p) {
+        const SqlType t = args[2 * p]->type;
+        if (t != SqlType::kBoolean && t != SqlType::kNull) {
+          return InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {} (at offset {})",
+                                 SqlTypeName(t), e.children[2 * p]->offset);
+        }
+      }
       for (size_t i = 0; i < n; ++i) {
         const Vector* chosen = has_else ? args.back() : nullptr;
         for (size_t p = 0; p < pairs; ++p) {
@@ -1187,6 +1194,12 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
                          std::vector<uint32_t>* selection) {
   Vector scratch;
   SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(expr, input, &scratch));
+  if (v->type == SqlType::kNull) return Status::OK();
+  if (v->type != SqlType::kBoolean) {
+    // The binder should have refused it; never read a DOUBLE or TEXT column as truth values.
+    return InvalidArgument("a condition must be BOOLEAN, not {} (at offset {})",
+                           SqlTypeName(v->type), expr.offset);
+  }
   if (v->constant) {
     if (!v->IsNull(0) && v->ints[0] != 0) {
       for (size_t i = 0; i < input.rows; ++i) selection->push_back(static_cast<uint32_t>(i));
