@@ -1,10 +1,11 @@
-// The `seaway` command (src/server): `seaway serve` runs the platform; later subcommands (sql,
-// admin tasks) join here.
+// The `seaway` command (src/server): `seaway serve` runs the platform, `seaway sql` queries a
+// running one (src/cli); later subcommands (admin tasks) join here.
 #include <pthread.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/sql_command.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/version.h"
@@ -66,8 +67,14 @@ int Main(int argc, char** argv) {
       "serve", "Run the platform: HTTP API and compatibility endpoints, storage, (later) MQTT");
   AddServeOptions(serve, &config);
 
+  cli::SqlCommandOptions sql_options;
+  CLI::App* sql = app.add_subcommand(
+      "sql", "Run SQL against a running server (over HTTP): one query, or an interactive prompt");
+  cli::AddSqlOptions(sql, &sql_options);
+
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return RunServe(serve, config);
+  if (sql->parsed()) return cli::RunSqlCommand(sql_options);
   return 0;
 }
 

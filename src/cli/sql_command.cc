@@ -1,0 +1,207 @@
+// `seaway sql` (src/cli): options, one-shot queries and the interactive prompt.
+#include "cli/sql_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <editline/readline.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/result_table.h"
+#include "cli/sql_client.h"
+
+namespace seaway::cli {
+namespace {
+
+std::string Trim(std::string_view text) {
+  const size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  const size_t end = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+// The token from the flag, the environment, or DATA_DIR/admin-token; empty when none.
+std::string FindToken(const SqlCommandOptions& options) {
+  if (!options.token.empty()) return options.token;
+  if (const char* env = std::getenv("SEAWAY_TOKEN"); env != nullptr && *env != '\0') return env;
+  std::ifstream file(options.data_dir + "/admin-token");
+  std::string token;
+  if (file && std::getline(file, token)) return Trim(token);
+  return {};
+}
+
+// The message of an error document {"error":"...","code":"..."}, or the body itself.
+std::string ErrorMessage(const std::string& body) {
+  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
+    return doc["error"].get<std::string>();
+  }
+  return Trim(body);
+}
+
+// Runs one statement and prints its result; false when it failed.
+bool RunStatement(const SqlClient& client, const std::string& format, std::string_view sql) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool table = format == "table";
+  std::string body;  // the whole body, or the tail of a streamed one
+  bool streamed = false;
+  Result<SqlResponse> response =
+      client.Run(sql, table ? "json" : format, [&](int status, std::string_view part) {
+        body.append(part);
+        if (table || status != 200) return;
+        // A successful CSV or JSON result streams to stdout; only its tail is kept, where the
+        // server puts its error record when the query fails part-way.
+        streamed = true;
+        std::fwrite(part.data(), 1, part.size(), stdout);
+        if (body.size() > 8192) body.erase(0, body.size() - 4096);
+      });
+  if (!response.ok()) {
+    std::fprintf(stderr, "seaway sql: %s\n", std::string(response.status().message()).c_str());
+    return false;
+  }
+  if (response->status != 200) {
+    std::fprintf(stderr, "ERROR: %s\n", ErrorMessage(body).c_str());
+    return false;
+  }
+  if (!table) {
+    std::fflush(stdout);
+    if (!response->complete) {
+      // The body ends with the server's error record (query/result_format.h).
+      std::string tail = streamed ? Trim(body) : std::string();
+      tail = tail.substr(tail.rfind('\n') == std::string::npos ? 0 : tail.rfind('\n') + 1);
+      std::fprintf(stderr, "ERROR: %s\n",
+                   tail.empty() ? "the server ended the result early" : ErrorMessage(tail).c_str());
+      return false;
+    }
+    return true;
+  }
+  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("error")) {
+    std::fprintf(stderr, "ERROR: %s\n", ErrorMessage(body).c_str());
+    return false;
+  }
+  if (!response->complete || doc.is_discarded()) {
+    std::fprintf(stderr, "ERROR: the server ended the result early\n");
+    return false;
+  }
+  Result<ResultTable> result = ResultTable::FromJson(doc);
+  if (!result.ok()) {
+    std::fprintf(stderr, "ERROR: %s\n", std::string(result.status().message()).c_str());
+    return false;
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::fputs(result->Render().c_str(), stdout);
+  std::printf("(%zu %s, %lld ms)\n", result->rows.size(), result->rows.size() == 1 ? "row" : "rows",
+              static_cast<long long>(ms));
+  std::fflush(stdout);
+  return true;
+}
+
+// The statement text without its final ';' and blanks.
+std::string StatementText(std::string text) {
+  text = Trim(text);
+  while (!text.empty() && text.back() == ';') text = Trim(text.substr(0, text.size() - 1));
+  return text;
+}
+
+// Reads statements ending in ';' and runs each. With a terminal: prompts, line editing and
+// history; otherwise plain lines. Returns the exit status.
+int RunShell(const SqlClient& client, const std::string& format) {
+  const bool tty = isatty(STDIN_FILENO) != 0;
+  std::string history_file;
+  if (const char* home = std::getenv("HOME"); tty && home != nullptr) {
+    history_file = std::string(home) + "/.seaway_history";
+    using_history();
+    read_history(history_file.c_str());
+  }
+  if (tty) std::printf("Connected. End statements with ';'. \\q quits.\n");
+  bool all_ok = true;
+  std::string pending;
+  for (;;) {
+    std::string line;
+    if (tty) {
+      char* raw = readline(pending.empty() ? "seaway> " : "     -> ");
+      if (raw == nullptr) break;
+      line = raw;
+      std::free(raw);
+    } else if (!std::getline(std::cin, line)) {
+      break;
+    }
+    const std::string trimmed = Trim(line);
+    if (pending.empty() && (trimmed == "\\q" || trimmed == "quit" || trimmed == "exit")) break;
+    if (trimmed.empty() && pending.empty()) continue;
+    if (!pending.empty()) pending.push_back('\n');
+    pending += line;
+    if (trimmed.empty() || trimmed.back() != ';') continue;
+    if (tty) {
+      add_history(Trim(pending).c_str());
+      if (!history_file.empty()) write_history(history_file.c_str());
+    }
+    const std::string sql = StatementText(pending);
+    pending.clear();
+    if (sql.empty()) continue;
+    if (!RunStatement(client, format, sql)) all_ok = false;
+  }
+  if (const std::string sql = StatementText(pending); !sql.empty()) {
+    if (!RunStatement(client, format, sql)) all_ok = false;  // the last one may lack its ';'
+  }
+  if (tty) std::printf("\n");
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+void AddSqlOptions(CLI::App* cmd, SqlCommandOptions* o) {
+  cmd->add_option("query", o->query,
+                  "The statement to run; without it, read statements ending "
+                  "in ';' (an interactive prompt on a terminal)");
+  cmd->add_option("--url", o->url, "The server's HTTP address")
+      ->envname("SEAWAY_URL")
+      ->capture_default_str();
+  cmd->add_option("--token", o->token,
+                  "API token (names the tenant); default $SEAWAY_TOKEN, else DATA_DIR/admin-token")
+      ->type_name("TOKEN");
+  cmd->add_option("--data-dir", o->data_dir, "Where to find admin-token when no token is given")
+      ->envname("SEAWAY_DATA_DIR")
+      ->type_name("DIR")
+      ->capture_default_str();
+  cmd->add_option("-d,--database", o->database, "Database to query")->capture_default_str();
+  cmd->add_option("--format", o->format,
+                  "table: aligned columns and a row count; csv or json: the server's output, "
+                  "streamed, for scripts")
+      ->check(CLI::IsMember({"table", "csv", "json", "ndjson"}))
+      ->capture_default_str();
+}
+
+int RunSqlCommand(const SqlCommandOptions& options) {
+  SqlClientOptions client_options;
+  client_options.url = options.url;
+  client_options.database = options.database;
+  client_options.token = FindToken(options);
+  if (Result<ServerUrl> url = ParseServerUrl(options.url); !url.ok()) {
+    std::fprintf(stderr, "seaway sql: --url %s\n", std::string(url.status().message()).c_str());
+    return 2;
+  }
+  if (client_options.token.empty()) {
+    std::fprintf(stderr,
+                 "seaway sql: no token: pass --token, set SEAWAY_TOKEN, or point --data-dir at "
+                 "the server's data directory (its admin-token file)\n");
+    return 2;
+  }
+  SqlClient client(client_options);
+  if (!options.query.empty()) {
+    const std::string sql = StatementText(options.query);
+    return RunStatement(client, options.format, sql) ? 0 : 1;
+  }
+  return RunShell(client, options.format);
+}
+
+}  // namespace seaway::cli
