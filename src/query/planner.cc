@@ -444,6 +444,7 @@ struct Planner::Impl {
     const std::string source = like ? LikeToRegex(pattern.constant.s) : pattern.constant.s;
     RE2::Options opts;
     opts.set_case_sensitive(!case_insensitive);
+    opts.set_dot_nl(true);  // as in PostgreSQL, '.' matches a newline
     opts.set_log_errors(false);
     opts.set_max_mem(8 << 20);
     auto re = std::make_shared<RE2>(source, opts);
