@@ -1,6 +1,9 @@
 // Vectorised expression evaluation (src/query).
 #include "query/expression_executor.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -508,6 +511,52 @@ std::string Substr(std::string_view s, int64_t start, std::optional<int64_t> len
   return std::string(s.substr(b, e - b));
 }
 
+// upper()/lower() of UTF-8 text: ASCII inline, other characters through the C.UTF-8 locale's
+// towupper/towlower (PostgreSQL maps them too under a UTF-8 locale: upper('é') = 'É'). Bytes
+// that are not valid UTF-8 are copied unchanged.
+std::string MapCase(std::string_view s, bool upper) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      char m = s[i];
+      if (upper && m >= 'a' && m <= 'z') m = static_cast<char>(m - 32);
+      if (!upper && m >= 'A' && m <= 'Z') m = static_cast<char>(m + 32);
+      out += m;
+      ++i;
+      continue;
+    }
+    const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    uint32_t cp = len == 4 ? c & 0x07 : len == 3 ? c & 0x0F : c & 0x1F;
+    bool valid = len != 0 && i + len <= s.size() && utf8 != static_cast<locale_t>(0);
+    for (size_t k = 1; valid && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      valid = (b & 0xC0) == 0x80;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (!valid) {
+      out += s[i++];
+      continue;
+    }
+    const auto m = static_cast<uint32_t>(upper ? towupper_l(static_cast<wint_t>(cp), utf8)
+                                               : towlower_l(static_cast<wint_t>(cp), utf8));
+    const size_t m_len = m < 0x80 ? 1 : m < 0x800 ? 2 : m < 0x10000 ? 3 : 4;
+    if (m_len == 1) {
+      out += static_cast<char>(m);
+    } else {
+      static constexpr unsigned char kLead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+      out += static_cast<char>(kLead[m_len] | (m >> (6 * (m_len - 1))));
+      for (size_t k = m_len - 1; k > 0; --k) {
+        out += static_cast<char>(0x80 | ((m >> (6 * (k - 1))) & 0x3F));
+      }
+    }
+    i += len;
+  }
+  return out;
+}
+
 std::string Trim(std::string_view s, bool left, bool right) {
   size_t b = 0, e = s.size();
   if (left) {
@@ -735,12 +784,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
       return RowWise(
           args, rows, SqlType::kText, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
-            std::string s = v[0].s;
-            for (char& c : s) {
-              if (e.function == Function::kLower && c >= 'A' && c <= 'Z') c += 32;
-              if (e.function == Function::kUpper && c >= 'a' && c <= 'z') c -= 32;
-            }
-            return Value::Text(std::move(s));
+            return Value::Text(MapCase(v[0].s, e.function == Function::kUpper));
           },
           out);
     case Function::kLength:
