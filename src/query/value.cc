@@ -227,6 +227,32 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   return again;
 }
 
+namespace {
+
+// Shortest round-trip digits, as PostgreSQL prints float8: fixed notation for decimal exponents
+// -4..14, scientific otherwise (1e+15, 1.5e-05). fmt already switches outside -4..15, so only
+// exponent 15 needs rewriting.
+std::string FormatDouble(double d) {
+  std::string s = fmt::format("{}", d);
+  const double a = std::fabs(d);
+  if (!(a >= 1e15 && a < 1e16)) return s;
+  const bool negative = s[0] == '-';
+  std::string digits;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') digits += c;
+    if (c == '.') break;  // 16 integer digits are already the shortest form's precision
+  }
+  const size_t point = s.find('.');
+  if (point != std::string::npos) digits += s.substr(point + 1);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  std::string out = negative ? "-" : "";
+  out += digits[0];
+  if (digits.size() > 1) out += "." + digits.substr(1);
+  return out + "e+15";
+}
+
+}  // namespace
+
 std::string Value::ToString() const {
   if (is_null) return "NULL";
   switch (type) {
@@ -234,7 +260,7 @@ std::string Value::ToString() const {
     case SqlType::kBoolean: return i != 0 ? "true" : "false";
     case SqlType::kBigInt: return std::to_string(i);
     case SqlType::kUBigInt: return std::to_string(static_cast<uint64_t>(i));
-    case SqlType::kDouble: return fmt::format("{}", d);
+    case SqlType::kDouble: return FormatDouble(d);
     case SqlType::kText: return s;
     case SqlType::kTimestamp: return FormatTimestamp(i);
     case SqlType::kInterval: return FormatInterval(interval());
