@@ -57,6 +57,8 @@ struct AggregateSpec {
   // Arguments over the aggregation's input: value [, time] for first/last.
   std::vector<BoundExprPtr> args;
   std::string key;  // canonical text, to share one state between equal calls
+  // Gap filling of this output column (time_bucket_gapfill): 0 NULL, 1 locf, 2 interpolate.
+  uint8_t fill = 0;
 };
 
 class AggregateState {

@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "query/expression_executor.h"
+#include "query/gap_fill.h"
 #include "sql/ast_printer.h"
 #include "sql/source_excerpt.h"
 
@@ -245,6 +246,13 @@ struct Planner::Impl {
   // CTEs visible by name, innermost last.
   std::vector<std::pair<std::string, const sql::SelectStatement*>> ctes;
   int subquery_depth = 0;
+  // time_bucket_gapfill calls bound in the current SELECT's GROUP BY.
+  struct GapFillRequest {
+    std::string key;  // the bound time_bucket's key
+    std::optional<int64_t> start, finish;
+    size_t offset = 0;
+  };
+  std::vector<GapFillRequest> gapfill_requests;
 
   Status At(size_t offset, const std::string& message) const {
     const auto pos = sql::PositionOf(text, offset);
@@ -306,6 +314,14 @@ struct Planner::Impl {
     c->children.push_back(std::move(e));
     SW_RETURN_IF_ERROR(Fold(&c));
     return c;
+  }
+
+  // A condition (WHERE, HAVING, ON, CASE WHEN, AND/OR/NOT operands) must be BOOLEAN, as in
+  // PostgreSQL: only NULL and string literals ('true') convert; numbers do not.
+  Result<BoundExprPtr> AsCondition(BoundExprPtr e) {
+    if (e->type == SqlType::kNull || IsTextConstant(*e))
+      return Coerce(std::move(e), SqlType::kBoolean);
+    return e;
   }
 
   static bool IsTextConstant(const BoundExpr& e) {
@@ -482,6 +498,11 @@ struct Planner::Impl {
 
   Result<BoundExprPtr> BindFunction(const sql::FunctionCallExpr& f, Scope& scope) {
     const std::string& name = f.name;
+    if ((name == "locf" || name == "interpolate") && scope.post && f.args.size() == 1 &&
+        f.args[0]->kind == ExprKind::kFunctionCall &&
+        IsAggregateName(f.args[0]->As<sql::FunctionCallExpr>().name)) {
+      return BindAggregate(f.args[0]->As<sql::FunctionCallExpr>(), scope, name == "locf" ? 1 : 2);
+    }
     if (IsAggregateName(name)) {
       if (!scope.post) {
         return At(f.offset,
@@ -654,7 +675,24 @@ struct Planner::Impl {
                                                : Function::kNullIf;
       return simple(fn, t);
     }
-    if (name == "time_bucket") {
+    const bool gapfill = name == "time_bucket_gapfill";
+    if (gapfill) {
+      // time_bucket_gapfill(width, time [, start, finish]): time_bucket that also asks for
+      // empty buckets (gap_fill.h).
+      SW_RETURN_IF_ERROR(arity(2, 4));
+      GapFillRequest request;
+      request.offset = f.offset;
+      for (size_t i = 2; i < args.size(); ++i) {
+        SW_RETURN_IF_ERROR(need(i, SqlType::kTimestamp));
+        if (args[i]->kind != BoundKind::kConstant || args[i]->constant.is_null) {
+          return At(f.offset, "time_bucket_gapfill() start and finish must be constant times");
+        }
+        (i == 2 ? request.start : request.finish) = args[i]->constant.i;
+      }
+      args.resize(2);
+      gapfill_requests.push_back(std::move(request));
+    }
+    if (name == "time_bucket" || gapfill) {
       SW_RETURN_IF_ERROR(arity(2, 3));
       if (IsTextConstant(*args[0])) SW_RETURN_IF_ERROR(need(0, SqlType::kInterval));
       if (args[0]->kind != BoundKind::kConstant || args[0]->type != SqlType::kInterval) {
@@ -695,8 +733,14 @@ struct Planner::Impl {
       e->key = fmt::format("time_bucket({},{},{},{},{})", width.months, width.nanos, e->origin,
                            e->zone, args[1]->key);
       e->children.push_back(std::move(args[1]));
+      if (gapfill) gapfill_requests.back().key = e->key;
       SW_RETURN_IF_ERROR(Fold(&e));
       return e;
+    }
+    if (name == "locf" || name == "interpolate") {
+      return At(f.offset, fmt::format("{}() takes an aggregate, e.g. {}(avg(x)), in a query "
+                                      "grouped by time_bucket_gapfill()",
+                                      name, name));
     }
     if (name == "date_trunc") {
       SW_RETURN_IF_ERROR(arity(2, 3));
@@ -840,7 +884,8 @@ struct Planner::Impl {
     return e;
   }
 
-  Result<BoundExprPtr> BindAggregate(const sql::FunctionCallExpr& f, Scope& scope) {
+  Result<BoundExprPtr> BindAggregate(const sql::FunctionCallExpr& f, Scope& scope,
+                                     uint8_t fill = 0) {
     double fraction = 0.5;
     auto kind = FindAggregate(f.name, f.distinct, f.star, &fraction);
     if (f.distinct && *kind != AggregateKind::kCountDistinct) {
@@ -925,6 +970,8 @@ struct Planner::Impl {
     }
     for (const auto& a : args) spec.key += a->key + ",";
     spec.key += ")";
+    if (fill != 0) spec.key = (fill == 1 ? "locf:" : "interpolate:") + spec.key;
+    spec.fill = fill;
     spec.args = std::move(args);
     auto& aggs = *scope.aggregates;
     size_t index = aggs.size();
@@ -1028,7 +1075,7 @@ struct Planner::Impl {
         const auto& u = e.As<sql::UnaryExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*u.operand, scope));
         if (u.op == sql::UnaryOp::kNot) {
-          SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kBoolean));
+          SW_ASSIGN_OR_RETURN(operand, AsCondition(std::move(operand)));
           if (operand->type != SqlType::kBoolean) {
             return At(e.offset,
                       fmt::format("NOT needs a BOOLEAN, not {}", SqlTypeName(operand->type)));
@@ -1115,7 +1162,7 @@ struct Planner::Impl {
         n->key = lg.op == sql::LogicalOp::kAnd ? "AND(" : "OR(";
         for (const auto& o : lg.operands) {
           SW_ASSIGN_OR_RETURN(auto b, BindExpr(*o, scope));
-          SW_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::kBoolean));
+          SW_ASSIGN_OR_RETURN(b, AsCondition(std::move(b)));
           if (b->type != SqlType::kBoolean) {
             return At(o->offset, fmt::format("{} needs BOOLEAN operands, not {}",
                                              lg.op == sql::LogicalOp::kAnd ? "AND" : "OR",
@@ -1229,7 +1276,7 @@ struct Planner::Impl {
                 cond, BindComparison(Function::kEqual, std::move(x), std::move(v), w.when->offset));
           } else {
             SW_ASSIGN_OR_RETURN(cond, BindExpr(*w.when, scope));
-            SW_ASSIGN_OR_RETURN(cond, Coerce(std::move(cond), SqlType::kBoolean));
+            SW_ASSIGN_OR_RETURN(cond, AsCondition(std::move(cond)));
             if (cond->type != SqlType::kBoolean) {
               return At(w.when->offset,
                         fmt::format("CASE WHEN needs a BOOLEAN, not {}", SqlTypeName(cond->type)));
@@ -1580,7 +1627,7 @@ struct Planner::Impl {
       }
     } else if (j.condition) {
       SW_ASSIGN_OR_RETURN(auto cond, BindExpr(*j.condition, scope));
-      SW_ASSIGN_OR_RETURN(cond, Coerce(std::move(cond), SqlType::kBoolean));
+      SW_ASSIGN_OR_RETURN(cond, AsCondition(std::move(cond)));
       if (cond->type != SqlType::kBoolean) {
         return At(j.condition->offset, "a JOIN condition must be BOOLEAN");
       }
@@ -1761,8 +1808,72 @@ struct Planner::Impl {
     return l.int_value;
   }
 
+  // Puts a GapFillNode over `agg` (which `node` is) for the SELECT's time_bucket_gapfill.
+  Result<PlanNodePtr> AddGapFill(PlanNodePtr node, AggregateNode* agg) {
+    const GapFillRequest request = gapfill_requests.front();
+    for (const auto& other : gapfill_requests) {
+      if (other.key != request.key) {
+        return At(other.offset, "a query may group by one time_bucket_gapfill() only");
+      }
+    }
+    int bucket = -1;
+    for (size_t k = 0; k < agg->keys.size(); ++k) {
+      if (agg->keys[k]->key == request.key) bucket = static_cast<int>(k);
+    }
+    if (bucket < 0) return At(request.offset, "time_bucket_gapfill() must be a GROUP BY key");
+    const BoundExpr& key = *agg->keys[bucket];
+    if (key.kind != BoundKind::kFunction || key.function != Function::kTimeBucket) {
+      return At(request.offset, "time_bucket_gapfill() must group by a time column");
+    }
+    // The range: given, or the WHERE time range the scan got.
+    const PlanNode* below = agg->child.get();
+    while (auto* f = dynamic_cast<const FilterNode*>(below)) below = f->child.get();
+    const auto* scan = dynamic_cast<const ScanNode*>(below);
+    int64_t start = std::numeric_limits<int64_t>::min(),
+            finish = std::numeric_limits<int64_t>::max();
+    if (scan) {
+      start = scan->request.min_time;
+      if (scan->request.max_time != std::numeric_limits<int64_t>::max()) {
+        finish = scan->request.max_time + 1;
+      }
+    }
+    if (request.start) start = *request.start;
+    if (request.finish) finish = *request.finish;
+    if (start == std::numeric_limits<int64_t>::min() ||
+        finish == std::numeric_limits<int64_t>::max()) {
+      return At(request.offset,
+                "time_bucket_gapfill() needs a time range: a WHERE clause with time >= ... AND "
+                "time < ..., or start and finish arguments");
+    }
+    auto gap = std::make_unique<GapFillNode>();
+    gap->columns = node->columns;
+    gap->bucket_column = bucket;
+    for (size_t k = 0; k < agg->keys.size(); ++k) {
+      if (static_cast<int>(k) != bucket) gap->group_columns.push_back(static_cast<int>(k));
+    }
+    gap->fill.assign(node->columns.size(), FillMode::kNull);
+    for (size_t a = 0; a < agg->aggregates.size(); ++a) {
+      gap->fill[agg->keys.size() + a] = static_cast<FillMode>(agg->aggregates[a].fill);
+    }
+    gap->bucket = CloneExpr(key);
+    gap->bucket->children[0] = ColumnRef(0, SqlType::kTimestamp, "time");
+    gap->start = start;
+    gap->finish = finish;
+    gap->child = std::move(node);
+    return PlanNodePtr(std::move(gap));
+  }
+
   Result<PlanNodePtr> PlanSelect(const sql::SelectNode& s,
                                  const std::vector<sql::OrderByItem>* order_by, size_t keep) {
+    auto saved = std::move(gapfill_requests);
+    gapfill_requests.clear();
+    auto result = PlanSelectInner(s, order_by, keep);
+    gapfill_requests = std::move(saved);
+    return result;
+  }
+
+  Result<PlanNodePtr> PlanSelectInner(const sql::SelectNode& s,
+                                      const std::vector<sql::OrderByItem>* order_by, size_t keep) {
     // FROM
     Relation rel;
     if (s.from.empty()) {
@@ -1787,7 +1898,7 @@ struct Planner::Impl {
     if (s.where) {
       scope.clause = "WHERE";
       SW_ASSIGN_OR_RETURN(auto where, BindExpr(*s.where, scope));
-      SW_ASSIGN_OR_RETURN(where, Coerce(std::move(where), SqlType::kBoolean));
+      SW_ASSIGN_OR_RETURN(where, AsCondition(std::move(where)));
       if (where->type != SqlType::kBoolean) {
         return At(s.where->offset,
                   fmt::format("WHERE needs a BOOLEAN condition, not {}", SqlTypeName(where->type)));
@@ -1911,7 +2022,7 @@ struct Planner::Impl {
     if (s.having) {
       scope.clause = "HAVING";
       SW_ASSIGN_OR_RETURN(having, BindExpr(*s.having, scope));
-      SW_ASSIGN_OR_RETURN(having, Coerce(std::move(having), SqlType::kBoolean));
+      SW_ASSIGN_OR_RETURN(having, AsCondition(std::move(having)));
       if (having->type != SqlType::kBoolean)
         return At(s.having->offset, "HAVING needs a BOOLEAN condition");
     }
@@ -1981,6 +2092,9 @@ struct Planner::Impl {
       a->child = std::move(node);
       node = std::move(a);
       MaybeUseLatest(agg);
+      if (!gapfill_requests.empty()) {
+        SW_ASSIGN_OR_RETURN(node, AddGapFill(std::move(node), agg));
+      }
       if (having) {
         auto f = std::make_unique<FilterNode>();
         f->columns = node->columns;
