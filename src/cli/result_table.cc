@@ -75,7 +75,7 @@ std::string ResultTable::Render() const {
   std::string out;
   for (size_t c = 0; c < names.size(); ++c) {
     out.append(c == 0 ? " " : " | ");
-    Pad(names[c], widths[c], false, &out);
+    Pad(names[c], widths[c], numeric[c], &out);
   }
   while (out.back() == ' ') out.pop_back();
   out.push_back('\n');

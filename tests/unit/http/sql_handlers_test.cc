@@ -1,0 +1,309 @@
+// Tests for the SQL endpoint (src/http/sql_handlers.h) on a real HttpServer over loopback: a write
+// then a query, authentication, error statuses with caret messages, CSV and NDJSON streamed in
+// chunks, failures after streaming began, tenant isolation and the query metrics.
+#include "http/sql_handlers.h"
+
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "http/http_server.h"
+#include "http/write_handlers.h"
+#include "storage/memory_env.h"
+
+namespace seaway {
+namespace {
+
+struct RawResponse {
+  int status = 0;
+  std::string headers;  // lower-cased header block
+  std::string body;     // de-chunked
+  bool chunked = false;
+  bool complete = false;  // the last chunk (or the whole Content-Length) arrived
+};
+
+// Sends `request` on a fresh connection and reads until the server closes it.
+RawResponse Exchange(int port, const std::string& request) {
+  RawResponse out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return out;
+  }
+  const timeval timeout{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string raw;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const size_t end = raw.find("\r\n\r\n");
+  if (end == std::string::npos) return out;
+  out.status = std::stoi(raw.substr(9, 3));
+  out.headers = raw.substr(0, end);
+  for (char& c : out.headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string rest = raw.substr(end + 4);
+  out.chunked = out.headers.find("transfer-encoding: chunked") != std::string::npos;
+  if (!out.chunked) {
+    out.body = rest;
+    out.complete = true;
+    return out;
+  }
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    const size_t line_end = rest.find("\r\n", pos);
+    if (line_end == std::string::npos) break;
+    const size_t size = std::stoul(rest.substr(pos, line_end - pos), nullptr, 16);
+    if (size == 0) {
+      out.complete = true;
+      break;
+    }
+    if (line_end + 2 + size > rest.size()) break;
+    out.body.append(rest, line_end + 2, size);
+    pos = line_end + 2 + size + 2;
+  }
+  return out;
+}
+
+std::string Post(std::string target, std::string body, std::string token) {
+  std::string auth = token.empty() ? "" : "Authorization: Token " + token + "\r\n";
+  return fmt::format(
+      "POST {} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{}Content-Length: {}\r\n\r\n{}", target,
+      auth, body.size(), body);
+}
+
+std::string SqlBody(std::string_view sql) {
+  return nlohmann::json{{"query", std::string(sql)}}.dump();
+}
+
+constexpr char kAcme[] = "acme-token-0123456789";
+constexpr char kOther[] = "other-token-0123456789";
+
+class SqlHandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(SqlServiceOptions{}); }
+
+  void Start(SqlServiceOptions options) {
+    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
+    ASSERT_TRUE(engine.ok());
+    engine_ = std::move(*engine);
+    auto store = OpenSqliteMetadataStore(":memory:");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    acme_ = *store_->CreateTenant("acme");
+    other_ = *store_->CreateTenant("other");
+    ASSERT_TRUE(store_->AddToken(acme_, kAcme, "t").ok());
+    ASSERT_TRUE(store_->AddToken(other_, kOther, "t").ok());
+    write_context_ = WriteRoutesContext{engine_.get(), store_.get(), &clock_, &metrics_, 64 << 20};
+    AddWriteRoutes(&router_, &write_context_);
+    queries_ = std::make_unique<query::QueryEngine>(engine_.get(), &clock_);
+    options.flush_bytes = 4096;  // small, so modest results stream in many chunks
+    sql_ = std::make_unique<SqlService>(queries_.get(), store_.get(), &metrics_, options);
+    sql_->AddRoutes(&router_);
+    HttpServerOptions http;
+    http.address = {"127.0.0.1", 0};
+    http.threads = 2;
+    http_ = std::make_unique<HttpServer>(http, &router_, &metrics_);
+    ASSERT_TRUE(http_->Start().ok());
+    port_ = http_->local_address().port;
+  }
+
+  void TearDown() override {
+    http_->Stop();
+    sql_->Stop();
+    engine_->Close();
+  }
+
+  void Write(const std::string& lines, const char* token = kAcme) {
+    RawResponse r = Exchange(port_, Post("/write?db=main&precision=s", lines, token));
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+
+  RawResponse Sql(std::string_view sql, std::string format = "", const char* token = kAcme) {
+    return Exchange(port_, Post("/api/v1/sql" + (format.empty() ? "" : "?format=" + format),
+                                SqlBody(sql), token));
+  }
+
+  // `rows` rows of table big: two series, a double, a string that needs CSV quoting.
+  void WriteBig(int rows) {
+    std::string lines;
+    for (int i = 0; i < rows; ++i) {
+      lines += fmt::format("big,host=h{} v={}.5,s=\"a,{}\" {}\n", i % 2, i, i, 1'000'000 + i);
+    }
+    Write(lines);
+  }
+
+  MemoryEnv env_;
+  MetricsRegistry metrics_;
+  ManualClock clock_{Timestamp::FromNanos(1'767'225'600'000'000'000)};
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<MetadataStore> store_;
+  TenantId acme_, other_;
+  WriteRoutesContext write_context_;
+  Router router_;
+  std::unique_ptr<query::QueryEngine> queries_;
+  std::unique_ptr<SqlService> sql_;
+  std::unique_ptr<HttpServer> http_;
+  int port_ = 0;
+};
+
+TEST_F(SqlHandlersTest, WriteThenQueryAsJson) {
+  Write("cpu,host=a usage=1.5,n=3i 1767225600\ncpu,host=b usage=2.25,n=4i 1767225601\n");
+  RawResponse r = Sql("SELECT time, host, usage, n FROM cpu ORDER BY host");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.headers.find("content-type: application/json"), std::string::npos);
+  EXPECT_FALSE(r.chunked);  // small: sent whole
+  auto doc = nlohmann::json::parse(r.body);
+  EXPECT_EQ(doc["columns"][0], (nlohmann::json{{"name", "time"}, {"type", "TIMESTAMP"}}));
+  EXPECT_EQ(doc["columns"][2]["type"], "DOUBLE");
+  EXPECT_EQ(doc["columns"][3]["type"], "BIGINT");
+  EXPECT_EQ(doc["rows"], nlohmann::json::parse(R"([["2026-01-01T00:00:00Z","a",1.5,3],
+                                                   ["2026-01-01T00:00:01Z","b",2.25,4]])"));
+}
+
+TEST_F(SqlHandlersTest, GetWithQueryParameter) {
+  RawResponse r = Exchange(port_,
+                           "GET /api/v1/sql?q=SELECT%201%20AS%20one&format=csv HTTP/1.1\r\n"
+                           "Host: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                               std::string(kAcme) + "\r\n\r\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "one\n1\n");
+}
+
+TEST_F(SqlHandlersTest, NoTokenIs401AndBadTokenToo) {
+  RawResponse r = Sql("SELECT 1", "", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("missing token"), std::string::npos) << r.body;
+  EXPECT_EQ(Sql("SELECT 1", "", "nope-nope-nope").status, 401);
+}
+
+TEST_F(SqlHandlersTest, SyntaxErrorIs400WithCaret) {
+  RawResponse r = Sql("SELECT 1 +\nFROM cpu");
+  ASSERT_EQ(r.status, 400);
+  auto doc = nlohmann::json::parse(r.body);
+  EXPECT_EQ(doc["code"], "InvalidArgument");
+  const std::string message = doc["error"];
+  EXPECT_NE(message.find("line 2, column 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("\nFROM cpu\n^"), std::string::npos) << message;
+}
+
+TEST_F(SqlHandlersTest, BadRequestsAre400) {
+  EXPECT_EQ(Exchange(port_, Post("/api/v1/sql", "not json", kAcme)).status, 400);
+  EXPECT_EQ(Exchange(port_, Post("/api/v1/sql", R"({"query":5})", kAcme)).status, 400);
+  EXPECT_EQ(Exchange(port_, Post("/api/v1/sql", R"({"query":"  "})", kAcme)).status, 400);
+  RawResponse r = Sql("SELECT 1", "xml");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("unknown result format"), std::string::npos) << r.body;
+}
+
+TEST_F(SqlHandlersTest, UnknownTableIs404) {
+  RawResponse r = Sql("SELECT * FROM nowhere");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find("nowhere"), std::string::npos);
+}
+
+TEST_F(SqlHandlersTest, CsvStreamsInChunks) {
+  WriteBig(3000);
+  RawResponse r = Sql("SELECT host, v, s FROM big", "csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.chunked);
+  EXPECT_TRUE(r.complete);
+  EXPECT_NE(r.headers.find("content-type: text/csv"), std::string::npos);
+  EXPECT_GT(r.body.size(), 4096u * 4);
+  std::istringstream lines(r.body);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "host,v,s");
+  size_t rows = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    EXPECT_EQ(line.find("\"a,"), line.find(',', line.find(',') + 1) + 1) << line;
+  }
+  EXPECT_EQ(rows, 3000u);
+}
+
+TEST_F(SqlHandlersTest, NdjsonStreamsColumnsThenRows) {
+  WriteBig(3000);
+  RawResponse r = Sql("SELECT time, v FROM big WHERE host = 'h1'", "ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.chunked);
+  EXPECT_TRUE(r.complete);
+  std::istringstream lines(r.body);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(nlohmann::json::parse(line)["columns"][1]["name"], "v");
+  size_t rows = 0;
+  while (std::getline(lines, line)) {
+    auto row = nlohmann::json::parse(line);
+    ASSERT_TRUE(row.is_array());
+    EXPECT_EQ(row[1].get<double>(), 2 * static_cast<double>(rows) + 1.5);
+    ++rows;
+  }
+  EXPECT_EQ(rows, 1500u);
+}
+
+TEST_F(SqlHandlersTest, LargeJsonStaysOneDocument) {
+  WriteBig(2000);
+  RawResponse r = Sql("SELECT * FROM big");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.chunked);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["rows"].size(), 2000u);
+}
+
+TEST_F(SqlHandlersTest, FailureAfterStreamingEndsWithErrorRecordAndCutsTheBody) {
+  WriteBig(3000);
+  // Series h0 streams first; the cast fails on the first row of series h1.
+  const std::string sql =
+      "SELECT v, CAST(CASE WHEN host = 'h1' THEN 'x' ELSE '1' END AS BIGINT) "
+      "AS c FROM big";
+  RawResponse r = Sql(sql, "csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.complete);
+  const std::string last = r.body.substr(r.body.rfind('\n', r.body.size() - 2) + 1);
+  EXPECT_EQ(last.rfind("#ERROR InvalidArgument: ", 0), 0u) << last;
+  r = Sql(sql, "json");
+  EXPECT_FALSE(r.complete);
+  auto doc = nlohmann::json::parse(r.body);  // still one valid document
+  EXPECT_EQ(doc["code"], "InvalidArgument");
+  EXPECT_GT(doc["rows"].size(), 0u);
+}
+
+TEST_F(SqlHandlersTest, TenantsSeeOnlyTheirTables) {
+  Write("secret v=1 1\n");
+  EXPECT_EQ(Sql("SELECT * FROM secret").status, 200);
+  RawResponse r = Sql("SELECT * FROM secret", "", kOther);
+  EXPECT_EQ(r.status, 404) << r.body;
+}
+
+TEST_F(SqlHandlersTest, MetricsCountQueriesByStatus) {
+  (void)Sql("SELECT 1");
+  (void)Sql("SELECT * FROM nowhere");
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("seaway_sql_queries_total{status=\"ok\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("seaway_sql_queries_total{status=\"NotFound\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("seaway_sql_query_duration_seconds_count 2"), std::string::npos);
+}
+
+TEST(SqlHttpStatusTest, MapsQueryErrors) {
+  EXPECT_EQ(SqlHttpStatus(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(SqlHttpStatus(StatusCode::kNotFound), 404);
+  EXPECT_EQ(SqlHttpStatus(StatusCode::kResourceExhausted), 422);
+  EXPECT_EQ(SqlHttpStatus(StatusCode::kUnavailable), 503);
+  EXPECT_EQ(SqlHttpStatus(StatusCode::kInternal), 500);
+}
+
+}  // namespace
+}  // namespace seaway
