@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# End-to-end test of the SQL interfaces (tests/e2e): the real `seaway serve` written to with curl,
+# queried with curl (JSON, CSV, NDJSON, errors) and with `seaway sql` (table, csv, the statement
+# reader on a pipe, errors and exit codes).
+# Usage: sql_cli_test.sh path/to/seaway
+set -euo pipefail
+
+SEAWAY=${1:?usage: sql_cli_test.sh path/to/seaway}
+WORK=$(mktemp -d /tmp/seaway_sql_e2e_XXXXXX)
+PID=""
+cleanup() {
+  [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; echo "--- server log" >&2; cat "$WORK/server.log" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+"$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
+  --sql-timeout-ms 10000 2>"$WORK/server.log" &
+PID=$!
+PORT=""
+for _ in $(seq 1 200); do
+  PORT=$(grep -o 'listener=http address=127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null \
+         | grep -o '[0-9]*$' | head -1 || true)
+  [[ -n "$PORT" ]] && break
+  kill -0 "$PID" 2>/dev/null || fail "server exited during startup"
+  sleep 0.05
+done
+[[ -n "$PORT" ]] || fail "server did not start"
+URL="http://127.0.0.1:$PORT"
+TOKEN=$(cat "$WORK/data/admin-token")
+
+# --- write with curl --------------------------------------------------------------------------
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/write?db=main&precision=s" \
+  -H "Authorization: Token $TOKEN" \
+  --data-binary $'cpu,host=a usage=1.5,n=3i 1767225600\ncpu,host=b usage=2.25,n=4i 1767225601\n')
+[[ "$code" == 204 ]] || fail "write gave $code"
+seq 1 20000 | awk '{printf "big,host=h%d v=%d.5 %d\n", $1 % 3, $1, 1767225600 + $1}' > "$WORK/big.lp"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/write?db=main&precision=s" \
+  -H "Authorization: Token $TOKEN" --data-binary @"$WORK/big.lp")
+[[ "$code" == 204 ]] || fail "big write gave $code"
+pass "rows written with curl"
+
+# --- query with curl --------------------------------------------------------------------------
+body=$(curl -sS --fail -XPOST "$URL/api/v1/sql" -H "Authorization: Token $TOKEN" \
+  -d '{"query":"SELECT time, host, usage FROM cpu ORDER BY host"}')
+expected='{"columns":[{"name":"time","type":"TIMESTAMP"},{"name":"host","type":"TEXT"},{"name":"usage","type":"DOUBLE"}],"rows":[["2026-01-01T00:00:00Z","a",1.5],
+["2026-01-01T00:00:01Z","b",2.25]]}'
+[[ "$body" == "$expected" ]] || fail "JSON result: $body"
+body=$(curl -sS --fail -G "$URL/api/v1/sql" -H "Authorization: Bearer $TOKEN" \
+  --data-urlencode 'q=SELECT host, n FROM cpu ORDER BY n DESC' --data-urlencode format=csv)
+[[ "$body" == $'host,n\nb,4\na,3' ]] || fail "CSV result: $body"
+curl -sS --fail -D "$WORK/h" -XPOST "$URL/api/v1/sql?format=ndjson" -H "Authorization: Token $TOKEN" \
+  -d '{"query":"SELECT * FROM big"}' > "$WORK/big.ndjson"
+grep -qi '^transfer-encoding: chunked' "$WORK/h" || fail "large NDJSON not chunked: $(cat "$WORK/h")"
+[[ $(wc -l < "$WORK/big.ndjson") == 20001 ]] || fail "NDJSON lines: $(wc -l < "$WORK/big.ndjson")"
+head -1 "$WORK/big.ndjson" | grep -q '^{"columns":\[{"name":"time","type":"TIMESTAMP"}' \
+  || fail "NDJSON first line: $(head -1 "$WORK/big.ndjson")"
+code=$(curl -sS -o "$WORK/err.json" -w '%{http_code}' -XPOST "$URL/api/v1/sql" \
+  -H "Authorization: Token $TOKEN" -d '{"query":"SELECT FROM WHERE"}')
+[[ "$code" == 400 ]] || fail "syntax error gave $code"
+grep -q 'line 1, column' "$WORK/err.json" || fail "syntax error body: $(cat "$WORK/err.json")"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/api/v1/sql" \
+  -H "Authorization: Token $TOKEN" -d '{"query":"SELECT * FROM nope"}')
+[[ "$code" == 404 ]] || fail "unknown table gave $code"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/api/v1/sql" -d '{"query":"SELECT 1"}')
+[[ "$code" == 401 ]] || fail "no token gave $code"
+pass "curl: JSON, CSV, chunked NDJSON, 400 with position, 404, 401"
+
+# --- query with seaway sql --------------------------------------------------------------------
+out=$("$SEAWAY" sql --url "$URL" --data-dir "$WORK/data" "SELECT host, n, usage FROM cpu ORDER BY host")
+grep -q '^ host | n | usage$' <<<"$out" || fail "table header: $out"
+grep -q '^ a    | 3 |   1.5$' <<<"$out" || fail "table row: $out"
+grep -q '^(2 rows, [0-9]* ms)$' <<<"$out" || fail "row count: $out"
+out=$(SEAWAY_TOKEN="$TOKEN" "$SEAWAY" sql --url "$URL" --format csv "SELECT count(*) AS c FROM big")
+[[ "$out" == $'c\n20000' ]] || fail "csv via SEAWAY_TOKEN: $out"
+set +e
+"$SEAWAY" sql --url "$URL" --token "$TOKEN" "SELECT * FROM nope" >"$WORK/out" 2>"$WORK/err"
+status=$?
+set -e
+[[ $status == 1 ]] || fail "error exit status $status"
+grep -q 'does not exist' "$WORK/err" || fail "error message: $(cat "$WORK/err")"
+set +e
+printf 'SELECT host\n  FROM cpu\n  WHERE n > 3;\nSELEC 1;\nSELECT 2 AS two;\n' \
+  | "$SEAWAY" sql --url "$URL" --token "$TOKEN" >"$WORK/out" 2>"$WORK/err"
+status=$?
+set -e
+[[ $status == 1 ]] || fail "piped statements with one error: exit $status"
+grep -q '^ b$' "$WORK/out" || fail "multi-line statement: $(cat "$WORK/out")"
+grep -q '^ two$' "$WORK/out" || fail "statement after an error: $(cat "$WORK/out")"
+grep -q 'syntax error' "$WORK/err" || fail "syntax error not printed: $(cat "$WORK/err")"
+pass "seaway sql: table, csv, exit 1 with the server's message, statements from a pipe"
+
+metrics=$(curl -sS "$URL/metrics")
+grep -q '^seaway_sql_queries_total{status="ok"} ' <<<"$metrics" || fail "no query counter"
+kill -TERM "$PID"
+wait "$PID" || fail "server exit status $?"
+PID=""
+pass "server stopped"
