@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# SQL query latency (issue #5): Seaway beside ClickHouse 18.16 and InfluxDB 1.6, the same rows and
+# the same questions, in one run on one machine, every request over HTTP (bench/; results in
+# docs/BENCHMARKS.md).
+#
+#   bench/sql_query.sh [--dataset industrial|cpu-only] [--rows-per-machine N] [--scale N]
+#                      [--seed N] [--runs N] [--query NAME]... [--systems seaway,clickhouse,influxdb]
+#                      [--seaway-as-loaded] [--wait-quiet SECONDS] [--build-dir DIR | --no-build]
+#                      [--keep]
+#
+# 1. builds seaway_datagen, http_loader and the server (release preset, under
+#    `flock /tmp/sqlwt-build.lock`: the build directory is shared) and copies the binaries into
+#    the run's directory, so that a rebuild during the run changes nothing; generates the dataset
+#    once as line protocol (Seaway, InfluxDB) and TSV (ClickHouse);
+# 2. for each system in turn, alone (the others are stopped, not merely idle):
+#    Seaway: `seaway serve` on a temporary --data-dir, token SEAWAY_ADMIN_TOKEN (a fixed bench
+#      token when unset), loaded with POST /write; then restarted (a clean shutdown flushes its
+#      memtables to segments) unless --seaway-as-loaded, so that it is measured at rest as the
+#      peers are; queries: POST /api/v1/sql {"query": ..., "database": "bench"};
+#    ClickHouse: MergeTree PARTITION BY day ORDER BY (machine_id, ts) (seaway_datagen's DDL),
+#      loaded with TSV, then OPTIMIZE ... FINAL until one part per partition; queries: POST /
+#      with FORMAT JSONCompact;
+#    InfluxDB: line protocol into database `bench`, then left until its cache snapshot and full
+#      compaction are done (bench/peers/influxdb.sh shortens both); queries: /query, epoch=ns;
+#    each is loaded with bench/http_loader (5,000-line batches, 2 connections), its row count
+#    checked with count(*) (or count(field) in InfluxQL), and its server process waited on
+#    until it is idle (< 2% of a core over 1 s) before any query runs;
+# 3. bench/sql_query.py sends each query once to warm up (that answer is kept) and then --runs
+#    times (default 15), one request at a time on one keep-alive connection, and times each
+#    request from sending to the last byte of the answer;
+# 4. compares the answers of the three systems (rows sorted; floats to 6 significant digits;
+#    timestamps to ns) and prints per query the median for each system, Seaway/ClickHouse,
+#    InfluxDB/Seaway and the issue's targets; exits 1 naming the query and the first differing
+#    row when answers differ or a query fails.
+# The load average is printed at the start and before each system's measurement, and the CPU
+# time that other processes took while each system was measured. --wait-quiet waits (up to
+# SECONDS) for a 1-minute load average below 1.5 before starting; docs/BENCHMARKS.md takes
+# numbers only from runs that started below it.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+peers="$repo/bench/peers"
+source "$peers/lib.sh"
+helper="$repo/bench/sql_query.py"
+
+dataset=industrial rows_per_machine=720 scale=1000 seed=1 runs=15 batch_rows=5000 connections=2
+build_dir="" build=1 keep=0 systems=seaway,clickhouse,influxdb as_loaded=0 wait_quiet=0
+queries=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dataset) dataset=$2; shift 2 ;;
+    --rows-per-machine) rows_per_machine=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --query) queries+=(--query "$2"); shift 2 ;;
+    --systems) systems=$2; shift 2 ;;
+    --seaway-as-loaded) as_loaded=1; shift ;;
+    --wait-quiet) wait_quiet=$2; shift 2 ;;
+    --build-dir) build_dir=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,/^set /{/^set /!p}' "$0"; exit 0 ;;
+    *) echo "sql_query: unknown argument '$1' (--help)" >&2; exit 2 ;;
+  esac
+done
+[[ $dataset == industrial || $dataset == cpu-only ]] ||
+  { echo "sql_query: --dataset is industrial or cpu-only" >&2; exit 2; }
+want() { [[ ",$systems," == *",$1,"* ]]; }
+
+# --- build -------------------------------------------------------------------------------------
+lock=/tmp/sqlwt-build.lock
+targets=(seaway_datagen http_loader)
+want seaway && targets+=(seaway)
+if [[ -z $build_dir ]]; then
+  build_dir="$repo/build/release"
+  if [[ $build -eq 1 ]]; then
+    (cd "$repo" && flock "$lock" cmake --preset release >/dev/null &&
+      flock "$lock" cmake --build --preset release --target "${targets[@]}")
+  fi
+elif [[ $build -eq 1 ]]; then
+  flock "$lock" cmake --build "$build_dir" --target "${targets[@]}"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/seaway-sql-query.XXXXXX")
+cleanup() {
+  [[ -f "$work/seaway.pid" ]] && kill -KILL "$(cat "$work/seaway.pid")" 2>/dev/null
+  "$peers/influxdb.sh" stop "$work/influxdb" 2>/dev/null || true
+  "$peers/clickhouse.sh" stop "$work/clickhouse" 2>/dev/null || true
+  if [[ $keep -eq 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ had uncommitted changes)')"
+
+# Private copies: other engineers rebuild the shared build directory while this runs.
+mkdir -p "$work/bin"
+flock "$lock" cp "$build_dir/bench/datagen/seaway_datagen" "$build_dir/bench/http_loader" "$work/bin/"
+want seaway && flock "$lock" cp "$repo/bin/seaway" "$work/bin/"
+datagen="$work/bin/seaway_datagen" loader="$work/bin/http_loader" seaway_server="$work/bin/seaway"
+
+pick_port() {
+  local p=$1
+  while ! port_is_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# Waits until process PID uses less than 2% of a core over one second, for up to 180 s.
+wait_idle() {
+  local pid=$1 name=$2 i a b hz
+  hz=$(getconf CLK_TCK)
+  for ((i = 0; i < 180; i++)); do
+    a=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    sleep 1
+    b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    if (((b - a) * 50 < hz)); then
+      echo "$name idle after ${i} s"
+      return 0
+    fi
+  done
+  echo "sql_query: $name still busy after 180 s; measuring anyway" >&2
+}
+
+for ((waited = 0; waited < wait_quiet; waited += 10)); do
+  awk "BEGIN {exit !($(load1) < 1.5)}" && break
+  ((waited % 60 == 0)) && echo "waiting for a quiet machine: $(uptime)"
+  sleep 10
+done
+
+gen_args=(--dataset "$dataset" --scale "$scale" --rows-per-machine "$rows_per_machine" --seed "$seed")
+eval "$("$datagen" "${gen_args[@]}" --format info)"  # dataset measurement primary_tag rows fields values
+q_args=(--dataset "$dataset" --scale "$scale" --timestamps "$rows_per_machine")
+
+echo "== SQL queries: $dataset, $rows rows x $fields fields; $runs timed runs per query"
+echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "commit:  $commit"
+echo "uptime:  $(uptime)"
+start_load=$(load1)
+
+echo; echo "-- generating line protocol and TSV (not timed)"
+"$datagen" "${gen_args[@]}" --format lp -o "$work/rows.lp"
+want clickhouse && "$datagen" "${gen_args[@]}" --format tsv -o "$work/rows.tsv"
+
+results=()
+loads=()
+# measure SYSTEM PORT PID [TOKEN]: the query set against one loaded, idle system.
+measure() {
+  local system=$1 port=$2 pid=$3 token=${4:-}
+  loads+=("$system $(load1)")
+  echo "uptime before measuring $system: $(uptime)"
+  python3 "$helper" run "${q_args[@]}" --system "$system" --port "$port" ${token:+--token "$token"} \
+    --pid "$pid" --runs "$runs" --out "$work/$system.json" "${queries[@]}"
+  results+=("$work/$system.json")
+}
+# check_count SYSTEM PORT [TOKEN]: fails unless the system holds every row (polls for 60 s).
+check_count() {
+  local system=$1 port=$2 token=${3:-} n i
+  for ((i = 0; i < 60; i++)); do
+    n=$(python3 "$helper" count "${q_args[@]}" --system "$system" --port "$port" \
+      ${token:+--token "$token"} 2>&1) || true
+    [[ $n == "$rows" ]] && { echo "rows counted by $system: $n"; return 0; }
+    sleep 1
+  done
+  echo "sql_query: $system holds $n rows, not $rows" >&2
+  return 1
+}
+
+# --- Seaway ------------------------------------------------------------------------------------
+start_seaway() {
+  SEAWAY_ADMIN_TOKEN=$token "$seaway_server" serve --data-dir "$work/seaway/data" \
+    --http "127.0.0.1:$sw_port" --mqtt "127.0.0.1:$(pick_port 11883)" \
+    --storage-shards 2 --log-level warn >>"$work/seaway.log" 2>&1 &
+  echo $! >"$work/seaway.pid"
+  wait_for_http "http://127.0.0.1:$sw_port/health" "$(cat "$work/seaway.pid")" 60 ||
+    { echo "sql_query: seaway serve did not start:" >&2; tail -20 "$work/seaway.log" >&2; exit 1; }
+}
+if want seaway; then
+  echo; echo "-- Seaway"
+  token=${SEAWAY_ADMIN_TOKEN:-bench-token-0123456789}
+  sw_port=$(pick_port 18080)
+  mkdir -p "$work/seaway"
+  start_seaway
+  "$loader" --port "$sw_port" --path "/write?db=bench&precision=ns&p=$token" \
+    --file "$work/rows.lp" --batch-lines "$batch_rows" --connections "$connections"
+  echo
+  check_count seaway "$sw_port" "$token"
+  if [[ $as_loaded -eq 0 ]]; then
+    t0=$(date +%s.%N)
+    stop_pidfile "$work/seaway.pid" seaway
+    start_seaway
+    echo "restarted (clean shutdown flushes memtables) in $(awk "BEGIN {print $(date +%s.%N) - $t0}") s"
+    check_count seaway "$sw_port" "$token"
+  fi
+  wait_idle "$(cat "$work/seaway.pid")" seaway
+  measure seaway "$sw_port" "$(cat "$work/seaway.pid")" "$token"
+  stop_pidfile "$work/seaway.pid" seaway
+fi
+
+# --- ClickHouse --------------------------------------------------------------------------------
+if want clickhouse; then
+  echo; echo "-- ClickHouse"
+  ch_dir="$work/clickhouse"
+  ch() { "$peers/clickhouse.sh" query "$ch_dir" "$1"; }
+  CH_HTTP_PORT=$(pick_port 8123) CH_TCP_PORT=$(pick_port 19000) \
+    CH_INTERSERVER_PORT=$(pick_port 19009) "$peers/clickhouse.sh" start "$ch_dir"
+  port=$("$peers/clickhouse.sh" port "$ch_dir")
+  ch "$("$datagen" "${gen_args[@]}" --format clickhouse-ddl --database bench)"
+  "$loader" --port "$port" \
+    --path "/?query=INSERT%20INTO%20bench.$measurement%20FORMAT%20TabSeparated" \
+    --file "$work/rows.tsv" --batch-lines "$batch_rows" --connections "$connections"
+  echo
+  # OPTIMIZE ... FINAL skips parts a background merge holds: wait for merges, repeat until one
+  # part per partition remains (as bench/storage_ingest.sh does).
+  for ((attempt = 1; attempt <= 10; attempt++)); do
+    for ((i = 0; i < 240; i++)); do
+      [[ $(ch "SELECT count() FROM system.merges WHERE database = 'bench'") == 0 ]] && break
+      sleep 0.5
+    done
+    ch "OPTIMIZE TABLE bench.$measurement FINAL"
+    partitions=$(ch "SELECT uniqExact(partition) FROM system.parts WHERE active AND database = 'bench'")
+    parts=$(ch "SELECT count() FROM system.parts WHERE active AND database = 'bench'")
+    ((parts == partitions)) && break
+  done
+  echo "after OPTIMIZE FINAL: $parts active part(s)"
+  check_count clickhouse "$port"
+  wait_idle "$(cat "$ch_dir/clickhouse.pid")" clickhouse
+  measure clickhouse "$port" "$(cat "$ch_dir/clickhouse.pid")"
+  "$peers/clickhouse.sh" stop "$ch_dir"
+fi
+
+# --- InfluxDB ----------------------------------------------------------------------------------
+if want influxdb; then
+  echo; echo "-- InfluxDB"
+  influx_dir="$work/influxdb"
+  INFLUX_HTTP_PORT=$(pick_port 8086) INFLUX_RPC_PORT=$(pick_port 18088) \
+    "$peers/influxdb.sh" start "$influx_dir"
+  port=$("$peers/influxdb.sh" port "$influx_dir")
+  "$loader" --port "$port" --path "/write?db=bench&precision=ns" --file "$work/rows.lp" \
+    --batch-lines "$batch_rows" --connections "$connections"
+  echo
+  check_count influxdb "$port"
+  # At rest: WAL empty and one TSM file per shard, nothing being compacted (up to 120 s).
+  shards=$(find "$influx_dir/data/bench" -mindepth 2 -maxdepth 2 -type d ! -path '*/_series/*' | wc -l)
+  for ((waited = 0; waited < 120; waited += 5)); do
+    read -r _ _ wal tsm tmp < <("$peers/influxdb.sh" size "$influx_dir")
+    ((wal < 65536 && tsm == shards && tmp == 0)) && break
+    sleep 5
+  done
+  echo "InfluxDB at rest after ${waited} s: $tsm TSM file(s) for $shards shard(s), WAL $wal bytes"
+  wait_idle "$(cat "$influx_dir/influxd.pid")" influxdb
+  measure influxdb "$port" "$(cat "$influx_dir/influxd.pid")"
+  "$peers/influxdb.sh" stop "$influx_dir"
+fi
+
+# --- report ------------------------------------------------------------------------------------
+echo
+echo "== $dataset: $rows rows; medians of $runs requests after one warm-up, each system alone"
+echo "commit:  $commit (at the build)"
+echo "uptime:  $(uptime)"
+echo "load average (1 min) at the start: $start_load; before each measurement: ${loads[*]}"
+quiet=yes
+awk "BEGIN {exit !($start_load >= 1.5)}" && quiet=no
+echo "quiet machine (load < 1.5 at the start): $quiet"
+echo
+python3 "$helper" report "${results[@]}"
