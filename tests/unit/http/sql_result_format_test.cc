@@ -1,8 +1,6 @@
-// Tests for the result writers (src/query/result_format.h): JSON, CSV and NDJSON escaping,
-// NULLs, timestamps, doubles that read back exactly, non-finite doubles, empty results and
-// failures after the first rows.
-#include "query/result_format.h"
-
+// Tests for the SQL endpoint's result writers (src/query/result_format.h): JSON, CSV and NDJSON
+// escaping, NULLs, timestamps, doubles that read back exactly, non-finite doubles, empty results
+// and failures after the first rows.
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -10,6 +8,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "query/result_format.h"
 
 namespace seaway::query {
 namespace {
