@@ -256,7 +256,7 @@ fi
 # --- report ------------------------------------------------------------------------------------
 echo
 echo "== $dataset: $rows rows; medians of $runs requests after one warm-up, each system alone"
-echo "commit:  $commit (at the build)"
+echo "commit:  $commit$([[ $build -eq 1 ]] && echo ' (at the build)' || echo ' (--no-build: binaries as found)')"
 echo "uptime:  $(uptime)"
 echo "load average (1 min) at the start: $start_load; before each measurement: ${loads[*]}"
 quiet=yes
