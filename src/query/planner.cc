@@ -1099,10 +1099,8 @@ struct Planner::Impl {
           return At(e.offset, fmt::format("cannot negate {}", SqlTypeName(operand->type)));
         }
         SqlType t = operand->type == SqlType::kNull ? SqlType::kDouble : operand->type;
-        if (t == SqlType::kUBigInt) {
-          SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kBigInt));
-          t = SqlType::kBigInt;
-        }
+        if (t == SqlType::kUBigInt) t = SqlType::kBigInt;
+        SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), t));
         std::vector<BoundExprPtr> args;
         args.push_back(std::move(operand));
         return MakeFunction(Function::kNegate, t, std::move(args), e.offset, "neg");
@@ -1445,10 +1443,9 @@ struct Planner::Impl {
     if (schema == nullptr) {
       auto tables = engine->catalog().ListTables(options.tenant, db);
       for (const auto& c : ctes) tables.push_back(c.first);
-      if (engine->catalog().ListDatabases(options.tenant).empty() ||
-          std::find(engine->catalog().ListDatabases(options.tenant).begin(),
-                    engine->catalog().ListDatabases(options.tenant).end(),
-                    db) == engine->catalog().ListDatabases(options.tenant).end()) {
+      // One copy of the list: begin() and end() of two temporaries walk off the heap.
+      const auto databases = engine->catalog().ListDatabases(options.tenant);
+      if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
         if (!t.table.database.empty()) {
           return NotFoundAt(t.offset, fmt::format("database \"{}\" does not exist", db));
         }

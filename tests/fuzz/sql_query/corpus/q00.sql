@@ -1,0 +1,1 @@
+SELECT host, avg(usage) FROM cpu GROUP BY host ORDER BY host

@@ -1,0 +1,1 @@
+SELECT time_bucket('10s', time) AS t, count(*), sum(count) FROM cpu WHERE time >= '2026-01-01T00:00:00Z' GROUP BY t ORDER BY t

@@ -1,0 +1,1 @@
+SELECT * FROM cpu WHERE host IN ('a', 'b') AND usage > 0 ORDER BY time DESC LIMIT 2

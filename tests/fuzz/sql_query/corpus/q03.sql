@@ -1,0 +1,1 @@
+SELECT c.host, sum(o.qty) FROM cpu c JOIN orders o ON c.host = o.host GROUP BY c.host

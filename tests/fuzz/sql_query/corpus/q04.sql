@@ -1,0 +1,1 @@
+WITH x AS (SELECT host, max(usage) AS m FROM cpu GROUP BY host) SELECT * FROM x WHERE m > 10

@@ -1,0 +1,1 @@
+SELECT host, last(usage, time), first(note, time) FROM cpu GROUP BY host

@@ -1,0 +1,1 @@
+SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY usage), median(usage), stddev(usage), spread(usage) FROM cpu

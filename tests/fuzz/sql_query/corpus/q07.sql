@@ -1,0 +1,1 @@
+SELECT time_bucket_gapfill('5s', time) AS t, locf(avg(usage)), interpolate(max(usage)) FROM cpu WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T00:01:00Z' GROUP BY t

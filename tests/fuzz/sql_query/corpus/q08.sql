@@ -1,0 +1,1 @@
+SELECT date_trunc('day', time, 'Europe/Paris'), extract(hour FROM time), format_time(time, '%Y') FROM cpu

@@ -1,0 +1,1 @@
+SELECT host FROM cpu UNION ALL SELECT host FROM orders ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT CASE WHEN usage > 20 THEN 'hot' ELSE 'cold' END, count / 0, count * 9223372036854775807 FROM cpu

@@ -1,0 +1,1 @@
+EXPLAIN SELECT host FROM cpu WHERE host ~ '^a' AND note LIKE 'h%'

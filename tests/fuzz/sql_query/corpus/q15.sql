@@ -1,0 +1,1 @@
+SELECT count(DISTINCT host), (SELECT max(qty) FROM orders) FROM cpu WHERE host NOT IN (SELECT host FROM orders)
