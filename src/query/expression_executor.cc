@@ -190,18 +190,27 @@ Result<int64_t> TruncTo(int64_t ns, std::string_view unit, const absl::TimeZone&
   return r.first;
 }
 
-// Fixed-width buckets are aligned on 2000-01-03T00:00:00 (a Monday), as in TimescaleDB, so
-// that weekly buckets start on Mondays; calendar buckets (months) on 2000-01-01.
-constexpr int64_t kDefaultOrigin = 946'857'600LL * kNanosPerSecond;
+// Fixed-width buckets are aligned on e.origin, by default 2000-01-03T00:00:00 (a Monday, set by
+// the binder), as in TimescaleDB, so that weekly buckets start on Mondays; calendar buckets
+// (months) on 2000-01 unless an origin is given.
 
 Result<int64_t> Bucket(int64_t ns, const BoundExpr& e, const absl::TimeZone* tz) {
   if (e.interval.months > 0) {
-    const absl::CivilSecond cs = tz ? ToCivil(ns, *tz) : ToCivil(ns, absl::UTCTimeZone());
-    const int64_t index = (cs.year() - 2000) * 12 + (cs.month() - 1);
-    const int64_t start = FloorDiv(index, e.interval.months) * e.interval.months;
+    const absl::TimeZone zone = tz ? *tz : absl::UTCTimeZone();
+    const absl::CivilSecond cs = ToCivil(ns, zone);
+    // Months count from the origin's month (2000-01 unless an origin was given), so that
+    // '2 months' with origin '2026-02-01' starts buckets in even months. The origin's day and
+    // time of day are not used: buckets start on the first of a month.
+    int64_t origin_month = 0;
+    if (e.origin != 0) {
+      const absl::CivilSecond o = ToCivil(e.origin, zone);
+      origin_month = (o.year() - 2000) * 12 + (o.month() - 1);
+    }
+    const int64_t index = (cs.year() - 2000) * 12 + (cs.month() - 1) - origin_month;
+    const int64_t start = FloorDiv(index, e.interval.months) * e.interval.months + origin_month;
     const int64_t y = 2000 + FloorDiv(start, 12);
     const int m = static_cast<int>(start - FloorDiv(start, 12) * 12) + 1;
-    return CivilToNanos(absl::CivilSecond(y, m, 1, 0, 0, 0), tz ? *tz : absl::UTCTimeZone());
+    return CivilToNanos(absl::CivilSecond(y, m, 1, 0, 0, 0), zone);
   }
   const int64_t w = e.interval.nanos;
   if (tz == nullptr) {
