@@ -11,10 +11,12 @@ standard library only.
   sql_query.py run    --system S --port P [--token T] --dataset D --runs N --out FILE [--query Q]
       per query: one warm-up request (its answer is kept), then N timed requests; writes the
       timings and answers to FILE (JSON)
-  sql_query.py report FILE... [--quiet-load X]
+  sql_query.py report FILE... [--start-load X]
       checks that the answers agree (rows sorted, floats to 6 significant digits, timestamps
       in ns) and prints medians, ratios and the issue's targets; exit status 1 when answers
-      differ, naming the query and the first differing row
+      differ, naming the query and the first differing row; with --start-load, says whether
+      the run was quiet (load average < 1.5 at the start, and other processes under 10% of
+      the CPU while each system was measured)
 
 Time is one request end to end: from sending it to reading the last byte of the answer, on a
 keep-alive connection (a fresh request each time). Parsing the answer is not timed.
@@ -499,6 +501,17 @@ def cmd_report(args):
         if c:
             print("While %s was measured (%.1f s), other processes used %.1f CPU-seconds (%.0f%% "
                   "of the machine)." % (s, c["wall_s"], c["other_s"], 100 * c["other_share"]))
+    if args.start_load is not None:
+        busy = [s for s in systems if docs[s].get("cpu", {}).get("other_share", 0) > 0.10]
+        why = []
+        if args.start_load >= 1.5:
+            why.append("load average %.2f at the start" % args.start_load)
+        if busy:
+            why.append("other processes took over 10%% of the CPU while %s was measured"
+                       % ", ".join(busy))
+        print("Quiet run: " + ("NO (%s)." % "; ".join(why) if why else
+                               "yes (load average %.2f at the start, other processes under 10%% "
+                               "of the CPU during every measurement)." % args.start_load))
     if "seaway" not in docs:
         print("Seaway was not measured in this run.")
     elif met_all and not problems:
@@ -535,6 +548,8 @@ def main():
                             help="parse every timed answer too, not only the warm-up's")
     sp = sub.add_parser("report")
     sp.add_argument("files", nargs="+")
+    sp.add_argument("--start-load", type=float,
+                    help="1-minute load average when the run began, for the quiet-run verdict")
     args = p.parse_args()
     return {"queries": cmd_queries, "count": cmd_count, "run": cmd_run,
             "report": cmd_report}[args.cmd](args)

@@ -33,9 +33,10 @@
 #    InfluxDB/Seaway and the issue's targets; exits 1 naming the query and the first differing
 #    row when answers differ or a query fails.
 # The load average is printed at the start and before each system's measurement, and the CPU
-# time that other processes took while each system was measured. --wait-quiet waits (up to
-# SECONDS) for a 1-minute load average below 1.5 before starting; docs/BENCHMARKS.md takes
-# numbers only from runs that started below it.
+# time that other processes took while each system was measured; the run is quiet when the
+# load average was below 1.5 at the start and other processes took under 10% of the CPU during
+# every measurement (docs/BENCHMARKS.md takes numbers only from quiet runs). --wait-quiet waits
+# (up to SECONDS) for a load average below 1.5 and a CPU under 10% busy before starting.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 peers="$repo/bench/peers"
@@ -121,10 +122,19 @@ wait_idle() {
   echo "sql_query: $name still busy after 180 s; measuring anyway" >&2
 }
 
-for ((waited = 0; waited < wait_quiet; waited += 10)); do
-  awk "BEGIN {exit !($(load1) < 1.5)}" && break
-  ((waited % 60 == 0)) && echo "waiting for a quiet machine: $(uptime)"
+# Busy share of the machine's CPU over the next 10 s, in percent.
+busy_share() {
+  local a b
+  a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8; exit}' /proc/stat)
   sleep 10
+  b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8; exit}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9)}'
+}
+for ((waited = 0; waited < wait_quiet; waited += 10)); do
+  busy=$(busy_share)
+  ((busy < 10)) && awk "BEGIN {exit !($(load1) < 1.5)}" && break
+  ((waited % 60 == 0)) && echo "waiting for a quiet machine (CPU ${busy}% busy): $(uptime)"
 done
 
 gen_args=(--dataset "$dataset" --scale "$scale" --rows-per-machine "$rows_per_machine" --seed "$seed")
@@ -259,8 +269,5 @@ echo "== $dataset: $rows rows; medians of $runs requests after one warm-up, each
 echo "commit:  $commit$([[ $build -eq 1 ]] && echo ' (at the build)' || echo ' (--no-build: binaries as found)')"
 echo "uptime:  $(uptime)"
 echo "load average (1 min) at the start: $start_load; before each measurement: ${loads[*]}"
-quiet=yes
-awk "BEGIN {exit !($start_load >= 1.5)}" && quiet=no
-echo "quiet machine (load < 1.5 at the start): $quiet"
 echo
-python3 "$helper" report "${results[@]}"
+python3 "$helper" report --start-load "$start_load" "${results[@]}"
