@@ -139,7 +139,9 @@ Dataset MakeDataset(uint64_t seed) {
     const TableDef& def = data.tables[t];
     // Series: tag combinations; the second tag is missing (NULL) in some.
     std::vector<std::vector<std::optional<FieldValue>>> series;
-    const int64_t n_series = Uniform(rng, 2, 7);
+    // Some tables are large enough that a series spans several storage chunks (8192 rows).
+    const bool big = Chance(rng, 0.12);
+    const int64_t n_series = big ? Uniform(rng, 1, 2) : Uniform(rng, 2, 7);
     for (int64_t s = 0; s < n_series; ++s) {
       std::vector<std::optional<FieldValue>> cells(def.columns.size());
       cells[1] = FieldValue(Pick(rng, kHosts));
@@ -148,12 +150,14 @@ Dataset MakeDataset(uint64_t seed) {
       }
       series.push_back(std::move(cells));
     }
-    const int64_t n_rows = Uniform(rng, 20, 220);
+    const int64_t n_rows = big ? Uniform(rng, 9000, 20000) : Uniform(rng, 20, 220);
+    const int64_t grid = big ? 1 : 10;  // seconds between slots
+    const int64_t slots = big ? 12000 : 360;
     std::vector<WriteRow> rows;
     for (int64_t r = 0; r < n_rows; ++r) {
       WriteRow row;
       row.table = t;
-      if (!rows.empty() && Chance(rng, 0.12)) {
+      if (!rows.empty() && Chance(rng, big ? 0.02 : 0.12)) {
         // A rewrite of an existing (series, time) giving some fields again.
         const WriteRow& old = Pick(rng, rows);
         row.time = old.time;
@@ -162,7 +166,7 @@ Dataset MakeDataset(uint64_t seed) {
       } else {
         // A 10 s grid over two hours around midnight (two day partitions), some rows a day
         // away, some off the grid.
-        row.time = kBaseNs + Uniform(rng, -360, 359) * 10 * kSecond;
+        row.time = kBaseNs + Uniform(rng, -slots, slots - 1) * grid * kSecond;
         if (Chance(rng, 0.08)) row.time += (Chance(rng, 0.5) ? 1 : -1) * 86'400 * kSecond;
         if (Chance(rng, 0.05)) row.time += Uniform(rng, 1, 999) * 1'000'000;
         row.cells = Pick(rng, series);
@@ -177,8 +181,10 @@ Dataset MakeDataset(uint64_t seed) {
       if (!any) row.cells[3] = RandomValue(rng, def.columns[3].type);
       rows.push_back(std::move(row));
     }
+    data.table_rows.push_back(rows.size());
     data.rows.insert(data.rows.end(), rows.begin(), rows.end());
   }
+  data.restart = Chance(rng, 0.3);
   // Interleave the tables; the relative order of one series' writes changes too, which is fine:
   // both engines apply the rows in this one order.
   std::shuffle(data.rows.begin(), data.rows.end(), rng);
@@ -274,11 +280,14 @@ Sql Fmt(std::string_view pattern, std::initializer_list<const Sql*> args, double
 struct Col {
   Sql ref;
   Ty type;
-  bool ascii = false;  // values are ASCII (tags): upper()/lower() agree
+  // A table's own tag or time column: tag values are ASCII (upper()/lower() agree), and both
+  // are what the planner pushes into scans.
+  bool ascii = false;
 };
 
 // A FROM clause and the columns it gives.
 struct Source {
+  Sql with;  // "WITH q0 AS (...) " when the subquery is a CTE
   Sql from;
   std::vector<Col> cols;
 };
@@ -375,7 +384,9 @@ class Generator {
     return Same("NULL");
   }
   Sql TimeLiteral() {
-    int64_t t = kBaseNs + U(-370, 370) * 10 * kSecond;
+    if (P(0.25)) return Same(fmt::format("{}", Pick(rng_, data_.rows).time));  // an existing time
+    if (P(0.02)) return Same(P(0.5) ? "9223372036854775807" : "(-9223372036854775808)");
+    int64_t t = kBaseNs + (P(0.7) ? U(-370, 370) * 10 : U(-12000, 12000)) * kSecond;
     if (P(0.1)) t += (P(0.5) ? 1 : -1) * 86'400 * kSecond;
     return Same(fmt::format("{}", t));
   }
@@ -412,7 +423,33 @@ class Generator {
       return Fmt(P(0.5) ? "min($)" : "max($)", {&t});
     }
     const Col* c = PickOf(ColsOf(Ty::kTime));
-    return c != nullptr ? c->ref : Same("NULL");
+    if (c == nullptr) return Same("NULL");
+    return P(0.35) ? TimeBucket(c->ref) : c->ref;
+  }
+
+  // time_bucket() and date_trunc() of a timestamp; in SQLite, integer arithmetic on
+  // nanoseconds (times here are after the origin, so truncating division floors).
+  Sql TimeBucket(const Sql& t) {
+    struct Width {
+      const char* seaway;
+      int64_t seconds;
+    };
+    if (P(0.6)) {
+      static const std::vector<Width> widths = {
+          {"'10 seconds'", 10},           {"'1 minute'", 60}, {"'5m'", 300},
+          {"INTERVAL '15 minutes'", 900}, {"'1 hour'", 3600}, {"'1 day'", 86400}};
+      const Width& w = Pick(rng_, widths);
+      const int64_t origin = 946'857'600 * kSecond;  // Seaway's default, a Monday
+      const int64_t ns = w.seconds * kSecond;
+      return Sql{fmt::format("time_bucket({}, {})", w.seaway, t.sw),
+                 fmt::format("((({} - {}) / {}) * {} + {})", t.lite, origin, ns, ns, origin)};
+    }
+    static const std::vector<Width> units = {
+        {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+    const Width& u = Pick(rng_, units);
+    const int64_t ns = u.seconds * kSecond;
+    return Sql{fmt::format("date_trunc('{}', {})", u.seaway, t.sw),
+               fmt::format("(({} / {}) * {})", t.lite, ns, ns)};
   }
 
   // An integer leaf of the row scope derived from a timestamp column.
@@ -607,10 +644,20 @@ class Generator {
   Sql BoolLeaf() {
     if (agg_) {
       if (const Col* k = PickOf(KeysOf(Ty::kBool)); k != nullptr && P(0.5)) return k->ref;
-    } else if (const Col* c = PickOf(ColsOf(Ty::kBool)); c != nullptr && P(0.7)) {
+    } else if (const Col* c = PickOf(ColsOf(Ty::kBool)); c != nullptr && P(0.5)) {
       return c->ref;
     }
-    return Literal(Ty::kBool);
+    if (P(0.2)) return Literal(Ty::kBool);
+    // A simple comparison of a leaf with a constant.
+    Sql a, b;
+    if (P(0.4)) {
+      a = TextLeaf();
+      b = TextLiteral();
+    } else {
+      a = P(0.5) ? IntLeaf() : DoubleLeaf();
+      b = NumericLiteral();
+    }
+    return Fmt(fmt::format("($ {} $)", CompareOp()), {&a, &b});
   }
 
   Sql NumericExpr(int depth) { return P(0.5) ? IntExpr(depth) : DoubleExpr(depth); }
@@ -644,7 +691,7 @@ class Generator {
   Sql BoolExpr(int depth) {
     if (depth <= 0 || P(0.15)) return BoolLeaf();
     Sql a, b, c;
-    switch (U(0, 11)) {
+    switch (U(0, 12)) {
       case 0:
       case 1:
         a = NumericExpr(depth - 1);
@@ -707,8 +754,111 @@ class Generator {
         a = BoolExpr(depth - 1);
         b = BoolExpr(depth - 1);
         return Fmt(P(0.5) ? "($ = $)" : "($ <> $)", {&a, &b});
+      case 11: {
+        if (nest_ >= 2) return BoolLeaf();
+        const int64_t k = U(0, 9);
+        if (k < 5) {  // x [NOT] IN (SELECT ...)
+          const Ty t = P(0.5) ? Ty::kText : P(0.5) ? Ty::kInt : Ty::kDouble;
+          a = Expr(t, depth - 1);
+          b = SubSelect(t);
+          return Fmt(P(0.7) ? "($ IN ($))" : "($ NOT IN ($))", {&a, &b});
+        }
+        if (k < 8) {  // x <op> (SELECT aggregate ...)
+          const Ty t = P(0.5) ? Ty::kInt : Ty::kDouble;
+          a = Expr(t, depth - 1);
+          b = ScalarSubquery(t);
+          return Fmt(fmt::format("($ {} $)", CompareOp()), {&a, &b});
+        }
+        b = SubSelect(RandomType());
+        return Fmt(P(0.7) ? "EXISTS ($)" : "(NOT EXISTS ($))", {&b});
+      }
       default: return BoolLeaf();
     }
+  }
+
+  // A one-column query of type `t` (for IN and EXISTS).
+  Sql SubSelect(Ty t) {
+    const std::vector<Ty> want = {t};
+    SelectOptions o;
+    o.nest = nest_ + 1;
+    o.order_limit = false;
+    o.want = &want;
+    return MakeSelect(o).sql;
+  }
+
+  // A one-row query: an aggregate of a table, maybe filtered.
+  Sql ScalarSubquery(Ty t) {
+    Source src = TableSource(RandomTable(), "");
+    const std::vector<Col>* saved_cols = cols_;
+    const std::vector<Col>* saved_keys = keys_;
+    const bool saved_agg = agg_;
+    const int saved_nest = nest_;
+    cols_ = &src.cols;
+    keys_ = nullptr;
+    agg_ = false;
+    nest_ = saved_nest + 1;
+    Sql where = P(0.6) ? Where() : Sql{};
+    agg_ = true;
+    Sql e = Aggregate(t);
+    Sql out = Fmt("(SELECT $ FROM $", {&e, &src.from}, e.bound);
+    if (!where.sw.empty()) out = Fmt("$ WHERE $", {&out, &where}, e.bound);
+    out = Fmt("$)", {&out}, e.bound);
+    cols_ = saved_cols;
+    keys_ = saved_keys;
+    agg_ = saved_agg;
+    nest_ = saved_nest;
+    return out;
+  }
+
+  // A WHERE condition: often in the shapes the planner pushes into the scan (time ranges and
+  // tag equalities as top-level conjuncts, predicates on tags alone), plus a random predicate.
+  Sql Where() {
+    std::vector<Sql> conjuncts;
+    const Col* time = nullptr;
+    for (const Col& c : *cols_) {
+      if (c.type == Ty::kTime && c.ascii) time = &c;  // a table's own time column
+    }
+    if (time != nullptr && P(0.5)) {
+      Sql a = TimeLiteral(), b = TimeLiteral();
+      switch (U(0, 4)) {
+        case 0:
+          conjuncts.push_back(Fmt(fmt::format("$ {} $", P(0.5) ? ">=" : ">"), {&time->ref, &a}));
+          break;
+        case 1:
+          conjuncts.push_back(Fmt(fmt::format("$ {} $", P(0.5) ? "<=" : "<"), {&time->ref, &a}));
+          break;
+        case 2:
+          conjuncts.push_back(Fmt("$ >= $", {&time->ref, &a}));
+          conjuncts.push_back(Fmt("$ < $", {&time->ref, &b}));
+          break;
+        case 3: conjuncts.push_back(Fmt("$ = $", {&time->ref, &a})); break;
+        default: conjuncts.push_back(Fmt("$ <= $", {&a, &time->ref})); break;
+      }
+    }
+    std::vector<const Col*> tags;
+    for (const Col& c : *cols_) {
+      if (c.type == Ty::kText && c.ascii) tags.push_back(&c);
+    }
+    if (!tags.empty() && P(0.4)) {
+      for (int64_t n = P(0.15) ? 2 : 1; n > 0; --n) {
+        const Col* tag = PickOf(tags);
+        Sql v = Same(QuoteText(Pick(rng_, P(0.6) ? kHosts : P(0.5) ? kSites : kZones)));
+        conjuncts.push_back(P(0.8) ? Fmt("$ = $", {&tag->ref, &v}) : Fmt("$ = $", {&v, &tag->ref}));
+      }
+    }
+    if (!tags.empty() && P(0.25)) {
+      std::vector<Col> tag_cols;
+      for (const Col* c : tags) tag_cols.push_back(*c);
+      const std::vector<Col>* saved = cols_;
+      cols_ = &tag_cols;
+      conjuncts.push_back(BoolExpr(2));
+      cols_ = saved;
+    }
+    if (conjuncts.empty() || P(0.5)) conjuncts.push_back(BoolExpr(static_cast<int>(U(1, 3))));
+    std::shuffle(conjuncts.begin(), conjuncts.end(), rng_);
+    Sql out = conjuncts[0];
+    for (size_t i = 1; i < conjuncts.size(); ++i) out = Fmt("$ AND $", {&out, &conjuncts[i]});
+    return out;
   }
 
   static bool IsIntegerLiteral(std::string_view s) {
@@ -768,8 +918,8 @@ class Generator {
     s.from = Same(alias.empty() ? def.name : def.name + " AS " + alias);
     for (const ColumnDef& c : def.columns) {
       const std::string ref = alias.empty() ? c.name : alias + "." + c.name;
-      s.cols.push_back(
-          Col{Same(ref, c.type == Ty::kInt || c.type == Ty::kDouble ? 1000 : 0), c.type, c.tag});
+      s.cols.push_back(Col{Same(ref, c.type == Ty::kInt || c.type == Ty::kDouble ? 1000 : 0),
+                           c.type, c.tag || c.type == Ty::kTime});
     }
     return s;
   }
@@ -777,9 +927,15 @@ class Generator {
   const TableDef& RandomTable() { return Pick(rng_, data_.tables); }
 
   Source JoinSource(int nest) {
-    const TableDef& left = RandomTable();
+    const size_t li = static_cast<size_t>(U(0, static_cast<int64_t>(data_.tables.size()) - 1));
+    const size_t ri = static_cast<size_t>(U(0, static_cast<int64_t>(data_.tables.size()) - 1));
+    const TableDef& left = data_.tables[li];
+    const TableDef& right = data_.tables[ri];
     Source a = TableSource(left, "a");
-    const TableDef& right = RandomTable();
+    // Joins on host alone of large tables would give millions of rows: join on time too.
+    const bool small =
+        static_cast<double>(data_.table_rows[li]) * static_cast<double>(data_.table_rows[ri]) <
+        200'000;
     Source b;
     std::string b_host = "b.host";
     bool b_is_table = true;
@@ -806,7 +962,7 @@ class Generator {
     Source joined;
     joined.cols = a.cols;
     joined.cols.insert(joined.cols.end(), b.cols.begin(), b.cols.end());
-    if (b_is_table && P(0.3)) on = Fmt("$ AND a.time = b.time", {&on});
+    if (b_is_table && (!small || P(0.3))) on = Fmt("$ AND a.time = b.time", {&on});
     if (b_is_table && left.columns[2].name == "site" && right.columns[2].name == "site" && P(0.2)) {
       on = Fmt("$ AND a.site = b.site", {&on});
     }
@@ -833,7 +989,12 @@ class Generator {
       const std::string alias = fmt::format("q{}", o.nest);
       const std::string prefix = AliasPrefix(o.nest + 1);
       Source s;
-      s.from = Fmt("($) AS " + alias, {&sub.sql});
+      if (o.nest == 0 && !o.union_operand && P(0.4)) {
+        s.with = Fmt("WITH " + alias + " AS ($) ", {&sub.sql});
+        s.from = Same(alias);
+      } else {
+        s.from = Fmt("($) AS " + alias, {&sub.sql});
+      }
       for (size_t i = 0; i < sub.types.size(); ++i) {
         s.cols.push_back(
             Col{Same(fmt::format("{}.{}{}", alias, prefix, i), sub.bounds[i]), sub.types[i]});
@@ -868,13 +1029,15 @@ class Generator {
   }
 
   Select MakeSelect(const SelectOptions& o) {
-    Source src = MakeSource(o);
     const std::vector<Col>* saved_cols = cols_;
     const std::vector<Col>* saved_keys = keys_;
     const bool saved_agg = agg_;
-    cols_ = &src.cols;
+    const int saved_nest = nest_;
     keys_ = nullptr;
     agg_ = false;
+    nest_ = o.nest;
+    Source src = MakeSource(o);  // a join condition is row-level, whatever the caller's scope
+    cols_ = &src.cols;
 
     const std::string prefix = AliasPrefix(o.nest);
     const int64_t kind = o.group_by_host ? 1 : U(0, 99) < 50 ? 0 : U(0, 99) < 75 ? 1 : 2;
@@ -884,7 +1047,7 @@ class Generator {
     std::vector<int> key_item;  // the output position of each key, or -1
     Sql where, having;
     bool has_where = P(kind == 0 ? 0.75 : 0.6);
-    if (has_where) where = BoolExpr(static_cast<int>(U(1, 3)));
+    if (has_where) where = Where();
 
     if (kind == 1) {
       // Group keys: mostly columns, sometimes expressions.
@@ -979,9 +1142,11 @@ class Generator {
     if (o.order_limit) text = OrderLimit(text, items.size(), prefix, &out.ordered);
     out.sql = text;
 
+    if (!src.with.sw.empty()) out.sql = Fmt("$$", {&src.with, &out.sql});
     cols_ = saved_cols;
     keys_ = saved_keys;
     agg_ = saved_agg;
+    nest_ = saved_nest;
     return out;
   }
 
@@ -1051,6 +1216,7 @@ class Generator {
   const std::vector<Col>* cols_ = nullptr;
   const std::vector<Col>* keys_ = nullptr;
   bool agg_ = false;
+  int nest_ = 0;  // of the SELECT being generated
   uint64_t aggregates_made_ = 0;
 };
 

@@ -55,6 +55,10 @@ struct Dataset {
   // Seaway flushes its memtables after these many rows (ascending, may be empty), so that
   // queries read segments and memtables together.
   std::vector<size_t> flush_after;
+  // Seaway closes and reopens the engine (recovery from WAL and segments) before the queries.
+  bool restart = false;
+  // Rows written per table (rewrites included), for the generator to keep joins small.
+  std::vector<size_t> table_rows;
 };
 
 Dataset MakeDataset(uint64_t seed);
