@@ -39,6 +39,7 @@
 #include "sql_generator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <initializer_list>
 #include <random>
@@ -58,6 +59,9 @@ constexpr bool kExcludeMixedInListOnIntegers = true;
 
 // The largest magnitude an integer expression may reach (Seaway fails on overflow).
 constexpr double kMaxIntBound = 1e15;
+// Integers past 2^53 (nanoseconds) are not exact as doubles. PostgreSQL and Seaway compare a
+// BIGINT with a DOUBLE as doubles, SQLite exactly: such integers never meet doubles.
+constexpr double kExactInDouble = 9007199254740992.0;
 // The most rows an aggregate can see (a join of two tables), for the bound of sum().
 constexpr double kMaxRows = 1e5;
 
@@ -328,10 +332,13 @@ class Generator {
 
   // --- Scope ---------------------------------------------------------------------------------
 
+  bool Usable(const Col& c, Ty t) const {
+    return c.type == t && !(exact_ints_ && t == Ty::kInt && c.ref.bound > kExactInDouble);
+  }
   std::vector<const Col*> ColsOf(Ty t) const {
     std::vector<const Col*> out;
     for (const Col& c : *cols_) {
-      if (c.type == t) out.push_back(&c);
+      if (Usable(c, t)) out.push_back(&c);
     }
     return out;
   }
@@ -339,10 +346,21 @@ class Generator {
     std::vector<const Col*> out;
     if (keys_ == nullptr) return out;
     for (const Col& c : *keys_) {
-      if (c.type == t) out.push_back(&c);
+      if (Usable(c, t)) out.push_back(&c);
     }
     return out;
   }
+
+  // While alive, integer leaves stay exact as doubles (see kExactInDouble).
+  class ExactInts {
+   public:
+    explicit ExactInts(Generator* g) : g_(g), saved_(g->exact_ints_) { g->exact_ints_ = true; }
+    ~ExactInts() { g_->exact_ints_ = saved_; }
+
+   private:
+    Generator* g_;
+    bool saved_;
+  };
   const Col* PickOf(const std::vector<const Col*>& v) {
     return v.empty() ? nullptr : v[static_cast<size_t>(U(0, static_cast<int64_t>(v.size()) - 1))];
   }
@@ -408,6 +426,7 @@ class Generator {
   // An operand that must be DOUBLE: sometimes an integer promoted implicitly by Seaway (and
   // explicitly in SQLite, whose row values keep their own type).
   Sql DoubleBranch(int depth) {
+    ExactInts exact(this);
     if (P(0.25)) {
       Sql i = IntExpr(depth);
       return Sql{i.sw, "CAST(" + i.lite + " AS REAL)", i.bound};
@@ -524,6 +543,7 @@ class Generator {
   }
 
   Sql DoubleLeaf() {
+    ExactInts exact(this);
     if (agg_) {
       if (const Col* k = PickOf(KeysOf(Ty::kDouble)); k != nullptr && P(0.3)) return k->ref;
       if (P(0.8)) return Aggregate(Ty::kDouble);
@@ -538,6 +558,7 @@ class Generator {
   }
 
   Sql DoubleExpr(int depth) {
+    ExactInts exact(this);
     if (depth <= 0 || P(0.3)) return DoubleLeaf();
     // One operand of an arithmetic operator may be an integer; the other is a double.
     auto operands = [&](Sql* a, Sql* b) {
@@ -654,6 +675,7 @@ class Generator {
       a = TextLeaf();
       b = TextLiteral();
     } else {
+      ExactInts exact(this);
       a = P(0.5) ? IntLeaf() : DoubleLeaf();
       b = NumericLiteral();
     }
@@ -693,10 +715,17 @@ class Generator {
     Sql a, b, c;
     switch (U(0, 12)) {
       case 0:
-      case 1:
-        a = NumericExpr(depth - 1);
-        b = P(0.5) ? NumericLiteral() : NumericExpr(depth - 1);
+      case 1: {
+        if (P(0.3)) {  // integers alone may be large
+          a = IntExpr(depth - 1);
+          b = P(0.5) ? IntLiteral() : IntExpr(depth - 1);
+        } else {
+          ExactInts exact(this);
+          a = NumericExpr(depth - 1);
+          b = P(0.5) ? NumericLiteral() : NumericExpr(depth - 1);
+        }
         return Fmt(fmt::format("($ {} $)", CompareOp()), {&a, &b});
+      }
       case 2:
         a = TextExpr(depth - 1);
         b = P(0.6) ? TextLiteral() : TextExpr(depth - 1);
@@ -713,6 +742,7 @@ class Generator {
         return Fmt(P(0.5) ? "($ IS NULL)" : "($ IS NOT NULL)", {&a});
       }
       case 6: {
+        ExactInts exact(this);
         const bool text = P(0.4), integer = P(0.5);
         a = text ? TextExpr(depth - 1) : integer ? IntExpr(depth - 1) : DoubleExpr(depth - 1);
         const int homogeneous =  // 0: mixed numbers, 1: integers, 2: doubles
@@ -730,6 +760,7 @@ class Generator {
         return Fmt(P(0.7) ? "($ IN ($))" : "($ NOT IN ($))", {&a, &list});
       }
       case 7: {
+        ExactInts exact(this);
         const bool text = P(0.3);
         a = text ? TextExpr(depth - 1) : NumericExpr(depth - 1);
         b = text ? TextLiteral() : NumericLiteral();
@@ -861,13 +892,39 @@ class Generator {
     return out;
   }
 
+  // Whether `sql` calls an aggregate outside of subqueries and string literals.
+  static bool HasOuterAggregate(std::string_view sql) {
+    static const std::vector<std::string_view> names = {"count(", "sum(", "avg(", "min(", "max("};
+    int subquery_depth = 0;
+    std::vector<bool> open_is_subquery;
+    for (size_t i = 0; i < sql.size(); ++i) {
+      const char c = sql[i];
+      if (c == '\'') {
+        i = sql.find('\'', i + 1);
+        if (i == std::string_view::npos) return false;
+      } else if (c == '(') {
+        const bool sub = sql.substr(i + 1, 7) == "SELECT ";
+        open_is_subquery.push_back(sub);
+        subquery_depth += sub ? 1 : 0;
+      } else if (c == ')') {
+        if (!open_is_subquery.empty() && open_is_subquery.back()) --subquery_depth;
+        if (!open_is_subquery.empty()) open_is_subquery.pop_back();
+      } else if (subquery_depth == 0 &&
+                 (i == 0 || !std::isalnum(static_cast<unsigned char>(sql[i - 1])))) {
+        for (std::string_view n : names) {
+          if (sql.substr(i, n.size()) == n) return true;
+        }
+      }
+    }
+    return false;
+  }
+
   static bool IsIntegerLiteral(std::string_view s) {
     return s.find_first_not_of("()- 0123456789") == std::string_view::npos;
   }
 
   // An aggregate call of result type `t` over row-level arguments.
   Sql Aggregate(Ty t) {
-    ++aggregates_made_;
     static const std::vector<Ty> any = {Ty::kInt, Ty::kDouble, Ty::kBool, Ty::kText, Ty::kTime};
     const int depth = static_cast<int>(U(0, 2));
     return InRowScope([&]() -> Sql {
@@ -1103,7 +1160,6 @@ class Generator {
       if (P(0.3)) having = BoolExpr(static_cast<int>(U(1, 2)));
     } else {
       agg_ = kind == 2;
-      const uint64_t aggregates_before = aggregates_made_;
       const size_t n = o.want != nullptr ? o.want->size() : static_cast<size_t>(U(1, 4));
       for (size_t i = 0; i < n; ++i) {
         const Ty t = o.want != nullptr ? (*o.want)[i] : RandomType();
@@ -1111,7 +1167,9 @@ class Generator {
         types.push_back(t);
       }
       // HAVING needs an aggregate in the select list (SQLite; PostgreSQL would group anyway).
-      if (kind == 2 && aggregates_made_ > aggregates_before && P(0.1)) having = BoolExpr(1);
+      bool aggregated = false;
+      for (const Sql& item : items) aggregated |= HasOuterAggregate(item.sw);
+      if (kind == 2 && aggregated && P(0.1)) having = BoolExpr(1);
     }
 
     Select out;
@@ -1216,8 +1274,8 @@ class Generator {
   const std::vector<Col>* cols_ = nullptr;
   const std::vector<Col>* keys_ = nullptr;
   bool agg_ = false;
-  int nest_ = 0;  // of the SELECT being generated
-  uint64_t aggregates_made_ = 0;
+  bool exact_ints_ = false;  // see ExactInts
+  int nest_ = 0;             // of the SELECT being generated
 };
 
 }  // namespace
