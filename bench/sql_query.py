@@ -19,7 +19,8 @@ standard library only.
       the CPU while each system was measured)
 
 Time is one request end to end: from sending it to reading the last byte of the answer, on a
-keep-alive connection (a fresh request each time). Parsing the answer is not timed.
+keep-alive connection (a fresh request each time; with --new-connections, a new TCP connection
+per request, connect included). Parsing the answer is not timed.
 """
 import argparse
 import datetime
@@ -184,8 +185,9 @@ class Failure(Exception):
 class Client:
     """One keep-alive HTTP connection to one system; `ask` sends one query."""
 
-    def __init__(self, system, port, token=None):
+    def __init__(self, system, port, token=None, new_connections=False):
         self.system, self.port, self.token = system, port, token
+        self.new_connections = new_connections
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def _request(self, query_text):
@@ -213,7 +215,10 @@ class Client:
                 self.conn.request("POST", path, body, headers)
                 resp = self.conn.getresponse()
                 data = resp.read()
-                return time.perf_counter() - start, resp.status, data
+                seconds = time.perf_counter() - start
+                if self.new_connections:
+                    self.conn.close()  # the next request connects anew (timed)
+                return seconds, resp.status, data
             except (http.client.HTTPException, ConnectionError):
                 self.conn.close()
                 if attempt:
@@ -378,7 +383,7 @@ def cpu_ticks(pid):
 
 
 def cmd_run(args):
-    client = Client(args.system, args.port, args.token)
+    client = Client(args.system, args.port, args.token, args.new_connections)
     doc = {"system": args.system, "runs": args.runs, "dataset": args.dataset, "queries": {}}
     hz, ncpu = os.sysconf("SC_CLK_TCK"), os.cpu_count()
     busy0, server0 = cpu_ticks(args.pid)
@@ -543,6 +548,8 @@ def main():
             sp.add_argument("--runs", type=int, default=15)
             sp.add_argument("--out", required=True)
             sp.add_argument("--query", action="append", help="only this query (repeatable)")
+            sp.add_argument("--new-connections", action="store_true",
+                            help="one TCP connection per request instead of keep-alive")
             sp.add_argument("--pid", type=int, help="the server's process, for CPU accounting")
             sp.add_argument("--check-each", action="store_true",
                             help="parse every timed answer too, not only the warm-up's")

@@ -5,8 +5,8 @@
 #
 #   bench/sql_query.sh [--dataset industrial|cpu-only] [--rows-per-machine N] [--scale N]
 #                      [--seed N] [--runs N] [--query NAME]... [--systems seaway,clickhouse,influxdb]
-#                      [--seaway-as-loaded] [--wait-quiet SECONDS] [--build-dir DIR | --no-build]
-#                      [--keep]
+#                      [--seaway-as-loaded] [--new-connections] [--wait-quiet SECONDS]
+#                      [--build-dir DIR | --no-build] [--keep]
 #
 # 1. builds seaway_datagen, http_loader and the server (release preset, under
 #    `flock /tmp/sqlwt-build.lock`: the build directory is shared) and copies the binaries into
@@ -26,8 +26,9 @@
 #    checked with count(*) (or count(field) in InfluxQL), and its server process waited on
 #    until it is idle (< 2% of a core over 1 s) before any query runs;
 # 3. bench/sql_query.py sends each query once to warm up (that answer is kept) and then --runs
-#    times (default 15), one request at a time on one keep-alive connection, and times each
-#    request from sending to the last byte of the answer;
+#    times (default 15), one request at a time on one keep-alive connection (--new-connections:
+#    a new connection per request), and times each request from sending to the last byte of
+#    the answer;
 # 4. compares the answers of the three systems (rows sorted; floats to 6 significant digits;
 #    timestamps to ns) and prints per query the median for each system, Seaway/ClickHouse,
 #    InfluxDB/Seaway and the targets; exits 1 naming the query and the first differing
@@ -45,7 +46,7 @@ helper="$repo/bench/sql_query.py"
 
 dataset=industrial rows_per_machine=720 scale=1000 seed=1 runs=15 batch_rows=5000 connections=2
 build_dir="" build=1 keep=0 systems=seaway,clickhouse,influxdb as_loaded=0 wait_quiet=0
-queries=()
+run_args=()  # passed on to sql_query.py run
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;
@@ -53,9 +54,10 @@ while [[ $# -gt 0 ]]; do
     --scale) scale=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
-    --query) queries+=(--query "$2"); shift 2 ;;
+    --query) run_args+=(--query "$2"); shift 2 ;;
     --systems) systems=$2; shift 2 ;;
     --seaway-as-loaded) as_loaded=1; shift ;;
+    --new-connections) run_args+=(--new-connections); shift ;;
     --wait-quiet) wait_quiet=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -160,7 +162,7 @@ measure() {
   loads+=("$system $(load1)")
   echo "uptime before measuring $system: $(uptime)"
   python3 "$helper" run "${q_args[@]}" --system "$system" --port "$port" ${token:+--token "$token"} \
-    --pid "$pid" --runs "$runs" --out "$work/$system.json" "${queries[@]}"
+    --pid "$pid" --runs "$runs" --out "$work/$system.json" "${run_args[@]}"
   results+=("$work/$system.json")
 }
 # check_count SYSTEM PORT [TOKEN]: fails unless the system holds every row (polls for 60 s).
