@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <re2/re2.h>
+
 #include "query/expression_executor.h"
 
 namespace seaway::query {
@@ -39,12 +41,121 @@ void ExplainLine(int depth, std::string_view text, std::string* out) {
   out->push_back('\n');
 }
 
-std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& input) {
-  if (e.kind == BoundKind::kColumn && e.column >= 0 &&
-      static_cast<size_t>(e.column) < input.size()) {
-    return input[e.column].name;
+namespace {
+
+std::string_view OperatorText(Function f) {
+  switch (f) {
+    case Function::kAdd: return "+";
+    case Function::kSubtract: return "-";
+    case Function::kMultiply: return "*";
+    case Function::kDivide: return "/";
+    case Function::kModulo: return "%";
+    case Function::kEqual: return "=";
+    case Function::kNotEqual: return "<>";
+    case Function::kLess: return "<";
+    case Function::kLessEqual: return "<=";
+    case Function::kGreater: return ">";
+    case Function::kGreaterEqual: return ">=";
+    case Function::kConcat: return "||";
+    default: return "";
   }
-  return e.key;
+}
+
+std::string ConstantText(const Value& v) {
+  if (v.is_null) return "NULL";
+  switch (v.type) {
+    case SqlType::kText:
+    case SqlType::kTimestamp:
+    case SqlType::kInterval: {
+      std::string out = "'";
+      for (char c : v.ToString()) {
+        out += c;
+        if (c == '\'') out += c;
+      }
+      return out + "'";
+    }
+    default: return v.ToString();
+  }
+}
+
+}  // namespace
+
+std::string DescribeAggregate(const AggregateSpec& a, const std::vector<ColumnInfo>& input) {
+  std::string args;
+  for (size_t j = 0; j < a.args.size(); ++j) {
+    if (j > 0) args += ", ";
+    args += DescribeExpr(*a.args[j], input);
+  }
+  std::string name = a.key.substr(0, a.key.find('('));
+  return name + "(" + (a.kind == AggregateKind::kCountDistinct ? "DISTINCT " : "") +
+         (args.empty() ? "*" : args) + ")";
+}
+
+std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& input) {
+  auto child = [&](size_t i) { return DescribeExpr(*e.children[i], input); };
+  auto list = [&](size_t from) {
+    std::string out;
+    for (size_t i = from; i < e.children.size(); ++i) {
+      if (i > from) out += ", ";
+      out += child(i);
+    }
+    return out;
+  };
+  switch (e.kind) {
+    case BoundKind::kColumn:
+      if (e.column >= 0 && static_cast<size_t>(e.column) < input.size()) {
+        return input[e.column].name;
+      }
+      return fmt::format("#{}", e.column);
+    case BoundKind::kConstant: return ConstantText(e.constant);
+    case BoundKind::kAnd:
+    case BoundKind::kOr: {
+      std::string out;
+      for (size_t i = 0; i < e.children.size(); ++i) {
+        if (i > 0) out += e.kind == BoundKind::kAnd ? " AND " : " OR ";
+        out += "(" + child(i) + ")";
+      }
+      return out;
+    }
+    case BoundKind::kNot: return "NOT (" + child(0) + ")";
+    case BoundKind::kIsNull: return child(0) + (e.negated ? " IS NOT NULL" : " IS NULL");
+    case BoundKind::kInList: {
+      std::string out = child(0) + (e.negated ? " NOT IN (" : " IN (");
+      for (size_t i = 0; i < e.list.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += ConstantText(e.list[i]);
+      }
+      if (e.list_has_null) out += e.list.empty() ? "NULL" : ", NULL";
+      return out + ")";
+    }
+    case BoundKind::kCase: return "CASE(" + list(0) + ")";
+    case BoundKind::kCast: return fmt::format("CAST({} AS {})", child(0), SqlTypeName(e.type));
+    case BoundKind::kMatch:
+      return fmt::format("{} {}~ '{}'", child(0), e.negated ? "!" : "",
+                         e.regex ? e.regex->pattern() : "");
+    case BoundKind::kFunction: break;
+  }
+  if (std::string_view op = OperatorText(e.function); !op.empty() && e.children.size() == 2) {
+    return fmt::format("{} {} {}", child(0), op, child(1));
+  }
+  switch (e.function) {
+    case Function::kNegate: return "-" + child(0);
+    case Function::kTimeBucket:
+      return fmt::format("time_bucket('{}', {}{})", FormatInterval(e.interval), child(0),
+                         e.zone.empty() ? "" : ", '" + e.zone + "'");
+    case Function::kDateTrunc:
+      return fmt::format("date_trunc('{}', {}{})", e.unit, child(0),
+                         e.zone.empty() ? "" : ", '" + e.zone + "'");
+    case Function::kExtract: return fmt::format("extract({} FROM {})", e.unit, child(0));
+    case Function::kTimestampAddInterval:
+      return fmt::format("{} + '{}'", child(0), FormatInterval(e.interval));
+    default: {
+      // Function keys start with the function's name: "abs(", "coalesce(", ...
+      const size_t paren = e.key.find('(');
+      return fmt::format("{}({})", paren == std::string::npos ? e.key : e.key.substr(0, paren),
+                         list(0));
+    }
+  }
 }
 
 namespace {
@@ -202,7 +313,7 @@ void AppendChunk(const DataChunk& src, DataChunk* dst) {
       d = std::move(fresh);
     }
     if (!s.constant && s.type == d.type && IsIntegerBacked(s.type) && d.valid.empty() &&
-        s.valid.empty()) {
+        s.valid.empty() && s.type != SqlType::kInterval) {
       d.ints.insert(d.ints.end(), s.ints.begin(), s.ints.begin() + static_cast<long>(src.rows));
       continue;
     }
@@ -561,7 +672,9 @@ void AggregateNode::Explain(int depth, std::string* out) const {
       text += DescribeExpr(*keys[i], child->columns);
     }
   }
-  for (size_t i = 0; i < aggregates.size(); ++i) text += (i == 0 ? ": " : ", ") + aggregates[i].key;
+  for (size_t i = 0; i < aggregates.size(); ++i) {
+    text += (i == 0 ? ": " : ", ") + DescribeAggregate(aggregates[i], child->columns);
+  }
   ExplainLine(depth, text, out);
   child->Explain(depth + 1, out);
 }

@@ -530,6 +530,12 @@ struct Planner::Impl {
       return Status::OK();
     };
     auto need = [&](size_t i, SqlType t) -> Status {
+      // Text functions take text: lower(3.5) is an error, as in PostgreSQL (cast explicitly).
+      if (t == SqlType::kText && args[i]->type != SqlType::kText &&
+          args[i]->type != SqlType::kNull) {
+        return At(f.offset, fmt::format("{}() argument {} must be TEXT, not {} (cast it: x::text)",
+                                        name, i + 1, SqlTypeName(args[i]->type)));
+      }
       auto c = Coerce(std::move(args[i]), t);
       if (!c.ok()) return At(c.status(), f.offset);
       args[i] = std::move(*c);
@@ -2083,7 +2089,9 @@ struct Planner::Impl {
         if (k->kind == BoundKind::kColumn) name = input[k->column].name;
         a->columns.push_back({name, k->type, ""});
       }
-      for (const auto& sp : aggregates) a->columns.push_back({sp.key, sp.result_type, ""});
+      for (const auto& sp : aggregates) {
+        a->columns.push_back({DescribeAggregate(sp, input), sp.result_type, ""});
+      }
       a->keys = std::move(keys);
       a->aggregates = std::move(aggregates);
       a->child = std::move(node);
