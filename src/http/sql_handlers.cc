@@ -113,6 +113,7 @@ void SqlService::Stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    cancel_.store(true);
     refused.swap(queue_);
     queued_gauge_->Set(0);
   }
@@ -170,6 +171,7 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
   job->options.tenant = *tenant;
   job->options.database = std::move(parsed->database);
   job->options.timeout = options_.timeout;
+  job->options.cancel = &cancel_;
   job->options.max_memory_bytes = options_.max_memory_bytes;
   bool stopping;
   {

@@ -22,6 +22,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -83,6 +84,8 @@ class SqlService {
   std::mutex mu_;
   std::condition_variable work_;
   bool stopping_ = false;
+  // Tells running queries to stop (Stop() sets it), so shutdown does not wait for a long one.
+  std::atomic<bool> cancel_{false};
   int running_ = 0;
   std::deque<std::unique_ptr<Job>> queue_;
   std::vector<std::thread> threads_;

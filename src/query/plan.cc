@@ -15,6 +15,9 @@
 namespace seaway::query {
 
 Status ExecContext::CheckDeadline() const {
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+    return Unavailable("the query was cancelled (the server is stopping)");
+  }
   if (std::chrono::steady_clock::now() > deadline) {
     return ResourceExhausted("query timed out after {} ms (limit: --sql-timeout-ms)",
                              timeout.count());

@@ -47,6 +47,8 @@ struct ExecContext {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::chrono::milliseconds timeout{0};
   size_t memory_limit = SIZE_MAX;
+  // Set by the owner to stop the query (server shutdown): checked with the deadline.
+  const std::atomic<bool>* cancel = nullptr;
 
   // DeadlineExceeded-like: ResourceExhausted naming the timeout.
   Status CheckDeadline() const;

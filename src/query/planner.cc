@@ -1371,7 +1371,9 @@ struct Planner::Impl {
     for (const auto& it : items) {
       if (t == SqlType::kNull) t = it->type;
       if (it->type != t && it->type != SqlType::kNull && !IsTextConstant(*it)) {
-        SW_ASSIGN_OR_RETURN(t, CommonType(*operand, *it, offset, "compare"));
+        // The type so far (not the operand's) meets the item: 3, 2.5, 4 stays DOUBLE.
+        const auto so_far = ColumnRef(0, t, "");
+        SW_ASSIGN_OR_RETURN(t, CommonType(*so_far, *it, offset, "compare"));
       }
     }
     if (t == SqlType::kNull) return Constant(Value::Null(SqlType::kBoolean), offset);

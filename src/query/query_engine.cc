@@ -42,6 +42,7 @@ Status QueryEngine::ExecuteStreaming(
   ctx.timeout = options.timeout;
   ctx.deadline = std::chrono::steady_clock::now() + options.timeout;
   ctx.memory_limit = options.max_memory_bytes;
+  ctx.cancel = options.cancel;
   const auto explain = StripExplain(sql);
   const std::string_view text = explain ? *explain : sql;
   // Positions in errors refer to the whole text the user sent.

@@ -14,6 +14,7 @@
 // Thread-safe: any number of queries may run at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -33,6 +34,8 @@ struct QueryOptions {
   std::string database = "main";
   std::chrono::milliseconds timeout{30'000};
   size_t max_memory_bytes = size_t{256} << 20;
+  // When set and true, the query stops at its next check with Unavailable.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct QueryResult {

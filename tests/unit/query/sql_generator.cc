@@ -51,11 +51,10 @@ namespace {
 
 constexpr int64_t kBaseNs = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
 constexpr int64_t kSecond = 1'000'000'000;
-// Excluded until the IN-list typing bug is fixed: Planner BindIn computes the list's type as
-// CommonType(operand, item) item by item instead of accumulating it, so a BIGINT operand
-// against (-10.25, 5) compares as BIGINT and -10.25 becomes -10: `k IN (-10.25, 5)` is true
-// for k = -10. With this set, an integer operand gets a list of integers only or doubles only.
-constexpr bool kExcludeMixedInListOnIntegers = true;
+// Mixed integer/double IN lists on integer operands: once excluded while Planner::BindIn typed
+// the list item by item (fixed; tests/sql/where/filters.test keeps the repro). Setting this
+// restricts an integer operand to lists of integers only or doubles only.
+constexpr bool kExcludeMixedInListOnIntegers = false;
 
 // The largest magnitude an integer expression may reach (Seaway fails on overflow).
 constexpr double kMaxIntBound = 1e15;
