@@ -478,7 +478,15 @@ Status Engine::Latest(const ScanRequest& request,
       if (rows.times.size() == 1) {  // else a delete removed it: read the whole series below
         shard.last_values()->Fill(info->id, *schema, schema->fields, rows);
         if (newest < min_time) continue;
-        SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, newest, newest, fields, &block.rows));
+        // The row holds every field of the schema the projection was taken from.
+        block.rows.series = rows.series;
+        block.rows.times = rows.times;
+        block.rows.columns.clear();
+        for (const auto& f : fields) {
+          const int index = schema->FindField(f.name);
+          if (index < 0) return Internal("field '{}' left the schema of its projection", f.name);
+          block.rows.columns.push_back(rows.columns[static_cast<size_t>(index)]);
+        }
         block.series = info;
         SW_RETURN_IF_ERROR(fn(block));
         continue;

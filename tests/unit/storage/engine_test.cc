@@ -322,7 +322,30 @@ TEST_F(EngineTest, SmallSegmentIndexCacheAnswersLikeAnUnboundedOne) {
   EngineOptions small{.shards = 2};
   small.segment_index_cache_bytes = 300 << 10;
   Open(nullptr, small);
-  EXPECT_EQ(LatestAll(*engine_), NewestOf(all));  // fills the last-value cache from segments
+  // A projection (in another order than the schema's) while the cache fills from segments.
+  ScanRequest projected{kTenant, "main", "machine"};
+  projected.fields = {"count", "temp"};
+  std::map<std::string,
+           std::pair<int64_t, std::pair<std::optional<double>, std::optional<int64_t>>>>
+      latest;
+  ASSERT_TRUE(engine_
+                  ->Latest(projected,
+                           [&](const SeriesBlock& b) {
+                             EXPECT_EQ(b.fields[0].name, "count");
+                             auto& cell = latest[std::string(b.series->Tag("host"))];
+                             cell.first = b.rows.times[0];
+                             if (b.rows.columns[0].present[0]) {
+                               cell.second.second = static_cast<int64_t>(b.rows.columns[0].bits[0]);
+                             }
+                             if (b.rows.columns[1].present[0]) {
+                               cell.second.first = std::bit_cast<double>(b.rows.columns[1].bits[0]);
+                             }
+                             return Status::OK();
+                           })
+                  .ok());
+  EXPECT_EQ(latest, NewestOf(all));
+  EXPECT_EQ(engine_->cache_stats().last_value_entries, 1500u);
+  EXPECT_EQ(LatestAll(*engine_), NewestOf(all));  // now from the last-value cache
   EXPECT_EQ(ReadAll(*engine_), all);
   EngineCacheStats stats = engine_->cache_stats();
   EXPECT_LE(stats.segment_index_bytes, stats.segment_index_capacity);
