@@ -50,6 +50,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
                                                       std::string_view table) {
     return e->retention_.Cutoff(t, d, table);
   };
+  engine->segment_index_cache_ = std::make_unique<BlockCache>(options.segment_index_cache_bytes);
+  options.shard.segment_index_cache = engine->segment_index_cache_.get();
   engine->rows_written_ =
       metrics->GetCounter("seaway_storage_rows_written_total", "Rows made durable by the engine");
   for (int i = 0; i < shard_count; ++i) {
@@ -63,12 +65,35 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   for (auto& shard : engine->shards_) SW_RETURN_IF_ERROR(shard->Open(hooks));
   metrics->AddCallbackGauge("seaway_storage_series", "Series known to the engine",
                             [e = engine.get()] { return static_cast<double>(e->series_.size()); });
+  metrics->AddCallbackGauge(
+      "seaway_storage_last_value_cache_bytes", "Heap bytes of the last-value caches",
+      [e = engine.get()] { return static_cast<double>(e->cache_stats().last_value_bytes); });
+  metrics->AddCallbackGauge(
+      "seaway_storage_segment_index_cache_bytes", "Bytes held by the segment index block cache",
+      [c = engine->segment_index_cache_.get()] { return static_cast<double>(c->charged_bytes()); });
+  metrics->AddCallbackCounter(
+      "seaway_storage_segment_index_cache_misses_total",
+      "Segment index blocks read from files (not found in the cache)",
+      [c = engine->segment_index_cache_.get()] { return static_cast<double>(c->misses()); });
   log::Info("storage opened",
             {{"dir", dir}, {"shards", shard_count}, {"series", engine->series_.size()}});
   return engine;
 }
 
 Engine::~Engine() { Close(); }
+
+EngineCacheStats Engine::cache_stats() const {
+  EngineCacheStats stats;
+  for (const auto& shard : shards_) {
+    stats.last_value_bytes += shard->last_values()->memory_bytes();
+    stats.last_value_entries += shard->last_values()->size();
+  }
+  stats.segment_index_bytes = segment_index_cache_->charged_bytes();
+  stats.segment_index_capacity = segment_index_cache_->capacity_bytes();
+  stats.segment_index_hits = segment_index_cache_->hits();
+  stats.segment_index_misses = segment_index_cache_->misses();
+  return stats;
+}
 
 void Engine::Close() {
   for (auto& shard : shards_) shard->Close();
@@ -453,7 +478,15 @@ Status Engine::Latest(const ScanRequest& request,
       if (rows.times.size() == 1) {  // else a delete removed it: read the whole series below
         shard.last_values()->Fill(info->id, *schema, schema->fields, rows);
         if (newest < min_time) continue;
-        SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, newest, newest, fields, &block.rows));
+        // The row holds every field of the schema the projection was taken from.
+        block.rows.series = rows.series;
+        block.rows.times = rows.times;
+        block.rows.columns.clear();
+        for (const auto& f : fields) {
+          const int index = schema->FindField(f.name);
+          if (index < 0) return Internal("field '{}' left the schema of its projection", f.name);
+          block.rows.columns.push_back(rows.columns[static_cast<size_t>(index)]);
+        }
         block.series = info;
         SW_RETURN_IF_ERROR(fn(block));
         continue;

@@ -43,6 +43,20 @@ struct EngineOptions {
   // Series one tenant may have; a write that would create more fails with ResourceExhausted
   // (no row of the batch is stored).
   size_t max_series_per_tenant = SIZE_MAX;
+  // Memory for segment index blocks (chunk references and statistics, about 60 bytes per field
+  // per chunk) shared by every shard: queries read index blocks through this LRU cache and
+  // read them again from the file (the OS page cache) once evicted.
+  size_t segment_index_cache_bytes = size_t{32} << 20;
+};
+
+// What the engine's caches hold now (for /metrics and benchmarks).
+struct EngineCacheStats {
+  size_t last_value_bytes = 0;  // last-value caches of every shard
+  size_t last_value_entries = 0;
+  size_t segment_index_bytes = 0;  // charged by the segment index cache
+  size_t segment_index_capacity = 0;
+  uint64_t segment_index_hits = 0;
+  uint64_t segment_index_misses = 0;
 };
 
 // True when `status` says the disk is full (as opposed to another limit): writes succeed again
@@ -144,6 +158,7 @@ class Engine {
   size_t tombstone_count() const;
   // OK when every shard accepts writes; else the first shard's reason.
   Status health() const;
+  EngineCacheStats cache_stats() const;
 
   void Close();
 
@@ -194,6 +209,8 @@ class Engine {
   std::shared_mutex ddl_mu_;
   std::mutex ddl_gate_;
   std::map<TableKey, TableSchema> declared_;
+  // Declared before the shards: their segments use it until they are destroyed.
+  std::unique_ptr<BlockCache> segment_index_cache_;
   std::vector<std::unique_ptr<Shard>> shards_;
   Counter* rows_written_ = nullptr;
 };

@@ -1,6 +1,8 @@
 // Segment files: writer and reader (src/storage). Layout: docs/formats/segment.md.
 #include "storage/segment.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -243,7 +245,8 @@ Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
 namespace {
 
 // Index decoding helpers: each returns false on malformed input.
-bool GetTime(Decoder* d, int64_t* t) {
+template <typename D>
+bool GetTime(D* d, int64_t* t) {
   uint64_t z;
   if (!d->GetVarint64(&z)) return false;
   *t = ZigZagDecode(z);
@@ -289,9 +292,115 @@ bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c) {
   return true;
 }
 
+// Upper bound of one chunk entry's bytes (see PutChunk): rows, two times, a times ref, then per
+// field a presence byte, two refs, a count and five 8-byte statistics.
+size_t MaxChunkEntryBytes(size_t fields) { return 3 * 10 + 24 + fields * (1 + 2 * 24 + 10 + 40); }
+
+// Index blocks read through a BlockCache.
+constexpr size_t kIndexBlockBytes = 16 * 1024;
+// The window through which Open reads an index from the file.
+constexpr size_t kIndexWindowBytes = 256 * 1024;
+
+struct XxhStateDeleter {
+  void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+};
+
 }  // namespace
 
-Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string& path) {
+// Decodes a segment index front to back (Decoder's methods, offsets from the index start),
+// either held in memory or read from the file through a window, hashing the bytes as they pass
+// so that the checksum costs no second read. A view from GetLengthPrefixed lasts until the next
+// call.
+class SegmentIndexDecoder {
+ public:
+  explicit SegmentIndexDecoder(std::string_view index) : length_(index.size()), window_(index) {}
+  SegmentIndexDecoder(const RandomAccessFile* file, uint64_t begin, uint64_t length)
+      : file_(file), begin_(begin), length_(length), hash_(XXH3_createState()) {
+    XXH3_64bits_reset(hash_.get());
+  }
+
+  uint64_t offset() const { return base_ + pos_; }
+  uint64_t remaining() const { return length_ - offset(); }
+  bool done() const { return remaining() == 0; }
+
+  bool GetByte(uint8_t* v) {
+    return Parse(1, [&](Decoder& d) { return d.GetByte(v); });
+  }
+  bool GetVarint64(uint64_t* v) {
+    return Parse(10, [&](Decoder& d) { return d.GetVarint64(v); });
+  }
+  bool GetBoundedVarint(uint64_t limit, uint64_t* v) { return GetVarint64(v) && *v <= limit; }
+  bool GetLengthPrefixed(std::string_view* s) {
+    uint64_t n;
+    if (!GetVarint64(&n) || n > remaining()) return false;
+    return Parse(n, [&](Decoder& d) { return d.GetBytes(n, s); });
+  }
+
+  // Runs `parse` on a Decoder over the next `max_bytes` of the index (or what is left), then
+  // moves past what it consumed.
+  template <typename F>
+  bool Parse(size_t max_bytes, F parse) {
+    if (!Refill(max_bytes)) return false;
+    Decoder d(window_.substr(pos_));
+    const bool ok = parse(d);
+    pos_ += d.offset();
+    return ok;
+  }
+
+  // OK, or the read error met.
+  const Status& status() const { return status_; }
+  // The checksum of the whole index, reading what parsing left (read from a file only).
+  Result<uint32_t> Checksum() {
+    while (status_.ok() && base_ + window_.size() < length_) {
+      pos_ = window_.size();
+      Refill(kIndexWindowBytes);
+    }
+    if (!status_.ok()) return status_;
+    return static_cast<uint32_t>(XXH3_64bits_digest(hash_.get()));
+  }
+
+ private:
+  // Makes the next `n` bytes (or what is left) available in the window; false on read error.
+  bool Refill(size_t n) {
+    if (file_ == nullptr || window_.size() - pos_ >= n) return true;
+    const uint64_t read_end = base_ + window_.size();
+    if (read_end == length_ || !status_.ok()) return status_.ok();
+    buffer_.erase(0, pos_);  // keep what is not consumed yet, read on after it
+    base_ += pos_;
+    pos_ = 0;
+    const size_t kept = buffer_.size();
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(std::max(n, kIndexWindowBytes), length_ - base_));
+    buffer_.resize(want);
+    auto got = file_->ReadAt(begin_ + read_end,
+                             std::as_writable_bytes(std::span(buffer_.data() + kept, want - kept)));
+    if (got.ok() && *got != want - kept) {
+      got = Corruption("short read of the index at offset {}", begin_ + read_end + *got);
+    }
+    if (!got.ok()) {
+      status_ = got.status();
+      buffer_.resize(kept);
+      window_ = buffer_;
+      return false;
+    }
+    XXH3_64bits_update(hash_.get(), buffer_.data() + kept, want - kept);
+    window_ = buffer_;
+    return true;
+  }
+
+  const RandomAccessFile* file_ = nullptr;
+  uint64_t begin_ = 0;
+  uint64_t length_ = 0;
+  std::unique_ptr<XXH3_state_t, XxhStateDeleter> hash_;
+  std::string buffer_;       // the window, read from the file
+  std::string_view window_;  // index bytes [base_, base_ + window_.size())
+  uint64_t base_ = 0;
+  size_t pos_ = 0;  // in the window
+  Status status_;
+};
+
+Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string& path,
+                                                     BlockCache* index_cache) {
   std::shared_ptr<Segment> seg(new Segment());
   seg->path_ = path;
   SW_ASSIGN_OR_RETURN(seg->file_, env->NewRandomAccessFile(path));
@@ -313,14 +422,36 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     return bad("index position outside the file");
   }
   seg->data_end_ = index_offset;
-  // A view of the mapped file where the Env maps (PosixEnv), else a copy in index_storage_.
-  SW_ASSIGN_OR_RETURN(seg->index_,
-                      seg->file_->View(index_offset, index_length, &seg->index_storage_));
-  if (seg->index_.size() != index_length) return bad("short read of the index");
-  if (Checksum32(seg->index_) != index_checksum) return bad("index checksum mismatch");
-  const std::string_view index = seg->index_;
+  seg->index_offset_ = index_offset;
+  seg->index_length_ = index_length;
+  if (index_cache == nullptr) {
+    // Held in memory: read whole, checked before it is parsed.
+    seg->index_.resize(index_length);
+    SW_ASSIGN_OR_RETURN(
+        size_t read,
+        seg->file_->ReadAt(index_offset, std::as_writable_bytes(std::span(seg->index_))));
+    if (read != index_length) return bad("short read of the index");
+    if (Checksum32(seg->index_) != index_checksum) return bad("index checksum mismatch");
+    SegmentIndexDecoder d(seg->index_);
+    SW_RETURN_IF_ERROR(seg->ParseIndex(&d));
+  } else {
+    // Parsed as it is read; the checksum is known at the end, and a mismatch is the error to
+    // report even when parsing failed first (it names the cause: damaged bytes).
+    seg->index_cache_ = index_cache;
+    seg->cache_file_id_ = index_cache->NewFileId();
+    SegmentIndexDecoder d(seg->file_.get(), index_offset, index_length);
+    Status parsed = seg->ParseIndex(&d);
+    auto checksum = d.Checksum();
+    if (!checksum.ok()) return checksum.status().WithContext(fmt::format("segment '{}'", path));
+    if (*checksum != index_checksum) return bad("index checksum mismatch");
+    SW_RETURN_IF_ERROR(parsed);
+  }
+  return std::shared_ptr<const Segment>(std::move(seg));
+}
 
-  Decoder d(index);
+Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
+  auto bad = [&](std::string_view what) { return Corruption("segment '{}': {}", path_, what); };
+  SegmentIndexDecoder& d = *decoder;
   uint8_t version;
   uint64_t tenant, count;
   std::string_view sv;
@@ -328,14 +459,14 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     return bad("unknown index version");
   }
   if (!d.GetVarint64(&tenant)) return bad("truncated index header");
-  seg->tenant_ = TenantId(tenant);
+  tenant_ = TenantId(tenant);
   if (!d.GetLengthPrefixed(&sv)) return bad("truncated database name");
-  seg->database_ = std::string(sv);
+  database_ = std::string(sv);
   if (!d.GetLengthPrefixed(&sv)) return bad("truncated table name");
-  seg->table_ = std::string(sv);
-  if (version >= 2 && !d.GetVarint64(&seg->generation_)) return bad("truncated table generation");
-  if (!GetTime(&d, &seg->partition_start_) || !GetTime(&d, &seg->partition_end_) ||
-      !d.GetVarint64(&seg->max_lsn_)) {
+  table_ = std::string(sv);
+  if (version >= 2 && !d.GetVarint64(&generation_)) return bad("truncated table generation");
+  if (!GetTime(&d, &partition_start_) || !GetTime(&d, &partition_end_) ||
+      !d.GetVarint64(&max_lsn_)) {
     return bad("truncated partition bounds");
   }
   if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining()), &count)) {
@@ -343,7 +474,7 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
   }
   for (uint64_t i = 0; i < count; ++i) {
     if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag key");
-    seg->tag_keys_.emplace_back(sv);
+    tag_keys_.emplace_back(sv);
   }
   if (!d.GetBoundedVarint(std::min<uint64_t>(kMaxColumnsPerTable, d.remaining() / 2), &count)) {
     return bad("bad field count");
@@ -353,26 +484,26 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     if (!d.GetLengthPrefixed(&sv) || !d.GetByte(&type) || !IsValidFieldType(type)) {
       return bad("bad field definition");
     }
-    seg->fields_.push_back(FieldSchema{std::string(sv), static_cast<FieldType>(type)});
+    fields_.push_back(FieldSchema{std::string(sv), static_cast<FieldType>(type)});
   }
   // A series entry takes at least: id, one byte per tag value, rows, min and max time, chunk
   // count. Checking the count against that before sizing anything from it keeps memory
   // proportional to the index whatever the count claims.
-  const size_t min_series_bytes = 5 + seg->tag_keys_.size();
+  const size_t min_series_bytes = 5 + tag_keys_.size();
   if (!d.GetBoundedVarint(d.remaining() / min_series_bytes, &count)) {
     return bad("series count larger than the index can hold");
   }
-  seg->series_.resize(count);
+  series_.resize(count);
   // A chunk entry takes at least: rows, min and max time, a times ref (two varints and a
   // checksum), one presence byte per field.
-  const size_t min_chunk_bytes = 9 + seg->fields_.size();
+  const size_t min_chunk_bytes = 9 + fields_.size();
   uint64_t previous_id = 0;
-  for (auto& s : seg->series_) {
+  for (auto& s : series_) {
     uint64_t id, chunks;
     if (!d.GetVarint64(&id) || id <= previous_id) return bad("series ids not increasing");
     previous_id = id;
     s.id = SeriesId(id);
-    for (size_t k = 0; k < seg->tag_keys_.size(); ++k) {
+    for (size_t k = 0; k < tag_keys_.size(); ++k) {
       if (!d.GetLengthPrefixed(&sv)) return bad("truncated tag value");
       PutLengthPrefixed(&s.encoded_tag_values, sv);
     }
@@ -388,26 +519,74 @@ Result<std::shared_ptr<const Segment>> Segment::Open(Env* env, const std::string
     s.chunk_offset = static_cast<uint32_t>(d.offset());
     uint64_t rows_seen = 0;
     Chunk c;
+    const size_t max_chunk_bytes = MaxChunkEntryBytes(fields_.size());
     for (uint64_t i = 0; i < chunks; ++i) {
-      if (!ParseChunk(&d, seg->fields_.size(), seg->data_end_, &c)) return bad("bad chunk entry");
+      if (!d.Parse(max_chunk_bytes, [&](Decoder& chunk) {
+            return ParseChunk(&chunk, fields_.size(), data_end_, &c);
+          })) {
+        return d.status().ok() ? bad("bad chunk entry") : d.status();
+      }
       rows_seen += c.rows;
     }
+    if (d.offset() > UINT32_MAX) return bad("index too large");
+    s.chunk_bytes = static_cast<uint32_t>(d.offset() - s.chunk_offset);
     if (rows_seen != s.rows) return bad("chunk rows do not add up to the series rows");
-    seg->rows_ += s.rows;
+    rows_ += s.rows;
   }
   if (!d.done()) return bad("unexpected bytes after the index");
-  return std::shared_ptr<const Segment>(std::move(seg));
+  return Status::OK();
 }
 
 Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
+  BlockCache::Block hold;
+  std::string scratch;
+  SW_ASSIGN_OR_RETURN(std::string_view bytes,
+                      IndexBytes(series.chunk_offset, series.chunk_bytes, &hold, &scratch));
   std::vector<Chunk> out(series.chunk_count);
-  Decoder d(index_.substr(series.chunk_offset));
+  Decoder d(bytes);
   for (Chunk& c : out) {
     if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {
       return Corruption("segment '{}': bad chunk entry of series {}", path_, series.id);
     }
   }
   return out;
+}
+
+Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, BlockCache::Block* hold,
+                                             std::string* scratch) const {
+  if (uint64_t{offset} + n > index_length_) {
+    return Corruption("segment '{}': index range {}+{} past its end", path_, offset, n);
+  }
+  if (index_cache_ == nullptr) return std::string_view(index_).substr(offset, n);
+  if (n == 0) return std::string_view();
+  const uint64_t first = offset / kIndexBlockBytes;
+  const uint64_t last = (uint64_t{offset} + n - 1) / kIndexBlockBytes;
+  if (first == last) {
+    SW_ASSIGN_OR_RETURN(*hold, IndexBlock(first));
+    return std::string_view(**hold).substr(offset - first * kIndexBlockBytes, n);
+  }
+  scratch->clear();
+  for (uint64_t b = first; b <= last; ++b) {
+    SW_ASSIGN_OR_RETURN(BlockCache::Block block, IndexBlock(b));
+    const uint64_t begin = std::max<uint64_t>(offset, b * kIndexBlockBytes) - b * kIndexBlockBytes;
+    const uint64_t end =
+        std::min<uint64_t>(uint64_t{offset} + n, (b + 1) * kIndexBlockBytes) - b * kIndexBlockBytes;
+    scratch->append(std::string_view(*block).substr(begin, end - begin));
+  }
+  return std::string_view(*scratch);
+}
+
+Result<BlockCache::Block> Segment::IndexBlock(uint64_t number) const {
+  if (BlockCache::Block block = index_cache_->Lookup(cache_file_id_, number)) return block;
+  const uint64_t begin = number * kIndexBlockBytes;
+  std::string data(std::min<uint64_t>(kIndexBlockBytes, index_length_ - begin), '\0');
+  SW_ASSIGN_OR_RETURN(
+      size_t read, file_->ReadAt(index_offset_ + begin, std::as_writable_bytes(std::span(data))));
+  if (read != data.size()) {
+    return Corruption("segment '{}': short read of the index at offset {}", path_,
+                      index_offset_ + begin + read);
+  }
+  return index_cache_->Insert(cache_file_id_, number, std::move(data));
 }
 
 std::vector<std::string_view> SegmentSeries::tag_values() const {

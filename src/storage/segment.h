@@ -11,6 +11,12 @@
 // checksum in the index; every chunk carries statistics (count, min, max, sum, first, last) so
 // that queries skip or answer from them.
 //
+// An open segment keeps one small entry per series in memory (id, tags, rows, time range, where
+// its chunk entries are); chunk entries are parsed from the index when asked for. With a
+// BlockCache the index is read through it (pread of 16 KiB blocks, bounded by the cache's
+// budget); without one the segment holds its whole index in memory (tools, tests). Data blocks
+// are read through RandomAccessFile::View (mapped by PosixEnv: no copy on the scan path).
+//
 // Segment objects are immutable after Open and thread-safe.
 #pragma once
 
@@ -21,6 +27,7 @@
 
 #include "common/result.h"
 #include "common/strong_id.h"
+#include "storage/block_cache.h"
 #include "storage/env.h"
 #include "storage/memtable.h"
 #include "storage/schema.h"
@@ -73,6 +80,7 @@ struct SegmentSeries {
   int64_t max_time = 0;
   uint32_t chunk_count = 0;
   uint32_t chunk_offset = 0;  // where its chunk entries start in the index (Segment::Chunks)
+  uint32_t chunk_bytes = 0;   // and how many bytes they take
 };
 
 // What a flush or compaction hands to WriteSegment: one table's series with rows in time order,
@@ -104,10 +112,15 @@ struct SegmentWriteStats {
 Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
                                        const SegmentInput& input);
 
+class SegmentIndexDecoder;
+
 class Segment {
  public:
   // Opens and validates the footer and index. Corruption names the file and what is wrong.
-  static Result<std::shared_ptr<const Segment>> Open(Env* env, const std::string& path);
+  // With `index_cache` (which must outlive the segment) the index is read from the file at open
+  // through a small window and later through the cache; without, it is held in memory.
+  static Result<std::shared_ptr<const Segment>> Open(Env* env, const std::string& path,
+                                                     BlockCache* index_cache = nullptr);
 
   const std::string& path() const { return path_; }
   TenantId tenant() const { return tenant_; }
@@ -146,14 +159,25 @@ class Segment {
 
  private:
   Segment() = default;
+  // Parses the index after the footer: header, series entries; validates chunk entries.
+  Status ParseIndex(SegmentIndexDecoder* d);
   // The bytes of a block, checksum verified; `scratch` backs the view where the file is not
   // mapped.
   Result<std::string_view> ReadBlock(const BlockRef& ref, std::string* scratch) const;
+  // Bytes [offset, offset + n) of the index: from index_ without a cache, else from cached
+  // blocks, which `hold` keeps alive (or copied to `scratch` when they span blocks).
+  Result<std::string_view> IndexBytes(uint32_t offset, uint32_t n, BlockCache::Block* hold,
+                                      std::string* scratch) const;
+  // Index block `number` (kIndexBlockBytes from the index start), from the cache or the file.
+  Result<BlockCache::Block> IndexBlock(uint64_t number) const;
 
   std::string path_;
   std::unique_ptr<RandomAccessFile> file_;
-  std::string index_storage_;  // the index when the file is not mapped
-  std::string_view index_;     // the index bytes (mapped or in index_storage_)
+  BlockCache* index_cache_ = nullptr;
+  uint64_t cache_file_id_ = 0;
+  std::string index_;  // the whole index, without a cache
+  uint64_t index_offset_ = 0;
+  uint64_t index_length_ = 0;
   uint64_t file_bytes_ = 0;
   uint64_t data_end_ = 0;
   TenantId tenant_;

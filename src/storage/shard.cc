@@ -111,7 +111,8 @@ Status Shard::Recover(const RecoveryHooks& hooks) {
   std::set<uint64_t> live(manifest_.segments.begin(), manifest_.segments.end());
   std::vector<std::shared_ptr<const Segment>> stale;
   for (uint64_t number : manifest_.segments) {
-    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, JoinPath(dir_, SegmentFileName(number))));
+    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, JoinPath(dir_, SegmentFileName(number)),
+                                                    options_.segment_index_cache));
     auto current =
         IsCurrent(segment->tenant(), segment->database(), segment->table(), segment->generation());
     if (!current.ok()) return current.status().WithContext(segment->path());
@@ -564,7 +565,7 @@ Status Shard::FlushFrozen(const Frozen& frozen) {
     const std::string path = JoinPath(dir_, SegmentFileName(number));
     SW_ASSIGN_OR_RETURN(SegmentWriteStats stats, WriteSegment(env_, path, input));
     segment_bytes_->Increment(stats.file_bytes);
-    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, path));
+    SW_ASSIGN_OR_RETURN(auto segment, Segment::Open(env_, path, options_.segment_index_cache));
     written.push_back(std::move(segment));
   }
   SW_RETURN_IF_ERROR(SwapSegments({}, std::move(written), std::move(next)));
@@ -725,7 +726,7 @@ Status Shard::CompactGroup(const std::vector<std::shared_ptr<const Segment>>& in
   const std::string path = JoinPath(dir_, SegmentFileName(number));
   SW_ASSIGN_OR_RETURN(SegmentWriteStats stats, WriteSegment(env_, path, input));
   segment_bytes_->Increment(stats.file_bytes);
-  SW_ASSIGN_OR_RETURN(auto output, Segment::Open(env_, path));
+  SW_ASSIGN_OR_RETURN(auto output, Segment::Open(env_, path, options_.segment_index_cache));
   SW_RETURN_IF_ERROR(SwapSegments(inputs, {std::move(output)}, std::move(next)));
   compactions_->Increment();
   log::Debug("compacted", {{"shard", id_},

@@ -76,6 +76,9 @@ struct ShardOptions {
   Duration maintenance_interval = Duration::Seconds(30);
   // The oldest time a table keeps (rows before it are expired), or INT64_MIN. Set by the engine.
   std::function<int64_t(TenantId, std::string_view, std::string_view)> retention_cutoff;
+  // Segment indexes are read through it (nullptr: each segment holds its index in memory).
+  // Set by the engine, which owns it and keeps it alive longer than the shard's segments.
+  BlockCache* segment_index_cache = nullptr;
 };
 
 // Called during recovery so that the engine restores the catalog and the series index.

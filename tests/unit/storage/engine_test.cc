@@ -306,6 +306,61 @@ TEST_F(EngineTest, LatestAfterRestartMergesSegmentsWithNewWrites) {
   EXPECT_EQ(LatestAll(*engine_), NewestOf(ReadAll(*engine_)));
 }
 
+TEST_F(EngineTest, SmallSegmentIndexCacheAnswersLikeAnUnboundedOne) {
+  Open(nullptr, {.shards = 2});
+  for (int b = 0; b < 4; ++b) {
+    std::vector<Row> rows;
+    for (int h = 0; h < 1500; ++h) {
+      rows.push_back({"host" + std::to_string(h), 10 * b + h % 7, h * 0.5 + b,
+                      h % 3 ? std::optional<int64_t>(h) : std::nullopt});
+    }
+    ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+    ASSERT_TRUE(engine_->Flush().ok());
+  }
+  const Snapshot all = ReadAll(*engine_);
+  // Reopened with about one index block per cache shard: blocks keep being evicted and read.
+  EngineOptions small{.shards = 2};
+  small.segment_index_cache_bytes = 300 << 10;
+  Open(nullptr, small);
+  // A projection (in another order than the schema's) while the cache fills from segments.
+  ScanRequest projected{kTenant, "main", "machine"};
+  projected.fields = {"count", "temp"};
+  std::map<std::string,
+           std::pair<int64_t, std::pair<std::optional<double>, std::optional<int64_t>>>>
+      latest;
+  ASSERT_TRUE(engine_
+                  ->Latest(projected,
+                           [&](const SeriesBlock& b) {
+                             EXPECT_EQ(b.fields[0].name, "count");
+                             auto& cell = latest[std::string(b.series->Tag("host"))];
+                             cell.first = b.rows.times[0];
+                             if (b.rows.columns[0].present[0]) {
+                               cell.second.second = static_cast<int64_t>(b.rows.columns[0].bits[0]);
+                             }
+                             if (b.rows.columns[1].present[0]) {
+                               cell.second.first = std::bit_cast<double>(b.rows.columns[1].bits[0]);
+                             }
+                             return Status::OK();
+                           })
+                  .ok());
+  EXPECT_EQ(latest, NewestOf(all));
+  EXPECT_EQ(engine_->cache_stats().last_value_entries, 1500u);
+  EXPECT_EQ(LatestAll(*engine_), NewestOf(all));  // now from the last-value cache
+  EXPECT_EQ(ReadAll(*engine_), all);
+  EngineCacheStats stats = engine_->cache_stats();
+  EXPECT_LE(stats.segment_index_bytes, stats.segment_index_capacity);
+  EXPECT_GT(stats.segment_index_misses, 0u);
+  EXPECT_EQ(stats.last_value_entries, 1500u);
+  EXPECT_GT(stats.last_value_bytes, 0u);
+  // No cache at all: every index block is read from the file when needed.
+  EngineOptions none{.shards = 2};
+  none.segment_index_cache_bytes = 0;
+  Open(nullptr, none);
+  EXPECT_EQ(ReadAll(*engine_), all);
+  EXPECT_EQ(LatestAll(*engine_), NewestOf(all));
+  EXPECT_EQ(engine_->cache_stats().segment_index_bytes, 0u);
+}
+
 TEST_F(EngineTest, RestartReplaysTheWal) {
   Open();
   ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, 1}, {"b", 20, 2.0, 2}})).ok());

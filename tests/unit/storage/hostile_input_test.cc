@@ -197,6 +197,8 @@ class HostileSegmentTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(env_.SyncDir(".").ok()); }
 
+  // Opens the file with its index held in memory and read through a cache; both must fail the
+  // same way within the budget.
   Status OpenWithinBudget(const std::string& file) {
     EXPECT_TRUE(WriteFileAtomically(&env_, "s.sws", file).ok());
     Status status;
@@ -204,6 +206,14 @@ class HostileSegmentTest : public ::testing::Test {
     // The index is copied once from the MemoryEnv file; what is sized from it must stay small.
     EXPECT_LE(bytes, 16 * file.size() + kFixedAllowance)
         << "opening " << file.size() << " bytes allocated " << bytes;
+    BlockCache cache(1 << 20);
+    Status cached;
+    const size_t cached_bytes =
+        AllocatedBy([&] { cached = Segment::Open(&env_, "s.sws", &cache).status(); });
+    EXPECT_LE(cached_bytes, 16 * file.size() + kFixedAllowance)
+        << "opening " << file.size() << " bytes through a cache allocated " << cached_bytes;
+    EXPECT_EQ(cached.code(), status.code());
+    EXPECT_EQ(cached.message(), status.message());
     return status;
   }
 

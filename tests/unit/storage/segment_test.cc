@@ -253,6 +253,159 @@ TEST_F(SegmentTest, RandomDamageNeverCrashes) {
   }
 }
 
+// --- segment indexes read through a BlockCache -------------------------------------------------
+
+// 600 small series (their chunk entries straddle 16 KiB cache blocks here and there) and one of
+// three chunks.
+SegmentInput ManySeriesInput() {
+  SegmentInput in = MakeInput(1);
+  in.series.clear();
+  for (uint64_t id = 1; id <= 600; ++id) {
+    in.series.push_back(MakeSeries(id, id == 300 ? 2 * kRowsPerChunk + 5 : 3));
+  }
+  return in;
+}
+
+std::string Describe(const BlockRef& r) {
+  return std::to_string(r.offset) + "+" + std::to_string(r.length) + "#" +
+         std::to_string(r.checksum);
+}
+
+// Every field of every chunk, as text.
+std::string Describe(const std::vector<Chunk>& chunks) {
+  std::string out;
+  for (const Chunk& c : chunks) {
+    out += std::to_string(c.rows) + " " + std::to_string(c.min_time) + ".." +
+           std::to_string(c.max_time) + " " + Describe(c.times) + " [";
+    for (const ColumnChunk& col : c.columns) {
+      out += std::to_string(col.presence) + " " + Describe(col.validity) + " " +
+             Describe(col.values) + " " + std::to_string(col.stats.count) + " " +
+             std::to_string(col.stats.min_bits) + " " + std::to_string(col.stats.max_bits) + " " +
+             std::to_string(col.stats.sum) + " " + std::to_string(col.stats.first_bits) + " " +
+             std::to_string(col.stats.last_bits) + "; ";
+    }
+    out += "]\n";
+  }
+  return out;
+}
+
+TEST_F(SegmentTest, IndexReadThroughACacheMatchesTheIndexInMemory) {
+  SegmentInput in = ManySeriesInput();
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto plain = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  size_t straddling = 0;
+  for (const auto& s : (*plain)->series()) {
+    straddling += s.chunk_offset / (16 << 10) != (s.chunk_offset + s.chunk_bytes - 1) / (16 << 10);
+  }
+  ASSERT_GT(straddling, 0u) << "the test needs chunk entries that span two cache blocks";
+
+  // Nothing kept; about one block per cache shard (constant eviction); everything kept.
+  for (size_t capacity : {size_t{0}, size_t{300} << 10, size_t{16} << 20}) {
+    BlockCache cache(capacity);
+    auto cached = Segment::Open(&env_, "s.sws", &cache);
+    ASSERT_TRUE(cached.ok()) << cached.status();
+    ASSERT_EQ((*cached)->series().size(), (*plain)->series().size());
+    EXPECT_EQ((*cached)->rows(), (*plain)->rows());
+    uint64_t misses_after_first_pass = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t i = 0; i < (*plain)->series().size(); ++i) {
+        const SegmentSeries& a = (*plain)->series()[i];
+        const SegmentSeries& b = (*cached)->series()[i];
+        ASSERT_EQ(a.id, b.id);
+        ASSERT_EQ(a.tag_values(), b.tag_values());
+        ASSERT_EQ(a.chunk_offset, b.chunk_offset);
+        ASSERT_EQ(a.chunk_bytes, b.chunk_bytes);
+        auto from_memory = (*plain)->Chunks(a);
+        auto from_cache = (*cached)->Chunks(b);
+        ASSERT_TRUE(from_memory.ok() && from_cache.ok());
+        ASSERT_EQ(Describe(*from_cache), Describe(*from_memory))
+            << "series " << a.id.value() << ", cache of " << capacity << " bytes";
+      }
+      EXPECT_LE(cache.charged_bytes(), capacity);
+      if (pass == 0) misses_after_first_pass = cache.misses();
+    }
+    if (capacity == 0) {
+      EXPECT_EQ(cache.hits(), 0u);
+    }
+    if (capacity == (size_t{16} << 20)) {
+      EXPECT_EQ(cache.misses(), misses_after_first_pass) << "the second pass should only hit";
+    }
+    SeriesRowsBlock out;
+    ASSERT_TRUE(*(*cached)->ReadRows(*(*cached)->Find(SeriesId(300)), INT64_MIN, INT64_MAX,
+                                     in.fields, &out));
+    EXPECT_EQ(out.times, in.series[299].rows.times);
+    EXPECT_EQ(out.columns[4].strings, in.series[299].rows.columns[4].strings);
+  }
+}
+
+TEST_F(SegmentTest, DamagedIndexFailsToOpenWithOrWithoutACache) {
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", MakeInput(50)).ok());
+  const std::string data = *ReadFileToString(&env_, "s.sws");
+  const size_t footer = data.size() - 32;
+  const uint64_t index_offset = DecodeFixed64(data.data() + footer);
+  BlockCache cache(1 << 20);
+  for (size_t at = index_offset; at < footer; at += 3) {
+    std::string damaged = data;
+    damaged[at] ^= 0x41;
+    ASSERT_TRUE(WriteFileAtomically(&env_, "d.sws", damaged).ok());
+    // The checksum is what names the damage, also when the parser trips over it first.
+    for (BlockCache* c : {static_cast<BlockCache*>(nullptr), &cache}) {
+      auto seg = Segment::Open(&env_, "d.sws", c);
+      ASSERT_FALSE(seg.ok()) << "byte " << at;
+      EXPECT_EQ(seg.status().message(), "segment 'd.sws': index checksum mismatch");
+    }
+  }
+  for (size_t cut = 0; cut < data.size(); cut += 7) {
+    ASSERT_TRUE(WriteFileAtomically(&env_, "t.sws", data.substr(0, cut)).ok());
+    auto seg = Segment::Open(&env_, "t.sws", &cache);
+    ASSERT_FALSE(seg.ok()) << "cut " << cut;
+    EXPECT_EQ(seg.status().code(), StatusCode::kCorruption);
+  }
+}
+
+TEST_F(SegmentTest, IndexReadErrorsSurfaceThroughACache) {
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", ManySeriesInput()).ok());
+  FaultInjectionEnv faulty(&env_);
+  BlockCache cache(16 << 20);
+  faulty.SetFaults({.fail_read = true});
+  auto failed = Segment::Open(&faulty, "s.sws", &cache);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
+  faulty.ClearFaults();
+  auto seg = Segment::Open(&faulty, "s.sws", &cache);
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  const SegmentSeries& first = (*seg)->series().front();
+  ASSERT_TRUE((*seg)->Chunks(first).ok());
+  faulty.SetFaults({.fail_read = true});
+  EXPECT_TRUE((*seg)->Chunks(first).ok()) << "its block is cached";
+  auto last = (*seg)->Chunks((*seg)->series().back());
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.status().code(), StatusCode::kIOError);
+  faulty.ClearFaults();
+  EXPECT_TRUE((*seg)->Chunks((*seg)->series().back()).ok()) << "a failed read is not cached";
+}
+
+TEST_F(SegmentTest, RandomDamageNeverCrashesThroughACache) {
+  SegmentInput in = ManySeriesInput();
+  in.series.resize(40);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  const std::string data = *ReadFileToString(&env_, "s.sws");
+  std::mt19937 rng(9);
+  BlockCache cache(1 << 20);
+  for (int i = 0; i < 300; ++i) {
+    std::string damaged = data;
+    damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+    ASSERT_TRUE(WriteFileAtomically(&env_, "d.sws", damaged).ok());
+    auto seg = Segment::Open(&env_, "d.sws", &cache);
+    if (!seg.ok()) continue;
+    SeriesRowsBlock out;
+    for (const auto& s : (*seg)->series()) {
+      (*seg)->ReadRows(s, INT64_MIN, INT64_MAX, in.fields, &out).status().IgnoreError();
+    }
+  }
+}
+
 // --- flushing through the engine ---------------------------------------------------------------
 
 constexpr TenantId kTenant(1);
