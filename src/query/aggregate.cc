@@ -2,6 +2,7 @@
 #include "query/aggregate.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <unordered_set>
@@ -65,6 +66,23 @@ Result<SqlType> AggregateResultType(AggregateKind kind, SqlType input, std::stri
   return input;
 }
 
+Status AggregateState::UpdateSummary(uint32_t, uint64_t, const SeriesSummary::Field*) {
+  return Internal("this aggregate cannot be answered from chunk statistics");
+}
+
+bool SupportsSummary(const AggregateSpec& spec) {
+  switch (spec.kind) {
+    case AggregateKind::kCountStar:
+    case AggregateKind::kCount: return true;
+    case AggregateKind::kSum:
+    case AggregateKind::kAvg: return spec.input_type == SqlType::kDouble;
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+      return IsNumeric(spec.input_type) || spec.input_type == SqlType::kBoolean;
+    default: return false;
+  }
+}
+
 Status AggregateState::UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
                                    uint32_t group) {
   if (scratch_groups_.size() < end) scratch_groups_.resize(end);
@@ -104,6 +122,10 @@ class CountState : public AggregateState {
   Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
                      uint32_t group) override {
     counts_[group] += static_cast<int64_t>(star_ ? end - begin : CountValid(*args[0], begin, end));
+    return Status::OK();
+  }
+  Status UpdateSummary(uint32_t group, uint64_t rows, const SeriesSummary::Field* field) override {
+    counts_[group] += static_cast<int64_t>(star_ || field == nullptr ? rows : field->count);
     return Status::OK();
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
@@ -208,6 +230,12 @@ class SumState : public AggregateState {
       doubles_[group] += acc;
       seen_[group] = 1;
     }
+    return Status::OK();
+  }
+  Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
+    if (field->count == 0) return Status::OK();
+    doubles_[group] += field->sum;
+    seen_[group] = 1;
     return Status::OK();
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
@@ -327,6 +355,14 @@ class MomentsState : public AggregateState {
         if (all_valid || a.valid[i]) Add(&run, d[i]);
       }
     }
+    Combine(&m_[group], run);
+    return Status::OK();
+  }
+  Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
+    if (kind_ != AggregateKind::kAvg) return AggregateState::UpdateSummary(group, 0, field);
+    M run;
+    run.n = static_cast<int64_t>(field->count);
+    run.mean = field->sum;
     Combine(&m_[group], run);
     return Status::OK();
   }
@@ -464,6 +500,19 @@ class ChooseState : public AggregateState {
       if (better || std::isnan(d[best])) best = i;
     }
     Offer(group, a, best, 0);
+    return Status::OK();
+  }
+  Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
+    if (timed() || field->count == 0) return Status::OK();
+    Vector one;
+    one.Reset(values_.type);
+    const uint64_t bits = kind_ == AggregateKind::kMin ? field->min_bits : field->max_bits;
+    if (values_.type == SqlType::kDouble) {
+      one.doubles.push_back(std::bit_cast<double>(bits));
+    } else {
+      one.ints.push_back(static_cast<int64_t>(bits));
+    }
+    Offer(group, one, 0, 0);
     return Status::OK();
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "query/bound_expr.h"
 #include "query/vector.h"
+#include "storage/engine.h"
 
 namespace seaway::query {
 
@@ -75,6 +76,10 @@ class AggregateState {
   // a group array; states override it with loops that keep the state in registers.
   virtual Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
                              uint32_t group);
+  // Folds statistics of `rows` rows into `group`: `field` holds the argument's count, min, max
+  // and sum over those rows (null for count(*)). Only for aggregates the statistics answer
+  // (SupportsSummary); the default refuses.
+  virtual Status UpdateSummary(uint32_t group, uint64_t rows, const SeriesSummary::Field* field);
   // Folds the groups of `other` (a state of the same aggregate) into this one: other's group g
   // goes to group_map[g]. Used to combine the partial states of a scan split across threads.
   // REQUIRES: Resize covers every mapped group.
@@ -89,5 +94,9 @@ class AggregateState {
 };
 
 std::unique_ptr<AggregateState> MakeAggregateState(const AggregateSpec& spec);
+
+// Whether segment chunk statistics answer `spec` exactly (up to the order of a double sum):
+// count(*), count(x), min/max of numbers and booleans, sum and avg of DOUBLE.
+bool SupportsSummary(const AggregateSpec& spec);
 
 }  // namespace seaway::query

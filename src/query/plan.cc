@@ -289,6 +289,20 @@ class LimitSink : public ChunkSink {
   bool stopped_ = false;
 };
 
+// Chunks to one function, summaries to another.
+class AggregateSink : public ChunkSink {
+ public:
+  AggregateSink(std::function<Status(const SeriesSummary&)> on_summary,
+                std::function<Status(DataChunk&)> on_chunk)
+      : on_summary_(std::move(on_summary)), on_chunk_(std::move(on_chunk)) {}
+  Status Push(DataChunk& chunk) override { return on_chunk_(chunk); }
+  Status PushSummary(const SeriesSummary& summary) override { return on_summary_(summary); }
+
+ private:
+  std::function<Status(const SeriesSummary&)> on_summary_;
+  std::function<Status(DataChunk&)> on_chunk_;
+};
+
 class FunctionSink : public ChunkSink {
  public:
   explicit FunctionSink(std::function<Status(DataChunk&)> fn) : fn_(std::move(fn)) {}
@@ -411,6 +425,12 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     return out->Push(chunk);
   };
+  if (summaries) {
+    return ctx.engine->ScanSummarized(req, on_block, [&](const SeriesSummary& s) -> Status {
+      SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+      return out->PushSummary(s);
+    });
+  }
   if (!latest) return ctx.engine->Scan(req, on_block);
   // The newest row of each series answers last(field, time), unless that row lacks one of the
   // fields: then the series' every row is read (last() over them is still exact).
@@ -434,8 +454,11 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
 }
 
 void ScanNode::Explain(int depth, std::string* out) const {
-  std::string text =
-      fmt::format("{} {}.{}", latest ? "LatestScan" : "Scan", request.database, request.table);
+  std::string text = fmt::format("{} {}.{}",
+                                 latest      ? "LatestScan"
+                                 : summaries ? "StatsScan"
+                                             : "Scan",
+                                 request.database, request.table);
   if (request.min_time != std::numeric_limits<int64_t>::min() ||
       request.max_time != std::numeric_limits<int64_t>::max()) {
     text += fmt::format(" time=[{}, {}]",
@@ -543,7 +566,44 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   std::vector<std::pair<size_t, uint32_t>> runs;  // (first row, group)
   std::string key;
   size_t chunks_seen = 0;
-  FunctionSink sink([&](DataChunk& chunk) -> Status {
+  // Statistics of whole chunks: the group from the series' tags, then each aggregate from
+  // its field's statistics (the planner allowed only aggregates and keys that can).
+  auto on_summary = [&](const SeriesSummary& summary) -> Status {
+    uint32_t group = 0;
+    if (!keys.empty()) {
+      key.clear();
+      std::vector<Value> values(keys.size());
+      for (size_t k = 0; k < keys.size(); ++k) {
+        std::string_view tag = summary.series->Tag(child->columns[keys[k]->column].name);
+        values[k] = tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag));
+        Vector one;
+        one.SetConstant(values[k], SqlType::kText);
+        AppendKey(one, 0, &key);
+      }
+      auto [it, inserted] = p->groups.try_emplace(key, static_cast<uint32_t>(p->group_count));
+      if (inserted) {
+        for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].Append(values[k]);
+        ++p->group_count;
+        p->key_bytes += key.size() * 2 + 64;
+        for (auto& st : p->states) st->Resize(p->group_count);
+      }
+      group = it->second;
+    }
+    for (size_t a = 0; a < aggregates.size(); ++a) {
+      const AggregateSpec& spec = aggregates[a];
+      const SeriesSummary::Field* field = nullptr;
+      if (!spec.args.empty()) {
+        const std::string& name = child->columns[spec.args[0]->column].name;
+        for (size_t f = 0; f < summary.fields.size(); ++f) {
+          if (summary.fields[f].name == name) field = &summary.stats[f];
+        }
+        if (field == nullptr) continue;  // the field is not in these chunks: no values
+      }
+      SW_RETURN_IF_ERROR(p->states[a]->UpdateSummary(group, summary.rows, field));
+    }
+    return Status::OK();
+  };
+  AggregateSink sink(on_summary, [&](DataChunk& chunk) -> Status {
     const size_t rows = chunk.rows;
     if (rows == 0) return Status::OK();
     runs.clear();

@@ -40,6 +40,11 @@ class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   virtual Status Push(DataChunk& chunk) = 0;
+  // Statistics standing for some rows of a series (a ScanNode with `summaries` set sends them
+  // only to the aggregation that asked for them).
+  virtual Status PushSummary(const SeriesSummary& summary) {
+    return Internal("a summary reached a node that cannot use it");
+  }
 };
 
 struct ExecContext {
@@ -97,6 +102,9 @@ class ScanNode : public PlanNode {
   std::vector<bool> used;             // per output column
   BoundExprPtr tag_predicate;         // over the output layout, touching tags only; may be null
   bool latest = false;                // read only the newest row of each series (Engine::Latest)
+  // Hand whole segment chunks to the sink as statistics (Engine::ScanSummarized); the planner
+  // sets it when the aggregation above answers from statistics alone.
+  bool summaries = false;
 };
 
 // Zero or more literal rows (SELECT without FROM, SHOW results).

@@ -2099,6 +2099,7 @@ struct Planner::Impl {
       a->child = std::move(node);
       node = std::move(a);
       MaybeUseLatest(agg);
+      MaybeUseSummaries(agg);
       if (!gapfill_requests.empty()) {
         SW_ASSIGN_OR_RETURN(node, AddGapFill(std::move(node), agg));
       }
@@ -2162,6 +2163,28 @@ struct Planner::Impl {
       }
     }
     scan->latest = true;
+  }
+
+  // Aggregates that chunk statistics answer, grouped by tags, straight over a scan: whole chunks
+  // inside the time range are read as statistics (count, sum, min, max) instead of rows.
+  static void MaybeUseSummaries(AggregateNode* agg) {
+    auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
+    if (scan == nullptr || scan->latest || agg->aggregates.empty()) return;
+    for (const auto& k : agg->keys) {
+      if (k->kind != BoundKind::kColumn || k->column < 1 ||
+          k->column >= static_cast<int>(1 + scan->tag_count)) {
+        return;
+      }
+    }
+    for (const auto& a : agg->aggregates) {
+      if (!SupportsSummary(a)) return;
+      if (a.args.empty()) continue;
+      if (a.args[0]->kind != BoundKind::kColumn ||
+          a.args[0]->column < static_cast<int>(1 + scan->tag_count)) {
+        return;  // an expression, or a tag or time: needs the rows
+      }
+    }
+    scan->summaries = true;
   }
 
   Result<PlanNodePtr> PlanBody(const sql::QueryNode& body,

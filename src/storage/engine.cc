@@ -3,8 +3,11 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <charconv>
+#include <cmath>
 #include <future>
 #include <unordered_map>
 
@@ -395,6 +398,129 @@ Status Engine::Scan(const ScanRequest& request,
     if (block.rows.times.empty()) continue;
     block.series = info;
     SW_RETURN_IF_ERROR(fn(block));
+  }
+  return Status::OK();
+}
+
+Status Engine::ScanSummarized(const ScanRequest& request,
+                              const std::function<Status(const SeriesBlock&)>& rows_fn,
+                              const std::function<Status(const SeriesSummary&)>& summary_fn) const {
+  SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
+  const auto& [schema, fields] = projection;
+  std::vector<ShardSnapshot> snaps;
+  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  SeriesBlock block;
+  block.fields = fields;
+  SeriesSummary summary;
+  summary.fields = fields;
+  const int64_t min_time = std::max(
+      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
+  const int64_t max_time = request.max_time;
+  struct Source {
+    int64_t lo, hi;
+  };
+  struct Picked {
+    const Segment* segment;
+    Chunk chunk;
+  };
+  std::vector<Source> ranges;
+  std::vector<Picked> picked;
+  for (const auto& info : MatchSeries(series_, request, *schema)) {
+    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
+    // The time range of every source holding the series, to find chunks nobody overlaps.
+    ranges.clear();
+    for (const auto& seg : snap.segments) {
+      if (const SegmentSeries* e = seg->Find(info->id))
+        ranges.push_back({e->min_time, e->max_time});
+    }
+    for (const auto& mem : snap.memtables) {
+      if (auto r = mem->TimeRange(info->id)) ranges.push_back({r->first, r->second});
+    }
+    picked.clear();
+    for (size_t s = 0; s < snap.segments.size(); ++s) {
+      const Segment& seg = *snap.segments[s];
+      const SegmentSeries* e = seg.Find(info->id);
+      if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
+      SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, seg.Chunks(*e));
+      for (Chunk& c : chunks) {
+        if (c.min_time < min_time || c.max_time > max_time) continue;
+        // Rows of the chunk must be its own: no other source's range and no delete meets it.
+        int overlaps = 0;
+        for (const Source& r : ranges) overlaps += r.lo <= c.max_time && c.min_time <= r.hi;
+        if (overlaps > 1) continue;  // its own segment's range is one
+        bool deleted = false;
+        for (const Tombstone& t : snap.tombstones) {
+          deleted |= t.series == info->id && t.min_time <= c.max_time && c.min_time <= t.max_time;
+        }
+        if (deleted) continue;
+        // A NaN hides in the sum only: let the rows decide what min and max mean then.
+        bool nan = false;
+        for (const ColumnChunk& col : c.columns) nan |= std::isnan(col.stats.sum);
+        if (nan) continue;
+        picked.push_back({&seg, std::move(c)});
+      }
+    }
+    std::sort(picked.begin(), picked.end(),
+              [](const Picked& a, const Picked& b) { return a.chunk.min_time < b.chunk.min_time; });
+    // Statistics of the picked chunks.
+    if (!picked.empty()) {
+      summary.series = info;
+      summary.rows = 0;
+      summary.stats.assign(fields.size(), SeriesSummary::Field{});
+      std::vector<bool> seen(fields.size(), false);
+      for (const Picked& p : picked) {
+        summary.rows += p.chunk.rows;
+        for (size_t f = 0; f < fields.size(); ++f) {
+          const auto& seg_fields = p.segment->fields();
+          int col = -1;
+          for (size_t k = 0; k < seg_fields.size(); ++k) {
+            if (seg_fields[k].name == fields[f].name) col = static_cast<int>(k);
+          }
+          if (col < 0) continue;
+          const ChunkStats& st = p.chunk.columns[col].stats;
+          if (st.count == 0) continue;
+          SeriesSummary::Field& out = summary.stats[f];
+          auto less = [&](uint64_t a, uint64_t b) {
+            switch (fields[f].type) {
+              case FieldType::kDouble: return std::bit_cast<double>(a) < std::bit_cast<double>(b);
+              case FieldType::kInt64: return static_cast<int64_t>(a) < static_cast<int64_t>(b);
+              default: return a < b;
+            }
+          };
+          if (!seen[f]) {
+            out.min_bits = st.min_bits;
+            out.max_bits = st.max_bits;
+            seen[f] = true;
+          } else {
+            if (less(st.min_bits, out.min_bits)) out.min_bits = st.min_bits;
+            if (less(out.max_bits, st.max_bits)) out.max_bits = st.max_bits;
+          }
+          out.count += st.count;
+          out.sum += st.sum;
+        }
+      }
+      SW_RETURN_IF_ERROR(summary_fn(summary));
+    }
+    // Every other row, read as Scan reads it, between the picked chunks.
+    int64_t from = min_time;
+    auto read_gap = [&](int64_t lo, int64_t hi) -> Status {
+      if (lo > hi) return Status::OK();
+      SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, lo, hi, fields, &block.rows));
+      if (block.rows.times.empty()) return Status::OK();
+      block.series = info;
+      return rows_fn(block);
+    };
+    for (const Picked& p : picked) {
+      if (p.chunk.min_time > from) SW_RETURN_IF_ERROR(read_gap(from, p.chunk.min_time - 1));
+      if (p.chunk.max_time == std::numeric_limits<int64_t>::max()) {
+        from = p.chunk.max_time;
+        break;
+      }
+      from = p.chunk.max_time + 1;
+    }
+    if (picked.empty() || picked.back().chunk.max_time != std::numeric_limits<int64_t>::max()) {
+      SW_RETURN_IF_ERROR(read_gap(from, max_time));
+    }
   }
   return Status::OK();
 }

@@ -84,6 +84,23 @@ struct SeriesBlock {
   SeriesRowsBlock rows;
 };
 
+// Statistics of some rows of one series, read from segment chunk statistics instead of the rows
+// (Engine::ScanSummarized): per projected field, how many rows have it, their min, max (typed
+// bits as in ChunkStats; NaN never taken as min or max) and sum (as a double; NaN when a value
+// is NaN).
+struct SeriesSummary {
+  std::shared_ptr<const SeriesInfo> series;
+  std::vector<FieldSchema> fields;
+  uint64_t rows = 0;
+  struct Field {
+    uint64_t count = 0;
+    uint64_t min_bits = 0;
+    uint64_t max_bits = 0;
+    double sum = 0;
+  };
+  std::vector<Field> stats;  // parallel to `fields`
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> Open(Env* env, std::string dir, EngineOptions options,
@@ -129,6 +146,15 @@ class Engine {
   // Calls `fn` for every series of the table matching the request, with its rows in range.
   Status Scan(const ScanRequest& request,
               const std::function<Status(const SeriesBlock&)>& fn) const;
+
+  // Scan, except that rows whose segment chunk lies wholly inside the time range, overlaps no
+  // other source of the series and no delete are handed to `summary_fn` as chunk statistics
+  // instead of being decoded; every other row goes to `rows_fn` as Scan would give it. Each row
+  // reaches exactly one of the two. For aggregates that statistics answer (count, min, max,
+  // sum, avg).
+  Status ScanSummarized(const ScanRequest& request,
+                        const std::function<Status(const SeriesBlock&)>& rows_fn,
+                        const std::function<Status(const SeriesSummary&)>& summary_fn) const;
 
   // The latest row of every matching series (time range and projection as in Scan). Answered
   // from the last-value cache when it can be, without reading segments.

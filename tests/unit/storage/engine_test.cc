@@ -2,6 +2,8 @@
 // restart, crashes, fsync failure, disk full, back-pressure, and a random model test.
 #include "storage/engine.h"
 
+#include <bit>
+#include <cmath>
 #include <map>
 #include <random>
 #include <thread>
@@ -172,6 +174,94 @@ TEST_F(EngineTest, TimeRangeAndTagPredicate) {
   s = ReadAll(*engine_, r);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s["b"][20].first, 3.0);
+}
+
+// Every row reaches exactly one of the two callbacks; flushed chunks nobody overlaps come as
+// statistics, and a newer overlapping row, a delete or a NaN sends a chunk back to rows.
+TEST_F(EngineTest, ScanSummarizedSplitsStatisticsAndRows) {
+  Open();
+  ASSERT_TRUE(engine_
+                  ->Write(Batch({{"a", 10, 1.0, {}},
+                                 {"a", 20, 2.0, {}},
+                                 {"a", 30, 4.0, {}},
+                                 {"b", 10, 8.0, {}},
+                                 {"c", 10, 0.0, {}}}))
+                  .ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  // c gets a NaN in a chunk of its own.
+  WriteBatch nan(kTenant, "main", "machine");
+  nan.AddRow(20);
+  ASSERT_TRUE(nan.SetTag("host", "c").ok());
+  ASSERT_TRUE(nan.SetDouble("temp", std::nan("")).ok());
+  ASSERT_TRUE(engine_->Write(nan).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  struct Seen {
+    uint64_t summary_rows = 0, rows = 0;
+    double sum = 0;
+  };
+  auto run = [&](const ScanRequest& req) {
+    std::map<std::string, Seen> seen;
+    EXPECT_TRUE(engine_
+                    ->ScanSummarized(
+                        req,
+                        [&](const SeriesBlock& b) {
+                          Seen& s = seen[std::string(b.series->Tag("host"))];
+                          s.rows += b.rows.times.size();
+                          for (size_t i = 0; i < b.rows.times.size(); ++i) {
+                            if (b.rows.columns[0].present[i]) {
+                              s.sum += std::bit_cast<double>(b.rows.columns[0].bits[i]);
+                            }
+                          }
+                          return Status::OK();
+                        },
+                        [&](const SeriesSummary& sum) {
+                          Seen& s = seen[std::string(sum.series->Tag("host"))];
+                          s.summary_rows += sum.rows;
+                          EXPECT_EQ(sum.fields[0].name, "temp");
+                          s.sum += sum.stats[0].sum;
+                          return Status::OK();
+                        })
+                    .ok());
+    return seen;
+  };
+  r.fields = {"temp"};
+  auto seen = run(r);
+  EXPECT_EQ(seen["a"].summary_rows, 3u);
+  EXPECT_EQ(seen["a"].rows, 0u);
+  EXPECT_EQ(seen["a"].sum, 7.0);
+  EXPECT_EQ(seen["b"].summary_rows, 1u);
+  // c: the chunk with 0.0 by statistics, the NaN chunk as rows.
+  EXPECT_EQ(seen["c"].summary_rows, 1u);
+  EXPECT_EQ(seen["c"].rows, 1u);
+
+  // A time range cutting a's chunk: every row of a as rows, only those in range.
+  ScanRequest cut = r;
+  cut.min_time = 15;
+  seen = run(cut);
+  EXPECT_EQ(seen["a"].summary_rows, 0u);
+  EXPECT_EQ(seen["a"].rows, 2u);
+  EXPECT_EQ(seen["a"].sum, 6.0);
+
+  // A newer row overlapping a's flushed chunk: rows, with the newer value.
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 20, 100.0, {}}})).ok());
+  seen = run(r);
+  EXPECT_EQ(seen["a"].summary_rows, 0u);
+  EXPECT_EQ(seen["a"].rows, 3u);
+  EXPECT_EQ(seen["a"].sum, 105.0);
+  EXPECT_EQ(seen["b"].summary_rows, 1u);
+
+  // A delete of b's row: b's chunk is read as rows, and the deleted row is gone.
+  ScanRequest del;
+  del.tenant = kTenant;
+  del.table = "machine";
+  del.tag_equals = {{"host", "b"}};
+  ASSERT_TRUE(engine_->Delete(del).ok());
+  seen = run(r);
+  EXPECT_EQ(seen["b"].summary_rows, 0u);
+  EXPECT_EQ(seen["b"].rows, 0u);
 }
 
 TEST_F(EngineTest, SeriesFilterSelectsSeriesForScanAndLatest) {
