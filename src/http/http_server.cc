@@ -755,6 +755,10 @@ void HttpServer::Impl::Accept() {
       return;
     }
     self->accepted_connections->Increment();
+    // Replies are written whole or in large chunks: send them at once rather than let Nagle's
+    // algorithm hold the tail of a streamed answer for the client's delayed ACK (40 ms).
+    beast::error_code nodelay_ec;
+    s.set_option(tcp::no_delay(true), nodelay_ec);
     if (self->tls) {
       std::make_shared<Session<TlsStream>>(self, std::move(s), *self->tls)->Start();
     } else {

@@ -206,7 +206,64 @@ std::string FormatInterval(Interval interval) {
 }
 
 std::string FormatTimestamp(int64_t nanos) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::FromUnixNanos(nanos), absl::UTCTimeZone());
+  // Civil date from days since the epoch (Howard Hinnant's civil_from_days): results print
+  // thousands of timestamps, so no time library call per value.
+  int64_t secs = nanos / kNanosPerSecond;
+  int64_t frac = nanos % kNanosPerSecond;
+  if (frac < 0) {
+    frac += kNanosPerSecond;
+    --secs;
+  }
+  int64_t days = secs / 86'400;
+  int64_t sod = secs % 86'400;
+  if (sod < 0) {
+    sod += 86'400;
+    --days;
+  }
+  const int64_t z = days + 719'468;
+  const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
+  const int64_t doe = z - era * 146'097;
+  const int64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  char buf[40];
+  char* p = buf;
+  auto put2 = [&](int64_t v) {
+    *p++ = static_cast<char>('0' + v / 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  };
+  if (year < 0 || year > 9999) {
+    p = fmt::format_to(p, "{:04}", year);
+  } else {
+    put2(year / 100);
+    put2(year % 100);
+  }
+  *p++ = '-';
+  put2(month);
+  *p++ = '-';
+  put2(day);
+  *p++ = 'T';
+  put2(sod / 3600);
+  *p++ = ':';
+  put2(sod / 60 % 60);
+  *p++ = ':';
+  put2(sod % 60);
+  if (frac != 0) {
+    *p++ = '.';
+    char digits[9];
+    for (int i = 8; i >= 0; --i) {
+      digits[i] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    int n = 9;
+    while (digits[n - 1] == '0') --n;
+    for (int i = 0; i < n; ++i) *p++ = digits[i];
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 Result<int64_t> ParseTimestamp(std::string_view text) {
