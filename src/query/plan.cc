@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <absl/container/flat_hash_map.h>
 #include <re2/re2.h>
 
 #include "query/expression_executor.h"
@@ -546,7 +547,7 @@ void ProjectNode::Explain(int depth, std::string* out) const {
 // aggregate states.
 struct PartialAggregate {
   std::vector<std::unique_ptr<AggregateState>> states;
-  std::unordered_map<std::string, uint32_t> groups;
+  absl::flat_hash_map<std::string, uint32_t> groups;
   std::vector<Vector> key_store;
   size_t group_count = 0;
   size_t key_bytes = 0;
@@ -643,7 +644,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       for (auto& s : p->states) s->Resize(p->group_count);
     }
     // Long runs fold with one call each; short ones through a group per row.
-    const bool by_run = runs.size() * 8 <= rows;
+    const bool by_run = runs.size() * 3 <= rows;
     if (!by_run) {
       group_of.resize(rows);
       for (size_t r = 0; r < runs.size(); ++r) {
