@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -548,11 +549,45 @@ void ProjectNode::Explain(int depth, std::string* out) const {
 struct PartialAggregate {
   std::vector<std::unique_ptr<AggregateState>> states;
   absl::flat_hash_map<std::string, uint32_t> groups;
+  // With a single integer key: groups by value, and the NULL group.
+  absl::flat_hash_map<int64_t, uint32_t> int_groups;
+  std::optional<uint32_t> null_group;
   std::vector<Vector> key_store;
   size_t group_count = 0;
   size_t key_bytes = 0;
   size_t held = 0;
 };
+
+uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
+                                size_t row, std::string* key) const {
+  // One integer key (a time bucket, an integer field): hashed as itself, no key bytes.
+  if (kv.size() == 1 && IsIntegerBacked(kv[0]->type)) {
+    const Vector& v = *kv[0];
+    uint32_t* slot = nullptr;
+    if (v.IsNull(row)) {
+      if (!p->null_group) p->null_group = UINT32_MAX;
+      slot = &*p->null_group;
+    } else {
+      auto [it, inserted] = p->int_groups.try_emplace(v.ints[v.Index(row)], UINT32_MAX);
+      slot = &it->second;
+    }
+    if (*slot == UINT32_MAX) {
+      *slot = static_cast<uint32_t>(p->group_count++);
+      p->key_store[0].AppendFrom(v, row);
+      p->key_bytes += 48;
+    }
+    return *slot;
+  }
+  key->clear();
+  for (const Vector* v : kv) AppendKey(*v, row, key);
+  auto [it, inserted] = p->groups.try_emplace(*key, static_cast<uint32_t>(p->group_count));
+  if (inserted) {
+    for (size_t k = 0; k < kv.size(); ++k) p->key_store[k].AppendFrom(*kv[k], row);
+    ++p->group_count;
+    p->key_bytes += key->size() * 2 + 64;
+  }
+  return it->second;
+}
 
 Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   for (const auto& spec : aggregates) p->states.push_back(MakeAggregateState(spec));
@@ -631,15 +666,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       }
       for (size_t i = 0; i < rows; ++i) {
         if (!new_run[i]) continue;
-        key.clear();
-        for (const Vector* v : kv) AppendKey(*v, i, &key);
-        auto [it, inserted] = p->groups.try_emplace(key, static_cast<uint32_t>(p->group_count));
-        if (inserted) {
-          for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].AppendFrom(*kv[k], i);
-          ++p->group_count;
-          p->key_bytes += key.size() * 2 + 64;
-        }
-        runs.emplace_back(i, it->second);
+        runs.emplace_back(i, GroupOf(p, kv, i, &key));
       }
       for (auto& s : p->states) s->Resize(p->group_count);
     }
@@ -697,14 +724,12 @@ Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
     if (keys.empty()) {
       map[0] = 0;
     } else {
-      for (const auto& [key, g] : other.groups) {
-        auto [it, inserted] = main.groups.try_emplace(key, static_cast<uint32_t>(main.group_count));
-        if (inserted) {
-          for (size_t k = 0; k < keys.size(); ++k)
-            main.key_store[k].AppendFrom(other.key_store[k], g);
-          ++main.group_count;
-        }
-        map[g] = it->second;
+      // Every group of the other half through the same lookup, from its stored key values.
+      std::vector<const Vector*> other_keys;
+      for (const auto& k : other.key_store) other_keys.push_back(&k);
+      std::string scratch_key;
+      for (size_t g = 0; g < other.group_count; ++g) {
+        map[g] = GroupOf(&main, other_keys, g, &scratch_key);
       }
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {

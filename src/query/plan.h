@@ -153,6 +153,10 @@ class AggregateNode : public PlanNode {
  private:
   // Aggregates the child's rows of ctx's partition into *partial.
   Status RunPartial(ExecContext& ctx, PartialAggregate* partial);
+  // The group of row `row` of the key vectors `kv` in *partial, created when new. `key` is
+  // scratch space.
+  uint32_t GroupOf(PartialAggregate* partial, const std::vector<const Vector*>& kv, size_t row,
+                   std::string* key) const;
 };
 
 struct SortKey {
