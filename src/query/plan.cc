@@ -46,8 +46,6 @@ void ExplainLine(int depth, std::string_view text, std::string* out) {
   out->push_back('\n');
 }
 
-namespace {
-
 std::string_view OperatorText(Function f) {
   switch (f) {
     case Function::kAdd: return "+";
@@ -65,6 +63,8 @@ std::string_view OperatorText(Function f) {
     default: return "";
   }
 }
+
+namespace {
 
 std::string ConstantText(const Value& v) {
   if (v.is_null) return "NULL";
@@ -291,6 +291,17 @@ class LimitSink : public ChunkSink {
   bool stopped_ = false;
 };
 
+// Pushes the rows `sel` (ascending) of *chunk to `out`: nothing when none, the chunk as it is
+// when all.
+Status PushSelected(const std::vector<uint32_t>& sel, DataChunk* chunk, ChunkSink* out) {
+  if (sel.empty()) return Status::OK();
+  if (sel.size() != chunk->rows) {
+    for (auto& c : chunk->columns) c.Select(sel);
+    chunk->rows = sel.size();
+  }
+  return out->Push(*chunk);
+}
+
 // Chunks to one function, summaries to another.
 class AggregateSink : public ChunkSink {
  public:
@@ -498,12 +509,7 @@ Status FilterNode::Execute(ExecContext& ctx, ChunkSink* out) {
   FunctionSink sink([&](DataChunk& chunk) -> Status {
     sel.clear();
     SW_RETURN_IF_ERROR(EvaluatePredicate(*predicate, chunk, &sel));
-    if (sel.empty()) return Status::OK();
-    if (sel.size() != chunk.rows) {
-      for (auto& c : chunk.columns) c.Select(sel);
-      chunk.rows = sel.size();
-    }
-    return out->Push(chunk);
+    return PushSelected(sel, &chunk, out);
   });
   return child->Execute(ctx, &sink);
 }
@@ -928,12 +934,7 @@ Status DistinctNode::Execute(ExecContext& ctx, ChunkSink* out) {
       }
     }
     SW_RETURN_IF_ERROR(ctx.Charge(&held, bytes));
-    if (sel.empty()) return Status::OK();
-    if (sel.size() != chunk.rows) {
-      for (auto& c : chunk.columns) c.Select(sel);
-      chunk.rows = sel.size();
-    }
-    return out->Push(chunk);
+    return PushSelected(sel, &chunk, out);
   });
   return child->Execute(ctx, &sink);
 }

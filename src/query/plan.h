@@ -239,6 +239,8 @@ void AppendChunk(const DataChunk& src, DataChunk* dst);
 void ExplainLine(int depth, std::string_view text, std::string* out);
 // A short text of a bound expression for EXPLAIN.
 std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& input);
+// "+", "=", "<>", "||" ... for binary operator functions; "" for the others.
+std::string_view OperatorText(Function f);
 // "avg(temperature)", "count(DISTINCT status)", "locf:avg(x)".
 std::string DescribeAggregate(const AggregateSpec& a, const std::vector<ColumnInfo>& input);
 

@@ -198,23 +198,6 @@ BoundExprPtr AndOf(std::vector<BoundExprPtr> parts) {
   return e;
 }
 
-std::string_view FunctionName(Function f) {
-  switch (f) {
-    case Function::kAdd: return "+";
-    case Function::kSubtract: return "-";
-    case Function::kMultiply: return "*";
-    case Function::kDivide: return "/";
-    case Function::kModulo: return "%";
-    case Function::kEqual: return "=";
-    case Function::kNotEqual: return "<>";
-    case Function::kLess: return "<";
-    case Function::kLessEqual: return "<=";
-    case Function::kGreater: return ">";
-    case Function::kGreaterEqual: return ">=";
-    default: return "";
-  }
-}
-
 // LIKE pattern -> anchored RE2 syntax. `\` escapes the next character.
 std::string LikeToRegex(std::string_view pattern) {
   std::string out = "^(?s:";
@@ -384,7 +367,7 @@ struct Planner::Impl {
         a->constant.months = 0;
       }
     }
-    return MakeFunction(f, SqlType::kBoolean, std::move(args), offset, FunctionName(f));
+    return MakeFunction(f, SqlType::kBoolean, std::move(args), offset, OperatorText(f));
   }
 
   Result<BoundExprPtr> BindArithmetic(Function f, BoundExprPtr l, BoundExprPtr r, size_t offset) {
@@ -415,7 +398,7 @@ struct Planner::Impl {
       }
       args.push_back(std::move(l));
       args.push_back(std::move(r));
-      return MakeFunction(f, SqlType::kTimestamp, std::move(args), offset, FunctionName(f));
+      return MakeFunction(f, SqlType::kTimestamp, std::move(args), offset, OperatorText(f));
     }
     if (x == SqlType::kTimestamp && f == Function::kSubtract &&
         (y == SqlType::kTimestamp || IsTextConstant(*r))) {
@@ -429,12 +412,12 @@ struct Planner::Impl {
         (f == Function::kAdd || f == Function::kSubtract)) {
       args.push_back(std::move(l));
       args.push_back(std::move(r));
-      return MakeFunction(f, SqlType::kInterval, std::move(args), offset, FunctionName(f));
+      return MakeFunction(f, SqlType::kInterval, std::move(args), offset, OperatorText(f));
     }
     const bool lx = IsNumeric(x) || x == SqlType::kNull || IsTextConstant(*l);
     const bool ry = IsNumeric(y) || y == SqlType::kNull || IsTextConstant(*r);
     if (!lx || !ry) {
-      return At(offset, fmt::format("operator {} cannot take {} and {}", FunctionName(f),
+      return At(offset, fmt::format("operator {} cannot take {} and {}", OperatorText(f),
                                     SqlTypeName(x), SqlTypeName(y)));
     }
     SW_ASSIGN_OR_RETURN(SqlType t, CommonType(*l, *r, offset, "combine"));
@@ -445,7 +428,7 @@ struct Planner::Impl {
     if (!cr.ok()) return At(cr.status(), offset);
     args.push_back(std::move(*cl));
     args.push_back(std::move(*cr));
-    return MakeFunction(f, t, std::move(args), offset, FunctionName(f));
+    return MakeFunction(f, t, std::move(args), offset, OperatorText(f));
   }
 
   Result<BoundExprPtr> BindMatch(BoundExprPtr operand, const BoundExpr& pattern, bool like,
