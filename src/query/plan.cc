@@ -484,6 +484,10 @@ void ScanNode::Explain(int depth, std::string* out) const {
   }
   for (const auto& [k, v] : request.tag_equals) text += fmt::format(" {}='{}'", k, v);
   if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
+  for (const FieldRange& r : request.field_ranges) {
+    text += fmt::format(" skip_unless={}{}{}, {}{}", r.field, r.min_inclusive ? "[" : "(", r.min,
+                        r.max, r.max_inclusive ? "]" : ")");
+  }
   std::string cols;
   for (size_t f = 0; f < fields.size(); ++f) {
     if (!used[1 + tag_count + f]) continue;

@@ -1666,6 +1666,7 @@ struct Planner::Impl {
         const bool tags_only = !cols.empty() && std::all_of(cols.begin(), cols.end(), [&](int x) {
           return x >= 1 && x < static_cast<int>(1 + scan->tag_count);
         });
+        if (!tags_only) AddFieldRange(scan, *c);  // still checked per row
         (tags_only ? tag_only : rest).push_back(std::move(c));
       }
       if (!tag_only.empty()) {
@@ -1712,6 +1713,48 @@ struct Planner::Impl {
     filter->predicate = AndOf(std::move(conjuncts));
     filter->child = std::move(rel->node);
     rel->node = std::move(filter);
+  }
+
+  // `field <op> constant` on a DOUBLE field: a range that lets the scan skip chunks whose
+  // statistics rule every row out (the row filter stays).
+  static void AddFieldRange(ScanNode* scan, const BoundExpr& c) {
+    if (c.kind != BoundKind::kFunction || c.children.size() != 2) return;
+    const BoundExpr* col = c.children[0].get();
+    const BoundExpr* val = c.children[1].get();
+    Function f = c.function;
+    if (col->kind != BoundKind::kColumn) {
+      std::swap(col, val);
+      switch (f) {
+        case Function::kLess: f = Function::kGreater; break;
+        case Function::kLessEqual: f = Function::kGreaterEqual; break;
+        case Function::kGreater: f = Function::kLess; break;
+        case Function::kGreaterEqual: f = Function::kLessEqual; break;
+        default: break;
+      }
+    }
+    if (col->kind != BoundKind::kColumn || val->kind != BoundKind::kConstant ||
+        val->constant.is_null || val->type != SqlType::kDouble || col->type != SqlType::kDouble ||
+        col->column < static_cast<int>(1 + scan->tag_count) || std::isnan(val->constant.d)) {
+      return;
+    }
+    FieldRange r;
+    r.field = scan->fields[col->column - 1 - scan->tag_count].name;
+    const double x = val->constant.d;
+    switch (f) {
+      case Function::kEqual: r.min = r.max = x; break;
+      case Function::kGreater:
+        r.min = x;
+        r.min_inclusive = false;
+        break;
+      case Function::kGreaterEqual: r.min = x; break;
+      case Function::kLess:
+        r.max = x;
+        r.max_inclusive = false;
+        break;
+      case Function::kLessEqual: r.max = x; break;
+      default: return;
+    }
+    scan->request.field_ranges.push_back(std::move(r));
   }
 
   // time <op> constant and tag = 'constant', exactly; true when `c` needs no filter after.

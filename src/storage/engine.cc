@@ -8,6 +8,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <unordered_map>
 
@@ -357,18 +358,69 @@ std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& in
 
 }  // namespace
 
+namespace {
+
+// The time range of every source of a snapshot holding `id`.
+std::vector<std::pair<int64_t, int64_t>> SourceRanges(const ShardSnapshot& snap, SeriesId id) {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& seg : snap.segments) {
+    if (const SegmentSeries* e = seg->Find(id)) ranges.emplace_back(e->min_time, e->max_time);
+  }
+  for (const auto& mem : snap.memtables) {
+    if (auto r = mem->TimeRange(id)) ranges.push_back(*r);
+  }
+  return ranges;
+}
+
+// Whether no row of `chunk` (of `segment`) can meet every range: a field absent from the chunk
+// fails its range, and so does a chunk whose [min, max] misses it.
+bool ChunkMissesRanges(const Segment& segment, const Chunk& chunk,
+                       const std::vector<FieldRange>& ranges) {
+  const auto& fields = segment.fields();
+  for (const FieldRange& r : ranges) {
+    int col = -1;
+    for (size_t k = 0; k < fields.size(); ++k) {
+      if (fields[k].name == r.field && fields[k].type == FieldType::kDouble)
+        col = static_cast<int>(k);
+    }
+    if (col < 0) return true;
+    const ChunkStats& st = chunk.columns[col].stats;
+    if (st.count == 0) return true;
+    const double lo = std::bit_cast<double>(st.min_bits), hi = std::bit_cast<double>(st.max_bits);
+    if (std::isnan(lo) || std::isnan(hi)) continue;  // only NaNs: leave it to the rows
+    if (hi < r.min || (hi == r.min && !r.min_inclusive)) return true;
+    if (lo > r.max || (lo == r.max && !r.max_inclusive)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time,
                           int64_t max_time, const std::vector<FieldSchema>& fields,
-                          SeriesRowsBlock* out) const {
+                          SeriesRowsBlock* out, const std::vector<FieldRange>* ranges) const {
   out->series = id;
   out->times.clear();
   out->columns.assign(fields.size(), ColumnVector{});
   for (size_t f = 0; f < fields.size(); ++f) out->columns[f].type = fields[f].type;
   SeriesRowsBlock part;
+  // Chunks that cannot hold a wanted row are skipped, unless another source overlaps them (its
+  // rows would merge with theirs).
+  std::vector<std::pair<int64_t, int64_t>> sources;
+  if (ranges != nullptr && !ranges->empty()) sources = SourceRanges(snap, id);
   for (const auto& segment : snap.segments) {
     const SegmentSeries* entry = segment->Find(id);
     if (entry == nullptr) continue;
-    SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part));
+    std::function<bool(const Chunk&)> skip;
+    if (!sources.empty()) {
+      skip = [&](const Chunk& c) {
+        int overlaps = 0;
+        for (const auto& [lo, hi] : sources) overlaps += lo <= c.max_time && c.min_time <= hi;
+        return overlaps <= 1 && ChunkMissesRanges(*segment, c, *ranges);
+      };
+    }
+    SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part,
+                                                    skip ? &skip : nullptr));
     if (!any) continue;
     ApplyTombstones(snap.tombstones, segment->max_lsn(), &part);
     MergeRowsInto(part, out);
@@ -394,7 +446,8 @@ Status Engine::Scan(const ScanRequest& request,
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
-    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &block.rows));
+    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &block.rows,
+                                  &request.field_ranges));
     if (block.rows.times.empty()) continue;
     block.series = info;
     SW_RETURN_IF_ERROR(fn(block));
@@ -416,26 +469,16 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const int64_t max_time = request.max_time;
-  struct Source {
-    int64_t lo, hi;
-  };
   struct Picked {
     const Segment* segment;
     Chunk chunk;
   };
-  std::vector<Source> ranges;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
   std::vector<Picked> picked;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
     // The time range of every source holding the series, to find chunks nobody overlaps.
-    ranges.clear();
-    for (const auto& seg : snap.segments) {
-      if (const SegmentSeries* e = seg->Find(info->id))
-        ranges.push_back({e->min_time, e->max_time});
-    }
-    for (const auto& mem : snap.memtables) {
-      if (auto r = mem->TimeRange(info->id)) ranges.push_back({r->first, r->second});
-    }
+    ranges = SourceRanges(snap, info->id);
     picked.clear();
     for (size_t s = 0; s < snap.segments.size(); ++s) {
       const Segment& seg = *snap.segments[s];
@@ -446,7 +489,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         if (c.min_time < min_time || c.max_time > max_time) continue;
         // Rows of the chunk must be its own: no other source's range and no delete meets it.
         int overlaps = 0;
-        for (const Source& r : ranges) overlaps += r.lo <= c.max_time && c.min_time <= r.hi;
+        for (const auto& [lo, hi] : ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
         if (overlaps > 1) continue;  // its own segment's range is one
         bool deleted = false;
         for (const Tombstone& t : snap.tombstones) {
@@ -505,7 +548,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     int64_t from = min_time;
     auto read_gap = [&](int64_t lo, int64_t hi) -> Status {
       if (lo > hi) return Status::OK();
-      SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, lo, hi, fields, &block.rows));
+      SW_RETURN_IF_ERROR(
+          ReadSeries(snap, info->id, lo, hi, fields, &block.rows, &request.field_ranges));
       if (block.rows.times.empty()) return Status::OK();
       block.series = info;
       return rows_fn(block);

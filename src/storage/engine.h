@@ -63,6 +63,17 @@ struct EngineCacheStats {
 // once space is freed.
 bool IsDiskFull(const Status& status);
 
+// A condition every row the caller keeps must meet on one DOUBLE field (the caller still checks
+// each row): segment chunks whose statistics show that none of their rows can meet it, and that
+// no other source of the series overlaps, are not read. A row without the field fails it.
+struct FieldRange {
+  std::string field;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool min_inclusive = true;
+  bool max_inclusive = true;
+};
+
 struct ScanRequest {
   TenantId tenant;
   std::string database = "main";
@@ -75,6 +86,8 @@ struct ScanRequest {
   // engine pushes any tag predicate (IN, LIKE, OR, ...) here, so rejected series cost no I/O.
   // Called on the scanning thread; must not call back into the engine.
   std::function<bool(const SeriesInfo&)> series_filter;
+  // Conditions on DOUBLE fields that let Scan skip chunks (FieldRange).
+  std::vector<FieldRange> field_ranges;
 };
 
 // One series' rows from a scan, in time order.
@@ -215,8 +228,10 @@ class Engine {
   void ForgetCachedSeries();
   static constexpr size_t kSeriesCacheEntries = 64 * 1024;
   // Reads one series from every source of a snapshot, newer sources replacing older fields.
+  // `ranges`, when given and not empty, lets it skip segment chunks (FieldRange).
   Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
-                    const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
+                    const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
+                    const std::vector<FieldRange>* ranges = nullptr) const;
   // The table's schema and the fields the request projects.
   Result<std::pair<std::shared_ptr<const TableSchema>, std::vector<FieldSchema>>> Projection(
       const ScanRequest& request) const;

@@ -709,7 +709,8 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
 }
 
 Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
-                               const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const {
+                               const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
+                               const std::function<bool(const Chunk&)>* skip) const {
   out->series = series.id;
   out->times.clear();
   out->columns.assign(fields.size(), ColumnVector{});
@@ -728,6 +729,7 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
   SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, Chunks(series));
   for (const Chunk& chunk : chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
+    if (skip != nullptr && (*skip)(chunk)) continue;
     SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));
     size_t begin =
         static_cast<size_t>(std::lower_bound(times.begin(), times.end(), min_time) - times.begin());

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -146,8 +147,10 @@ class Segment {
   // Reads the rows of `series` with min_time <= time <= max_time, projecting `fields` (a field
   // the segment lacks, or has with another type, reads as absent). Returns false when no row is
   // in range.
+  // `skip`, when given, names chunks not to read (their rows are left out).
   Result<bool> ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
-                        const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const;
+                        const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
+                        const std::function<bool(const Chunk&)>* skip = nullptr) const;
 
   // Decodes one column of one chunk: presence per row, and values as 64-bit patterns (or
   // strings). Exposed for the inspector and for queries that read chunk by chunk.
