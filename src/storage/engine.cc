@@ -459,7 +459,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
                               const std::function<Status(const SeriesBlock&)>& rows_fn,
                               const std::function<Status(const SeriesSummary&)>& summary_fn) const {
   SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
-  const auto& [schema, fields] = projection;
+  // Plain references: lambdas below use them (clang 14 cannot capture structured bindings).
+  const std::shared_ptr<const TableSchema>& schema = projection.first;
+  const std::vector<FieldSchema>& fields = projection.second;
   std::vector<ShardSnapshot> snaps;
   for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   SeriesBlock block;
