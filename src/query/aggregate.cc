@@ -492,14 +492,33 @@ class ChooseState : public AggregateState {
     if (timed() || a.type != SqlType::kDouble || a.constant || !a.AllValid() || begin == end) {
       return AggregateState::UpdateRange(args, begin, end, group);
     }
-    // min/max of a run of valid doubles: reduce, then offer the winner once.
+    // min/max of a run of valid doubles: reduce in registers, then offer the result once.
+    // NaN sorts above every number (as in CompareCells and PostgreSQL).
     const double* d = a.doubles.data();
-    size_t best = begin;
-    for (size_t i = begin + 1; i < end; ++i) {
-      const bool better = kind_ == AggregateKind::kMin ? d[i] < d[best] : d[i] > d[best];
-      if (better || std::isnan(d[best])) best = i;
+    const bool is_min = kind_ == AggregateKind::kMin;
+    double m =
+        is_min ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+    bool any_nan = false, any_number = false;
+    for (size_t i = begin; i < end; ++i) {
+      const double x = d[i];
+      if (std::isnan(x)) {
+        any_nan = true;
+        continue;
+      }
+      any_number = true;
+      m = is_min ? (x < m ? x : m) : (x > m ? x : m);
     }
-    Offer(group, a, best, 0);
+    const double r =
+        (is_min ? !any_number : any_nan) ? std::numeric_limits<double>::quiet_NaN() : m;
+    if (seen_[group]) {
+      const double cur = values_.doubles[group];
+      const bool better = is_min ? !std::isnan(r) && (std::isnan(cur) || r < cur)
+                                 : !std::isnan(cur) && (std::isnan(r) || r > cur);
+      if (!better) return Status::OK();
+    }
+    values_.doubles[group] = r;
+    if (!values_.valid.empty()) values_.valid[group] = 1;
+    seen_[group] = 1;
     return Status::OK();
   }
   Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
