@@ -1715,23 +1715,31 @@ struct Planner::Impl {
     rel->node = std::move(filter);
   }
 
+  // The two operands of a binary comparison with a column reference first when there is one
+  // (`5 < x` becomes `x > 5`): *col, *val and *f describe `col f val`.
+  static void ColumnFirst(const BoundExpr& c, const BoundExpr** col, const BoundExpr** val,
+                          Function* f) {
+    *col = c.children[0].get();
+    *val = c.children[1].get();
+    if ((*col)->kind == BoundKind::kColumn) return;
+    std::swap(*col, *val);
+    switch (*f) {
+      case Function::kLess: *f = Function::kGreater; break;
+      case Function::kLessEqual: *f = Function::kGreaterEqual; break;
+      case Function::kGreater: *f = Function::kLess; break;
+      case Function::kGreaterEqual: *f = Function::kLessEqual; break;
+      default: break;
+    }
+  }
+
   // `field <op> constant` on a DOUBLE field: a range that lets the scan skip chunks whose
   // statistics rule every row out (the row filter stays).
   static void AddFieldRange(ScanNode* scan, const BoundExpr& c) {
     if (c.kind != BoundKind::kFunction || c.children.size() != 2) return;
-    const BoundExpr* col = c.children[0].get();
-    const BoundExpr* val = c.children[1].get();
+    const BoundExpr* col = nullptr;
+    const BoundExpr* val = nullptr;
     Function f = c.function;
-    if (col->kind != BoundKind::kColumn) {
-      std::swap(col, val);
-      switch (f) {
-        case Function::kLess: f = Function::kGreater; break;
-        case Function::kLessEqual: f = Function::kGreaterEqual; break;
-        case Function::kGreater: f = Function::kLess; break;
-        case Function::kGreaterEqual: f = Function::kLessEqual; break;
-        default: break;
-      }
-    }
+    ColumnFirst(c, &col, &val, &f);
     if (col->kind != BoundKind::kColumn || val->kind != BoundKind::kConstant ||
         val->constant.is_null || val->type != SqlType::kDouble || col->type != SqlType::kDouble ||
         col->column < static_cast<int>(1 + scan->tag_count) || std::isnan(val->constant.d)) {
@@ -1760,19 +1768,10 @@ struct Planner::Impl {
   // time <op> constant and tag = 'constant', exactly; true when `c` needs no filter after.
   static bool PushIntoScan(ScanNode* scan, const BoundExpr& c) {
     if (c.kind != BoundKind::kFunction || c.children.size() != 2) return false;
-    const BoundExpr* col = c.children[0].get();
-    const BoundExpr* val = c.children[1].get();
+    const BoundExpr* col = nullptr;
+    const BoundExpr* val = nullptr;
     Function f = c.function;
-    if (col->kind != BoundKind::kColumn) {
-      std::swap(col, val);
-      switch (f) {
-        case Function::kLess: f = Function::kGreater; break;
-        case Function::kLessEqual: f = Function::kGreaterEqual; break;
-        case Function::kGreater: f = Function::kLess; break;
-        case Function::kGreaterEqual: f = Function::kLessEqual; break;
-        default: break;
-      }
-    }
+    ColumnFirst(c, &col, &val, &f);
     if (col->kind != BoundKind::kColumn || val->kind != BoundKind::kConstant) return false;
     if (val->constant.is_null) return false;
     auto& req = scan->request;
