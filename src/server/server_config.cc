@@ -135,6 +135,12 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_STORAGE_MEMORY_BYTES")
       ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--storage-index-cache-bytes", c->storage_index_cache_bytes,
+                  "Memory for segment-index blocks read from disk (an LRU shared by the shards); "
+                  "the rest is read again when needed")
+      ->envname("SEAWAY_STORAGE_INDEX_CACHE_BYTES")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_flag("--demo", c->demo,
                 "Write simulated machines into database 'demo', table 'machine', every second "
                 "(make run turns it on)")
@@ -193,6 +199,7 @@ Status ServerConfig::Finalize() {
   engine.shards = storage_shards;
   engine.max_series_per_tenant = max_series_per_tenant;
   engine.shard.memtable_limit_bytes = storage_memory_bytes / static_cast<uint64_t>(storage_shards);
+  engine.segment_index_cache_bytes = static_cast<size_t>(storage_index_cache_bytes);
   SW_RETURN_IF_ERROR(log::ParseFormat(log_format).status().WithContext("--log-format"));
   if (sql_timeout_ms < 1 || sql_timeout_ms > 86'400'000) {
     return InvalidArgument("--sql-timeout-ms must be between 1 and 86400000 (one day), not {}",

@@ -200,15 +200,20 @@ TEST_F(ServerConfigTest, TlsNeedsBothCertificateAndKey) {
 
 TEST_F(ServerConfigTest, StorageSettings) {
   ServerConfig c;
-  Status s = Parse({"--wal-sync", "interval:50", "--wal-recovery", "truncate", "--storage-shards",
-                    "4", "--storage-memory-bytes", "8388608"},
-                   &c);
+  Status s =
+      Parse({"--wal-sync", "interval:50", "--wal-recovery", "truncate", "--storage-shards", "4",
+             "--storage-memory-bytes", "8388608", "--storage-index-cache-bytes", "1048576"},
+            &c);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(c.engine.shard.sync_mode, WalSyncMode::kInterval);
   EXPECT_EQ(c.engine.shard.sync_interval, Duration::Millis(50));
   EXPECT_EQ(c.engine.shard.recovery, WalRecovery::kTruncate);
   EXPECT_EQ(c.engine.shards, 4);
   EXPECT_EQ(c.engine.shard.memtable_limit_bytes, 2u << 20);
+  EXPECT_EQ(c.engine.segment_index_cache_bytes, 1u << 20);
+  ServerConfig defaults;
+  ASSERT_TRUE(Parse({}, &defaults).ok());
+  EXPECT_EQ(defaults.engine.segment_index_cache_bytes, size_t{32} << 20);
   ServerConfig d;
   EXPECT_EQ(Parse({"--wal-sync", "often"}, &d).message(),
             "--wal-sync: wal sync 'often': expected always, none or interval:MS (1..60000)");
