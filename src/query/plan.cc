@@ -875,8 +875,8 @@ void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t kee
 
 }  // namespace
 
-Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
-  DataChunk buffer;
+Status SortNode::Collect(ExecContext& ctx, DataChunk* buffer_out) const {
+  DataChunk& buffer = *buffer_out;
   size_t held = 0;
   const size_t compact_at = keep == SIZE_MAX ? SIZE_MAX : std::max<size_t>(2 * keep, 4096);
   size_t bytes = 0;
@@ -889,7 +889,28 @@ Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     return ctx.Charge(&held, bytes);
   });
-  SW_RETURN_IF_ERROR(child->Execute(ctx, &sink));
+  return child->Execute(ctx, &sink);
+}
+
+Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
+  DataChunk buffer;
+  if (ctx.threads > 1 && ctx.partitions == 1 && child->Partitionable()) {
+    // Each thread reads, filters and trims half of the series; the halves meet in one sort.
+    ExecContext first = ctx, second = ctx;
+    first.partitions = second.partitions = 2;
+    second.partition = 1;
+    first.memory_limit = second.memory_limit = ctx.memory_limit / 2;
+    DataChunk other;
+    Status other_status;
+    std::thread worker([&] { other_status = Collect(second, &other); });
+    Status main_status = Collect(first, &buffer);
+    worker.join();
+    SW_RETURN_IF_ERROR(main_status);
+    SW_RETURN_IF_ERROR(other_status);
+    if (other.rows > 0) AppendChunk(other, &buffer);
+  } else {
+    SW_RETURN_IF_ERROR(Collect(ctx, &buffer));
+  }
   if (buffer.rows == 0) return Status::OK();
   SortAndTrim(&buffer, keys, keep);
   return out->Push(buffer);

@@ -174,6 +174,10 @@ class SortNode : public PlanNode {
   PlanNodePtr child;
   std::vector<SortKey> keys;
   size_t keep = SIZE_MAX;
+
+ private:
+  // Collects (and trims to `keep`) the child's rows of ctx's partition into *buffer.
+  Status Collect(ExecContext& ctx, DataChunk* buffer) const;
 };
 
 class LimitNode : public PlanNode {
