@@ -6,6 +6,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_text.h"
+
 namespace seaway::log {
 namespace {
 
@@ -41,30 +43,10 @@ bool NeedsQuotes(std::string_view v) {
   return false;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<int>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 // Quoted text values use the same escapes as JSON strings.
 void AppendTextValue(std::string* out, std::string_view v) {
   if (NeedsQuotes(v)) {
-    AppendJsonString(out, v);
+    AppendJsonString(v, out);
   } else {
     out->append(v);
   }
@@ -105,12 +87,12 @@ std::string RenderFields(Format format, std::string_view event,
   std::string out;
   if (format == Format::kJson) {
     out.append("\"msg\":");
-    AppendJsonString(&out, event);
+    AppendJsonString(event, &out);
     for (const Field& f : fields) {
       out.push_back(',');
-      AppendJsonString(&out, f.key);
+      AppendJsonString(f.key, &out);
       out.push_back(':');
-      AppendJsonString(&out, f.value);
+      AppendJsonString(f.value, &out);
     }
   } else {
     out.append(event);

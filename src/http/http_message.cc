@@ -3,6 +3,8 @@
 
 #include <strings.h>
 
+#include "common/json_text.h"
+
 namespace seaway {
 
 std::string_view HttpMethodName(HttpMethod method) {
@@ -122,21 +124,7 @@ std::string PercentDecode(std::string_view text) {
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.append(fmt::format("\\u{:04x}", static_cast<int>(c)));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+  AppendJsonEscaped(text, &out);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <optional>
 #include <thread>
@@ -715,21 +716,39 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   return child->Execute(ctx, &sink);
 }
 
+namespace {
+
+// Whether `child` may run as two halves of its series on two threads under `ctx`.
+bool CanSplit(const ExecContext& ctx, const PlanNode& child) {
+  return ctx.threads > 1 && ctx.partitions == 1 && child.Partitionable();
+}
+
+// Runs half(ctx of half 0, 0) here and half(ctx of half 1, 1) on a second thread; each half
+// reads every other series (ExecContext::partition) with half the memory budget.
+Status RunOnTwoHalves(const ExecContext& ctx,
+                      const std::function<Status(ExecContext&, int)>& half) {
+  ExecContext first = ctx, second = ctx;
+  first.partitions = second.partitions = 2;
+  second.partition = 1;
+  first.memory_limit = second.memory_limit = ctx.memory_limit / 2;
+  Status second_status;
+  std::thread worker([&] { second_status = half(second, 1); });
+  Status first_status = half(first, 0);
+  worker.join();
+  SW_RETURN_IF_ERROR(first_status);
+  return second_status;
+}
+
+}  // namespace
+
 Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
   PartialAggregate main;
-  if (ctx.threads > 1 && ctx.partitions == 1 && child->Partitionable()) {
+  if (CanSplit(ctx, *child)) {
     // Two halves of the series on two threads, then the second folded into the first.
-    ExecContext first = ctx, second = ctx;
-    first.partitions = second.partitions = 2;
-    second.partition = 1;
-    first.memory_limit = second.memory_limit = ctx.memory_limit / 2;
     PartialAggregate other;
-    Status other_status;
-    std::thread worker([&] { other_status = RunPartial(second, &other); });
-    Status main_status = RunPartial(first, &main);
-    worker.join();
-    SW_RETURN_IF_ERROR(main_status);
-    SW_RETURN_IF_ERROR(other_status);
+    SW_RETURN_IF_ERROR(RunOnTwoHalves(ctx, [&](ExecContext& half_ctx, int half) {
+      return RunPartial(half_ctx, half == 0 ? &main : &other);
+    }));
     std::vector<uint32_t> map(other.group_count);
     if (keys.empty()) {
       map[0] = 0;
@@ -894,19 +913,12 @@ Status SortNode::Collect(ExecContext& ctx, DataChunk* buffer_out) const {
 
 Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
   DataChunk buffer;
-  if (ctx.threads > 1 && ctx.partitions == 1 && child->Partitionable()) {
+  if (CanSplit(ctx, *child)) {
     // Each thread reads, filters and trims half of the series; the halves meet in one sort.
-    ExecContext first = ctx, second = ctx;
-    first.partitions = second.partitions = 2;
-    second.partition = 1;
-    first.memory_limit = second.memory_limit = ctx.memory_limit / 2;
     DataChunk other;
-    Status other_status;
-    std::thread worker([&] { other_status = Collect(second, &other); });
-    Status main_status = Collect(first, &buffer);
-    worker.join();
-    SW_RETURN_IF_ERROR(main_status);
-    SW_RETURN_IF_ERROR(other_status);
+    SW_RETURN_IF_ERROR(RunOnTwoHalves(ctx, [&](ExecContext& half_ctx, int half) {
+      return Collect(half_ctx, half == 0 ? &buffer : &other);
+    }));
     if (other.rows > 0) AppendChunk(other, &buffer);
   } else {
     SW_RETURN_IF_ERROR(Collect(ctx, &buffer));

@@ -44,26 +44,21 @@ Status QueryEngine::ExecuteStreaming(
   ctx.memory_limit = options.max_memory_bytes;
   ctx.cancel = options.cancel;
   const auto explain = StripExplain(sql);
-  const std::string_view text = explain ? *explain : sql;
-  // Positions in errors refer to the whole text the user sent.
-  const size_t shift = explain ? static_cast<size_t>(text.data() - sql.data()) : 0;
-  auto statement = sql::ParseSql(explain ? sql : text);
+  // EXPLAIN's query is parsed with the keyword blanked out, so that positions in errors still
+  // point into the text the user sent.
+  std::string blanked;
   if (explain) {
-    std::string padded(shift, ' ');
-    padded.append(text);
-    statement = sql::ParseSql(padded);
-    if (!statement.ok()) {
-      // Report against the original text (the padding keeps offsets aligned).
-      return statement.status();
-    }
+    blanked.assign(sql.size() - explain->size(), ' ');
+    blanked.append(*explain);
   }
-  if (!statement.ok()) return statement.status();
+  SW_ASSIGN_OR_RETURN(sql::Statement statement,
+                      sql::ParseSql(explain ? std::string_view(blanked) : sql));
   PlannerOptions popts;
   popts.tenant = options.tenant;
   popts.database = options.database;
   popts.now = clock_->Now().nanos();
   Planner planner(engine_, popts, sql, &ctx);
-  SW_ASSIGN_OR_RETURN(PlanNodePtr plan, planner.PlanStatement(*statement));
+  SW_ASSIGN_OR_RETURN(PlanNodePtr plan, planner.PlanStatement(statement));
   if (explain) {
     std::string text_plan;
     plan->Explain(0, &text_plan);

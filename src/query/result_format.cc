@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_text.h"
+
 namespace seaway::query {
 namespace {
 
@@ -156,26 +158,6 @@ std::unique_ptr<ResultWriter> MakeResultWriter(ResultFormat format) {
     case ResultFormat::kNdjson: return std::make_unique<NdjsonWriter>();
   }
   return std::make_unique<JsonWriter>();
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char ch : text) {
-    switch (ch) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
-          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<int>(ch));
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 void AppendPlainValue(const Vector& v, size_t row, std::string* out) {

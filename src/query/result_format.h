@@ -67,8 +67,6 @@ class ResultWriter {
 
 std::unique_ptr<ResultWriter> MakeResultWriter(ResultFormat format);
 
-// Appends `text` as a JSON string literal, quotes included. Bytes >= 0x80 pass through (UTF-8).
-void AppendJsonString(std::string_view text, std::string* out);
 // Appends row `row` of `v` as a JSON value (see the table above).
 void AppendJsonValue(const Vector& v, size_t row, std::string* out);
 // Appends row `row` of `v` as a CSV field (see the table above).
