@@ -101,11 +101,6 @@ flock "$lock" cp "$build_dir/bench/datagen/seaway_datagen" "$build_dir/bench/htt
 want seaway && flock "$lock" cp "$repo/bin/seaway" "$work/bin/"
 datagen="$work/bin/seaway_datagen" loader="$work/bin/http_loader" seaway_server="$work/bin/seaway"
 
-pick_port() {
-  local p=$1
-  while ! port_is_free "$p"; do p=$((p + 1)); done
-  echo "$p"
-}
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # Waits until process PID uses less than 2% of a core over one second, for up to 180 s.

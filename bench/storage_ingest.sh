@@ -80,12 +80,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# First free port at or above $1.
-pick_port() {
-  local p=$1
-  while ! port_is_free "$p"; do p=$((p + 1)); done
-  echo "$p"
-}
 # awk arithmetic: calc 'expression'
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 

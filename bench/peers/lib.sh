@@ -19,6 +19,13 @@ port_is_free() {
   [[ -z "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
 }
 
+# The first free port at or above $1.
+pick_port() {
+  local p=$1
+  while ! port_is_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
 # Fails unless every given port is free.
 require_free_ports() {
   local p
