@@ -509,7 +509,9 @@ Status DecodeTags(element tags, const IngestLimits& limits, std::vector<ParsedTa
   return Status::OK();
 }
 
-Status DecodeFields(element fields, const IngestLimits& limits, std::vector<ParsedField>* out) {
+// `skip`: a member that is not a field (device payloads carry "time" beside the fields).
+Status DecodeFields(element fields, const IngestLimits& limits, std::vector<ParsedField>* out,
+                    std::string_view skip = {}) {
   simdjson::dom::object object;
   if (fields.get_object().get(object) != simdjson::SUCCESS) {
     return InvalidArgument("\"fields\" must be an object, not {}", KindOf(fields.type()));
@@ -517,6 +519,7 @@ Status DecodeFields(element fields, const IngestLimits& limits, std::vector<Pars
   size_t present = 0;
   for (simdjson::dom::key_value_pair member : object) {
     const std::string_view name = member.key;
+    if (!skip.empty() && name == skip) continue;
     if (out->size() == limits.max_fields) {
       return InvalidArgument("more than {} fields", limits.max_fields);
     }
@@ -568,7 +571,33 @@ Status DecodeFields(element fields, const IngestLimits& limits, std::vector<Pars
   return Status::OK();
 }
 
+// A device payload: the object's members are the fields, beside an optional "time".
+Status DecodeDeviceItem(element item, const JsonTelemetryOptions& options, ParsedItem* out) {
+  const JsonTelemetryOptions::Device& device = *options.device;
+  simdjson::dom::object object;
+  if (item.get_object().get(object) != simdjson::SUCCESS) {
+    return InvalidArgument("expected a JSON object of fields, got {}", KindOf(item.type()));
+  }
+  out->table = device.table;
+  out->time = options.default_time_ns;
+  element time;
+  if (object["time"].get(time) == simdjson::SUCCESS) {
+    SW_ASSIGN_OR_RETURN(out->time, DecodeTime(time, options.default_time_ns));
+  }
+  out->tags.clear();
+  out->tags.push_back(ParsedTag{device.tag_key, device.tag_value});
+  out->fields.clear();
+  SW_RETURN_IF_ERROR(DecodeFields(item, options.limits, &out->fields, "time"));
+  for (const ParsedField& field : out->fields) {
+    if (field.name == device.tag_key) {
+      return InvalidArgument("'{}' is the device tag and cannot be a field", field.name);
+    }
+  }
+  return Status::OK();
+}
+
 Status DecodeItem(element item, const JsonTelemetryOptions& options, ParsedItem* out) {
+  if (options.device) return DecodeDeviceItem(item, options, out);
   simdjson::dom::object object;
   if (item.get_object().get(object) != simdjson::SUCCESS) {
     return InvalidArgument("expected a JSON object, got {}", KindOf(item.type()));

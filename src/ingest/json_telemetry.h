@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,15 @@ struct JsonTelemetryOptions {
   std::string database = "main";
   int64_t default_time_ns = 0;  // rows without "time" get the server time
   IngestLimits limits;
+  // Device payloads (MQTT `devices/<device>/telemetry`): each object is the row's fields with
+  // an optional "time", e.g. {"temperature": 21.5, "status": "ok"}; rows go to `table` with the
+  // one tag `tag_key`=`tag_value`. The rules for fields and time are those above.
+  struct Device {
+    std::string table;
+    std::string tag_key;
+    std::string tag_value;
+  };
+  std::optional<Device> device;
 };
 
 // Returns one WriteBatch per table (in order of first appearance) and one IngestError per bad

@@ -6,9 +6,30 @@
 #include "common/logging.h"
 #include "common/version.h"
 #include "http/http_server.h"
+#include "mqtt/broker.h"
+#include "mqtt/broker_store.h"
+#include "mqtt/mqtt_server.h"
+#include "mqtt/telemetry_bridge.h"
 #include "server/demo_feed.h"
 
 namespace seaway {
+namespace {
+
+// MQTT clients authenticate with a tenant token as their password (any user name).
+class TokenAuthenticator final : public mqtt::Authenticator {
+ public:
+  explicit TokenAuthenticator(MetadataStore* metadata) : metadata_(metadata) {}
+  Result<TenantId> Authenticate(std::string_view, const std::optional<std::string>&,
+                                const std::optional<std::string>& password) override {
+    if (!password || password->empty()) return Unauthenticated("no password");
+    return metadata_->Authenticate(*password);
+  }
+
+ private:
+  MetadataStore* const metadata_;
+};
+
+}  // namespace
 
 Server::Server(ServerConfig config, Env* env, std::string metadata_path)
     : config_(std::move(config)), env_(env), metadata_path_(std::move(metadata_path)) {}
@@ -95,12 +116,24 @@ Status Server::Start() {
   log::Info("seaway started", {{"version", kVersion}, {"data_dir", config_.data_dir}});
   log::Info("listening", {{"listener", config_.http_tls() ? "https" : "http"},
                           {"address", http_->local_address().ToString()}});
+  mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
+  telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
+                                                       config_.ingest);
+  SW_ASSIGN_OR_RETURN(broker_store_,
+                      mqtt::OpenSqliteBrokerStore(JoinPath(config_.data_dir, "mqtt.db")));
+  broker_ =
+      std::make_unique<mqtt::Broker>(mqtt::BrokerOptions{}, mqtt_auth_.get(), telemetry_.get(),
+                                     broker_store_.get(), &metrics_, Clock::Real());
+  SW_RETURN_IF_ERROR(broker_->Start());
+  mqtt::MqttServerOptions mqtt_options;
+  mqtt_options.address = config_.mqtt_address;
+  mqtt_ = std::make_unique<mqtt::MqttServer>(mqtt_options, broker_.get(), &metrics_);
+  SW_RETURN_IF_ERROR(mqtt_->Start());
+  log::Info("listening", {{"listener", "mqtt"}, {"address", mqtt_->local_address().ToString()}});
   if (config_.demo) {
     demo_ = std::make_unique<DemoFeed>(engine_.get(), &metrics_);
     demo_->Start();
   }
-  log::Warn("mqtt listener not started: the broker is not built yet",
-            {{"listener", "mqtt"}, {"address", config_.mqtt_address.ToString()}});
   return Status::OK();
 }
 
@@ -109,6 +142,13 @@ void Server::Stop() {
     demo_->Stop();
     demo_.reset();
   }
+  if (mqtt_) {  // closes the connections and saves the broker's state
+    mqtt_->Stop();
+    mqtt_.reset();
+  }
+  broker_.reset();
+  broker_store_.reset();
+  telemetry_.reset();
   if (http_) {
     http_->Stop();
     http_.reset();
@@ -126,5 +166,7 @@ void Server::Stop() {
 }
 
 HostPort Server::http_address() const { return http_->local_address(); }
+
+HostPort Server::mqtt_address() const { return mqtt_->local_address(); }
 
 }  // namespace seaway

@@ -3,8 +3,8 @@
 // Start() takes the data directory's lock, opens every component and listener, and logs one
 // line per listener with its address; Stop() closes them in reverse order. Today that is the
 // storage engine (in DATA_DIR/storage), the query engine over it, and the HTTP front end with
-// /health, /metrics, the write routes and /api/v1/sql; the MQTT broker and the rest join here as
-// their issues land (docs/ARCHITECTURE.md).
+// /health, /metrics, the write routes and /api/v1/sql, and the MQTT broker with its telemetry
+// bridge; the rest join here as their issues land (docs/ARCHITECTURE.md).
 //
 // Thread-compatible: Start and Stop are called by the owner thread.
 #pragma once
@@ -26,6 +26,13 @@ namespace seaway {
 
 class DemoFeed;
 class HttpServer;
+namespace mqtt {
+class Broker;
+class BrokerStore;
+class MqttServer;
+class TelemetryBridge;
+class Authenticator;
+}  // namespace mqtt
 
 class Server {
  public:
@@ -42,6 +49,8 @@ class Server {
 
   // Bound HTTP address. REQUIRES: Start() returned OK.
   HostPort http_address() const;
+  // Bound MQTT address. REQUIRES: Start() returned OK.
+  HostPort mqtt_address() const;
   MetricsRegistry* metrics() { return &metrics_; }
   // REQUIRES: Start() returned OK.
   Engine* engine() { return engine_.get(); }
@@ -64,6 +73,11 @@ class Server {
   const std::string metadata_path_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<mqtt::Authenticator> mqtt_auth_;
+  std::unique_ptr<mqtt::TelemetryBridge> telemetry_;
+  std::unique_ptr<mqtt::BrokerStore> broker_store_;
+  std::unique_ptr<mqtt::Broker> broker_;
+  std::unique_ptr<mqtt::MqttServer> mqtt_;
   std::unique_ptr<DemoFeed> demo_;
 };
 

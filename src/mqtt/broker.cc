@@ -1,0 +1,1452 @@
+// The MQTT broker core (src/mqtt): connections, sessions, routing, timers, persistence.
+//
+// Locks, in the order they may nest:
+//   Impl::sessions_mu_   the session map (tenant, client id) -> Session
+//   Tenant::subs_mu      one tenant's subscription tree (shared while routing)
+//   Session::mu          one session's subscriptions, in-flight and queued messages, link
+// Tenant::retained_mu and Impl::conns_mu_ / wills_mu_ are leaves: nothing is taken under them.
+// A connection's pipeline lock (Conn::pipe_mu) is a leaf too: routing happens outside it.
+#include "mqtt/broker.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <absl/container/flat_hash_map.h>
+#include <fmt/format.h>
+
+#include "common/logging.h"
+#include "common/version.h"
+#include "mqtt/broker_store.h"
+#include "mqtt/topic.h"
+
+namespace seaway::mqtt {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+struct SessionSubscription {
+  TopicFilter filter;
+  SubscribeOptions options;
+  uint32_t id = 0;
+};
+
+// One message on its way to one session.
+struct Outgoing {
+  MessagePtr message;
+  uint8_t qos = 0;
+  bool retain = false;
+  std::vector<uint32_t> subscription_ids;
+  uint16_t packet_id = 0;
+  StoredMessage::State state = StoredMessage::kQueued;
+};
+
+class Conn;
+
+struct Session {
+  std::mutex mu;
+  TenantId tenant;
+  std::string client_id;
+  // Guarded by mu:
+  Version version = Version::kV5;
+  uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF: never (capped by the options)
+  std::map<std::string, SessionSubscription> subscriptions;  // by filter text
+  std::shared_ptr<Conn> conn;                                // null while offline
+  std::deque<Outgoing> inflight;                             // sent, not yet acknowledged
+  std::deque<Outgoing> queue;                                // not yet sent
+  std::set<uint16_t> incoming_qos2;                          // awaiting PUBREL
+  uint16_t next_packet_id = 1;
+  uint16_t client_receive_maximum = 65535;
+  uint32_t client_max_packet_size = 0;  // 0: no limit
+  int64_t disconnected_at = 0;          // monotonic ns
+  int64_t disconnected_wall = 0;        // unix ns, for the store
+  bool ended = false;                   // removed from the broker
+  std::atomic<bool> online{false};
+};
+using SessionPtr = std::shared_ptr<Session>;
+
+struct Tenant {
+  std::shared_mutex subs_mu;
+  TopicTree tree;
+  std::mutex retained_mu;
+  std::map<std::string, MessagePtr> retained;  // by topic
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> sent{0};
+  std::atomic<int64_t> connected{0};
+};
+
+struct SessionKey {
+  TenantId tenant;
+  std::string client_id;
+  bool operator==(const SessionKey&) const = default;
+};
+struct SessionKeyHash {
+  size_t operator()(const SessionKey& k) const {
+    return std::hash<std::string>()(k.client_id) ^ (k.tenant.value() * 0x9e3779b97f4a7c15ull);
+  }
+};
+
+// An incoming message waiting in its connection's pipeline.
+struct Pending {
+  std::shared_ptr<Message> message;
+  uint16_t packet_id = 0;
+  uint8_t qos = 0;
+  bool duplicate = false;  // a QoS 2 resend of a message already accepted: acknowledge only
+  bool done = false;
+  ReasonCode reason = ReasonCode::kSuccess;
+  std::string reason_string;
+};
+
+struct DelayedWill {
+  int64_t due = 0;
+  SessionPtr session;
+  MessagePtr message;
+};
+
+}  // namespace
+
+struct Broker::Impl {
+  Impl(BrokerOptions o, Authenticator* a, PublishHandler* h, BrokerStore* s, MetricsRegistry* m,
+       Clock* c)
+      : options(o), auth(a), handler(h), store(s), metrics(m), clock(c) {}
+
+  const BrokerOptions options;
+  Authenticator* const auth;
+  PublishHandler* const handler;
+  BrokerStore* const store;
+  MetricsRegistry* const metrics;
+  Clock* const clock;
+
+  std::mutex sessions_mu;
+  std::unordered_map<SessionKey, SessionPtr, SessionKeyHash> sessions;
+  std::mutex tenants_mu;
+  std::map<TenantId, std::unique_ptr<Tenant>> tenants;
+  std::mutex conns_mu;
+  std::unordered_set<std::shared_ptr<Conn>> conns;
+  std::mutex wills_mu;
+  std::vector<DelayedWill> delayed_wills;
+  std::atomic<bool> dirty{false};
+  std::atomic<uint64_t> share_counter{0};
+  std::atomic<uint64_t> next_client_number{1};
+  int64_t started_at = 0;
+  int64_t last_sys = 0;
+  int64_t last_save = 0;
+  std::mutex tick_mu;
+
+  Counter* received_total = nullptr;
+  Counter* sent_total = nullptr;
+  Counter* dropped_total = nullptr;
+  Counter* rejected_total = nullptr;
+  Counter* protocol_errors_total = nullptr;
+  Counter* auth_failures_total = nullptr;
+
+  int64_t Now() const { return clock->MonotonicNanos(); }
+  Tenant& TenantState(TenantId id);
+  void Route(const MessagePtr& message);
+  void SetRetained(Tenant& tenant, const MessagePtr& message);
+  void DeliverRetained(Tenant& tenant, const SessionPtr& session, const SessionSubscription& sub);
+  void Deliver(Session& session, Outgoing out);                 // REQUIRES: session.mu held
+  void Pump(Session& session);                                  // REQUIRES: session.mu held
+  bool SendPublish(Session& session, Outgoing& out, bool dup);  // REQUIRES: session.mu held
+  void EndSession(const SessionPtr& session);
+  void RemoveSubscriptions(Session& session,
+                           const std::map<std::string, SessionSubscription>& subs);
+  void PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay_seconds);
+  void CancelDelayedWill(const Session* session);
+  void PublishSys();
+  BrokerSnapshot Snapshot();
+  Status Restore(const BrokerSnapshot& snapshot);
+};
+
+namespace {
+
+// Encodes the PUBLISH of `out` for a client of `version`.
+std::string EncodeDelivery(const Outgoing& out, Version version, uint16_t packet_id, bool dup,
+                           int64_t now) {
+  Publish p;
+  p.topic = out.message->topic;
+  p.payload = out.message->payload;
+  p.qos = out.qos;
+  p.retain = out.retain;
+  p.dup = dup;
+  p.packet_id = out.qos > 0 ? packet_id : 0;
+  if (version == Version::kV5) {
+    p.properties = out.message->properties;
+    p.properties.subscription_identifiers = out.subscription_ids;
+    if (out.message->expiry_at != 0) {
+      const int64_t left = std::max<int64_t>(0, out.message->expiry_at - now);
+      p.properties.message_expiry_interval =
+          static_cast<uint32_t>((left + kNanosPerSecond - 1) / kNanosPerSecond);
+    }
+  }
+  std::string bytes;
+  Encode(p, version, &bytes);
+  return bytes;
+}
+
+std::string EncodePacket(const Packet& packet, Version version) {
+  std::string bytes;
+  Encode(packet, version, &bytes);
+  return bytes;
+}
+
+// The properties a broker forwards from a PUBLISH (or a will) to subscribers.
+Properties ForwardedProperties(const Properties& in) {
+  Properties out;
+  out.payload_format_indicator = in.payload_format_indicator;
+  out.content_type = in.content_type;
+  out.response_topic = in.response_topic;
+  out.correlation_data = in.correlation_data;
+  out.user_properties = in.user_properties;
+  return out;
+}
+
+}  // namespace
+
+// ---- Connection ---------------------------------------------------------------------------
+
+namespace {
+
+class Conn final : public BrokerConnection, public std::enable_shared_from_this<Conn> {
+ public:
+  enum class State { kAwaitingConnect, kConnected, kClosed };
+
+  Conn(Broker::Impl* broker, std::shared_ptr<ClientLink> link)
+      : broker_(broker), link_(std::move(link)), accepted_at_(broker->Now()) {
+    last_activity_.store(accepted_at_);
+  }
+
+  bool OnBytes(std::string_view data) override;
+  void OnClosed() override { CloseWith(std::nullopt, "connection closed by the client", true); }
+
+  // Closes the connection: a 5.0 client gets DISCONNECT with `reason` when set (after
+  // CONNECT). `abnormal` publishes the will.
+  void CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal);
+
+  // Called by Tick: closes on keepalive or CONNECT timeout.
+  void CheckTimers(int64_t now);
+
+  bool Send(std::string bytes, bool droppable = false) {
+    return link_->Send(std::move(bytes), droppable);
+  }
+  Version version() const { return version_; }
+  const SessionPtr& session() const { return session_; }
+  State state() {
+    std::lock_guard lock(mu_);
+    return state_;
+  }
+
+ private:
+  bool HandlePacket(const FixedHeader& header, std::string_view body);
+  bool HandleConnect(Connect& connect);
+  bool HandlePublish(Publish& publish);
+  void HandleSubscribe(const Subscribe& subscribe);
+  void HandleUnsubscribe(const Unsubscribe& unsubscribe);
+  void HandleAck(const Ack& ack);
+  void RefuseConnect(ReasonCode reason, std::string_view why);
+  void ProtocolError(ReasonCode reason, std::string_view why) {
+    broker_->protocol_errors_total->Increment();
+    CloseWith(reason, why, true);
+  }
+  // Marks a pipeline entry done and drains the ready front of the pipeline.
+  void Complete(Pending* entry, ReasonCode reason, std::string reason_string);
+  void Drain();
+
+  Broker::Impl* const broker_;
+  const std::shared_ptr<ClientLink> link_;
+  const int64_t accepted_at_;
+  std::atomic<int64_t> last_activity_{0};
+
+  std::mutex mu_;  // state_ transitions
+  State state_ = State::kAwaitingConnect;
+
+  // Set by CONNECT on the connection's thread, read-only afterwards.
+  Version version_ = Version::kV5;
+  uint16_t keep_alive_ = 0;
+  TenantId tenant_;
+  SessionPtr session_;
+  std::string buffer_;
+  std::vector<std::string> aliases_;
+
+  // The will, until a normal DISCONNECT discards it. Guarded by mu_.
+  MessagePtr will_;
+  uint32_t will_delay_ = 0;
+
+  // Incoming messages in order of receipt. Guarded by pipe_mu_.
+  std::mutex pipe_mu_;
+  std::deque<std::shared_ptr<Pending>> pipeline_;
+  size_t unacknowledged_ = 0;  // QoS 1/2 in the pipeline
+  bool draining_ = false;
+  bool read_paused_ = false;
+};
+
+bool Conn::OnBytes(std::string_view data) {
+  if (state() == State::kClosed) return true;
+  last_activity_.store(broker_->Now(), std::memory_order_relaxed);
+  buffer_.append(data);
+  size_t pos = 0;
+  bool keep_reading = true;
+  while (pos < buffer_.size()) {
+    FixedHeader header;
+    const uint32_t limit = broker_->options.max_packet_size;
+    const FrameStatus status =
+        ReadFixedHeader(std::string_view(buffer_).substr(pos), limit, &header);
+    if (status == FrameStatus::kNeedMore) break;
+    if (status == FrameStatus::kMalformed) {
+      ProtocolError(ReasonCode::kMalformedPacket, "remaining length longer than 4 bytes");
+      return true;
+    }
+    if (status == FrameStatus::kTooLarge) {
+      ProtocolError(ReasonCode::kPacketTooLarge,
+                    fmt::format("packet of {} bytes exceeds the maximum packet size {}",
+                                header.packet_size(), limit));
+      return true;
+    }
+    if (buffer_.size() - pos < header.packet_size()) break;
+    const std::string_view body =
+        std::string_view(buffer_).substr(pos + header.size, header.remaining_length);
+    keep_reading = HandlePacket(header, body) && keep_reading;
+    pos += header.packet_size();
+    if (state() == State::kClosed) {
+      buffer_.clear();
+      return true;
+    }
+  }
+  buffer_.erase(0, pos);
+  return keep_reading;
+}
+
+bool Conn::HandlePacket(const FixedHeader& header, std::string_view body) {
+  Packet packet;
+  const bool connecting = state() == State::kAwaitingConnect;
+  if (connecting && header.type() != PacketType::kConnect) {
+    ProtocolError(ReasonCode::kProtocolError,
+                  fmt::format("first packet is {}, not CONNECT", PacketTypeName(header.type())));
+    return true;
+  }
+  DecodeError error = Decode(header.byte0, body, version_, &packet);
+  if (!error.ok()) {
+    if (connecting) {
+      RefuseConnect(error.reason, error.message);
+    } else {
+      ProtocolError(error.reason, error.message);
+    }
+    return true;
+  }
+  switch (header.type()) {
+    case PacketType::kConnect:
+      if (!connecting) {
+        ProtocolError(ReasonCode::kProtocolError, "second CONNECT on a connection");
+        return true;
+      }
+      return HandleConnect(std::get<Connect>(packet));
+    case PacketType::kPublish: return HandlePublish(std::get<Publish>(packet));
+    case PacketType::kPuback:
+    case PacketType::kPubrec:
+    case PacketType::kPubrel:
+    case PacketType::kPubcomp: HandleAck(std::get<Ack>(packet)); return true;
+    case PacketType::kSubscribe: HandleSubscribe(std::get<Subscribe>(packet)); return true;
+    case PacketType::kUnsubscribe: HandleUnsubscribe(std::get<Unsubscribe>(packet)); return true;
+    case PacketType::kPingreq: Send(EncodePacket(Pingresp{}, version_)); return true;
+    case PacketType::kDisconnect: {
+      const Disconnect& d = std::get<Disconnect>(packet);
+      if (d.properties.session_expiry_interval) {
+        std::lock_guard lock(session_->mu);
+        if (session_->expiry_interval == 0 && *d.properties.session_expiry_interval != 0) {
+          // 5.0 3.14.2.2.2: cannot turn an ending session into a persistent one.
+          ProtocolError(ReasonCode::kProtocolError,
+                        "DISCONNECT sets a session expiry interval after CONNECT set 0");
+          return true;
+        }
+        session_->expiry_interval = *d.properties.session_expiry_interval;
+      }
+      CloseWith(std::nullopt, "client disconnected", d.reason == ReasonCode::kDisconnectWithWill);
+      return true;
+    }
+    case PacketType::kAuth:
+      ProtocolError(ReasonCode::kProtocolError, "AUTH without an authentication method");
+      return true;
+    default:
+      ProtocolError(ReasonCode::kProtocolError, fmt::format("{} is sent by servers, not clients",
+                                                            PacketTypeName(header.type())));
+      return true;
+  }
+}
+
+void Conn::RefuseConnect(ReasonCode reason, std::string_view why) {
+  broker_->protocol_errors_total->Increment();
+  log::Info("mqtt connect refused", {{"peer", link_->peer()},
+                                     {"reason", std::string(ReasonCodeName(reason))},
+                                     {"detail", std::string(why)}});
+  // A CONNACK is owed for the refusals 3.1.1 has return codes for, and for every 5.0 one.
+  const bool v311_code = reason == ReasonCode::kUnsupportedProtocolVersion ||
+                         reason == ReasonCode::kClientIdentifierNotValid ||
+                         reason == ReasonCode::kBadUserNameOrPassword ||
+                         reason == ReasonCode::kNotAuthorized ||
+                         reason == ReasonCode::kServerUnavailable;
+  if (version_ == Version::kV5 || v311_code) {
+    Connack ack;
+    ack.reason = reason;
+    if (version_ == Version::kV5) ack.properties.reason_string = std::string(why);
+    // An unsupported version gets the CONNACK of the version the client can read: 3.1.1's.
+    Send(EncodePacket(
+        ack, reason == ReasonCode::kUnsupportedProtocolVersion ? Version::kV311 : version_));
+  }
+  {
+    std::lock_guard lock(mu_);
+    state_ = State::kClosed;
+  }
+  link_->Close();
+}
+
+bool Conn::HandleConnect(Connect& c) {
+  version_ = c.version;
+  const bool v5 = version_ == Version::kV5;
+  // 3.1.1 and 5.0 allow an empty client id; the broker assigns one (3.1.1: clean sessions only).
+  std::string assigned;
+  if (c.client_id.empty()) {
+    if (!v5 && !c.clean_start) {
+      RefuseConnect(ReasonCode::kClientIdentifierNotValid,
+                    "an empty client identifier needs clean session (3.1.1)");
+      return true;
+    }
+    assigned = fmt::format("seaway-{}", broker_->next_client_number.fetch_add(1));
+    c.client_id = assigned;
+  }
+  Result<TenantId> tenant = broker_->auth->Authenticate(c.client_id, c.username, c.password);
+  if (!tenant.ok()) {
+    broker_->auth_failures_total->Increment();
+    RefuseConnect(ReasonCode::kBadUserNameOrPassword, "bad user name or password");
+    return true;
+  }
+  if (c.will) {
+    if (std::string why = CheckTopicName(c.will->topic); !why.empty()) {
+      RefuseConnect(ReasonCode::kTopicNameInvalid, "will " + why);
+      return true;
+    }
+  }
+  tenant_ = *tenant;
+  keep_alive_ = c.keep_alive;
+  const uint16_t max_ka = broker_->options.max_keep_alive;
+  const bool capped_keep_alive = v5 && max_ka != 0 && (keep_alive_ == 0 || keep_alive_ > max_ka);
+  if (capped_keep_alive) keep_alive_ = max_ka;
+
+  uint32_t expiry = 0;
+  if (v5) {
+    expiry = c.properties.session_expiry_interval.value_or(0);
+  } else if (!c.clean_start) {
+    expiry = 0xFFFFFFFF;
+  }
+
+  Tenant& tenant_state = broker_->TenantState(tenant_);
+  // Find or create the session; take over a connection that holds it.
+  SessionPtr session;
+  std::shared_ptr<Conn> previous;
+  bool session_present = false;
+  {
+    std::lock_guard lock(broker_->sessions_mu);
+    SessionKey key{tenant_, c.client_id};
+    auto it = broker_->sessions.find(key);
+    if (it != broker_->sessions.end()) {
+      session = it->second;
+      std::lock_guard slock(session->mu);
+      // Taken over: the previous connection no longer owns the session, so its closing
+      // neither detaches nor ends it.
+      previous = std::move(session->conn);
+      session->online.store(false);
+      if (c.clean_start || session->ended) {
+        session->ended = true;
+        broker_->sessions.erase(it);
+      } else {
+        session_present = true;
+      }
+    }
+  }
+  if (previous) {
+    previous->CloseWith(ReasonCode::kSessionTakenOver, "session taken over by a new connection",
+                        true);
+  }
+  if (session && !session_present) {
+    // Clean start: the old session's subscriptions go; its messages with it.
+    std::map<std::string, SessionSubscription> subs;
+    {
+      std::lock_guard slock(session->mu);
+      subs.swap(session->subscriptions);
+      session->queue.clear();
+      session->inflight.clear();
+    }
+    broker_->RemoveSubscriptions(*session, subs);
+    broker_->CancelDelayedWill(session.get());
+    session.reset();
+  }
+  if (!session) {
+    session = std::make_shared<Session>();
+    session->tenant = tenant_;
+    session->client_id = c.client_id;
+    std::lock_guard lock(broker_->sessions_mu);
+    // A racing CONNECT with the same id may have created one meanwhile: the later one wins.
+    broker_->sessions[SessionKey{tenant_, c.client_id}] = session;
+  } else {
+    broker_->CancelDelayedWill(session.get());
+  }
+  session_ = session;
+
+  if (c.will) {
+    auto will = std::make_shared<Message>();
+    will->tenant = tenant_;
+    will->topic = c.will->topic;
+    will->payload = c.will->payload;
+    will->qos = c.will->qos;
+    will->retain = c.will->retain;
+    will->properties = ForwardedProperties(c.will->properties);
+    if (c.will->properties.message_expiry_interval) {
+      will->expiry_at = -static_cast<int64_t>(*c.will->properties.message_expiry_interval);
+    }
+    will->origin = session.get();
+    std::lock_guard lock(mu_);
+    will_ = std::move(will);
+    will_delay_ = c.will->properties.will_delay_interval.value_or(0);
+  }
+
+  Connack ack;
+  ack.session_present = session_present;
+  if (v5) {
+    ack.properties.receive_maximum = broker_->options.receive_maximum;
+    ack.properties.maximum_packet_size = broker_->options.max_packet_size;
+    ack.properties.topic_alias_maximum = broker_->options.topic_alias_maximum;
+    ack.properties.retain_available = 1;
+    ack.properties.wildcard_subscription_available = 1;
+    ack.properties.subscription_identifier_available = 1;
+    ack.properties.shared_subscription_available = 1;
+    if (!assigned.empty()) ack.properties.assigned_client_identifier = assigned;
+    if (capped_keep_alive) ack.properties.server_keep_alive = keep_alive_;
+    if (expiry > 0 && expiry != 0xFFFFFFFF &&
+        static_cast<int64_t>(expiry) * kNanosPerSecond >
+            broker_->options.max_session_expiry.nanos()) {
+      expiry = static_cast<uint32_t>(broker_->options.max_session_expiry.nanos() / kNanosPerSecond);
+      ack.properties.session_expiry_interval = expiry;
+    }
+  }
+  aliases_.assign(broker_->options.topic_alias_maximum + 1, std::string());
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::kClosed) return true;
+    state_ = State::kConnected;
+  }
+  tenant_state.connected.fetch_add(1);
+  {
+    std::lock_guard slock(session->mu);
+    session->version = version_;
+    session->expiry_interval = expiry;
+    session->client_receive_maximum = v5 ? c.properties.receive_maximum.value_or(65535) : 65535;
+    session->client_max_packet_size = v5 ? c.properties.maximum_packet_size.value_or(0) : 0;
+    session->conn = shared_from_this();
+    session->online.store(true);
+    // CONNACK first, then what the session owes the client: unacknowledged messages again
+    // (DUP set; PUBREL for those past PUBREC), then the queue.
+    Send(EncodePacket(ack, version_));
+    for (Outgoing& out : session->inflight) {
+      if (out.state == StoredMessage::kAwaitingComp) {
+        Send(EncodePacket(Ack{PacketType::kPubrel, out.packet_id, ReasonCode::kSuccess, {}},
+                          version_));
+      } else {
+        broker_->SendPublish(*session, out, /*dup=*/true);
+      }
+    }
+    broker_->Pump(*session);
+  }
+  broker_->dirty.store(true);
+  return true;
+}
+
+bool Conn::HandlePublish(Publish& p) {
+  const bool v5 = version_ == Version::kV5;
+  if (v5 && p.properties.topic_alias) {
+    const uint16_t alias = *p.properties.topic_alias;
+    if (alias == 0 || alias > broker_->options.topic_alias_maximum) {
+      ProtocolError(ReasonCode::kTopicAliasInvalid,
+                    fmt::format("topic alias {} is outside 1..{}", alias,
+                                broker_->options.topic_alias_maximum));
+      return true;
+    }
+    if (p.topic.empty()) {
+      if (aliases_[alias].empty()) {
+        ProtocolError(ReasonCode::kProtocolError,
+                      fmt::format("topic alias {} is used before it was set", alias));
+        return true;
+      }
+      p.topic = aliases_[alias];
+    } else {
+      aliases_[alias] = p.topic;
+    }
+  }
+  if (std::string why = CheckTopicName(p.topic); !why.empty()) {
+    ProtocolError(ReasonCode::kTopicNameInvalid, fmt::format("PUBLISH {}", why));
+    return true;
+  }
+  Tenant& tenant = broker_->TenantState(tenant_);
+  tenant.received.fetch_add(1, std::memory_order_relaxed);
+  broker_->received_total->Increment();
+
+  auto entry = std::make_shared<Pending>();
+  entry->qos = p.qos;
+  entry->packet_id = p.packet_id;
+  if (p.qos == 2) {
+    std::lock_guard lock(session_->mu);
+    if (!session_->incoming_qos2.insert(p.packet_id).second) entry->duplicate = true;
+  }
+  bool pause = false;
+  bool over_receive_maximum = false;
+  {
+    std::lock_guard lock(pipe_mu_);
+    if (p.qos > 0 && !entry->duplicate) {
+      over_receive_maximum = unacknowledged_ >= broker_->options.receive_maximum;
+      if (!over_receive_maximum) ++unacknowledged_;
+    }
+    if (!over_receive_maximum) {
+      pipeline_.push_back(entry);
+      if (pipeline_.size() >= broker_->options.max_pipeline) {
+        read_paused_ = true;
+        pause = true;
+      }
+    }
+  }
+  if (over_receive_maximum) {
+    // The client ignored the receive maximum of the CONNACK.
+    ProtocolError(ReasonCode::kReceiveMaximumExceeded,
+                  fmt::format("more than {} unacknowledged QoS 1/2 publishes",
+                              broker_->options.receive_maximum));
+    return true;
+  }
+  if (entry->duplicate) {
+    Complete(entry.get(), ReasonCode::kSuccess, {});
+    return !pause;
+  }
+  auto message = std::make_shared<Message>();
+  message->tenant = tenant_;
+  message->topic = std::move(p.topic);
+  message->payload = std::move(p.payload);
+  message->qos = p.qos;
+  message->retain = p.retain;
+  if (v5) {
+    message->properties = ForwardedProperties(p.properties);
+    if (p.properties.message_expiry_interval) {
+      message->expiry_at =
+          broker_->Now() +
+          static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
+    }
+  }
+  message->origin = session_.get();
+  entry->message = message;
+  if (v5 && p.properties.payload_format_indicator == 1 && !IsValidMqttUtf8(message->payload)) {
+    Complete(entry.get(), ReasonCode::kPayloadFormatInvalid,
+             "payload format indicator says UTF-8, but the payload is not");
+    return !pause;
+  }
+  if (broker_->handler == nullptr) {
+    Complete(entry.get(), ReasonCode::kSuccess, {});
+  } else {
+    broker_->handler->OnPublish(
+        *message, [self = shared_from_this(), entry](ReasonCode reason, std::string reason_string) {
+          self->Complete(entry.get(), reason, std::move(reason_string));
+        });
+  }
+  return !pause;
+}
+
+void Conn::Complete(Pending* entry, ReasonCode reason, std::string reason_string) {
+  {
+    std::lock_guard lock(pipe_mu_);
+    entry->done = true;
+    entry->reason = reason;
+    entry->reason_string = std::move(reason_string);
+    if (draining_) return;  // the draining thread will see it
+    draining_ = true;
+  }
+  Drain();
+}
+
+void Conn::Drain() {
+  bool resume = false;
+  while (true) {
+    std::shared_ptr<Pending> entry;
+    {
+      std::lock_guard lock(pipe_mu_);
+      if (pipeline_.empty() || !pipeline_.front()->done) {
+        draining_ = false;
+        if (read_paused_ && pipeline_.size() < broker_->options.max_pipeline / 2) {
+          read_paused_ = false;
+          resume = true;
+        }
+        break;
+      }
+      entry = std::move(pipeline_.front());
+      pipeline_.pop_front();
+      if (entry->qos > 0 && !entry->duplicate) --unacknowledged_;
+    }
+    const bool accepted = !IsError(entry->reason);
+    if (accepted && entry->message != nullptr) broker_->Route(entry->message);
+    if (!accepted) {
+      broker_->rejected_total->Increment();
+      log::Warn("mqtt publish refused",
+                {{"client", session_->client_id},
+                 {"topic", entry->message ? entry->message->topic : std::string()},
+                 {"reason", std::string(ReasonCodeName(entry->reason))},
+                 {"detail", entry->reason_string}});
+    }
+    if (entry->qos == 0) continue;
+    Ack ack;
+    ack.type = entry->qos == 1 ? PacketType::kPuback : PacketType::kPubrec;
+    ack.packet_id = entry->packet_id;
+    if (version_ == Version::kV5) {
+      ack.reason = entry->reason;
+      if (!entry->reason_string.empty()) ack.properties.reason_string = entry->reason_string;
+      if (accepted && entry->message != nullptr && ack.reason == ReasonCode::kSuccess) {
+        // Nothing to add: 0x10 (no matching subscribers) is optional and costs a lookup.
+      }
+    }
+    if (entry->qos == 2 && !accepted) {
+      // A refused QoS 2 message ends its exchange here (5.0 4.3.3): the id is free again.
+      std::lock_guard slock(session_->mu);
+      session_->incoming_qos2.erase(entry->packet_id);
+    }
+    if (state() != State::kClosed) Send(EncodePacket(ack, version_));
+  }
+  if (resume) link_->ResumeReading();
+}
+
+void Conn::HandleAck(const Ack& ack) {
+  Session& s = *session_;
+  if (ack.type == PacketType::kPubrel) {
+    bool found;
+    {
+      std::lock_guard lock(s.mu);
+      found = s.incoming_qos2.erase(ack.packet_id) > 0;
+    }
+    Ack comp{PacketType::kPubcomp,
+             ack.packet_id,
+             found ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound,
+             {}};
+    Send(EncodePacket(comp, version_));
+    return;
+  }
+  std::lock_guard lock(s.mu);
+  auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
+                         [&](const Outgoing& o) { return o.packet_id == ack.packet_id; });
+  if (ack.type == PacketType::kPubrec) {
+    if (it == s.inflight.end() || it->qos != 2) {
+      Send(EncodePacket(
+          Ack{PacketType::kPubrel, ack.packet_id, ReasonCode::kPacketIdentifierNotFound, {}},
+          version_));
+      return;
+    }
+    if (IsError(ack.reason)) {  // the client refused the message: the exchange ends
+      s.inflight.erase(it);
+      broker_->Pump(s);
+      return;
+    }
+    it->state = StoredMessage::kAwaitingComp;
+    it->message.reset();  // the payload is no longer needed
+    Send(EncodePacket(Ack{PacketType::kPubrel, ack.packet_id, ReasonCode::kSuccess, {}}, version_));
+    broker_->dirty.store(true, std::memory_order_relaxed);
+    return;
+  }
+  // PUBACK or PUBCOMP.
+  const StoredMessage::State expected =
+      ack.type == PacketType::kPuback ? StoredMessage::kAwaitingAck : StoredMessage::kAwaitingComp;
+  if (it == s.inflight.end() || it->state != expected ||
+      (ack.type == PacketType::kPuback && it->qos != 1)) {
+    return;  // unknown or stale: ignored, as the specifications allow
+  }
+  s.inflight.erase(it);
+  broker_->Pump(s);
+}
+
+void Conn::HandleSubscribe(const Subscribe& sub) {
+  const bool v5 = version_ == Version::kV5;
+  Suback ack;
+  ack.packet_id = sub.packet_id;
+  const uint32_t id = sub.properties.subscription_identifiers.empty()
+                          ? 0
+                          : sub.properties.subscription_identifiers[0];
+  Tenant& tenant = broker_->TenantState(tenant_);
+  std::vector<SessionSubscription> added;
+  std::vector<bool> is_new;
+  for (const Subscription& s : sub.subscriptions) {
+    std::string error;
+    std::optional<TopicFilter> filter = ParseTopicFilter(s.filter, &error);
+    if (!filter) {
+      ack.reasons.push_back(v5 ? ReasonCode::kTopicFilterInvalid : ReasonCode::kUnspecifiedError);
+      continue;
+    }
+    if (!filter->share_group.empty() && s.options.no_local) {
+      ProtocolError(ReasonCode::kProtocolError, "no local on a shared subscription");
+      return;
+    }
+    {
+      std::lock_guard lock(session_->mu);
+      if (session_->subscriptions.size() >= broker_->options.max_subscriptions &&
+          !session_->subscriptions.contains(s.filter)) {
+        ack.reasons.push_back(v5 ? ReasonCode::kQuotaExceeded : ReasonCode::kUnspecifiedError);
+        continue;
+      }
+    }
+    SessionSubscription entry{*filter, s.options, id};
+    Subscriber subscriber{session_.get(), s.options, id, filter->share_group};
+    bool created;
+    {
+      std::unique_lock lock(tenant.subs_mu);
+      created = tenant.tree.Add(*filter, subscriber);
+    }
+    {
+      std::lock_guard lock(session_->mu);
+      session_->subscriptions[s.filter] = entry;
+    }
+    ack.reasons.push_back(static_cast<ReasonCode>(s.options.max_qos));
+    added.push_back(entry);
+    is_new.push_back(created);
+  }
+  Send(EncodePacket(ack, version_));
+  broker_->dirty.store(true, std::memory_order_relaxed);
+  // Retained messages after the SUBACK (3.8.4): handling 0 always, 1 only for new subscriptions,
+  // never for shared ones.
+  for (size_t i = 0; i < added.size(); ++i) {
+    const SessionSubscription& s = added[i];
+    if (!s.filter.share_group.empty() || s.options.retain_handling == 2) continue;
+    if (s.options.retain_handling == 1 && !is_new[i]) continue;
+    broker_->DeliverRetained(tenant, session_, s);
+  }
+}
+
+void Conn::HandleUnsubscribe(const Unsubscribe& unsub) {
+  Unsuback ack;
+  ack.packet_id = unsub.packet_id;
+  Tenant& tenant = broker_->TenantState(tenant_);
+  for (const std::string& text : unsub.filters) {
+    std::string error;
+    std::optional<TopicFilter> filter = ParseTopicFilter(text, &error);
+    if (!filter) {
+      ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
+      continue;
+    }
+    bool removed;
+    {
+      std::unique_lock lock(tenant.subs_mu);
+      removed = tenant.tree.Remove(*filter, session_.get());
+    }
+    {
+      std::lock_guard lock(session_->mu);
+      session_->subscriptions.erase(text);
+    }
+    ack.reasons.push_back(removed ? ReasonCode::kSuccess : ReasonCode::kNoSubscriptionExisted);
+  }
+  Send(EncodePacket(ack, version_));
+  broker_->dirty.store(true, std::memory_order_relaxed);
+}
+
+void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal) {
+  MessagePtr will;
+  uint32_t will_delay = 0;
+  bool was_connected;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::kClosed) return;
+    was_connected = state_ == State::kConnected;
+    state_ = State::kClosed;
+    if (abnormal) {
+      will = std::move(will_);
+      will_delay = will_delay_;
+    }
+    will_.reset();
+  }
+  if (was_connected && reason && version_ == Version::kV5) {
+    Disconnect d;
+    d.reason = *reason;
+    d.properties.reason_string = std::string(why);
+    Send(EncodePacket(d, version_));
+  }
+  if (reason) {
+    log::Info("mqtt connection closed", {{"peer", link_->peer()},
+                                         {"reason", std::string(ReasonCodeName(*reason))},
+                                         {"detail", std::string(why)}});
+  }
+  link_->Close();
+  {
+    std::lock_guard lock(broker_->conns_mu);
+    broker_->conns.erase(shared_from_this());
+  }
+  if (!was_connected) return;
+  broker_->TenantState(tenant_).connected.fetch_sub(1);
+  const SessionPtr session = session_;
+  uint32_t expiry;
+  bool owner;
+  {
+    std::lock_guard lock(session->mu);
+    owner = session->conn.get() == this;
+    if (owner) {
+      session->conn.reset();
+      session->online.store(false);
+      session->disconnected_at = broker_->Now();
+      session->disconnected_wall = broker_->clock->Now().nanos();
+    }
+    expiry = session->expiry_interval;
+  }
+  if (!owner) expiry = 0xFFFFFFFF;  // taken over: the new connection decides its fate
+  if (will) {
+    // A will never outlives its session (5.0 3.1.3.2).
+    broker_->PublishWill(session, std::move(will), std::min(will_delay, expiry));
+  }
+  if (owner && expiry == 0) broker_->EndSession(session);
+  broker_->dirty.store(true, std::memory_order_relaxed);
+}
+
+void Conn::CheckTimers(int64_t now) {
+  State s = state();
+  if (s == State::kAwaitingConnect) {
+    if (now - accepted_at_ > broker_->options.connect_timeout.nanos()) {
+      CloseWith(std::nullopt, "no CONNECT within the connect timeout", false);
+    }
+    return;
+  }
+  if (s != State::kConnected || keep_alive_ == 0) return;
+  const int64_t limit = static_cast<int64_t>(keep_alive_) * kNanosPerSecond * 3 / 2;
+  if (now - last_activity_.load(std::memory_order_relaxed) > limit) {
+    CloseWith(ReasonCode::kKeepAliveTimeout,
+              fmt::format("nothing received for 1.5 x the keep alive of {} s", keep_alive_), true);
+  }
+}
+
+}  // namespace
+
+// ---- Broker internals ---------------------------------------------------------------------
+
+Tenant& Broker::Impl::TenantState(TenantId id) {
+  std::lock_guard lock(tenants_mu);
+  auto& slot = tenants[id];
+  if (!slot) slot = std::make_unique<Tenant>();
+  return *slot;
+}
+
+bool Broker::Impl::SendPublish(Session& session, Outgoing& out, bool dup) {
+  const int64_t now = Now();
+  std::string bytes = EncodeDelivery(out, session.version, out.packet_id, dup, now);
+  if (session.client_max_packet_size != 0 && bytes.size() > session.client_max_packet_size) {
+    dropped_total->Increment();  // 5.0 3.1.2.11.4: discard, as if delivered
+    return false;
+  }
+  sent_total->Increment();
+  TenantState(session.tenant).sent.fetch_add(1, std::memory_order_relaxed);
+  return session.conn->Send(std::move(bytes), out.qos == 0);
+}
+
+void Broker::Impl::Deliver(Session& session, Outgoing out) {
+  if (out.qos == 0) {
+    if (session.conn != nullptr) SendPublish(session, out, false);
+    return;
+  }
+  if (session.queue.size() >= options.max_queued_messages) {
+    dropped_total->Increment();
+    return;
+  }
+  session.queue.push_back(std::move(out));
+  dirty.store(true, std::memory_order_relaxed);
+  Pump(session);
+}
+
+void Broker::Impl::Pump(Session& session) {
+  if (session.conn == nullptr) return;
+  const size_t window = std::min<size_t>(session.client_receive_maximum, options.max_inflight);
+  const int64_t now = Now();
+  while (!session.queue.empty() && session.inflight.size() < window) {
+    Outgoing out = std::move(session.queue.front());
+    session.queue.pop_front();
+    if (out.message->expiry_at != 0 && out.message->expiry_at <= now) {
+      continue;  // expired while queued (5.0 3.3.2.3.3)
+    }
+    // The next packet id not in flight.
+    uint16_t id = session.next_packet_id;
+    while (std::any_of(session.inflight.begin(), session.inflight.end(),
+                       [id](const Outgoing& o) { return o.packet_id == id; })) {
+      id = static_cast<uint16_t>(id == 65535 ? 1 : id + 1);
+    }
+    session.next_packet_id = static_cast<uint16_t>(id == 65535 ? 1 : id + 1);
+    out.packet_id = id;
+    out.state = StoredMessage::kAwaitingAck;
+    if (!SendPublish(session, out, false)) continue;  // too large for the client: dropped
+    session.inflight.push_back(std::move(out));
+  }
+}
+
+void Broker::Impl::Route(const MessagePtr& message) {
+  Tenant& tenant = TenantState(message->tenant);
+  if (message->retain) SetRetained(tenant, message);
+
+  struct Target {
+    Session* session;
+    uint8_t qos;
+    bool retain;
+    std::vector<uint32_t> ids;
+  };
+  std::vector<Target> targets;
+  absl::flat_hash_map<const void*, size_t> index;
+  auto add = [&](const Subscriber& sub) {
+    if (sub.options.no_local && sub.session == message->origin) return;
+    const uint8_t qos = std::min(message->qos, sub.options.max_qos);
+    const bool retain = sub.options.retain_as_published && message->retain;
+    auto [it, inserted] = index.try_emplace(sub.session, targets.size());
+    if (inserted) {
+      targets.push_back(
+          Target{static_cast<Session*>(const_cast<void*>(sub.session)), qos, retain, {}});
+    } else {
+      Target& t = targets[it->second];
+      t.qos = std::max(t.qos, qos);
+      t.retain = t.retain || retain;
+    }
+    if (sub.subscription_id != 0) targets[it->second].ids.push_back(sub.subscription_id);
+  };
+  std::shared_lock lock(tenant.subs_mu);
+  tenant.tree.Match(message->topic, add, [&](const std::vector<Subscriber>& members) {
+    // One member of a shared group gets the message: round robin, online members first.
+    const size_t n = members.size();
+    const size_t start = share_counter.fetch_add(1, std::memory_order_relaxed) % n;
+    for (size_t k = 0; k < n; ++k) {
+      const Subscriber& m = members[(start + k) % n];
+      if (static_cast<const Session*>(m.session)->online.load()) return add(m);
+    }
+    add(members[start]);
+  });
+  for (Target& t : targets) {
+    Session& s = *t.session;
+    std::lock_guard slock(s.mu);
+    if (s.ended) continue;
+    Outgoing out;
+    out.message = message;
+    out.qos = t.qos;
+    out.retain = t.retain;
+    out.subscription_ids = std::move(t.ids);
+    Deliver(s, std::move(out));
+  }
+}
+
+void Broker::Impl::SetRetained(Tenant& tenant, const MessagePtr& message) {
+  std::lock_guard lock(tenant.retained_mu);
+  if (message->payload.empty()) {
+    tenant.retained.erase(message->topic);
+  } else if (tenant.retained.size() < options.max_retained_per_tenant ||
+             tenant.retained.contains(message->topic)) {
+    tenant.retained[message->topic] = message;
+  } else {
+    dropped_total->Increment();
+    return;
+  }
+  if (message->topic.rfind("$SYS/", 0) != 0) dirty.store(true, std::memory_order_relaxed);
+}
+
+void Broker::Impl::DeliverRetained(Tenant& tenant, const SessionPtr& session,
+                                   const SessionSubscription& sub) {
+  std::vector<MessagePtr> matches;
+  {
+    std::lock_guard lock(tenant.retained_mu);
+    for (const auto& [topic, message] : tenant.retained) {
+      if (TopicMatches(sub.filter.filter, topic)) matches.push_back(message);
+    }
+  }
+  const int64_t now = Now();
+  std::lock_guard lock(session->mu);
+  for (const MessagePtr& m : matches) {
+    if (m->expiry_at != 0 && m->expiry_at <= now) continue;
+    Outgoing out;
+    out.message = m;
+    out.qos = std::min(m->qos, sub.options.max_qos);
+    out.retain = true;
+    if (sub.id != 0) out.subscription_ids.push_back(sub.id);
+    Deliver(*session, std::move(out));
+  }
+}
+
+void Broker::Impl::RemoveSubscriptions(Session& session,
+                                       const std::map<std::string, SessionSubscription>& subs) {
+  if (subs.empty()) return;
+  Tenant& tenant = TenantState(session.tenant);
+  std::unique_lock lock(tenant.subs_mu);
+  for (const auto& [text, sub] : subs) tenant.tree.Remove(sub.filter, &session);
+}
+
+void Broker::Impl::EndSession(const SessionPtr& session) {
+  std::map<std::string, SessionSubscription> subs;
+  {
+    std::lock_guard lock(session->mu);
+    if (session->conn != nullptr || session->ended) return;  // reconnected meanwhile
+    session->ended = true;  // a CONNECT that still finds it in the map starts afresh
+    subs.swap(session->subscriptions);
+    session->queue.clear();
+    session->inflight.clear();
+  }
+  {
+    std::lock_guard lock(sessions_mu);
+    auto it = sessions.find(SessionKey{session->tenant, session->client_id});
+    if (it != sessions.end() && it->second == session) sessions.erase(it);
+  }
+  RemoveSubscriptions(*session, subs);
+  // A delayed will is published when its session ends (5.0 3.1.2.5).
+  MessagePtr will;
+  {
+    std::lock_guard lock(wills_mu);
+    auto it = std::find_if(delayed_wills.begin(), delayed_wills.end(),
+                           [&](const DelayedWill& w) { return w.session == session; });
+    if (it != delayed_wills.end()) {
+      will = it->message;
+      delayed_wills.erase(it);
+    }
+  }
+  if (will) Route(will);
+  dirty.store(true, std::memory_order_relaxed);
+}
+
+void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay) {
+  // The will's expiry was kept negative (seconds) until now: it counts from publication.
+  if (will->expiry_at < 0) {
+    auto copy = std::make_shared<Message>(*will);
+    copy->expiry_at = Now() + (-will->expiry_at) * kNanosPerSecond;
+    will = std::move(copy);
+  }
+  if (delay == 0) {
+    Route(will);
+    return;
+  }
+  std::lock_guard lock(wills_mu);
+  delayed_wills.push_back(
+      DelayedWill{Now() + static_cast<int64_t>(delay) * kNanosPerSecond, session, will});
+}
+
+void Broker::Impl::CancelDelayedWill(const Session* session) {
+  std::lock_guard lock(wills_mu);
+  std::erase_if(delayed_wills,
+                [session](const DelayedWill& w) { return w.session.get() == session; });
+}
+
+void Broker::Impl::PublishSys() {
+  std::vector<std::pair<TenantId, Tenant*>> all;
+  {
+    std::lock_guard lock(tenants_mu);
+    for (auto& [id, t] : tenants) all.emplace_back(id, t.get());
+  }
+  const int64_t uptime = (Now() - started_at) / kNanosPerSecond;
+  for (auto& [id, t] : all) {
+    // Each tenant sees its own figures only.
+    const std::pair<const char*, std::string> values[] = {
+        {"$SYS/broker/version", fmt::format("seaway {}", kVersion)},
+        {"$SYS/broker/uptime", fmt::format("{} seconds", uptime)},
+        {"$SYS/broker/clients/connected", std::to_string(t->connected.load())},
+        {"$SYS/broker/messages/received", std::to_string(t->received.load())},
+        {"$SYS/broker/messages/sent", std::to_string(t->sent.load())},
+    };
+    for (const auto& [topic, value] : values) {
+      auto m = std::make_shared<Message>();
+      m->tenant = id;
+      m->topic = topic;
+      m->payload = value;
+      m->retain = true;
+      Route(m);
+    }
+  }
+}
+
+// ---- Persistence --------------------------------------------------------------------------
+
+namespace {
+
+std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now) {
+  Publish p;
+  p.topic = m.topic;
+  p.payload = m.payload;
+  p.qos = qos;
+  p.retain = retain;
+  p.packet_id = qos > 0 ? 1 : 0;
+  p.properties = m.properties;
+  if (m.expiry_at > 0) {
+    p.properties.message_expiry_interval = static_cast<uint32_t>(
+        std::max<int64_t>(1, (m.expiry_at - now + kNanosPerSecond - 1) / kNanosPerSecond));
+  }
+  std::string bytes;
+  Encode(p, Version::kV5, &bytes);
+  return bytes;
+}
+
+// The message in an encoded PUBLISH, or null when the bytes do not decode.
+std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, int64_t now,
+                                      uint8_t* qos) {
+  FixedHeader h;
+  if (ReadFixedHeader(bytes, UINT32_MAX, &h) != FrameStatus::kComplete ||
+      h.packet_size() != bytes.size()) {
+    return nullptr;
+  }
+  Packet packet;
+  if (!Decode(h.byte0, bytes.substr(h.size), Version::kV5, &packet).ok() ||
+      !std::holds_alternative<Publish>(packet)) {
+    return nullptr;
+  }
+  Publish& p = std::get<Publish>(packet);
+  auto m = std::make_shared<Message>();
+  m->tenant = tenant;
+  m->topic = std::move(p.topic);
+  m->payload = std::move(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  if (p.properties.message_expiry_interval) {
+    m->expiry_at =
+        now + static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
+  }
+  p.properties.message_expiry_interval.reset();
+  m->properties = std::move(p.properties);
+  *qos = p.qos;
+  return m;
+}
+
+}  // namespace
+
+BrokerSnapshot Broker::Impl::Snapshot() {
+  BrokerSnapshot snap;
+  const int64_t now = Now();
+  std::vector<SessionPtr> all;
+  {
+    std::lock_guard lock(sessions_mu);
+    for (auto& [key, s] : sessions) all.push_back(s);
+  }
+  for (const SessionPtr& s : all) {
+    std::lock_guard lock(s->mu);
+    if (s->ended || s->expiry_interval == 0) continue;
+    StoredSession out;
+    out.tenant = s->tenant;
+    out.client_id = s->client_id;
+    out.version = s->version;
+    out.expiry_interval = s->expiry_interval;
+    out.disconnected_at_unix_ns = s->conn ? clock->Now().nanos() : s->disconnected_wall;
+    for (const auto& [text, sub] : s->subscriptions) {
+      out.subscriptions.push_back(StoredSubscription{text, sub.options, sub.id});
+    }
+    auto add = [&](const Outgoing& o) {
+      StoredMessage m;
+      m.packet_id = o.packet_id;
+      m.state = o.state;
+      if (o.message != nullptr) {
+        if (o.message->expiry_at != 0 && o.message->expiry_at <= now) return;
+        m.publish = EncodeStored(*o.message, o.qos, o.retain, now);
+      }
+      out.messages.push_back(std::move(m));
+    };
+    for (const Outgoing& o : s->inflight) add(o);
+    for (const Outgoing& o : s->queue) add(o);
+    out.incoming_qos2.assign(s->incoming_qos2.begin(), s->incoming_qos2.end());
+    snap.sessions.push_back(std::move(out));
+  }
+  std::lock_guard lock(tenants_mu);
+  for (auto& [id, t] : tenants) {
+    std::lock_guard rlock(t->retained_mu);
+    for (const auto& [topic, m] : t->retained) {
+      if (topic.rfind("$SYS/", 0) == 0) continue;
+      if (m->expiry_at != 0 && m->expiry_at <= now) continue;
+      snap.retained.push_back(StoredRetained{id, EncodeStored(*m, m->qos, true, now)});
+    }
+  }
+  return snap;
+}
+
+Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
+  const int64_t now = Now();
+  const int64_t wall = clock->Now().nanos();
+  size_t restored = 0;
+  for (const StoredSession& in : snap.sessions) {
+    // Time spent offline before the restart counts against the expiry.
+    const int64_t offline = std::max<int64_t>(0, wall - in.disconnected_at_unix_ns);
+    const int64_t limit = in.expiry_interval == 0xFFFFFFFF
+                              ? options.max_session_expiry.nanos()
+                              : static_cast<int64_t>(in.expiry_interval) * kNanosPerSecond;
+    if (offline >= limit) continue;
+    auto s = std::make_shared<Session>();
+    s->tenant = in.tenant;
+    s->client_id = in.client_id;
+    s->version = in.version;
+    s->expiry_interval = in.expiry_interval;
+    s->disconnected_at = now - offline;
+    s->disconnected_wall = in.disconnected_at_unix_ns;
+    Tenant& tenant = TenantState(in.tenant);
+    for (const StoredSubscription& sub : in.subscriptions) {
+      std::string error;
+      std::optional<TopicFilter> filter = ParseTopicFilter(sub.filter, &error);
+      if (!filter) continue;
+      s->subscriptions[sub.filter] = SessionSubscription{*filter, sub.options, sub.subscription_id};
+      std::unique_lock lock(tenant.subs_mu);
+      tenant.tree.Add(*filter,
+                      Subscriber{s.get(), sub.options, sub.subscription_id, filter->share_group});
+    }
+    for (const StoredMessage& m : in.messages) {
+      Outgoing o;
+      o.packet_id = m.packet_id;
+      o.state = m.state;
+      if (!m.publish.empty()) {
+        uint8_t qos = 0;
+        std::shared_ptr<Message> message = DecodeStored(m.publish, in.tenant, now, &qos);
+        if (message == nullptr) continue;
+        o.qos = qos;
+        o.retain = message->retain;
+        o.message = std::move(message);
+      } else {
+        o.qos = 2;  // past PUBREC: only the PUBREL is owed
+      }
+      (m.state == StoredMessage::kQueued ? s->queue : s->inflight).push_back(std::move(o));
+    }
+    for (uint16_t id : in.incoming_qos2) s->incoming_qos2.insert(id);
+    std::lock_guard lock(sessions_mu);
+    sessions[SessionKey{in.tenant, in.client_id}] = s;
+    ++restored;
+  }
+  for (const StoredRetained& r : snap.retained) {
+    uint8_t qos = 0;
+    std::shared_ptr<Message> m = DecodeStored(r.publish, r.tenant, now, &qos);
+    if (m == nullptr) continue;
+    m->retain = true;
+    Tenant& tenant = TenantState(r.tenant);
+    std::lock_guard lock(tenant.retained_mu);
+    tenant.retained[m->topic] = std::move(m);
+  }
+  log::Info("mqtt broker state restored", {{"sessions", std::to_string(restored)},
+                                           {"retained", std::to_string(snap.retained.size())}});
+  return Status::OK();
+}
+
+// ---- Broker -------------------------------------------------------------------------------
+
+Broker::Broker(BrokerOptions options, Authenticator* auth, PublishHandler* handler,
+               BrokerStore* store, MetricsRegistry* metrics, Clock* clock)
+    : impl_(std::make_unique<Impl>(options, auth, handler, store, metrics, clock)) {
+  impl_->received_total =
+      metrics->GetCounter("seaway_mqtt_messages_received_total", "PUBLISH packets received");
+  impl_->sent_total =
+      metrics->GetCounter("seaway_mqtt_messages_sent_total", "PUBLISH packets sent");
+  impl_->dropped_total = metrics->GetCounter(
+      "seaway_mqtt_messages_dropped_total",
+      "Messages dropped: session queue full, too large for the client, retained limit");
+  impl_->rejected_total = metrics->GetCounter("seaway_mqtt_messages_rejected_total",
+                                              "PUBLISH packets refused (bad telemetry payload...)");
+  impl_->protocol_errors_total = metrics->GetCounter(
+      "seaway_mqtt_protocol_errors_total", "Connections closed for a malformed or illegal packet");
+  impl_->auth_failures_total =
+      metrics->GetCounter("seaway_mqtt_auth_failures_total", "CONNECTs refused for credentials");
+  impl_->started_at = clock->MonotonicNanos();
+  impl_->last_sys = impl_->started_at - options.sys_interval.nanos();
+  impl_->last_save = impl_->started_at;
+}
+
+Broker::~Broker() = default;
+
+Status Broker::Start() {
+  if (impl_->store == nullptr) return Status::OK();
+  SW_ASSIGN_OR_RETURN(BrokerSnapshot snap, impl_->store->Load());
+  return impl_->Restore(snap);
+}
+
+Status Broker::Stop() {
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    conns.assign(impl_->conns.begin(), impl_->conns.end());
+  }
+  for (auto& c : conns) {
+    // Not the clients' fault: no will (5.0 3.1.2.5 lets a server keep wills on shutdown, and
+    // the persistent sessions survive the restart).
+    c->CloseWith(ReasonCode::kServerShuttingDown, "server shutting down", false);
+  }
+  if (impl_->store == nullptr) return Status::OK();
+  return impl_->store->Save(impl_->Snapshot());
+}
+
+std::shared_ptr<BrokerConnection> Broker::Accept(std::shared_ptr<ClientLink> link) {
+  auto conn = std::make_shared<Conn>(impl_.get(), std::move(link));
+  std::lock_guard lock(impl_->conns_mu);
+  impl_->conns.insert(conn);
+  return conn;
+}
+
+void Broker::Tick() {
+  std::unique_lock tick(impl_->tick_mu, std::try_to_lock);
+  if (!tick.owns_lock()) return;
+  Impl& b = *impl_;
+  const int64_t now = b.Now();
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(b.conns_mu);
+    conns.assign(b.conns.begin(), b.conns.end());
+  }
+  for (auto& c : conns) c->CheckTimers(now);
+
+  // Delayed wills that are due.
+  std::vector<MessagePtr> due;
+  {
+    std::lock_guard lock(b.wills_mu);
+    std::erase_if(b.delayed_wills, [&](DelayedWill& w) {
+      if (w.due > now) return false;
+      due.push_back(std::move(w.message));
+      return true;
+    });
+  }
+  for (const MessagePtr& m : due) b.Route(m);
+
+  // Expired sessions.
+  std::vector<SessionPtr> expired;
+  {
+    std::lock_guard lock(b.sessions_mu);
+    for (auto& [key, s] : b.sessions) {
+      std::lock_guard slock(s->mu);
+      if (s->conn != nullptr) continue;
+      const int64_t limit =
+          s->expiry_interval == 0xFFFFFFFF
+              ? b.options.max_session_expiry.nanos()
+              : std::min<int64_t>(static_cast<int64_t>(s->expiry_interval) * kNanosPerSecond,
+                                  b.options.max_session_expiry.nanos());
+      if (now - s->disconnected_at >= limit) expired.push_back(s);
+    }
+  }
+  for (const SessionPtr& s : expired) b.EndSession(s);
+
+  if (b.options.sys_interval.nanos() > 0 && now - b.last_sys >= b.options.sys_interval.nanos()) {
+    b.last_sys = now;
+    b.PublishSys();
+  }
+  if (b.store != nullptr && b.dirty.load() &&
+      now - b.last_save >= b.options.save_interval.nanos()) {
+    b.last_save = now;
+    b.dirty.store(false);
+    Status s = b.store->Save(b.Snapshot());
+    if (!s.ok()) {
+      b.dirty.store(true);
+      log::Error("mqtt broker state not saved", {{"error", s.ToString()}});
+    }
+  }
+}
+
+void Broker::PublishInternal(Message message) {
+  impl_->Route(std::make_shared<const Message>(std::move(message)));
+}
+
+size_t Broker::connected_clients() const {
+  size_t n = 0;
+  std::lock_guard lock(impl_->tenants_mu);
+  for (auto& [id, t] : impl_->tenants) n += static_cast<size_t>(t->connected.load());
+  return n;
+}
+
+size_t Broker::sessions() const {
+  std::lock_guard lock(impl_->sessions_mu);
+  return impl_->sessions.size();
+}
+
+}  // namespace seaway::mqtt

@@ -1,0 +1,328 @@
+// MqttServer on Boost.Asio (src/mqtt). The only file of the broker that includes Asio.
+#include "mqtt/mqtt_server.h"
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace seaway::mqtt {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kReadsPerWakeup = 8;  // then yield to other connections
+
+}  // namespace
+
+struct MqttServer::Impl {
+  Impl(MqttServerOptions o, Broker* b, MetricsRegistry* m)
+      : options(std::move(o)), broker(b), metrics(m), acceptor(ioc), tick_timer(ioc) {}
+
+  void Accept();
+  void ScheduleTick();
+
+  const MqttServerOptions options;
+  Broker* const broker;
+  MetricsRegistry* const metrics;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer tick_timer;
+  std::vector<std::thread> threads;
+  HostPort bound;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  Counter* accepted_total = nullptr;
+  Counter* refused_total = nullptr;
+  Counter* dropped_qos0_total = nullptr;
+  Gauge* open_gauge = nullptr;
+};
+
+namespace {
+
+// One TCP connection: the broker's ClientLink. Handlers run on the connection's strand.
+class TcpLink final : public ClientLink, public std::enable_shared_from_this<TcpLink> {
+ public:
+  TcpLink(MqttServer::Impl* server, tcp::socket socket)
+      : server_(server), socket_(std::move(socket)) {
+    error_code ec;
+    const auto remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+    socket_.non_blocking(true, ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+  ~TcpLink() override {
+    server_->connections.fetch_sub(1);
+    server_->open_gauge->Add(-1);
+  }
+
+  void Start() {
+    conn_ = server_->broker->Accept(shared_from_this());
+    WaitReadable();
+  }
+
+  bool Send(std::string bytes, bool droppable) override {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    if (droppable && queued_bytes_ > server_->options.max_write_queue_bytes) {
+      server_->dropped_qos0_total->Increment();
+      return false;
+    }
+    queued_bytes_ += bytes.size();
+    pending_.push_back(std::move(bytes));
+    if (!writing_) {
+      writing_ = true;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Write(); });
+    }
+    return true;
+  }
+
+  void Close() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      bool now;
+      {
+        std::lock_guard lock(self->mu_);
+        self->close_requested_ = true;
+        now = !self->writing_;
+      }
+      if (now) self->Shutdown();
+    });
+  }
+
+  void ResumeReading() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (!self->paused_) return;
+      self->paused_ = false;
+      self->WaitReadable();
+    });
+  }
+
+  std::string peer() const override { return peer_; }
+
+ private:
+  void WaitReadable() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
+  }
+
+  void OnReadable(const error_code& wait_error) {
+    if (wait_error || conn_ == nullptr) return Closed();
+    thread_local std::array<char, kReadChunk> buffer;
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+      error_code ec;
+      const size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) return Closed();
+      if (!conn_->OnBytes(std::string_view(buffer.data(), n))) {
+        paused_ = true;
+        return;
+      }
+      if (n < buffer.size()) break;
+    }
+    WaitReadable();
+  }
+
+  void Write() {
+    {
+      std::lock_guard lock(mu_);
+      writing_bufs_.swap(pending_);
+      pending_.clear();
+    }
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(writing_bufs_.size());
+    for (const std::string& b : writing_bufs_) buffers.emplace_back(b.data(), b.size());
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](const error_code& ec, size_t written) {
+                        self->OnWritten(ec, written);
+                      });
+  }
+
+  void OnWritten(const error_code& ec, size_t written) {
+    writing_bufs_.clear();
+    if (ec) {
+      {
+        std::lock_guard lock(mu_);
+        writing_ = false;
+      }
+      return Closed();
+    }
+    bool shutdown = false;
+    bool more = false;
+    {
+      std::lock_guard lock(mu_);
+      queued_bytes_ -= written;
+      if (pending_.empty()) {
+        writing_ = false;
+        shutdown = close_requested_;
+      } else {
+        more = true;
+      }
+    }
+    if (shutdown) return Shutdown();
+    if (more) Write();
+  }
+
+  // Everything queued is written and the broker asked to close.
+  void Shutdown() {
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    Closed();
+  }
+
+  // The connection is over, from either side; tells the broker once.
+  void Closed() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      pending_.clear();
+    }
+    error_code ec;
+    socket_.close(ec);
+    if (conn_ != nullptr) {
+      std::shared_ptr<BrokerConnection> conn = std::move(conn_);
+      conn->OnClosed();  // breaks the link <-> connection cycle too
+    }
+  }
+
+  MqttServer::Impl* const server_;
+  tcp::socket socket_;
+  std::string peer_;
+  std::shared_ptr<BrokerConnection> conn_;  // strand only
+  bool paused_ = false;                     // strand only
+  std::vector<std::string> writing_bufs_;   // strand only
+
+  std::mutex mu_;
+  std::vector<std::string> pending_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool close_requested_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+void MqttServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](const error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || stopping.load()) return;
+    if (!ec) {
+      if (connections.load() >= options.max_connections) {
+        refused_total->Increment();
+        error_code ignored;
+        s.close(ignored);
+      } else {
+        connections.fetch_add(1);
+        open_gauge->Add(1);
+        accepted_total->Increment();
+        std::make_shared<TcpLink>(this, std::move(s))->Start();
+      }
+    } else if (ec == asio::error::no_descriptors) {
+      log::Warn("mqtt listener: out of file descriptors", {});
+    }
+    Accept();
+  });
+}
+
+void MqttServer::Impl::ScheduleTick() {
+  tick_timer.expires_after(std::chrono::milliseconds(250));
+  tick_timer.async_wait([this](const error_code& ec) {
+    if (ec || stopping.load()) return;
+    broker->Tick();
+    ScheduleTick();
+  });
+}
+
+MqttServer::MqttServer(MqttServerOptions options, Broker* broker, MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), broker, metrics)) {
+  impl_->accepted_total =
+      metrics->GetCounter("seaway_mqtt_connections_accepted_total", "MQTT connections accepted");
+  impl_->refused_total = metrics->GetCounter("seaway_mqtt_connections_refused_total",
+                                             "MQTT connections refused at the connection limit");
+  impl_->dropped_qos0_total = metrics->GetCounter(
+      "seaway_mqtt_qos0_dropped_total", "QoS 0 deliveries dropped for slow-reading clients");
+  impl_->open_gauge = metrics->GetGauge("seaway_mqtt_connections", "Open MQTT connections");
+}
+
+MqttServer::~MqttServer() { Stop(); }
+
+Status MqttServer::Start() {
+  Impl& s = *impl_;
+  error_code ec;
+  tcp::resolver resolver(s.ioc);
+  auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return InvalidArgument("mqtt listener: cannot resolve '{}': {}", s.options.address.ToString(),
+                           ec.message());
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("mqtt listener: cannot listen on {}: {}", s.options.address.ToString(),
+                       ec.message());
+  }
+  const auto local = s.acceptor.local_endpoint();
+  s.bound = HostPort{local.address().to_string(), local.port()};
+  s.Accept();
+  s.ScheduleTick();
+  const int n =
+      s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([impl = impl_.get(), i] {
+      pthread_setname_np(pthread_self(), fmt::format("sw-mqtt-{}", i).c_str());
+      impl->ioc.run();
+    });
+  }
+  return Status::OK();
+}
+
+HostPort MqttServer::local_address() const { return impl_->bound; }
+
+void MqttServer::Stop() {
+  Impl& s = *impl_;
+  if (s.stopping.exchange(true)) return;
+  if (s.threads.empty()) {
+    error_code ec;
+    s.acceptor.close(ec);
+    return;
+  }
+  asio::post(s.ioc, [impl = impl_.get()] {
+    error_code ec;
+    impl->acceptor.close(ec);
+    impl->tick_timer.cancel();
+  });
+  // The broker closes every connection (DISCONNECT 0x8B to 5.0 clients, no wills) and saves.
+  if (Status st = s.broker->Stop(); !st.ok()) {
+    log::Error("mqtt broker state not saved at shutdown", {{"error", st.ToString()}});
+  }
+  const int64_t deadline = Clock::Real()->MonotonicNanos() + 1'500'000'000;
+  while (s.connections.load() > 0 && Clock::Real()->MonotonicNanos() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace seaway::mqtt
