@@ -834,7 +834,11 @@ DecodeError Decode(uint8_t byte0, std::string_view body, Version version, Packet
       s.packet_id = r.U16("SUBACK packet identifier");
       if (v5) r.ReadProperties(kInSuback, &s.properties);
       while (!r.failed() && r.remaining() > 0) {
-        s.reasons.push_back(static_cast<ReasonCode>(r.U8("SUBACK reason code")));
+        const uint8_t code = r.U8("SUBACK reason code");
+        if (!v5 && code > 2 && code != 0x80) {
+          r.Malformed("SUBACK return code", fmt::format("{:#04x} is reserved (3.1.1)", code));
+        }
+        s.reasons.push_back(static_cast<ReasonCode>(code));
       }
       *packet = std::move(s);
       break;
