@@ -11,8 +11,17 @@
 // is not routed to subscribers. A good message is acknowledged (and routed) only once durable,
 // as an HTTP write's 204. Other topics pass through untouched.
 //
+// Many devices each sending small messages would cost the engine one write each; instead the
+// bridge merges the rows of concurrent messages per table (WriteBatch::Append) while earlier
+// writes are in flight, as group commit does: one message at a time under light load, large
+// batches under heavy load. When a merged write is refused for its content (a type conflict
+// with the stored table, a limit), each message is written alone again, so that one device's bad
+// data never fails another's.
+//
 // Thread-safe.
 #pragma once
+
+#include <memory>
 
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -24,18 +33,23 @@ namespace seaway::mqtt {
 
 class TelemetryBridge final : public PublishHandler {
  public:
-  // `engine`, `clock` and `metrics` must outlive the bridge.
-  TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics, IngestLimits limits);
+  // `engine`, `clock` and `metrics` must outlive the bridge. At most `rounds_in_flight`
+  // merged writes are outstanding; messages arriving meanwhile wait and are merged.
+  TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics, IngestLimits limits,
+                  int rounds_in_flight = 2);
+  ~TelemetryBridge() override;
 
   void OnPublish(const Message& message,
                  std::function<void(ReasonCode, std::string)> done) override;
+
+  struct Impl;
 
  private:
   Engine* const engine_;
   Clock* const clock_;
   MetricsRegistry* const metrics_;
   const IngestLimits limits_;
-  Counter* rejected_total_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace seaway::mqtt

@@ -46,6 +46,47 @@ size_t WriteBatch::TagColumn(std::string_view key) {
   return tag_keys_.size() - 1;
 }
 
+Status WriteBatch::Append(const WriteBatch& other) {
+  SW_CHECK(other.tenant_ == tenant_ && other.database_ == database_ && other.table_ == table_);
+  // Type conflicts first, so that a refused append changes nothing.
+  for (const FieldColumn& theirs : other.fields_) {
+    for (const FieldColumn& mine : fields_) {
+      if (mine.name == theirs.name && mine.type != theirs.type) {
+        return InvalidArgument(
+            "table '{}' field '{}': type {} conflicts with type {} of rows batched with it", table_,
+            theirs.name, FieldTypeName(theirs.type), FieldTypeName(mine.type));
+      }
+    }
+  }
+  std::vector<size_t> tag_map(other.tag_keys_.size());
+  std::vector<size_t> field_map(other.fields_.size());
+  for (size_t r = 0; r < other.rows(); ++r) {
+    AddRow(other.times_[r]);
+    if (r == 0) {  // columns new to this batch appear now, absent in the earlier rows
+      for (size_t t = 0; t < tag_map.size(); ++t) tag_map[t] = TagColumn(other.tag_keys_[t]);
+      for (size_t f = 0; f < field_map.size(); ++f) {
+        Result<size_t> index = FieldColumnIndex(other.fields_[f].name, other.fields_[f].type);
+        SW_CHECK(index.ok());
+        field_map[f] = *index;
+      }
+    }
+    for (size_t t = 0; t < tag_map.size(); ++t) {
+      const std::string_view value = other.tag_values_[t][r];
+      if (!value.empty()) SetTagAt(tag_map[t], value);
+    }
+    for (size_t f = 0; f < field_map.size(); ++f) {
+      const FieldColumn& column = other.fields_[f];
+      if (!column.present[r]) continue;
+      if (column.type == FieldType::kString) {
+        SetStringAt(field_map[f], column.strings[r]);
+      } else {
+        SetFixedAt(field_map[f], column.bits[r]);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status WriteBatch::SetTag(std::string_view key, std::string_view value) {
   SetTagAt(TagColumn(key), value);
   return Status::OK();

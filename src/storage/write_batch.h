@@ -103,6 +103,12 @@ class WriteBatch {
     fields_[column].strings.back().assign(value);
   }
 
+  // Appends the rows of `other`, a batch of the same tenant, database and table, mapping its
+  // columns onto these by name. A field whose type differs from this batch's is refused with
+  // InvalidArgument and nothing is appended. (The MQTT telemetry bridge merges the messages of
+  // many devices into one write this way.)
+  Status Append(const WriteBatch& other);
+
   // Removes the last row, and the columns it added (a front end that finds an error mid-row
   // drops the row, and no trace of it may reach the catalog). At most once per AddRow.
   void DropLastRow();
