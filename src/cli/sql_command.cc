@@ -15,26 +15,10 @@
 
 #include "cli/result_table.h"
 #include "cli/sql_client.h"
+#include "cli/token.h"
 
 namespace seaway::cli {
 namespace {
-
-std::string Trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  const size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-// The token from the flag, the environment, or DATA_DIR/admin-token; empty when none.
-std::string FindToken(const SqlCommandOptions& options) {
-  if (!options.token.empty()) return options.token;
-  if (const char* env = std::getenv("SEAWAY_TOKEN"); env != nullptr && *env != '\0') return env;
-  std::ifstream file(options.data_dir + "/admin-token");
-  std::string token;
-  if (file && std::getline(file, token)) return Trim(token);
-  return {};
-}
 
 // The message of an error document {"error":"...","code":"..."}, or the body itself.
 std::string ErrorMessage(const std::string& body) {
@@ -185,7 +169,7 @@ int RunSqlCommand(const SqlCommandOptions& options) {
   SqlClientOptions client_options;
   client_options.url = options.url;
   client_options.database = options.database;
-  client_options.token = FindToken(options);
+  client_options.token = FindToken(options.token, options.data_dir);
   if (Result<ServerUrl> url = ParseServerUrl(options.url); !url.ok()) {
     std::fprintf(stderr, "seaway sql: --url %s\n", std::string(url.status().message()).c_str());
     return 2;

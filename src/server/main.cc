@@ -1,10 +1,12 @@
 // The `seaway` command (src/server): `seaway serve` runs the platform, `seaway sql` queries a
-// running one (src/cli); later subcommands (admin tasks) join here.
+// running one and `seaway simulate` feeds it simulated devices over MQTT (src/cli); later
+// subcommands (admin tasks) join here.
 #include <pthread.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/simulate_command.h"
 #include "cli/sql_command.h"
 #include "common/clock.h"
 #include "common/logging.h"
@@ -64,7 +66,7 @@ int Main(int argc, char** argv) {
 
   ServerConfig config;
   CLI::App* serve = app.add_subcommand(
-      "serve", "Run the platform: HTTP API and compatibility endpoints, storage, (later) MQTT");
+      "serve", "Run the platform: HTTP API and compatibility endpoints, MQTT broker, storage");
   AddServeOptions(serve, &config);
 
   cli::SqlCommandOptions sql_options;
@@ -72,9 +74,15 @@ int Main(int argc, char** argv) {
       "sql", "Run SQL against a running server (over HTTP): one query, or an interactive prompt");
   cli::AddSqlOptions(sql, &sql_options);
 
+  cli::SimulateCommandOptions simulate_options;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "Simulated industrial devices publishing telemetry over MQTT (demo, load)");
+  cli::AddSimulateOptions(simulate, &simulate_options);
+
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return RunServe(serve, config);
   if (sql->parsed()) return cli::RunSqlCommand(sql_options);
+  if (simulate->parsed()) return cli::RunSimulateCommand(simulate_options);
   return 0;
 }
 
