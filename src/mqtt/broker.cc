@@ -427,6 +427,12 @@ bool Conn::HandleConnect(Connect& c) {
     RefuseConnect(ReasonCode::kBadUserNameOrPassword, "bad user name or password");
     return true;
   }
+  if (c.properties.authentication_method) {
+    RefuseConnect(ReasonCode::kBadAuthenticationMethod,
+                  fmt::format("authentication method '{}' is not supported",
+                              *c.properties.authentication_method));
+    return true;
+  }
   if (c.will) {
     if (std::string why = CheckTopicName(c.will->topic); !why.empty()) {
       RefuseConnect(ReasonCode::kTopicNameInvalid, "will " + why);
@@ -591,6 +597,17 @@ bool Conn::HandlePublish(Publish& p) {
   if (std::string why = CheckTopicName(p.topic); !why.empty()) {
     ProtocolError(ReasonCode::kTopicNameInvalid, fmt::format("PUBLISH {}", why));
     return true;
+  }
+  if (v5 && !p.properties.subscription_identifiers.empty()) {
+    ProtocolError(ReasonCode::kProtocolError,
+                  "PUBLISH from a client carries a subscription identifier");
+    return true;
+  }
+  if (v5 && p.properties.response_topic) {
+    if (std::string why = CheckTopicName(*p.properties.response_topic); !why.empty()) {
+      ProtocolError(ReasonCode::kProtocolError, fmt::format("PUBLISH response {}", why));
+      return true;
+    }
   }
   Tenant& tenant = broker_->TenantState(tenant_);
   tenant.received.fetch_add(1, std::memory_order_relaxed);
@@ -784,8 +801,9 @@ void Conn::HandleSubscribe(const Subscribe& sub) {
     std::string error;
     std::optional<TopicFilter> filter = ParseTopicFilter(s.filter, &error);
     if (!filter) {
-      ack.reasons.push_back(v5 ? ReasonCode::kTopicFilterInvalid : ReasonCode::kUnspecifiedError);
-      continue;
+      // An ill-formed filter is a protocol violation, not a refusal (3.1.1 4.8, 5.0 4.13).
+      ProtocolError(ReasonCode::kTopicFilterInvalid, "SUBSCRIBE " + error);
+      return;
     }
     if (!filter->share_group.empty() && s.options.no_local) {
       ProtocolError(ReasonCode::kProtocolError, "no local on a shared subscription");
@@ -834,8 +852,8 @@ void Conn::HandleUnsubscribe(const Unsubscribe& unsub) {
     std::string error;
     std::optional<TopicFilter> filter = ParseTopicFilter(text, &error);
     if (!filter) {
-      ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
-      continue;
+      ProtocolError(ReasonCode::kTopicFilterInvalid, "UNSUBSCRIBE " + error);
+      return;
     }
     bool removed;
     {

@@ -188,8 +188,9 @@ void Reader::ReadProperties(Context context, Properties* props) {
     if (sub.failed()) break;
     if (id > 0x7f || (AllowedContexts(static_cast<uint8_t>(id)) & context) == 0) {
       if (id <= 0x7f && AllowedContexts(static_cast<uint8_t>(id)) != 0) {
-        sub.Fail(ReasonCode::kProtocolError,
-                 fmt::format("property {:#04x} is not allowed in {}", id, ContextName(context)));
+        // 5.0 2.2.2.2: an identifier not valid for the packet type makes it malformed.
+        sub.Malformed("properties", fmt::format("property {:#04x} is not allowed in {}", id,
+                                                ContextName(context)));
       } else {
         sub.Malformed("properties", fmt::format("unknown property identifier {:#04x}", id));
       }
@@ -549,6 +550,10 @@ void DecodeConnect(Reader* r, Connect* c) {
                      "CONNECT will payload: payload format indicator says UTF-8 but it is not");
     }
     c->will = std::move(w);
+  }
+  if (!r->failed() && c->properties.authentication_data && !c->properties.authentication_method) {
+    return r->Fail(ReasonCode::kProtocolError,
+                   "CONNECT has authentication data without an authentication method");
   }
   if (has_username) c->username = r->Utf8("CONNECT user name");
   if (has_password) c->password = r->Binary("CONNECT password");
