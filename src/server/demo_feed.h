@@ -1,53 +1,45 @@
-// DemoFeed: simulated machines writing into the engine, so that `make run` shows data flowing
-// before any device is connected (src/server). Enabled by `seaway serve --demo`.
+// DemoFeed: simulated machines publishing over MQTT to the server's own broker, so that
+// `make run` shows data flowing the way devices send it (src/server). Enabled by
+// `seaway serve --demo`.
 //
-// Every second it writes one row per simulated machine into the default tenant's database
-// `demo`, table `machine` (tags site, line, machine_id, model; fields temperature, vibration,
-// pressure, current, speed, parts, status), through the same batch API the front ends use.
+// Twenty machines (the simulator of `seaway simulate`, src/simulate) connect to the MQTT
+// listener with the default tenant's admin token and publish one reading a second each as line
+// protocol to `write/demo`: database `demo`, table `machine` (tags site, line, machine_id,
+// model; fields temperature, vibration, pressure, rpm, power, status, parts).
+// seaway_demo_rows_total counts the readings the broker acknowledged (stored durably).
 //
-// Thread-safe: Start and Stop from the owner thread; the feed runs on its own thread.
+// Thread-safe: Start and Stop from the owner thread.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <memory>
+#include <string>
 
-#include "common/clock.h"
+#include "common/host_port.h"
 #include "common/metrics.h"
-#include "storage/engine.h"
+#include "common/strong_id.h"
 
 namespace seaway {
 
+class Simulator;
+
 class DemoFeed {
  public:
-  // `engine` and `metrics` must outlive the feed.
-  DemoFeed(Engine* engine, MetricsRegistry* metrics, int machines = 20,
+  // `metrics` must outlive the feed.
+  DemoFeed(HostPort mqtt, std::string token, MetricsRegistry* metrics, int machines = 20,
            Duration interval = Duration::Seconds(1));
   ~DemoFeed();
 
-  void Start();
+  // An error when no machine could connect.
+  Status Start();
   void Stop();
 
-  // One batch for time `now` (exposed for tests).
-  WriteBatch MakeBatch(int64_t now);
-
  private:
-  void Run();
-
-  Engine* const engine_;
+  const HostPort mqtt_;
+  const std::string token_;
   const int machines_;
   const Duration interval_;
   Counter* rows_;
-  Counter* refused_;
-  std::vector<double> temperature_;
-  std::vector<int64_t> parts_;
-  uint64_t tick_ = 0;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::unique_ptr<Simulator> simulator_;
 };
 
 }  // namespace seaway

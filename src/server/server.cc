@@ -119,8 +119,11 @@ Status Server::Start() {
   mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
   telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
                                                        config_.ingest);
+  // Tests that keep metadata in memory keep the broker's state there too.
   SW_ASSIGN_OR_RETURN(broker_store_,
-                      mqtt::OpenSqliteBrokerStore(JoinPath(config_.data_dir, "mqtt.db")));
+                      mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
+                                                      ? metadata_path_
+                                                      : JoinPath(config_.data_dir, "mqtt.db")));
   broker_ =
       std::make_unique<mqtt::Broker>(mqtt::BrokerOptions{}, mqtt_auth_.get(), telemetry_.get(),
                                      broker_store_.get(), &metrics_, Clock::Real());
@@ -131,8 +134,18 @@ Status Server::Start() {
   SW_RETURN_IF_ERROR(mqtt_->Start());
   log::Info("listening", {{"listener", "mqtt"}, {"address", mqtt_->local_address().ToString()}});
   if (config_.demo) {
-    demo_ = std::make_unique<DemoFeed>(engine_.get(), &metrics_);
-    demo_->Start();
+    // The demo machines authenticate like any device: with the admin token.
+    const char* configured = std::getenv("SEAWAY_ADMIN_TOKEN");
+    std::string token = configured != nullptr ? configured : "";
+    if (token.empty()) {
+      Result<std::string> file = ReadFileToString(env_, admin_token_path());
+      if (file.ok()) token = file->substr(0, file->find_first_of(" \t\r\n"));
+    }
+    demo_ = std::make_unique<DemoFeed>(mqtt_->local_address(), token, &metrics_);
+    if (Status s = demo_->Start(); !s.ok()) {
+      log::Warn("demo feed not started", {{"error", s.ToString()}});
+      demo_.reset();
+    }
   }
   return Status::OK();
 }

@@ -112,6 +112,7 @@ void Simulator::Impl::PublishOne(int index) {
       return;
     }
     acknowledged.fetch_add(1, std::memory_order_relaxed);
+    if (options.acknowledged_counter != nullptr) options.acknowledged_counter->Increment();
     const float ms = static_cast<float>(Clock::Real()->MonotonicNanos() - start) / 1e6f;
     std::lock_guard lock(latency_mu);
     if (latencies_ms.size() < 4'000'000) latencies_ms.push_back(ms);

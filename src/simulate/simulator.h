@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/host_port.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "mqtt/packet.h"
 
@@ -34,6 +35,7 @@ struct SimulatorOptions {
   std::string id_prefix = "m";    // device ids: m001, m002, ...
   int window = 16;                // QoS 1/2 publishes in flight per device at most
   int threads = 1;
+  Counter* acknowledged_counter = nullptr;  // when set, counts successful acknowledgements
 };
 
 struct SimulatorStats {

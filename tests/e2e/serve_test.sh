@@ -22,7 +22,7 @@ pass() { echo "ok: $*"; }
 # Starts a server; sets PID and PORT. Arguments are passed to `seaway serve`.
 start_server() {
   local log=$1; shift
-  "$SEAWAY" serve "$@" 2>"$log" &
+  "$SEAWAY" serve --mqtt 127.0.0.1:0 "$@" 2>"$log" &
   PID=$!
   PIDS+=("$PID")
   PORT=""
@@ -134,7 +134,8 @@ grep -q "Re-using existing connection" <<<"$out" || fail "curl did not reuse the
 pass "keep-alive connection reused"
 
 # --- a second server on the same data directory is refused ------------------------------------
-if "$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 2>"$WORK/second.log"; then
+if "$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
+  2>"$WORK/second.log"; then
   fail "second server on a locked data directory started"
 fi
 grep -q "is locked by another process" "$WORK/second.log" || fail "no clear lock message"
@@ -179,7 +180,7 @@ failures=$(curl -sS "${CA[@]}" "https://127.0.0.1:$PORT/metrics" \
 stop_server TERM
 pass "https: /health 200, write 204, keep-alive, plaintext refused, failed handshakes counted"
 
-if "$SEAWAY" serve --data-dir "$WORK/data5" --http 127.0.0.1:0 --http-tls-cert "$TLS_DIR/cert.pem" \
+if "$SEAWAY" serve --data-dir "$WORK/data5" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --http-tls-cert "$TLS_DIR/cert.pem" \
      --http-tls-key "$TLS_DIR/other_key.pem" 2>"$WORK/badtls.log"; then
   fail "a key that does not match the certificate was accepted"
 fi

@@ -18,6 +18,7 @@ ServerConfig TestConfig(const std::string& data_dir) {
   ServerConfig c;
   c.data_dir = data_dir;
   c.http = "127.0.0.1:0";
+  c.mqtt = "127.0.0.1:0";
   c.http_threads = 1;
   EXPECT_TRUE(c.Finalize().ok());
   return c;
