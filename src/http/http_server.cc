@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/result.h"
+#include "common/tls_context.h"
 #include "common/version.h"
 
 namespace seaway {
@@ -75,97 +76,6 @@ class Connection {
   // Closes the connection at once. REQUIRES: called on executor().
   virtual void Close() = 0;
 };
-
-// The reasons on this thread's OpenSSL error queue, which is emptied.
-std::string TakeOpenSslErrors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    const char* reason = ERR_reason_error_string(e);
-    if (!out.empty()) out += "; ";
-    out += reason != nullptr ? std::string(reason) : fmt::format("OpenSSL error {:#x}", e);
-  }
-  return out.empty() ? std::string("unknown OpenSSL error") : out;
-}
-
-Result<std::string> ReadTlsFile(const std::string& path, std::string_view what) {
-  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
-                                                          &std::fclose);
-  if (file == nullptr) {
-    return ErrnoError(fmt::format("http listener: cannot read {}", what), path, errno);
-  }
-  std::string text;
-  char chunk[16 * 1024];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0) text.append(chunk, n);
-  if (std::ferror(file.get())) {
-    return ErrnoError(fmt::format("http listener: cannot read {}", what), path, errno);
-  }
-  return text;
-}
-
-// Never asks for a pass phrase (OpenSSL's default would prompt on the terminal).
-int NoPassPhrase(char*, int, int, void*) { return 0; }
-
-using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
-Bio MemoryBio(const std::string& text) {
-  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
-}
-
-// Loads the certificate chain and the key into `ctx`: TLS 1.2 or later, no renegotiation.
-Status ConfigureTls(const HttpServerOptions& options, asio::ssl::context* ctx) {
-  const std::string& cert_file = options.tls_cert_file;
-  const std::string& key_file = options.tls_key_file;
-  SW_ASSIGN_OR_RETURN(std::string cert_pem, ReadTlsFile(cert_file, "TLS certificate file"));
-  SW_ASSIGN_OR_RETURN(std::string key_pem, ReadTlsFile(key_file, "TLS key file"));
-  SSL_CTX* native = ctx->native_handle();
-  ERR_clear_error();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
-    return Internal("http listener: cannot require TLS 1.2: {}", TakeOpenSslErrors());
-  }
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-
-  // The leaf certificate first, then any intermediates, as SSL_CTX_use_certificate_chain_file.
-  Bio cert_bio = MemoryBio(cert_pem);
-  std::unique_ptr<X509, decltype(&X509_free)> leaf(
-      PEM_read_bio_X509_AUX(cert_bio.get(), nullptr, NoPassPhrase, nullptr), &X509_free);
-  if (leaf == nullptr || SSL_CTX_use_certificate(native, leaf.get()) != 1) {
-    return InvalidArgument(
-        "http listener: TLS certificate file '{}' holds no usable PEM certificate: {}", cert_file,
-        TakeOpenSslErrors());
-  }
-  while (X509* intermediate = PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassPhrase, nullptr)) {
-    if (SSL_CTX_add0_chain_cert(native, intermediate) != 1) {
-      X509_free(intermediate);
-      return InvalidArgument(
-          "http listener: TLS certificate file '{}': cannot add a chain certificate: {}", cert_file,
-          TakeOpenSslErrors());
-    }
-  }
-  // The loop ends at the end of the file ("no start line") or at a certificate that is damaged.
-  const unsigned long last = ERR_peek_last_error();
-  if (last != 0 &&
-      !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)) {
-    return InvalidArgument(
-        "http listener: TLS certificate file '{}': a chain certificate does not parse: {}",
-        cert_file, TakeOpenSslErrors());
-  }
-  ERR_clear_error();
-
-  Bio key_bio = MemoryBio(key_pem);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassPhrase, nullptr), &EVP_PKEY_free);
-  if (key == nullptr) {
-    return InvalidArgument(
-        "http listener: TLS key file '{}' holds no unencrypted PEM private key: {}", key_file,
-        TakeOpenSslErrors());
-  }
-  if (SSL_CTX_use_PrivateKey(native, key.get()) != 1 || SSL_CTX_check_private_key(native) != 1) {
-    return InvalidArgument(
-        "http listener: TLS key file '{}' does not match the certificate in '{}': {}", key_file,
-        cert_file, TakeOpenSslErrors());
-  }
-  return Status::OK();
-}
 
 }  // namespace
 
@@ -780,7 +690,9 @@ Status HttpServer::Start() {
       return InvalidArgument("http listener: TLS needs both a certificate file and a key file");
     }
     s.tls.emplace(asio::ssl::context::tls_server);
-    if (Status st = ConfigureTls(s.options, &*s.tls); !st.ok()) {
+    if (Status st = ConfigureTlsContext(s.tls->native_handle(), "http", s.options.tls_cert_file,
+                                        s.options.tls_key_file);
+        !st.ok()) {
       s.tls.reset();
       return st;
     }
