@@ -105,6 +105,28 @@ struct Pending {
   std::string reason_string;
 };
 
+// A token bucket: `rate` a second, holding at most one second's worth.
+struct RateBucket {
+  double tokens = 0;
+  int64_t refilled_at = 0;
+
+  // Takes one token; false when there was none to take (the bucket still goes negative, so a
+  // client that keeps pushing waits longer).
+  bool Take(double rate, int64_t now) {
+    Refill(rate, now);
+    tokens -= 1;
+    return tokens >= 0;
+  }
+  void Refill(double rate, int64_t now) {
+    if (refilled_at == 0) {
+      tokens = rate;
+    } else {
+      tokens = std::min(rate, tokens + rate * static_cast<double>(now - refilled_at) / 1e9);
+    }
+    refilled_at = now;
+  }
+};
+
 struct DelayedWill {
   int64_t due = 0;
   SessionPtr session;
@@ -140,6 +162,8 @@ struct Broker::Impl {
   int64_t last_sys = 0;
   int64_t last_save = 0;
   std::mutex tick_mu;
+  std::mutex connect_rate_mu;
+  std::unordered_map<std::string, RateBucket> connect_rate;  // by IP address
 
   Counter* received_total = nullptr;
   Counter* sent_total = nullptr;
@@ -147,6 +171,7 @@ struct Broker::Impl {
   Counter* rejected_total = nullptr;
   Counter* protocol_errors_total = nullptr;
   Counter* auth_failures_total = nullptr;
+  Counter* throttled_total = nullptr;
 
   int64_t Now() const { return clock->MonotonicNanos(); }
   Tenant& TenantState(TenantId id);
@@ -231,7 +256,8 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   // CONNECT). `abnormal` publishes the will.
   void CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal);
 
-  // Called by Tick: closes on keepalive or CONNECT timeout.
+  // Called by Tick: closes on keepalive or CONNECT timeout; resumes reading once a connection
+  // paused for its publish rate is back under it.
   void CheckTimers(int64_t now);
 
   bool Send(std::string bytes, bool droppable = false) {
@@ -242,6 +268,11 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   State state() {
     std::lock_guard lock(mu_);
     return state_;
+  }
+  // Reading is paused by the broker: the client's silence is not its own.
+  bool Paused() {
+    std::lock_guard lock(pipe_mu_);
+    return read_paused_ || rate_paused_;
   }
 
  private:
@@ -285,7 +316,9 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   std::deque<std::shared_ptr<Pending>> pipeline_;
   size_t unacknowledged_ = 0;  // QoS 1/2 in the pipeline
   bool draining_ = false;
-  bool read_paused_ = false;
+  bool read_paused_ = false;  // the pipeline is full
+  bool rate_paused_ = false;  // over max_publish_rate
+  RateBucket publish_rate_;   // connection thread, and Tick while rate_paused_
 };
 
 bool Conn::OnBytes(std::string_view data) {
@@ -420,6 +453,22 @@ bool Conn::HandleConnect(Connect& c) {
     }
     assigned = fmt::format("seaway-{}", broker_->next_client_number.fetch_add(1));
     c.client_id = assigned;
+  }
+  if (broker_->options.max_connect_rate > 0) {
+    const std::string peer = link_->peer();
+    const std::string address = peer.substr(0, peer.rfind(':'));
+    bool allowed;
+    {
+      std::lock_guard lock(broker_->connect_rate_mu);
+      allowed =
+          broker_->connect_rate[address].Take(broker_->options.max_connect_rate, broker_->Now());
+    }
+    if (!allowed) {
+      RefuseConnect(ReasonCode::kConnectionRateExceeded,
+                    fmt::format("more than {} CONNECTs a second from {}",
+                                broker_->options.max_connect_rate, address));
+      return true;
+    }
   }
   Result<TenantId> tenant = broker_->auth->Authenticate(c.client_id, c.username, c.password);
   if (!tenant.ok()) {
@@ -609,6 +658,14 @@ bool Conn::HandlePublish(Publish& p) {
       return true;
     }
   }
+  bool over_rate = false;
+  if (broker_->options.max_publish_rate > 0 &&
+      !publish_rate_.Take(broker_->options.max_publish_rate, broker_->Now())) {
+    broker_->throttled_total->Increment();
+    std::lock_guard lock(pipe_mu_);
+    rate_paused_ = true;
+    over_rate = true;
+  }
   Tenant& tenant = broker_->TenantState(tenant_);
   tenant.received.fetch_add(1, std::memory_order_relaxed);
   broker_->received_total->Increment();
@@ -645,7 +702,7 @@ bool Conn::HandlePublish(Publish& p) {
   }
   if (entry->duplicate) {
     Complete(entry.get(), ReasonCode::kSuccess, {});
-    return !pause;
+    return !pause && !over_rate;
   }
   auto message = std::make_shared<Message>();
   message->tenant = tenant_;
@@ -666,7 +723,7 @@ bool Conn::HandlePublish(Publish& p) {
   if (v5 && p.properties.payload_format_indicator == 1 && !IsValidMqttUtf8(message->payload)) {
     Complete(entry.get(), ReasonCode::kPayloadFormatInvalid,
              "payload format indicator says UTF-8, but the payload is not");
-    return !pause;
+    return !pause && !over_rate;
   }
   if (broker_->handler == nullptr) {
     Complete(entry.get(), ReasonCode::kSuccess, {});
@@ -676,7 +733,7 @@ bool Conn::HandlePublish(Publish& p) {
           self->Complete(entry.get(), reason, std::move(reason_string));
         });
   }
-  return !pause;
+  return !pause && !over_rate;
 }
 
 void Conn::Complete(Pending* entry, ReasonCode reason, std::string reason_string) {
@@ -701,7 +758,7 @@ void Conn::Drain() {
         draining_ = false;
         if (read_paused_ && pipeline_.size() < broker_->options.max_pipeline / 2) {
           read_paused_ = false;
-          resume = true;
+          resume = !rate_paused_;
         }
         break;
       }
@@ -934,9 +991,22 @@ void Conn::CheckTimers(int64_t now) {
     }
     return;
   }
-  if (s != State::kConnected || keep_alive_ == 0) return;
+  if (s != State::kConnected) return;
+  bool resume = false;
+  {
+    std::lock_guard lock(pipe_mu_);
+    if (rate_paused_) {
+      publish_rate_.Refill(broker_->options.max_publish_rate, now);
+      if (publish_rate_.tokens >= 0) {
+        rate_paused_ = false;
+        resume = !read_paused_;
+      }
+    }
+  }
+  if (resume) link_->ResumeReading();
+  if (keep_alive_ == 0) return;
   const int64_t limit = static_cast<int64_t>(keep_alive_) * kNanosPerSecond * 3 / 2;
-  if (now - last_activity_.load(std::memory_order_relaxed) > limit) {
+  if (now - last_activity_.load(std::memory_order_relaxed) > limit && !resume && !Paused()) {
     CloseWith(ReasonCode::kKeepAliveTimeout,
               fmt::format("nothing received for 1.5 x the keep alive of {} s", keep_alive_), true);
   }
@@ -1359,6 +1429,9 @@ Broker::Broker(BrokerOptions options, Authenticator* auth, PublishHandler* handl
       "seaway_mqtt_protocol_errors_total", "Connections closed for a malformed or illegal packet");
   impl_->auth_failures_total =
       metrics->GetCounter("seaway_mqtt_auth_failures_total", "CONNECTs refused for credentials");
+  impl_->throttled_total = metrics->GetCounter(
+      "seaway_mqtt_publish_throttled_total",
+      "PUBLISH packets over --mqtt-max-publish-rate (reading paused until under it)");
   impl_->started_at = clock->MonotonicNanos();
   impl_->last_sys = impl_->started_at - options.sys_interval.nanos();
   impl_->last_save = impl_->started_at;
@@ -1434,6 +1507,13 @@ void Broker::Tick() {
     }
   }
   for (const SessionPtr& s : expired) b.EndSession(s);
+
+  {
+    std::lock_guard lock(b.connect_rate_mu);
+    std::erase_if(b.connect_rate, [now](const auto& entry) {
+      return now - entry.second.refilled_at > 2'000'000'000;  // full again: forget it
+    });
+  }
 
   if (b.options.sys_interval.nanos() > 0 && now - b.last_sys >= b.options.sys_interval.nanos()) {
     b.last_sys = now;

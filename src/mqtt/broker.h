@@ -55,6 +55,12 @@ struct BrokerOptions {
   Duration connect_timeout = Duration::Seconds(10);
   // 3.1.1 persistent sessions (and 5.0 "never" expiry) end after this long offline.
   Duration max_session_expiry = Duration::Seconds(7 * 24 * 3600);
+  // PUBLISH packets a second one connection may send (a burst of one second's worth is
+  // allowed); past it the broker stops reading from the connection until it is back under.
+  // 0: unlimited.
+  double max_publish_rate = 0;
+  // CONNECTs a second from one IP address; past it CONNACK 0x9F (3.1.1: 3). 0: unlimited.
+  double max_connect_rate = 0;
   Duration sys_interval = Duration::Seconds(10);  // $SYS statistics, 0: off
   Duration save_interval = Duration::Seconds(2);  // broker state saved when changed
 };

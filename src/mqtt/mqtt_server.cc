@@ -14,12 +14,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/tls_context.h"
 
 namespace seaway::mqtt {
 namespace {
@@ -35,48 +37,88 @@ constexpr int kReadsPerWakeup = 8;  // then yield to other connections
 
 struct MqttServer::Impl {
   Impl(MqttServerOptions o, Broker* b, MetricsRegistry* m)
-      : options(std::move(o)), broker(b), metrics(m), acceptor(ioc), tick_timer(ioc) {}
+      : options(std::move(o)),
+        broker(b),
+        metrics(m),
+        acceptor(ioc),
+        tls_acceptor(ioc),
+        tick_timer(ioc) {}
 
-  void Accept();
+  void Accept(tcp::acceptor* on, bool tls);
   void ScheduleTick();
+  Status Listen(tcp::acceptor* on, const HostPort& address, std::string_view name, HostPort* bound);
 
   const MqttServerOptions options;
   Broker* const broker;
   MetricsRegistry* const metrics;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;
+  std::optional<asio::ssl::context> tls;
   asio::steady_timer tick_timer;
   std::vector<std::thread> threads;
   HostPort bound;
+  HostPort tls_bound;
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopping{false};
   Counter* accepted_total = nullptr;
   Counter* refused_total = nullptr;
   Counter* dropped_qos0_total = nullptr;
   Gauge* open_gauge = nullptr;
+  Counter* tls_failures_total = nullptr;
 };
 
 namespace {
 
-// One TCP connection: the broker's ClientLink. Handlers run on the connection's strand.
-class TcpLink final : public ClientLink, public std::enable_shared_from_this<TcpLink> {
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+// One connection, plain TCP or TLS: the broker's ClientLink. Handlers run on the connection's
+// strand. A plain connection waits for readability and reads into a per-thread buffer (no
+// memory of its own while idle); a TLS connection reads through OpenSSL into its own buffer.
+template <typename Stream>
+class StreamLink final : public ClientLink,
+                         public std::enable_shared_from_this<StreamLink<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<StreamLink<Stream>>::shared_from_this;
+
  public:
-  TcpLink(MqttServer::Impl* server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)) {
+  template <typename... Args>
+  StreamLink(MqttServer::Impl* server, tcp::socket socket, Args&&... tls)
+      : server_(server), stream_(std::move(socket), std::forward<Args>(tls)...) {
     error_code ec;
-    const auto remote = socket_.remote_endpoint(ec);
+    const auto remote = Socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
-    socket_.non_blocking(true, ec);
-    socket_.set_option(tcp::no_delay(true), ec);
+    if constexpr (!kTls) Socket().non_blocking(true, ec);
+    Socket().set_option(tcp::no_delay(true), ec);
   }
-  ~TcpLink() override {
+  ~StreamLink() override {
     server_->connections.fetch_sub(1);
     server_->open_gauge->Add(-1);
   }
 
   void Start() {
-    conn_ = server_->broker->Accept(shared_from_this());
-    WaitReadable();
+    if constexpr (kTls) {
+      // A handshake that does not finish within the CONNECT timeout is dropped.
+      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor());
+      timer->expires_after(std::chrono::seconds(10));
+      timer->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec && self->conn_ == nullptr) self->Closed();
+      });
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this(), timer](const error_code& ec) {
+                                timer->cancel();
+                                if (ec) {
+                                  self->server_->tls_failures_total->Increment();
+                                  return self->Closed();
+                                }
+                                self->conn_ = self->server_->broker->Accept(self);
+                                self->buffer_.resize(4096);
+                                self->ReadTls();
+                              });
+    } else {
+      conn_ = server_->broker->Accept(shared_from_this());
+      WaitReadable();
+    }
   }
 
   bool Send(std::string bytes, bool droppable) override {
@@ -90,13 +132,13 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
     pending_.push_back(std::move(bytes));
     if (!writing_) {
       writing_ = true;
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Write(); });
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Write(); });
     }
     return true;
   }
 
   void Close() override {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
       bool now;
       {
         std::lock_guard lock(self->mu_);
@@ -108,18 +150,30 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
   }
 
   void ResumeReading() override {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->paused_) return;
       self->paused_ = false;
-      self->WaitReadable();
+      if constexpr (kTls) {
+        self->ReadTls();
+      } else {
+        self->WaitReadable();
+      }
     });
   }
 
   std::string peer() const override { return peer_; }
 
  private:
+  tcp::socket& Socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
   void WaitReadable() {
-    socket_.async_wait(tcp::socket::wait_read,
+    stream_.async_wait(tcp::socket::wait_read,
                        [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
   }
 
@@ -128,7 +182,7 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
     thread_local std::array<char, kReadChunk> buffer;
     for (int i = 0; i < kReadsPerWakeup; ++i) {
       error_code ec;
-      const size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      const size_t n = stream_.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) return Closed();
       if (!conn_->OnBytes(std::string_view(buffer.data(), n))) {
@@ -140,6 +194,18 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
     WaitReadable();
   }
 
+  void ReadTls() {
+    stream_.async_read_some(
+        asio::buffer(buffer_), [self = shared_from_this()](const error_code& ec, size_t n) {
+          if (ec || self->conn_ == nullptr) return self->Closed();
+          if (!self->conn_->OnBytes(std::string_view(self->buffer_.data(), n))) {
+            self->paused_ = true;
+            return;
+          }
+          self->ReadTls();
+        });
+  }
+
   void Write() {
     {
       std::lock_guard lock(mu_);
@@ -149,7 +215,7 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(writing_bufs_.size());
     for (const std::string& b : writing_bufs_) buffers.emplace_back(b.data(), b.size());
-    asio::async_write(socket_, buffers,
+    asio::async_write(stream_, buffers,
                       [self = shared_from_this()](const error_code& ec, size_t written) {
                         self->OnWritten(ec, written);
                       });
@@ -183,8 +249,8 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
   // Everything queued is written and the broker asked to close.
   void Shutdown() {
     error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    Socket().shutdown(tcp::socket::shutdown_both, ec);
+    Socket().close(ec);
     Closed();
   }
 
@@ -196,7 +262,7 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
       pending_.clear();
     }
     error_code ec;
-    socket_.close(ec);
+    Socket().close(ec);
     if (conn_ != nullptr) {
       std::shared_ptr<BrokerConnection> conn = std::move(conn_);
       conn->OnClosed();  // breaks the link <-> connection cycle too
@@ -204,11 +270,12 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
   }
 
   MqttServer::Impl* const server_;
-  tcp::socket socket_;
+  Stream stream_;
   std::string peer_;
   std::shared_ptr<BrokerConnection> conn_;  // strand only
   bool paused_ = false;                     // strand only
   std::vector<std::string> writing_bufs_;   // strand only
+  std::string buffer_;                      // TLS reads; strand only
 
   std::mutex mu_;
   std::vector<std::string> pending_;
@@ -220,25 +287,54 @@ class TcpLink final : public ClientLink, public std::enable_shared_from_this<Tcp
 
 }  // namespace
 
-void MqttServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](const error_code& ec, tcp::socket s) {
-    if (ec == asio::error::operation_aborted || stopping.load()) return;
-    if (!ec) {
-      if (connections.load() >= options.max_connections) {
-        refused_total->Increment();
-        error_code ignored;
-        s.close(ignored);
-      } else {
-        connections.fetch_add(1);
-        open_gauge->Add(1);
-        accepted_total->Increment();
-        std::make_shared<TcpLink>(this, std::move(s))->Start();
-      }
-    } else if (ec == asio::error::no_descriptors) {
-      log::Warn("mqtt listener: out of file descriptors", {});
-    }
-    Accept();
-  });
+void MqttServer::Impl::Accept(tcp::acceptor* on, bool tls_listener) {
+  on->async_accept(
+      asio::make_strand(ioc), [this, on, tls_listener](const error_code& ec, tcp::socket s) {
+        if (ec == asio::error::operation_aborted || stopping.load()) return;
+        if (!ec) {
+          if (connections.load() >= options.max_connections) {
+            refused_total->Increment();
+            error_code ignored;
+            s.close(ignored);
+          } else {
+            connections.fetch_add(1);
+            open_gauge->Add(1);
+            accepted_total->Increment();
+            if (tls_listener) {
+              std::make_shared<StreamLink<TlsStream>>(this, std::move(s), *tls)->Start();
+            } else {
+              std::make_shared<StreamLink<tcp::socket>>(this, std::move(s))->Start();
+            }
+          }
+        } else if (ec == asio::error::no_descriptors) {
+          log::Warn("mqtt listener: out of file descriptors", {});
+        }
+        Accept(on, tls_listener);
+      });
+}
+
+Status MqttServer::Impl::Listen(tcp::acceptor* on, const HostPort& address, std::string_view name,
+                                HostPort* bound_to) {
+  error_code ec;
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(address.host, std::to_string(address.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return InvalidArgument("{} listener: cannot resolve '{}': {}", name, address.ToString(),
+                           ec.message());
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  on->open(endpoint.protocol(), ec);
+  if (!ec) on->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) on->bind(endpoint, ec);
+  if (!ec) on->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("{} listener: cannot listen on {}: {}", name, address.ToString(),
+                       ec.message());
+  }
+  const auto local = on->local_endpoint();
+  *bound_to = HostPort{local.address().to_string(), local.port()};
+  return Status::OK();
 }
 
 void MqttServer::Impl::ScheduleTick() {
@@ -258,6 +354,8 @@ MqttServer::MqttServer(MqttServerOptions options, Broker* broker, MetricsRegistr
                                              "MQTT connections refused at the connection limit");
   impl_->dropped_qos0_total = metrics->GetCounter(
       "seaway_mqtt_qos0_dropped_total", "QoS 0 deliveries dropped for slow-reading clients");
+  impl_->tls_failures_total = metrics->GetCounter("seaway_mqtt_tls_handshake_failures_total",
+                                                  "MQTT TLS handshakes that failed or timed out");
   impl_->open_gauge = metrics->GetGauge("seaway_mqtt_connections", "Open MQTT connections");
 }
 
@@ -265,26 +363,16 @@ MqttServer::~MqttServer() { Stop(); }
 
 Status MqttServer::Start() {
   Impl& s = *impl_;
-  error_code ec;
-  tcp::resolver resolver(s.ioc);
-  auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
-                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) {
-    return InvalidArgument("mqtt listener: cannot resolve '{}': {}", s.options.address.ToString(),
-                           ec.message());
+  SW_RETURN_IF_ERROR(s.Listen(&s.acceptor, s.options.address, "mqtt", &s.bound));
+  if (s.options.tls_address) {
+    s.tls.emplace(asio::ssl::context::tls_server);
+    SW_RETURN_IF_ERROR(ConfigureTlsContext(s.tls->native_handle(), "mqtt-tls",
+                                           s.options.tls_cert_file, s.options.tls_key_file,
+                                           s.options.tls_client_ca_file));
+    SW_RETURN_IF_ERROR(s.Listen(&s.tls_acceptor, *s.options.tls_address, "mqtt-tls", &s.tls_bound));
+    s.Accept(&s.tls_acceptor, true);
   }
-  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(endpoint, ec);
-  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Unavailable("mqtt listener: cannot listen on {}: {}", s.options.address.ToString(),
-                       ec.message());
-  }
-  const auto local = s.acceptor.local_endpoint();
-  s.bound = HostPort{local.address().to_string(), local.port()};
-  s.Accept();
+  s.Accept(&s.acceptor, false);
   s.ScheduleTick();
   const int n =
       s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -299,6 +387,8 @@ Status MqttServer::Start() {
 
 HostPort MqttServer::local_address() const { return impl_->bound; }
 
+HostPort MqttServer::tls_address() const { return impl_->tls_bound; }
+
 void MqttServer::Stop() {
   Impl& s = *impl_;
   if (s.stopping.exchange(true)) return;
@@ -310,6 +400,7 @@ void MqttServer::Stop() {
   asio::post(s.ioc, [impl = impl_.get()] {
     error_code ec;
     impl->acceptor.close(ec);
+    impl->tls_acceptor.close(ec);
     impl->tick_timer.cancel();
   });
   // The broker closes every connection (DISCONNECT 0x8B to 5.0 clients, no wills) and saves.

@@ -5,12 +5,15 @@
 // normal case). Writes queue per connection; QoS 0 deliveries to a client whose queue is over
 // `max_write_queue_bytes` are dropped (counted), never QoS 1/2 (those are bounded by the
 // session's in-flight window and queue). A timer calls Broker::Tick four times a second.
+// Optionally a second listener speaks MQTT over TLS, with the same broker behind it.
 //
 // Asio is confined to mqtt_server.cc. Thread-safe; Start and Stop from one owner thread.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "common/host_port.h"
 #include "common/metrics.h"
@@ -24,6 +27,12 @@ struct MqttServerOptions {
   int threads = 0;  // 0: one per core
   size_t max_connections = 100000;
   size_t max_write_queue_bytes = 8 << 20;
+  // A second listener speaking MQTT over TLS 1.2+ (usually port 8883), with a PEM certificate
+  // (chain) and key; with a client CA file, clients must present a certificate it signed.
+  std::optional<HostPort> tls_address;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 class MqttServer {
@@ -38,6 +47,8 @@ class MqttServer {
   Status Start();
   // The bound address (the real port when 0 was asked). REQUIRES: Start() returned OK.
   HostPort local_address() const;
+  // The bound TLS address. REQUIRES: Start() returned OK with a TLS listener configured.
+  HostPort tls_address() const;
   // Stops accepting, closes every connection (the broker saves its state after this), joins
   // the threads. Idempotent.
   void Stop();

@@ -124,15 +124,15 @@ Status Server::Start() {
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
                                                       ? metadata_path_
                                                       : JoinPath(config_.data_dir, "mqtt.db")));
-  broker_ =
-      std::make_unique<mqtt::Broker>(mqtt::BrokerOptions{}, mqtt_auth_.get(), telemetry_.get(),
-                                     broker_store_.get(), &metrics_, Clock::Real());
+  broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), telemetry_.get(),
+                                           broker_store_.get(), &metrics_, Clock::Real());
   SW_RETURN_IF_ERROR(broker_->Start());
-  mqtt::MqttServerOptions mqtt_options;
-  mqtt_options.address = config_.mqtt_address;
-  mqtt_ = std::make_unique<mqtt::MqttServer>(mqtt_options, broker_.get(), &metrics_);
+  mqtt_ = std::make_unique<mqtt::MqttServer>(config_.mqtt_listener, broker_.get(), &metrics_);
   SW_RETURN_IF_ERROR(mqtt_->Start());
   log::Info("listening", {{"listener", "mqtt"}, {"address", mqtt_->local_address().ToString()}});
+  if (config_.mqtt_listener.tls_address) {
+    log::Info("listening", {{"listener", "mqtts"}, {"address", mqtt_->tls_address().ToString()}});
+  }
   if (config_.demo) {
     // The demo machines authenticate like any device: with the admin token.
     const char* configured = std::getenv("SEAWAY_ADMIN_TOKEN");

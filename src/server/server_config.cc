@@ -27,10 +27,93 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->type_name("HOST:PORT")
       ->capture_default_str();
   cmd->add_option("--mqtt", c->mqtt,
-                  "MQTT listener address. Reserved: the broker is not built yet, so the address "
-                  "is validated and logged but nothing listens")
+                  "MQTT listener (3.1.1 and 5.0; the password is a tenant token). Port 0 picks a "
+                  "free port")
       ->envname("SEAWAY_MQTT")
       ->type_name("HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("--mqtt-threads", c->mqtt_threads,
+                  "Threads serving MQTT connections; 0 means one per core")
+      ->envname("SEAWAY_MQTT_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-connections", c->mqtt_max_connections,
+                  "Open MQTT connections at most (TCP and TLS); more are closed at once")
+      ->envname("SEAWAY_MQTT_MAX_CONNECTIONS")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-tls", c->mqtt_tls,
+                  "MQTT over TLS listener (usually port 8883); requires --mqtt-tls-cert and "
+                  "--mqtt-tls-key")
+      ->envname("SEAWAY_MQTT_TLS")
+      ->type_name("HOST:PORT");
+  cmd->add_option("--mqtt-tls-cert", c->mqtt_tls_cert,
+                  "PEM certificate (chain, leaf first) of the --mqtt-tls listener")
+      ->envname("SEAWAY_MQTT_TLS_CERT")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-tls-key", c->mqtt_tls_key,
+                  "PEM private key (unencrypted) of --mqtt-tls-cert")
+      ->envname("SEAWAY_MQTT_TLS_KEY")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-tls-client-ca", c->mqtt_tls_client_ca,
+                  "PEM CA certificates: when set, --mqtt-tls clients must present a certificate "
+                  "one of them signed")
+      ->envname("SEAWAY_MQTT_TLS_CLIENT_CA")
+      ->type_name("FILE");
+  cmd->add_option("--mqtt-max-packet-bytes", c->broker.max_packet_size,
+                  "Largest MQTT packet accepted (announced in 5.0 CONNACKs); larger ones close "
+                  "the connection with reason 0x95")
+      ->envname("SEAWAY_MQTT_MAX_PACKET_BYTES")
+      ->check(CLI::Range(uint32_t{64}, uint32_t{268435455}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-receive-maximum", c->broker.receive_maximum,
+                  "QoS 1/2 publishes a client may have unacknowledged (announced in CONNACK)")
+      ->envname("SEAWAY_MQTT_RECEIVE_MAXIMUM")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-inflight", c->broker.max_inflight,
+                  "QoS 1/2 messages the broker sends a session before waiting for acknowledgements")
+      ->envname("SEAWAY_MQTT_MAX_INFLIGHT")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-queued", c->broker.max_queued_messages,
+                  "QoS 1/2 messages queued per session beyond the in-flight ones; more are "
+                  "dropped and counted")
+      ->envname("SEAWAY_MQTT_MAX_QUEUED")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-subscriptions", c->broker.max_subscriptions,
+                  "Subscriptions per session; more are refused in SUBACK (0x97)")
+      ->envname("SEAWAY_MQTT_MAX_SUBSCRIPTIONS")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-retained", c->broker.max_retained_per_tenant,
+                  "Retained messages per tenant; new topics past it are not retained (counted)")
+      ->envname("SEAWAY_MQTT_MAX_RETAINED")
+      ->check(CLI::Range(size_t{0}, size_t{100'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-publish-rate", c->broker.max_publish_rate,
+                  "PUBLISH packets a second per connection; past it the broker stops reading "
+                  "that connection until it is under. 0: unlimited")
+      ->envname("SEAWAY_MQTT_MAX_PUBLISH_RATE")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-connect-rate", c->broker.max_connect_rate,
+                  "CONNECTs a second from one IP address; past it CONNACK 0x9F (3.1.1: 3). "
+                  "0: unlimited")
+      ->envname("SEAWAY_MQTT_MAX_CONNECT_RATE")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-connect-timeout-ms", c->mqtt_connect_timeout_ms,
+                  "A connection that sends no CONNECT within this is closed")
+      ->envname("SEAWAY_MQTT_CONNECT_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}))
+      ->capture_default_str();
+  cmd->add_option("--mqtt-max-session-expiry-s", c->mqtt_max_session_expiry_s,
+                  "Longest an offline persistent session is kept (3.1.1 clean-session-false "
+                  "sessions, and 5.0 expiry intervals above it)")
+      ->envname("SEAWAY_MQTT_MAX_SESSION_EXPIRY_S")
+      ->check(CLI::Range(int64_t{1}, int64_t{4294967295}))
       ->capture_default_str();
   cmd->add_option("--http-threads", c->http_threads,
                   "Threads serving HTTP connections; 0 means one per core")
@@ -142,8 +225,8 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40))
       ->capture_default_str();
   cmd->add_flag("--demo", c->demo,
-                "Write simulated machines into database 'demo', table 'machine', every second "
-                "(make run turns it on)")
+                "Twenty simulated machines publish over MQTT into database 'demo', table "
+                "'machine', every second (make run turns it on)")
       ->envname("SEAWAY_DEMO");
   cmd->add_option("--log-level", c->log_level, "Minimum level of log lines")
       ->envname("SEAWAY_LOG_LEVEL")
@@ -191,6 +274,26 @@ Status ServerConfig::Finalize() {
   Result<HostPort> m = ParseHostPort(mqtt);
   if (!m.ok()) return m.status().WithContext("--mqtt");
   mqtt_address = *m;
+  mqtt_listener.address = mqtt_address;
+  mqtt_listener.threads = mqtt_threads;
+  mqtt_listener.max_connections = mqtt_max_connections;
+  if (!mqtt_tls.empty()) {
+    Result<HostPort> t = ParseHostPort(mqtt_tls);
+    if (!t.ok()) return t.status().WithContext("--mqtt-tls");
+    if (mqtt_tls_cert.empty() || mqtt_tls_key.empty()) {
+      return InvalidArgument("--mqtt-tls needs --mqtt-tls-cert and --mqtt-tls-key");
+    }
+    mqtt_listener.tls_address = *t;
+  } else if (!mqtt_tls_cert.empty() || !mqtt_tls_key.empty() || !mqtt_tls_client_ca.empty()) {
+    return InvalidArgument(
+        "--mqtt-tls-cert, --mqtt-tls-key and --mqtt-tls-client-ca need "
+        "--mqtt-tls (the TLS listener's address)");
+  }
+  mqtt_listener.tls_cert_file = mqtt_tls_cert;
+  mqtt_listener.tls_key_file = mqtt_tls_key;
+  mqtt_listener.tls_client_ca_file = mqtt_tls_client_ca;
+  broker.connect_timeout = Duration::Millis(mqtt_connect_timeout_ms);
+  broker.max_session_expiry = Duration::Seconds(mqtt_max_session_expiry_s);
   SW_RETURN_IF_ERROR(log::ParseLevel(log_level).status().WithContext("--log-level"));
   SW_RETURN_IF_ERROR(ParseWalSync(wal_sync, &engine.shard.sync_mode, &engine.shard.sync_interval)
                          .WithContext("--wal-sync"));

@@ -13,6 +13,8 @@
 #include "common/host_port.h"
 #include "common/status.h"
 #include "ingest/ingest_result.h"
+#include "mqtt/broker.h"
+#include "mqtt/mqtt_server.h"
 #include "storage/engine.h"
 
 namespace CLI {
@@ -46,10 +48,21 @@ struct ServerConfig {
   uint64_t storage_memory_bytes = 1ull << 30;
   uint64_t storage_index_cache_bytes = 32ull << 20;  // segment-index blocks kept in memory
   bool demo = false;
+  // MQTT: the listener, an optional TLS listener, and the broker's limits (--mqtt-*).
+  int mqtt_threads = 0;
+  size_t mqtt_max_connections = 100000;
+  std::string mqtt_tls;  // HOST:PORT of the TLS listener; empty: none
+  std::string mqtt_tls_cert;
+  std::string mqtt_tls_key;
+  std::string mqtt_tls_client_ca;  // set: clients must present a certificate it signed
+  mqtt::BrokerOptions broker;
+  int64_t mqtt_connect_timeout_ms = 10'000;
+  int64_t mqtt_max_session_expiry_s = 7 * 24 * 3600;
 
   // Filled by Finalize() from the strings above.
   HostPort http_address;
   HostPort mqtt_address;
+  mqtt::MqttServerOptions mqtt_listener;  // addresses, threads, TLS files
   EngineOptions engine;
 
   // Validates the settings and parses the addresses; errors name the setting.
