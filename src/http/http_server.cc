@@ -28,6 +28,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -44,6 +46,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -270,6 +273,150 @@ class StreamedBody : public HttpResponseStream {
 
 // One connection, served one request at a time on its strand. `Stream` is PlainStream or
 // TlsStream; `stream_args` are what the stream needs besides the socket (the TLS context).
+// A connection upgraded to WebSocket: the ByteLink of its route's sink. Handlers run on the
+// connection's strand; writes coalesce what is queued into one binary message.
+template <class Stream>
+class WebSocketLink final : public ByteLink,
+                            public std::enable_shared_from_this<WebSocketLink<Stream>> {
+  using std::enable_shared_from_this<WebSocketLink<Stream>>::shared_from_this;
+
+ public:
+  WebSocketLink(Stream stream, std::string peer) : ws_(std::move(stream)), peer_(std::move(peer)) {
+    ws_.binary(true);
+    ws_.read_message_max(16 << 20);
+  }
+
+  void Start(http::request<http::string_body> request, const WebSocketRoute& route) {
+    beast::get_lowest_layer(ws_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = websocket::stream_base::none();  // the protocol has its keepalive
+    ws_.set_option(timeouts);
+    std::string offered(request[http::field::sec_websocket_protocol]);
+    const bool answer =
+        !route.subprotocol.empty() && offered.find(route.subprotocol) != std::string::npos;
+    ws_.set_option(websocket::stream_base::decorator(
+        [protocol = answer ? route.subprotocol : std::string()](websocket::response_type& res) {
+          res.set(http::field::server, "seaway");
+          if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
+        }));
+    ws_.async_accept(request, [self = shared_from_this(), open = route.open](beast::error_code ec) {
+      if (ec) return;
+      self->sink_ = open(self);
+      self->Read();
+    });
+  }
+
+  bool Send(std::string bytes, bool droppable) override {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    if (droppable && queued_bytes_ > (8u << 20)) return false;
+    queued_bytes_ += bytes.size();
+    pending_ += bytes;
+    if (!writing_) {
+      writing_ = true;
+      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->Write(); });
+    }
+    return true;
+  }
+
+  void Close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      bool now;
+      {
+        std::lock_guard lock(self->mu_);
+        self->close_requested_ = true;
+        now = !self->writing_;
+      }
+      if (now) self->CloseNow();
+    });
+  }
+
+  void ResumeReading() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->paused_) return;
+      self->paused_ = false;
+      self->Read();
+    });
+  }
+
+  std::string peer() const override { return peer_; }
+
+ private:
+  void Read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || self->sink_ == nullptr) return self->Closed();
+      const auto data = self->in_.cdata();
+      const bool more = self->sink_->OnBytes(
+          std::string_view(static_cast<const char*>(data.data()), data.size()));
+      self->in_.consume(self->in_.size());
+      if (!more) {
+        self->paused_ = true;
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  void Write() {
+    {
+      std::lock_guard lock(mu_);
+      out_.swap(pending_);
+      pending_.clear();
+    }
+    ws_.async_write(asio::buffer(out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t written) {
+                      bool close = false;
+                      bool more = false;
+                      {
+                        std::lock_guard lock(self->mu_);
+                        self->queued_bytes_ -= std::min(self->queued_bytes_, written);
+                        if (ec || self->pending_.empty()) {
+                          self->writing_ = false;
+                          close = self->close_requested_;
+                        } else {
+                          more = true;
+                        }
+                      }
+                      if (ec) return self->Closed();
+                      if (close) return self->CloseNow();
+                      if (more) self->Write();
+                    });
+  }
+
+  void CloseNow() {
+    ws_.async_close(websocket::close_code::normal,
+                    [self = shared_from_this()](beast::error_code) { self->Closed(); });
+  }
+
+  void Closed() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      pending_.clear();
+    }
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+    if (sink_ != nullptr) {
+      std::shared_ptr<ByteSink> sink = std::move(sink_);
+      sink->OnClosed();
+    }
+  }
+
+  websocket::stream<Stream> ws_;
+  const std::string peer_;
+  std::shared_ptr<ByteSink> sink_;  // strand only
+  beast::flat_buffer in_;           // strand only
+  std::string out_;                 // strand only
+  bool paused_ = false;             // strand only
+
+  std::mutex mu_;
+  std::string pending_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool close_requested_ = false;
+  bool closed_ = false;
+};
+
 template <class Stream>
 class Session : public Connection,
                 public StreamTarget,
@@ -417,6 +564,17 @@ class Session : public Connection,
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    if (websocket::is_upgrade(parser_->get())) {
+      const std::string_view target = parser_->get().target();
+      const std::string_view path = target.substr(0, target.find('?'));
+      for (const WebSocketRoute& route : server_->options.websocket_routes) {
+        if (route.path != path || over_connection_limit_ || closing_) continue;
+        // The connection leaves HTTP for good: the link takes the stream; this session ends.
+        auto link = std::make_shared<WebSocketLink<Stream>>(std::move(stream_), remote_);
+        link->Start(parser_->release(), route);
+        return;
+      }
+    }
     busy_ = true;
     start_ns_ = Clock::Real()->MonotonicNanos();
     Lowest().expires_after(ToChrono(server_->options.io_timeout));

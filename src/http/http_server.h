@@ -14,9 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/byte_link.h"
 #include "common/host_port.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -24,6 +27,15 @@
 #include "http/router.h"
 
 namespace seaway {
+
+// A path where HTTP upgrades to WebSocket and the connection becomes a byte stream: binary
+// messages in are fed to the sink `open` returns, bytes sent go out as binary messages. (MQTT
+// over WebSocket at /mqtt.)
+struct WebSocketRoute {
+  std::string path;
+  std::string subprotocol;  // answered in Sec-WebSocket-Protocol when the client offers it
+  std::function<std::shared_ptr<ByteSink>(std::shared_ptr<ByteLink>)> open;
+};
 
 struct HttpServerOptions {
   HostPort address{"127.0.0.1", 8080};
@@ -45,6 +57,7 @@ struct HttpServerOptions {
   // connection and counts in seaway_http_tls_handshake_failures_total.
   std::string tls_cert_file;
   std::string tls_key_file;
+  std::vector<WebSocketRoute> websocket_routes;
 };
 
 class HttpServer {

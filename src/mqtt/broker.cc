@@ -162,6 +162,13 @@ struct Broker::Impl {
   int64_t last_sys = 0;
   int64_t last_save = 0;
   std::mutex tick_mu;
+  struct Waiter {
+    int64_t deadline = 0;
+    std::function<void(const Message*)> done;
+  };
+  std::mutex waiters_mu;
+  std::map<std::pair<TenantId, std::string>, Waiter> waiters;  // by exact topic
+  std::atomic<size_t> waiter_count{0};
   std::mutex connect_rate_mu;
   std::unordered_map<std::string, RateBucket> connect_rate;  // by IP address
 
@@ -175,7 +182,10 @@ struct Broker::Impl {
 
   int64_t Now() const { return clock->MonotonicNanos(); }
   Tenant& TenantState(TenantId id);
-  void Route(const MessagePtr& message);
+  // Routes to every matching subscription; returns the sessions it reached (sent or queued).
+  size_t Route(const MessagePtr& message);
+  // Hands `message` to a waiter of its exact topic, if any (AwaitMessage).
+  void Notify(const MessagePtr& message);
   void SetRetained(Tenant& tenant, const MessagePtr& message);
   void DeliverRetained(Tenant& tenant, const SessionPtr& session, const SessionSubscription& sub);
   void Deliver(Session& session, Outgoing out);                 // REQUIRES: session.mu held
@@ -1073,7 +1083,21 @@ void Broker::Impl::Pump(Session& session) {
   }
 }
 
-void Broker::Impl::Route(const MessagePtr& message) {
+void Broker::Impl::Notify(const MessagePtr& message) {
+  std::function<void(const Message*)> done;
+  {
+    std::lock_guard lock(waiters_mu);
+    auto it = waiters.find(std::pair(message->tenant, message->topic));
+    if (it == waiters.end()) return;
+    done = std::move(it->second.done);
+    waiters.erase(it);
+    waiter_count.store(waiters.size(), std::memory_order_relaxed);
+  }
+  done(message.get());
+}
+
+size_t Broker::Impl::Route(const MessagePtr& message) {
+  if (waiter_count.load(std::memory_order_relaxed) > 0) Notify(message);
   Tenant& tenant = TenantState(message->tenant);
   if (message->retain) SetRetained(tenant, message);
 
@@ -1111,6 +1135,7 @@ void Broker::Impl::Route(const MessagePtr& message) {
     }
     add(members[start]);
   });
+  size_t reached = 0;
   for (Target& t : targets) {
     Session& s = *t.session;
     std::lock_guard slock(s.mu);
@@ -1121,7 +1146,9 @@ void Broker::Impl::Route(const MessagePtr& message) {
     out.retain = t.retain;
     out.subscription_ids = std::move(t.ids);
     Deliver(s, std::move(out));
+    ++reached;
   }
+  return reached;
 }
 
 void Broker::Impl::SetRetained(Tenant& tenant, const MessagePtr& message) {
@@ -1456,6 +1483,13 @@ Status Broker::Stop() {
     // the persistent sessions survive the restart).
     c->CloseWith(ReasonCode::kServerShuttingDown, "server shutting down", false);
   }
+  std::map<std::pair<TenantId, std::string>, Impl::Waiter> waiters;
+  {
+    std::lock_guard lock(impl_->waiters_mu);
+    waiters.swap(impl_->waiters);
+    impl_->waiter_count.store(0);
+  }
+  for (auto& [key, waiter] : waiters) waiter.done(nullptr);
   if (impl_->store == nullptr) return Status::OK();
   return impl_->store->Save(impl_->Snapshot());
 }
@@ -1508,6 +1542,18 @@ void Broker::Tick() {
   }
   for (const SessionPtr& s : expired) b.EndSession(s);
 
+  std::vector<std::function<void(const Message*)>> timed_out;
+  {
+    std::lock_guard lock(b.waiters_mu);
+    std::erase_if(b.waiters, [&](auto& entry) {
+      if (entry.second.deadline > now) return false;
+      timed_out.push_back(std::move(entry.second.done));
+      return true;
+    });
+    b.waiter_count.store(b.waiters.size(), std::memory_order_relaxed);
+  }
+  for (auto& done : timed_out) done(nullptr);
+
   {
     std::lock_guard lock(b.connect_rate_mu);
     std::erase_if(b.connect_rate, [now](const auto& entry) {
@@ -1531,8 +1577,19 @@ void Broker::Tick() {
   }
 }
 
-void Broker::PublishInternal(Message message) {
-  impl_->Route(std::make_shared<const Message>(std::move(message)));
+size_t Broker::PublishInternal(Message message) {
+  return impl_->Route(std::make_shared<const Message>(std::move(message)));
+}
+
+bool Broker::AwaitMessage(TenantId tenant, std::string topic, Duration timeout,
+                          std::function<void(const Message*)> done) {
+  std::lock_guard lock(impl_->waiters_mu);
+  auto [it, inserted] = impl_->waiters.try_emplace(std::pair(tenant, std::move(topic)));
+  if (!inserted) return false;
+  it->second.deadline = impl_->Now() + timeout.nanos();
+  it->second.done = std::move(done);
+  impl_->waiter_count.store(impl_->waiters.size(), std::memory_order_relaxed);
+  return true;
 }
 
 size_t Broker::connected_clients() const {

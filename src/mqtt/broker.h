@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/byte_link.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/result.h"
@@ -65,19 +66,8 @@ struct BrokerOptions {
   Duration save_interval = Duration::Seconds(2);  // broker state saved when changed
 };
 
-// The transport of one client connection. Thread-safe.
-class ClientLink {
- public:
-  virtual ~ClientLink() = default;
-  // Queues bytes for the client. `droppable` (QoS 0 deliveries) may be dropped when the client
-  // reads too slowly; returns false when the bytes were dropped.
-  virtual bool Send(std::string bytes, bool droppable) = 0;
-  // Closes the connection once the queued bytes are written.
-  virtual void Close() = 0;
-  // Reading was paused by OnBytes returning false; starts it again.
-  virtual void ResumeReading() = 0;
-  virtual std::string peer() const = 0;
-};
+// The transport of one client connection (TCP, TLS, WebSocket, or a test's fake).
+using ClientLink = ByteLink;
 
 // Who a client is, from its CONNECT.
 class Authenticator {
@@ -116,16 +106,8 @@ class PublishHandler {
 
 class BrokerStore;
 
-// One client connection, from Accept() until it closes.
-class BrokerConnection {
- public:
-  virtual ~BrokerConnection() = default;
-  // Bytes read from the client. Returns false to pause reading (the link's ResumeReading starts
-  // it again); a closed connection ignores further bytes.
-  virtual bool OnBytes(std::string_view data) = 0;
-  // The socket is gone (EOF or error): an abnormal disconnect unless DISCONNECT came first.
-  virtual void OnClosed() = 0;
-};
+// One client connection, from Accept() until it closes: the transport feeds it bytes.
+using BrokerConnection = ByteSink;
 
 class Broker {
  public:
@@ -148,7 +130,15 @@ class Broker {
   void Tick();
 
   // Publishes a message as the broker itself (the command API, $SYS); routed in its tenant.
-  void PublishInternal(Message message);
+  // Returns the sessions it reached (sent to, or queued for an offline persistent session).
+  size_t PublishInternal(Message message);
+
+  // Calls `done` once: with the next message published to exactly `topic` in `tenant` (it is
+  // also routed as usual), or with null after `timeout` (checked by Tick) or at Stop. False
+  // when the topic already has a waiter. For request/response: the command API waits on a
+  // device's response topic.
+  bool AwaitMessage(TenantId tenant, std::string topic, Duration timeout,
+                    std::function<void(const Message*)> done);
 
   // Counts, for tests and $SYS.
   size_t connected_clients() const;

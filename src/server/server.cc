@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "common/version.h"
+#include "http/command_handlers.h"
 #include "http/http_server.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
@@ -102,20 +103,6 @@ Status Server::Start() {
   sql_ = std::make_unique<SqlService>(queries_.get(), metadata_.get(), &metrics_, sql_options);
   sql_->AddRoutes(&router_);
 
-  HttpServerOptions http_options;
-  http_options.address = config_.http_address;
-  http_options.threads = config_.http_threads;
-  http_options.max_body_bytes = config_.http_max_body_bytes;
-  http_options.max_connections = config_.http_max_connections;
-  http_options.max_inflight_bytes = config_.http_max_inflight_bytes;
-  http_options.tls_cert_file = config_.http_tls_cert;
-  http_options.tls_key_file = config_.http_tls_key;
-  http_ = std::make_unique<HttpServer>(http_options, &router_, &metrics_);
-  SW_RETURN_IF_ERROR(http_->Start());
-
-  log::Info("seaway started", {{"version", kVersion}, {"data_dir", config_.data_dir}});
-  log::Info("listening", {{"listener", config_.http_tls() ? "https" : "http"},
-                          {"address", http_->local_address().ToString()}});
   mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
   telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
                                                        config_.ingest);
@@ -127,6 +114,28 @@ Status Server::Start() {
   broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), telemetry_.get(),
                                            broker_store_.get(), &metrics_, Clock::Real());
   SW_RETURN_IF_ERROR(broker_->Start());
+  command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
+  AddCommandRoutes(&router_, &command_context_);
+
+  HttpServerOptions http_options;
+  http_options.address = config_.http_address;
+  http_options.threads = config_.http_threads;
+  http_options.max_body_bytes = config_.http_max_body_bytes;
+  http_options.max_connections = config_.http_max_connections;
+  http_options.max_inflight_bytes = config_.http_max_inflight_bytes;
+  http_options.tls_cert_file = config_.http_tls_cert;
+  http_options.tls_key_file = config_.http_tls_key;
+  // MQTT over WebSocket on the HTTP listener (browsers, and clients behind HTTP proxies).
+  http_options.websocket_routes.push_back(
+      WebSocketRoute{"/mqtt", "mqtt", [broker = broker_.get()](std::shared_ptr<ByteLink> link) {
+                       return broker->Accept(std::move(link));
+                     }});
+  http_ = std::make_unique<HttpServer>(http_options, &router_, &metrics_);
+  SW_RETURN_IF_ERROR(http_->Start());
+
+  log::Info("seaway started", {{"version", kVersion}, {"data_dir", config_.data_dir}});
+  log::Info("listening", {{"listener", config_.http_tls() ? "https" : "http"},
+                          {"address", http_->local_address().ToString()}});
   mqtt_ = std::make_unique<mqtt::MqttServer>(config_.mqtt_listener, broker_.get(), &metrics_);
   SW_RETURN_IF_ERROR(mqtt_->Start());
   log::Info("listening", {{"listener", "mqtt"}, {"address", mqtt_->local_address().ToString()}});
@@ -155,17 +164,18 @@ void Server::Stop() {
     demo_->Stop();
     demo_.reset();
   }
-  if (mqtt_) {  // closes the connections and saves the broker's state
+  if (mqtt_) {  // closes every MQTT connection (WebSocket ones too) and saves the broker's state
     mqtt_->Stop();
     mqtt_.reset();
   }
-  broker_.reset();
-  broker_store_.reset();
-  telemetry_.reset();
   if (http_) {
     http_->Stop();
     http_.reset();
   }
+  // After the HTTP listener: its command route and WebSocket upgrades use the broker.
+  broker_.reset();
+  broker_store_.reset();
+  telemetry_.reset();
   if (sql_) {  // after the listener: a query still streaming finds its client gone and ends
     sql_->Stop();
     sql_.reset();

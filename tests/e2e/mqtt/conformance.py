@@ -1046,6 +1046,94 @@ def telemetry_bad_payload(ctx):
 
 
 # =============================================================================================
+# Seaway: MQTT over WebSocket, and commands from the HTTP API (request/response)
+# =============================================================================================
+
+@scenario(brokers=SEAWAY)
+def websocket_transport(ctx):
+    ws_sub = ctx.client("ws-sub", websocket=True)
+    ws_sub.subscribe(ctx.t("#"), qos=1)
+    tcp_sub = ctx.client("tcp-sub")
+    tcp_sub.subscribe(ctx.t("#"), qos=1)
+    ws_pub = ctx.client("ws-pub", websocket=True)
+    tcp_pub = ctx.client("tcp-pub")
+    big = bytes(range(256)) * 300  # spans several WebSocket frames and TCP segments
+    ws_pub.publish(ctx.t("from-ws"), big, qos=1)
+    tcp_pub.publish(ctx.t("from-tcp"), b"hello", qos=1)
+    for sub in (ws_sub, tcp_sub):
+        got = {m.topic: m.payload for m in sub.expect(2)}
+        check(got == {ctx.t("from-ws"): big, ctx.t("from-tcp"): b"hello"},
+              "deliveries %r" % {k: len(v) for k, v in got.items()})
+
+
+def command(ctx, body):
+    """POST /api/v1/commands; returns (status, JSON body)."""
+    req = urllib.request.Request(
+        "http://%s:%d/api/v1/commands" % (ctx.broker.host, ctx.broker.http_port),
+        data=json.dumps(body).encode(),
+        headers={"Authorization": "Token " + ctx.broker.token}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def answering_device(ctx, dev, answer=True, websocket=False):
+    """A device subscribed to its request topic; answers {"ok": true, "echo": request}."""
+    c = ctx.client("dev-" + dev, websocket=websocket)
+    c.subscribe("devices/%s/rpc/request/+" % dev, qos=1)
+    if answer:
+        def on_message(client, userdata, msg):
+            rid = msg.topic.rsplit("/", 1)[1]
+            if ctx.v == V5:
+                rt = msg.properties.ResponseTopic
+                check(msg.properties.CorrelationData == rid.encode(), "correlation data")
+            else:  # 3.1.1: the documented topic pair
+                rt = "devices/%s/rpc/response/%s" % (dev, rid)
+            client.publish(rt, json.dumps({"ok": True, "echo": json.loads(msg.payload)}), qos=1)
+        c.c.on_message = on_message
+    return c
+
+
+@scenario(brokers=SEAWAY)
+def command_request_response(ctx):
+    dev = device_name(ctx, "rpc")
+    answering_device(ctx, dev, websocket=ctx.v == V5)
+    status, body = command(ctx, {"device": dev, "method": "setSpeed", "params": {"rpm": 1200},
+                                 "wait": True, "timeout_ms": 5000})
+    check(status == 200, "HTTP %d %r" % (status, body))
+    check(body["response"] == {"ok": True, "echo": {"method": "setSpeed",
+                                                    "params": {"rpm": 1200}}},
+          "response %r" % body)
+
+
+@scenario(brokers=SEAWAY)
+def command_one_way(ctx):
+    dev = device_name(ctx, "cmd")
+    c = answering_device(ctx, dev, answer=False)
+    status, body = command(ctx, {"device": dev, "method": "reboot"})
+    check(status == 202 and body["sessions"] == 1, "HTTP %d %r" % (status, body))
+    m = c.get(what="the command")
+    check(m.topic == "devices/%s/rpc/request/%s" % (dev, body["id"]), "topic %s" % m.topic)
+    check(json.loads(m.payload) == {"method": "reboot", "params": {}}, "payload %r" % m.payload)
+
+
+@scenario(brokers=SEAWAY, versions=(V5,))
+def command_errors(ctx):
+    dev = device_name(ctx, "slow")
+    answering_device(ctx, dev, answer=False)
+    start = time.monotonic()
+    status, body = command(ctx, {"device": dev, "method": "x", "wait": True, "timeout_ms": 600})
+    check(status == 504 and "did not answer" in body["error"], "HTTP %d %r" % (status, body))
+    check(time.monotonic() - start < 3, "timeout took %.1f s" % (time.monotonic() - start))
+    status, body = command(ctx, {"device": "nobody-" + dev, "method": "x"})
+    check(status == 404 and "no session subscribes" in body["error"], "HTTP %d %r" % (status, body))
+    status, body = command(ctx, {"device": dev, "method": "x", "colour": "red"})
+    check(status == 400 and "unknown key 'colour'" in body["error"], "HTTP %d %r" % (status, body))
+
+
+# =============================================================================================
 # Runner
 # =============================================================================================
 def main():

@@ -55,18 +55,24 @@ class Msg:
 class PahoClient:
     def __init__(self, broker, v, client_id, clean=True, session_expiry=None, will=None,
                  keepalive=30, connect_props=None, username=None, password=None,
-                 connect=True, expect_rc=0):
+                 connect=True, expect_rc=0, websocket=False):
         self.broker, self.v, self.client_id = broker, v, client_id
         self.clean = clean
         self.session_expiry = session_expiry
         self.keepalive = keepalive
         self.connect_props = connect_props or {}
         proto = mqtt.MQTTv5 if v == V5 else mqtt.MQTTv311
+        # MQTT over WebSocket: Seaway serves it on the HTTP listener at /mqtt.
+        self.port = broker.http_port if websocket else broker.mqtt_port
+        transport = "websockets" if websocket else "tcp"
         if v == V5:
-            self.c = mqtt.Client(client_id, protocol=proto, reconnect_on_failure=False)
+            self.c = mqtt.Client(client_id, protocol=proto, reconnect_on_failure=False,
+                                 transport=transport)
         else:
             self.c = mqtt.Client(client_id, clean_session=clean, protocol=proto,
-                                 reconnect_on_failure=False)
+                                 reconnect_on_failure=False, transport=transport)
+        if websocket:
+            self.c.ws_set_options(path="/mqtt")
         self.c.username_pw_set(username if username is not None else broker.username,
                                password if password is not None else broker.password)
         if will:
@@ -129,11 +135,11 @@ class PahoClient:
                 props.SessionExpiryInterval = self.session_expiry
             for k, val in self.connect_props.items():
                 setattr(props, k, val)
-            self.c.connect(self.broker.host, self.broker.mqtt_port, self.keepalive,
+            self.c.connect(self.broker.host, self.port, self.keepalive,
                            clean_start=self.clean, properties=props)
         else:
             self.c._clean_session = self.clean
-            self.c.connect(self.broker.host, self.broker.mqtt_port, self.keepalive)
+            self.c.connect(self.broker.host, self.port, self.keepalive)
         if not self.started:
             self.c.loop_start()
             self.started = True
