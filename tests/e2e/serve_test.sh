@@ -22,7 +22,9 @@ pass() { echo "ok: $*"; }
 # Starts a server; sets PID and PORT. Arguments are passed to `seaway serve`.
 start_server() {
   local log=$1; shift
-  "$SEAWAY" serve --mqtt 127.0.0.1:0 "$@" 2>"$log" &
+  local mqtt=(--mqtt 127.0.0.1:0)  # a free port unless the caller picks one
+  [[ " $* " == *" --mqtt "* ]] && mqtt=()
+  "$SEAWAY" serve "${mqtt[@]}" "$@" 2>"$log" &
   PID=$!
   PIDS+=("$PID")
   PORT=""
@@ -56,7 +58,8 @@ stop_server() {
 # --- startup, one log line per listener ------------------------------------------------------
 start_server "$WORK/a.log" --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0
 grep -q "listening listener=http address=127.0.0.1:$PORT" "$WORK/a.log" || fail "no http listener line"
-grep -q "listener=mqtt address=127.0.0.1:0" "$WORK/a.log" || fail "no mqtt listener line"
+grep -Eq "listening listener=mqtt address=127.0.0.1:[1-9][0-9]*" "$WORK/a.log" \
+  || fail "no mqtt listener line with the bound port"
 [[ -d "$WORK/data" ]] || fail "data directory not created"
 [[ -d "$WORK/data/storage/shard-000" ]] || fail "storage shard directory not created"
 pass "server started on port $PORT"
