@@ -69,6 +69,7 @@ struct Session {
   int64_t disconnected_at = 0;          // monotonic ns
   int64_t disconnected_wall = 0;        // unix ns, for the store
   bool ended = false;                   // removed from the broker
+  bool attaching = false;               // a CONNECT is taking it: not offline, never expired
   std::atomic<bool> online{false};
 };
 using SessionPtr = std::shared_ptr<Session>;
@@ -227,6 +228,17 @@ std::string EncodeDelivery(const Outgoing& out, Version version, uint16_t packet
   return bytes;
 }
 
+// The protocol level of a CONNECT body, read before decoding so that the refusal of a malformed
+// CONNECT is in the client's version: 3.1.1 gets no 5.0 CONNACK (3.1.1 closes without one).
+Version ConnectVersion(std::string_view body) {
+  if (body.size() < 2) return Version::kV5;
+  const size_t name_length = static_cast<uint8_t>(body[0]) << 8 | static_cast<uint8_t>(body[1]);
+  if (body.size() <= 2 + name_length) return Version::kV5;
+  return static_cast<uint8_t>(body[2 + name_length]) == static_cast<uint8_t>(Version::kV311)
+             ? Version::kV311
+             : Version::kV5;
+}
+
 std::string EncodePacket(const Packet& packet, Version version) {
   std::string bytes;
   Encode(packet, version, &bytes);
@@ -375,6 +387,7 @@ bool Conn::HandlePacket(const FixedHeader& header, std::string_view body) {
                   fmt::format("first packet is {}, not CONNECT", PacketTypeName(header.type())));
     return true;
   }
+  if (connecting) version_ = ConnectVersion(body);
   DecodeError error = Decode(header.byte0, body, version_, &packet);
   if (!error.ok()) {
     if (connecting) {
@@ -402,14 +415,18 @@ bool Conn::HandlePacket(const FixedHeader& header, std::string_view body) {
     case PacketType::kDisconnect: {
       const Disconnect& d = std::get<Disconnect>(packet);
       if (d.properties.session_expiry_interval) {
-        std::lock_guard lock(session_->mu);
-        if (session_->expiry_interval == 0 && *d.properties.session_expiry_interval != 0) {
+        bool illegal;
+        {
+          std::lock_guard lock(session_->mu);
           // 5.0 3.14.2.2.2: cannot turn an ending session into a persistent one.
+          illegal = session_->expiry_interval == 0 && *d.properties.session_expiry_interval != 0;
+          if (!illegal) session_->expiry_interval = *d.properties.session_expiry_interval;
+        }
+        if (illegal) {  // outside session mu: CloseWith takes it
           ProtocolError(ReasonCode::kProtocolError,
                         "DISCONNECT sets a session expiry interval after CONNECT set 0");
           return true;
         }
-        session_->expiry_interval = *d.properties.session_expiry_interval;
       }
       CloseWith(std::nullopt, "client disconnected", d.reason == ReasonCode::kDisconnectWithWill);
       return true;
@@ -532,6 +549,7 @@ bool Conn::HandleConnect(Connect& c) {
         broker_->sessions.erase(it);
       } else {
         session_present = true;
+        session->attaching = true;  // Tick must not expire it before this CONNECT attaches
       }
     }
   }
@@ -556,6 +574,7 @@ bool Conn::HandleConnect(Connect& c) {
     session = std::make_shared<Session>();
     session->tenant = tenant_;
     session->client_id = c.client_id;
+    session->attaching = true;
     std::lock_guard lock(broker_->sessions_mu);
     // A racing CONNECT with the same id may have created one meanwhile: the later one wins.
     broker_->sessions[SessionKey{tenant_, c.client_id}] = session;
@@ -601,10 +620,17 @@ bool Conn::HandleConnect(Connect& c) {
     }
   }
   aliases_.assign(broker_->options.topic_alias_maximum + 1, std::string());
+  bool closed;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::kClosed) return true;
-    state_ = State::kConnected;
+    closed = state_ == State::kClosed;
+    if (!closed) state_ = State::kConnected;
+  }
+  if (closed) {  // closed meanwhile (Stop, timeout): the session is offline from now
+    std::lock_guard slock(session->mu);
+    session->attaching = false;
+    session->disconnected_at = broker_->Now();
+    return true;
   }
   tenant_state.connected.fetch_add(1);
   {
@@ -614,6 +640,7 @@ bool Conn::HandleConnect(Connect& c) {
     session->client_receive_maximum = v5 ? c.properties.receive_maximum.value_or(65535) : 65535;
     session->client_max_packet_size = v5 ? c.properties.maximum_packet_size.value_or(0) : 0;
     session->conn = shared_from_this();
+    session->attaching = false;
     session->online.store(true);
     // CONNACK first, then what the session owes the client: unacknowledged messages again
     // (DUP set; PUBREL for those past PUBREC), then the queue.
@@ -1199,7 +1226,8 @@ void Broker::Impl::EndSession(const SessionPtr& session) {
   std::map<std::string, SessionSubscription> subs;
   {
     std::lock_guard lock(session->mu);
-    if (session->conn != nullptr || session->ended) return;  // reconnected meanwhile
+    // Reconnected, or reconnecting, meanwhile.
+    if (session->conn != nullptr || session->attaching || session->ended) return;
     session->ended = true;  // a CONNECT that still finds it in the map starts afresh
     subs.swap(session->subscriptions);
     session->queue.clear();
@@ -1279,7 +1307,9 @@ void Broker::Impl::PublishSys() {
 
 namespace {
 
-std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now) {
+// `subscription_ids` (of a session's message) travel in the PUBLISH's own property.
+std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now,
+                         const std::vector<uint32_t>& subscription_ids = {}) {
   Publish p;
   p.topic = m.topic;
   p.payload = m.payload;
@@ -1287,6 +1317,7 @@ std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now
   p.retain = retain;
   p.packet_id = qos > 0 ? 1 : 0;
   p.properties = m.properties;
+  p.properties.subscription_identifiers = subscription_ids;
   if (m.expiry_at > 0) {
     p.properties.message_expiry_interval = static_cast<uint32_t>(
         std::max<int64_t>(1, (m.expiry_at - now + kNanosPerSecond - 1) / kNanosPerSecond));
@@ -1298,7 +1329,8 @@ std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now
 
 // The message in an encoded PUBLISH, or null when the bytes do not decode.
 std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, int64_t now,
-                                      uint8_t* qos) {
+                                      uint8_t* qos,
+                                      std::vector<uint32_t>* subscription_ids = nullptr) {
   FixedHeader h;
   if (ReadFixedHeader(bytes, UINT32_MAX, &h) != FrameStatus::kComplete ||
       h.packet_size() != bytes.size()) {
@@ -1321,6 +1353,8 @@ std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, i
         now + static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
   }
   p.properties.message_expiry_interval.reset();
+  if (subscription_ids != nullptr) *subscription_ids = p.properties.subscription_identifiers;
+  p.properties.subscription_identifiers.clear();
   m->properties = std::move(p.properties);
   *qos = p.qos;
   return m;
@@ -1354,7 +1388,7 @@ BrokerSnapshot Broker::Impl::Snapshot() {
       m.state = o.state;
       if (o.message != nullptr) {
         if (o.message->expiry_at != 0 && o.message->expiry_at <= now) return;
-        m.publish = EncodeStored(*o.message, o.qos, o.retain, now);
+        m.publish = EncodeStored(*o.message, o.qos, o.retain, now, o.subscription_ids);
       }
       out.messages.push_back(std::move(m));
     };
@@ -1409,7 +1443,8 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
       o.state = m.state;
       if (!m.publish.empty()) {
         uint8_t qos = 0;
-        std::shared_ptr<Message> message = DecodeStored(m.publish, in.tenant, now, &qos);
+        std::shared_ptr<Message> message =
+            DecodeStored(m.publish, in.tenant, now, &qos, &o.subscription_ids);
         if (message == nullptr) continue;
         o.qos = qos;
         o.retain = message->retain;
@@ -1531,7 +1566,7 @@ void Broker::Tick() {
     std::lock_guard lock(b.sessions_mu);
     for (auto& [key, s] : b.sessions) {
       std::lock_guard slock(s->mu);
-      if (s->conn != nullptr) continue;
+      if (s->conn != nullptr || s->attaching) continue;
       const int64_t limit =
           s->expiry_interval == 0xFFFFFFFF
               ? b.options.max_session_expiry.nanos()
