@@ -1071,6 +1071,52 @@ TEST_F(BrokerRestartTest, PeriodicSaveOnTick) {
   EXPECT_EQ(broker_->sessions(), 1u);
 }
 
+TEST_F(BrokerTest, QueueLimitDropsTheNewest) {
+  BrokerOptions options;
+  options.max_queued_messages = 2;
+  Reset(options);
+  auto sub = Persistent("sub");
+  sub->Subscribe("t", 1);
+  sub->Disconnect();
+  auto pub = Connected("pub");
+  for (int i = 0; i < 5; ++i) pub->Publish("t", std::to_string(i), 1);
+  EXPECT_EQ(pub->Acks().size(), 5u);  // the publisher is not penalized
+  auto back = Persistent("sub");
+  EXPECT_EQ(back->Payloads(), (Strings{"0", "1"}));
+}
+
+TEST_F(BrokerTest, SessionExpiryIsCappedInTheConnack) {
+  BrokerOptions options;
+  options.max_session_expiry = Duration::Seconds(100);
+  Reset(options);
+  auto c = NewClient();
+  Connect connect = c->MakeConnect("c", "a", false);
+  connect.properties.session_expiry_interval = 1000;
+  EXPECT_EQ(c->Connect(connect).properties.session_expiry_interval, 100u);
+  c->Drop();
+  Advance(101);
+  broker_->Tick();
+  EXPECT_EQ(broker_->sessions(), 0u);
+}
+
+TEST_F(BrokerTest, SubscriberRefusingAQos2MessageEndsTheExchange) {
+  BrokerOptions options;
+  options.max_inflight = 1;
+  Reset(options);
+  auto sub = Connected("sub");
+  sub->Subscribe("t", 2);
+  auto pub = Connected("pub");
+  pub->Publish("t", "1", 2);
+  pub->Publish("t", "2", 2);
+  std::vector<Publish> got = sub->Publishes();
+  ASSERT_EQ(got.size(), 1u);
+  sub->SendAck(PacketType::kPubrec, got[0].packet_id, ReasonCode::kUnspecifiedError);
+  EXPECT_TRUE(sub->Acks().empty());  // no PUBREL
+  got = sub->Publishes();            // the window is free again
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "2");
+}
+
 // ---- Retained -----------------------------------------------------------------------------
 
 TEST_P(BrokerVersionTest, RetainedSetReplaceClear) {
