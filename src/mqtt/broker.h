@@ -46,7 +46,7 @@ namespace seaway::mqtt {
 struct BrokerOptions {
   uint32_t max_packet_size = 1 << 20;  // advertised in CONNACK; larger packets: 0x95
   uint16_t receive_maximum = 256;      // QoS 1/2 publishes a client may have unacknowledged
-  uint16_t max_inflight = 64;          // outgoing QoS 1/2 in flight per session (cap)
+  uint16_t max_inflight = 512;         // outgoing QoS 1/2 in flight per session (cap)
   size_t max_queued_messages = 10000;  // per session, beyond in-flight; then dropped, counted
   uint16_t topic_alias_maximum = 64;   // client-to-broker aliases accepted
   size_t max_subscriptions = 1000;     // per session
