@@ -197,6 +197,8 @@ struct Broker::Impl {
                            const std::map<std::string, SessionSubscription>& subs);
   void PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay_seconds);
   void CancelDelayedWill(const Session* session);
+  // Publishes the session's delayed will at once, if it has one: its session ended.
+  void PublishDelayedWillNow(const Session* session);
   void PublishSys();
   BrokerSnapshot Snapshot();
   Status Restore(const BrokerSnapshot& snapshot);
@@ -567,7 +569,8 @@ bool Conn::HandleConnect(Connect& c) {
       session->inflight.clear();
     }
     broker_->RemoveSubscriptions(*session, subs);
-    broker_->CancelDelayedWill(session.get());
+    // The old session ends here, so its delayed will is due now (5.0 3.1.4 and 3.1.2.5).
+    broker_->PublishDelayedWillNow(session.get());
     session.reset();
   }
   if (!session) {
@@ -1239,19 +1242,23 @@ void Broker::Impl::EndSession(const SessionPtr& session) {
     if (it != sessions.end() && it->second == session) sessions.erase(it);
   }
   RemoveSubscriptions(*session, subs);
+  PublishDelayedWillNow(session.get());
+  dirty.store(true, std::memory_order_relaxed);
+}
+
+void Broker::Impl::PublishDelayedWillNow(const Session* session) {
   // A delayed will is published when its session ends (5.0 3.1.2.5).
   MessagePtr will;
   {
     std::lock_guard lock(wills_mu);
     auto it = std::find_if(delayed_wills.begin(), delayed_wills.end(),
-                           [&](const DelayedWill& w) { return w.session == session; });
+                           [&](const DelayedWill& w) { return w.session.get() == session; });
     if (it != delayed_wills.end()) {
       will = it->message;
       delayed_wills.erase(it);
     }
   }
   if (will) Route(will);
-  dirty.store(true, std::memory_order_relaxed);
 }
 
 void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay) {

@@ -1295,6 +1295,24 @@ TEST_F(BrokerTest, DelayedWillIsPublishedWhenTheSessionEndsFirst) {
   EXPECT_EQ(watcher->Payloads(), Strings{"session-ended"});
 }
 
+TEST_F(BrokerTest, CleanStartEndsTheOldSessionAndPublishesItsDelayedWill) {
+  auto watcher = Connected("watcher");
+  watcher->Subscribe("will/#", 0);
+  auto dev = NewClient();
+  Connect c = dev->MakeConnect("dev", "a", false);
+  c.properties.session_expiry_interval = 100;
+  c.will = MakeWill("will/dev", "old-session-ended");
+  c.will->properties.will_delay_interval = 60;
+  dev->Connect(c);
+  dev->Drop();
+  EXPECT_TRUE(watcher->Publishes().empty());  // delayed
+  // A clean start within the delay ends the old session: its will is due now (5.0 3.1.2.5).
+  auto fresh = NewClient();
+  Connect clean = fresh->MakeConnect("dev", "a", /*clean=*/true);
+  EXPECT_FALSE(fresh->Connect(clean).session_present);
+  EXPECT_EQ(watcher->Payloads(), Strings{"old-session-ended"});
+}
+
 TEST_P(BrokerVersionTest, KeepAliveTimeoutClosesAndPublishesTheWill) {
   auto watcher = Connected("watcher", version());
   watcher->Subscribe("will/#", 0);
