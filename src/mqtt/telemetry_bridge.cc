@@ -59,6 +59,27 @@ struct Group {
 
 using GroupKey = std::tuple<uint64_t, std::string, std::string>;  // tenant, database, table
 
+// Line protocol published to write/<database> while a round is in flight: the payloads are
+// concatenated and parsed once when the round is written (most messages are a line or a few,
+// and a parse per message costs more than the message).
+struct LineMessage {
+  size_t offset = 0;  // of the payload in LineGroup::body
+  size_t size = 0;
+  int64_t received_ns = 0;  // the time for lines without a timestamp
+  std::function<void(ReasonCode, std::string)> done;
+};
+struct LineGroup {
+  std::string body;
+  std::vector<LineMessage> messages;
+};
+using LineKey = std::pair<uint64_t, std::string>;  // tenant, database
+
+// A round's writes: the round ends when the last one completes.
+struct Round {
+  std::mutex mu;
+  size_t remaining = 1;  // held by Flush until every write is issued
+};
+
 }  // namespace
 
 struct TelemetryBridge::Impl {
@@ -68,15 +89,162 @@ struct TelemetryBridge::Impl {
   Counter* rounds_total;
   Counter* merged_messages_total;
 
+  IngestLimits limits;
+  MetricsRegistry* metrics = nullptr;
+
   std::mutex mu;
   std::map<GroupKey, Group> waiting;
+  std::map<LineKey, LineGroup> waiting_lines;
   int rounds = 0;  // merged writes in flight
 
   void Add(std::shared_ptr<MessageJoin> join);
+  void AddLines(TenantId tenant, std::string_view database, std::string_view payload,
+                int64_t received_ns, std::function<void(ReasonCode, std::string)> done);
   // Writes every waiting group as one round. REQUIRES: lock holds mu; releases it.
   void Flush(std::unique_lock<std::mutex>& lock);
+  // Parses and writes one line group as part of `round`.
+  void WriteLines(const LineKey& key, LineGroup group, const std::shared_ptr<Round>& round);
+  // One message alone: parse, refuse with its first error, or write its rows.
+  void WriteAlone(TenantId tenant, const std::string& database, std::string_view payload,
+                  int64_t received_ns, std::function<void(ReasonCode, std::string)> done);
+  void EndPart(const std::shared_ptr<Round>& round);
+  void CountRows(TenantId tenant, size_t rows);
   void RoundDone();
 };
+
+namespace {
+
+std::string FirstError(const IngestResult& decoded) {
+  const IngestError& e = decoded.errors.front();
+  return fmt::format("line {}: {}{}", e.line, e.message,
+                     decoded.errors.size() > 1
+                         ? fmt::format(" (and {} more)", decoded.errors.size() - 1)
+                         : std::string());
+}
+
+}  // namespace
+
+void TelemetryBridge::Impl::CountRows(TenantId tenant, size_t rows) {
+  metrics
+      ->GetCounter("seaway_mqtt_telemetry_rows_total", "Rows stored from MQTT telemetry",
+                   {{"tenant", std::to_string(tenant.value())}})
+      ->Increment(rows);
+}
+
+void TelemetryBridge::Impl::AddLines(TenantId tenant, std::string_view database,
+                                     std::string_view payload, int64_t received_ns,
+                                     std::function<void(ReasonCode, std::string)> done) {
+  std::unique_lock lock(mu);
+  LineGroup& g = waiting_lines[LineKey(tenant.value(), std::string(database))];
+  LineMessage m;
+  m.offset = g.body.size();
+  m.size = payload.size();
+  m.received_ns = received_ns;
+  m.done = std::move(done);
+  g.body.append(payload);
+  if (!payload.empty() && payload.back() != '\n') g.body.push_back('\n');
+  g.messages.push_back(std::move(m));
+  if (rounds < max_rounds) {
+    Flush(lock);
+  } else {
+    lock.unlock();
+  }
+}
+
+void TelemetryBridge::Impl::WriteAlone(TenantId tenant, const std::string& database,
+                                       std::string_view payload, int64_t received_ns,
+                                       std::function<void(ReasonCode, std::string)> done) {
+  LineProtocolOptions options;
+  options.tenant = tenant;
+  options.database = database;
+  options.default_time_ns = received_ns;
+  options.limits = limits;
+  auto decoded = std::make_shared<IngestResult>(ParseLineProtocol(payload, options));
+  if (!decoded->errors.empty()) {
+    rejected_total->Increment();
+    return done(ReasonCode::kPayloadFormatInvalid, FirstError(*decoded));
+  }
+  if (decoded->batches.empty()) return done(ReasonCode::kSuccess, {});
+  CountRows(tenant, decoded->points);
+  auto join = std::make_shared<MessageJoin>();
+  join->remaining = decoded->batches.size();
+  join->done = std::move(done);
+  join->decoded = decoded;
+  for (const WriteBatch& batch : decoded->batches) {
+    engine->WriteAsync(batch, [join](Status st) { join->Finish(st); });
+  }
+}
+
+void TelemetryBridge::Impl::EndPart(const std::shared_ptr<Round>& round) {
+  std::unique_lock lock(round->mu);
+  if (--round->remaining > 0) return;
+  lock.unlock();
+  RoundDone();
+}
+
+void TelemetryBridge::Impl::WriteLines(const LineKey& key, LineGroup group,
+                                       const std::shared_ptr<Round>& round) {
+  const TenantId tenant(key.first);
+  merged_messages_total->Increment(group.messages.size());
+  auto messages = std::make_shared<LineGroup>(std::move(group));
+  LineProtocolOptions options;
+  options.tenant = tenant;
+  options.database = key.second;
+  options.default_time_ns = messages->messages.front().received_ns;
+  options.limits = limits;
+  auto decoded = std::make_shared<IngestResult>(ParseLineProtocol(messages->body, options));
+  // Any error: each message alone, so that only the bad ones are refused (whole).
+  auto alone = [this, key, messages] {
+    for (LineMessage& m : messages->messages) {
+      WriteAlone(TenantId(key.first), key.second,
+                 std::string_view(messages->body).substr(m.offset, m.size), m.received_ns,
+                 std::move(m.done));
+    }
+  };
+  if (!decoded->errors.empty()) return alone();
+  CountRows(tenant, decoded->points);
+  if (decoded->batches.empty()) {
+    for (LineMessage& m : messages->messages) m.done(ReasonCode::kSuccess, {});
+    return;
+  }
+  struct Join {
+    std::mutex mu;
+    size_t remaining;
+    Status first_error;
+  };
+  auto join = std::make_shared<Join>();
+  join->remaining = decoded->batches.size();
+  {
+    std::lock_guard lock(round->mu);
+    ++round->remaining;
+  }
+  for (const WriteBatch& batch : decoded->batches) {
+    engine->WriteAsync(batch, [this, join, decoded, messages, alone, round](Status st) {
+      std::unique_lock lock(join->mu);
+      if (!st.ok() && join->first_error.ok()) join->first_error = st;
+      if (--join->remaining > 0) return;
+      const Status error = join->first_error;
+      lock.unlock();
+      const bool content = error.code() == StatusCode::kInvalidArgument ||
+                           error.code() == StatusCode::kResourceExhausted;
+      if (!error.ok() && content && messages->messages.size() > 1) {
+        // Refused for its content (a type conflict with the stored table, a limit): find
+        // whose. Rows of other tables in this group may already be stored; writing them again
+        // is idempotent (same series, same time: the later value wins, and it is the same).
+        alone();
+      } else {
+        for (LineMessage& m : messages->messages) {
+          if (error.ok()) {
+            m.done(ReasonCode::kSuccess, {});
+          } else {
+            m.done(ReasonFor(error), std::string(error.message()));
+          }
+        }
+      }
+      EndPart(round);
+    });
+  }
+}
 
 void TelemetryBridge::Impl::Add(std::shared_ptr<MessageJoin> join) {
   std::vector<Part> alone;  // batches that conflict with rows already waiting
@@ -104,23 +272,25 @@ void TelemetryBridge::Impl::Add(std::shared_ptr<MessageJoin> join) {
 void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
   std::map<GroupKey, Group> groups;
   groups.swap(waiting);
-  if (groups.empty()) {
+  std::map<LineKey, LineGroup> lines;
+  lines.swap(waiting_lines);
+  if (groups.empty() && lines.empty()) {
     lock.unlock();
     return;
   }
   ++rounds;
   lock.unlock();
   rounds_total->Increment();
-  struct Round {
-    std::mutex mu;
-    size_t remaining;
-  };
-  auto round = std::make_shared<Round>();
-  round->remaining = groups.size();
+  auto round = std::make_shared<Round>();  // remaining = 1: held until every write is issued
+  for (auto& [key, group] : lines) WriteLines(key, std::move(group), round);
   for (auto& [key, group] : groups) {
     merged_messages_total->Increment(group.parts.size());
     auto shared = std::make_shared<Group>(std::move(group));
     const WriteBatch& batch = *shared->merged;
+    {
+      std::lock_guard rlock(round->mu);
+      ++round->remaining;
+    }
     engine->WriteAsync(batch, [this, shared, round](Status s) {
       if (s.ok() || shared->parts.size() == 1 ||
           (s.code() != StatusCode::kInvalidArgument &&
@@ -132,32 +302,25 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
           engine->WriteAsync(*p.batch, [join = p.join](Status alone) { join->Finish(alone); });
         }
       }
-      std::unique_lock rlock(round->mu);
-      if (--round->remaining == 0) {
-        rlock.unlock();
-        RoundDone();
-      }
+      EndPart(round);
     });
   }
+  EndPart(round);
 }
 
 void TelemetryBridge::Impl::RoundDone() {
   std::unique_lock lock(mu);
   --rounds;
-  if (!waiting.empty()) {
-    Flush(lock);
-  }
+  if (!waiting.empty() || !waiting_lines.empty()) Flush(lock);
 }
 
 TelemetryBridge::TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics,
                                  IngestLimits limits, int rounds_in_flight)
-    : engine_(engine),
-      clock_(clock),
-      metrics_(metrics),
-      limits_(limits),
-      impl_(std::make_unique<Impl>()) {
+    : clock_(clock), limits_(limits), impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->max_rounds = rounds_in_flight;
+  impl_->limits = limits;
+  impl_->metrics = metrics;
   impl_->rejected_total = metrics->GetCounter("seaway_mqtt_telemetry_rejected_total",
                                               "Telemetry messages refused for their payload");
   impl_->rounds_total = metrics->GetCounter("seaway_mqtt_telemetry_writes_total",
@@ -187,29 +350,18 @@ void TelemetryBridge::OnPublish(const Message& message,
     }
   } else if (topic.starts_with(kWritePrefix) && topic.size() > kWritePrefix.size() &&
              topic.find('/', kWritePrefix.size()) == std::string_view::npos) {
-    LineProtocolOptions options;
-    options.tenant = message.tenant;
-    options.database = std::string(topic.substr(kWritePrefix.size()));
-    options.default_time_ns = clock_->Now().nanos();
-    options.limits = limits_;
-    decoded = ParseLineProtocol(message.payload, options);
+    if (message.payload.empty()) return done(ReasonCode::kSuccess, {});  // a retained clear
+    return impl_->AddLines(message.tenant, topic.substr(kWritePrefix.size()), message.payload,
+                           clock_->Now().nanos(), std::move(done));
   }
   if (!decoded || (decoded->batches.empty() && decoded->errors.empty())) {
     return done(ReasonCode::kSuccess, {});  // not telemetry, or empty (a retained clear)
   }
   if (!decoded->errors.empty()) {
     impl_->rejected_total->Increment();
-    const IngestError& e = decoded->errors.front();
-    return done(ReasonCode::kPayloadFormatInvalid,
-                fmt::format("line {}: {}{}", e.line, e.message,
-                            decoded->errors.size() > 1
-                                ? fmt::format(" (and {} more)", decoded->errors.size() - 1)
-                                : std::string()));
+    return done(ReasonCode::kPayloadFormatInvalid, FirstError(*decoded));
   }
-  metrics_
-      ->GetCounter("seaway_mqtt_telemetry_rows_total", "Rows stored from MQTT telemetry",
-                   {{"tenant", std::to_string(message.tenant.value())}})
-      ->Increment(decoded->points);
+  impl_->CountRows(message.tenant, decoded->points);
   auto join = std::make_shared<MessageJoin>();
   join->remaining = decoded->batches.size();
   join->done = std::move(done);

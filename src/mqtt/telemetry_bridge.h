@@ -45,9 +45,7 @@ class TelemetryBridge final : public PublishHandler {
   struct Impl;
 
  private:
-  Engine* const engine_;
   Clock* const clock_;
-  MetricsRegistry* const metrics_;
   const IngestLimits limits_;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,162 @@
+// Tests of TelemetryBridge (src/mqtt/telemetry_bridge.h): telemetry topics into a real engine,
+// messages merged while writes are in flight, each still stored whole or refused whole.
+#include "mqtt/telemetry_bridge.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "storage/memory_env.h"
+
+namespace seaway::mqtt {
+namespace {
+
+class TelemetryBridgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    bridge_ = std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                                /*rounds_in_flight=*/1);
+  }
+
+  struct Outcome {
+    ReasonCode reason = ReasonCode::kUnspecifiedError;
+    std::string reason_string;
+    bool done = false;
+  };
+
+  // Publishes without waiting; Wait() collects every outcome.
+  size_t Publish(std::string topic, std::string payload) {
+    Message m;
+    m.tenant = TenantId(1);
+    m.topic = std::move(topic);
+    m.payload = std::move(payload);
+    size_t index;
+    {
+      std::lock_guard lock(mu_);
+      index = outcomes_.size();
+      outcomes_.emplace_back();
+    }
+    bridge_->OnPublish(m, [this, index](ReasonCode rc, std::string why) {
+      std::lock_guard lock(mu_);
+      outcomes_[index] = Outcome{rc, std::move(why), true};
+      cv_.notify_all();
+    });
+    return index;
+  }
+
+  std::vector<Outcome> Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [this] {
+      for (const Outcome& o : outcomes_) {
+        if (!o.done) return false;
+      }
+      return true;
+    });
+    return outcomes_;
+  }
+
+  size_t Rows(const std::string& database, const std::string& table) {
+    size_t rows = 0;
+    Status s = engine_->Scan(ScanRequest{TenantId(1), database, table}, [&](const SeriesBlock& b) {
+      rows += b.rows.times.size();
+      return Status::OK();
+    });
+    return s.ok() ? rows : 0;
+  }
+
+  MemoryEnv env_;
+  MetricsRegistry metrics_;
+  ManualClock clock_{Timestamp::FromNanos(1'700'000'000'000'000'000)};
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<TelemetryBridge> bridge_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Outcome> outcomes_;
+};
+
+TEST_F(TelemetryBridgeTest, ManyLineMessagesAreStoredAndAcknowledged) {
+  for (int i = 0; i < 500; ++i) {
+    Publish("write/plant", fmt::format("machine,id=m{} temp={}.5 {}\nmachine,id=x{} temp=1 {}",
+                                       i % 50, i, 1'700'000'000'000'000'000 + i, i % 7,
+                                       1'700'000'000'000'000'000 + i));
+  }
+  for (const Outcome& o : Wait()) {
+    ASSERT_TRUE(o.done);
+    EXPECT_EQ(o.reason, ReasonCode::kSuccess) << o.reason_string;
+  }
+  EXPECT_EQ(Rows("plant", "machine"), 1000u);
+  // Messages were merged: fewer write rounds than messages.
+  EXPECT_LT(metrics_.GetCounter("seaway_mqtt_telemetry_writes_total", "")->value(), 500u);
+}
+
+TEST_F(TelemetryBridgeTest, ABadMessageIsRefusedWholeAndTheOthersAreStored) {
+  std::vector<size_t> bad;
+  for (int i = 0; i < 200; ++i) {
+    if (i % 17 == 5) {
+      // A good line and a bad one: the message is refused whole, its good line not stored.
+      bad.push_back(Publish("write/plant", fmt::format("m,id=a{} v=1 {}\nm,id=b v=oops {}", i,
+                                                       1000 + i, 1000 + i)));
+    } else {
+      Publish("write/plant", fmt::format("m,id=a{} v={} {}", i, i, 1000 + i));
+    }
+  }
+  const std::vector<Outcome> got = Wait();
+  size_t good = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const bool is_bad = std::find(bad.begin(), bad.end(), i) != bad.end();
+    if (is_bad) {
+      EXPECT_EQ(got[i].reason, ReasonCode::kPayloadFormatInvalid);
+      EXPECT_NE(got[i].reason_string.find("line 2"), std::string::npos) << got[i].reason_string;
+    } else {
+      EXPECT_EQ(got[i].reason, ReasonCode::kSuccess) << got[i].reason_string;
+      ++good;
+    }
+  }
+  EXPECT_EQ(Rows("plant", "m"), good);
+}
+
+TEST_F(TelemetryBridgeTest, TypeConflictBetweenMessagesFailsOnlyTheConflictingOne) {
+  // Stored as a float first; then, in one round, floats and a string for the same field.
+  Publish("write/plant", "t,id=a v=1.5 1");
+  Wait();
+  std::vector<size_t> strings;
+  for (int i = 0; i < 100; ++i) {
+    if (i % 10 == 3) {
+      strings.push_back(Publish("write/plant", fmt::format("t,id=s{} v=\"text\" {}", i, 10 + i)));
+    } else {
+      Publish("write/plant", fmt::format("t,id=f{} v={}.25 {}", i, i, 10 + i));
+    }
+  }
+  const std::vector<Outcome> got = Wait();
+  size_t good = 1;
+  for (size_t i = 1; i < got.size(); ++i) {
+    const bool is_string = std::find(strings.begin(), strings.end(), i) != strings.end();
+    if (is_string) {
+      EXPECT_EQ(got[i].reason, ReasonCode::kPayloadFormatInvalid) << got[i].reason_string;
+    } else {
+      EXPECT_EQ(got[i].reason, ReasonCode::kSuccess) << got[i].reason_string;
+      ++good;
+    }
+  }
+  EXPECT_EQ(Rows("plant", "t"), good);
+}
+
+TEST_F(TelemetryBridgeTest, DeviceJsonAndOtherTopics) {
+  Publish("devices/press-7/telemetry", R"({"temperature": 81.5, "status": "run"})");
+  Publish("devices/press-7/telemetry", R"({"temperature": )");
+  Publish("plain/topic", "not telemetry at all");
+  Publish("devices/a/b/telemetry", "not a device topic: passes through");
+  const std::vector<Outcome> got = Wait();
+  EXPECT_EQ(got[0].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(got[1].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[2].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(got[3].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(Rows("main", "telemetry"), 1u);
+}
+
+}  // namespace
+}  // namespace seaway::mqtt
