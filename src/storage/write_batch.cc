@@ -20,6 +20,18 @@ void WriteBatch::AddRow(int64_t time) {
   }
 }
 
+void WriteBatch::Reserve(size_t rows) {
+  times_.reserve(rows);
+  for (auto& values : tag_values_) {
+    values.Reserve(rows, values.size() == 0 ? 0 : rows * values[values.size() - 1].size());
+  }
+  for (auto& f : fields_) {
+    f.present.reserve(rows);
+    f.bits.reserve(rows);
+    if (f.type == FieldType::kString) f.strings.reserve(rows);
+  }
+}
+
 void WriteBatch::DropLastRow() {
   if (times_.empty()) return;
   times_.pop_back();

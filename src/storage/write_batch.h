@@ -59,6 +59,10 @@ class TagValues {
     ends_.pop_back();
     bytes_.resize(ends_.empty() ? 0 : ends_.back());
   }
+  void Reserve(size_t rows, size_t bytes) {
+    ends_.reserve(rows);
+    bytes_.reserve(bytes);
+  }
 
  private:
   std::string bytes_;
@@ -102,6 +106,11 @@ class WriteBatch {
     fields_[column].present.back() = 1;
     fields_[column].strings.back().assign(value);
   }
+
+  // Makes room for `rows` rows in the columns that exist now, so that a decoder which can tell
+  // the size of its input grows each column once rather than by doubling (tag values are sized
+  // like the last row's). Columns added later grow as usual.
+  void Reserve(size_t rows);
 
   // Removes the last row, and the columns it added (a front end that finds an error mid-row
   // drops the row, and no trace of it may reach the catalog). At most once per AddRow.
