@@ -2,16 +2,22 @@
 //
 // Speed matters here (issue #4: <= 150 ns per industrial line), so the parser works on views of
 // the body. A plain line (no escapes, strings or control characters) takes ParseLineFast: one
-// SSE2 pass marks its commas, spaces and equals signs, and tokens are the gaps between marks.
-// Any other line, and any line the fast path doubts, goes through ParseLine's byte-by-byte
-// grammar, which owns every error message; tokens with escapes are unescaped into a per-line
-// arena that never reallocates. Plain decimals and integers take an exact fast path on both.
-// Rows that repeat their batch's previous tags and fields are written by column index.
+// SIMD pass (AVX2 when the CPU has it, else SSE2) marks its commas, spaces and equals signs, and
+// tokens are the gaps between marks. Any other line, and any line the fast path doubts, goes
+// through ParseLine's byte-by-byte grammar, which owns every error message; tokens with escapes
+// are unescaped into a per-line arena that never reallocates. Short decimals and integers are
+// parsed with SWAR arithmetic, longer plain ones with an exact loop. Rows that repeat their
+// batch's previous tags and fields are written by column index; the first batch is sized for the
+// body.
 #include "ingest/line_protocol.h"
 
 #include <array>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SEAWAY_LINE_PROTOCOL_AVX2 1  // BuildAvx2, chosen at run time
 #endif
 #include <bit>
 #include <charconv>
@@ -63,11 +69,11 @@ class ReusedList {
   const T& operator[](size_t i) const { return items_[i]; }
   const T* begin() const { return items_.data(); }
   const T* end() const { return items_.data() + size_; }
+  // The new element keeps what it held on an earlier line: the caller sets every member it reads.
   T& emplace_back() {
-    if (size_ == items_.size()) items_.emplace_back();
-    T& item = items_[size_++];
-    item = T{};
-    return item;
+    if (size_ == items_.size()) [[unlikely]]
+      items_.emplace_back();
+    return items_[size_++];
   }
   template <typename A, typename B>
   void emplace_back(A a, B b) {
@@ -257,6 +263,67 @@ inline bool ParsePlainNumber(std::string_view line, size_t* pos, ParsedField* ou
   return true;
 }
 
+// The number that eight ASCII digits spell, first digit in the low byte.
+inline uint32_t EightDigitsValue(uint64_t v) {
+  v = (v & 0x0F0F0F0F0F0F0F0F) * 2561 >> 8;
+  v = (v & 0x00FF00FF00FF00FF) * 6553601 >> 16;
+  return static_cast<uint32_t>((v & 0x0000FFFF0000FFFF) * 42949672960001 >> 32);
+}
+
+// 0x80 in each byte of `w` that is not an ASCII digit. A byte over 0xf9 carries into the next one,
+// whose flag is then not to be trusted.
+inline uint64_t NonDigitBytes(uint64_t w) {
+  const uint64_t off = ((w & 0xF0F0F0F0F0F0F0F0) ^ 0x3030303030303030) |
+                       (((w + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) ^ 0x3030303030303030);
+  return (((off >> 4) & 0x0F0F0F0F0F0F0F0F) + 0x7F7F7F7F7F7F7F7F) & 0x8080808080808080;
+}
+
+// ParsePlainNumber for a token [p, p + length) of at most 8 bytes after its sign, with 8 bytes
+// readable from its first digit on (up to `limit`): the token is shifted into one word behind
+// leading zeros, and its digits are checked and combined with SWAR arithmetic instead of a loop
+// whose exits mispredict as digit counts vary. Same results as ParsePlainNumber; false for every
+// other token (the caller then asks ParsePlainNumber).
+[[gnu::always_inline]] inline bool ParseShortNumber(const char* p, size_t length, const char* limit,
+                                                    ParsedField* out) {
+  if (length == 0) return false;
+  const bool negative = *p == '-';
+  const bool plus = *p == '+';
+  const char* digits = p + (negative || plus);
+  const size_t n = p + length - digits;
+  if (n - 1 >= 8 || limit - digits < 8) return false;  // n in 1..8
+  uint64_t w;
+  std::memcpy(&w, digits, 8);
+  const size_t pad = 8 - n;  // 0..7 leading '0's; the token ends in the high byte
+  w = (w << (8 * pad)) | (0x3030303030303030 & ((uint64_t{1} << (8 * pad)) - 1));
+  const uint64_t non_digit = NonDigitBytes(w);
+  if (non_digit == 0) {  // an integral float
+    const double d = static_cast<double>(EightDigitsValue(w));
+    out->type = FieldType::kDouble;
+    out->bits = std::bit_cast<uint64_t>(negative ? -d : d);
+    return true;
+  }
+  // One non-digit, and no carry before it: an 'i' last, or a '.' anywhere but alone.
+  if ((non_digit & (non_digit - 1)) != 0 || n == 1) return false;
+  const int at = std::countr_zero(non_digit) / 8;
+  const char c = static_cast<char>(w >> (8 * at));
+  if (c == 'i') {
+    if (at != 7 || plus) return false;  // as from_chars, integers take no '+'
+    const int64_t magnitude = EightDigitsValue(w << 8 | 0x30);
+    out->type = FieldType::kInt64;
+    out->bits = static_cast<uint64_t>(negative ? -magnitude : magnitude);
+    return true;
+  }
+  if (c != '.') return false;
+  const uint64_t before = (uint64_t{1} << (8 * at)) - 1;
+  const uint64_t after = ~(before | uint64_t{0xFF} << (8 * at));
+  double d = static_cast<double>(EightDigitsValue((w & before) << 8 | (w & after) | 0x30));
+  const int decimals = 7 - at;
+  if (decimals > 0) d /= kPow10[decimals];
+  out->type = FieldType::kDouble;
+  out->bits = std::bit_cast<uint64_t>(negative ? -d : d);
+  return true;
+}
+
 Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField* out) {
   if (token.empty()) return InvalidArgument("field '{}' has no value", key);
   size_t consumed = 0;
@@ -311,16 +378,21 @@ Status ParseFieldValue(std::string_view token, std::string_view key, ParsedField
   return Status::OK();
 }
 
-Result<int64_t> ScaleTime(int64_t t, Precision precision) {
+// `t` in units of `precision` as nanoseconds in *out; false when that overflows.
+inline bool ToNanoseconds(int64_t t, Precision precision, int64_t* out) {
   int64_t factor = 1;
   switch (precision) {
-    case Precision::kNanoseconds: return t;
+    case Precision::kNanoseconds: break;
     case Precision::kMicroseconds: factor = 1'000; break;
     case Precision::kMilliseconds: factor = 1'000'000; break;
     case Precision::kSeconds: factor = 1'000'000'000; break;
   }
+  return !__builtin_mul_overflow(t, factor, out);
+}
+
+Result<int64_t> ScaleTime(int64_t t, Precision precision) {
   int64_t out;
-  if (__builtin_mul_overflow(t, factor, &out)) {
+  if (!ToNanoseconds(t, precision, &out)) {
     return InvalidArgument("timestamp {} is out of range for its precision", t);
   }
   return out;
@@ -352,68 +424,204 @@ class StructuralIndex {
  public:
   // Marks `line`; false when it holds a backslash, a quote or a control character.
   bool Build(std::string_view line) {
-    const size_t n = line.size();
-    words_.assign(n / 64 + 1, 0);
-    const char* p = line.data();
-    size_t i = 0;
-    uint64_t special = 0;
-#if defined(__SSE2__)
-    const __m128i comma = _mm_set1_epi8(',');
-    const __m128i space = _mm_set1_epi8(' ');
-    const __m128i equals = _mm_set1_epi8('=');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i del = _mm_set1_epi8(0x7f);
-    const __m128i below_space = _mm_set1_epi8(0x1f);
-    for (; i + 16 <= n; i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      const __m128i structural =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
-                       _mm_cmpeq_epi8(v, equals));
-      const __m128i control =
-          _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v), _mm_cmpeq_epi8(v, del));
-      const __m128i odd = _mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, quote)), control);
-      words_[i / 64] |= static_cast<uint64_t>(_mm_movemask_epi8(structural)) << (i % 64);
-      special |= static_cast<uint64_t>(_mm_movemask_epi8(odd));
-    }
+    if (words_.size() <= line.size() / 64) words_.resize(line.size() / 64 + 1);
+#if defined(SEAWAY_LINE_PROTOCOL_AVX2)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2 && line.size() >= 32) return BuildAvx2(line);
 #endif
-    for (; i < n; ++i) {
-      const uint8_t cls = kClass[static_cast<uint8_t>(p[i])];
-      if (cls & (kComma | kSpace | kEquals)) words_[i / 64] |= uint64_t{1} << (i % 64);
-      special |= (cls & (kBackslash | kControl)) | (p[i] == '"');
-    }
-    words_.back() |= uint64_t{1} << (n % 64);  // a sentinel mark at the end of the line
-    return special == 0;
+    return BuildSse2(line);
   }
 
   // The first mark at or after `pos` (the line's size when none is left).
   size_t Next(size_t pos) const {
     size_t w = pos / 64;
-    uint64_t word = words_[w] & (~uint64_t{0} << (pos % 64));
-    while (word == 0) word = words_[++w];
+    const uint64_t ahead = words_[w] >> (pos % 64);
+    if (ahead != 0) [[likely]]
+      return pos + static_cast<size_t>(std::countr_zero(ahead));
+    uint64_t word;
+    do {
+      word = words_[++w];
+    } while (word == 0);
     return w * 64 + static_cast<size_t>(std::countr_zero(word));
   }
 
  private:
+  bool BuildSse2(std::string_view line) {
+    const size_t n = line.size();
+    const char* p = line.data();
+    size_t i = 0;
+    uint64_t word = 0;  // the marks of bytes [i / 64 * 64, i)
+    uint64_t special = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+      uint64_t structural, odd;
+      ClassifySse2(p + i, &structural, &odd);
+      word |= structural << (i % 64);
+      special |= odd;
+      if (i % 64 == 48) {
+        words_[i / 64] = word;
+        word = 0;
+      }
+    }
+    if (i < n && n >= 16) {  // the last n - i bytes, as the tail of the line's last 16
+      uint64_t structural, odd;
+      ClassifySse2(p + n - 16, &structural, &odd);
+      const int shift = static_cast<int>(16 - (n - i));
+      word |= (structural >> shift) << (i % 64);  // i % 64 <= 48 and n - i < 16: one word
+      special |= odd >> shift;
+      i = n;
+    }
+#endif
+    for (; i < n; ++i) {
+      const uint8_t cls = kClass[static_cast<uint8_t>(p[i])];
+      word |= uint64_t{(cls & (kComma | kSpace | kEquals)) != 0} << (i % 64);
+      special |= (cls & (kBackslash | kControl)) | (p[i] == '"');
+      if (i % 64 == 63) {
+        words_[i / 64] = word;
+        word = 0;
+      }
+    }
+    words_[n / 64] = word | uint64_t{1} << (n % 64);  // a sentinel mark at the end of the line
+    return special == 0;
+  }
+
+#if defined(__SSE2__)
+  // The structural and the odd bytes of the 16 at `q`, as two masks.
+  static void ClassifySse2(const char* q, uint64_t* structural, uint64_t* odd) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i s = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
+        _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
+    const __m128i control = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+    const __m128i o = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+        control);
+    *structural = static_cast<uint32_t>(_mm_movemask_epi8(s));
+    *odd = static_cast<uint32_t>(_mm_movemask_epi8(o));
+  }
+#endif
+
+#if defined(SEAWAY_LINE_PROTOCOL_AVX2)
+  // BuildSse2 32 bytes at a time, for lines of 32 bytes or more on CPUs that have AVX2.
+  [[gnu::target("avx2")]] bool BuildAvx2(std::string_view line) {
+    const size_t n = line.size();
+    const char* p = line.data();
+    size_t i = 0;
+    uint64_t word = 0;  // the marks of bytes [i / 64 * 64, i)
+    uint64_t special = 0;
+    for (; i + 32 <= n; i += 32) {
+      uint64_t structural, odd;
+      ClassifyAvx2(p + i, &structural, &odd);
+      word |= structural << (i % 64);
+      special |= odd;
+      if (i % 64 == 32) {
+        words_[i / 64] = word;
+        word = 0;
+      }
+    }
+    if (i < n) {  // the last n - i bytes, as the tail of the line's last 32
+      uint64_t structural, odd;
+      ClassifyAvx2(p + n - 32, &structural, &odd);
+      const int shift = static_cast<int>(32 - (n - i));
+      word |= (structural >> shift) << (i % 64);  // i % 64 <= 32 and n - i < 32: one word
+      special |= odd >> shift;
+    }
+    words_[n / 64] = word | uint64_t{1} << (n % 64);  // a sentinel mark at the end of the line
+    return special == 0;
+  }
+
+  [[gnu::target("avx2")]] static void ClassifyAvx2(const char* q, uint64_t* structural,
+                                                   uint64_t* odd) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    const __m256i s = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(',')),
+                                                      _mm256_cmpeq_epi8(v, _mm256_set1_epi8(' '))),
+                                      _mm256_cmpeq_epi8(v, _mm256_set1_epi8('=')));
+    const __m256i control =
+        _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v),
+                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)));
+    const __m256i o = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')),
+                                                      _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'))),
+                                      control);
+    *structural = static_cast<uint32_t>(_mm256_movemask_epi8(s));
+    *odd = static_cast<uint32_t>(_mm256_movemask_epi8(o));
+  }
+#endif
+
   std::vector<uint64_t> words_;
 };
 
-bool ParseLineFast(std::string_view line, const LineProtocolOptions& o, StructuralIndex* index,
-                   ParsedLine* out) {
-  if (!index->Build(line)) return false;
+// The value of a field of a plain line at line[*pos], up to the mark at `e`; advances *pos to
+// `e`. False when the general parser must judge it (a string, an error).
+[[gnu::always_inline]] inline bool ParseValueFast(std::string_view line, size_t* pos, size_t e,
+                                                  ParsedField* field) {
   const size_t n = line.size();
-  size_t e = index->Next(0);
-  if (e == 0 || e == n || line[e] == '=' || e > kMaxNameBytes) return false;
+  if (ParseShortNumber(line.data() + *pos, e - *pos, line.data() + n, field)) {
+    *pos = e;
+    return true;
+  }
+  if (ParsePlainNumber(line, pos, field)) return true;
+  if (e < n && line[e] == '=') return false;
+  if (!ParseFieldValue(line.substr(*pos, e - *pos), field->key, field).ok()) return false;
+  *pos = e;
+  return true;
+}
+
+// The end of a plain line from line[pos] on, after its last field: spaces, then an optional
+// timestamp and spaces. False when the general parser must judge it.
+[[gnu::always_inline]] inline bool ParseTimeFast(std::string_view line, size_t pos,
+                                                 const LineProtocolOptions& o, int64_t* time) {
+  const size_t n = line.size();
+  while (pos < n && line[pos] == ' ') ++pos;
+  if (pos == n) {
+    *time = o.default_time_ns;
+    return true;
+  }
+  size_t end = n;
+  while (line[end - 1] == ' ') --end;
+  // Up to 19 digits fit a uint64 without overflow; the range check comes after.
+  const bool negative = line[pos] == '-';
+  pos += negative;
+  if (pos == end || end - pos > 19) return false;
+  uint64_t magnitude = 0;
+  for (const size_t lead_end = pos + (end - pos) % 8; pos < lead_end; ++pos) {  // 8k remain
+    const unsigned digit = static_cast<unsigned>(line[pos] - '0');
+    if (digit > 9) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  for (; pos < end; pos += 8) {
+    uint32_t eight;
+    if (!ParseEightDigits(line.data() + pos, &eight)) return false;
+    magnitude = magnitude * 100'000'000 + eight;
+  }
+  if (magnitude > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+  const int64_t t = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+  return ToNanoseconds(t, o.precision, time);
+}
+
+// The measurement of a plain line: its first token, ending at a comma or a space. Zero when the
+// general parser must judge it.
+inline size_t MeasurementEnd(std::string_view line, const StructuralIndex& index) {
+  const size_t e = index.Next(0);
+  if (e == 0 || e == line.size() || line[e] == '=' || e > kMaxNameBytes) return 0;
+  return e;
+}
+
+// REQUIRES: index->Build(line) returned true (the line is plain).
+bool ParseLineFast(std::string_view line, const LineProtocolOptions& o,
+                   const StructuralIndex& index, ParsedLine* out) {
+  const size_t n = line.size();
+  size_t e = MeasurementEnd(line, index);
+  if (e == 0) return false;
   out->measurement = line.substr(0, e);
   out->tags.clear();
   while (line[e] == ',') {
     const size_t key = e + 1;
-    e = index->Next(key);
+    e = index.Next(key);
     if (e == n || line[e] != '=') return false;
     const size_t value = e + 1;
     const std::string_view k = line.substr(key, e - key);
-    e = index->Next(value);
+    e = index.Next(value);
     if (e == n) return false;  // a line of tags only
     const std::string_view v = line.substr(value, e - value);
     if (line[e] == '=' || KeyNeedsCheck(k, false, o) || v.empty() ||
@@ -427,63 +635,28 @@ bool ParseLineFast(std::string_view line, const LineProtocolOptions& o, Structur
   while (pos < n && line[pos] == ' ') ++pos;
   out->fields.clear();
   while (true) {
-    e = index->Next(pos);
+    e = index.Next(pos);
     if (e == n || line[e] != '=' || out->fields.size() == o.limits.max_fields) return false;
     ParsedField& field = out->fields.emplace_back();
     field.key = line.substr(pos, e - pos);
     if (KeyNeedsCheck(field.key, false, o)) return false;
     pos = e + 1;
-    if (!ParsePlainNumber(line, &pos, &field)) {
-      e = index->Next(pos);
-      if (e < n && line[e] == '=') return false;
-      if (!ParseFieldValue(line.substr(pos, e - pos), field.key, &field).ok()) return false;
-      pos = e;
-    }
+    if (!ParseValueFast(line, &pos, index.Next(pos), &field)) return false;
     if (pos == n || line[pos] != ',') break;
     ++pos;
   }
-  while (pos < n && line[pos] == ' ') ++pos;
-  if (pos == n) {
-    out->time = o.default_time_ns;
-    return true;
-  }
-  size_t end = n;
-  while (line[end - 1] == ' ') --end;
-  // Up to 19 digits fit a uint64 without overflow; the range check comes after.
-  const bool negative = line[pos] == '-';
-  pos += negative;
-  if (pos == end || end - pos > 19) return false;
-  uint64_t magnitude = 0;
-  for (; end - pos > 8 && (end - pos) % 8 != 0; ++pos) {  // leading digits: 8k remain after
-    const unsigned digit = static_cast<unsigned>(line[pos] - '0');
-    if (digit > 9) return false;
-    magnitude = magnitude * 10 + digit;
-  }
-  for (; end - pos >= 8; pos += 8) {
-    uint32_t eight;
-    if (!ParseEightDigits(line.data() + pos, &eight)) return false;
-    magnitude = magnitude * 100'000'000 + eight;
-  }
-  for (; pos < end; ++pos) {
-    const unsigned digit = static_cast<unsigned>(line[pos] - '0');
-    if (digit > 9) return false;
-    magnitude = magnitude * 10 + digit;
-  }
-  if (magnitude > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-  const int64_t t = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
-  Result<int64_t> scaled = ScaleTime(t, o.precision);
-  if (!scaled.ok()) return false;
-  out->time = *scaled;
-  return true;
+  return ParseTimeFast(line, pos, o, &out->time);
 }
 
-Status ParseLine(std::string_view line, const LineProtocolOptions& o, StructuralIndex* index,
-                 Arena* arena, ParsedLine* out) {
+// `plain`: the caller built `index` for the line, which holds no escapes, strings or control
+// characters, and is within the size limit.
+Status ParseLine(std::string_view line, const LineProtocolOptions& o, bool plain,
+                 const StructuralIndex& index, Arena* arena, ParsedLine* out) {
   if (line.size() > o.limits.max_line_bytes) {
     return InvalidArgument("line is {} bytes, over the limit of {}", line.size(),
                            o.limits.max_line_bytes);
   }
-  if (o.fast_path && ParseLineFast(line, o, index, out)) return Status::OK();
+  if (plain && ParseLineFast(line, o, index, out)) return Status::OK();
   arena->StartLine(line.size());
   size_t pos = 0;
   bool control = false;
@@ -698,7 +871,9 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
     if (first == line.size() || line[first] == '#') continue;
     line.remove_prefix(first);
 
-    Status s = ParseLine(line, options, &index, &arena, &parsed);
+    const bool plain =
+        options.fast_path && line.size() <= options.limits.max_line_bytes && index.Build(line);
+    Status s = ParseLine(line, options, plain, index, &arena, &parsed);
     if (s.ok()) {
       if (last_batch == SIZE_MAX ||
           !SameBytes(result.batches[last_batch].table(), parsed.measurement)) {
@@ -713,7 +888,14 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
       }
       WriteBatch& batch = result.batches[last_batch];
       s = AddToBatch(parsed, &batch, &shapes[last_batch]);
-      if (!s.ok()) batch.DropLastRow();  // a type conflict with an earlier line of the body
+      if (!s.ok()) {
+        batch.DropLastRow();  // a type conflict with an earlier line of the body
+      } else if (batch.rows() == 1 && result.batches.size() == 1) {
+        // Bodies usually hold one measurement: size its columns for the lines left, guessed
+        // from this one's length, rather than doubling them (each doubling copies, and touches
+        // fresh pages). A body of many measurements over-reserves this first batch only.
+        batch.Reserve(1 + body.size() / (line.size() + 1));
+      }
     }
     if (s.ok()) {
       ++result.points;
