@@ -1,14 +1,15 @@
 // Line protocol parser (src/ingest).
 //
 // Speed matters here (issue #4: <= 150 ns per industrial line), so the parser works on views of
-// the body. A plain line (no escapes, strings or control characters) takes ParseLineFast: one
-// SIMD pass (AVX2 when the CPU has it, else SSE2) marks its commas, spaces and equals signs, and
-// tokens are the gaps between marks. Any other line, and any line the fast path doubts, goes
-// through ParseLine's byte-by-byte grammar, which owns every error message; tokens with escapes
-// are unescaped into a per-line arena that never reallocates. Short decimals and integers are
-// parsed with SWAR arithmetic, longer plain ones with an exact loop. Rows that repeat their
-// batch's previous tags and fields are written by column index; the first batch is sized for the
-// body.
+// the body. One SIMD pass (AVX2 when the CPU has it, else SSE2) marks a line's commas, spaces
+// and equals signs, and tokens are the gaps between marks. A plain line (no escapes, strings or
+// control characters) that names the same tags and fields, in the same order and with the same
+// types, as the previous line of its batch takes AddLikePrevious: names are compared with the
+// expected ones and values go straight into their columns. Another plain line takes
+// ParseLineFast. Any other line, and any line the fast paths doubt, goes through ParseLine's
+// byte-by-byte grammar, which owns every error message; tokens with escapes are unescaped into a
+// per-line arena that never reallocates. Short decimals and integers are parsed with SWAR
+// arithmetic, longer plain ones with an exact loop; the first batch is sized for the body.
 #include "ingest/line_protocol.h"
 
 #include <array>
@@ -624,8 +625,8 @@ bool ParseLineFast(std::string_view line, const LineProtocolOptions& o,
     e = index.Next(value);
     if (e == n) return false;  // a line of tags only
     const std::string_view v = line.substr(value, e - value);
-    if (line[e] == '=' || KeyNeedsCheck(k, false, o) || v.empty() ||
-        v.size() > o.limits.max_key_bytes || out->tags.size() == o.limits.max_tags) {
+    if (line[e] == '=' || v.empty() || v.size() > o.limits.max_key_bytes ||
+        out->tags.size() == o.limits.max_tags) {
       return false;
     }
     out->tags.emplace_back(k, v);
@@ -639,7 +640,6 @@ bool ParseLineFast(std::string_view line, const LineProtocolOptions& o,
     if (e == n || line[e] != '=' || out->fields.size() == o.limits.max_fields) return false;
     ParsedField& field = out->fields.emplace_back();
     field.key = line.substr(pos, e - pos);
-    if (KeyNeedsCheck(field.key, false, o)) return false;
     pos = e + 1;
     if (!ParseValueFast(line, &pos, index.Next(pos), &field)) return false;
     if (pos == n || line[pos] != ',') break;
@@ -770,34 +770,49 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, bool plain
   return Status::OK();
 }
 
-// The columns the previous line of a batch used, in that line's order. Lines of one batch
-// usually name the same tags and fields in the same order: then the names are matched once per
-// line against the expected column, duplicates are impossible (the previous line had none), and
-// values go straight into their columns.
+// The previous line of a batch: its tag keys and field names and types, in that line's order,
+// and the columns they resolved to. Lines of one batch usually name the same tags and fields in
+// the same order: then the names are matched once per line against the expected ones,
+// duplicates are impossible (the previous line had none), and values go straight into their
+// columns.
 struct BatchShape {
+  std::vector<std::string> tag_keys;
+  std::vector<std::string> field_keys;
+  std::vector<FieldType> field_types;
   std::vector<uint32_t> tag_columns;
   std::vector<uint32_t> field_columns;
+  bool all_columns = false;  // the line named every column of the batch (WriteBatch::AddFullRow)
 };
 
-bool SameShape(const ParsedLine& parsed, const WriteBatch& batch, const BatchShape& shape) {
-  if (parsed.tags.size() != shape.tag_columns.size() ||
-      parsed.fields.size() != shape.field_columns.size()) {
+bool SameShape(const ParsedLine& parsed, const BatchShape& shape) {
+  if (parsed.tags.size() != shape.tag_keys.size() ||
+      parsed.fields.size() != shape.field_keys.size()) {
     return false;
   }
   for (size_t i = 0; i < parsed.tags.size(); ++i) {
-    if (!SameBytes(batch.tag_keys()[shape.tag_columns[i]], parsed.tags[i].first)) return false;
+    if (!SameBytes(shape.tag_keys[i], parsed.tags[i].first)) return false;
   }
   for (size_t i = 0; i < parsed.fields.size(); ++i) {
-    const FieldColumn& column = batch.fields()[shape.field_columns[i]];
-    if (column.type != parsed.fields[i].type || !SameBytes(column.name, parsed.fields[i].key)) {
+    if (shape.field_types[i] != parsed.fields[i].type ||
+        !SameBytes(shape.field_keys[i], parsed.fields[i].key)) {
       return false;
     }
   }
   return true;
 }
 
-// Resolves the line's names to columns of `batch` (adding new ones) into `shape`.
-Status ResolveShape(const ParsedLine& parsed, WriteBatch* batch, BatchShape* shape) {
+// Resolves the line's names to columns of `batch` (adding new ones) into `shape`. Names are
+// checked here rather than in ParseLineFast: a line shaped like the previous one of its batch
+// names columns that passed these checks already. In the order ParseLine checks them, so that
+// both paths report a line's first error.
+Status ResolveShape(const ParsedLine& parsed, const LineProtocolOptions& o, WriteBatch* batch,
+                    BatchShape* shape) {
+  for (const auto& [key, value] : parsed.tags) {
+    if (KeyNeedsCheck(key, false, o)) SW_RETURN_IF_ERROR(CheckKey("tag", key, o));
+  }
+  for (const auto& f : parsed.fields) {
+    if (KeyNeedsCheck(f.key, false, o)) SW_RETURN_IF_ERROR(CheckKey("field", f.key, o));
+  }
   for (size_t i = 0; i < parsed.tags.size(); ++i) {
     for (size_t k = 0; k < i; ++k) {
       if (parsed.tags[k].first == parsed.tags[i].first) {
@@ -814,19 +829,106 @@ Status ResolveShape(const ParsedLine& parsed, WriteBatch* batch, BatchShape* sha
   }
   BatchShape resolved;
   for (const auto& [key, value] : parsed.tags) {
+    resolved.tag_keys.emplace_back(key);
     resolved.tag_columns.push_back(static_cast<uint32_t>(batch->TagColumn(key)));
   }
   for (const auto& f : parsed.fields) {
     SW_ASSIGN_OR_RETURN(size_t column, batch->FieldColumnIndex(f.key, f.type));
+    resolved.field_keys.emplace_back(f.key);
+    resolved.field_types.push_back(f.type);
     resolved.field_columns.push_back(static_cast<uint32_t>(column));
   }
+  // Columns are only added here, and DropLastRow takes back those of a failed row: the flag
+  // holds until the batch's next ResolveShape.
+  resolved.all_columns = resolved.tag_columns.size() == batch->tag_keys().size() &&
+                         resolved.field_columns.size() == batch->fields().size();
   *shape = std::move(resolved);
   return Status::OK();
 }
 
-Status AddToBatch(const ParsedLine& parsed, WriteBatch* batch, BatchShape* shape) {
+// One row's values in column order, for WriteBatch::AddFullRow; reused from line to line.
+struct FullRow {
+  std::vector<std::string_view> tags;
+  std::vector<uint64_t> bits;
+  std::vector<std::string_view> strings;
+
+  void Resize(const WriteBatch& batch) {
+    tags.resize(batch.tag_keys().size());
+    bits.resize(batch.fields().size());
+    strings.resize(batch.fields().size());
+  }
+};
+
+// Adds a plain line shaped like the previous line of `batch` (the same measurement, and the same
+// tag keys and field names and types in the same order, naming every column) as a row, its
+// values going straight into their columns: no ParsedLine, no SameShape. False, having changed
+// nothing, for any other line, which the general path then parses. The checks are ParseLineFast's.
+// REQUIRES: index.Build(line) returned true; shape is the batch's and shape.all_columns.
+bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
+                     const StructuralIndex& index, const BatchShape& shape, FullRow* row,
+                     WriteBatch* batch) {
+  const size_t n = line.size();
+  const char* p = line.data();
+  size_t e = MeasurementEnd(line, index);
+  if (e == 0 || !SameBytes(std::string_view(p, e), batch->table())) return false;
+  row->Resize(*batch);
+  for (size_t i = 0; i < shape.tag_keys.size(); ++i) {
+    if (p[e] != ',') return false;
+    const size_t key = e + 1;
+    e = index.Next(key);
+    if (e == n || p[e] != '=' ||
+        !SameBytes(std::string_view(p + key, e - key), shape.tag_keys[i])) {
+      return false;
+    }
+    const size_t value = e + 1;
+    e = index.Next(value);
+    if (e == n || p[e] == '=' || e == value || e - value > o.limits.max_key_bytes) return false;
+    row->tags[shape.tag_columns[i]] = std::string_view(p + value, e - value);
+  }
+  if (p[e] != ' ') return false;
+  size_t pos = e + 1;
+  while (pos < n && p[pos] == ' ') ++pos;
+  ParsedField field;
+  for (size_t i = 0; i < shape.field_keys.size(); ++i) {
+    if (i > 0) {
+      if (pos == n || p[pos] != ',') return false;
+      ++pos;
+    }
+    e = index.Next(pos);
+    field.key = std::string_view(p + pos, e - pos);
+    if (e == n || p[e] != '=' || !SameBytes(field.key, shape.field_keys[i])) return false;
+    pos = e + 1;
+    if (!ParseValueFast(line, &pos, index.Next(pos), &field) ||
+        field.type != shape.field_types[i]) {
+      return false;
+    }
+    row->bits[shape.field_columns[i]] = field.bits;  // no strings: a plain line has no quotes
+  }
+  if (pos < n && p[pos] == ',') return false;  // more fields than the previous line
+  int64_t time;
+  if (!ParseTimeFast(line, pos, o, &time)) return false;
+  batch->AddFullRow(time, row->tags, row->bits, row->strings);
+  return true;
+}
+
+Status AddToBatch(const ParsedLine& parsed, const LineProtocolOptions& o, WriteBatch* batch,
+                  BatchShape* shape, FullRow* row) {
+  const bool same_shape = SameShape(parsed, *shape);
+  if (same_shape && shape->all_columns) {  // the usual line names every column of its batch
+    row->Resize(*batch);
+    for (size_t i = 0; i < parsed.tags.size(); ++i) {
+      row->tags[shape->tag_columns[i]] = parsed.tags[i].second;
+    }
+    for (size_t i = 0; i < parsed.fields.size(); ++i) {
+      const uint32_t column = shape->field_columns[i];
+      row->bits[column] = parsed.fields[i].bits;
+      row->strings[column] = parsed.fields[i].str;  // read for string columns only
+    }
+    batch->AddFullRow(parsed.time, row->tags, row->bits, row->strings);
+    return Status::OK();
+  }
   batch->AddRow(parsed.time);
-  if (!SameShape(parsed, *batch, *shape)) SW_RETURN_IF_ERROR(ResolveShape(parsed, batch, shape));
+  if (!same_shape) SW_RETURN_IF_ERROR(ResolveShape(parsed, o, batch, shape));
   for (size_t i = 0; i < parsed.tags.size(); ++i) {
     batch->SetTagAt(shape->tag_columns[i], parsed.tags[i].second);
   }
@@ -857,6 +959,7 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
   std::unordered_map<std::string, size_t> batch_of;
   size_t last_batch = SIZE_MAX;  // consecutive lines usually share their measurement
   ParsedLine parsed;
+  FullRow row;
   Arena arena;
   StructuralIndex index;
   size_t line_no = 0;
@@ -873,8 +976,15 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
 
     const bool plain =
         options.fast_path && line.size() <= options.limits.max_line_bytes && index.Build(line);
+    if (plain && last_batch != SIZE_MAX && shapes[last_batch].all_columns &&
+        AddLikePrevious(line, options, index, shapes[last_batch], &row,
+                        &result.batches[last_batch])) {
+      ++result.points;
+      continue;
+    }
     Status s = ParseLine(line, options, plain, index, &arena, &parsed);
     if (s.ok()) {
+      bool new_batch = false;
       if (last_batch == SIZE_MAX ||
           !SameBytes(result.batches[last_batch].table(), parsed.measurement)) {
         auto [it, inserted] =
@@ -883,13 +993,20 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
           result.batches.emplace_back(options.tenant, options.database,
                                       std::string(parsed.measurement));
           shapes.emplace_back();
+          new_batch = true;
         }
         last_batch = it->second;
       }
       WriteBatch& batch = result.batches[last_batch];
-      s = AddToBatch(parsed, &batch, &shapes[last_batch]);
-      if (!s.ok()) {
-        batch.DropLastRow();  // a type conflict with an earlier line of the body
+      s = AddToBatch(parsed, options, &batch, &shapes[last_batch], &row);
+      if (!s.ok() && new_batch) {
+        // A bad name, a name twice: the measurement appears with its first stored row.
+        batch_of.erase(std::string(parsed.measurement));
+        result.batches.pop_back();
+        shapes.pop_back();
+        last_batch = SIZE_MAX;
+      } else if (!s.ok()) {
+        batch.DropLastRow();  // or a type conflict with an earlier line of the body
       } else if (batch.rows() == 1 && result.batches.size() == 1) {
         // Bodies usually hold one measurement: size its columns for the lines left, guessed
         // from this one's length, rather than doubling them (each doubling copies, and touches
@@ -903,8 +1020,6 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
       result.errors.push_back(IngestError{line_no, std::string(s.message())});
     }
   }
-  // A measurement whose every line failed leaves an empty batch behind: drop it.
-  std::erase_if(result.batches, [](const WriteBatch& b) { return b.rows() == 0; });
   return result;
 }
 
