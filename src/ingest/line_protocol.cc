@@ -12,6 +12,7 @@
 // arithmetic, longer plain ones with an exact loop; the first batch is sized for the body.
 #include "ingest/line_protocol.h"
 
+#include <algorithm>
 #include <array>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -279,6 +280,13 @@ inline uint64_t NonDigitBytes(uint64_t w) {
   return (((off >> 4) & 0x0F0F0F0F0F0F0F0F) + 0x7F7F7F7F7F7F7F7F) & 0x8080808080808080;
 }
 
+// kLeadingZeros[k]: '0' in the low k bytes.
+constexpr std::array<uint64_t, 8> kLeadingZeros = [] {
+  std::array<uint64_t, 8> t{};
+  for (size_t k = 1; k < 8; ++k) t[k] = 0x3030303030303030 & ((uint64_t{1} << (8 * k)) - 1);
+  return t;
+}();
+
 // ParsePlainNumber for a token [p, p + length) of at most 8 bytes after its sign, with 8 bytes
 // readable from its first digit on (up to `limit`): the token is shifted into one word behind
 // leading zeros, and its digits are checked and combined with SWAR arithmetic instead of a loop
@@ -295,7 +303,7 @@ inline uint64_t NonDigitBytes(uint64_t w) {
   uint64_t w;
   std::memcpy(&w, digits, 8);
   const size_t pad = 8 - n;  // 0..7 leading '0's; the token ends in the high byte
-  w = (w << (8 * pad)) | (0x3030303030303030 & ((uint64_t{1} << (8 * pad)) - 1));
+  w = (w << (8 * pad)) | kLeadingZeros[pad];
   const uint64_t non_digit = NonDigitBytes(w);
   if (non_digit == 0) {  // an integral float
     const double d = static_cast<double>(EightDigitsValue(w));
@@ -434,14 +442,18 @@ class StructuralIndex {
   }
 
   // The first mark at or after `pos` (the line's size when none is left).
-  size_t Next(size_t pos) const {
+  size_t Next(size_t pos) const { return Next(words_.data(), pos); }
+
+  // The marks, for a caller that keeps them in a register across stores (see Next).
+  const uint64_t* words() const { return words_.data(); }
+  static size_t Next(const uint64_t* words, size_t pos) {
     size_t w = pos / 64;
-    const uint64_t ahead = words_[w] >> (pos % 64);
+    const uint64_t ahead = words[w] >> (pos % 64);
     if (ahead != 0) [[likely]]
       return pos + static_cast<size_t>(std::countr_zero(ahead));
     uint64_t word;
     do {
-      word = words_[++w];
+      word = words[++w];
     } while (word == 0);
     return w * 64 + static_cast<size_t>(std::countr_zero(word));
   }
@@ -782,7 +794,21 @@ struct BatchShape {
   std::vector<uint32_t> tag_columns;
   std::vector<uint32_t> field_columns;
   bool all_columns = false;  // the line named every column of the batch (WriteBatch::AddFullRow)
+  // No name holds a byte that StructuralIndex marks or that makes a line not plain: in a plain
+  // line, the bytes of such a name followed by '=' are that name, without looking for marks.
+  bool plain_names = false;
 };
+
+// Whether `name` is one that a plain line spells as is (see BatchShape::plain_names).
+bool IsPlainName(std::string_view name) {
+  for (char c : name) {
+    if ((kClass[static_cast<uint8_t>(c)] & (kComma | kSpace | kEquals | kBackslash | kControl)) ||
+        c == '"') {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool SameShape(const ParsedLine& parsed, const BatchShape& shape) {
   if (parsed.tags.size() != shape.tag_keys.size() ||
@@ -842,6 +868,9 @@ Status ResolveShape(const ParsedLine& parsed, const LineProtocolOptions& o, Writ
   // holds until the batch's next ResolveShape.
   resolved.all_columns = resolved.tag_columns.size() == batch->tag_keys().size() &&
                          resolved.field_columns.size() == batch->fields().size();
+  resolved.plain_names =
+      std::all_of(resolved.tag_keys.begin(), resolved.tag_keys.end(), IsPlainName) &&
+      std::all_of(resolved.field_keys.begin(), resolved.field_keys.end(), IsPlainName);
   *shape = std::move(resolved);
   return Status::OK();
 }
@@ -863,7 +892,8 @@ struct FullRow {
 // tag keys and field names and types in the same order, naming every column) as a row, its
 // values going straight into their columns: no ParsedLine, no SameShape. False, having changed
 // nothing, for any other line, which the general path then parses. The checks are ParseLineFast's.
-// REQUIRES: index.Build(line) returned true; shape is the batch's and shape.all_columns.
+// REQUIRES: index.Build(line) returned true; shape is the batch's, shape.all_columns and
+// shape.plain_names.
 bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
                      const StructuralIndex& index, const BatchShape& shape, FullRow* row,
                      WriteBatch* batch) {
@@ -872,37 +902,47 @@ bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
   size_t e = MeasurementEnd(line, index);
   if (e == 0 || !SameBytes(std::string_view(p, e), batch->table())) return false;
   row->Resize(*batch);
-  for (size_t i = 0; i < shape.tag_keys.size(); ++i) {
+  // Locals rather than members in the loops: each store of a value may alias a member.
+  const uint64_t* const marks = index.words();
+  std::string_view* const tags = row->tags.data();
+  uint64_t* const bits = row->bits.data();
+  const std::string* const tag_keys = shape.tag_keys.data();
+  const uint32_t* const tag_columns = shape.tag_columns.data();
+  const size_t tag_count = shape.tag_keys.size();
+  for (size_t i = 0; i < tag_count; ++i) {
     if (p[e] != ',') return false;
     const size_t key = e + 1;
-    e = index.Next(key);
-    if (e == n || p[e] != '=' ||
-        !SameBytes(std::string_view(p + key, e - key), shape.tag_keys[i])) {
+    e = key + tag_keys[i].size();  // the expected '='
+    if (e >= n || p[e] != '=' || !SameBytes(std::string_view(p + key, e - key), tag_keys[i])) {
       return false;
     }
     const size_t value = e + 1;
-    e = index.Next(value);
+    e = StructuralIndex::Next(marks, value);
     if (e == n || p[e] == '=' || e == value || e - value > o.limits.max_key_bytes) return false;
-    row->tags[shape.tag_columns[i]] = std::string_view(p + value, e - value);
+    tags[tag_columns[i]] = std::string_view(p + value, e - value);
   }
   if (p[e] != ' ') return false;
   size_t pos = e + 1;
   while (pos < n && p[pos] == ' ') ++pos;
+  const std::string* const field_keys = shape.field_keys.data();
+  const FieldType* const field_types = shape.field_types.data();
+  const uint32_t* const field_columns = shape.field_columns.data();
+  const size_t field_count = shape.field_keys.size();
   ParsedField field;
-  for (size_t i = 0; i < shape.field_keys.size(); ++i) {
+  for (size_t i = 0; i < field_count; ++i) {
     if (i > 0) {
       if (pos == n || p[pos] != ',') return false;
       ++pos;
     }
-    e = index.Next(pos);
+    e = pos + field_keys[i].size();  // the expected '='
     field.key = std::string_view(p + pos, e - pos);
-    if (e == n || p[e] != '=' || !SameBytes(field.key, shape.field_keys[i])) return false;
+    if (e >= n || p[e] != '=' || !SameBytes(field.key, field_keys[i])) return false;
     pos = e + 1;
-    if (!ParseValueFast(line, &pos, index.Next(pos), &field) ||
-        field.type != shape.field_types[i]) {
+    if (!ParseValueFast(line, &pos, StructuralIndex::Next(marks, pos), &field) ||
+        field.type != field_types[i]) {
       return false;
     }
-    row->bits[shape.field_columns[i]] = field.bits;  // no strings: a plain line has no quotes
+    bits[field_columns[i]] = field.bits;  // no strings: a plain line has no quotes
   }
   if (pos < n && p[pos] == ',') return false;  // more fields than the previous line
   int64_t time;
@@ -977,6 +1017,7 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
     const bool plain =
         options.fast_path && line.size() <= options.limits.max_line_bytes && index.Build(line);
     if (plain && last_batch != SIZE_MAX && shapes[last_batch].all_columns &&
+        shapes[last_batch].plain_names &&
         AddLikePrevious(line, options, index, shapes[last_batch], &row,
                         &result.batches[last_batch])) {
       ++result.points;
