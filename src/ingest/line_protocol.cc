@@ -287,32 +287,32 @@ constexpr std::array<uint64_t, 8> kLeadingZeros = [] {
   return t;
 }();
 
-// ParsePlainNumber for a token [p, p + length) of at most 8 bytes after its sign, with 8 bytes
-// readable from its first digit on (up to `limit`): the token is shifted into one word behind
-// leading zeros, and its digits are checked and combined with SWAR arithmetic instead of a loop
-// whose exits mispredict as digit counts vary. Same results as ParsePlainNumber; false for every
-// other token (the caller then asks ParsePlainNumber).
+// ParsePlainNumber for a token [p, p + length) of at most 8 bytes, with 8 bytes readable from
+// its start (up to `limit`): the token is shifted into one word behind leading zeros, a sign
+// becomes one more '0', and the digits are checked and combined with SWAR arithmetic instead of a
+// loop whose exits mispredict as digit counts vary. Same results as ParsePlainNumber; false for
+// every other token (the caller then asks ParsePlainNumber).
 [[gnu::always_inline]] inline bool ParseShortNumber(const char* p, size_t length, const char* limit,
                                                     ParsedField* out) {
-  if (length == 0) return false;
+  if (length - 1 >= 8 || limit - p < 8) return false;  // length in 1..8
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  const size_t pad = 8 - length;  // leading '0's; the token ends in the high byte
+  w = (w << (8 * pad)) | kLeadingZeros[pad];
   const bool negative = *p == '-';
   const bool plus = *p == '+';
-  const char* digits = p + (negative || plus);
-  const size_t n = p + length - digits;
-  if (n - 1 >= 8 || limit - digits < 8) return false;  // n in 1..8
-  uint64_t w;
-  std::memcpy(&w, digits, 8);
-  const size_t pad = 8 - n;  // 0..7 leading '0's; the token ends in the high byte
-  w = (w << (8 * pad)) | kLeadingZeros[pad];
+  if (negative || plus) w += static_cast<uint64_t>('0' - *p) << (8 * pad);  // no carry
+  const size_t chars = length - (negative || plus);  // digits and a '.' or an 'i'
   const uint64_t non_digit = NonDigitBytes(w);
   if (non_digit == 0) {  // an integral float
+    if (chars == 0) return false;
     const double d = static_cast<double>(EightDigitsValue(w));
     out->type = FieldType::kDouble;
     out->bits = std::bit_cast<uint64_t>(negative ? -d : d);
     return true;
   }
-  // One non-digit, and no carry before it: an 'i' last, or a '.' anywhere but alone.
-  if ((non_digit & (non_digit - 1)) != 0 || n == 1) return false;
+  // One non-digit, and no carry before it: an 'i' last, or a '.' anywhere, and a digit.
+  if ((non_digit & (non_digit - 1)) != 0 || chars < 2) return false;
   const int at = std::countr_zero(non_digit) / 8;
   const char c = static_cast<char>(w >> (8 * at));
   if (c == 'i') {
@@ -521,17 +521,20 @@ class StructuralIndex {
     const size_t n = line.size();
     const char* p = line.data();
     size_t i = 0;
-    uint64_t word = 0;  // the marks of bytes [i / 64 * 64, i)
     uint64_t special = 0;
-    for (; i + 32 <= n; i += 32) {
-      uint64_t structural, odd;
-      ClassifyAvx2(p + i, &structural, &odd);
-      word |= structural << (i % 64);
+    for (; i + 64 <= n; i += 64) {  // a word at a time
+      uint64_t low, high, odd_low, odd_high;
+      ClassifyAvx2(p + i, &low, &odd_low);
+      ClassifyAvx2(p + i + 32, &high, &odd_high);
+      words_[i / 64] = low | high << 32;
+      special |= odd_low | odd_high;
+    }
+    uint64_t word = 0;  // the marks of bytes [i / 64 * 64, i)
+    if (i + 32 <= n) {
+      uint64_t odd;
+      ClassifyAvx2(p + i, &word, &odd);
       special |= odd;
-      if (i % 64 == 32) {
-        words_[i / 64] = word;
-        word = 0;
-      }
+      i += 32;
     }
     if (i < n) {  // the last n - i bytes, as the tail of the line's last 32
       uint64_t structural, odd;
@@ -782,6 +785,13 @@ Status ParseLine(std::string_view line, const LineProtocolOptions& o, bool plain
   return Status::OK();
 }
 
+// One row's values in column order, for WriteBatch::AddFullRow; reused from line to line.
+struct FullRow {
+  std::vector<std::string_view> tags;
+  std::vector<uint64_t> bits;
+  std::vector<std::string_view> strings;
+};
+
 // The previous line of a batch: its tag keys and field names and types, in that line's order,
 // and the columns they resolved to. Lines of one batch usually name the same tags and fields in
 // the same order: then the names are matched once per line against the expected ones,
@@ -797,6 +807,7 @@ struct BatchShape {
   // No name holds a byte that StructuralIndex marks or that makes a line not plain: in a plain
   // line, the bytes of such a name followed by '=' are that name, without looking for marks.
   bool plain_names = false;
+  FullRow row;  // as many values as the batch has columns
 };
 
 // Whether `name` is one that a plain line spells as is (see BatchShape::plain_names).
@@ -871,37 +882,27 @@ Status ResolveShape(const ParsedLine& parsed, const LineProtocolOptions& o, Writ
   resolved.plain_names =
       std::all_of(resolved.tag_keys.begin(), resolved.tag_keys.end(), IsPlainName) &&
       std::all_of(resolved.field_keys.begin(), resolved.field_keys.end(), IsPlainName);
+  resolved.row.tags.resize(batch->tag_keys().size());
+  resolved.row.bits.resize(batch->fields().size());
+  resolved.row.strings.resize(batch->fields().size());
   *shape = std::move(resolved);
   return Status::OK();
 }
-
-// One row's values in column order, for WriteBatch::AddFullRow; reused from line to line.
-struct FullRow {
-  std::vector<std::string_view> tags;
-  std::vector<uint64_t> bits;
-  std::vector<std::string_view> strings;
-
-  void Resize(const WriteBatch& batch) {
-    tags.resize(batch.tag_keys().size());
-    bits.resize(batch.fields().size());
-    strings.resize(batch.fields().size());
-  }
-};
 
 // Adds a plain line shaped like the previous line of `batch` (the same measurement, and the same
 // tag keys and field names and types in the same order, naming every column) as a row, its
 // values going straight into their columns: no ParsedLine, no SameShape. False, having changed
 // nothing, for any other line, which the general path then parses. The checks are ParseLineFast's.
-// REQUIRES: index.Build(line) returned true; shape is the batch's, shape.all_columns and
-// shape.plain_names.
+// REQUIRES: index.Build(line) returned true; the shape is the batch's, with all_columns and
+// plain_names.
 bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
-                     const StructuralIndex& index, const BatchShape& shape, FullRow* row,
-                     WriteBatch* batch) {
+                     const StructuralIndex& index, BatchShape* shape_and_row, WriteBatch* batch) {
+  const BatchShape& shape = *shape_and_row;
+  FullRow* row = &shape_and_row->row;
   const size_t n = line.size();
   const char* p = line.data();
   size_t e = MeasurementEnd(line, index);
   if (e == 0 || !SameBytes(std::string_view(p, e), batch->table())) return false;
-  row->Resize(*batch);
   // Locals rather than members in the loops: each store of a value may alias a member.
   const uint64_t* const marks = index.words();
   std::string_view* const tags = row->tags.data();
@@ -909,6 +910,7 @@ bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
   const std::string* const tag_keys = shape.tag_keys.data();
   const uint32_t* const tag_columns = shape.tag_columns.data();
   const size_t tag_count = shape.tag_keys.size();
+  const size_t max_value = o.limits.max_key_bytes;
   for (size_t i = 0; i < tag_count; ++i) {
     if (p[e] != ',') return false;
     const size_t key = e + 1;
@@ -918,7 +920,7 @@ bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
     }
     const size_t value = e + 1;
     e = StructuralIndex::Next(marks, value);
-    if (e == n || p[e] == '=' || e == value || e - value > o.limits.max_key_bytes) return false;
+    if (e == n || p[e] == '=' || e == value || e - value > max_value) return false;
     tags[tag_columns[i]] = std::string_view(p + value, e - value);
   }
   if (p[e] != ' ') return false;
@@ -952,10 +954,10 @@ bool AddLikePrevious(std::string_view line, const LineProtocolOptions& o,
 }
 
 Status AddToBatch(const ParsedLine& parsed, const LineProtocolOptions& o, WriteBatch* batch,
-                  BatchShape* shape, FullRow* row) {
+                  BatchShape* shape) {
   const bool same_shape = SameShape(parsed, *shape);
   if (same_shape && shape->all_columns) {  // the usual line names every column of its batch
-    row->Resize(*batch);
+    FullRow* row = &shape->row;
     for (size_t i = 0; i < parsed.tags.size(); ++i) {
       row->tags[shape->tag_columns[i]] = parsed.tags[i].second;
     }
@@ -999,7 +1001,6 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
   std::unordered_map<std::string, size_t> batch_of;
   size_t last_batch = SIZE_MAX;  // consecutive lines usually share their measurement
   ParsedLine parsed;
-  FullRow row;
   Arena arena;
   StructuralIndex index;
   size_t line_no = 0;
@@ -1018,8 +1019,7 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
         options.fast_path && line.size() <= options.limits.max_line_bytes && index.Build(line);
     if (plain && last_batch != SIZE_MAX && shapes[last_batch].all_columns &&
         shapes[last_batch].plain_names &&
-        AddLikePrevious(line, options, index, shapes[last_batch], &row,
-                        &result.batches[last_batch])) {
+        AddLikePrevious(line, options, index, &shapes[last_batch], &result.batches[last_batch])) {
       ++result.points;
       continue;
     }
@@ -1039,7 +1039,7 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
         last_batch = it->second;
       }
       WriteBatch& batch = result.batches[last_batch];
-      s = AddToBatch(parsed, options, &batch, &shapes[last_batch], &row);
+      s = AddToBatch(parsed, options, &batch, &shapes[last_batch]);
       if (!s.ok() && new_batch) {
         // A bad name, a name twice: the measurement appears with its first stored row.
         batch_of.erase(std::string(parsed.measurement));
