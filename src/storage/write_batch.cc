@@ -20,6 +20,42 @@ void WriteBatch::AddRow(int64_t time) {
   }
 }
 
+void WriteBatch::AddFullRow(int64_t time, std::span<const std::string_view> tags,
+                            std::span<const uint64_t> bits,
+                            std::span<const std::string_view> strings) {
+  times_.push_back(time);
+  tags_before_row_ = tag_keys_.size();
+  fields_before_row_ = fields_.size();
+  // Locals, not members, in the loops: each byte stored into `present` may alias any member.
+  TagValues* const tag_values = tag_values_.data();
+  const size_t tag_count = tag_values_.size();
+  for (size_t i = 0; i < tag_count; ++i) tag_values[i].AddRow(tags[i]);
+  FieldColumn* const fields = fields_.data();
+  const size_t field_count = fields_.size();
+  for (size_t i = 0; i < field_count; ++i) {
+    FieldColumn& f = fields[i];
+    if (f.type == FieldType::kString) {
+      f.bits.push_back(0);
+      f.strings.emplace_back(strings[i]);
+    } else {
+      f.bits.push_back(bits[i]);
+    }
+    f.present.push_back(1);
+  }
+}
+
+void WriteBatch::Reserve(size_t rows) {
+  times_.reserve(rows);
+  for (auto& values : tag_values_) {
+    values.Reserve(rows, values.size() == 0 ? 0 : rows * values[values.size() - 1].size());
+  }
+  for (auto& f : fields_) {
+    f.present.reserve(rows);
+    f.bits.reserve(rows);
+    if (f.type == FieldType::kString) f.strings.reserve(rows);
+  }
+}
+
 void WriteBatch::DropLastRow() {
   if (times_.empty()) return;
   times_.pop_back();

@@ -14,6 +14,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,10 @@ class TagValues {
   }
 
   void AddRow() { ends_.push_back(static_cast<uint32_t>(bytes_.size())); }
+  void AddRow(std::string_view value) {
+    bytes_.append(value);
+    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+  }
   void SetLast(std::string_view value) {
     bytes_.resize(ends_.size() < 2 ? 0 : ends_[ends_.size() - 2]);
     bytes_.append(value);
@@ -58,6 +63,10 @@ class TagValues {
   void DropLast() {
     ends_.pop_back();
     bytes_.resize(ends_.empty() ? 0 : ends_.back());
+  }
+  void Reserve(size_t rows, size_t bytes) {
+    ends_.reserve(rows);
+    bytes_.reserve(bytes);
   }
 
  private:
@@ -87,6 +96,13 @@ class WriteBatch {
   Status SetBool(std::string_view name, bool v) { return SetFixed(name, FieldType::kBool, v); }
   Status SetString(std::string_view name, std::string_view v);
 
+  // AddRow with a value in every column, for decoders that resolved a row's names to all of the
+  // batch's columns: tags[i] for tag_keys()[i]; for fields()[i], bits[i] or, for a kString
+  // column, strings[i]. Cheaper than AddRow and a Set*At per column (which first write each
+  // column's absent value). REQUIRES: each span is as long as its columns.
+  void AddFullRow(int64_t time, std::span<const std::string_view> tags,
+                  std::span<const uint64_t> bits, std::span<const std::string_view> strings);
+
   // Column access by position, for decoders that fill many rows of the same shape: resolve the
   // names once, then set values by index. Each REQUIRES: AddRow was called.
   // The index of tag column `key`, added when new.
@@ -108,6 +124,11 @@ class WriteBatch {
   // InvalidArgument and nothing is appended. (The MQTT telemetry bridge merges the messages of
   // many devices into one write this way.)
   Status Append(const WriteBatch& other);
+
+  // Makes room for `rows` rows in the columns that exist now, so that a decoder which can tell
+  // the size of its input grows each column once rather than by doubling (tag values are sized
+  // like the last row's). Columns added later grow as usual.
+  void Reserve(size_t rows);
 
   // Removes the last row, and the columns it added (a front end that finds an error mid-row
   // drops the row, and no trace of it may reach the catalog). At most once per AddRow.

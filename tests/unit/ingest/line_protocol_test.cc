@@ -213,6 +213,72 @@ TEST(LineProtocolTest, FastPathAgreesWithByteParser) {
   }
 }
 
+// Parses `body` with and without the fast paths and expects the same rows and errors.
+void ExpectSameAsByteParser(const std::string& body) {
+  LineProtocolOptions fast = Options();
+  LineProtocolOptions slow = Options();
+  slow.fast_path = false;
+  auto a = ParseLineProtocol(body, fast);
+  auto b = ParseLineProtocol(body, slow);
+  EXPECT_EQ(a.points, b.points) << body;
+  EXPECT_TRUE(a.batches == b.batches) << body;
+  ASSERT_EQ(a.errors.size(), b.errors.size()) << body;
+  for (size_t e = 0; e < a.errors.size(); ++e) {
+    EXPECT_EQ(a.errors[e].line, b.errors[e].line) << body;
+    EXPECT_EQ(a.errors[e].message, b.errors[e].message) << body;
+  }
+}
+
+// Lines of one measurement whose tags and fields change from line to line (order, presence, type,
+// number spelling) test the path for lines shaped like their batch's previous line, and its
+// fall back to the others: the result must be the byte parser's.
+TEST(LineProtocolTest, LinesLikeThePreviousAgreeWithByteParser) {
+  // Names that a plain line cannot spell: a line that seems to spell one is not like the previous.
+  ExpectSameAsByteParser("m,a\\ b=1 v=1\nm,a b=1 v=2\n");
+  ExpectSameAsByteParser("m,a\\,b=1 v=1\nm,a,b=1 v=2\n");
+  ExpectSameAsByteParser("m a\\=b=1\nm a=b=2\nm a\\ b=1\nm a b=2\n");
+  std::mt19937 rng(5);
+  const std::vector<std::string> tag_sets = {",a=1,b=2", ",b=2,a=1",     ",a=1",
+                                             "",         ",a=1,b=2,c=3", ",a=x\\ y,b=2",
+                                             ",a\\ b=1", ",a b=1",       ",a\\,b=1,b=2"};
+  const std::vector<std::string> numbers = {"0",    "7",    "-7",       "12.5",      "-0.25",
+                                            "1.",   ".5",   "12345678", "1234.567",  "123456789",
+                                            "3i",   "-42i", "1234567i", "99999999i", "1e3",
+                                            "+2.5", "+5i",  "0.000001", "t",         "\"x\""};
+  for (int i = 0; i < 3000; ++i) {
+    std::string body;
+    for (int l = 0; l < 8; ++l) {
+      std::string line = "m" + tag_sets[rng() % 3 == 0 ? rng() % tag_sets.size() : 0] + " ";
+      const int fields = rng() % 4 == 0 ? 1 + rng() % 3 : 3;
+      for (int f = 0; f < fields; ++f) {
+        const std::string name = rng() % 8 == 0 ? "w" : std::string(1, static_cast<char>('u' + f));
+        line += (f > 0 ? "," : "") + name + "=" + numbers[rng() % numbers.size()];
+      }
+      if (rng() % 4 != 0) line += " " + std::to_string(1700000000000000000 + l);
+      body += line + "\n";
+    }
+    ExpectSameAsByteParser(body);
+    if (HasFailure()) return;
+  }
+}
+
+// A measurement takes its place among the batches with its first stored row, not with a first
+// line that was rejected.
+TEST(LineProtocolTest, BatchesInOrderOfFirstStoredRow) {
+  for (bool fast : {true, false}) {
+    LineProtocolOptions o = Options();
+    o.fast_path = fast;
+    auto r = ParseLineProtocol("a,time=1 v=1\nb v=1\na v=2,v=3\na v=4\n", o);
+    ASSERT_EQ(r.errors.size(), 2u) << fast;
+    EXPECT_EQ(r.errors[0].line, 1u);
+    EXPECT_EQ(r.errors[1].message, "field 'v' appears twice");
+    ASSERT_EQ(r.batches.size(), 2u);
+    EXPECT_EQ(r.batches[0].table(), "b");
+    EXPECT_EQ(r.batches[1].table(), "a");
+    EXPECT_EQ(r.batches[1].rows(), 1u);
+  }
+}
+
 // A line rejected for a type conflict leaves nothing behind: not its row, and not the tags and
 // fields it named first (they would otherwise reach the catalog with no values).
 TEST(LineProtocolTest, RejectedLineLeavesNoColumnsBehind) {
