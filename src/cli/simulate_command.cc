@@ -11,6 +11,7 @@
 
 #include "cli/token.h"
 #include "common/clock.h"
+#include "common/stop_signals.h"
 
 namespace seaway::cli {
 
@@ -70,12 +71,7 @@ int RunSimulateCommand(SimulateCommandOptions o) {
   o.simulator.format =
       o.format == "line" ? SimulatorOptions::Format::kLine : SimulatorOptions::Format::kJson;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = BlockStopSignals();
 
   Simulator simulator(o.simulator);
   if (Status s = simulator.Start(); !s.ok()) {

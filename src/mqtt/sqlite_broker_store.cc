@@ -4,35 +4,10 @@
 #include <sqlite3.h>
 
 #include "mqtt/broker_store.h"
+#include "platform/sqlite_statement.h"
 
 namespace seaway::mqtt {
 namespace {
-
-// A prepared statement, finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  sqlite3_stmt* get() { return stmt_; }
-  bool ok() const { return stmt_ != nullptr; }
-
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void Bind(int i, std::string_view v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  std::string Blob(int i) {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    return p == nullptr ? std::string()
-                        : std::string(static_cast<const char*>(p),
-                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
-  }
-  int64_t Int(int i) { return sqlite3_column_int64(stmt_, i); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 // Subscriptions as one blob: per subscription a u16 length, the filter, the options byte and
 // a u32 subscription id.
@@ -123,9 +98,10 @@ class SqliteBrokerStore final : public BrokerStore {
     std::lock_guard lock(mu_);
     BrokerSnapshot snap;
     {
-      Statement st(db_,
-                   "SELECT tenant, client_id, version, expiry, disconnected_ns, subscriptions,"
-                   " incoming_qos2 FROM sessions ORDER BY tenant, client_id");
+      SqliteStatement st(
+          db_,
+          "SELECT tenant, client_id, version, expiry, disconnected_ns, subscriptions,"
+          " incoming_qos2 FROM sessions ORDER BY tenant, client_id");
       if (!st.ok()) return Error("prepare");
       int rc;
       while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -146,9 +122,9 @@ class SqliteBrokerStore final : public BrokerStore {
       if (rc != SQLITE_DONE) return Error("read sessions");
     }
     {
-      Statement st(db_,
-                   "SELECT tenant, client_id, packet_id, state, publish FROM session_messages"
-                   " ORDER BY tenant, client_id, seq");
+      SqliteStatement st(db_,
+                         "SELECT tenant, client_id, packet_id, state, publish FROM session_messages"
+                         " ORDER BY tenant, client_id, seq");
       if (!st.ok()) return Error("prepare");
       size_t si = 0;
       int rc;
@@ -174,7 +150,7 @@ class SqliteBrokerStore final : public BrokerStore {
       if (rc != SQLITE_DONE) return Error("read session messages");
     }
     {
-      Statement st(db_, "SELECT tenant, publish FROM retained ORDER BY tenant, seq");
+      SqliteStatement st(db_, "SELECT tenant, publish FROM retained ORDER BY tenant, seq");
       if (!st.ok()) return Error("prepare");
       int rc;
       while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -190,29 +166,29 @@ class SqliteBrokerStore final : public BrokerStore {
   Status SaveLocked(const BrokerSnapshot& snap) {
     SW_RETURN_IF_ERROR(
         Exec("DELETE FROM sessions; DELETE FROM session_messages; DELETE FROM retained;"));
-    Statement ses(db_, "INSERT INTO sessions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    Statement msg(db_, "INSERT INTO session_messages VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    Statement ret(db_, "INSERT INTO retained VALUES(?1, ?2, ?3)");
+    SqliteStatement ses(db_, "INSERT INTO sessions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    SqliteStatement msg(db_, "INSERT INTO session_messages VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    SqliteStatement ret(db_, "INSERT INTO retained VALUES(?1, ?2, ?3)");
     if (!ses.ok() || !msg.ok() || !ret.ok()) return Error("prepare");
     for (const StoredSession& s : snap.sessions) {
       sqlite3_reset(ses.get());
       ses.Bind(1, static_cast<int64_t>(s.tenant.value()));
-      ses.Bind(2, s.client_id);
+      ses.BindBlob(2, s.client_id);
       ses.Bind(3, static_cast<int64_t>(s.version));
       ses.Bind(4, static_cast<int64_t>(s.expiry_interval));
       ses.Bind(5, s.disconnected_at_unix_ns);
-      ses.Bind(6, EncodeSubscriptions(s.subscriptions));
-      ses.Bind(7, EncodeIds(s.incoming_qos2));
+      ses.BindBlob(6, EncodeSubscriptions(s.subscriptions));
+      ses.BindBlob(7, EncodeIds(s.incoming_qos2));
       if (sqlite3_step(ses.get()) != SQLITE_DONE) return Error("save session");
       int64_t seq = 0;
       for (const StoredMessage& m : s.messages) {
         sqlite3_reset(msg.get());
         msg.Bind(1, static_cast<int64_t>(s.tenant.value()));
-        msg.Bind(2, s.client_id);
+        msg.BindBlob(2, s.client_id);
         msg.Bind(3, seq++);
         msg.Bind(4, static_cast<int64_t>(m.packet_id));
         msg.Bind(5, static_cast<int64_t>(m.state));
-        msg.Bind(6, m.publish);
+        msg.BindBlob(6, m.publish);
         if (sqlite3_step(msg.get()) != SQLITE_DONE) return Error("save session message");
       }
     }
@@ -221,7 +197,7 @@ class SqliteBrokerStore final : public BrokerStore {
       sqlite3_reset(ret.get());
       ret.Bind(1, static_cast<int64_t>(r.tenant.value()));
       ret.Bind(2, seq++);
-      ret.Bind(3, r.publish);
+      ret.BindBlob(3, r.publish);
       if (sqlite3_step(ret.get()) != SQLITE_DONE) return Error("save retained message");
     }
     return Status::OK();

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "platform/metadata_store.h"
+#include "platform/sqlite_statement.h"
 
 namespace seaway {
 namespace {
@@ -35,20 +36,6 @@ Status ValidateTenantName(std::string_view name) {
   return Status::OK();
 }
 
-// A prepared statement, finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  sqlite3_stmt* get() { return stmt_; }
-  bool ok() const { return stmt_ != nullptr; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 class SqliteMetadataStore final : public MetadataStore {
  public:
   explicit SqliteMetadataStore(sqlite3* db) : db_(db) {}
@@ -69,7 +56,7 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<TenantId> CreateTenant(std::string_view name) override {
     SW_RETURN_IF_ERROR(ValidateTenantName(name));
     std::lock_guard lock(mu_);
-    Statement st(db_, "INSERT INTO tenants(name, created_ns) VALUES(?1, ?2)");
+    SqliteStatement st(db_, "INSERT INTO tenants(name, created_ns) VALUES(?1, ?2)");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 2, Clock::Real()->Now().nanos());
@@ -81,7 +68,7 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Result<TenantId> FindTenant(std::string_view name) override {
     std::lock_guard lock(mu_);
-    Statement st(db_, "SELECT id FROM tenants WHERE name = ?1");
+    SqliteStatement st(db_, "SELECT id FROM tenants WHERE name = ?1");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
     int rc = sqlite3_step(st.get());
@@ -94,9 +81,9 @@ class SqliteMetadataStore final : public MetadataStore {
     if (token.size() < 16) return InvalidArgument("a token must be at least 16 bytes");
     const std::string hash = HashToken(token);
     std::lock_guard lock(mu_);
-    Statement st(db_,
-                 "INSERT INTO tokens(hash, tenant_id, description, created_ns) "
-                 "VALUES(?1, ?2, ?3, ?4)");
+    SqliteStatement st(db_,
+                       "INSERT INTO tokens(hash, tenant_id, description, created_ns) "
+                       "VALUES(?1, ?2, ?3, ?4)");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(tenant.value()));
@@ -106,7 +93,7 @@ class SqliteMetadataStore final : public MetadataStore {
     int rc = sqlite3_step(st.get());
     if (rc == SQLITE_CONSTRAINT) {
       // Either the token exists or the tenant does not (foreign key).
-      Statement q(db_, "SELECT 1 FROM tokens WHERE hash = ?1");
+      SqliteStatement q(db_, "SELECT 1 FROM tokens WHERE hash = ?1");
       sqlite3_bind_text(q.get(), 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
       if (q.ok() && sqlite3_step(q.get()) == SQLITE_ROW) {
         return AlreadyExists("the token is registered already");
@@ -120,7 +107,7 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<TenantId> Authenticate(std::string_view token) override {
     const std::string hash = HashToken(token);
     std::lock_guard lock(mu_);
-    Statement st(db_, "SELECT tenant_id FROM tokens WHERE hash = ?1");
+    SqliteStatement st(db_, "SELECT tenant_id FROM tokens WHERE hash = ?1");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
     int rc = sqlite3_step(st.get());

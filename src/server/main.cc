@@ -10,6 +10,7 @@
 #include "cli/sql_command.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/stop_signals.h"
 #include "common/version.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -34,12 +35,7 @@ int RunServe(CLI::App* serve, ServerConfig& config) {
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and only
   // sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = BlockStopSignals();
 
   Server server(config);
   if (Status s = server.Start(); !s.ok()) {
