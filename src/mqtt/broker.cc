@@ -1506,7 +1506,22 @@ Broker::Broker(BrokerOptions options, Authenticator* auth, PublishHandler* handl
   impl_->last_save = impl_->started_at;
 }
 
-Broker::~Broker() = default;
+Broker::~Broker() {
+  // A session and its connection point at each other until the connection closes; break the
+  // cycles of connections still open (a broker destroyed without Stop, as in tests).
+  std::vector<SessionPtr> all;
+  {
+    std::lock_guard lock(impl_->sessions_mu);
+    for (auto& [key, s] : impl_->sessions) all.push_back(s);
+    impl_->sessions.clear();
+  }
+  for (const SessionPtr& s : all) {
+    std::lock_guard lock(s->mu);
+    s->conn.reset();
+  }
+  std::lock_guard lock(impl_->conns_mu);
+  impl_->conns.clear();
+}
 
 Status Broker::Start() {
   if (impl_->store == nullptr) return Status::OK();
