@@ -22,10 +22,10 @@
 #    by the PID this script started): Mosquitto (/usr/sbin/mosquitto, a config in the run's
 #    directory: loopback listener on a free port, allow_anonymous, unlimited in-flight and queued
 #    messages so that nothing is dropped, no persistence, TCP_NODELAY like Seaway) and then
-#    `seaway serve` (new --data-dir, free ports, --log-level warn, the defaults otherwise: WAL
-#    sync always); the tool authenticates to Seaway with the admin token as password;
-#    --seaway-args adds flags to `seaway serve` (e.g. "--mqtt-max-inflight 65535
-#    --mqtt-max-queued 10000000", the no-drop settings Mosquitto gets here);
+#    `seaway serve` (new --data-dir, free ports, --log-level warn, the no-drop limits Mosquitto
+#    gets here: --mqtt-max-inflight 65535 --mqtt-max-queued 100000000; the defaults otherwise:
+#    WAL sync always); the tool authenticates to Seaway with the admin token as password;
+#    --seaway-args adds flags to `seaway serve`;
 # 3. prints each run's output and one table: Seaway, Mosquitto, Seaway/Mosquitto and the target.
 # The tool uses --threads client loop threads (default 1): broker and tool share the machine's
 # cores for both brokers alike; the tool reports its own CPU, the broker's and other processes'
