@@ -467,6 +467,8 @@ void Conn::RefuseConnect(ReasonCode reason, std::string_view why) {
     state_ = State::kClosed;
   }
   link_->Close();
+  std::lock_guard lock(broker_->conns_mu);
+  broker_->conns.erase(shared_from_this());
 }
 
 bool Conn::HandleConnect(Connect& c) {

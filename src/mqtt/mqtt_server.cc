@@ -59,7 +59,8 @@ struct MqttServer::Impl {
   std::vector<std::thread> threads;
   HostPort bound;
   HostPort tls_bound;
-  std::atomic<size_t> connections{0};
+  // Shared with the links: a link may outlive the server (its broker connection holds it).
+  std::shared_ptr<std::atomic<size_t>> connections = std::make_shared<std::atomic<size_t>>(0);
   std::atomic<bool> stopping{false};
   Counter* accepted_total = nullptr;
   Counter* refused_total = nullptr;
@@ -84,7 +85,12 @@ class StreamLink final : public ClientLink,
  public:
   template <typename... Args>
   StreamLink(MqttServer::Impl* server, tcp::socket socket, Args&&... tls)
-      : server_(server), stream_(std::move(socket), std::forward<Args>(tls)...) {
+      : server_(server),
+        connections_(server->connections),
+        open_gauge_(server->open_gauge),
+        dropped_qos0_total_(server->dropped_qos0_total),
+        max_write_queue_bytes_(server->options.max_write_queue_bytes),
+        stream_(std::move(socket), std::forward<Args>(tls)...) {
     error_code ec;
     const auto remote = Socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
@@ -92,8 +98,8 @@ class StreamLink final : public ClientLink,
     Socket().set_option(tcp::no_delay(true), ec);
   }
   ~StreamLink() override {
-    server_->connections.fetch_sub(1);
-    server_->open_gauge->Add(-1);
+    connections_->fetch_sub(1);
+    open_gauge_->Add(-1);
   }
 
   void Start() {
@@ -124,8 +130,8 @@ class StreamLink final : public ClientLink,
   bool Send(std::string bytes, bool droppable) override {
     std::lock_guard lock(mu_);
     if (closed_) return false;
-    if (droppable && queued_bytes_ > server_->options.max_write_queue_bytes) {
-      server_->dropped_qos0_total->Increment();
+    if (droppable && queued_bytes_ > max_write_queue_bytes_) {
+      dropped_qos0_total_->Increment();
       return false;
     }
     queued_bytes_ += bytes.size();
@@ -269,7 +275,13 @@ class StreamLink final : public ClientLink,
     }
   }
 
+  // The server is used only by handlers, which run while it does; what the destructor and
+  // Send (called by the broker, perhaps after the server stopped) need is copied or shared.
   MqttServer::Impl* const server_;
+  const std::shared_ptr<std::atomic<size_t>> connections_;
+  Gauge* const open_gauge_;
+  Counter* const dropped_qos0_total_;
+  const size_t max_write_queue_bytes_;
   Stream stream_;
   std::string peer_;
   std::shared_ptr<BrokerConnection> conn_;  // strand only
@@ -292,12 +304,12 @@ void MqttServer::Impl::Accept(tcp::acceptor* on, bool tls_listener) {
       asio::make_strand(ioc), [this, on, tls_listener](const error_code& ec, tcp::socket s) {
         if (ec == asio::error::operation_aborted || stopping.load()) return;
         if (!ec) {
-          if (connections.load() >= options.max_connections) {
+          if (connections->load() >= options.max_connections) {
             refused_total->Increment();
             error_code ignored;
             s.close(ignored);
           } else {
-            connections.fetch_add(1);
+            connections->fetch_add(1);
             open_gauge->Add(1);
             accepted_total->Increment();
             if (tls_listener) {
@@ -408,7 +420,7 @@ void MqttServer::Stop() {
     log::Error("mqtt broker state not saved at shutdown", {{"error", st.ToString()}});
   }
   const int64_t deadline = Clock::Real()->MonotonicNanos() + 1'500'000'000;
-  while (s.connections.load() > 0 && Clock::Real()->MonotonicNanos() < deadline) {
+  while (s.connections->load() > 0 && Clock::Real()->MonotonicNanos() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   s.ioc.stop();

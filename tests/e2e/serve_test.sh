@@ -150,6 +150,11 @@ pass "SIGTERM shutdown"
 
 # --- demo feed: data flowing on `make run` -----------------------------------------------------
 start_server "$WORK/demo.log" --data-dir "$WORK/data3" --http 127.0.0.1:0 --demo
+# The demo machines connect over MQTT once the listeners are up: wait for their line.
+for _ in $(seq 1 200); do
+  grep -q "demo feed started machines=20 table=demo.machine" "$WORK/demo.log" && break
+  sleep 0.05
+done
 grep -q "demo feed started machines=20 table=demo.machine" "$WORK/demo.log" || fail "no demo feed line"
 sleep 1.5
 demo_rows=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_demo_rows_total / {print $2}')
