@@ -23,7 +23,7 @@
 #    directory: loopback listener on a free port, allow_anonymous, unlimited in-flight and queued
 #    messages so that nothing is dropped, no persistence, TCP_NODELAY like Seaway) and then
 #    `seaway serve` (new --data-dir, free ports, --log-level warn, the no-drop limits Mosquitto
-#    gets here: --mqtt-max-inflight 65535 --mqtt-max-queued 100000000; the defaults otherwise:
+#    gets here: --mqtt-max-inflight 65535 --mqtt-max-queued 10000000; the defaults otherwise:
 #    WAL sync always); the tool authenticates to Seaway with the admin token as password;
 #    --seaway-args adds flags to `seaway serve`;
 # 3. prints each run's output and one table: Seaway, Mosquitto, Seaway/Mosquitto and the target.
@@ -141,7 +141,7 @@ start_seaway() {
   # shellcheck disable=SC2086  # seaway_args: several flags
   SEAWAY_ADMIN_TOKEN=$token "$seaway" serve --data-dir "$work/seaway-data" \
     --http "127.0.0.1:$http" --mqtt "127.0.0.1:$port" --log-level warn \
-    --mqtt-max-inflight 65535 --mqtt-max-queued 100000000 $seaway_args >>"$work/seaway.log" 2>&1 &
+    --mqtt-max-inflight 65535 --mqtt-max-queued 10000000 $seaway_args >>"$work/seaway.log" 2>&1 &
   pid=$!
   echo "$pid" >"$work/seaway.pid"
   wait_for_http "http://127.0.0.1:$http/health" "$pid" 30 && wait_for_port "$port" "$pid" ||
@@ -190,7 +190,7 @@ echo "machine:   $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/104857
 echo "commit:    $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ has uncommitted changes)')"
 echo "mosquitto: $("$mosquitto" -h 2>&1 | head -1)"
 echo "uptime:    $(uptime)"
-echo "seaway:    serve defaults, no-drop limits as Mosquitto's (--mqtt-max-inflight 65535 --mqtt-max-queued 100000000)${seaway_args:+ plus $seaway_args}"
+echo "seaway:    serve defaults, no-drop limits as Mosquitto's (--mqtt-max-inflight 65535 --mqtt-max-queued 10000000)${seaway_args:+ plus $seaway_args}"
 echo "load:      MQTT $version, $duration s measured after $warmup s warmup, $threads client loop thread(s)"
 
 common=(--duration "$duration" --warmup "$warmup")
