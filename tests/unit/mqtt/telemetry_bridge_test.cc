@@ -2,10 +2,10 @@
 // messages merged while writes are in flight, each still stored whole or refused whole.
 #include "mqtt/telemetry_bridge.h"
 
-#include <gtest/gtest.h>
-
 #include <condition_variable>
 #include <mutex>
+
+#include <gtest/gtest.h>
 
 #include "storage/memory_env.h"
 
@@ -80,9 +80,9 @@ class TelemetryBridgeTest : public ::testing::Test {
 
 TEST_F(TelemetryBridgeTest, ManyLineMessagesAreStoredAndAcknowledged) {
   for (int i = 0; i < 500; ++i) {
-    Publish("write/plant", fmt::format("machine,id=m{} temp={}.5 {}\nmachine,id=x{} temp=1 {}",
-                                       i % 50, i, 1'700'000'000'000'000'000 + i, i % 7,
-                                       1'700'000'000'000'000'000 + i));
+    Publish("write/plant",
+            fmt::format("machine,id=m{} temp={}.5 {}\nmachine,id=x{} temp=1 {}", i % 50, i,
+                        1'700'000'000'000'000'000 + i, i % 7, 1'700'000'000'000'000'000 + i));
   }
   for (const Outcome& o : Wait()) {
     ASSERT_TRUE(o.done);
@@ -98,8 +98,8 @@ TEST_F(TelemetryBridgeTest, ABadMessageIsRefusedWholeAndTheOthersAreStored) {
   for (int i = 0; i < 200; ++i) {
     if (i % 17 == 5) {
       // A good line and a bad one: the message is refused whole, its good line not stored.
-      bad.push_back(Publish("write/plant", fmt::format("m,id=a{} v=1 {}\nm,id=b v=oops {}", i,
-                                                       1000 + i, 1000 + i)));
+      bad.push_back(Publish(
+          "write/plant", fmt::format("m,id=a{} v=1 {}\nm,id=b v=oops {}", i, 1000 + i, 1000 + i)));
     } else {
       Publish("write/plant", fmt::format("m,id=a{} v={} {}", i, i, 1000 + i));
     }
