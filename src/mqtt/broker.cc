@@ -580,9 +580,30 @@ bool Conn::HandleConnect(Connect& c) {
     session->tenant = tenant_;
     session->client_id = c.client_id;
     session->attaching = true;
-    std::lock_guard lock(broker_->sessions_mu);
-    // A racing CONNECT with the same id may have created one meanwhile: the later one wins.
-    broker_->sessions[SessionKey{tenant_, c.client_id}] = session;
+    SessionPtr displaced;
+    {
+      std::lock_guard lock(broker_->sessions_mu);
+      // A racing CONNECT with the same id may have created one meanwhile: the later one wins,
+      // and the earlier one's connection is taken over like any other.
+      SessionPtr& slot = broker_->sessions[SessionKey{tenant_, c.client_id}];
+      displaced = std::move(slot);
+      slot = session;
+    }
+    if (displaced) {
+      std::shared_ptr<Conn> displaced_conn;
+      std::map<std::string, SessionSubscription> subs;
+      {
+        std::lock_guard slock(displaced->mu);
+        displaced->ended = true;  // a CONNECT still attaching to it refuses itself
+        displaced_conn = std::move(displaced->conn);
+        subs.swap(displaced->subscriptions);
+      }
+      broker_->RemoveSubscriptions(*displaced, subs);
+      if (displaced_conn) {
+        displaced_conn->CloseWith(ReasonCode::kSessionTakenOver,
+                                  "session taken over by a new connection", true);
+      }
+    }
   } else {
     broker_->CancelDelayedWill(session.get());
   }
@@ -638,6 +659,23 @@ bool Conn::HandleConnect(Connect& c) {
     return true;
   }
   tenant_state.connected.fetch_add(1);
+  std::shared_ptr<Conn> raced;  // attached by a CONNECT that raced this one
+  bool lost_race = false;
+  {
+    std::lock_guard slock(session->mu);
+    if (session->ended) {
+      lost_race = true;  // a later CONNECT with this client id replaced the session
+    } else if (session->conn != nullptr && session->conn.get() != this) {
+      raced = std::move(session->conn);
+    }
+  }
+  if (lost_race) {
+    CloseWith(ReasonCode::kSessionTakenOver, "session taken over by a new connection", true);
+    return true;
+  }
+  if (raced) {
+    raced->CloseWith(ReasonCode::kSessionTakenOver, "session taken over by a new connection", true);
+  }
   {
     std::lock_guard slock(session->mu);
     session->version = version_;

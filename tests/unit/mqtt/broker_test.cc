@@ -1765,6 +1765,36 @@ TEST_F(BrokerTest, PublishInternal) {
 
 // ---- Concurrency (for TSan) ---------------------------------------------------------------
 
+TEST_F(BrokerTest, SimultaneousConnectsWithOneClientIdLeaveOneConnection) {
+  for (int round = 0; round < 20; ++round) {
+    constexpr int kClients = 6;
+    const std::string id = "same-" + std::to_string(round);
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < kClients; ++i) clients.push_back(NewClient());
+    std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
+    for (int i = 0; i < kClients; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < kClients) std::this_thread::yield();
+        clients[i]->Send(clients[i]->MakeConnect(id, "a", /*clean=*/i % 2 == 0));
+      });
+    }
+    for (auto& t : threads) t.join();
+    int open = 0;
+    for (auto& c : clients) open += c->closed() ? 0 : 1;
+    EXPECT_EQ(open, 1) << "round " << round;
+    // The survivor owns the only session of that id: a message to it arrives.
+    for (auto& c : clients) {
+      if (c->closed()) continue;
+      c->Subscribe("race/" + id, 0);
+      auto pub = Connected("pub-" + id);
+      pub->Publish("race/" + id, "hello", 0);
+      EXPECT_EQ(c->Payloads(), Strings{"hello"});
+    }
+  }
+}
+
 TEST_F(BrokerTest, ConcurrentPublishersAndSubscribers) {
   constexpr int kPublishers = 4;
   constexpr int kMessages = 300;
