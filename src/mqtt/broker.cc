@@ -662,11 +662,34 @@ bool Conn::HandleConnect(Connect& c) {
   std::shared_ptr<Conn> raced;  // attached by a CONNECT that raced this one
   bool lost_race = false;
   {
+    // Checking for a racing CONNECT and attaching are one step, so that two racing CONNECTs
+    // cannot both find the session free.
     std::lock_guard slock(session->mu);
     if (session->ended) {
       lost_race = true;  // a later CONNECT with this client id replaced the session
-    } else if (session->conn != nullptr && session->conn.get() != this) {
-      raced = std::move(session->conn);
+    } else {
+      if (session->conn != nullptr && session->conn.get() != this) {
+        raced = std::move(session->conn);
+      }
+      session->version = version_;
+      session->expiry_interval = expiry;
+      session->client_receive_maximum = v5 ? c.properties.receive_maximum.value_or(65535) : 65535;
+      session->client_max_packet_size = v5 ? c.properties.maximum_packet_size.value_or(0) : 0;
+      session->conn = shared_from_this();
+      session->attaching = false;
+      session->online.store(true);
+      // CONNACK first, then what the session owes the client: unacknowledged messages again
+      // (DUP set; PUBREL for those past PUBREC), then the queue.
+      Send(EncodePacket(ack, version_));
+      for (Outgoing& out : session->inflight) {
+        if (out.state == StoredMessage::kAwaitingComp) {
+          Send(EncodePacket(Ack{PacketType::kPubrel, out.packet_id, ReasonCode::kSuccess, {}},
+                            version_));
+        } else {
+          broker_->SendPublish(*session, out, /*dup=*/true);
+        }
+      }
+      broker_->Pump(*session);
     }
   }
   if (lost_race) {
@@ -675,28 +698,6 @@ bool Conn::HandleConnect(Connect& c) {
   }
   if (raced) {
     raced->CloseWith(ReasonCode::kSessionTakenOver, "session taken over by a new connection", true);
-  }
-  {
-    std::lock_guard slock(session->mu);
-    session->version = version_;
-    session->expiry_interval = expiry;
-    session->client_receive_maximum = v5 ? c.properties.receive_maximum.value_or(65535) : 65535;
-    session->client_max_packet_size = v5 ? c.properties.maximum_packet_size.value_or(0) : 0;
-    session->conn = shared_from_this();
-    session->attaching = false;
-    session->online.store(true);
-    // CONNACK first, then what the session owes the client: unacknowledged messages again
-    // (DUP set; PUBREL for those past PUBREC), then the queue.
-    Send(EncodePacket(ack, version_));
-    for (Outgoing& out : session->inflight) {
-      if (out.state == StoredMessage::kAwaitingComp) {
-        Send(EncodePacket(Ack{PacketType::kPubrel, out.packet_id, ReasonCode::kSuccess, {}},
-                          version_));
-      } else {
-        broker_->SendPublish(*session, out, /*dup=*/true);
-      }
-    }
-    broker_->Pump(*session);
   }
   broker_->dirty.store(true);
   return true;
