@@ -1,6 +1,7 @@
 // TelemetryBridge (src/mqtt).
 #include "mqtt/telemetry_bridge.h"
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -92,6 +93,28 @@ struct TelemetryBridge::Impl {
   IngestLimits limits;
   MetricsRegistry* metrics = nullptr;
 
+  // Engine writes whose callbacks have not returned: the destructor waits for them, since a
+  // callback may still end its round (RoundDone) after the messages were answered.
+  std::mutex idle_mu;
+  std::condition_variable idle_cv;
+  int outstanding = 0;
+
+  void Write(const WriteBatch& batch, std::function<void(Status)> done) {
+    {
+      std::lock_guard lock(idle_mu);
+      ++outstanding;
+    }
+    engine->WriteAsync(batch, [this, done = std::move(done)](Status s) {
+      done(std::move(s));
+      std::lock_guard lock(idle_mu);
+      if (--outstanding == 0) idle_cv.notify_all();
+    });
+  }
+  void WaitIdle() {
+    std::unique_lock lock(idle_mu);
+    idle_cv.wait(lock, [this] { return outstanding == 0; });
+  }
+
   std::mutex mu;
   std::map<GroupKey, Group> waiting;
   std::map<LineKey, LineGroup> waiting_lines;
@@ -171,7 +194,7 @@ void TelemetryBridge::Impl::WriteAlone(TenantId tenant, const std::string& datab
   join->done = std::move(done);
   join->decoded = decoded;
   for (const WriteBatch& batch : decoded->batches) {
-    engine->WriteAsync(batch, [join](Status st) { join->Finish(st); });
+    Write(batch, [join](Status st) { join->Finish(st); });
   }
 }
 
@@ -219,7 +242,7 @@ void TelemetryBridge::Impl::WriteLines(const LineKey& key, LineGroup group,
     ++round->remaining;
   }
   for (const WriteBatch& batch : decoded->batches) {
-    engine->WriteAsync(batch, [this, join, decoded, messages, alone, round](Status st) {
+    Write(batch, [this, join, decoded, messages, alone, round](Status st) {
       std::unique_lock lock(join->mu);
       if (!st.ok() && join->first_error.ok()) join->first_error = st;
       if (--join->remaining > 0) return;
@@ -265,7 +288,7 @@ void TelemetryBridge::Impl::Add(std::shared_ptr<MessageJoin> join) {
     lock.unlock();
   }
   for (Part& p : alone) {
-    engine->WriteAsync(*p.batch, [join = p.join](Status s) { join->Finish(s); });
+    Write(*p.batch, [join = p.join](Status s) { join->Finish(s); });
   }
 }
 
@@ -291,7 +314,7 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
       std::lock_guard rlock(round->mu);
       ++round->remaining;
     }
-    engine->WriteAsync(batch, [this, shared, round](Status s) {
+    Write(batch, [this, shared, round](Status s) {
       if (s.ok() || shared->parts.size() == 1 ||
           (s.code() != StatusCode::kInvalidArgument &&
            s.code() != StatusCode::kResourceExhausted)) {
@@ -299,7 +322,7 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
       } else {
         // Refused for its content: find whose by writing each message's rows alone.
         for (Part& p : shared->parts) {
-          engine->WriteAsync(*p.batch, [join = p.join](Status alone) { join->Finish(alone); });
+          Write(*p.batch, [join = p.join](Status alone) { join->Finish(alone); });
         }
       }
       EndPart(round);
@@ -329,7 +352,7 @@ TelemetryBridge::TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* 
                                                      "Telemetry messages in write rounds");
 }
 
-TelemetryBridge::~TelemetryBridge() = default;
+TelemetryBridge::~TelemetryBridge() { impl_->WaitIdle(); }
 
 void TelemetryBridge::OnPublish(const Message& message,
                                 std::function<void(ReasonCode, std::string)> done) {

@@ -37,6 +37,7 @@ class TelemetryBridge final : public PublishHandler {
   // merged writes are outstanding; messages arriving meanwhile wait and are merged.
   TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics, IngestLimits limits,
                   int rounds_in_flight = 2);
+  // Waits for the engine writes in flight to complete (the engine must still be open).
   ~TelemetryBridge() override;
 
   void OnPublish(const Message& message,

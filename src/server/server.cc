@@ -172,10 +172,12 @@ void Server::Stop() {
     http_->Stop();
     http_.reset();
   }
-  // After the HTTP listener: its command route and WebSocket upgrades use the broker.
+  // After the HTTP listener: its command route and WebSocket upgrades use the broker. The
+  // telemetry bridge first: it waits for its writes in flight, whose completions still
+  // acknowledge through the broker.
+  telemetry_.reset();
   broker_.reset();
   broker_store_.reset();
-  telemetry_.reset();
   if (sql_) {  // after the listener: a query still streaming finds its client gone and ends
     sql_->Stop();
     sql_.reset();
