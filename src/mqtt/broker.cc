@@ -258,6 +258,22 @@ Properties ForwardedProperties(const Properties& in) {
   return out;
 }
 
+// A routed message from a decoded PUBLISH (its topic and payload are moved out); `now` is the
+// monotonic time its message expiry counts from. Properties are the caller's to set.
+std::shared_ptr<Message> MessageFrom(TenantId tenant, Publish& p, int64_t now) {
+  auto m = std::make_shared<Message>();
+  m->tenant = tenant;
+  m->topic = std::move(p.topic);
+  m->payload = std::move(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  if (p.properties.message_expiry_interval) {
+    m->expiry_at =
+        now + static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
+  }
+  return m;
+}
+
 }  // namespace
 
 // ---- Connection ---------------------------------------------------------------------------
@@ -785,20 +801,9 @@ bool Conn::HandlePublish(Publish& p) {
     Complete(entry.get(), ReasonCode::kSuccess, {});
     return !pause && !over_rate;
   }
-  auto message = std::make_shared<Message>();
-  message->tenant = tenant_;
-  message->topic = std::move(p.topic);
-  message->payload = std::move(p.payload);
-  message->qos = p.qos;
-  message->retain = p.retain;
-  if (v5) {
-    message->properties = ForwardedProperties(p.properties);
-    if (p.properties.message_expiry_interval) {
-      message->expiry_at =
-          broker_->Now() +
-          static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
-    }
-  }
+  // 3.1.1 packets decode with no properties: nothing to forward, no expiry.
+  std::shared_ptr<Message> message = MessageFrom(tenant_, p, broker_->Now());
+  message->properties = ForwardedProperties(p.properties);
   message->origin = session_.get();
   entry->message = message;
   if (v5 && p.properties.payload_format_indicator == 1 && !IsValidMqttUtf8(message->payload)) {
@@ -864,9 +869,6 @@ void Conn::Drain() {
     if (version_ == Version::kV5) {
       ack.reason = entry->reason;
       if (!entry->reason_string.empty()) ack.properties.reason_string = entry->reason_string;
-      if (accepted && entry->message != nullptr && ack.reason == ReasonCode::kSuccess) {
-        // Nothing to add: 0x10 (no matching subscribers) is optional and costs a lookup.
-      }
     }
     if (entry->qos == 2 && !accepted) {
       // A refused QoS 2 message ends its exchange here (5.0 4.3.3): the id is free again.
@@ -1377,7 +1379,6 @@ std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now
 
 // The message in an encoded PUBLISH, or null when the bytes do not decode.
 std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, int64_t now,
-                                      uint8_t* qos,
                                       std::vector<uint32_t>* subscription_ids = nullptr) {
   FixedHeader h;
   if (ReadFixedHeader(bytes, UINT32_MAX, &h) != FrameStatus::kComplete ||
@@ -1390,21 +1391,11 @@ std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, i
     return nullptr;
   }
   Publish& p = std::get<Publish>(packet);
-  auto m = std::make_shared<Message>();
-  m->tenant = tenant;
-  m->topic = std::move(p.topic);
-  m->payload = std::move(p.payload);
-  m->qos = p.qos;
-  m->retain = p.retain;
-  if (p.properties.message_expiry_interval) {
-    m->expiry_at =
-        now + static_cast<int64_t>(*p.properties.message_expiry_interval) * kNanosPerSecond;
-  }
+  std::shared_ptr<Message> m = MessageFrom(tenant, p, now);
   p.properties.message_expiry_interval.reset();
   if (subscription_ids != nullptr) *subscription_ids = p.properties.subscription_identifiers;
   p.properties.subscription_identifiers.clear();
   m->properties = std::move(p.properties);
-  *qos = p.qos;
   return m;
 }
 
@@ -1490,11 +1481,10 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
       o.packet_id = m.packet_id;
       o.state = m.state;
       if (!m.publish.empty()) {
-        uint8_t qos = 0;
         std::shared_ptr<Message> message =
-            DecodeStored(m.publish, in.tenant, now, &qos, &o.subscription_ids);
+            DecodeStored(m.publish, in.tenant, now, &o.subscription_ids);
         if (message == nullptr) continue;
-        o.qos = qos;
+        o.qos = message->qos;  // stored with the delivery's QoS
         o.retain = message->retain;
         o.message = std::move(message);
       } else {
@@ -1508,8 +1498,7 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
     ++restored;
   }
   for (const StoredRetained& r : snap.retained) {
-    uint8_t qos = 0;
-    std::shared_ptr<Message> m = DecodeStored(r.publish, r.tenant, now, &qos);
+    std::shared_ptr<Message> m = DecodeStored(r.publish, r.tenant, now);
     if (m == nullptr) continue;
     m->retain = true;
     Tenant& tenant = TenantState(r.tenant);
