@@ -4,7 +4,7 @@
 // invalid JSON by its byte offset; an array is refused exactly when simdjson refuses it whole;
 // decoding is deterministic (the thread's parser keeps no state
 // that leaks between bodies). The body is decoded twice: with the default limits and with tiny
-// ones, to reach the limit paths.
+// ones, to reach the limit paths, and once more as a device payload (the MQTT telemetry topic).
 #include <simdjson.h>
 
 #include <algorithm>
@@ -75,6 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.limits.max_fields = 3;
   options.limits.max_key_bytes = 8;
   options.limits.max_string_bytes = 16;
+  Check(body, options);
+
+  // Device payloads (MQTT devices/<id>/telemetry): the objects are the fields themselves.
+  options.limits = seaway::IngestLimits{};
+  options.device = seaway::JsonTelemetryOptions::Device{"telemetry", "device", "press-7"};
   Check(body, options);
 
   auto ns = seaway::ParseRfc3339(body);
