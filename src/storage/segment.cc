@@ -649,10 +649,12 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
   const FieldType type = fields_[column].type;
   out->type = type;
   out->present.assign(chunk.rows, col.presence == 0 ? 1 : 0);
-  out->bits.assign(chunk.rows, 0);
   out->strings.clear();
   if (type == FieldType::kString) out->strings.resize(chunk.rows);
-  if (col.presence == 1) return Status::OK();
+  if (col.presence == 1) {
+    out->bits.assign(chunk.rows, 0);
+    return Status::OK();
+  }
   std::string scratch;
   if (col.presence == 2) {
     SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.validity, &scratch));
@@ -667,42 +669,64 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
       static_cast<size_t>(std::count(out->present.begin(), out->present.end(), 1));
   std::string values_scratch;
   SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.values, &values_scratch));
+  // Dense values go to their rows; with every row present, a straight copy (no zeroing first).
   auto spread = [&](const auto& dense, auto convert) -> Status {
     if (dense.size() != present) {
       return Corruption("segment '{}': values block has {} values, validity says {}", path_,
                         dense.size(), present);
     }
+    if (present == chunk.rows) {
+      out->bits.resize(chunk.rows);
+      uint64_t* bits = out->bits.data();
+      for (size_t r = 0; r < present; ++r) bits[r] = convert(dense[r]);
+      return Status::OK();
+    }
+    out->bits.assign(chunk.rows, 0);
     size_t j = 0;
     for (size_t r = 0; r < chunk.rows; ++r) {
-      if (out->present[r]) convert(r, dense[j++]);
+      if (out->present[r]) out->bits[r] = convert(dense[j++]);
     }
     return Status::OK();
   };
+  // Decoding buffers live on for the thread's next chunk.
   switch (type) {
     case FieldType::kDouble: {
-      std::vector<double> v;
+      thread_local std::vector<double> v;
+      v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeDoubleBlock(block, &v).WithContext(path_));
-      return spread(v, [&](size_t r, double x) { out->bits[r] = std::bit_cast<uint64_t>(x); });
+      return spread(v, [](double x) { return std::bit_cast<uint64_t>(x); });
     }
     case FieldType::kInt64: {
-      std::vector<int64_t> v;
+      thread_local std::vector<int64_t> v;
+      v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeInt64Block(block, &v).WithContext(path_));
-      return spread(v, [&](size_t r, int64_t x) { out->bits[r] = static_cast<uint64_t>(x); });
+      return spread(v, [](int64_t x) { return static_cast<uint64_t>(x); });
     }
     case FieldType::kUInt64: {
-      std::vector<uint64_t> v;
+      thread_local std::vector<uint64_t> v;
+      v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeUInt64Block(block, &v).WithContext(path_));
-      return spread(v, [&](size_t r, uint64_t x) { out->bits[r] = x; });
+      return spread(v, [](uint64_t x) { return x; });
     }
     case FieldType::kBool: {
-      std::vector<uint8_t> v;
+      thread_local std::vector<uint8_t> v;
+      v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &v).WithContext(path_));
-      return spread(v, [&](size_t r, uint8_t x) { out->bits[r] = x; });
+      return spread(v, [](uint8_t x) { return uint64_t{x}; });
     }
     case FieldType::kString: {
       std::vector<std::string> v;
       SW_RETURN_IF_ERROR(codec::DecodeStringBlock(block, &v).WithContext(path_));
-      return spread(v, [&](size_t r, const std::string& x) { out->strings[r] = x; });
+      out->bits.assign(chunk.rows, 0);
+      if (v.size() != present) {
+        return Corruption("segment '{}': values block has {} values, validity says {}", path_,
+                          v.size(), present);
+      }
+      size_t j = 0;
+      for (size_t r = 0; r < chunk.rows; ++r) {
+        if (out->present[r]) out->strings[r] = std::move(v[j++]);
+      }
+      return Status::OK();
     }
   }
   return Status::OK();
