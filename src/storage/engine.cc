@@ -350,8 +350,11 @@ std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& in
                                                            const TableSchema& schema) {
   auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals);
   std::erase_if(found, [&](const auto& info) {
-    return info->generation() != schema.generation ||
-           (request.series_filter && !request.series_filter(*info));
+    if (info->generation() != schema.generation) return true;
+    for (const auto& [key, values] : request.tag_in) {
+      if (!std::binary_search(values.begin(), values.end(), info->Tag(key))) return true;
+    }
+    return request.series_filter && !request.series_filter(*info);
   });
   return found;
 }
@@ -453,6 +456,23 @@ Status Engine::Scan(const ScanRequest& request,
     SW_RETURN_IF_ERROR(fn(block));
   }
   return Status::OK();
+}
+
+std::optional<std::pair<int64_t, int64_t>> Engine::TimeBounds(const ScanRequest& request) const {
+  auto schema = catalog_.Find(request.tenant, request.database, request.table);
+  if (!schema) return std::nullopt;
+  std::vector<ShardSnapshot> snaps;
+  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  std::optional<std::pair<int64_t, int64_t>> bounds;
+  for (const auto& info : MatchSeries(series_, request, *schema)) {
+    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
+    for (const auto& [oldest, newest] : SourceRanges(snap, info->id)) {
+      if (!bounds) bounds.emplace(oldest, newest);
+      bounds->first = std::min(bounds->first, oldest);
+      bounds->second = std::max(bounds->second, newest);
+    }
+  }
+  return bounds;
 }
 
 Status Engine::ScanSummarized(const ScanRequest& request,

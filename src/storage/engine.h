@@ -80,7 +80,10 @@ struct ScanRequest {
   std::string table;
   int64_t min_time = std::numeric_limits<int64_t>::min();  // inclusive
   int64_t max_time = std::numeric_limits<int64_t>::max();  // inclusive
-  TagSet tag_equals;                // every tag must equal its value ("" = absent)
+  TagSet tag_equals;  // every tag must equal its value ("" = absent)
+  // Every listed tag must equal one of its values (sorted, non-empty; a series without the tag
+  // matches none): `tag IN (...)` pushed down.
+  std::vector<std::pair<std::string, std::vector<std::string>>> tag_in;
   std::vector<std::string> fields;  // projection; empty means every field
   // When set, only series for which it returns true are read (after tag_equals): the query
   // engine pushes any tag predicate (IN, LIKE, OR, ...) here, so rejected series cost no I/O.
@@ -173,6 +176,12 @@ class Engine {
   // from the last-value cache when it can be, without reading segments.
   Status Latest(const ScanRequest& request,
                 const std::function<Status(const SeriesBlock&)>& fn) const;
+
+  // Bounds on the times of the rows of the series matching the request's table and tags
+  // (tag_equals, tag_in, series_filter; not its time range): the oldest and newest times their
+  // sources hold, read from the sources' time ranges without reading rows (deleted or expired
+  // rows may still count). nullopt when no series matches or the table does not exist.
+  std::optional<std::pair<int64_t, int64_t>> TimeBounds(const ScanRequest& request) const;
 
   // Flushes every shard's memtables to segments and waits. For tests, benchmarks and tools.
   Status Flush();

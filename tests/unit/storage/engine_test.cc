@@ -319,6 +319,60 @@ TEST_F(EngineTest, SeriesFilterSelectsSeriesForScanAndLatest) {
   EXPECT_EQ(latest, (std::vector<std::string>{"a", "c"}));
 }
 
+TEST_F(EngineTest, TagInListsSelectSeriesForScanLatestAndDelete) {
+  Open();
+  ASSERT_TRUE(
+      engine_->Write(Batch({{"a", 10, 1.0, {}}, {"b", 20, 2.0, {}}, {"c", 30, 3.0, {}}})).ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  r.tag_in = {{"host", {"a", "c", "zz"}}};
+  Snapshot s = ReadAll(*engine_, r);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.count("b"), 0u);
+  size_t latest = 0;
+  ASSERT_TRUE(engine_
+                  ->Latest(r,
+                           [&](const SeriesBlock& b) {
+                             EXPECT_NE(b.series->Tag("host"), "b");
+                             ++latest;
+                             return Status::OK();
+                           })
+                  .ok());
+  EXPECT_EQ(latest, 2u);
+  // A tag no series has matches none; an empty list matches none.
+  r.tag_in = {{"line", {"a"}}};
+  EXPECT_TRUE(ReadAll(*engine_, r).empty());
+  r.tag_in = {{"host", {}}};
+  EXPECT_TRUE(ReadAll(*engine_, r).empty());
+  // Delete honours the list too.
+  r.tag_in = {{"host", {"b"}}};
+  ASSERT_TRUE(engine_->Delete(r).ok());
+  Snapshot after = ReadAll(*engine_);
+  EXPECT_EQ(after.size(), 2u);
+  EXPECT_EQ(after.count("b"), 0u);
+}
+
+TEST_F(EngineTest, TimeBoundsSpanEverySourceOfTheMatchingSeries) {
+  Open();
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  EXPECT_FALSE(engine_->TimeBounds(r).has_value());  // no table yet
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}, {"a", 50, 1.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 5, 1.0, {}}, {"b", 90, 2.0, {}}})).ok());
+  EXPECT_EQ(engine_->TimeBounds(r), std::make_optional(std::pair<int64_t, int64_t>(5, 90)));
+  r.tag_equals = {{"host", "a"}};
+  EXPECT_EQ(engine_->TimeBounds(r), std::make_optional(std::pair<int64_t, int64_t>(5, 50)));
+  // The request's own time range does not narrow the bounds.
+  r.min_time = 20;
+  r.max_time = 30;
+  EXPECT_EQ(engine_->TimeBounds(r), std::make_optional(std::pair<int64_t, int64_t>(5, 50)));
+  r.tag_equals = {{"host", "zz"}};
+  EXPECT_FALSE(engine_->TimeBounds(r).has_value());
+}
+
 TEST_F(EngineTest, TypeConflictIsRejectedAndNothingStored) {
   Open();
   ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}})).ok());
