@@ -92,8 +92,8 @@ class ScanNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;
   void Explain(int depth, std::string* out) const override;
-  // Worth splitting when no tag equality narrows the scan to a few series.
-  bool Partitionable() const override { return !latest && request.tag_equals.empty(); }
+  // Worth splitting unless a tag equality or a short IN list narrows the scan to a few series.
+  bool Partitionable() const override;
 
   ScanRequest request;                // tenant, database, table, time range, tag equalities
   size_t tag_count = 0;               // columns [1, 1 + tag_count) are tags
@@ -188,6 +188,31 @@ class LimitNode : public PlanNode {
   PlanNodePtr child;
   size_t limit = SIZE_MAX;
   size_t offset = 0;
+};
+
+// ORDER BY a time key (time itself or a bucket of it) first, with a row bound, over one table:
+// runs `child` (the bounded sort) over a window from the newest row in the scan's time range
+// (oldest, ascending), widening it fourfold until the child yields `keep` rows; a window that
+// would reach the rows at the other end is replaced by one run over the whole range. A window
+// starts (ascending: ends) on a key boundary, so each key in it has all its rows: the first `keep`
+// rows of a window holding that many are the range's first `keep`. "The last 5 minutes with data"
+// reads about 5 minutes, not the whole range.
+class TimeWindowNode : public PlanNode {
+ public:
+  Status Execute(ExecContext& ctx, ChunkSink* out) override;
+  void Explain(int depth, std::string* out) const override;
+
+  PlanNodePtr child;
+  ScanNode* scan = nullptr;  // inside `child`: its request's time range is narrowed per window
+  BoundExprPtr key;          // the time key over the scan's layout (reads column 0 only)
+  bool descending = true;
+  size_t keep = 0;
+  int64_t initial_width = 0;  // ns: `keep` nominal key widths
+
+ private:
+  // The first instant of the key value that `t` falls in, when that is a key boundary (the key
+  // of the instant before it is smaller); nullopt when the key does not behave so there.
+  Result<std::optional<int64_t>> KeyStart(int64_t t) const;
 };
 
 class DistinctNode : public PlanNode {

@@ -1765,8 +1765,26 @@ struct Planner::Impl {
     scan->request.field_ranges.push_back(std::move(r));
   }
 
-  // time <op> constant and tag = 'constant', exactly; true when `c` needs no filter after.
+  // time <op> constant, tag = 'constant' and tag IN ('constant', ...), exactly; true when `c`
+  // needs no filter after.
   static bool PushIntoScan(ScanNode* scan, const BoundExpr& c) {
+    if (c.kind == BoundKind::kInList && !c.negated && c.children.size() == 1) {
+      // NULLs in the list never match a row that IN keeps; a series without the tag has NULL.
+      const BoundExpr& col = *c.children[0];
+      if (col.kind != BoundKind::kColumn || col.column < 1 ||
+          col.column >= static_cast<int>(1 + scan->tag_count) || col.type != SqlType::kText) {
+        return false;
+      }
+      std::vector<std::string> values;
+      for (const Value& v : c.list) {
+        if (v.is_null || v.type != SqlType::kText) return false;
+        if (!v.s.empty()) values.push_back(v.s);
+      }
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      scan->request.tag_in.emplace_back(scan->tag_keys[col.column - 1], std::move(values));
+      return true;
+    }
     if (c.kind != BoundKind::kFunction || c.children.size() != 2) return false;
     const BoundExpr* col = nullptr;
     const BoundExpr* val = nullptr;
@@ -2153,7 +2171,7 @@ struct Planner::Impl {
       sort->keys = sort_keys;
       sort->keep = keep;
       sort->child = std::move(node);
-      node = std::move(sort);
+      node = WindowByTime(std::move(sort));
     }
     if (out_columns.size() > visible) {
       auto trim = std::make_unique<ProjectNode>();
@@ -2210,6 +2228,82 @@ struct Planner::Impl {
       }
     }
     scan->summaries = true;
+  }
+
+  // The nominal width in ns of one value of a time key over a scan's layout: time itself (one
+  // second: rows have no width, and a second is a first guess), time_bucket or date_trunc of a
+  // time key; nullopt for anything else.
+  static std::optional<int64_t> TimeKeyWidth(const BoundExpr& e) {
+    constexpr int64_t kSecond = 1'000'000'000, kDay = 86400 * kSecond;
+    if (e.kind == BoundKind::kColumn) {
+      if (e.column != 0 || e.type != SqlType::kTimestamp) return std::nullopt;
+      return kSecond;
+    }
+    if (e.kind != BoundKind::kFunction || e.children.size() != 1) return std::nullopt;
+    auto inner = TimeKeyWidth(*e.children[0]);
+    if (!inner) return std::nullopt;
+    int64_t width = 0;
+    if (e.function == Function::kTimeBucket) {
+      width = e.interval.months > 0 ? e.interval.months * 31 * kDay : e.interval.nanos;
+    } else if (e.function == Function::kDateTrunc) {
+      static const std::pair<std::string_view, int64_t> kUnits[] = {
+          {"microsecond", 1000},    {"millisecond", 1'000'000}, {"second", kSecond},
+          {"minute", 60 * kSecond}, {"hour", 3600 * kSecond},   {"day", kDay},
+          {"week", 7 * kDay},       {"month", 31 * kDay},       {"quarter", 92 * kDay},
+          {"year", 366 * kDay},     {"decade", 3660 * kDay},    {"century", 36600 * kDay}};
+      std::string_view unit = e.unit;
+      if (unit.size() > 1 && unit.back() == 's') unit.remove_suffix(1);
+      for (const auto& [name, ns] : kUnits) {
+        if (unit == name) width = ns;
+      }
+    } else {
+      return std::nullopt;
+    }
+    if (width <= 0) return std::nullopt;
+    return std::max(width, *inner);
+  }
+
+  // ORDER BY a time key first with a row bound, straight over one table: the sort runs over
+  // growing windows of time (TimeWindowNode) instead of the whole range. Past a few thousand
+  // rows the windows are not worth it.
+  static PlanNodePtr WindowByTime(std::unique_ptr<SortNode> sort) {
+    constexpr size_t kMaxRows = 10'000;
+    if (sort->keep == 0 || sort->keep > kMaxRows || sort->keys.empty()) return sort;
+    PlanNode* below = sort->child.get();
+    if (auto* d = dynamic_cast<DistinctNode*>(below)) below = d->child.get();
+    auto* project = dynamic_cast<ProjectNode*>(below);
+    if (project == nullptr) return sort;
+    const BoundExpr* key = project->exprs[sort->keys[0].column].get();
+    PlanNode* input = project->child.get();
+    if (auto* having = dynamic_cast<FilterNode*>(input);
+        having != nullptr && dynamic_cast<AggregateNode*>(having->child.get()) != nullptr) {
+      input = having->child.get();
+    }
+    if (auto* agg = dynamic_cast<AggregateNode*>(input)) {
+      if (key->kind != BoundKind::kColumn || key->column < 0 ||
+          key->column >= static_cast<int>(agg->keys.size())) {
+        return sort;
+      }
+      key = agg->keys[key->column].get();
+      input = agg->child.get();
+    }
+    while (auto* filter = dynamic_cast<FilterNode*>(input)) input = filter->child.get();
+    auto* scan = dynamic_cast<ScanNode*>(input);
+    if (scan == nullptr || scan->latest || scan->summaries) return sort;
+    const std::optional<int64_t> width = TimeKeyWidth(*key);
+    if (!width) return sort;
+    auto window = std::make_unique<TimeWindowNode>();
+    window->columns = sort->columns;
+    window->scan = scan;
+    window->key = CloneExpr(*key);
+    window->descending = sort->keys[0].descending;
+    window->keep = sort->keep;
+    window->initial_width =
+        *width > std::numeric_limits<int64_t>::max() / static_cast<int64_t>(sort->keep)
+            ? std::numeric_limits<int64_t>::max()
+            : *width * static_cast<int64_t>(sort->keep);
+    window->child = std::move(sort);
+    return window;
   }
 
   Result<PlanNodePtr> PlanBody(const sql::QueryNode& body,
