@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <fmt/format.h>
 
 #include "common/logging.h"
@@ -49,6 +50,38 @@ struct Outgoing {
   StoredMessage::State state = StoredMessage::kQueued;
 };
 
+// The messages sent to a session and not yet acknowledged, in sending order, with the set of
+// packet ids they hold: finding a free id must not scan thousands of messages in flight.
+class InFlight {
+ public:
+  using iterator = std::deque<Outgoing>::iterator;
+  using const_iterator = std::deque<Outgoing>::const_iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+
+  void push_back(Outgoing out) {
+    ids_.insert(out.packet_id);
+    items_.push_back(std::move(out));
+  }
+  iterator erase(iterator it) {
+    ids_.erase(it->packet_id);
+    return items_.erase(it);
+  }
+  void clear() {
+    items_.clear();
+    ids_.clear();
+  }
+  bool Holds(uint16_t packet_id) const { return ids_.contains(packet_id); }
+
+ private:
+  std::deque<Outgoing> items_;
+  absl::flat_hash_set<uint16_t> ids_;
+};
+
 class Conn;
 
 struct Session {
@@ -60,7 +93,7 @@ struct Session {
   uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF: never (capped by the options)
   std::map<std::string, SessionSubscription> subscriptions;  // by filter text
   std::shared_ptr<Conn> conn;                                // null while offline
-  std::deque<Outgoing> inflight;                             // sent, not yet acknowledged
+  InFlight inflight;                                         // sent, not yet acknowledged
   std::deque<Outgoing> queue;                                // not yet sent
   std::set<uint16_t> incoming_qos2;                          // awaiting PUBREL
   uint16_t next_packet_id = 1;
@@ -1144,8 +1177,7 @@ void Broker::Impl::Pump(Session& session) {
     }
     // The next packet id not in flight.
     uint16_t id = session.next_packet_id;
-    while (std::any_of(session.inflight.begin(), session.inflight.end(),
-                       [id](const Outgoing& o) { return o.packet_id == id; })) {
+    while (session.inflight.Holds(id)) {
       id = static_cast<uint16_t>(id == 65535 ? 1 : id + 1);
     }
     session.next_packet_id = static_cast<uint16_t>(id == 65535 ? 1 : id + 1);
@@ -1490,7 +1522,11 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
       } else {
         o.qos = 2;  // past PUBREC: only the PUBREL is owed
       }
-      (m.state == StoredMessage::kQueued ? s->queue : s->inflight).push_back(std::move(o));
+      if (m.state == StoredMessage::kQueued) {
+        s->queue.push_back(std::move(o));
+      } else {
+        s->inflight.push_back(std::move(o));
+      }
     }
     for (uint16_t id : in.incoming_qos2) s->incoming_qos2.insert(id);
     std::lock_guard lock(sessions_mu);

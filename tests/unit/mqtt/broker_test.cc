@@ -761,6 +761,37 @@ TEST_F(BrokerTest, RefusedQos2FreesItsPacketId) {
   EXPECT_EQ(sub->Payloads(), Strings{"good"});
 }
 
+TEST_F(BrokerTest, PacketIdsInFlightAreNeverReusedAcrossTheWrap) {
+  BrokerOptions options;
+  options.max_inflight = 2000;
+  Reset(options);
+  auto sub = Connected("sub");
+  auto pub = Connected("pub");
+  sub->Subscribe("t", 1);
+  // Three deliveries stay unacknowledged while 70,000 others pass: after the ids wrap at
+  // 65,535, the broker must skip the three.
+  std::set<uint16_t> held, in_flight;
+  size_t delivered = 0;
+  for (int i = 0; i < 70'000; ++i) {
+    pub->Publish("t", "m", 1);
+    if (i % 256 == 255) pub->Acks();
+    for (const mqtt::Publish& p : sub->Publishes()) {
+      ++delivered;
+      ASSERT_NE(p.packet_id, 0);
+      ASSERT_TRUE(in_flight.insert(p.packet_id).second)
+          << "packet id " << p.packet_id << " given while in flight (delivery " << delivered << ")";
+      if (held.size() < 3 && p.packet_id >= 5) {
+        held.insert(p.packet_id);
+        continue;
+      }
+      sub->SendAck(PacketType::kPuback, p.packet_id);
+      in_flight.erase(p.packet_id);
+    }
+  }
+  EXPECT_EQ(delivered, 70'000u);
+  EXPECT_EQ(in_flight, held);
+}
+
 TEST_F(BrokerTest, InvalidUtf8WithPayloadFormatIndicatorIsRefused) {
   auto sub = Connected("sub");
   auto pub = Connected("pub");
