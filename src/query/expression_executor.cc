@@ -1265,6 +1265,18 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
   return Status::OK();
 }
 
+Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t) {
+  DataChunk one;
+  one.rows = 1;
+  one.columns.resize(1);
+  one.columns[0].Reset(SqlType::kTimestamp);
+  one.columns[0].ints.push_back(t);
+  Vector scratch;
+  SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(expr, one, &scratch));
+  if (v->IsNull(0)) return Internal("a time expression gave NULL");
+  return v->ints[v->Index(0)];
+}
+
 Result<Value> EvaluateConstant(const BoundExpr& expr) {
   DataChunk empty;
   empty.rows = 1;

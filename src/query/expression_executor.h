@@ -30,6 +30,10 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
 // Evaluates an expression without column references.
 Result<Value> EvaluateConstant(const BoundExpr& expr);
 
+// Evaluates a BIGINT-backed `expr` that reads no column but 0 (a TIMESTAMP) at the instant `t`:
+// the start of the time bucket holding `t`, for instance. Internal error for a NULL result.
+Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t);
+
 // Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
 // parse or values out of range, naming the value and both types.
 Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out);

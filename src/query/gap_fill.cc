@@ -36,16 +36,7 @@ Status GapFillNode::Execute(ExecContext& ctx, ChunkSink* out) {
   CollectAll collect(&ctx, &in);
   SW_RETURN_IF_ERROR(child->Execute(ctx, &collect));
 
-  auto bucket_of = [&](int64_t t) -> Result<int64_t> {
-    DataChunk one;
-    one.rows = 1;
-    one.columns.resize(1);
-    one.columns[0].Reset(SqlType::kTimestamp);
-    one.columns[0].ints.push_back(t);
-    Vector scratch;
-    SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(*bucket, one, &scratch));
-    return v->ints[0];
-  };
+  auto bucket_of = [&](int64_t t) { return EvaluateAtTime(*bucket, t); };
   // Bucket starts from start to finish. Fixed UTC widths step by the width; calendar and zoned
   // buckets (months, local days across DST) by probing forward in steps shorter than any bucket.
   std::vector<int64_t> buckets;

@@ -988,17 +988,7 @@ void LimitNode::Explain(int depth, std::string* out) const {
 }
 
 Result<std::optional<int64_t>> TimeWindowNode::KeyStart(int64_t t) const {
-  auto key_of = [this](int64_t at) -> Result<int64_t> {
-    DataChunk one;
-    one.rows = 1;
-    one.columns.resize(1);
-    one.columns[0].Reset(SqlType::kTimestamp);
-    one.columns[0].ints.push_back(at);
-    Vector scratch;
-    SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(*key, one, &scratch));
-    if (v->IsNull(0)) return Internal("a time key gave NULL");
-    return v->ints[v->Index(0)];
-  };
+  auto key_of = [this](int64_t at) { return EvaluateAtTime(*key, at); };
   SW_ASSIGN_OR_RETURN(const int64_t start, key_of(t));
   if (start > t || start == std::numeric_limits<int64_t>::min()) return std::nullopt;
   SW_ASSIGN_OR_RETURN(const int64_t again, key_of(start));
