@@ -1,21 +1,55 @@
-// MetadataStore: tenants and API tokens, the platform's object model (src/platform). The first
-// implementation keeps them in SQLite (DATA_DIR/metadata.db); the interface lets a PostgreSQL
-// backend follow. Tokens are stored only as SHA-256 hashes: a leaked database file does not
-// leak a usable token.
+// MetadataStore: the platform's object model (src/platform): tenants, their customers (a tree),
+// users with roles and passwords, and tokens. The first implementation keeps them in SQLite
+// (DATA_DIR/metadata.db); the interface lets a PostgreSQL backend follow. Secrets are stored
+// only as hashes: tokens as SHA-256 (a leaked database file does not leak a usable token),
+// passwords as Argon2id (platform/password.h).
 //
-// Customers, users, roles, devices and thing models join this interface with issue #7.
+// Devices, thing models, twins and assets join this interface with issue #7's next steps.
 //
 // Thread-safe.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/strong_id.h"
+#include "platform/permissions.h"
 
 namespace seaway {
+
+struct CustomerInfo {
+  CustomerId id;
+  std::optional<CustomerId> parent;  // none: a top-level customer of the tenant
+  std::string name;
+};
+
+struct UserInfo {
+  UserId id;
+  std::optional<CustomerId> customer;  // set exactly for customer roles
+  std::string name;
+  Role role = Role::kViewer;
+};
+
+struct NewUser {
+  std::string name;  // 1..64 bytes of letters, digits, '-', '_', '.' and '@'
+  Role role = Role::kViewer;
+  std::optional<CustomerId> customer;  // required for customer roles, refused for the others
+  std::string password;                // platform/password.h limits
+};
+
+// Who a token speaks for.
+struct Principal {
+  TenantId tenant;
+  std::optional<UserId> user;          // none: a tenant API token (scripts, SEAWAY_ADMIN_TOKEN)
+  std::optional<CustomerId> customer;  // customer roles: the customer whose subtree they see
+  Role role = Role::kTenantAdmin;
+
+  bool Can(Permission permission) const { return RoleAllows(role, permission); }
+};
 
 class MetadataStore {
  public:
@@ -33,6 +67,31 @@ class MetadataStore {
                           std::string_view description) = 0;
   // The tenant a token belongs to; Unauthenticated (without saying why) otherwise.
   virtual Result<TenantId> Authenticate(std::string_view token) = 0;
+  // Who a token speaks for: a tenant token is its tenant's administrator; a session token from
+  // Login is its user. Unauthenticated (without saying why) for unknown or expired tokens and
+  // tokens of deleted users.
+  virtual Result<Principal> AuthenticatePrincipal(std::string_view token) = 0;
+
+  // Creates a customer of `tenant`, under `parent` when given (which must be the tenant's).
+  // Names: as users' (NewUser::name), unique among the tenant's customers.
+  virtual Result<CustomerId> CreateCustomer(TenantId tenant, std::string_view name,
+                                            std::optional<CustomerId> parent) = 0;
+  // Every customer of the tenant, by id.
+  virtual Result<std::vector<CustomerInfo>> ListCustomers(TenantId tenant) = 0;
+  // `root` and every customer below it, by id; NotFound when `root` is not the tenant's.
+  virtual Result<std::vector<CustomerId>> CustomerSubtree(TenantId tenant, CustomerId root) = 0;
+
+  // Creates a user; the password is stored as its Argon2id hash. AlreadyExists when the tenant
+  // has a user of that name; InvalidArgument naming the field otherwise.
+  virtual Result<UserId> CreateUser(TenantId tenant, const NewUser& user) = 0;
+  // Every user of the tenant, by id (no password hashes).
+  virtual Result<std::vector<UserInfo>> ListUsers(TenantId tenant) = 0;
+
+  // Checks a user's password and returns a new session token (valid for 12 hours).
+  // Unauthenticated ("invalid tenant, user or password") for any wrong part; ResourceExhausted
+  // after 5 failures in 15 minutes for the user, or from `address` (LoginLimiter).
+  virtual Result<std::string> Login(std::string_view tenant_name, std::string_view user_name,
+                                    std::string_view password, std::string_view address) = 0;
 };
 
 // Opens (creating when absent) the SQLite store at `path`.

@@ -116,6 +116,8 @@ Status Server::Start() {
   SW_RETURN_IF_ERROR(broker_->Start());
   command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
   AddCommandRoutes(&router_, &command_context_);
+  platform_context_ = PlatformRoutesContext{metadata_.get()};
+  AddPlatformRoutes(&router_, &platform_context_);
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;

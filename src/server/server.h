@@ -13,6 +13,7 @@
 
 #include "common/metrics.h"
 #include "http/command_handlers.h"
+#include "http/platform_handlers.h"
 #include "http/router.h"
 #include "http/sql_handlers.h"
 #include "http/system_handlers.h"
@@ -70,6 +71,7 @@ class Server {
   std::unique_ptr<MetadataStore> metadata_;
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
+  PlatformRoutesContext platform_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;

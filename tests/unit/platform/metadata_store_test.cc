@@ -8,8 +8,13 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "common/clock.h"
+#include "platform/login_limiter.h"
 
 namespace seaway {
 namespace {
@@ -88,6 +93,171 @@ TEST_F(MetadataStoreTest, PersistsAndStoresOnlyHashes) {
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(bytes.find("plaintext-token-must-not-leak"), std::string::npos) << entry.path();
   }
+}
+
+TEST_F(MetadataStoreTest, CustomersFormATreePerTenant) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  const TenantId beta = *store->CreateTenant("beta");
+  auto plant = store->CreateCustomer(acme, "plant-lyon", std::nullopt);
+  ASSERT_TRUE(plant.ok()) << plant.status();
+  auto line = store->CreateCustomer(acme, "lyon-line-1", *plant);
+  ASSERT_TRUE(line.ok()) << line.status();
+  auto cell = *store->CreateCustomer(acme, "lyon-cell-7", *line);
+  auto other = *store->CreateCustomer(acme, "plant-turin", std::nullopt);
+  EXPECT_EQ(store->CreateCustomer(acme, "plant-lyon", std::nullopt).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->CreateCustomer(acme, "bad name", std::nullopt).status().code(),
+            StatusCode::kInvalidArgument);
+  // Another tenant may reuse the name, but not hang a customer under acme's.
+  EXPECT_TRUE(store->CreateCustomer(beta, "plant-lyon", std::nullopt).ok());
+  EXPECT_EQ(store->CreateCustomer(beta, "intruder", *plant).status().code(), StatusCode::kNotFound);
+
+  EXPECT_EQ(*store->CustomerSubtree(acme, *plant), (std::vector<CustomerId>{*plant, *line, cell}));
+  EXPECT_EQ(*store->CustomerSubtree(acme, other), (std::vector<CustomerId>{other}));
+  EXPECT_EQ(store->CustomerSubtree(beta, *plant).status().code(), StatusCode::kNotFound);
+  auto listed = *store->ListCustomers(acme);
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(listed[1].name, "lyon-line-1");
+  EXPECT_EQ(listed[1].parent, std::make_optional(*plant));
+  EXPECT_EQ(store->ListCustomers(beta)->size(), 1u);
+}
+
+TEST_F(MetadataStoreTest, UsersLogInAndTheirSessionsCarryTheirRole) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  const TenantId beta = *store->CreateTenant("beta");
+  const CustomerId plant = *store->CreateCustomer(acme, "plant-lyon", std::nullopt);
+  auto admin = store->CreateUser(acme, {"alice", Role::kTenantAdmin, std::nullopt, "alice-pass-1"});
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto viewer = store->CreateUser(acme, {"carol@plant", Role::kCustomerUser, plant, "carol-pass"});
+  ASSERT_TRUE(viewer.ok()) << viewer.status();
+  EXPECT_EQ(
+      store->CreateUser(acme, {"alice", Role::kViewer, std::nullopt, "x-pass"}).status().code(),
+      StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->CreateUser(acme, {"dan", Role::kCustomerUser, std::nullopt, "dan-pass"})
+                .status()
+                .message(),
+            "role 'customer-user' needs a customer");
+  EXPECT_EQ(
+      store->CreateUser(acme, {"erin", Role::kOperator, plant, "erin-pass"}).status().message(),
+      "role 'operator' belongs to the tenant, not to a customer");
+  EXPECT_EQ(
+      store->CreateUser(beta, {"mallory", Role::kCustomerUser, plant, "m-pass"}).status().code(),
+      StatusCode::kNotFound);  // acme's customer, not beta's
+  EXPECT_EQ(store->CreateUser(acme, {"frank", Role::kViewer, std::nullopt, ""}).status().code(),
+            StatusCode::kInvalidArgument);
+
+  auto users = *store->ListUsers(acme);
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[1].name, "carol@plant");
+  EXPECT_EQ(users[1].role, Role::kCustomerUser);
+  EXPECT_EQ(users[1].customer, std::make_optional(plant));
+  EXPECT_TRUE(store->ListUsers(beta)->empty());
+
+  auto session = store->Login("acme", "carol@plant", "carol-pass", "10.0.0.1");
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto who = store->AuthenticatePrincipal(*session);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->tenant, acme);
+  EXPECT_EQ(who->user, std::make_optional(*viewer));
+  EXPECT_EQ(who->customer, std::make_optional(plant));
+  EXPECT_EQ(who->role, Role::kCustomerUser);
+  EXPECT_TRUE(who->Can(Permission::kDataRead));
+  EXPECT_FALSE(who->Can(Permission::kDataWrite));
+  // The routes that act for the whole tenant refuse a customer's session.
+  EXPECT_EQ(store->Authenticate(*session).status().code(), StatusCode::kPermissionDenied);
+
+  auto admin_session = store->Login("acme", "alice", "alice-pass-1", "10.0.0.1");
+  ASSERT_TRUE(admin_session.ok());
+  EXPECT_EQ(*store->Authenticate(*admin_session), acme);
+  // A tenant token is the tenant's administrator.
+  ASSERT_TRUE(store->AddToken(acme, "acme-secret-token-0001", "script").ok());
+  auto script = *store->AuthenticatePrincipal("acme-secret-token-0001");
+  EXPECT_EQ(script.role, Role::kTenantAdmin);
+  EXPECT_FALSE(script.user.has_value());
+
+  // Every wrong part gets the same answer.
+  for (auto [tenant, user, password] :
+       {std::tuple("acme", "alice", "wrong"), std::tuple("acme", "nobody", "alice-pass-1"),
+        std::tuple("beta", "alice", "alice-pass-1")}) {
+    auto bad = store->Login(tenant, user, password, "10.0.0.2");
+    EXPECT_EQ(bad.status().code(), StatusCode::kUnauthenticated);
+    EXPECT_EQ(bad.status().message(), "invalid tenant, user or password");
+  }
+  // Sessions survive a reopen; tokens are stored as hashes only.
+  store.reset();
+  store = Open();
+  EXPECT_EQ(store->AuthenticatePrincipal(*session)->role, Role::kCustomerUser);
+}
+
+TEST_F(MetadataStoreTest, RepeatedLoginFailuresAreRefusedForTheUserAndTheAddress) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  ASSERT_TRUE(store->CreateUser(acme, {"alice", Role::kViewer, std::nullopt, "right-pass"}).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(store->Login("acme", "alice", "guess", "10.0.0.9").status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  // Now even the right password waits, from any address.
+  auto blocked = store->Login("acme", "alice", "right-pass", "10.0.0.10");
+  EXPECT_EQ(blocked.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(blocked.status().message().find("too many failed logins for user 'alice'"),
+            std::string_view::npos)
+      << blocked.status();
+  // The guessing address is refused for other users too.
+  auto address = store->Login("acme", "bob", "x", "10.0.0.9");
+  EXPECT_EQ(address.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(address.status().message().find("address 10.0.0.9"), std::string_view::npos);
+}
+
+TEST_F(MetadataStoreTest, AVersionOneDatabaseIsUpgradedInPlace) {
+  {
+    // The schema of the first release: tenants and tokens only, user_version 0.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const std::string hash = HashToken("old-token-from-v1-0001");
+    const std::string sql =
+        "CREATE TABLE tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " created_ns INTEGER NOT NULL);"
+        "CREATE TABLE tokens(hash TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL"
+        " REFERENCES tenants(id), description TEXT NOT NULL, created_ns INTEGER NOT NULL);"
+        "INSERT INTO tenants VALUES(7, 'acme', 1);"
+        "INSERT INTO tokens VALUES('" +
+        hash + "', 7, 'admin', 1);";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->Authenticate("old-token-from-v1-0001"), TenantId(7));
+  EXPECT_TRUE(
+      store->CreateUser(TenantId(7), {"alice", Role::kViewer, std::nullopt, "p-pass"}).ok());
+  store.reset();
+  EXPECT_EQ(Open()->ListUsers(TenantId(7))->size(), 1u);  // upgraded once, reopened as is
+}
+
+TEST(LoginLimiterTest, RefusesAfterTheLimitUntilTheWindowPasses) {
+  ManualClock clock;
+  LoginLimiterOptions options;
+  options.max_failures = 3;
+  options.window_ns = 60'000'000'000;
+  LoginLimiter limiter(&clock, options);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(limiter.Check("k", "user 'a'").ok());
+    limiter.RecordFailure("k");
+    clock.Advance(Duration::Seconds(10));
+  }
+  Status refused = limiter.Check("k", "user 'a'");
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(), "too many failed logins for user 'a'; retry in 30 s");
+  EXPECT_TRUE(limiter.Check("other", "user 'b'").ok());
+  clock.Advance(Duration::Seconds(30));  // the first failure leaves the window
+  EXPECT_TRUE(limiter.Check("k", "user 'a'").ok());
+  limiter.RecordFailure("k");
+  EXPECT_FALSE(limiter.Check("k", "user 'a'").ok());
+  limiter.RecordSuccess("k");
+  EXPECT_TRUE(limiter.Check("k", "user 'a'").ok());
 }
 
 TEST_F(MetadataStoreTest, UnopenablePathIsAClearError) {

@@ -1,0 +1,257 @@
+// Login, customers and users over HTTP (src/http/platform_handlers.h).
+#include "http/platform_handlers.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "http/write_handlers.h"
+
+namespace seaway {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kSessionTtlSeconds = 12 * 3600;  // as MetadataStore::Login's
+
+Result<Principal> Caller(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  const std::string token = RequestToken(request);
+  if (token.empty()) {
+    return Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)");
+  }
+  return ctx->metadata->AuthenticatePrincipal(token);
+}
+
+Status Require(const Principal& who, Permission permission) {
+  if (who.Can(permission)) return Status::OK();
+  return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role),
+                          PermissionName(permission));
+}
+
+HttpResponse Fail(const Status& status) {
+  HttpResponse r = HttpResponse::FromStatus(status);
+  if (status.code() == StatusCode::kUnauthenticated)
+    r.headers.emplace_back("WWW-Authenticate", "Token");
+  return r;
+}
+
+Result<json> ParseObject(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the body must be a JSON object");
+  return j;
+}
+
+// A string field; nullopt when absent and not `required`.
+Result<std::optional<std::string>> StringField(const json& j, const char* name, bool required) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required) return InvalidArgument("missing '{}'", name);
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) return InvalidArgument("'{}' must be a string", name);
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::optional<CustomerId>> CustomerField(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::optional<CustomerId>();
+  if (!it->is_number_unsigned()) return InvalidArgument("'{}' must be a customer id", name);
+  return std::optional<CustomerId>(CustomerId(it->get<uint64_t>()));
+}
+
+// limit and offset from the query string.
+Result<std::pair<size_t, size_t>> Page(const HttpRequest& request) {
+  size_t limit = 100, offset = 0;
+  for (auto [name, value, max] :
+       {std::tuple("limit", &limit, size_t{1000}), std::tuple("offset", &offset, SIZE_MAX)}) {
+    auto text = request.QueryParam(name);
+    if (!text) continue;
+    if (text->empty() || text->size() > 18 ||
+        text->find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("'{}' must be a non-negative integer", name);
+    }
+    *value = std::stoull(*text);
+    if (*value > max) return InvalidArgument("'{}' must be at most {}", name, max);
+  }
+  return std::pair(limit, offset);
+}
+
+template <typename T, typename ToJson>
+HttpResponse PageOf(const std::vector<T>& all, std::pair<size_t, size_t> page, ToJson to_json) {
+  json items = json::array();
+  for (size_t i = page.second; i < all.size() && items.size() < page.first; ++i) {
+    items.push_back(to_json(all[i]));
+  }
+  return HttpResponse::Json(200, json{{"items", items}, {"total", all.size()}}.dump());
+}
+
+json OptionalId(const std::optional<CustomerId>& id) {
+  return id ? json(id->value()) : json(nullptr);
+}
+
+// The customers a caller may see: every one for tenant roles, its subtree for customer roles.
+Result<std::optional<std::vector<CustomerId>>> Visible(const PlatformRoutesContext* ctx,
+                                                       const Principal& who) {
+  if (!IsCustomerRole(who.role)) return std::optional<std::vector<CustomerId>>();
+  if (!who.customer) return PermissionDenied("a customer role without a customer");
+  SW_ASSIGN_OR_RETURN(auto subtree, ctx->metadata->CustomerSubtree(who.tenant, *who.customer));
+  return std::optional<std::vector<CustomerId>>(std::move(subtree));
+}
+
+bool Contains(const std::optional<std::vector<CustomerId>>& visible, CustomerId id) {
+  return !visible || std::binary_search(visible->begin(), visible->end(), id);
+}
+
+// "10.0.0.7:51234" -> "10.0.0.7" (and "[::1]:51234" -> "[::1]"): failures count per address,
+// not per connection.
+std::string_view AddressOnly(std::string_view remote) {
+  const size_t colon = remote.rfind(':');
+  return colon == std::string_view::npos ? remote : remote.substr(0, colon);
+}
+
+HttpResponse Login(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  std::string parts[3];
+  const char* names[3] = {"tenant", "user", "password"};
+  for (int i = 0; i < 3; ++i) {
+    auto field = StringField(*body, names[i], /*required=*/true);
+    if (!field.ok()) return Fail(field.status());
+    parts[i] = **field;
+  }
+  auto token =
+      ctx->metadata->Login(parts[0], parts[1], parts[2], AddressOnly(request.remote_address));
+  if (!token.ok()) return Fail(token.status());
+  return HttpResponse::Json(200,
+                            json{{"token", *token}, {"expires_in_s", kSessionTtlSeconds}}.dump());
+}
+
+HttpResponse WhoAmI(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  json permissions = json::array();
+  for (Permission p : AllPermissions()) {
+    if (who->Can(p)) permissions.push_back(std::string(PermissionName(p)));
+  }
+  json out{{"tenant", who->tenant.value()},
+           {"user", who->user ? json(who->user->value()) : json(nullptr)},
+           {"role", std::string(RoleName(who->role))},
+           {"customer", OptionalId(who->customer)},
+           {"permissions", permissions}};
+  return HttpResponse::Json(200, out.dump());
+}
+
+HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  auto all = ctx->metadata->ListCustomers(who->tenant);
+  if (!all.ok()) return Fail(all.status());
+  std::erase_if(*all, [&](const CustomerInfo& c) { return !Contains(*visible, c.id); });
+  return PageOf(*all, *page, [](const CustomerInfo& c) {
+    return json{{"id", c.id.value()}, {"parent", OptionalId(c.parent)}, {"name", c.name}};
+  });
+}
+
+HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kCustomersManage); !s.ok()) return Fail(s);
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto name = StringField(*body, "name", /*required=*/true);
+  if (!name.ok()) return Fail(name.status());
+  auto parent = CustomerField(*body, "parent");
+  if (!parent.ok()) return Fail(parent.status());
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  if (*visible && (!*parent || !Contains(*visible, **parent))) {
+    return Fail(PermissionDenied("a customer role creates customers only below its own"));
+  }
+  auto id = ctx->metadata->CreateCustomer(who->tenant, **name, *parent);
+  if (!id.ok()) return Fail(id.status());
+  return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
+}
+
+HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kUsersManage); !s.ok()) return Fail(s);
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  auto all = ctx->metadata->ListUsers(who->tenant);
+  if (!all.ok()) return Fail(all.status());
+  std::erase_if(*all, [&](const UserInfo& u) {
+    return *visible && (!u.customer || !Contains(*visible, *u.customer));
+  });
+  return PageOf(*all, *page, [](const UserInfo& u) {
+    return json{{"id", u.id.value()},
+                {"name", u.name},
+                {"role", std::string(RoleName(u.role))},
+                {"customer", OptionalId(u.customer)}};
+  });
+}
+
+HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kUsersManage); !s.ok()) return Fail(s);
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  NewUser user;
+  auto name = StringField(*body, "name", /*required=*/true);
+  if (!name.ok()) return Fail(name.status());
+  user.name = **name;
+  auto role_text = StringField(*body, "role", /*required=*/true);
+  if (!role_text.ok()) return Fail(role_text.status());
+  auto role = ParseRole(**role_text);
+  if (!role.ok()) return Fail(role.status());
+  user.role = *role;
+  auto customer = CustomerField(*body, "customer");
+  if (!customer.ok()) return Fail(customer.status());
+  user.customer = *customer;
+  auto password = StringField(*body, "password", /*required=*/true);
+  if (!password.ok()) return Fail(password.status());
+  user.password = **password;
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  if (*visible) {
+    if (!IsCustomerRole(user.role)) {
+      return Fail(PermissionDenied("a customer role cannot create role '{}'", RoleName(user.role)));
+    }
+    if (!user.customer || !Contains(*visible, *user.customer)) {
+      return Fail(PermissionDenied("a customer role creates users only in its own customers"));
+    }
+  }
+  auto id = ctx->metadata->CreateUser(who->tenant, user);
+  if (!id.ok()) return Fail(id.status());
+  return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
+}
+
+}  // namespace
+
+void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
+  auto add = [&](HttpMethod method, const char* path, const char* name,
+                 HttpResponse (*handler)(const PlatformRoutesContext*, const HttpRequest&)) {
+    router->Add(method, path, name, [ctx, handler](const HttpRequest& request, HttpReply reply) {
+      reply.Send(handler(ctx, request));
+    });
+  };
+  add(HttpMethod::kPost, "/api/v1/auth/login", "login", Login);
+  add(HttpMethod::kGet, "/api/v1/auth/whoami", "whoami", WhoAmI);
+  add(HttpMethod::kGet, "/api/v1/customers", "customers", ListCustomers);
+  add(HttpMethod::kPost, "/api/v1/customers", "customers", CreateCustomer);
+  add(HttpMethod::kGet, "/api/v1/users", "users", ListUsers);
+  add(HttpMethod::kPost, "/api/v1/users", "users", CreateUser);
+}
+
+}  // namespace seaway

@@ -1,0 +1,32 @@
+// The platform's object model over HTTP (src/http): login, customers and users (issue #7).
+//
+//   POST /api/v1/auth/login   {"tenant", "user", "password"} -> 200 {"token", "expires_in_s"};
+//                             401 for any wrong part, 429 after repeated failures
+//   GET  /api/v1/auth/whoami  the caller: tenant, user, role, customer, permissions
+//   GET  /api/v1/customers    ?limit=&offset= -> {"items": [...], "total"}
+//   POST /api/v1/customers    {"name", "parent"?} -> 201 {"id"}
+//   GET  /api/v1/users        ?limit=&offset= -> {"items": [...], "total"}
+//   POST /api/v1/users        {"name", "role", "customer"?, "password"} -> 201 {"id"}
+//
+// Every route takes `Authorization: Token <token>` (a tenant token or a session from login) and
+// checks the caller's role (platform/permissions.h, docs/security.md): customers.manage to
+// create customers, users.manage to list or create users. Customer roles act inside their own
+// customer's subtree only: they list and create customers and users there and nowhere else,
+// and cannot create tenant roles. Lists are by id; limit defaults to 100 (at most 1,000).
+//
+// Thread-safe.
+#pragma once
+
+#include "http/router.h"
+#include "platform/metadata_store.h"
+
+namespace seaway {
+
+struct PlatformRoutesContext {
+  MetadataStore* metadata = nullptr;
+};
+
+// `context` and what it points to must outlive the router.
+void AddPlatformRoutes(Router* router, const PlatformRoutesContext* context);
+
+}  // namespace seaway

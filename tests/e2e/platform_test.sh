@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# End-to-end test of the platform's object model over HTTP (tests/e2e): customers, users, login
+# and role checks with curl against the real `seaway serve` (issue #7, docs/security.md).
+# Usage: platform_test.sh path/to/seaway
+set -euo pipefail
+
+SEAWAY=${1:?usage: platform_test.sh path/to/seaway}
+WORK=$(mktemp -d /tmp/seaway_platform_e2e_XXXXXX)
+PID=""
+cleanup() {
+  [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; echo "--- server log" >&2; cat "$WORK/server.log" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+# field JSON KEY: a top-level field of a JSON document (python3 is Debian's, with paho).
+field() { /usr/bin/python3 -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(json.dumps(v) if isinstance(v,(list,dict)) else v)' "$1" "$2"; }
+# call TOKEN METHOD PATH [BODY]: prints "<status> <body>".
+call() {
+  local token=$1 method=$2 path=$3 body=${4:-}
+  local args=(-sS -o "$WORK/out" -w '%{http_code}' -X "$method" "$URL$path")
+  [[ -n $token ]] && args+=(-H "Authorization: Token $token")
+  [[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  local code
+  code=$(curl "${args[@]}")
+  echo "$code $(cat "$WORK/out")"
+}
+expect() {  # expect WHAT "<status> <body>" STATUS [TEXT]
+  local what=$1 got=$2 status=$3 text=${4:-}
+  [[ ${got%% *} == "$status" ]] || fail "$what: expected $status, got $got"
+  [[ -z $text || $got == *"$text"* ]] || fail "$what: expected '$text' in $got"
+}
+
+"$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 2>"$WORK/server.log" &
+PID=$!
+PORT=""
+for _ in $(seq 1 200); do
+  PORT=$(grep -o 'listener=http address=127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null \
+         | grep -o '[0-9]*$' | head -1 || true)
+  [[ -n "$PORT" ]] && break
+  kill -0 "$PID" 2>/dev/null || fail "server exited during startup"
+  sleep 0.05
+done
+[[ -n "$PORT" ]] || fail "server did not start"
+URL="http://127.0.0.1:$PORT"
+ADMIN=$(cat "$WORK/data/admin-token")
+
+# --- customers (a tree) and users, created with the tenant token ---------------------------------
+r=$(call "$ADMIN" POST /api/v1/customers '{"name":"plant-lyon"}'); expect "customer" "$r" 201
+LYON=$(field "${r#* }" id)
+r=$(call "$ADMIN" POST /api/v1/customers "{\"name\":\"lyon-line-1\",\"parent\":$LYON}")
+expect "sub-customer" "$r" 201
+LINE=$(field "${r#* }" id)
+r=$(call "$ADMIN" POST /api/v1/customers '{"name":"plant-turin"}'); expect "customer 2" "$r" 201
+TURIN=$(field "${r#* }" id)
+expect "duplicate customer" "$(call "$ADMIN" POST /api/v1/customers '{"name":"plant-lyon"}')" 409
+expect "customer without a name" "$(call "$ADMIN" POST /api/v1/customers '{}')" 400 "missing 'name'"
+expect "unknown parent" "$(call "$ADMIN" POST /api/v1/customers '{"name":"x","parent":999}')" 404
+r=$(call "$ADMIN" GET '/api/v1/customers?limit=1&offset=1'); expect "page" "$r" 200
+[[ $(field "${r#* }" total) == 3 ]] || fail "customer total: $r"
+[[ $(field "${r#* }" items) == *'"lyon-line-1"'* && $(field "${r#* }" items) != *plant-turin* ]] ||
+  fail "customer page: $r"
+expect "bad limit" "$(call "$ADMIN" GET '/api/v1/customers?limit=x')" 400 "'limit'"
+pass "customers: tree, duplicates, pagination, errors"
+
+user() {  # user NAME ROLE CUSTOMER|null
+  call "$ADMIN" POST /api/v1/users \
+    "{\"name\":\"$1\",\"role\":\"$2\",\"customer\":$3,\"password\":\"$1-password\"}"
+}
+expect "operator" "$(user alice operator null)" 201
+expect "customer admin" "$(user carol customer-admin "$LYON")" 201
+expect "customer user" "$(user dave customer-user "$LINE")" 201
+expect "turin user" "$(user tina customer-user "$TURIN")" 201
+expect "bad role" "$(user erin boss null)" 400 "tenant-admin"
+expect "customer role without customer" "$(user erin customer-user null)" 400 "needs a customer"
+expect "no password" "$(call "$ADMIN" POST /api/v1/users '{"name":"x","role":"viewer"}')" 400 \
+  "missing 'password'"
+pass "users with roles; bad roles and fields refused"
+
+# --- login and what each role may do ------------------------------------------------------------
+login() { call "" POST /api/v1/auth/login "{\"tenant\":\"default\",\"user\":\"$1\",\"password\":\"$2\"}"; }
+r=$(login alice alice-password); expect "login" "$r" 200 token
+ALICE=$(field "${r#* }" token)
+r=$(call "$ALICE" GET /api/v1/auth/whoami); expect "whoami" "$r" 200 '"role":"operator"'
+expect "operator lists users" "$(call "$ALICE" GET /api/v1/users)" 403 "lacks permission 'users.manage'"
+expect "operator creates customers" "$(call "$ALICE" POST /api/v1/customers '{"name":"z"}')" 403
+r=$(call "$ALICE" GET /api/v1/customers); expect "operator lists customers" "$r" 200
+[[ $(field "${r#* }" total) == 3 ]] || fail "operator sees every customer: $r"
+
+CAROL=$(field "$(login carol carol-password | cut -d' ' -f2-)" token)
+r=$(call "$CAROL" GET /api/v1/customers); expect "customer admin lists" "$r" 200
+[[ $(field "${r#* }" total) == 2 && $r != *plant-turin* ]] || fail "customer admin sees: $r"
+expect "customer admin creates a sub-customer" \
+  "$(call "$CAROL" POST /api/v1/customers "{\"name\":\"lyon-line-2\",\"parent\":$LYON}")" 201
+expect "customer admin creates a top customer" \
+  "$(call "$CAROL" POST /api/v1/customers '{"name":"mine"}')" 403
+expect "customer admin, foreign parent" \
+  "$(call "$CAROL" POST /api/v1/customers "{\"name\":\"t2\",\"parent\":$TURIN}")" 403
+expect "customer admin creates a user below" "$(call "$CAROL" POST /api/v1/users \
+  "{\"name\":\"lea\",\"role\":\"customer-user\",\"customer\":$LINE,\"password\":\"lea-password\"}")" 201
+expect "customer admin creates an operator" "$(call "$CAROL" POST /api/v1/users \
+  '{"name":"op2","role":"operator","password":"op2-password"}')" 403 "cannot create role 'operator'"
+expect "customer admin, foreign customer" "$(call "$CAROL" POST /api/v1/users \
+  "{\"name\":\"tom\",\"role\":\"customer-user\",\"customer\":$TURIN,\"password\":\"tom-password\"}")" 403
+r=$(call "$CAROL" GET /api/v1/users); expect "customer admin lists users" "$r" 200
+for name in carol dave lea; do [[ $r == *"\"$name\""* ]] || fail "carol should see $name: $r"; done
+for name in alice tina; do [[ $r != *"\"$name\""* ]] || fail "carol must not see $name: $r"; done
+pass "roles: operator, customer admin inside its subtree only"
+
+DAVE=$(field "$(login dave dave-password | cut -d' ' -f2-)" token)
+expect "customer user lists users" "$(call "$DAVE" GET /api/v1/users)" 403
+# Routes that act for the whole tenant (SQL, writes) refuse customer sessions until they filter.
+r=$(call "$DAVE" POST /api/v1/sql '{"query":"SHOW TABLES"}')
+[[ ${r%% *} == 401 || ${r%% *} == 403 ]] || fail "customer session reached SQL: $r"
+r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT 1"}'); expect "tenant token SQL" "$r" 200
+pass "customer user: no user management, no tenant-wide routes"
+
+# --- wrong passwords ------------------------------------------------------------------------------
+expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"
+expect "unknown user" "$(login nobody alice-password)" 401 "invalid tenant, user or password"
+for _ in 1 2 3; do login alice nope >/dev/null; done
+expect "rate limited" "$(login alice alice-password)" 429 "too many failed logins"
+expect "no token" "$(call "" GET /api/v1/auth/whoami)" 401 "missing token"
+expect "bad token" "$(call "not-a-token-at-all" GET /api/v1/auth/whoami)" 401
+pass "logins: one answer for every wrong part, rate limited after 5 failures"
+
+# --- restart: users, customers and sessions persist ---------------------------------------------
+kill -TERM "$PID"; wait "$PID" || true
+"$SEAWAY" serve --data-dir "$WORK/data" --http "127.0.0.1:$PORT" --mqtt 127.0.0.1:0 \
+  2>>"$WORK/server.log" &
+PID=$!
+for _ in $(seq 1 200); do curl -sf "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
+expect "session after restart" "$(call "$CAROL" GET /api/v1/auth/whoami)" 200 '"role":"customer-admin"'
+pass "restart keeps users, customers and sessions"
+echo "platform e2e: all passed"
