@@ -212,6 +212,7 @@ struct Broker::Impl {
   Counter* rejected_total = nullptr;
   Counter* protocol_errors_total = nullptr;
   Counter* auth_failures_total = nullptr;
+  Counter* denied_total = nullptr;
   Counter* throttled_total = nullptr;
 
   int64_t Now() const { return clock->MonotonicNanos(); }
@@ -375,6 +376,7 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   // Set by CONNECT on the connection's thread, read-only afterwards.
   Version version_ = Version::kV5;
   uint16_t keep_alive_ = 0;
+  ClientIdentity identity_;  // from CONNECT: the tenant, and the device for its credentials
   TenantId tenant_;
   SessionPtr session_;
   std::string buffer_;
@@ -550,8 +552,9 @@ bool Conn::HandleConnect(Connect& c) {
       return true;
     }
   }
-  Result<TenantId> tenant = broker_->auth->Authenticate(c.client_id, c.username, c.password);
-  if (!tenant.ok()) {
+  Result<ClientIdentity> identity =
+      broker_->auth->Authenticate(c.client_id, c.username, c.password);
+  if (!identity.ok()) {
     broker_->auth_failures_total->Increment();
     RefuseConnect(ReasonCode::kBadUserNameOrPassword, "bad user name or password");
     return true;
@@ -567,8 +570,16 @@ bool Conn::HandleConnect(Connect& c) {
       RefuseConnect(ReasonCode::kTopicNameInvalid, "will " + why);
       return true;
     }
+    if (!MayPublish(*identity, c.will->topic)) {
+      broker_->denied_total->Increment();
+      RefuseConnect(ReasonCode::kNotAuthorized,
+                    fmt::format("device '{}' may not publish its will to '{}'", identity->device,
+                                c.will->topic));
+      return true;
+    }
   }
-  tenant_ = *tenant;
+  identity_ = *identity;
+  tenant_ = identity_.tenant;
   keep_alive_ = c.keep_alive;
   const uint16_t max_ka = broker_->options.max_keep_alive;
   const bool capped_keep_alive = v5 && max_ka != 0 && (keep_alive_ == 0 || keep_alive_ > max_ka);
@@ -839,6 +850,15 @@ bool Conn::HandlePublish(Publish& p) {
   message->properties = ForwardedProperties(p.properties);
   message->origin = session_.get();
   entry->message = message;
+  if (!MayPublish(identity_, message->topic)) {
+    // 3.1.1 has no way to say no but closing (3.3.5): the message is acknowledged and dropped,
+    // counted and logged; 5.0 answers 0x87 (QoS 0: dropped).
+    broker_->denied_total->Increment();
+    Complete(entry.get(), ReasonCode::kNotAuthorized,
+             fmt::format("device '{}' may publish only under devices/{}/", identity_.device,
+                         identity_.device));
+    return !pause && !over_rate;
+  }
   if (v5 && p.properties.payload_format_indicator == 1 && !IsValidMqttUtf8(message->payload)) {
     Complete(entry.get(), ReasonCode::kPayloadFormatInvalid,
              "payload format indicator says UTF-8, but the payload is not");
@@ -981,6 +1001,11 @@ void Conn::HandleSubscribe(const Subscribe& sub) {
     if (!filter->share_group.empty() && s.options.no_local) {
       ProtocolError(ReasonCode::kProtocolError, "no local on a shared subscription");
       return;
+    }
+    if (!MaySubscribe(identity_, filter->filter)) {
+      broker_->denied_total->Increment();
+      ack.reasons.push_back(v5 ? ReasonCode::kNotAuthorized : ReasonCode::kUnspecifiedError);
+      continue;
     }
     {
       std::lock_guard lock(session_->mu);
@@ -1564,6 +1589,9 @@ Broker::Broker(BrokerOptions options, Authenticator* auth, PublishHandler* handl
       "seaway_mqtt_protocol_errors_total", "Connections closed for a malformed or illegal packet");
   impl_->auth_failures_total =
       metrics->GetCounter("seaway_mqtt_auth_failures_total", "CONNECTs refused for credentials");
+  impl_->denied_total = metrics->GetCounter(
+      "seaway_mqtt_access_denied_total",
+      "PUBLISH, SUBSCRIBE filters and wills refused by access control (a device's own topics)");
   impl_->throttled_total = metrics->GetCounter(
       "seaway_mqtt_publish_throttled_total",
       "PUBLISH packets over --mqtt-max-publish-rate (reading paused until under it)");

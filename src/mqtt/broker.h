@@ -40,6 +40,7 @@
 #include "common/result.h"
 #include "common/strong_id.h"
 #include "mqtt/packet.h"
+#include "mqtt/topic.h"
 
 namespace seaway::mqtt {
 
@@ -73,10 +74,10 @@ using ClientLink = ByteLink;
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  // The tenant of the credentials; an error means refuse (bad user name or password).
-  virtual Result<TenantId> Authenticate(std::string_view client_id,
-                                        const std::optional<std::string>& username,
-                                        const std::optional<std::string>& password) = 0;
+  // The identity of the credentials; an error means refuse (bad user name or password).
+  virtual Result<ClientIdentity> Authenticate(std::string_view client_id,
+                                              const std::optional<std::string>& username,
+                                              const std::optional<std::string>& password) = 0;
 };
 
 // A message as the broker routes it: immutable once built, shared by every delivery.

@@ -73,6 +73,32 @@ std::optional<TopicFilter> ParseTopicFilter(std::string_view text, std::string* 
   return out;
 }
 
+namespace {
+
+// Whether `text` is `devices/<device>/<area>` followed by a level separator.
+bool UnderDevice(std::string_view text, std::string_view device, std::string_view area) {
+  constexpr std::string_view kDevices = "devices/";
+  if (!text.starts_with(kDevices)) return false;
+  text.remove_prefix(kDevices.size());
+  if (!text.starts_with(device) || text.size() == device.size() || text[device.size()] != '/') {
+    return false;
+  }
+  text.remove_prefix(device.size() + 1);
+  if (area.empty()) return true;
+  return text.starts_with(area) && text.size() > area.size() && text[area.size()] == '/';
+}
+
+}  // namespace
+
+bool MayPublish(const ClientIdentity& identity, std::string_view topic) {
+  return identity.device.empty() || UnderDevice(topic, identity.device, "");
+}
+
+bool MaySubscribe(const ClientIdentity& identity, std::string_view filter) {
+  return identity.device.empty() || UnderDevice(filter, identity.device, "rpc") ||
+         UnderDevice(filter, identity.device, "twin");
+}
+
 bool TopicMatches(std::string_view filter, std::string_view topic) {
   if (!topic.empty() && topic[0] == '$' && !filter.empty() &&
       (filter[0] == '+' || filter[0] == '#')) {

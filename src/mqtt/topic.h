@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strong_id.h"
 #include "mqtt/packet.h"
 
 namespace seaway::mqtt {
@@ -33,6 +34,21 @@ std::optional<TopicFilter> ParseTopicFilter(std::string_view text, std::string* 
 
 // True when `topic` (a valid name) matches `filter` (a valid filter proper).
 bool TopicMatches(std::string_view filter, std::string_view topic);
+
+// Who a client speaks for, from its CONNECT credentials.
+struct ClientIdentity {
+  TenantId tenant;
+  // Set for a device's own credentials: the device's topics only (MayPublish, MaySubscribe).
+  // Empty: every topic of the tenant (a tenant token: scripts, gateways, the console).
+  std::string device;
+};
+
+// Access control (docs/mqtt.md): a device publishes only under `devices/<device>/` and
+// subscribes only to filters under `devices/<device>/rpc/` and `devices/<device>/twin/` (its
+// commands and, later, its twin's desired state); a tenant identity may use every topic of its
+// tenant. `topic` is a valid name, `filter` a valid filter proper (no `$share/` prefix).
+bool MayPublish(const ClientIdentity& identity, std::string_view topic);
+bool MaySubscribe(const ClientIdentity& identity, std::string_view filter);
 
 // Who subscribed: the broker's session object is opaque to the tree.
 struct Subscriber {

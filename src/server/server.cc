@@ -20,10 +20,11 @@ namespace {
 class TokenAuthenticator final : public mqtt::Authenticator {
  public:
   explicit TokenAuthenticator(MetadataStore* metadata) : metadata_(metadata) {}
-  Result<TenantId> Authenticate(std::string_view, const std::optional<std::string>&,
-                                const std::optional<std::string>& password) override {
+  Result<mqtt::ClientIdentity> Authenticate(std::string_view, const std::optional<std::string>&,
+                                            const std::optional<std::string>& password) override {
     if (!password || password->empty()) return Unauthenticated("no password");
-    return metadata_->Authenticate(*password);
+    SW_ASSIGN_OR_RETURN(TenantId tenant, metadata_->Authenticate(*password));
+    return mqtt::ClientIdentity{tenant, ""};
   }
 
  private:

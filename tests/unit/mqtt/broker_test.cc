@@ -142,18 +142,20 @@ class FakeLink final : public ClientLink {
 // Password -> tenant.
 class FakeAuthenticator final : public Authenticator {
  public:
-  Result<TenantId> Authenticate(std::string_view client_id,
-                                const std::optional<std::string>& username,
-                                const std::optional<std::string>& password) override {
+  Result<ClientIdentity> Authenticate(std::string_view client_id,
+                                      const std::optional<std::string>& username,
+                                      const std::optional<std::string>& password) override {
     if (password) {
-      auto it = tenants_.find(*password);
-      if (it != tenants_.end()) return it->second;
+      auto it = identities_.find(*password);
+      if (it != identities_.end()) return it->second;
     }
     return Status(StatusCode::kUnauthenticated, "bad password");
   }
 
  private:
-  const std::map<std::string, TenantId> tenants_ = {{"a", kTenantA}, {"b", kTenantB}};
+  // Tenant tokens "a" and "b"; "dev-press-7": device press-7 of tenant A.
+  const std::map<std::string, ClientIdentity> identities_ = {
+      {"a", {kTenantA, ""}}, {"b", {kTenantB, ""}}, {"dev-press-7", {kTenantA, "press-7"}}};
 };
 
 // Accepts at once, or holds the callbacks until the test completes them.
@@ -520,6 +522,53 @@ TEST_P(BrokerVersionTest, SessionPresentFlag) {
 }
 
 // ---- Tenancy ------------------------------------------------------------------------------
+
+TEST_P(BrokerVersionTest, ADeviceUsesOnlyItsOwnTopics) {
+  const bool v5 = version() == Version::kV5;
+  auto tenant = Connected("console", version(), "a");
+  tenant->Subscribe("#", 1);
+  auto device = Connected("press-7", version(), "dev-press-7");
+
+  // Its own topics: published and routed.
+  device->Publish("devices/press-7/telemetry", "{\"t\":1}", 1);
+  EXPECT_EQ(device->Acks()[0].reason, ReasonCode::kSuccess);
+  // Another device's topic, line protocol for any series, the tenant's other topics: refused.
+  for (const char* topic : {"devices/press-8/telemetry", "devices/press-7x/telemetry", "write/main",
+                            "alarms/line-1", "devices/press-7"}) {
+    device->Publish(topic, "x", 1);
+    const std::vector<Ack> acks = device->Acks();
+    ASSERT_EQ(acks.size(), 1u) << topic;
+    // 3.1.1 cannot say no: acknowledged and dropped.
+    EXPECT_EQ(acks[0].reason, v5 ? ReasonCode::kNotAuthorized : ReasonCode::kSuccess) << topic;
+  }
+  device->Publish("devices/press-8/telemetry", "qos0", 0);
+  EXPECT_FALSE(device->closed());
+  EXPECT_EQ(tenant->Payloads(), Strings{"{\"t\":1}"});
+
+  // Subscriptions: its commands and twin only.
+  const Suback ack = device->Subscribe({{"devices/press-7/rpc/request/+", {}},
+                                        {"devices/press-7/twin/#", {}},
+                                        {"devices/press-7/telemetry", {}},
+                                        {"devices/+/rpc/request/+", {}},
+                                        {"#", {}},
+                                        {"$share/g/devices/press-7/rpc/#", {}},
+                                        {"$share/g/devices/press-8/rpc/#", {}}});
+  const ReasonCode no = v5 ? ReasonCode::kNotAuthorized : ReasonCode::kUnspecifiedError;
+  EXPECT_EQ(ack.reasons, (std::vector<ReasonCode>{ReasonCode::kSuccess, ReasonCode::kSuccess, no,
+                                                  no, no, ReasonCode::kSuccess, no}));
+  tenant->Publish("devices/press-7/rpc/request/1", "cmd", 0);
+  tenant->Publish("devices/press-8/rpc/request/1", "other", 0);
+  const Strings got = device->Payloads();
+  EXPECT_FALSE(got.empty());
+  EXPECT_EQ(std::count(got.begin(), got.end(), "other"), 0);
+
+  // A will outside its topics refuses the CONNECT.
+  auto bad = NewClient(version());
+  Connect c = bad->MakeConnect("press-7-will", "dev-press-7");
+  c.will = Will{"alarms/press-7", "gone", 1, false, {}};
+  EXPECT_EQ(bad->Connect(c).reason, ReasonCode::kNotAuthorized);
+  EXPECT_TRUE(bad->closed());
+}
 
 TEST_P(BrokerVersionTest, SameClientIdInTwoTenantsDoesNotCollide) {
   auto a = Connected("dev", version(), "a");

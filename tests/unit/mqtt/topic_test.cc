@@ -478,5 +478,28 @@ TEST(TopicTreeTest, RandomizedAgainstBruteForce) {
   }
 }
 
+TEST(AccessTest, ADeviceIsKeptToItsOwnTopics) {
+  const ClientIdentity tenant{TenantId(1), ""};
+  const ClientIdentity press{TenantId(1), "press-7"};
+  EXPECT_TRUE(MayPublish(tenant, "anything/at/all"));
+  EXPECT_TRUE(MaySubscribe(tenant, "#"));
+  EXPECT_TRUE(MayPublish(press, "devices/press-7/telemetry"));
+  EXPECT_TRUE(MayPublish(press, "devices/press-7/rpc/response/42"));
+  for (const char* t : {"devices/press-7", "devices/press-70/telemetry", "devices/press-/x",
+                        "devices/press-8/telemetry", "write/main", "devices//press-7/x",
+                        "x/devices/press-7/telemetry", "$SYS/broker"}) {
+    EXPECT_FALSE(MayPublish(press, t)) << t;
+  }
+  for (const char* f : {"devices/press-7/rpc/request/+", "devices/press-7/rpc/#",
+                        "devices/press-7/twin/desired", "devices/press-7/twin/#"}) {
+    EXPECT_TRUE(MaySubscribe(press, f)) << f;
+  }
+  for (const char* f : {"#", "+/press-7/rpc/#", "devices/+/rpc/#", "devices/press-7/#",
+                        "devices/press-7/rpc", "devices/press-7/telemetry", "devices/press-7/+/x",
+                        "devices/press-70/rpc/#", "devices/press-7/rpcx/y"}) {
+    EXPECT_FALSE(MaySubscribe(press, f)) << f;
+  }
+}
+
 }  // namespace
 }  // namespace seaway::mqtt
