@@ -237,6 +237,49 @@ HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
 }
 
+HttpResponse ListDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kDevicesRead); !s.ok()) return Fail(s);
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  auto all = ctx->metadata->ListDevices(who->tenant);
+  if (!all.ok()) return Fail(all.status());
+  std::erase_if(*all, [&](const DeviceInfo& d) {
+    return *visible && (!d.customer || !Contains(*visible, *d.customer));
+  });
+  return PageOf(*all, *page, [](const DeviceInfo& d) {
+    return json{{"id", d.id.value()}, {"name", d.name}, {"customer", OptionalId(d.customer)}};
+  });
+}
+
+HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kDevicesManage); !s.ok()) return Fail(s);
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  NewDevice device;
+  auto name = StringField(*body, "name", /*required=*/true);
+  if (!name.ok()) return Fail(name.status());
+  device.name = **name;
+  auto customer = CustomerField(*body, "customer");
+  if (!customer.ok()) return Fail(customer.status());
+  device.customer = *customer;
+  auto created = ctx->metadata->CreateDevice(who->tenant, device);
+  if (!created.ok()) return Fail(created.status());
+  json out{{"id", created->id.value()},
+           {"name", device.name},
+           {"token", created->token},
+           {"mqtt",
+            {{"password", created->token},
+             {"telemetry", fmt::format("devices/{}/telemetry", device.name)},
+             {"commands", fmt::format("devices/{}/rpc/request/+", device.name)}}}};
+  return HttpResponse::Json(201, out.dump());
+}
+
 }  // namespace
 
 void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
@@ -252,6 +295,8 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/customers", "customers", CreateCustomer);
   add(HttpMethod::kGet, "/api/v1/users", "users", ListUsers);
   add(HttpMethod::kPost, "/api/v1/users", "users", CreateUser);
+  add(HttpMethod::kGet, "/api/v1/devices", "devices", ListDevices);
+  add(HttpMethod::kPost, "/api/v1/devices", "devices", CreateDevice);
 }
 
 }  // namespace seaway

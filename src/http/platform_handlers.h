@@ -7,10 +7,14 @@
 //   POST /api/v1/customers    {"name", "parent"?} -> 201 {"id"}
 //   GET  /api/v1/users        ?limit=&offset= -> {"items": [...], "total"}
 //   POST /api/v1/users        {"name", "role", "customer"?, "password"} -> 201 {"id"}
+//   GET  /api/v1/devices      ?limit=&offset= -> {"items": [...], "total"}
+//   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
+//                             token (shown once) is the device's MQTT password
 //
 // Every route takes `Authorization: Token <token>` (a tenant token or a session from login) and
 // checks the caller's role (platform/permissions.h, docs/security.md): customers.manage to
-// create customers, users.manage to list or create users. Customer roles act inside their own
+// create customers, users.manage to list or create users, devices.read and devices.manage for
+// devices. Customer roles act inside their own
 // customer's subtree only: they list and create customers and users there and nowhere else,
 // and cannot create tenant roles. Lists are by id; limit defaults to 100 (at most 1,000).
 //

@@ -41,6 +41,23 @@ struct NewUser {
   std::string password;                // platform/password.h limits
 };
 
+struct DeviceInfo {
+  DeviceId id;
+  std::string name;  // as users' names (NewUser::name): it names the device's MQTT topics
+  std::optional<CustomerId> customer;
+};
+
+struct NewDevice {
+  std::string name;
+  std::optional<CustomerId> customer;  // the customer it is assigned to, if any
+};
+
+// A new device and its access token (shown once: only its hash is stored).
+struct CreatedDevice {
+  DeviceId id;
+  std::string token;
+};
+
 // Who a token speaks for.
 struct Principal {
   TenantId tenant;
@@ -86,6 +103,14 @@ class MetadataStore {
   virtual Result<UserId> CreateUser(TenantId tenant, const NewUser& user) = 0;
   // Every user of the tenant, by id (no password hashes).
   virtual Result<std::vector<UserInfo>> ListUsers(TenantId tenant) = 0;
+
+  // Creates a device with a new access token (for MQTT: the CONNECT password). AlreadyExists
+  // when the tenant has a device of that name; NotFound for a customer not the tenant's.
+  virtual Result<CreatedDevice> CreateDevice(TenantId tenant, const NewDevice& device) = 0;
+  // Every device of the tenant, by id.
+  virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
+  // The device a device token belongs to, with its tenant; Unauthenticated otherwise.
+  virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) = 0;
 
   // Checks a user's password and returns a new session token (valid for 12 hours).
   // Unauthenticated ("invalid tenant, user or password") for any wrong part; ResourceExhausted

@@ -80,7 +80,7 @@ class SqliteMetadataStore final : public MetadataStore {
   ~SqliteMetadataStore() override { sqlite3_close(db_); }
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
-  // tokens of users with an expiry.
+  // tokens of users with an expiry; 3 devices and their tokens.
   Status Init() {
     SW_RETURN_IF_ERROR(
         Exec("PRAGMA journal_mode=WAL;"
@@ -91,9 +91,33 @@ class SqliteMetadataStore final : public MetadataStore {
              "CREATE TABLE IF NOT EXISTS tokens("
              "  hash TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
              "  description TEXT NOT NULL, created_ns INTEGER NOT NULL);"));
-    SqliteStatement version(db_, "PRAGMA user_version");
-    if (!version.ok() || sqlite3_step(version.get()) != SQLITE_ROW) return Error("schema version");
-    if (sqlite3_column_int(version.get(), 0) >= 2) return Status::OK();
+    int version = 0;
+    {
+      SqliteStatement st(db_, "PRAGMA user_version");
+      if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return Error("schema version");
+      version = sqlite3_column_int(st.get(), 0);
+    }
+    if (version < 2) SW_RETURN_IF_ERROR(UpgradeToVersion2());
+    if (version < 3) SW_RETURN_IF_ERROR(UpgradeToVersion3());
+    return Status::OK();
+  }
+
+  Status UpgradeToVersion3() {
+    return Exec(
+        "BEGIN;"
+        "CREATE TABLE devices("
+        "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+        "  customer_id INTEGER REFERENCES customers(id), name TEXT NOT NULL,"
+        "  created_ns INTEGER NOT NULL, UNIQUE(tenant_id, name));"
+        "CREATE TABLE device_tokens("
+        "  hash TEXT PRIMARY KEY,"
+        "  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+        "  created_ns INTEGER NOT NULL);"
+        "PRAGMA user_version=3;"
+        "COMMIT;");
+  }
+
+  Status UpgradeToVersion2() {
     return Exec(
         "BEGIN;"
         "CREATE TABLE customers("
@@ -298,6 +322,74 @@ class SqliteMetadataStore final : public MetadataStore {
     return out;
   }
 
+  Result<CreatedDevice> CreateDevice(TenantId tenant, const NewDevice& device) override {
+    SW_RETURN_IF_ERROR(ValidateName("device", device.name));
+    SW_ASSIGN_OR_RETURN(std::string token, NewRandomToken());
+    const std::string hash = HashToken(token);
+    std::lock_guard lock(mu_);
+    if (device.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *device.customer, "device's"));
+    SW_RETURN_IF_ERROR(Exec("BEGIN"));
+    auto insert = [&]() -> Result<DeviceId> {
+      SqliteStatement st(db_,
+                         "INSERT INTO devices(tenant_id, customer_id, name, created_ns) "
+                         "VALUES(?1, ?2, ?3, ?4)");
+      if (!st.ok()) return Error("prepare");
+      sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(tenant.value()));
+      if (device.customer) {
+        sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(device.customer->value()));
+      }
+      BindText(st.get(), 3, device.name);
+      sqlite3_bind_int64(st.get(), 4, Clock::Real()->Now().nanos());
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_CONSTRAINT) {
+        return AlreadyExists("device '{}' already exists (or tenant {} does not)", device.name,
+                             tenant);
+      }
+      if (rc != SQLITE_DONE) return Error("create device");
+      const DeviceId id(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
+      SqliteStatement t(
+          db_, "INSERT INTO device_tokens(hash, device_id, created_ns) VALUES(?1, ?2, ?3)");
+      if (!t.ok()) return Error("prepare");
+      BindText(t.get(), 1, hash);
+      sqlite3_bind_int64(t.get(), 2, static_cast<sqlite3_int64>(id.value()));
+      sqlite3_bind_int64(t.get(), 3, Clock::Real()->Now().nanos());
+      if (sqlite3_step(t.get()) != SQLITE_DONE) return Error("create device token");
+      return id;
+    };
+    Result<DeviceId> id = insert();
+    SW_RETURN_IF_ERROR(Exec(id.ok() ? "COMMIT" : "ROLLBACK"));
+    if (!id.ok()) return id.status();
+    return CreatedDevice{*id, std::move(token)};
+  }
+
+  Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(
+        db_, "SELECT id, name, customer_id FROM devices WHERE tenant_id = ?1 ORDER BY id");
+    if (!st.ok()) return Error("prepare");
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(tenant.value()));
+    std::vector<DeviceInfo> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(DeviceAt(st.get(), 0));
+    if (rc != SQLITE_DONE) return Error("list devices");
+    return out;
+  }
+
+  Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) override {
+    const std::string hash = HashToken(token);
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "SELECT d.tenant_id, d.id, d.name, d.customer_id FROM device_tokens t "
+                       "JOIN devices d ON d.id = t.device_id WHERE t.hash = ?1");
+    if (!st.ok()) return Error("prepare");
+    BindText(st.get(), 1, hash);
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return Unauthenticated("invalid token");
+    if (rc != SQLITE_ROW) return Error("authenticate device");
+    return std::pair(TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
+                     DeviceAt(st.get(), 1));
+  }
+
   Result<std::string> Login(std::string_view tenant_name, std::string_view user_name,
                             std::string_view password, std::string_view address) override {
     const std::string user_key = fmt::format("user:{}/{}", tenant_name, user_name);
@@ -364,6 +456,15 @@ class SqliteMetadataStore final : public MetadataStore {
   }
   Status Error(std::string_view what) {
     return IOError("metadata store: {}: {}", what, sqlite3_errmsg(db_));
+  }
+
+  // A device from columns id, name, customer_id starting at `first`.
+  static DeviceInfo DeviceAt(sqlite3_stmt* st, int first) {
+    DeviceInfo d;
+    d.id = DeviceId(static_cast<uint64_t>(sqlite3_column_int64(st, first)));
+    d.name = std::string(ColumnText(st, first + 1));
+    if (auto c = ColumnId(st, first + 2)) d.customer = CustomerId(*c);
+    return d;
   }
 
   // REQUIRES: mu_ held.

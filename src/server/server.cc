@@ -16,13 +16,17 @@
 namespace seaway {
 namespace {
 
-// MQTT clients authenticate with a tenant token as their password (any user name).
+// MQTT clients authenticate with a token as their password (any user name): a device's token
+// makes it that device (its own topics only), a tenant token the whole tenant.
 class TokenAuthenticator final : public mqtt::Authenticator {
  public:
   explicit TokenAuthenticator(MetadataStore* metadata) : metadata_(metadata) {}
   Result<mqtt::ClientIdentity> Authenticate(std::string_view, const std::optional<std::string>&,
                                             const std::optional<std::string>& password) override {
     if (!password || password->empty()) return Unauthenticated("no password");
+    auto device = metadata_->AuthenticateDevice(*password);
+    if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
+    if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
     SW_ASSIGN_OR_RETURN(TenantId tenant, metadata_->Authenticate(*password));
     return mqtt::ClientIdentity{tenant, ""};
   }

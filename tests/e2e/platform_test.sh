@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of the platform's object model over HTTP (tests/e2e): customers, users, login
-# and role checks with curl against the real `seaway serve` (issue #7, docs/security.md).
+# End-to-end test of the platform's object model (tests/e2e): customers, users, login, devices and
+# role checks with curl, and a device's MQTT token with mosquitto_pub/mosquitto_sub, against the
+# real `seaway serve` (issue #7, docs/security.md, docs/mqtt.md).
 # Usage: platform_test.sh path/to/seaway
 set -euo pipefail
 
@@ -116,6 +117,37 @@ r=$(call "$DAVE" POST /api/v1/sql '{"query":"SHOW TABLES"}')
 [[ ${r%% *} == 401 || ${r%% *} == 403 ]] || fail "customer session reached SQL: $r"
 r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT 1"}'); expect "tenant token SQL" "$r" 200
 pass "customer user: no user management, no tenant-wide routes"
+
+# --- devices: created by tenant roles, seen per customer, connected over MQTT with their token ---
+r=$(call "$ADMIN" POST /api/v1/devices "{\"name\":\"press-7\",\"customer\":$LINE}")
+expect "device" "$r" 201 '"telemetry":"devices/press-7/telemetry"'
+PRESS=$(field "${r#* }" token)
+expect "device by an operator" "$(call "$ALICE" POST /api/v1/devices '{"name":"meter-1"}')" 201
+expect "duplicate device" "$(call "$ALICE" POST /api/v1/devices '{"name":"meter-1"}')" 409
+expect "device name with a slash" "$(call "$ALICE" POST /api/v1/devices '{"name":"a/b"}')" 400
+expect "device by a customer user" "$(call "$DAVE" POST /api/v1/devices '{"name":"x"}')" 403
+r=$(call "$DAVE" GET /api/v1/devices); expect "customer user lists devices" "$r" 200
+[[ $(field "${r#* }" total) == 1 && $r == *press-7* && $r != *meter-1* ]] || fail "dave sees: $r"
+r=$(call "$ALICE" GET /api/v1/devices); expect "operator lists devices" "$r" 200
+[[ $(field "${r#* }" total) == 2 ]] || fail "alice sees: $r"
+MQTT=$(grep -o 'listener=mqtt address=127\.0\.0\.1:[0-9]*' "$WORK/server.log" | head -1 | grep -o '[0-9]*$')
+pub() {  # pub VERSION TOPIC PAYLOAD: as device press-7, QoS 1; stderr to $WORK/pub.err
+  mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V "$1" -q 1 -i press-7 -u press-7 -P "$PRESS" \
+    -t "$2" -m "$3" 2>"$WORK/pub.err"
+}
+pub mqttv5 devices/press-7/telemetry '{"temperature":21.5}' || fail "device publish: $(cat "$WORK/pub.err")"
+pub mqttv5 devices/meter-1/telemetry '{"temperature":99}' || true
+grep -q "Not authorized" "$WORK/pub.err" || fail "foreign topic not refused: $(cat "$WORK/pub.err")"
+pub mqttv311 devices/meter-1/telemetry '{"temperature":98}' || true
+timeout 5 mosquitto_sub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -i press-7-sub -u press-7 -P "$PRESS" \
+  -t '#' -C 1 2>"$WORK/sub.err" || true
+grep -q "denied" "$WORK/sub.err" || fail "subscription to # not denied: $(cat "$WORK/sub.err")"
+r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT device, temperature FROM telemetry ORDER BY device"}')
+expect "device telemetry stored" "$r" 200 '"rows":[["press-7",21.5]]'
+r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u x -P nope -t devices/press-7/telemetry \
+  -m '{}' 2>&1 || true)
+[[ $r == *"Bad User Name or Password"* ]] || fail "wrong device token: $r"
+pass "devices: per-customer lists, MQTT with the device token, its own topics only"
 
 # --- wrong passwords ------------------------------------------------------------------------------
 expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"

@@ -191,6 +191,45 @@ TEST_F(MetadataStoreTest, UsersLogInAndTheirSessionsCarryTheirRole) {
   EXPECT_EQ(store->AuthenticatePrincipal(*session)->role, Role::kCustomerUser);
 }
 
+TEST_F(MetadataStoreTest, DevicesHaveTheirOwnTokens) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  const TenantId beta = *store->CreateTenant("beta");
+  const CustomerId plant = *store->CreateCustomer(acme, "plant-lyon", std::nullopt);
+  auto press = store->CreateDevice(acme, {"press-7", plant});
+  ASSERT_TRUE(press.ok()) << press.status();
+  EXPECT_EQ(press->token.size(), 64u);
+  auto meter = store->CreateDevice(acme, {"meter-1", std::nullopt});
+  ASSERT_TRUE(meter.ok());
+  EXPECT_TRUE(store->CreateDevice(beta, {"press-7", std::nullopt}).ok());  // another tenant
+  EXPECT_EQ(store->CreateDevice(acme, {"press-7", std::nullopt}).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->CreateDevice(acme, {"a/b", std::nullopt}).status().code(),
+            StatusCode::kInvalidArgument);  // names its topics: no '/', '+', '#'
+  EXPECT_EQ(store->CreateDevice(beta, {"intruder", plant}).status().code(), StatusCode::kNotFound);
+
+  auto listed = *store->ListDevices(acme);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "press-7");
+  EXPECT_EQ(listed[0].customer, std::make_optional(plant));
+  EXPECT_FALSE(listed[1].customer.has_value());
+
+  auto who = store->AuthenticateDevice(press->token);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->first, acme);
+  EXPECT_EQ(who->second.name, "press-7");
+  EXPECT_EQ(who->second.id, press->id);
+  // A device token is no tenant token, and the other way round.
+  EXPECT_EQ(store->Authenticate(press->token).status().code(), StatusCode::kUnauthenticated);
+  ASSERT_TRUE(store->AddToken(acme, "acme-secret-token-0001", "admin").ok());
+  EXPECT_EQ(store->AuthenticateDevice("acme-secret-token-0001").status().code(),
+            StatusCode::kUnauthenticated);
+  // Persisted, as a hash only.
+  store.reset();
+  store = Open();
+  EXPECT_EQ(store->AuthenticateDevice(meter->token)->second.name, "meter-1");
+}
+
 TEST_F(MetadataStoreTest, RepeatedLoginFailuresAreRefusedForTheUserAndTheAddress) {
   auto store = Open();
   const TenantId acme = *store->CreateTenant("acme");
@@ -235,6 +274,7 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseIsUpgradedInPlace) {
       store->CreateUser(TenantId(7), {"alice", Role::kViewer, std::nullopt, "p-pass"}).ok());
   store.reset();
   EXPECT_EQ(Open()->ListUsers(TenantId(7))->size(), 1u);  // upgraded once, reopened as is
+  EXPECT_TRUE(Open()->CreateDevice(TenantId(7), {"press-1", std::nullopt}).ok());
 }
 
 TEST(LoginLimiterTest, RefusesAfterTheLimitUntilTheWindowPasses) {
