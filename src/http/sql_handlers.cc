@@ -152,10 +152,21 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
     return reply.Send(SqlError(
         Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)")));
   }
-  Result<TenantId> tenant = metadata_->Authenticate(token);
-  if (!tenant.ok()) {
+  Result<Principal> who = metadata_->AuthenticatePrincipal(token);
+  if (!who.ok()) {
     Count("Unauthenticated", 0);
     return reply.Send(SqlError(Unauthenticated("invalid token")));
+  }
+  if (!who->Can(Permission::kDataRead)) {
+    Count("PermissionDenied", 0);
+    return reply.Send(
+        SqlError(PermissionDenied("role '{}' lacks permission 'data.read'", RoleName(who->role))));
+  }
+  // A customer's user reads its devices' series only (docs/security.md).
+  Result<std::optional<std::vector<std::string>>> devices = VisibleDeviceNames(metadata_, *who);
+  if (!devices.ok()) {
+    Count(StatusCodeName(devices.status().code()), 0);
+    return reply.Send(SqlError(devices.status()));
   }
   Result<SqlRequest> parsed = ParseSqlRequest(request);
   if (!parsed.ok()) {
@@ -168,7 +179,8 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
                                        parsed->format,
                                        std::move(reply),
                                        Clock::Real()->MonotonicNanos()});
-  job->options.tenant = *tenant;
+  job->options.tenant = who->tenant;
+  job->options.devices = std::move(*devices);
   job->options.database = std::move(parsed->database);
   job->options.timeout = options_.timeout;
   job->options.cancel = &cancel_;

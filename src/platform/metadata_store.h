@@ -119,6 +119,11 @@ class MetadataStore {
                                     std::string_view password, std::string_view address) = 0;
 };
 
+// The names of the devices a customer principal may see: those assigned to its customer or one
+// below it, sorted. nullopt for tenant roles (every device of the tenant).
+Result<std::optional<std::vector<std::string>>> VisibleDeviceNames(MetadataStore* store,
+                                                                   const Principal& who);
+
 // Opens (creating when absent) the SQLite store at `path`.
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path);
 

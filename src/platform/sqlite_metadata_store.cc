@@ -532,6 +532,23 @@ Result<std::string> NewRandomToken() {
   return Hex(bytes, sizeof(bytes));
 }
 
+Result<std::optional<std::vector<std::string>>> VisibleDeviceNames(MetadataStore* store,
+                                                                   const Principal& who) {
+  if (!IsCustomerRole(who.role)) return std::optional<std::vector<std::string>>();
+  if (!who.customer) return PermissionDenied("a customer role without a customer");
+  SW_ASSIGN_OR_RETURN(const std::vector<CustomerId> subtree,
+                      store->CustomerSubtree(who.tenant, *who.customer));
+  SW_ASSIGN_OR_RETURN(const std::vector<DeviceInfo> devices, store->ListDevices(who.tenant));
+  std::vector<std::string> names;
+  for (const DeviceInfo& d : devices) {
+    if (d.customer && std::binary_search(subtree.begin(), subtree.end(), *d.customer)) {
+      names.push_back(d.name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return std::optional<std::vector<std::string>>(std::move(names));
+}
+
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(

@@ -1467,6 +1467,8 @@ struct Planner::Impl {
     }
     scan->used.assign(scan->columns.size(), false);
     scan->used[0] = true;
+    // A customer's statement reads its devices' series only, whatever it asks.
+    if (options.devices) scan->request.tag_in.emplace_back("device", *options.devices);
     Relation rel;
     for (size_t c = 0; c < scan->columns.size(); ++c) {
       rel.origins.push_back({scan.get(), static_cast<int>(c), false});
@@ -1529,6 +1531,11 @@ struct Planner::Impl {
           if (!schema) continue;
           for (const auto& info : engine->series().Match(options.tenant, db, table, {})) {
             if (info->generation() != schema->generation) continue;
+            if (options.devices &&
+                !std::binary_search(options.devices->begin(), options.devices->end(),
+                                    info->Tag("device"))) {
+              continue;
+            }
             std::string tags;
             for (const auto& [k, v] : info->tags()) {
               if (!tags.empty()) tags += ',';

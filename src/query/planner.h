@@ -15,8 +15,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/strong_id.h"
@@ -30,6 +32,8 @@ struct PlannerOptions {
   TenantId tenant;
   std::string database = "main";  // for unqualified table names
   int64_t now = 0;                // now(), ns since the epoch: one instant for the whole statement
+  // When set: the only values of the `device` tag the statement may read (QueryOptions::devices).
+  std::optional<std::vector<std::string>> devices;
 };
 
 class Planner {

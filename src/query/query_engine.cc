@@ -1,6 +1,7 @@
 // SQL statements from text to rows (src/query).
 #include "query/query_engine.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "query/planner.h"
@@ -57,6 +58,10 @@ Status QueryEngine::ExecuteStreaming(
   popts.tenant = options.tenant;
   popts.database = options.database;
   popts.now = clock_->Now().nanos();
+  if (options.devices) {
+    popts.devices = *options.devices;
+    std::sort(popts.devices->begin(), popts.devices->end());
+  }
   Planner planner(engine_, popts, sql, &ctx);
   SW_ASSIGN_OR_RETURN(PlanNodePtr plan, planner.PlanStatement(statement));
   if (explain) {

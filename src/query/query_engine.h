@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,10 @@ struct QueryOptions {
   size_t max_memory_bytes = size_t{256} << 20;
   // When set and true, the query stops at its next check with Unavailable.
   const std::atomic<bool>* cancel = nullptr;
+  // When set (a customer's user, docs/security.md): every table reads only the series whose
+  // `device` tag is one of these names (none, for tables without that tag), and system.series
+  // lists only those series.
+  std::optional<std::vector<std::string>> devices;
 };
 
 struct QueryResult {

@@ -112,11 +112,10 @@ pass "roles: operator, customer admin inside its subtree only"
 
 DAVE=$(field "$(login dave dave-password | cut -d' ' -f2-)" token)
 expect "customer user lists users" "$(call "$DAVE" GET /api/v1/users)" 403
-# Routes that act for the whole tenant (SQL, writes) refuse customer sessions until they filter.
-r=$(call "$DAVE" POST /api/v1/sql '{"query":"SHOW TABLES"}')
-[[ ${r%% *} == 401 || ${r%% *} == 403 ]] || fail "customer session reached SQL: $r"
-r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT 1"}'); expect "tenant token SQL" "$r" 200
-pass "customer user: no user management, no tenant-wide routes"
+# Routes that act for the whole tenant (writes, commands) refuse customer sessions.
+r=$(call "$DAVE" POST '/write?db=main' 'telemetry,device=press-7 temperature=1')
+[[ ${r%% *} == 401 || ${r%% *} == 403 ]] || fail "customer session wrote: $r"
+pass "customer user: no user management, no tenant-wide writes"
 
 # --- devices: created by tenant roles, seen per customer, connected over MQTT with their token ---
 r=$(call "$ADMIN" POST /api/v1/devices "{\"name\":\"press-7\",\"customer\":$LINE}")
@@ -148,6 +147,20 @@ r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u x -P nope -t devices
   -m '{}' 2>&1 || true)
 [[ $r == *"Bad User Name or Password"* ]] || fail "wrong device token: $r"
 pass "devices: per-customer lists, MQTT with the device token, its own topics only"
+
+# --- SQL as a customer's user: its devices' series only --------------------------------------------
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/write?db=main" \
+  -H "Authorization: Token $ADMIN" --data-binary 'telemetry,device=meter-1 temperature=50')
+[[ $code == 204 ]] || fail "admin write gave $code"
+r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT count(*) FROM telemetry"}')
+expect "admin sees every device" "$r" 200 '"rows":[[2]]'
+r=$(call "$DAVE" POST /api/v1/sql '{"query":"SELECT device, temperature FROM telemetry"}')
+expect "customer user SQL" "$r" 200 '"rows":[["press-7",21.5]]'
+r=$(call "$DAVE" POST /api/v1/sql '{"query":"SELECT count(*) FROM telemetry WHERE device = '"'meter-1'"'"}')
+expect "customer user asks for another device" "$r" 200 '"rows":[[0]]'
+r=$(call "$DAVE" POST /api/v1/sql '{"query":"SELECT tags FROM system.series"}')
+[[ $r == *press-7* && $r != *meter-1* ]] || fail "customer user system.series: $r"
+pass "SQL: a customer user reads only its devices' series"
 
 # --- wrong passwords ------------------------------------------------------------------------------
 expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"

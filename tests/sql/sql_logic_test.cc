@@ -19,6 +19,9 @@
 //   restart                   -- close and reopen the engine (recovery from WAL and segments)
 //   delete <table> <min_ns> <max_ns> [tag=value ...]
 //   now <rfc3339>             -- the instant now() returns from here on
+//   devices [name ...]        -- from here on, statements run as a customer's user who sees
+//                                these devices only (QueryOptions::devices); `devices all`
+//                                returns to the whole tenant
 //
 // Column letters: I BIGINT or UBIGINT, R DOUBLE, T TEXT, B BOOLEAN, S TIMESTAMP, V INTERVAL.
 // Values print as the CLI shows them (NULL, true/false, RFC 3339 times, shortest doubles); an
@@ -27,6 +30,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -114,6 +118,7 @@ TEST_P(SqlLogicTest, Run) {
     return out;
   };
   int records = 0;
+  std::optional<std::vector<std::string>> devices;  // the `devices` record's scope
   while (i < lines.size()) {
     const std::string header = lines[i];
     const size_t at = i + 1;  // 1-based line of the header
@@ -153,6 +158,10 @@ TEST_P(SqlLogicTest, Run) {
       auto ns = query::ParseTimestamp(t);
       ASSERT_TRUE(ns.ok()) << where;
       clock_.Advance(Duration::Nanos(*ns - clock_.Now().nanos()));
+    } else if (verb == "devices") {
+      devices.emplace();
+      for (std::string name; words >> name;) devices->push_back(name);
+      if (devices->size() == 1 && (*devices)[0] == "all") devices.reset();
     } else if (verb == "delete") {
       ScanRequest req;
       req.tenant = kTenant;
@@ -173,6 +182,7 @@ TEST_P(SqlLogicTest, Run) {
       for (const auto& l : block()) sql += l + "\n";
       query::QueryOptions qo;
       qo.tenant = kTenant;
+      qo.devices = devices;
       auto r = queries_->Execute(sql, qo);
       if (mode == "ok") {
         EXPECT_TRUE(r.ok()) << where << ": " << r.status().ToString();
@@ -195,6 +205,7 @@ TEST_P(SqlLogicTest, Run) {
       for (const auto& l : block()) expected.push_back(Collapse(l));
       query::QueryOptions qo;
       qo.tenant = kTenant;
+      qo.devices = devices;
       auto r = queries_->Execute(sql, qo);
       if (!r.ok()) {
         ADD_FAILURE() << where << ": " << r.status().ToString();
