@@ -1,6 +1,7 @@
 // Commands down to devices (src/http).
 #include "http/command_handlers.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -69,20 +70,32 @@ std::string NewCommandId(const Clock* clock) {
 
 void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, HttpReply reply) {
   const std::string token = RequestToken(request);
-  Result<TenantId> tenant = token.empty() ? Result<TenantId>(Unauthenticated("missing token"))
-                                          : ctx->metadata->Authenticate(token);
-  if (!tenant.ok()) {
+  Result<Principal> who = token.empty() ? Result<Principal>(Unauthenticated("missing token"))
+                                        : ctx->metadata->AuthenticatePrincipal(token);
+  if (!who.ok()) {
     HttpResponse r = HttpResponse::Error(
         401, "Unauthenticated",
         token.empty() ? "missing token: send 'Authorization: Token <token>'" : "invalid token");
     r.headers.emplace_back("WWW-Authenticate", "Token");
     return reply.Send(std::move(r));
   }
+  if (!who->Can(Permission::kCommandsSend)) {
+    return reply.Send(HttpResponse::FromStatus(
+        PermissionDenied("role '{}' lacks permission 'commands.send'", RoleName(who->role))));
+  }
   Result<CommandRequest> parsed = ParseCommand(request.body);
   if (!parsed.ok()) {
     return reply.Send(HttpResponse::Error(400, "InvalidArgument", parsed.status().message()));
   }
   const CommandRequest& cmd = *parsed;
+  // A customer's admin commands only its own devices.
+  Result<std::optional<std::vector<std::string>>> visible = VisibleDeviceNames(ctx->metadata, *who);
+  if (!visible.ok()) return reply.Send(HttpResponse::FromStatus(visible.status()));
+  if (*visible && !std::binary_search((*visible)->begin(), (*visible)->end(), cmd.device)) {
+    return reply.Send(HttpResponse::FromStatus(
+        NotFound("device '{}' is not one of your customer's devices", cmd.device)));
+  }
+  const Result<TenantId> tenant = who->tenant;
   const std::string id = NewCommandId(ctx->clock);
   const std::string topic = fmt::format("devices/{}/rpc/request/{}", cmd.device, id);
   const std::string response_topic = fmt::format("devices/{}/rpc/response/{}", cmd.device, id);
@@ -148,7 +161,7 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
 }  // namespace
 
 void AddCommandRoutes(Router* router, const CommandRoutesContext* ctx) {
-  router->Add(HttpMethod::kPost, "/api/v1/commands", "commands",
+  router->Add(HttpMethod::kPost, "/api/v1/commands", "commands", "commands.send",
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleCommand(ctx, request, std::move(reply));
               });

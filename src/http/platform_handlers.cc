@@ -283,20 +283,21 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
 }  // namespace
 
 void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
-  auto add = [&](HttpMethod method, const char* path, const char* name,
+  auto add = [&](HttpMethod method, const char* path, const char* name, std::string_view access,
                  HttpResponse (*handler)(const PlatformRoutesContext*, const HttpRequest&)) {
-    router->Add(method, path, name, [ctx, handler](const HttpRequest& request, HttpReply reply) {
-      reply.Send(handler(ctx, request));
-    });
+    router->Add(method, path, name, std::string(access),
+                [ctx, handler](const HttpRequest& request, HttpReply reply) {
+                  reply.Send(handler(ctx, request));
+                });
   };
-  add(HttpMethod::kPost, "/api/v1/auth/login", "login", Login);
-  add(HttpMethod::kGet, "/api/v1/auth/whoami", "whoami", WhoAmI);
-  add(HttpMethod::kGet, "/api/v1/customers", "customers", ListCustomers);
-  add(HttpMethod::kPost, "/api/v1/customers", "customers", CreateCustomer);
-  add(HttpMethod::kGet, "/api/v1/users", "users", ListUsers);
-  add(HttpMethod::kPost, "/api/v1/users", "users", CreateUser);
-  add(HttpMethod::kGet, "/api/v1/devices", "devices", ListDevices);
-  add(HttpMethod::kPost, "/api/v1/devices", "devices", CreateDevice);
+  add(HttpMethod::kPost, "/api/v1/auth/login", "login", kPublicAccess, Login);
+  add(HttpMethod::kGet, "/api/v1/auth/whoami", "whoami", kAuthenticatedAccess, WhoAmI);
+  add(HttpMethod::kGet, "/api/v1/customers", "customers", kAuthenticatedAccess, ListCustomers);
+  add(HttpMethod::kPost, "/api/v1/customers", "customers", "customers.manage", CreateCustomer);
+  add(HttpMethod::kGet, "/api/v1/users", "users", "users.manage", ListUsers);
+  add(HttpMethod::kPost, "/api/v1/users", "users", "users.manage", CreateUser);
+  add(HttpMethod::kGet, "/api/v1/devices", "devices", "devices.read", ListDevices);
+  add(HttpMethod::kPost, "/api/v1/devices", "devices", "devices.manage", CreateDevice);
 }
 
 }  // namespace seaway

@@ -67,9 +67,12 @@ std::unique_ptr<HttpResponseStream> HttpReply::StartStream(HttpResponse head) {
   return std::make_unique<CollectedStream>(std::move(sink), std::move(head));
 }
 
-void Router::Add(HttpMethod method, std::string path, std::string name, HttpHandler handler) {
+void Router::Add(HttpMethod method, std::string path, std::string name, std::string access,
+                 HttpHandler handler) {
   SW_CHECK(Find(method, path) == nullptr);
-  routes_.push_back(Route{method, std::move(path), std::move(name), std::move(handler)});
+  SW_CHECK(!access.empty());
+  routes_.push_back(
+      Route{method, std::move(path), std::move(name), std::move(access), std::move(handler)});
 }
 
 const Router::Route* Router::Find(HttpMethod method, std::string_view path) const {
@@ -89,6 +92,16 @@ void Router::Dispatch(const HttpRequest& request, HttpReply reply) const {
   HttpMethod method = request.method == HttpMethod::kHead ? HttpMethod::kGet : request.method;
   std::string_view path = request.path();
   if (const Route* r = Find(method, path)) {
+    if (authorizer_ && r->access != kPublicAccess) {
+      if (Status s = authorizer_(request, r->access); !s.ok()) {
+        HttpResponse refusal = HttpResponse::FromStatus(s);
+        if (s.code() == StatusCode::kUnauthenticated) {
+          refusal.headers.emplace_back("WWW-Authenticate", "Token");
+        }
+        reply.Send(std::move(refusal));
+        return;
+      }
+    }
     r->handler(request, std::move(reply));
     return;
   }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "http/http_message.h"
 
 namespace seaway {
@@ -67,10 +68,26 @@ class HttpReply {
 
 using HttpHandler = std::function<void(const HttpRequest&, HttpReply)>;
 
+// Who may call a route, declared with the route so that none is forgotten: anyone, any caller
+// with a valid token, or a caller whose role holds a permission (its name from
+// platform/permissions.h, e.g. "data.write"). The router does not interpret it: its Authorizer
+// does (the server installs one; tests/unit/server checks every route against every role).
+inline constexpr std::string_view kPublicAccess = "public";
+inline constexpr std::string_view kAuthenticatedAccess = "authenticated";
+
+// OK to let the request through to a route with `access`; otherwise the refusal to send (401,
+// 403, ...). Called for every route but the public ones.
+using Authorizer = std::function<Status(const HttpRequest&, std::string_view access)>;
+
 class Router {
  public:
-  // Adds a route for an exact path. `name` labels the route in metrics (e.g. "health").
-  void Add(HttpMethod method, std::string path, std::string name, HttpHandler handler);
+  // Adds a route for an exact path. `name` labels the route in metrics (e.g. "health");
+  // `access` says who may call it (kPublicAccess, kAuthenticatedAccess or a permission name).
+  void Add(HttpMethod method, std::string path, std::string name, std::string access,
+           HttpHandler handler);
+  // Checks every non-public route's caller before its handler runs. Without one, every route
+  // is let through (the handlers' own checks remain).
+  void SetAuthorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
 
   // Finds the handler and calls it; unknown paths answer 404 and known paths with another method
   // 405 with an Allow header, both with a JSON error body. HEAD is served by GET routes.
@@ -83,6 +100,7 @@ class Router {
     HttpMethod method;
     std::string path;
     std::string name;
+    std::string access;
     HttpHandler handler;
   };
   const std::vector<Route>& routes() const { return routes_; }
@@ -91,6 +109,7 @@ class Router {
   const Route* Find(HttpMethod method, std::string_view path) const;
 
   std::vector<Route> routes_;
+  Authorizer authorizer_;
 };
 
 // A handler that answers synchronously.

@@ -130,8 +130,8 @@ void SqlService::AddRoutes(Router* router) {
   auto handler = [this](const HttpRequest& request, HttpReply reply) {
     Handle(request, std::move(reply));
   };
-  router->Add(HttpMethod::kPost, "/api/v1/sql", "sql", handler);
-  router->Add(HttpMethod::kGet, "/api/v1/sql", "sql", handler);
+  router->Add(HttpMethod::kPost, "/api/v1/sql", "sql", "data.read", handler);
+  router->Add(HttpMethod::kGet, "/api/v1/sql", "sql", "data.read", handler);
 }
 
 void SqlService::Count(std::string_view status, int64_t enqueued_ns) {

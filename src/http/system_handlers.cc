@@ -14,14 +14,16 @@ double UptimeSeconds(const SystemInfo& info) {
 }  // namespace
 
 void AddSystemRoutes(Router* router, const SystemInfo* info) {
-  router->Add(HttpMethod::kGet, "/health", "health", SyncHandler([info](const HttpRequest&) {
+  router->Add(HttpMethod::kGet, "/health", "health", std::string(kPublicAccess),
+              SyncHandler([info](const HttpRequest&) {
                 return HttpResponse::Json(
                     200, fmt::format(R"({{"status":"ok","version":"{}","started_at":"{}",)"
                                      R"("uptime_seconds":{:.3f}}})",
                                      kVersion, FormatRfc3339Millis(info->started_at),
                                      UptimeSeconds(*info)));
               }));
-  router->Add(HttpMethod::kGet, "/metrics", "metrics", SyncHandler([info](const HttpRequest&) {
+  router->Add(HttpMethod::kGet, "/metrics", "metrics", std::string(kPublicAccess),
+              SyncHandler([info](const HttpRequest&) {
                 return HttpResponse::Text(200, info->metrics->RenderPrometheus(),
                                           "text/plain; version=0.0.4; charset=utf-8");
               }));

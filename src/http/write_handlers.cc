@@ -282,24 +282,25 @@ Result<std::string> Gunzip(std::string_view body, uint64_t limit) {
 void AddWriteRoutes(Router* router, const WriteRoutesContext* ctx) {
   // InfluxDB clients (the influx CLI, Telegraf, client libraries) probe /ping before writing.
   for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead}) {
-    router->Add(method, "/ping", "ping", [](const HttpRequest&, HttpReply reply) {
-      HttpResponse r = HttpResponse::Text(204, "");
-      r.headers.emplace_back("X-Influxdb-Version", fmt::format("seaway-{}", kVersion));
-      r.headers.emplace_back("X-Influxdb-Build", "Seaway");
-      reply.Send(std::move(r));
-    });
+    router->Add(method, "/ping", "ping", std::string(kPublicAccess),
+                [](const HttpRequest&, HttpReply reply) {
+                  HttpResponse r = HttpResponse::Text(204, "");
+                  r.headers.emplace_back("X-Influxdb-Version", fmt::format("seaway-{}", kVersion));
+                  r.headers.emplace_back("X-Influxdb-Build", "Seaway");
+                  reply.Send(std::move(r));
+                });
   }
-  router->Add(HttpMethod::kPost, "/write", "write_v1",
+  router->Add(HttpMethod::kPost, "/write", "write_v1", "data.write",
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleWrite(ctx, request, std::move(reply), request.QueryParam("db"),
                             request.QueryParam("precision").value_or("ns"), "db");
               });
-  router->Add(HttpMethod::kPost, "/api/v2/write", "write_v2",
+  router->Add(HttpMethod::kPost, "/api/v2/write", "write_v2", "data.write",
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleWrite(ctx, request, std::move(reply), request.QueryParam("bucket"),
                             request.QueryParam("precision").value_or("ns"), "bucket");
               });
-  router->Add(HttpMethod::kPost, "/api/v1/telemetry", "telemetry",
+  router->Add(HttpMethod::kPost, "/api/v1/telemetry", "telemetry", "data.write",
               [ctx](const HttpRequest& request, HttpReply reply) {
                 HandleTelemetry(ctx, request, std::move(reply));
               });

@@ -82,7 +82,8 @@ class MetadataStore {
   // than 16 bytes; AlreadyExists when the token is registered already.
   virtual Status AddToken(TenantId tenant, std::string_view token,
                           std::string_view description) = 0;
-  // The tenant a token belongs to; Unauthenticated (without saying why) otherwise.
+  // The tenant of a valid token (any kind: AuthenticatePrincipal); Unauthenticated (without
+  // saying why) otherwise. The caller checks what the token may do.
   virtual Result<TenantId> Authenticate(std::string_view token) = 0;
   // Who a token speaks for: a tenant token is its tenant's administrator; a session token from
   // Login is its user. Unauthenticated (without saying why) for unknown or expired tokens and

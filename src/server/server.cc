@@ -7,6 +7,7 @@
 #include "common/version.h"
 #include "http/command_handlers.h"
 #include "http/http_server.h"
+#include "http/write_handlers.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
 #include "mqtt/mqtt_server.h"
@@ -17,7 +18,8 @@ namespace seaway {
 namespace {
 
 // MQTT clients authenticate with a token as their password (any user name): a device's token
-// makes it that device (its own topics only), a tenant token the whole tenant.
+// makes it that device (its own topics only); a tenant token, or a tenant administrator's
+// session, the whole tenant.
 class TokenAuthenticator final : public mqtt::Authenticator {
  public:
   explicit TokenAuthenticator(MetadataStore* metadata) : metadata_(metadata) {}
@@ -27,8 +29,11 @@ class TokenAuthenticator final : public mqtt::Authenticator {
     auto device = metadata_->AuthenticateDevice(*password);
     if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
     if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
-    SW_ASSIGN_OR_RETURN(TenantId tenant, metadata_->Authenticate(*password));
-    return mqtt::ClientIdentity{tenant, ""};
+    SW_ASSIGN_OR_RETURN(Principal who, metadata_->AuthenticatePrincipal(*password));
+    if (who.role != Role::kTenantAdmin) {
+      return PermissionDenied("role '{}' has no MQTT access", RoleName(who.role));
+    }
+    return mqtt::ClientIdentity{who.tenant, ""};
   }
 
  private:
@@ -36,6 +41,22 @@ class TokenAuthenticator final : public mqtt::Authenticator {
 };
 
 }  // namespace
+
+Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
+                        std::string_view access) {
+  if (access == kPublicAccess) return Status::OK();
+  const std::string token = RequestToken(request);
+  if (token.empty()) {
+    return Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)");
+  }
+  SW_ASSIGN_OR_RETURN(const Principal who, metadata->AuthenticatePrincipal(token));
+  if (access == kAuthenticatedAccess) return Status::OK();
+  SW_ASSIGN_OR_RETURN(const Permission permission, ParsePermission(access));
+  if (!who.Can(permission)) {
+    return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role), access);
+  }
+  return Status::OK();
+}
 
 Server::Server(ServerConfig config, Env* env, std::string metadata_path)
     : config_(std::move(config)), env_(env), metadata_path_(std::move(metadata_path)) {}
@@ -123,6 +144,10 @@ Status Server::Start() {
   AddCommandRoutes(&router_, &command_context_);
   platform_context_ = PlatformRoutesContext{metadata_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
+  router_.SetAuthorizer(
+      [metadata = metadata_.get()](const HttpRequest& request, std::string_view access) -> Status {
+        return AuthorizeRequest(metadata, request, access);
+      });
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;

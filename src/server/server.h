@@ -36,6 +36,12 @@ class TelemetryBridge;
 class Authenticator;
 }  // namespace mqtt
 
+// The server's Router authorizer: a route's `access` (http/router.h) against the caller's token
+// (a tenant token, a user's session): 401 without a valid token, 403 when the role lacks the
+// route's permission.
+Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
+                        std::string_view access);
+
 class Server {
  public:
   // REQUIRES: config.Finalize() returned OK. `metadata_path` overrides DATA_DIR/metadata.db
@@ -76,6 +82,12 @@ class Server {
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;
   Router router_;
+
+ public:
+  // The routes served, with the access each declares (tests walk them).
+  const Router& router() const { return router_; }
+
+ private:
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<mqtt::Authenticator> mqtt_auth_;
   std::unique_ptr<mqtt::TelemetryBridge> telemetry_;

@@ -20,24 +20,27 @@ using testing::HttpTestClient;
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add(HttpMethod::kGet, "/hello", "hello",
+    router_.Add(HttpMethod::kGet, "/hello", "hello", "public",
                 SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "hi"); }));
-    router_.Add(HttpMethod::kPost, "/echo", "echo",
+    router_.Add(HttpMethod::kPost, "/echo", "echo", "public",
                 SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(200, r.body); }));
-    router_.Add(HttpMethod::kGet, "/async", "async", [](const HttpRequest&, HttpReply reply) {
-      std::thread([reply = std::move(reply)]() mutable {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        reply.Send(HttpResponse::Text(200, "later"));
-      }).detach();
-    });
-    router_.Add(HttpMethod::kGet, "/never", "never", [this](const HttpRequest&, HttpReply reply) {
-      std::lock_guard lock(mu_);
-      parked_.push_back(std::move(reply));
-    });
-    router_.Add(HttpMethod::kPost, "/park", "park", [this](const HttpRequest&, HttpReply reply) {
-      std::lock_guard lock(mu_);
-      parked_.push_back(std::move(reply));
-    });
+    router_.Add(HttpMethod::kGet, "/async", "async", "public",
+                [](const HttpRequest&, HttpReply reply) {
+                  std::thread([reply = std::move(reply)]() mutable {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    reply.Send(HttpResponse::Text(200, "later"));
+                  }).detach();
+                });
+    router_.Add(HttpMethod::kGet, "/never", "never", "public",
+                [this](const HttpRequest&, HttpReply reply) {
+                  std::lock_guard lock(mu_);
+                  parked_.push_back(std::move(reply));
+                });
+    router_.Add(HttpMethod::kPost, "/park", "park", "public",
+                [this](const HttpRequest&, HttpReply reply) {
+                  std::lock_guard lock(mu_);
+                  parked_.push_back(std::move(reply));
+                });
   }
 
   void TearDown() override {

@@ -21,9 +21,9 @@ HttpResponse Call(const Router& router, HttpMethod method, std::string target) {
 
 Router MakeRouter() {
   Router router;
-  router.Add(HttpMethod::kGet, "/a", "a",
+  router.Add(HttpMethod::kGet, "/a", "a", "public",
              SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "got a"); }));
-  router.Add(HttpMethod::kPost, "/a", "a_post",
+  router.Add(HttpMethod::kPost, "/a", "a_post", "public",
              SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(201, r.body); }));
   return router;
 }
@@ -62,7 +62,8 @@ TEST(RouterTest, RouteNames) {
 
 TEST(RouterTest, DroppedReplyAnswers500) {
   Router router;
-  router.Add(HttpMethod::kGet, "/forgets", "forgets", [](const HttpRequest&, HttpReply) {});
+  router.Add(HttpMethod::kGet, "/forgets", "forgets", "public",
+             [](const HttpRequest&, HttpReply) {});
   HttpResponse r = Call(router, HttpMethod::kGet, "/forgets");
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find("did not produce a response"), std::string::npos);
@@ -71,7 +72,7 @@ TEST(RouterTest, DroppedReplyAnswers500) {
 TEST(RouterTest, ReplyCanBeSentLater) {
   Router router;
   std::optional<HttpReply> parked;
-  router.Add(HttpMethod::kGet, "/later", "later",
+  router.Add(HttpMethod::kGet, "/later", "later", "public",
              [&](const HttpRequest&, HttpReply reply) { parked.emplace(std::move(reply)); });
   std::optional<HttpResponse> out;
   HttpRequest request;
@@ -83,9 +84,47 @@ TEST(RouterTest, ReplyCanBeSentLater) {
   EXPECT_EQ(out->status, 202);
 }
 
+TEST(RouterTest, TheAuthorizerSeesEveryRouteButPublicOnes) {
+  Router router;
+  std::vector<std::string> asked;
+  router.SetAuthorizer([&](const HttpRequest& request, std::string_view access) -> Status {
+    asked.emplace_back(access);
+    if (request.Header("Authorization") == std::nullopt) return Unauthenticated("missing token");
+    if (access == "users.manage") return PermissionDenied("role 'viewer' lacks it");
+    return Status::OK();
+  });
+  int ran = 0;
+  auto ok = [&](const HttpRequest&) {
+    ++ran;
+    return HttpResponse::Text(200, "ran");
+  };
+  router.Add(HttpMethod::kGet, "/open", "open", std::string(kPublicAccess), SyncHandler(ok));
+  router.Add(HttpMethod::kGet, "/data", "data", "data.read", SyncHandler(ok));
+  router.Add(HttpMethod::kGet, "/users", "users", "users.manage", SyncHandler(ok));
+  auto call = [&](const char* path, bool token) {
+    HttpRequest request;
+    request.target = path;
+    if (token) request.headers.emplace_back("Authorization", "Token t");
+    std::optional<HttpResponse> out;
+    router.Dispatch(request, HttpReply([&](HttpResponse r) { out = std::move(r); }));
+    return *out;
+  };
+  EXPECT_EQ(call("/open", false).status, 200);
+  HttpResponse missing = call("/data", false);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.headers,
+            (std::vector<std::pair<std::string, std::string>>{{"WWW-Authenticate", "Token"}}));
+  EXPECT_EQ(call("/data", true).status, 200);
+  HttpResponse denied = call("/users", true);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("lacks it"), std::string::npos);
+  EXPECT_EQ(ran, 2);  // the handlers of refused calls never ran
+  EXPECT_EQ(asked, (std::vector<std::string>{"data.read", "data.read", "users.manage"}));
+}
+
 TEST(RouterDeathTest, DuplicateRouteIsAProgrammingError) {
   Router router = MakeRouter();
-  EXPECT_DEATH(router.Add(HttpMethod::kGet, "/a", "again",
+  EXPECT_DEATH(router.Add(HttpMethod::kGet, "/a", "again", "public",
                           SyncHandler([](const HttpRequest&) { return HttpResponse{}; })),
                "check failed");
 }

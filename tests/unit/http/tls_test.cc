@@ -23,9 +23,9 @@ const std::string kKey = kTlsDir + "/key.pem";
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add(HttpMethod::kGet, "/hello", "hello",
+    router_.Add(HttpMethod::kGet, "/hello", "hello", "public",
                 SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "hi"); }));
-    router_.Add(HttpMethod::kPost, "/echo", "echo",
+    router_.Add(HttpMethod::kPost, "/echo", "echo", "public",
                 SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(200, r.body); }));
   }
 
