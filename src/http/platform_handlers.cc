@@ -280,6 +280,41 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   return HttpResponse::Json(201, out.dump());
 }
 
+HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kTokensManage); !s.ok()) return Fail(s);
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  NewApiToken token;
+  auto description = StringField(*body, "description", /*required=*/true);
+  if (!description.ok()) return Fail(description.status());
+  token.description = **description;
+  if (auto it = body->find("scopes"); it != body->end() && !it->is_null()) {
+    if (!it->is_array()) return Fail(InvalidArgument("'scopes' must be an array of permissions"));
+    for (const json& name : *it) {
+      if (!name.is_string()) return Fail(InvalidArgument("'scopes' must hold strings"));
+      auto scope = ParsePermission(name.get<std::string>());
+      if (!scope.ok()) return Fail(scope.status());
+      token.scopes.push_back(*scope);
+    }
+  }
+  if (auto it = body->find("expires_in_s"); it != body->end() && !it->is_null()) {
+    if (!it->is_number_unsigned() || it->get<uint64_t>() == 0 ||
+        it->get<uint64_t>() > uint64_t{10} * 366 * 86400) {
+      return Fail(InvalidArgument("'expires_in_s' must be 1 to 316224000 (10 years)"));
+    }
+    token.expires_in_ns = static_cast<int64_t>(it->get<uint64_t>()) * 1'000'000'000;
+  }
+  auto secret = ctx->metadata->CreateApiToken(*who, token);
+  if (!secret.ok()) return Fail(secret.status());
+  json scopes = json::array();
+  for (Permission p : token.scopes) scopes.push_back(std::string(PermissionName(p)));
+  json out{{"token", *secret}, {"description", token.description}, {"scopes", scopes}};
+  if (token.expires_in_ns) out["expires_in_s"] = *token.expires_in_ns / 1'000'000'000;
+  return HttpResponse::Json(201, out.dump());
+}
+
 }  // namespace
 
 void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
@@ -298,6 +333,7 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/users", "users", "users.manage", CreateUser);
   add(HttpMethod::kGet, "/api/v1/devices", "devices", "devices.read", ListDevices);
   add(HttpMethod::kPost, "/api/v1/devices", "devices", "devices.manage", CreateDevice);
+  add(HttpMethod::kPost, "/api/v1/tokens", "tokens", "tokens.manage", CreateToken);
 }
 
 }  // namespace seaway

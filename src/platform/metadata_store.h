@@ -9,6 +9,7 @@
 // Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,8 +65,20 @@ struct Principal {
   std::optional<UserId> user;          // none: a tenant API token (scripts, SEAWAY_ADMIN_TOKEN)
   std::optional<CustomerId> customer;  // customer roles: the customer whose subtree they see
   Role role = Role::kTenantAdmin;
+  // An API token's scopes: it may do only these (and only what the role allows). Empty: all
+  // the role allows (sessions, unscoped tokens).
+  std::vector<Permission> scopes;
 
-  bool Can(Permission permission) const { return RoleAllows(role, permission); }
+  bool Can(Permission permission) const {
+    return RoleAllows(role, permission) &&
+           (scopes.empty() || std::find(scopes.begin(), scopes.end(), permission) != scopes.end());
+  }
+};
+
+struct NewApiToken {
+  std::string description;               // 1..200 bytes
+  std::vector<Permission> scopes;        // empty: every permission of the creator
+  std::optional<int64_t> expires_in_ns;  // none: never expires
 };
 
 class MetadataStore {
@@ -112,6 +125,12 @@ class MetadataStore {
   virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
   // The device a device token belongs to, with its tenant; Unauthenticated otherwise.
   virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) = 0;
+
+  // A new API token acting as `owner` (the same user, or the tenant for a tenant token),
+  // restricted to `token.scopes`, which must be within what the owner may do (PermissionDenied
+  // naming the scope otherwise: a token never grants more than its creator has). The token is
+  // returned once; only its hash is stored.
+  virtual Result<std::string> CreateApiToken(const Principal& owner, const NewApiToken& token) = 0;
 
   // Checks a user's password and returns a new session token (valid for 12 hours).
   // Unauthenticated ("invalid tenant, user or password") for any wrong part; ResourceExhausted

@@ -80,7 +80,7 @@ class SqliteMetadataStore final : public MetadataStore {
   ~SqliteMetadataStore() override { sqlite3_close(db_); }
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
-  // tokens of users with an expiry; 3 devices and their tokens.
+  // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes.
   Status Init() {
     SW_RETURN_IF_ERROR(
         Exec("PRAGMA journal_mode=WAL;"
@@ -99,7 +99,16 @@ class SqliteMetadataStore final : public MetadataStore {
     }
     if (version < 2) SW_RETURN_IF_ERROR(UpgradeToVersion2());
     if (version < 3) SW_RETURN_IF_ERROR(UpgradeToVersion3());
+    if (version < 4) SW_RETURN_IF_ERROR(UpgradeToVersion4());
     return Status::OK();
+  }
+
+  Status UpgradeToVersion4() {
+    return Exec(
+        "BEGIN;"
+        "ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';"
+        "PRAGMA user_version=4;"
+        "COMMIT;");
   }
 
   Status UpgradeToVersion3() {
@@ -194,8 +203,9 @@ class SqliteMetadataStore final : public MetadataStore {
     const std::string hash = HashToken(token);
     std::lock_guard lock(mu_);
     SqliteStatement st(db_,
-                       "SELECT t.tenant_id, t.user_id, t.expires_ns, u.role, u.customer_id "
-                       "FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.hash = ?1");
+                       "SELECT t.tenant_id, t.user_id, t.expires_ns, u.role, u.customer_id, "
+                       "t.scopes FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
+                       "WHERE t.hash = ?1");
     if (!st.ok()) return Error("prepare");
     BindText(st.get(), 1, hash);
     const int rc = sqlite3_step(st.get());
@@ -213,6 +223,15 @@ class SqliteMetadataStore final : public MetadataStore {
       if (!role.ok()) return Unauthenticated("invalid token");
       who.role = *role;
       if (auto customer = ColumnId(st.get(), 4)) who.customer = CustomerId(*customer);
+    }
+    const std::string_view scopes = ColumnText(st.get(), 5);
+    for (size_t at = 0; at < scopes.size();) {
+      size_t comma = scopes.find(',', at);
+      if (comma == std::string_view::npos) comma = scopes.size();
+      auto scope = ParsePermission(scopes.substr(at, comma - at));
+      if (!scope.ok()) return Unauthenticated("invalid token");
+      who.scopes.push_back(*scope);
+      at = comma + 1;
     }
     return who;
   }
@@ -382,6 +401,50 @@ class SqliteMetadataStore final : public MetadataStore {
     if (rc != SQLITE_ROW) return Error("authenticate device");
     return std::pair(TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
                      DeviceAt(st.get(), 1));
+  }
+
+  Result<std::string> CreateApiToken(const Principal& owner, const NewApiToken& token) override {
+    if (token.description.empty() || token.description.size() > 200) {
+      return InvalidArgument("a token's description must be 1 to 200 bytes, got {}",
+                             token.description.size());
+    }
+    if (token.expires_in_ns && *token.expires_in_ns <= 0) {
+      return InvalidArgument("a token's expiry must be in the future");
+    }
+    std::string scopes;
+    for (Permission p : token.scopes) {
+      if (!owner.Can(p)) {
+        return PermissionDenied("scope '{}' is beyond what the token's creator may do",
+                                PermissionName(p));
+      }
+      if (!scopes.empty()) scopes += ',';
+      scopes += PermissionName(p);
+    }
+    // A scoped creator makes only scoped tokens: at most its own scopes.
+    if (token.scopes.empty() && !owner.scopes.empty()) {
+      for (Permission p : owner.scopes) {
+        if (!scopes.empty()) scopes += ',';
+        scopes += PermissionName(p);
+      }
+    }
+    SW_ASSIGN_OR_RETURN(std::string secret, NewRandomToken());
+    const std::string hash = HashToken(secret);
+    const int64_t now = Clock::Real()->Now().nanos();
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "INSERT INTO tokens(hash, tenant_id, description, created_ns, user_id, "
+                       "expires_ns, scopes) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st.ok()) return Error("prepare");
+    BindText(st.get(), 1, hash);
+    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(owner.tenant.value()));
+    BindText(st.get(), 3, token.description);
+    sqlite3_bind_int64(st.get(), 4, now);
+    if (owner.user)
+      sqlite3_bind_int64(st.get(), 5, static_cast<sqlite3_int64>(owner.user->value()));
+    sqlite3_bind_int64(st.get(), 6, token.expires_in_ns ? now + *token.expires_in_ns : 0);
+    BindText(st.get(), 7, scopes);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("create token");
+    return secret;
   }
 
   Result<std::string> Login(std::string_view tenant_name, std::string_view user_name,

@@ -162,6 +162,20 @@ r=$(call "$DAVE" POST /api/v1/sql '{"query":"SELECT tags FROM system.series"}')
 [[ $r == *press-7* && $r != *meter-1* ]] || fail "customer user system.series: $r"
 pass "SQL: a customer user reads only its devices' series"
 
+# --- API tokens with scopes --------------------------------------------------------------------------
+r=$(call "$ADMIN" POST /api/v1/tokens '{"description":"dashboards","scopes":["data.read"],"expires_in_s":3600}')
+expect "scoped token" "$r" 201 '"scopes":["data.read"]'
+READER=$(field "${r#* }" token)
+expect "scoped token reads" "$(call "$READER" POST /api/v1/sql '{"query":"SELECT 1"}')" 200
+r=$(call "$READER" POST '/write?db=main' 'telemetry,device=x temperature=1')
+expect "scoped token writes" "$r" 403 "lacks permission 'data.write'"
+expect "scoped token escalates" "$(call "$READER" POST /api/v1/tokens '{"description":"x","scopes":["data.write"]}')" 403
+expect "operator token beyond its role" \
+  "$(call "$ALICE" POST /api/v1/tokens '{"description":"x","scopes":["users.manage"]}')" 403 "beyond"
+expect "unknown scope" "$(call "$ADMIN" POST /api/v1/tokens '{"description":"x","scopes":["root"]}')" 400
+expect "customer user makes tokens" "$(call "$DAVE" POST /api/v1/tokens '{"description":"x"}')" 403
+pass "API tokens: scoped, never beyond their creator"
+
 # --- wrong passwords ------------------------------------------------------------------------------
 expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"
 expect "unknown user" "$(login nobody alice-password)" 401 "invalid tenant, user or password"

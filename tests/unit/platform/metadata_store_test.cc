@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <gtest/gtest.h>
@@ -227,6 +229,50 @@ TEST_F(MetadataStoreTest, DevicesHaveTheirOwnTokens) {
   store.reset();
   store = Open();
   EXPECT_EQ(store->AuthenticateDevice(meter->token)->second.name, "meter-1");
+}
+
+TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  ASSERT_TRUE(store->AddToken(acme, "acme-secret-token-0001", "admin").ok());
+  const Principal admin = *store->AuthenticatePrincipal("acme-secret-token-0001");
+
+  auto reader = store->CreateApiToken(admin, {"dashboards", {Permission::kDataRead}, {}});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const Principal r = *store->AuthenticatePrincipal(*reader);
+  EXPECT_EQ(r.tenant, acme);
+  EXPECT_EQ(r.role, Role::kTenantAdmin);
+  EXPECT_TRUE(r.Can(Permission::kDataRead));
+  EXPECT_FALSE(r.Can(Permission::kDataWrite));
+  EXPECT_FALSE(r.Can(Permission::kUsersManage));
+  // A scoped token cannot mint a broader one, scoped or not.
+  EXPECT_EQ(store->CreateApiToken(r, {"more", {Permission::kDataWrite}, {}}).status().code(),
+            StatusCode::kPermissionDenied);
+  auto inherited = store->CreateApiToken(r, {"same", {}, {}});
+  ASSERT_TRUE(inherited.ok());
+  EXPECT_FALSE(store->AuthenticatePrincipal(*inherited)->Can(Permission::kDataWrite));
+
+  // A user's token acts as that user: no more than the role.
+  ASSERT_TRUE(store->CreateUser(acme, {"olga", Role::kOperator, std::nullopt, "olga-pass"}).ok());
+  const Principal olga =
+      *store->AuthenticatePrincipal(*store->Login("acme", "olga", "olga-pass", "10.0.0.1"));
+  EXPECT_EQ(store->CreateApiToken(olga, {"x", {Permission::kUsersManage}, {}}).status().message(),
+            "scope 'users.manage' is beyond what the token's creator may do");
+  auto ops = store->CreateApiToken(olga, {"line writer", {Permission::kDataWrite}, {}});
+  ASSERT_TRUE(ops.ok());
+  EXPECT_EQ(store->AuthenticatePrincipal(*ops)->role, Role::kOperator);
+  EXPECT_EQ(store->AuthenticatePrincipal(*ops)->user, olga.user);
+
+  EXPECT_EQ(store->CreateApiToken(admin, {"", {}, {}}).status().code(),
+            StatusCode::kInvalidArgument);
+  auto brief = store->CreateApiToken(admin, {"brief", {}, int64_t{1}});  // 1 ns
+  ASSERT_TRUE(brief.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(store->AuthenticatePrincipal(*brief).status().code(), StatusCode::kUnauthenticated);
+  // Scopes survive a reopen.
+  store.reset();
+  store = Open();
+  EXPECT_FALSE(store->AuthenticatePrincipal(*reader)->Can(Permission::kDataWrite));
 }
 
 TEST_F(MetadataStoreTest, RepeatedLoginFailuresAreRefusedForTheUserAndTheAddress) {
