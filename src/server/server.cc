@@ -7,6 +7,7 @@
 #include "common/version.h"
 #include "http/command_handlers.h"
 #include "http/http_server.h"
+#include "http/openapi.h"
 #include "http/write_handlers.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
@@ -144,6 +145,7 @@ Status Server::Start() {
   AddCommandRoutes(&router_, &command_context_);
   platform_context_ = PlatformRoutesContext{metadata_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
+  AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer(
       [metadata = metadata_.get()](const HttpRequest& request, std::string_view access) -> Status {
         return AuthorizeRequest(metadata, request, access);

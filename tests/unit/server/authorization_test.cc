@@ -4,6 +4,7 @@
 // unknown permission, or is public without being listed here, fails this test.
 #include <stdlib.h>
 
+#include <cctype>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http/openapi.h"
 #include "platform/permissions.h"
 #include "server/server.h"
 #include "storage/memory_env.h"
@@ -25,8 +27,12 @@ using nlohmann::json;
 constexpr char kAdminToken[] = "authz-matrix-admin-token-0123456789";
 
 // The routes anyone may call, on purpose. Adding a public route means adding it here.
-const std::set<std::string> kPublicRoutes = {"GET /health", "GET /metrics", "GET /ping",
-                                             "HEAD /ping", "POST /api/v1/auth/login"};
+const std::set<std::string> kPublicRoutes = {"GET /health",
+                                             "GET /metrics",
+                                             "GET /ping",
+                                             "HEAD /ping",
+                                             "POST /api/v1/auth/login",
+                                             "GET /api/v1/openapi.json"};
 
 testing::TestResponse Call(int port, HttpMethod method, const std::string& path,
                            const std::string& token, const std::string& body) {
@@ -132,6 +138,37 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAgainstEveryRole) {
   }
   // Every non-public route was checked for all five roles.
   EXPECT_GE(checked, 5u * 10);
+}
+
+// GET /api/v1/openapi.json documents exactly the routes the server serves, each with the access
+// it declares.
+TEST_F(AuthorizationMatrixTest, TheOpenApiDocumentListsEveryRoute) {
+  auto r = Call(port_, HttpMethod::kGet, "/api/v1/openapi.json", "", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json doc = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  EXPECT_EQ(doc.value("openapi", ""), "3.0.3");
+  size_t operations = 0;
+  for (const auto& [path, methods] : doc["paths"].items()) operations += methods.size();
+  EXPECT_EQ(operations, server_->router().routes().size());
+  for (const Router::Route& route : server_->router().routes()) {
+    std::string method(HttpMethodName(route.method));
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ASSERT_TRUE(doc["paths"].contains(route.path)) << route.path;
+    const json& op = doc["paths"][route.path][method];
+    EXPECT_FALSE(op.value("summary", "").empty()) << method << " " << route.path;
+    EXPECT_EQ(op.value("x-seaway-access", ""), route.access) << route.path;
+    EXPECT_EQ(op.contains("security"), route.access != kPublicAccess) << route.path;
+  }
+}
+
+TEST(OpenApiTest, ARouteWithoutASummaryIsAnError) {
+  Router router;
+  router.Add(HttpMethod::kGet, "/api/v1/undocumented", "x", "data.read",
+             SyncHandler([](const HttpRequest&) { return HttpResponse{}; }));
+  auto doc = OpenApiDocument(router);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().message(), "routes without an OpenAPI summary: GET /api/v1/undocumented");
 }
 
 }  // namespace

@@ -1,0 +1,115 @@
+// The OpenAPI document (src/http/openapi.h).
+#include "http/openapi.h"
+
+#include <map>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/version.h"
+
+namespace seaway {
+namespace {
+
+using nlohmann::json;
+
+// One line per route: what it does. Details live in docs/ (named in the description).
+const std::map<std::pair<std::string_view, std::string_view>, std::string_view>& Summaries() {
+  static const auto* summaries =
+      new std::map<std::pair<std::string_view, std::string_view>, std::string_view>{
+          {{"GET", "/health"}, "Liveness: status, version, uptime"},
+          {{"GET", "/metrics"}, "Prometheus metrics of the server"},
+          {{"GET", "/ping"}, "InfluxDB-compatible probe (204)"},
+          {{"HEAD", "/ping"}, "InfluxDB-compatible probe (204)"},
+          {{"POST", "/write"},
+           "InfluxDB 1.x line protocol write (?db=&precision=); 204 once durable"},
+          {{"POST", "/api/v2/write"},
+           "InfluxDB 2.x line protocol write (?bucket=&precision=); 204 once durable"},
+          {{"POST", "/api/v1/telemetry"},
+           "JSON telemetry write (?db=): an object, an array or NDJSON; 204 once durable"},
+          {{"POST", "/api/v1/sql"},
+           "Run one SQL statement: {\"query\", \"database\"?}; ?format=json|csv|ndjson "
+           "(docs/sql.md)"},
+          {{"GET", "/api/v1/sql"}, "Run one SQL statement from ?q= (docs/sql.md)"},
+          {{"POST", "/api/v1/commands"},
+           "Send a command to a device over MQTT, optionally waiting for its answer "
+           "(docs/mqtt.md)"},
+          {{"POST", "/api/v1/auth/login"},
+           "Log in with {\"tenant\", \"user\", \"password\"}: a 12-hour session token"},
+          {{"GET", "/api/v1/auth/whoami"}, "The caller: tenant, user, role, customer, permissions"},
+          {{"GET", "/api/v1/customers"}, "List customers (?limit=&offset=), scoped to the caller"},
+          {{"POST", "/api/v1/customers"}, "Create a customer: {\"name\", \"parent\"?}"},
+          {{"GET", "/api/v1/users"}, "List users (?limit=&offset=), scoped to the caller"},
+          {{"POST", "/api/v1/users"},
+           "Create a user: {\"name\", \"role\", \"customer\"?, \"password\"}"},
+          {{"GET", "/api/v1/devices"}, "List devices (?limit=&offset=), scoped to the caller"},
+          {{"POST", "/api/v1/devices"},
+           "Create a device: {\"name\", \"customer\"?}; returns its MQTT token once"},
+          {{"POST", "/api/v1/tokens"},
+           "Create an API token acting as the caller: {\"description\", \"scopes\"?, "
+           "\"expires_in_s\"?}"},
+          {{"GET", "/api/v1/openapi.json"}, "This document"},
+      };
+  return *summaries;
+}
+
+}  // namespace
+
+Result<std::string> OpenApiDocument(const Router& router) {
+  json paths = json::object();
+  std::string missing;
+  for (const Router::Route& route : router.routes()) {
+    const std::string_view method = HttpMethodName(route.method);
+    auto it = Summaries().find({method, route.path});
+    if (it == Summaries().end()) {
+      missing += fmt::format("{}{} {}", missing.empty() ? "" : ", ", method, route.path);
+      continue;
+    }
+    json operation{{"summary", std::string(it->second)},
+                   {"operationId", fmt::format("{}_{}", route.name, method)},
+                   {"x-seaway-access", route.access}};
+    json responses{{"200", {{"description", "success (201 for creations, 204 for writes)"}}},
+                   {"400", {{"description", "bad input, naming the field or line"}}}};
+    if (route.access != kPublicAccess) {
+      operation["security"] = json::array({json{{"token", json::array()}}});
+      responses["401"] = {{"description", "no valid token"}};
+      responses["403"] = {{"description", fmt::format("the role lacks '{}'", route.access)}};
+    }
+    operation["responses"] = responses;
+    std::string lower(method);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[route.path][lower] = operation;
+  }
+  if (!missing.empty()) return Internal("routes without an OpenAPI summary: {}", missing);
+  json doc{{"openapi", "3.0.3"},
+           {"info",
+            {{"title", "Seaway HTTP API"},
+             {"version", std::string(kVersion)},
+             {"description",
+              "Every route but the public ones takes 'Authorization: Token <token>' (a tenant "
+              "token, a session from /api/v1/auth/login, or an API token); x-seaway-access names "
+              "the permission it needs (docs/security.md). Errors are "
+              "{\"error\": <message>, \"code\": <code>}."}}},
+           {"components",
+            {{"securitySchemes",
+              {{"token",
+                {{"type", "apiKey"},
+                 {"in", "header"},
+                 {"name", "Authorization"},
+                 {"description", "'Token <token>' or 'Bearer <token>'"}}}}}}},
+           {"paths", paths}};
+  return doc.dump(2);
+}
+
+void AddOpenApiRoute(Router* router) {
+  router->Add(HttpMethod::kGet, "/api/v1/openapi.json", "openapi", std::string(kPublicAccess),
+              SyncHandler([router](const HttpRequest&) {
+                Result<std::string> doc = OpenApiDocument(*router);
+                if (!doc.ok()) return HttpResponse::FromStatus(doc.status());
+                return HttpResponse::Json(200, std::move(*doc));
+              }));
+}
+
+}  // namespace seaway
