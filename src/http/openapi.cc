@@ -47,6 +47,9 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/devices"}, "List devices (?limit=&offset=), scoped to the caller"},
           {{"POST", "/api/v1/devices"},
            "Create a device: {\"name\", \"customer\"?}; returns its MQTT token once"},
+          {{"POST", "/api/v1/devices/import"},
+           "Create devices in bulk from CSV lines name[,customer]: all or none; CSV name,id,token "
+           "back"},
           {{"POST", "/api/v1/tokens"},
            "Create an API token acting as the caller: {\"description\", \"scopes\"?, "
            "\"expires_in_s\"?}"},

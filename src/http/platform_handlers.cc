@@ -2,6 +2,7 @@
 #include "http/platform_handlers.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -280,6 +281,63 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   return HttpResponse::Json(201, out.dump());
 }
 
+// Bulk provisioning: CSV lines `name[,customer id]`, an optional `name,customer` header; every
+// device or none; the answer is CSV `name,id,token`.
+HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  constexpr size_t kMaxDevices = 10'000;
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kDevicesManage); !s.ok()) return Fail(s);
+  std::vector<NewDevice> devices;
+  std::vector<size_t> lines;  // each device's line in the body, for errors
+  std::string_view body = request.body;
+  for (size_t line = 1; !body.empty(); ++line) {
+    const size_t end = body.find('\n');
+    std::string_view text = body.substr(0, end);
+    body = end == std::string_view::npos ? std::string_view() : body.substr(end + 1);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.empty() || (line == 1 && (text == "name" || text.starts_with("name,")))) continue;
+    if (devices.size() == kMaxDevices) {
+      return Fail(InvalidArgument("line {}: at most {} devices per import", line, kMaxDevices));
+    }
+    const size_t comma = text.find(',');
+    NewDevice device;
+    device.name = std::string(text.substr(0, comma));
+    if (comma != std::string_view::npos) {
+      std::string_view customer = text.substr(comma + 1);
+      if (!customer.empty()) {
+        if (customer.size() > 18 || customer.find_first_not_of("0123456789") != std::string::npos) {
+          return Fail(
+              InvalidArgument("line {}: customer '{}' is not a customer id", line, customer));
+        }
+        device.customer = CustomerId(std::stoull(std::string(customer)));
+      }
+    }
+    devices.push_back(std::move(device));
+    lines.push_back(line);
+  }
+  if (devices.empty()) return Fail(InvalidArgument("no devices: send CSV lines name[,customer]"));
+  auto created = ctx->metadata->CreateDevices(who->tenant, devices);
+  if (!created.ok()) {
+    // "device N: ..." -> "line L: ..." (the store counts devices, the client counts lines).
+    std::string message(created.status().message());
+    if (message.starts_with("device ")) {
+      const size_t colon = message.find(':');
+      const size_t n = std::strtoul(message.c_str() + 7, nullptr, 10);
+      if (colon != std::string::npos && n >= 1 && n <= lines.size()) {
+        message = fmt::format("line {}{}", lines[n - 1], message.substr(colon));
+      }
+    }
+    return Fail(Status(created.status().code(), message));
+  }
+  std::string csv = "name,id,token\n";
+  for (size_t i = 0; i < devices.size(); ++i) {
+    csv +=
+        fmt::format("{},{},{}\n", devices[i].name, (*created)[i].id.value(), (*created)[i].token);
+  }
+  return HttpResponse::Text(201, std::move(csv), "text/csv");
+}
+
 HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Caller(ctx, request);
   if (!who.ok()) return Fail(who.status());
@@ -333,6 +391,8 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/users", "users", "users.manage", CreateUser);
   add(HttpMethod::kGet, "/api/v1/devices", "devices", "devices.read", ListDevices);
   add(HttpMethod::kPost, "/api/v1/devices", "devices", "devices.manage", CreateDevice);
+  add(HttpMethod::kPost, "/api/v1/devices/import", "devices_import", "devices.manage",
+      ImportDevices);
   add(HttpMethod::kPost, "/api/v1/tokens", "tokens", "tokens.manage", CreateToken);
 }
 

@@ -10,6 +10,9 @@
 //   GET  /api/v1/devices      ?limit=&offset= -> {"items": [...], "total"}
 //   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
 //                             token (shown once) is the device's MQTT password
+//   POST /api/v1/devices/import  CSV lines `name[,customer]` (a `name,customer` header may
+//                             come first) -> 201 CSV `name,id,token`: every device or none; 400
+//                             naming the line otherwise
 //   POST /api/v1/tokens       {"description", "scopes"?: ["data.read", ...], "expires_in_s"?}
 //                             -> 201 {"token", ...}: an API token acting as the caller, limited
 //                             to the scopes (within the caller's own permissions)

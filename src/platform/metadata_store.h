@@ -121,6 +121,10 @@ class MetadataStore {
   // Creates a device with a new access token (for MQTT: the CONNECT password). AlreadyExists
   // when the tenant has a device of that name; NotFound for a customer not the tenant's.
   virtual Result<CreatedDevice> CreateDevice(TenantId tenant, const NewDevice& device) = 0;
+  // Creates every device or none (bulk provisioning); errors name the device's 1-based place
+  // in `devices`.
+  virtual Result<std::vector<CreatedDevice>> CreateDevices(
+      TenantId tenant, const std::vector<NewDevice>& devices) = 0;
   // Every device of the tenant, by id.
   virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
   // The device a device token belongs to, with its tenant; Unauthenticated otherwise.

@@ -336,13 +336,32 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
   Result<CreatedDevice> CreateDevice(TenantId tenant, const NewDevice& device) override {
-    SW_RETURN_IF_ERROR(ValidateName("device", device.name));
-    SW_ASSIGN_OR_RETURN(std::string token, NewRandomToken());
-    const std::string hash = HashToken(token);
+    SW_ASSIGN_OR_RETURN(std::vector<CreatedDevice> created, CreateDevices(tenant, {device}));
+    return std::move(created[0]);
+  }
+
+  Result<std::vector<CreatedDevice>> CreateDevices(TenantId tenant,
+                                                   const std::vector<NewDevice>& devices) override {
+    std::vector<CreatedDevice> created;
+    std::vector<std::string> hashes;
+    for (size_t i = 0; i < devices.size(); ++i) {
+      Status valid = ValidateName("device", devices[i].name);
+      if (!valid.ok()) {
+        return devices.size() == 1 ? valid
+                                   : InvalidArgument("device {}: {}", i + 1, valid.message());
+      }
+      SW_ASSIGN_OR_RETURN(std::string token, NewRandomToken());
+      hashes.push_back(HashToken(token));
+      created.push_back(CreatedDevice{DeviceId(0), std::move(token)});
+    }
     std::lock_guard lock(mu_);
-    if (device.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *device.customer, "device's"));
+    for (const NewDevice& d : devices) {
+      if (d.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *d.customer, "device's"));
+    }
+    const int64_t now = Clock::Real()->Now().nanos();
+    // All or none: one transaction.
     SW_RETURN_IF_ERROR(Exec("BEGIN"));
-    auto insert = [&]() -> Result<DeviceId> {
+    auto insert = [&](const NewDevice& device, const std::string& hash) -> Result<DeviceId> {
       SqliteStatement st(db_,
                          "INSERT INTO devices(tenant_id, customer_id, name, created_ns) "
                          "VALUES(?1, ?2, ?3, ?4)");
@@ -352,7 +371,7 @@ class SqliteMetadataStore final : public MetadataStore {
         sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(device.customer->value()));
       }
       BindText(st.get(), 3, device.name);
-      sqlite3_bind_int64(st.get(), 4, Clock::Real()->Now().nanos());
+      sqlite3_bind_int64(st.get(), 4, now);
       const int rc = sqlite3_step(st.get());
       if (rc == SQLITE_CONSTRAINT) {
         return AlreadyExists("device '{}' already exists (or tenant {} does not)", device.name,
@@ -365,14 +384,25 @@ class SqliteMetadataStore final : public MetadataStore {
       if (!t.ok()) return Error("prepare");
       BindText(t.get(), 1, hash);
       sqlite3_bind_int64(t.get(), 2, static_cast<sqlite3_int64>(id.value()));
-      sqlite3_bind_int64(t.get(), 3, Clock::Real()->Now().nanos());
+      sqlite3_bind_int64(t.get(), 3, now);
       if (sqlite3_step(t.get()) != SQLITE_DONE) return Error("create device token");
       return id;
     };
-    Result<DeviceId> id = insert();
-    SW_RETURN_IF_ERROR(Exec(id.ok() ? "COMMIT" : "ROLLBACK"));
-    if (!id.ok()) return id.status();
-    return CreatedDevice{*id, std::move(token)};
+    Status failed;
+    for (size_t i = 0; i < devices.size() && failed.ok(); ++i) {
+      Result<DeviceId> id = insert(devices[i], hashes[i]);
+      if (id.ok()) {
+        created[i].id = *id;
+      } else {
+        failed = devices.size() == 1
+                     ? id.status()
+                     : Status(id.status().code(),
+                              fmt::format("device {}: {}", i + 1, id.status().message()));
+      }
+    }
+    SW_RETURN_IF_ERROR(Exec(failed.ok() ? "COMMIT" : "ROLLBACK"));
+    if (!failed.ok()) return failed;
+    return created;
   }
 
   Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) override {

@@ -146,7 +146,18 @@ expect "device telemetry stored" "$r" 200 '"rows":[["press-7",21.5]]'
 r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u x -P nope -t devices/press-7/telemetry \
   -m '{}' 2>&1 || true)
 [[ $r == *"Bad User Name or Password"* ]] || fail "wrong device token: $r"
-pass "devices: per-customer lists, MQTT with the device token, its own topics only"
+printf 'name,customer\nvalve-1,%s\nvalve-2,\n' "$LINE" > "$WORK/devices.csv"
+code=$(curl -sS -o "$WORK/imported.csv" -w '%{http_code}' -XPOST "$URL/api/v1/devices/import" \
+  -H "Authorization: Token $ADMIN" -H 'Content-Type: text/csv' --data-binary @"$WORK/devices.csv")
+[[ $code == 201 && $(head -1 "$WORK/imported.csv") == name,id,token && \
+   $(wc -l < "$WORK/imported.csv") == 3 ]] || fail "import gave $code: $(cat "$WORK/imported.csv")"
+printf 'valve-3\nvalve-1\n' > "$WORK/again.csv"
+code=$(curl -sS -o "$WORK/again.out" -w '%{http_code}' -XPOST "$URL/api/v1/devices/import" \
+  -H "Authorization: Token $ADMIN" --data-binary @"$WORK/again.csv")
+[[ $code == 409 ]] && grep -q "line 2: device 'valve-1' already exists" "$WORK/again.out" ||
+  fail "import of an existing device gave $code: $(cat "$WORK/again.out")"
+r=$(call "$ADMIN" GET /api/v1/devices); [[ $r != *valve-3* ]] || fail "a refused import left valve-3"
+pass "devices: per-customer lists, MQTT with the device token, its own topics only, CSV import"
 
 # --- SQL as a customer's user: its devices' series only --------------------------------------------
 code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/write?db=main" \

@@ -231,6 +231,30 @@ TEST_F(MetadataStoreTest, DevicesHaveTheirOwnTokens) {
   EXPECT_EQ(store->AuthenticateDevice(meter->token)->second.name, "meter-1");
 }
 
+TEST_F(MetadataStoreTest, BulkDevicesAreAllOrNone) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  const CustomerId plant = *store->CreateCustomer(acme, "plant", std::nullopt);
+  ASSERT_TRUE(store->CreateDevice(acme, {"meter-2", std::nullopt}).ok());
+  // The third device exists already: none of the batch is created.
+  auto refused = store->CreateDevices(
+      acme, {{"meter-1", plant}, {"meter-3", std::nullopt}, {"meter-2", std::nullopt}});
+  EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(refused.status().message().starts_with("device 3: ")) << refused.status();
+  EXPECT_EQ(store->ListDevices(acme)->size(), 1u);
+  EXPECT_EQ(store->CreateDevices(acme, {{"ok", std::nullopt}, {"bad/name", std::nullopt}})
+                .status()
+                .message()
+                .substr(0, 10),
+            "device 2: ");
+  auto created = store->CreateDevices(acme, {{"meter-1", plant}, {"meter-3", std::nullopt}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_EQ(created->size(), 2u);
+  EXPECT_NE((*created)[0].token, (*created)[1].token);
+  EXPECT_EQ(store->AuthenticateDevice((*created)[1].token)->second.name, "meter-3");
+  EXPECT_EQ(store->ListDevices(acme)->size(), 3u);
+}
+
 TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
   auto store = Open();
   const TenantId acme = *store->CreateTenant("acme");
