@@ -55,8 +55,18 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
 Result<SqlResponse> SqlClient::Run(
     std::string_view sql, std::string_view format,
     const std::function<void(int, std::string_view)>& on_body) const {
-  SW_ASSIGN_OR_RETURN(ServerUrl url, ParseServerUrl(options_.url));
-  nlohmann::json body = {{"query", std::string(sql)}, {"database", options_.database}};
+  ApiRequest request;
+  request.method = "POST";
+  request.target = fmt::format("/api/v1/sql?format={}", format);
+  request.body =
+      nlohmann::json{{"query", std::string(sql)}, {"database", options_.database}}.dump();
+  return CallApi(options_.url, options_.token, request, on_body);
+}
+
+Result<SqlResponse> CallApi(std::string_view url_text, std::string_view token,
+                            const ApiRequest& api,
+                            const std::function<void(int, std::string_view)>& on_body) {
+  SW_ASSIGN_OR_RETURN(ServerUrl url, ParseServerUrl(url_text));
   try {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -65,15 +75,13 @@ Result<SqlResponse> SqlClient::Run(
     stream.connect(resolver.resolve(url.host, url.port));
     stream.expires_never();  // a query may take as long as the server allows
 
-    http::request<http::string_body> request{
-        http::verb::post, fmt::format("{}/api/v1/sql?format={}", url.prefix, format), 11};
+    http::request<http::string_body> request{http::string_to_verb(api.method),
+                                             fmt::format("{}{}", url.prefix, api.target), 11};
     request.set(http::field::host, fmt::format("{}:{}", url.host, url.port));
-    request.set(http::field::user_agent, fmt::format("seaway-sql/{}", kVersion));
-    request.set(http::field::content_type, "application/json");
-    if (!options_.token.empty()) {
-      request.set(http::field::authorization, "Token " + options_.token);
-    }
-    request.body() = body.dump();
+    request.set(http::field::user_agent, fmt::format("seaway-cli/{}", kVersion));
+    request.set(http::field::content_type, api.content_type);
+    if (!token.empty()) request.set(http::field::authorization, fmt::format("Token {}", token));
+    request.body() = api.body;
     request.prepare_payload();
     http::write(stream, request);
 
@@ -100,7 +108,7 @@ Result<SqlResponse> SqlClient::Run(
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     return response;
   } catch (const boost::system::system_error& e) {
-    return Unavailable("cannot reach {}: {}", options_.url, e.code().message());
+    return Unavailable("cannot reach {}: {}", url_text, e.code().message());
   }
 }
 

@@ -1,4 +1,5 @@
-// SqlClient: runs statements against a server's POST /api/v1/sql (src/cli), for `seaway sql`.
+// SqlClient: runs statements against a server's POST /api/v1/sql (src/cli), for `seaway sql`;
+// CallApi, the request underneath, for the other client commands (`seaway admin`).
 //
 // A blocking HTTP/1.1 client on Boost.Beast: one connection per statement, the body handed to a
 // callback as it arrives, so CSV and JSON output can stream to stdout however large it is.
@@ -40,6 +41,18 @@ class SqlClient {
  private:
   SqlClientOptions options_;
 };
+
+// One request to a server's HTTP API for a client command: `method` ("GET", "POST") on `target`
+// (path and query, after the URL's prefix) with `body`. The response body goes to `on_body`, with
+// the HTTP status, as it arrives. Unavailable when the server cannot be reached.
+struct ApiRequest {
+  std::string method = "GET";
+  std::string target;
+  std::string body;
+  std::string content_type = "application/json";
+};
+Result<SqlResponse> CallApi(std::string_view url, std::string_view token, const ApiRequest& request,
+                            const std::function<void(int, std::string_view)>& on_body);
 
 // The URL's parts: "http://host:port/prefix" -> host, port ("80" by default), prefix ("" or
 // "/prefix" without a trailing slash). InvalidArgument for other schemes or malformed URLs.

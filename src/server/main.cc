@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/admin_command.h"
 #include "cli/simulate_command.h"
 #include "cli/sql_command.h"
 #include "common/clock.h"
@@ -70,6 +71,11 @@ int Main(int argc, char** argv) {
       "sql", "Run SQL against a running server (over HTTP): one query, or an interactive prompt");
   cli::AddSqlOptions(sql, &sql_options);
 
+  cli::AdminCommandOptions admin_options;
+  CLI::App* admin = app.add_subcommand(
+      "admin", "Administer a running server (over HTTP): customers, users, devices, tokens");
+  cli::AddAdminOptions(admin, &admin_options);
+
   cli::SimulateCommandOptions simulate_options;
   CLI::App* simulate = app.add_subcommand(
       "simulate", "Simulated industrial devices publishing telemetry over MQTT (demo, load)");
@@ -78,6 +84,7 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return RunServe(serve, config);
   if (sql->parsed()) return cli::RunSqlCommand(sql_options);
+  if (admin->parsed()) return cli::RunAdminCommand(admin_options);
   if (simulate->parsed()) return cli::RunSimulateCommand(simulate_options);
   return 0;
 }

@@ -187,6 +187,26 @@ expect "unknown scope" "$(call "$ADMIN" POST /api/v1/tokens '{"description":"x",
 expect "customer user makes tokens" "$(call "$DAVE" POST /api/v1/tokens '{"description":"x"}')" 403
 pass "API tokens: scoped, never beyond their creator"
 
+# --- the same with `seaway admin` ----------------------------------------------------------------
+ADM=("$SEAWAY" admin --url "$URL" --data-dir "$WORK/data")
+out=$("${ADM[@]}" customer create plant-oslo) || fail "admin customer create: $out"
+OSLO=$(field "$out" id)
+echo "olav-password" | "${ADM[@]}" user create olav --role customer-user --customer "$OSLO" \
+  >/dev/null || fail "admin user create"
+out=$("${ADM[@]}" device create kiln-1 --customer "$OSLO") || fail "admin device create: $out"
+[[ $(field "$out" token) =~ ^[0-9a-f]{64}$ ]] || fail "admin device create printed: $out"
+printf 'kiln-2,%s\n' "$OSLO" > "$WORK/kilns.csv"
+out=$("${ADM[@]}" device import "$WORK/kilns.csv") || fail "admin device import: $out"
+[[ $out == name,id,token*kiln-2,* ]] || fail "admin device import printed: $out"
+out=$("${ADM[@]}" device list) || fail "admin device list"
+[[ $out == *kiln-1* && $out == *kiln-2* ]] || fail "admin device list: $out"
+r=$(login olav olav-password); expect "admin-made user logs in" "$r" 200 token
+err=$("${ADM[@]}" device create kiln-1 2>&1 >/dev/null) && fail "duplicate device accepted"
+[[ $err == *"409"*"already exists"* ]] || fail "admin duplicate device: $err"
+err=$("${ADM[@]}" --token nope device list 2>&1 >/dev/null) && fail "bad token accepted"
+[[ $err == *401* ]] || fail "admin with a bad token: $err"
+pass "seaway admin: customers, users (password on stdin), devices, import, errors"
+
 # --- wrong passwords ------------------------------------------------------------------------------
 expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"
 expect "unknown user" "$(login nobody alice-password)" 401 "invalid tenant, user or password"
