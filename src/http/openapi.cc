@@ -47,6 +47,10 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/devices"}, "List devices (?limit=&offset=), scoped to the caller"},
           {{"POST", "/api/v1/devices"},
            "Create a device: {\"name\", \"customer\"?}; returns its MQTT token once"},
+          {{"GET", "/api/v1/devices/{id}"}, "One device, if the caller may see it"},
+          {{"DELETE", "/api/v1/devices/{id}"},
+           "Delete a device and its tokens (a connected client stays until it disconnects)"},
+          {{"DELETE", "/api/v1/users/{id}"}, "Delete a user with its sessions and tokens"},
           {{"POST", "/api/v1/devices/import"},
            "Create devices in bulk from CSV lines name[,customer]: all or none; CSV name,id,token "
            "back"},
@@ -81,6 +85,15 @@ Result<std::string> OpenApiDocument(const Router& router) {
       responses["403"] = {{"description", fmt::format("the role lacks '{}'", route.access)}};
     }
     operation["responses"] = responses;
+    for (size_t open = route.path.find('{'); open != std::string::npos;
+         open = route.path.find('{', open + 1)) {
+      const size_t close = route.path.find('}', open);
+      if (close == std::string::npos) break;
+      operation["parameters"].push_back({{"name", route.path.substr(open + 1, close - open - 1)},
+                                         {"in", "path"},
+                                         {"required", true},
+                                         {"schema", {{"type", "integer"}}}});
+    }
     std::string lower(method);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[route.path][lower] = operation;

@@ -281,6 +281,75 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   return HttpResponse::Json(201, out.dump());
 }
 
+// The `{id}` at the end of the request's path.
+Result<uint64_t> PathId(const HttpRequest& request) {
+  const std::string_view path = request.path();
+  const std::string_view id = path.substr(path.rfind('/') + 1);
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("'{}' is not an id", id);
+  }
+  return std::stoull(std::string(id));
+}
+
+// The device `id` if the caller may see it; NotFound otherwise (also when it exists outside the
+// caller's customers: a customer cannot learn which ids exist elsewhere).
+Result<DeviceInfo> VisibleDevice(const PlatformRoutesContext* ctx, const Principal& who,
+                                 uint64_t id) {
+  SW_ASSIGN_OR_RETURN(auto visible, Visible(ctx, who));
+  SW_ASSIGN_OR_RETURN(auto all, ctx->metadata->ListDevices(who.tenant));
+  for (const DeviceInfo& d : all) {
+    if (d.id.value() != id) continue;
+    if (visible && (!d.customer || !Contains(visible, *d.customer))) break;
+    return d;
+  }
+  return NotFound("device {} does not exist", id);
+}
+
+HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kDevicesRead); !s.ok()) return Fail(s);
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto d = VisibleDevice(ctx, *who, *id);
+  if (!d.ok()) return Fail(d.status());
+  return HttpResponse::Json(
+      200,
+      json{{"id", d->id.value()}, {"name", d->name}, {"customer", OptionalId(d->customer)}}.dump());
+}
+
+HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kDevicesManage); !s.ok()) return Fail(s);
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
+  return HttpResponse::Text(204, "");
+}
+
+HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx, request);
+  if (!who.ok()) return Fail(who.status());
+  if (Status s = Require(*who, Permission::kUsersManage); !s.ok()) return Fail(s);
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto visible = Visible(ctx, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  if (*visible) {
+    // A customer admin deletes only users of its own customers.
+    auto users = ctx->metadata->ListUsers(who->tenant);
+    if (!users.ok()) return Fail(users.status());
+    bool mine = false;
+    for (const UserInfo& u : *users) {
+      mine |= u.id.value() == *id && u.customer && Contains(*visible, *u.customer);
+    }
+    if (!mine) return Fail(NotFound("user {} does not exist", *id));
+  }
+  if (Status s = ctx->metadata->DeleteUser(who->tenant, UserId(*id)); !s.ok()) return Fail(s);
+  return HttpResponse::Text(204, "");
+}
+
 // Bulk provisioning: CSV lines `name[,customer id]`, an optional `name,customer` header; every
 // device or none; the answer is CSV `name,id,token`.
 HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
@@ -391,6 +460,9 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/users", "users", "users.manage", CreateUser);
   add(HttpMethod::kGet, "/api/v1/devices", "devices", "devices.read", ListDevices);
   add(HttpMethod::kPost, "/api/v1/devices", "devices", "devices.manage", CreateDevice);
+  add(HttpMethod::kGet, "/api/v1/devices/{id}", "device", "devices.read", GetDevice);
+  add(HttpMethod::kDelete, "/api/v1/devices/{id}", "device", "devices.manage", DeleteDevice);
+  add(HttpMethod::kDelete, "/api/v1/users/{id}", "user", "users.manage", DeleteUser);
   add(HttpMethod::kPost, "/api/v1/devices/import", "devices_import", "devices.manage",
       ImportDevices);
   add(HttpMethod::kPost, "/api/v1/tokens", "tokens", "tokens.manage", CreateToken);

@@ -10,6 +10,9 @@
 //   GET  /api/v1/devices      ?limit=&offset= -> {"items": [...], "total"}
 //   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
 //                             token (shown once) is the device's MQTT password
+//   GET  /api/v1/devices/{id}  one device (404 when the caller may not see it)
+//   DELETE /api/v1/devices/{id}  204: the device and its tokens are gone
+//   DELETE /api/v1/users/{id}    204: the user and its sessions and tokens are gone
 //   POST /api/v1/devices/import  CSV lines `name[,customer]` (a `name,customer` header may
 //                             come first) -> 201 CSV `name,id,token`: every device or none; 400
 //                             naming the line otherwise

@@ -69,15 +69,32 @@ std::unique_ptr<HttpResponseStream> HttpReply::StartStream(HttpResponse head) {
 
 void Router::Add(HttpMethod method, std::string path, std::string name, std::string access,
                  HttpHandler handler) {
-  SW_CHECK(Find(method, path) == nullptr);
+  for (const Route& r : routes_) SW_CHECK(r.method != method || r.path != path);
   SW_CHECK(!access.empty());
   routes_.push_back(
       Route{method, std::move(path), std::move(name), std::move(access), std::move(handler)});
 }
 
+bool PathMatches(std::string_view pattern, std::string_view path) {
+  while (true) {
+    const size_t p = pattern.find('/'), q = path.find('/');
+    const std::string_view a = pattern.substr(0, p), b = path.substr(0, q);
+    const bool parameter = a.size() > 2 && a.front() == '{' && a.back() == '}';
+    if (parameter ? b.empty() : a != b) return false;
+    if (p == std::string_view::npos || q == std::string_view::npos) {
+      return p == std::string_view::npos && q == std::string_view::npos;
+    }
+    pattern.remove_prefix(p + 1);
+    path.remove_prefix(q + 1);
+  }
+}
+
 const Router::Route* Router::Find(HttpMethod method, std::string_view path) const {
   for (const Route& r : routes_) {
     if (r.method == method && r.path == path) return &r;
+  }
+  for (const Route& r : routes_) {
+    if (r.method == method && PathMatches(r.path, path)) return &r;
   }
   return nullptr;
 }
@@ -107,7 +124,7 @@ void Router::Dispatch(const HttpRequest& request, HttpReply reply) const {
   }
   std::string allow;
   for (const Route& r : routes_) {
-    if (r.path != path) continue;
+    if (!PathMatches(r.path, path)) continue;
     if (!allow.empty()) allow.append(", ");
     allow.append(HttpMethodName(r.method));
   }

@@ -81,7 +81,8 @@ using Authorizer = std::function<Status(const HttpRequest&, std::string_view acc
 
 class Router {
  public:
-  // Adds a route for an exact path. `name` labels the route in metrics (e.g. "health");
+  // Adds a route for a path; a `{name}` segment matches any one segment ("/api/v1/devices/{id}"),
+  // and exact paths win over such patterns. `name` labels the route in metrics (e.g. "health");
   // `access` says who may call it (kPublicAccess, kAuthenticatedAccess or a permission name).
   void Add(HttpMethod method, std::string path, std::string name, std::string access,
            HttpHandler handler);
@@ -111,6 +112,10 @@ class Router {
   std::vector<Route> routes_;
   Authorizer authorizer_;
 };
+
+// Whether `path` matches the route path `pattern`, segment by segment; a `{name}` segment of the
+// pattern matches any one non-empty segment.
+bool PathMatches(std::string_view pattern, std::string_view path);
 
 // A handler that answers synchronously.
 HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> fn);

@@ -117,6 +117,8 @@ class MetadataStore {
   virtual Result<UserId> CreateUser(TenantId tenant, const NewUser& user) = 0;
   // Every user of the tenant, by id (no password hashes).
   virtual Result<std::vector<UserInfo>> ListUsers(TenantId tenant) = 0;
+  // Deletes a user of the tenant with its sessions and tokens. NotFound when there is none.
+  virtual Status DeleteUser(TenantId tenant, UserId id) = 0;
 
   // Creates a device with a new access token (for MQTT: the CONNECT password). AlreadyExists
   // when the tenant has a device of that name; NotFound for a customer not the tenant's.
@@ -127,6 +129,9 @@ class MetadataStore {
       TenantId tenant, const std::vector<NewDevice>& devices) = 0;
   // Every device of the tenant, by id.
   virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
+  // Deletes a device of the tenant and its tokens (its MQTT clients cannot connect again; one
+  // connected now stays until it disconnects). NotFound when the tenant has no such device.
+  virtual Status DeleteDevice(TenantId tenant, DeviceId id) = 0;
   // The device a device token belongs to, with its tenant; Unauthenticated otherwise.
   virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) = 0;
 

@@ -405,6 +405,14 @@ class SqliteMetadataStore final : public MetadataStore {
     return created;
   }
 
+  Status DeleteDevice(TenantId tenant, DeviceId id) override {
+    return DeleteRow("devices", "device", tenant, id.value());
+  }
+
+  Status DeleteUser(TenantId tenant, UserId id) override {
+    return DeleteRow("users", "user", tenant, id.value());
+  }
+
   Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) override {
     std::lock_guard lock(mu_);
     SqliteStatement st(
@@ -543,6 +551,20 @@ class SqliteMetadataStore final : public MetadataStore {
   }
   Status Error(std::string_view what) {
     return IOError("metadata store: {}: {}", what, sqlite3_errmsg(db_));
+  }
+
+  // Deletes row `id` of `table` when it is the tenant's; its tokens go with it (ON DELETE
+  // CASCADE).
+  Status DeleteRow(const char* table, const char* what, TenantId tenant, uint64_t id) {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(
+        db_, fmt::format("DELETE FROM {} WHERE id = ?1 AND tenant_id = ?2", table).c_str());
+    if (!st.ok()) return Error("prepare");
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(id));
+    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(tenant.value()));
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(fmt::format("delete {}", what));
+    if (sqlite3_changes(db_) == 0) return NotFound("{} {} does not exist", what, id);
+    return Status::OK();
   }
 
   // A device from columns id, name, customer_id starting at `first`.

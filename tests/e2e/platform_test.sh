@@ -207,6 +207,26 @@ err=$("${ADM[@]}" --token nope device list 2>&1 >/dev/null) && fail "bad token a
 [[ $err == *401* ]] || fail "admin with a bad token: $err"
 pass "seaway admin: customers, users (password on stdin), devices, import, errors"
 
+# --- deleting: a device's token and a user's sessions stop working ---------------------------------
+r=$(call "$ADMIN" GET /api/v1/devices); PRESS_ID=$(/usr/bin/python3 -c 'import json,sys
+print([d["id"] for d in json.loads(sys.argv[1])["items"] if d["name"]=="press-7"][0])' "${r#* }")
+expect "device by id" "$(call "$DAVE" GET "/api/v1/devices/$PRESS_ID")" 200 '"name":"press-7"'
+OLAV=$(field "$(login olav olav-password | cut -d' ' -f2-)" token)
+expect "another customer's device" "$(call "$OLAV" GET "/api/v1/devices/$PRESS_ID")" 404
+expect "customer user deletes a device" "$(call "$DAVE" DELETE "/api/v1/devices/$PRESS_ID")" 403
+expect "device deleted" "$(call "$ALICE" DELETE "/api/v1/devices/$PRESS_ID")" 204
+expect "device gone" "$(call "$ALICE" DELETE "/api/v1/devices/$PRESS_ID")" 404
+r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u press-7 -P "$PRESS" \
+  -t devices/press-7/telemetry -m '{}' 2>&1 || true)
+[[ $r == *"Bad User Name or Password"* ]] || fail "deleted device's token still connects: $r"
+r=$(call "$ADMIN" GET /api/v1/users); OLAV_ID=$(/usr/bin/python3 -c 'import json,sys
+print([u["id"] for u in json.loads(sys.argv[1])["items"] if u["name"]=="olav"][0])' "${r#* }")
+expect "customer admin deletes a foreign user" "$(call "$CAROL" DELETE "/api/v1/users/$OLAV_ID")" 404
+expect "user deleted" "$(call "$ADMIN" DELETE "/api/v1/users/$OLAV_ID")" 204
+expect "deleted user's session" "$(call "$OLAV" GET /api/v1/auth/whoami)" 401
+expect "bad id" "$(call "$ADMIN" DELETE /api/v1/users/abc)" 400
+pass "deletes: devices and users, with their tokens and sessions"
+
 # --- wrong passwords ------------------------------------------------------------------------------
 expect "wrong password" "$(login alice nope)" 401 "invalid tenant, user or password"
 expect "unknown user" "$(login nobody alice-password)" 401 "invalid tenant, user or password"

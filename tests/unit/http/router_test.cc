@@ -122,6 +122,26 @@ TEST(RouterTest, TheAuthorizerSeesEveryRouteButPublicOnes) {
   EXPECT_EQ(asked, (std::vector<std::string>{"data.read", "data.read", "users.manage"}));
 }
 
+TEST(RouterTest, PathParametersMatchOneSegmentAndExactPathsWin) {
+  EXPECT_TRUE(PathMatches("/api/v1/devices/{id}", "/api/v1/devices/42"));
+  EXPECT_FALSE(PathMatches("/api/v1/devices/{id}", "/api/v1/devices/"));
+  EXPECT_FALSE(PathMatches("/api/v1/devices/{id}", "/api/v1/devices"));
+  EXPECT_FALSE(PathMatches("/api/v1/devices/{id}", "/api/v1/devices/42/x"));
+  EXPECT_FALSE(PathMatches("/api/v1/devices/{id}", "/api/v1/users/42"));
+  EXPECT_TRUE(PathMatches("/a", "/a"));
+  EXPECT_FALSE(PathMatches("/a", "/a/"));
+  Router router;
+  router.Add(HttpMethod::kGet, "/d/{id}", "one", "public",
+             SyncHandler([](const HttpRequest& r) { return HttpResponse::Text(200, r.target); }));
+  router.Add(HttpMethod::kGet, "/d/all", "all", "public",
+             SyncHandler([](const HttpRequest&) { return HttpResponse::Text(200, "all"); }));
+  EXPECT_EQ(Call(router, HttpMethod::kGet, "/d/7").body, "/d/7");
+  EXPECT_EQ(Call(router, HttpMethod::kGet, "/d/all").body, "all");
+  HttpResponse wrong = Call(router, HttpMethod::kDelete, "/d/7");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(Call(router, HttpMethod::kGet, "/d/7/x").status, 404);
+}
+
 TEST(RouterDeathTest, DuplicateRouteIsAProgrammingError) {
   Router router = MakeRouter();
   EXPECT_DEATH(router.Add(HttpMethod::kGet, "/a", "again", "public",
