@@ -49,7 +49,7 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "Create a device: {\"name\", \"customer\"?}; returns its MQTT token once"},
           {{"GET", "/api/v1/devices/{id}"}, "One device, if the caller may see it"},
           {{"DELETE", "/api/v1/devices/{id}"},
-           "Delete a device and its tokens (a connected client stays until it disconnects)"},
+           "Delete a device and its tokens; its MQTT connections are closed"},
           {{"DELETE", "/api/v1/users/{id}"}, "Delete a user with its sessions and tokens"},
           {{"POST", "/api/v1/devices/import"},
            "Create devices in bulk from CSV lines name[,customer]: all or none; CSV name,id,token "

@@ -324,7 +324,11 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   if (Status s = Require(*who, Permission::kDevicesManage); !s.ok()) return Fail(s);
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
+  auto device = VisibleDevice(ctx, *who, *id);
+  if (!device.ok()) return Fail(device.status());
   if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
+  // Revoked means revoked: a connected client does not keep its session.
+  if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
   return HttpResponse::Text(204, "");
 }
 

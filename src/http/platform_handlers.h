@@ -11,7 +11,8 @@
 //   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
 //                             token (shown once) is the device's MQTT password
 //   GET  /api/v1/devices/{id}  one device (404 when the caller may not see it)
-//   DELETE /api/v1/devices/{id}  204: the device and its tokens are gone
+//   DELETE /api/v1/devices/{id}  204: the device and its tokens are gone, its MQTT connections
+//                             closed
 //   DELETE /api/v1/users/{id}    204: the user and its sessions and tokens are gone
 //   POST /api/v1/devices/import  CSV lines `name[,customer]` (a `name,customer` header may
 //                             come first) -> 201 CSV `name,id,token`: every device or none; 400
@@ -31,12 +32,14 @@
 #pragma once
 
 #include "http/router.h"
+#include "mqtt/broker.h"
 #include "platform/metadata_store.h"
 
 namespace seaway {
 
 struct PlatformRoutesContext {
   MetadataStore* metadata = nullptr;
+  mqtt::Broker* broker = nullptr;  // when set, a deleted device's MQTT connections are closed
 };
 
 // `context` and what it points to must outlive the router.

@@ -334,6 +334,12 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   // paused for its publish rate is back under it.
   void CheckTimers(int64_t now);
 
+  // Whether the connection speaks for device `device` of `tenant` (any thread).
+  bool IsDevice(TenantId tenant, std::string_view device) {
+    std::lock_guard lock(mu_);
+    return !identity_.device.empty() && identity_.tenant == tenant && identity_.device == device;
+  }
+
   bool Send(std::string bytes, bool droppable = false) {
     return link_->Send(std::move(bytes), droppable);
   }
@@ -578,7 +584,10 @@ bool Conn::HandleConnect(Connect& c) {
       return true;
     }
   }
-  identity_ = *identity;
+  {
+    std::lock_guard lock(mu_);  // IsDevice reads it from other threads
+    identity_ = *identity;
+  }
   tenant_ = identity_.tenant;
   keep_alive_ = c.keep_alive;
   const uint16_t max_ka = broker_->options.max_keep_alive;
@@ -1615,6 +1624,22 @@ Broker::~Broker() {
   }
   std::lock_guard lock(impl_->conns_mu);
   impl_->conns.clear();
+}
+
+size_t Broker::DisconnectDevice(TenantId tenant, std::string_view device) {
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    conns.assign(impl_->conns.begin(), impl_->conns.end());
+  }
+  size_t closed = 0;
+  for (auto& c : conns) {
+    if (!c->IsDevice(tenant, device)) continue;
+    c->CloseWith(ReasonCode::kNotAuthorized, "the device's credentials were revoked",
+                 /*abnormal=*/false);
+    ++closed;
+  }
+  return closed;
 }
 
 Status Broker::Start() {

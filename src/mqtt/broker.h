@@ -130,6 +130,10 @@ class Broker {
   // Timers: keepalive, CONNECT timeout, will delay, session expiry, $SYS, periodic save.
   void Tick();
 
+  // Closes every connection of device `device` of `tenant` (its credentials were revoked): 5.0
+  // clients get DISCONNECT 0x87 first; no will is published. Returns how many were closed.
+  size_t DisconnectDevice(TenantId tenant, std::string_view device);
+
   // Publishes a message as the broker itself (the command API, $SYS); routed in its tenant.
   // Returns the sessions it reached (sent to, or queued for an offline persistent session).
   size_t PublishInternal(Message message);

@@ -129,8 +129,9 @@ class MetadataStore {
       TenantId tenant, const std::vector<NewDevice>& devices) = 0;
   // Every device of the tenant, by id.
   virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
-  // Deletes a device of the tenant and its tokens (its MQTT clients cannot connect again; one
-  // connected now stays until it disconnects). NotFound when the tenant has no such device.
+  // Deletes a device of the tenant and its tokens: its MQTT clients cannot connect again (the
+  // HTTP route also closes those connected, mqtt::Broker::DisconnectDevice). NotFound when the
+  // tenant has no such device.
   virtual Status DeleteDevice(TenantId tenant, DeviceId id) = 0;
   // The device a device token belongs to, with its tenant; Unauthenticated otherwise.
   virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) = 0;

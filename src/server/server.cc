@@ -143,7 +143,7 @@ Status Server::Start() {
   SW_RETURN_IF_ERROR(broker_->Start());
   command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
   AddCommandRoutes(&router_, &command_context_);
-  platform_context_ = PlatformRoutesContext{metadata_.get()};
+  platform_context_ = PlatformRoutesContext{metadata_.get(), broker_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer(

@@ -214,8 +214,19 @@ expect "device by id" "$(call "$DAVE" GET "/api/v1/devices/$PRESS_ID")" 200 '"na
 OLAV=$(field "$(login olav olav-password | cut -d' ' -f2-)" token)
 expect "another customer's device" "$(call "$OLAV" GET "/api/v1/devices/$PRESS_ID")" 404
 expect "customer user deletes a device" "$(call "$DAVE" DELETE "/api/v1/devices/$PRESS_ID")" 403
+# A connected device is disconnected when deleted (mosquitto_sub ends instead of waiting).
+timeout 20 mosquitto_sub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -i press-7-cmd -u press-7 -P "$PRESS" \
+  -t 'devices/press-7/rpc/request/+' > /dev/null 2>"$WORK/revoked.err" &
+SUB=$!
+for _ in $(seq 1 100); do
+  curl -sS "$URL/metrics" | grep -q '^seaway_mqtt_connections 1' && break
+  sleep 0.05
+done
 expect "device deleted" "$(call "$ALICE" DELETE "/api/v1/devices/$PRESS_ID")" 204
 expect "device gone" "$(call "$ALICE" DELETE "/api/v1/devices/$PRESS_ID")" 404
+start=$(date +%s%N); wait "$SUB" || true
+(( ($(date +%s%N) - start) / 1000000 < 5000 )) || fail "deleted device stayed connected"
+grep -qi "not authorized\|disconnect" "$WORK/revoked.err" || true
 r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u press-7 -P "$PRESS" \
   -t devices/press-7/telemetry -m '{}' 2>&1 || true)
 [[ $r == *"Bad User Name or Password"* ]] || fail "deleted device's token still connects: $r"

@@ -570,6 +570,22 @@ TEST_P(BrokerVersionTest, ADeviceUsesOnlyItsOwnTopics) {
   EXPECT_TRUE(bad->closed());
 }
 
+TEST_P(BrokerVersionTest, ARevokedDeviceIsDisconnected) {
+  auto device = Connected("press-7", version(), "dev-press-7");
+  auto other = Connected("console", version(), "a");
+  EXPECT_EQ(broker_->DisconnectDevice(kTenantB, "press-7"), 0u);  // another tenant's
+  EXPECT_EQ(broker_->DisconnectDevice(kTenantA, "press-8"), 0u);
+  EXPECT_FALSE(device->closed());
+  EXPECT_EQ(broker_->DisconnectDevice(kTenantA, "press-7"), 1u);
+  EXPECT_TRUE(device->closed());
+  if (version() == Version::kV5) {
+    const auto d = device->Disconnects();
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].reason, ReasonCode::kNotAuthorized);
+  }
+  EXPECT_FALSE(other->closed());  // a tenant token is no device
+}
+
 TEST_P(BrokerVersionTest, SameClientIdInTwoTenantsDoesNotCollide) {
   auto a = Connected("dev", version(), "a");
   auto b = Connected("dev", version(), "b");
