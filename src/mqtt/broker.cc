@@ -542,9 +542,9 @@ bool Conn::HandleConnect(Connect& c) {
     assigned = fmt::format("seaway-{}", broker_->next_client_number.fetch_add(1));
     c.client_id = assigned;
   }
+  const std::string peer = link_->peer();
+  const std::string address = peer.substr(0, peer.rfind(':'));
   if (broker_->options.max_connect_rate > 0) {
-    const std::string peer = link_->peer();
-    const std::string address = peer.substr(0, peer.rfind(':'));
     bool allowed;
     {
       std::lock_guard lock(broker_->connect_rate_mu);
@@ -559,10 +559,14 @@ bool Conn::HandleConnect(Connect& c) {
     }
   }
   Result<ClientIdentity> identity =
-      broker_->auth->Authenticate(c.client_id, c.username, c.password);
+      broker_->auth->Authenticate(c.client_id, c.username, c.password, address);
   if (!identity.ok()) {
     broker_->auth_failures_total->Increment();
-    RefuseConnect(ReasonCode::kBadUserNameOrPassword, "bad user name or password");
+    if (identity.status().code() == StatusCode::kResourceExhausted) {
+      RefuseConnect(ReasonCode::kConnectionRateExceeded, identity.status().message());
+    } else {
+      RefuseConnect(ReasonCode::kBadUserNameOrPassword, "bad user name or password");
+    }
     return true;
   }
   if (c.properties.authentication_method) {

@@ -74,10 +74,13 @@ using ClientLink = ByteLink;
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  // The identity of the credentials; an error means refuse (bad user name or password).
+  // The identity of the credentials from the client at `address` (IP, no port); an error means
+  // refuse: ResourceExhausted after too many failures (CONNACK 0x9F, 3.1.1: 3), any other
+  // error bad credentials (0x86, 3.1.1: 4).
   virtual Result<ClientIdentity> Authenticate(std::string_view client_id,
                                               const std::optional<std::string>& username,
-                                              const std::optional<std::string>& password) = 0;
+                                              const std::optional<std::string>& password,
+                                              std::string_view address) = 0;
 };
 
 // A message as the broker routes it: immutable once built, shared by every delivery.

@@ -13,6 +13,7 @@
 #include "mqtt/broker_store.h"
 #include "mqtt/mqtt_server.h"
 #include "mqtt/telemetry_bridge.h"
+#include "platform/login_limiter.h"
 #include "server/demo_feed.h"
 
 namespace seaway {
@@ -21,11 +22,36 @@ namespace {
 // MQTT clients authenticate with a token as their password (any user name): a device's token
 // makes it that device (its own topics only); a tenant token, or a tenant administrator's
 // session, the whole tenant.
+// Failed CONNECTs count per user name and per address (LoginLimiter, as for HTTP logins): after
+// 5 in 15 minutes for a user name, or 100 from an address (many devices may share one behind a
+// NAT, and one misconfigured device must not lock out a plant), the next ones are refused with
+// 0x9F, even with the right token.
 class TokenAuthenticator final : public mqtt::Authenticator {
  public:
-  explicit TokenAuthenticator(MetadataStore* metadata) : metadata_(metadata) {}
-  Result<mqtt::ClientIdentity> Authenticate(std::string_view, const std::optional<std::string>&,
-                                            const std::optional<std::string>& password) override {
+  explicit TokenAuthenticator(MetadataStore* metadata)
+      : metadata_(metadata),
+        users_(Clock::Real()),
+        addresses_(Clock::Real(), LoginLimiterOptions{.max_failures = 100}) {}
+  Result<mqtt::ClientIdentity> Authenticate(std::string_view,
+                                            const std::optional<std::string>& user,
+                                            const std::optional<std::string>& password,
+                                            std::string_view address) override {
+    const std::string address_key = fmt::format("mqtt-addr:{}", address);
+    const std::string user_key = fmt::format("mqtt-user:{}", user.value_or(""));
+    SW_RETURN_IF_ERROR(addresses_.Check(address_key, fmt::format("address {}", address)));
+    if (user) SW_RETURN_IF_ERROR(users_.Check(user_key, fmt::format("user name '{}'", *user)));
+    Result<mqtt::ClientIdentity> identity = Identify(password);
+    if (!identity.ok() && identity.status().code() != StatusCode::kIOError) {
+      addresses_.RecordFailure(address_key);
+      if (user) users_.RecordFailure(user_key);
+    } else if (identity.ok() && user) {
+      users_.RecordSuccess(user_key);
+    }
+    return identity;
+  }
+
+ private:
+  Result<mqtt::ClientIdentity> Identify(const std::optional<std::string>& password) {
     if (!password || password->empty()) return Unauthenticated("no password");
     auto device = metadata_->AuthenticateDevice(*password);
     if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
@@ -37,8 +63,9 @@ class TokenAuthenticator final : public mqtt::Authenticator {
     return mqtt::ClientIdentity{who.tenant, ""};
   }
 
- private:
   MetadataStore* const metadata_;
+  LoginLimiter users_;
+  LoginLimiter addresses_;
 };
 
 }  // namespace

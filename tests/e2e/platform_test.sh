@@ -247,6 +247,19 @@ expect "no token" "$(call "" GET /api/v1/auth/whoami)" 401 "missing token"
 expect "bad token" "$(call "not-a-token-at-all" GET /api/v1/auth/whoami)" 401
 pass "logins: one answer for every wrong part, rate limited after 5 failures"
 
+# --- MQTT CONNECT failures are limited per user name --------------------------------------------
+KILN_TOKEN=$(field "$(call "$ADMIN" POST /api/v1/devices '{"name":"kiln-9"}' | cut -d' ' -f2-)" token)
+for _ in 1 2 3 4 5; do
+  mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9 -P wrong-token -t devices/kiln-9/t \
+    -m x >/dev/null 2>&1 || true
+done
+r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9 -P "$KILN_TOKEN" \
+  -t devices/kiln-9/telemetry -m '{}' 2>&1 || true)
+[[ $r == *"rate"* || $r == *"Rate"* ]] || fail "6th CONNECT after 5 failures not limited: $r"
+r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9-other -P "$KILN_TOKEN" \
+  -t devices/kiln-9/telemetry -m '{}' 2>&1) || fail "another user name from the same address: $r"
+pass "MQTT: 5 failed CONNECTs for a user name refuse the next (0x9F), not the address"
+
 # --- restart: users, customers and sessions persist ---------------------------------------------
 kill -TERM "$PID"; wait "$PID" || true
 "$SEAWAY" serve --data-dir "$WORK/data" --http "127.0.0.1:$PORT" --mqtt 127.0.0.1:0 \

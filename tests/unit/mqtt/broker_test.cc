@@ -144,7 +144,8 @@ class FakeAuthenticator final : public Authenticator {
  public:
   Result<ClientIdentity> Authenticate(std::string_view client_id,
                                       const std::optional<std::string>& username,
-                                      const std::optional<std::string>& password) override {
+                                      const std::optional<std::string>& password,
+                                      std::string_view address) override {
     if (password) {
       auto it = identities_.find(*password);
       if (it != identities_.end()) return it->second;
