@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/write_handlers.h"
+#include "platform/device_csv.h"
 
 namespace seaway {
 namespace {
@@ -357,39 +358,17 @@ HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& req
 // Bulk provisioning: CSV lines `name[,customer id]`, an optional `name,customer` header; every
 // device or none; the answer is CSV `name,id,token`.
 HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  constexpr size_t kMaxDevices = 10'000;
   auto who = Caller(ctx, request);
   if (!who.ok()) return Fail(who.status());
   if (Status s = Require(*who, Permission::kDevicesManage); !s.ok()) return Fail(s);
+  auto rows = ParseDeviceCsv(request.body);
+  if (!rows.ok()) return Fail(rows.status());
   std::vector<NewDevice> devices;
   std::vector<size_t> lines;  // each device's line in the body, for errors
-  std::string_view body = request.body;
-  for (size_t line = 1; !body.empty(); ++line) {
-    const size_t end = body.find('\n');
-    std::string_view text = body.substr(0, end);
-    body = end == std::string_view::npos ? std::string_view() : body.substr(end + 1);
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.empty() || (line == 1 && (text == "name" || text.starts_with("name,")))) continue;
-    if (devices.size() == kMaxDevices) {
-      return Fail(InvalidArgument("line {}: at most {} devices per import", line, kMaxDevices));
-    }
-    const size_t comma = text.find(',');
-    NewDevice device;
-    device.name = std::string(text.substr(0, comma));
-    if (comma != std::string_view::npos) {
-      std::string_view customer = text.substr(comma + 1);
-      if (!customer.empty()) {
-        if (customer.size() > 18 || customer.find_first_not_of("0123456789") != std::string::npos) {
-          return Fail(
-              InvalidArgument("line {}: customer '{}' is not a customer id", line, customer));
-        }
-        device.customer = CustomerId(std::stoull(std::string(customer)));
-      }
-    }
-    devices.push_back(std::move(device));
-    lines.push_back(line);
+  for (const DeviceCsvRow& row : *rows) {
+    devices.push_back(row.device);
+    lines.push_back(row.line);
   }
-  if (devices.empty()) return Fail(InvalidArgument("no devices: send CSV lines name[,customer]"));
   auto created = ctx->metadata->CreateDevices(who->tenant, devices);
   if (!created.ok()) {
     // "device N: ..." -> "line L: ..." (the store counts devices, the client counts lines).

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
+#include "platform/device_csv.h"
 #include "platform/login_limiter.h"
 
 namespace seaway {
@@ -344,6 +345,27 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseIsUpgradedInPlace) {
   store.reset();
   EXPECT_EQ(Open()->ListUsers(TenantId(7))->size(), 1u);  // upgraded once, reopened as is
   EXPECT_TRUE(Open()->CreateDevice(TenantId(7), {"press-1", std::nullopt}).ok());
+}
+
+TEST(DeviceCsvTest, RowsHeaderBlankLinesAndErrors) {
+  auto rows = ParseDeviceCsv("name,customer\r\npress-1,3\r\n\r\npress-2,\nmeter-9");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].device.name, "press-1");
+  EXPECT_EQ((*rows)[0].device.customer, std::make_optional(CustomerId(3)));
+  EXPECT_EQ((*rows)[0].line, 2u);
+  EXPECT_FALSE((*rows)[1].device.customer.has_value());
+  EXPECT_EQ((*rows)[2].line, 5u);
+  // "name" is a header only on the first line.
+  EXPECT_EQ(ParseDeviceCsv("a\nname\n")->size(), 2u);
+  EXPECT_EQ(ParseDeviceCsv("a,1\nb,x2\n").status().message(),
+            "line 2: customer 'x2' is not a customer id");
+  EXPECT_EQ(ParseDeviceCsv("name,customer\n\n").status().message(),
+            "no devices: send CSV lines name[,customer]");
+  std::string many;
+  for (size_t i = 0; i <= kMaxDevicesPerImport; ++i) many += "d" + std::to_string(i) + "\n";
+  EXPECT_EQ(ParseDeviceCsv(many).status().message(),
+            "line 10001: at most 10000 devices per import");
 }
 
 TEST(LoginLimiterTest, RefusesAfterTheLimitUntilTheWindowPasses) {
