@@ -95,13 +95,12 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
     return reply.Send(HttpResponse::FromStatus(
         NotFound("device '{}' is not one of your customer's devices", cmd.device)));
   }
-  const Result<TenantId> tenant = who->tenant;
   const std::string id = NewCommandId(ctx->clock);
   const std::string topic = fmt::format("devices/{}/rpc/request/{}", cmd.device, id);
   const std::string response_topic = fmt::format("devices/{}/rpc/response/{}", cmd.device, id);
 
   mqtt::Message message;
-  message.tenant = *tenant;
+  message.tenant = who->tenant;
   message.topic = topic;
   message.payload =
       nlohmann::json{{"method", cmd.method}, {"params", nlohmann::json::parse(cmd.params)}}.dump();
@@ -116,7 +115,7 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
   auto answered = std::make_shared<std::atomic<bool>>(false);
   if (cmd.wait) {
     const bool waiting = ctx->broker->AwaitMessage(
-        *tenant, response_topic, Duration::Millis(cmd.timeout_ms),
+        who->tenant, response_topic, Duration::Millis(cmd.timeout_ms),
         [shared_reply, answered, id, clock = ctx->clock, started, device = cmd.device,
          timeout = cmd.timeout_ms](const mqtt::Message* response) {
           if (answered->exchange(true)) return;
