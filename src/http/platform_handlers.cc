@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "http/platform_request.h"
 #include "http/write_handlers.h"
 #include "platform/device_csv.h"
 
@@ -19,100 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kSessionTtlSeconds = 12 * 3600;  // as MetadataStore::Login's
-
-Result<Principal> Caller(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  const std::string token = RequestToken(request);
-  if (token.empty()) {
-    return Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)");
-  }
-  return ctx->metadata->AuthenticatePrincipal(token);
-}
-
-// The caller, when its token is valid and it holds `permission` (the router's authorizer
-// checked the route's declared access already; this keeps each handler safe on its own).
-Result<Principal> Authorized(const PlatformRoutesContext* ctx, const HttpRequest& request,
-                             Permission permission) {
-  SW_ASSIGN_OR_RETURN(Principal who, Caller(ctx, request));
-  if (!who.Can(permission)) {
-    return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role),
-                            PermissionName(permission));
-  }
-  return who;
-}
-
-HttpResponse Fail(const Status& status) {
-  HttpResponse r = HttpResponse::FromStatus(status);
-  if (status.code() == StatusCode::kUnauthenticated)
-    r.headers.emplace_back("WWW-Authenticate", "Token");
-  return r;
-}
-
-Result<json> ParseObject(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the body must be a JSON object");
-  return j;
-}
-
-// A string field; nullopt when absent and not `required`.
-Result<std::optional<std::string>> StringField(const json& j, const char* name, bool required) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) {
-    if (required) return InvalidArgument("missing '{}'", name);
-    return std::optional<std::string>();
-  }
-  if (!it->is_string()) return InvalidArgument("'{}' must be a string", name);
-  return std::optional<std::string>(it->get<std::string>());
-}
-
-Result<std::optional<CustomerId>> CustomerField(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) return std::optional<CustomerId>();
-  if (!it->is_number_unsigned()) return InvalidArgument("'{}' must be a customer id", name);
-  return std::optional<CustomerId>(CustomerId(it->get<uint64_t>()));
-}
-
-// limit and offset from the query string.
-Result<std::pair<size_t, size_t>> Page(const HttpRequest& request) {
-  size_t limit = 100, offset = 0;
-  for (auto [name, value, max] :
-       {std::tuple("limit", &limit, size_t{1000}), std::tuple("offset", &offset, SIZE_MAX)}) {
-    auto text = request.QueryParam(name);
-    if (!text) continue;
-    if (text->empty() || text->size() > 18 ||
-        text->find_first_not_of("0123456789") != std::string::npos) {
-      return InvalidArgument("'{}' must be a non-negative integer", name);
-    }
-    *value = std::stoull(*text);
-    if (*value > max) return InvalidArgument("'{}' must be at most {}", name, max);
-  }
-  return std::pair(limit, offset);
-}
-
-template <typename T, typename ToJson>
-HttpResponse PageOf(const std::vector<T>& all, std::pair<size_t, size_t> page, ToJson to_json) {
-  json items = json::array();
-  for (size_t i = page.second; i < all.size() && items.size() < page.first; ++i) {
-    items.push_back(to_json(all[i]));
-  }
-  return HttpResponse::Json(200, json{{"items", items}, {"total", all.size()}}.dump());
-}
-
-json OptionalId(const std::optional<CustomerId>& id) {
-  return id ? json(id->value()) : json(nullptr);
-}
-
-// The customers a caller may see: every one for tenant roles, its subtree for customer roles.
-Result<std::optional<std::vector<CustomerId>>> Visible(const PlatformRoutesContext* ctx,
-                                                       const Principal& who) {
-  if (!IsCustomerRole(who.role)) return std::optional<std::vector<CustomerId>>();
-  if (!who.customer) return PermissionDenied("a customer role without a customer");
-  SW_ASSIGN_OR_RETURN(auto subtree, ctx->metadata->CustomerSubtree(who.tenant, *who.customer));
-  return std::optional<std::vector<CustomerId>>(std::move(subtree));
-}
-
-bool Contains(const std::optional<std::vector<CustomerId>>& visible, CustomerId id) {
-  return !visible || std::binary_search(visible->begin(), visible->end(), id);
-}
 
 // "10.0.0.7:51234" -> "10.0.0.7" (and "[::1]:51234" -> "[::1]"): failures count per address,
 // not per connection.
@@ -139,7 +46,7 @@ HttpResponse Login(const PlatformRoutesContext* ctx, const HttpRequest& request)
 }
 
 HttpResponse WhoAmI(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Caller(ctx, request);
+  auto who = Caller(ctx->metadata, request);
   if (!who.ok()) return Fail(who.status());
   json permissions = json::array();
   for (Permission p : AllPermissions()) {
@@ -154,11 +61,11 @@ HttpResponse WhoAmI(const PlatformRoutesContext* ctx, const HttpRequest& request
 }
 
 HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Caller(ctx, request);
+  auto who = Caller(ctx->metadata, request);
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListCustomers(who->tenant);
   if (!all.ok()) return Fail(all.status());
@@ -169,7 +76,7 @@ HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& 
 }
 
 HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kCustomersManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kCustomersManage);
   if (!who.ok()) return Fail(who.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
@@ -177,7 +84,7 @@ HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest&
   if (!name.ok()) return Fail(name.status());
   auto parent = CustomerField(*body, "parent");
   if (!parent.ok()) return Fail(parent.status());
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   if (*visible && (!*parent || !Contains(*visible, **parent))) {
     return Fail(PermissionDenied("a customer role creates customers only below its own"));
@@ -188,17 +95,15 @@ HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest&
 }
 
 HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kUsersManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListUsers(who->tenant);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const UserInfo& u) {
-    return *visible && (!u.customer || !Contains(*visible, *u.customer));
-  });
+  std::erase_if(*all, [&](const UserInfo& u) { return !ContainsOwner(*visible, u.customer); });
   return PageOf(*all, *page, [](const UserInfo& u) {
     return json{{"id", u.id.value()},
                 {"name", u.name},
@@ -208,7 +113,7 @@ HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& requ
 }
 
 HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kUsersManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
   if (!who.ok()) return Fail(who.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
@@ -227,7 +132,7 @@ HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   auto password = StringField(*body, "password", /*required=*/true);
   if (!password.ok()) return Fail(password.status());
   user.password = **password;
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   if (*visible) {
     if (!IsCustomerRole(user.role)) {
@@ -243,24 +148,22 @@ HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& req
 }
 
 HttpResponse ListDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kDevicesRead);
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListDevices(who->tenant);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const DeviceInfo& d) {
-    return *visible && (!d.customer || !Contains(*visible, *d.customer));
-  });
+  std::erase_if(*all, [&](const DeviceInfo& d) { return !ContainsOwner(*visible, d.customer); });
   return PageOf(*all, *page, [](const DeviceInfo& d) {
     return json{{"id", d.id.value()}, {"name", d.name}, {"customer", OptionalId(d.customer)}};
   });
 }
 
 HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kDevicesManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
   if (!who.ok()) return Fail(who.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
@@ -283,32 +186,22 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   return HttpResponse::Json(201, out.dump());
 }
 
-// The `{id}` at the end of the request's path.
-Result<uint64_t> PathId(const HttpRequest& request) {
-  const std::string_view path = request.path();
-  const std::string_view id = path.substr(path.rfind('/') + 1);
-  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("'{}' is not an id", id);
-  }
-  return std::stoull(std::string(id));
-}
-
 // The device `id` if the caller may see it; NotFound otherwise (also when it exists outside the
 // caller's customers: a customer cannot learn which ids exist elsewhere).
 Result<DeviceInfo> VisibleDevice(const PlatformRoutesContext* ctx, const Principal& who,
                                  uint64_t id) {
-  SW_ASSIGN_OR_RETURN(auto visible, Visible(ctx, who));
+  SW_ASSIGN_OR_RETURN(auto visible, Visible(ctx->metadata, who));
   SW_ASSIGN_OR_RETURN(auto all, ctx->metadata->ListDevices(who.tenant));
   for (const DeviceInfo& d : all) {
     if (d.id.value() != id) continue;
-    if (visible && (!d.customer || !Contains(visible, *d.customer))) break;
+    if (!ContainsOwner(visible, d.customer)) break;
     return d;
   }
   return NotFound("device {} does not exist", id);
 }
 
 HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kDevicesRead);
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
@@ -320,7 +213,7 @@ HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& requ
 }
 
 HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kDevicesManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
@@ -333,11 +226,11 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
 }
 
 HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kUsersManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
-  auto visible = Visible(ctx, *who);
+  auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   if (*visible) {
     // A customer admin deletes only users of its own customers.
@@ -345,7 +238,7 @@ HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& req
     if (!users.ok()) return Fail(users.status());
     bool mine = false;
     for (const UserInfo& u : *users) {
-      mine |= u.id.value() == *id && u.customer && Contains(*visible, *u.customer);
+      mine |= u.id.value() == *id && ContainsOwner(*visible, u.customer);
     }
     if (!mine) return Fail(NotFound("user {} does not exist", *id));
   }
@@ -356,7 +249,7 @@ HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& req
 // Bulk provisioning: CSV lines `name[,customer id]`, an optional `name,customer` header; every
 // device or none; the answer is CSV `name,id,token`.
 HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kDevicesManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
   if (!who.ok()) return Fail(who.status());
   auto rows = ParseDeviceCsv(request.body);
   if (!rows.ok()) return Fail(rows.status());
@@ -388,7 +281,7 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
 }
 
 HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx, request, Permission::kTokensManage);
+  auto who = Authorized(ctx->metadata, request, Permission::kTokensManage);
   if (!who.ok()) return Fail(who.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());

@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "common/strong_id.h"
 #include "platform/permissions.h"
+#include "platform/sqlite_database.h"
 
 namespace seaway {
 
@@ -154,7 +155,10 @@ class MetadataStore {
 Result<std::optional<std::vector<std::string>>> VisibleDeviceNames(MetadataStore* store,
                                                                    const Principal& who);
 
-// Opens (creating when absent) the SQLite store at `path`.
+// The SQLite store in `database` (creating or upgrading its tables).
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(
+    std::shared_ptr<SqliteDatabase> database);
+// Opens (creating when absent) the SQLite store at `path` on a connection of its own.
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path);
 
 // Lower-case hex SHA-256 of `token`.

@@ -11,6 +11,7 @@
 #include "platform/login_limiter.h"
 #include "platform/metadata_store.h"
 #include "platform/password.h"
+#include "platform/sqlite_database.h"
 #include "platform/sqlite_statement.h"
 
 namespace seaway {
@@ -40,53 +41,22 @@ Status ValidateTenantName(std::string_view name) {
   return Status::OK();
 }
 
-// Names of users and customers: 1..64 bytes of letters, digits, '-', '_', '.' and '@'.
-Status ValidateName(std::string_view what, std::string_view name) {
-  if (name.empty() || name.size() > 64) {
-    return InvalidArgument("{} name must be 1 to 64 bytes, got {}", what, name.size());
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == '@';
-    if (!ok) {
-      return InvalidArgument("{} name '{}': only letters, digits, '-', '_', '.' and '@'", what,
-                             name);
-    }
-  }
-  return Status::OK();
-}
-
-void BindText(sqlite3_stmt* st, int index, std::string_view text) {
-  sqlite3_bind_text(st, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-std::optional<uint64_t> ColumnId(sqlite3_stmt* st, int column) {
-  if (sqlite3_column_type(st, column) == SQLITE_NULL) return std::nullopt;
-  return static_cast<uint64_t>(sqlite3_column_int64(st, column));
-}
-
-std::string_view ColumnText(sqlite3_stmt* st, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, column));
-  return text == nullptr
-             ? std::string_view()
-             : std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(st, column)));
-}
-
 constexpr int64_t kSessionTtlNs = int64_t{12} * 3600 * 1'000'000'000;
 
 class SqliteMetadataStore final : public MetadataStore {
  public:
-  explicit SqliteMetadataStore(sqlite3* db) : db_(db), limiter_(Clock::Real()) {}
-  ~SqliteMetadataStore() override { sqlite3_close(db_); }
+  explicit SqliteMetadataStore(std::shared_ptr<SqliteDatabase> database)
+      : database_(std::move(database)),
+        mu_(database_->mu()),
+        db_(database_->db()),
+        limiter_(Clock::Real()) {}
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
   // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes.
   Status Init() {
+    std::lock_guard lock(mu_);
     SW_RETURN_IF_ERROR(
-        Exec("PRAGMA journal_mode=WAL;"
-             "PRAGMA synchronous=FULL;"
-             "PRAGMA foreign_keys=ON;"
-             "CREATE TABLE IF NOT EXISTS tenants("
+        Exec("CREATE TABLE IF NOT EXISTS tenants("
              "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_ns INTEGER NOT NULL);"
              "CREATE TABLE IF NOT EXISTS tokens("
              "  hash TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
@@ -238,7 +208,7 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Result<CustomerId> CreateCustomer(TenantId tenant, std::string_view name,
                                     std::optional<CustomerId> parent) override {
-    SW_RETURN_IF_ERROR(ValidateName("customer", name));
+    SW_RETURN_IF_ERROR(ValidateObjectName("customer", name));
     std::lock_guard lock(mu_);
     if (parent) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *parent, "parent"));
     SqliteStatement st(db_,
@@ -282,7 +252,7 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
   Result<UserId> CreateUser(TenantId tenant, const NewUser& user) override {
-    SW_RETURN_IF_ERROR(ValidateName("user", user.name));
+    SW_RETURN_IF_ERROR(ValidateObjectName("user", user.name));
     if (IsCustomerRole(user.role) && !user.customer) {
       return InvalidArgument("role '{}' needs a customer", RoleName(user.role));
     }
@@ -345,7 +315,7 @@ class SqliteMetadataStore final : public MetadataStore {
     std::vector<CreatedDevice> created;
     std::vector<std::string> hashes;
     for (size_t i = 0; i < devices.size(); ++i) {
-      Status valid = ValidateName("device", devices[i].name);
+      Status valid = ValidateObjectName("device", devices[i].name);
       if (!valid.ok()) {
         return devices.size() == 1 ? valid
                                    : InvalidArgument("device {}: {}", i + 1, valid.message());
@@ -540,18 +510,9 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
  private:
-  Status Exec(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-      Status s = IOError("metadata store: {}", message ? message : "unknown error");
-      sqlite3_free(message);
-      return s;
-    }
-    return Status::OK();
-  }
-  Status Error(std::string_view what) {
-    return IOError("metadata store: {}: {}", what, sqlite3_errmsg(db_));
-  }
+  // REQUIRES: mu_ held.
+  Status Exec(const char* sql) { return database_->Exec(sql); }
+  Status Error(std::string_view what) { return database_->Error(what); }
 
   // Deletes row `id` of `table` when it is the tenant's; its tokens go with it (ON DELETE
   // CASCADE).
@@ -617,7 +578,8 @@ class SqliteMetadataStore final : public MetadataStore {
     return dummy_hash_;
   }
 
-  std::mutex mu_;
+  const std::shared_ptr<SqliteDatabase> database_;
+  std::mutex& mu_;  // the database's
   sqlite3* const db_;
   LoginLimiter limiter_;
   std::once_flag dummy_once_;
@@ -658,18 +620,17 @@ Result<std::optional<std::vector<std::string>>> VisibleDeviceNames(MetadataStore
   return std::optional<std::vector<std::string>>(std::move(names));
 }
 
-Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = IOError("metadata store '{}': {}", path, db ? sqlite3_errmsg(db) : "cannot open");
-    sqlite3_close(db);
-    return s;
-  }
-  auto store = std::make_unique<SqliteMetadataStore>(db);
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(
+    std::shared_ptr<SqliteDatabase> database) {
+  const std::string path = database->path();
+  auto store = std::make_unique<SqliteMetadataStore>(std::move(database));
   SW_RETURN_IF_ERROR(store->Init().WithContext(path));
   return std::unique_ptr<MetadataStore>(std::move(store));
+}
+
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path) {
+  SW_ASSIGN_OR_RETURN(std::shared_ptr<SqliteDatabase> database, SqliteDatabase::Open(path));
+  return OpenSqliteMetadataStore(std::move(database));
 }
 
 }  // namespace seaway

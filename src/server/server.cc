@@ -135,9 +135,10 @@ Status Server::Start() {
   SW_ASSIGN_OR_RETURN(engine_, Engine::Open(env_, JoinPath(config_.data_dir, "storage"),
                                             config_.engine, &metrics_));
   SW_ASSIGN_OR_RETURN(
-      metadata_,
-      OpenSqliteMetadataStore(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
-                                                     : metadata_path_));
+      metadata_db_,
+      SqliteDatabase::Open(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
+                                                  : metadata_path_));
+  SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
 
   system_info_ =

@@ -74,6 +74,7 @@ class Server {
   MetricsRegistry metrics_;
   SystemInfo system_info_;
   std::unique_ptr<Engine> engine_;
+  std::shared_ptr<SqliteDatabase> metadata_db_;  // DATA_DIR/metadata.db, shared by the stores
   std::unique_ptr<MetadataStore> metadata_;
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;

@@ -1,0 +1,113 @@
+// Shared pieces of the platform's REST handlers (src/http/platform_request.h).
+#include "http/platform_request.h"
+
+#include <algorithm>
+
+#include "http/write_handlers.h"
+
+namespace seaway {
+
+using nlohmann::json;
+
+Result<Principal> Caller(MetadataStore* metadata, const HttpRequest& request) {
+  const std::string token = RequestToken(request);
+  if (token.empty()) {
+    return Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)");
+  }
+  return metadata->AuthenticatePrincipal(token);
+}
+
+Result<Principal> Authorized(MetadataStore* metadata, const HttpRequest& request,
+                             Permission permission) {
+  SW_ASSIGN_OR_RETURN(Principal who, Caller(metadata, request));
+  if (!who.Can(permission)) {
+    return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role),
+                            PermissionName(permission));
+  }
+  return who;
+}
+
+HttpResponse Fail(const Status& status) {
+  HttpResponse r = HttpResponse::FromStatus(status);
+  if (status.code() == StatusCode::kUnauthenticated) {
+    r.headers.emplace_back("WWW-Authenticate", "Token");
+  }
+  return r;
+}
+
+Result<json> ParseObject(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the body must be a JSON object");
+  return j;
+}
+
+Result<std::optional<std::string>> StringField(const json& j, const char* name, bool required) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required) return InvalidArgument("missing '{}'", name);
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) return InvalidArgument("'{}' must be a string", name);
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::optional<uint64_t>> IdField(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::optional<uint64_t>();
+  if (!it->is_number_unsigned()) return InvalidArgument("'{}' must be an id", name);
+  return std::optional<uint64_t>(it->get<uint64_t>());
+}
+
+Result<std::optional<CustomerId>> CustomerField(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::optional<CustomerId>();
+  if (!it->is_number_unsigned()) return InvalidArgument("'{}' must be a customer id", name);
+  return std::optional<CustomerId>(CustomerId(it->get<uint64_t>()));
+}
+
+Result<PageRequest> Page(const HttpRequest& request) {
+  PageRequest page;
+  for (auto [name, value, max] : {std::tuple("limit", &page.limit, size_t{1000}),
+                                  std::tuple("offset", &page.offset, SIZE_MAX)}) {
+    auto text = request.QueryParam(name);
+    if (!text) continue;
+    if (text->empty() || text->size() > 18 ||
+        text->find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("'{}' must be a non-negative integer", name);
+    }
+    *value = std::stoull(*text);
+    if (*value > max) return InvalidArgument("'{}' must be at most {}", name, max);
+  }
+  return page;
+}
+
+json OptionalId(const std::optional<CustomerId>& id) {
+  return id ? json(id->value()) : json(nullptr);
+}
+
+Result<uint64_t> PathId(const HttpRequest& request, size_t from_end) {
+  std::string_view path = request.path();
+  for (size_t i = 0; i < from_end; ++i) path = path.substr(0, path.rfind('/'));
+  const std::string_view id = path.substr(path.rfind('/') + 1);
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("'{}' is not an id", id);
+  }
+  return std::stoull(std::string(id));
+}
+
+Result<VisibleCustomers> Visible(MetadataStore* metadata, const Principal& who) {
+  if (!IsCustomerRole(who.role)) return VisibleCustomers();
+  if (!who.customer) return PermissionDenied("a customer role without a customer");
+  SW_ASSIGN_OR_RETURN(auto subtree, metadata->CustomerSubtree(who.tenant, *who.customer));
+  return VisibleCustomers(std::move(subtree));
+}
+
+bool Contains(const VisibleCustomers& visible, CustomerId id) {
+  return !visible || std::binary_search(visible->begin(), visible->end(), id);
+}
+
+bool ContainsOwner(const VisibleCustomers& visible, const std::optional<CustomerId>& customer) {
+  return !visible || (customer && Contains(visible, *customer));
+}
+
+}  // namespace seaway

@@ -1,0 +1,75 @@
+// What the platform's REST handlers share (src/http): who the caller is and whether it may act,
+// reading JSON bodies and path ids, paging lists, and the customer subtree a customer role is
+// limited to. Used by platform_handlers.cc and the handlers of the entities that join it
+// (assets, thing models, twins, tenants).
+//
+// Thread-safe: pure functions over a thread-safe MetadataStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http/http_message.h"
+#include "platform/metadata_store.h"
+
+namespace seaway {
+
+// The principal of the request's token; Unauthenticated when it has none or an invalid one.
+Result<Principal> Caller(MetadataStore* metadata, const HttpRequest& request);
+
+// The caller, when its token is valid and it holds `permission` (the router's authorizer has
+// checked the route's declared access already; this keeps each handler safe on its own).
+Result<Principal> Authorized(MetadataStore* metadata, const HttpRequest& request,
+                             Permission permission);
+
+// The JSON error answer for `status` (with WWW-Authenticate for 401).
+HttpResponse Fail(const Status& status);
+
+// The body as a JSON object; InvalidArgument otherwise.
+Result<nlohmann::json> ParseObject(const std::string& body);
+
+// A string field; nullopt when absent (or null) and not `required`.
+Result<std::optional<std::string>> StringField(const nlohmann::json& j, const char* name,
+                                               bool required);
+
+// An optional id field (a non-negative integer); nullopt when absent or null.
+Result<std::optional<uint64_t>> IdField(const nlohmann::json& j, const char* name);
+Result<std::optional<CustomerId>> CustomerField(const nlohmann::json& j, const char* name);
+
+// `limit` (default 100, at most 1,000) and `offset` from the query string.
+struct PageRequest {
+  size_t limit = 100;
+  size_t offset = 0;
+};
+Result<PageRequest> Page(const HttpRequest& request);
+
+// 200 {"items": [to_json(x) for the page], "total": all.size()}.
+template <typename T, typename ToJson>
+HttpResponse PageOf(const std::vector<T>& all, PageRequest page, ToJson to_json) {
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = page.offset; i < all.size() && items.size() < page.limit; ++i) {
+    items.push_back(to_json(all[i]));
+  }
+  return HttpResponse::Json(200, nlohmann::json{{"items", items}, {"total", all.size()}}.dump());
+}
+
+nlohmann::json OptionalId(const std::optional<CustomerId>& id);
+
+// The `{id}` path segment at `from_end` segments before the end (0: the last one).
+Result<uint64_t> PathId(const HttpRequest& request, size_t from_end = 0);
+
+// The customers a caller may see: nullopt (every one) for tenant roles, its subtree (sorted)
+// for customer roles.
+using VisibleCustomers = std::optional<std::vector<CustomerId>>;
+Result<VisibleCustomers> Visible(MetadataStore* metadata, const Principal& who);
+// True when `visible` includes `id`.
+bool Contains(const VisibleCustomers& visible, CustomerId id);
+// True when an object assigned to `customer` (none: the tenant's own) is visible.
+bool ContainsOwner(const VisibleCustomers& visible, const std::optional<CustomerId>& customer);
+
+}  // namespace seaway
