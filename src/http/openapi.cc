@@ -57,6 +57,21 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"POST", "/api/v1/tokens"},
            "Create an API token acting as the caller: {\"description\", \"scopes\"?, "
            "\"expires_in_s\"?}"},
+          {{"GET", "/api/v1/tokens"},
+           "List the caller's tokens and sessions (a tenant-admin's: the tenant's); no secrets"},
+          {{"DELETE", "/api/v1/tokens/{id}"}, "Revoke a token or session at once"},
+          {{"GET", "/api/v1/customers/{id}"}, "One customer with its quotas, if visible"},
+          {{"PATCH", "/api/v1/customers/{id}"},
+           "Rename a customer or set its quotas: {\"name\"?, \"quotas\"?}"},
+          {{"PATCH", "/api/v1/users/{id}"},
+           "Change a user's role, customer or password; ends its sessions"},
+          {{"PATCH", "/api/v1/devices/{id}"}, "Assign a device to a customer: {\"customer\"}"},
+          {{"GET", "/api/v1/tenants"}, "List tenants (the installation's system token only)"},
+          {{"POST", "/api/v1/tenants"},
+           "Create a tenant: {\"name\", \"settings\"?}; returns its admin token once"},
+          {{"GET", "/api/v1/tenant"}, "The caller's tenant: settings, quotas and usage"},
+          {{"PATCH", "/api/v1/tenant"},
+           "Change the tenant's settings (JSON merge patch): time_zone, retention_s, quotas"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,13 @@ HttpResponse WhoAmI(const PlatformRoutesContext* ctx, const HttpRequest& request
   return HttpResponse::Json(200, out.dump());
 }
 
+json CustomerJson(const CustomerInfo& c) {
+  return json{{"id", c.id.value()},
+              {"parent", OptionalId(c.parent)},
+              {"name", c.name},
+              {"quotas", ToJson(c.quotas)}};
+}
+
 HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Caller(ctx->metadata, request);
   if (!who.ok()) return Fail(who.status());
@@ -70,9 +78,7 @@ HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& 
   auto all = ctx->metadata->ListCustomers(who->tenant);
   if (!all.ok()) return Fail(all.status());
   std::erase_if(*all, [&](const CustomerInfo& c) { return !Contains(*visible, c.id); });
-  return PageOf(*all, *page, [](const CustomerInfo& c) {
-    return json{{"id", c.id.value()}, {"parent", OptionalId(c.parent)}, {"name", c.name}};
-  });
+  return PageOf(*all, *page, CustomerJson);
 }
 
 HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
@@ -174,8 +180,14 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   auto customer = CustomerField(*body, "customer");
   if (!customer.ok()) return Fail(customer.status());
   device.customer = *customer;
+  if (ctx->quotas != nullptr) {
+    if (Status s = ctx->quotas->AdmitDevices(who->tenant, device.customer, 1); !s.ok()) {
+      return Fail(s);
+    }
+  }
   auto created = ctx->metadata->CreateDevice(who->tenant, device);
   if (!created.ok()) return Fail(created.status());
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   json out{{"id", created->id.value()},
            {"name", device.name},
            {"token", created->token},
@@ -220,6 +232,7 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   auto device = VisibleDevice(ctx, *who, *id);
   if (!device.ok()) return Fail(device.status());
   if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   // Revoked means revoked: a connected client does not keep its session.
   if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
   return HttpResponse::Text(204, "");
@@ -259,7 +272,20 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
     devices.push_back(row.device);
     lines.push_back(row.line);
   }
+  if (ctx->quotas != nullptr) {
+    // Per customer: the devices quota of each customer the file assigns devices to.
+    std::map<std::optional<CustomerId>, size_t> per_customer;
+    for (const NewDevice& d : devices) ++per_customer[d.customer];
+    for (const auto& [customer, count] : per_customer) {
+      if (Status s = ctx->quotas->AdmitDevices(who->tenant, customer, count); !s.ok()) {
+        return Fail(s);
+      }
+    }
+    if (Status s = ctx->quotas->AdmitDevices(who->tenant, std::nullopt, devices.size()); !s.ok())
+      return Fail(s);
+  }
   auto created = ctx->metadata->CreateDevices(who->tenant, devices);
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   if (!created.ok()) {
     // "device N: ..." -> "line L: ..." (the store counts devices, the client counts lines).
     std::string message(created.status().message());
@@ -314,6 +340,185 @@ HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& re
   return HttpResponse::Json(201, out.dump());
 }
 
+// Customer `id` when the caller may see it; NotFound otherwise.
+Result<CustomerInfo> VisibleCustomer(const PlatformRoutesContext* ctx, const Principal& who,
+                                     uint64_t id) {
+  SW_ASSIGN_OR_RETURN(auto visible, Visible(ctx->metadata, who));
+  SW_ASSIGN_OR_RETURN(auto all, ctx->metadata->ListCustomers(who.tenant));
+  for (CustomerInfo& c : all) {
+    if (c.id.value() == id && Contains(visible, c.id)) return std::move(c);
+  }
+  return NotFound("customer {} does not exist", id);
+}
+
+HttpResponse GetCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx->metadata, request);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto customer = VisibleCustomer(ctx, *who, *id);
+  if (!customer.ok()) return Fail(customer.status());
+  return HttpResponse::Json(200, CustomerJson(*customer).dump());
+}
+
+HttpResponse PatchCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kCustomersManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto customer = VisibleCustomer(ctx, *who, *id);
+  if (!customer.ok()) return Fail(customer.status());
+  CustomerUpdate update;
+  auto name = StringField(*body, "name", /*required=*/false);
+  if (!name.ok()) return Fail(name.status());
+  update.name = *name;
+  if (auto it = body->find("quotas"); it != body->end()) {
+    // A customer's limits are the tenant's to set: a customer admin cannot raise its own.
+    if (IsCustomerRole(who->role)) {
+      return Fail(PermissionDenied("a customer role cannot change quotas"));
+    }
+    Quotas quotas = customer->quotas;
+    if (it->is_null()) {
+      quotas = Quotas();
+    } else if (Status s = PatchQuotas(*it, &quotas); !s.ok()) {
+      return Fail(s);
+    }
+    update.quotas = quotas;
+  }
+  for (const auto& [key, value] : body->items()) {
+    if (key != "name" && key != "quotas") {
+      return Fail(InvalidArgument("'{}' cannot be changed (name, quotas)", key));
+    }
+  }
+  Status s = ctx->metadata->UpdateCustomer(who->tenant, customer->id, update);
+  if (!s.ok()) return Fail(s);
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
+  auto changed = VisibleCustomer(ctx, *who, *id);
+  if (!changed.ok()) return Fail(changed.status());
+  return HttpResponse::Json(200, CustomerJson(*changed).dump());
+}
+
+HttpResponse PatchUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto visible = Visible(ctx->metadata, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  auto users = ctx->metadata->ListUsers(who->tenant);
+  if (!users.ok()) return Fail(users.status());
+  const UserInfo* user = nullptr;
+  for (const UserInfo& u : *users) {
+    if (u.id.value() == *id && ContainsOwner(*visible, u.customer)) user = &u;
+  }
+  if (user == nullptr) return Fail(NotFound("user {} does not exist", *id));
+  UserUpdate update;
+  for (const auto& [key, value] : body->items()) {
+    if (key == "role") {
+      if (!value.is_string()) return Fail(InvalidArgument("'role' must be a string"));
+      auto role = ParseRole(value.get<std::string>());
+      if (!role.ok()) return Fail(role.status());
+      update.role = *role;
+    } else if (key == "customer") {
+      auto customer = CustomerField(*body, "customer");
+      if (!customer.ok()) return Fail(customer.status());
+      update.customer = *customer;
+    } else if (key == "password") {
+      if (!value.is_string()) return Fail(InvalidArgument("'password' must be a string"));
+      update.password = value.get<std::string>();
+    } else {
+      return Fail(InvalidArgument("'{}' cannot be changed (role, customer, password)", key));
+    }
+  }
+  if (*visible) {
+    // A customer admin keeps its users in customer roles, in its own subtree.
+    const Role role = update.role.value_or(user->role);
+    const std::optional<CustomerId> customer = update.customer.value_or(user->customer);
+    if (!IsCustomerRole(role)) {
+      return Fail(PermissionDenied("a customer role cannot grant role '{}'", RoleName(role)));
+    }
+    if (!customer || !Contains(*visible, *customer)) {
+      return Fail(PermissionDenied("a customer role moves users only within its own customers"));
+    }
+  }
+  if (Status s = ctx->metadata->UpdateUser(who->tenant, user->id, update); !s.ok()) return Fail(s);
+  return HttpResponse::Text(204, "");
+}
+
+HttpResponse PatchDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto device = VisibleDevice(ctx, *who, *id);
+  if (!device.ok()) return Fail(device.status());
+  for (const auto& [key, value] : body->items()) {
+    if (key != "customer") {
+      return Fail(InvalidArgument(
+          "'{}' cannot be changed (customer; a device's name names its topics and series)", key));
+    }
+  }
+  if (!body->contains("customer")) return Fail(InvalidArgument("missing 'customer'"));
+  auto customer = CustomerField(*body, "customer");
+  if (!customer.ok()) return Fail(customer.status());
+  if (ctx->quotas != nullptr && *customer && *customer != device->customer) {
+    if (Status s = ctx->quotas->AdmitDevices(who->tenant, *customer, 1); !s.ok()) return Fail(s);
+  }
+  if (Status s = ctx->metadata->SetDeviceCustomer(who->tenant, device->id, *customer); !s.ok()) {
+    return Fail(s);
+  }
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
+  return HttpResponse::Json(
+      200,
+      json{{"id", device->id.value()}, {"name", device->name}, {"customer", OptionalId(*customer)}}
+          .dump());
+}
+
+// The tokens a caller manages: a tenant token or tenant-admin all of the tenant's (nullopt),
+// anyone else its own.
+std::optional<UserId> TokenOwnerFilter(const Principal& who) {
+  return !who.user || who.role == Role::kTenantAdmin ? std::nullopt : who.user;
+}
+
+HttpResponse ListTokens(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTokensManage);
+  if (!who.ok()) return Fail(who.status());
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  const std::optional<UserId> owner = TokenOwnerFilter(*who);
+  auto all = ctx->metadata->ListApiTokens(who->tenant, owner);
+  if (!all.ok()) return Fail(all.status());
+  return PageOf(*all, *page, [](const ApiTokenInfo& t) {
+    json scopes = json::array();
+    for (Permission p : t.scopes) scopes.push_back(std::string(PermissionName(p)));
+    return json{{"id", t.id},
+                {"user", t.user ? json(t.user->value()) : json(nullptr)},
+                {"description", t.description},
+                {"scopes", scopes},
+                {"created_ns", t.created_ns},
+                {"expires_ns", t.expires_ns == 0 ? json(nullptr) : json(t.expires_ns)},
+                {"kind", t.session  ? "session"
+                         : t.system ? "system"
+                                    : "api"}};
+  });
+}
+
+HttpResponse RevokeToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTokensManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  Status s = ctx->metadata->RevokeApiToken(who->tenant, *id, TokenOwnerFilter(*who));
+  if (!s.ok()) return Fail(s);
+  return HttpResponse::Text(204, "");
+}
+
 }  // namespace
 
 void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
@@ -338,6 +543,12 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/devices/import", "devices_import", "devices.manage",
       ImportDevices);
   add(HttpMethod::kPost, "/api/v1/tokens", "tokens", "tokens.manage", CreateToken);
+  add(HttpMethod::kGet, "/api/v1/tokens", "tokens", "tokens.manage", ListTokens);
+  add(HttpMethod::kDelete, "/api/v1/tokens/{id}", "token", "tokens.manage", RevokeToken);
+  add(HttpMethod::kGet, "/api/v1/customers/{id}", "customer", kAuthenticatedAccess, GetCustomer);
+  add(HttpMethod::kPatch, "/api/v1/customers/{id}", "customer", "customers.manage", PatchCustomer);
+  add(HttpMethod::kPatch, "/api/v1/users/{id}", "user", "users.manage", PatchUser);
+  add(HttpMethod::kPatch, "/api/v1/devices/{id}", "device", "devices.manage", PatchDevice);
 }
 
 }  // namespace seaway

@@ -20,6 +20,13 @@
 //   POST /api/v1/tokens       {"description", "scopes"?: ["data.read", ...], "expires_in_s"?}
 //                             -> 201 {"token", ...}: an API token acting as the caller, limited
 //                             to the scopes (within the caller's own permissions)
+//   GET  /api/v1/tokens       the caller's tokens and sessions (a tenant-admin's: the tenant's);
+//                             never the secrets
+//   DELETE /api/v1/tokens/{id}  revokes one of those at once
+//   GET  /api/v1/customers/{id}    one customer with its quotas (404 outside the caller's reach)
+//   PATCH /api/v1/customers/{id}   {"name"?, "quotas"?} (quotas: tenant roles only)
+//   PATCH /api/v1/users/{id}       {"role"?, "customer"?, "password"?}: ends the user's sessions
+//   PATCH /api/v1/devices/{id}     {"customer": id | null}: assigns the device
 //
 // Every route takes `Authorization: Token <token>` (a tenant token or a session from login) and
 // checks the caller's role (platform/permissions.h, docs/security.md): customers.manage to
@@ -34,12 +41,14 @@
 #include "http/router.h"
 #include "mqtt/broker.h"
 #include "platform/metadata_store.h"
+#include "platform/quota_enforcer.h"
 
 namespace seaway {
 
 struct PlatformRoutesContext {
   MetadataStore* metadata = nullptr;
-  mqtt::Broker* broker = nullptr;  // when set, a deleted device's MQTT connections are closed
+  QuotaEnforcer* quotas = nullptr;  // when set: the devices quota, and told of changes
+  mqtt::Broker* broker = nullptr;   // when set, a deleted device's MQTT connections are closed
 };
 
 // `context` and what it points to must outlive the router.

@@ -111,7 +111,18 @@ Result<TenantId> Authenticate(const WriteRoutesContext* ctx, const HttpRequest& 
     return Unauthenticated("missing token");
   }
   Result<TenantId> tenant = ctx->metadata->Authenticate(token);
-  if (!tenant.ok()) *refusal = Unauthorized("invalid token");
+  if (!tenant.ok()) {
+    *refusal = Unauthorized("invalid token");
+    return tenant;
+  }
+  if (ctx->quotas != nullptr) {
+    // One write request is one message of the tenant's messages_per_s quota.
+    if (Status admitted = ctx->quotas->AdmitMessages(*tenant, ""); !admitted.ok()) {
+      *refusal = HttpResponse::FromStatus(admitted);
+      refusal->headers.emplace_back("Retry-After", "1");
+      return admitted;
+    }
+  }
   return tenant;
 }
 

@@ -22,6 +22,7 @@
 #include "http/router.h"
 #include "ingest/ingest_result.h"
 #include "platform/metadata_store.h"
+#include "platform/quota_enforcer.h"
 #include "storage/engine.h"
 
 namespace seaway {
@@ -33,6 +34,7 @@ struct WriteRoutesContext {
   MetricsRegistry* metrics = nullptr;
   uint64_t max_body_bytes = 25 * 1024 * 1024;  // after gzip decompression too
   IngestLimits limits;                         // per line / item of a body
+  QuotaEnforcer* quotas = nullptr;             // when set: messages_per_s, stored_bytes (429)
 };
 
 // Adds the write routes. `context` and what it points to must outlive the router.

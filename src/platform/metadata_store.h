@@ -20,13 +20,53 @@
 #include "common/strong_id.h"
 #include "platform/permissions.h"
 #include "platform/sqlite_database.h"
+#include "platform/tenant_settings.h"
 
 namespace seaway {
+
+struct TenantInfo {
+  TenantId id;
+  std::string name;
+  TenantSettings settings;
+};
 
 struct CustomerInfo {
   CustomerId id;
   std::optional<CustomerId> parent;  // none: a top-level customer of the tenant
   std::string name;
+  Quotas quotas;
+};
+
+// A change to a customer: members left nullopt stay as they are.
+struct CustomerUpdate {
+  std::optional<std::string> name;
+  std::optional<Quotas> quotas;
+};
+
+// A change to a user: members left nullopt stay as they are. Changing the role or password
+// ends the user's sessions (its API tokens stay, limited by the new role).
+struct UserUpdate {
+  std::optional<Role> role;
+  std::optional<std::optional<CustomerId>> customer;  // set to nullopt: no customer
+  std::optional<std::string> password;
+};
+
+// An API token or session as listed (never the secret).
+struct ApiTokenInfo {
+  uint64_t id = 0;
+  std::optional<UserId> user;  // none: a tenant token
+  std::string description;
+  std::vector<Permission> scopes;
+  int64_t created_ns = 0;
+  int64_t expires_ns = 0;  // 0: never
+  bool session = false;    // from Login
+  bool system = false;     // may manage tenants (TokenKind::kSystem)
+};
+
+enum class TokenKind : uint8_t {
+  kTenant,  // its tenant's administrator
+  kSystem,  // its tenant's administrator who also manages tenants: the installation's operator
+            // (SEAWAY_ADMIN_TOKEN or the token printed at first start)
 };
 
 struct UserInfo {
@@ -69,9 +109,13 @@ struct Principal {
   // An API token's scopes: it may do only these (and only what the role allows). Empty: all
   // the role allows (sessions, unscoped tokens).
   std::vector<Permission> scopes;
+  // The installation's operator (TokenKind::kSystem): also tenants.manage, which no role has.
+  bool system = false;
 
   bool Can(Permission permission) const {
-    return RoleAllows(role, permission) &&
+    const bool granted =
+        permission == Permission::kTenantsManage ? system : RoleAllows(role, permission);
+    return granted &&
            (scopes.empty() || std::find(scopes.begin(), scopes.end(), permission) != scopes.end());
   }
 };
@@ -91,11 +135,16 @@ class MetadataStore {
   virtual Result<TenantId> CreateTenant(std::string_view name) = 0;
   // NotFound when no tenant has the name.
   virtual Result<TenantId> FindTenant(std::string_view name) = 0;
+  // NotFound when there is no such tenant.
+  virtual Result<TenantInfo> GetTenant(TenantId id) = 0;
+  // Every tenant, by id.
+  virtual Result<std::vector<TenantInfo>> ListTenants() = 0;
+  virtual Status SetTenantSettings(TenantId id, const TenantSettings& settings) = 0;
 
   // Registers `token` (stored as its hash) for `tenant`. InvalidArgument for tokens shorter
   // than 16 bytes; AlreadyExists when the token is registered already.
-  virtual Status AddToken(TenantId tenant, std::string_view token,
-                          std::string_view description) = 0;
+  virtual Status AddToken(TenantId tenant, std::string_view token, std::string_view description,
+                          TokenKind kind = TokenKind::kTenant) = 0;
   // The tenant of a valid token (any kind: AuthenticatePrincipal); Unauthenticated (without
   // saying why) otherwise. The caller checks what the token may do.
   virtual Result<TenantId> Authenticate(std::string_view token) = 0;
@@ -110,6 +159,9 @@ class MetadataStore {
                                             std::optional<CustomerId> parent) = 0;
   // Every customer of the tenant, by id.
   virtual Result<std::vector<CustomerInfo>> ListCustomers(TenantId tenant) = 0;
+  // Renames a customer or changes its quotas; NotFound when it is not the tenant's,
+  // AlreadyExists when the new name is taken.
+  virtual Status UpdateCustomer(TenantId tenant, CustomerId id, const CustomerUpdate& update) = 0;
   // `root` and every customer below it, by id; NotFound when `root` is not the tenant's.
   virtual Result<std::vector<CustomerId>> CustomerSubtree(TenantId tenant, CustomerId root) = 0;
 
@@ -118,6 +170,9 @@ class MetadataStore {
   virtual Result<UserId> CreateUser(TenantId tenant, const NewUser& user) = 0;
   // Every user of the tenant, by id (no password hashes).
   virtual Result<std::vector<UserInfo>> ListUsers(TenantId tenant) = 0;
+  // Changes a user's role, customer or password (the same rules as CreateUser); NotFound when
+  // the tenant has no such user.
+  virtual Status UpdateUser(TenantId tenant, UserId id, const UserUpdate& update) = 0;
   // Deletes a user of the tenant with its sessions and tokens. NotFound when there is none.
   virtual Status DeleteUser(TenantId tenant, UserId id) = 0;
 
@@ -130,6 +185,10 @@ class MetadataStore {
       TenantId tenant, const std::vector<NewDevice>& devices) = 0;
   // Every device of the tenant, by id.
   virtual Result<std::vector<DeviceInfo>> ListDevices(TenantId tenant) = 0;
+  // Assigns a device to a customer (or to none); NotFound for a device or customer not the
+  // tenant's.
+  virtual Status SetDeviceCustomer(TenantId tenant, DeviceId id,
+                                   std::optional<CustomerId> customer) = 0;
   // Deletes a device of the tenant and its tokens: its MQTT clients cannot connect again (the
   // HTTP route also closes those connected, mqtt::Broker::DisconnectDevice). NotFound when the
   // tenant has no such device.
@@ -142,6 +201,13 @@ class MetadataStore {
   // naming the scope otherwise: a token never grants more than its creator has). The token is
   // returned once; only its hash is stored.
   virtual Result<std::string> CreateApiToken(const Principal& owner, const NewApiToken& token) = 0;
+
+  // The tenant's tokens and sessions (of `user` only, when given), by id; expired ones left out.
+  virtual Result<std::vector<ApiTokenInfo>> ListApiTokens(TenantId tenant,
+                                                          std::optional<UserId> user) = 0;
+  // Revokes a token or session of the tenant (of `user` only, when given): it stops working at
+  // once. NotFound otherwise.
+  virtual Status RevokeApiToken(TenantId tenant, uint64_t id, std::optional<UserId> user) = 0;
 
   // Checks a user's password and returns a new session token (valid for 12 hours).
   // Unauthenticated ("invalid tenant, user or password") for any wrong part; ResourceExhausted

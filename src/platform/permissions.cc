@@ -22,7 +22,7 @@ struct PermissionEntry {
   std::string_view name;
 };
 
-constexpr std::array<PermissionEntry, 13> kPermissions = {{
+constexpr std::array<PermissionEntry, 14> kPermissions = {{
     {Permission::kTenantManage, "tenant.manage"},
     {Permission::kUsersManage, "users.manage"},
     {Permission::kCustomersManage, "customers.manage"},
@@ -36,9 +36,12 @@ constexpr std::array<PermissionEntry, 13> kPermissions = {{
     {Permission::kAssetsManage, "assets.manage"},
     {Permission::kAssetsRead, "assets.read"},
     {Permission::kTokensManage, "tokens.manage"},
+    {Permission::kTenantsManage, "tenants.manage"},
 }};
 
-constexpr PermissionSet kEveryPermission = (PermissionSet{1} << kPermissions.size()) - 1;
+// Every permission of a tenant: tenants.manage belongs to no role.
+constexpr PermissionSet kEveryPermission =
+    ((PermissionSet{1} << kPermissions.size()) - 1) & ~Bit(Permission::kTenantsManage);
 
 struct RoleEntry {
   Role role;
@@ -79,7 +82,7 @@ constexpr bool TablesInEnumOrder() {
 }
 static_assert(TablesInEnumOrder());
 static_assert(Role::kCustomerUser == kRoles.back().role);
-static_assert(Permission::kTokensManage == kPermissions.back().permission);
+static_assert(Permission::kTenantsManage == kPermissions.back().permission);
 static_assert(kPermissions.size() <= 8 * sizeof(PermissionSet));
 
 const RoleEntry* FindRole(Role role) {

@@ -41,6 +41,8 @@ enum class Permission : uint8_t {
   kAssetsManage,     // "assets.manage"
   kAssetsRead,       // "assets.read"
   kTokensManage,     // "tokens.manage"
+  kTenantsManage,    // "tenants.manage": create and list tenants; no role has it, only the
+                     // installation's system token (Principal::system)
 };
 
 // True when `role` grants `permission`. False for values outside the enums.

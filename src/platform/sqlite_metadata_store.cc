@@ -52,7 +52,8 @@ class SqliteMetadataStore final : public MetadataStore {
         limiter_(Clock::Real()) {}
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
-  // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes.
+  // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes; 5 tenant
+  // settings, customer quotas, system and session tokens.
   Status Init() {
     std::lock_guard lock(mu_);
     SW_RETURN_IF_ERROR(
@@ -70,7 +71,26 @@ class SqliteMetadataStore final : public MetadataStore {
     if (version < 2) SW_RETURN_IF_ERROR(UpgradeToVersion2());
     if (version < 3) SW_RETURN_IF_ERROR(UpgradeToVersion3());
     if (version < 4) SW_RETURN_IF_ERROR(UpgradeToVersion4());
+    if (version < 5) SW_RETURN_IF_ERROR(UpgradeToVersion5());
     return Status::OK();
+  }
+
+  // Tenant settings, customer quotas, and token kinds (the default tenant's first admin tokens
+  // become system tokens).
+  Status UpgradeToVersion5() {
+    return Exec(
+        "BEGIN;"
+        "ALTER TABLE tenants ADD COLUMN settings TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE customers ADD COLUMN quotas TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE tokens ADD COLUMN system INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE tokens ADD COLUMN session INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE tokens SET system = 1 WHERE user_id IS NULL"
+        "  AND description IN ('admin', 'admin (SEAWAY_ADMIN_TOKEN)')"
+        "  AND tenant_id = (SELECT id FROM tenants WHERE name = 'default');"
+        "UPDATE tokens SET session = 1 WHERE user_id IS NOT NULL"
+        "  AND description LIKE 'session of %';"
+        "PRAGMA user_version=5;"
+        "COMMIT;");
   }
 
   Status UpgradeToVersion4() {
@@ -137,19 +157,21 @@ class SqliteMetadataStore final : public MetadataStore {
     return Error("find tenant");
   }
 
-  Status AddToken(TenantId tenant, std::string_view token, std::string_view description) override {
+  Status AddToken(TenantId tenant, std::string_view token, std::string_view description,
+                  TokenKind kind) override {
     if (token.size() < 16) return InvalidArgument("a token must be at least 16 bytes");
     const std::string hash = HashToken(token);
     std::lock_guard lock(mu_);
     SqliteStatement st(db_,
-                       "INSERT INTO tokens(hash, tenant_id, description, created_ns) "
-                       "VALUES(?1, ?2, ?3, ?4)");
+                       "INSERT INTO tokens(hash, tenant_id, description, created_ns, system) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(tenant.value()));
     sqlite3_bind_text(st.get(), 3, description.data(), static_cast<int>(description.size()),
                       SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 4, Clock::Real()->Now().nanos());
+    sqlite3_bind_int64(st.get(), 5, kind == TokenKind::kSystem ? 1 : 0);
     int rc = sqlite3_step(st.get());
     if (rc == SQLITE_CONSTRAINT) {
       // Either the token exists or the tenant does not (foreign key).
@@ -174,7 +196,7 @@ class SqliteMetadataStore final : public MetadataStore {
     std::lock_guard lock(mu_);
     SqliteStatement st(db_,
                        "SELECT t.tenant_id, t.user_id, t.expires_ns, u.role, u.customer_id, "
-                       "t.scopes FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
+                       "t.scopes, t.system FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
                        "WHERE t.hash = ?1");
     if (!st.ok()) return Error("prepare");
     BindText(st.get(), 1, hash);
@@ -194,15 +216,10 @@ class SqliteMetadataStore final : public MetadataStore {
       who.role = *role;
       if (auto customer = ColumnId(st.get(), 4)) who.customer = CustomerId(*customer);
     }
-    const std::string_view scopes = ColumnText(st.get(), 5);
-    for (size_t at = 0; at < scopes.size();) {
-      size_t comma = scopes.find(',', at);
-      if (comma == std::string_view::npos) comma = scopes.size();
-      auto scope = ParsePermission(scopes.substr(at, comma - at));
-      if (!scope.ok()) return Unauthenticated("invalid token");
-      who.scopes.push_back(*scope);
-      at = comma + 1;
-    }
+    auto scopes = ParseScopes(ColumnText(st.get(), 5));
+    if (!scopes.ok()) return Unauthenticated("invalid token");
+    who.scopes = std::move(*scopes);
+    who.system = !who.user && sqlite3_column_int64(st.get(), 6) != 0;
     return who;
   }
 
@@ -496,7 +513,7 @@ class SqliteMetadataStore final : public MetadataStore {
     std::lock_guard lock(mu_);
     SqliteStatement st(db_,
                        "INSERT INTO tokens(hash, tenant_id, description, created_ns, user_id, "
-                       "expires_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+                       "expires_ns, session) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1)");
     if (!st.ok()) return Error("prepare");
     const int64_t now = Clock::Real()->Now().nanos();
     BindText(st.get(), 1, token_hash);
@@ -509,7 +526,200 @@ class SqliteMetadataStore final : public MetadataStore {
     return token;
   }
 
+  Result<TenantInfo> GetTenant(TenantId id) override {
+    std::lock_guard lock(mu_);
+    SW_ASSIGN_OR_RETURN(auto tenants, Tenants(id));
+    if (tenants.empty()) return NotFound("tenant {} does not exist", id);
+    return std::move(tenants[0]);
+  }
+
+  Result<std::vector<TenantInfo>> ListTenants() override {
+    std::lock_guard lock(mu_);
+    return Tenants(std::nullopt);
+  }
+
+  Status SetTenantSettings(TenantId id, const TenantSettings& settings) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_, "UPDATE tenants SET settings = ?1 WHERE id = ?2");
+    if (!st.ok()) return Error("prepare");
+    BindText(st.get(), 1, SerializeTenantSettings(settings));
+    BindId(st.get(), 2, id.value());
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("set tenant settings");
+    if (sqlite3_changes(db_) == 0) return NotFound("tenant {} does not exist", id);
+    return Status::OK();
+  }
+
+  Status UpdateCustomer(TenantId tenant, CustomerId id, const CustomerUpdate& update) override {
+    if (update.name) SW_RETURN_IF_ERROR(ValidateObjectName("customer", *update.name));
+    std::lock_guard lock(mu_);
+    SW_RETURN_IF_ERROR(CheckCustomer(tenant, id, "the"));
+    SW_RETURN_IF_ERROR(Exec("BEGIN"));
+    Status s = [&]() -> Status {
+      if (update.name) {
+        SqliteStatement st(db_, "UPDATE customers SET name = ?1 WHERE id = ?2");
+        if (!st.ok()) return Error("prepare");
+        BindText(st.get(), 1, *update.name);
+        BindId(st.get(), 2, id.value());
+        const int rc = sqlite3_step(st.get());
+        if (rc == SQLITE_CONSTRAINT) {
+          return AlreadyExists("customer '{}' already exists", *update.name);
+        }
+        if (rc != SQLITE_DONE) return Error("rename customer");
+      }
+      if (update.quotas) {
+        SqliteStatement st(db_, "UPDATE customers SET quotas = ?1 WHERE id = ?2");
+        if (!st.ok()) return Error("prepare");
+        BindText(st.get(), 1, SerializeQuotas(*update.quotas));
+        BindId(st.get(), 2, id.value());
+        if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("set customer quotas");
+      }
+      return Status::OK();
+    }();
+    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    return s;
+  }
+
+  Status UpdateUser(TenantId tenant, UserId id, const UserUpdate& update) override {
+    std::optional<std::string> hash;
+    if (update.password) {
+      SW_ASSIGN_OR_RETURN(hash, HashPassword(*update.password));  // outside the lock
+    }
+    std::lock_guard lock(mu_);
+    SqliteStatement find(db_,
+                         "SELECT role, customer_id FROM users WHERE id = ?1 AND tenant_id = ?2");
+    if (!find.ok()) return Error("prepare");
+    BindId(find.get(), 1, id.value());
+    BindId(find.get(), 2, tenant.value());
+    const int rc = sqlite3_step(find.get());
+    if (rc == SQLITE_DONE) return NotFound("user {} does not exist", id);
+    if (rc != SQLITE_ROW) return Error("find user");
+    SW_ASSIGN_OR_RETURN(Role role, ParseRole(ColumnText(find.get(), 0)));
+    std::optional<CustomerId> customer;
+    if (auto c = ColumnId(find.get(), 1)) customer = CustomerId(*c);
+    if (update.role) role = *update.role;
+    if (update.customer) customer = *update.customer;
+    if (IsCustomerRole(role) && !customer) {
+      return InvalidArgument("role '{}' needs a customer", RoleName(role));
+    }
+    if (!IsCustomerRole(role) && customer) {
+      return InvalidArgument("role '{}' belongs to the tenant, not to a customer", RoleName(role));
+    }
+    if (customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *customer, "user's"));
+    SW_RETURN_IF_ERROR(Exec("BEGIN"));
+    Status s = [&]() -> Status {
+      SqliteStatement st(db_,
+                         "UPDATE users SET role = ?1, customer_id = ?2, "
+                         "password_hash = COALESCE(?3, password_hash) WHERE id = ?4");
+      if (!st.ok()) return Error("prepare");
+      BindText(st.get(), 1, RoleName(role));
+      BindOptionalId(st.get(), 2, customer ? std::optional(customer->value()) : std::nullopt);
+      if (hash) BindText(st.get(), 3, *hash);
+      BindId(st.get(), 4, id.value());
+      if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("update user");
+      if (update.role || update.customer || update.password) {
+        // A changed role, customer or password ends the sessions signed in under the old one.
+        SqliteStatement end(db_, "DELETE FROM tokens WHERE user_id = ?1 AND session = 1");
+        if (!end.ok()) return Error("prepare");
+        BindId(end.get(), 1, id.value());
+        if (sqlite3_step(end.get()) != SQLITE_DONE) return Error("end sessions");
+      }
+      return Status::OK();
+    }();
+    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    return s;
+  }
+
+  Status SetDeviceCustomer(TenantId tenant, DeviceId id,
+                           std::optional<CustomerId> customer) override {
+    std::lock_guard lock(mu_);
+    if (customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *customer, "device's"));
+    SqliteStatement st(db_, "UPDATE devices SET customer_id = ?1 WHERE id = ?2 AND tenant_id = ?3");
+    if (!st.ok()) return Error("prepare");
+    BindOptionalId(st.get(), 1, customer ? std::optional(customer->value()) : std::nullopt);
+    BindId(st.get(), 2, id.value());
+    BindId(st.get(), 3, tenant.value());
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("assign device");
+    if (sqlite3_changes(db_) == 0) return NotFound("device {} does not exist", id);
+    return Status::OK();
+  }
+
+  Result<std::vector<ApiTokenInfo>> ListApiTokens(TenantId tenant,
+                                                  std::optional<UserId> user) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "SELECT rowid, user_id, description, scopes, created_ns, expires_ns, "
+                       "session, system FROM tokens WHERE tenant_id = ?1 "
+                       "AND (?2 IS NULL OR user_id = ?2) AND (expires_ns = 0 OR expires_ns > ?3) "
+                       "ORDER BY rowid");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, tenant.value());
+    BindOptionalId(st.get(), 2, user ? std::optional(user->value()) : std::nullopt);
+    sqlite3_bind_int64(st.get(), 3, Clock::Real()->Now().nanos());
+    std::vector<ApiTokenInfo> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      ApiTokenInfo t;
+      t.id = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0));
+      if (auto u = ColumnId(st.get(), 1)) t.user = UserId(*u);
+      t.description = std::string(ColumnText(st.get(), 2));
+      SW_ASSIGN_OR_RETURN(t.scopes, ParseScopes(ColumnText(st.get(), 3)));
+      t.created_ns = sqlite3_column_int64(st.get(), 4);
+      t.expires_ns = sqlite3_column_int64(st.get(), 5);
+      t.session = sqlite3_column_int64(st.get(), 6) != 0;
+      t.system = sqlite3_column_int64(st.get(), 7) != 0;
+      out.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) return Error("list tokens");
+    return out;
+  }
+
+  Status RevokeApiToken(TenantId tenant, uint64_t id, std::optional<UserId> user) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "DELETE FROM tokens WHERE rowid = ?1 AND tenant_id = ?2 "
+                       "AND (?3 IS NULL OR user_id = ?3)");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, id);
+    BindId(st.get(), 2, tenant.value());
+    BindOptionalId(st.get(), 3, user ? std::optional(user->value()) : std::nullopt);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("revoke token");
+    if (sqlite3_changes(db_) == 0) return NotFound("token {} does not exist", id);
+    return Status::OK();
+  }
+
  private:
+  static Result<std::vector<Permission>> ParseScopes(std::string_view scopes) {
+    std::vector<Permission> out;
+    for (size_t at = 0; at < scopes.size();) {
+      size_t comma = scopes.find(',', at);
+      if (comma == std::string_view::npos) comma = scopes.size();
+      SW_ASSIGN_OR_RETURN(Permission scope, ParsePermission(scopes.substr(at, comma - at)));
+      out.push_back(scope);
+      at = comma + 1;
+    }
+    return out;
+  }
+
+  // Tenant `only`, or every tenant. REQUIRES: mu_ held.
+  Result<std::vector<TenantInfo>> Tenants(std::optional<TenantId> only) {
+    SqliteStatement st(db_,
+                       "SELECT id, name, settings FROM tenants WHERE ?1 IS NULL OR id = ?1 "
+                       "ORDER BY id");
+    if (!st.ok()) return Error("prepare");
+    BindOptionalId(st.get(), 1, only ? std::optional(only->value()) : std::nullopt);
+    std::vector<TenantInfo> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      TenantInfo t;
+      t.id = TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0)));
+      t.name = std::string(ColumnText(st.get(), 1));
+      SW_ASSIGN_OR_RETURN(t.settings, ParseTenantSettings(ColumnText(st.get(), 2)));
+      out.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) return Error("list tenants");
+    return out;
+  }
+
   // REQUIRES: mu_ held.
   Status Exec(const char* sql) { return database_->Exec(sql); }
   Status Error(std::string_view what) { return database_->Error(what); }
@@ -552,7 +762,7 @@ class SqliteMetadataStore final : public MetadataStore {
   // REQUIRES: mu_ held.
   Result<std::vector<CustomerInfo>> Customers(TenantId tenant) {
     SqliteStatement st(
-        db_, "SELECT id, parent_id, name FROM customers WHERE tenant_id = ?1 ORDER BY id");
+        db_, "SELECT id, parent_id, name, quotas FROM customers WHERE tenant_id = ?1 ORDER BY id");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(tenant.value()));
     std::vector<CustomerInfo> out;
@@ -562,6 +772,7 @@ class SqliteMetadataStore final : public MetadataStore {
       c.id = CustomerId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0)));
       if (auto parent = ColumnId(st.get(), 1)) c.parent = CustomerId(*parent);
       c.name = std::string(ColumnText(st.get(), 2));
+      SW_ASSIGN_OR_RETURN(c.quotas, ParseQuotas(ColumnText(st.get(), 3)));
       out.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return Error("list customers");

@@ -8,6 +8,7 @@
 #include "http/command_handlers.h"
 #include "http/http_server.h"
 #include "http/openapi.h"
+#include "http/tenant_handlers.h"
 #include "http/write_handlers.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
@@ -68,9 +69,37 @@ class TokenAuthenticator final : public mqtt::Authenticator {
   LoginLimiter addresses_;
 };
 
+// Every PUBLISH counts against its tenant's messages_per_s quota (and its device's customer's)
+// and is refused while the tenant is at its stored_bytes quota (0x97 quota exceeded); the others
+// go on to the telemetry bridge.
+class QuotaPublishHandler final : public mqtt::PublishHandler {
+ public:
+  QuotaPublishHandler(QuotaEnforcer* quotas, mqtt::PublishHandler* next)
+      : quotas_(quotas), next_(next) {}
+  void OnPublish(const mqtt::Message& message,
+                 std::function<void(mqtt::ReasonCode, std::string)> done) override {
+    // devices/<device>/...: the device (its ACL keeps a device to its own topics).
+    std::string_view device;
+    if (std::string_view topic = message.topic; topic.starts_with("devices/")) {
+      topic.remove_prefix(8);
+      device = topic.substr(0, topic.find('/'));
+    }
+    if (Status s = quotas_->AdmitMessages(message.tenant, device); !s.ok()) {
+      return done(s.code() == StatusCode::kResourceExhausted ? mqtt::ReasonCode::kQuotaExceeded
+                                                             : mqtt::ReasonCode::kUnspecifiedError,
+                  std::string(s.message()));
+    }
+    next_->OnPublish(message, std::move(done));
+  }
+
+ private:
+  QuotaEnforcer* const quotas_;
+  mqtt::PublishHandler* const next_;
+};
+
 }  // namespace
 
-Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
+Status AuthorizeRequest(MetadataStore* metadata, QuotaEnforcer* quotas, const HttpRequest& request,
                         std::string_view access) {
   if (access == kPublicAccess) return Status::OK();
   const std::string token = RequestToken(request);
@@ -78,11 +107,13 @@ Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
     return Unauthenticated("missing token: send 'Authorization: Token <token>' (or Bearer)");
   }
   SW_ASSIGN_OR_RETURN(const Principal who, metadata->AuthenticatePrincipal(token));
-  if (access == kAuthenticatedAccess) return Status::OK();
-  SW_ASSIGN_OR_RETURN(const Permission permission, ParsePermission(access));
-  if (!who.Can(permission)) {
-    return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role), access);
+  if (access != kAuthenticatedAccess) {
+    SW_ASSIGN_OR_RETURN(const Permission permission, ParsePermission(access));
+    if (!who.Can(permission)) {
+      return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role), access);
+    }
   }
+  if (quotas != nullptr) SW_RETURN_IF_ERROR(quotas->AdmitRequest(who));
   return Status::OK();
 }
 
@@ -97,7 +128,8 @@ Status Server::EnsureDefaultTenant() {
   if (tenant.ok()) {
     // A configured admin token always works, also when it was set after the first start.
     if (configured != nullptr && !metadata_->Authenticate(configured).ok()) {
-      SW_RETURN_IF_ERROR(metadata_->AddToken(*tenant, configured, "admin (SEAWAY_ADMIN_TOKEN)"));
+      SW_RETURN_IF_ERROR(metadata_->AddToken(*tenant, configured, "admin (SEAWAY_ADMIN_TOKEN)",
+                                             TokenKind::kSystem));
     }
     return Status::OK();
   }
@@ -109,7 +141,8 @@ Status Server::EnsureDefaultTenant() {
   } else {
     SW_ASSIGN_OR_RETURN(token, NewRandomToken());
   }
-  SW_RETURN_IF_ERROR(metadata_->AddToken(id, token, "admin").WithContext("SEAWAY_ADMIN_TOKEN"));
+  SW_RETURN_IF_ERROR(metadata_->AddToken(id, token, "admin", TokenKind::kSystem)
+                         .WithContext("SEAWAY_ADMIN_TOKEN"));
   SW_RETURN_IF_ERROR(
       WriteFileAtomically(env_, admin_token_path(), token + "\n", FileAccess::kOwnerOnly));
   if (configured == nullptr) {
@@ -120,6 +153,18 @@ Status Server::EnsureDefaultTenant() {
   } else {
     log::Info("created tenant 'default' with the admin token from SEAWAY_ADMIN_TOKEN",
               {{"file", admin_token_path()}});
+  }
+  return Status::OK();
+}
+
+Status Server::ApplyTenantRetention() {
+  SW_ASSIGN_OR_RETURN(const std::vector<TenantInfo> tenants, metadata_->ListTenants());
+  for (const TenantInfo& t : tenants) {
+    std::optional<Duration> keep;
+    if (t.settings.retention_s) keep = Duration::Seconds(*t.settings.retention_s);
+    if (keep != engine_->Retention(t.id, "", "")) {
+      SW_RETURN_IF_ERROR(engine_->SetTenantRetention(t.id, keep));
+    }
   }
   return Status::OK();
 }
@@ -140,6 +185,10 @@ Status Server::Start() {
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
+  quotas_ = std::make_unique<QuotaEnforcer>(
+      metadata_.get(), Clock::Real(),
+      [engine = engine_.get()](TenantId tenant) { return engine->StoredBytes(tenant); });
+  SW_RETURN_IF_ERROR(ApplyTenantRetention());
 
   system_info_ =
       SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
@@ -147,7 +196,7 @@ Status Server::Start() {
   AddSystemRoutes(&router_, &system_info_);
   write_context_ = WriteRoutesContext{
       engine_.get(), metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
-      config_.ingest};
+      config_.ingest, quotas_.get()};
   AddWriteRoutes(&router_, &write_context_);
   queries_ = std::make_unique<query::QueryEngine>(engine_.get(), Clock::Real());
   SqlServiceOptions sql_options;
@@ -166,18 +215,21 @@ Status Server::Start() {
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
                                                       ? metadata_path_
                                                       : JoinPath(config_.data_dir, "mqtt.db")));
-  broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), telemetry_.get(),
+  publish_quotas_ = std::make_unique<QuotaPublishHandler>(quotas_.get(), telemetry_.get());
+  broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), publish_quotas_.get(),
                                            broker_store_.get(), &metrics_, Clock::Real());
   SW_RETURN_IF_ERROR(broker_->Start());
   command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
   AddCommandRoutes(&router_, &command_context_);
-  platform_context_ = PlatformRoutesContext{metadata_.get(), broker_.get()};
+  platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
+  tenant_context_ = TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get()};
+  AddTenantRoutes(&router_, &tenant_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
-  router_.SetAuthorizer(
-      [metadata = metadata_.get()](const HttpRequest& request, std::string_view access) -> Status {
-        return AuthorizeRequest(metadata, request, access);
-      });
+  router_.SetAuthorizer([metadata = metadata_.get(), quotas = quotas_.get()](
+                            const HttpRequest& request, std::string_view access) -> Status {
+    return AuthorizeRequest(metadata, quotas, request, access);
+  });
 
   HttpServerOptions http_options;
   http_options.address = config_.http_address;

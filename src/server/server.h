@@ -17,8 +17,10 @@
 #include "http/router.h"
 #include "http/sql_handlers.h"
 #include "http/system_handlers.h"
+#include "http/tenant_handlers.h"
 #include "http/write_handlers.h"
 #include "platform/metadata_store.h"
+#include "platform/quota_enforcer.h"
 #include "query/query_engine.h"
 #include "server/server_config.h"
 #include "storage/engine.h"
@@ -39,7 +41,9 @@ class Authenticator;
 // The server's Router authorizer: a route's `access` (http/router.h) against the caller's token
 // (a tenant token, a user's session): 401 without a valid token, 403 when the role lacks the
 // route's permission.
-Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
+// With `quotas`, an authenticated request also counts against its tenant's (and customer's)
+// api_requests_per_s quota: 429 naming the quota past it.
+Status AuthorizeRequest(MetadataStore* metadata, QuotaEnforcer* quotas, const HttpRequest& request,
                         std::string_view access);
 
 class Server {
@@ -67,6 +71,8 @@ class Server {
   // Creates the `default` tenant and its admin token on first start (SEAWAY_ADMIN_TOKEN, or a
   // random one printed once); stores the token in DATA_DIR/admin-token, mode 0600.
   Status EnsureDefaultTenant();
+  // Gives the engine every tenant's default retention (a tenant setting kept in metadata.db).
+  Status ApplyTenantRetention();
 
   const ServerConfig config_;
   Env* const env_;
@@ -76,9 +82,12 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<SqliteDatabase> metadata_db_;  // DATA_DIR/metadata.db, shared by the stores
   std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<QuotaEnforcer> quotas_;
+  std::unique_ptr<mqtt::PublishHandler> publish_quotas_;  // quotas, then telemetry_
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
   PlatformRoutesContext platform_context_;
+  TenantRoutesContext tenant_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;

@@ -959,6 +959,20 @@ Status Engine::SetRetention(TenantId tenant, const std::string& database, const 
   return retention_.Set(tenant, database, table, keep);
 }
 
+Status Engine::SetTenantRetention(TenantId tenant, std::optional<Duration> keep) {
+  return retention_.Set(tenant, "", "", keep);
+}
+
+uint64_t Engine::StoredBytes(TenantId tenant) const {
+  uint64_t bytes = 0;
+  for (const auto& shard : shards_) {
+    for (const auto& segment : shard->Snapshot().segments) {
+      if (segment->tenant() == tenant) bytes += segment->file_bytes();
+    }
+  }
+  return bytes;
+}
+
 Status Engine::Maintain() {
   for (auto& shard : shards_) SW_RETURN_IF_ERROR(shard->Maintain());
   return Status::OK();

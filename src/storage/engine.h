@@ -191,10 +191,17 @@ class Engine {
   // partitions are dropped at the next maintenance (every 30 s, or Maintain()).
   Status SetRetention(TenantId tenant, const std::string& database, const std::string& table,
                       std::optional<Duration> keep);
+  // The tenant's default: how long tables keep rows when neither they nor their database have a
+  // policy of their own (a tenant setting, src/platform).
+  Status SetTenantRetention(TenantId tenant, std::optional<Duration> keep);
   std::optional<Duration> Retention(TenantId tenant, std::string_view database,
                                     std::string_view table) const {
     return retention_.Get(tenant, database, table);
   }
+
+  // Bytes of the tenant's segment files (compressed, on disk; rows still in memtables and the
+  // WAL are not counted). Sums every shard's segment list: for quotas, not for hot paths.
+  uint64_t StoredBytes(TenantId tenant) const;
 
   // Runs retention and compaction on every shard now and waits.
   Status Maintain();

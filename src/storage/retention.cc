@@ -55,7 +55,10 @@ Status RetentionPolicies::Save() const {
 Status RetentionPolicies::Set(TenantId tenant, const std::string& database,
                               const std::string& table, std::optional<Duration> keep) {
   if (keep && keep->nanos() <= 0) {
-    return InvalidArgument("retention of '{}' must be positive", table.empty() ? database : table);
+    return InvalidArgument("retention of '{}' must be positive", !table.empty() ? table
+                                                                 : !database.empty()
+                                                                     ? database
+                                                                     : "the tenant");
   }
   std::lock_guard lock(mu_);
   Key key(tenant.value(), database, table);
@@ -84,6 +87,7 @@ std::optional<Duration> RetentionPolicies::Get(TenantId tenant, std::string_view
   std::lock_guard lock(mu_);
   auto it = keep_ns_.find(Key(tenant.value(), std::string(database), std::string(table)));
   if (it == keep_ns_.end()) it = keep_ns_.find(Key(tenant.value(), std::string(database), ""));
+  if (it == keep_ns_.end()) it = keep_ns_.find(Key(tenant.value(), "", ""));
   if (it == keep_ns_.end()) return std::nullopt;
   return Duration::Nanos(it->second);
 }

@@ -31,8 +31,8 @@ class RetentionPolicies {
 
   Status Load();
 
-  // Sets (or with nullopt removes) the policy of `table` in `database`, or of the whole database
-  // when `table` is empty. `keep` must be positive.
+  // Sets (or with nullopt removes) the policy of `table` in `database`, of the whole database
+  // when `table` is empty, or the tenant's default when both are. `keep` must be positive.
   Status Set(TenantId tenant, const std::string& database, const std::string& table,
              std::optional<Duration> keep);
 
@@ -40,7 +40,8 @@ class RetentionPolicies {
   std::optional<Duration> TablePolicy(TenantId tenant, std::string_view database,
                                       std::string_view table) const;
 
-  // The policy in force for a table (its own, else its database's), if any.
+  // The policy in force for a table (its own, else its database's, else the tenant's default),
+  // if any.
   std::optional<Duration> Get(TenantId tenant, std::string_view database,
                               std::string_view table) const;
 

@@ -260,6 +260,25 @@ r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9-other -P "$KILN_TO
   -t devices/kiln-9/telemetry -m '{}' 2>&1) || fail "another user name from the same address: $r"
 pass "MQTT: 5 failed CONNECTs for a user name refuse the next (0x9F), not the address"
 
+# --- tenants, settings and quotas ----------------------------------------------------------------
+r=$(call "$ADMIN" POST /api/v1/tenants '{"name":"acme","settings":{"quotas":{"messages_per_s":2}}}')
+expect "tenant created by the system token" "$r" 201 '"admin_token"'
+ACME=$(field "${r#* }" admin_token)
+expect "tenant admin creates tenants" "$(call "$ACME" POST /api/v1/tenants '{"name":"x"}')" 403
+expect "acme sees none of default's devices" "$(call "$ACME" GET /api/v1/devices)" 200 '"total":0'
+r=$(call "$ACME" POST /api/v1/devices '{"name":"pump-1"}'); expect "acme device" "$r" 201
+PUMP=$(field "${r#* }" token)
+# Ten QoS 1 messages at once, two per second allowed: the rest get 0x97 (quota exceeded).
+seq 1 10 | sed 's/.*/{"flow":&}/' | mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1   -u pump-1 -P "$PUMP" -t devices/pump-1/telemetry -l 2>"$WORK/quota.err" || true
+grep -qi "quota exceeded" "$WORK/quota.err" || fail "MQTT quota not enforced: $(cat "$WORK/quota.err")"
+r=$(call "$ACME" POST /api/v1/sql '{"query":"SELECT count(*) FROM telemetry"}')
+n=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["rows"][0][0])' "${r#* }")
+(( n >= 1 && n < 10 )) || fail "acme stored $n of 10 messages past its quota: $r"
+expect "default unaffected" "$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT count(*) FROM telemetry"}')" 200
+r=$(call "$ACME" PATCH /api/v1/tenant '{"time_zone":"Europe/Paris","retention_s":604800}')
+expect "tenant settings" "$r" 200 '"time_zone":"Europe/Paris"'
+pass "tenants: created by the system token, isolated, MQTT messages quota (0x97), settings"
+
 # --- restart: users, customers and sessions persist ---------------------------------------------
 kill -TERM "$PID"; wait "$PID" || true
 "$SEAWAY" serve --data-dir "$WORK/data" --http "127.0.0.1:$PORT" --mqtt 127.0.0.1:0 \
@@ -267,5 +286,6 @@ kill -TERM "$PID"; wait "$PID" || true
 PID=$!
 for _ in $(seq 1 200); do curl -sf "$URL/health" >/dev/null 2>&1 && break; sleep 0.05; done
 expect "session after restart" "$(call "$CAROL" GET /api/v1/auth/whoami)" 200 '"role":"customer-admin"'
-pass "restart keeps users, customers and sessions"
+expect "tenant after restart" "$(call "$ACME" GET /api/v1/tenant)" 200 '"retention_s":604800'
+pass "restart keeps users, customers, sessions and tenants"
 echo "platform e2e: all passed"

@@ -331,15 +331,19 @@ TEST_F(MetadataStoreTest, AVersionOneDatabaseIsUpgradedInPlace) {
         " created_ns INTEGER NOT NULL);"
         "CREATE TABLE tokens(hash TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL"
         " REFERENCES tenants(id), description TEXT NOT NULL, created_ns INTEGER NOT NULL);"
-        "INSERT INTO tenants VALUES(7, 'acme', 1);"
+        "INSERT INTO tenants VALUES(7, 'acme', 1), (8, 'default', 1);"
         "INSERT INTO tokens VALUES('" +
-        hash + "', 7, 'admin', 1);";
+        hash + "', 7, 'admin', 1), ('" + HashToken("old-default-admin-0001") + "', 8, 'admin', 1);";
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
   auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(*store->Authenticate("old-token-from-v1-0001"), TenantId(7));
+  // The default tenant's first admin token manages tenants (version 5); others do not.
+  EXPECT_TRUE(store->AuthenticatePrincipal("old-default-admin-0001")->system);
+  EXPECT_FALSE(store->AuthenticatePrincipal("old-token-from-v1-0001")->system);
+  EXPECT_EQ(store->GetTenant(TenantId(7))->settings, TenantSettings());
   EXPECT_TRUE(
       store->CreateUser(TenantId(7), {"alice", Role::kViewer, std::nullopt, "p-pass"}).ok());
   store.reset();

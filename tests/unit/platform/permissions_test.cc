@@ -19,7 +19,7 @@ constexpr std::string_view kRoleNames[] = {"tenant-admin", "operator", "viewer",
 constexpr std::string_view kPermissionNames[] = {
     "tenant.manage", "users.manage", "customers.manage", "devices.manage", "devices.read",
     "data.write",    "data.read",    "commands.send",    "models.manage",  "models.read",
-    "assets.manage", "assets.read",  "tokens.manage"};
+    "assets.manage", "assets.read",  "tokens.manage",    "tenants.manage"};
 
 TEST(PermissionsTest, RoleNamesRoundTrip) {
   ASSERT_EQ(AllRoles().size(), std::size(kRoleNames));
@@ -61,7 +61,7 @@ TEST(PermissionsTest, UnknownNamesAreRefusedWithTheValidOnes) {
               fmt::format("unknown permission '{}'; valid permissions: tenant.manage, "
                           "users.manage, customers.manage, devices.manage, devices.read, "
                           "data.write, data.read, commands.send, models.manage, models.read, "
-                          "assets.manage, assets.read, tokens.manage",
+                          "assets.manage, assets.read, tokens.manage, tenants.manage",
                           name));
   }
 }
@@ -75,7 +75,10 @@ std::set<Permission> Allowed(Role role) {
 }
 
 TEST(PermissionsTest, TableSpotChecks) {
-  EXPECT_EQ(Allowed(Role::kTenantAdmin).size(), AllPermissions().size());
+  // A tenant's administrator may do everything in the tenant, but not manage tenants: that is
+  // the installation's system token alone (Principal::system).
+  EXPECT_EQ(Allowed(Role::kTenantAdmin).size(), AllPermissions().size() - 1);
+  for (Role role : AllRoles()) EXPECT_FALSE(RoleAllows(role, Permission::kTenantsManage));
 
   EXPECT_FALSE(RoleAllows(Role::kOperator, Permission::kTenantManage));
   EXPECT_FALSE(RoleAllows(Role::kOperator, Permission::kUsersManage));

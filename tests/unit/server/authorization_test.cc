@@ -2,9 +2,8 @@
 // with no token, a bad token, the tenant token and a session of every role, against the access
 // the route declares. A route that declares no access does not compile; one that declares an
 // unknown permission, or is public without being listed here, fails this test.
-#include <stdlib.h>
-
 #include <cctype>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,17 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "http/openapi.h"
-#include "platform/permissions.h"
-#include "server/server.h"
-#include "storage/memory_env.h"
-#include "util/http_test_client.h"
+#include "server_fixture.h"
 
 namespace seaway {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kAdminToken[] = "authz-matrix-admin-token-0123456789";
 
 // The routes anyone may call, on purpose. Adding a public route means adding it here.
 const std::set<std::string> kPublicRoutes = {"GET /health",
@@ -34,64 +28,9 @@ const std::set<std::string> kPublicRoutes = {"GET /health",
                                              "POST /api/v1/auth/login",
                                              "GET /api/v1/openapi.json"};
 
-testing::TestResponse Call(int port, HttpMethod method, const std::string& path,
-                           const std::string& token, const std::string& body) {
-  testing::HttpTestClient client;
-  EXPECT_TRUE(client.Connect("127.0.0.1", port).ok());
-  std::string request = fmt::format("{} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
-                                    HttpMethodName(method), path);
-  if (!token.empty()) request += fmt::format("Authorization: Token {}\r\n", token);
-  request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-                         body.size(), body);
-  EXPECT_TRUE(client.SendRaw(request).ok());
-  auto response = client.ReadResponse();
-  EXPECT_TRUE(response.ok()) << response.status();
-  return response.ok() ? *response : testing::TestResponse{};
-}
+using testing::Call;
 
-class AuthorizationMatrixTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setenv("SEAWAY_ADMIN_TOKEN", kAdminToken, 1);
-    ServerConfig c;
-    c.data_dir = "/data";
-    c.http = "127.0.0.1:0";
-    c.mqtt = "127.0.0.1:0";
-    c.http_threads = 1;
-    ASSERT_TRUE(c.Finalize().ok());
-    server_ = std::make_unique<Server>(c, &env_, ":memory:");
-    ASSERT_TRUE(server_->Start().ok());
-    port_ = server_->http_address().port;
-  }
-  void TearDown() override {
-    server_->Stop();
-    unsetenv("SEAWAY_ADMIN_TOKEN");
-  }
-
-  // POST `body` with the admin token; the "id" of the 201 answer.
-  uint64_t Create(const std::string& path, const json& body) {
-    auto r = Call(port_, HttpMethod::kPost, path, kAdminToken, body.dump());
-    EXPECT_EQ(r.status, 201) << path << ": " << r.body;
-    return json::parse(r.body, nullptr, false).value("id", uint64_t{0});
-  }
-
-  // A session token of a new user with `role`.
-  std::string SessionOf(Role role, uint64_t customer) {
-    const std::string name = fmt::format("user-{}", RoleName(role));
-    json user{{"name", name}, {"role", RoleName(role)}, {"password", name + "-password"}};
-    if (IsCustomerRole(role)) user["customer"] = customer;
-    Create("/api/v1/users", user);
-    auto r =
-        Call(port_, HttpMethod::kPost, "/api/v1/auth/login", "",
-             json{{"tenant", "default"}, {"user", name}, {"password", name + "-password"}}.dump());
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body, nullptr, false).value("token", "");
-  }
-
-  MemoryEnv env_;
-  std::unique_ptr<Server> server_;
-  int port_ = 0;
-};
+class AuthorizationMatrixTest : public testing::ServerFixture {};
 
 TEST_F(AuthorizationMatrixTest, EveryRouteAgainstEveryRole) {
   const uint64_t customer = Create("/api/v1/customers", json{{"name", "plant-lyon"}});
@@ -138,6 +77,116 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAgainstEveryRole) {
   }
   // Every non-public route was checked for all five roles.
   EXPECT_GE(checked, 5u * 10);
+}
+
+// Two tenants: every route, called by every role of tenant "beta" (and its admin token) with
+// tenant "alpha"'s object ids in the path and alpha's customer in the body. Ids in the path are
+// refused (403/404); no answer carries a byte of alpha's names, data or tokens; and alpha's
+// objects and data are unchanged afterwards. Beta's objects are made first, so that alpha's ids
+// are larger than any of beta's of the same kind: a refusal is never beta's own object.
+TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
+  const std::string beta = NewTenant("beta");
+  const uint64_t beta_customer = Create("/api/v1/customers", {{"name", "beta-plant"}}, beta);
+  std::vector<std::pair<std::string, std::string>> callers{{"beta admin token", beta}};
+  for (Role role : AllRoles()) {
+    callers.emplace_back(std::string(RoleName(role)), SessionOf(role, beta_customer, "beta", beta));
+  }
+  Create("/api/v1/devices", {{"name", "beta-press"}, {"customer", beta_customer}}, beta);
+
+  const std::string alpha = NewTenant("alpha");
+  std::map<std::string, uint64_t> alpha_ids;  // by the path segment naming the kind
+  alpha_ids["customers"] = Create("/api/v1/customers", {{"name", "alpha-secret-customer"}}, alpha);
+  alpha_ids["users"] = Create("/api/v1/users",
+                              {{"name", "alpha-secret-user"},
+                               {"role", "customer-user"},
+                               {"customer", alpha_ids["customers"]},
+                               {"password", "alpha-secret-password"}},
+                              alpha);
+  auto device = Send(HttpMethod::kPost, "/api/v1/devices", alpha,
+                     {{"name", "alpha-secret-device"}, {"customer", alpha_ids["customers"]}});
+  ASSERT_EQ(device.status, 201) << device.body;
+  const json device_json = json::parse(device.body);
+  alpha_ids["devices"] = device_json["id"].get<uint64_t>();
+  const std::string alpha_device_token = device_json["token"].get<std::string>();
+  auto token = Send(HttpMethod::kPost, "/api/v1/tokens", alpha, {{"description", "alpha-secret"}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  const std::string alpha_api_token = json::parse(token.body)["token"].get<std::string>();
+  const json tokens = json::parse(Send(HttpMethod::kGet, "/api/v1/tokens", alpha).body);
+  for (const json& t : tokens["items"]) {
+    if (t["description"] == "alpha-secret") alpha_ids["tokens"] = t["id"].get<uint64_t>();
+  }
+  ASSERT_TRUE(alpha_ids.contains("tokens")) << tokens;
+  auto write =
+      Call(port_, HttpMethod::kPost, "/write?db=main", alpha,
+           "alpha_secret,device=alpha-secret-device reading=424242.25 1700000000000000000");
+  ASSERT_EQ(write.status, 204) << write.body;
+
+  const std::vector<std::string> markers = {"alpha-secret", "alpha_secret",     "424242",
+                                            alpha,          alpha_device_token, alpha_api_token};
+  auto snapshot = [&] {
+    std::string out;
+    for (const char* path : {"/api/v1/customers", "/api/v1/users", "/api/v1/devices",
+                             "/api/v1/tokens", "/api/v1/tenant"}) {
+      out += Send(HttpMethod::kGet, path, alpha).body;
+    }
+    out += Send(HttpMethod::kPost, "/api/v1/sql", alpha,
+                {{"query", "SELECT count(*), sum(reading) FROM alpha_secret"}})
+               .body;
+    return out;
+  };
+  const std::string before = snapshot();
+  ASSERT_NE(before.find("424242.25"), std::string::npos) << before;
+
+  size_t calls = 0;
+  for (const Router::Route& route : server_->router().routes()) {
+    if (route.access == kPublicAccess) continue;
+    // Alpha's id for every {placeholder}, by the kind the segment before it names.
+    std::string path;
+    std::string_view rest = route.path, previous;
+    bool known = true;
+    while (!rest.empty()) {
+      const size_t slash = rest.find('/', 1);
+      const std::string_view segment = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+      if (segment.starts_with("/{")) {
+        const std::string kind(previous.substr(1));
+        known &= alpha_ids.contains(kind);
+        path += fmt::format("/{}", alpha_ids[kind]);
+      } else {
+        path += segment;
+      }
+      previous = segment;
+    }
+    ASSERT_TRUE(known) << route.path << ": add alpha's object of this kind to the test";
+    const bool has_id = path != route.path;
+    for (const auto& [who, caller_token] : callers) {
+      const json body{
+          {"name", fmt::format("beta-probe-{}", calls)}, {"parent", alpha_ids["customers"]},
+          {"customer", alpha_ids["customers"]},          {"role", "customer-user"},
+          {"password", "beta-probe-password"},           {"description", "beta probe"},
+          {"query", "SELECT * FROM system.series"},      {"device", "beta-no-such-device"}};
+      auto r = Call(port_, route.method, path, caller_token, body.dump());
+      const std::string where = fmt::format(
+          "{} {} as beta's {}: {} {}", HttpMethodName(route.method), path, who, r.status, r.body);
+      if (has_id) {
+        EXPECT_TRUE(r.status == 403 || r.status == 404) << where;
+      }
+      for (const std::string& marker : markers) {
+        EXPECT_EQ(r.body.find(marker), std::string::npos) << where << " carries '" << marker << "'";
+      }
+      ++calls;
+    }
+  }
+  EXPECT_GE(calls, 6u * 25);
+  // Beta cannot name alpha's table or device either.
+  auto sql =
+      Send(HttpMethod::kPost, "/api/v1/sql", beta, {{"query", "SELECT * FROM alpha_secret"}});
+  EXPECT_EQ(sql.status, 404) << sql.body;
+  EXPECT_EQ(sql.body.find("424242"), std::string::npos) << sql.body;
+  auto command = Send(HttpMethod::kPost, "/api/v1/commands", beta,
+                      {{"device", "alpha-secret-device"}, {"method", "stop"}});
+  EXPECT_EQ(command.status, 404) << command.body;
+  EXPECT_EQ(snapshot(), before);
 }
 
 // GET /api/v1/openapi.json documents exactly the routes the server serves, each with the access

@@ -672,5 +672,34 @@ TEST_F(FlushTest, RetentionHidesThenDropsExpiredPartitions) {
             "retention of 'main' must be positive");
 }
 
+// The tenant's default (a tenant setting) applies to tables whose database has no policy; the
+// segments' bytes are counted per tenant.
+TEST_F(FlushTest, TenantRetentionIsTheDefaultAndStoredBytesCountPerTenant) {
+  ManualClock clock(Timestamp::FromNanos(10 * kDay));
+  EngineOptions options{.shards = 1};
+  options.clock = &clock;
+  auto e = Open(options);
+  EXPECT_EQ(e->StoredBytes(kTenant), 0u);
+  ASSERT_TRUE(e->Write(Rows({{"a", 1 * kDay + 5, 1.0}, {"a", 9 * kDay + 5, 9.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  uint64_t on_disk = 0;
+  for (const auto& f : Files(&mem_, "db/shard-000", ".sws")) on_disk += *mem_.GetFileSize("db/shard-000/" + f);
+  EXPECT_EQ(e->StoredBytes(kTenant), on_disk);
+  EXPECT_GT(on_disk, 0u);
+  EXPECT_EQ(e->StoredBytes(TenantId(kTenant.value() + 1)), 0u);
+  ASSERT_TRUE(e->SetTenantRetention(kTenant, Duration::Seconds(3 * 86400)).ok());
+  EXPECT_EQ(e->Retention(kTenant, "main", "t"), Duration::Seconds(3 * 86400));
+  EXPECT_FALSE(e->Retention(TenantId(kTenant.value() + 1), "main", "t").has_value());
+  EXPECT_EQ(ReadAll(*e).size(), 1u);
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_LT(e->StoredBytes(kTenant), on_disk);
+  // A database policy wins over the tenant's default; removing the default keeps it.
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "", Duration::Seconds(30 * 86400)).ok());
+  EXPECT_EQ(e->Retention(kTenant, "main", "t"), Duration::Seconds(30 * 86400));
+  ASSERT_TRUE(e->SetTenantRetention(kTenant, std::nullopt).ok());
+  EXPECT_EQ(e->Retention(kTenant, "main", "t"), Duration::Seconds(30 * 86400));
+  EXPECT_FALSE(e->Retention(kTenant, "other", "t").has_value());
+}
+
 }  // namespace
 }  // namespace seaway

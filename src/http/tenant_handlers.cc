@@ -1,0 +1,109 @@
+// Tenants and their settings over HTTP (src/http/tenant_handlers.h).
+#include "http/tenant_handlers.h"
+
+#include <nlohmann/json.hpp>
+
+#include "http/platform_request.h"
+
+namespace seaway {
+namespace {
+
+using nlohmann::json;
+
+json TenantJson(const TenantInfo& t) {
+  return json{{"id", t.id.value()}, {"name", t.name}, {"settings", ToJson(t.settings)}};
+}
+
+// Makes the engine keep the tenant's rows as long as its settings say.
+Status ApplyRetention(const TenantRoutesContext* ctx, TenantId tenant,
+                      const TenantSettings& settings) {
+  if (ctx->engine == nullptr) return Status::OK();
+  std::optional<Duration> keep;
+  if (settings.retention_s) keep = Duration::Seconds(*settings.retention_s);
+  return ctx->engine->SetTenantRetention(tenant, keep);
+}
+
+HttpResponse TenantAnswer(const TenantRoutesContext* ctx, TenantId id) {
+  auto tenant = ctx->metadata->GetTenant(id);
+  if (!tenant.ok()) return Fail(tenant.status());
+  auto devices = ctx->metadata->ListDevices(id);
+  if (!devices.ok()) return Fail(devices.status());
+  json out = TenantJson(*tenant);
+  out["usage"] = json{{"devices", devices->size()},
+                      {"stored_bytes", ctx->engine ? ctx->engine->StoredBytes(id) : 0}};
+  return HttpResponse::Json(200, out.dump());
+}
+
+HttpResponse ListTenants(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
+  if (!who.ok()) return Fail(who.status());
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  auto all = ctx->metadata->ListTenants();
+  if (!all.ok()) return Fail(all.status());
+  return PageOf(*all, *page, TenantJson);
+}
+
+HttpResponse CreateTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
+  if (!who.ok()) return Fail(who.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto name = StringField(*body, "name", /*required=*/true);
+  if (!name.ok()) return Fail(name.status());
+  TenantSettings settings;
+  if (auto it = body->find("settings"); it != body->end() && !it->is_null()) {
+    if (Status s = PatchTenantSettings(*it, &settings); !s.ok()) return Fail(s);
+  }
+  auto token = NewRandomToken();
+  if (!token.ok()) return Fail(token.status());
+  auto id = ctx->metadata->CreateTenant(**name);
+  if (!id.ok()) return Fail(id.status());
+  for (Status s : {ctx->metadata->SetTenantSettings(*id, settings),
+                   ctx->metadata->AddToken(*id, *token, "admin (created with the tenant)"),
+                   ApplyRetention(ctx, *id, settings)}) {
+    if (!s.ok()) return Fail(s);
+  }
+  json out = TenantJson(TenantInfo{*id, **name, settings});
+  out["admin_token"] = *token;
+  return HttpResponse::Json(201, out.dump());
+}
+
+HttpResponse GetTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Caller(ctx->metadata, request);
+  if (!who.ok()) return Fail(who.status());
+  return TenantAnswer(ctx, who->tenant);
+}
+
+HttpResponse PatchTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantManage);
+  if (!who.ok()) return Fail(who.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto tenant = ctx->metadata->GetTenant(who->tenant);
+  if (!tenant.ok()) return Fail(tenant.status());
+  TenantSettings settings = tenant->settings;
+  if (Status s = PatchTenantSettings(*body, &settings); !s.ok()) return Fail(s);
+  if (Status s = ctx->metadata->SetTenantSettings(who->tenant, settings); !s.ok()) return Fail(s);
+  if (Status s = ApplyRetention(ctx, who->tenant, settings); !s.ok()) return Fail(s);
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
+  return TenantAnswer(ctx, who->tenant);
+}
+
+}  // namespace
+
+void AddTenantRoutes(Router* router, const TenantRoutesContext* ctx) {
+  auto add = [&](HttpMethod method, const char* path, const char* name, std::string_view access,
+                 HttpResponse (*handler)(const TenantRoutesContext*, const HttpRequest&)) {
+    router->Add(method, path, name, std::string(access),
+                [ctx, handler](const HttpRequest& request, HttpReply reply) {
+                  reply.Send(handler(ctx, request));
+                });
+  };
+  add(HttpMethod::kGet, "/api/v1/tenants", "tenants", "tenants.manage", ListTenants);
+  add(HttpMethod::kPost, "/api/v1/tenants", "tenants", "tenants.manage", CreateTenant);
+  add(HttpMethod::kGet, "/api/v1/tenant", "tenant", kAuthenticatedAccess, GetTenant);
+  add(HttpMethod::kPatch, "/api/v1/tenant", "tenant", "tenant.manage", PatchTenant);
+}
+
+}  // namespace seaway

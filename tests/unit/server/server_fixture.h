@@ -1,0 +1,98 @@
+// A server on free ports with in-memory metadata, and HTTP calls against it, for the tests of
+// tests/unit/server that drive the platform's REST API.
+#pragma once
+
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "platform/permissions.h"
+#include "server/server.h"
+#include "storage/memory_env.h"
+#include "util/http_test_client.h"
+
+namespace seaway::testing {
+
+inline TestResponse Call(int port, HttpMethod method, const std::string& path,
+                         const std::string& token, const std::string& body) {
+  HttpTestClient client;
+  EXPECT_TRUE(client.Connect("127.0.0.1", port).ok());
+  std::string request = fmt::format("{} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
+                                    HttpMethodName(method), path);
+  if (!token.empty()) request += fmt::format("Authorization: Token {}\r\n", token);
+  request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                         body.size(), body);
+  EXPECT_TRUE(client.SendRaw(request).ok());
+  auto response = client.ReadResponse();
+  EXPECT_TRUE(response.ok()) << response.status();
+  return response.ok() ? *response : TestResponse{};
+}
+
+// Starts a server whose system token (the default tenant's first admin) is kAdminToken.
+class ServerFixture : public ::testing::Test {
+ protected:
+  static constexpr char kAdminToken[] = "server-fixture-admin-token-0123456789";
+
+  void SetUp() override {
+    setenv("SEAWAY_ADMIN_TOKEN", kAdminToken, 1);
+    ServerConfig c;
+    c.data_dir = "/data";
+    c.http = "127.0.0.1:0";
+    c.mqtt = "127.0.0.1:0";
+    c.http_threads = 1;
+    ASSERT_TRUE(c.Finalize().ok());
+    server_ = std::make_unique<Server>(c, &env_, ":memory:");
+    ASSERT_TRUE(server_->Start().ok());
+    port_ = server_->http_address().port;
+  }
+  void TearDown() override {
+    server_->Stop();
+    unsetenv("SEAWAY_ADMIN_TOKEN");
+  }
+
+  TestResponse Send(HttpMethod method, const std::string& path, const std::string& token,
+                    const nlohmann::json& body = nlohmann::json::object()) {
+    return Call(port_, method, path, token, body.dump());
+  }
+
+  // POSTs `body` as `token` (the system token by default); the "id" of the 201 answer.
+  uint64_t Create(const std::string& path, const nlohmann::json& body,
+                  const std::string& token = kAdminToken) {
+    auto r = Send(HttpMethod::kPost, path, token, body);
+    EXPECT_EQ(r.status, 201) << path << ": " << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false).value("id", uint64_t{0});
+  }
+
+  // A session token of a new user with `role` in `tenant`, created with `admin_token`.
+  std::string SessionOf(Role role, uint64_t customer, const std::string& tenant = "default",
+                        const std::string& admin_token = kAdminToken) {
+    const std::string name = fmt::format("user-{}", RoleName(role));
+    nlohmann::json user{{"name", name}, {"role", RoleName(role)}, {"password", name + "-password"}};
+    if (IsCustomerRole(role)) user["customer"] = customer;
+    Create("/api/v1/users", user, admin_token);
+    auto r = Send(HttpMethod::kPost, "/api/v1/auth/login", "",
+                  {{"tenant", tenant}, {"user", name}, {"password", name + "-password"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false).value("token", "");
+  }
+
+  // Creates tenant `name` with the system token; its admin token.
+  std::string NewTenant(const std::string& name,
+                        const nlohmann::json& settings = nlohmann::json::object()) {
+    auto r = Send(HttpMethod::kPost, "/api/v1/tenants", kAdminToken,
+                  {{"name", name}, {"settings", settings}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false).value("admin_token", "");
+  }
+
+  MemoryEnv env_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace seaway::testing

@@ -1,0 +1,236 @@
+// Tenants, their settings and quotas, and the update and token routes of the platform API
+// (src/http/tenant_handlers.h, src/http/platform_handlers.h, src/platform/quota_enforcer.h),
+// through a running server.
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server_fixture.h"
+
+namespace seaway {
+namespace {
+
+using nlohmann::json;
+using testing::Call;
+
+class TenantTest : public testing::ServerFixture {
+ protected:
+  json Body(const testing::TestResponse& r) { return json::parse(r.body, nullptr, false); }
+};
+
+TEST_F(TenantTest, TheSystemTokenCreatesTenantsWithTheirOwnAdmin) {
+  const std::string acme = NewTenant("acme", {{"time_zone", "Europe/Paris"}});
+  ASSERT_EQ(acme.size(), 64u);
+  auto tenant = Send(HttpMethod::kGet, "/api/v1/tenant", acme);
+  ASSERT_EQ(tenant.status, 200) << tenant.body;
+  EXPECT_EQ(Body(tenant)["name"], "acme");
+  EXPECT_EQ(Body(tenant)["settings"]["time_zone"], "Europe/Paris");
+  EXPECT_EQ(Body(tenant)["usage"]["devices"], 0);
+  // The new tenant's admin is not the installation's operator.
+  auto list = Send(HttpMethod::kGet, "/api/v1/tenants", acme);
+  EXPECT_EQ(list.status, 403) << list.body;
+  EXPECT_EQ(Send(HttpMethod::kPost, "/api/v1/tenants", acme, {{"name", "evil"}}).status, 403);
+  list = Send(HttpMethod::kGet, "/api/v1/tenants", kAdminToken);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Body(list)["total"], 2);
+  // Names are unique and checked; settings too.
+  EXPECT_EQ(Send(HttpMethod::kPost, "/api/v1/tenants", kAdminToken, {{"name", "acme"}}).status,
+            409);
+  auto bad = Send(HttpMethod::kPost, "/api/v1/tenants", kAdminToken,
+                  {{"name", "zeta"}, {"settings", {{"time_zone", "Mars/Olympus"}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("unknown time zone 'Mars/Olympus'"), std::string::npos) << bad.body;
+  // The new admin logs its users in to its tenant, not another.
+  Create("/api/v1/users", {{"name", "ann"}, {"role", "viewer"}, {"password", "ann-password-1"}},
+         acme);
+  EXPECT_EQ(Send(HttpMethod::kPost, "/api/v1/auth/login", "",
+                 {{"tenant", "acme"}, {"user", "ann"}, {"password", "ann-password-1"}})
+                .status,
+            200);
+  EXPECT_EQ(Send(HttpMethod::kPost, "/api/v1/auth/login", "",
+                 {{"tenant", "default"}, {"user", "ann"}, {"password", "ann-password-1"}})
+                .status,
+            401);
+}
+
+TEST_F(TenantTest, SettingsPatchMergesAndValidates) {
+  auto r = Send(HttpMethod::kPatch, "/api/v1/tenant", kAdminToken,
+                {{"retention_s", 86400}, {"quotas", {{"devices", 10}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["settings"]["retention_s"], 86400);
+  EXPECT_EQ(Body(r)["settings"]["quotas"]["devices"], 10);
+  EXPECT_EQ(Body(r)["settings"]["time_zone"], "UTC");
+  // The engine keeps the tenant's rows a day now.
+  auto tenant = Body(Send(HttpMethod::kGet, "/api/v1/tenant", kAdminToken));
+  const TenantId id(tenant["id"].get<uint64_t>());
+  ASSERT_TRUE(server_->engine()->Retention(id, "main", "telemetry").has_value());
+  EXPECT_EQ(server_->engine()->Retention(id, "main", "telemetry")->nanos(),
+            int64_t{86400} * 1'000'000'000);
+  // Merge: other members stay; null resets one.
+  r = Send(HttpMethod::kPatch, "/api/v1/tenant", kAdminToken,
+           {{"time_zone", "Asia/Tokyo"}, {"retention_s", nullptr}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["settings"]["quotas"]["devices"], 10);
+  EXPECT_TRUE(Body(r)["settings"]["retention_s"].is_null());
+  EXPECT_FALSE(server_->engine()->Retention(id, "main", "telemetry").has_value());
+  // Errors name the member and change nothing.
+  for (const auto& [patch, message] : std::vector<std::pair<json, std::string>>{
+           {{{"quotas", {{"devicez", 1}}}}, "'quotas.devicez' is not a quota"},
+           {{{"quotas", {{"devices", -1}}}}, "'quotas.devices' must be an integer"},
+           {{{"retention_s", 0}}, "'retention_s' must be 1 to"},
+           {{{"colour", "blue"}}, "'colour' is not a tenant setting"}}) {
+    r = Send(HttpMethod::kPatch, "/api/v1/tenant", kAdminToken, patch);
+    EXPECT_EQ(r.status, 400) << patch;
+    EXPECT_NE(r.body.find(message), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Body(Send(HttpMethod::kGet, "/api/v1/tenant", kAdminToken))["settings"]["time_zone"],
+            "Asia/Tokyo");
+  // Viewers read the settings, only tenant admins change them.
+  const std::string viewer = SessionOf(Role::kViewer, 0);
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/tenant", viewer).status, 200);
+  EXPECT_EQ(Send(HttpMethod::kPatch, "/api/v1/tenant", viewer, {{"time_zone", "UTC"}}).status, 403);
+}
+
+TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
+  const std::string acme = NewTenant("acme", {{"quotas", {{"devices", 3}}}});
+  const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}}, acme);
+  auto r = Send(HttpMethod::kPatch, fmt::format("/api/v1/customers/{}", plant), acme,
+                {{"quotas", {{"devices", 1}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["quotas"]["devices"], 1);
+  Create("/api/v1/devices", {{"name", "press-1"}, {"customer", plant}}, acme);
+  r = Send(HttpMethod::kPost, "/api/v1/devices", acme, {{"name", "press-2"}, {"customer", plant}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("quota 'devices' of customer 'plant' reached: 1 of 1 devices"),
+            std::string::npos)
+      << r.body;
+  Create("/api/v1/devices", {{"name", "press-2"}}, acme);
+  // Bulk: all or none, against the tenant's quota.
+  r = Call(port_, HttpMethod::kPost, "/api/v1/devices/import", acme, "press-3\npress-4\n");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("quota 'devices' of tenant 'acme' reached: 2 of 3 devices, 2 more asked"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Body(Send(HttpMethod::kGet, "/api/v1/devices", acme))["total"], 2);
+  r = Call(port_, HttpMethod::kPost, "/api/v1/devices/import", acme, "press-3\n");
+  EXPECT_EQ(r.status, 201) << r.body;
+  // Moving a device into a full customer is refused too.
+  auto devices = Body(Send(HttpMethod::kGet, "/api/v1/devices", acme))["items"];
+  r = Send(HttpMethod::kPatch, fmt::format("/api/v1/devices/{}", devices[2]["id"].get<uint64_t>()),
+           acme, {{"customer", plant}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  // A customer admin cannot lift its own quota.
+  const std::string admin = SessionOf(Role::kCustomerAdmin, plant, "acme", acme);
+  r = Send(HttpMethod::kPatch, fmt::format("/api/v1/customers/{}", plant), admin,
+           {{"quotas", nullptr}});
+  EXPECT_EQ(r.status, 403) << r.body;
+}
+
+TEST_F(TenantTest, RateQuotasAnswer429NamingTheQuota) {
+  const std::string acme = NewTenant("acme", {{"quotas", {{"api_requests_per_s", 3}}}});
+  int refused = 0;
+  std::string message;
+  for (int i = 0; i < 10; ++i) {
+    auto r = Send(HttpMethod::kGet, "/api/v1/devices", acme);
+    if (r.status == 429) {
+      ++refused;
+      message = r.body;
+    }
+  }
+  // A bucket of 3 refills at 3 per second: most of 10 quick calls are refused.
+  EXPECT_GE(refused, 5);
+  EXPECT_NE(message.find("quota 'api_requests_per_s' of tenant 'acme' exceeded (3 per second)"),
+            std::string::npos)
+      << message;
+  // Other tenants are not affected.
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/devices", kAdminToken).status, 200);
+  // Writes count as messages (as MQTT PUBLISHes do).
+  const std::string factory = NewTenant("factory", {{"quotas", {{"messages_per_s", 2}}}});
+  int stored = 0;
+  refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = Call(port_, HttpMethod::kPost, "/write?db=main", factory,
+                  fmt::format("m,device=d v={} {}", i, 1700000000000000000 + i));
+    if (r.status == 204) ++stored;
+    if (r.status == 429) {
+      ++refused;
+      message = r.body;
+    }
+  }
+  EXPECT_GE(refused, 3);
+  EXPECT_GE(stored, 1);
+  EXPECT_NE(message.find("quota 'messages_per_s' of tenant 'factory' exceeded"), std::string::npos)
+      << message;
+}
+
+TEST_F(TenantTest, UsersChangeRoleAndLoseTheirSessions) {
+  const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}});
+  const uint64_t id =
+      Create("/api/v1/users", {{"name", "bob"}, {"role", "viewer"}, {"password", "bob-password"}});
+  auto login = [&](const std::string& password) {
+    auto r = Send(HttpMethod::kPost, "/api/v1/auth/login", "",
+                  {{"tenant", "default"}, {"user", "bob"}, {"password", password}});
+    return r.status == 200 ? Body(r)["token"].get<std::string>() : std::string();
+  };
+  const std::string session = login("bob-password");
+  ASSERT_FALSE(session.empty());
+  const std::string path = fmt::format("/api/v1/users/{}", id);
+  // Customer roles need a customer; tenant roles refuse one.
+  auto r = Send(HttpMethod::kPatch, path, kAdminToken, {{"role", "customer-user"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Send(HttpMethod::kPatch, path, kAdminToken, {{"role", "customer-user"}, {"customer", plant}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", session).status, 401);
+  const std::string second = login("bob-password");
+  auto whoami = Body(Send(HttpMethod::kGet, "/api/v1/auth/whoami", second));
+  EXPECT_EQ(whoami["role"], "customer-user");
+  EXPECT_EQ(whoami["customer"], plant);
+  r = Send(HttpMethod::kPatch, path, kAdminToken, {{"password", "bob-new-password"}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_TRUE(login("bob-password").empty());
+  EXPECT_FALSE(login("bob-new-password").empty());
+  EXPECT_EQ(Send(HttpMethod::kPatch, path, kAdminToken, {{"name", "robert"}}).status, 400);
+  EXPECT_EQ(
+      Send(HttpMethod::kPatch, "/api/v1/users/999999", kAdminToken, {{"role", "viewer"}}).status,
+      404);
+}
+
+TEST_F(TenantTest, TokensAreListedAndRevoked) {
+  const std::string viewer_session = SessionOf(Role::kOperator, 0);
+  auto created = Send(HttpMethod::kPost, "/api/v1/tokens", viewer_session,
+                      {{"description", "ci"}, {"scopes", {"data.read"}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string ci = Body(created)["token"];
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", ci).status, 200);
+  // The operator sees its own session and token; the admin sees every one.
+  auto mine = Send(HttpMethod::kGet, "/api/v1/tokens", viewer_session);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(Body(mine)["total"], 2) << mine.body;
+  EXPECT_EQ(mine.body.find(ci), std::string::npos) << "a listing never shows a secret";
+  const json all = Body(Send(HttpMethod::kGet, "/api/v1/tokens", kAdminToken));
+  EXPECT_GE(all["total"].get<int>(), 3) << all;
+  uint64_t ci_id = 0, admin_id = 0;
+  for (const json& t : all["items"]) {
+    if (t["description"] == "ci") {
+      ci_id = t["id"].get<uint64_t>();
+      EXPECT_EQ(t["scopes"], json::array({"data.read"}));
+      EXPECT_EQ(t["kind"], "api");
+    }
+    if (t["kind"] == "system") admin_id = t["id"].get<uint64_t>();
+  }
+  ASSERT_NE(ci_id, 0u);
+  ASSERT_NE(admin_id, 0u);
+  // The operator cannot revoke the admin's token; it revokes its own.
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/tokens/{}", admin_id), viewer_session).status,
+      404);
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/tokens/{}", ci_id), viewer_session).status,
+      204);
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", ci).status, 401);
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", kAdminToken).status, 200);
+}
+
+}  // namespace
+}  // namespace seaway
