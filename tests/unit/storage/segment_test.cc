@@ -683,7 +683,8 @@ TEST_F(FlushTest, TenantRetentionIsTheDefaultAndStoredBytesCountPerTenant) {
   ASSERT_TRUE(e->Write(Rows({{"a", 1 * kDay + 5, 1.0}, {"a", 9 * kDay + 5, 9.0}})).ok());
   ASSERT_TRUE(e->Flush().ok());
   uint64_t on_disk = 0;
-  for (const auto& f : Files(&mem_, "db/shard-000", ".sws")) on_disk += *mem_.GetFileSize("db/shard-000/" + f);
+  for (const auto& f : Files(&mem_, "db/shard-000", ".sws"))
+    on_disk += *mem_.GetFileSize("db/shard-000/" + f);
   EXPECT_EQ(e->StoredBytes(kTenant), on_disk);
   EXPECT_GT(on_disk, 0u);
   EXPECT_EQ(e->StoredBytes(TenantId(kTenant.value() + 1)), 0u);
