@@ -195,7 +195,7 @@ Status Server::Start() {
   RegisterProcessMetrics(&metrics_, &system_info_);
   AddSystemRoutes(&router_, &system_info_);
   write_context_ = WriteRoutesContext{
-      engine_.get(), metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
+      engine_.get(),  metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
       config_.ingest, quotas_.get()};
   AddWriteRoutes(&router_, &write_context_);
   queries_ = std::make_unique<query::QueryEngine>(engine_.get(), Clock::Real());
