@@ -173,6 +173,15 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
     Count(StatusCodeName(parsed.status().code()), 0);
     return reply.Send(SqlError(parsed.status()));
   }
+  std::string time_zone;
+  if (options_.tenant_settings != nullptr) {
+    Result<TenantSettings> settings = options_.tenant_settings->Get(who->tenant);
+    if (!settings.ok()) {
+      Count(StatusCodeName(settings.status().code()), 0);
+      return reply.Send(SqlError(settings.status()));
+    }
+    time_zone = std::move(settings->time_zone);
+  }
 
   auto job = std::make_unique<Job>(Job{std::move(parsed->sql),
                                        {},
@@ -181,6 +190,7 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
                                        Clock::Real()->MonotonicNanos()});
   job->options.tenant = who->tenant;
   job->options.devices = std::move(*devices);
+  job->options.time_zone = std::move(time_zone);
   job->options.database = std::move(parsed->database);
   job->options.timeout = options_.timeout;
   job->options.cancel = &cancel_;

@@ -34,6 +34,7 @@
 #include "common/metrics.h"
 #include "http/router.h"
 #include "platform/metadata_store.h"
+#include "platform/tenant_settings_cache.h"
 #include "query/query_engine.h"
 
 namespace seaway {
@@ -44,6 +45,9 @@ struct SqlServiceOptions {
   int threads = 2;                              // queries running at once (--sql-threads)
   int max_queued = 16;                          // queries waiting; more get 503 (--sql-max-queued)
   size_t flush_bytes = 64 * 1024;               // a streamed response's chunk size
+  // When set: each tenant's time_zone setting is its queries' default zone (must outlive the
+  // service).
+  TenantSettingsCache* tenant_settings = nullptr;
 };
 
 // The HTTP status of a query error: the SQL endpoint's mapping table.

@@ -87,6 +87,7 @@ HttpResponse PatchTenant(const TenantRoutesContext* ctx, const HttpRequest& requ
   if (Status s = ctx->metadata->SetTenantSettings(who->tenant, settings); !s.ok()) return Fail(s);
   if (Status s = ApplyRetention(ctx, who->tenant, settings); !s.ok()) return Fail(s);
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
+  if (ctx->settings_cache != nullptr) ctx->settings_cache->Invalidate(who->tenant);
   return TenantAnswer(ctx, who->tenant);
 }
 

@@ -21,14 +21,16 @@
 #include "http/router.h"
 #include "platform/metadata_store.h"
 #include "platform/quota_enforcer.h"
+#include "platform/tenant_settings_cache.h"
 #include "storage/engine.h"
 
 namespace seaway {
 
 struct TenantRoutesContext {
   MetadataStore* metadata = nullptr;
-  QuotaEnforcer* quotas = nullptr;  // told when settings change, when set
-  Engine* engine = nullptr;         // retention and usage
+  QuotaEnforcer* quotas = nullptr;                // told when settings change, when set
+  Engine* engine = nullptr;                       // retention and usage
+  TenantSettingsCache* settings_cache = nullptr;  // told when settings change, when set
 };
 
 // `context` and what it points to must outlive the router.

@@ -106,34 +106,26 @@ Status QuotaEnforcer::AdmitRequest(const Principal& who) {
 
 Status QuotaEnforcer::AdmitMessages(TenantId tenant, std::string_view device, uint64_t count) {
   const int64_t now = clock_->MonotonicNanos();
-  bool refresh_stored = false;
-  {
-    std::lock_guard lock(mu_);
-    SW_ASSIGN_OR_RETURN(TenantState * state, State(tenant));
-    if (auto limit = state->quotas.stored_bytes; limit && stored_bytes_) {
-      refresh_stored = !state->stored_bytes_known ||
-                       now - state->stored_bytes_read_ns >= stored_bytes_refresh_ns_;
-      if (!refresh_stored && state->stored_bytes >= *limit) {
-        return ResourceExhausted("quota 'stored_bytes' of tenant '{}' reached: {} of {} bytes",
-                                 state->name, state->stored_bytes, *limit);
-      }
-    }
-  }
-  if (refresh_stored) {
-    // Summing the segments takes the shards' locks: not under mu_.
-    const uint64_t bytes = stored_bytes_(tenant);
-    std::lock_guard lock(mu_);
-    SW_ASSIGN_OR_RETURN(TenantState * state, State(tenant));
-    state->stored_bytes = bytes;
-    state->stored_bytes_read_ns = now;
-    state->stored_bytes_known = true;
-    if (auto limit = state->quotas.stored_bytes; limit && bytes >= *limit) {
-      return ResourceExhausted("quota 'stored_bytes' of tenant '{}' reached: {} of {} bytes",
-                               state->name, bytes, *limit);
-    }
-  }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   SW_ASSIGN_OR_RETURN(TenantState * state, State(tenant));
+  if (auto limit = state->quotas.stored_bytes; limit && stored_bytes_) {
+    if (!state->stored_bytes_known ||
+        now - state->stored_bytes_read_ns >= stored_bytes_refresh_ns_) {
+      // Summing the segments takes the shards' locks: not under mu_. Others meanwhile use the
+      // previous reading.
+      state->stored_bytes_read_ns = now;
+      lock.unlock();
+      const uint64_t bytes = stored_bytes_(tenant);
+      lock.lock();
+      SW_ASSIGN_OR_RETURN(state, State(tenant));
+      state->stored_bytes = bytes;
+      state->stored_bytes_known = true;
+    }
+    if (limit = state->quotas.stored_bytes; limit && state->stored_bytes >= *limit) {
+      return ResourceExhausted("quota 'stored_bytes' of tenant '{}' reached: {} of {} bytes",
+                               state->name, state->stored_bytes, *limit);
+    }
+  }
   if (auto limit = state->quotas.messages_per_s) {
     if (auto wait = Take(&state->messages, *limit, count, now)) {
       return Exceeded("messages_per_s", "tenant", state->name, *limit, *wait);

@@ -704,6 +704,7 @@ struct Planner::Impl {
       e->offset = f.offset;
       e->interval = width;
       e->origin = width.months > 0 ? 0 : 946'857'600LL * kNanosPerSecond;
+      if (args.size() == 2) e->zone = DefaultZone();
       if (args.size() == 3) {
         SW_ASSIGN_OR_RETURN(std::string third,
                             text_constant(2, "third argument (time zone or origin)"));
@@ -743,6 +744,7 @@ struct Planner::Impl {
       e->type = SqlType::kTimestamp;
       e->offset = f.offset;
       e->unit = unit;
+      e->zone = DefaultZone();
       if (args.size() == 3) {
         SW_ASSIGN_OR_RETURN(e->zone, text_constant(2, "time zone"));
         if (auto s = CheckTimeZone(e->zone); !s.ok()) return At(s, f.offset);
@@ -755,7 +757,7 @@ struct Planner::Impl {
     if (name == "date_part") {
       SW_RETURN_IF_ERROR(arity(2, 3));
       SW_ASSIGN_OR_RETURN(std::string field, text_constant(0, "field"));
-      std::string zone;
+      std::string zone = DefaultZone();
       if (args.size() == 3) {
         SW_ASSIGN_OR_RETURN(zone, text_constant(2, "time zone"));
       }
@@ -771,6 +773,7 @@ struct Planner::Impl {
       e->type = SqlType::kText;
       e->offset = f.offset;
       e->format = format;
+      e->zone = DefaultZone();
       if (args.size() == 3) {
         SW_ASSIGN_OR_RETURN(e->zone, text_constant(2, "time zone"));
         if (auto s = CheckTimeZone(e->zone); !s.ok()) return At(s, f.offset);
@@ -843,6 +846,11 @@ struct Planner::Impl {
                                                     "percentile_cont",
                                                     "spread"};
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
+  }
+
+  // The zone of calendar functions that name none: the tenant's ("" for UTC).
+  std::string DefaultZone() const {
+    return options.time_zone == "UTC" ? std::string() : options.time_zone;
   }
 
   Result<BoundExprPtr> BindExtract(std::string field, BoundExprPtr operand, std::string zone,
@@ -1318,7 +1326,7 @@ struct Planner::Impl {
       case ExprKind::kExtract: {
         const auto& x = e.As<sql::ExtractExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*x.operand, scope));
-        return BindExtract(x.field, std::move(operand), "", e.offset);
+        return BindExtract(x.field, std::move(operand), DefaultZone(), e.offset);
       }
     }
     return At(e.offset, "unsupported expression");

@@ -34,6 +34,9 @@ struct PlannerOptions {
   int64_t now = 0;                // now(), ns since the epoch: one instant for the whole statement
   // When set: the only values of the `device` tag the statement may read (QueryOptions::devices).
   std::optional<std::vector<std::string>> devices;
+  // The zone of calendar functions (time_bucket, date_trunc, EXTRACT, date_part, format_time)
+  // that name none (QueryOptions::time_zone). Empty or "UTC": UTC.
+  std::string time_zone;
 };
 
 class Planner {

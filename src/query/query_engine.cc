@@ -58,6 +58,7 @@ Status QueryEngine::ExecuteStreaming(
   popts.tenant = options.tenant;
   popts.database = options.database;
   popts.now = clock_->Now().nanos();
+  popts.time_zone = options.time_zone;
   if (options.devices) {
     popts.devices = *options.devices;
     std::sort(popts.devices->begin(), popts.devices->end());

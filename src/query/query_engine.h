@@ -41,6 +41,9 @@ struct QueryOptions {
   // `device` tag is one of these names (none, for tables without that tag), and system.series
   // lists only those series.
   std::optional<std::vector<std::string>> devices;
+  // The time zone of calendar functions that name none: the tenant's setting (docs/sql.md).
+  // Empty: UTC. REQUIRES: a valid IANA name.
+  std::string time_zone;
 };
 
 struct QueryResult {

@@ -189,6 +189,7 @@ Status Server::Start() {
       metadata_.get(), Clock::Real(),
       [engine = engine_.get()](TenantId tenant) { return engine->StoredBytes(tenant); });
   SW_RETURN_IF_ERROR(ApplyTenantRetention());
+  tenant_settings_ = std::make_unique<TenantSettingsCache>(metadata_.get());
 
   system_info_ =
       SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
@@ -204,6 +205,7 @@ Status Server::Start() {
   sql_options.max_memory_bytes = static_cast<size_t>(config_.sql_max_memory_mb) << 20;
   sql_options.threads = config_.sql_threads;
   sql_options.max_queued = config_.sql_max_queued;
+  sql_options.tenant_settings = tenant_settings_.get();
   sql_ = std::make_unique<SqlService>(queries_.get(), metadata_.get(), &metrics_, sql_options);
   sql_->AddRoutes(&router_);
 
@@ -223,7 +225,8 @@ Status Server::Start() {
   AddCommandRoutes(&router_, &command_context_);
   platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
-  tenant_context_ = TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get()};
+  tenant_context_ =
+      TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get()};
   AddTenantRoutes(&router_, &tenant_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer([metadata = metadata_.get(), quotas = quotas_.get()](

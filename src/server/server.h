@@ -21,6 +21,7 @@
 #include "http/write_handlers.h"
 #include "platform/metadata_store.h"
 #include "platform/quota_enforcer.h"
+#include "platform/tenant_settings_cache.h"
 #include "query/query_engine.h"
 #include "server/server_config.h"
 #include "storage/engine.h"
@@ -83,6 +84,7 @@ class Server {
   std::shared_ptr<SqliteDatabase> metadata_db_;  // DATA_DIR/metadata.db, shared by the stores
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<QuotaEnforcer> quotas_;
+  std::unique_ptr<TenantSettingsCache> tenant_settings_;
   std::unique_ptr<mqtt::PublishHandler> publish_quotas_;  // quotas, then telemetry_
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;

@@ -92,6 +92,31 @@ TEST_F(TenantTest, SettingsPatchMergesAndValidates) {
   EXPECT_EQ(Send(HttpMethod::kPatch, "/api/v1/tenant", viewer, {{"time_zone", "UTC"}}).status, 403);
 }
 
+// SQL's calendar functions use the tenant's time zone when a query names none.
+TEST_F(TenantTest, TheTenantTimeZoneIsSqlsDefault) {
+  const json query{{"query",
+                    "SELECT date_trunc('day', TIMESTAMP '2026-01-01T20:00:00Z') AS d, "
+                    "extract(hour FROM TIMESTAMP '2026-01-01T20:00:00Z') AS h, "
+                    "date_trunc('day', TIMESTAMP '2026-01-01T20:00:00Z', 'UTC') AS u"}};
+  auto r = Send(HttpMethod::kPost, "/api/v1/sql", kAdminToken, query);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["rows"][0][0], "2026-01-01T00:00:00Z") << r.body;
+  EXPECT_EQ(Body(r)["rows"][0][1], 20) << r.body;
+  ASSERT_EQ(Send(HttpMethod::kPatch, "/api/v1/tenant", kAdminToken, {{"time_zone", "Asia/Kolkata"}})
+                .status,
+            200);
+  r = Send(HttpMethod::kPost, "/api/v1/sql", kAdminToken, query);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // 20:00 UTC is 01:30 on January 2nd in India, whose day began at 18:30 UTC.
+  EXPECT_EQ(Body(r)["rows"][0][0], "2026-01-01T18:30:00Z") << r.body;
+  EXPECT_EQ(Body(r)["rows"][0][1], 1) << r.body;
+  EXPECT_EQ(Body(r)["rows"][0][2], "2026-01-01T00:00:00Z") << r.body;  // named: kept
+  // Other tenants keep UTC.
+  const std::string acme = NewTenant("acme");
+  r = Send(HttpMethod::kPost, "/api/v1/sql", acme, query);
+  EXPECT_EQ(Body(r)["rows"][0][0], "2026-01-01T00:00:00Z") << r.body;
+}
+
 TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
   const std::string acme = NewTenant("acme", {{"quotas", {{"devices", 3}}}});
   const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}}, acme);
