@@ -24,6 +24,9 @@ class ByteLink {
   virtual void ResumeReading() = 0;
   // The peer's address, for logs.
   virtual std::string peer() const = 0;
+  // Lower-case hex SHA-256 of the DER certificate the peer presented in a TLS handshake (an
+  // X.509 client certificate, e.g. a device's), or empty: not TLS, or no certificate.
+  virtual std::string peer_certificate_sha256() const { return {}; }
 };
 
 // The protocol side. Calls on one sink are serialized by its transport.

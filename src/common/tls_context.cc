@@ -6,7 +6,9 @@
 #include <memory>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/result.h"
 
@@ -125,6 +127,28 @@ Status ConfigureTlsContext(SSL_CTX* native, std::string_view listener, const std
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   return Status::OK();
+}
+
+void RequestClientCertificates(SSL_CTX* ctx) {
+  if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) return;  // a client CA
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+}
+
+std::string PeerCertificateSha256(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const int ok = X509_digest(cert, EVP_sha256(), digest, &length);
+  X509_free(cert);
+  if (ok != 1) return {};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kDigits[digest[i] >> 4];
+    out += kDigits[digest[i] & 15];
+  }
+  return out;
 }
 
 }  // namespace seaway

@@ -19,6 +19,15 @@ namespace seaway {
 Status ConfigureTlsContext(SSL_CTX* ctx, std::string_view listener, const std::string& cert_file,
                            const std::string& key_file, const std::string& client_ca_file = "");
 
+// Asks clients for a certificate without requiring one or checking who signed it (a device's
+// self-signed certificate, known by its fingerprint: PeerCertificateSha256). A context with a
+// client CA keeps requiring and verifying. The handshake still proves the client holds the
+// certificate's private key.
+void RequestClientCertificates(SSL_CTX* ctx);
+
+// Lower-case hex SHA-256 of the DER certificate the peer of `ssl` presented, or empty.
+std::string PeerCertificateSha256(SSL* ssl);
+
 // The reasons on this thread's OpenSSL error queue, which is emptied.
 std::string TakeOpenSslErrors();
 

@@ -72,6 +72,20 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/tenant"}, "The caller's tenant: settings, quotas and usage"},
           {{"PATCH", "/api/v1/tenant"},
            "Change the tenant's settings (JSON merge patch): time_zone, retention_s, quotas"},
+          {{"GET", "/api/v1/devices/{id}/credentials"},
+           "A device's MQTT user name and certificate fingerprints (no secrets)"},
+          {{"PUT", "/api/v1/devices/{id}/credentials"},
+           "Set a device's user name and password or its X.509 certificates (fingerprint or "
+           "PEM); closes its connections"},
+          {{"POST", "/api/v1/devices/{id}/token"}, "Replace a device's token (shown once)"},
+          {{"GET", "/api/v1/provisioning-keys"}, "List the keys devices provision themselves with"},
+          {{"POST", "/api/v1/provisioning-keys"},
+           "Create a provisioning key: {\"name\", \"customer\"?, \"model\"?, "
+           "\"max_devices\"?}; its secret is shown once"},
+          {{"DELETE", "/api/v1/provisioning-keys/{id}"}, "Delete a provisioning key"},
+          {{"POST", "/api/v1/provision"},
+           "A device registers itself with a provisioning key and secret: {\"key\", "
+           "\"secret\", \"device\"}; returns its token"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

@@ -519,6 +519,189 @@ HttpResponse RevokeToken(const PlatformRoutesContext* ctx, const HttpRequest& re
   return HttpResponse::Text(204, "");
 }
 
+HttpResponse GetDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request, 1);
+  if (!id.ok()) return Fail(id.status());
+  auto device = VisibleDevice(ctx, *who, *id);
+  if (!device.ok()) return Fail(device.status());
+  auto credentials = ctx->metadata->GetDeviceCredentials(who->tenant, device->id);
+  if (!credentials.ok()) return Fail(credentials.status());
+  return HttpResponse::Json(
+      200, json{{"token", true},
+                {"username", credentials->username ? json(*credentials->username) : json(nullptr)},
+                {"certificates", credentials->certificates}}
+               .dump());
+}
+
+// {"username", "password"} sets the device's MQTT user name and password ("password": null
+// removes them); {"certificates": [fingerprint or PEM, ...]} replaces its certificates.
+HttpResponse PutDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request, 1);
+  if (!id.ok()) return Fail(id.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  auto device = VisibleDevice(ctx, *who, *id);
+  if (!device.ok()) return Fail(device.status());
+  DeviceCredentialsUpdate update;
+  for (const auto& [key, value] : body->items()) {
+    if (key != "username" && key != "password" && key != "certificates") {
+      return Fail(
+          InvalidArgument("'{}' is not a device credential (username, password, "
+                          "certificates)",
+                          key));
+    }
+  }
+  if (body->contains("password")) {
+    if ((*body)["password"].is_null()) {
+      update.password = std::optional<std::pair<std::string, std::string>>();
+    } else {
+      auto username = StringField(*body, "username", /*required=*/true);
+      if (!username.ok()) return Fail(username.status());
+      auto password = StringField(*body, "password", /*required=*/true);
+      if (!password.ok()) return Fail(password.status());
+      update.password = std::pair(**username, **password);
+    }
+  } else if (body->contains("username")) {
+    return Fail(InvalidArgument("'username' needs a 'password'"));
+  }
+  if (auto it = body->find("certificates"); it != body->end()) {
+    if (!it->is_array()) {
+      return Fail(InvalidArgument("'certificates' must be an array of fingerprints or PEM"));
+    }
+    std::vector<std::string> certificates;
+    for (const json& c : *it) {
+      if (!c.is_string()) return Fail(InvalidArgument("'certificates' must hold strings"));
+      certificates.push_back(c.get<std::string>());
+    }
+    update.certificates = std::move(certificates);
+  }
+  Status s = ctx->metadata->UpdateDeviceCredentials(who->tenant, device->id, update);
+  if (!s.ok()) return Fail(s);
+  // Changed credentials apply to the device's next CONNECT; connections made with the old ones
+  // are closed.
+  if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
+  return GetDeviceCredentials(ctx, request);
+}
+
+HttpResponse RotateDeviceToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request, 1);
+  if (!id.ok()) return Fail(id.status());
+  auto device = VisibleDevice(ctx, *who, *id);
+  if (!device.ok()) return Fail(device.status());
+  auto token = ctx->metadata->RotateDeviceToken(who->tenant, device->id);
+  if (!token.ok()) return Fail(token.status());
+  if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
+  return HttpResponse::Json(201, json{{"id", device->id.value()}, {"token", *token}}.dump());
+}
+
+json ProvisioningKeyJson(const ProvisioningKeyInfo& k) {
+  return json{{"id", k.id},
+              {"name", k.name},
+              {"key", k.key},
+              {"customer", OptionalId(k.customer)},
+              {"model", k.model.empty() ? json(nullptr) : json(k.model)},
+              {"max_devices", k.max_devices ? json(*k.max_devices) : json(nullptr)},
+              {"provisioned", k.provisioned}};
+}
+
+HttpResponse ListProvisioningKeys(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto page = Page(request);
+  if (!page.ok()) return Fail(page.status());
+  auto all = ctx->metadata->ListProvisioningKeys(who->tenant);
+  if (!all.ok()) return Fail(all.status());
+  return PageOf(*all, *page, ProvisioningKeyJson);
+}
+
+HttpResponse CreateProvisioningKey(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  NewProvisioningKey key;
+  auto name = StringField(*body, "name", /*required=*/true);
+  if (!name.ok()) return Fail(name.status());
+  key.name = **name;
+  auto customer = CustomerField(*body, "customer");
+  if (!customer.ok()) return Fail(customer.status());
+  key.customer = *customer;
+  auto model = StringField(*body, "model", /*required=*/false);
+  if (!model.ok()) return Fail(model.status());
+  key.model = model->value_or("");
+  auto max = IdField(*body, "max_devices");
+  if (!max.ok()) return Fail(InvalidArgument("'max_devices' must be a non-negative integer"));
+  key.max_devices = *max;
+  auto created = ctx->metadata->CreateProvisioningKey(who->tenant, key);
+  if (!created.ok()) return Fail(created.status());
+  json out = ProvisioningKeyJson(created->first);
+  out["secret"] = created->second;
+  return HttpResponse::Json(201, out.dump());
+}
+
+HttpResponse DeleteProvisioningKey(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  Status s = ctx->metadata->DeleteProvisioningKey(who->tenant, *id);
+  if (!s.ok()) return Fail(s);
+  return HttpResponse::Text(204, "");
+}
+
+// A device registers itself: {"key", "secret", "device"} -> 201 with its token. Public; failed
+// attempts are limited per address as logins are.
+HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  const std::string address_key = fmt::format("provision:{}", AddressOnly(request.remote_address));
+  if (ctx->provision_limiter != nullptr) {
+    Status s = ctx->provision_limiter->Check(
+        address_key, fmt::format("address {}", AddressOnly(request.remote_address)));
+    if (!s.ok()) return Fail(s);
+  }
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  std::string parts[3];
+  const char* names[3] = {"key", "secret", "device"};
+  for (int i = 0; i < 3; ++i) {
+    auto field = StringField(*body, names[i], /*required=*/true);
+    if (!field.ok()) return Fail(field.status());
+    parts[i] = **field;
+  }
+  auto provisioned = ctx->metadata->ProvisionDevice(
+      parts[0], parts[1], parts[2], [ctx](const ProvisioningKeyInfo& key) {
+        return ctx->quotas == nullptr ? Status::OK()
+                                      : ctx->quotas->AdmitDevices(key.tenant, key.customer, 1);
+      });
+  if (!provisioned.ok()) {
+    if (provisioned.status().code() == StatusCode::kUnauthenticated &&
+        ctx->provision_limiter != nullptr) {
+      ctx->provision_limiter->RecordFailure(address_key);
+    }
+    return Fail(provisioned.status());
+  }
+  const auto& [key, device] = *provisioned;
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(key.tenant);
+  if (ctx->on_provisioned) {
+    if (Status s = ctx->on_provisioned(key, device.id); !s.ok()) return Fail(s);
+  }
+  json out{{"id", device.id.value()},
+           {"name", parts[2]},
+           {"token", device.token},
+           {"customer", OptionalId(key.customer)},
+           {"model", key.model.empty() ? json(nullptr) : json(key.model)},
+           {"mqtt",
+            {{"password", device.token},
+             {"telemetry", fmt::format("devices/{}/telemetry", parts[2])},
+             {"commands", fmt::format("devices/{}/rpc/request/+", parts[2])}}}};
+  return HttpResponse::Json(201, out.dump());
+}
+
 }  // namespace
 
 void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
@@ -549,6 +732,19 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPatch, "/api/v1/customers/{id}", "customer", "customers.manage", PatchCustomer);
   add(HttpMethod::kPatch, "/api/v1/users/{id}", "user", "users.manage", PatchUser);
   add(HttpMethod::kPatch, "/api/v1/devices/{id}", "device", "devices.manage", PatchDevice);
+  add(HttpMethod::kGet, "/api/v1/devices/{id}/credentials", "device_credentials", "devices.manage",
+      GetDeviceCredentials);
+  add(HttpMethod::kPut, "/api/v1/devices/{id}/credentials", "device_credentials", "devices.manage",
+      PutDeviceCredentials);
+  add(HttpMethod::kPost, "/api/v1/devices/{id}/token", "device_token", "devices.manage",
+      RotateDeviceToken);
+  add(HttpMethod::kGet, "/api/v1/provisioning-keys", "provisioning_keys", "devices.manage",
+      ListProvisioningKeys);
+  add(HttpMethod::kPost, "/api/v1/provisioning-keys", "provisioning_keys", "devices.manage",
+      CreateProvisioningKey);
+  add(HttpMethod::kDelete, "/api/v1/provisioning-keys/{id}", "provisioning_key", "devices.manage",
+      DeleteProvisioningKey);
+  add(HttpMethod::kPost, "/api/v1/provision", "provision", kPublicAccess, Provision);
 }
 
 }  // namespace seaway

@@ -27,6 +27,16 @@
 //   PATCH /api/v1/customers/{id}   {"name"?, "quotas"?} (quotas: tenant roles only)
 //   PATCH /api/v1/users/{id}       {"role"?, "customer"?, "password"?}: ends the user's sessions
 //   PATCH /api/v1/devices/{id}     {"customer": id | null}: assigns the device
+//   GET  /api/v1/devices/{id}/credentials  its user name and certificate fingerprints
+//   PUT  /api/v1/devices/{id}/credentials  {"username", "password"} (or "password": null),
+//                             {"certificates": [SHA-256 hex or PEM, ...]}; the device's open
+//                             MQTT connections are closed
+//   POST /api/v1/devices/{id}/token  a new token replaces the device's (201, shown once)
+//   GET/POST /api/v1/provisioning-keys, DELETE /api/v1/provisioning-keys/{id}: keys devices
+//                             register themselves with ({"name", "customer"?, "model"?,
+//                             "max_devices"?} -> the key and its secret, once)
+//   POST /api/v1/provision    public: {"key", "secret", "device"} -> 201 the new device and its
+//                             token; 401 for a wrong key or secret (limited per address, 429)
 //
 // Every route takes `Authorization: Token <token>` (a tenant token or a session from login) and
 // checks the caller's role (platform/permissions.h, docs/security.md): customers.manage to
@@ -38,8 +48,11 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
+
 #include "http/router.h"
 #include "mqtt/broker.h"
+#include "platform/login_limiter.h"
 #include "platform/metadata_store.h"
 #include "platform/quota_enforcer.h"
 
@@ -49,6 +62,10 @@ struct PlatformRoutesContext {
   MetadataStore* metadata = nullptr;
   QuotaEnforcer* quotas = nullptr;  // when set: the devices quota, and told of changes
   mqtt::Broker* broker = nullptr;   // when set, a deleted device's MQTT connections are closed
+  // Failed self-provisioning attempts per address, when set.
+  LoginLimiter* provision_limiter = nullptr;
+  // Called after a device provisioned itself (e.g. to give it the key's thing model), when set.
+  std::function<Status(const ProvisioningKeyInfo& key, DeviceId device)> on_provisioned;
 };
 
 // `context` and what it points to must outlive the router.

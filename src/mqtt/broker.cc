@@ -558,8 +558,8 @@ bool Conn::HandleConnect(Connect& c) {
       return true;
     }
   }
-  Result<ClientIdentity> identity =
-      broker_->auth->Authenticate(c.client_id, c.username, c.password, address);
+  Result<ClientIdentity> identity = broker_->auth->Authenticate(
+      c.client_id, c.username, c.password, address, link_->peer_certificate_sha256());
   if (!identity.ok()) {
     broker_->auth_failures_total->Increment();
     if (identity.status().code() == StatusCode::kResourceExhausted) {

@@ -77,10 +77,13 @@ class Authenticator {
   // The identity of the credentials from the client at `address` (IP, no port); an error means
   // refuse: ResourceExhausted after too many failures (CONNACK 0x9F, 3.1.1: 3), any other
   // error bad credentials (0x86, 3.1.1: 4).
+  // `certificate_sha256`: the client's TLS certificate (ByteLink::peer_certificate_sha256), or
+  // empty.
   virtual Result<ClientIdentity> Authenticate(std::string_view client_id,
                                               const std::optional<std::string>& username,
                                               const std::optional<std::string>& password,
-                                              std::string_view address) = 0;
+                                              std::string_view address,
+                                              std::string_view certificate_sha256) = 0;
 };
 
 // A message as the broker routes it: immutable once built, shared by every delivery.

@@ -110,17 +110,18 @@ class StreamLink final : public ClientLink,
       timer->async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec && self->conn_ == nullptr) self->Closed();
       });
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = shared_from_this(), timer](const error_code& ec) {
-                                timer->cancel();
-                                if (ec) {
-                                  self->server_->tls_failures_total->Increment();
-                                  return self->Closed();
-                                }
-                                self->conn_ = self->server_->broker->Accept(self);
-                                self->buffer_.resize(4096);
-                                self->ReadTls();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = shared_from_this(), timer](const error_code& ec) {
+            timer->cancel();
+            if (ec) {
+              self->server_->tls_failures_total->Increment();
+              return self->Closed();
+            }
+            self->certificate_sha256_ = PeerCertificateSha256(self->stream_.native_handle());
+            self->conn_ = self->server_->broker->Accept(self);
+            self->buffer_.resize(4096);
+            self->ReadTls();
+          });
     } else {
       conn_ = server_->broker->Accept(shared_from_this());
       WaitReadable();
@@ -168,6 +169,7 @@ class StreamLink final : public ClientLink,
   }
 
   std::string peer() const override { return peer_; }
+  std::string peer_certificate_sha256() const override { return certificate_sha256_; }
 
  private:
   tcp::socket& Socket() {
@@ -284,6 +286,7 @@ class StreamLink final : public ClientLink,
   const size_t max_write_queue_bytes_;
   Stream stream_;
   std::string peer_;
+  std::string certificate_sha256_;          // set before the broker sees the link
   std::shared_ptr<BrokerConnection> conn_;  // strand only
   bool paused_ = false;                     // strand only
   std::vector<std::string> writing_bufs_;   // strand only
@@ -381,6 +384,8 @@ Status MqttServer::Start() {
     SW_RETURN_IF_ERROR(ConfigureTlsContext(s.tls->native_handle(), "mqtt-tls",
                                            s.options.tls_cert_file, s.options.tls_key_file,
                                            s.options.tls_client_ca_file));
+    // Devices may authenticate with a certificate known by its fingerprint (docs/mqtt.md).
+    RequestClientCertificates(s.tls->native_handle());
     SW_RETURN_IF_ERROR(s.Listen(&s.tls_acceptor, *s.options.tls_address, "mqtt-tls", &s.tls_bound));
     s.Accept(&s.tls_acceptor, true);
   }

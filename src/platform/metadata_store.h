@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,41 @@ struct Principal {
   }
 };
 
+// A device's credentials besides its token, as listed (never a secret).
+struct DeviceCredentials {
+  std::optional<std::string> username;    // MQTT user name of its password, if it has one
+  std::vector<std::string> certificates;  // SHA-256 fingerprints (lower-case hex), sorted
+};
+
+// A change to a device's credentials: members left nullopt stay as they are.
+struct DeviceCredentialsUpdate {
+  // Set: the device's MQTT user name and password (the user name unique in the installation,
+  // as users' names; the password stored as its Argon2id hash); set to nullopt: none.
+  std::optional<std::optional<std::pair<std::string, std::string>>> password;
+  // The fingerprints of its X.509 certificates (64 hex characters each), replacing the old.
+  std::optional<std::vector<std::string>> certificates;
+};
+
+// A key and secret devices present to register themselves (POST /api/v1/provision), bound to a
+// customer and a thing model for the devices it makes, and to how many it may make.
+struct NewProvisioningKey {
+  std::string name;  // as users' names, unique in the tenant
+  std::optional<CustomerId> customer;
+  std::string model;  // thing model name given to the devices ("" for none)
+  std::optional<uint64_t> max_devices;
+};
+
+struct ProvisioningKeyInfo {
+  uint64_t id = 0;
+  TenantId tenant;
+  std::string name;
+  std::string key;  // public: the device sends it with the secret
+  std::optional<CustomerId> customer;
+  std::string model;
+  std::optional<uint64_t> max_devices;
+  uint64_t provisioned = 0;  // devices made with it so far
+};
+
 struct NewApiToken {
   std::string description;               // 1..200 bytes
   std::vector<Permission> scopes;        // empty: every permission of the creator
@@ -195,6 +231,35 @@ class MetadataStore {
   virtual Status DeleteDevice(TenantId tenant, DeviceId id) = 0;
   // The device a device token belongs to, with its tenant; Unauthenticated otherwise.
   virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevice(std::string_view token) = 0;
+  // The device whose MQTT user name and password these are; Unauthenticated otherwise. The
+  // first success costs an Argon2id verification; repeated ones with the same password are
+  // answered from memory until the password changes.
+  virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevicePassword(
+      std::string_view username, std::string_view password) = 0;
+  // The device with the X.509 certificate of this SHA-256 fingerprint; Unauthenticated
+  // otherwise.
+  virtual Result<std::pair<TenantId, DeviceInfo>> AuthenticateDeviceCertificate(
+      std::string_view sha256) = 0;
+  virtual Result<DeviceCredentials> GetDeviceCredentials(TenantId tenant, DeviceId id) = 0;
+  // AlreadyExists naming the user name or fingerprint another device holds; InvalidArgument
+  // for malformed ones; NotFound for a device not the tenant's.
+  virtual Status UpdateDeviceCredentials(TenantId tenant, DeviceId id,
+                                         const DeviceCredentialsUpdate& update) = 0;
+  // Replaces the device's tokens by a new one (returned once).
+  virtual Result<std::string> RotateDeviceToken(TenantId tenant, DeviceId id) = 0;
+
+  // Provisioning keys: the secret is returned once (only its hash is kept).
+  virtual Result<std::pair<ProvisioningKeyInfo, std::string>> CreateProvisioningKey(
+      TenantId tenant, const NewProvisioningKey& key) = 0;
+  virtual Result<std::vector<ProvisioningKeyInfo>> ListProvisioningKeys(TenantId tenant) = 0;
+  virtual Status DeleteProvisioningKey(TenantId tenant, uint64_t id) = 0;
+  // Creates device `name` for the key's tenant, assigned to its customer, when `secret` is the
+  // key's and it has devices left (ResourceExhausted naming the key's max_devices otherwise);
+  // Unauthenticated ("invalid provisioning key or secret") for any wrong part. `admit` runs
+  // before the device is made (the tenant's quotas).
+  virtual Result<std::pair<ProvisioningKeyInfo, CreatedDevice>> ProvisionDevice(
+      std::string_view key, std::string_view secret, std::string_view name,
+      const std::function<Status(const ProvisioningKeyInfo&)>& admit) = 0;
 
   // A new API token acting as `owner` (the same user, or the tenant for a tenant token),
   // restricted to `token.scopes`, which must be within what the owner may do (PermissionDenied
@@ -226,6 +291,10 @@ Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(
     std::shared_ptr<SqliteDatabase> database);
 // Opens (creating when absent) the SQLite store at `path` on a connection of its own.
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path);
+
+// A certificate's SHA-256 fingerprint as lower-case hex, from 64 hex digits (colons allowed,
+// any case) or a PEM certificate ("-----BEGIN CERTIFICATE-----"). InvalidArgument otherwise.
+Result<std::string> CertificateFingerprint(std::string_view hex_or_pem);
 
 // Lower-case hex SHA-256 of `token`.
 std::string HashToken(std::string_view token);

@@ -2,9 +2,13 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include "common/clock.h"
@@ -53,7 +57,8 @@ class SqliteMetadataStore final : public MetadataStore {
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
   // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes; 5 tenant
-  // settings, customer quotas, system and session tokens.
+  // settings, customer quotas, system and session tokens; 6 device passwords and certificates,
+  // provisioning keys.
   Status Init() {
     std::lock_guard lock(mu_);
     SW_RETURN_IF_ERROR(
@@ -72,7 +77,32 @@ class SqliteMetadataStore final : public MetadataStore {
     if (version < 3) SW_RETURN_IF_ERROR(UpgradeToVersion3());
     if (version < 4) SW_RETURN_IF_ERROR(UpgradeToVersion4());
     if (version < 5) SW_RETURN_IF_ERROR(UpgradeToVersion5());
+    if (version < 6) SW_RETURN_IF_ERROR(UpgradeToVersion6());
     return Status::OK();
+  }
+
+  // Device passwords and certificates, provisioning keys.
+  Status UpgradeToVersion6() {
+    return Exec(
+        "BEGIN;"
+        "CREATE TABLE device_passwords("
+        "  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+        "  username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, created_ns INTEGER NOT "
+        "NULL);"
+        "CREATE TABLE device_certificates("
+        "  sha256 TEXT PRIMARY KEY,"
+        "  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+        "  created_ns INTEGER NOT NULL);"
+        "CREATE INDEX device_certificates_by_device ON device_certificates(device_id);"
+        "CREATE TABLE provisioning_keys("
+        "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+        "  name TEXT NOT NULL, key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,"
+        "  customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,"
+        "  model TEXT NOT NULL DEFAULT '', max_devices INTEGER,"
+        "  provisioned INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL,"
+        "  UNIQUE(tenant_id, name));"
+        "PRAGMA user_version=6;"
+        "COMMIT;");
   }
 
   // Tenant settings, customer quotas, and token kinds (the default tenant's first admin tokens
@@ -687,7 +717,293 @@ class SqliteMetadataStore final : public MetadataStore {
     return Status::OK();
   }
 
+  Result<std::pair<TenantId, DeviceInfo>> AuthenticateDevicePassword(
+      std::string_view username, std::string_view password) override {
+    std::pair<TenantId, DeviceInfo> found;
+    std::string hash;
+    {
+      std::lock_guard lock(mu_);
+      SqliteStatement st(db_,
+                         "SELECT d.tenant_id, d.id, d.name, d.customer_id, p.password_hash "
+                         "FROM device_passwords p JOIN devices d ON d.id = p.device_id "
+                         "WHERE p.username = ?1");
+      if (!st.ok()) return Error("prepare");
+      BindText(st.get(), 1, username);
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) return Unauthenticated("invalid user name or password");
+      if (rc != SQLITE_ROW) return Error("authenticate device");
+      found = {TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
+               DeviceAt(st.get(), 1)};
+      hash = std::string(ColumnText(st.get(), 4));
+      // A device reconnecting with the password that worked last time skips Argon2id: the
+      // cache holds a hash of it made with a per-process key, for as long as the stored hash is
+      // the same.
+      auto it = verified_.find(std::string(username));
+      if (it != verified_.end() && it->second.first == hash &&
+          it->second.second == HashToken(verified_key_ + std::string(password))) {
+        return found;
+      }
+    }
+    SW_ASSIGN_OR_RETURN(const bool match, VerifyPassword(password, hash));
+    if (!match) return Unauthenticated("invalid user name or password");
+    std::lock_guard lock(mu_);
+    if (verified_.size() >= 100'000) verified_.clear();
+    verified_[std::string(username)] = {hash, HashToken(verified_key_ + std::string(password))};
+    return found;
+  }
+
+  Result<std::pair<TenantId, DeviceInfo>> AuthenticateDeviceCertificate(
+      std::string_view sha256) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "SELECT d.tenant_id, d.id, d.name, d.customer_id FROM device_certificates c "
+                       "JOIN devices d ON d.id = c.device_id WHERE c.sha256 = ?1");
+    if (!st.ok()) return Error("prepare");
+    BindText(st.get(), 1, sha256);
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return Unauthenticated("unknown certificate");
+    if (rc != SQLITE_ROW) return Error("authenticate device");
+    return std::pair(TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
+                     DeviceAt(st.get(), 1));
+  }
+
+  Result<DeviceCredentials> GetDeviceCredentials(TenantId tenant, DeviceId id) override {
+    std::lock_guard lock(mu_);
+    SW_RETURN_IF_ERROR(CheckDevice(tenant, id));
+    DeviceCredentials out;
+    {
+      SqliteStatement st(db_, "SELECT username FROM device_passwords WHERE device_id = ?1");
+      if (!st.ok()) return Error("prepare");
+      BindId(st.get(), 1, id.value());
+      if (sqlite3_step(st.get()) == SQLITE_ROW) out.username = std::string(ColumnText(st.get(), 0));
+    }
+    SqliteStatement st(
+        db_, "SELECT sha256 FROM device_certificates WHERE device_id = ?1 ORDER BY sha256");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, id.value());
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      out.certificates.emplace_back(ColumnText(st.get(), 0));
+    }
+    return out;
+  }
+
+  Status UpdateDeviceCredentials(TenantId tenant, DeviceId id,
+                                 const DeviceCredentialsUpdate& update) override {
+    std::optional<std::string> hash;
+    if (update.password && *update.password) {
+      SW_RETURN_IF_ERROR(ValidateObjectName("device user", (*update.password)->first));
+      SW_ASSIGN_OR_RETURN(hash, HashPassword((*update.password)->second));  // outside the lock
+    }
+    std::vector<std::string> certificates;
+    if (update.certificates) {
+      for (const std::string& c : *update.certificates) {
+        SW_ASSIGN_OR_RETURN(std::string fingerprint, CertificateFingerprint(c));
+        certificates.push_back(std::move(fingerprint));
+      }
+      if (certificates.size() > 16) {
+        return InvalidArgument("a device has at most 16 certificates, got {}", certificates.size());
+      }
+    }
+    const int64_t now = Clock::Real()->Now().nanos();
+    std::lock_guard lock(mu_);
+    SW_RETURN_IF_ERROR(CheckDevice(tenant, id));
+    SW_RETURN_IF_ERROR(Exec("BEGIN"));
+    Status s = [&]() -> Status {
+      if (update.password) {
+        SqliteStatement del(db_, "DELETE FROM device_passwords WHERE device_id = ?1");
+        if (!del.ok()) return Error("prepare");
+        BindId(del.get(), 1, id.value());
+        if (sqlite3_step(del.get()) != SQLITE_DONE) return Error("remove device password");
+        if (*update.password) {
+          SqliteStatement st(db_,
+                             "INSERT INTO device_passwords(device_id, username, password_hash, "
+                             "created_ns) VALUES(?1, ?2, ?3, ?4)");
+          if (!st.ok()) return Error("prepare");
+          BindId(st.get(), 1, id.value());
+          BindText(st.get(), 2, (*update.password)->first);
+          BindText(st.get(), 3, *hash);
+          sqlite3_bind_int64(st.get(), 4, now);
+          const int rc = sqlite3_step(st.get());
+          if (rc == SQLITE_CONSTRAINT) {
+            return AlreadyExists("device user name '{}' is taken", (*update.password)->first);
+          }
+          if (rc != SQLITE_DONE) return Error("set device password");
+        }
+      }
+      if (update.certificates) {
+        SqliteStatement del(db_, "DELETE FROM device_certificates WHERE device_id = ?1");
+        if (!del.ok()) return Error("prepare");
+        BindId(del.get(), 1, id.value());
+        if (sqlite3_step(del.get()) != SQLITE_DONE) return Error("remove device certificates");
+        for (const std::string& fingerprint : certificates) {
+          SqliteStatement st(db_,
+                             "INSERT OR IGNORE INTO device_certificates(sha256, device_id, "
+                             "created_ns) VALUES(?1, ?2, ?3)");
+          if (!st.ok()) return Error("prepare");
+          BindText(st.get(), 1, fingerprint);
+          BindId(st.get(), 2, id.value());
+          sqlite3_bind_int64(st.get(), 3, now);
+          if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("add device certificate");
+          if (sqlite3_changes(db_) == 0) {
+            // Either listed twice or another device's.
+            SqliteStatement q(db_, "SELECT device_id FROM device_certificates WHERE sha256 = ?1");
+            BindText(q.get(), 1, fingerprint);
+            if (q.ok() && sqlite3_step(q.get()) == SQLITE_ROW &&
+                static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0)) != id.value()) {
+              return AlreadyExists("certificate {} belongs to another device", fingerprint);
+            }
+          }
+        }
+      }
+      return Status::OK();
+    }();
+    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    return s;
+  }
+
+  Result<std::string> RotateDeviceToken(TenantId tenant, DeviceId id) override {
+    SW_ASSIGN_OR_RETURN(std::string token, NewRandomToken());
+    std::lock_guard lock(mu_);
+    SW_RETURN_IF_ERROR(CheckDevice(tenant, id));
+    SW_RETURN_IF_ERROR(Exec("BEGIN"));
+    Status s = [&]() -> Status {
+      SqliteStatement del(db_, "DELETE FROM device_tokens WHERE device_id = ?1");
+      if (!del.ok()) return Error("prepare");
+      BindId(del.get(), 1, id.value());
+      if (sqlite3_step(del.get()) != SQLITE_DONE) return Error("revoke device tokens");
+      SqliteStatement st(
+          db_, "INSERT INTO device_tokens(hash, device_id, created_ns) VALUES(?1, ?2, ?3)");
+      if (!st.ok()) return Error("prepare");
+      BindText(st.get(), 1, HashToken(token));
+      BindId(st.get(), 2, id.value());
+      sqlite3_bind_int64(st.get(), 3, Clock::Real()->Now().nanos());
+      if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("create device token");
+      return Status::OK();
+    }();
+    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    if (!s.ok()) return s;
+    return token;
+  }
+
+  Result<std::pair<ProvisioningKeyInfo, std::string>> CreateProvisioningKey(
+      TenantId tenant, const NewProvisioningKey& key) override {
+    SW_RETURN_IF_ERROR(ValidateObjectName("provisioning key", key.name));
+    if (!key.model.empty()) SW_RETURN_IF_ERROR(ValidateObjectName("model", key.model));
+    SW_ASSIGN_OR_RETURN(std::string public_key, NewRandomToken());
+    public_key.resize(32);  // 16 random bytes: an identifier, not a secret
+    SW_ASSIGN_OR_RETURN(std::string secret, NewRandomToken());
+    std::lock_guard lock(mu_);
+    if (key.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *key.customer, "the key's"));
+    SqliteStatement st(db_,
+                       "INSERT INTO provisioning_keys(tenant_id, name, key, secret_hash, "
+                       "customer_id, model, max_devices, created_ns) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, tenant.value());
+    BindText(st.get(), 2, key.name);
+    BindText(st.get(), 3, public_key);
+    BindText(st.get(), 4, HashToken(secret));
+    BindOptionalId(st.get(), 5, key.customer ? std::optional(key.customer->value()) : std::nullopt);
+    BindText(st.get(), 6, key.model);
+    BindOptionalId(st.get(), 7, key.max_devices);
+    sqlite3_bind_int64(st.get(), 8, Clock::Real()->Now().nanos());
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_CONSTRAINT) {
+      return AlreadyExists("provisioning key '{}' already exists", key.name);
+    }
+    if (rc != SQLITE_DONE) return Error("create provisioning key");
+    ProvisioningKeyInfo info{static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)),
+                             tenant,
+                             key.name,
+                             public_key,
+                             key.customer,
+                             key.model,
+                             key.max_devices,
+                             0};
+    return std::pair(std::move(info), std::move(secret));
+  }
+
+  Result<std::vector<ProvisioningKeyInfo>> ListProvisioningKeys(TenantId tenant) override {
+    std::lock_guard lock(mu_);
+    return ProvisioningKeys("tenant_id = ?1",
+                            [&](sqlite3_stmt* st) { BindId(st, 1, tenant.value()); });
+  }
+
+  Status DeleteProvisioningKey(TenantId tenant, uint64_t id) override {
+    return DeleteRow("provisioning_keys", "provisioning key", tenant, id);
+  }
+
+  Result<std::pair<ProvisioningKeyInfo, CreatedDevice>> ProvisionDevice(
+      std::string_view key, std::string_view secret, std::string_view name,
+      const std::function<Status(const ProvisioningKeyInfo&)>& admit) override {
+    std::vector<ProvisioningKeyInfo> found;
+    {
+      std::lock_guard lock(mu_);
+      SW_ASSIGN_OR_RETURN(found,
+                          ProvisioningKeys("key = ?1 AND secret_hash = ?2", [&](sqlite3_stmt* st) {
+                            BindText(st, 1, key);
+                            BindText(st, 2, HashToken(secret));
+                          }));
+    }
+    if (found.empty()) return Unauthenticated("invalid provisioning key or secret");
+    const ProvisioningKeyInfo& info = found[0];
+    if (info.max_devices && info.provisioned >= *info.max_devices) {
+      return ResourceExhausted("provisioning key '{}' has made its {} devices", info.name,
+                               *info.max_devices);
+    }
+    SW_RETURN_IF_ERROR(admit(info));
+    SW_ASSIGN_OR_RETURN(CreatedDevice device,
+                        CreateDevice(info.tenant, NewDevice{std::string(name), info.customer}));
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "UPDATE provisioning_keys SET provisioned = provisioned + 1 WHERE id = ?1");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, info.id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("count provisioned device");
+    return std::pair(info, std::move(device));
+  }
+
  private:
+  // Provisioning keys matching `where` (bound by `bind`). REQUIRES: mu_ held.
+  Result<std::vector<ProvisioningKeyInfo>> ProvisioningKeys(
+      const char* where, const std::function<void(sqlite3_stmt*)>& bind) {
+    SqliteStatement st(db_, fmt::format("SELECT id, tenant_id, name, key, customer_id, model, "
+                                        "max_devices, provisioned FROM provisioning_keys "
+                                        "WHERE {} ORDER BY id",
+                                        where)
+                                .c_str());
+    if (!st.ok()) return Error("prepare");
+    bind(st.get());
+    std::vector<ProvisioningKeyInfo> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      ProvisioningKeyInfo k;
+      k.id = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0));
+      k.tenant = TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 1)));
+      k.name = std::string(ColumnText(st.get(), 2));
+      k.key = std::string(ColumnText(st.get(), 3));
+      if (auto c = ColumnId(st.get(), 4)) k.customer = CustomerId(*c);
+      k.model = std::string(ColumnText(st.get(), 5));
+      k.max_devices = ColumnId(st.get(), 6);
+      k.provisioned = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 7));
+      out.push_back(std::move(k));
+    }
+    if (rc != SQLITE_DONE) return Error("list provisioning keys");
+    return out;
+  }
+
+  // REQUIRES: mu_ held.
+  Status CheckDevice(TenantId tenant, DeviceId id) {
+    SqliteStatement st(db_, "SELECT 1 FROM devices WHERE id = ?1 AND tenant_id = ?2");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, id.value());
+    BindId(st.get(), 2, tenant.value());
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_ROW) return Status::OK();
+    if (rc == SQLITE_DONE) return NotFound("device {} does not exist", id);
+    return Error("find device");
+  }
+
   static Result<std::vector<Permission>> ParseScopes(std::string_view scopes) {
     std::vector<Permission> out;
     for (size_t at = 0; at < scopes.size();) {
@@ -795,6 +1111,9 @@ class SqliteMetadataStore final : public MetadataStore {
   LoginLimiter limiter_;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
+  // Device user name -> (stored password hash, keyed hash of the password that matched it).
+  std::unordered_map<std::string, std::pair<std::string, std::string>> verified_;
+  const std::string verified_key_ = NewRandomToken().value_or("seaway");
 };
 
 }  // namespace
@@ -804,6 +1123,39 @@ std::string HashToken(std::string_view token) {
   unsigned int length = 0;
   EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(), nullptr);
   return Hex(digest, length);
+}
+
+Result<std::string> CertificateFingerprint(std::string_view text) {
+  if (text.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
+    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+    X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+    BIO_free(bio);
+    if (cert == nullptr) {
+      ERR_clear_error();
+      return InvalidArgument("the PEM certificate cannot be read");
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    const int ok = X509_digest(cert, EVP_sha256(), digest, &length);
+    X509_free(cert);
+    if (ok != 1) return Internal("hashing a certificate failed");
+    return Hex(digest, length);
+  }
+  std::string hex;
+  for (char c : text) {
+    if (c == ':') continue;
+    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!((lower >= '0' && lower <= '9') || (lower >= 'a' && lower <= 'f'))) {
+      hex.clear();
+      break;
+    }
+    hex += lower;
+  }
+  if (hex.size() != 64) {
+    return InvalidArgument(
+        "a certificate must be a SHA-256 fingerprint (64 hex digits) or a PEM certificate");
+  }
+  return hex;
 }
 
 Result<std::string> NewRandomToken() {

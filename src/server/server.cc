@@ -20,9 +20,10 @@
 namespace seaway {
 namespace {
 
-// MQTT clients authenticate with a token as their password (any user name): a device's token
-// makes it that device (its own topics only); a tenant token, or a tenant administrator's
-// session, the whole tenant.
+// MQTT clients authenticate as a device (its own topics only) with the device's TLS client
+// certificate (registered by fingerprint), its token as the password (any user name), or its
+// own user name and password; or as the whole tenant with a tenant token or a tenant
+// administrator's session as the password.
 // Failed CONNECTs count per user name and per address (LoginLimiter, as for HTTP logins): after
 // 5 in 15 minutes for a user name, or 100 from an address (many devices may share one behind a
 // NAT, and one misconfigured device must not lock out a plant), the next ones are refused with
@@ -36,12 +37,13 @@ class TokenAuthenticator final : public mqtt::Authenticator {
   Result<mqtt::ClientIdentity> Authenticate(std::string_view,
                                             const std::optional<std::string>& user,
                                             const std::optional<std::string>& password,
-                                            std::string_view address) override {
+                                            std::string_view address,
+                                            std::string_view certificate_sha256) override {
     const std::string address_key = fmt::format("mqtt-addr:{}", address);
     const std::string user_key = fmt::format("mqtt-user:{}", user.value_or(""));
     SW_RETURN_IF_ERROR(addresses_.Check(address_key, fmt::format("address {}", address)));
     if (user) SW_RETURN_IF_ERROR(users_.Check(user_key, fmt::format("user name '{}'", *user)));
-    Result<mqtt::ClientIdentity> identity = Identify(password);
+    Result<mqtt::ClientIdentity> identity = Identify(user, password, certificate_sha256);
     if (!identity.ok() && identity.status().code() != StatusCode::kIOError) {
       addresses_.RecordFailure(address_key);
       if (user) users_.RecordFailure(user_key);
@@ -52,11 +54,25 @@ class TokenAuthenticator final : public mqtt::Authenticator {
   }
 
  private:
-  Result<mqtt::ClientIdentity> Identify(const std::optional<std::string>& password) {
+  // In order: a device's registered TLS certificate, a device token as the password, a
+  // device's user name and password, a tenant token or tenant-admin session as the password.
+  Result<mqtt::ClientIdentity> Identify(const std::optional<std::string>& user,
+                                        const std::optional<std::string>& password,
+                                        std::string_view certificate_sha256) {
+    if (!certificate_sha256.empty()) {
+      auto device = metadata_->AuthenticateDeviceCertificate(certificate_sha256);
+      if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
+      if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
+    }
     if (!password || password->empty()) return Unauthenticated("no password");
     auto device = metadata_->AuthenticateDevice(*password);
     if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
     if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
+    if (user && !user->empty()) {
+      device = metadata_->AuthenticateDevicePassword(*user, *password);
+      if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
+      if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
+    }
     SW_ASSIGN_OR_RETURN(Principal who, metadata_->AuthenticatePrincipal(*password));
     if (who.role != Role::kTenantAdmin) {
       return PermissionDenied("role '{}' has no MQTT access", RoleName(who.role));
@@ -223,7 +239,9 @@ Status Server::Start() {
   SW_RETURN_IF_ERROR(broker_->Start());
   command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
   AddCommandRoutes(&router_, &command_context_);
-  platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get()};
+  provision_limiter_ = std::make_unique<LoginLimiter>(Clock::Real());
+  platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get(),
+                                            provision_limiter_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
   tenant_context_ =
       TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get()};

@@ -85,6 +85,7 @@ class Server {
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<QuotaEnforcer> quotas_;
   std::unique_ptr<TenantSettingsCache> tenant_settings_;
+  std::unique_ptr<LoginLimiter> provision_limiter_;       // failed self-provisioning per address
   std::unique_ptr<mqtt::PublishHandler> publish_quotas_;  // quotas, then telemetry_
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;

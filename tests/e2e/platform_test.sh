@@ -6,6 +6,7 @@
 set -euo pipefail
 
 SEAWAY=${1:?usage: platform_test.sh path/to/seaway}
+TLS_DIR=$(cd "$(dirname "$0")/../data/tls" && pwd)
 WORK=$(mktemp -d /tmp/seaway_platform_e2e_XXXXXX)
 PID=""
 cleanup() {
@@ -34,7 +35,9 @@ expect() {  # expect WHAT "<status> <body>" STATUS [TEXT]
   [[ -z $text || $got == *"$text"* ]] || fail "$what: expected '$text' in $got"
 }
 
-"$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 2>"$WORK/server.log" &
+"$SEAWAY" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --mqtt 127.0.0.1:0 \
+  --mqtt-tls 127.0.0.1:0 --mqtt-tls-cert "$TLS_DIR/cert.pem" --mqtt-tls-key "$TLS_DIR/key.pem" \
+  2>"$WORK/server.log" &
 PID=$!
 PORT=""
 for _ in $(seq 1 200); do
@@ -259,6 +262,44 @@ r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9 -P "$KILN_TOKEN" \
 r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u kiln-9-other -P "$KILN_TOKEN" \
   -t devices/kiln-9/telemetry -m '{}' 2>&1) || fail "another user name from the same address: $r"
 pass "MQTT: 5 failed CONNECTs for a user name refuse the next (0x9F), not the address"
+
+# --- device credentials: user name and password, X.509 certificate, token rotation, provisioning ----
+r=$(call "$ADMIN" POST /api/v1/devices '{"name":"boiler-1"}'); expect "boiler" "$r" 201
+BOILER_ID=$(field "${r#* }" id)
+r=$(call "$ADMIN" PUT "/api/v1/devices/$BOILER_ID/credentials" \
+  "{\"username\":\"boiler-1@default\",\"password\":\"boiler-pass-1\",\"certificates\":[$(/usr/bin/python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$TLS_DIR/chain.pem")]}")
+expect "device credentials" "$r" 200 '"username":"boiler-1@default"'
+[[ $r == *87d7b3a0bd0ee4236d01e8dfb5d42bc3ee4851fa406cdcbabb15d61979f796cd* ]] ||
+  fail "certificate fingerprint not listed: $r"
+mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u boiler-1@default -P boiler-pass-1 \
+  -t devices/boiler-1/telemetry -m '{"pressure":2.5}' || fail "device user name and password refused"
+r=$(mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u boiler-1@default -P wrong \
+  -t devices/boiler-1/telemetry -m '{}' 2>&1 || true)
+[[ $r == *"Bad User Name or Password"* ]] || fail "wrong device password: $r"
+MQTTS=$(grep -o 'listener=mqtts address=127\.0\.0\.1:[0-9]*' "$WORK/server.log" | head -1 | grep -o '[0-9]*$')
+mosquitto_pub -h localhost -p "$MQTTS" --cafile "$TLS_DIR/cert.pem" --cert "$TLS_DIR/chain.pem" \
+  --key "$TLS_DIR/chain_key.pem" -V mqttv5 -q 1 -t devices/boiler-1/telemetry -m '{"pressure":2.75}' \
+  || fail "device certificate refused"
+r=$(mosquitto_pub -h localhost -p "$MQTTS" --cafile "$TLS_DIR/cert.pem" --cert "$TLS_DIR/chain.pem" \
+  --key "$TLS_DIR/chain_key.pem" -V mqttv5 -q 1 -t devices/press-9/telemetry -m '{}' 2>&1 || true)
+[[ $r == *"Not authorized"* ]] || fail "certificate device published elsewhere: $r"
+r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT count(*), sum(pressure) FROM telemetry WHERE device = '"'boiler-1'"'"}')
+expect "password and certificate telemetry" "$r" 200 '"rows":[[2,5.25]]'
+r=$(call "$ADMIN" POST "/api/v1/devices/$BOILER_ID/token"); expect "token rotated" "$r" 201
+r=$(call "$ADMIN" POST /api/v1/provisioning-keys "{\"name\":\"line-2\",\"customer\":$LINE,\"max_devices\":1}")
+expect "provisioning key" "$r" 201 '"secret"'
+PKEY=$(field "${r#* }" key); PSECRET=$(field "${r#* }" secret)
+r=$(call "" POST /api/v1/provision "{\"key\":\"$PKEY\",\"secret\":\"$PSECRET\",\"device\":\"mill-1\"}")
+expect "self-provisioned" "$r" 201 '"name":"mill-1"'
+MILL=$(field "${r#* }" token)
+mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -q 1 -u mill-1 -P "$MILL" -t devices/mill-1/telemetry \
+  -m '{"rpm":1200}' || fail "provisioned device publish"
+expect "second device past max_devices" \
+  "$(call "" POST /api/v1/provision "{\"key\":\"$PKEY\",\"secret\":\"$PSECRET\",\"device\":\"mill-2\"}")" 429 "made its 1 devices"
+expect "wrong secret" \
+  "$(call "" POST /api/v1/provision "{\"key\":\"$PKEY\",\"secret\":\"nope\",\"device\":\"mill-3\"}")" 401
+r=$(call "$DAVE" GET /api/v1/devices); [[ $r == *mill-1* ]] || fail "provisioned device not in its customer: $r"
+pass "device credentials: password, X.509 fingerprint, token rotation, self-provisioning"
 
 # --- tenants, settings and quotas ----------------------------------------------------------------
 r=$(call "$ADMIN" POST /api/v1/tenants '{"name":"acme","settings":{"quotas":{"messages_per_s":2}}}')

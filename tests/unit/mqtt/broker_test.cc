@@ -145,7 +145,7 @@ class FakeAuthenticator final : public Authenticator {
   Result<ClientIdentity> Authenticate(std::string_view client_id,
                                       const std::optional<std::string>& username,
                                       const std::optional<std::string>& password,
-                                      std::string_view address) override {
+                                      std::string_view address, std::string_view) override {
     if (password) {
       auto it = identities_.find(*password);
       if (it != identities_.end()) return it->second;

@@ -404,3 +404,134 @@ TEST_F(MetadataStoreTest, UnopenablePathIsAClearError) {
 
 }  // namespace
 }  // namespace seaway
+
+namespace seaway {
+namespace {
+
+class DeviceCredentialsTest : public MetadataStoreTest {
+ protected:
+  void SetUp() override {
+    MetadataStoreTest::SetUp();
+    store_ = Open();
+    acme_ = *store_->CreateTenant("acme");
+    beta_ = *store_->CreateTenant("beta");
+    press_ = store_->CreateDevice(acme_, {"press-7", std::nullopt})->id;
+    meter_ = store_->CreateDevice(beta_, {"meter-1", std::nullopt})->id;
+  }
+  std::unique_ptr<MetadataStore> store_;
+  TenantId acme_, beta_;
+  DeviceId press_, meter_;
+};
+
+constexpr char kFingerprint[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+TEST_F(DeviceCredentialsTest, UserNameAndPassword) {
+  DeviceCredentialsUpdate update;
+  update.password = std::pair(std::string("press-7@acme"), std::string("s3cret-press"));
+  ASSERT_TRUE(store_->UpdateDeviceCredentials(acme_, press_, update).ok());
+  auto who = store_->AuthenticateDevicePassword("press-7@acme", "s3cret-press");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->first, acme_);
+  EXPECT_EQ(who->second.name, "press-7");
+  // Again (from the verified cache), and wrong ones.
+  EXPECT_TRUE(store_->AuthenticateDevicePassword("press-7@acme", "s3cret-press").ok());
+  EXPECT_EQ(store_->AuthenticateDevicePassword("press-7@acme", "s3cret-pres").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_FALSE(store_->AuthenticateDevicePassword("press-8@acme", "s3cret-press").ok());
+  // A new password replaces the old, also in the cache.
+  update.password = std::pair(std::string("press-7@acme"), std::string("new-secret"));
+  ASSERT_TRUE(store_->UpdateDeviceCredentials(acme_, press_, update).ok());
+  EXPECT_FALSE(store_->AuthenticateDevicePassword("press-7@acme", "s3cret-press").ok());
+  EXPECT_TRUE(store_->AuthenticateDevicePassword("press-7@acme", "new-secret").ok());
+  EXPECT_EQ(store_->GetDeviceCredentials(acme_, press_)->username, "press-7@acme");
+  // User names are unique across tenants; another tenant cannot touch the device.
+  DeviceCredentialsUpdate taken;
+  taken.password = std::pair(std::string("press-7@acme"), std::string("x"));
+  EXPECT_EQ(store_->UpdateDeviceCredentials(beta_, meter_, taken).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->UpdateDeviceCredentials(beta_, press_, update).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetDeviceCredentials(beta_, press_).status().code(), StatusCode::kNotFound);
+  // Removing the password, or the device, ends it.
+  DeviceCredentialsUpdate remove;
+  remove.password = std::optional<std::pair<std::string, std::string>>();
+  ASSERT_TRUE(store_->UpdateDeviceCredentials(acme_, press_, remove).ok());
+  EXPECT_FALSE(store_->AuthenticateDevicePassword("press-7@acme", "new-secret").ok());
+  EXPECT_FALSE(store_->GetDeviceCredentials(acme_, press_)->username.has_value());
+}
+
+TEST_F(DeviceCredentialsTest, CertificatesByFingerprint) {
+  DeviceCredentialsUpdate update;
+  update.certificates = std::vector<std::string>{
+      "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+      "CD:EF"};
+  ASSERT_TRUE(store_->UpdateDeviceCredentials(acme_, press_, update).ok());
+  auto who = store_->AuthenticateDeviceCertificate(kFingerprint);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->second.name, "press-7");
+  EXPECT_EQ(store_->GetDeviceCredentials(acme_, press_)->certificates,
+            std::vector<std::string>{kFingerprint});
+  // One certificate, one device.
+  DeviceCredentialsUpdate steal;
+  steal.certificates = std::vector<std::string>{kFingerprint};
+  EXPECT_EQ(store_->UpdateDeviceCredentials(beta_, meter_, steal).code(),
+            StatusCode::kAlreadyExists);
+  steal.certificates = std::vector<std::string>{"not-a-fingerprint"};
+  EXPECT_EQ(store_->UpdateDeviceCredentials(acme_, press_, steal).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->AuthenticateDeviceCertificate(kFingerprint).ok()) << "a refused update "
+                                                                           "changes nothing";
+  ASSERT_TRUE(store_->DeleteDevice(acme_, press_).ok());
+  EXPECT_FALSE(store_->AuthenticateDeviceCertificate(kFingerprint).ok());
+}
+
+TEST_F(DeviceCredentialsTest, PemCertificatesAndRotatedTokens) {
+  EXPECT_EQ(CertificateFingerprint("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----")
+                .status()
+                .message(),
+            "the PEM certificate cannot be read");
+  auto rotated = store_->RotateDeviceToken(acme_, press_);
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(store_->AuthenticateDevice(*rotated)->second.name, "press-7");
+  auto again = store_->RotateDeviceToken(acme_, press_);
+  EXPECT_FALSE(store_->AuthenticateDevice(*rotated).ok());
+  EXPECT_TRUE(store_->AuthenticateDevice(*again).ok());
+  EXPECT_EQ(store_->RotateDeviceToken(beta_, press_).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DeviceCredentialsTest, ProvisioningKeysMakeDevicesUpToTheirLimit) {
+  const CustomerId plant = *store_->CreateCustomer(acme_, "plant", std::nullopt);
+  auto key = store_->CreateProvisioningKey(acme_, {"line-2", plant, "cnc-mill", 2});
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::string public_key = key->first.key, secret = key->second;
+  auto admit = [](const ProvisioningKeyInfo&) { return Status::OK(); };
+  auto made = store_->ProvisionDevice(public_key, secret, "mill-1", admit);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->first.tenant, acme_);
+  EXPECT_EQ(made->first.model, "cnc-mill");
+  auto device = store_->AuthenticateDevice(made->second.token);
+  ASSERT_TRUE(device.ok());
+  EXPECT_EQ(device->second.customer, std::make_optional(plant));
+  EXPECT_EQ(store_->ProvisionDevice(public_key, "wrong", "mill-2", admit).status().message(),
+            "invalid provisioning key or secret");
+  EXPECT_EQ(store_->ProvisionDevice(public_key, secret, "mill-1", admit).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_
+                ->ProvisionDevice(
+                    public_key, secret, "mill-2",
+                    [](const ProvisioningKeyInfo&) { return ResourceExhausted("quota 'devices'"); })
+                .status()
+                .message(),
+            "quota 'devices'");
+  EXPECT_TRUE(store_->ProvisionDevice(public_key, secret, "mill-2", admit).ok());
+  EXPECT_EQ(store_->ProvisionDevice(public_key, secret, "mill-3", admit).status().message(),
+            "provisioning key 'line-2' has made its 2 devices");
+  EXPECT_EQ((*store_->ListProvisioningKeys(acme_))[0].provisioned, 2u);
+  EXPECT_TRUE(store_->ListProvisioningKeys(beta_)->empty());
+  EXPECT_EQ(store_->DeleteProvisioningKey(beta_, key->first.id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteProvisioningKey(acme_, key->first.id).ok());
+  EXPECT_EQ(store_->ProvisionDevice(public_key, secret, "mill-3", admit).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace seaway

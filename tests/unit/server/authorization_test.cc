@@ -26,6 +26,7 @@ const std::set<std::string> kPublicRoutes = {"GET /health",
                                              "GET /ping",
                                              "HEAD /ping",
                                              "POST /api/v1/auth/login",
+                                             "POST /api/v1/provision",
                                              "GET /api/v1/openapi.json"};
 
 using testing::Call;
@@ -116,13 +117,19 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
     if (t["description"] == "alpha-secret") alpha_ids["tokens"] = t["id"].get<uint64_t>();
   }
   ASSERT_TRUE(alpha_ids.contains("tokens")) << tokens;
+  auto key = Send(HttpMethod::kPost, "/api/v1/provisioning-keys", alpha,
+                  {{"name", "alpha-secret-key"}, {"customer", alpha_ids["customers"]}});
+  ASSERT_EQ(key.status, 201) << key.body;
+  alpha_ids["provisioning-keys"] = json::parse(key.body)["id"].get<uint64_t>();
+  const std::string alpha_provisioning_secret = json::parse(key.body)["secret"];
   auto write =
       Call(port_, HttpMethod::kPost, "/write?db=main", alpha,
            "alpha_secret,device=alpha-secret-device reading=424242.25 1700000000000000000");
   ASSERT_EQ(write.status, 204) << write.body;
 
-  const std::vector<std::string> markers = {"alpha-secret", "alpha_secret",     "424242",
-                                            alpha,          alpha_device_token, alpha_api_token};
+  const std::vector<std::string> markers = {
+      "alpha-secret",  "alpha_secret",           "424242", alpha, alpha_device_token,
+      alpha_api_token, alpha_provisioning_secret};
   auto snapshot = [&] {
     std::string out;
     for (const char* path : {"/api/v1/customers", "/api/v1/users", "/api/v1/devices",
