@@ -22,12 +22,16 @@ bool IsUtf8(std::string_view text) {
     if (b < 0x80) {
       ++i;
       continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      n = 1, cp = b & 0x1F;
+    }
+    if ((b & 0xE0) == 0xC0) {
+      n = 1;
+      cp = b & 0x1F;
     } else if ((b & 0xF0) == 0xE0) {
-      n = 2, cp = b & 0x0F;
+      n = 2;
+      cp = b & 0x0F;
     } else if ((b & 0xF8) == 0xF0) {
-      n = 3, cp = b & 0x07;
+      n = 3;
+      cp = b & 0x07;
     } else {
       return false;
     }

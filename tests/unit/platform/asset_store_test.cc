@@ -135,8 +135,10 @@ TEST_F(AssetStoreTest, RefusesBadFields) {
   EXPECT_EQ(code({"x", ""}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({"x", std::string(65, 't')}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({"x", "line\n"}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({"x", "\xC3\x28"}), StatusCode::kInvalidArgument);  // not UTF-8
-  EXPECT_EQ(code({"x", "K\xC3\xBChlhaus"}), StatusCode::kOk);        // "Kühlhaus"
+  EXPECT_EQ(code({"x", "\xC3\x28"}), StatusCode::kInvalidArgument);      // not UTF-8
+  EXPECT_EQ(code({"x", "euro\xE2\x82"}), StatusCode::kInvalidArgument);  // cut short
+  EXPECT_EQ(code({"x", "\xED\xA0\x80"}), StatusCode::kInvalidArgument);  // a surrogate
+  EXPECT_EQ(code({"x", "K\xC3\xBChlhaus"}), StatusCode::kOk);            // "Kühlhaus"
   EXPECT_EQ(code({"y", "site", {}, {}, "[1, 2]"}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({"y", "site", {}, {}, "{\"a\": "}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({"y", "site", {}, {}, ""}), StatusCode::kInvalidArgument);
