@@ -139,6 +139,7 @@ Status Server::Start() {
       SqliteDatabase::Open(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
+  SW_ASSIGN_OR_RETURN(assets_, OpenSqliteAssetStore(metadata_db_));
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
 
   system_info_ =
@@ -173,6 +174,8 @@ Status Server::Start() {
   AddCommandRoutes(&router_, &command_context_);
   platform_context_ = PlatformRoutesContext{metadata_.get(), broker_.get()};
   AddPlatformRoutes(&router_, &platform_context_);
+  asset_context_ = AssetRoutesContext{metadata_.get(), assets_.get()};
+  AddAssetRoutes(&router_, &asset_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer(
       [metadata = metadata_.get()](const HttpRequest& request, std::string_view access) -> Status {

@@ -12,12 +12,14 @@
 #include <memory>
 
 #include "common/metrics.h"
+#include "http/asset_handlers.h"
 #include "http/command_handlers.h"
 #include "http/platform_handlers.h"
 #include "http/router.h"
 #include "http/sql_handlers.h"
 #include "http/system_handlers.h"
 #include "http/write_handlers.h"
+#include "platform/asset_store.h"
 #include "platform/metadata_store.h"
 #include "query/query_engine.h"
 #include "server/server_config.h"
@@ -76,9 +78,11 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<SqliteDatabase> metadata_db_;  // DATA_DIR/metadata.db, shared by the stores
   std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<AssetStore> assets_;  // on metadata_db_, after metadata_ (its tables)
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
   PlatformRoutesContext platform_context_;
+  AssetRoutesContext asset_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;
