@@ -51,6 +51,10 @@ Result<ApiRequest> RequestFor(const AdminCommandOptions& o) {
   } else if (o.object == "device") {
     body = {{"name", o.name}};
     if (o.customer != 0) body["customer"] = o.customer;
+  } else if (o.object == "asset") {
+    body = {{"name", o.name}, {"type", o.type}};
+    if (o.parent != 0) body["parent"] = o.parent;
+    if (o.customer != 0) body["customer"] = o.customer;
   } else {
     body = {{"description", o.name}};
     if (!o.scopes.empty()) body["scopes"] = o.scopes;
@@ -110,6 +114,15 @@ void AddAdminOptions(CLI::App* cmd, AdminCommandOptions* o) {
   CLI::App* import = action(device, "import", "Create devices from a CSV file: name[,customer]");
   import->add_option("file", o->name, "The CSV file")->required()->check(CLI::ExistingFile);
   action(device, "list", "List devices");
+
+  CLI::App* asset = object("asset", "Assets: the hierarchy of sites, lines, machines...");
+  CLI::App* create_asset = action(asset, "create", "Create an asset");
+  create_asset->add_option("name", o->name, "Its name, unique under its parent")->required();
+  create_asset->add_option("--type", o->type, "What it is: site, line, machine, freezer...")
+      ->required();
+  create_asset->add_option("--parent", o->parent, "The asset it belongs under (an id)");
+  create_asset->add_option("--customer", o->customer, "The customer it is assigned to, an id");
+  action(asset, "list", "List assets");
 
   CLI::App* token = object("token", "API tokens acting as the caller");
   CLI::App* create_token = action(token, "create", "Create an API token; prints it once");

@@ -8,6 +8,8 @@
 //   seaway admin ... device create NAME [--customer ID]             (prints the device's token)
 //   seaway admin ... device import FILE.csv                         (CSV name[,customer])
 //   seaway admin ... device list
+//   seaway admin ... asset create NAME --type TYPE [--parent ID] [--customer ID]
+//   seaway admin ... asset list
 //   seaway admin ... token create DESCRIPTION [--scope P]... [--expires-in-s N]
 //
 // The server's answer is printed as it comes (JSON, or CSV for an import). The token is --token,
@@ -30,10 +32,11 @@ struct AdminCommandOptions {
   std::string token;
   std::string data_dir = "./data";
   // The action chosen and its arguments.
-  std::string object;  // customer, user, device, token
+  std::string object;  // customer, user, device, asset, token
   std::string action;  // create, list, import
   std::string name;    // NAME, FILE or DESCRIPTION
   std::string role;
+  std::string type;      // an asset's
   int64_t customer = 0;  // 0: none
   int64_t parent = 0;
   std::vector<std::string> scopes;

@@ -36,6 +36,7 @@ using TenantId = StrongId<struct TenantIdTag>;
 using CustomerId = StrongId<struct CustomerIdTag>;
 using UserId = StrongId<struct UserIdTag>;
 using DeviceId = StrongId<struct DeviceIdTag>;
+using AssetId = StrongId<struct AssetIdTag>;
 using DatabaseId = StrongId<struct DatabaseIdTag, uint32_t>;
 using TableId = StrongId<struct TableIdTag, uint32_t>;
 using SeriesId = StrongId<struct SeriesIdTag>;

@@ -86,6 +86,23 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"POST", "/api/v1/provision"},
            "A device registers itself with a provisioning key and secret: {\"key\", "
            "\"secret\", \"device\"}; returns its token"},
+          {{"GET", "/api/v1/assets"},
+           "List assets (?parent=<id>|root&type=&customer=&limit=&offset=), scoped to the caller"},
+          {{"POST", "/api/v1/assets"},
+           "Create an asset: {\"name\", \"type\", \"parent\"?, \"customer\"?, "
+           "\"attributes\"?}"},
+          {{"GET", "/api/v1/assets/{id}"}, "One asset, if the caller may see it"},
+          {{"PATCH", "/api/v1/assets/{id}"},
+           "Rename, retype, move (\"parent\"), assign (\"customer\") or set the attributes of "
+           "an asset; no move under its own subtree"},
+          {{"DELETE", "/api/v1/assets/{id}"},
+           "Delete an asset (?recursive=true for one with child assets); its devices are "
+           "detached"},
+          {{"GET", "/api/v1/assets/{id}/devices"},
+           "The devices attached to an asset (?recursive=true: to its whole subtree)"},
+          {{"PUT", "/api/v1/assets/{id}/devices/{device_id}"},
+           "Attach a device to an asset (a device sits in at most one asset)"},
+          {{"DELETE", "/api/v1/assets/{id}/devices/{device_id}"}, "Detach a device from an asset"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

@@ -200,6 +200,7 @@ Status Server::Start() {
       SqliteDatabase::Open(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
+  SW_ASSIGN_OR_RETURN(assets_, OpenSqliteAssetStore(metadata_db_));
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
   quotas_ = std::make_unique<QuotaEnforcer>(
       metadata_.get(), Clock::Real(),
@@ -246,6 +247,8 @@ Status Server::Start() {
   tenant_context_ =
       TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get()};
   AddTenantRoutes(&router_, &tenant_context_);
+  asset_context_ = AssetRoutesContext{metadata_.get(), assets_.get()};
+  AddAssetRoutes(&router_, &asset_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer([metadata = metadata_.get(), quotas = quotas_.get()](
                             const HttpRequest& request, std::string_view access) -> Status {

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "common/metrics.h"
+#include "http/asset_handlers.h"
 #include "http/command_handlers.h"
 #include "http/platform_handlers.h"
 #include "http/router.h"
@@ -19,6 +20,7 @@
 #include "http/system_handlers.h"
 #include "http/tenant_handlers.h"
 #include "http/write_handlers.h"
+#include "platform/asset_store.h"
 #include "platform/metadata_store.h"
 #include "platform/quota_enforcer.h"
 #include "platform/tenant_settings_cache.h"
@@ -87,10 +89,12 @@ class Server {
   std::unique_ptr<TenantSettingsCache> tenant_settings_;
   std::unique_ptr<LoginLimiter> provision_limiter_;       // failed self-provisioning per address
   std::unique_ptr<mqtt::PublishHandler> publish_quotas_;  // quotas, then telemetry_
+  std::unique_ptr<AssetStore> assets_;  // on metadata_db_, after metadata_ (its tables)
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
   PlatformRoutesContext platform_context_;
   TenantRoutesContext tenant_context_;
+  AssetRoutesContext asset_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;

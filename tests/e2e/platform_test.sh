@@ -210,6 +210,30 @@ err=$("${ADM[@]}" --token nope device list 2>&1 >/dev/null) && fail "bad token a
 [[ $err == *401* ]] || fail "admin with a bad token: $err"
 pass "seaway admin: customers, users (password on stdin), devices, import, errors"
 
+# --- assets: a hierarchy with devices; a customer sees only the assets assigned to it -------------
+out=$("${ADM[@]}" asset create oslo-plant --type site --customer "$OSLO") || fail "asset: $out"
+A_SITE=$(field "$out" id)
+out=$("${ADM[@]}" asset create kiln-line --type line --parent "$A_SITE") || fail "asset: $out"
+A_LINE=$(field "$out" id)
+out=$("${ADM[@]}" asset list) || fail "admin asset list"
+[[ $out == *oslo-plant* && $out == *kiln-line* ]] || fail "admin asset list: $out"
+r=$(call "$ADMIN" GET /api/v1/devices); KILN_ID=$(/usr/bin/python3 -c 'import json,sys
+print([d["id"] for d in json.loads(sys.argv[1])["items"] if d["name"]=="kiln-1"][0])' "${r#* }")
+expect "attach" "$(call "$ADMIN" PUT "/api/v1/assets/$A_LINE/devices/$KILN_ID")" 204
+expect "subtree devices" "$(call "$ADMIN" GET "/api/v1/assets/$A_SITE/devices?recursive=true")" \
+  200 '"name":"kiln-1"'
+expect "cycle" "$(call "$ADMIN" PATCH "/api/v1/assets/$A_SITE" "{\"parent\":$A_LINE}")" 400 \
+  "own ancestor"
+OLAV_A=$(field "$(login olav olav-password | cut -d' ' -f2-)" token)
+r=$(call "$OLAV_A" GET /api/v1/assets); expect "customer's assets" "$r" 200 oslo-plant
+[[ $r != *kiln-line* ]] || fail "an unassigned asset shown to a customer: $r"
+expect "another customer's asset" "$(call "$DAVE" GET "/api/v1/assets/$A_SITE")" 404
+expect "customer writes" "$(call "$OLAV_A" PATCH "/api/v1/assets/$A_SITE" '{"name":"x"}')" 403
+expect "delete with children" "$(call "$ADMIN" DELETE "/api/v1/assets/$A_SITE")" 409 "1 child"
+expect "delete subtree" "$(call "$ADMIN" DELETE "/api/v1/assets/$A_SITE?recursive=true")" 204
+expect "device kept" "$(call "$ADMIN" GET "/api/v1/devices/$KILN_ID")" 200
+pass "assets: hierarchy, devices, cycles refused, customer scope, delete rules"
+
 # --- deleting: a device's token and a user's sessions stop working ---------------------------------
 r=$(call "$ADMIN" GET /api/v1/devices); PRESS_ID=$(/usr/bin/python3 -c 'import json,sys
 print([d["id"] for d in json.loads(sys.argv[1])["items"] if d["name"]=="press-7"][0])' "${r#* }")
