@@ -222,6 +222,7 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
   // Revoked means revoked: a connected client does not keep its session.
   if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
+  if (ctx->device_deleted) ctx->device_deleted(who->tenant, *device);
   return HttpResponse::Text(204, "");
 }
 

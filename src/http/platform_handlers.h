@@ -31,6 +31,8 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
+
 #include "http/router.h"
 #include "mqtt/broker.h"
 #include "platform/metadata_store.h"
@@ -40,6 +42,8 @@ namespace seaway {
 struct PlatformRoutesContext {
   MetadataStore* metadata = nullptr;
   mqtt::Broker* broker = nullptr;  // when set, a deleted device's MQTT connections are closed
+  // When set, called after a device is deleted (the server forgets its cached thing model).
+  std::function<void(TenantId, const DeviceInfo&)> device_deleted;
 };
 
 // `context` and what it points to must outlive the router.

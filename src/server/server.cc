@@ -68,6 +68,19 @@ class TokenAuthenticator final : public mqtt::Authenticator {
   LoginLimiter addresses_;
 };
 
+// The bridge's view of thing models: the in-memory cache, never a query per message.
+class ModelSchema final : public mqtt::TelemetrySchema {
+ public:
+  explicit ModelSchema(ModelCache* cache) : cache_(cache) {}
+  Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant,
+                                                     std::string_view device) override {
+    return cache_->ModelFor(tenant, device);
+  }
+
+ private:
+  ModelCache* const cache_;
+};
+
 }  // namespace
 
 Status AuthorizeRequest(MetadataStore* metadata, const HttpRequest& request,
@@ -139,6 +152,9 @@ Status Server::Start() {
       SqliteDatabase::Open(metadata_path_.empty() ? JoinPath(config_.data_dir, "metadata.db")
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
+  SW_ASSIGN_OR_RETURN(model_store_, OpenSqliteModelStore(metadata_db_));
+  models_ = std::make_unique<ModelCache>(model_store_.get());
+  telemetry_schema_ = std::make_unique<ModelSchema>(models_.get());
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
 
   system_info_ =
@@ -160,7 +176,8 @@ Status Server::Start() {
 
   mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
   telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
-                                                       config_.ingest);
+                                                       config_.ingest, /*rounds_in_flight=*/2,
+                                                       telemetry_schema_.get());
   // Tests that keep metadata in memory keep the broker's state there too.
   SW_ASSIGN_OR_RETURN(broker_store_,
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
@@ -172,7 +189,13 @@ Status Server::Start() {
   command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
   AddCommandRoutes(&router_, &command_context_);
   platform_context_ = PlatformRoutesContext{metadata_.get(), broker_.get()};
+  // A deleted device's model goes with it (ON DELETE CASCADE); its cached answer too.
+  platform_context_.device_deleted = [models = models_.get()](TenantId, const DeviceInfo&) {
+    models->Invalidate();
+  };
   AddPlatformRoutes(&router_, &platform_context_);
+  model_context_ = ModelRoutesContext{metadata_.get(), models_.get()};
+  AddModelRoutes(&router_, &model_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer(
       [metadata = metadata_.get()](const HttpRequest& request, std::string_view access) -> Status {

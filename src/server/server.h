@@ -13,12 +13,15 @@
 
 #include "common/metrics.h"
 #include "http/command_handlers.h"
+#include "http/model_handlers.h"
 #include "http/platform_handlers.h"
 #include "http/router.h"
 #include "http/sql_handlers.h"
 #include "http/system_handlers.h"
 #include "http/write_handlers.h"
 #include "platform/metadata_store.h"
+#include "platform/model_cache.h"
+#include "platform/model_store.h"
 #include "query/query_engine.h"
 #include "server/server_config.h"
 #include "storage/engine.h"
@@ -33,6 +36,7 @@ class Broker;
 class BrokerStore;
 class MqttServer;
 class TelemetryBridge;
+class TelemetrySchema;
 class Authenticator;
 }  // namespace mqtt
 
@@ -76,9 +80,13 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<SqliteDatabase> metadata_db_;  // DATA_DIR/metadata.db, shared by the stores
   std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<ModelStore> model_store_;  // thing models, in metadata_db_
+  std::unique_ptr<ModelCache> models_;       // over model_store_: what routes and MQTT use
+  std::unique_ptr<mqtt::TelemetrySchema> telemetry_schema_;  // models_ for the bridge
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
   PlatformRoutesContext platform_context_;
+  ModelRoutesContext model_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;
