@@ -104,13 +104,22 @@ out=$(pub mill-1 "$MILL_TOKEN" '{"temperature": 412.5, "rpm": 1300}')
 grep -qi "payload format invalid" <<<"$out" || fail "out of range not refused: $out"
 out=$(pub mill-1 "$MILL_TOKEN" '{"humidity": 40}')
 grep -qi "payload format invalid" <<<"$out" || fail "unknown field not refused: $out"
+# 3.1.1 has no refusal to send back: the message is dropped, counted and logged with the reason.
+mosquitto_pub -h 127.0.0.1 -p "$MQTT" -V mqttv311 -q 1 -i mill-1 -u mill-1 -P "$MILL_TOKEN" \
+  -t devices/mill-1/telemetry -m '{"temperature": 999}' || fail "3.1.1 publish"
+for _ in $(seq 1 50); do
+  grep -q "field 'temperature' = 999 is above the model's max 150" "$WORK/server.log" && break
+  sleep 0.1
+done
+grep -q "field 'temperature' = 999 is above the model's max 150 (model 'cnc-mill')" \
+  "$WORK/server.log" || fail "3.1.1 refusal not logged"
 out=$(pub press-7 "$PRESS_TOKEN" '{"humidity": 40}')
 [[ -z $out ]] || fail "schemaless device: $out"
 [[ $(sql "SELECT device, temperature, rpm, status FROM cnc_mill") == \
    $'device,temperature,rpm,status\nmill-1,81.5,1200,run' ]] || fail "model table: $(sql "SELECT * FROM cnc_mill")"
 [[ $(sql "SELECT device, humidity FROM telemetry") == $'device,humidity\npress-7,40' ]] ||
   fail "schemaless table: $(sql "SELECT * FROM telemetry")"
-pass "telemetry: checked against the model, stored in its table; other devices schemaless"
+pass "telemetry: checked against the model (5.0: 0x99; 3.1.1: logged), stored in its table; other devices schemaless"
 
 # --- a new version takes effect at once; unassigning makes the device schemaless ------------------
 v2=$(jq -c '.version = "2" | .properties[0].max = 500' "$WORK/mill.json")
