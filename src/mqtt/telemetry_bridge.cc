@@ -366,8 +366,9 @@ void TelemetryBridge::OnPublish(const Message& message,
       std::shared_ptr<const ThingModel> model;
       if (schema_ != nullptr && !message.payload.empty()) {
         Result<std::shared_ptr<const ThingModel>> found = schema_->ModelFor(message.tenant, device);
-        if (!found.ok())
+        if (!found.ok()) {
           return done(ReasonFor(found.status()), std::string(found.status().message()));
+        }
         model = std::move(*found);
       }
       JsonTelemetryOptions options;

@@ -28,14 +28,25 @@ Result<std::shared_ptr<const ThingModel>> ModelCache::ModelFor(TenantId tenant,
     if (it != entries_.end()) return it->second;
     generation = generation_;
   }
-  SW_ASSIGN_OR_RETURN(std::optional<StoredModel> stored,
-                      store_->ModelOfDeviceNamed(tenant, device));
+  SW_ASSIGN_OR_RETURN(std::optional<ModelId> id, store_->ModelIdOfDevice(tenant, device));
   std::shared_ptr<const ThingModel> model;
-  if (stored) model = std::make_shared<const ThingModel>(std::move(stored->model));
+  if (id) {
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = models_.find(*id); it != models_.end() && generation_ == generation) {
+        model = it->second;
+      }
+    }
+    if (model == nullptr) {
+      SW_ASSIGN_OR_RETURN(StoredModel stored, store_->GetModel(tenant, *id));
+      model = std::make_shared<const ThingModel>(std::move(stored.model));
+    }
+  }
   std::unique_lock lock(mu_);
   if (generation_ == generation) {
     if (entries_.size() >= max_entries_) entries_.clear();
     entries_.emplace(std::move(key), model);
+    if (id) models_.emplace(*id, model);
   }
   return model;
 }
@@ -43,6 +54,7 @@ Result<std::shared_ptr<const ThingModel>> ModelCache::ModelFor(TenantId tenant,
 void ModelCache::Invalidate() {
   std::unique_lock lock(mu_);
   entries_.clear();
+  models_.clear();
   ++generation_;
 }
 
@@ -80,9 +92,9 @@ Result<std::optional<StoredModel>> ModelCache::ModelOfDevice(TenantId tenant, De
   return store_->ModelOfDevice(tenant, device);
 }
 
-Result<std::optional<StoredModel>> ModelCache::ModelOfDeviceNamed(TenantId tenant,
-                                                                  std::string_view device) {
-  return store_->ModelOfDeviceNamed(tenant, device);
+Result<std::optional<ModelId>> ModelCache::ModelIdOfDevice(TenantId tenant,
+                                                           std::string_view device) {
+  return store_->ModelIdOfDevice(tenant, device);
 }
 
 }  // namespace seaway

@@ -5,10 +5,12 @@
 // Changes made around it — a device deleted through the MetadataStore — are reported with
 // Invalidate().
 //
-// ModelFor asks the store once per (tenant, device name) and then answers from memory until
-// the next change; "no model" is remembered too. A lookup that raced with a change does not
-// store its (possibly stale) answer. The cache holds at most `max_entries` devices and starts
-// afresh when full (a tenant token may publish for any number of unknown device names).
+// ModelFor asks the store once per (tenant, device name) for the id of the device's model (an
+// indexed lookup) and once per model for its document (parsed once, shared by every device
+// that follows it), then answers from memory until the next change; "no model" is remembered
+// too. A lookup that raced with a change does not store its (possibly stale) answer. The cache
+// holds at most `max_entries` devices and starts afresh when full (a tenant token may publish
+// for any number of unknown device names).
 //
 // Thread-safe.
 #pragma once
@@ -44,8 +46,7 @@ class ModelCache final : public ModelStore {
   Status DeleteModel(TenantId tenant, ModelId id) override;
   Status AssignModel(TenantId tenant, DeviceId device, std::optional<ModelId> model) override;
   Result<std::optional<StoredModel>> ModelOfDevice(TenantId tenant, DeviceId device) override;
-  Result<std::optional<StoredModel>> ModelOfDeviceNamed(TenantId tenant,
-                                                        std::string_view device) override;
+  Result<std::optional<ModelId>> ModelIdOfDevice(TenantId tenant, std::string_view device) override;
 
  private:
   ModelStore* const store_;
@@ -53,6 +54,8 @@ class ModelCache final : public ModelStore {
   std::shared_mutex mu_;
   // "<tenant>/<device>" -> the model, nullptr for none.
   std::unordered_map<std::string, std::shared_ptr<const ThingModel>> entries_;
+  // The models devices above follow, parsed once each.
+  std::unordered_map<ModelId, std::shared_ptr<const ThingModel>> models_;
   uint64_t generation_ = 0;  // guarded by mu_; one more per Invalidate
 };
 

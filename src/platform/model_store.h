@@ -54,10 +54,11 @@ class ModelStore {
   virtual Status AssignModel(TenantId tenant, DeviceId device, std::optional<ModelId> model) = 0;
   // The model a device follows; nullopt when none. NotFound for a device not the tenant's.
   virtual Result<std::optional<StoredModel>> ModelOfDevice(TenantId tenant, DeviceId device) = 0;
-  // The same by the device's name (its MQTT topics name it); nullopt also when the tenant has
-  // no such device.
-  virtual Result<std::optional<StoredModel>> ModelOfDeviceNamed(TenantId tenant,
-                                                                std::string_view device) = 0;
+  // The id of the model a device follows, by the device's name (its MQTT topics name it);
+  // nullopt when none, also when the tenant has no such device. One indexed lookup: the
+  // document is not read.
+  virtual Result<std::optional<ModelId>> ModelIdOfDevice(TenantId tenant,
+                                                         std::string_view device) = 0;
 };
 
 // The SQLite store in `database`, whose MetadataStore must be open (its tenants and devices

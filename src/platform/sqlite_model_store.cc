@@ -153,8 +153,8 @@ class SqliteModelStore final : public ModelStore {
     return std::optional<StoredModel>(std::move(m));
   }
 
-  Result<std::optional<StoredModel>> ModelOfDeviceNamed(TenantId tenant,
-                                                        std::string_view device) override {
+  Result<std::optional<ModelId>> ModelIdOfDevice(TenantId tenant,
+                                                 std::string_view device) override {
     std::lock_guard lock(database_->mu());
     SqliteStatement st(db(),
                        "SELECT dm.model_id FROM devices d"
@@ -164,11 +164,10 @@ class SqliteModelStore final : public ModelStore {
     BindId(st.get(), 1, tenant.value());
     BindText(st.get(), 2, device);
     const int rc = sqlite3_step(st.get());
-    if (rc == SQLITE_DONE) return std::optional<StoredModel>();
+    if (rc == SQLITE_DONE) return std::optional<ModelId>();
     if (rc != SQLITE_ROW) return database_->Error("model of device");
-    const ModelId id(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0)));
-    SW_ASSIGN_OR_RETURN(StoredModel m, Load(tenant, id));
-    return std::optional<StoredModel>(std::move(m));
+    return std::optional<ModelId>(
+        ModelId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))));
   }
 
  private:

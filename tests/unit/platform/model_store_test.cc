@@ -99,12 +99,13 @@ TEST_F(ModelStoreTest, TenantsAreIsolated) {
 
   ASSERT_TRUE(models_->AssignModel(a_, a1_, *mine).ok());
   // Device names are per tenant: b's m1 follows nothing.
-  auto b_m1 = models_->ModelOfDeviceNamed(b_, "m1");
+  auto b_m1 = models_->ModelIdOfDevice(b_, "m1");
   ASSERT_TRUE(b_m1.ok());
   EXPECT_FALSE(b_m1->has_value());
-  auto a_m1 = models_->ModelOfDeviceNamed(a_, "m1");
+  auto a_m1 = models_->ModelIdOfDevice(a_, "m1");
   ASSERT_TRUE(a_m1.ok() && a_m1->has_value());
-  EXPECT_EQ((*a_m1)->id, *mine);
+  EXPECT_EQ(**a_m1, *mine);
+  EXPECT_FALSE(models_->ModelIdOfDevice(a_, "nobody")->has_value());
   EXPECT_EQ(models_->GetModel(a_, *mine)->model.name, "mill");
   EXPECT_EQ(models_->GetModel(b_, *theirs)->devices, 0u);
 }
@@ -141,7 +142,7 @@ TEST_F(ModelStoreTest, DeletingADeviceForgetsItsAssignment) {
   ASSERT_TRUE(models_->AssignModel(a_, a1_, *id).ok());
   ASSERT_TRUE(metadata_->DeleteDevice(a_, a1_).ok());
   EXPECT_EQ(models_->GetModel(a_, *id)->devices, 0u);
-  EXPECT_FALSE(models_->ModelOfDeviceNamed(a_, "m1")->has_value());
+  EXPECT_FALSE(models_->ModelIdOfDevice(a_, "m1")->has_value());
   EXPECT_TRUE(models_->DeleteModel(a_, *id).ok());  // no longer used
 }
 
@@ -168,6 +169,8 @@ TEST_F(ModelStoreTest, CacheAnswersFromMemoryAndForgetsOnChanges) {
   ASSERT_TRUE(m.ok() && *m != nullptr);
   EXPECT_EQ((*m)->properties[0].max, 10);
   EXPECT_EQ(*cache.ModelFor(b_, "m1"), nullptr);  // the other tenant's m1
+  ASSERT_TRUE(cache.AssignModel(a_, a2_, *id).ok());
+  EXPECT_EQ(*cache.ModelFor(a_, "m1"), *cache.ModelFor(a_, "m2"));  // one parsed copy, shared
 
   // A change made around the cache is not seen until Invalidate: it answers from memory.
   ASSERT_TRUE(models_->ReplaceModel(a_, *id, Model("mill", 20)).ok());
@@ -179,6 +182,8 @@ TEST_F(ModelStoreTest, CacheAnswersFromMemoryAndForgetsOnChanges) {
   EXPECT_EQ((*cache.ModelFor(a_, "m1"))->properties[0].max, 30);
   ASSERT_TRUE(cache.AssignModel(a_, a1_, std::nullopt).ok());
   EXPECT_EQ(*cache.ModelFor(a_, "m1"), nullptr);
+  EXPECT_EQ(cache.DeleteModel(a_, *id).code(), StatusCode::kFailedPrecondition);  // m2's
+  ASSERT_TRUE(cache.AssignModel(a_, a2_, std::nullopt).ok());
   EXPECT_TRUE(cache.DeleteModel(a_, *id).ok());
 }
 
