@@ -41,6 +41,7 @@ using DatabaseId = StrongId<struct DatabaseIdTag, uint32_t>;
 using TableId = StrongId<struct TableIdTag, uint32_t>;
 using SeriesId = StrongId<struct SeriesIdTag>;
 using ShardId = StrongId<struct ShardIdTag, uint32_t>;
+using ModelId = StrongId<struct ModelIdTag>;
 
 // A log sequence number: ordered, and the only arithmetic allowed is "the next one".
 class Lsn {

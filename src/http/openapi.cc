@@ -103,6 +103,18 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"PUT", "/api/v1/assets/{id}/devices/{device_id}"},
            "Attach a device to an asset (a device sits in at most one asset)"},
           {{"DELETE", "/api/v1/assets/{id}/devices/{device_id}"}, "Detach a device from an asset"},
+          {{"GET", "/api/v1/models"},
+           "List thing models (?limit=&offset=): id, name, version, table, counts, devices"},
+          {{"POST", "/api/v1/models"},
+           "Import a thing model: the model document (docs/models.md) -> {\"id\", \"name\", "
+           "\"table\"}"},
+          {{"GET", "/api/v1/models/{id}"}, "Export a thing model: its document"},
+          {{"PUT", "/api/v1/models/{id}"},
+           "Replace a thing model with a new version of its document; its devices follow it"},
+          {{"DELETE", "/api/v1/models/{id}"}, "Delete a thing model; 409 while devices follow it"},
+          {{"PUT", "/api/v1/devices/{id}/model"},
+           "Make a device follow a thing model: {\"model\": id | null (schemaless)}"},
+          {{"GET", "/api/v1/devices/{id}/model"}, "The thing model a device follows, or null"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

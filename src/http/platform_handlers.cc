@@ -235,6 +235,7 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   // Revoked means revoked: a connected client does not keep its session.
   if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
+  if (ctx->device_deleted) ctx->device_deleted(who->tenant, *device);
   return HttpResponse::Text(204, "");
 }
 
@@ -688,7 +689,12 @@ HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& requ
   const auto& [key, device] = *provisioned;
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(key.tenant);
   if (ctx->on_provisioned) {
-    if (Status s = ctx->on_provisioned(key, device.id); !s.ok()) return Fail(s);
+    if (Status s = ctx->on_provisioned(key, device.id); !s.ok()) {
+      // All or nothing: a device the client is told failed must not exist.
+      (void)ctx->metadata->DeleteDevice(key.tenant, device.id);
+      if (ctx->quotas != nullptr) ctx->quotas->Invalidate(key.tenant);
+      return Fail(s);
+    }
   }
   json out{{"id", device.id.value()},
            {"name", parts[2]},

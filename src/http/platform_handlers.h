@@ -66,6 +66,8 @@ struct PlatformRoutesContext {
   LoginLimiter* provision_limiter = nullptr;
   // Called after a device provisioned itself (e.g. to give it the key's thing model), when set.
   std::function<Status(const ProvisioningKeyInfo& key, DeviceId device)> on_provisioned;
+  // When set, called after a device is deleted (the server forgets its cached thing model).
+  std::function<void(TenantId, const DeviceInfo&)> device_deleted;
 };
 
 // `context` and what it points to must outlive the router.

@@ -338,8 +338,8 @@ void TelemetryBridge::Impl::RoundDone() {
 }
 
 TelemetryBridge::TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics,
-                                 IngestLimits limits, int rounds_in_flight)
-    : clock_(clock), limits_(limits), impl_(std::make_unique<Impl>()) {
+                                 IngestLimits limits, int rounds_in_flight, TelemetrySchema* schema)
+    : clock_(clock), limits_(limits), schema_(schema), impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->max_rounds = rounds_in_flight;
   impl_->limits = limits;
@@ -363,13 +363,30 @@ void TelemetryBridge::OnPublish(const Message& message,
     const std::string_view device = topic.substr(
         kDevicesPrefix.size(), topic.size() - kDevicesPrefix.size() - kTelemetrySuffix.size());
     if (device.find('/') == std::string_view::npos) {
+      std::shared_ptr<const ThingModel> model;
+      if (schema_ != nullptr && !message.payload.empty()) {
+        Result<std::shared_ptr<const ThingModel>> found = schema_->ModelFor(message.tenant, device);
+        if (!found.ok()) {
+          return done(ReasonFor(found.status()), std::string(found.status().message()));
+        }
+        model = std::move(*found);
+      }
       JsonTelemetryOptions options;
       options.tenant = message.tenant;
       options.database = "main";
       options.default_time_ns = clock_->Now().nanos();
       options.limits = limits_;
-      options.device = JsonTelemetryOptions::Device{"telemetry", "device", std::string(device)};
+      options.device = JsonTelemetryOptions::Device{model ? model->table : "telemetry", "device",
+                                                    std::string(device)};
       decoded = DecodeJsonTelemetry(message.payload, options);
+      if (model != nullptr && decoded->errors.empty()) {
+        for (const WriteBatch& batch : decoded->batches) {
+          if (Status s = ValidateTelemetry(*model, batch); !s.ok()) {
+            impl_->rejected_total->Increment();
+            return done(ReasonCode::kPayloadFormatInvalid, std::string(s.message()));
+          }
+        }
+      }
     }
   } else if (topic.starts_with(kWritePrefix) && topic.size() > kWritePrefix.size() &&
              topic.find('/', kWritePrefix.size()) == std::string_view::npos) {

@@ -6,8 +6,12 @@
 //                                `telemetry`, tag device=<device>
 //   write/<database>             InfluxDB line protocol, stored in <database>
 //
-// in the publisher's tenant. A message is stored whole or not at all: one bad line or item
-// refuses it with reason 0x99 (payload format invalid) naming the line and the problem, and it
+// in the publisher's tenant. A device that follows a thing model (platform/thing_model.h, looked
+// up through the TelemetrySchema seam) has its telemetry checked against the model and stored in
+// the model's table instead of `telemetry`; a message with a field the model lacks, of another
+// type or out of range is refused whole with 0x99 naming the field, the value and the limit.
+// Devices without a model are schemaless. A message is stored whole or not at all: one bad line or
+// item refuses it with reason 0x99 (payload format invalid) naming the line and the problem, and it
 // is not routed to subscribers. A good message is acknowledged (and routed) only once durable,
 // as an HTTP write's 204. Other topics pass through untouched.
 //
@@ -22,21 +26,37 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "ingest/ingest_result.h"
 #include "mqtt/broker.h"
+#include "platform/thing_model.h"
 #include "storage/engine.h"
 
 namespace seaway::mqtt {
 
+// Which thing model a device's telemetry must follow. Asked once per telemetry message, so
+// implementations answer from memory (platform/model_cache.h), never with a query.
+//
+// Thread-safe.
+class TelemetrySchema {
+ public:
+  virtual ~TelemetrySchema() = default;
+  // The model `device` of `tenant` follows; nullptr when none (its telemetry is schemaless). An
+  // error refuses the message with the error's reason.
+  virtual Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant,
+                                                             std::string_view device) = 0;
+};
+
 class TelemetryBridge final : public PublishHandler {
  public:
-  // `engine`, `clock` and `metrics` must outlive the bridge. At most `rounds_in_flight`
-  // merged writes are outstanding; messages arriving meanwhile wait and are merged.
+  // `engine`, `clock`, `metrics` and `schema` (when set) must outlive the bridge. At most
+  // `rounds_in_flight` merged writes are outstanding; messages arriving meanwhile wait and are
+  // merged. Without a schema every device is schemaless.
   TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics, IngestLimits limits,
-                  int rounds_in_flight = 2);
+                  int rounds_in_flight = 2, TelemetrySchema* schema = nullptr);
   // Waits for the engine writes in flight to complete (the engine must still be open).
   ~TelemetryBridge() override;
 
@@ -48,6 +68,7 @@ class TelemetryBridge final : public PublishHandler {
  private:
   Clock* const clock_;
   const IngestLimits limits_;
+  TelemetrySchema* const schema_;
   std::unique_ptr<Impl> impl_;
 };
 

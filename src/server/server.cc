@@ -113,6 +113,19 @@ class QuotaPublishHandler final : public mqtt::PublishHandler {
   mqtt::PublishHandler* const next_;
 };
 
+// The bridge's view of thing models: the in-memory cache, never a query per message.
+class ModelSchema final : public mqtt::TelemetrySchema {
+ public:
+  explicit ModelSchema(ModelCache* cache) : cache_(cache) {}
+  Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant,
+                                                     std::string_view device) override {
+    return cache_->ModelFor(tenant, device);
+  }
+
+ private:
+  ModelCache* const cache_;
+};
+
 }  // namespace
 
 Status AuthorizeRequest(MetadataStore* metadata, QuotaEnforcer* quotas, const HttpRequest& request,
@@ -201,6 +214,9 @@ Status Server::Start() {
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
   SW_ASSIGN_OR_RETURN(assets_, OpenSqliteAssetStore(metadata_db_));
+  SW_ASSIGN_OR_RETURN(model_store_, OpenSqliteModelStore(metadata_db_));
+  models_ = std::make_unique<ModelCache>(model_store_.get());
+  telemetry_schema_ = std::make_unique<ModelSchema>(models_.get());
   SW_RETURN_IF_ERROR(EnsureDefaultTenant());
   quotas_ = std::make_unique<QuotaEnforcer>(
       metadata_.get(), Clock::Real(),
@@ -228,7 +244,8 @@ Status Server::Start() {
 
   mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
   telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
-                                                       config_.ingest);
+                                                       config_.ingest, /*rounds_in_flight=*/2,
+                                                       telemetry_schema_.get());
   // Tests that keep metadata in memory keep the broker's state there too.
   SW_ASSIGN_OR_RETURN(broker_store_,
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
@@ -243,12 +260,29 @@ Status Server::Start() {
   provision_limiter_ = std::make_unique<LoginLimiter>(Clock::Real());
   platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get(),
                                             provision_limiter_.get()};
+  // A self-provisioned device follows its key's thing model.
+  platform_context_.on_provisioned = [models = models_.get()](const ProvisioningKeyInfo& key,
+                                                              DeviceId device) -> Status {
+    if (key.model.empty()) return Status::OK();
+    SW_ASSIGN_OR_RETURN(const std::vector<StoredModel> all, models->ListModels(key.tenant));
+    for (const StoredModel& m : all) {
+      if (m.model.name == key.model) return models->AssignModel(key.tenant, device, m.id);
+    }
+    return FailedPrecondition("provisioning key '{}' names model '{}', which does not exist",
+                              key.name, key.model);
+  };
+  // A deleted device's model goes with it (ON DELETE CASCADE); its cached answer too.
+  platform_context_.device_deleted = [models = models_.get()](TenantId, const DeviceInfo&) {
+    models->Invalidate();
+  };
   AddPlatformRoutes(&router_, &platform_context_);
   tenant_context_ =
       TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get()};
   AddTenantRoutes(&router_, &tenant_context_);
   asset_context_ = AssetRoutesContext{metadata_.get(), assets_.get()};
   AddAssetRoutes(&router_, &asset_context_);
+  model_context_ = ModelRoutesContext{metadata_.get(), models_.get()};
+  AddModelRoutes(&router_, &model_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer([metadata = metadata_.get(), quotas = quotas_.get()](
                             const HttpRequest& request, std::string_view access) -> Status {

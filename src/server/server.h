@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "http/asset_handlers.h"
 #include "http/command_handlers.h"
+#include "http/model_handlers.h"
 #include "http/platform_handlers.h"
 #include "http/router.h"
 #include "http/sql_handlers.h"
@@ -22,6 +23,8 @@
 #include "http/write_handlers.h"
 #include "platform/asset_store.h"
 #include "platform/metadata_store.h"
+#include "platform/model_cache.h"
+#include "platform/model_store.h"
 #include "platform/quota_enforcer.h"
 #include "platform/tenant_settings_cache.h"
 #include "query/query_engine.h"
@@ -38,6 +41,7 @@ class Broker;
 class BrokerStore;
 class MqttServer;
 class TelemetryBridge;
+class TelemetrySchema;
 class Authenticator;
 }  // namespace mqtt
 
@@ -95,6 +99,10 @@ class Server {
   PlatformRoutesContext platform_context_;
   TenantRoutesContext tenant_context_;
   AssetRoutesContext asset_context_;
+  std::unique_ptr<ModelStore> model_store_;  // thing models, in metadata_db_
+  std::unique_ptr<ModelCache> models_;       // over model_store_: what routes and MQTT use
+  std::unique_ptr<mqtt::TelemetrySchema> telemetry_schema_;  // models_ for the bridge
+  ModelRoutesContext model_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;

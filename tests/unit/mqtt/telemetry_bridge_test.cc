@@ -3,7 +3,9 @@
 #include "mqtt/telemetry_bridge.h"
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -155,6 +157,96 @@ TEST_F(TelemetryBridgeTest, DeviceJsonAndOtherTopics) {
   EXPECT_EQ(got[1].reason, ReasonCode::kPayloadFormatInvalid);
   EXPECT_EQ(got[2].reason, ReasonCode::kSuccess);
   EXPECT_EQ(got[3].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(Rows("main", "telemetry"), 1u);
+}
+
+// A schema as the server's cache answers it: a fixed device -> model map, counting lookups.
+class FixedSchema final : public TelemetrySchema {
+ public:
+  Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant,
+                                                     std::string_view device) override {
+    std::lock_guard lock(mu);
+    ++lookups;
+    if (fail) return Unavailable("metadata store busy");
+    auto it = models.find(std::pair(tenant.value(), std::string(device)));
+    return it == models.end() ? nullptr : it->second;
+  }
+  std::mutex mu;
+  std::map<std::pair<uint64_t, std::string>, std::shared_ptr<const ThingModel>> models;
+  int lookups = 0;
+  bool fail = false;
+};
+
+std::shared_ptr<const ThingModel> MillModel() {
+  auto m = ParseThingModel(R"({"name": "cnc-mill", "properties": [
+      {"name": "temperature", "type": "float", "min": -20, "max": 150, "access": "read-only"},
+      {"name": "rpm", "type": "integer", "min": 0, "access": "read-write"},
+      {"name": "status", "type": "string", "access": "read-only"}]})");
+  EXPECT_TRUE(m.ok()) << m.status();
+  return std::make_shared<const ThingModel>(m.ok() ? *m : ThingModel{});
+}
+
+TEST_F(TelemetryBridgeTest, DevicesWithAModelAreCheckedAndStoredInItsTable) {
+  FixedSchema schema;
+  schema.models[{1, "mill-1"}] = MillModel();
+  bridge_.reset();
+  bridge_ = std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                              /*rounds_in_flight=*/1, &schema);
+  const size_t good = Publish("devices/mill-1/telemetry",
+                              R"([{"temperature": 81.5, "rpm": 1200, "status": "run", "time": 1},
+                                  {"temperature": 82, "rpm": 1250, "time": 2}])");
+  // One bad item refuses the message whole: its good first item is not stored either.
+  const size_t hot =
+      Publish("devices/mill-1/telemetry", R"([{"temperature": 90}, {"temperature": 412.5}])");
+  const size_t unknown = Publish("devices/mill-1/telemetry", R"({"humidity": 40})");
+  const size_t fraction = Publish("devices/mill-1/telemetry", R"({"rpm": 12.5})");
+  const size_t type = Publish("devices/mill-1/telemetry", R"({"status": 3})");
+  // Another device, without a model, stays schemaless and goes to `telemetry`.
+  const size_t other = Publish("devices/press-7/telemetry", R"({"humidity": 40, "x": "y"})");
+  const std::vector<Outcome> got = Wait();
+  EXPECT_EQ(got[good].reason, ReasonCode::kSuccess) << got[good].reason_string;
+  EXPECT_EQ(got[hot].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[hot].reason_string,
+            "field 'temperature' = 412.5 is above the model's max 150 (model 'cnc-mill')");
+  EXPECT_EQ(got[unknown].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[unknown].reason_string, "field 'humidity' is not a property of model 'cnc-mill'");
+  EXPECT_EQ(got[fraction].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[type].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[type].reason_string,
+            "field 'status' is float, the model's property is string (model 'cnc-mill')");
+  EXPECT_EQ(got[other].reason, ReasonCode::kSuccess) << got[other].reason_string;
+
+  EXPECT_EQ(Rows("main", "cnc_mill"), 2u);   // only the good message's rows
+  EXPECT_EQ(Rows("main", "telemetry"), 1u);  // only the other device's
+  EXPECT_EQ(metrics_.GetCounter("seaway_mqtt_telemetry_rejected_total", "")->value(), 4u);
+  std::set<std::string> devices;
+  ASSERT_TRUE(engine_
+                  ->Scan(ScanRequest{TenantId(1), "main", "cnc_mill"},
+                         [&](const SeriesBlock& b) {
+                           devices.insert("device=" + std::string(b.series->Tag("device")));
+                           return Status::OK();
+                         })
+                  .ok());
+  EXPECT_EQ(devices, std::set<std::string>{"device=mill-1"});
+}
+
+TEST_F(TelemetryBridgeTest, ModelsAreLookedUpPerTenantAndFailuresRefuse) {
+  FixedSchema schema;
+  schema.models[{2, "m"}] = MillModel();  // tenant 2's device m, not tenant 1's
+  bridge_.reset();
+  bridge_ = std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                              /*rounds_in_flight=*/1, &schema);
+  const size_t free = Publish("devices/m/telemetry", R"({"humidity": 40})");
+  Publish("write/plant", "m,id=a v=1 1");  // line protocol never asks
+  Publish("devices/m/telemetry", "");      // a retained clear asks nothing either
+  Wait();
+  EXPECT_EQ(outcomes_[free].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(schema.lookups, 1);
+  schema.fail = true;
+  const size_t busy = Publish("devices/m/telemetry", R"({"humidity": 41})");
+  const std::vector<Outcome> got = Wait();
+  EXPECT_EQ(got[busy].reason, ReasonCode::kServerBusy);
+  EXPECT_EQ(got[busy].reason_string, "metadata store busy");
   EXPECT_EQ(Rows("main", "telemetry"), 1u);
 }
 

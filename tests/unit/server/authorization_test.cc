@@ -127,6 +127,11 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
            alpha)
           .status,
       204);
+  alpha_ids["models"] =
+      Create("/api/v1/models",
+             {{"name", "alpha-secret-model"},
+              {"properties", {{{"name", "reading"}, {"type", "float"}, {"access", "read-only"}}}}},
+             alpha);
   auto key = Send(HttpMethod::kPost, "/api/v1/provisioning-keys", alpha,
                   {{"name", "alpha-secret-key"}, {"customer", alpha_ids["customers"]}});
   ASSERT_EQ(key.status, 201) << key.body;

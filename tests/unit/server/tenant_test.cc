@@ -117,6 +117,32 @@ TEST_F(TenantTest, TheTenantTimeZoneIsSqlsDefault) {
   EXPECT_EQ(Body(r)["rows"][0][0], "2026-01-01T00:00:00Z") << r.body;
 }
 
+// A device that provisions itself follows its key's thing model; a key naming no model that
+// exists makes no device.
+TEST_F(TenantTest, ProvisionedDevicesFollowTheKeysModel) {
+  Create("/api/v1/models",
+         {{"name", "cnc-mill"},
+          {"properties", {{{"name", "rpm"}, {"type", "float"}, {"access", "read-only"}}}}});
+  auto key = Body(Send(HttpMethod::kPost, "/api/v1/provisioning-keys", kAdminToken,
+                       {{"name", "mills"}, {"model", "cnc-mill"}}));
+  auto r = Send(HttpMethod::kPost, "/api/v1/provision", "",
+                {{"key", key["key"]}, {"secret", key["secret"]}, {"device", "mill-1"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto model =
+      Send(HttpMethod::kGet, fmt::format("/api/v1/devices/{}/model", Body(r)["id"].get<uint64_t>()),
+           kAdminToken);
+  EXPECT_EQ(model.status, 200) << model.body;
+  EXPECT_EQ(Body(model)["model"], 1) << model.body;
+  auto ghost = Body(Send(HttpMethod::kPost, "/api/v1/provisioning-keys", kAdminToken,
+                         {{"name", "ghosts"}, {"model", "no-such-model"}}));
+  r = Send(HttpMethod::kPost, "/api/v1/provision", "",
+           {{"key", ghost["key"]}, {"secret", ghost["secret"]}, {"device", "ghost-1"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("names model 'no-such-model', which does not exist"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(Body(Send(HttpMethod::kGet, "/api/v1/devices", kAdminToken))["total"], 1);
+}
+
 TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
   const std::string acme = NewTenant("acme", {{"quotas", {{"devices", 3}}}});
   const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}}, acme);

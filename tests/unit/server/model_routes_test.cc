@@ -1,0 +1,193 @@
+// Thing models over HTTP against the real server (src/http/model_handlers.h, docs/models.md):
+// import, export, list, new versions, assignment, deletion refused while used, and the caller's
+// permissions.
+#include <stdlib.h>
+
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/server.h"
+#include "storage/memory_env.h"
+#include "util/http_test_client.h"
+
+namespace seaway {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kAdminToken[] = "model-routes-admin-token-0123456789";
+
+constexpr char kMill[] = R"({"name": "cnc-mill", "version": "1",
+  "properties": [{"name": "temperature", "type": "float", "unit": "°C", "min": -20, "max": 150,
+                  "access": "read-only"}],
+  "events": [{"name": "overheat", "level": "alert", "fields": []}],
+  "commands": [{"name": "stop", "input": [], "output": []}]})";
+
+class ModelRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("SEAWAY_ADMIN_TOKEN", kAdminToken, 1);
+    ServerConfig c;
+    c.data_dir = "/data";
+    c.http = "127.0.0.1:0";
+    c.mqtt = "127.0.0.1:0";
+    c.http_threads = 1;
+    ASSERT_TRUE(c.Finalize().ok());
+    server_ = std::make_unique<Server>(c, &env_, ":memory:");
+    ASSERT_TRUE(server_->Start().ok());
+    port_ = server_->http_address().port;
+  }
+  void TearDown() override {
+    server_->Stop();
+    unsetenv("SEAWAY_ADMIN_TOKEN");
+  }
+
+  testing::TestResponse Call(const char* method, const std::string& path,
+                             const std::string& body = "", const std::string& token = kAdminToken) {
+    testing::HttpTestClient client;
+    EXPECT_TRUE(client.Connect("127.0.0.1", port_).ok());
+    std::string request = fmt::format(
+        "{} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Token {}\r\n"
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        method, path, token, body.size(), body);
+    EXPECT_TRUE(client.SendRaw(request).ok());
+    auto response = client.ReadResponse();
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : testing::TestResponse{};
+  }
+
+  uint64_t CreateDevice(const std::string& name) {
+    auto r = Call("POST", "/api/v1/devices", json{{"name", name}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body, nullptr, false).value("id", uint64_t{0});
+  }
+
+  MemoryEnv env_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(ModelRoutesTest, ImportExportListReplaceDelete) {
+  auto r = Call("POST", "/api/v1/models", kMill);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json created = json::parse(r.body);
+  EXPECT_EQ(created["name"], "cnc-mill");
+  EXPECT_EQ(created["table"], "cnc_mill");
+  const uint64_t id = created["id"];
+  EXPECT_EQ(Call("POST", "/api/v1/models", kMill).status, 409);
+
+  r = Call("POST", "/api/v1/models",
+           R"({"name": "x", "properties": [{"name": "a", "type": "float", "min": "low",
+               "access": "read-only"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("properties[0].min: must be a number"), std::string::npos) << r.body;
+
+  r = Call("GET", fmt::format("/api/v1/models/{}", id));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json exported = json::parse(r.body);
+  EXPECT_EQ(exported["table"], "cnc_mill");
+  EXPECT_EQ(exported["properties"][0]["unit"], "°C");
+  EXPECT_EQ(exported["commands"][0]["name"], "stop");
+  // Import of the export (renamed) exports the same document.
+  json copy = exported;
+  copy["name"] = "cnc-mill-2";
+  r = Call("POST", "/api/v1/models", copy.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const uint64_t copy_id = json::parse(r.body)["id"];
+  r = Call("GET", fmt::format("/api/v1/models/{}", copy_id));
+  EXPECT_EQ(json::parse(r.body), copy);
+
+  r = Call("GET", "/api/v1/models?limit=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json list = json::parse(r.body);
+  EXPECT_EQ(list["total"], 2);
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["name"], "cnc-mill");
+  EXPECT_EQ(list["items"][0]["properties"], 1);
+  EXPECT_EQ(list["items"][0]["devices"], 0);
+
+  json v2 = exported;
+  v2["version"] = "2";
+  r = Call("PUT", fmt::format("/api/v1/models/{}", id), v2.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(Call("GET", fmt::format("/api/v1/models/{}", id)).body)["version"], "2");
+  EXPECT_EQ(Call("PUT", "/api/v1/models/999", v2.dump()).status, 404);
+  EXPECT_EQ(Call("PUT", fmt::format("/api/v1/models/{}", id), "{").status, 400);
+
+  EXPECT_EQ(Call("DELETE", fmt::format("/api/v1/models/{}", copy_id)).status, 204);
+  EXPECT_EQ(Call("GET", fmt::format("/api/v1/models/{}", copy_id)).status, 404);
+}
+
+TEST_F(ModelRoutesTest, AssignAndDeleteRefusedWhileUsed) {
+  const uint64_t id = json::parse(Call("POST", "/api/v1/models", kMill).body)["id"];
+  const uint64_t device = CreateDevice("mill-1");
+  const std::string path = fmt::format("/api/v1/devices/{}/model", device);
+
+  auto r = Call("GET", path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["model"].is_null());
+  EXPECT_EQ(Call("PUT", path, "{}").status, 400);  // "model" is required, null included
+  EXPECT_EQ(Call("PUT", path, R"({"model": 999})").status, 404);
+  EXPECT_EQ(Call("PUT", "/api/v1/devices/999/model", fmt::format(R"({{"model": {}}})", id)).status,
+            404);
+  r = Call("PUT", path, fmt::format(R"({{"model": {}}})", id));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(Call("GET", path).body)["model"], id);
+
+  r = Call("DELETE", fmt::format("/api/v1/models/{}", id));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("model 'cnc-mill' is used by 1 device"), std::string::npos) << r.body;
+
+  r = Call("PUT", path, R"({"model": null})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["model"].is_null());
+  EXPECT_EQ(Call("DELETE", fmt::format("/api/v1/models/{}", id)).status, 204);
+}
+
+TEST_F(ModelRoutesTest, DeletingADeviceReleasesItsModel) {
+  const uint64_t id = json::parse(Call("POST", "/api/v1/models", kMill).body)["id"];
+  const uint64_t device = CreateDevice("mill-1");
+  ASSERT_EQ(Call("PUT", fmt::format("/api/v1/devices/{}/model", device),
+                 fmt::format(R"({{"model": {}}})", id))
+                .status,
+            200);
+  ASSERT_EQ(Call("DELETE", fmt::format("/api/v1/devices/{}", device)).status, 204);
+  EXPECT_EQ(Call("DELETE", fmt::format("/api/v1/models/{}", id)).status, 204);
+}
+
+TEST_F(ModelRoutesTest, ViewersReadButDoNotManage) {
+  ASSERT_EQ(Call("POST", "/api/v1/users",
+                 R"({"name": "vera", "role": "viewer", "password": "vera-password"})")
+                .status,
+            201);
+  auto login = Call("POST", "/api/v1/auth/login",
+                    R"({"tenant": "default", "user": "vera", "password": "vera-password"})", "");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string vera = json::parse(login.body)["token"];
+  const uint64_t id = json::parse(Call("POST", "/api/v1/models", kMill).body)["id"];
+  EXPECT_EQ(Call("GET", "/api/v1/models", "", vera).status, 200);
+  EXPECT_EQ(Call("GET", fmt::format("/api/v1/models/{}", id), "", vera).status, 200);
+  EXPECT_EQ(Call("POST", "/api/v1/models", kMill, vera).status, 403);
+  EXPECT_EQ(Call("DELETE", fmt::format("/api/v1/models/{}", id), "", vera).status, 403);
+  const uint64_t device = CreateDevice("mill-1");
+  EXPECT_EQ(Call("PUT", fmt::format("/api/v1/devices/{}/model", device),
+                 fmt::format(R"({{"model": {}}})", id), vera)
+                .status,
+            403);
+
+  // A token scoped to models.manage alone may not assign (that also needs devices.manage).
+  auto token = Call("POST", "/api/v1/tokens",
+                    R"({"description": "models only", "scopes": ["models.manage"]})");
+  ASSERT_EQ(token.status, 201) << token.body;
+  const std::string scoped = json::parse(token.body)["token"];
+  auto r = Call("PUT", fmt::format("/api/v1/devices/{}/model", device),
+                fmt::format(R"({{"model": {}}})", id), scoped);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("devices.manage"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace seaway
