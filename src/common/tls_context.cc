@@ -104,6 +104,11 @@ Status ConfigureTlsContext(SSL_CTX* native, std::string_view listener, const std
         key_file, cert_file, TakeOpenSslErrors());
   }
 
+  // Peers may be asked for certificates (client CAs, RequestClientCertificates): OpenSSL refuses
+  // to resume sessions without a session id context then.
+  static constexpr unsigned char kSessionContext[] = "seaway";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
+
   if (!client_ca_file.empty()) {
     SW_ASSIGN_OR_RETURN(std::string ca_pem,
                         ReadTlsFile(listener, client_ca_file, "TLS client CA file"));

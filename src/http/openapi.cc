@@ -71,7 +71,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "Create a tenant: {\"name\", \"settings\"?}; returns its admin token once"},
           {{"GET", "/api/v1/tenant"}, "The caller's tenant: settings, quotas and usage"},
           {{"PATCH", "/api/v1/tenant"},
-           "Change the tenant's settings (JSON merge patch): time_zone, retention_s, quotas"},
+           "Change the tenant's settings (JSON merge patch): time_zone, retention_s (quotas: the "
+           "system token only)"},
           {{"GET", "/api/v1/devices/{id}/credentials"},
            "A device's MQTT user name and certificate fingerprints (no secrets)"},
           {{"PUT", "/api/v1/devices/{id}/credentials"},
@@ -115,6 +116,15 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"PUT", "/api/v1/devices/{id}/model"},
            "Make a device follow a thing model: {\"model\": id | null (schemaless)}"},
           {{"GET", "/api/v1/devices/{id}/model"}, "The thing model a device follows, or null"},
+          {{"GET", "/api/v1/devices/{id}/twin"},
+           "A device's twin: tags, desired and reported state, versions and the delta"},
+          {{"PATCH", "/api/v1/devices/{id}/twin"},
+           "Merge-patch a twin's desired state or tags; a desired change is pushed to the "
+           "device over MQTT"},
+          {{"GET", "/api/v1/twins"},
+           "Twins of the caller's devices (?tag.<name>=&reported.<name>=&pending=true)"},
+          {{"PATCH", "/api/v1/tenants/{id}"},
+           "Change any tenant's settings, quotas included (the system token only)"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

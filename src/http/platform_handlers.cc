@@ -97,6 +97,8 @@ HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest&
   }
   auto id = ctx->metadata->CreateCustomer(who->tenant, **name, *parent);
   if (!id.ok()) return Fail(id.status());
+  // The quotas of the customers above it apply to it too.
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
 }
 
@@ -198,26 +200,12 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   return HttpResponse::Json(201, out.dump());
 }
 
-// The device `id` if the caller may see it; NotFound otherwise (also when it exists outside the
-// caller's customers: a customer cannot learn which ids exist elsewhere).
-Result<DeviceInfo> VisibleDevice(const PlatformRoutesContext* ctx, const Principal& who,
-                                 uint64_t id) {
-  SW_ASSIGN_OR_RETURN(auto visible, Visible(ctx->metadata, who));
-  SW_ASSIGN_OR_RETURN(auto all, ctx->metadata->ListDevices(who.tenant));
-  for (const DeviceInfo& d : all) {
-    if (d.id.value() != id) continue;
-    if (!ContainsOwner(visible, d.customer)) break;
-    return d;
-  }
-  return NotFound("device {} does not exist", id);
-}
-
 HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
-  auto d = VisibleDevice(ctx, *who, *id);
+  auto d = VisibleDevice(ctx->metadata, *who, *id);
   if (!d.ok()) return Fail(d.status());
   return HttpResponse::Json(
       200,
@@ -229,7 +217,7 @@ HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx, *who, *id);
+  auto device = VisibleDevice(ctx->metadata, *who, *id);
   if (!device.ok()) return Fail(device.status());
   if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
@@ -457,7 +445,7 @@ HttpResponse PatchDevice(const PlatformRoutesContext* ctx, const HttpRequest& re
   if (!id.ok()) return Fail(id.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
-  auto device = VisibleDevice(ctx, *who, *id);
+  auto device = VisibleDevice(ctx->metadata, *who, *id);
   if (!device.ok()) return Fail(device.status());
   for (const auto& [key, value] : body->items()) {
     if (key != "customer") {
@@ -525,7 +513,7 @@ HttpResponse GetDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRe
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request, 1);
   if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx, *who, *id);
+  auto device = VisibleDevice(ctx->metadata, *who, *id);
   if (!device.ok()) return Fail(device.status());
   auto credentials = ctx->metadata->GetDeviceCredentials(who->tenant, device->id);
   if (!credentials.ok()) return Fail(credentials.status());
@@ -545,7 +533,7 @@ HttpResponse PutDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRe
   if (!id.ok()) return Fail(id.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
-  auto device = VisibleDevice(ctx, *who, *id);
+  auto device = VisibleDevice(ctx->metadata, *who, *id);
   if (!device.ok()) return Fail(device.status());
   DeviceCredentialsUpdate update;
   for (const auto& [key, value] : body->items()) {
@@ -593,7 +581,7 @@ HttpResponse RotateDeviceToken(const PlatformRoutesContext* ctx, const HttpReque
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request, 1);
   if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx, *who, *id);
+  auto device = VisibleDevice(ctx->metadata, *who, *id);
   if (!device.ok()) return Fail(device.status());
   auto token = ctx->metadata->RotateDeviceToken(who->tenant, device->id);
   if (!token.ok()) return Fail(token.status());

@@ -110,4 +110,15 @@ bool ContainsOwner(const VisibleCustomers& visible, const std::optional<Customer
   return !visible || (customer && Contains(visible, *customer));
 }
 
+Result<DeviceInfo> VisibleDevice(MetadataStore* metadata, const Principal& who, uint64_t id) {
+  SW_ASSIGN_OR_RETURN(auto visible, Visible(metadata, who));
+  SW_ASSIGN_OR_RETURN(auto all, metadata->ListDevices(who.tenant));
+  for (const DeviceInfo& d : all) {
+    if (d.id.value() != id) continue;
+    if (!ContainsOwner(visible, d.customer)) break;
+    return d;
+  }
+  return NotFound("device {} does not exist", id);
+}
+
 }  // namespace seaway

@@ -72,4 +72,9 @@ bool Contains(const VisibleCustomers& visible, CustomerId id);
 // True when an object assigned to `customer` (none: the tenant's own) is visible.
 bool ContainsOwner(const VisibleCustomers& visible, const std::optional<CustomerId>& customer);
 
+// Device `id` if the caller may see it (customer roles: assigned to their subtree); NotFound
+// otherwise, also when it exists outside the caller's reach (a customer cannot learn which ids
+// exist elsewhere).
+Result<DeviceInfo> VisibleDevice(MetadataStore* metadata, const Principal& who, uint64_t id);
+
 }  // namespace seaway

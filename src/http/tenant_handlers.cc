@@ -75,20 +75,43 @@ HttpResponse GetTenant(const TenantRoutesContext* ctx, const HttpRequest& reques
   return TenantAnswer(ctx, who->tenant);
 }
 
+// Applies a settings merge patch to tenant `id` and makes it take effect.
+HttpResponse ChangeSettings(const TenantRoutesContext* ctx, TenantId id, const json& patch) {
+  auto tenant = ctx->metadata->GetTenant(id);
+  if (!tenant.ok()) return Fail(tenant.status());
+  TenantSettings settings = tenant->settings;
+  if (Status s = PatchTenantSettings(patch, &settings); !s.ok()) return Fail(s);
+  Status s = ctx->metadata->SetTenantSettings(id, settings);
+  if (s.ok()) s = ApplyRetention(ctx, id, settings);
+  // Whatever was stored takes effect, also when applying the retention failed.
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(id);
+  if (ctx->settings_cache != nullptr) ctx->settings_cache->Invalidate(id);
+  if (!s.ok()) return Fail(s);
+  return TenantAnswer(ctx, id);
+}
+
 HttpResponse PatchTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kTenantManage);
   if (!who.ok()) return Fail(who.status());
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
-  auto tenant = ctx->metadata->GetTenant(who->tenant);
-  if (!tenant.ok()) return Fail(tenant.status());
-  TenantSettings settings = tenant->settings;
-  if (Status s = PatchTenantSettings(*body, &settings); !s.ok()) return Fail(s);
-  if (Status s = ctx->metadata->SetTenantSettings(who->tenant, settings); !s.ok()) return Fail(s);
-  if (Status s = ApplyRetention(ctx, who->tenant, settings); !s.ok()) return Fail(s);
-  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
-  if (ctx->settings_cache != nullptr) ctx->settings_cache->Invalidate(who->tenant);
-  return TenantAnswer(ctx, who->tenant);
+  // A tenant's quotas are the installation operator's to set, not the tenant's.
+  if (body->contains("quotas") && !who->Can(Permission::kTenantsManage)) {
+    return Fail(
+        PermissionDenied("a tenant's quotas are set by the installation's system token (PATCH "
+                         "/api/v1/tenants/{{id}})"));
+  }
+  return ChangeSettings(ctx, who->tenant, *body);
+}
+
+HttpResponse PatchAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto body = ParseObject(request.body);
+  if (!body.ok()) return Fail(body.status());
+  return ChangeSettings(ctx, TenantId(*id), *body);
 }
 
 }  // namespace
@@ -105,6 +128,7 @@ void AddTenantRoutes(Router* router, const TenantRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/tenants", "tenants", "tenants.manage", CreateTenant);
   add(HttpMethod::kGet, "/api/v1/tenant", "tenant", kAuthenticatedAccess, GetTenant);
   add(HttpMethod::kPatch, "/api/v1/tenant", "tenant", "tenant.manage", PatchTenant);
+  add(HttpMethod::kPatch, "/api/v1/tenants/{id}", "tenants", "tenants.manage", PatchAnyTenant);
 }
 
 }  // namespace seaway

@@ -8,8 +8,10 @@
 //   GET   /api/v1/tenant         the caller's tenant: {"id", "name", "settings", "usage":
 //                                {"devices", "stored_bytes"}}
 //   PATCH /api/v1/tenant         a JSON merge patch of the settings (tenant.manage):
-//                                {"time_zone"?, "retention_s"?, "quotas"?: {...}}, null resets a
-//                                member; -> 200 with the tenant as GET answers
+//                                {"time_zone"?, "retention_s"?}, null resets a member; -> 200
+//                                with the tenant as GET answers. "quotas" only with the system
+//                                token (a tenant does not set its own limits)
+//   PATCH /api/v1/tenants/{id}   the same for any tenant, quotas included (tenants.manage)
 //
 // Settings and quotas: platform/tenant_settings.h. A new retention_s applies at once (the
 // engine's tenant-wide default, Engine::SetTenantRetention); new quotas apply to the next

@@ -10,7 +10,30 @@ struct QuotaEnforcer::TenantState {
   std::string name;
   Quotas quotas;
   std::unordered_map<uint64_t, CustomerInfo> customers;       // those with any quota
+  std::unordered_map<uint64_t, uint64_t> parent;              // every customer's (0: none)
   std::unordered_map<std::string, uint64_t> device_customer;  // when a customer has a quota
+
+  // Calls `fn` for `customer` and each customer above it that has quotas, nearest first.
+  template <typename Fn>
+  Status ForQuotaAncestors(uint64_t customer, Fn fn) {
+    for (int depth = 0; customer != 0 && depth < 1000; ++depth) {
+      if (auto it = customers.find(customer); it != customers.end()) {
+        SW_RETURN_IF_ERROR(fn(it->second));
+      }
+      auto up = parent.find(customer);
+      customer = up == parent.end() ? 0 : up->second;
+    }
+    return Status::OK();
+  }
+  // True when `customer` is `root` or below it.
+  bool Within(uint64_t customer, uint64_t root) const {
+    for (int depth = 0; customer != 0 && depth < 1000; ++depth) {
+      if (customer == root) return true;
+      auto up = parent.find(customer);
+      customer = up == parent.end() ? 0 : up->second;
+    }
+    return false;
+  }
   Bucket requests, messages;
   std::unordered_map<uint64_t, Bucket> customer_requests, customer_messages;
   uint64_t stored_bytes = 0;
@@ -48,16 +71,16 @@ Result<QuotaEnforcer::TenantState*> QuotaEnforcer::State(TenantId tenant) {
   state->name = info.name;
   state->quotas = info.settings.quotas;
   state->customers.clear();
+  state->parent.clear();
   state->device_customer.clear();
   for (CustomerInfo& c : customers) {
+    state->parent[c.id.value()] = c.parent ? c.parent->value() : 0;
     if (c.quotas != Quotas()) state->customers.emplace(c.id.value(), std::move(c));
   }
   if (!state->customers.empty()) {
     SW_ASSIGN_OR_RETURN(std::vector<DeviceInfo> devices, metadata_->ListDevices(tenant));
     for (const DeviceInfo& d : devices) {
-      if (d.customer && state->customers.contains(d.customer->value())) {
-        state->device_customer.emplace(d.name, d.customer->value());
-      }
+      if (d.customer) state->device_customer.emplace(d.name, d.customer->value());
     }
   }
   state->loaded = true;
@@ -93,13 +116,17 @@ Status QuotaEnforcer::AdmitRequest(const Principal& who) {
     }
   }
   if (who.customer) {
-    auto it = state->customers.find(who.customer->value());
-    if (it != state->customers.end() && it->second.quotas.api_requests_per_s) {
-      const uint64_t limit = *it->second.quotas.api_requests_per_s;
-      if (auto wait = Take(&state->customer_requests[it->first], limit, 1, now)) {
-        return Exceeded("api_requests_per_s", "customer", it->second.name, limit, *wait);
-      }
-    }
+    // The caller's customer and every customer above it: a sub-customer's users share their
+    // parent's limit.
+    SW_RETURN_IF_ERROR(
+        state->ForQuotaAncestors(who.customer->value(), [&](const CustomerInfo& c) -> Status {
+          if (!c.quotas.api_requests_per_s) return Status::OK();
+          const uint64_t limit = *c.quotas.api_requests_per_s;
+          if (auto wait = Take(&state->customer_requests[c.id.value()], limit, 1, now)) {
+            return Exceeded("api_requests_per_s", "customer", c.name, limit, *wait);
+          }
+          return Status::OK();
+        }));
   }
   return Status::OK();
 }
@@ -134,13 +161,15 @@ Status QuotaEnforcer::AdmitMessages(TenantId tenant, std::string_view device, ui
   if (!device.empty() && !state->device_customer.empty()) {
     auto d = state->device_customer.find(std::string(device));
     if (d != state->device_customer.end()) {
-      const CustomerInfo& customer = state->customers.at(d->second);
-      if (auto limit = customer.quotas.messages_per_s) {
-        if (auto wait = Take(&state->customer_messages[d->second], *limit, count, now)) {
+      SW_RETURN_IF_ERROR(state->ForQuotaAncestors(d->second, [&](const CustomerInfo& c) -> Status {
+        if (!c.quotas.messages_per_s) return Status::OK();
+        const uint64_t limit = *c.quotas.messages_per_s;
+        if (auto wait = Take(&state->customer_messages[c.id.value()], limit, count, now)) {
           // The tenant's bucket keeps the count: refused messages still cost the sender.
-          return Exceeded("messages_per_s", "customer", customer.name, *limit, *wait);
+          return Exceeded("messages_per_s", "customer", c.name, limit, *wait);
         }
-      }
+        return Status::OK();
+      }));
     }
   }
   return Status::OK();
@@ -148,37 +177,43 @@ Status QuotaEnforcer::AdmitMessages(TenantId tenant, std::string_view device, ui
 
 Status QuotaEnforcer::AdmitDevices(TenantId tenant, std::optional<CustomerId> customer,
                                    size_t adding) {
-  std::optional<uint64_t> tenant_limit, customer_limit;
-  std::string tenant_name, customer_name;
+  std::optional<uint64_t> tenant_limit;
+  std::string tenant_name;
+  std::vector<CustomerInfo> limited;  // the customer and those above it with a devices quota
+  std::unordered_map<uint64_t, uint64_t> parent;
   {
     std::lock_guard lock(mu_);
     SW_ASSIGN_OR_RETURN(TenantState * state, State(tenant));
     tenant_limit = state->quotas.devices;
     tenant_name = state->name;
     if (customer) {
-      auto it = state->customers.find(customer->value());
-      if (it != state->customers.end()) {
-        customer_limit = it->second.quotas.devices;
-        customer_name = it->second.name;
-      }
+      SW_RETURN_IF_ERROR(
+          state->ForQuotaAncestors(customer->value(), [&](const CustomerInfo& c) -> Status {
+            if (c.quotas.devices) limited.push_back(c);
+            return Status::OK();
+          }));
+      if (!limited.empty()) parent = state->parent;
     }
   }
-  if (!tenant_limit && !customer_limit) return Status::OK();
+  if (!tenant_limit && limited.empty()) return Status::OK();
   SW_ASSIGN_OR_RETURN(const std::vector<DeviceInfo> devices, metadata_->ListDevices(tenant));
   if (tenant_limit && devices.size() + adding > *tenant_limit) {
     return ResourceExhausted(
         "quota 'devices' of tenant '{}' reached: {} of {} devices, {} more asked", tenant_name,
         devices.size(), *tenant_limit, adding);
   }
-  if (customer_limit) {
+  TenantState tree;
+  tree.parent = std::move(parent);
+  for (const CustomerInfo& c : limited) {
+    // Devices of the customer's whole subtree count against its quota.
     const size_t has =
         static_cast<size_t>(std::count_if(devices.begin(), devices.end(), [&](const DeviceInfo& d) {
-          return d.customer == customer;
+          return d.customer && tree.Within(d.customer->value(), c.id.value());
         }));
-    if (has + adding > *customer_limit) {
+    if (has + adding > *c.quotas.devices) {
       return ResourceExhausted(
-          "quota 'devices' of customer '{}' reached: {} of {} devices, {} more asked",
-          customer_name, has, *customer_limit, adding);
+          "quota 'devices' of customer '{}' reached: {} of {} devices, {} more asked", c.name, has,
+          *c.quotas.devices, adding);
     }
   }
   return Status::OK();

@@ -73,6 +73,13 @@ class SqliteMetadataStore final : public MetadataStore {
       if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return Error("schema version");
       version = sqlite3_column_int(st.get(), 0);
     }
+    Status upgraded = Upgrade(version);
+    // sqlite3_exec stops at the first failing statement, BEGIN still open.
+    if (!upgraded.ok() && !sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK");
+    return upgraded;
+  }
+
+  Status Upgrade(int version) {
     if (version < 2) SW_RETURN_IF_ERROR(UpgradeToVersion2());
     if (version < 3) SW_RETURN_IF_ERROR(UpgradeToVersion3());
     if (version < 4) SW_RETURN_IF_ERROR(UpgradeToVersion4());
@@ -417,8 +424,7 @@ class SqliteMetadataStore final : public MetadataStore {
                               fmt::format("device {}: {}", i + 1, id.status().message()));
       }
     }
-    SW_RETURN_IF_ERROR(Exec(failed.ok() ? "COMMIT" : "ROLLBACK"));
-    if (!failed.ok()) return failed;
+    SW_RETURN_IF_ERROR(EndTransaction(failed));
     return created;
   }
 
@@ -605,8 +611,7 @@ class SqliteMetadataStore final : public MetadataStore {
       }
       return Status::OK();
     }();
-    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
-    return s;
+    return EndTransaction(s);
   }
 
   Status UpdateUser(TenantId tenant, UserId id, const UserUpdate& update) override {
@@ -655,8 +660,7 @@ class SqliteMetadataStore final : public MetadataStore {
       }
       return Status::OK();
     }();
-    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
-    return s;
+    return EndTransaction(s);
   }
 
   Status SetDeviceCustomer(TenantId tenant, DeviceId id,
@@ -705,9 +709,10 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Status RevokeApiToken(TenantId tenant, uint64_t id, std::optional<UserId> user) override {
     std::lock_guard lock(mu_);
+    // The installation's system token is not a tenant's to revoke.
     SqliteStatement st(db_,
                        "DELETE FROM tokens WHERE rowid = ?1 AND tenant_id = ?2 "
-                       "AND (?3 IS NULL OR user_id = ?3)");
+                       "AND (?3 IS NULL OR user_id = ?3) AND system = 0");
     if (!st.ok()) return Error("prepare");
     BindId(st.get(), 1, id);
     BindId(st.get(), 2, tenant.value());
@@ -730,11 +735,14 @@ class SqliteMetadataStore final : public MetadataStore {
       if (!st.ok()) return Error("prepare");
       BindText(st.get(), 1, username);
       const int rc = sqlite3_step(st.get());
-      if (rc == SQLITE_DONE) return Unauthenticated("invalid user name or password");
-      if (rc != SQLITE_ROW) return Error("authenticate device");
-      found = {TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
-               DeviceAt(st.get(), 1)};
-      hash = std::string(ColumnText(st.get(), 4));
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("authenticate device");
+      if (rc == SQLITE_DONE) {
+        hash.clear();  // verified against a dummy hash below: timing does not tell names apart
+      } else {
+        found = {TenantId(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0))),
+                 DeviceAt(st.get(), 1)};
+        hash = std::string(ColumnText(st.get(), 4));
+      }
       // A device reconnecting with the password that worked last time skips Argon2id: the
       // cache holds a hash of it made with a per-process key, for as long as the stored hash is
       // the same.
@@ -743,6 +751,11 @@ class SqliteMetadataStore final : public MetadataStore {
           it->second.second == HashToken(verified_key_ + std::string(password))) {
         return found;
       }
+    }
+    if (hash.empty()) {
+      SW_ASSIGN_OR_RETURN(const std::string dummy, DummyHash());
+      (void)VerifyPassword(password, dummy);
+      return Unauthenticated("invalid user name or password");
     }
     SW_ASSIGN_OR_RETURN(const bool match, VerifyPassword(password, hash));
     if (!match) return Unauthenticated("invalid user name or password");
@@ -825,7 +838,8 @@ class SqliteMetadataStore final : public MetadataStore {
           sqlite3_bind_int64(st.get(), 4, now);
           const int rc = sqlite3_step(st.get());
           if (rc == SQLITE_CONSTRAINT) {
-            return AlreadyExists("device user name '{}' is taken", (*update.password)->first);
+            return AlreadyExists("device user name '{}' cannot be used: choose another",
+                                 (*update.password)->first);
           }
           if (rc != SQLITE_DONE) return Error("set device password");
         }
@@ -850,15 +864,15 @@ class SqliteMetadataStore final : public MetadataStore {
             BindText(q.get(), 1, fingerprint);
             if (q.ok() && sqlite3_step(q.get()) == SQLITE_ROW &&
                 static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0)) != id.value()) {
-              return AlreadyExists("certificate {} belongs to another device", fingerprint);
+              return AlreadyExists("certificate {} cannot be registered: it is in use",
+                                   fingerprint);
             }
           }
         }
       }
       return Status::OK();
     }();
-    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
-    return s;
+    return EndTransaction(s);
   }
 
   Result<std::string> RotateDeviceToken(TenantId tenant, DeviceId id) override {
@@ -880,8 +894,7 @@ class SqliteMetadataStore final : public MetadataStore {
       if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("create device token");
       return Status::OK();
     }();
-    SW_RETURN_IF_ERROR(Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
-    if (!s.ok()) return s;
+    SW_RETURN_IF_ERROR(EndTransaction(s));
     return token;
   }
 
@@ -947,20 +960,17 @@ class SqliteMetadataStore final : public MetadataStore {
     }
     if (found.empty()) return Unauthenticated("invalid provisioning key or secret");
     const ProvisioningKeyInfo& info = found[0];
-    if (info.max_devices && info.provisioned >= *info.max_devices) {
-      return ResourceExhausted("provisioning key '{}' has made its {} devices", info.name,
-                               *info.max_devices);
-    }
     SW_RETURN_IF_ERROR(admit(info));
-    SW_ASSIGN_OR_RETURN(CreatedDevice device,
-                        CreateDevice(info.tenant, NewDevice{std::string(name), info.customer}));
-    std::lock_guard lock(mu_);
-    SqliteStatement st(db_,
-                       "UPDATE provisioning_keys SET provisioned = provisioned + 1 WHERE id = ?1");
-    if (!st.ok()) return Error("prepare");
-    BindId(st.get(), 1, info.id);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("count provisioned device");
-    return std::pair(info, std::move(device));
+    // Take one of the key's devices first, atomically, so that racing devices never exceed
+    // max_devices; give it back when the device cannot be made.
+    SW_RETURN_IF_ERROR(CountProvisioned(info, +1));
+    Result<CreatedDevice> device =
+        CreateDevice(info.tenant, NewDevice{std::string(name), info.customer});
+    if (!device.ok()) {
+      (void)CountProvisioned(info, -1);
+      return device.status();
+    }
+    return std::pair(info, std::move(*device));
   }
 
  private:
@@ -990,6 +1000,24 @@ class SqliteMetadataStore final : public MetadataStore {
     }
     if (rc != SQLITE_DONE) return Error("list provisioning keys");
     return out;
+  }
+
+  // Adds `delta` to the key's count of devices made; ResourceExhausted when +1 would pass
+  // max_devices.
+  Status CountProvisioned(const ProvisioningKeyInfo& key, int delta) {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "UPDATE provisioning_keys SET provisioned = provisioned + ?2 WHERE id = ?1 "
+                       "AND (?2 < 0 OR max_devices IS NULL OR provisioned < max_devices)");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, key.id);
+    sqlite3_bind_int64(st.get(), 2, delta);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("count provisioned device");
+    if (sqlite3_changes(db_) == 0 && delta > 0) {
+      return ResourceExhausted("provisioning key '{}' has made its {} devices", key.name,
+                               key.max_devices.value_or(0));
+    }
+    return Status::OK();
   }
 
   // REQUIRES: mu_ held.
@@ -1038,6 +1066,17 @@ class SqliteMetadataStore final : public MetadataStore {
 
   // REQUIRES: mu_ held.
   Status Exec(const char* sql) { return database_->Exec(sql); }
+  // Commits when `s` is OK, else rolls back; a failed COMMIT rolls back too, so that no
+  // transaction stays open on the shared connection. Returns `s` or the COMMIT's error.
+  // REQUIRES: mu_ held, a transaction open.
+  Status EndTransaction(Status s) {
+    if (s.ok()) {
+      s = Exec("COMMIT");
+      if (s.ok()) return s;
+    }
+    if (!sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK");
+    return s;
+  }
   Status Error(std::string_view what) { return database_->Error(what); }
 
   // Deletes row `id` of `table` when it is the tenant's; its tokens go with it (ON DELETE

@@ -66,8 +66,15 @@ Status PatchQuotasAt(const json& patch, Quotas* quotas, std::string_view prefix,
 }  // namespace
 
 Status CheckTimeZoneName(std::string_view zone) {
+  // IANA names only: no paths or "file:" forms that would make the zone loader open any file.
+  const bool name_like =
+      !zone.empty() && zone.size() <= 64 && zone.front() != '/' &&
+      zone.find("..") == std::string_view::npos &&
+      zone.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/") ==
+          std::string_view::npos;
   absl::TimeZone tz;
-  if (zone.empty() || zone.size() > 64 || !absl::LoadTimeZone(std::string(zone), &tz)) {
+  if (!name_like || !absl::LoadTimeZone(std::string(zone), &tz)) {
     return InvalidArgument("unknown time zone '{}' (an IANA name such as 'Europe/Paris')", zone);
   }
   return Status::OK();

@@ -9,11 +9,13 @@
 #include "http/http_server.h"
 #include "http/openapi.h"
 #include "http/tenant_handlers.h"
+#include "http/twin_handlers.h"
 #include "http/write_handlers.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
 #include "mqtt/mqtt_server.h"
 #include "mqtt/telemetry_bridge.h"
+#include "mqtt/twin_bridge.h"
 #include "platform/login_limiter.h"
 #include "server/demo_feed.h"
 
@@ -59,25 +61,32 @@ class TokenAuthenticator final : public mqtt::Authenticator {
   Result<mqtt::ClientIdentity> Identify(const std::optional<std::string>& user,
                                         const std::optional<std::string>& password,
                                         std::string_view certificate_sha256) {
-    if (!certificate_sha256.empty()) {
+    // A certificate identifies only a client that sends no password: fingerprints are public,
+    // and a device that authenticates otherwise must stay itself whatever certificate it shows.
+    if (!password || password->empty()) {
+      if (certificate_sha256.empty()) return Unauthenticated("no password");
       auto device = metadata_->AuthenticateDeviceCertificate(certificate_sha256);
-      if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
-      if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
+      if (!device.ok()) return device.status();
+      return mqtt::ClientIdentity{device->first, device->second.name};
     }
-    if (!password || password->empty()) return Unauthenticated("no password");
     auto device = metadata_->AuthenticateDevice(*password);
     if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
     if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
-    if (user && !user->empty()) {
-      device = metadata_->AuthenticateDevicePassword(*user, *password);
-      if (device.ok()) return mqtt::ClientIdentity{device->first, device->second.name};
-      if (device.status().code() != StatusCode::kUnauthenticated) return device.status();
+    auto who = metadata_->AuthenticatePrincipal(*password);
+    if (who.ok()) {
+      // A tenant token's scopes apply here too: the tenant's topics need data.write.
+      if (who->role != Role::kTenantAdmin || !who->Can(Permission::kDataWrite)) {
+        return PermissionDenied("role '{}' has no MQTT access", RoleName(who->role));
+      }
+      return mqtt::ClientIdentity{who->tenant, ""};
     }
-    SW_ASSIGN_OR_RETURN(Principal who, metadata_->AuthenticatePrincipal(*password));
-    if (who.role != Role::kTenantAdmin) {
-      return PermissionDenied("role '{}' has no MQTT access", RoleName(who.role));
-    }
-    return mqtt::ClientIdentity{who.tenant, ""};
+    if (who.status().code() != StatusCode::kUnauthenticated) return who.status();
+    // Last, as it costs an Argon2id verification (also for unknown names, so that timing does
+    // not tell them apart).
+    if (!user || user->empty()) return Unauthenticated("invalid credentials");
+    device = metadata_->AuthenticateDevicePassword(*user, *password);
+    if (!device.ok()) return device.status();
+    return mqtt::ClientIdentity{device->first, device->second.name};
   }
 
   MetadataStore* const metadata_;
@@ -214,6 +223,7 @@ Status Server::Start() {
                                                   : metadata_path_));
   SW_ASSIGN_OR_RETURN(metadata_, OpenSqliteMetadataStore(metadata_db_));
   SW_ASSIGN_OR_RETURN(assets_, OpenSqliteAssetStore(metadata_db_));
+  SW_ASSIGN_OR_RETURN(twins_, OpenSqliteTwinStore(metadata_db_));
   SW_ASSIGN_OR_RETURN(model_store_, OpenSqliteModelStore(metadata_db_));
   models_ = std::make_unique<ModelCache>(model_store_.get());
   telemetry_schema_ = std::make_unique<ModelSchema>(models_.get());
@@ -251,7 +261,9 @@ Status Server::Start() {
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"
                                                       ? metadata_path_
                                                       : JoinPath(config_.data_dir, "mqtt.db")));
-  publish_quotas_ = std::make_unique<QuotaPublishHandler>(quotas_.get(), telemetry_.get());
+  // Every PUBLISH: quotas, then twin updates, then telemetry.
+  twin_bridge_ = std::make_unique<mqtt::TwinBridge>(twins_.get(), telemetry_.get());
+  publish_quotas_ = std::make_unique<QuotaPublishHandler>(quotas_.get(), twin_bridge_.get());
   broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), publish_quotas_.get(),
                                            broker_store_.get(), &metrics_, Clock::Real());
   SW_RETURN_IF_ERROR(broker_->Start());
@@ -272,8 +284,10 @@ Status Server::Start() {
                               key.name, key.model);
   };
   // A deleted device's model goes with it (ON DELETE CASCADE); its cached answer too.
-  platform_context_.device_deleted = [models = models_.get()](TenantId, const DeviceInfo&) {
+  platform_context_.device_deleted = [models = models_.get(), broker = broker_.get()](
+                                         TenantId tenant, const DeviceInfo& device) {
     models->Invalidate();
+    mqtt::ClearDesired(broker, tenant, device.name);  // its twin went with it
   };
   AddPlatformRoutes(&router_, &platform_context_);
   tenant_context_ =
@@ -283,6 +297,8 @@ Status Server::Start() {
   AddAssetRoutes(&router_, &asset_context_);
   model_context_ = ModelRoutesContext{metadata_.get(), models_.get()};
   AddModelRoutes(&router_, &model_context_);
+  twin_context_ = TwinRoutesContext{metadata_.get(), twins_.get(), broker_.get()};
+  AddTwinRoutes(&router_, &twin_context_);
   AddOpenApiRoute(&router_);  // last: it documents every route above
   router_.SetAuthorizer([metadata = metadata_.get(), quotas = quotas_.get()](
                             const HttpRequest& request, std::string_view access) -> Status {

@@ -20,6 +20,7 @@
 #include "http/sql_handlers.h"
 #include "http/system_handlers.h"
 #include "http/tenant_handlers.h"
+#include "http/twin_handlers.h"
 #include "http/write_handlers.h"
 #include "platform/asset_store.h"
 #include "platform/metadata_store.h"
@@ -94,6 +95,8 @@ class Server {
   std::unique_ptr<LoginLimiter> provision_limiter_;       // failed self-provisioning per address
   std::unique_ptr<mqtt::PublishHandler> publish_quotas_;  // quotas, then telemetry_
   std::unique_ptr<AssetStore> assets_;  // on metadata_db_, after metadata_ (its tables)
+  std::unique_ptr<TwinStore> twins_;    // on metadata_db_, after metadata_ (its tables)
+  std::unique_ptr<mqtt::PublishHandler> twin_bridge_;  // twin updates, then telemetry_
   WriteRoutesContext write_context_;
   CommandRoutesContext command_context_;
   PlatformRoutesContext platform_context_;
@@ -103,6 +106,7 @@ class Server {
   std::unique_ptr<ModelCache> models_;       // over model_store_: what routes and MQTT use
   std::unique_ptr<mqtt::TelemetrySchema> telemetry_schema_;  // models_ for the bridge
   ModelRoutesContext model_context_;
+  TwinRoutesContext twin_context_;
   std::unique_ptr<query::QueryEngine> queries_;
   std::unique_ptr<SqlService> sql_;
   const std::string metadata_path_;

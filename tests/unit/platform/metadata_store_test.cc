@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "platform/device_csv.h"
 #include "platform/login_limiter.h"
+#include "platform/twin_store.h"
 
 namespace seaway {
 namespace {
@@ -531,6 +532,71 @@ TEST_F(DeviceCredentialsTest, ProvisioningKeysMakeDevicesUpToTheirLimit) {
   ASSERT_TRUE(store_->DeleteProvisioningKey(acme_, key->first.id).ok());
   EXPECT_EQ(store_->ProvisionDevice(public_key, secret, "mill-3", admit).status().code(),
             StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace seaway
+
+namespace seaway {
+namespace {
+
+class TwinStoreTest : public DeviceCredentialsTest {
+ protected:
+  void SetUp() override {
+    DeviceCredentialsTest::SetUp();
+    auto db = SqliteDatabase::Open(path_);
+    ASSERT_TRUE(db.ok());
+    // A second connection to the same file: the twin store's, next to the metadata store's.
+    auto twins = OpenSqliteTwinStore(*db);
+    ASSERT_TRUE(twins.ok()) << twins.status();
+    twins_ = std::move(*twins);
+  }
+  std::unique_ptr<TwinStore> twins_;
+};
+
+TEST_F(TwinStoreTest, DesiredReportedDeltaAndVersions) {
+  using nlohmann::json;
+  auto twin = twins_->GetTwin(acme_, press_);
+  ASSERT_TRUE(twin.ok()) << twin.status();
+  EXPECT_EQ(twin->desired_version, 0u);
+  EXPECT_TRUE(TwinDelta(*twin).empty());
+  twin = twins_->PatchDesired(acme_, press_, json{{"rpm", 1200}, {"mode", "auto"}},
+                              json{{"line", "L2"}});
+  ASSERT_TRUE(twin.ok()) << twin.status();
+  EXPECT_EQ(twin->desired_version, 1u);
+  EXPECT_EQ(TwinDelta(*twin), (json{{"rpm", 1200}, {"mode", "auto"}}));
+  twin = twins_->PatchReported(acme_, "press-7", json{{"rpm", 1200}, {"temp", 40}});
+  ASSERT_TRUE(twin.ok()) << twin.status();
+  EXPECT_EQ(twin->reported_version, 1u);
+  EXPECT_EQ(TwinDelta(*twin), (json{{"mode", "auto"}}));
+  // Merge patches: null removes; an unchanged patch keeps the version.
+  twin = twins_->PatchDesired(acme_, press_, json{{"mode", nullptr}}, nullptr);
+  EXPECT_EQ(twin->desired_version, 2u);
+  EXPECT_TRUE(TwinDelta(*twin).empty());
+  twin = twins_->PatchDesired(acme_, press_, json{{"rpm", 1200}}, nullptr);
+  EXPECT_EQ(twin->desired_version, 2u);
+  EXPECT_EQ(twins_->GetTwin(acme_, press_)->tags, (json{{"line", "L2"}}));
+  // Refusals change nothing.
+  EXPECT_EQ(twins_->PatchDesired(acme_, press_, json{{"$version", 9}}, nullptr).status().message(),
+            "'desired.$version': members starting with '$' are reserved");
+  EXPECT_EQ(twins_->PatchDesired(acme_, press_, json::array(), nullptr).status().message(),
+            "'desired' must be a JSON object");
+  EXPECT_NE(twins_->PatchReported(acme_, "press-7", json{{"blob", std::string(40000, 'x')}})
+                .status()
+                .message()
+                .find("would exceed 32768 bytes"),
+            std::string::npos);
+  EXPECT_EQ(twins_->GetTwin(acme_, press_)->reported_version, 1u);
+  // Tenants: another's device is not there.
+  EXPECT_EQ(twins_->GetTwin(beta_, press_).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(twins_->PatchReported(beta_, "press-7", json{{"x", 1}}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(twins_->ListTwins(beta_)->size(), 1u);  // meter-1's, empty
+  // The twin goes with its device.
+  ASSERT_TRUE(store_->DeleteDevice(acme_, press_).ok());
+  EXPECT_EQ(twins_->GetTwin(acme_, press_).status().code(), StatusCode::kNotFound);
+  const DeviceId again = store_->CreateDevice(acme_, {"press-7", std::nullopt})->id;
+  EXPECT_EQ(twins_->GetTwin(acme_, again)->desired_version, 0u);
 }
 
 }  // namespace

@@ -139,6 +139,29 @@ TEST_F(QuotaEnforcerTest, CustomerQuotasFollowTheirDevicesAndUsers) {
   EXPECT_TRUE(enforcer_->AdmitRequest(Principal{tenant_}).ok());
 }
 
+// A sub-customer's users and devices share the limits of every customer above it.
+TEST_F(QuotaEnforcerTest, SubCustomersShareTheirAncestorsQuotas) {
+  const CustomerId plant = *store_->CreateCustomer(tenant_, "plant", std::nullopt);
+  const CustomerId line = *store_->CreateCustomer(tenant_, "line", plant);
+  Quotas quotas;
+  quotas.api_requests_per_s = 1;
+  quotas.messages_per_s = 1;
+  quotas.devices = 1;
+  ASSERT_TRUE(store_->UpdateCustomer(tenant_, plant, CustomerUpdate{{}, quotas}).ok());
+  ASSERT_TRUE(store_->CreateDevice(tenant_, NewDevice{"sub-press", line}).ok());
+  enforcer_->Invalidate(tenant_);
+  Principal sub_admin{tenant_, UserId(7), line, Role::kCustomerAdmin};
+  EXPECT_TRUE(enforcer_->AdmitRequest(sub_admin).ok());
+  EXPECT_NE(enforcer_->AdmitRequest(sub_admin).message().find("of customer 'plant'"),
+            std::string::npos);
+  EXPECT_TRUE(enforcer_->AdmitMessages(tenant_, "sub-press").ok());
+  EXPECT_FALSE(enforcer_->AdmitMessages(tenant_, "sub-press").ok());
+  EXPECT_NE(enforcer_->AdmitDevices(tenant_, line, 1)
+                .message()
+                .find("quota 'devices' of customer 'plant' reached: 1 of 1 devices"),
+            std::string::npos);
+}
+
 TEST_F(QuotaEnforcerTest, StoredBytesAreReadAgainAfterTheRefreshInterval) {
   SetQuotas({{"stored_bytes", 1000}});
   stored_ = 999;

@@ -96,6 +96,7 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
 
   const std::string alpha = NewTenant("alpha");
   std::map<std::string, uint64_t> alpha_ids;  // by the path segment naming the kind
+  alpha_ids["tenants"] = json::parse(Send(HttpMethod::kGet, "/api/v1/tenant", alpha).body)["id"];
   alpha_ids["customers"] = Create("/api/v1/customers", {{"name", "alpha-secret-customer"}}, alpha);
   alpha_ids["users"] = Create("/api/v1/users",
                               {{"name", "alpha-secret-user"},
@@ -132,6 +133,10 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
              {{"name", "alpha-secret-model"},
               {"properties", {{{"name", "reading"}, {"type", "float"}, {"access", "read-only"}}}}},
              alpha);
+  ASSERT_EQ(Send(HttpMethod::kPatch, fmt::format("/api/v1/devices/{}/twin", alpha_ids["devices"]),
+                 alpha, {{"tags", {{"site", "alpha-secret-site"}}}})
+                .status,
+            200);
   auto key = Send(HttpMethod::kPost, "/api/v1/provisioning-keys", alpha,
                   {{"name", "alpha-secret-key"}, {"customer", alpha_ids["customers"]}});
   ASSERT_EQ(key.status, 201) << key.body;
@@ -147,9 +152,9 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
       alpha_api_token, alpha_provisioning_secret};
   auto snapshot = [&] {
     std::string out;
-    for (const char* path :
-         {"/api/v1/customers", "/api/v1/users", "/api/v1/devices", "/api/v1/tokens",
-          "/api/v1/tenant", "/api/v1/assets", "/api/v1/provisioning-keys"}) {
+    for (const char* path : {"/api/v1/customers", "/api/v1/users", "/api/v1/devices",
+                             "/api/v1/tokens", "/api/v1/tenant", "/api/v1/assets",
+                             "/api/v1/provisioning-keys", "/api/v1/models", "/api/v1/twins"}) {
       out += Send(HttpMethod::kGet, path, alpha).body;
     }
     out += Send(HttpMethod::kPost, "/api/v1/sql", alpha,

@@ -146,6 +146,17 @@ TEST_F(TenantTest, ProvisionedDevicesFollowTheKeysModel) {
 TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
   const std::string acme = NewTenant("acme", {{"quotas", {{"devices", 3}}}});
   const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}}, acme);
+  // The tenant cannot lift its own quotas; the system token sets them.
+  auto lift = Send(HttpMethod::kPatch, "/api/v1/tenant", acme, {{"quotas", nullptr}});
+  EXPECT_EQ(lift.status, 403) << lift.body;
+  const uint64_t acme_id = Body(Send(HttpMethod::kGet, "/api/v1/tenant", acme))["id"];
+  EXPECT_EQ(Send(HttpMethod::kPatch, fmt::format("/api/v1/tenants/{}", acme_id), acme,
+                 {{"quotas", nullptr}})
+                .status,
+            403);
+  auto set = Send(HttpMethod::kPatch, fmt::format("/api/v1/tenants/{}", acme_id), kAdminToken,
+                  {{"quotas", {{"devices", 3}}}});
+  EXPECT_EQ(set.status, 200) << set.body;
   auto r = Send(HttpMethod::kPatch, fmt::format("/api/v1/customers/{}", plant), acme,
                 {{"quotas", {{"devices", 1}}}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -156,6 +167,11 @@ TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
   EXPECT_NE(r.body.find("quota 'devices' of customer 'plant' reached: 1 of 1 devices"),
             std::string::npos)
       << r.body;
+  // A sub-customer's devices count against its parent's quota.
+  const uint64_t line = Create("/api/v1/customers", {{"name", "line"}, {"parent", plant}}, acme);
+  r = Send(HttpMethod::kPost, "/api/v1/devices", acme, {{"name", "press-9"}, {"customer", line}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("quota 'devices' of customer 'plant'"), std::string::npos) << r.body;
   Create("/api/v1/devices", {{"name", "press-2"}}, acme);
   // Bulk: all or none, against the tenant's quota.
   r = Call(port_, HttpMethod::kPost, "/api/v1/devices/import", acme, "press-3\npress-4\n");
@@ -272,6 +288,11 @@ TEST_F(TenantTest, TokensAreListedAndRevoked) {
   }
   ASSERT_NE(ci_id, 0u);
   ASSERT_NE(admin_id, 0u);
+  // Not even a tenant-admin revokes the installation's system token.
+  const std::string admin_session = SessionOf(Role::kTenantAdmin, 0);
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/tokens/{}", admin_id), admin_session).status,
+      404);
   // The operator cannot revoke the admin's token; it revokes its own.
   EXPECT_EQ(
       Send(HttpMethod::kDelete, fmt::format("/api/v1/tokens/{}", admin_id), viewer_session).status,
