@@ -509,12 +509,10 @@ HttpResponse RevokeToken(const PlatformRoutesContext* ctx, const HttpRequest& re
 }
 
 HttpResponse GetDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request, 1);
-  if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesManage, 1);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
   auto credentials = ctx->metadata->GetDeviceCredentials(who->tenant, device->id);
   if (!credentials.ok()) return Fail(credentials.status());
   return HttpResponse::Json(
@@ -527,14 +525,12 @@ HttpResponse GetDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRe
 // {"username", "password"} sets the device's MQTT user name and password ("password": null
 // removes them); {"certificates": [fingerprint or PEM, ...]} replaces its certificates.
 HttpResponse PutDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request, 1);
-  if (!id.ok()) return Fail(id.status());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesManage, 1);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
   DeviceCredentialsUpdate update;
   for (const auto& [key, value] : body->items()) {
     if (key != "username" && key != "password" && key != "certificates") {
@@ -577,12 +573,10 @@ HttpResponse PutDeviceCredentials(const PlatformRoutesContext* ctx, const HttpRe
 }
 
 HttpResponse RotateDeviceToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request, 1);
-  if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesManage, 1);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
   auto token = ctx->metadata->RotateDeviceToken(who->tenant, device->id);
   if (!token.ok()) return Fail(token.status());
   if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);

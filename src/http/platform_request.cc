@@ -121,4 +121,12 @@ Result<DeviceInfo> VisibleDevice(MetadataStore* metadata, const Principal& who, 
   return NotFound("device {} does not exist", id);
 }
 
+Result<CallerAndDevice> AuthorizedDevice(MetadataStore* metadata, const HttpRequest& request,
+                                         Permission permission, size_t from_end) {
+  SW_ASSIGN_OR_RETURN(Principal who, Authorized(metadata, request, permission));
+  SW_ASSIGN_OR_RETURN(const uint64_t id, PathId(request, from_end));
+  SW_ASSIGN_OR_RETURN(DeviceInfo device, VisibleDevice(metadata, who, id));
+  return CallerAndDevice{std::move(who), std::move(device)};
+}
+
 }  // namespace seaway

@@ -77,4 +77,13 @@ bool ContainsOwner(const VisibleCustomers& visible, const std::optional<Customer
 // exist elsewhere).
 Result<DeviceInfo> VisibleDevice(MetadataStore* metadata, const Principal& who, uint64_t id);
 
+// The caller, holding `permission`, and the device named by the path's `{id}` (`from_end`
+// segments before the end) when the caller may see it (VisibleDevice).
+struct CallerAndDevice {
+  Principal who;
+  DeviceInfo device;
+};
+Result<CallerAndDevice> AuthorizedDevice(MetadataStore* metadata, const HttpRequest& request,
+                                         Permission permission, size_t from_end);
+
 }  // namespace seaway

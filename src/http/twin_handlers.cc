@@ -17,26 +17,22 @@ std::string AsText(const json& value) {
 }
 
 HttpResponse GetTwin(const TwinRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request, 1);
-  if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesRead, 1);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
   auto twin = ctx->twins->GetTwin(who->tenant, device->id);
   if (!twin.ok()) return Fail(twin.status());
   return HttpResponse::Json(200, TwinJson(*twin).dump());
 }
 
 HttpResponse PatchTwin(const TwinRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request, 1);
-  if (!id.ok()) return Fail(id.status());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesManage, 1);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
   auto body = ParseObject(request.body);
   if (!body.ok()) return Fail(body.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
   for (const auto& [key, value] : body->items()) {
     if (key != "desired" && key != "tags") {
       return Fail(InvalidArgument(

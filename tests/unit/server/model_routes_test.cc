@@ -1,24 +1,18 @@
 // Thing models over HTTP against the real server (src/http/model_handlers.h, docs/models.md):
 // import, export, list, new versions, assignment, deletion refused while used, and the caller's
 // permissions.
-#include <stdlib.h>
-
 #include <string>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "server/server.h"
-#include "storage/memory_env.h"
-#include "util/http_test_client.h"
+#include "server_fixture.h"
 
 namespace seaway {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kAdminToken[] = "model-routes-admin-token-0123456789";
 
 constexpr char kMill[] = R"({"name": "cnc-mill", "version": "1",
   "properties": [{"name": "temperature", "type": "float", "unit": "°C", "min": -20, "max": 150,
@@ -26,48 +20,21 @@ constexpr char kMill[] = R"({"name": "cnc-mill", "version": "1",
   "events": [{"name": "overheat", "level": "alert", "fields": []}],
   "commands": [{"name": "stop", "input": [], "output": []}]})";
 
-class ModelRoutesTest : public ::testing::Test {
+class ModelRoutesTest : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    setenv("SEAWAY_ADMIN_TOKEN", kAdminToken, 1);
-    ServerConfig c;
-    c.data_dir = "/data";
-    c.http = "127.0.0.1:0";
-    c.mqtt = "127.0.0.1:0";
-    c.http_threads = 1;
-    ASSERT_TRUE(c.Finalize().ok());
-    server_ = std::make_unique<Server>(c, &env_, ":memory:");
-    ASSERT_TRUE(server_->Start().ok());
-    port_ = server_->http_address().port;
-  }
-  void TearDown() override {
-    server_->Stop();
-    unsetenv("SEAWAY_ADMIN_TOKEN");
-  }
-
   testing::TestResponse Call(const char* method, const std::string& path,
                              const std::string& body = "", const std::string& token = kAdminToken) {
-    testing::HttpTestClient client;
-    EXPECT_TRUE(client.Connect("127.0.0.1", port_).ok());
-    std::string request = fmt::format(
-        "{} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Token {}\r\n"
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-        method, path, token, body.size(), body);
-    EXPECT_TRUE(client.SendRaw(request).ok());
-    auto response = client.ReadResponse();
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : testing::TestResponse{};
+    HttpMethod m = HttpMethod::kGet;
+    for (HttpMethod candidate : {HttpMethod::kGet, HttpMethod::kPost, HttpMethod::kPut,
+                                 HttpMethod::kPatch, HttpMethod::kDelete}) {
+      if (HttpMethodName(candidate) == method) m = candidate;
+    }
+    return testing::Call(port_, m, path, token, body);
   }
 
   uint64_t CreateDevice(const std::string& name) {
-    auto r = Call("POST", "/api/v1/devices", json{{"name", name}}.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return json::parse(r.body, nullptr, false).value("id", uint64_t{0});
+    return Create("/api/v1/devices", json{{"name", name}});
   }
-
-  MemoryEnv env_;
-  std::unique_ptr<Server> server_;
-  int port_ = 0;
 };
 
 TEST_F(ModelRoutesTest, ImportExportListReplaceDelete) {
