@@ -3,9 +3,13 @@
 // the route declares. A route that declares no access does not compile; one that declares an
 // unknown permission, or is public without being listed here, fails this test.
 #include <cctype>
+#include <chrono>
+#include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/openapi.h"
+#include "mqtt/client.h"
 #include "server_fixture.h"
 
 namespace seaway {
@@ -222,6 +227,113 @@ TEST_F(AuthorizationMatrixTest, NoRouteLetsOneTenantReachAnother) {
                       {{"device", "alpha-secret-device"}, {"method", "stop"}});
   EXPECT_EQ(command.status, 404) << command.body;
   EXPECT_EQ(snapshot(), before);
+}
+
+// The same two tenants over MQTT: a subscriber to '#' with beta's admin token, and beta's device,
+// receive nothing alpha publishes (telemetry, retained messages, commands), alpha's device
+// receives no command beta sends to its topic, and one client id in both tenants names two
+// sessions (neither takes the other over).
+TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
+  const std::string alpha = NewTenant("alpha");
+  const std::string beta = NewTenant("beta");
+  auto device_token = [&](const std::string& tenant_token, const std::string& name) {
+    auto r = Send(HttpMethod::kPost, "/api/v1/devices", tenant_token, {{"name", name}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body, nullptr, false).value("token", "");
+  };
+  const std::string alpha_device = device_token(alpha, "alpha-secret-device");
+  const std::string beta_device = device_token(beta, "beta-press");
+
+  mqtt::ClientLoop loop(1);
+  struct Probe {
+    std::shared_ptr<mqtt::Client> client;
+    std::mutex mu;
+    std::vector<std::string> received;  // "topic payload"
+    bool closed = false;
+  };
+  auto connect = [&](const std::string& id, const std::string& password,
+                     const std::vector<std::string>& filters) {
+    auto probe = std::make_shared<Probe>();
+    mqtt::ClientOptions options;
+    options.address = server_->mqtt_address();
+    options.client_id = id;
+    options.username = id;
+    options.password = password;
+    probe->client = mqtt::Client::Create(&loop, options);
+    probe->client->OnMessage([probe](const mqtt::Publish& p) {
+      std::lock_guard lock(probe->mu);
+      probe->received.push_back(p.topic + " " + p.payload);
+    });
+    probe->client->OnClosed([probe](const Status&) {
+      std::lock_guard lock(probe->mu);
+      probe->closed = true;
+    });
+    std::promise<mqtt::ReasonCode> connected;
+    probe->client->Connect([&connected](Status s, const mqtt::Connack& ack) {
+      connected.set_value(s.ok() ? ack.reason : mqtt::ReasonCode::kUnspecifiedError);
+    });
+    EXPECT_EQ(connected.get_future().get(), mqtt::ReasonCode::kSuccess) << id;
+    std::vector<mqtt::Subscription> subscriptions;
+    for (const std::string& f : filters) subscriptions.push_back({f, {.max_qos = 1}});
+    if (!subscriptions.empty()) {
+      std::promise<void> subscribed;
+      probe->client->Subscribe(subscriptions,
+                               [&subscribed](const mqtt::Suback&) { subscribed.set_value(); });
+      subscribed.get_future().get();
+    }
+    return probe;
+  };
+  auto publish = [&](Probe& from, const std::string& topic, const std::string& payload,
+                     bool retain) {
+    std::promise<mqtt::ReasonCode> acked;
+    mqtt::Publish p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = 1;
+    p.retain = retain;
+    from.client->Publish(p, [&acked](mqtt::ReasonCode code) { acked.set_value(code); });
+    return acked.get_future().get();
+  };
+
+  auto beta_all = connect("shared-id", beta, {"#"});
+  auto beta_press = connect("beta-press", beta_device, {"devices/beta-press/#"});
+  auto alpha_admin = connect("shared-id", alpha, {});
+  auto alpha_press =
+      connect("alpha-secret-device", alpha_device, {"devices/alpha-secret-device/rpc/request/+"});
+  EXPECT_EQ(
+      publish(*alpha_press, "devices/alpha-secret-device/telemetry", "{\"reading\":424242}", false),
+      mqtt::ReasonCode::kSuccess);
+  EXPECT_EQ(publish(*alpha_admin, "plant/alpha", "424242 retained", true),
+            mqtt::ReasonCode::kSuccess);
+  EXPECT_EQ(publish(*alpha_admin, "devices/alpha-secret-device/rpc/request/1", "424242 from alpha",
+                    false),
+            mqtt::ReasonCode::kSuccess);
+  EXPECT_EQ(publish(*beta_all, "devices/alpha-secret-device/rpc/request/2", "from beta", false),
+            mqtt::ReasonCode::kSuccess);
+  // A late subscriber in beta gets no retained message of alpha's.
+  auto beta_late = connect("beta-late", beta, {"plant/#", "#"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  auto received = [](Probe& p) {
+    std::lock_guard lock(p.mu);
+    return p.received;
+  };
+  for (const auto& [name, probe] :
+       {std::pair("beta '#'", beta_all.get()), std::pair("beta device", beta_press.get()),
+        std::pair("beta late", beta_late.get())}) {
+    for (const std::string& m : received(*probe)) {
+      EXPECT_EQ(m.find("424242"), std::string::npos) << name << " received alpha's " << m;
+    }
+  }
+  // Beta's own publish reached beta's '#' subscriber: the subscription works.
+  EXPECT_EQ(received(*beta_all),
+            std::vector<std::string>{"devices/alpha-secret-device/rpc/request/2 from beta"});
+  EXPECT_EQ(
+      received(*alpha_press),
+      std::vector<std::string>{"devices/alpha-secret-device/rpc/request/1 424242 from alpha"});
+  // "shared-id" in alpha did not take beta's session over.
+  std::lock_guard lock(beta_all->mu);
+  EXPECT_FALSE(beta_all->closed);
 }
 
 // GET /api/v1/openapi.json documents exactly the routes the server serves, each with the access
