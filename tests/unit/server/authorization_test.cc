@@ -260,13 +260,19 @@ TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
     options.username = id;
     options.password = password;
     probe->client = mqtt::Client::Create(&loop, options);
-    probe->client->OnMessage([probe](const mqtt::Publish& p) {
-      std::lock_guard lock(probe->mu);
-      probe->received.push_back(p.topic + " " + p.payload);
+    // Weak: the client holds its handlers, the probe holds the client.
+    std::weak_ptr<Probe> weak = probe;
+    probe->client->OnMessage([weak](const mqtt::Publish& p) {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mu);
+        self->received.push_back(p.topic + " " + p.payload);
+      }
     });
-    probe->client->OnClosed([probe](const Status&) {
-      std::lock_guard lock(probe->mu);
-      probe->closed = true;
+    probe->client->OnClosed([weak](const Status&) {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mu);
+        self->closed = true;
+      }
     });
     std::promise<mqtt::ReasonCode> connected;
     probe->client->Connect([&connected](Status s, const mqtt::Connack& ack) {
@@ -332,8 +338,15 @@ TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
       received(*alpha_press),
       std::vector<std::string>{"devices/alpha-secret-device/rpc/request/1 424242 from alpha"});
   // "shared-id" in alpha did not take beta's session over.
-  std::lock_guard lock(beta_all->mu);
-  EXPECT_FALSE(beta_all->closed);
+  {
+    std::lock_guard lock(beta_all->mu);
+    EXPECT_FALSE(beta_all->closed);
+  }
+  for (Probe* p :
+       {beta_all.get(), beta_press.get(), alpha_admin.get(), alpha_press.get(), beta_late.get()}) {
+    p->client->Disconnect();
+  }
+  loop.Stop();
 }
 
 // GET /api/v1/openapi.json documents exactly the routes the server serves, each with the access
