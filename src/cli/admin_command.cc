@@ -27,6 +27,11 @@ Result<ApiRequest> RequestFor(const AdminCommandOptions& o) {
     r.target = fmt::format("/api/v1/{}s?limit=1000", o.object);
     return r;
   }
+  if (o.action == "delete") {
+    r.method = "DELETE";
+    r.target = fmt::format("/api/v1/{}s/{}", o.object, o.id);
+    return r;
+  }
   r.method = "POST";
   if (o.object == "device" && o.action == "import") {
     std::ifstream in(o.name, std::ios::binary);
@@ -37,7 +42,11 @@ Result<ApiRequest> RequestFor(const AdminCommandOptions& o) {
     return r;
   }
   json body;
-  if (o.object == "customer") {
+  if (o.object == "tenant") {
+    body = {{"name", o.name}, {"settings", json::object()}};
+    if (!o.time_zone.empty()) body["settings"]["time_zone"] = o.time_zone;
+    if (o.retention_s > 0) body["settings"]["retention_s"] = o.retention_s;
+  } else if (o.object == "customer") {
     body = {{"name", o.name}};
     if (o.parent != 0) body["parent"] = o.parent;
   } else if (o.object == "user") {
@@ -90,11 +99,25 @@ void AddAdminOptions(CLI::App* cmd, AdminCommandOptions* o) {
     sub->parse_complete_callback([o, name] { o->action = name; });
     return sub;
   };
+  auto remove = [&](CLI::App* parent, const char* what) {
+    action(parent, "delete", what)->add_option("id", o->id, "Its id")->required();
+  };
+  CLI::App* tenant = object("tenant", "Tenants of the installation (the system token only)");
+  CLI::App* create_tenant =
+      action(tenant, "create", "Create a tenant; prints its administrator token once");
+  create_tenant->add_option("name", o->name, "Its name")->required();
+  create_tenant->add_option("--time-zone", o->time_zone, "Its IANA time zone (default UTC)");
+  create_tenant->add_option("--retention-s", o->retention_s,
+                            "How long its data is kept, in seconds (default: forever)");
+  action(tenant, "list", "List tenants");
+  remove(tenant, "Delete a tenant with every object and all data of it");
+
   CLI::App* customer = object("customer", "Customers of the tenant (a tree)");
   CLI::App* create_customer = action(customer, "create", "Create a customer");
   create_customer->add_option("name", o->name, "Its name")->required();
   create_customer->add_option("--parent", o->parent, "The customer it belongs under (an id)");
   action(customer, "list", "List customers");
+  remove(customer, "Delete a customer that holds nothing");
 
   CLI::App* user = object("user", "Users and their roles");
   CLI::App* create_user =
@@ -106,6 +129,7 @@ void AddAdminOptions(CLI::App* cmd, AdminCommandOptions* o) {
       ->required();
   create_user->add_option("--customer", o->customer, "Its customer (customer roles), an id");
   action(user, "list", "List users");
+  remove(user, "Delete a user with its sessions and tokens");
 
   CLI::App* device = object("device", "Devices and their MQTT tokens");
   CLI::App* create_device = action(device, "create", "Create a device; prints its token once");
@@ -114,6 +138,7 @@ void AddAdminOptions(CLI::App* cmd, AdminCommandOptions* o) {
   CLI::App* import = action(device, "import", "Create devices from a CSV file: name[,customer]");
   import->add_option("file", o->name, "The CSV file")->required()->check(CLI::ExistingFile);
   action(device, "list", "List devices");
+  remove(device, "Delete a device; its MQTT connections are closed");
 
   CLI::App* asset = object("asset", "Assets: the hierarchy of sites, lines, machines...");
   CLI::App* create_asset = action(asset, "create", "Create an asset");
@@ -123,6 +148,7 @@ void AddAdminOptions(CLI::App* cmd, AdminCommandOptions* o) {
   create_asset->add_option("--parent", o->parent, "The asset it belongs under (an id)");
   create_asset->add_option("--customer", o->customer, "The customer it is assigned to, an id");
   action(asset, "list", "List assets");
+  remove(asset, "Delete an asset (without children)");
 
   CLI::App* token = object("token", "API tokens acting as the caller");
   CLI::App* create_token = action(token, "create", "Create an API token; prints it once");
@@ -156,6 +182,7 @@ int RunAdminCommand(const AdminCommandOptions& o) {
               << (error.is_object() ? error.value("error", body) : body) << "\n";
     return 1;
   }
+  if (body.empty() && o.action == "delete") body = fmt::format("deleted {} {}", o.object, o.id);
   std::cout << body;
   if (!body.empty() && body.back() != '\n') std::cout << "\n";
   return 0;

@@ -32,8 +32,8 @@ struct AdminCommandOptions {
   std::string token;
   std::string data_dir = "./data";
   // The action chosen and its arguments.
-  std::string object;  // customer, user, device, asset, token
-  std::string action;  // create, list, import
+  std::string object;  // tenant, customer, user, device, asset, token
+  std::string action;  // create, list, import, delete
   std::string name;    // NAME, FILE or DESCRIPTION
   std::string role;
   std::string type;      // an asset's
@@ -41,6 +41,9 @@ struct AdminCommandOptions {
   int64_t parent = 0;
   std::vector<std::string> scopes;
   int64_t expires_in_s = 0;
+  uint64_t id = 0;  // delete's
+  std::string time_zone;         // a tenant's, "" for the default
+  int64_t retention_s = 0;       // a tenant's, 0 for none
 };
 
 // Registers the `admin` subcommand tree on `command`, bound to `options`.

@@ -61,17 +61,6 @@ Result<std::optional<std::string>> AttributesField(const json& body) {
   return std::optional<std::string>(Dump(*it));
 }
 
-// An optional id from the query string; InvalidArgument naming the parameter otherwise.
-Result<std::optional<uint64_t>> QueryId(const HttpRequest& request, const char* name) {
-  auto text = request.QueryParam(name);
-  if (!text) return std::optional<uint64_t>();
-  if (text->empty() || text->size() > 18 ||
-      text->find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("'{}' must be an id", name);
-  }
-  return std::optional<uint64_t>(std::stoull(*text));
-}
-
 // ?recursive=true|false (default false).
 Result<bool> Recursive(const HttpRequest& request) {
   auto text = request.QueryParam("recursive");

@@ -95,6 +95,16 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
     return reply.Send(HttpResponse::FromStatus(
         NotFound("device '{}' is not one of your customer's devices", cmd.device)));
   }
+  if (ctx->models != nullptr) {
+    Result<std::shared_ptr<const ThingModel>> model =
+        ctx->models->ModelFor(who->tenant, cmd.device);
+    if (!model.ok()) return reply.Send(HttpResponse::FromStatus(model.status()));
+    if (*model != nullptr) {
+      if (Status s = ValidateCommand(**model, cmd.method, cmd.params); !s.ok()) {
+        return reply.Send(HttpResponse::FromStatus(s));
+      }
+    }
+  }
   const std::string id = NewCommandId(ctx->clock);
   const std::string topic = fmt::format("devices/{}/rpc/request/{}", cmd.device, id);
   const std::string response_topic = fmt::format("devices/{}/rpc/response/{}", cmd.device, id);

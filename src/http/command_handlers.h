@@ -16,7 +16,9 @@
 //                            comes within timeout_ms (default 10000, at most 300000)
 //
 // No subscribed session: 404 naming the topic, so a command is never accepted and then lost.
-// Bad bodies: 400 naming the field.
+// Bad bodies: 400 naming the field. A device that follows a thing model takes only the model's
+// commands, with their input parameters (platform/thing_model.h ValidateCommand): 400 naming
+// the command, parameter and limit otherwise.
 //
 // Thread-safe.
 #pragma once
@@ -25,6 +27,7 @@
 #include "http/router.h"
 #include "mqtt/broker.h"
 #include "platform/metadata_store.h"
+#include "platform/model_cache.h"
 
 namespace seaway {
 
@@ -32,6 +35,7 @@ struct CommandRoutesContext {
   mqtt::Broker* broker = nullptr;
   MetadataStore* metadata = nullptr;
   const Clock* clock = nullptr;
+  ModelCache* models = nullptr;  // when set: commands to devices with a model are checked
 };
 
 // `context` and what it points to must outlive the router.

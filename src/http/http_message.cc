@@ -40,18 +40,25 @@ std::optional<std::string_view> HttpRequest::Header(std::string_view name) const
 }
 
 std::optional<std::string> HttpRequest::QueryParam(std::string_view name) const {
-  std::string_view q = query();
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    if (PercentDecode(key) == name) {
-      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
-    }
+  for (auto& [key, value] : QueryParams()) {
+    if (key == name) return std::move(value);
   }
   return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> HttpRequest::QueryParams() const {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string_view q = query();
+  while (!q.empty()) {
+    const size_t amp = q.find('&');
+    const std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    params.emplace_back(
+        PercentDecode(pair.substr(0, eq)),
+        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1)));
+  }
+  return params;
 }
 
 HttpResponse HttpResponse::Json(int status, std::string body) {

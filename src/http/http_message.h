@@ -35,6 +35,8 @@ struct HttpRequest {
   std::optional<std::string_view> Header(std::string_view name) const;
   // The percent-decoded value of the first query parameter `name`.
   std::optional<std::string> QueryParam(std::string_view name) const;
+  // Every query parameter, percent-decoded, in order ("" for a name without '=').
+  std::vector<std::pair<std::string, std::string>> QueryParams() const;
 };
 
 struct HttpResponse {

@@ -41,10 +41,15 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/auth/whoami"}, "The caller: tenant, user, role, customer, permissions"},
           {{"GET", "/api/v1/customers"}, "List customers (?limit=&offset=), scoped to the caller"},
           {{"POST", "/api/v1/customers"}, "Create a customer: {\"name\", \"parent\"?}"},
-          {{"GET", "/api/v1/users"}, "List users (?limit=&offset=), scoped to the caller"},
+          {{"GET", "/api/v1/users"},
+           "List users (?customer=<id>|none&role=&name_prefix=&limit=&offset=), scoped to the "
+           "caller"},
+          {{"GET", "/api/v1/users/{id}"}, "One user, if the caller may see it"},
           {{"POST", "/api/v1/users"},
            "Create a user: {\"name\", \"role\", \"customer\"?, \"password\"}"},
-          {{"GET", "/api/v1/devices"}, "List devices (?limit=&offset=), scoped to the caller"},
+          {{"GET", "/api/v1/devices"},
+           "List devices (?customer=<id>|none&name_prefix=&limit=&offset=), scoped to the "
+           "caller"},
           {{"POST", "/api/v1/devices"},
            "Create a device: {\"name\", \"customer\"?}; returns its MQTT token once"},
           {{"GET", "/api/v1/devices/{id}"}, "One device, if the caller may see it"},
@@ -63,6 +68,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/customers/{id}"}, "One customer with its quotas, if visible"},
           {{"PATCH", "/api/v1/customers/{id}"},
            "Rename a customer or set its quotas: {\"name\"?, \"quotas\"?}"},
+          {{"DELETE", "/api/v1/customers/{id}"},
+           "Delete a customer holding nothing (409 naming what it still holds)"},
           {{"PATCH", "/api/v1/users/{id}"},
            "Change a user's role, customer or password; ends its sessions"},
           {{"PATCH", "/api/v1/devices/{id}"}, "Assign a device to a customer: {\"customer\"}"},
@@ -125,6 +132,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "Twins of the caller's devices (?tag.<name>=&reported.<name>=&pending=true)"},
           {{"PATCH", "/api/v1/tenants/{id}"},
            "Change any tenant's settings, quotas included (the system token only)"},
+          {{"DELETE", "/api/v1/tenants/{id}"},
+           "Delete a tenant with every object and all data of it (the system token only)"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},
       };
   return *summaries;

@@ -102,22 +102,65 @@ HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest&
   return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
 }
 
+json UserJson(const UserInfo& u) {
+  return json{{"id", u.id.value()},
+              {"name", u.name},
+              {"role", std::string(RoleName(u.role))},
+              {"customer", OptionalId(u.customer)}};
+}
+
+// The `name_prefix` list filter: true when absent or `name` starts with it.
+bool NamePrefixMatches(const std::optional<std::string>& prefix, std::string_view name) {
+  return !prefix || name.starts_with(*prefix);
+}
+
 HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {"customer", "role", "name_prefix"}); !s.ok()) {
+    return Fail(s);
+  }
+  auto owner = QueryOwner(request);
+  if (!owner.ok()) return Fail(owner.status());
+  std::optional<Role> role;
+  if (auto text = request.QueryParam("role")) {
+    auto parsed = ParseRole(*text);
+    if (!parsed.ok()) return Fail(parsed.status());
+    role = *parsed;
+  }
+  const std::optional<std::string> prefix = request.QueryParam("name_prefix");
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListUsers(who->tenant);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const UserInfo& u) { return !ContainsOwner(*visible, u.customer); });
-  return PageOf(*all, *page, [](const UserInfo& u) {
-    return json{{"id", u.id.value()},
-                {"name", u.name},
-                {"role", std::string(RoleName(u.role))},
-                {"customer", OptionalId(u.customer)}};
+  std::erase_if(*all, [&](const UserInfo& u) {
+    return !ContainsOwner(*visible, u.customer) || !owner->Matches(u.customer) ||
+           (role && u.role != *role) || !NamePrefixMatches(prefix, u.name);
   });
+  return PageOf(*all, *page, UserJson);
+}
+
+// The user `id` when the caller may see it (customer roles: users of their subtree); NotFound
+// otherwise, the same answer as for an id that exists nowhere.
+Result<UserInfo> VisibleUser(const PlatformRoutesContext* ctx, const Principal& who, uint64_t id) {
+  SW_ASSIGN_OR_RETURN(VisibleCustomers visible, Visible(ctx->metadata, who));
+  SW_ASSIGN_OR_RETURN(std::vector<UserInfo> users, ctx->metadata->ListUsers(who.tenant));
+  for (UserInfo& u : users) {
+    if (u.id.value() == id && ContainsOwner(visible, u.customer)) return std::move(u);
+  }
+  return NotFound("user {} does not exist", id);
+}
+
+HttpResponse GetUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto user = VisibleUser(ctx, *who, *id);
+  if (!user.ok()) return Fail(user.status());
+  return HttpResponse::Json(200, UserJson(*user).dump());
 }
 
 HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
@@ -155,19 +198,28 @@ HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
 }
 
+json DeviceJson(const DeviceInfo& d) {
+  return json{{"id", d.id.value()}, {"name", d.name}, {"customer", OptionalId(d.customer)}};
+}
+
 HttpResponse ListDevices(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {"customer", "name_prefix"}); !s.ok()) return Fail(s);
+  auto owner = QueryOwner(request);
+  if (!owner.ok()) return Fail(owner.status());
+  const std::optional<std::string> prefix = request.QueryParam("name_prefix");
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListDevices(who->tenant);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const DeviceInfo& d) { return !ContainsOwner(*visible, d.customer); });
-  return PageOf(*all, *page, [](const DeviceInfo& d) {
-    return json{{"id", d.id.value()}, {"name", d.name}, {"customer", OptionalId(d.customer)}};
+  std::erase_if(*all, [&](const DeviceInfo& d) {
+    return !ContainsOwner(*visible, d.customer) || !owner->Matches(d.customer) ||
+           !NamePrefixMatches(prefix, d.name);
   });
+  return PageOf(*all, *page, DeviceJson);
 }
 
 HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
@@ -207,9 +259,7 @@ HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& requ
   if (!id.ok()) return Fail(id.status());
   auto d = VisibleDevice(ctx->metadata, *who, *id);
   if (!d.ok()) return Fail(d.status());
-  return HttpResponse::Json(
-      200,
-      json{{"id", d->id.value()}, {"name", d->name}, {"customer", OptionalId(d->customer)}}.dump());
+  return HttpResponse::Json(200, DeviceJson(*d).dump());
 }
 
 HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
@@ -232,18 +282,8 @@ HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
-  auto visible = Visible(ctx->metadata, *who);
-  if (!visible.ok()) return Fail(visible.status());
-  if (*visible) {
-    // A customer admin deletes only users of its own customers.
-    auto users = ctx->metadata->ListUsers(who->tenant);
-    if (!users.ok()) return Fail(users.status());
-    bool mine = false;
-    for (const UserInfo& u : *users) {
-      mine |= u.id.value() == *id && ContainsOwner(*visible, u.customer);
-    }
-    if (!mine) return Fail(NotFound("user {} does not exist", *id));
-  }
+  // A customer admin deletes only users of its own customers.
+  if (auto user = VisibleUser(ctx, *who, *id); !user.ok()) return Fail(user.status());
   if (Status s = ctx->metadata->DeleteUser(who->tenant, UserId(*id)); !s.ok()) return Fail(s);
   return HttpResponse::Text(204, "");
 }
@@ -350,6 +390,21 @@ HttpResponse GetCustomer(const PlatformRoutesContext* ctx, const HttpRequest& re
   return HttpResponse::Json(200, CustomerJson(*customer).dump());
 }
 
+HttpResponse DeleteCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kCustomersManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  auto customer = VisibleCustomer(ctx, *who, *id);
+  if (!customer.ok()) return Fail(customer.status());
+  if (who->customer == customer->id) {
+    return Fail(PermissionDenied("a customer role cannot delete its own customer"));
+  }
+  if (Status s = ctx->metadata->DeleteCustomer(who->tenant, customer->id); !s.ok()) return Fail(s);
+  if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
+  return HttpResponse::Text(204, "");
+}
+
 HttpResponse PatchCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kCustomersManage);
   if (!who.ok()) return Fail(who.status());
@@ -398,13 +453,8 @@ HttpResponse PatchUser(const PlatformRoutesContext* ctx, const HttpRequest& requ
   if (!body.ok()) return Fail(body.status());
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
-  auto users = ctx->metadata->ListUsers(who->tenant);
-  if (!users.ok()) return Fail(users.status());
-  const UserInfo* user = nullptr;
-  for (const UserInfo& u : *users) {
-    if (u.id.value() == *id && ContainsOwner(*visible, u.customer)) user = &u;
-  }
-  if (user == nullptr) return Fail(NotFound("user {} does not exist", *id));
+  auto user = VisibleUser(ctx, *who, *id);
+  if (!user.ok()) return Fail(user.status());
   UserUpdate update;
   for (const auto& [key, value] : body->items()) {
     if (key == "role") {
@@ -710,6 +760,7 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kPost, "/api/v1/devices", "devices", "devices.manage", CreateDevice);
   add(HttpMethod::kGet, "/api/v1/devices/{id}", "device", "devices.read", GetDevice);
   add(HttpMethod::kDelete, "/api/v1/devices/{id}", "device", "devices.manage", DeleteDevice);
+  add(HttpMethod::kGet, "/api/v1/users/{id}", "user", "users.manage", GetUser);
   add(HttpMethod::kDelete, "/api/v1/users/{id}", "user", "users.manage", DeleteUser);
   add(HttpMethod::kPost, "/api/v1/devices/import", "devices_import", "devices.manage",
       ImportDevices);
@@ -718,6 +769,8 @@ void AddPlatformRoutes(Router* router, const PlatformRoutesContext* ctx) {
   add(HttpMethod::kDelete, "/api/v1/tokens/{id}", "token", "tokens.manage", RevokeToken);
   add(HttpMethod::kGet, "/api/v1/customers/{id}", "customer", kAuthenticatedAccess, GetCustomer);
   add(HttpMethod::kPatch, "/api/v1/customers/{id}", "customer", "customers.manage", PatchCustomer);
+  add(HttpMethod::kDelete, "/api/v1/customers/{id}", "customer", "customers.manage",
+      DeleteCustomer);
   add(HttpMethod::kPatch, "/api/v1/users/{id}", "user", "users.manage", PatchUser);
   add(HttpMethod::kPatch, "/api/v1/devices/{id}", "device", "devices.manage", PatchDevice);
   add(HttpMethod::kGet, "/api/v1/devices/{id}/credentials", "device_credentials", "devices.manage",

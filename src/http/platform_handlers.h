@@ -5,9 +5,12 @@
 //   GET  /api/v1/auth/whoami  the caller: tenant, user, role, customer, permissions
 //   GET  /api/v1/customers    ?limit=&offset= -> {"items": [...], "total"}
 //   POST /api/v1/customers    {"name", "parent"?} -> 201 {"id"}
-//   GET  /api/v1/users        ?limit=&offset= -> {"items": [...], "total"}
+//   GET  /api/v1/users        ?customer=<id>|none&role=&name_prefix=&limit=&offset=
+//                             -> {"items": [...], "total"}
+//   GET  /api/v1/users/{id}   one user (404 outside the caller's reach)
 //   POST /api/v1/users        {"name", "role", "customer"?, "password"} -> 201 {"id"}
-//   GET  /api/v1/devices      ?limit=&offset= -> {"items": [...], "total"}
+//   GET  /api/v1/devices      ?customer=<id>|none&name_prefix=&limit=&offset=
+//                             -> {"items": [...], "total"}; an unknown parameter is a 400
 //   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
 //                             token (shown once) is the device's MQTT password
 //   GET  /api/v1/devices/{id}  one device (404 when the caller may not see it)
@@ -25,6 +28,7 @@
 //   DELETE /api/v1/tokens/{id}  revokes one of those at once
 //   GET  /api/v1/customers/{id}    one customer with its quotas (404 outside the caller's reach)
 //   PATCH /api/v1/customers/{id}   {"name"?, "quotas"?} (quotas: tenant roles only)
+//   DELETE /api/v1/customers/{id}  204 when it holds nothing; 409 naming what it still holds
 //   PATCH /api/v1/users/{id}       {"role"?, "customer"?, "password"?}: ends the user's sessions
 //   PATCH /api/v1/devices/{id}     {"customer": id | null}: assigns the device
 //   GET  /api/v1/devices/{id}/credentials  its user name and certificate fingerprints

@@ -85,6 +85,44 @@ json OptionalId(const std::optional<CustomerId>& id) {
   return id ? json(id->value()) : json(nullptr);
 }
 
+Status OnlyQueryParams(const HttpRequest& request,
+                       std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : request.QueryParams()) {
+    if (key == "limit" || key == "offset") continue;
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string expected;
+    for (std::string_view name : allowed) expected += fmt::format("{}, ", name);
+    return InvalidArgument("unknown query parameter '{}' (expected {}limit, offset)", key,
+                           expected);
+  }
+  return Status::OK();
+}
+
+Result<std::optional<uint64_t>> QueryId(const HttpRequest& request, const char* name) {
+  auto text = request.QueryParam(name);
+  if (!text) return std::optional<uint64_t>();
+  if (text->empty() || text->size() > 18 ||
+      text->find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("'{}' must be an id", name);
+  }
+  return std::optional<uint64_t>(std::stoull(*text));
+}
+
+Result<OwnerFilter> QueryOwner(const HttpRequest& request) {
+  OwnerFilter filter;
+  if (request.QueryParam("customer") == "none") {
+    filter.active = true;
+    return filter;
+  }
+  auto id = QueryId(request, "customer");
+  if (!id.ok()) return InvalidArgument("'customer' must be a customer id or 'none'");
+  if (*id) {
+    filter.active = true;
+    filter.owner = CustomerId(**id);
+  }
+  return filter;
+}
+
 Result<uint64_t> PathId(const HttpRequest& request, size_t from_end) {
   std::string_view path = request.path();
   for (size_t i = 0; i < from_end; ++i) path = path.substr(0, path.rfind('/'));

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,24 @@ HttpResponse PageOf(const std::vector<T>& all, PageRequest page, ToJson to_json)
 }
 
 nlohmann::json OptionalId(const std::optional<CustomerId>& id);
+
+// InvalidArgument naming the first query parameter not in `allowed` (limit and offset always
+// are), so that a misspelt filter is an error rather than an unfiltered list.
+Status OnlyQueryParams(const HttpRequest& request, std::initializer_list<std::string_view> allowed);
+
+// An optional id from the query string; InvalidArgument naming the parameter otherwise.
+Result<std::optional<uint64_t>> QueryId(const HttpRequest& request, const char* name);
+
+// A list filter on who owns an object: `?customer=<id>` (objects assigned to that customer) or
+// `?customer=none` (the tenant's own, assigned to no customer). `owner` is set when filtering.
+struct OwnerFilter {
+  bool active = false;
+  std::optional<CustomerId> owner;
+  bool Matches(const std::optional<CustomerId>& customer) const {
+    return !active || customer == owner;
+  }
+};
+Result<OwnerFilter> QueryOwner(const HttpRequest& request);
 
 // The `{id}` path segment at `from_end` segments before the end (0: the last one).
 Result<uint64_t> PathId(const HttpRequest& request, size_t from_end = 0);

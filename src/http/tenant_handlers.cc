@@ -62,7 +62,10 @@ HttpResponse CreateTenant(const TenantRoutesContext* ctx, const HttpRequest& req
   for (Status s : {ctx->metadata->SetTenantSettings(*id, settings),
                    ctx->metadata->AddToken(*id, *token, "admin (created with the tenant)"),
                    ApplyRetention(ctx, *id, settings)}) {
-    if (!s.ok()) return Fail(s);
+    if (s.ok()) continue;
+    // No half-made tenant: one without its token could not be used, and its name is taken.
+    if (ctx->metadata->DeleteTenant(*id).ok() && ctx->purge_tenant) (void)ctx->purge_tenant(*id);
+    return Fail(s);
   }
   json out = TenantJson(TenantInfo{*id, **name, settings});
   out["admin_token"] = *token;
@@ -114,6 +117,30 @@ HttpResponse PatchAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& r
   return ChangeSettings(ctx, TenantId(*id), *body);
 }
 
+HttpResponse DeleteAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  if (TenantId(*id) == who->tenant) {
+    return Fail(
+        FailedPrecondition("tenant {} holds the system token making this request: it "
+                           "cannot delete itself",
+                           *id));
+  }
+  if (!ctx->purge_tenant) return Fail(NotSupported("deleting tenants is not enabled here"));
+  if (Status s = ctx->metadata->DeleteTenant(TenantId(*id)); !s.ok()) return Fail(s);
+  // Nothing authenticates as the tenant any more; what it stored goes now (or, should this
+  // fail, at the next start).
+  if (Status s = ctx->purge_tenant(TenantId(*id)); !s.ok()) {
+    return Fail(
+        Internal("tenant {} was deleted, but dropping its data failed ({}); the server "
+                 "retries at its next start",
+                 *id, s.ToString()));
+  }
+  return HttpResponse::Text(204, "");
+}
+
 }  // namespace
 
 void AddTenantRoutes(Router* router, const TenantRoutesContext* ctx) {
@@ -129,6 +156,7 @@ void AddTenantRoutes(Router* router, const TenantRoutesContext* ctx) {
   add(HttpMethod::kGet, "/api/v1/tenant", "tenant", kAuthenticatedAccess, GetTenant);
   add(HttpMethod::kPatch, "/api/v1/tenant", "tenant", "tenant.manage", PatchTenant);
   add(HttpMethod::kPatch, "/api/v1/tenants/{id}", "tenants", "tenants.manage", PatchAnyTenant);
+  add(HttpMethod::kDelete, "/api/v1/tenants/{id}", "tenants", "tenants.manage", DeleteAnyTenant);
 }
 
 }  // namespace seaway

@@ -12,6 +12,9 @@
 //                                with the tenant as GET answers. "quotas" only with the system
 //                                token (a tenant does not set its own limits)
 //   PATCH /api/v1/tenants/{id}   the same for any tenant, quotas included (tenants.manage)
+//   DELETE /api/v1/tenants/{id}  204: the tenant, every object of it and all its data are
+//                                gone, its MQTT clients disconnected (tenants.manage; not the
+//                                caller's own tenant). Its id is never given again.
 //
 // Settings and quotas: platform/tenant_settings.h. A new retention_s applies at once (the
 // engine's tenant-wide default, Engine::SetTenantRetention); new quotas apply to the next
@@ -19,6 +22,8 @@
 //
 // Thread-safe.
 #pragma once
+
+#include <functional>
 
 #include "http/router.h"
 #include "platform/metadata_store.h"
@@ -33,6 +38,9 @@ struct TenantRoutesContext {
   QuotaEnforcer* quotas = nullptr;                // told when settings change, when set
   Engine* engine = nullptr;                       // retention and usage
   TenantSettingsCache* settings_cache = nullptr;  // told when settings change, when set
+  // Drops what a deleted tenant left outside the metadata store (its data, MQTT sessions,
+  // caches); when unset, DELETE /api/v1/tenants/{id} is refused.
+  std::function<Status(TenantId)> purge_tenant;
 };
 
 // `context` and what it points to must outlive the router.

@@ -60,15 +60,7 @@ HttpResponse ListTwins(const TwinRoutesContext* ctx, const HttpRequest& request)
   // Filters: tag.<name>=<value>, reported.<name>=<value>, pending=true|false.
   std::vector<std::tuple<std::string, std::string, std::string>> equal;  // part, member, value
   std::optional<bool> pending;
-  std::string_view query = request.query();
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string key = PercentDecode(pair.substr(0, eq));
-    const std::string value =
-        eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+  for (const auto& [key, value] : request.QueryParams()) {
     if (key == "limit" || key == "offset") continue;
     if (key == "pending") {
       if (value != "true" && value != "false") {

@@ -14,7 +14,9 @@
 // reason (the first 20, and how many more) when some were not, the others being stored; 401
 // without a valid token; 413 over the body limit; 429 naming the limit when the tenant is at its
 // series limit; 503 with Retry-After when the engine asks to retry later; 507 when the disk is
-// full.
+// full. Rows for a table that a thing model declares must follow the model (platform/
+// thing_model.h ValidateModelTables): a line or item that does not is rejected, named with its
+// number and the field, value and limit, like a malformed one.
 #pragma once
 
 #include "common/clock.h"
@@ -22,6 +24,7 @@
 #include "http/router.h"
 #include "ingest/ingest_result.h"
 #include "platform/metadata_store.h"
+#include "platform/model_cache.h"
 #include "platform/quota_enforcer.h"
 #include "storage/engine.h"
 
@@ -35,6 +38,7 @@ struct WriteRoutesContext {
   uint64_t max_body_bytes = 25 * 1024 * 1024;  // after gzip decompression too
   IngestLimits limits;                         // per line / item of a body
   QuotaEnforcer* quotas = nullptr;             // when set: messages_per_s, stored_bytes (429)
+  ModelCache* models = nullptr;                // when set: model tables are validated
 };
 
 // Adds the write routes. `context` and what it points to must outlive the router.

@@ -340,6 +340,12 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
     return !identity_.device.empty() && identity_.tenant == tenant && identity_.device == device;
   }
 
+  // Whether the connection authenticated as a client of `tenant` (any thread).
+  bool InTenant(TenantId tenant) {
+    std::lock_guard lock(mu_);
+    return identity_.tenant == tenant;
+  }
+
   bool Send(std::string bytes, bool droppable = false) {
     return link_->Send(std::move(bytes), droppable);
   }
@@ -1643,6 +1649,57 @@ size_t Broker::DisconnectDevice(TenantId tenant, std::string_view device) {
                  /*abnormal=*/false);
     ++closed;
   }
+  return closed;
+}
+
+size_t Broker::DropTenant(TenantId tenant) {
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    conns.assign(impl_->conns.begin(), impl_->conns.end());
+  }
+  size_t closed = 0;
+  for (auto& c : conns) {
+    if (!c->InTenant(tenant)) continue;
+    c->CloseWith(ReasonCode::kNotAuthorized, "the tenant was deleted", /*abnormal=*/false);
+    ++closed;
+  }
+  // Its sessions end whether or not a closing connection still holds them: nothing of the
+  // tenant is delivered or kept from now on.
+  std::vector<SessionPtr> sessions;
+  {
+    std::lock_guard lock(impl_->sessions_mu);
+    for (auto it = impl_->sessions.begin(); it != impl_->sessions.end();) {
+      if (it->first.tenant == tenant) {
+        sessions.push_back(it->second);
+        it = impl_->sessions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const SessionPtr& session : sessions) {
+    std::map<std::string, SessionSubscription> subs;
+    {
+      std::lock_guard lock(session->mu);
+      session->ended = true;
+      subs.swap(session->subscriptions);
+      session->queue.clear();
+      session->inflight.clear();
+    }
+    impl_->RemoveSubscriptions(*session, subs);
+  }
+  {
+    std::lock_guard lock(impl_->wills_mu);
+    std::erase_if(impl_->delayed_wills,
+                  [&](const DelayedWill& w) { return w.session->tenant == tenant; });
+  }
+  Tenant& state = impl_->TenantState(tenant);
+  {
+    std::lock_guard lock(state.retained_mu);
+    state.retained.clear();
+  }
+  impl_->dirty.store(true, std::memory_order_relaxed);
   return closed;
 }
 

@@ -140,6 +140,11 @@ class Broker {
   // clients get DISCONNECT 0x87 first; no will is published. Returns how many were closed.
   size_t DisconnectDevice(TenantId tenant, std::string_view device);
 
+  // Forgets tenant `tenant` (it was deleted): closes its connections (DISCONNECT 0x87, no
+  // will), ends its sessions (persistent ones too, with their queued messages) and drops its
+  // retained messages. Returns how many connections were closed.
+  size_t DropTenant(TenantId tenant);
+
   // Publishes a message as the broker itself (the command API, $SYS); routed in its tenant.
   // Returns the sessions it reached (sent to, or queued for an offline persistent session).
   size_t PublishInternal(Message message);

@@ -391,6 +391,26 @@ void TelemetryBridge::OnPublish(const Message& message,
   } else if (topic.starts_with(kWritePrefix) && topic.size() > kWritePrefix.size() &&
              topic.find('/', kWritePrefix.size()) == std::string_view::npos) {
     if (message.payload.empty()) return done(ReasonCode::kSuccess, {});  // a retained clear
+    const std::string_view database = topic.substr(kWritePrefix.size());
+    if (schema_ != nullptr && database == "main") {
+      Result<std::shared_ptr<const TableModels>> tables = schema_->ModelsByTable(message.tenant);
+      if (!tables.ok())
+        return done(ReasonFor(tables.status()), std::string(tables.status().message()));
+      if (*tables != nullptr && !(*tables)->empty()) {
+        // A tenant with models: this message is parsed alone once more, to be checked.
+        LineProtocolOptions options;
+        options.tenant = message.tenant;
+        options.database = std::string(database);
+        options.default_time_ns = clock_->Now().nanos();
+        options.limits = limits_;
+        const IngestResult alone = ParseLineProtocol(message.payload, options);
+        Status s = ValidateModelTables(**tables, alone.batches);
+        if (!s.ok()) {
+          impl_->rejected_total->Increment();
+          return done(ReasonCode::kPayloadFormatInvalid, std::string(s.message()));
+        }
+      }
+    }
     return impl_->AddLines(message.tenant, topic.substr(kWritePrefix.size()), message.payload,
                            clock_->Now().nanos(), std::move(done));
   }

@@ -4,7 +4,8 @@
 //                                with an optional "time" (ns integer or RFC 3339), or an array
 //                                or NDJSON of such objects; stored in database `main`, table
 //                                `telemetry`, tag device=<device>
-//   write/<database>             InfluxDB line protocol, stored in <database>
+//   write/<database>             InfluxDB line protocol, stored in <database>; in database
+//                                `main`, rows for a table a thing model declares must follow it
 //
 // in the publisher's tenant. A device that follows a thing model (platform/thing_model.h, looked
 // up through the TelemetrySchema seam) has its telemetry checked against the model and stored in
@@ -48,6 +49,9 @@ class TelemetrySchema {
   // error refuses the message with the error's reason.
   virtual Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant,
                                                              std::string_view device) = 0;
+  // The tenant's models by the table they declare: write/main messages to those tables must
+  // follow them (ValidateModelTables). Null or empty when there are none.
+  virtual Result<std::shared_ptr<const TableModels>> ModelsByTable(TenantId tenant) = 0;
 };
 
 class TelemetryBridge final : public PublishHandler {

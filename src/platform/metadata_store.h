@@ -176,6 +176,13 @@ class MetadataStore {
   // Every tenant, by id.
   virtual Result<std::vector<TenantInfo>> ListTenants() = 0;
   virtual Status SetTenantSettings(TenantId id, const TenantSettings& settings) = 0;
+  // Deletes a tenant and, in one transaction, every object of it (tokens, users, customers,
+  // devices, keys, and the rows of the stores sharing the database). Its id is never given
+  // again; it is listed by TenantsToPurge until TenantPurged says its stored data (outside
+  // this store) is gone too. NotFound when it does not exist.
+  virtual Status DeleteTenant(TenantId id) = 0;
+  virtual Result<std::vector<TenantId>> TenantsToPurge() = 0;
+  virtual Status TenantPurged(TenantId id) = 0;
 
   // Registers `token` (stored as its hash) for `tenant`. InvalidArgument for tokens shorter
   // than 16 bytes; AlreadyExists when the token is registered already.
@@ -198,6 +205,10 @@ class MetadataStore {
   // Renames a customer or changes its quotas; NotFound when it is not the tenant's,
   // AlreadyExists when the new name is taken.
   virtual Status UpdateCustomer(TenantId tenant, CustomerId id, const CustomerUpdate& update) = 0;
+  // Deletes an empty customer: FailedPrecondition naming what it still holds (sub-customers,
+  // users, devices, provisioning keys, or other objects assigned to it, such as assets);
+  // NotFound when it is not the tenant's.
+  virtual Status DeleteCustomer(TenantId tenant, CustomerId id) = 0;
   // `root` and every customer below it, by id; NotFound when `root` is not the tenant's.
   virtual Result<std::vector<CustomerId>> CustomerSubtree(TenantId tenant, CustomerId root) = 0;
 

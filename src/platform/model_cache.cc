@@ -51,15 +51,40 @@ Result<std::shared_ptr<const ThingModel>> ModelCache::ModelFor(TenantId tenant,
   return model;
 }
 
+Result<std::shared_ptr<const TableModels>> ModelCache::ModelsByTable(TenantId tenant) {
+  uint64_t generation;
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = tables_.find(tenant); it != tables_.end()) return it->second;
+    generation = generation_;
+  }
+  SW_ASSIGN_OR_RETURN(std::vector<StoredModel> all, store_->ListModels(tenant));
+  auto tables = std::make_shared<TableModels>();
+  for (StoredModel& stored : all) {
+    auto model = std::make_shared<const ThingModel>(std::move(stored.model));
+    (*tables)[model->table].push_back(std::move(model));
+  }
+  std::unique_lock lock(mu_);
+  if (generation_ == generation) {
+    if (tables_.size() >= max_entries_) tables_.clear();
+    tables_.emplace(tenant, tables);
+  }
+  return std::shared_ptr<const TableModels>(std::move(tables));
+}
+
 void ModelCache::Invalidate() {
   std::unique_lock lock(mu_);
   entries_.clear();
   models_.clear();
+  tables_.clear();
   ++generation_;
 }
 
 Result<ModelId> ModelCache::CreateModel(TenantId tenant, const ThingModel& model) {
-  return store_->CreateModel(tenant, model);  // no device follows it yet
+  // No device follows it yet, but it may declare a table.
+  Result<ModelId> id = store_->CreateModel(tenant, model);
+  Invalidate();
+  return id;
 }
 
 Result<StoredModel> ModelCache::GetModel(TenantId tenant, ModelId id) {

@@ -5,6 +5,8 @@
 // Changes made around it — a device deleted through the MetadataStore — are reported with
 // Invalidate().
 //
+// ModelsByTable answers which models declare which tables of a tenant, from memory as well.
+//
 // ModelFor asks the store once per (tenant, device name) for the id of the device's model (an
 // indexed lookup) and once per model for its document (parsed once, shared by every device
 // that follows it), then answers from memory until the next change; "no model" is remembered
@@ -36,6 +38,11 @@ class ModelCache final : public ModelStore {
   // exist). The returned model never changes.
   Result<std::shared_ptr<const ThingModel>> ModelFor(TenantId tenant, std::string_view device);
 
+  // The models of `tenant` by the table they declare (platform/thing_model.h); empty when it
+  // has none. Asked once per HTTP write and MQTT write/ message: answered from memory after the
+  // tenant's first call, until the next change.
+  Result<std::shared_ptr<const TableModels>> ModelsByTable(TenantId tenant);
+
   // Forgets every cached answer.
   void Invalidate();
 
@@ -56,6 +63,8 @@ class ModelCache final : public ModelStore {
   std::unordered_map<std::string, std::shared_ptr<const ThingModel>> entries_;
   // The models devices above follow, parsed once each.
   std::unordered_map<ModelId, std::shared_ptr<const ThingModel>> models_;
+  // ModelsByTable's answers.
+  std::unordered_map<TenantId, std::shared_ptr<const TableModels>> tables_;
   uint64_t generation_ = 0;  // guarded by mu_; one more per Invalidate
 };
 

@@ -85,7 +85,20 @@ class SqliteMetadataStore final : public MetadataStore {
     if (version < 4) SW_RETURN_IF_ERROR(UpgradeToVersion4());
     if (version < 5) SW_RETURN_IF_ERROR(UpgradeToVersion5());
     if (version < 6) SW_RETURN_IF_ERROR(UpgradeToVersion6());
+    if (version < 7) SW_RETURN_IF_ERROR(UpgradeToVersion7());
     return Status::OK();
+  }
+
+  // Deleted tenants: their ids are never given again (the engine's data is keyed by them), and
+  // the ones whose data is still to be dropped are listed until it is.
+  Status UpgradeToVersion7() {
+    return Exec(
+        "BEGIN;"
+        "CREATE TABLE deleted_tenants("
+        "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, deleted_ns INTEGER NOT NULL,"
+        "  purged INTEGER NOT NULL DEFAULT 0);"
+        "PRAGMA user_version=7;"
+        "COMMIT;");
   }
 
   // Device passwords and certificates, provisioning keys.
@@ -173,7 +186,11 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<TenantId> CreateTenant(std::string_view name) override {
     SW_RETURN_IF_ERROR(ValidateTenantName(name));
     std::lock_guard lock(mu_);
-    SqliteStatement st(db_, "INSERT INTO tenants(name, created_ns) VALUES(?1, ?2)");
+    // Never the id of a deleted tenant (its data may still be being dropped).
+    SqliteStatement st(db_,
+                       "INSERT INTO tenants(id, name, created_ns) VALUES("
+                       " 1 + MAX(COALESCE((SELECT MAX(id) FROM tenants), 0),"
+                       "         COALESCE((SELECT MAX(id) FROM deleted_tenants), 0)), ?1, ?2)");
     if (!st.ok()) return Error("prepare");
     sqlite3_bind_text(st.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.get(), 2, Clock::Real()->Now().nanos());
@@ -574,6 +591,81 @@ class SqliteMetadataStore final : public MetadataStore {
     return Tenants(std::nullopt);
   }
 
+  Status DeleteTenant(TenantId id) override {
+    std::lock_guard lock(mu_);
+    std::string name;
+    {
+      SqliteStatement st(db_, "SELECT name FROM tenants WHERE id = ?1");
+      if (!st.ok()) return Error("prepare");
+      BindId(st.get(), 1, id.value());
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) return NotFound("tenant {} does not exist", id);
+      if (rc != SQLITE_ROW) return Error("find tenant");
+      name = ColumnText(st.get(), 0);
+    }
+    // Every table of the database with a tenant_id column: this store's and those of the
+    // stores sharing the database (assets, thing models, ...); rows without one (device
+    // tokens, twins, ...) go with their device (ON DELETE CASCADE). Foreign keys are checked
+    // at COMMIT, so the order of the tables does not matter.
+    std::vector<std::string> tables;
+    {
+      SqliteStatement st(db_,
+                         "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c"
+                         " WHERE m.type = 'table' AND c.name = 'tenant_id' ORDER BY m.name");
+      if (!st.ok()) return Error("prepare");
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        tables.emplace_back(ColumnText(st.get(), 0));
+      }
+      if (rc != SQLITE_DONE) return Error("list tables");
+    }
+    SW_RETURN_IF_ERROR(Exec("BEGIN; PRAGMA defer_foreign_keys = ON;"));
+    Status s = [&]() -> Status {
+      for (const std::string& table : tables) {
+        SqliteStatement st(db_,
+                           fmt::format("DELETE FROM \"{}\" WHERE tenant_id = ?1", table).c_str());
+        if (!st.ok()) return Error("prepare");
+        BindId(st.get(), 1, id.value());
+        if (sqlite3_step(st.get()) != SQLITE_DONE) return Error(fmt::format("delete {}", table));
+      }
+      SqliteStatement del(db_, "DELETE FROM tenants WHERE id = ?1");
+      if (!del.ok()) return Error("prepare");
+      BindId(del.get(), 1, id.value());
+      if (sqlite3_step(del.get()) != SQLITE_DONE) return Error("delete tenant");
+      SqliteStatement retire(
+          db_, "INSERT INTO deleted_tenants(id, name, deleted_ns) VALUES(?1, ?2, ?3)");
+      if (!retire.ok()) return Error("prepare");
+      BindId(retire.get(), 1, id.value());
+      BindText(retire.get(), 2, name);
+      sqlite3_bind_int64(retire.get(), 3, Clock::Real()->Now().nanos());
+      if (sqlite3_step(retire.get()) != SQLITE_DONE) return Error("record deleted tenant");
+      return Status::OK();
+    }();
+    return EndTransaction(s);
+  }
+
+  Result<std::vector<TenantId>> TenantsToPurge() override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_, "SELECT id FROM deleted_tenants WHERE purged = 0 ORDER BY id");
+    if (!st.ok()) return Error("prepare");
+    std::vector<TenantId> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.emplace_back(static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0)));
+    }
+    if (rc != SQLITE_DONE) return Error("list deleted tenants");
+    return out;
+  }
+
+  Status TenantPurged(TenantId id) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_, "UPDATE deleted_tenants SET purged = 1 WHERE id = ?1");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, id.value());
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("mark tenant purged");
+    return Status::OK();
+  }
+
   Status SetTenantSettings(TenantId id, const TenantSettings& settings) override {
     std::lock_guard lock(mu_);
     SqliteStatement st(db_, "UPDATE tenants SET settings = ?1 WHERE id = ?2");
@@ -612,6 +704,48 @@ class SqliteMetadataStore final : public MetadataStore {
       return Status::OK();
     }();
     return EndTransaction(s);
+  }
+
+  Status DeleteCustomer(TenantId tenant, CustomerId id) override {
+    std::lock_guard lock(mu_);
+    SqliteStatement st(db_,
+                       "SELECT name,"
+                       " (SELECT COUNT(*) FROM customers WHERE parent_id = ?1),"
+                       " (SELECT COUNT(*) FROM users WHERE customer_id = ?1),"
+                       " (SELECT COUNT(*) FROM devices WHERE customer_id = ?1),"
+                       " (SELECT COUNT(*) FROM provisioning_keys WHERE customer_id = ?1)"
+                       " FROM customers WHERE id = ?1 AND tenant_id = ?2");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, id.value());
+    BindId(st.get(), 2, tenant.value());
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_DONE) return NotFound("customer {} does not exist", id);
+    if (rc != SQLITE_ROW) return Error("find customer");
+    const std::string name(ColumnText(st.get(), 0));
+    std::string held;
+    const char* kinds[] = {"sub-customer", "user", "device", "provisioning key"};
+    for (int i = 0; i < 4; ++i) {
+      const int64_t n = sqlite3_column_int64(st.get(), i + 1);
+      if (n == 0) continue;
+      held += fmt::format("{}{} {}{}", held.empty() ? "" : ", ", n, kinds[i], n == 1 ? "" : "s");
+    }
+    if (!held.empty()) {
+      return FailedPrecondition("customer '{}' still has {}: move or delete them first", name,
+                                held);
+    }
+    SqliteStatement del(db_, "DELETE FROM customers WHERE id = ?1 AND tenant_id = ?2");
+    if (!del.ok()) return Error("prepare");
+    BindId(del.get(), 1, id.value());
+    BindId(del.get(), 2, tenant.value());
+    const int drc = sqlite3_step(del.get());
+    if (drc == SQLITE_CONSTRAINT) {
+      return FailedPrecondition(
+          "customer '{}' still has objects assigned to it (such as assets): move or delete them "
+          "first",
+          name);
+    }
+    if (drc != SQLITE_DONE) return Error("delete customer");
+    return Status::OK();
   }
 
   Status UpdateUser(TenantId tenant, UserId id, const UserUpdate& update) override {

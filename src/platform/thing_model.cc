@@ -424,4 +424,82 @@ Status ValidateTelemetry(const ThingModel& model, const WriteBatch& rows) {
   return Status::OK();
 }
 
+Status ValidateCommand(const ThingModel& model, std::string_view method,
+                       std::string_view params_json) {
+  const ThingCommand* command = nullptr;
+  std::string names;
+  for (const ThingCommand& c : model.commands) {
+    if (c.name == method) command = &c;
+    names += names.empty() ? c.name : ", " + c.name;
+  }
+  if (command == nullptr) {
+    return InvalidArgument("'{}' is not a command of model '{}' (its commands: {})", method,
+                           model.name, names.empty() ? "none" : names);
+  }
+  const json params = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+  if (!params.is_object()) {
+    return InvalidArgument("command '{}': 'params' must be a JSON object", method);
+  }
+  for (const auto& [key, value] : params.items()) {
+    const auto it = std::find_if(command->input.begin(), command->input.end(),
+                                 [&](const ThingParameter& p) { return p.name == key; });
+    if (it == command->input.end()) {
+      return InvalidArgument("command '{}': '{}' is not an input parameter (model '{}')", method,
+                             key, model.name);
+    }
+    const ThingParameter& p = *it;
+    bool typed = false;
+    switch (p.type) {
+      case ValueType::kBoolean: typed = value.is_boolean(); break;
+      case ValueType::kString: typed = value.is_string(); break;
+      case ValueType::kFloat: typed = value.is_number(); break;
+      case ValueType::kInteger:
+        typed = value.is_number_integer() ||
+                (value.is_number_float() && value.get<double>() == std::trunc(value.get<double>()));
+        break;
+    }
+    if (!typed) {
+      return InvalidArgument("command '{}': parameter '{}' = {} is not {} (model '{}')", method,
+                             key, value.dump(), ValueTypeName(p.type), model.name);
+    }
+    if (value.is_number()) {
+      const double v = value.get<double>();
+      if ((p.min && v < *p.min) || (p.max && v > *p.max)) {
+        const bool below = p.min && v < *p.min;
+        return InvalidArgument(
+            "command '{}': parameter '{}' = {} is {} the model's {} {} (model "
+            "'{}')",
+            method, key, value.dump(), below ? "below" : "above", below ? "min" : "max",
+            below ? *p.min : *p.max, model.name);
+      }
+    }
+  }
+  for (const ThingParameter& p : command->input) {
+    if (!params.contains(p.name)) {
+      return InvalidArgument("command '{}' needs input parameter '{}' (model '{}')", method, p.name,
+                             model.name);
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidateModelTables(const TableModels& models, const std::vector<WriteBatch>& batches) {
+  for (const WriteBatch& batch : batches) {
+    if (batch.database() != "main") continue;
+    auto it = models.find(batch.table());
+    if (it == models.end()) continue;
+    Status first;
+    for (const std::shared_ptr<const ThingModel>& model : it->second) {
+      Status s = ValidateTelemetry(*model, batch);
+      if (s.ok()) {
+        first = Status::OK();
+        break;
+      }
+      if (first.ok()) first = s;
+    }
+    if (!first.ok()) return InvalidArgument("table '{}': {}", batch.table(), first.message());
+  }
+  return Status::OK();
+}
+
 }  // namespace seaway

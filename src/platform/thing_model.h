@@ -17,9 +17,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -121,5 +123,24 @@ std::string ThingModelToJson(const ThingModel& model);
 // its range. InvalidArgument naming the field, the value and the limit, e.g. "field
 // 'temperature' = 412.5 is above the model's max 150 (model 'cnc-mill')". Tags are not checked.
 Status ValidateTelemetry(const ThingModel& model, const WriteBatch& rows);
+
+// Checks a command sent to a device that follows `model`: `method` must be one of its commands
+// and `params_json` a JSON object holding each of the command's input parameters, of its type
+// and within its range, and nothing else. InvalidArgument naming the command, the parameter and
+// the limit otherwise, e.g. "command 'set_speed': parameter 'rpm' = 90000 is above the model's
+// max 24000 (model 'cnc-mill')".
+Status ValidateCommand(const ThingModel& model, std::string_view method,
+                       std::string_view params_json);
+
+// The models of a tenant by the table they declare. A table that models declare accepts only
+// rows that follow one of them, whichever front end writes them (HTTP line protocol or JSON,
+// MQTT write/<database>): models name tables of database "main", where their devices'
+// telemetry goes.
+using TableModels = std::unordered_map<std::string, std::vector<std::shared_ptr<const ThingModel>>>;
+
+// Checks each batch written to database "main" whose table `models` declare: its rows must
+// follow one of the table's models (ValidateTelemetry); InvalidArgument "table '<t>': <the
+// first model's complaint>" otherwise. Other batches pass.
+Status ValidateModelTables(const TableModels& models, const std::vector<WriteBatch>& batches);
 
 }  // namespace seaway

@@ -130,6 +130,9 @@ class ModelSchema final : public mqtt::TelemetrySchema {
                                                      std::string_view device) override {
     return cache_->ModelFor(tenant, device);
   }
+  Result<std::shared_ptr<const TableModels>> ModelsByTable(TenantId tenant) override {
+    return cache_->ModelsByTable(tenant);
+  }
 
  private:
   ModelCache* const cache_;
@@ -207,6 +210,17 @@ Status Server::ApplyTenantRetention() {
   return Status::OK();
 }
 
+Status Server::PurgeTenant(TenantId tenant) {
+  broker_->DropTenant(tenant);
+  quotas_->Invalidate(tenant);
+  tenant_settings_->Invalidate(tenant);
+  models_->Invalidate();
+  SW_RETURN_IF_ERROR(engine_->DropTenant(tenant));
+  SW_RETURN_IF_ERROR(metadata_->TenantPurged(tenant));
+  log::Info("tenant purged", {{"tenant", tenant.value()}});
+  return Status::OK();
+}
+
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
@@ -240,7 +254,7 @@ Status Server::Start() {
   AddSystemRoutes(&router_, &system_info_);
   write_context_ = WriteRoutesContext{
       engine_.get(),  metadata_.get(), Clock::Real(), &metrics_, config_.http_max_body_bytes,
-      config_.ingest, quotas_.get()};
+      config_.ingest, quotas_.get(),   models_.get()};
   AddWriteRoutes(&router_, &write_context_);
   queries_ = std::make_unique<query::QueryEngine>(engine_.get(), Clock::Real());
   SqlServiceOptions sql_options;
@@ -267,7 +281,11 @@ Status Server::Start() {
   broker_ = std::make_unique<mqtt::Broker>(config_.broker, mqtt_auth_.get(), publish_quotas_.get(),
                                            broker_store_.get(), &metrics_, Clock::Real());
   SW_RETURN_IF_ERROR(broker_->Start());
-  command_context_ = CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real()};
+  // Tenants deleted while the server stopped before their data was gone.
+  SW_ASSIGN_OR_RETURN(const std::vector<TenantId> deleted, metadata_->TenantsToPurge());
+  for (TenantId tenant : deleted) SW_RETURN_IF_ERROR(PurgeTenant(tenant));
+  command_context_ =
+      CommandRoutesContext{broker_.get(), metadata_.get(), Clock::Real(), models_.get()};
   AddCommandRoutes(&router_, &command_context_);
   provision_limiter_ = std::make_unique<LoginLimiter>(Clock::Real());
   platform_context_ = PlatformRoutesContext{metadata_.get(), quotas_.get(), broker_.get(),
@@ -291,7 +309,8 @@ Status Server::Start() {
   };
   AddPlatformRoutes(&router_, &platform_context_);
   tenant_context_ =
-      TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get()};
+      TenantRoutesContext{metadata_.get(), quotas_.get(), engine_.get(), tenant_settings_.get(),
+                          [this](TenantId tenant) { return PurgeTenant(tenant); }};
   AddTenantRoutes(&router_, &tenant_context_);
   asset_context_ = AssetRoutesContext{metadata_.get(), assets_.get()};
   AddAssetRoutes(&router_, &asset_context_);

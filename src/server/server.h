@@ -74,6 +74,7 @@ class Server {
   MetricsRegistry* metrics() { return &metrics_; }
   // REQUIRES: Start() returned OK.
   Engine* engine() { return engine_.get(); }
+  MetadataStore* metadata() { return metadata_.get(); }
 
  private:
   // Creates the `default` tenant and its admin token on first start (SEAWAY_ADMIN_TOKEN, or a
@@ -81,6 +82,10 @@ class Server {
   Status EnsureDefaultTenant();
   // Gives the engine every tenant's default retention (a tenant setting kept in metadata.db).
   Status ApplyTenantRetention();
+  // Drops what a deleted tenant left outside the metadata store (its MQTT sessions and
+  // retained messages, its stored data, cached answers) and records that it is gone; run
+  // for each deleted tenant at start too, in case the server stopped before it finished.
+  Status PurgeTenant(TenantId tenant);
 
   const ServerConfig config_;
   Env* const env_;

@@ -887,6 +887,16 @@ Status Engine::AlterTableAdd(TenantId tenant, const std::string& database, const
   return SaveDeclared(tenant, database, *schema);
 }
 
+Status Engine::DropTenant(TenantId tenant) {
+  for (const std::string& database : catalog_.ListDatabases(tenant)) {
+    for (const std::string& table : catalog_.ListTables(tenant, database)) {
+      Status s = DropTable(tenant, database, table);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;  // NotFound: dropped meanwhile
+    }
+  }
+  return SetTenantRetention(tenant, std::nullopt);
+}
+
 Status Engine::DropTable(TenantId tenant, const std::string& database, const std::string& table) {
   std::vector<DropTableRecord> per_shard(shards_.size());
   {

@@ -154,6 +154,10 @@ class Engine {
   // drop are either dropped with the table or written to the new one.
   Status DropTable(TenantId tenant, const std::string& database, const std::string& table);
 
+  // Drops every table of `tenant` (DropTable each) and its tenant-wide retention: the tenant
+  // was deleted. Writes racing with it may leave tables behind; call it again once they stop.
+  Status DropTenant(TenantId tenant);
+
   // Deletes the rows of the table's matching series (tag_equals) with min_time <= time <=
   // max_time, durably (a WAL record), and returns once scans no longer see them. Rows written
   // afterwards in the same range are kept. `fields` is ignored: whole rows are deleted.

@@ -365,6 +365,32 @@ r=$(call "$ACME" PATCH /api/v1/tenant '{"time_zone":"Europe/Paris","retention_s"
 expect "tenant settings" "$r" 200 '"time_zone":"Europe/Paris"'
 pass "tenants: created by the system token, isolated, MQTT messages quota (0x97), settings"
 
+# --- seaway admin for tenants; deleting one takes its objects, data and clients -------------------
+out=$("${ADM[@]}" tenant create lab --time-zone Europe/Oslo) || fail "admin tenant create: $out"
+LAB=$(field "$out" admin_token); LAB_ID=$(field "$out" id)
+out=$("${ADM[@]}" tenant list) || fail "admin tenant list"
+[[ $out == *'"lab"'* && $out == *Europe/Oslo* ]] || fail "admin tenant list: $out"
+r=$(call "$LAB" POST /api/v1/devices '{"name":"probe-1"}'); expect "lab device" "$r" 201
+PROBE=$(field "${r#* }" token)
+expect "lab writes" "$(call "$LAB" POST '/write?db=main' 'lab_secret,site=x v=7')" 204
+mosquitto_sub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -u probe-1 -P "$PROBE" -t 'devices/probe-1/#' \
+  >"$WORK/lab-sub.out" 2>"$WORK/lab-sub.err" &
+SUB=$!
+sleep 0.5
+out=$("${ADM[@]}" tenant delete "$LAB_ID") || fail "admin tenant delete: $out"
+[[ $out == "deleted tenant $LAB_ID" ]] || fail "admin tenant delete printed: $out"
+for _ in $(seq 1 50); do kill -0 "$SUB" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SUB" 2>/dev/null && { kill "$SUB"; fail "the deleted tenant's MQTT client stayed connected"; }
+wait "$SUB" || true
+expect "deleted tenant's token" "$(call "$LAB" GET /api/v1/tenant)" 401
+err=$("${ADM[@]}" tenant delete 1 2>&1 >/dev/null) && fail "the system tenant deleted itself"
+[[ $err == *409*"cannot delete itself"* ]] || fail "admin deleting its own tenant: $err"
+out=$("${ADM[@]}" tenant create lab) || fail "admin tenant create again: $out"
+LAB2=$(field "$out" admin_token)
+expect "the name's new tenant has none of the old data" \
+  "$(call "$LAB2" POST /api/v1/sql '{"query":"SELECT * FROM lab_secret"}')" 404 "does not exist"
+pass "seaway admin tenant create/list/delete: a deleted tenant's tokens, data and MQTT clients go"
+
 # --- restart: users, customers and sessions persist ---------------------------------------------
 kill -TERM "$PID"; wait "$PID" || true
 "$SEAWAY" serve --data-dir "$WORK/data" --http "127.0.0.1:$PORT" --mqtt 127.0.0.1:0 \

@@ -587,6 +587,36 @@ TEST_P(BrokerVersionTest, ARevokedDeviceIsDisconnected) {
   EXPECT_FALSE(other->closed());  // a tenant token is no device
 }
 
+// A deleted tenant (Broker::DropTenant): its connections close, its sessions end (persistent
+// ones with their queued messages), its retained messages go; other tenants keep theirs.
+TEST_P(BrokerVersionTest, ADroppedTenantLeavesNothingBehind) {
+  auto offline = Persistent("offline", version());
+  offline->Subscribe("t/#", 1);
+  offline->Disconnect();
+  auto pub = Connected("pub", version(), "a");
+  pub->Publish("t/1", "queued", 1);
+  pub->Publish("cfg", "a-config", 1, /*retain=*/true);
+  auto device = Connected("press-7", version(), "dev-press-7");
+  auto b = Connected("pub", version(), "b");
+  b->Publish("cfg", "b-config", 1, /*retain=*/true);
+  EXPECT_EQ(broker_->sessions(), 4u);
+
+  EXPECT_EQ(broker_->DropTenant(kTenantA), 2u);
+  EXPECT_TRUE(pub->closed());
+  EXPECT_TRUE(device->closed());
+  EXPECT_FALSE(b->closed());
+  EXPECT_EQ(broker_->sessions(), 1u);
+  bool present = true;
+  auto again = Persistent("offline", version(), &present);
+  EXPECT_FALSE(present);
+  EXPECT_TRUE(again->Publishes().empty());
+  again->Subscribe("#", 1);
+  EXPECT_TRUE(again->Publishes().empty()) << "a retained message of the dropped tenant";
+  auto b_sub = Connected("sub", version(), "b");
+  b_sub->Subscribe("#", 1);
+  EXPECT_EQ(b_sub->Payloads(), Strings{"b-config"});
+}
+
 TEST_P(BrokerVersionTest, SameClientIdInTwoTenantsDoesNotCollide) {
   auto a = Connected("dev", version(), "a");
   auto b = Connected("dev", version(), "b");

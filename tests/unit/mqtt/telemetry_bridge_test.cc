@@ -31,9 +31,9 @@ class TelemetryBridgeTest : public ::testing::Test {
   };
 
   // Publishes without waiting; Wait() collects every outcome.
-  size_t Publish(std::string topic, std::string payload) {
+  size_t Publish(std::string topic, std::string payload, TenantId tenant = TenantId(1)) {
     Message m;
-    m.tenant = TenantId(1);
+    m.tenant = tenant;
     m.topic = std::move(topic);
     m.payload = std::move(payload);
     size_t index;
@@ -171,9 +171,20 @@ class FixedSchema final : public TelemetrySchema {
     auto it = models.find(std::pair(tenant.value(), std::string(device)));
     return it == models.end() ? nullptr : it->second;
   }
+  // The tables of the tenant's models (every device's model counts, as the store's list).
+  Result<std::shared_ptr<const TableModels>> ModelsByTable(TenantId tenant) override {
+    std::lock_guard lock(mu);
+    ++table_lookups;
+    auto tables = std::make_shared<TableModels>();
+    for (const auto& [key, model] : models) {
+      if (key.first == tenant.value()) (*tables)[model->table] = {model};
+    }
+    return std::shared_ptr<const TableModels>(std::move(tables));
+  }
   std::mutex mu;
   std::map<std::pair<uint64_t, std::string>, std::shared_ptr<const ThingModel>> models;
   int lookups = 0;
+  int table_lookups = 0;
   bool fail = false;
 };
 
@@ -248,6 +259,40 @@ TEST_F(TelemetryBridgeTest, ModelsAreLookedUpPerTenantAndFailuresRefuse) {
   EXPECT_EQ(got[busy].reason, ReasonCode::kServerBusy);
   EXPECT_EQ(got[busy].reason_string, "metadata store busy");
   EXPECT_EQ(Rows("main", "telemetry"), 1u);
+}
+
+// write/main to a table a model declares: each message is checked whole against the model
+// (0x99 naming table, field, value and limit); other tables and databases stay schemaless.
+TEST_F(TelemetryBridgeTest, LineProtocolToAModelsTableFollowsTheModel) {
+  FixedSchema schema;
+  schema.models[{1, "mill-1"}] = MillModel();
+  bridge_.reset();
+  bridge_ = std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                              /*rounds_in_flight=*/1, &schema);
+  const size_t good = Publish("write/main",
+                              "cnc_mill,device=mill-2 temperature=81.5,rpm=1200i 1\n"
+                              "cnc_mill,device=mill-2 temperature=82 2");
+  const size_t hot = Publish("write/main",
+                             "cnc_mill,device=mill-2 temperature=90 3\n"
+                             "cnc_mill,device=mill-2 temperature=412.5 4");
+  const size_t unknown = Publish("write/main", "cnc_mill,device=mill-2 humidity=40 5");
+  const size_t other_table = Publish("write/main", "boiler,site=n humidity=40 5");
+  const size_t other_db = Publish("write/lab", "cnc_mill,device=x humidity=40 5");
+  const std::vector<Outcome> got = Wait();
+  EXPECT_EQ(got[good].reason, ReasonCode::kSuccess) << got[good].reason_string;
+  EXPECT_EQ(got[hot].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[hot].reason_string,
+            "table 'cnc_mill': field 'temperature' = 412.5 is above the model's max 150 (model "
+            "'cnc-mill')");
+  EXPECT_EQ(got[unknown].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_EQ(got[other_table].reason, ReasonCode::kSuccess) << got[other_table].reason_string;
+  EXPECT_EQ(got[other_db].reason, ReasonCode::kSuccess) << got[other_db].reason_string;
+  EXPECT_EQ(Rows("main", "cnc_mill"), 2u);
+  EXPECT_EQ(Rows("main", "boiler"), 1u);
+  EXPECT_EQ(Rows("lab", "cnc_mill"), 1u);
+  // Another tenant's table of that name is not the model's.
+  const size_t tenant2 = Publish("write/main", "cnc_mill humidity=1 6", TenantId(2));
+  EXPECT_EQ(Wait()[tenant2].reason, ReasonCode::kSuccess);
 }
 
 }  // namespace

@@ -16,8 +16,10 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
+#include "platform/asset_store.h"
 #include "platform/device_csv.h"
 #include "platform/login_limiter.h"
+#include "platform/sqlite_database.h"
 #include "platform/twin_store.h"
 
 namespace seaway {
@@ -597,6 +599,99 @@ TEST_F(TwinStoreTest, DesiredReportedDeltaAndVersions) {
   EXPECT_EQ(twins_->GetTwin(acme_, press_).status().code(), StatusCode::kNotFound);
   const DeviceId again = store_->CreateDevice(acme_, {"press-7", std::nullopt})->id;
   EXPECT_EQ(twins_->GetTwin(acme_, again)->desired_version, 0u);
+}
+
+}  // namespace
+}  // namespace seaway
+
+namespace seaway {
+namespace {
+
+TEST_F(TwinStoreTest, CustomersAreDeletedOnlyWhenTheyHoldNothing) {
+  const CustomerId plant = *store_->CreateCustomer(acme_, "plant", std::nullopt);
+  const CustomerId line = *store_->CreateCustomer(acme_, "line", plant);
+  ASSERT_TRUE(store_->SetDeviceCustomer(acme_, press_, line).ok());
+  ASSERT_TRUE(store_->CreateUser(acme_, {"ann", Role::kCustomerUser, line, "ann-password-1"}).ok());
+  ASSERT_TRUE(store_->CreateProvisioningKey(acme_, {"line-key", line, "", std::nullopt}).ok());
+  auto refused = store_->DeleteCustomer(acme_, line);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "customer 'line' still has 1 user, 1 device, 1 provisioning key: move or delete them "
+            "first");
+  EXPECT_EQ(store_->DeleteCustomer(acme_, plant).message(),
+            "customer 'plant' still has 1 sub-customer: move or delete them first");
+  // Another tenant cannot delete it, nor learn what it holds.
+  EXPECT_EQ(store_->DeleteCustomer(beta_, line).code(), StatusCode::kNotFound);
+
+  // Assets hold it too (a table of another store, in the same database).
+  auto assets = OpenSqliteAssetStore(*SqliteDatabase::Open(path_));
+  ASSERT_TRUE(assets.ok()) << assets.status();
+  const AssetId site = *(*assets)->CreateAsset(acme_, {"site", "site", std::nullopt, line});
+
+  ASSERT_TRUE(store_->SetDeviceCustomer(acme_, press_, std::nullopt).ok());
+  const UserId ann = store_->ListUsers(acme_)->front().id;
+  ASSERT_TRUE(store_->DeleteUser(acme_, ann).ok());
+  ASSERT_TRUE(
+      store_->DeleteProvisioningKey(acme_, store_->ListProvisioningKeys(acme_)->front().id).ok());
+  EXPECT_EQ(store_->DeleteCustomer(acme_, line).message(),
+            "customer 'line' still has objects assigned to it (such as assets): move or delete "
+            "them first");
+  ASSERT_TRUE((*assets)->DeleteAsset(acme_, site, /*recursive=*/false).ok());
+  EXPECT_TRUE(store_->DeleteCustomer(acme_, line).ok());
+  EXPECT_TRUE(store_->DeleteCustomer(acme_, plant).ok());
+  EXPECT_TRUE(store_->ListCustomers(acme_)->empty());
+  EXPECT_EQ(store_->DeleteCustomer(acme_, plant).code(), StatusCode::kNotFound);
+}
+
+TEST_F(TwinStoreTest, DeletingATenantRemovesEveryObjectOfItAndRetiresItsId) {
+  const CustomerId plant = *store_->CreateCustomer(acme_, "plant", std::nullopt);
+  ASSERT_TRUE(store_->SetDeviceCustomer(acme_, press_, plant).ok());
+  ASSERT_TRUE(
+      store_->CreateUser(acme_, {"ann", Role::kOperator, std::nullopt, "ann-password-1"}).ok());
+  ASSERT_TRUE(store_->AddToken(acme_, "acme-admin-token-0123456789", "admin").ok());
+  const std::string device_token = store_->RotateDeviceToken(acme_, press_).value();
+  ASSERT_TRUE(store_->CreateProvisioningKey(acme_, {"key", plant, "", std::nullopt}).ok());
+  ASSERT_TRUE(
+      twins_->PatchDesired(acme_, press_, nlohmann::json{{"rpm", 1}}, nlohmann::json()).ok());
+  auto assets = OpenSqliteAssetStore(*SqliteDatabase::Open(path_));
+  ASSERT_TRUE(assets.ok()) << assets.status();
+  ASSERT_TRUE((*assets)->CreateAsset(acme_, {"site", "site", std::nullopt, plant}).ok());
+  EXPECT_TRUE(store_->TenantsToPurge()->empty());
+
+  ASSERT_TRUE(store_->DeleteTenant(acme_).ok());
+  EXPECT_EQ(store_->GetTenant(acme_).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->FindTenant("acme").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(store_->Authenticate("acme-admin-token-0123456789").ok());
+  EXPECT_FALSE(store_->AuthenticateDevice(device_token).ok());
+  EXPECT_EQ(store_->Login("acme", "ann", "ann-password-1", "10.0.0.1").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(store_->ListDevices(acme_)->empty());
+  EXPECT_TRUE(store_->ListCustomers(acme_)->empty());
+  EXPECT_TRUE(store_->ListProvisioningKeys(acme_)->empty());
+  EXPECT_TRUE((*assets)->ListAssets(acme_, {})->empty());
+  EXPECT_TRUE(twins_->ListTwins(acme_)->empty());
+  EXPECT_EQ(store_->DeleteTenant(acme_).code(), StatusCode::kNotFound);
+  // Beta is untouched.
+  EXPECT_EQ(store_->ListDevices(beta_)->size(), 1u);
+
+  // Its data outside this store is to be dropped, once.
+  EXPECT_EQ(*store_->TenantsToPurge(), std::vector<TenantId>{acme_});
+  ASSERT_TRUE(store_->TenantPurged(acme_).ok());
+  EXPECT_TRUE(store_->TenantsToPurge()->empty());
+
+  // The name is free again; the id (the engine's key for the tenant's data) is never reused,
+  // also when the deleted tenant had the highest id.
+  ASSERT_TRUE(store_->DeleteTenant(beta_).ok());
+  const TenantId again = *store_->CreateTenant("acme");
+  EXPECT_GT(again.value(), beta_.value());
+  EXPECT_NE(again, acme_);
+  EXPECT_TRUE(store_->ListDevices(again)->empty());
+  // The retirement survives a reopening.
+  store_.reset();
+  twins_.reset();
+  store_ = Open();
+  EXPECT_EQ(*store_->TenantsToPurge(), std::vector<TenantId>{beta_});
+  EXPECT_GT(store_->CreateTenant("gamma")->value(), again.value());
 }
 
 }  // namespace

@@ -230,5 +230,29 @@ TEST(ValidateTelemetryTest, ModelBuiltByHandUsesTheScan) {
             "field 'v' = 2 is above the model's max 1 (model 'hand')");
 }
 
+TEST(ValidateCommandTest, OnlyTheModelsCommandsWithTheirInputs) {
+  ThingModel m = Mill();
+  EXPECT_TRUE(ValidateCommand(m, "set_speed", R"({"rpm": 1200})").ok());
+  EXPECT_TRUE(ValidateCommand(m, "set_speed", R"({"rpm": 1200.0})").ok());  // a whole number
+  EXPECT_EQ(ValidateCommand(m, "reboot", "{}").message(),
+            "'reboot' is not a command of model 'cnc-mill' (its commands: set_speed)");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", "{}").message(),
+            "command 'set_speed' needs input parameter 'rpm' (model 'cnc-mill')");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", R"({"rpm": 1, "force": true})").message(),
+            "command 'set_speed': 'force' is not an input parameter (model 'cnc-mill')");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", R"({"rpm": "fast"})").message(),
+            "command 'set_speed': parameter 'rpm' = \"fast\" is not integer (model 'cnc-mill')");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", R"({"rpm": 12.5})").message(),
+            "command 'set_speed': parameter 'rpm' = 12.5 is not integer (model 'cnc-mill')");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", R"({"rpm": -5})").message(),
+            "command 'set_speed': parameter 'rpm' = -5 is below the model's min 0 (model "
+            "'cnc-mill')");
+  EXPECT_EQ(ValidateCommand(m, "set_speed", "[1]").message(),
+            "command 'set_speed': 'params' must be a JSON object");
+  m.commands.clear();
+  EXPECT_EQ(ValidateCommand(m, "set_speed", "{}").message(),
+            "'set_speed' is not a command of model 'cnc-mill' (its commands: none)");
+}
+
 }  // namespace
 }  // namespace seaway

@@ -245,61 +245,12 @@ TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
   const std::string beta_device = device_token(beta, "beta-press");
 
   mqtt::ClientLoop loop(1);
-  struct Probe {
-    std::shared_ptr<mqtt::Client> client;
-    std::mutex mu;
-    std::vector<std::string> received;  // "topic payload"
-    bool closed = false;
-  };
   auto connect = [&](const std::string& id, const std::string& password,
                      const std::vector<std::string>& filters) {
-    auto probe = std::make_shared<Probe>();
-    mqtt::ClientOptions options;
-    options.address = server_->mqtt_address();
-    options.client_id = id;
-    options.username = id;
-    options.password = password;
-    probe->client = mqtt::Client::Create(&loop, options);
-    // Weak: the client holds its handlers, the probe holds the client.
-    std::weak_ptr<Probe> weak = probe;
-    probe->client->OnMessage([weak](const mqtt::Publish& p) {
-      if (auto self = weak.lock()) {
-        std::lock_guard lock(self->mu);
-        self->received.push_back(p.topic + " " + p.payload);
-      }
-    });
-    probe->client->OnClosed([weak](const Status&) {
-      if (auto self = weak.lock()) {
-        std::lock_guard lock(self->mu);
-        self->closed = true;
-      }
-    });
-    std::promise<mqtt::ReasonCode> connected;
-    probe->client->Connect([&connected](Status s, const mqtt::Connack& ack) {
-      connected.set_value(s.ok() ? ack.reason : mqtt::ReasonCode::kUnspecifiedError);
-    });
-    EXPECT_EQ(connected.get_future().get(), mqtt::ReasonCode::kSuccess) << id;
-    std::vector<mqtt::Subscription> subscriptions;
-    for (const std::string& f : filters) subscriptions.push_back({f, {.max_qos = 1}});
-    if (!subscriptions.empty()) {
-      std::promise<void> subscribed;
-      probe->client->Subscribe(subscriptions,
-                               [&subscribed](const mqtt::Suback&) { subscribed.set_value(); });
-      subscribed.get_future().get();
-    }
-    return probe;
+    return testing::MqttProbe::Connect(&loop, server_->mqtt_address(), id, password, filters);
   };
-  auto publish = [&](Probe& from, const std::string& topic, const std::string& payload,
-                     bool retain) {
-    std::promise<mqtt::ReasonCode> acked;
-    mqtt::Publish p;
-    p.topic = topic;
-    p.payload = payload;
-    p.qos = 1;
-    p.retain = retain;
-    from.client->Publish(p, [&acked](mqtt::ReasonCode code) { acked.set_value(code); });
-    return acked.get_future().get();
-  };
+  auto publish = [](testing::MqttProbe& from, const std::string& topic, const std::string& payload,
+                    bool retain) { return from.Publish(topic, payload, retain); };
 
   auto beta_all = connect("shared-id", beta, {"#"});
   auto beta_press = connect("beta-press", beta_device, {"devices/beta-press/#"});
@@ -320,10 +271,7 @@ TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
   auto beta_late = connect("beta-late", beta, {"plant/#", "#"});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
-  auto received = [](Probe& p) {
-    std::lock_guard lock(p.mu);
-    return p.received;
-  };
+  auto received = [](testing::MqttProbe& p) { return p.Received(); };
   for (const auto& [name, probe] :
        {std::pair("beta '#'", beta_all.get()), std::pair("beta device", beta_press.get()),
         std::pair("beta late", beta_late.get())}) {
@@ -338,13 +286,10 @@ TEST_F(AuthorizationMatrixTest, NoMqttTopicCrossesTenants) {
       received(*alpha_press),
       std::vector<std::string>{"devices/alpha-secret-device/rpc/request/1 424242 from alpha"});
   // "shared-id" in alpha did not take beta's session over.
-  {
-    std::lock_guard lock(beta_all->mu);
-    EXPECT_FALSE(beta_all->closed);
-  }
-  for (Probe* p :
+  EXPECT_FALSE(beta_all->Closed());
+  for (testing::MqttProbe* p :
        {beta_all.get(), beta_press.get(), alpha_admin.get(), alpha_press.get(), beta_late.get()}) {
-    p->client->Disconnect();
+    p->client()->Disconnect();
   }
   loop.Stop();
 }

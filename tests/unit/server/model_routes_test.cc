@@ -156,5 +156,84 @@ TEST_F(ModelRoutesTest, ViewersReadButDoNotManage) {
   EXPECT_NE(r.body.find("devices.manage"), std::string::npos) << r.body;
 }
 
+// A device with a model takes only the model's commands; others take anything.
+TEST_F(ModelRoutesTest, CommandsToADeviceWithAModelFollowIt) {
+  const uint64_t id = json::parse(Call("POST", "/api/v1/models", kMill).body)["id"];
+  const uint64_t device = CreateDevice("mill-1");
+  CreateDevice("press-7");
+  ASSERT_EQ(Call("PUT", fmt::format("/api/v1/devices/{}/model", device),
+                 fmt::format(R"({{"model": {}}})", id))
+                .status,
+            200);
+  auto r = Call("POST", "/api/v1/commands", R"({"device": "mill-1", "method": "reboot"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'reboot' is not a command of model 'cnc-mill' (its commands: stop)"),
+            std::string::npos)
+      << r.body;
+  r = Call("POST", "/api/v1/commands",
+           R"({"device": "mill-1", "method": "stop", "params": {"now": true}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'now' is not an input parameter"), std::string::npos) << r.body;
+  // A valid command goes on: nobody is subscribed, so 404 naming the topic.
+  r = Call("POST", "/api/v1/commands", R"({"device": "mill-1", "method": "stop"})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find("devices/mill-1/rpc/request/"), std::string::npos) << r.body;
+  r = Call("POST", "/api/v1/commands", R"({"device": "press-7", "method": "reboot"})");
+  EXPECT_EQ(r.status, 404) << r.body;
+}
+
+// A model's table accepts, over HTTP too, only rows that follow the model: each bad line or item
+// is named (number, field, value, limit), the others are stored. Other tables stay schemaless.
+TEST_F(ModelRoutesTest, HttpWritesToAModelsTableFollowTheModel) {
+  auto count = [&](const std::string& table) {
+    auto r = Call("POST", "/api/v1/sql",
+                  json{{"query", fmt::format("SELECT count(*) FROM {}", table)}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false)["rows"][0][0];
+  };
+  // Before the model exists, the table is schemaless.
+  ASSERT_EQ(Call("POST", "/write?db=main", "cnc_mill,device=m0 humidity=40 1").status, 204);
+  ASSERT_EQ(Call("POST", "/api/v1/models", kMill).status, 201);
+
+  auto r = Call("POST", "/write?db=main",
+                "cnc_mill,device=m1 temperature=81.5 2\n"
+                "\n"
+                "cnc_mill,device=m1 temperature=412.5 3\n"
+                "boiler,site=n humidity=40 3\n"
+                "cnc_mill,device=m1 humidity=40 4\n"
+                "cnc_mill,device=m1 temperature=82 5\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  const json partial = json::parse(r.body, nullptr, false);
+  ASSERT_EQ(partial["rejected"].size(), 2u) << r.body;
+  EXPECT_EQ(partial["rejected"][0]["line"], 3);
+  EXPECT_EQ(partial["rejected"][0]["error"],
+            "table 'cnc_mill': field 'temperature' = 412.5 is above the model's max 150 (model "
+            "'cnc-mill')");
+  EXPECT_EQ(partial["rejected"][1]["line"], 5);
+  EXPECT_EQ(partial["rejected"][1]["error"],
+            "table 'cnc_mill': field 'humidity' is not a property of model 'cnc-mill'");
+  EXPECT_EQ(count("cnc_mill"), 3);  // m0's, from before the model, and lines 1 and 6
+  EXPECT_EQ(count("boiler"), 1);
+
+  // JSON telemetry: the item's number.
+  r = Call("POST", "/api/v1/telemetry",
+           R"([{"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": 20}},
+               {"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": -40}},
+               {"table": "cnc_mill", "fields": "bad"}])");
+  EXPECT_EQ(r.status, 400) << r.body;
+  const json items = json::parse(r.body, nullptr, false);
+  ASSERT_EQ(items["rejected"].size(), 2u) << r.body;
+  EXPECT_EQ(items["rejected"][0]["item"], 2);
+  EXPECT_NE(items["rejected"][0]["error"].get<std::string>().find("below the model's min -20"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(items["rejected"][1]["item"], 3);
+  EXPECT_EQ(count("cnc_mill"), 4);
+  // A good body is one lookup and one check: 204.
+  EXPECT_EQ(Call("POST", "/write?db=main", "cnc_mill,device=m3 temperature=1 7").status, 204);
+  // Another database's table of that name is not the model's.
+  EXPECT_EQ(Call("POST", "/write?db=lab", "cnc_mill,device=m3 humidity=1 7").status, 204);
+}
+
 }  // namespace
 }  // namespace seaway

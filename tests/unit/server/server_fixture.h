@@ -4,13 +4,17 @@
 
 #include <stdlib.h>
 
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mqtt/client.h"
 #include "platform/permissions.h"
 #include "server/server.h"
 #include "storage/memory_env.h"
@@ -32,6 +36,88 @@ inline TestResponse Call(int port, HttpMethod method, const std::string& path,
   EXPECT_TRUE(response.ok()) << response.status();
   return response.ok() ? *response : TestResponse{};
 }
+
+// An MQTT client of the server under test that records what it receives ("topic payload") and
+// whether the server closed it.
+class MqttProbe {
+ public:
+  // Connects as `id` (also the user name) with `password`, subscribing to `filters` at QoS 1;
+  // expects the CONNECT to succeed, or to be refused when `expect` is not kSuccess.
+  static std::shared_ptr<MqttProbe> Connect(mqtt::ClientLoop* loop, const HostPort& address,
+                                            const std::string& id, const std::string& password,
+                                            const std::vector<std::string>& filters,
+                                            mqtt::ReasonCode expect = mqtt::ReasonCode::kSuccess) {
+    auto probe = std::make_shared<MqttProbe>();
+    mqtt::ClientOptions options;
+    options.address = address;
+    options.client_id = id;
+    options.username = id;
+    options.password = password;
+    probe->client_ = mqtt::Client::Create(loop, options);
+    // Weak: the client holds its handlers, the probe holds the client.
+    std::weak_ptr<MqttProbe> weak = probe;
+    probe->client_->OnMessage([weak](const mqtt::Publish& p) {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mu_);
+        self->received_.push_back(p.topic + " " + p.payload);
+      }
+    });
+    probe->client_->OnClosed([weak](const Status&) {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mu_);
+        self->closed_ = true;
+      }
+    });
+    std::promise<mqtt::ReasonCode> connected;
+    probe->client_->Connect([&connected](Status s, const mqtt::Connack& ack) {
+      connected.set_value(s.ok() ? ack.reason : mqtt::ReasonCode::kUnspecifiedError);
+    });
+    const mqtt::ReasonCode got = connected.get_future().get();
+    // A refused CONNECT may end in its CONNACK's code or in the closed connection.
+    if (expect == mqtt::ReasonCode::kSuccess) {
+      EXPECT_EQ(got, expect) << id;
+    } else {
+      EXPECT_NE(got, mqtt::ReasonCode::kSuccess) << id;
+    }
+    std::vector<mqtt::Subscription> subscriptions;
+    for (const std::string& f : filters) subscriptions.push_back({f, {.max_qos = 1}});
+    if (!subscriptions.empty() && expect == mqtt::ReasonCode::kSuccess) {
+      std::promise<void> subscribed;
+      probe->client_->Subscribe(subscriptions,
+                                [&subscribed](const mqtt::Suback&) { subscribed.set_value(); });
+      subscribed.get_future().get();
+    }
+    return probe;
+  }
+
+  // Publishes at QoS 1; the PUBACK's reason code.
+  mqtt::ReasonCode Publish(const std::string& topic, const std::string& payload, bool retain) {
+    std::promise<mqtt::ReasonCode> acked;
+    mqtt::Publish p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = 1;
+    p.retain = retain;
+    client_->Publish(p, [&acked](mqtt::ReasonCode code) { acked.set_value(code); });
+    return acked.get_future().get();
+  }
+
+  std::vector<std::string> Received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+  bool Closed() {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+  mqtt::Client* client() { return client_.get(); }
+
+ private:
+  std::shared_ptr<mqtt::Client> client_;
+  std::mutex mu_;
+  std::vector<std::string> received_;
+  bool closed_ = false;
+};
 
 // Starts a server whose system token (the default tenant's first admin) is kAdminToken.
 class ServerFixture : public ::testing::Test {

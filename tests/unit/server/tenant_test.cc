@@ -1,7 +1,10 @@
 // Tenants, their settings and quotas, and the update and token routes of the platform API
 // (src/http/tenant_handlers.h, src/http/platform_handlers.h, src/platform/quota_enforcer.h),
 // through a running server.
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -302,6 +305,164 @@ TEST_F(TenantTest, TokensAreListedAndRevoked) {
       204);
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", ci).status, 401);
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/auth/whoami", kAdminToken).status, 200);
+}
+
+// DELETE /api/v1/tenants/{id}: the system token deletes a tenant with every object and all data
+// of it; its clients are disconnected, its tokens stop working, and a tenant created later under
+// the same name starts empty.
+TEST_F(TenantTest, DeletingATenantRemovesItsObjectsDataAndSessions) {
+  const std::string acme = NewTenant("acme");
+  const TenantId acme_id(
+      Body(Send(HttpMethod::kGet, "/api/v1/tenant", acme))["id"].get<uint64_t>());
+  const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}}, acme);
+  auto device =
+      Send(HttpMethod::kPost, "/api/v1/devices", acme, {{"name", "press-7"}, {"customer", plant}});
+  ASSERT_EQ(device.status, 201) << device.body;
+  const std::string device_token = Body(device)["token"];
+  ASSERT_EQ(Call(port_, HttpMethod::kPost, "/write?db=main", acme,
+                 "acme_secret,device=press-7 v=424242 1700000000000000000")
+                .status,
+            204);
+  mqtt::ClientLoop loop(1);
+  auto admin = testing::MqttProbe::Connect(&loop, server_->mqtt_address(), "acme-console", acme,
+                                           {"devices/#"});
+  auto press =
+      testing::MqttProbe::Connect(&loop, server_->mqtt_address(), "press-7", device_token, {});
+  EXPECT_EQ(admin->Publish("plant/acme", "424242 retained", /*retain=*/true),
+            mqtt::ReasonCode::kSuccess);
+  ASSERT_FALSE(server_->engine()->catalog().ListDatabases(acme_id).empty());
+
+  // Only the system token deletes tenants, and not its own.
+  const std::string beta = NewTenant("beta");
+  EXPECT_EQ(Send(HttpMethod::kDelete, fmt::format("/api/v1/tenants/{}", acme_id), acme).status,
+            403);
+  EXPECT_EQ(Send(HttpMethod::kDelete, fmt::format("/api/v1/tenants/{}", acme_id), beta).status,
+            403);
+  const json system = Body(Send(HttpMethod::kGet, "/api/v1/tenant", kAdminToken));
+  auto own = Send(HttpMethod::kDelete, fmt::format("/api/v1/tenants/{}", system["id"].get<int>()),
+                  kAdminToken);
+  EXPECT_EQ(own.status, 409) << own.body;
+  EXPECT_NE(own.body.find("cannot delete itself"), std::string::npos) << own.body;
+  EXPECT_EQ(Send(HttpMethod::kDelete, "/api/v1/tenants/999", kAdminToken).status, 404);
+
+  auto deleted = Send(HttpMethod::kDelete, fmt::format("/api/v1/tenants/{}", acme_id), kAdminToken);
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/tenant", acme).status, 401);
+  EXPECT_EQ(Call(port_, HttpMethod::kPost, "/write?db=main", acme, "m v=1").status, 401);
+  EXPECT_TRUE(server_->engine()->catalog().ListDatabases(acme_id).empty());
+  EXPECT_TRUE(server_->metadata()->TenantsToPurge()->empty());
+  // Its MQTT clients were closed and cannot come back.
+  for (int i = 0; i < 100 && !(admin->Closed() && press->Closed()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(admin->Closed());
+  EXPECT_TRUE(press->Closed());
+  testing::MqttProbe::Connect(&loop, server_->mqtt_address(), "press-7", device_token, {},
+                              mqtt::ReasonCode::kBadUserNameOrPassword);
+  auto tenants = Body(Send(HttpMethod::kGet, "/api/v1/tenants", kAdminToken));
+  EXPECT_EQ(tenants["total"], 2) << tenants;  // default and beta
+
+  // A new "acme" is a new tenant: another id, no devices, no data, no retained message.
+  const std::string acme2 = NewTenant("acme");
+  const json fresh = Body(Send(HttpMethod::kGet, "/api/v1/tenant", acme2));
+  EXPECT_GT(fresh["id"].get<uint64_t>(), acme_id.value());
+  EXPECT_EQ(fresh["usage"]["devices"], 0);
+  auto sql =
+      Send(HttpMethod::kPost, "/api/v1/sql", acme2, {{"query", "SELECT * FROM acme_secret"}});
+  EXPECT_EQ(sql.status, 404) << sql.body;
+  EXPECT_EQ(sql.body.find("424242"), std::string::npos) << sql.body;
+  auto late =
+      testing::MqttProbe::Connect(&loop, server_->mqtt_address(), "acme-console", acme2, {"#"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (const std::string& m : late->Received()) {
+    EXPECT_EQ(m.find("424242"), std::string::npos) << m;
+  }
+  late->client()->Disconnect();
+  loop.Stop();
+}
+
+TEST_F(TenantTest, CustomersUsersAndDevicesByIdAndByFilter) {
+  const uint64_t plant = Create("/api/v1/customers", {{"name", "plant"}});
+  const uint64_t line = Create("/api/v1/customers", {{"name", "line"}, {"parent", plant}});
+  for (const char* name : {"press-1", "press-2", "oven-1"}) {
+    Create("/api/v1/devices", {{"name", name}, {"customer", line}});
+  }
+  Create("/api/v1/devices", {{"name", "press-9"}});
+  const uint64_t ann = Create("/api/v1/users", {{"name", "ann"},
+                                                {"role", "customer-admin"},
+                                                {"customer", line},
+                                                {"password", "ann-password-1"}});
+  Create("/api/v1/users", {{"name", "bob"}, {"role", "operator"}, {"password", "bob-password-1"}});
+
+  auto names = [&](const std::string& path) {
+    auto r = Send(HttpMethod::kGet, path, kAdminToken);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    std::vector<std::string> out;
+    const json body = Body(r);  // not a temporary: the loop below outlives the statement
+    for (const json& item : body["items"]) out.push_back(item["name"]);
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names(fmt::format("/api/v1/devices?customer={}", line)),
+            (Names{"press-1", "press-2", "oven-1"}));
+  EXPECT_EQ(names("/api/v1/devices?customer=none"), (Names{"press-9"}));
+  EXPECT_EQ(names("/api/v1/devices?name_prefix=press"), (Names{"press-1", "press-2", "press-9"}));
+  EXPECT_EQ(names(fmt::format("/api/v1/devices?name_prefix=press&customer={}&limit=1", line)),
+            (Names{"press-1"}));
+  EXPECT_EQ(names("/api/v1/users?role=operator"), (Names{"bob"}));
+  EXPECT_EQ(names(fmt::format("/api/v1/users?customer={}", line)), (Names{"ann"}));
+  EXPECT_EQ(names("/api/v1/users?name_prefix=a"), (Names{"ann"}));
+  // A misspelt or bad filter is an error, not the whole list.
+  auto bad = Send(HttpMethod::kGet, "/api/v1/devices?custmer=1", kAdminToken);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("unknown query parameter 'custmer'"), std::string::npos) << bad.body;
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/users?role=king", kAdminToken).status, 400);
+  EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/devices?customer=x", kAdminToken).status, 400);
+
+  // One user by id; a customer admin sees only its own subtree's users.
+  auto r = Send(HttpMethod::kGet, fmt::format("/api/v1/users/{}", ann), kAdminToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["role"], "customer-admin");
+  EXPECT_EQ(Body(r)["customer"], line);
+  auto login = Send(HttpMethod::kPost, "/api/v1/auth/login", "",
+                    {{"tenant", "default"}, {"user", "ann"}, {"password", "ann-password-1"}});
+  const std::string ann_session = Body(login)["token"];
+  const uint64_t bob =
+      Body(Send(HttpMethod::kGet, "/api/v1/users?name_prefix=bob", kAdminToken))["items"][0]["id"];
+  EXPECT_EQ(Send(HttpMethod::kGet, fmt::format("/api/v1/users/{}", bob), ann_session).status, 404);
+  EXPECT_EQ(Send(HttpMethod::kGet, fmt::format("/api/v1/users/{}", ann), ann_session).status, 200);
+  // The customer admin lists its customer's devices, never press-9.
+  auto seen = Body(Send(HttpMethod::kGet, "/api/v1/devices?customer=none", ann_session));
+  EXPECT_EQ(seen["total"], 0) << seen;
+
+  // Customers are deleted only when empty; the answer says what is left.
+  auto refused = Send(HttpMethod::kDelete, fmt::format("/api/v1/customers/{}", line), kAdminToken);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("customer 'line' still has 1 user, 3 devices"), std::string::npos)
+      << refused.body;
+  // A customer admin cannot delete its own customer.
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/customers/{}", line), ann_session).status,
+      403);
+  ASSERT_EQ(Send(HttpMethod::kDelete, fmt::format("/api/v1/users/{}", ann), kAdminToken).status,
+            204);
+  const json in_line =
+      Body(Send(HttpMethod::kGet, fmt::format("/api/v1/devices?customer={}", line), kAdminToken));
+  ASSERT_EQ(in_line["items"].size(), 3u);
+  for (const json& d : in_line["items"]) {
+    ASSERT_EQ(Send(HttpMethod::kDelete, fmt::format("/api/v1/devices/{}", d["id"].get<int>()),
+                   kAdminToken)
+                  .status,
+              204);
+  }
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/customers/{}", line), kAdminToken).status,
+      204);
+  EXPECT_EQ(Send(HttpMethod::kGet, fmt::format("/api/v1/customers/{}", line), kAdminToken).status,
+            404);
+  EXPECT_EQ(
+      Send(HttpMethod::kDelete, fmt::format("/api/v1/customers/{}", plant), kAdminToken).status,
+      204);
 }
 
 }  // namespace
