@@ -234,6 +234,9 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   auto customer = CustomerField(*body, "customer");
   if (!customer.ok()) return Fail(customer.status());
   device.customer = *customer;
+  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
+  std::unique_lock<std::mutex> admitting;
+  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
   if (ctx->quotas != nullptr) {
     if (Status s = ctx->quotas->AdmitDevices(who->tenant, device.customer, 1); !s.ok()) {
       return Fail(s);
@@ -301,6 +304,9 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
     devices.push_back(row.device);
     lines.push_back(row.line);
   }
+  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
+  std::unique_lock<std::mutex> admitting;
+  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
   if (ctx->quotas != nullptr) {
     // Per customer: the devices quota of each customer the file assigns devices to.
     std::map<std::optional<CustomerId>, size_t> per_customer;
@@ -506,6 +512,9 @@ HttpResponse PatchDevice(const PlatformRoutesContext* ctx, const HttpRequest& re
   if (!body->contains("customer")) return Fail(InvalidArgument("missing 'customer'"));
   auto customer = CustomerField(*body, "customer");
   if (!customer.ok()) return Fail(customer.status());
+  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
+  std::unique_lock<std::mutex> admitting;
+  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
   if (ctx->quotas != nullptr && *customer && *customer != device->customer) {
     if (Status s = ctx->quotas->AdmitDevices(who->tenant, *customer, 1); !s.ok()) return Fail(s);
   }
@@ -706,6 +715,9 @@ HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& requ
     if (!field.ok()) return Fail(field.status());
     parts[i] = **field;
   }
+  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
+  std::unique_lock<std::mutex> admitting;
+  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
   auto provisioned = ctx->metadata->ProvisionDevice(
       parts[0], parts[1], parts[2], [ctx](const ProvisioningKeyInfo& key) {
         return ctx->quotas == nullptr ? Status::OK()

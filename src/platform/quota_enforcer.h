@@ -50,8 +50,15 @@ class QuotaEnforcer {
   // `count` messages from the tenant (from `device`, when known: its customer's quota applies
   // too); refused also while the tenant is at its stored_bytes quota.
   Status AdmitMessages(TenantId tenant, std::string_view device, uint64_t count = 1);
-  // `adding` new devices for the tenant, assigned to `customer` when given.
+  // `adding` new devices for the tenant, assigned to `customer` when given. Callers hold
+  // LockDeviceChanges() from this check until the devices exist, so that two creations racing
+  // for the last slot do not both pass.
   Status AdmitDevices(TenantId tenant, std::optional<CustomerId> customer, size_t adding);
+  // Serialises device creations and assignments that AdmitDevices checks (rare: admin and
+  // provisioning requests), installation-wide.
+  [[nodiscard]] std::unique_lock<std::mutex> LockDeviceChanges() {
+    return std::unique_lock(devices_mu_);
+  }
 
   // Forgets the tenant's cached settings, customers and devices (their rate counts stay).
   void Invalidate(TenantId tenant);
@@ -62,6 +69,8 @@ class QuotaEnforcer {
     int64_t last_ns = 0;
   };
   struct TenantState;
+
+  std::mutex devices_mu_;  // LockDeviceChanges; taken before mu_ and the metadata store's
 
   // The tenant's state, loaded when missing. REQUIRES: mu_ held.
   Result<TenantState*> State(TenantId tenant);

@@ -1,7 +1,10 @@
 // Tests for tenant settings (src/platform/tenant_settings.h) and QuotaEnforcer
 // (src/platform/quota_enforcer.h), on a ManualClock.
 #include <atomic>
+#include <thread>
+#include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -185,6 +188,30 @@ TEST_F(QuotaEnforcerTest, DevicesCountWhatTheStoreHolds) {
   EXPECT_TRUE(enforcer_->AdmitDevices(tenant_, std::nullopt, 1).ok());
   ASSERT_TRUE(store_->CreateDevice(tenant_, NewDevice{"b", std::nullopt}).ok());
   EXPECT_FALSE(enforcer_->AdmitDevices(tenant_, std::nullopt, 1).ok());
+}
+
+// Creations racing for the last slots: holding LockDeviceChanges from the check to the creation,
+// exactly the quota's worth of devices is made.
+TEST_F(QuotaEnforcerTest, RacingCreationsStopAtTheQuota) {
+  SetQuotas({{"devices", 5}});
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 4; ++i) {
+        auto admitting = enforcer_->LockDeviceChanges();
+        if (!enforcer_->AdmitDevices(tenant_, std::nullopt, 1).ok()) continue;
+        std::this_thread::yield();  // widen the window between the check and the creation
+        if (store_->CreateDevice(tenant_, NewDevice{fmt::format("d-{}-{}", t, i), std::nullopt})
+                .ok()) {
+          ++created;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(store_->ListDevices(tenant_)->size(), 5u);
 }
 
 }  // namespace
