@@ -41,9 +41,9 @@ struct AdminCommandOptions {
   int64_t parent = 0;
   std::vector<std::string> scopes;
   int64_t expires_in_s = 0;
-  uint64_t id = 0;  // delete's
-  std::string time_zone;         // a tenant's, "" for the default
-  int64_t retention_s = 0;       // a tenant's, 0 for none
+  uint64_t id = 0;          // delete's
+  std::string time_zone;    // a tenant's, "" for the default
+  int64_t retention_s = 0;  // a tenant's, 0 for none
 };
 
 // Registers the `admin` subcommand tree on `command`, bound to `options`.

@@ -40,8 +40,15 @@ std::optional<std::string_view> HttpRequest::Header(std::string_view name) const
 }
 
 std::optional<std::string> HttpRequest::QueryParam(std::string_view name) const {
-  for (auto& [key, value] : QueryParams()) {
-    if (key == name) return std::move(value);
+  std::string_view q = query();
+  while (!q.empty()) {  // decodes no value but the one asked for (the write path asks per request)
+    const size_t amp = q.find('&');
+    const std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (PercentDecode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+    }
   }
   return std::nullopt;
 }

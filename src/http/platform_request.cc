@@ -88,7 +88,7 @@ json OptionalId(const std::optional<CustomerId>& id) {
 Status OnlyQueryParams(const HttpRequest& request,
                        std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : request.QueryParams()) {
-    if (key == "limit" || key == "offset") continue;
+    if (key == "limit" || key == "offset" || key == "p") continue;  // p: a token (RequestToken)
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string expected;
     for (std::string_view name : allowed) expected += fmt::format("{}, ", name);

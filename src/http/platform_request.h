@@ -62,8 +62,9 @@ HttpResponse PageOf(const std::vector<T>& all, PageRequest page, ToJson to_json)
 
 nlohmann::json OptionalId(const std::optional<CustomerId>& id);
 
-// InvalidArgument naming the first query parameter not in `allowed` (limit and offset always
-// are), so that a misspelt filter is an error rather than an unfiltered list.
+// InvalidArgument naming the first query parameter not in `allowed` (limit, offset and the
+// token parameter p always are), so that a misspelt filter is an error rather than an unfiltered
+// list.
 Status OnlyQueryParams(const HttpRequest& request, std::initializer_list<std::string_view> allowed);
 
 // An optional id from the query string; InvalidArgument naming the parameter otherwise.

@@ -7,10 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/version.h"
 #include "ingest/json_telemetry.h"
@@ -150,87 +149,66 @@ Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRe
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
-// One line or item of a body, with its 1-based number.
-struct BodyItem {
-  size_t number = 0;
-  std::string text;
-};
-
-// The non-blank lines of line protocol (comments left out).
-std::vector<BodyItem> LineItems(std::string_view body) {
-  std::vector<BodyItem> items;
+// The non-blank, non-comment lines of line protocol with their 1-based numbers, as
+// ParseLineProtocol numbers them.
+std::vector<std::pair<size_t, std::string_view>> LineItems(std::string_view body) {
+  std::vector<std::pair<size_t, std::string_view>> items;
   size_t number = 0;
   while (!body.empty()) {
     ++number;
     const size_t nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
+    const std::string_view line = body.substr(0, nl);
     body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
     const size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') continue;
-    items.push_back({number, std::string(line)});
-  }
-  return items;
-}
-
-// The items of a JSON telemetry body as one-line documents: an array's elements, one object, or
-// NDJSON lines (ingest/json_telemetry.h); lines that are no JSON stay as they are, for the
-// decoder to name.
-std::vector<BodyItem> JsonItems(std::string_view body) {
-  const nlohmann::json whole = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (whole.is_array()) {
-    std::vector<BodyItem> items;
-    for (size_t i = 0; i < whole.size(); ++i) items.push_back({i + 1, whole[i].dump()});
-    return items;
-  }
-  if (whole.is_object()) return {{1, whole.dump()}};
-  std::vector<BodyItem> items = LineItems(body);
-  for (BodyItem& item : items) {
-    const nlohmann::json one = nlohmann::json::parse(item.text, nullptr, false);
-    if (!one.is_discarded()) item.text = one.dump();
+    items.emplace_back(number, line);
   }
   return items;
 }
 
 // Rejects the lines or items whose rows do not follow the thing model of their table
-// (platform/thing_model.h ValidateModelTables). Costs one lookup per request for a tenant
-// without models and a check per model table's batch otherwise; only when a batch fails is the
-// body decoded again item by item, to name each bad one and store the others.
-void EnforceModels(const WriteRoutesContext* ctx, TenantId tenant, std::string_view body,
-                   std::vector<BodyItem> (*split)(std::string_view),
-                   const std::function<IngestResult(std::string_view)>& decode,
-                   IngestResult* parsed) {
-  if (ctx->models == nullptr || parsed->batches.empty()) return;
+// (platform/thing_model.h ValidateModelTables). Costs one in-memory lookup per request for a
+// tenant without models and a check per model table's batch otherwise; only when a batch fails
+// is the body decoded again item by item (each item's own text, as the whole body's decode
+// numbers it), to name each bad one and keep the others. Unavailable when the models cannot be
+// read (the client retries: nothing was stored).
+Status EnforceModels(const WriteRoutesContext* ctx, TenantId tenant, std::string_view body,
+                     std::vector<std::pair<size_t, std::string_view>> (*split)(std::string_view),
+                     const std::function<IngestResult(std::string_view)>& decode,
+                     IngestResult* parsed) {
+  if (ctx->models == nullptr || parsed->batches.empty()) return Status::OK();
   Result<std::shared_ptr<const TableModels>> models = ctx->models->ModelsByTable(tenant);
   if (!models.ok()) {
-    *parsed = IngestResult{};
-    parsed->errors.push_back({1, std::string(models.status().message())});
-    return;
+    return Unavailable("the tenant's thing models cannot be read now ({}); retry",
+                       models.status().message());
   }
-  if ((*models)->empty() || ValidateModelTables(**models, parsed->batches).ok()) return;
-  std::vector<IngestError> errors;
-  std::vector<size_t> kept;  // the original number of each line of `good`
-  std::string good;
-  for (const BodyItem& item : split(body)) {
-    IngestResult one = decode(item.text);
+  if ((*models)->empty() || ValidateModelTables(**models, parsed->batches).ok()) {
+    return Status::OK();
+  }
+  IngestResult out;
+  std::map<std::string, size_t, std::less<>> batch_of;  // table -> its batch in `out`
+  for (const auto& [number, text] : split(body)) {
+    IngestResult one = decode(text);
     Status s = one.errors.empty() ? ValidateModelTables(**models, one.batches)
                                   : InvalidArgument("{}", one.errors.front().message);
-    if (!s.ok()) {
-      errors.push_back({item.number, std::string(s.message())});
-      continue;
+    for (size_t i = 0; s.ok() && i < one.batches.size(); ++i) {
+      WriteBatch& batch = one.batches[i];
+      auto it = batch_of.find(batch.table());
+      if (it == batch_of.end()) {
+        batch_of.emplace(batch.table(), out.batches.size());
+        out.batches.push_back(std::move(batch));
+      } else {
+        s = out.batches[it->second].Append(batch);  // a type conflict with an earlier item
+      }
     }
-    good += item.text;
-    good.push_back('\n');
-    kept.push_back(item.number);
+    if (s.ok()) {
+      out.points += one.points;
+    } else {
+      out.errors.push_back({number, std::string(s.message())});
+    }
   }
-  *parsed = kept.empty() ? IngestResult{} : decode(good);
-  // What only the whole shows (a type conflict between two lines) keeps its original number.
-  for (IngestError& e : parsed->errors) {
-    if (e.line >= 1 && e.line <= kept.size()) e.line = kept[e.line - 1];
-  }
-  errors.insert(errors.end(), parsed->errors.begin(), parsed->errors.end());
-  std::sort(errors.begin(), errors.end(),
-            [](const IngestError& a, const IngestError& b) { return a.line < b.line; });
-  parsed->errors = std::move(errors);
+  *parsed = std::move(out);
+  return Status::OK();
 }
 
 // POST /write and /api/v2/write: line protocol into `database` with the given precision text.
@@ -257,9 +235,10 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.default_time_ns = ctx->clock->Now().nanos();
   options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(*body, options));
-  EnforceModels(
+  Status checked = EnforceModels(
       ctx, *tenant, *body, LineItems,
       [&options](std::string_view text) { return ParseLineProtocol(text, options); }, parsed.get());
+  if (!checked.ok()) return reply.Send(EngineError(checked));
   StoreDecoded(ctx, *tenant, kLineProtocolFormat, std::move(parsed), std::move(reply));
 }
 
@@ -283,10 +262,11 @@ void HandleTelemetry(const WriteRoutesContext* ctx, const HttpRequest& request, 
   options.default_time_ns = ctx->clock->Now().nanos();
   options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(DecodeJsonTelemetry(*body, options));
-  EnforceModels(
-      ctx, *tenant, *body, JsonItems,
+  Status checked = EnforceModels(
+      ctx, *tenant, *body, SplitJsonTelemetry,
       [&options](std::string_view text) { return DecodeJsonTelemetry(text, options); },
       parsed.get());
+  if (!checked.ok()) return reply.Send(EngineError(checked));
   StoreDecoded(ctx, *tenant, kJsonFormat, std::move(parsed), std::move(reply));
 }
 

@@ -658,6 +658,8 @@ class Decoder {
 
   void Decode(std::string_view body);
   IngestResult Finish() &&;
+  // SplitJsonTelemetry.
+  std::vector<std::pair<size_t, std::string_view>> Split(std::string_view body);
 
  private:
   simdjson::dom::parser& ParserFor(size_t bytes);
@@ -803,6 +805,38 @@ void Decoder::DecodeObjectOrLines(std::string_view body) {
   }
 }
 
+std::vector<std::pair<size_t, std::string_view>> Decoder::Split(std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  const size_t first = FirstNonSpace(body);
+  if (first == body.size()) return {};
+  std::vector<std::pair<size_t, std::string_view>> items;
+  if (body[first] == '[') {
+    std::vector<std::string_view> elements;
+    if (!SplitArray(body, &elements)) return {{1, body}};
+    for (size_t i = 0; i < elements.size(); ++i) items.emplace_back(i + 1, elements[i]);
+    return items;
+  }
+  if (body[first] != '{') return {{1, body}};
+  // NDJSON exactly when DecodeObjectOrLines takes it for NDJSON.
+  const size_t eol = body.find('\n', first);
+  const std::string_view rest = eol == kNotFound ? std::string_view() : body.substr(eol + 1);
+  if (FirstNonSpace(rest) == rest.size()) return {{1, body}};
+  element root;
+  const bool lines = Parse(body.substr(0, eol), &root) == simdjson::SUCCESS ||
+                     (Parse(body, &root) != simdjson::SUCCESS && AnyLineParsesAlone(rest));
+  if (!lines) return {{1, body}};
+  size_t line_no = 0;
+  while (!body.empty()) {
+    ++line_no;
+    const size_t end = body.find('\n');
+    std::string_view line = body.substr(0, end);
+    body = end == kNotFound ? std::string_view() : body.substr(end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (FirstNonSpace(line) != line.size()) items.emplace_back(line_no, line);
+  }
+  return items;
+}
+
 bool Decoder::AnyLineParsesAlone(std::string_view lines) {
   while (!lines.empty()) {
     const size_t eol = lines.find('\n');
@@ -903,6 +937,12 @@ IngestResult DecodeJsonTelemetry(std::string_view body, const JsonTelemetryOptio
   Decoder decoder(options);
   decoder.Decode(body);
   return std::move(decoder).Finish();
+}
+
+std::vector<std::pair<size_t, std::string_view>> SplitJsonTelemetry(std::string_view body) {
+  const JsonTelemetryOptions options;
+  Decoder decoder(options);
+  return decoder.Split(body);
 }
 
 }  // namespace seaway

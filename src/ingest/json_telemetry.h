@@ -37,6 +37,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/strong_id.h"
 #include "ingest/ingest_result.h"
@@ -64,5 +66,11 @@ struct JsonTelemetryOptions {
 // object). A body that is not JSON (or a malformed array) yields one error for item 1 naming
 // the byte offset of the problem and simdjson's description of it. An empty body yields nothing.
 IngestResult DecodeJsonTelemetry(std::string_view body, const JsonTelemetryOptions& options);
+
+// The items of `body` with the numbers DecodeJsonTelemetry gives them, as slices of it: an
+// array's elements, NDJSON's non-blank lines, or the whole body as item 1 (one object, or a body
+// that is malformed as a whole). An item decoded alone yields its rows or its error (the HTTP
+// front end does so to name each item that breaks a thing model).
+std::vector<std::pair<size_t, std::string_view>> SplitJsonTelemetry(std::string_view body);
 
 }  // namespace seaway

@@ -115,6 +115,9 @@ struct Tenant {
   std::atomic<uint64_t> received{0};
   std::atomic<uint64_t> sent{0};
   std::atomic<int64_t> connected{0};
+  // Set by Broker::DropTenant, never cleared: nothing of the tenant is routed, retained or
+  // attached to a new session any more.
+  std::atomic<bool> dropped{false};
 };
 
 struct SessionKey {
@@ -660,13 +663,24 @@ bool Conn::HandleConnect(Connect& c) {
     session->client_id = c.client_id;
     session->attaching = true;
     SessionPtr displaced;
+    bool dropped = false;
     {
       std::lock_guard lock(broker_->sessions_mu);
-      // A racing CONNECT with the same id may have created one meanwhile: the later one wins,
-      // and the earlier one's connection is taken over like any other.
-      SessionPtr& slot = broker_->sessions[SessionKey{tenant_, c.client_id}];
-      displaced = std::move(slot);
-      slot = session;
+      // Checked under the lock DropTenant sweeps sessions under: a CONNECT of a tenant being
+      // dropped either makes its session before the sweep (which ends it, and closes this
+      // connection) or sees the flag here.
+      dropped = tenant_state.dropped.load();
+      if (!dropped) {
+        // A racing CONNECT with the same id may have created one meanwhile: the later one
+        // wins, and the earlier one's connection is taken over like any other.
+        SessionPtr& slot = broker_->sessions[SessionKey{tenant_, c.client_id}];
+        displaced = std::move(slot);
+        slot = session;
+      }
+    }
+    if (dropped) {
+      RefuseConnect(ReasonCode::kNotAuthorized, "the tenant was deleted");
+      return true;
     }
     if (displaced) {
       std::shared_ptr<Conn> displaced_conn;
@@ -1246,8 +1260,9 @@ void Broker::Impl::Notify(const MessagePtr& message) {
 }
 
 size_t Broker::Impl::Route(const MessagePtr& message) {
-  if (waiter_count.load(std::memory_order_relaxed) > 0) Notify(message);
   Tenant& tenant = TenantState(message->tenant);
+  if (tenant.dropped.load(std::memory_order_relaxed)) return 0;
+  if (waiter_count.load(std::memory_order_relaxed) > 0) Notify(message);
   if (message->retain) SetRetained(tenant, message);
 
   struct Target {
@@ -1406,7 +1421,9 @@ void Broker::Impl::PublishSys() {
   std::vector<std::pair<TenantId, Tenant*>> all;
   {
     std::lock_guard lock(tenants_mu);
-    for (auto& [id, t] : tenants) all.emplace_back(id, t.get());
+    for (auto& [id, t] : tenants) {
+      if (!t->dropped.load()) all.emplace_back(id, t.get());
+    }
   }
   const int64_t uptime = (Now() - started_at) / kNanosPerSecond;
   for (auto& [id, t] : all) {
@@ -1653,19 +1670,9 @@ size_t Broker::DisconnectDevice(TenantId tenant, std::string_view device) {
 }
 
 size_t Broker::DropTenant(TenantId tenant) {
-  std::vector<std::shared_ptr<Conn>> conns;
-  {
-    std::lock_guard lock(impl_->conns_mu);
-    conns.assign(impl_->conns.begin(), impl_->conns.end());
-  }
-  size_t closed = 0;
-  for (auto& c : conns) {
-    if (!c->InTenant(tenant)) continue;
-    c->CloseWith(ReasonCode::kNotAuthorized, "the tenant was deleted", /*abnormal=*/false);
-    ++closed;
-  }
-  // Its sessions end whether or not a closing connection still holds them: nothing of the
-  // tenant is delivered or kept from now on.
+  Tenant& state = impl_->TenantState(tenant);
+  state.dropped.store(true);  // from now on no new session, route or retained message
+  // Its sessions end whether or not a connection still holds them (persistent ones too).
   std::vector<SessionPtr> sessions;
   {
     std::lock_guard lock(impl_->sessions_mu);
@@ -1689,12 +1696,23 @@ size_t Broker::DropTenant(TenantId tenant) {
     }
     impl_->RemoveSubscriptions(*session, subs);
   }
+  // After the sweep: a CONNECT that made its session before it has its identity set by now.
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    conns.assign(impl_->conns.begin(), impl_->conns.end());
+  }
+  size_t closed = 0;
+  for (auto& c : conns) {
+    if (!c->InTenant(tenant)) continue;
+    c->CloseWith(ReasonCode::kNotAuthorized, "the tenant was deleted", /*abnormal=*/false);
+    ++closed;
+  }
   {
     std::lock_guard lock(impl_->wills_mu);
     std::erase_if(impl_->delayed_wills,
                   [&](const DelayedWill& w) { return w.session->tenant == tenant; });
   }
-  Tenant& state = impl_->TenantState(tenant);
   {
     std::lock_guard lock(state.retained_mu);
     state.retained.clear();

@@ -142,7 +142,9 @@ class Broker {
 
   // Forgets tenant `tenant` (it was deleted): closes its connections (DISCONNECT 0x87, no
   // will), ends its sessions (persistent ones too, with their queued messages) and drops its
-  // retained messages. Returns how many connections were closed.
+  // retained messages; until the broker stops, its CONNECTs are refused (0x87) and nothing is
+  // routed in it. Returns how many connections were closed. Callers repeat it for each deleted
+  // tenant after every Start (the saved state may predate the drop).
   size_t DropTenant(TenantId tenant);
 
   // Publishes a message as the broker itself (the command API, $SYS); routed in its tenant.

@@ -137,6 +137,23 @@ struct TelemetryBridge::Impl {
 
 namespace {
 
+// Whether a line of line protocol `payload` may write to one of `tables`: its measurement is
+// one of them, or has escapes that only a parse resolves.
+bool MayWriteTo(std::string_view payload, const TableModels& tables) {
+  while (!payload.empty()) {
+    const size_t nl = payload.find('\n');
+    std::string_view line = payload.substr(0, nl);
+    payload = nl == std::string_view::npos ? std::string_view() : payload.substr(nl + 1);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    line.remove_prefix(first);
+    const std::string_view measurement = line.substr(0, line.find_first_of(", \\"));
+    if (measurement.size() < line.size() && line[measurement.size()] == '\\') return true;
+    if (tables.contains(std::string(measurement))) return true;
+  }
+  return false;
+}
+
 std::string FirstError(const IngestResult& decoded) {
   const IngestError& e = decoded.errors.front();
   return fmt::format("line {}: {}{}", e.line, e.message,
@@ -396,8 +413,8 @@ void TelemetryBridge::OnPublish(const Message& message,
       Result<std::shared_ptr<const TableModels>> tables = schema_->ModelsByTable(message.tenant);
       if (!tables.ok())
         return done(ReasonFor(tables.status()), std::string(tables.status().message()));
-      if (*tables != nullptr && !(*tables)->empty()) {
-        // A tenant with models: this message is parsed alone once more, to be checked.
+      if (*tables != nullptr && !(*tables)->empty() && MayWriteTo(message.payload, **tables)) {
+        // A line for a model's table: this message is parsed alone once more, to be checked.
         LineProtocolOptions options;
         options.tenant = message.tenant;
         options.database = std::string(database);

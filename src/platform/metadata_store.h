@@ -178,11 +178,11 @@ class MetadataStore {
   virtual Status SetTenantSettings(TenantId id, const TenantSettings& settings) = 0;
   // Deletes a tenant and, in one transaction, every object of it (tokens, users, customers,
   // devices, keys, and the rows of the stores sharing the database). Its id is never given
-  // again; it is listed by TenantsToPurge until TenantPurged says its stored data (outside
-  // this store) is gone too. NotFound when it does not exist.
+  // again and is listed by DeletedTenants, so that what the tenant left outside this store
+  // (stored data, MQTT state) can be dropped, again at every start. NotFound when it does not
+  // exist.
   virtual Status DeleteTenant(TenantId id) = 0;
-  virtual Result<std::vector<TenantId>> TenantsToPurge() = 0;
-  virtual Status TenantPurged(TenantId id) = 0;
+  virtual Result<std::vector<TenantId>> DeletedTenants() = 0;
 
   // Registers `token` (stored as its hash) for `tenant`. InvalidArgument for tokens shorter
   // than 16 bytes; AlreadyExists when the token is registered already.

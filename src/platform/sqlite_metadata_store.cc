@@ -90,13 +90,12 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
   // Deleted tenants: their ids are never given again (the engine's data is keyed by them), and
-  // the ones whose data is still to be dropped are listed until it is.
+  // the server drops what is left of them outside this store at every start.
   Status UpgradeToVersion7() {
     return Exec(
         "BEGIN;"
         "CREATE TABLE deleted_tenants("
-        "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, deleted_ns INTEGER NOT NULL,"
-        "  purged INTEGER NOT NULL DEFAULT 0);"
+        "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, deleted_ns INTEGER NOT NULL);"
         "PRAGMA user_version=7;"
         "COMMIT;");
   }
@@ -644,9 +643,9 @@ class SqliteMetadataStore final : public MetadataStore {
     return EndTransaction(s);
   }
 
-  Result<std::vector<TenantId>> TenantsToPurge() override {
+  Result<std::vector<TenantId>> DeletedTenants() override {
     std::lock_guard lock(mu_);
-    SqliteStatement st(db_, "SELECT id FROM deleted_tenants WHERE purged = 0 ORDER BY id");
+    SqliteStatement st(db_, "SELECT id FROM deleted_tenants ORDER BY id");
     if (!st.ok()) return Error("prepare");
     std::vector<TenantId> out;
     int rc;
@@ -655,15 +654,6 @@ class SqliteMetadataStore final : public MetadataStore {
     }
     if (rc != SQLITE_DONE) return Error("list deleted tenants");
     return out;
-  }
-
-  Status TenantPurged(TenantId id) override {
-    std::lock_guard lock(mu_);
-    SqliteStatement st(db_, "UPDATE deleted_tenants SET purged = 1 WHERE id = ?1");
-    if (!st.ok()) return Error("prepare");
-    BindId(st.get(), 1, id.value());
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("mark tenant purged");
-    return Status::OK();
   }
 
   Status SetTenantSettings(TenantId id, const TenantSettings& settings) override {

@@ -318,6 +318,10 @@ Result<ThingModel> ParseThingModel(std::string_view json_text) {
   SW_ASSIGN_OR_RETURN(model.table, Text(doc, "", "table", /*required=*/false, 64));
   if (model.table.empty()) model.table = DefaultModelTable(model.name);
   SW_RETURN_IF_ERROR(CheckTable(model.table));
+  if (model.table == "telemetry") {
+    // A model's table takes only its rows; devices without a model write there freely.
+    return InvalidArgument("table: 'telemetry' holds the telemetry of devices without a model");
+  }
   SW_RETURN_IF_ERROR(ParseProperties(doc, &model));
   SW_RETURN_IF_ERROR(ParseEvents(doc, &model));
   SW_RETURN_IF_ERROR(ParseCommands(doc, &model));

@@ -83,8 +83,8 @@ class Server {
   // Gives the engine every tenant's default retention (a tenant setting kept in metadata.db).
   Status ApplyTenantRetention();
   // Drops what a deleted tenant left outside the metadata store (its MQTT sessions and
-  // retained messages, its stored data, cached answers) and records that it is gone; run
-  // for each deleted tenant at start too, in case the server stopped before it finished.
+  // retained messages, its stored data, cached answers) and makes the broker and the engine
+  // refuse it from then on; run for each deleted tenant at every start too.
   Status PurgeTenant(TenantId tenant);
 
   const ServerConfig config_;

@@ -288,6 +288,10 @@ void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> don
     // hold of the DDL lock, so that a drop never falls between them.
     { std::lock_guard gate(ddl_gate_); }
     std::shared_lock ddl(ddl_mu_);
+    if (dropped_tenants_.contains(batch.tenant().value())) {
+      ddl.unlock();
+      return join->done(PermissionDenied("tenant {} was deleted", batch.tenant()));
+    }
     auto schema =
         catalog_.Extend(batch.tenant(), batch.database(), batch.table(), batch.tag_keys(), fields);
     if (!schema.ok()) {
@@ -865,6 +869,9 @@ Status Engine::CreateTable(TenantId tenant, const std::string& database, const s
   }
   std::lock_guard gate(ddl_gate_);
   std::unique_lock lock(ddl_mu_);
+  if (dropped_tenants_.contains(tenant.value())) {
+    return PermissionDenied("tenant {} was deleted", tenant);
+  }
   if (catalog_.Find(tenant, database, table)) {
     if (if_not_exists) return Status::OK();
     return AlreadyExists("table '{}' already exists in database '{}'", table, database);
@@ -888,6 +895,11 @@ Status Engine::AlterTableAdd(TenantId tenant, const std::string& database, const
 }
 
 Status Engine::DropTenant(TenantId tenant) {
+  {
+    std::lock_guard gate(ddl_gate_);
+    std::unique_lock lock(ddl_mu_);  // after this, no write of the tenant resolves a table
+    dropped_tenants_.insert(tenant.value());
+  }
   for (const std::string& database : catalog_.ListDatabases(tenant)) {
     for (const std::string& table : catalog_.ListTables(tenant, database)) {
       Status s = DropTable(tenant, database, table);

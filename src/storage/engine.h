@@ -22,6 +22,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -155,7 +156,9 @@ class Engine {
   Status DropTable(TenantId tenant, const std::string& database, const std::string& table);
 
   // Drops every table of `tenant` (DropTable each) and its tenant-wide retention: the tenant
-  // was deleted. Writes racing with it may leave tables behind; call it again once they stop.
+  // was deleted. From the call on, until the engine is closed, writes and CREATE TABLE for the
+  // tenant are refused (PermissionDenied), so that one racing with the drop cannot bring a
+  // table back; callers repeat the call for each deleted tenant after every Open.
   Status DropTenant(TenantId tenant);
 
   // Deletes the rows of the table's matching series (tag_equals) with min_time <= time <=
@@ -269,6 +272,7 @@ class Engine {
   // DDL statement in before new writers.
   std::shared_mutex ddl_mu_;
   std::mutex ddl_gate_;
+  std::unordered_set<uint64_t> dropped_tenants_;  // DropTenant's; guarded by ddl_mu_
   std::map<TableKey, TableSchema> declared_;
   // Declared before the shards: their segments use it until they are destroyed.
   std::unique_ptr<BlockCache> segment_index_cache_;

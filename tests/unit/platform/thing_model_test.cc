@@ -230,6 +230,15 @@ TEST(ValidateTelemetryTest, ModelBuiltByHandUsesTheScan) {
             "field 'v' = 2 is above the model's max 1 (model 'hand')");
 }
 
+TEST(ThingModelTest, TheSchemalessTableIsNoModelsTable) {
+  EXPECT_EQ(ParseThingModel(R"({"name": "telemetry", "properties": []})").status().message(),
+            "table: 'telemetry' holds the telemetry of devices without a model");
+  EXPECT_EQ(ParseThingModel(R"({"name": "x", "table": "telemetry", "properties": []})")
+                .status()
+                .message(),
+            "table: 'telemetry' holds the telemetry of devices without a model");
+}
+
 TEST(ValidateCommandTest, OnlyTheModelsCommandsWithTheirInputs) {
   ThingModel m = Mill();
   EXPECT_TRUE(ValidateCommand(m, "set_speed", R"({"rpm": 1200})").ok());

@@ -229,6 +229,29 @@ TEST_F(ModelRoutesTest, HttpWritesToAModelsTableFollowTheModel) {
       << r.body;
   EXPECT_EQ(items["rejected"][1]["item"], 3);
   EXPECT_EQ(count("cnc_mill"), 4);
+  // CRLF, comments and blank lines keep their numbers; a type conflict between two lines that
+  // each follow the model is named at the later one.
+  r = Call("POST", "/write?db=main",
+           "# a comment\r\n"
+           "cnc_mill,device=m4 temperature=20 8\r\n"
+           "\r\n"
+           "cnc_mill,device=m4 temperature=999 9\r\n"
+           "cnc_mill,device=m4 temperature=\"hot\" 10\r\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  const json crlf = json::parse(r.body, nullptr, false);
+  ASSERT_EQ(crlf["rejected"].size(), 2u) << r.body;
+  EXPECT_EQ(crlf["rejected"][0]["line"], 4);
+  EXPECT_EQ(crlf["rejected"][1]["line"], 5);
+  EXPECT_EQ(count("cnc_mill"), 5);
+  // NDJSON: line numbers, blank lines counted.
+  r = Call("POST", "/api/v1/telemetry",
+           "{\"table\": \"cnc_mill\", \"fields\": {\"temperature\": 1}}\n\n"
+           "{\"table\": \"cnc_mill\", \"fields\": {\"rpm\": 1}}\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  const json lines = json::parse(r.body, nullptr, false);
+  ASSERT_EQ(lines["rejected"].size(), 1u) << r.body;
+  EXPECT_EQ(lines["rejected"][0]["item"], 3);  // the JSON format counts items by line
+  EXPECT_EQ(count("cnc_mill"), 6);
   // A good body is one lookup and one check: 204.
   EXPECT_EQ(Call("POST", "/write?db=main", "cnc_mill,device=m3 temperature=1 7").status, 204);
   // Another database's table of that name is not the model's.

@@ -1,7 +1,10 @@
 // Tenants, their settings and quotas, and the update and token routes of the platform API
 // (src/http/tenant_handlers.h, src/http/platform_handlers.h, src/platform/quota_enforcer.h),
 // through a running server.
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "platform/metadata_store.h"
 #include "server_fixture.h"
+#include "storage/write_batch.h"
 
 namespace seaway {
 namespace {
@@ -350,7 +355,7 @@ TEST_F(TenantTest, DeletingATenantRemovesItsObjectsDataAndSessions) {
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/tenant", acme).status, 401);
   EXPECT_EQ(Call(port_, HttpMethod::kPost, "/write?db=main", acme, "m v=1").status, 401);
   EXPECT_TRUE(server_->engine()->catalog().ListDatabases(acme_id).empty());
-  EXPECT_TRUE(server_->metadata()->TenantsToPurge()->empty());
+  EXPECT_EQ(*server_->metadata()->DeletedTenants(), std::vector<TenantId>{acme_id});
   // Its MQTT clients were closed and cannot come back.
   for (int i = 0; i < 100 && !(admin->Closed() && press->Closed()); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -379,6 +384,58 @@ TEST_F(TenantTest, DeletingATenantRemovesItsObjectsDataAndSessions) {
   }
   late->client()->Disconnect();
   loop.Stop();
+}
+
+// A server that stopped right after a tenant's metadata was deleted (before its data went)
+// drops the data at its next start, and refuses the tenant's writes from then on.
+TEST(TenantRestartTest, ADeletedTenantsDataIsDroppedAtTheNextStart) {
+  char tmpl[] = "/tmp/seaway_tenant_restart_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  setenv("SEAWAY_ADMIN_TOKEN", "restart-test-admin-token-0123456789", 1);
+  ServerConfig c;
+  c.data_dir = dir;
+  c.http = "127.0.0.1:0";
+  c.mqtt = "127.0.0.1:0";
+  c.http_threads = 1;
+  ASSERT_TRUE(c.Finalize().ok());
+  TenantId acme;
+  {
+    Server server(c);
+    ASSERT_TRUE(server.Start().ok());
+    const int port = server.http_address().port;
+    auto r = Call(port, HttpMethod::kPost, "/api/v1/tenants", "restart-test-admin-token-0123456789",
+                  R"({"name": "acme"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const json created = json::parse(r.body);
+    acme = TenantId(created["id"].get<uint64_t>());
+    ASSERT_EQ(Call(port, HttpMethod::kPost, "/write?db=main", created["admin_token"],
+                   "acme_secret,site=x v=424242 1700000000000000000")
+                  .status,
+              204);
+    ASSERT_TRUE(server.engine()->Flush().ok());
+    ASSERT_GT(server.engine()->StoredBytes(acme), 0u);
+    server.Stop();
+  }
+  {
+    // The deletion's metadata transaction, and then the server is gone.
+    auto store = OpenSqliteMetadataStore(dir + "/metadata.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->DeleteTenant(acme).ok());
+  }
+  {
+    Server server(c);
+    ASSERT_TRUE(server.Start().ok());
+    EXPECT_TRUE(server.engine()->catalog().ListDatabases(acme).empty());
+    EXPECT_EQ(server.engine()->StoredBytes(acme), 0u);
+    WriteBatch late(acme, "main", "acme_secret");
+    late.AddRow(1);
+    ASSERT_TRUE(late.SetDouble("v", 1).ok());
+    EXPECT_EQ(server.engine()->Write(late).code(), StatusCode::kPermissionDenied);
+    server.Stop();
+  }
+  unsetenv("SEAWAY_ADMIN_TOKEN");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(TenantTest, CustomersUsersAndDevicesByIdAndByFilter) {
@@ -417,6 +474,11 @@ TEST_F(TenantTest, CustomersUsersAndDevicesByIdAndByFilter) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("unknown query parameter 'custmer'"), std::string::npos) << bad.body;
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/users?role=king", kAdminToken).status, 400);
+  // The token may come as ?p= (as InfluxDB 1.x clients send it): not a filter.
+  EXPECT_EQ(Call(port_, HttpMethod::kGet,
+                 fmt::format("/api/v1/devices?customer=none&p={}", kAdminToken), "", "")
+                .status,
+            200);
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/devices?customer=x", kAdminToken).status, 400);
 
   // One user by id; a customer admin sees only its own subtree's users.

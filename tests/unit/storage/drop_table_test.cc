@@ -160,6 +160,43 @@ TEST_F(DropTableTest, ReadsAfterADropAreNotFound) {
   EXPECT_TRUE(engine_->health().ok());
 }
 
+// A deleted tenant (Engine::DropTenant): every table of it goes, in every database and
+// shard, and a write or CREATE TABLE racing with the drop cannot bring one back. Other tenants
+// keep theirs.
+TEST_F(DropTableTest, ADroppedTenantLosesEveryTableAndTakesNoWrites) {
+  Open({.shards = 3});
+  ASSERT_TRUE(engine_->Write(Rows("machine", 6, 30, 0)).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->Write(Rows("other", 2, 4, 0)).ok());
+  WriteBatch lab(kTenant, "lab", "probe");
+  lab.AddRow(1);
+  ASSERT_TRUE(lab.SetDouble("v", 1).ok());
+  ASSERT_TRUE(engine_->Write(lab).ok());
+  const TenantId other(kTenant.value() + 1);
+  WriteBatch kept(other, "main", "machine");
+  kept.AddRow(1);
+  ASSERT_TRUE(kept.SetDouble("v", 2).ok());
+  ASSERT_TRUE(engine_->Write(kept).ok());
+  ASSERT_TRUE(engine_->SetTenantRetention(kTenant, Duration::Seconds(3600)).ok());
+
+  ASSERT_TRUE(engine_->DropTenant(kTenant).ok());
+  EXPECT_TRUE(engine_->catalog().ListDatabases(kTenant).empty());
+  EXPECT_EQ(SegmentsOf(&mem_, 3, "machine"), 0u);
+  EXPECT_FALSE(engine_->Retention(kTenant, "main", "machine").has_value());
+  Status refused = engine_->Write(Rows("machine", 1, 1, 500));
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied) << refused;
+  EXPECT_EQ(
+      engine_->CreateTable(kTenant, "main", "t", {}, {{"v", FieldType::kDouble}}, false).code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_TRUE(engine_->catalog().ListDatabases(kTenant).empty());
+  EXPECT_EQ(engine_->catalog().ListTables(other, "main"), std::vector<std::string>{"machine"});
+  EXPECT_TRUE(engine_->DropTenant(kTenant).ok());  // again: nothing left, fine
+  // After a restart the rows stay gone (the caller tells the engine again).
+  Reopen();
+  EXPECT_TRUE(engine_->catalog().ListDatabases(kTenant).empty());
+  EXPECT_TRUE(engine_->health().ok());
+}
+
 TEST_F(DropTableTest, SegmentFilesOfTheTableAreDeletedInEveryShard) {
   Open({.shards = 3});
   for (int day = 0; day < 2; ++day) {
