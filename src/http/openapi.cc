@@ -39,7 +39,9 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"POST", "/api/v1/auth/login"},
            "Log in with {\"tenant\", \"user\", \"password\"}: a 12-hour session token"},
           {{"GET", "/api/v1/auth/whoami"}, "The caller: tenant, user, role, customer, permissions"},
-          {{"GET", "/api/v1/customers"}, "List customers (?limit=&offset=), scoped to the caller"},
+          {{"GET", "/api/v1/customers"},
+           "List customers (?parent=<id>|root&name_prefix=&limit=&offset=), scoped to the "
+           "caller"},
           {{"POST", "/api/v1/customers"}, "Create a customer: {\"name\", \"parent\"?}"},
           {{"GET", "/api/v1/users"},
            "List users (?customer=<id>|none&role=&name_prefix=&limit=&offset=), scoped to the "
@@ -132,6 +134,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "Twins of the caller's devices (?tag.<name>=&reported.<name>=&pending=true)"},
           {{"PATCH", "/api/v1/tenants/{id}"},
            "Change any tenant's settings, quotas included (the system token only)"},
+          {{"GET", "/api/v1/tenants/{id}"},
+           "One tenant with its settings and usage (the system token only)"},
           {{"DELETE", "/api/v1/tenants/{id}"},
            "Delete a tenant with every object and all data of it (the system token only)"},
           {{"GET", "/api/v1/openapi.json"}, "This document"},

@@ -61,6 +61,11 @@ HttpResponse WhoAmI(const PlatformRoutesContext* ctx, const HttpRequest& request
   return HttpResponse::Json(200, out.dump());
 }
 
+// The `name_prefix` list filter: true when absent or `name` starts with it.
+bool NamePrefixMatches(const std::optional<std::string>& prefix, std::string_view name) {
+  return !prefix || name.starts_with(*prefix);
+}
+
 json CustomerJson(const CustomerInfo& c) {
   return json{{"id", c.id.value()},
               {"parent", OptionalId(c.parent)},
@@ -73,11 +78,25 @@ HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& 
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {"parent", "name_prefix"}); !s.ok()) return Fail(s);
+  // ?parent=<id> (its children) or ?parent=root (top-level customers).
+  std::optional<std::optional<CustomerId>> parent;
+  if (request.QueryParam("parent") == "root") {
+    parent.emplace();
+  } else {
+    auto id = QueryId(request, "parent");
+    if (!id.ok()) return Fail(InvalidArgument("'parent' must be a customer id or 'root'"));
+    if (*id) parent = std::optional<CustomerId>(CustomerId(**id));
+  }
+  const std::optional<std::string> prefix = request.QueryParam("name_prefix");
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListCustomers(who->tenant);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const CustomerInfo& c) { return !Contains(*visible, c.id); });
+  std::erase_if(*all, [&](const CustomerInfo& c) {
+    return !Contains(*visible, c.id) || (parent && c.parent != *parent) ||
+           !NamePrefixMatches(prefix, c.name);
+  });
   return PageOf(*all, *page, CustomerJson);
 }
 
@@ -107,11 +126,6 @@ json UserJson(const UserInfo& u) {
               {"name", u.name},
               {"role", std::string(RoleName(u.role))},
               {"customer", OptionalId(u.customer)}};
-}
-
-// The `name_prefix` list filter: true when absent or `name` starts with it.
-bool NamePrefixMatches(const std::optional<std::string>& prefix, std::string_view name) {
-  return !prefix || name.starts_with(*prefix);
 }
 
 HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& request) {

@@ -3,7 +3,8 @@
 //   POST /api/v1/auth/login   {"tenant", "user", "password"} -> 200 {"token", "expires_in_s"};
 //                             401 for any wrong part, 429 after repeated failures
 //   GET  /api/v1/auth/whoami  the caller: tenant, user, role, customer, permissions
-//   GET  /api/v1/customers    ?limit=&offset= -> {"items": [...], "total"}
+//   GET  /api/v1/customers    ?parent=<id>|root&name_prefix=&limit=&offset=
+//                             -> {"items": [...], "total"}
 //   POST /api/v1/customers    {"name", "parent"?} -> 201 {"id"}
 //   GET  /api/v1/users        ?customer=<id>|none&role=&name_prefix=&limit=&offset=
 //                             -> {"items": [...], "total"}

@@ -117,6 +117,14 @@ HttpResponse PatchAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& r
   return ChangeSettings(ctx, TenantId(*id), *body);
 }
 
+HttpResponse GetAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
+  auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
+  if (!who.ok()) return Fail(who.status());
+  auto id = PathId(request);
+  if (!id.ok()) return Fail(id.status());
+  return TenantAnswer(ctx, TenantId(*id));
+}
+
 HttpResponse DeleteAnyTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
   if (!who.ok()) return Fail(who.status());
@@ -156,6 +164,7 @@ void AddTenantRoutes(Router* router, const TenantRoutesContext* ctx) {
   add(HttpMethod::kGet, "/api/v1/tenant", "tenant", kAuthenticatedAccess, GetTenant);
   add(HttpMethod::kPatch, "/api/v1/tenant", "tenant", "tenant.manage", PatchTenant);
   add(HttpMethod::kPatch, "/api/v1/tenants/{id}", "tenants", "tenants.manage", PatchAnyTenant);
+  add(HttpMethod::kGet, "/api/v1/tenants/{id}", "tenants", "tenants.manage", GetAnyTenant);
   add(HttpMethod::kDelete, "/api/v1/tenants/{id}", "tenants", "tenants.manage", DeleteAnyTenant);
 }
 

@@ -11,6 +11,7 @@
 //                                {"time_zone"?, "retention_s"?}, null resets a member; -> 200
 //                                with the tenant as GET answers. "quotas" only with the system
 //                                token (a tenant does not set its own limits)
+//   GET   /api/v1/tenants/{id}   any tenant as GET /api/v1/tenant answers (tenants.manage)
 //   PATCH /api/v1/tenants/{id}   the same for any tenant, quotas included (tenants.manage)
 //   DELETE /api/v1/tenants/{id}  204: the tenant, every object of it and all its data are
 //                                gone, its MQTT clients disconnected (tenants.manage; not the

@@ -350,9 +350,16 @@ TEST_F(TenantTest, DeletingATenantRemovesItsObjectsDataAndSessions) {
   EXPECT_NE(own.body.find("cannot delete itself"), std::string::npos) << own.body;
   EXPECT_EQ(Send(HttpMethod::kDelete, "/api/v1/tenants/999", kAdminToken).status, 404);
 
+  auto one = Send(HttpMethod::kGet, fmt::format("/api/v1/tenants/{}", acme_id), kAdminToken);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Body(one)["name"], "acme");
+  EXPECT_EQ(Body(one)["usage"]["devices"], 1);
+  EXPECT_EQ(Send(HttpMethod::kGet, fmt::format("/api/v1/tenants/{}", acme_id), beta).status, 403);
   auto deleted = Send(HttpMethod::kDelete, fmt::format("/api/v1/tenants/{}", acme_id), kAdminToken);
   ASSERT_EQ(deleted.status, 204) << deleted.body;
   EXPECT_EQ(Send(HttpMethod::kGet, "/api/v1/tenant", acme).status, 401);
+  EXPECT_EQ(Send(HttpMethod::kGet, fmt::format("/api/v1/tenants/{}", acme_id), kAdminToken).status,
+            404);
   EXPECT_EQ(Call(port_, HttpMethod::kPost, "/write?db=main", acme, "m v=1").status, 401);
   EXPECT_TRUE(server_->engine()->catalog().ListDatabases(acme_id).empty());
   EXPECT_EQ(*server_->metadata()->DeletedTenants(), std::vector<TenantId>{acme_id});
@@ -466,6 +473,9 @@ TEST_F(TenantTest, CustomersUsersAndDevicesByIdAndByFilter) {
   EXPECT_EQ(names("/api/v1/devices?name_prefix=press"), (Names{"press-1", "press-2", "press-9"}));
   EXPECT_EQ(names(fmt::format("/api/v1/devices?name_prefix=press&customer={}&limit=1", line)),
             (Names{"press-1"}));
+  EXPECT_EQ(names(fmt::format("/api/v1/customers?parent={}", plant)), (Names{"line"}));
+  EXPECT_EQ(names("/api/v1/customers?parent=root"), (Names{"plant"}));
+  EXPECT_EQ(names("/api/v1/customers?name_prefix=li"), (Names{"line"}));
   EXPECT_EQ(names("/api/v1/users?role=operator"), (Names{"bob"}));
   EXPECT_EQ(names(fmt::format("/api/v1/users?customer={}", line)), (Names{"ann"}));
   EXPECT_EQ(names("/api/v1/users?name_prefix=a"), (Names{"ann"}));
