@@ -5,6 +5,7 @@
 // decoding is deterministic (the thread's parser keeps no state
 // that leaks between bodies). The body is decoded twice: with the default limits and with tiny
 // ones, to reach the limit paths, and once more as a device payload (the MQTT telemetry topic).
+// SplitJsonTelemetry cuts the body into the items the decoder numbers.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -59,6 +60,19 @@ void Check(std::string_view body, const seaway::JsonTelemetryOptions& options) {
     FUZZ_CHECK(again.errors[i].line == result.errors[i].line);
     FUZZ_CHECK(again.errors[i].message == result.errors[i].message);
   }
+
+  // SplitJsonTelemetry (the HTTP front end's item-by-item path): slices of the body in
+  // increasing item numbers; decoded one by one they store at least what the whole stores (the
+  // whole may refuse an item for a type conflict with an earlier one).
+  size_t last = 0, points = 0;
+  for (const auto& [number, text] : seaway::SplitJsonTelemetry(body)) {
+    FUZZ_CHECK(number > last && number <= body.size());
+    FUZZ_CHECK(text.data() >= body.data() &&
+               text.data() + text.size() <= body.data() + body.size());
+    last = number;
+    points += seaway::DecodeJsonTelemetry(text, options).points;
+  }
+  FUZZ_CHECK(points >= result.points);
 }
 
 }  // namespace
