@@ -53,7 +53,14 @@ class SqliteMetadataStore final : public MetadataStore {
       : database_(std::move(database)),
         mu_(database_->mu()),
         db_(database_->db()),
-        limiter_(Clock::Real()) {}
+        limiter_(Clock::Real()) {
+    std::lock_guard lock(mu_);
+    sqlite3_update_hook(db_, &SqliteMetadataStore::OnRowChange, this);
+  }
+  ~SqliteMetadataStore() override {
+    std::lock_guard lock(mu_);
+    sqlite3_update_hook(db_, nullptr, nullptr);  // the connection may outlive the store
+  }
 
   // Schema versions (PRAGMA user_version): 1 tenants and tokens; 2 customers, users, and
   // tokens of users with an expiry; 3 devices and their tokens; 4 token scopes; 5 tenant
@@ -247,6 +254,13 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<Principal> AuthenticatePrincipal(std::string_view token) override {
     const std::string hash = HashToken(token);
     std::lock_guard lock(mu_);
+    if (auto it = principals_.find(hash); it != principals_.end()) {
+      const int64_t expires = it->second.expires_ns;
+      if (expires != 0 && expires <= Clock::Real()->Now().nanos()) {
+        return Unauthenticated("invalid token");
+      }
+      return it->second.who;
+    }
     SqliteStatement st(db_,
                        "SELECT t.tenant_id, t.user_id, t.expires_ns, u.role, u.customer_id, "
                        "t.scopes, t.system FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
@@ -273,6 +287,8 @@ class SqliteMetadataStore final : public MetadataStore {
     if (!scopes.ok()) return Unauthenticated("invalid token");
     who.scopes = std::move(*scopes);
     who.system = !who.user && sqlite3_column_int64(st.get(), 6) != 0;
+    if (principals_.size() >= kMaxCachedPrincipals) principals_.clear();
+    principals_.emplace(hash, CachedPrincipal{who, expires});
     return who;
   }
 
@@ -1270,6 +1286,24 @@ class SqliteMetadataStore final : public MetadataStore {
 
   const std::shared_ptr<SqliteDatabase> database_;
   std::mutex& mu_;  // the database's
+
+  // Principals by token hash (AuthenticatePrincipal asks per request, twice), emptied by any
+  // change to a row of tokens, users or tenants: SQLite calls OnRowChange for every row this
+  // connection inserts, updates or deletes, cascaded deletes included, under mu_ (every write
+  // holds it). A revoked token, a changed role or a deleted tenant applies at the next request;
+  // expiry is checked at each use.
+  struct CachedPrincipal {
+    Principal who;
+    int64_t expires_ns = 0;  // 0: never
+  };
+  static constexpr size_t kMaxCachedPrincipals = 100'000;
+  std::unordered_map<std::string, CachedPrincipal> principals_;  // guarded by mu_
+  static void OnRowChange(void* self, int, const char*, const char* table, sqlite3_int64) {
+    const std::string_view t(table);
+    if (t == "tokens" || t == "users" || t == "tenants") {
+      static_cast<SqliteMetadataStore*>(self)->principals_.clear();
+    }
+  }
   sqlite3* const db_;
   LoginLimiter limiter_;
   std::once_flag dummy_once_;

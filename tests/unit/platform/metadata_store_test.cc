@@ -303,6 +303,49 @@ TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
   EXPECT_FALSE(store->AuthenticatePrincipal(*reader)->Can(Permission::kDataWrite));
 }
 
+// AuthenticatePrincipal answers from memory after a token's first use: every change to the
+// token, its user or its tenant still applies at the next call, and so does its expiry.
+TEST_F(MetadataStoreTest, CachedPrincipalsFollowEveryChange) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  ASSERT_TRUE(store->CreateUser(acme, {"olga", Role::kOperator, std::nullopt, "olga-pass"}).ok());
+  const std::string session = *store->Login("acme", "olga", "olga-pass", "10.0.0.1");
+  const Principal olga = *store->AuthenticatePrincipal(session);
+  const std::string api = *store->CreateApiToken(olga, {"ci", {}, {}});
+  const std::string brief =
+      *store->CreateApiToken(olga, {"brief", {}, int64_t{80'000'000}});  // 80 ms
+  for (int i = 0; i < 2; ++i) {  // the second time from memory
+    EXPECT_EQ(store->AuthenticatePrincipal(api)->role, Role::kOperator);
+    EXPECT_TRUE(store->AuthenticatePrincipal(brief).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(store->AuthenticatePrincipal(brief).status().code(), StatusCode::kUnauthenticated);
+  // A role change (which also ends the user's sessions).
+  UserUpdate viewer;
+  viewer.role = Role::kViewer;
+  ASSERT_TRUE(store->UpdateUser(acme, *olga.user, viewer).ok());
+  EXPECT_EQ(store->AuthenticatePrincipal(api)->role, Role::kViewer);
+  EXPECT_FALSE(store->AuthenticatePrincipal(session).ok());
+  // Revocation, and the user's deletion (its tokens go by cascade).
+  const std::string other = *store->CreateApiToken(olga, {"other", {}, {}});
+  EXPECT_TRUE(store->AuthenticatePrincipal(other).ok());
+  const auto tokens = *store->ListApiTokens(acme, std::nullopt);
+  for (const ApiTokenInfo& t : tokens) {
+    if (t.description == "ci") {
+      ASSERT_TRUE(store->RevokeApiToken(acme, t.id, std::nullopt).ok());
+    }
+  }
+  EXPECT_FALSE(store->AuthenticatePrincipal(api).ok());
+  EXPECT_TRUE(store->AuthenticatePrincipal(other).ok());
+  ASSERT_TRUE(store->DeleteUser(acme, *olga.user).ok());
+  EXPECT_FALSE(store->AuthenticatePrincipal(other).ok());
+  // A tenant's deletion.
+  ASSERT_TRUE(store->AddToken(acme, "acme-secret-token-0001", "admin").ok());
+  EXPECT_TRUE(store->AuthenticatePrincipal("acme-secret-token-0001").ok());
+  ASSERT_TRUE(store->DeleteTenant(acme).ok());
+  EXPECT_FALSE(store->AuthenticatePrincipal("acme-secret-token-0001").ok());
+}
+
 TEST_F(MetadataStoreTest, RepeatedLoginFailuresAreRefusedForTheUserAndTheAddress) {
   auto store = Open();
   const TenantId acme = *store->CreateTenant("acme");
