@@ -2,6 +2,9 @@
 // import, export, list, new versions, assignment, deletion refused while used, and the caller's
 // permissions.
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -195,62 +198,63 @@ TEST_F(ModelRoutesTest, HttpWritesToAModelsTableFollowTheModel) {
   ASSERT_EQ(Call("POST", "/write?db=main", "cnc_mill,device=m0 humidity=40 1").status, 204);
   ASSERT_EQ(Call("POST", "/api/v1/models", kMill).status, 201);
 
-  auto r = Call("POST", "/write?db=main",
-                "cnc_mill,device=m1 temperature=81.5 2\n"
-                "\n"
-                "cnc_mill,device=m1 temperature=412.5 3\n"
-                "boiler,site=n humidity=40 3\n"
-                "cnc_mill,device=m1 humidity=40 4\n"
-                "cnc_mill,device=m1 temperature=82 5\n");
-  EXPECT_EQ(r.status, 400) << r.body;
-  const json partial = json::parse(r.body, nullptr, false);
-  ASSERT_EQ(partial["rejected"].size(), 2u) << r.body;
-  EXPECT_EQ(partial["rejected"][0]["line"], 3);
-  EXPECT_EQ(partial["rejected"][0]["error"],
-            "table 'cnc_mill': field 'temperature' = 412.5 is above the model's max 150 (model "
-            "'cnc-mill')");
-  EXPECT_EQ(partial["rejected"][1]["line"], 5);
-  EXPECT_EQ(partial["rejected"][1]["error"],
-            "table 'cnc_mill': field 'humidity' is not a property of model 'cnc-mill'");
+  // A partial write's rejected lines or items: (number, error) each.
+  using Rejected = std::vector<std::pair<int, std::string>>;
+  auto rejected = [&](const char* path, const std::string& body) {
+    auto r = Call("POST", path, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    Rejected out;
+    const json answer = json::parse(r.body, nullptr, false);
+    const char* key = std::string_view(path).starts_with("/write") ? "line" : "item";
+    for (const json& e : answer["rejected"]) out.emplace_back(e[key], e["error"]);
+    return out;
+  };
+  EXPECT_EQ(rejected("/write?db=main",
+                     "cnc_mill,device=m1 temperature=81.5 2\n"
+                     "\n"
+                     "cnc_mill,device=m1 temperature=412.5 3\n"
+                     "boiler,site=n humidity=40 3\n"
+                     "cnc_mill,device=m1 humidity=40 4\n"
+                     "cnc_mill,device=m1 temperature=82 5\n"),
+            (Rejected{{3,
+                       "table 'cnc_mill': field 'temperature' = 412.5 is above the model's max "
+                       "150 (model 'cnc-mill')"},
+                      {5,
+                       "table 'cnc_mill': field 'humidity' is not a property of model "
+                       "'cnc-mill'"}}));
   EXPECT_EQ(count("cnc_mill"), 3);  // m0's, from before the model, and lines 1 and 6
   EXPECT_EQ(count("boiler"), 1);
 
   // JSON telemetry: the item's number.
-  r = Call("POST", "/api/v1/telemetry",
-           R"([{"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": 20}},
-               {"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": -40}},
-               {"table": "cnc_mill", "fields": "bad"}])");
-  EXPECT_EQ(r.status, 400) << r.body;
-  const json items = json::parse(r.body, nullptr, false);
-  ASSERT_EQ(items["rejected"].size(), 2u) << r.body;
-  EXPECT_EQ(items["rejected"][0]["item"], 2);
-  EXPECT_NE(items["rejected"][0]["error"].get<std::string>().find("below the model's min -20"),
-            std::string::npos)
-      << r.body;
-  EXPECT_EQ(items["rejected"][1]["item"], 3);
+  const Rejected items =
+      rejected("/api/v1/telemetry",
+               R"([{"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": 20}},
+          {"table": "cnc_mill", "tags": {"device": "m2"}, "fields": {"temperature": -40}},
+          {"table": "cnc_mill", "fields": "bad"}])");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].first, 2);
+  EXPECT_NE(items[0].second.find("below the model's min -20"), std::string::npos)
+      << items[0].second;
+  EXPECT_EQ(items[1].first, 3);
   EXPECT_EQ(count("cnc_mill"), 4);
   // CRLF, comments and blank lines keep their numbers; a type conflict between two lines that
   // each follow the model is named at the later one.
-  r = Call("POST", "/write?db=main",
-           "# a comment\r\n"
-           "cnc_mill,device=m4 temperature=20 8\r\n"
-           "\r\n"
-           "cnc_mill,device=m4 temperature=999 9\r\n"
-           "cnc_mill,device=m4 temperature=\"hot\" 10\r\n");
-  EXPECT_EQ(r.status, 400) << r.body;
-  const json crlf = json::parse(r.body, nullptr, false);
-  ASSERT_EQ(crlf["rejected"].size(), 2u) << r.body;
-  EXPECT_EQ(crlf["rejected"][0]["line"], 4);
-  EXPECT_EQ(crlf["rejected"][1]["line"], 5);
+  const Rejected crlf = rejected("/write?db=main",
+                                 "# a comment\r\n"
+                                 "cnc_mill,device=m4 temperature=20 8\r\n"
+                                 "\r\n"
+                                 "cnc_mill,device=m4 temperature=999 9\r\n"
+                                 "cnc_mill,device=m4 temperature=\"hot\" 10\r\n");
+  ASSERT_EQ(crlf.size(), 2u);
+  EXPECT_EQ(crlf[0].first, 4);
+  EXPECT_EQ(crlf[1].first, 5);
   EXPECT_EQ(count("cnc_mill"), 5);
-  // NDJSON: line numbers, blank lines counted.
-  r = Call("POST", "/api/v1/telemetry",
-           "{\"table\": \"cnc_mill\", \"fields\": {\"temperature\": 1}}\n\n"
-           "{\"table\": \"cnc_mill\", \"fields\": {\"rpm\": 1}}\n");
-  EXPECT_EQ(r.status, 400) << r.body;
-  const json lines = json::parse(r.body, nullptr, false);
-  ASSERT_EQ(lines["rejected"].size(), 1u) << r.body;
-  EXPECT_EQ(lines["rejected"][0]["item"], 3);  // the JSON format counts items by line
+  // NDJSON: line numbers (the JSON format's item numbers), blank lines counted.
+  const Rejected lines = rejected("/api/v1/telemetry",
+                                  "{\"table\": \"cnc_mill\", \"fields\": {\"temperature\": 1}}\n\n"
+                                  "{\"table\": \"cnc_mill\", \"fields\": {\"rpm\": 1}}\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].first, 3);
   EXPECT_EQ(count("cnc_mill"), 6);
   // A good body is one lookup and one check: 204.
   EXPECT_EQ(Call("POST", "/write?db=main", "cnc_mill,device=m3 temperature=1 7").status, 204);

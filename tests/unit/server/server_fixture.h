@@ -119,6 +119,17 @@ class MqttProbe {
   bool closed_ = false;
 };
 
+// A server configuration on `data_dir` with free loopback ports and one HTTP thread.
+inline ServerConfig TestServerConfig(const std::string& data_dir) {
+  ServerConfig c;
+  c.data_dir = data_dir;
+  c.http = "127.0.0.1:0";
+  c.mqtt = "127.0.0.1:0";
+  c.http_threads = 1;
+  EXPECT_TRUE(c.Finalize().ok());
+  return c;
+}
+
 // Starts a server whose system token (the default tenant's first admin) is kAdminToken.
 class ServerFixture : public ::testing::Test {
  protected:
@@ -126,13 +137,7 @@ class ServerFixture : public ::testing::Test {
 
   void SetUp() override {
     setenv("SEAWAY_ADMIN_TOKEN", kAdminToken, 1);
-    ServerConfig c;
-    c.data_dir = "/data";
-    c.http = "127.0.0.1:0";
-    c.mqtt = "127.0.0.1:0";
-    c.http_threads = 1;
-    ASSERT_TRUE(c.Finalize().ok());
-    server_ = std::make_unique<Server>(c, &env_, ":memory:");
+    server_ = std::make_unique<Server>(TestServerConfig("/data"), &env_, ":memory:");
     ASSERT_TRUE(server_->Start().ok());
     port_ = server_->http_address().port;
   }

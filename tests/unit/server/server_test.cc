@@ -8,25 +8,18 @@
 
 #include <gtest/gtest.h>
 
+#include "server_fixture.h"
 #include "storage/memory_env.h"
 #include "util/http_test_client.h"
 
 namespace seaway {
 namespace {
 
-ServerConfig TestConfig(const std::string& data_dir) {
-  ServerConfig c;
-  c.data_dir = data_dir;
-  c.http = "127.0.0.1:0";
-  c.mqtt = "127.0.0.1:0";
-  c.http_threads = 1;
-  EXPECT_TRUE(c.Finalize().ok());
-  return c;
-}
+using testing::TestServerConfig;
 
 TEST(ServerTest, ServesHealthAndMetrics) {
   MemoryEnv env;
-  Server server(TestConfig("/data"), &env, ":memory:");
+  Server server(TestServerConfig("/data"), &env, ":memory:");
   ASSERT_TRUE(server.Start().ok());
   int port = server.http_address().port;
   auto health = testing::HttpTestClient::Get(port, "/health");
@@ -44,21 +37,21 @@ TEST(ServerTest, ServesHealthAndMetrics) {
 
 TEST(ServerTest, CreatesDataDirectoryAndLocksIt) {
   MemoryEnv env;
-  Server first(TestConfig("/srv/seaway/data"), &env, ":memory:");
+  Server first(TestServerConfig("/srv/seaway/data"), &env, ":memory:");
   ASSERT_TRUE(first.Start().ok());
   EXPECT_TRUE(env.FileExists("/srv/seaway/data/LOCK"));
-  Server second(TestConfig("/srv/seaway/data"), &env, ":memory:");
+  Server second(TestServerConfig("/srv/seaway/data"), &env, ":memory:");
   Status s = second.Start();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   first.Stop();
-  Server third(TestConfig("/srv/seaway/data"), &env, ":memory:");
+  Server third(TestServerConfig("/srv/seaway/data"), &env, ":memory:");
   EXPECT_TRUE(third.Start().ok());
 }
 
 TEST(ServerTest, DataDirThatIsAFileFailsClearly) {
   MemoryEnv env;
   ASSERT_TRUE(WriteFileAtomically(&env, "/not-a-dir", "x").ok());
-  Server server(TestConfig("/not-a-dir"), &env, ":memory:");
+  Server server(TestServerConfig("/not-a-dir"), &env, ":memory:");
   Status s = server.Start();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("--data-dir"), std::string_view::npos) << s;

@@ -400,12 +400,7 @@ TEST(TenantRestartTest, ADeletedTenantsDataIsDroppedAtTheNextStart) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   setenv("SEAWAY_ADMIN_TOKEN", "restart-test-admin-token-0123456789", 1);
-  ServerConfig c;
-  c.data_dir = dir;
-  c.http = "127.0.0.1:0";
-  c.mqtt = "127.0.0.1:0";
-  c.http_threads = 1;
-  ASSERT_TRUE(c.Finalize().ok());
+  const ServerConfig c = testing::TestServerConfig(dir);
   TenantId acme;
   {
     Server server(c);
