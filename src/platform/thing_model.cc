@@ -444,7 +444,9 @@ Status ValidateCommand(const ThingModel& model, std::string_view method,
   if (!params.is_object()) {
     return InvalidArgument("command '{}': 'params' must be a JSON object", method);
   }
-  for (const auto& [key, value] : params.items()) {
+  for (const auto& item : params.items()) {
+    const std::string& key = item.key();  // not a structured binding: the lambda captures it
+    const json& value = item.value();
     const auto it = std::find_if(command->input.begin(), command->input.end(),
                                  [&](const ThingParameter& p) { return p.name == key; });
     if (it == command->input.end()) {
