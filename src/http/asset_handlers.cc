@@ -96,12 +96,14 @@ HttpResponse ListAssets(const AssetRoutesContext* ctx, const HttpRequest& reques
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
   AssetFilter filter;
-  if (request.QueryParam("parent") == "root") {
-    filter.top_level = true;
-  } else {
-    auto parent = QueryId(request, "parent");
-    if (!parent.ok()) return Fail(InvalidArgument("'parent' must be an asset id or 'root'"));
-    if (*parent) filter.parent = AssetId(**parent);
+  auto parent = QueryIdFilter(request, "parent", "an asset id", "root");
+  if (!parent.ok()) return Fail(parent.status());
+  if (parent->active) {
+    if (parent->id) {
+      filter.parent = AssetId(*parent->id);
+    } else {
+      filter.top_level = true;
+    }
   }
   auto customer = QueryId(request, "customer");
   if (!customer.ok()) return Fail(customer.status());

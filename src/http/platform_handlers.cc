@@ -66,6 +66,12 @@ bool NamePrefixMatches(const std::optional<std::string>& prefix, std::string_vie
   return !prefix || name.starts_with(*prefix);
 }
 
+// Held from a devices quota check to the change it admits (QuotaEnforcer::LockDeviceChanges);
+// holds nothing without quotas.
+std::unique_lock<std::mutex> LockDeviceChanges(const PlatformRoutesContext* ctx) {
+  return ctx->quotas != nullptr ? ctx->quotas->LockDeviceChanges() : std::unique_lock<std::mutex>();
+}
+
 json CustomerJson(const CustomerInfo& c) {
   return json{{"id", c.id.value()},
               {"parent", OptionalId(c.parent)},
@@ -80,21 +86,15 @@ HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& 
   if (!page.ok()) return Fail(page.status());
   if (Status s = OnlyQueryParams(request, {"parent", "name_prefix"}); !s.ok()) return Fail(s);
   // ?parent=<id> (its children) or ?parent=root (top-level customers).
-  std::optional<std::optional<CustomerId>> parent;
-  if (request.QueryParam("parent") == "root") {
-    parent.emplace();
-  } else {
-    auto id = QueryId(request, "parent");
-    if (!id.ok()) return Fail(InvalidArgument("'parent' must be a customer id or 'root'"));
-    if (*id) parent = std::optional<CustomerId>(CustomerId(**id));
-  }
+  auto parent = QueryIdFilter(request, "parent", "a customer id", "root");
+  if (!parent.ok()) return Fail(parent.status());
   const std::optional<std::string> prefix = request.QueryParam("name_prefix");
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->metadata->ListCustomers(who->tenant);
   if (!all.ok()) return Fail(all.status());
   std::erase_if(*all, [&](const CustomerInfo& c) {
-    return !Contains(*visible, c.id) || (parent && c.parent != *parent) ||
+    return !Contains(*visible, c.id) || !parent->Matches(c.parent) ||
            !NamePrefixMatches(prefix, c.name);
   });
   return PageOf(*all, *page, CustomerJson);
@@ -136,7 +136,7 @@ HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& requ
   if (Status s = OnlyQueryParams(request, {"customer", "role", "name_prefix"}); !s.ok()) {
     return Fail(s);
   }
-  auto owner = QueryOwner(request);
+  auto owner = QueryIdFilter(request, "customer", "a customer id", "none");
   if (!owner.ok()) return Fail(owner.status());
   std::optional<Role> role;
   if (auto text = request.QueryParam("role")) {
@@ -158,8 +158,8 @@ HttpResponse ListUsers(const PlatformRoutesContext* ctx, const HttpRequest& requ
 
 // The user `id` when the caller may see it (customer roles: users of their subtree); NotFound
 // otherwise, the same answer as for an id that exists nowhere.
-Result<UserInfo> VisibleUser(const PlatformRoutesContext* ctx, const Principal& who, uint64_t id) {
-  SW_ASSIGN_OR_RETURN(VisibleCustomers visible, Visible(ctx->metadata, who));
+Result<UserInfo> VisibleUser(const PlatformRoutesContext* ctx, const Principal& who,
+                             const VisibleCustomers& visible, uint64_t id) {
   SW_ASSIGN_OR_RETURN(std::vector<UserInfo> users, ctx->metadata->ListUsers(who.tenant));
   for (UserInfo& u : users) {
     if (u.id.value() == id && ContainsOwner(visible, u.customer)) return std::move(u);
@@ -172,7 +172,9 @@ HttpResponse GetUser(const PlatformRoutesContext* ctx, const HttpRequest& reques
   if (!who.ok()) return Fail(who.status());
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
-  auto user = VisibleUser(ctx, *who, *id);
+  auto visible = Visible(ctx->metadata, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  auto user = VisibleUser(ctx, *who, *visible, *id);
   if (!user.ok()) return Fail(user.status());
   return HttpResponse::Json(200, UserJson(*user).dump());
 }
@@ -222,7 +224,7 @@ HttpResponse ListDevices(const PlatformRoutesContext* ctx, const HttpRequest& re
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
   if (Status s = OnlyQueryParams(request, {"customer", "name_prefix"}); !s.ok()) return Fail(s);
-  auto owner = QueryOwner(request);
+  auto owner = QueryIdFilter(request, "customer", "a customer id", "none");
   if (!owner.ok()) return Fail(owner.status());
   const std::optional<std::string> prefix = request.QueryParam("name_prefix");
   auto visible = Visible(ctx->metadata, *who);
@@ -248,9 +250,7 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   auto customer = CustomerField(*body, "customer");
   if (!customer.ok()) return Fail(customer.status());
   device.customer = *customer;
-  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
-  std::unique_lock<std::mutex> admitting;
-  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
+  const auto admitting = LockDeviceChanges(ctx);
   if (ctx->quotas != nullptr) {
     if (Status s = ctx->quotas->AdmitDevices(who->tenant, device.customer, 1); !s.ok()) {
       return Fail(s);
@@ -270,23 +270,17 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
 }
 
 HttpResponse GetDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesRead);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request);
-  if (!id.ok()) return Fail(id.status());
-  auto d = VisibleDevice(ctx->metadata, *who, *id);
-  if (!d.ok()) return Fail(d.status());
-  return HttpResponse::Json(200, DeviceJson(*d).dump());
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesRead, 0);
+  if (!found.ok()) return Fail(found.status());
+  return HttpResponse::Json(200, DeviceJson(found->device).dump());
 }
 
 HttpResponse DeleteDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
-  auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
-  if (!who.ok()) return Fail(who.status());
-  auto id = PathId(request);
-  if (!id.ok()) return Fail(id.status());
-  auto device = VisibleDevice(ctx->metadata, *who, *id);
-  if (!device.ok()) return Fail(device.status());
-  if (Status s = ctx->metadata->DeleteDevice(who->tenant, DeviceId(*id)); !s.ok()) return Fail(s);
+  auto found = AuthorizedDevice(ctx->metadata, request, Permission::kDevicesManage, 0);
+  if (!found.ok()) return Fail(found.status());
+  const Principal* who = &found->who;
+  const DeviceInfo* device = &found->device;
+  if (Status s = ctx->metadata->DeleteDevice(who->tenant, device->id); !s.ok()) return Fail(s);
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   // Revoked means revoked: a connected client does not keep its session.
   if (ctx->broker != nullptr) ctx->broker->DisconnectDevice(who->tenant, device->name);
@@ -300,7 +294,9 @@ HttpResponse DeleteUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   auto id = PathId(request);
   if (!id.ok()) return Fail(id.status());
   // A customer admin deletes only users of its own customers.
-  if (auto user = VisibleUser(ctx, *who, *id); !user.ok()) return Fail(user.status());
+  auto visible = Visible(ctx->metadata, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  if (auto user = VisibleUser(ctx, *who, *visible, *id); !user.ok()) return Fail(user.status());
   if (Status s = ctx->metadata->DeleteUser(who->tenant, UserId(*id)); !s.ok()) return Fail(s);
   return HttpResponse::Text(204, "");
 }
@@ -318,9 +314,7 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
     devices.push_back(row.device);
     lines.push_back(row.line);
   }
-  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
-  std::unique_lock<std::mutex> admitting;
-  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
+  const auto admitting = LockDeviceChanges(ctx);
   if (ctx->quotas != nullptr) {
     // Per customer: the devices quota of each customer the file assigns devices to.
     std::map<std::optional<CustomerId>, size_t> per_customer;
@@ -473,7 +467,7 @@ HttpResponse PatchUser(const PlatformRoutesContext* ctx, const HttpRequest& requ
   if (!body.ok()) return Fail(body.status());
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
-  auto user = VisibleUser(ctx, *who, *id);
+  auto user = VisibleUser(ctx, *who, *visible, *id);
   if (!user.ok()) return Fail(user.status());
   UserUpdate update;
   for (const auto& [key, value] : body->items()) {
@@ -526,9 +520,7 @@ HttpResponse PatchDevice(const PlatformRoutesContext* ctx, const HttpRequest& re
   if (!body->contains("customer")) return Fail(InvalidArgument("missing 'customer'"));
   auto customer = CustomerField(*body, "customer");
   if (!customer.ok()) return Fail(customer.status());
-  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
-  std::unique_lock<std::mutex> admitting;
-  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
+  const auto admitting = LockDeviceChanges(ctx);
   if (ctx->quotas != nullptr && *customer && *customer != device->customer) {
     if (Status s = ctx->quotas->AdmitDevices(who->tenant, *customer, 1); !s.ok()) return Fail(s);
   }
@@ -729,9 +721,7 @@ HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& requ
     if (!field.ok()) return Fail(field.status());
     parts[i] = **field;
   }
-  // The quota check and the creation are one step (QuotaEnforcer::LockDeviceChanges).
-  std::unique_lock<std::mutex> admitting;
-  if (ctx->quotas != nullptr) admitting = ctx->quotas->LockDeviceChanges();
+  const auto admitting = LockDeviceChanges(ctx);
   auto provisioned = ctx->metadata->ProvisionDevice(
       parts[0], parts[1], parts[2], [ctx](const ProvisioningKeyInfo& key) {
         return ctx->quotas == nullptr ? Status::OK()

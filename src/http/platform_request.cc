@@ -108,18 +108,17 @@ Result<std::optional<uint64_t>> QueryId(const HttpRequest& request, const char* 
   return std::optional<uint64_t>(std::stoull(*text));
 }
 
-Result<OwnerFilter> QueryOwner(const HttpRequest& request) {
-  OwnerFilter filter;
-  if (request.QueryParam("customer") == "none") {
+Result<IdFilter> QueryIdFilter(const HttpRequest& request, const char* name, const char* what,
+                               const char* none_word) {
+  IdFilter filter;
+  if (request.QueryParam(name) == none_word) {
     filter.active = true;
     return filter;
   }
-  auto id = QueryId(request, "customer");
-  if (!id.ok()) return InvalidArgument("'customer' must be a customer id or 'none'");
-  if (*id) {
-    filter.active = true;
-    filter.owner = CustomerId(**id);
-  }
+  auto id = QueryId(request, name);
+  if (!id.ok()) return InvalidArgument("'{}' must be {} or '{}'", name, what, none_word);
+  filter.active = id->has_value();
+  filter.id = *id;
   return filter;
 }
 

@@ -70,16 +70,21 @@ Status OnlyQueryParams(const HttpRequest& request, std::initializer_list<std::st
 // An optional id from the query string; InvalidArgument naming the parameter otherwise.
 Result<std::optional<uint64_t>> QueryId(const HttpRequest& request, const char* name);
 
-// A list filter on who owns an object: `?customer=<id>` (objects assigned to that customer) or
-// `?customer=none` (the tenant's own, assigned to no customer). `owner` is set when filtering.
-struct OwnerFilter {
-  bool active = false;
-  std::optional<CustomerId> owner;
-  bool Matches(const std::optional<CustomerId>& customer) const {
-    return !active || customer == owner;
+// A list filter on an optional reference: `?<name>=<id>` (objects referring to that id) or
+// `?<name>=<none_word>` (objects referring to none), e.g. `?customer=7`, `?customer=none`,
+// `?parent=root`. InvalidArgument "'<name>' must be <what> or '<none_word>'" otherwise (`what`:
+// "a customer id").
+struct IdFilter {
+  bool active = false;         // the parameter was given
+  std::optional<uint64_t> id;  // unset: the objects that refer to none
+  template <typename Id>
+  bool Matches(const std::optional<Id>& value) const {
+    if (!active) return true;
+    return value ? id == value->value() : !id.has_value();
   }
 };
-Result<OwnerFilter> QueryOwner(const HttpRequest& request);
+Result<IdFilter> QueryIdFilter(const HttpRequest& request, const char* name, const char* what,
+                               const char* none_word);
 
 // The `{id}` path segment at `from_end` segments before the end (0: the last one).
 Result<uint64_t> PathId(const HttpRequest& request, size_t from_end = 0);

@@ -149,23 +149,6 @@ Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRe
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
-// The non-blank, non-comment lines of line protocol with their 1-based numbers, as
-// ParseLineProtocol numbers them.
-std::vector<std::pair<size_t, std::string_view>> LineItems(std::string_view body) {
-  std::vector<std::pair<size_t, std::string_view>> items;
-  size_t number = 0;
-  while (!body.empty()) {
-    ++number;
-    const size_t nl = body.find('\n');
-    const std::string_view line = body.substr(0, nl);
-    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-    const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    items.emplace_back(number, line);
-  }
-  return items;
-}
-
 // Rejects the lines or items whose rows do not follow the thing model of their table
 // (platform/thing_model.h ValidateModelTables). Costs one in-memory lookup per request for a
 // tenant without models and a check per model table's batch otherwise; only when a batch fails
@@ -236,7 +219,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(*body, options));
   Status checked = EnforceModels(
-      ctx, *tenant, *body, LineItems,
+      ctx, *tenant, *body, SplitLineProtocol,
       [&options](std::string_view text) { return ParseLineProtocol(text, options); }, parsed.get());
   if (!checked.ok()) return reply.Send(EngineError(checked));
   StoreDecoded(ctx, *tenant, kLineProtocolFormat, std::move(parsed), std::move(reply));

@@ -995,6 +995,22 @@ Result<Precision> ParsePrecision(std::string_view text) {
   return InvalidArgument("precision '{}': expected ns, u, ms or s", text);
 }
 
+std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_view body) {
+  std::vector<std::pair<size_t, std::string_view>> lines;
+  size_t number = 0;
+  while (!body.empty()) {
+    ++number;
+    const size_t nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    lines.emplace_back(number, line.substr(first));
+  }
+  return lines;
+}
+
 IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options) {
   IngestResult result;
   std::vector<BatchShape> shapes;  // parallel to result.batches

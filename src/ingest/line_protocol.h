@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -46,5 +47,10 @@ struct LineProtocolOptions {
 
 // One batch per measurement; errors name the 1-based line.
 IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options);
+
+// The lines of `body` that hold a point (neither blank nor a `#` comment; a trailing '\r' cut),
+// with the 1-based numbers ParseLineProtocol gives them. A line parsed alone yields its point or
+// its error (the front ends do so to name each line that breaks a thing model).
+std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_view body);
 
 }  // namespace seaway

@@ -230,6 +230,8 @@ struct Broker::Impl {
   void Pump(Session& session);                                  // REQUIRES: session.mu held
   bool SendPublish(Session& session, Outgoing& out, bool dup);  // REQUIRES: session.mu held
   void EndSession(const SessionPtr& session);
+  // Closes (0x87, no will) every connection `which` picks; how many.
+  size_t CloseConnections(const std::function<bool(Conn&)>& which, std::string_view why);
   void RemoveSubscriptions(Session& session,
                            const std::map<std::string, SessionSubscription>& subs);
   void PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay_seconds);
@@ -1653,20 +1655,25 @@ Broker::~Broker() {
   impl_->conns.clear();
 }
 
-size_t Broker::DisconnectDevice(TenantId tenant, std::string_view device) {
-  std::vector<std::shared_ptr<Conn>> conns;
+size_t Broker::Impl::CloseConnections(const std::function<bool(Conn&)>& which,
+                                      std::string_view why) {
+  std::vector<std::shared_ptr<Conn>> all;
   {
-    std::lock_guard lock(impl_->conns_mu);
-    conns.assign(impl_->conns.begin(), impl_->conns.end());
+    std::lock_guard lock(conns_mu);
+    all.assign(conns.begin(), conns.end());
   }
   size_t closed = 0;
-  for (auto& c : conns) {
-    if (!c->IsDevice(tenant, device)) continue;
-    c->CloseWith(ReasonCode::kNotAuthorized, "the device's credentials were revoked",
-                 /*abnormal=*/false);
+  for (auto& c : all) {
+    if (!which(*c)) continue;
+    c->CloseWith(ReasonCode::kNotAuthorized, why, /*abnormal=*/false);
     ++closed;
   }
   return closed;
+}
+
+size_t Broker::DisconnectDevice(TenantId tenant, std::string_view device) {
+  return impl_->CloseConnections([&](Conn& c) { return c.IsDevice(tenant, device); },
+                                 "the device's credentials were revoked");
 }
 
 size_t Broker::DropTenant(TenantId tenant) {
@@ -1697,17 +1704,8 @@ size_t Broker::DropTenant(TenantId tenant) {
     impl_->RemoveSubscriptions(*session, subs);
   }
   // After the sweep: a CONNECT that made its session before it has its identity set by now.
-  std::vector<std::shared_ptr<Conn>> conns;
-  {
-    std::lock_guard lock(impl_->conns_mu);
-    conns.assign(impl_->conns.begin(), impl_->conns.end());
-  }
-  size_t closed = 0;
-  for (auto& c : conns) {
-    if (!c->InTenant(tenant)) continue;
-    c->CloseWith(ReasonCode::kNotAuthorized, "the tenant was deleted", /*abnormal=*/false);
-    ++closed;
-  }
+  const size_t closed = impl_->CloseConnections([&](Conn& c) { return c.InTenant(tenant); },
+                                                "the tenant was deleted");
   {
     std::lock_guard lock(impl_->wills_mu);
     std::erase_if(impl_->delayed_wills,

@@ -140,13 +140,7 @@ namespace {
 // Whether a line of line protocol `payload` may write to one of `tables`: its measurement is
 // one of them, or has escapes that only a parse resolves.
 bool MayWriteTo(std::string_view payload, const TableModels& tables) {
-  while (!payload.empty()) {
-    const size_t nl = payload.find('\n');
-    std::string_view line = payload.substr(0, nl);
-    payload = nl == std::string_view::npos ? std::string_view() : payload.substr(nl + 1);
-    const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    line.remove_prefix(first);
+  for (const auto& [number, line] : SplitLineProtocol(payload)) {
     const std::string_view measurement = line.substr(0, line.find_first_of(", \\"));
     if (measurement.size() < line.size() && line[measurement.size()] == '\\') return true;
     if (tables.contains(std::string(measurement))) return true;
