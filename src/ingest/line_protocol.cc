@@ -1001,12 +1001,14 @@ std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_v
   while (!body.empty()) {
     ++number;
     const size_t nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
+    const std::string_view line = body.substr(0, nl);
     body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    lines.emplace_back(number, line.substr(first));
+    // As ParseLineProtocol tells a point's line from a blank one or a comment, but the line
+    // itself is kept whole: parsed alone it is read exactly as within the body.
+    const std::string_view text = line.ends_with('\r') ? line.substr(0, line.size() - 1) : line;
+    const size_t first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos || text[first] == '#') continue;
+    lines.emplace_back(number, line);
   }
   return lines;
 }

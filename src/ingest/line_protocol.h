@@ -48,8 +48,9 @@ struct LineProtocolOptions {
 // One batch per measurement; errors name the 1-based line.
 IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options);
 
-// The lines of `body` that hold a point (neither blank nor a `#` comment; a trailing '\r' cut),
-// with the 1-based numbers ParseLineProtocol gives them. A line parsed alone yields its point or
+// The lines of `body` that hold a point or an error (neither blank nor a `#` comment), whole
+// (leading blanks and a trailing '\r' kept), with the 1-based numbers ParseLineProtocol gives
+// them. A line parsed alone yields its point or
 // its error (the front ends do so to name each line that breaks a thing model).
 std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_view body);
 

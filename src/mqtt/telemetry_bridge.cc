@@ -140,7 +140,8 @@ namespace {
 // Whether a line of line protocol `payload` may write to one of `tables`: its measurement is
 // one of them, or has escapes that only a parse resolves.
 bool MayWriteTo(std::string_view payload, const TableModels& tables) {
-  for (const auto& [number, line] : SplitLineProtocol(payload)) {
+  for (auto [number, line] : SplitLineProtocol(payload)) {
+    line.remove_prefix(line.find_first_not_of(" \t"));
     const std::string_view measurement = line.substr(0, line.find_first_of(", \\"));
     if (measurement.size() < line.size() && line[measurement.size()] == '\\') return true;
     if (tables.contains(std::string(measurement))) return true;

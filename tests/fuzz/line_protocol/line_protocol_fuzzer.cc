@@ -1,7 +1,8 @@
 // Fuzz target for the line protocol parser (src/ingest/line_protocol.h): any bytes either become
 // rows or line errors with a message; every produced batch passes the engine's validation, and
 // the row and error counts never exceed the number of lines; and the SIMD fast path agrees with
-// the byte-by-byte parser on every body.
+// the byte-by-byte parser on every body; SplitLineProtocol cuts the body into the lines the
+// parser numbers.
 #include <cstdint>
 #include <string_view>
 
@@ -35,5 +36,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(slow.errors[i].line == result.errors[i].line);
     FUZZ_CHECK(slow.errors[i].message == result.errors[i].message);
   }
+
+  // SplitLineProtocol (the front ends' line-by-line path): one slice of the body per line that
+  // becomes a point or an error, in increasing line numbers; each parsed alone is one of the two.
+  const auto split = seaway::SplitLineProtocol(body);
+  FUZZ_CHECK(split.size() == result.points + result.errors.size());
+  size_t last = 0, e = 0;
+  for (const auto& [number, line] : split) {
+    FUZZ_CHECK(number > last && number <= lines);
+    FUZZ_CHECK(line.data() >= body.data() && line.data() + line.size() <= body.data() + size);
+    last = number;
+    if (e < result.errors.size() && result.errors[e].line == number) ++e;
+    if (split.size() <= 64) {  // each line parsed alone: bounded, to keep runs fast
+      const auto one = seaway::ParseLineProtocol(line, options);
+      FUZZ_CHECK(one.points + one.errors.size() == 1);
+    }
+  }
+  FUZZ_CHECK(e == result.errors.size());  // every error names one of those lines
   return 0;
 }
