@@ -207,15 +207,6 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_WAL_RECOVERY")
       ->check(CLI::IsMember({"strict", "truncate"}))
       ->capture_default_str();
-  cmd->add_option("--wal-commit-delay-us", c->wal_commit_delay_us,
-                  "With --wal-sync always, while writes wait on each other's fsyncs (MQTT "
-                  "telemetry, concurrent HTTP writes) a shard fsyncs at most once per this many "
-                  "microseconds and the writes arriving meanwhile share that fsync: less CPU "
-                  "per write, each waiting up to this long. A lone writer is never delayed. 0: "
-                  "fsync as soon as the previous one ends")
-      ->envname("SEAWAY_WAL_COMMIT_DELAY_US")
-      ->check(CLI::Range(int64_t{0}, int64_t{100000}))
-      ->capture_default_str();
   cmd->add_option("--storage-shards", c->storage_shards,
                   "Storage shards (one writer thread each); fixed when the data directory is "
                   "created")
@@ -306,7 +297,6 @@ Status ServerConfig::Finalize() {
   SW_RETURN_IF_ERROR(log::ParseLevel(log_level).status().WithContext("--log-level"));
   SW_RETURN_IF_ERROR(ParseWalSync(wal_sync, &engine.shard.sync_mode, &engine.shard.sync_interval)
                          .WithContext("--wal-sync"));
-  engine.shard.commit_delay = Duration::Micros(wal_commit_delay_us);
   engine.shard.recovery =
       wal_recovery == "truncate" ? WalRecovery::kTruncate : WalRecovery::kStrict;
   engine.shards = storage_shards;

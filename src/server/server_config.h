@@ -44,7 +44,6 @@ struct ServerConfig {
   std::string log_format = "text";
   std::string wal_sync = "always";
   std::string wal_recovery = "strict";
-  int64_t wal_commit_delay_us = 1000;
   int storage_shards = 2;
   uint64_t storage_memory_bytes = 1ull << 30;
   uint64_t storage_index_cache_bytes = 32ull << 20;  // segment-index blocks kept in memory

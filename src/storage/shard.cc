@@ -17,9 +17,6 @@ namespace {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// A group this large does not wait out the commit delay: it is worth its fsync already.
-constexpr size_t kCommitDelayBytes = 1u << 20;
-
 }  // namespace
 
 Status ParseWalSync(std::string_view text, WalSyncMode* mode, Duration* interval) {
@@ -291,7 +288,6 @@ size_t Shard::MemoryBytes() const {
 
 void Shard::Submit(WalRecordType type, std::string payload, std::function<void(Status)> done) {
   Status refused;
-  bool wake = true;
   {
     std::lock_guard lock(mu_);
     if (!read_only_.ok()) {
@@ -313,15 +309,13 @@ void Shard::Submit(WalRecordType type, std::string payload, std::function<void(S
       queued_bytes_ += payload.size();
       queue_.push_back(Pending{type, std::move(payload), std::move(done)});
     }
-    // A writer waiting out the commit delay takes this record when the delay ends.
-    wake = !writer_delaying_ || queued_bytes_ >= kCommitDelayBytes;
   }
   if (!refused.ok()) {
     rejected_->Increment();
     done(refused);
     return;
   }
-  if (wake) writer_cv_.notify_one();
+  writer_cv_.notify_one();
 }
 
 void Shard::MakeReadOnly(const Status& cause) {
@@ -398,19 +392,6 @@ void Shard::RunWriter() {
       } else {
         writer_cv_.wait(lock, ready);
       }
-      if (options_.sync_mode == WalSyncMode::kAlways && options_.commit_delay.nanos() > 0 &&
-          contended_ && !queue_.empty()) {
-        // Writers are waiting on each other's fsyncs: let more of them join this group.
-        const int64_t until = last_group_ns_ + options_.commit_delay.nanos();
-        writer_delaying_ = true;
-        for (int64_t now = Clock::Real()->MonotonicNanos();
-             now < until && !stopping_ && !flush_requested_ && queued_bytes_ < kCommitDelayBytes;
-             now = Clock::Real()->MonotonicNanos()) {
-          writer_cv_.wait_for(lock, std::chrono::nanoseconds(until - now));
-        }
-        writer_delaying_ = false;
-      }
-      if (!queue_.empty()) last_group_ns_ = Clock::Real()->MonotonicNanos();
       group.swap(queue_);
       queued_bytes_ = 0;
       flush_now = flush_requested_;
@@ -448,10 +429,6 @@ void Shard::RunWriter() {
       if (status.ok()) {
         group_commits_->Increment();
         records_->Increment(group.size());
-        {
-          std::lock_guard lock(mu_);
-          contended_ = group.size() > 1 || !queue_.empty();
-        }
         const uint64_t first_lsn = next_lsn_.value() - group.size();
         {
           std::lock_guard lock(apply_mu_);

@@ -63,12 +63,6 @@ enum class WalRecovery {
 struct ShardOptions {
   WalSyncMode sync_mode = WalSyncMode::kAlways;
   Duration sync_interval = Duration::Millis(100);
-  // Group commit under contention (sync kAlways): when the previous group held several records
-  // or more arrived while it was written and synced, the next group starts no sooner than this
-  // after the previous one started (or once kCommitDelayBytes wait), so that the records
-  // arriving meanwhile share one fsync. A lone writer, whose next record comes after its
-  // acknowledgement, is never delayed. 0: no delay.
-  Duration commit_delay = Duration::Nanos(0);
   WalRecovery recovery = WalRecovery::kStrict;
   size_t memtable_limit_bytes = 256u << 20;  // active + flushing; over it writes are refused
   size_t flush_bytes = 64u << 20;            // the active memtable is flushed past this
@@ -222,7 +216,6 @@ class Shard {
   uint64_t next_wal_number_ = 1;
   Lsn next_lsn_{1};
   int64_t last_sync_ns_ = 0;
-  int64_t last_group_ns_ = 0;  // when the last group was taken from the queue
   bool unsynced_ = false;
 
   mutable std::mutex mu_;
@@ -230,8 +223,6 @@ class Shard {
   std::condition_variable flush_cv_;  // flusher waits for work; Flush() waits for completion
   std::deque<Pending> queue_;
   size_t queued_bytes_ = 0;
-  bool contended_ = false;        // the last group held several records, or more came meanwhile
-  bool writer_delaying_ = false;  // the writer waits out commit_delay: Submit need not wake it
   bool stopping_ = false;
   bool flush_requested_ = false;
   Status read_only_;

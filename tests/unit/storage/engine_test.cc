@@ -3,7 +3,6 @@
 #include "storage/engine.h"
 
 #include <bit>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <random>
@@ -676,49 +675,6 @@ TEST_F(EngineTest, ConcurrentWritersShareGroupCommits) {
   for (const auto& [host, rows] : s) EXPECT_EQ(rows.size(), 100u) << host;
   Open();
   EXPECT_EQ(ReadAll(*engine_), s);
-}
-
-// With a commit delay, writers waiting on each other's fsyncs share them: one shard fsyncs at
-// most about once per delay, and every write is still stored.
-TEST_F(EngineTest, CommitDelayMakesContendedWritersShareFsyncs) {
-  EngineOptions options{.shards = 1};
-  options.shard.commit_delay = Duration::Millis(20);
-  Open(nullptr, options);
-  Counter* syncs = metrics_.GetCounter("seaway_wal_syncs_total", "", {{"shard", "0"}});
-  const uint64_t syncs_before = syncs->value();
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 10; ++i) {
-        EXPECT_TRUE(engine_->Write(Batch({{"h" + std::to_string(t), i, 1.0 * i, t}})).ok());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const double elapsed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  const uint64_t fsyncs = syncs->value() - syncs_before;
-  // 80 writes; without the delay an in-memory fsync is instant and groups stay small (the
-  // first groups and stragglers at the end, alone, are not delayed).
-  EXPECT_LE(fsyncs, static_cast<uint64_t>(elapsed_ms / 20) + 10) << elapsed_ms << " ms";
-  EXPECT_LT(fsyncs, 40u);
-  Snapshot s = ReadAll(*engine_);
-  ASSERT_EQ(s.size(), 8u);
-  for (const auto& [host, rows] : s) EXPECT_EQ(rows.size(), 10u) << host;
-}
-
-// A lone writer's next record comes after its acknowledgement: it never waits out the delay.
-TEST_F(EngineTest, CommitDelayLeavesALoneWriterAlone) {
-  EngineOptions options{.shards = 1};
-  options.shard.commit_delay = Duration::Millis(50);
-  Open(nullptr, options);
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(engine_->Write(Batch({{"a", i, 1.0, i}})).ok());
-  const double elapsed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(elapsed_ms, 1000) << "40 writes, each delayed 50 ms, would take 1,950 ms";
-  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 40u);
 }
 
 TEST_F(EngineTest, DeleteRemovesRowsOfMatchingSeriesInRange) {
