@@ -11,7 +11,8 @@
 #   fanin    QoS 1, 1,000 publishers -> storage: Seaway's PUBACKs/s (line protocol to write/bench,
 #            each PUBACK once stored durably) >= 2x Mosquitto's PUBACKs/s for the same publishes
 #            routed to one subscriber (Seaway gets the same subscriber: same work plus storage);
-#            then Seaway again at half its measured rate: p99 publish->PUBACK <= 10 ms.
+#            then Seaway again at half its measured rate: p99 publish->PUBACK <= 10 ms; and
+#            (not a target) both paced at half of Mosquitto's rate, like for like.
 #   fanout0  1 publisher -> 1,000 subscribers at QoS 0: delivered msg/s >= 2x Mosquitto's.
 #   fanout1  the same at QoS 1.
 #   idle     10,000 idle connections (keepalive 300 s): broker VmRSS < 150 MB.
@@ -212,6 +213,14 @@ for s in "${scenarios[@]}"; do
         run fanin-half seaway "${args[@]}" --rate "$half"
         p99=$(j fanin-half ack_p99_ms)
         rows+=("  Seaway at half its max ($(num "$(calc "$sw / 2")") msg/s)|p99 PUBACK ms|$p99|||<= 10|p50 $(j fanin-half ack_p50_ms) ms, acked $(num "$(j fanin-half acked_per_s)")/s, backlog $(j fanin-half backlog)")
+      fi
+      # Like for like: both brokers paced at half of Mosquitto's maximum (not a target; it shows
+      # what each costs per message when messages arrive one at a time).
+      if [[ $mq =~ ^[0-9.]+$ ]]; then
+        mhalf=$(calc "$mq / 2 / $publishers")
+        run fanin-mq-half mosquitto "${args[@]}" --rate "$mhalf"
+        run fanin-sw-at-mq-half seaway "${args[@]}" --rate "$mhalf"
+        rows+=("  both at half Mosquitto's max ($(num "$(calc "$mq / 2")") msg/s)|p99 PUBACK ms|$(j fanin-sw-at-mq-half ack_p99_ms)|$(j fanin-mq-half ack_p99_ms)|||p50 $(j fanin-sw-at-mq-half ack_p50_ms) / $(j fanin-mq-half ack_p50_ms) ms; broker cores $(j fanin-sw-at-mq-half broker_cpu) / $(j fanin-mq-half broker_cpu)")
       fi
       ;;
     fanout0 | fanout1)

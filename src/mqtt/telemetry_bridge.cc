@@ -1,9 +1,13 @@
 // TelemetryBridge (src/mqtt).
 #include "mqtt/telemetry_bridge.h"
 
+#include <pthread.h>
+
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -120,6 +124,27 @@ struct TelemetryBridge::Impl {
   std::map<LineKey, LineGroup> waiting_lines;
   int rounds = 0;  // merged writes in flight
 
+  // Pacing: a round starts at most once per min_round_interval_ns (each round costs a write
+  // and an fsync per shard, and a few thread wakeups, whatever its size: at a few thousand
+  // messages a second, unpaced rounds of two or three messages cost most of a core). Messages
+  // arriving sooner wait for the timer thread, or for a round's completion.
+  int64_t min_round_interval_ns = 0;
+  int64_t last_round_ns = 0;
+  int64_t timer_deadline_ns = 0;  // 0: the timer thread has nothing to do
+  bool timer_stop = false;
+  std::condition_variable timer_cv;
+  std::thread timer;
+
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // Starts a round of the waiting messages if one may start now, else leaves them to the timer
+  // or to the completion of a round in flight. REQUIRES: lock holds mu; releases it.
+  void Start(std::unique_lock<std::mutex>& lock);
+  void RunTimer();
+
   void Add(std::shared_ptr<MessageJoin> join);
   void AddLines(TenantId tenant, std::string_view database, std::string_view payload,
                 int64_t received_ns, std::function<void(ReasonCode, std::string)> done);
@@ -179,11 +204,7 @@ void TelemetryBridge::Impl::AddLines(TenantId tenant, std::string_view database,
   g.body.append(payload);
   if (!payload.empty() && payload.back() != '\n') g.body.push_back('\n');
   g.messages.push_back(std::move(m));
-  if (rounds < max_rounds) {
-    Flush(lock);
-  } else {
-    lock.unlock();
-  }
+  Start(lock);
 }
 
 void TelemetryBridge::Impl::WriteAlone(TenantId tenant, const std::string& database,
@@ -294,11 +315,7 @@ void TelemetryBridge::Impl::Add(std::shared_ptr<MessageJoin> join) {
     }
     g.parts.push_back(Part{join, &batch});
   }
-  if (rounds < max_rounds) {
-    Flush(lock);
-  } else {
-    lock.unlock();
-  }
+  Start(lock);
   for (Part& p : alone) {
     Write(*p.batch, [join = p.join](Status s) { join->Finish(s); });
   }
@@ -314,6 +331,7 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
     return;
   }
   ++rounds;
+  last_round_ns = NowNs();
   lock.unlock();
   rounds_total->Increment();
   auto round = std::make_shared<Round>();  // remaining = 1: held until every write is issued
@@ -346,14 +364,48 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
 void TelemetryBridge::Impl::RoundDone() {
   std::unique_lock lock(mu);
   --rounds;
-  if (!waiting.empty() || !waiting_lines.empty()) Flush(lock);
+  Start(lock);
+}
+
+void TelemetryBridge::Impl::Start(std::unique_lock<std::mutex>& lock) {
+  if (rounds >= max_rounds || (waiting.empty() && waiting_lines.empty())) {
+    lock.unlock();  // a round's completion starts the next one
+    return;
+  }
+  const int64_t at = last_round_ns + min_round_interval_ns;
+  if (min_round_interval_ns == 0 || NowNs() >= at) return Flush(lock);
+  if (timer_deadline_ns == 0 || at < timer_deadline_ns) {
+    timer_deadline_ns = at;
+    timer_cv.notify_one();
+  }
+  lock.unlock();
+}
+
+void TelemetryBridge::Impl::RunTimer() {
+  std::unique_lock lock(mu);
+  while (!timer_stop) {
+    if (timer_deadline_ns == 0) {
+      timer_cv.wait(lock);
+      continue;
+    }
+    const int64_t now = NowNs();
+    if (now < timer_deadline_ns) {
+      timer_cv.wait_for(lock, std::chrono::nanoseconds(timer_deadline_ns - now));
+      continue;
+    }
+    timer_deadline_ns = 0;
+    Start(lock);
+    lock.lock();
+  }
 }
 
 TelemetryBridge::TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics,
-                                 IngestLimits limits, int rounds_in_flight, TelemetrySchema* schema)
+                                 IngestLimits limits, int rounds_in_flight, TelemetrySchema* schema,
+                                 Duration min_round_interval)
     : clock_(clock), limits_(limits), schema_(schema), impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->max_rounds = rounds_in_flight;
+  impl_->min_round_interval_ns = std::max<int64_t>(0, min_round_interval.nanos());
   impl_->limits = limits;
   impl_->metrics = metrics;
   impl_->rejected_total = metrics->GetCounter("seaway_mqtt_telemetry_rejected_total",
@@ -362,9 +414,29 @@ TelemetryBridge::TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* 
                                             "Write rounds of merged telemetry messages");
   impl_->merged_messages_total = metrics->GetCounter("seaway_mqtt_telemetry_messages_written_total",
                                                      "Telemetry messages in write rounds");
+  if (impl_->min_round_interval_ns > 0) {
+    impl_->timer = std::thread([impl = impl_.get()] {
+      pthread_setname_np(pthread_self(), "sw-mqtt-pace");
+      impl->RunTimer();
+    });
+  }
 }
 
-TelemetryBridge::~TelemetryBridge() { impl_->WaitIdle(); }
+TelemetryBridge::~TelemetryBridge() {
+  if (impl_->timer.joinable()) {
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->timer_stop = true;
+    }
+    impl_->timer_cv.notify_one();
+    impl_->timer.join();
+  }
+  // Messages waiting for the timer are written now (or by the completion of a round).
+  std::unique_lock lock(impl_->mu);
+  impl_->min_round_interval_ns = 0;
+  impl_->Start(lock);
+  impl_->WaitIdle();
+}
 
 void TelemetryBridge::OnPublish(const Message& message,
                                 std::function<void(ReasonCode, std::string)> done) {

@@ -57,10 +57,12 @@ class TelemetrySchema {
 class TelemetryBridge final : public PublishHandler {
  public:
   // `engine`, `clock`, `metrics` and `schema` (when set) must outlive the bridge. At most
-  // `rounds_in_flight` merged writes are outstanding; messages arriving meanwhile wait and are
-  // merged. Without a schema every device is schemaless.
+  // `rounds_in_flight` merged writes are outstanding, and one starts at most once per
+  // `min_round_interval`; messages arriving meanwhile wait and are merged. Without a schema
+  // every device is schemaless.
   TelemetryBridge(Engine* engine, Clock* clock, MetricsRegistry* metrics, IngestLimits limits,
-                  int rounds_in_flight = 2, TelemetrySchema* schema = nullptr);
+                  int rounds_in_flight = 2, TelemetrySchema* schema = nullptr,
+                  Duration min_round_interval = Duration::Nanos(0));
   // Waits for the engine writes in flight to complete (the engine must still be open).
   ~TelemetryBridge() override;
 

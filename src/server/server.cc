@@ -264,9 +264,9 @@ Status Server::Start() {
   sql_->AddRoutes(&router_);
 
   mqtt_auth_ = std::make_unique<TokenAuthenticator>(metadata_.get());
-  telemetry_ = std::make_unique<mqtt::TelemetryBridge>(engine_.get(), Clock::Real(), &metrics_,
-                                                       config_.ingest, /*rounds_in_flight=*/2,
-                                                       telemetry_schema_.get());
+  telemetry_ = std::make_unique<mqtt::TelemetryBridge>(
+      engine_.get(), Clock::Real(), &metrics_, config_.ingest, /*rounds_in_flight=*/2,
+      telemetry_schema_.get(), Duration::Micros(config_.mqtt_write_interval_us));
   // Tests that keep metadata in memory keep the broker's state there too.
   SW_ASSIGN_OR_RETURN(broker_store_,
                       mqtt::OpenSqliteBrokerStore(metadata_path_ == ":memory:"

@@ -92,6 +92,14 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_MQTT_MAX_RETAINED")
       ->check(CLI::Range(size_t{0}, size_t{100'000'000}))
       ->capture_default_str();
+  cmd->add_option("--mqtt-write-interval-us", c->mqtt_write_interval_us,
+                  "MQTT telemetry is merged into engine writes; one starts at most once per this "
+                  "many microseconds, and messages arriving meanwhile join it: less CPU per "
+                  "message under load, each PUBACK up to this much later. 0: a write starts as "
+                  "soon as fewer than two are in flight")
+      ->envname("SEAWAY_MQTT_WRITE_INTERVAL_US")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}))
+      ->capture_default_str();
   cmd->add_option("--mqtt-max-publish-rate", c->broker.max_publish_rate,
                   "PUBLISH packets a second per connection; past it the broker stops reading "
                   "that connection until it is under. 0: unlimited")

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +94,50 @@ TEST_F(TelemetryBridgeTest, ManyLineMessagesAreStoredAndAcknowledged) {
   EXPECT_EQ(Rows("plant", "machine"), 1000u);
   // Messages were merged: fewer write rounds than messages.
   EXPECT_LT(metrics_.GetCounter("seaway_mqtt_telemetry_writes_total", "")->value(), 500u);
+}
+
+// With a minimum interval between rounds, messages trickling in share rounds: at most about
+// one a interval, where each would otherwise start its own.
+TEST_F(TelemetryBridgeTest, PacedRoundsMergeMessagesArrivingWithinTheInterval) {
+  bridge_ =
+      std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                        /*rounds_in_flight=*/2, nullptr, Duration::Millis(50));
+  Counter* rounds = metrics_.GetCounter("seaway_mqtt_telemetry_writes_total", "");
+  const uint64_t rounds_before = rounds->value();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 40; ++i) {
+    Publish("write/plant",
+            fmt::format("machine,id=m{} temp={}.5 {}", i % 5, i, 1'700'000'000'000'000'000 + i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (const Outcome& o : Wait()) {
+    ASSERT_TRUE(o.done);
+    EXPECT_EQ(o.reason, ReasonCode::kSuccess) << o.reason_string;
+  }
+  const double elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const uint64_t written = rounds->value() - rounds_before;
+  EXPECT_LE(written, static_cast<uint64_t>(elapsed_ms / 50) + 2) << elapsed_ms << " ms";
+  EXPECT_EQ(Rows("plant", "machine"), 40u);
+}
+
+// Messages waiting for the next paced round are written when the bridge is destroyed, not
+// dropped: each still gets its answer after its rows are stored.
+TEST_F(TelemetryBridgeTest, MessagesWaitingForAPacedRoundAreWrittenAtDestruction) {
+  bridge_ =
+      std::make_unique<TelemetryBridge>(engine_.get(), &clock_, &metrics_, IngestLimits{},
+                                        /*rounds_in_flight=*/2, nullptr, Duration::Seconds(60));
+  Publish("write/plant", "machine,id=a temp=1 1700000000000000000");  // starts a round at once
+  Publish("write/plant", "machine,id=b temp=2 1700000000000000000");  // waits up to 60 s
+  Publish("write/plant", "machine,id=c temp=3 1700000000000000000");
+  const auto start = std::chrono::steady_clock::now();
+  bridge_.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  for (const Outcome& o : Wait()) {
+    ASSERT_TRUE(o.done);
+    EXPECT_EQ(o.reason, ReasonCode::kSuccess) << o.reason_string;
+  }
+  EXPECT_EQ(Rows("plant", "machine"), 3u);
 }
 
 TEST_F(TelemetryBridgeTest, ABadMessageIsRefusedWholeAndTheOthersAreStored) {
