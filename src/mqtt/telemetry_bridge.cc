@@ -3,8 +3,10 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -79,6 +81,10 @@ struct LineGroup {
 };
 using LineKey = std::pair<uint64_t, std::string>;  // tenant, database
 
+// Messages that start a round without waiting out the pacing interval: under load rounds
+// are large anyway, and need not wait for the timer thread to be scheduled.
+constexpr size_t kFullRound = 64;
+
 // A round's writes: the round ends when the last one completes.
 struct Round {
   std::mutex mu;
@@ -122,14 +128,16 @@ struct TelemetryBridge::Impl {
   std::mutex mu;
   std::map<GroupKey, Group> waiting;
   std::map<LineKey, LineGroup> waiting_lines;
-  int rounds = 0;  // merged writes in flight
+  int rounds = 0;               // merged writes in flight
+  size_t waiting_messages = 0;  // in `waiting` and `waiting_lines`
 
-  // Pacing: a round starts at most once per min_round_interval_ns (each round costs a write
-  // and an fsync per shard, and a few thread wakeups, whatever its size: at a few thousand
-  // messages a second, unpaced rounds of two or three messages cost most of a core). Messages
-  // arriving sooner wait for the timer thread, or for a round's completion.
+  // Pacing: a round of fewer than kFullRound messages starts at most once per
+  // min_round_interval_ns (each round costs a write and an fsync per shard, and a few thread
+  // wakeups, whatever its size: at a few thousand messages a second, unpaced rounds of two or
+  // three messages cost most of a core). Messages arriving sooner wait for the timer thread,
+  // or for a round's completion.
   int64_t min_round_interval_ns = 0;
-  int64_t last_round_ns = 0;
+  int64_t last_round_ns = std::numeric_limits<int64_t>::min() / 2;  // the first starts at once
   int64_t timer_deadline_ns = 0;  // 0: the timer thread has nothing to do
   bool timer_stop = false;
   std::condition_variable timer_cv;
@@ -204,6 +212,7 @@ void TelemetryBridge::Impl::AddLines(TenantId tenant, std::string_view database,
   g.body.append(payload);
   if (!payload.empty() && payload.back() != '\n') g.body.push_back('\n');
   g.messages.push_back(std::move(m));
+  ++waiting_messages;
   Start(lock);
 }
 
@@ -315,6 +324,7 @@ void TelemetryBridge::Impl::Add(std::shared_ptr<MessageJoin> join) {
     }
     g.parts.push_back(Part{join, &batch});
   }
+  ++waiting_messages;
   Start(lock);
   for (Part& p : alone) {
     Write(*p.batch, [join = p.join](Status s) { join->Finish(s); });
@@ -326,6 +336,7 @@ void TelemetryBridge::Impl::Flush(std::unique_lock<std::mutex>& lock) {
   groups.swap(waiting);
   std::map<LineKey, LineGroup> lines;
   lines.swap(waiting_lines);
+  waiting_messages = 0;
   if (groups.empty() && lines.empty()) {
     lock.unlock();
     return;
@@ -373,7 +384,9 @@ void TelemetryBridge::Impl::Start(std::unique_lock<std::mutex>& lock) {
     return;
   }
   const int64_t at = last_round_ns + min_round_interval_ns;
-  if (min_round_interval_ns == 0 || NowNs() >= at) return Flush(lock);
+  if (min_round_interval_ns == 0 || waiting_messages >= kFullRound || NowNs() >= at) {
+    return Flush(lock);
+  }
   if (timer_deadline_ns == 0 || at < timer_deadline_ns) {
     timer_deadline_ns = at;
     timer_cv.notify_one();

@@ -29,6 +29,7 @@ class TelemetryBridgeTest : public ::testing::Test {
     ReasonCode reason = ReasonCode::kUnspecifiedError;
     std::string reason_string;
     bool done = false;
+    std::chrono::steady_clock::time_point at;  // when answered
   };
 
   // Publishes without waiting; Wait() collects every outcome.
@@ -45,7 +46,7 @@ class TelemetryBridgeTest : public ::testing::Test {
     }
     bridge_->OnPublish(m, [this, index](ReasonCode rc, std::string why) {
       std::lock_guard lock(mu_);
-      outcomes_[index] = Outcome{rc, std::move(why), true};
+      outcomes_[index] = Outcome{rc, std::move(why), true, std::chrono::steady_clock::now()};
       cv_.notify_all();
     });
     return index;
@@ -105,14 +106,20 @@ TEST_F(TelemetryBridgeTest, PacedRoundsMergeMessagesArrivingWithinTheInterval) {
   Counter* rounds = metrics_.GetCounter("seaway_mqtt_telemetry_writes_total", "");
   const uint64_t rounds_before = rounds->value();
   const auto start = std::chrono::steady_clock::now();
+  std::vector<std::chrono::steady_clock::time_point> sent;
   for (int i = 0; i < 40; ++i) {
+    sent.push_back(std::chrono::steady_clock::now());
     Publish("write/plant",
             fmt::format("machine,id=m{} temp={}.5 {}", i % 5, i, 1'700'000'000'000'000'000 + i));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  for (const Outcome& o : Wait()) {
-    ASSERT_TRUE(o.done);
-    EXPECT_EQ(o.reason, ReasonCode::kSuccess) << o.reason_string;
+  const std::vector<Outcome> outcomes = Wait();
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    ASSERT_TRUE(outcomes[i].done);
+    EXPECT_EQ(outcomes[i].reason, ReasonCode::kSuccess) << outcomes[i].reason_string;
+    // Each waits at most the interval and one round: a timer that fired late, or only when a
+    // round completed, would show here (the slack is for slow machines).
+    EXPECT_LT(outcomes[i].at - sent[i], std::chrono::milliseconds(50 + 500)) << i;
   }
   const double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
