@@ -1221,7 +1221,9 @@ void Broker::Impl::Deliver(Session& session, Outgoing out) {
     return;
   }
   session.queue.push_back(std::move(out));
-  dirty.store(true, std::memory_order_relaxed);
+  // Only sessions that outlive their connection are saved (Snapshot): queueing for the others
+  // is no reason to write the broker's state again.
+  if (session.expiry_interval != 0) dirty.store(true, std::memory_order_relaxed);
   Pump(session);
 }
 

@@ -1197,6 +1197,56 @@ TEST_F(BrokerRestartTest, PeriodicSaveOnTick) {
   EXPECT_EQ(broker_->sessions(), 1u);
 }
 
+// Counts the saves it passes on.
+class CountingStore final : public BrokerStore {
+ public:
+  explicit CountingStore(BrokerStore* inner) : inner_(inner) {}
+  Status Save(const BrokerSnapshot& snapshot) override {
+    ++saves;
+    return inner_->Save(snapshot);
+  }
+  Result<BrokerSnapshot> Load() override { return inner_->Load(); }
+  int saves = 0;
+
+ private:
+  BrokerStore* const inner_;
+};
+
+// Messages flowing only through sessions that end with their connection change nothing that is
+// saved: the periodic save (an SQLite transaction on an I/O thread) does not run for them.
+TEST_F(BrokerRestartTest, CleanSessionTrafficDoesNotTriggerSaves) {
+  CountingStore counting(store_.get());
+  Reset(BrokerOptions{}, &counting);
+  {
+    auto sub = Connected("sub");
+    sub->Subscribe("t", 1);
+    auto pub = Connected("pub");
+    Advance(3);
+    broker_->Tick();  // a save if anything is dirty (a clean session itself is never saved)
+    const int before = counting.saves;
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 5; ++i) pub->Publish("t", std::to_string(i), 1);
+      Advance(3);
+      broker_->Tick();
+    }
+    EXPECT_EQ(sub->Payloads().size(), 15u);
+    EXPECT_EQ(counting.saves, before);
+    // A persistent session's queue still is saved.
+    auto keeper = Persistent("keeper");
+    keeper->Subscribe("t", 1);
+    keeper->Disconnect();
+    Advance(3);
+    broker_->Tick();
+    const int with_keeper = counting.saves;
+    pub->Publish("t", "kept", 1);
+    Advance(3);
+    broker_->Tick();
+    EXPECT_EQ(counting.saves, with_keeper + 1);
+  }
+  ASSERT_TRUE(broker_->Stop().ok());
+  broker_.reset();  // before `counting` goes
+}
+
 TEST_F(BrokerTest, QueueLimitDropsTheNewest) {
   BrokerOptions options;
   options.max_queued_messages = 2;
