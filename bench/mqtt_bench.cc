@@ -86,6 +86,7 @@ struct Options {
   int subscribers = -1;  // fanin: 0, fanout: 1000
   int window = -1;       // fanin: 8, fanout: 100
   double rate = 0;       // fanin: per publisher; fanout: total; 0: as fast as the window allows
+  uint32_t session_expiry = 0;  // seconds (MQTT 5); 0: sessions end with their connections
   std::string topic;
   int payload_bytes = 64;
   double duration = 10;
@@ -341,6 +342,7 @@ mqtt::ClientOptions BaseOptions(const Options& o, std::string client_id, uint16_
   if (!o.username.empty()) c.username = o.username;
   if (!o.password.empty()) c.password = o.password;
   c.keep_alive = keep_alive;
+  c.session_expiry = o.session_expiry;
   return c;
 }
 
@@ -1022,6 +1024,9 @@ int main(int argc, char** argv) {
   app.add_option("--connections", o.connections, "idle: connections");
   app.add_option("--pid", o.pid, "Broker PID: its CPU and VmRSS are reported");
   app.add_option("--connect-concurrency", o.connect_concurrency, "CONNECTs pending at once");
+  app.add_option("--session-expiry", o.session_expiry,
+                 "Session expiry (s) every client asks for in CONNECT (MQTT 5): its session, "
+                 "which a broker then keeps and saves, outlives the connection. 0: none");
   app.add_option("--label", o.label, "Name printed with the results (e.g. the broker)");
   CLI11_PARSE(app, argc, argv);
   if (o.topic.empty()) o.topic = o.mode == "fanin" ? "write/bench" : "bench/fanout";

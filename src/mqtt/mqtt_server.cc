@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -37,15 +38,12 @@ constexpr int kReadsPerWakeup = 8;  // then yield to other connections
 
 struct MqttServer::Impl {
   Impl(MqttServerOptions o, Broker* b, MetricsRegistry* m)
-      : options(std::move(o)),
-        broker(b),
-        metrics(m),
-        acceptor(ioc),
-        tls_acceptor(ioc),
-        tick_timer(ioc) {}
+      : options(std::move(o)), broker(b), metrics(m), acceptor(ioc), tls_acceptor(ioc) {}
 
   void Accept(tcp::acceptor* on, bool tls);
-  void ScheduleTick();
+  // The broker's timers (keepalive, wills, expiry, $SYS) and its periodic save, an SQLite
+  // transaction: on a thread of their own, so that no connection waits behind them.
+  void RunTicker();
   Status Listen(tcp::acceptor* on, const HostPort& address, std::string_view name, HostPort* bound);
 
   const MqttServerOptions options;
@@ -55,7 +53,10 @@ struct MqttServer::Impl {
   tcp::acceptor acceptor;
   tcp::acceptor tls_acceptor;
   std::optional<asio::ssl::context> tls;
-  asio::steady_timer tick_timer;
+  std::thread ticker;
+  std::mutex ticker_mu;
+  std::condition_variable ticker_cv;
+  bool ticker_stop = false;  // under ticker_mu
   std::vector<std::thread> threads;
   HostPort bound;
   HostPort tls_bound;
@@ -352,13 +353,15 @@ Status MqttServer::Impl::Listen(tcp::acceptor* on, const HostPort& address, std:
   return Status::OK();
 }
 
-void MqttServer::Impl::ScheduleTick() {
-  tick_timer.expires_after(std::chrono::milliseconds(250));
-  tick_timer.async_wait([this](const error_code& ec) {
-    if (ec || stopping.load()) return;
+void MqttServer::Impl::RunTicker() {
+  pthread_setname_np(pthread_self(), "sw-mqtt-tick");
+  std::unique_lock lock(ticker_mu);
+  while (
+      !ticker_cv.wait_for(lock, std::chrono::milliseconds(250), [this] { return ticker_stop; })) {
+    lock.unlock();
     broker->Tick();
-    ScheduleTick();
-  });
+    lock.lock();
+  }
 }
 
 MqttServer::MqttServer(MqttServerOptions options, Broker* broker, MetricsRegistry* metrics)
@@ -390,7 +393,7 @@ Status MqttServer::Start() {
     s.Accept(&s.tls_acceptor, true);
   }
   s.Accept(&s.acceptor, false);
-  s.ScheduleTick();
+  s.ticker = std::thread([impl = impl_.get()] { impl->RunTicker(); });
   const int n =
       s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < n; ++i) {
@@ -409,6 +412,14 @@ HostPort MqttServer::tls_address() const { return impl_->tls_bound; }
 void MqttServer::Stop() {
   Impl& s = *impl_;
   if (s.stopping.exchange(true)) return;
+  if (s.ticker.joinable()) {  // first: no periodic save may follow the broker's last one
+    {
+      std::lock_guard lock(s.ticker_mu);
+      s.ticker_stop = true;
+    }
+    s.ticker_cv.notify_one();
+    s.ticker.join();
+  }
   if (s.threads.empty()) {
     error_code ec;
     s.acceptor.close(ec);
@@ -418,7 +429,6 @@ void MqttServer::Stop() {
     error_code ec;
     impl->acceptor.close(ec);
     impl->tls_acceptor.close(ec);
-    impl->tick_timer.cancel();
   });
   // The broker closes every connection (DISCONNECT 0x8B to 5.0 clients, no wills) and saves.
   if (Status st = s.broker->Stop(); !st.ok()) {
