@@ -143,11 +143,8 @@ struct TelemetryBridge::Impl {
   std::condition_variable timer_cv;
   std::thread timer;
 
-  static int64_t NowNs() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
+  // The real monotonic clock (not the bridge's clock, which stamps rows and may be a test's).
+  static int64_t NowNs() { return Clock::Real()->MonotonicNanos(); }
   // Starts a round of the waiting messages if one may start now, else leaves them to the timer
   // or to the completion of a round in flight. REQUIRES: lock holds mu; releases it.
   void Start(std::unique_lock<std::mutex>& lock);
