@@ -352,12 +352,10 @@ namespace {
 std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& index,
                                                            const ScanRequest& request,
                                                            const TableSchema& schema) {
-  auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals);
+  auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals,
+                           request.tag_in);
   std::erase_if(found, [&](const auto& info) {
     if (info->generation() != schema.generation) return true;
-    for (const auto& [key, values] : request.tag_in) {
-      if (!std::binary_search(values.begin(), values.end(), info->Tag(key))) return true;
-    }
     return request.series_filter && !request.series_filter(*info);
   });
   return found;

@@ -84,7 +84,7 @@ struct ScanRequest {
   TagSet tag_equals;  // every tag must equal its value ("" = absent)
   // Every listed tag must equal one of its values (sorted, non-empty; a series without the tag
   // matches none): `tag IN (...)` pushed down.
-  std::vector<std::pair<std::string, std::vector<std::string>>> tag_in;
+  TagIn tag_in;
   std::vector<std::string> fields;  // projection; empty means every field
   // When set, only series for which it returns true are read (after tag_equals): the query
   // engine pushes any tag predicate (IN, LIKE, OR, ...) here, so rejected series cost no I/O.

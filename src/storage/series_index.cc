@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <span>
 #include <tuple>
 
 #include "common/check.h"
@@ -66,11 +67,48 @@ TagSet SeriesInfo::tags() const {
   return out;
 }
 
+namespace {
+
+// The series holding one tag value, in the order indexed. Most values of an identifying tag
+// (a machine id) have one series: it is kept inline, without a vector (16 bytes, not 32).
+class PostingList {
+ public:
+  void Add(const SeriesInfo* info) {
+    if (one_ == nullptr) {
+      one_ = info;
+      return;
+    }
+    if (!many_) many_ = std::make_unique<std::vector<const SeriesInfo*>>(1, one_);
+    many_->push_back(info);
+  }
+  std::span<const SeriesInfo* const> series() const {
+    if (many_) return *many_;
+    return one_ == nullptr ? std::span<const SeriesInfo* const>() : std::span(&one_, 1);
+  }
+  size_t size() const { return series().size(); }
+
+ private:
+  const SeriesInfo* one_ = nullptr;
+  std::unique_ptr<std::vector<const SeriesInfo*>> many_;  // every series, once there are two
+};
+
+}  // namespace
+
 struct SeriesIndex::TableEntry {
   SeriesTable table;
   // Keys are views into the SeriesInfo objects' encodings, which never move.
   std::unordered_map<std::string_view, const SeriesInfo*> by_tags;
   std::vector<std::shared_ptr<const SeriesInfo>> series;
+  // The inverted index: tag key -> tag value -> the series with that value (views as above).
+  std::unordered_map<std::string_view, std::unordered_map<std::string_view, PostingList>> postings;
+
+  // The series whose tag `key` is `value` (non-empty), or nullptr when none is.
+  const PostingList* Postings(std::string_view key, std::string_view value) const {
+    auto k = postings.find(key);
+    if (k == postings.end()) return nullptr;
+    auto v = k->second.find(value);
+    return v == k->second.end() ? nullptr : &v->second;
+  }
 };
 
 SeriesIndex::SeriesIndex() = default;
@@ -99,6 +137,10 @@ void SeriesIndex::Insert(SeriesId id, TableEntry* table, const TagSet& sorted_ta
   auto info = std::make_shared<const SeriesInfo>(id, &table->table, sorted_tags);
   table->by_tags.emplace(info->encoded_tags(), info.get());
   table->series.push_back(info);
+  ForEachTag(info->encoded_tags(), [&](std::string_view k, std::string_view v) {
+    table->postings[k][v].Add(info.get());
+    return true;
+  });
   if (by_id_.size() <= id.value()) by_id_.resize(std::max(id.value() + 1, by_id_.size() * 2));
   by_id_[id.value()] = std::move(info);
   ++per_tenant_[table->table.tenant.value()];
@@ -196,6 +238,7 @@ std::vector<SeriesId> SeriesIndex::RemoveTable(TableEntry* table) {
   per_tenant_[table->table.tenant.value()] -= ids.size();
   table->by_tags = {};
   table->series = {};
+  decltype(table->postings)().swap(table->postings);
   auto it = tables_.find(
       TableKeyLess::View(table->table.tenant.value(), table->table.database, table->table.table));
   retired_.push_back(std::move(it->second));
@@ -228,20 +271,71 @@ std::shared_ptr<const SeriesInfo> SeriesIndex::Find(SeriesId id) const {
 std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenant,
                                                                   std::string_view database,
                                                                   std::string_view table,
-                                                                  const TagSet& equals) const {
+                                                                  const TagSet& equals,
+                                                                  const TagIn& in) const {
   std::shared_lock lock(mu_);
   std::vector<std::shared_ptr<const SeriesInfo>> out;
   const TableEntry* t = FindTable(tenant, database, table);
   if (t == nullptr) return out;
-  for (const auto& info : t->series) {
-    bool ok = true;
-    for (const auto& [k, v] : equals) {
-      if (info->Tag(k) != v) {
-        ok = false;
-        break;
+
+  // The fewest candidates any condition allows: one posting list for an equality, the union of
+  // its values' lists for an IN list. "" (an absent tag) has no list: such a condition is only
+  // checked.
+  std::span<const SeriesInfo* const> list;                 // an equality's list, or
+  const std::vector<std::string>* union_values = nullptr;  // an IN list's values
+  std::string_view union_key;
+  bool chosen = false;
+  size_t fewest = 0;
+  for (const auto& [k, v] : equals) {
+    if (v.empty()) continue;
+    const PostingList* l = t->Postings(k, v);
+    const size_t n = l == nullptr ? 0 : l->size();
+    if (!chosen || n < fewest) {
+      chosen = true, union_values = nullptr, fewest = n;
+      list = l == nullptr ? std::span<const SeriesInfo* const>() : l->series();
+    }
+  }
+  for (const auto& [k, values] : in) {
+    if (std::find(values.begin(), values.end(), "") != values.end()) continue;
+    size_t n = 0;
+    for (const auto& v : values) {
+      if (const PostingList* l = t->Postings(k, v)) n += l->size();
+    }
+    if (!chosen || n < fewest) chosen = true, union_values = &values, union_key = k, fewest = n;
+  }
+  std::vector<const SeriesInfo*> merged;
+  if (union_values != nullptr) {
+    merged.reserve(fewest);
+    for (const auto& v : *union_values) {
+      if (const PostingList* l = t->Postings(union_key, v)) {
+        const auto series = l->series();
+        merged.insert(merged.end(), series.begin(), series.end());
       }
     }
-    if (ok) out.push_back(info);
+    std::sort(merged.begin(), merged.end(),
+              [](const SeriesInfo* a, const SeriesInfo* b) { return a->id < b->id; });
+    merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+    list = merged;
+  }
+
+  const auto matches = [&](const SeriesInfo& info) {
+    for (const auto& [k, v] : equals) {
+      if (info.Tag(k) != v) return false;
+    }
+    for (const auto& [k, values] : in) {
+      if (!std::binary_search(values.begin(), values.end(), info.Tag(k))) return false;
+    }
+    return true;
+  };
+  if (!chosen) {
+    for (const auto& info : t->series) {
+      if (matches(*info)) out.push_back(info);
+    }
+  } else {
+    out.reserve(list.size());
+    for (const SeriesInfo* info : list) {
+      if (matches(*info)) out.push_back(by_id_[info->id.value()]);
+    }
   }
   return out;
 }

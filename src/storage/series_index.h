@@ -8,7 +8,10 @@
 //
 // Memory matters here (a million series must fit in well under a gigabyte with the caches):
 // table names are stored once per table, a series keeps only its id, a pointer to its table and
-// one string with its encoded tags, and the lookup maps point into that string.
+// one string with its encoded tags, and the lookup maps point into that string. The inverted
+// index (tag key -> value -> series) keeps a value held by one series inline, so an identifying
+// tag such as a machine id costs one hash node a series (about 100 bytes per series for four
+// tags, one of them identifying).
 //
 // Thread-safe. SeriesInfo objects are immutable and live as long as the index.
 #pragma once
@@ -30,6 +33,8 @@
 namespace seaway {
 
 using TagSet = std::vector<std::pair<std::string, std::string>>;  // sorted by key, values non-empty
+// Tags that must each equal one of their values (`tag IN (...)`): values sorted.
+using TagIn = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
 // A table that has series, named once.
 struct SeriesTable {
@@ -103,10 +108,15 @@ class SeriesIndex {
   // The series, or nullptr.
   std::shared_ptr<const SeriesInfo> Find(SeriesId id) const;
 
-  // Series of a table whose tags equal every (key, value) in `equals` ("" matches absent tags).
+  // Series of a table whose tags equal every (key, value) in `equals` ("" matches absent tags)
+  // and, for every (key, values) in `in`, one of the values (sorted; "" matches absent tags).
+  // An inverted index (tag value -> series) answers from the shortest posting list the
+  // conditions name, so a selective condition costs its matches, not the table's series; with
+  // no usable condition every series of the table is checked. Series from one posting list
+  // come in the order they were indexed, from several (an IN list) ordered by id.
   std::vector<std::shared_ptr<const SeriesInfo>> Match(TenantId tenant, std::string_view database,
-                                                       std::string_view table,
-                                                       const TagSet& equals) const;
+                                                       std::string_view table, const TagSet& equals,
+                                                       const TagIn& in = {}) const;
 
   size_t size() const;
   size_t CountForTenant(TenantId tenant) const;
