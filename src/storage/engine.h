@@ -86,8 +86,9 @@ struct ScanRequest {
   // matches none): `tag IN (...)` pushed down.
   TagIn tag_in;
   std::vector<std::string> fields;  // projection; empty means every field
-  // When set, only series for which it returns true are read (after tag_equals): the query
-  // engine pushes any tag predicate (IN, LIKE, OR, ...) here, so rejected series cost no I/O.
+  // When set, only series for which it returns true are read (after tag_equals and tag_in):
+  // the query engine pushes any other tag predicate (LIKE, OR, NOT IN, ...) here, so rejected
+  // series cost no I/O.
   // Called on the scanning thread; must not call back into the engine.
   std::function<bool(const SeriesInfo&)> series_filter;
   // Conditions on DOUBLE fields that let Scan skip chunks (FieldRange).

@@ -13,7 +13,8 @@
 // tag such as a machine id costs one hash node a series (about 100 bytes per series for four
 // tags, one of them identifying).
 //
-// Thread-safe. SeriesInfo objects are immutable and live as long as the index.
+// Thread-safe. SeriesInfo objects are immutable and live as long as the index holds their
+// table (DropTable), or as long as a caller holds them.
 #pragma once
 
 #include <cstdint>
@@ -112,8 +113,8 @@ class SeriesIndex {
   // and, for every (key, values) in `in`, one of the values (sorted; "" matches absent tags).
   // An inverted index (tag value -> series) answers from the shortest posting list the
   // conditions name, so a selective condition costs its matches, not the table's series; with
-  // no usable condition every series of the table is checked. Series from one posting list
-  // come in the order they were indexed, from several (an IN list) ordered by id.
+  // no usable condition every series of the table is checked. The order of the series is
+  // unspecified.
   std::vector<std::shared_ptr<const SeriesInfo>> Match(TenantId tenant, std::string_view database,
                                                        std::string_view table, const TagSet& equals,
                                                        const TagIn& in = {}) const;

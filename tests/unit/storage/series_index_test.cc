@@ -238,5 +238,15 @@ TEST(SeriesIndexTest, MatchForgetsTheSeriesOfADroppedOrReplacedTable) {
   EXPECT_EQ(index.Match(TenantId(1), "main", "cpu", {}, {{"host", {"c", "d"}}}).size(), 1u);
 }
 
+TEST(SeriesIndexTest, MatchReturnsEachSeriesOnceWhenAnInListRepeatsAValue) {
+  SeriesIndex index;
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "b"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "c"}});
+  auto found = index.Match(TenantId(1), "main", "cpu", {}, {{"host", {"a", "a", "b", "b"}}});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NE(found[0]->id, found[1]->id);
+}
+
 }  // namespace
 }  // namespace seaway
