@@ -6,7 +6,7 @@
 #   bench/sql_query.sh [--dataset industrial|cpu-only] [--rows-per-machine N] [--scale N]
 #                      [--seed N] [--runs N] [--query NAME]... [--systems seaway,clickhouse,influxdb]
 #                      [--seaway-as-loaded] [--new-connections] [--wait-quiet SECONDS]
-#                      [--build-dir DIR | --no-build] [--keep]
+#                      [--client http.client|socket|both] [--build-dir DIR | --no-build] [--keep]
 #
 # 1. builds seaway_datagen, http_loader and the server (release preset, under
 #    `flock /tmp/sqlwt-build.lock`: the build directory is shared) and copies the binaries into
@@ -28,7 +28,9 @@
 # 3. bench/sql_query.py sends each query once to warm up (that answer is kept) and then --runs
 #    times (default 15), one request at a time on one keep-alive connection (--new-connections:
 #    a new connection per request), and times each request from sending to the last byte of
-#    the answer;
+#    the answer; --client picks how (Python's http.client, the default, or a minimal HTTP/1.1
+#    client on a plain socket that spends less of its own time per request; "both": each system
+#    is measured with one and then the other, and step 4 reports each);
 # 4. compares the answers of the three systems (rows sorted; floats to 6 significant digits;
 #    timestamps to ns) and prints per query the median for each system, Seaway/ClickHouse,
 #    InfluxDB/Seaway and the issue's targets; exits 1 naming the query and the first differing
@@ -47,6 +49,7 @@ helper="$repo/bench/sql_query.py"
 dataset=industrial rows_per_machine=720 scale=1000 seed=1 runs=15 batch_rows=5000 connections=2
 build_dir="" build=1 keep=0 systems=seaway,clickhouse,influxdb as_loaded=0 wait_quiet=0
 run_args=()  # passed on to sql_query.py run
+clients=http.client  # sql_query.py's --client; "both": each system measured with each in turn
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dataset) dataset=$2; shift 2 ;;
@@ -58,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --systems) systems=$2; shift 2 ;;
     --seaway-as-loaded) as_loaded=1; shift ;;
     --new-connections) run_args+=(--new-connections); shift ;;
+    --client) clients=$2; shift 2 ;;
     --wait-quiet) wait_quiet=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -69,6 +73,11 @@ done
 [[ $dataset == industrial || $dataset == cpu-only ]] ||
   { echo "sql_query: --dataset is industrial or cpu-only" >&2; exit 2; }
 want() { [[ ",$systems," == *",$1,"* ]]; }
+case $clients in
+  both) client_list=(http.client socket) ;;
+  http.client|socket) client_list=("$clients") ;;
+  *) echo "sql_query: --client is http.client, socket or both" >&2; exit 2 ;;
+esac
 
 # --- build -------------------------------------------------------------------------------------
 lock=/tmp/sqlwt-build.lock
@@ -156,9 +165,15 @@ measure() {
   local system=$1 port=$2 pid=$3 token=${4:-}
   loads+=("$system $(load1)")
   echo "uptime before measuring $system: $(uptime)"
-  python3 "$helper" run "${q_args[@]}" --system "$system" --port "$port" ${token:+--token "$token"} \
-    --pid "$pid" --runs "$runs" --out "$work/$system.json" "${run_args[@]}"
-  results+=("$work/$system.json")
+  local c
+  for c in "${client_list[@]}"; do
+    [[ ${#client_list[@]} -gt 1 ]] && echo "client: $c"
+    mkdir -p "$work/$c"
+    python3 "$helper" run "${q_args[@]}" --system "$system" --port "$port" \
+      ${token:+--token "$token"} --pid "$pid" --runs "$runs" --client "$c" \
+      --out "$work/$c/$system.json" "${run_args[@]}"
+  done
+  results+=("$system")
 }
 # check_count SYSTEM PORT [TOKEN]: fails unless the system holds every row (polls for 60 s).
 check_count() {
@@ -267,4 +282,11 @@ echo "commit:  $commit$([[ $build -eq 1 ]] && echo ' (at the build)' || echo ' (
 echo "uptime:  $(uptime)"
 echo "load average (1 min) at the start: $start_load; before each measurement: ${loads[*]}"
 echo
-python3 "$helper" report --start-load "$start_load" "${results[@]}"
+status=0
+for c in "${client_list[@]}"; do
+  [[ ${#client_list[@]} -gt 1 ]] && { echo; echo "-- client: $c"; }
+  files=()
+  for system in "${results[@]}"; do files+=("$work/$c/$system.json"); done
+  python3 "$helper" report --start-load "$start_load" "${files[@]}" || status=1
+done
+exit $status
