@@ -572,6 +572,12 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     int64_t from = min_time;
     auto read_gap = [&](int64_t lo, int64_t hi) -> Status {
       if (lo > hi) return Status::OK();
+      // No source's time range meets the gap: it holds no row (the usual case, gaps before,
+      // between and after chunks of sources that do not overlap), and reading it would cost a
+      // lookup of the series in every source for nothing.
+      bool any = false;
+      for (const auto& [oldest, newest] : ranges) any |= oldest <= hi && lo <= newest;
+      if (!any) return Status::OK();
       SW_RETURN_IF_ERROR(
           ReadSeries(snap, info->id, lo, hi, fields, &block.rows, &request.field_ranges));
       if (block.rows.times.empty()) return Status::OK();
