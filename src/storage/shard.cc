@@ -602,8 +602,10 @@ void Shard::RunFlusher() {
       }
       if (!maintain) frozen = frozen_.front();
     }
-    Status s = maintain ? RunMaintenance() : FlushFrozen(frozen);
-    if (s.ok() && !maintain) s = RunMaintenance();  // a flush may complete a compaction group
+    Status s = maintain ? RunMaintenance(/*compact_settled=*/true) : FlushFrozen(frozen);
+    // A flush may complete a compaction group (its partition is likely still written to: the
+    // settled ones wait for the periodic round).
+    if (s.ok() && !maintain) s = RunMaintenance(/*compact_settled=*/false);
     std::lock_guard lock(mu_);
     if (!maintain && s.ok()) frozen_.pop_front();
     if (maintain) maintenance_served_ = std::max(maintenance_served_, serving);
@@ -770,7 +772,7 @@ Status Shard::RemoveDroppedSegments() {
   return Status::OK();
 }
 
-Status Shard::RunMaintenance() {
+Status Shard::RunMaintenance(bool compact_settled) {
   SW_RETURN_IF_ERROR(RemoveDroppedSegments());
   SW_RETURN_IF_ERROR(ApplyRetention());
   if (options_.compaction_trigger < 2) return Status::OK();
@@ -784,11 +786,44 @@ Status Shard::RunMaintenance() {
           .push_back(seg);
     }
   }
+  std::optional<ShardSnapshot> snap;  // taken when a smaller group asks (below)
   for (const auto& [key, inputs] : groups) {
-    if (inputs.size() >= options_.compaction_trigger) SW_RETURN_IF_ERROR(CompactGroup(inputs));
+    bool compact = inputs.size() >= options_.compaction_trigger;
+    if (!compact && compact_settled && inputs.size() >= 2) {
+      if (!snap) snap = Snapshot();
+      compact = Settled(*snap, inputs);
+    }
+    if (compact) SW_RETURN_IF_ERROR(CompactGroup(inputs));
   }
   DropSpentTombstones();
   return Status::OK();
+}
+
+bool Shard::Settled(const ShardSnapshot& snap,
+                    const std::vector<std::shared_ptr<const Segment>>& group) const {
+  uint64_t smallest = UINT64_MAX, largest = 0;
+  for (const auto& seg : group) {
+    smallest = std::min(smallest, seg->file_bytes());
+    largest = std::max(largest, seg->file_bytes());
+  }
+  if (smallest * 2 < largest) return false;  // a small newcomer waits for the trigger
+  const Segment& first = *group.front();
+  for (const auto& mem : snap.memtables) {
+    for (SeriesId id : mem->SeriesIds()) {
+      std::shared_ptr<const SeriesInfo> info = series_index_->Find(id);
+      if (info == nullptr || info->tenant() != first.tenant() ||
+          info->generation() != first.generation() || info->table() != first.table() ||
+          info->database() != first.database()) {
+        continue;
+      }
+      auto range = mem->TimeRange(id);
+      if (range && range->first < first.partition_end() &&
+          range->second >= first.partition_start()) {
+        return false;  // still written to
+      }
+    }
+  }
+  return true;
 }
 
 void Shard::DropSpentTombstones() {

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,7 +71,10 @@ struct ShardOptions {
   uint64_t wal_file_bytes = 64u << 20;
   Duration partition = Duration::Seconds(86400);  // time span of one partition
   bool flush_on_close = true;  // Close writes memory to segments (tests turn it off)
-  // A table's partition with this many segments is compacted into one.
+  // A table's partition with this many segments is compacted into one; so is one with two or
+  // more once it is settled: no memtable holds rows of it (writes have moved on or stopped) and
+  // its segments are of like size (the smallest at least half the largest, so that a few late
+  // rows do not rewrite a whole partition each flush). Below 2: never.
   size_t compaction_trigger = 4;
   // How often the flush thread runs retention and compaction when it has nothing to flush.
   Duration maintenance_interval = Duration::Seconds(30);
@@ -190,10 +194,15 @@ class Shard {
                      const std::function<Status(const WriteRecord&)>& observer);
   Status FreezeActive();                     // on the writer thread
   Status FlushFrozen(const Frozen& frozen);  // on the flush thread
-  Status RunMaintenance();                   // on the flush thread
-  Status RemoveDroppedSegments();            // on the flush thread
-  void DropSpentTombstones();                // on the flush thread
-  Status ApplyRetention();                   // on the flush thread
+  // On the flush thread. `compact_settled`: settled partitions below the trigger too.
+  Status RunMaintenance(bool compact_settled);
+  Status RemoveDroppedSegments();  // on the flush thread
+  void DropSpentTombstones();      // on the flush thread
+  // Whether a partition's segments (a group of RunMaintenance) may be compacted below the
+  // trigger (ShardOptions::compaction_trigger).
+  bool Settled(const ShardSnapshot& snap,
+               const std::vector<std::shared_ptr<const Segment>>& group) const;
+  Status ApplyRetention();  // on the flush thread
   Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
   // Replaces `removed` segments by `added` in the manifest and the published list, then deletes
   // the removed files (on the flush thread).

@@ -608,6 +608,64 @@ TEST_F(FlushTest, CompactionLeavesOtherPartitionsAlone) {
   EXPECT_EQ(ReadAll(*e).size(), 3u);
 }
 
+// Below the trigger, a partition is compacted once settled: no memtable holds rows of it and
+// its segments are of like size (checked by the periodic maintenance and Maintain, not right
+// after a flush).
+class SettledCompactionTest : public FlushTest {
+ protected:
+  // Writes rows i in [from, from + n) at time i (+ `day` days) across 50 series.
+  void Write(Engine& e, int from, int n, int64_t day = 0) {
+    std::vector<std::tuple<std::string, int64_t, double>> rows;
+    for (int i = from; i < from + n; ++i) {
+      rows.emplace_back("h" + std::to_string(i % 50), day * kDay + i, 1.0 * i);
+    }
+    ASSERT_TRUE(e.Write(Rows(rows)).ok());
+  }
+  size_t Segments() { return Files(&mem_, "db/shard-000", ".sws").size(); }
+};
+
+TEST_F(SettledCompactionTest, ASettledPartitionIsCompactedAndOneStillWrittenIsNot) {
+  auto e = Open(EngineOptions{.shards = 1});  // the default trigger, 4
+  Write(*e, 0, 500);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 500, 500);
+  ASSERT_TRUE(e->Flush().ok());
+  EXPECT_EQ(Segments(), 2u);  // not right after the flush
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 1u);
+  EXPECT_EQ(ReadAll(*e).size(), 1000u);
+
+  Write(*e, 1000, 1000);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 2000, 10);  // the memtable holds rows of the partition: still written to
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 2u);
+  EXPECT_EQ(ReadAll(*e).size(), 2010u);
+}
+
+TEST_F(SettledCompactionTest, ASmallNewcomerWaitsForTheTrigger) {
+  auto e = Open(EngineOptions{.shards = 1});
+  Write(*e, 0, 1000);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 1000, 10);  // a few late rows must not rewrite the whole partition
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 2u);
+  EXPECT_EQ(ReadAll(*e).size(), 1010u);
+}
+
+TEST_F(SettledCompactionTest, RowsOfAnotherPartitionInMemoryDoNotHoldOneBack) {
+  auto e = Open(EngineOptions{.shards = 1});
+  Write(*e, 0, 500);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 500, 500);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 0, 10, /*day=*/1);  // in memory: the next day's rows only
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 1u);
+  EXPECT_EQ(ReadAll(*e).size(), 1010u);
+}
+
 TEST_F(FlushTest, DeletesReachFlushedRowsAndSurviveFlushRestartAndCompaction) {
   EngineOptions options{.shards = 1};
   options.shard.compaction_trigger = 3;
