@@ -15,8 +15,9 @@
 # 2. for each system in turn, alone (the others are stopped, not merely idle):
 #    Seaway: `seaway serve` on a temporary --data-dir, token SEAWAY_ADMIN_TOKEN (a fixed bench
 #      token when unset), loaded with POST /write; then restarted (a clean shutdown flushes its
-#      memtables to segments) unless --seaway-as-loaded, so that it is measured at rest as the
-#      peers are; queries: POST /api/v1/sql {"query": ..., "database": "bench"};
+#      memtables to segments) unless --seaway-as-loaded, and left for its first maintenance
+#      round (30 s: partitions no longer written to are compacted), so that it is measured at
+#      rest as the peers are; queries: POST /api/v1/sql {"query": ..., "database": "bench"};
 #    ClickHouse: MergeTree PARTITION BY day ORDER BY (machine_id, ts) (seaway_datagen's DDL),
 #      loaded with TSV, then OPTIMIZE ... FINAL until one part per partition; queries: POST /
 #      with FORMAT JSONCompact;
@@ -213,6 +214,9 @@ if want seaway; then
     start_seaway
     echo "restarted (clean shutdown flushes memtables) in $(awk "BEGIN {print $(date +%s.%N) - $t0}") s"
     check_count seaway "$sw_port" "$token"
+    # At rest as the peers are brought to rest (OPTIMIZE FINAL, a full compaction): the first
+    # periodic maintenance (every 30 s) compacts partitions that are no longer written to.
+    sleep 32
   fi
   wait_idle "$(cat "$work/seaway.pid")" seaway
   measure seaway "$sw_port" "$(cat "$work/seaway.pid")" "$token"
