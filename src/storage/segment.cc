@@ -172,6 +172,22 @@ void PutChunk(std::string* index, const Chunk& chunk) {
 
 }  // namespace
 
+std::vector<size_t> ChunkEnds(std::span<const int64_t> times) {
+  constexpr int64_t kHourNs = int64_t{3'600'000'000'000};
+  const auto hour = [](int64_t t) { return t / kHourNs - (t % kHourNs < 0 ? 1 : 0); };
+  std::vector<size_t> ends;
+  size_t begin = 0;
+  for (size_t i = 1; i <= times.size(); ++i) {
+    const bool last = i == times.size();
+    if (last || i - begin == kRowsPerChunk ||
+        (i - begin >= kMinRowsBeforeHourCut && hour(times[i]) != hour(times[i - 1]))) {
+      ends.push_back(i);
+      begin = i;
+    }
+  }
+  return ends;
+}
+
 Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
                                        const SegmentInput& input) {
   SW_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
@@ -205,10 +221,10 @@ Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
     PutVarint64(&index, n);
     PutTime(&index, n ? rows.times.front() : 0);
     PutTime(&index, n ? rows.times.back() : 0);
-    const size_t chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
-    PutVarint64(&index, chunks);
-    for (size_t begin = 0; begin < n; begin += kRowsPerChunk) {
-      const size_t end = std::min(n, begin + kRowsPerChunk);
+    const std::vector<size_t> ends = ChunkEnds(rows.times);
+    PutVarint64(&index, ends.size());
+    size_t begin = 0;
+    for (const size_t end : ends) {
       Chunk chunk;
       chunk.rows = static_cast<uint32_t>(end - begin);
       chunk.min_time = rows.times[begin];
@@ -224,6 +240,7 @@ Result<SegmentWriteStats> WriteSegment(Env* env, const std::string& path,
         stats.values += chunk.columns[c].stats.count;
       }
       PutChunk(&index, chunk);
+      begin = end;
     }
     stats.rows += n;
   }

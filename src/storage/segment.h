@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ namespace seaway {
 
 inline constexpr std::string_view kSegmentMagic = "SEAWSEG1";
 inline constexpr size_t kRowsPerChunk = 8192;
+// A chunk also ends where an hour (UTC) begins, once it holds this many rows: chunk statistics
+// then answer hourly (and coarser) buckets whole, while a series with a few rows an hour keeps
+// its rows together (small chunks would cost their headers and statistics).
+inline constexpr size_t kMinRowsBeforeHourCut = 64;
+
+// Where the chunks of a series' sorted times end (exclusive), each at most kRowsPerChunk rows.
+std::vector<size_t> ChunkEnds(std::span<const int64_t> times);
 
 struct BlockRef {
   uint64_t offset = 0;

@@ -61,10 +61,11 @@ expect "$WORK/out" "min 20.5  max 21.75"
 expect "$WORK/out" "2024-06-01T00:00:10Z 20.75 1001   false   \"idle\" -39"
 expect "$WORK/out" "2024-06-01T00:00:00.250Z -1.5"
 expect "$WORK/out" '"maintenance \"weekly\""'
-# 8200 rows of one series are cut into chunks of 8192 and 8.
+# 8200 rows of one series, a second apart, are cut into chunks where hours begin.
 run_ok segment "$SHARD/seg-000000000001.sws" --chunks
-expect "$WORK/out" "rows         8200 in 1 series, 2 chunks"
-expect "$WORK/out" "chunk 1  rows 8  2024-06-01T02:16:32Z"
+expect "$WORK/out" "rows         8200 in 1 series, 3 chunks"
+expect "$WORK/out" "chunk 1  rows 3600  2024-06-01T01:00:00Z .. 2024-06-01T01:59:59Z"
+expect "$WORK/out" "chunk 2  rows 1000  2024-06-01T02:00:00Z"
 
 # The WAL: records 5-7 decoded, one before 1970 with nanosecond precision, one a delete.
 WAL=$SHARD/000000000003.wal

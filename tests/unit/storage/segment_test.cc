@@ -35,7 +35,8 @@ SegmentInput::Series MakeSeries(uint64_t id, size_t n) {
                        FieldType::kString};
   for (int c = 0; c < 5; ++c) s.rows.columns[c].type = types[c];
   for (size_t i = 0; i < n; ++i) {
-    s.rows.times.push_back(1'000'000'000'000 + static_cast<int64_t>(i) * 10'000'000'000);
+    // 100 ms apart: 16,484 rows stay within one hour (chunks are cut by rows only).
+    s.rows.times.push_back(1'000'000'000'000 + static_cast<int64_t>(i) * 100'000'000);
     auto push = [&](int c, bool present, uint64_t bits, std::string str = {}) {
       s.rows.columns[c].present.push_back(present);
       s.rows.columns[c].bits.push_back(present ? bits : 0);
@@ -74,6 +75,27 @@ class SegmentTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(env_.SyncDir(".").ok()); }
   MemoryEnv env_;
 };
+
+TEST(ChunkEndsTest, ChunksEndAtTheRowLimitAndWhereHoursBegin) {
+  constexpr int64_t kSecond = 1'000'000'000, kHour = 3600 * kSecond;
+  const auto times = [](int64_t first, int64_t step, size_t n) {
+    std::vector<int64_t> t;
+    for (size_t i = 0; i < n; ++i) t.push_back(first + static_cast<int64_t>(i) * step);
+    return t;
+  };
+  EXPECT_EQ(ChunkEnds(times(0, 10 * kSecond, 720)), (std::vector<size_t>{360, 720}));
+  // Mid-hour start: the first chunk runs to the next hour.
+  EXPECT_EQ(ChunkEnds(times(kHour / 2, 10 * kSecond, 720)), (std::vector<size_t>{180, 540, 720}));
+  // Before 1970 too: hours are floored, not truncated toward zero.
+  EXPECT_EQ(ChunkEnds(times(-kHour / 2, 10 * kSecond, 360)), (std::vector<size_t>{180, 360}));
+  // Fewer than kMinRowsBeforeHourCut rows an hour: kept together.
+  EXPECT_EQ(ChunkEnds(times(0, kHour, 10)), (std::vector<size_t>{10}));
+  EXPECT_EQ(ChunkEnds(times(0, kHour / 32, 100)), (std::vector<size_t>{64, 100}));
+  // Dense rows: cut by the row limit.
+  EXPECT_EQ(ChunkEnds(times(0, 1000, 2 * kRowsPerChunk + 1)),
+            (std::vector<size_t>{kRowsPerChunk, 2 * kRowsPerChunk, 2 * kRowsPerChunk + 1}));
+  EXPECT_TRUE(ChunkEnds({}).empty());
+}
 
 TEST_F(SegmentTest, RoundTripAcrossChunks) {
   SegmentInput in = MakeInput(kRowsPerChunk * 2 + 100);
