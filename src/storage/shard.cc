@@ -786,12 +786,12 @@ Status Shard::RunMaintenance(bool compact_settled) {
           .push_back(seg);
     }
   }
-  std::optional<ShardSnapshot> snap;  // taken when a smaller group asks (below)
+  std::optional<MemoryRanges> in_memory;  // built once, when a smaller group asks (below)
   for (const auto& [key, inputs] : groups) {
     bool compact = inputs.size() >= options_.compaction_trigger;
-    if (!compact && compact_settled && inputs.size() >= 2) {
-      if (!snap) snap = Snapshot();
-      compact = Settled(*snap, inputs);
+    if (!compact && compact_settled && inputs.size() >= 2 && LikeSized(inputs)) {
+      if (!in_memory) in_memory = RangesInMemory();
+      compact = Settled(*in_memory, *inputs.front());
     }
     if (compact) SW_RETURN_IF_ERROR(CompactGroup(inputs));
   }
@@ -799,31 +799,54 @@ Status Shard::RunMaintenance(bool compact_settled) {
   return Status::OK();
 }
 
-bool Shard::Settled(const ShardSnapshot& snap,
-                    const std::vector<std::shared_ptr<const Segment>>& group) const {
+bool Shard::LikeSized(const std::vector<std::shared_ptr<const Segment>>& group) {
   uint64_t smallest = UINT64_MAX, largest = 0;
   for (const auto& seg : group) {
     smallest = std::min(smallest, seg->file_bytes());
     largest = std::max(largest, seg->file_bytes());
   }
-  if (smallest * 2 < largest) return false;  // a small newcomer waits for the trigger
-  const Segment& first = *group.front();
+  return smallest * 2 >= largest;  // a small newcomer waits for the trigger
+}
+
+Shard::MemoryRanges Shard::RangesInMemory() const {
+  MemoryRanges out;
+  const ShardSnapshot snap = Snapshot();
   for (const auto& mem : snap.memtables) {
     for (SeriesId id : mem->SeriesIds()) {
       std::shared_ptr<const SeriesInfo> info = series_index_->Find(id);
-      if (info == nullptr || info->tenant() != first.tenant() ||
-          info->generation() != first.generation() || info->table() != first.table() ||
-          info->database() != first.database()) {
-        continue;
-      }
-      auto range = mem->TimeRange(id);
-      if (range && range->first < first.partition_end() &&
-          range->second >= first.partition_start()) {
-        return false;  // still written to
+      if (info == nullptr) continue;  // its table was dropped
+      if (auto range = mem->TimeRange(id)) {
+        out[TableKey(info->tenant().value(), info->database(), info->table(), info->generation())]
+            .push_back(*range);
       }
     }
   }
-  return true;
+  for (auto& [table, ranges] : out) {  // merged, so that a lookup costs what is distinct
+    std::sort(ranges.begin(), ranges.end());
+    size_t kept = 0;
+    for (const auto& r : ranges) {
+      if (kept > 0 && r.first <= ranges[kept - 1].second) {
+        ranges[kept - 1].second = std::max(ranges[kept - 1].second, r.second);
+      } else {
+        ranges[kept++] = r;
+      }
+    }
+    ranges.resize(kept);
+  }
+  return out;
+}
+
+bool Shard::Settled(const MemoryRanges& in_memory, const Segment& segment) {
+  auto it = in_memory.find(TableKey(segment.tenant().value(), segment.database(), segment.table(),
+                                    segment.generation()));
+  if (it == in_memory.end()) return true;
+  // The first merged range ending at or after the partition's start meets it if it begins
+  // before the partition's end.
+  const auto& ranges = it->second;
+  auto r = std::lower_bound(
+      ranges.begin(), ranges.end(), segment.partition_start(),
+      [](const std::pair<int64_t, int64_t>& range, int64_t t) { return range.second < t; });
+  return r == ranges.end() || r->first >= segment.partition_end();
 }
 
 void Shard::DropSpentTombstones() {

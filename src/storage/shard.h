@@ -25,12 +25,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/metrics.h"
@@ -198,10 +201,15 @@ class Shard {
   Status RunMaintenance(bool compact_settled);
   Status RemoveDroppedSegments();  // on the flush thread
   void DropSpentTombstones();      // on the flush thread
-  // Whether a partition's segments (a group of RunMaintenance) may be compacted below the
-  // trigger (ShardOptions::compaction_trigger).
-  bool Settled(const ShardSnapshot& snap,
-               const std::vector<std::shared_ptr<const Segment>>& group) const;
+  // Compaction below the trigger (ShardOptions::compaction_trigger). Per table (tenant,
+  // database, name, generation): the time ranges the memtables hold rows in, merged.
+  using TableKey = std::tuple<uint64_t, std::string, std::string, uint64_t>;
+  using MemoryRanges = std::map<TableKey, std::vector<std::pair<int64_t, int64_t>>>;
+  MemoryRanges RangesInMemory() const;
+  // Whether a partition's segments are of like size (the smallest at least half the largest).
+  static bool LikeSized(const std::vector<std::shared_ptr<const Segment>>& group);
+  // Whether no memtable holds rows of `segment`'s table and partition.
+  static bool Settled(const MemoryRanges& in_memory, const Segment& segment);
   Status ApplyRetention();  // on the flush thread
   Status CompactGroup(const std::vector<std::shared_ptr<const Segment>>& inputs);
   // Replaces `removed` segments by `added` in the manifest and the published list, then deletes

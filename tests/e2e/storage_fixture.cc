@@ -4,7 +4,7 @@
 //
 //   storage_fixture write DIR   one shard: tables "plant" (two daily partitions, every field
 //                               type, fields present in all, some or no rows, a series without a
-//                               tag) and "energy" (8200 rows: two chunks) flushed to segments 1-3
+//                               tag) and "energy" (8200 rows: 3 chunks) flushed to segments 1-3
 //                               (LSN 1-2); a delete (a tombstone in the manifest) and rows
 //                               flushed to segment 4 (LSN 3-4); two writes and a delete left in
 //                               WAL file 3 (LSN 5-7)

@@ -142,7 +142,7 @@ Dataset MakeDataset(uint64_t seed) {
     const TableDef& def = data.tables[t];
     // Series: tag combinations; the second tag is missing (NULL) in some.
     std::vector<std::vector<std::optional<FieldValue>>> series;
-    // Some tables are large enough that a series spans several storage chunks (8192 rows).
+    // Some tables are large enough that a series spans several storage chunks (8192 rows at most).
     const bool big = Chance(rng, 0.12);
     const int64_t n_series = big ? Uniform(rng, 1, 2) : Uniform(rng, 2, 7);
     for (int64_t s = 0; s < n_series; ++s) {
