@@ -17,6 +17,8 @@
 #include <absl/time/time.h>
 #include <re2/re2.h>
 
+#include "common/int_math.h"
+
 namespace seaway::query {
 namespace {
 
@@ -94,12 +96,6 @@ Result<absl::TimeZone> LoadZone(std::string_view name) {
   }
   if (cache->size() < 1024) cache->emplace(std::string(name), tz);
   return tz;
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 // Nanoseconds within the second (0..999'999'999) and whole seconds, floor-wise.

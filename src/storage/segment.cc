@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/coding.h"
+#include "common/int_math.h"
 #include "storage/checksummed_file.h"
 #include "storage/codec/column_codec.h"
 
@@ -174,7 +175,7 @@ void PutChunk(std::string* index, const Chunk& chunk) {
 
 std::vector<size_t> ChunkEnds(std::span<const int64_t> times) {
   constexpr int64_t kHourNs = int64_t{3'600'000'000'000};
-  const auto hour = [](int64_t t) { return t / kHourNs - (t % kHourNs < 0 ? 1 : 0); };
+  const auto hour = [](int64_t t) { return FloorDiv(t, kHourNs); };
   std::vector<size_t> ends;
   size_t begin = 0;
   for (size_t i = 1; i <= times.size(); ++i) {

@@ -10,14 +10,10 @@
 #include <tuple>
 
 #include "common/clock.h"
+#include "common/int_math.h"
 #include "common/logging.h"
 
 namespace seaway {
-namespace {
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-}  // namespace
 
 Status ParseWalSync(std::string_view text, WalSyncMode* mode, Duration* interval) {
   if (text == "always") {
