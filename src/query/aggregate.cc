@@ -489,9 +489,18 @@ class ChooseState : public AggregateState {
   Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
                      uint32_t group) override {
     const Vector& a = *args[0];
-    if (timed() || a.type != SqlType::kDouble || a.constant || !a.AllValid() || begin == end) {
+    if (timed() || a.constant || !a.AllValid() || begin == end) {
       return AggregateState::UpdateRange(args, begin, end, group);
     }
+    if (a.type == SqlType::kBigInt || a.type == SqlType::kTimestamp) {
+      OfferBestInt<int64_t>(a, begin, end, group);
+      return Status::OK();
+    }
+    if (a.type == SqlType::kUBigInt || a.type == SqlType::kBoolean) {
+      OfferBestInt<uint64_t>(a, begin, end, group);
+      return Status::OK();
+    }
+    if (a.type != SqlType::kDouble) return AggregateState::UpdateRange(args, begin, end, group);
     // min/max of a run of valid doubles: reduce in registers, then offer the result once.
     // NaN sorts above every number (as in CompareCells and PostgreSQL).
     const double* d = a.doubles.data();
@@ -551,6 +560,24 @@ class ChooseState : public AggregateState {
 
  private:
   bool timed() const { return kind_ == AggregateKind::kFirst || kind_ == AggregateKind::kLast; }
+
+  // min/max of a run of valid integers (compared as T): the best row of the run is offered
+  // once instead of every row.
+  template <typename T>
+  void OfferBestInt(const Vector& a, size_t begin, size_t end, uint32_t group) {
+    const int64_t* x = a.ints.data();
+    size_t best = begin;
+    T m = static_cast<T>(x[begin]);
+    const bool is_min = kind_ == AggregateKind::kMin;
+    for (size_t i = begin + 1; i < end; ++i) {
+      const T v = static_cast<T>(x[i]);
+      if (is_min ? v < m : v > m) {
+        m = v;
+        best = i;
+      }
+    }
+    Offer(group, a, best, 0);
+  }
 
   // Takes row `i` of `a` (time `ts` for first/last) for group `g` if it beats the current one.
   void Offer(uint32_t g, const Vector& a, size_t i, int64_t ts) {

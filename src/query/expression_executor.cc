@@ -1261,6 +1261,39 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
   return Status::OK();
 }
 
+std::optional<TimeKeyBuckets> TimeKeyBuckets::For(const BoundExpr& key) {
+  if (key.kind != BoundKind::kFunction || key.children.size() != 1 || !key.zone.empty()) {
+    return std::nullopt;
+  }
+  const BoundExpr& arg = *key.children[0];
+  if (arg.kind != BoundKind::kColumn || arg.column != 0 || arg.type != SqlType::kTimestamp) {
+    return std::nullopt;
+  }
+  if (key.function == Function::kTimeBucket) {
+    if (key.interval.months <= 0 && key.interval.nanos <= 0) return std::nullopt;
+    return TimeKeyBuckets(&key);
+  }
+  if (key.function == Function::kDateTrunc && CheckDateTruncUnit(key.unit).ok()) {
+    return TimeKeyBuckets(&key);
+  }
+  return std::nullopt;
+}
+
+Result<std::pair<int64_t, int64_t>> TimeKeyBuckets::Range(int64_t t) const {
+  const BoundExpr& e = *key_;
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  if (e.function == Function::kDateTrunc) return TruncRange(t, e.unit, utc);
+  SW_ASSIGN_OR_RETURN(const int64_t first, Bucket(t, e, nullptr));
+  if (e.interval.months > 0) {
+    const absl::CivilMonth next = absl::CivilMonth(ToCivil(first, utc)) + e.interval.months;
+    return std::pair(first, CivilToNanos(absl::CivilSecond(next), utc));
+  }
+  const int64_t w = e.interval.nanos;
+  return std::pair(first, first > std::numeric_limits<int64_t>::max() - w
+                              ? std::numeric_limits<int64_t>::max()
+                              : first + w);
+}
+
 Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t) {
   DataChunk one;
   one.rows = 1;

@@ -9,7 +9,9 @@
 // Thread-safe: evaluation reads the expression and the chunk only.
 #pragma once
 
+#include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -33,6 +35,24 @@ Result<Value> EvaluateConstant(const BoundExpr& expr);
 // Evaluates a BIGINT-backed `expr` that reads no column but 0 (a TIMESTAMP) at the instant `t`:
 // the start of the time bucket holding `t`, for instance. Internal error for a NULL result.
 Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t);
+
+// The buckets of a time key whose every bucket is one contiguous range of time: time_bucket or
+// date_trunc straight over the time column (column 0), in UTC. (In a zone, wall-clock times that
+// repeat when summer time ends can bring a bucket back after another one.) Lets a whole segment
+// chunk of one bucket be answered from its statistics.
+class TimeKeyBuckets {
+ public:
+  // nullopt when `key` is not such a key.
+  static std::optional<TimeKeyBuckets> For(const BoundExpr& key);
+
+  // The bucket holding `t`: [first, end), `first` being the key's value at `t` (`end` saturates
+  // at the largest time).
+  Result<std::pair<int64_t, int64_t>> Range(int64_t t) const;
+
+ private:
+  explicit TimeKeyBuckets(const BoundExpr* key) : key_(key) {}
+  const BoundExpr* key_;  // not owned
+};
 
 // Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
 // parse or values out of range, naming the value and both types.

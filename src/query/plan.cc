@@ -403,6 +403,28 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       return !sel.empty();
     };
   }
+  if (summaries && !summary_time_keys.empty()) {
+    // Summaries per bucket; the last bucket of each key is kept, as chunks of one series and
+    // of series written together mostly fall in the same ones.
+    std::vector<TimeKeyBuckets> buckets;
+    for (const BoundExpr* key : summary_time_keys) {
+      std::optional<TimeKeyBuckets> b = TimeKeyBuckets::For(*key);
+      if (!b) return Internal("a summarised time key has no contiguous buckets");
+      buckets.push_back(*b);
+    }
+    std::vector<std::pair<int64_t, int64_t>> last(buckets.size(), {1, 0});
+    req.same_bucket = [buckets = std::move(buckets), last](int64_t lo, int64_t hi) mutable {
+      for (size_t k = 0; k < buckets.size(); ++k) {
+        if (lo < last[k].first || lo >= last[k].second) {
+          Result<std::pair<int64_t, int64_t>> range = buckets[k].Range(lo);
+          if (!range.ok()) return false;  // the rows path reports it
+          last[k] = *range;
+        }
+        if (hi >= last[k].second) return false;
+      }
+      return true;
+    };
+  }
   DataChunk chunk;
   auto on_block = [&](const SeriesBlock& b) -> Status {
     SW_RETURN_IF_ERROR(ctx.CheckDeadline());
@@ -499,6 +521,7 @@ void ScanNode::Explain(int depth, std::string* out) const {
     text += fmt::format(" {} IN ('{}')", k, fmt::join(values, "', '"));
   }
   if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
+  for (const BoundExpr* key : summary_time_keys) text += " per=" + DescribeExpr(*key, columns);
   for (const FieldRange& r : request.field_ranges) {
     text += fmt::format(" skip_unless={}{}{}, {}{}", r.field, r.min_inclusive ? "[" : "(", r.min,
                         r.max, r.max_inclusive ? "]" : ")");
@@ -627,28 +650,39 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   std::vector<std::pair<size_t, uint32_t>> runs;  // (first row, group)
   std::string key;
   size_t chunks_seen = 0;
-  // Statistics of whole chunks: the group from the series' tags, then each aggregate from
-  // its field's statistics (the planner allowed only aggregates and keys that can).
+  // Statistics of whole chunks: the group from the series' tags and the bucket of each time
+  // key, then each aggregate from its field's statistics (the planner allowed only aggregates
+  // and keys that can).
+  std::vector<std::optional<TimeKeyBuckets>> time_keys(keys.size());
+  std::vector<std::pair<int64_t, int64_t>> last_bucket(keys.size(), {1, 0});
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k]->kind != BoundKind::kColumn) time_keys[k] = TimeKeyBuckets::For(*keys[k]);
+  }
+  std::vector<Vector> summary_keys(keys.size());
+  std::vector<const Vector*> summary_kv(keys.size());
   auto on_summary = [&](const SeriesSummary& summary) -> Status {
     uint32_t group = 0;
     if (!keys.empty()) {
-      key.clear();
-      std::vector<Value> values(keys.size());
       for (size_t k = 0; k < keys.size(); ++k) {
-        std::string_view tag = summary.series->Tag(child->columns[keys[k]->column].name);
-        values[k] = tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag));
-        Vector one;
-        one.SetConstant(values[k], SqlType::kText);
-        AppendKey(one, 0, &key);
+        const BoundExpr& e = *keys[k];
+        if (e.kind == BoundKind::kColumn) {
+          std::string_view tag = summary.series->Tag(child->columns[e.column].name);
+          summary_keys[k].SetConstant(
+              tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
+              SqlType::kText);
+        } else if (time_keys[k]) {
+          std::pair<int64_t, int64_t>& b = last_bucket[k];
+          if (summary.min_time < b.first || summary.min_time >= b.second) {
+            SW_ASSIGN_OR_RETURN(b, time_keys[k]->Range(summary.min_time));
+          }
+          summary_keys[k].SetConstant(Value::Timestamp(b.first), SqlType::kTimestamp);
+        } else {
+          return Internal("a summarised group key is neither a tag nor a time bucket");
+        }
+        summary_kv[k] = &summary_keys[k];
       }
-      auto [it, inserted] = p->groups.try_emplace(key, static_cast<uint32_t>(p->group_count));
-      if (inserted) {
-        for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].Append(values[k]);
-        ++p->group_count;
-        p->key_bytes += key.size() * 2 + 64;
-        for (auto& st : p->states) st->Resize(p->group_count);
-      }
-      group = it->second;
+      group = GroupOf(p, summary_kv, 0, &key);
+      for (auto& st : p->states) st->Resize(p->group_count);
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {
       const AggregateSpec& spec = aggregates[a];

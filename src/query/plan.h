@@ -105,6 +105,9 @@ class ScanNode : public PlanNode {
   // Hand whole segment chunks to the sink as statistics (Engine::ScanSummarized); the planner
   // sets it when the aggregation above answers from statistics alone.
   bool summaries = false;
+  // With summaries: the time keys of that aggregation (TimeKeyBuckets; owned by it), each
+  // summary then holds rows of one bucket of each.
+  std::vector<const BoundExpr*> summary_time_keys;
 };
 
 // Zero or more literal rows (SELECT without FROM, SHOW results).

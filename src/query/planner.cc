@@ -2223,12 +2223,18 @@ struct Planner::Impl {
     scan->latest = true;
   }
 
-  // Aggregates that chunk statistics answer, grouped by tags, straight over a scan: whole chunks
-  // inside the time range are read as statistics (count, sum, min, max) instead of rows.
+  // Aggregates that chunk statistics answer, grouped by tags and time buckets (TimeKeyBuckets),
+  // straight over a scan: whole chunks inside the time range (and inside one bucket) are read
+  // as statistics (count, sum, min, max) instead of rows.
   static void MaybeUseSummaries(AggregateNode* agg) {
     auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
     if (scan == nullptr || scan->latest || agg->aggregates.empty()) return;
+    std::vector<const BoundExpr*> time_keys;
     for (const auto& k : agg->keys) {
+      if (TimeKeyBuckets::For(*k)) {
+        time_keys.push_back(k.get());
+        continue;
+      }
       if (k->kind != BoundKind::kColumn || k->column < 1 ||
           k->column >= static_cast<int>(1 + scan->tag_count)) {
         return;
@@ -2243,6 +2249,7 @@ struct Planner::Impl {
       }
     }
     scan->summaries = true;
+    scan->summary_time_keys = std::move(time_keys);
   }
 
   // The nominal width in ns of one value of a time key over a scan's layout: time itself (one
@@ -2304,7 +2311,7 @@ struct Planner::Impl {
     }
     while (auto* filter = dynamic_cast<FilterNode*>(input)) input = filter->child.get();
     auto* scan = dynamic_cast<ScanNode*>(input);
-    if (scan == nullptr || scan->latest || scan->summaries) return sort;
+    if (scan == nullptr || scan->latest) return sort;
     const std::optional<int64_t> width = TimeKeyWidth(*key);
     if (!width) return sort;
     auto window = std::make_unique<TimeWindowNode>();

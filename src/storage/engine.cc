@@ -499,6 +499,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   };
   std::vector<std::pair<int64_t, int64_t>> ranges;
   std::vector<Picked> picked;
+  std::vector<bool> seen;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
     // The time range of every source holding the series, to find chunks nobody overlaps.
@@ -511,6 +512,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, seg.Chunks(*e));
       for (Chunk& c : chunks) {
         if (c.min_time < min_time || c.max_time > max_time) continue;
+        if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) continue;
         // Rows of the chunk must be its own: no other source's range and no delete meets it.
         int overlaps = 0;
         for (const auto& [lo, hi] : ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
@@ -529,13 +531,25 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     }
     std::sort(picked.begin(), picked.end(),
               [](const Picked& a, const Picked& b) { return a.chunk.min_time < b.chunk.min_time; });
-    // Statistics of the picked chunks.
-    if (!picked.empty()) {
+    // Statistics of the picked chunks: one summary, or one per bucket with same_bucket.
+    for (size_t begin = 0, end = 0; begin < picked.size(); begin = end) {
+      end = begin + 1;
+      if (request.same_bucket) {
+        while (end < picked.size() &&
+               request.same_bucket(picked[begin].chunk.min_time, picked[end].chunk.max_time)) {
+          ++end;
+        }
+      } else {
+        end = picked.size();
+      }
       summary.series = info;
       summary.rows = 0;
+      summary.min_time = picked[begin].chunk.min_time;
+      summary.max_time = picked[end - 1].chunk.max_time;
       summary.stats.assign(fields.size(), SeriesSummary::Field{});
-      std::vector<bool> seen(fields.size(), false);
-      for (const Picked& p : picked) {
+      seen.assign(fields.size(), false);
+      for (size_t i = begin; i < end; ++i) {
+        const Picked& p = picked[i];
         summary.rows += p.chunk.rows;
         for (size_t f = 0; f < fields.size(); ++f) {
           const auto& seg_fields = p.segment->fields();

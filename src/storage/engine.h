@@ -93,6 +93,12 @@ struct ScanRequest {
   std::function<bool(const SeriesInfo&)> series_filter;
   // Conditions on DOUBLE fields that let Scan skip chunks (FieldRange).
   std::vector<FieldRange> field_ranges;
+  // ScanSummarized only. When set, one summary covers rows of one bucket of time (the query
+  // engine's GROUP BY time_bucket or date_trunc): a chunk is summarised only when
+  // same_bucket(its first time, its last time), and a summary takes the chunks of a series in
+  // time order while same_bucket(the first one's first time, the last one's last time). Must
+  // be true only of times whose whole range between lies in one bucket.
+  std::function<bool(int64_t, int64_t)> same_bucket;
 };
 
 // One series' rows from a scan, in time order.
@@ -110,6 +116,8 @@ struct SeriesSummary {
   std::shared_ptr<const SeriesInfo> series;
   std::vector<FieldSchema> fields;
   uint64_t rows = 0;
+  int64_t min_time = 0;  // of the rows summarised
+  int64_t max_time = 0;
   struct Field {
     uint64_t count = 0;
     uint64_t min_bits = 0;

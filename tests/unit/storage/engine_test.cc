@@ -278,6 +278,50 @@ TEST_F(EngineTest, ScanSummarizedSplitsStatisticsAndRows) {
   EXPECT_EQ(seen["b"].rows, 0u);
 }
 
+// With same_bucket, a chunk spanning two buckets comes as rows, and a summary holds the chunks of
+// one bucket only (several, from several segments, when they share it).
+TEST_F(EngineTest, ScanSummarizedCutsSummariesPerBucket) {
+  Open();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, {}}, {"a", 20, 2.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"b", 15, 4.0, {}}, {"b", 35, 8.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 30, 16.0, {}}, {"a", 40, 32.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 45, 64.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  r.fields = {"temp"};
+  int calls = 0;
+  r.same_bucket = [&calls](int64_t lo, int64_t hi) {  // buckets [0, 25), [25, 50)
+    ++calls;
+    return lo / 25 == hi / 25;
+  };
+  std::vector<std::tuple<std::string, int64_t, int64_t, uint64_t, double>> summaries;
+  std::map<std::string, std::vector<int64_t>> rows;
+  ASSERT_TRUE(engine_
+                  ->ScanSummarized(
+                      r,
+                      [&](const SeriesBlock& b) {
+                        auto& times = rows[std::string(b.series->Tag("host"))];
+                        times.insert(times.end(), b.rows.times.begin(), b.rows.times.end());
+                        return Status::OK();
+                      },
+                      [&](const SeriesSummary& s) {
+                        summaries.emplace_back(std::string(s.series->Tag("host")), s.min_time,
+                                               s.max_time, s.rows, s.stats[0].sum);
+                        return Status::OK();
+                      })
+                  .ok());
+  std::sort(summaries.begin(), summaries.end());
+  using Summary = std::tuple<std::string, int64_t, int64_t, uint64_t, double>;
+  EXPECT_EQ(summaries, (std::vector<Summary>{{"a", 10, 20, 2, 3.0}, {"a", 30, 45, 3, 112.0}}));
+  EXPECT_EQ(rows["b"], (std::vector<int64_t>{15, 35}));  // its chunk spans both buckets
+  EXPECT_EQ(rows.count("a"), 0u);
+  EXPECT_GT(calls, 0);
+}
+
 // Chunks whose statistics rule out a field range are not read, unless another source of the
 // series overlaps them.
 TEST_F(EngineTest, FieldRangesSkipChunksNobodyOverlaps) {
