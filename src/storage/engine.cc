@@ -365,16 +365,40 @@ std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& in
 
 namespace {
 
-// The time range of every source of a snapshot holding `id`.
-std::vector<std::pair<int64_t, int64_t>> SourceRanges(const ShardSnapshot& snap, SeriesId id) {
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const auto& seg : snap.segments) {
-    if (const SegmentSeries* e = seg->Find(id)) ranges.emplace_back(e->min_time, e->max_time);
+// Looks series up in one shard's snapshot. Scans ask for series in (mostly) ascending id
+// order, so each segment keeps a cursor where the last lookup ended (Segment::Find).
+class SeriesLocator {
+ public:
+  explicit SeriesLocator(const ShardSnapshot& snap)
+      : snap_(&snap), cursors_(snap.segments.size(), 0) {}
+
+  const ShardSnapshot& snapshot() const { return *snap_; }
+
+  void Locate(SeriesId id, SeriesSources* out) {
+    const size_t n = snap_->segments.size();
+    out->entries.resize(n);
+    out->ranges.clear();
+    for (size_t s = 0; s < n; ++s) {
+      const SegmentSeries* e = snap_->segments[s]->Find(id, &cursors_[s]);
+      out->entries[s] = e;
+      if (e != nullptr) out->ranges.emplace_back(e->min_time, e->max_time);
+    }
+    for (const auto& mem : snap_->memtables) {
+      if (auto r = mem->TimeRange(id)) out->ranges.push_back(*r);
+    }
   }
-  for (const auto& mem : snap.memtables) {
-    if (auto r = mem->TimeRange(id)) ranges.push_back(*r);
-  }
-  return ranges;
+
+ private:
+  const ShardSnapshot* snap_;
+  std::vector<size_t> cursors_;  // per segment
+};
+
+// A locator per shard snapshot.
+std::vector<SeriesLocator> Locators(const std::vector<ShardSnapshot>& snaps) {
+  std::vector<SeriesLocator> out;
+  out.reserve(snaps.size());
+  for (const auto& snap : snaps) out.emplace_back(snap);
+  return out;
 }
 
 // Whether no row of `chunk` (of `segment`) can meet every range: a field absent from the chunk
@@ -401,9 +425,10 @@ bool ChunkMissesRanges(const Segment& segment, const Chunk& chunk,
 
 }  // namespace
 
-Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time,
-                          int64_t max_time, const std::vector<FieldSchema>& fields,
-                          SeriesRowsBlock* out, const std::vector<FieldRange>* ranges) const {
+Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where, SeriesId id,
+                          int64_t min_time, int64_t max_time,
+                          const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
+                          const std::vector<FieldRange>* ranges) const {
   out->series = id;
   out->times.clear();
   out->columns.assign(fields.size(), ColumnVector{});
@@ -411,16 +436,16 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_ti
   SeriesRowsBlock part;
   // Chunks that cannot hold a wanted row are skipped, unless another source overlaps them (its
   // rows would merge with theirs).
-  std::vector<std::pair<int64_t, int64_t>> sources;
-  if (ranges != nullptr && !ranges->empty()) sources = SourceRanges(snap, id);
-  for (const auto& segment : snap.segments) {
-    const SegmentSeries* entry = segment->Find(id);
-    if (entry == nullptr) continue;
+  const bool skip_by_ranges = ranges != nullptr && !ranges->empty();
+  for (size_t s = 0; s < snap.segments.size(); ++s) {
+    const SegmentSeries* entry = where.entries[s];
+    if (entry == nullptr || entry->max_time < min_time || entry->min_time > max_time) continue;
+    const Segment* segment = snap.segments[s].get();
     std::function<bool(const Chunk&)> skip;
-    if (!sources.empty()) {
+    if (skip_by_ranges) {
       skip = [&](const Chunk& c) {
         int overlaps = 0;
-        for (const auto& [lo, hi] : sources) overlaps += lo <= c.max_time && c.min_time <= hi;
+        for (const auto& [lo, hi] : where.ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
         return overlaps <= 1 && ChunkMissesRanges(*segment, c, *ranges);
       };
     }
@@ -449,10 +474,13 @@ Status Engine::Scan(const ScanRequest& request,
   // Expired rows vanish from scans at once, before retention drops their partitions.
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
+  std::vector<SeriesLocator> locators = Locators(snaps);
+  SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
-    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
-    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &block.rows,
-                                  &request.field_ranges));
+    SeriesLocator& locator = locators[info->id.value() % shards_.size()];
+    locator.Locate(info->id, &where);
+    SW_RETURN_IF_ERROR(ReadSeries(locator.snapshot(), where, info->id, min_time, request.max_time,
+                                  fields, &block.rows, &request.field_ranges));
     if (block.rows.times.empty()) continue;
     block.series = info;
     SW_RETURN_IF_ERROR(fn(block));
@@ -466,9 +494,11 @@ std::optional<std::pair<int64_t, int64_t>> Engine::TimeBounds(const ScanRequest&
   std::vector<ShardSnapshot> snaps;
   for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   std::optional<std::pair<int64_t, int64_t>> bounds;
+  std::vector<SeriesLocator> locators = Locators(snaps);
+  SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
-    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
-    for (const auto& [oldest, newest] : SourceRanges(snap, info->id)) {
+    locators[info->id.value() % shards_.size()].Locate(info->id, &where);
+    for (const auto& [oldest, newest] : where.ranges) {
       if (!bounds) bounds.emplace(oldest, newest);
       bounds->first = std::min(bounds->first, oldest);
       bounds->second = std::max(bounds->second, newest);
@@ -493,24 +523,51 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const int64_t max_time = request.max_time;
-  struct Picked {
-    const Segment* segment;
-    Chunk chunk;
+  // Per shard and segment: the index block read last, a buffer for chunk entries, and the
+  // segment's column of each projected field (-1: none).
+  struct SegmentState {
+    Segment::IndexHold hold;
+    std::vector<Chunk> chunks;
+    std::vector<int> columns;
   };
-  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::vector<std::vector<SegmentState>> states(snaps.size());
+  for (size_t i = 0; i < snaps.size(); ++i) {
+    states[i].resize(snaps[i].segments.size());
+    for (size_t s = 0; s < snaps[i].segments.size(); ++s) {
+      const auto& seg_fields = snaps[i].segments[s]->fields();
+      std::vector<int>& columns = states[i][s].columns;
+      columns.assign(fields.size(), -1);
+      for (size_t f = 0; f < fields.size(); ++f) {
+        for (size_t k = 0; k < seg_fields.size(); ++k) {
+          if (seg_fields[k].name == fields[f].name) columns[f] = static_cast<int>(k);
+        }
+      }
+    }
+  }
+  struct Picked {
+    const Chunk* chunk;
+    const std::vector<int>* columns;
+  };
+  std::vector<SeriesLocator> locators = Locators(snaps);
+  // Where the series is, with the time range of every source holding it, to find chunks
+  // nobody overlaps.
+  SeriesSources where;
+  const std::vector<std::pair<int64_t, int64_t>>& ranges = where.ranges;
   std::vector<Picked> picked;
   std::vector<bool> seen;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
-    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
-    // The time range of every source holding the series, to find chunks nobody overlaps.
-    ranges = SourceRanges(snap, info->id);
+    const size_t shard = info->id.value() % shards_.size();
+    SeriesLocator& locator = locators[shard];
+    const ShardSnapshot& snap = locator.snapshot();
+    locator.Locate(info->id, &where);
     picked.clear();
     for (size_t s = 0; s < snap.segments.size(); ++s) {
       const Segment& seg = *snap.segments[s];
-      const SegmentSeries* e = seg.Find(info->id);
+      const SegmentSeries* e = where.entries[s];
       if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
-      SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, seg.Chunks(*e));
-      for (Chunk& c : chunks) {
+      SegmentState& state = states[shard][s];
+      SW_RETURN_IF_ERROR(seg.Chunks(*e, &state.hold, &state.chunks));
+      for (const Chunk& c : state.chunks) {
         if (c.min_time < min_time || c.max_time > max_time) continue;
         if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) continue;
         // Rows of the chunk must be its own: no other source's range and no delete meets it.
@@ -524,19 +581,20 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         if (deleted) continue;
         // A NaN hides in the sum only: let the rows decide what min and max mean then.
         bool nan = false;
-        for (const ColumnChunk& col : c.columns) nan |= std::isnan(col.stats.sum);
+        for (int col : state.columns) nan |= col >= 0 && std::isnan(c.columns[col].stats.sum);
         if (nan) continue;
-        picked.push_back({&seg, std::move(c)});
+        picked.push_back({&c, &state.columns});
       }
     }
-    std::sort(picked.begin(), picked.end(),
-              [](const Picked& a, const Picked& b) { return a.chunk.min_time < b.chunk.min_time; });
+    std::sort(picked.begin(), picked.end(), [](const Picked& a, const Picked& b) {
+      return a.chunk->min_time < b.chunk->min_time;
+    });
     // Statistics of the picked chunks: one summary, or one per bucket with same_bucket.
     for (size_t begin = 0, end = 0; begin < picked.size(); begin = end) {
       end = begin + 1;
       if (request.same_bucket) {
         while (end < picked.size() &&
-               request.same_bucket(picked[begin].chunk.min_time, picked[end].chunk.max_time)) {
+               request.same_bucket(picked[begin].chunk->min_time, picked[end].chunk->max_time)) {
           ++end;
         }
       } else {
@@ -544,21 +602,17 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       }
       summary.series = info;
       summary.rows = 0;
-      summary.min_time = picked[begin].chunk.min_time;
-      summary.max_time = picked[end - 1].chunk.max_time;
+      summary.min_time = picked[begin].chunk->min_time;
+      summary.max_time = picked[end - 1].chunk->max_time;
       summary.stats.assign(fields.size(), SeriesSummary::Field{});
       seen.assign(fields.size(), false);
       for (size_t i = begin; i < end; ++i) {
-        const Picked& p = picked[i];
-        summary.rows += p.chunk.rows;
+        const Chunk& chunk = *picked[i].chunk;
+        summary.rows += chunk.rows;
         for (size_t f = 0; f < fields.size(); ++f) {
-          const auto& seg_fields = p.segment->fields();
-          int col = -1;
-          for (size_t k = 0; k < seg_fields.size(); ++k) {
-            if (seg_fields[k].name == fields[f].name) col = static_cast<int>(k);
-          }
+          const int col = (*picked[i].columns)[f];
           if (col < 0) continue;
-          const ChunkStats& st = p.chunk.columns[col].stats;
+          const ChunkStats& st = chunk.columns[col].stats;
           if (st.count == 0) continue;
           SeriesSummary::Field& out = summary.stats[f];
           auto less = [&](uint64_t a, uint64_t b) {
@@ -593,20 +647,20 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       for (const auto& [oldest, newest] : ranges) any |= oldest <= hi && lo <= newest;
       if (!any) return Status::OK();
       SW_RETURN_IF_ERROR(
-          ReadSeries(snap, info->id, lo, hi, fields, &block.rows, &request.field_ranges));
+          ReadSeries(snap, where, info->id, lo, hi, fields, &block.rows, &request.field_ranges));
       if (block.rows.times.empty()) return Status::OK();
       block.series = info;
       return rows_fn(block);
     };
     for (const Picked& p : picked) {
-      if (p.chunk.min_time > from) SW_RETURN_IF_ERROR(read_gap(from, p.chunk.min_time - 1));
-      if (p.chunk.max_time == std::numeric_limits<int64_t>::max()) {
-        from = p.chunk.max_time;
+      if (p.chunk->min_time > from) SW_RETURN_IF_ERROR(read_gap(from, p.chunk->min_time - 1));
+      if (p.chunk->max_time == std::numeric_limits<int64_t>::max()) {
+        from = p.chunk->max_time;
         break;
       }
-      from = p.chunk.max_time + 1;
+      from = p.chunk->max_time + 1;
     }
-    if (picked.empty() || picked.back().chunk.max_time != std::numeric_limits<int64_t>::max()) {
+    if (picked.empty() || picked.back().chunk->max_time != std::numeric_limits<int64_t>::max()) {
       SW_RETURN_IF_ERROR(read_gap(from, max_time));
     }
   }
@@ -644,13 +698,16 @@ Status Engine::Latest(const ScanRequest& request,
   SeriesBlock block;
   block.fields = fields;
   SeriesRowsBlock rows;
+  std::vector<SeriesLocator> locators = Locators(snaps);
+  SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
-    const ShardSnapshot& snap = snaps[info->id.value() % shards_.size()];
+    SeriesLocator& locator = locators[info->id.value() % shards_.size()];
+    const ShardSnapshot& snap = locator.snapshot();
+    locator.Locate(info->id, &where);
     int64_t segment_max = INT64_MIN;
-    for (const auto& seg : snap.segments) {
-      if (const SegmentSeries* e = seg->Find(info->id))
-        segment_max = std::max(segment_max, e->max_time);
+    for (const SegmentSeries* e : where.entries) {
+      if (e != nullptr) segment_max = std::max(segment_max, e->max_time);
     }
     auto entry = shard.last_values()->Get(info->id);
     // The cache has seen every memtable row; only segments of an earlier process can hold a
@@ -688,7 +745,7 @@ Status Engine::Latest(const ScanRequest& request,
         if (auto t = mem->MaxTime(info->id)) newest = std::max(newest, *t);
       }
       if (newest == INT64_MIN) continue;
-      SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, newest, newest, schema->fields, &rows));
+      SW_RETURN_IF_ERROR(ReadSeries(snap, where, info->id, newest, newest, schema->fields, &rows));
       if (rows.times.size() == 1) {  // else a delete removed it: read the whole series below
         shard.last_values()->Fill(info->id, *schema, schema->fields, rows);
         if (newest < min_time) continue;
@@ -707,7 +764,8 @@ Status Engine::Latest(const ScanRequest& request,
       }
     }
     // Bounded ranges the cache cannot answer: read the range and keep its last row.
-    SW_RETURN_IF_ERROR(ReadSeries(snap, info->id, min_time, request.max_time, fields, &rows));
+    SW_RETURN_IF_ERROR(
+        ReadSeries(snap, where, info->id, min_time, request.max_time, fields, &rows));
     if (rows.times.empty()) continue;
     block.rows = OneRow(rows, rows.times.size() - 1);
     block.series = info;

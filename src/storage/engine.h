@@ -23,6 +23,7 @@
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -125,6 +126,13 @@ struct SeriesSummary {
     double sum = 0;
   };
   std::vector<Field> stats;  // parallel to `fields`
+};
+
+// Where one series is in a shard snapshot: its entry in each segment (nullptr where absent,
+// parallel to the snapshot's segments) and the time range of every source holding it.
+struct SeriesSources {
+  std::vector<const SegmentSeries*> entries;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
 };
 
 class Engine {
@@ -259,11 +267,12 @@ class Engine {
   void CacheSeries(const std::string& key, SeriesId id);
   void ForgetCachedSeries();
   static constexpr size_t kSeriesCacheEntries = 64 * 1024;
-  // Reads one series from every source of a snapshot, newer sources replacing older fields.
-  // `ranges`, when given and not empty, lets it skip segment chunks (FieldRange).
-  Status ReadSeries(const ShardSnapshot& snap, SeriesId id, int64_t min_time, int64_t max_time,
-                    const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
-                    const std::vector<FieldRange>* ranges = nullptr) const;
+  // Reads one series from every source of a snapshot (`where` it is in them), newer sources
+  // replacing older fields. `ranges`, when given and not empty, lets it skip segment chunks
+  // (FieldRange).
+  Status ReadSeries(const ShardSnapshot& snap, const SeriesSources& where, SeriesId id,
+                    int64_t min_time, int64_t max_time, const std::vector<FieldSchema>& fields,
+                    SeriesRowsBlock* out, const std::vector<FieldRange>* ranges = nullptr) const;
   // The table's schema and the fields the request projects.
   Result<std::pair<std::shared_ptr<const TableSchema>, std::vector<FieldSchema>>> Projection(
       const ScanRequest& request) const;

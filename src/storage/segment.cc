@@ -556,18 +556,41 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
 }
 
 Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
-  BlockCache::Block hold;
+  IndexHold hold;
+  std::vector<Chunk> out;
+  SW_RETURN_IF_ERROR(Chunks(series, &hold, &out));
+  return out;
+}
+
+Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
+                       std::vector<Chunk>* out) const {
+  std::string_view bytes;
+  BlockCache::Block other;  // backs `bytes` when it is not from hold's block
   std::string scratch;
-  SW_ASSIGN_OR_RETURN(std::string_view bytes,
-                      IndexBytes(series.chunk_offset, series.chunk_bytes, &hold, &scratch));
-  std::vector<Chunk> out(series.chunk_count);
+  const uint64_t first = series.chunk_offset / kIndexBlockBytes;
+  const uint64_t last =
+      (uint64_t{series.chunk_offset} + std::max<uint32_t>(series.chunk_bytes, 1) - 1) /
+      kIndexBlockBytes;
+  if (index_cache_ != nullptr && first == last &&
+      uint64_t{series.chunk_offset} + series.chunk_bytes <= index_length_) {
+    if (hold->number != first || !hold->block) {
+      SW_ASSIGN_OR_RETURN(hold->block, IndexBlock(first));
+      hold->number = first;
+    }
+    bytes = std::string_view(*hold->block)
+                .substr(series.chunk_offset - first * kIndexBlockBytes, series.chunk_bytes);
+  } else {
+    SW_ASSIGN_OR_RETURN(bytes,
+                        IndexBytes(series.chunk_offset, series.chunk_bytes, &other, &scratch));
+  }
+  out->resize(series.chunk_count);
   Decoder d(bytes);
-  for (Chunk& c : out) {
+  for (Chunk& c : *out) {
     if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {
       return Corruption("segment '{}': bad chunk entry of series {}", path_, series.id);
     }
   }
-  return out;
+  return Status::OK();
 }
 
 Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, BlockCache::Block* hold,
@@ -619,6 +642,32 @@ const SegmentSeries* Segment::Find(SeriesId id) const {
   auto it = std::lower_bound(series_.begin(), series_.end(), id,
                              [](const SegmentSeries& s, SeriesId v) { return s.id < v; });
   return it != series_.end() && it->id == id ? &*it : nullptr;
+}
+
+const SegmentSeries* Segment::Find(SeriesId id, size_t* cursor) const {
+  constexpr size_t kNear = 8;  // entries tried one by one past the cursor
+  const size_t n = series_.size();
+  size_t i = std::min(*cursor, n);
+  auto less = [](const SegmentSeries& s, SeriesId v) { return s.id < v; };
+  if (i > 0 && !(series_[i - 1].id < id)) {
+    i = static_cast<size_t>(
+        std::lower_bound(series_.begin(), series_.begin() + static_cast<long>(i), id, less) -
+        series_.begin());
+  } else {
+    const size_t near_end = std::min(n, i + kNear);
+    while (i < near_end && series_[i].id < id) ++i;
+    if (i == near_end && i < n) {
+      i = static_cast<size_t>(
+          std::lower_bound(series_.begin() + static_cast<long>(i), series_.end(), id, less) -
+          series_.begin());
+    }
+  }
+  if (i < n && series_[i].id == id) {
+    *cursor = i + 1;
+    return &series_[i];
+  }
+  *cursor = i;
+  return nullptr;
 }
 
 Result<std::string_view> Segment::ReadBlock(const BlockRef& ref, std::string* scratch) const {

@@ -148,9 +148,20 @@ class Segment {
 
   // The series entry, or nullptr.
   const SegmentSeries* Find(SeriesId id) const;
+  // Same, for lookups in ascending id order: `*cursor` (0 at first) remembers where the last
+  // one ended, and an id at or just after it is found without a binary search. Any order is
+  // correct, only slower.
+  const SegmentSeries* Find(SeriesId id, size_t* cursor) const;
 
   // The chunks of a series (references and statistics), parsed from the index on demand.
   Result<std::vector<Chunk>> Chunks(const SegmentSeries& series) const;
+  // Same, into `*out` (its capacity reused), keeping the index block read last in `*hold`:
+  // scans read the entries of series in id order, mostly from the block of the one before.
+  struct IndexHold {
+    BlockCache::Block block;
+    uint64_t number = UINT64_MAX;
+  };
+  Status Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out) const;
 
   // Reads the rows of `series` with min_time <= time <= max_time, projecting `fields` (a field
   // the segment lacks, or has with another type, reads as absent). Returns false when no row is

@@ -130,6 +130,33 @@ TEST_F(SegmentTest, RoundTripAcrossChunks) {
   }
 }
 
+// The cursor lookup finds what the binary search finds, whatever the order of the ids asked:
+// ascending (the scan's order), with gaps, backwards and at random, absent ids included.
+TEST_F(SegmentTest, FindWithACursorAgreesWithFind) {
+  SegmentInput in = MakeInput(1);
+  in.series.clear();
+  for (uint64_t id = 3; id < 600; id += 1 + id % 5) in.series.push_back(MakeSeries(id, 1));
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  auto seg = Segment::Open(&env_, "s.sws");
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  std::vector<std::vector<uint64_t>> orders(4);
+  for (uint64_t id = 0; id < 620; ++id) orders[0].push_back(id);
+  for (uint64_t id = 0; id < 620; id += 7 + id % 13) orders[1].push_back(id);
+  for (uint64_t id = 620; id-- > 0;) orders[2].push_back(id);
+  std::mt19937 rng(11);
+  for (int i = 0; i < 2000; ++i) orders[3].push_back(rng() % 640);
+  size_t found = 0;
+  for (const auto& order : orders) {
+    size_t cursor = 0;
+    for (uint64_t id : order) {
+      const SegmentSeries* expected = (*seg)->Find(SeriesId(id));
+      ASSERT_EQ((*seg)->Find(SeriesId(id), &cursor), expected) << "id " << id;
+      found += expected != nullptr;
+    }
+  }
+  EXPECT_GT(found, 500u);
+}
+
 TEST_F(SegmentTest, TimeRangeProjectionAndMissingFields) {
   SegmentInput in = MakeInput(1000);
   ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
