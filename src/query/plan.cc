@@ -5,6 +5,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <numeric>
@@ -606,16 +608,31 @@ struct PartialAggregate {
   // With a single integer key: groups by value, and the NULL group.
   absl::flat_hash_map<int64_t, uint32_t> int_groups;
   std::optional<uint32_t> null_group;
+  // With one integer key beside others (a time bucket beside tags, `split_key`): the other
+  // keys' values name a prefix, and a group is a prefix with a value (or NULL, the low bit) of
+  // the integer key. A chunk whose other keys are constant looks its prefix up once
+  // (`chunk_prefix`).
+  int split_key = -1;
+  absl::flat_hash_map<std::string, uint32_t> prefixes;
+  absl::flat_hash_map<std::pair<uint64_t, int64_t>, uint32_t> split_groups;
+  std::optional<uint32_t> chunk_prefix;
   std::vector<Vector> key_store;
   size_t group_count = 0;
   size_t key_bytes = 0;
   size_t held = 0;
 };
 
+namespace {
+
+// A type whose values are their `ints` alone (an INTERVAL also has months).
+bool IsPlainInteger(SqlType type) { return IsIntegerBacked(type) && type != SqlType::kInterval; }
+
+}  // namespace
+
 uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
                                 size_t row, std::string* key) const {
   // One integer key (a time bucket, an integer field): hashed as itself, no key bytes.
-  if (kv.size() == 1 && IsIntegerBacked(kv[0]->type)) {
+  if (kv.size() == 1 && IsPlainInteger(kv[0]->type)) {
     const Vector& v = *kv[0];
     uint32_t* slot = nullptr;
     if (v.IsNull(row)) {
@@ -632,6 +649,24 @@ uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vec
     }
     return *slot;
   }
+  if (p->split_key >= 0) {
+    uint32_t prefix = 0;
+    if (p->chunk_prefix) {
+      prefix = *p->chunk_prefix;
+    } else {
+      prefix = PrefixOf(p, kv, row, key);
+    }
+    const Vector& v = *kv[p->split_key];
+    const bool null = v.IsNull(row);
+    auto [it, inserted] = p->split_groups.try_emplace(
+        std::pair(uint64_t{prefix} * 2 + null, null ? 0 : v.ints[v.Index(row)]), UINT32_MAX);
+    if (inserted) {
+      it->second = static_cast<uint32_t>(p->group_count++);
+      for (size_t k = 0; k < kv.size(); ++k) p->key_store[k].AppendFrom(*kv[k], row);
+      p->key_bytes += 96;
+    }
+    return it->second;
+  }
   key->clear();
   for (const Vector* v : kv) AppendKey(*v, row, key);
   auto [it, inserted] = p->groups.try_emplace(*key, static_cast<uint32_t>(p->group_count));
@@ -643,7 +678,31 @@ uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vec
   return it->second;
 }
 
+uint32_t AggregateNode::PrefixOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
+                                 size_t row, std::string* key) const {
+  key->clear();
+  for (size_t k = 0; k < kv.size(); ++k) {
+    if (static_cast<int>(k) != p->split_key) AppendKey(*kv[k], row, key);
+  }
+  auto [it, inserted] = p->prefixes.try_emplace(*key, static_cast<uint32_t>(p->prefixes.size()));
+  if (inserted) p->key_bytes += key->size() * 2 + 64;
+  return it->second;
+}
+
+// The key (if any) that PartialAggregate::split_key names for `keys`: the only integer key among
+// two or more.
+int SplitKey(const std::vector<BoundExprPtr>& keys) {
+  int found = -1;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (!IsPlainInteger(keys[k]->type)) continue;
+    if (found >= 0) return -1;
+    found = static_cast<int>(k);
+  }
+  return keys.size() >= 2 ? found : -1;
+}
+
 Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
+  p->split_key = SplitKey(keys);
   for (const auto& spec : aggregates) p->states.push_back(MakeAggregateState(spec));
   p->key_store.resize(keys.size());
   for (size_t k = 0; k < keys.size(); ++k) p->key_store[k].Reset(keys[k]->type);
@@ -716,6 +775,14 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       for (size_t k = 0; k < keys.size(); ++k) {
         SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*keys[k], chunk, &scratch[k]));
       }
+      p->chunk_prefix.reset();
+      if (p->split_key >= 0) {
+        bool constant = true;
+        for (size_t k = 0; k < kv.size(); ++k) {
+          constant &= static_cast<int>(k) == p->split_key || kv[k]->constant;
+        }
+        if (constant) p->chunk_prefix = PrefixOf(p, kv, 0, &key);
+      }
       // Rows with the keys of the previous row (constant tags, sorted buckets) continue its run
       // and need no hashing.
       new_run.assign(rows, 0);
@@ -733,6 +800,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         if (!new_run[i]) continue;
         runs.emplace_back(i, GroupOf(p, kv, i, &key));
       }
+      p->chunk_prefix.reset();
       for (auto& s : p->states) s->Resize(p->group_count);
     }
     // Long runs fold with one call each; short ones through a group per row.
@@ -939,20 +1007,79 @@ DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& ke
   return out;
 }
 
+// The sort keys of every row as unsigned words that compare as the rows do (per key: where its
+// NULL sorts, then the value mapped to keep its order, inverted for DESC), when every key is a
+// number, boolean or time (ranked text included); false otherwise. `rows` x 2 words per key.
+bool NormalizedSortKeys(const DataChunk& keys_chunk, const std::vector<SortKey>& keys,
+                        std::vector<uint64_t>* out) {
+  for (const SortKey& k : keys) {
+    const SqlType t = keys_chunk.columns[k.column].type;
+    if (t != SqlType::kBigInt && t != SqlType::kUBigInt && t != SqlType::kTimestamp &&
+        t != SqlType::kBoolean && t != SqlType::kDouble) {
+      return false;
+    }
+  }
+  const size_t rows = keys_chunk.rows, width = 2 * keys.size();
+  out->resize(rows * width);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const SortKey& key = keys[k];
+    const Vector& v = keys_chunk.columns[key.column];
+    for (size_t i = 0; i < rows; ++i) {
+      uint64_t* w = out->data() + i * width + 2 * k;
+      if (v.IsNull(i)) {
+        w[0] = key.nulls_first ? 0 : 2;
+        w[1] = 0;
+        continue;
+      }
+      const size_t x = v.Index(i);
+      uint64_t u = 0;
+      if (v.type == SqlType::kDouble) {
+        const double d = v.doubles[x];
+        // NaN above every number (as in CompareRows), -0 equal to 0; negative numbers have
+        // their bits inverted, others the sign bit set.
+        const uint64_t bits = d == 0 ? 0 : std::bit_cast<uint64_t>(d);
+        u = std::isnan(d) ? ~uint64_t{0} : bits >> 63 ? ~bits : bits | (uint64_t{1} << 63);
+      } else if (v.type == SqlType::kUBigInt || v.type == SqlType::kBoolean) {
+        u = static_cast<uint64_t>(v.ints[x]);
+      } else {
+        u = static_cast<uint64_t>(v.ints[x]) ^ (uint64_t{1} << 63);
+      }
+      w[0] = 1;
+      w[1] = key.descending ? ~u : u;
+    }
+  }
+  return true;
+}
+
 void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t keep) {
   std::vector<uint32_t> order(buffer->rows);
   std::iota(order.begin(), order.end(), 0);
   std::vector<SortKey> key_order;
   const DataChunk key_columns = SortKeyColumns(*buffer, keys, &key_order);
-  auto less = [&](uint32_t a, uint32_t b) {
-    const int c = CompareRows(key_columns, key_order, a, b);
-    return c != 0 ? c < 0 : a < b;  // stable
+  auto sort_by = [&](auto less) {
+    if (keep < order.size()) {
+      std::partial_sort(order.begin(), order.begin() + static_cast<long>(keep), order.end(), less);
+      order.resize(keep);
+    } else {
+      std::sort(order.begin(), order.end(), less);
+    }
   };
-  if (keep < order.size()) {
-    std::partial_sort(order.begin(), order.begin() + static_cast<long>(keep), order.end(), less);
-    order.resize(keep);
+  std::vector<uint64_t> words;
+  const size_t width = 2 * key_order.size();
+  if (NormalizedSortKeys(key_columns, key_order, &words)) {
+    sort_by([&](uint32_t a, uint32_t b) {
+      const uint64_t* x = words.data() + size_t{a} * width;
+      const uint64_t* y = words.data() + size_t{b} * width;
+      for (size_t i = 0; i < width; ++i) {
+        if (x[i] != y[i]) return x[i] < y[i];
+      }
+      return a < b;  // stable
+    });
   } else {
-    std::sort(order.begin(), order.end(), less);
+    sort_by([&](uint32_t a, uint32_t b) {
+      const int c = CompareRows(key_columns, key_order, a, b);
+      return c != 0 ? c < 0 : a < b;  // stable
+    });
   }
   DataChunk sorted;
   sorted.rows = order.size();

@@ -160,6 +160,9 @@ class AggregateNode : public PlanNode {
   // scratch space.
   uint32_t GroupOf(PartialAggregate* partial, const std::vector<const Vector*>& kv, size_t row,
                    std::string* key) const;
+  // The prefix (PartialAggregate::split_key) of row `row`: every key but the split one.
+  uint32_t PrefixOf(PartialAggregate* partial, const std::vector<const Vector*>& kv, size_t row,
+                    std::string* key) const;
 };
 
 struct SortKey {
