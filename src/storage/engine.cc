@@ -365,6 +365,16 @@ std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& in
 
 namespace {
 
+// Merges the rows of a newer source into `out`; the first source's rows are moved, not copied.
+void TakeRows(SeriesRowsBlock* newer, SeriesRowsBlock* out) {
+  if (out->times.empty()) {
+    std::swap(newer->times, out->times);
+    std::swap(newer->columns, out->columns);
+    return;
+  }
+  MergeRowsInto(*newer, out);
+}
+
 // Looks series up in one shard's snapshot. Scans ask for series in (mostly) ascending id
 // order, so each segment keeps a cursor where the last lookup ended (Segment::Find).
 class SeriesLocator {
@@ -453,12 +463,12 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
                                                     skip ? &skip : nullptr));
     if (!any) continue;
     ApplyTombstones(snap.tombstones, segment->max_lsn(), &part);
-    MergeRowsInto(part, out);
+    TakeRows(&part, out);
   }
   for (size_t m = 0; m < snap.memtables.size(); ++m) {
     if (!snap.memtables[m]->Read(id, min_time, max_time, fields, &part)) continue;
     ApplyTombstones(snap.tombstones, snap.memtable_lsns[m], &part);
-    MergeRowsInto(part, out);
+    TakeRows(&part, out);
   }
   return Status::OK();
 }

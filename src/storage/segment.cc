@@ -712,46 +712,66 @@ Status Segment::ReadChunkDoubles(const Chunk& chunk, size_t column,
 }
 
 Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector* out) const {
+  out->type = fields_[column].type;
+  out->present.clear();
+  out->bits.clear();
+  out->strings.clear();
+  return AppendChunkColumn(chunk, column, 0, chunk.rows, out);
+}
+
+Status Segment::AppendChunkColumn(const Chunk& chunk, size_t column, size_t begin, size_t end,
+                                  ColumnVector* out) const {
   const ColumnChunk& col = chunk.columns[column];
   const FieldType type = fields_[column].type;
-  out->type = type;
-  out->present.assign(chunk.rows, col.presence == 0 ? 1 : 0);
-  out->strings.clear();
-  if (type == FieldType::kString) out->strings.resize(chunk.rows);
+  const size_t rows = end - begin;
+  const size_t base = out->bits.size();
+  out->bits.resize(base + rows);
+  uint64_t* bits = out->bits.data() + base;
+  if (type == FieldType::kString) out->strings.resize(base + rows);
   if (col.presence == 1) {
-    out->bits.assign(chunk.rows, 0);
+    out->present.insert(out->present.end(), rows, 0);
+    std::fill(bits, bits + rows, 0);
     return Status::OK();
   }
+  // Presence of every row of the chunk (kept for the thread's next chunk).
+  thread_local std::vector<uint8_t> present;
   std::string scratch;
   if (col.presence == 2) {
     SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.validity, &scratch));
-    out->present.clear();
-    SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &out->present).WithContext(path_));
-    if (out->present.size() != chunk.rows) {
+    present.clear();
+    SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &present).WithContext(path_));
+    if (present.size() != chunk.rows) {
       return Corruption("segment '{}': validity block has {} values, chunk says {}", path_,
-                        out->present.size(), chunk.rows);
+                        present.size(), chunk.rows);
     }
+    out->present.insert(out->present.end(), present.begin() + static_cast<long>(begin),
+                        present.begin() + static_cast<long>(end));
+  } else {
+    out->present.insert(out->present.end(), rows, 1);
   }
-  const size_t present =
-      static_cast<size_t>(std::count(out->present.begin(), out->present.end(), 1));
+  const size_t dense_rows =
+      col.presence == 0 ? chunk.rows
+                        : static_cast<size_t>(std::count(present.begin(), present.end(), 1));
   std::string values_scratch;
   SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(col.values, &values_scratch));
-  // Dense values go to their rows; with every row present, a straight copy (no zeroing first).
-  auto spread = [&](const auto& dense, auto convert) -> Status {
-    if (dense.size() != present) {
+  // Dense values go to rows [begin, end): with every row present a straight copy.
+  auto spread = [&](auto& dense, auto convert) -> Status {
+    if (dense.size() != dense_rows) {
       return Corruption("segment '{}': values block has {} values, validity says {}", path_,
-                        dense.size(), present);
+                        dense.size(), dense_rows);
     }
-    if (present == chunk.rows) {
-      out->bits.resize(chunk.rows);
-      uint64_t* bits = out->bits.data();
-      for (size_t r = 0; r < present; ++r) bits[r] = convert(dense[r]);
+    if (col.presence == 0) {
+      for (size_t r = begin; r < end; ++r) convert(dense[r], r - begin);
       return Status::OK();
     }
-    out->bits.assign(chunk.rows, 0);
-    size_t j = 0;
-    for (size_t r = 0; r < chunk.rows; ++r) {
-      if (out->present[r]) out->bits[r] = convert(dense[j++]);
+    size_t j = static_cast<size_t>(
+        std::count(present.begin(), present.begin() + static_cast<long>(begin), 1));
+    for (size_t r = begin; r < end; ++r) {
+      if (present[r]) {
+        convert(dense[j++], r - begin);
+      } else {
+        bits[r - begin] = 0;
+      }
     }
     return Status::OK();
   };
@@ -761,39 +781,34 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
       thread_local std::vector<double> v;
       v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeDoubleBlock(block, &v).WithContext(path_));
-      return spread(v, [](double x) { return std::bit_cast<uint64_t>(x); });
+      return spread(v, [&](double x, size_t i) { bits[i] = std::bit_cast<uint64_t>(x); });
     }
     case FieldType::kInt64: {
       thread_local std::vector<int64_t> v;
       v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeInt64Block(block, &v).WithContext(path_));
-      return spread(v, [](int64_t x) { return static_cast<uint64_t>(x); });
+      return spread(v, [&](int64_t x, size_t i) { bits[i] = static_cast<uint64_t>(x); });
     }
     case FieldType::kUInt64: {
       thread_local std::vector<uint64_t> v;
       v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeUInt64Block(block, &v).WithContext(path_));
-      return spread(v, [](uint64_t x) { return x; });
+      return spread(v, [&](uint64_t x, size_t i) { bits[i] = x; });
     }
     case FieldType::kBool: {
       thread_local std::vector<uint8_t> v;
       v.clear();
       SW_RETURN_IF_ERROR(codec::DecodeBoolBlock(block, &v).WithContext(path_));
-      return spread(v, [](uint8_t x) { return uint64_t{x}; });
+      return spread(v, [&](uint8_t x, size_t i) { bits[i] = uint64_t{x}; });
     }
     case FieldType::kString: {
       std::vector<std::string> v;
       SW_RETURN_IF_ERROR(codec::DecodeStringBlock(block, &v).WithContext(path_));
-      out->bits.assign(chunk.rows, 0);
-      if (v.size() != present) {
-        return Corruption("segment '{}': values block has {} values, validity says {}", path_,
-                          v.size(), present);
-      }
-      size_t j = 0;
-      for (size_t r = 0; r < chunk.rows; ++r) {
-        if (out->present[r]) out->strings[r] = std::move(v[j++]);
-      }
-      return Status::OK();
+      std::string* strings = out->strings.data() + base;
+      return spread(v, [&](std::string& x, size_t i) {
+        bits[i] = 0;
+        strings[i] = std::move(x);
+      });
     }
   }
   return Status::OK();
@@ -816,7 +831,6 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
   }
   if (series.max_time < min_time || series.min_time > max_time) return false;
   std::vector<int64_t> times;
-  ColumnVector col;
   SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, Chunks(series));
   for (const Chunk& chunk : chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
@@ -837,13 +851,8 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
         if (dst.type == FieldType::kString) dst.strings.resize(dst.strings.size() + rows);
         continue;
       }
-      SW_RETURN_IF_ERROR(ReadChunkColumn(chunk, static_cast<size_t>(source[f]), &col));
-      dst.present.insert(dst.present.end(), col.present.begin() + begin, col.present.begin() + end);
-      dst.bits.insert(dst.bits.end(), col.bits.begin() + begin, col.bits.begin() + end);
-      if (dst.type == FieldType::kString) {
-        dst.strings.insert(dst.strings.end(), col.strings.begin() + begin,
-                           col.strings.begin() + end);
-      }
+      SW_RETURN_IF_ERROR(
+          AppendChunkColumn(chunk, static_cast<size_t>(source[f]), begin, end, &dst));
     }
   }
   return !out->times.empty();

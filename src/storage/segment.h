@@ -175,6 +175,9 @@ class Segment {
   // strings). Exposed for the inspector and for queries that read chunk by chunk.
   Status ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector* out) const;
   Status ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const;
+  // Appends rows [begin, end) of one column of one chunk to `*out` (of the column's type).
+  Status AppendChunkColumn(const Chunk& chunk, size_t column, size_t begin, size_t end,
+                           ColumnVector* out) const;
   // Appends the present values of a float column's chunk, densely (no per-row presence): the
   // fast path for aggregates. REQUIRES: fields()[column].type == kDouble.
   Status ReadChunkDoubles(const Chunk& chunk, size_t column, std::vector<double>* out) const;
