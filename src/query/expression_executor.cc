@@ -190,6 +190,20 @@ Result<int64_t> TruncTo(int64_t ns, std::string_view unit, const absl::TimeZone&
 // the binder), as in TimescaleDB, so that weekly buckets start on Mondays; calendar buckets
 // (months) on 2000-01 unless an origin is given.
 
+// The bucket [first, end) of width `w` (> 0) from `origin` holding `ns`, clamped to the int64
+// range (the first bucket may start before the smallest time, the last end after the largest).
+std::pair<int64_t, int64_t> FixedBucket(int64_t ns, int64_t w, int64_t origin) {
+  // Guard the subtraction: times near the ends of the int64 range.
+  const __int128 rel = static_cast<__int128>(ns) - origin;
+  __int128 q = rel / w;
+  if (rel % w != 0 && rel < 0) --q;
+  const __int128 start = q * w + origin, end = start + w;
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  return {start < kMin ? kMin : static_cast<int64_t>(start),
+          end > kMax ? kMax : static_cast<int64_t>(end)};
+}
+
 Result<int64_t> Bucket(int64_t ns, const BoundExpr& e, const absl::TimeZone* tz) {
   if (e.interval.months > 0) {
     const absl::TimeZone zone = tz ? *tz : absl::UTCTimeZone();
@@ -209,15 +223,7 @@ Result<int64_t> Bucket(int64_t ns, const BoundExpr& e, const absl::TimeZone* tz)
     return CivilToNanos(absl::CivilSecond(y, m, 1, 0, 0, 0), zone);
   }
   const int64_t w = e.interval.nanos;
-  if (tz == nullptr) {
-    // Guard the subtraction: times near the ends of the int64 range.
-    __int128 rel = static_cast<__int128>(ns) - e.origin;
-    __int128 q = rel / w;
-    if (rel % w != 0 && rel < 0) --q;
-    __int128 out = q * w + e.origin;
-    if (out < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
-    return static_cast<int64_t>(out);
-  }
+  if (tz == nullptr) return FixedBucket(ns, w, e.origin).first;
   const int64_t local = LocalNanos(ns, *tz);
   const int64_t local_bucket = FloorDiv(local - e.origin, w) * w + e.origin;
   int64_t secs, sub;
@@ -680,14 +686,13 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           out->ints[i] = last;
           continue;
         }
-        if (e.function == Function::kTimeBucket) {
+        if (fixed) {
+          // The whole bucket, so that the next rows inside it need no division.
+          const auto [first, end] = FixedBucket(t, e.interval.nanos, e.origin);
+          out->ints[i] = last = lo = first;
+          hi = end == std::numeric_limits<int64_t>::max() ? end : end - 1;
+        } else if (e.function == Function::kTimeBucket) {
           SW_ASSIGN_OR_RETURN(out->ints[i], Bucket(t, e, tz));
-          if (fixed) {
-            last = out->ints[i];
-            lo = last;
-            hi = last + (e.interval.nanos - 1);
-            if (hi < lo) hi = std::numeric_limits<int64_t>::max();
-          }
         } else {
           if (t >= lo && t < hi) {
             out->ints[i] = last;
@@ -1283,15 +1288,12 @@ Result<std::pair<int64_t, int64_t>> TimeKeyBuckets::Range(int64_t t) const {
   const BoundExpr& e = *key_;
   const absl::TimeZone utc = absl::UTCTimeZone();
   if (e.function == Function::kDateTrunc) return TruncRange(t, e.unit, utc);
-  SW_ASSIGN_OR_RETURN(const int64_t first, Bucket(t, e, nullptr));
   if (e.interval.months > 0) {
+    SW_ASSIGN_OR_RETURN(const int64_t first, Bucket(t, e, nullptr));
     const absl::CivilMonth next = absl::CivilMonth(ToCivil(first, utc)) + e.interval.months;
     return std::pair(first, CivilToNanos(absl::CivilSecond(next), utc));
   }
-  const int64_t w = e.interval.nanos;
-  return std::pair(first, first > std::numeric_limits<int64_t>::max() - w
-                              ? std::numeric_limits<int64_t>::max()
-                              : first + w);
+  return FixedBucket(t, e.interval.nanos, e.origin);
 }
 
 Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t) {

@@ -200,6 +200,12 @@ void Gather(const Vector& src, const std::vector<uint32_t>& idx, Vector* dst) {
   }
 }
 
+// A type whose values are their `ints` alone (an INTERVAL also has months).
+bool IsPlainInteger(SqlType type) { return IsIntegerBacked(type) && type != SqlType::kInterval; }
+
+// The months of an INTERVAL vector's value `i` (0 when it keeps none).
+int64_t MonthsAt(const Vector& v, size_t i) { return v.months.empty() ? 0 : v.months[i]; }
+
 // Appends the bytes of one cell to a hash key (NULL distinct from every value).
 void AppendKey(const Vector& v, size_t row, std::string* key) {
   if (v.IsNull(row)) {
@@ -210,6 +216,10 @@ void AppendKey(const Vector& v, size_t row, std::string* key) {
   const size_t i = v.Index(row);
   if (IsIntegerBacked(v.type)) {
     key->append(reinterpret_cast<const char*>(&v.ints[i]), 8);
+    if (v.type == SqlType::kInterval) {
+      const int64_t months = MonthsAt(v, i);
+      key->append(reinterpret_cast<const char*>(&months), 8);
+    }
   } else if (v.type == SqlType::kDouble) {
     double d = v.doubles[i];
     if (d == 0) d = 0;
@@ -225,6 +235,9 @@ bool SameCell(const Vector& v, size_t a, size_t b) {
   if (v.constant) return true;
   const bool na = v.IsNull(a), nb = v.IsNull(b);
   if (na || nb) return na == nb;
+  if (v.type == SqlType::kInterval) {
+    return v.ints[a] == v.ints[b] && MonthsAt(v, a) == MonthsAt(v, b);
+  }
   if (IsIntegerBacked(v.type)) return v.ints[a] == v.ints[b];
   if (v.type == SqlType::kDouble) return v.doubles[a] == v.doubles[b];
   if (v.type == SqlType::kText) return v.strings[a] == v.strings[b];
@@ -622,13 +635,6 @@ struct PartialAggregate {
   size_t held = 0;
 };
 
-namespace {
-
-// A type whose values are their `ints` alone (an INTERVAL also has months).
-bool IsPlainInteger(SqlType type) { return IsIntegerBacked(type) && type != SqlType::kInterval; }
-
-}  // namespace
-
 uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
                                 size_t row, std::string* key) const {
   // One integer key (a time bucket, an integer field): hashed as itself, no key bytes.
@@ -689,6 +695,8 @@ uint32_t AggregateNode::PrefixOf(PartialAggregate* p, const std::vector<const Ve
   return it->second;
 }
 
+namespace {
+
 // The key (if any) that PartialAggregate::split_key names for `keys`: the only integer key among
 // two or more.
 int SplitKey(const std::vector<BoundExprPtr>& keys) {
@@ -700,6 +708,8 @@ int SplitKey(const std::vector<BoundExprPtr>& keys) {
   }
   return keys.size() >= 2 ? found : -1;
 }
+
+}  // namespace
 
 Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   p->split_key = SplitKey(keys);
@@ -714,7 +724,6 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   std::vector<uint8_t> new_run;
   std::vector<std::pair<size_t, uint32_t>> runs;  // (first row, group)
   std::string key;
-  size_t chunks_seen = 0;
   // Statistics of whole chunks: the group from the series' tags and the bucket of each time
   // key, then each aggregate from its field's statistics (the planner allowed only aggregates
   // and keys that can).
@@ -725,6 +734,15 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   }
   std::vector<Vector> summary_keys(keys.size());
   std::vector<const Vector*> summary_kv(keys.size());
+  // The groups' keys and states count against the query's memory limit, looked at every few
+  // chunks or summaries.
+  size_t inputs_seen = 0;
+  auto charge = [&]() -> Status {
+    if (++inputs_seen % 8 != 0) return Status::OK();
+    size_t bytes = p->key_bytes;
+    for (const auto& s : p->states) bytes += s->MemoryBytes();
+    return ctx.Charge(&p->held, bytes);
+  };
   auto on_summary = [&](const SeriesSummary& summary) -> Status {
     uint32_t group = 0;
     if (!keys.empty()) {
@@ -761,7 +779,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       }
       SW_RETURN_IF_ERROR(p->states[a]->UpdateSummary(group, summary.rows, field));
     }
-    return Status::OK();
+    return charge();
   };
   AggregateSink sink(on_summary, [&](DataChunk& chunk) -> Status {
     const size_t rows = chunk.rows;
@@ -789,7 +807,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       new_run[0] = 1;
       for (const Vector* v : kv) {
         if (v->constant) continue;
-        if (IsIntegerBacked(v->type) && v->valid.empty()) {
+        if (IsPlainInteger(v->type) && v->valid.empty()) {
           const int64_t* x = v->ints.data();
           for (size_t i = 1; i < rows; ++i) new_run[i] |= x[i] != x[i - 1];
         } else {
@@ -828,12 +846,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         SW_RETURN_IF_ERROR(p->states[a]->Update(args, group_of.data(), 0, rows));
       }
     }
-    if (++chunks_seen % 8 == 0) {
-      size_t bytes = p->key_bytes;
-      for (const auto& s : p->states) bytes += s->MemoryBytes();
-      SW_RETURN_IF_ERROR(ctx.Charge(&p->held, bytes));
-    }
-    return Status::OK();
+    return charge();
   });
   return child->Execute(ctx, &sink);
 }

@@ -48,6 +48,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(Env* env, std::string dir, EngineOp
   SW_ASSIGN_OR_RETURN(int shard_count, FixShardCount(env, dir, options.shards));
   std::unique_ptr<Engine> engine(
       new Engine(env, dir, options.clock, options.max_series_per_tenant));
+  // The first and last whole partitions of the int64 range (see WriteAsync).
+  const __int128 span = std::max<int64_t>(options.shard.partition.nanos(), 1);
+  const __int128 first = -(-static_cast<__int128>(std::numeric_limits<int64_t>::min()) / span);
+  const __int128 last = static_cast<__int128>(std::numeric_limits<int64_t>::max()) / span - 1;
+  engine->min_storable_time_ = static_cast<int64_t>(first * span);
+  engine->max_storable_time_ = static_cast<int64_t>((last + 1) * span - 1);
   SW_RETURN_IF_ERROR(engine->retention_.Load());
   SW_RETURN_IF_ERROR(engine->LoadCatalog());
   options.shard.retention_cutoff = [e = engine.get()](TenantId t, std::string_view d,
@@ -246,6 +252,17 @@ void Engine::ForgetCachedSeries() {
 void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
   if (batch.rows() == 0) return done(Status::OK());
   if (Status s = batch.Validate(); !s.ok()) return done(s);
+  // Partitions are [p * span, (p + 1) * span): the ones that would reach past the int64 range
+  // cannot be stored.
+  const std::vector<int64_t>& times = batch.times();
+  for (size_t row = 0; row < times.size(); ++row) {
+    if (times[row] < min_storable_time_ || times[row] > max_storable_time_) {
+      return done(InvalidArgument(
+          "row {}: time {} ns is outside the storable range [{}, {}] (about 1677-09-22 to "
+          "2262-04-10 UTC with daily partitions)",
+          row + 1, times[row], min_storable_time_, max_storable_time_));
+    }
+  }
   std::vector<FieldSchema> fields;
   for (const auto& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
 
@@ -533,8 +550,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const int64_t max_time = request.max_time;
-  // Per shard and segment: the index block read last, a buffer for chunk entries, and the
-  // segment's column of each projected field (-1: none).
+  // Per shard and segment: the index block read last (with few segments), a buffer for chunk
+  // entries, and the segment's column of each projected field (-1: none).
+  constexpr size_t kMaxHeldIndexBlocks = 64;
   struct SegmentState {
     Segment::IndexHold hold;
     std::vector<Chunk> chunks;
@@ -577,6 +595,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
       SegmentState& state = states[shard][s];
       SW_RETURN_IF_ERROR(seg.Chunks(*e, &state.hold, &state.chunks));
+      // Index blocks held between series stay outside the index cache's budget: a few.
+      if (snap.segments.size() > kMaxHeldIndexBlocks) state.hold = {};
       for (const Chunk& c : state.chunks) {
         if (c.min_time < min_time || c.max_time > max_time) continue;
         if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) continue;

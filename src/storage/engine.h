@@ -280,6 +280,9 @@ class Engine {
   Env* const env_;
   const std::string dir_;
   const size_t max_series_per_tenant_;
+  // Row times a write may carry: those of partitions inside the int64 range (set by Open).
+  int64_t min_storable_time_ = std::numeric_limits<int64_t>::min();
+  int64_t max_storable_time_ = std::numeric_limits<int64_t>::max();
   Catalog catalog_;
   SeriesIndex series_;
   mutable std::mutex series_cache_mu_;

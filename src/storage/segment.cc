@@ -564,6 +564,8 @@ Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
 
 Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
                        std::vector<Chunk>* out) const {
+  out->resize(series.chunk_count);
+  if (series.chunk_count == 0) return Status::OK();
   std::string_view bytes;
   BlockCache::Block other;  // backs `bytes` when it is not from hold's block
   std::string scratch;
@@ -583,7 +585,6 @@ Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
     SW_ASSIGN_OR_RETURN(bytes,
                         IndexBytes(series.chunk_offset, series.chunk_bytes, &other, &scratch));
   }
-  out->resize(series.chunk_count);
   Decoder d(bytes);
   for (Chunk& c : *out) {
     if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {

@@ -1,0 +1,90 @@
+// Per-query limits (src/query): the memory budget holds whichever way an aggregation gets its
+// input, rows or segment chunk statistics.
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "query/query_engine.h"
+#include "storage/engine.h"
+#include "storage/memory_env.h"
+#include "storage/write_batch.h"
+
+namespace seaway::query {
+namespace {
+
+const TenantId kTenant(1);
+constexpr int64_t kDay = 86'400'000'000'000;
+constexpr int64_t kStart = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
+
+class QueryLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    queries_ = std::make_unique<QueryEngine>(engine_.get(), &clock_);
+  }
+
+  // `hosts` series with one row a day for `days` days, flushed: every (host, day) is a chunk of
+  // its own (partitions are days), answered from its statistics.
+  void WriteDaily(int hosts, int days) {
+    for (int d = 0; d < days; ++d) {
+      WriteBatch batch(kTenant, "main", "m");
+      for (int h = 0; h < hosts; ++h) {
+        batch.AddRow(kStart + d * kDay + h);
+        ASSERT_TRUE(batch.SetTag("host", fmt::format("host-{:04}", h)).ok());
+        ASSERT_TRUE(batch.SetDouble("v", d + h).ok());
+      }
+      ASSERT_TRUE(engine_->Write(batch).ok());
+    }
+    ASSERT_TRUE(engine_->Flush().ok());
+  }
+
+  Result<QueryResult> Run(const std::string& sql, size_t memory_bytes) {
+    QueryOptions options;
+    options.tenant = kTenant;
+    options.max_memory_bytes = memory_bytes;
+    return queries_->Execute(sql, options);
+  }
+
+  MemoryEnv env_;
+  MetricsRegistry metrics_;
+  ManualClock clock_{Timestamp::FromNanos(kStart)};
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<QueryEngine> queries_;
+};
+
+// 200 hosts x 60 days = 12,000 groups built from statistics alone, under an outer count that
+// keeps the result one row: the groups themselves must count against the budget.
+TEST_F(QueryLimitsTest, GroupsBuiltFromStatisticsCountAgainstTheMemoryLimit) {
+  WriteDaily(200, 60);
+  const std::string inner =
+      "SELECT host, date_trunc('day', time) AS d, count(*) AS n, sum(v) AS s FROM m GROUP BY "
+      "host, d";
+  auto plan = Run("EXPLAIN " + inner, size_t{256} << 20);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::string text;
+  for (const auto& chunk : plan->chunks) {
+    for (size_t r = 0; r < chunk.rows; ++r) text += chunk.columns[0].Get(r).s + "\n";
+  }
+  EXPECT_NE(text.find("StatsScan main.m per=date_trunc('day', time)"), std::string::npos) << text;
+
+  const std::string outer = "SELECT count(*), sum(n) FROM (" + inner + ") q";
+  auto fits = Run(outer, size_t{256} << 20);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  ASSERT_EQ(fits->rows, 1u);
+  EXPECT_EQ(fits->chunks[0].columns[0].Get(0).i, 12'000);
+  EXPECT_EQ(fits->chunks[0].columns[1].Get(0).i, 12'000);
+
+  auto refused = Run(outer, 256 << 10);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("memory limit"), std::string::npos) << refused.status();
+}
+
+}  // namespace
+}  // namespace seaway::query
