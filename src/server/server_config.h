@@ -46,7 +46,7 @@ struct ServerConfig {
   std::string wal_recovery = "strict";
   int storage_shards = 2;
   uint64_t storage_memory_bytes = 1ull << 30;
-  uint64_t storage_index_cache_bytes = 32ull << 20;  // segment-index blocks kept in memory
+  uint64_t storage_index_cache_bytes = 128ull << 20;  // segment-index blocks kept in memory
   bool demo = false;
   // MQTT: the listener, an optional TLS listener, and the broker's limits (--mqtt-*).
   int mqtt_threads = 0;

@@ -48,7 +48,7 @@ struct EngineOptions {
   // Memory for segment index blocks (chunk references and statistics, about 60 bytes per field
   // per chunk) shared by every shard: queries read index blocks through this LRU cache and
   // read them again from the file (the OS page cache) once evicted.
-  size_t segment_index_cache_bytes = size_t{32} << 20;
+  size_t segment_index_cache_bytes = size_t{128} << 20;
 };
 
 // What the engine's caches hold now (for /metrics and benchmarks).

@@ -213,7 +213,7 @@ TEST_F(ServerConfigTest, StorageSettings) {
   EXPECT_EQ(c.engine.segment_index_cache_bytes, 1u << 20);
   ServerConfig defaults;
   ASSERT_TRUE(Parse({}, &defaults).ok());
-  EXPECT_EQ(defaults.engine.segment_index_cache_bytes, size_t{32} << 20);
+  EXPECT_EQ(defaults.engine.segment_index_cache_bytes, size_t{128} << 20);
   ServerConfig d;
   EXPECT_EQ(Parse({"--wal-sync", "often"}, &d).message(),
             "--wal-sync: wal sync 'often': expected always, none or interval:MS (1..60000)");
