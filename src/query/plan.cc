@@ -446,6 +446,16 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   auto check_deadline = [&](size_t rows) {
     return rows >= 1024 || ++series_seen % 16 == 0 ? ctx.CheckDeadline() : Status::OK();
   };
+  // Blocks of a few rows (many small series, the newest row of each) travel up together, so
+  // that the work above the scan per chunk (keys, hashing, aggregate states) is paid per batch.
+  constexpr size_t kSmallBlockRows = 64, kBatchRows = 1024;
+  DataChunk batch;
+  auto flush_batch = [&]() -> Status {
+    if (batch.rows == 0) return Status::OK();
+    Status s = out->Push(batch);
+    batch = DataChunk{};
+    return s;
+  };
   DataChunk chunk;
   auto on_block = [&](const SeriesBlock& b) -> Status {
     SW_RETURN_IF_ERROR(check_deadline(b.rows.times.size()));
@@ -483,15 +493,22 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
         break;
       }
     }
-    return out->Push(chunk);
+    if (chunk.rows >= kSmallBlockRows) return out->Push(chunk);
+    AppendChunk(chunk, &batch);
+    return batch.rows >= kBatchRows ? flush_batch() : Status::OK();
   };
   if (summaries) {
-    return ctx.engine->ScanSummarized(req, on_block, [&](const SeriesSummary& s) -> Status {
-      SW_RETURN_IF_ERROR(check_deadline(0));
-      return out->PushSummary(s);
-    });
+    SW_RETURN_IF_ERROR(
+        ctx.engine->ScanSummarized(req, on_block, [&](const SeriesSummary& s) -> Status {
+          SW_RETURN_IF_ERROR(check_deadline(0));
+          return out->PushSummary(s);
+        }));
+    return flush_batch();
   }
-  if (!latest) return ctx.engine->Scan(req, on_block);
+  if (!latest) {
+    SW_RETURN_IF_ERROR(ctx.engine->Scan(req, on_block));
+    return flush_batch();
+  }
   // The newest row of each series answers last(field, time), unless that row lacks one of the
   // fields: then the series' every row is read (last() over them is still exact).
   std::unordered_set<uint64_t> incomplete;
@@ -506,11 +523,13 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     return on_block(b);
   }));
-  if (incomplete.empty()) return Status::OK();
-  req.series_filter = [&incomplete](const SeriesInfo& info) {
-    return incomplete.count(info.id.value()) > 0;
-  };
-  return ctx.engine->Scan(req, on_block);
+  if (!incomplete.empty()) {
+    req.series_filter = [&incomplete](const SeriesInfo& info) {
+      return incomplete.count(info.id.value()) > 0;
+    };
+    SW_RETURN_IF_ERROR(ctx.engine->Scan(req, on_block));
+  }
+  return flush_batch();
 }
 
 bool ScanNode::Partitionable() const {
@@ -1003,7 +1022,7 @@ DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& ke
       out.columns.push_back(v);
       continue;
     }
-    std::unordered_map<std::string_view, int64_t> rank;
+    absl::flat_hash_map<std::string_view, int64_t> rank;
     for (size_t i = 0; i < buffer.rows; ++i) rank.try_emplace(v.strings[i], 0);
     std::vector<std::string_view> distinct;
     distinct.reserve(rank.size());
