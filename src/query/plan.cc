@@ -372,6 +372,10 @@ void AppendChunk(const DataChunk& src, DataChunk* dst) {
                        s.doubles.begin() + static_cast<long>(src.rows));
       continue;
     }
+    if (s.constant) {
+      d.AppendRepeated(s, 0, src.rows);
+      continue;
+    }
     for (size_t r = 0; r < src.rows; ++r) d.AppendFrom(s, r);
   }
   dst->rows += src.rows;
@@ -448,7 +452,7 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   };
   // Blocks of a few rows (many small series, the newest row of each) travel up together, so
   // that the work above the scan per chunk (keys, hashing, aggregate states) is paid per batch.
-  constexpr size_t kSmallBlockRows = 64, kBatchRows = 1024;
+  constexpr size_t kSmallBlockRows = 16, kBatchRows = 1024;
   DataChunk batch;
   auto flush_batch = [&]() -> Status {
     if (batch.rows == 0) return Status::OK();

@@ -114,6 +114,29 @@ void Vector::AppendFrom(const Vector& other, size_t row) {
   MarkValidity(this, before, true);
 }
 
+void Vector::AppendRepeated(const Vector& other, size_t row, size_t n) {
+  if (type == SqlType::kInterval || type == SqlType::kNull) {
+    for (size_t k = 0; k < n; ++k) AppendFrom(other, row);
+    return;
+  }
+  if (n == 0) return;
+  const bool is_null = other.IsNull(row);
+  const size_t i = other.Index(row);
+  const size_t before = PhysicalSize(*this);
+  if (IsIntegerBacked(type)) {
+    ints.insert(ints.end(), n, is_null ? 0 : other.ints[i]);
+  } else if (type == SqlType::kDouble) {
+    doubles.insert(doubles.end(), n, is_null ? 0 : other.doubles[i]);
+  } else if (type == SqlType::kText) {
+    strings.insert(strings.end(), n, is_null ? std::string() : other.strings[i]);
+  }
+  if (valid.empty()) {
+    if (!is_null) return;
+    valid.assign(before, 1);
+  }
+  valid.insert(valid.end(), n, is_null ? 0 : 1);
+}
+
 void Vector::SetConstant(const Value& v, SqlType t) {
   Reset(v.is_null ? t : v.type);
   Append(v);

@@ -47,6 +47,8 @@ struct Vector {
   void AppendNull();
   // Appends row `row` of `other` (same type).
   void AppendFrom(const Vector& other, size_t row);
+  // Appends row `row` of `other` (same type) `n` times.
+  void AppendRepeated(const Vector& other, size_t row, size_t n);
   // Makes the vector a constant holding `v` (of type v.type unless NULL).
   void SetConstant(const Value& v, SqlType t);
   // Expands a constant to `rows` physical rows.
