@@ -1284,16 +1284,20 @@ std::optional<TimeKeyBuckets> TimeKeyBuckets::For(const BoundExpr& key) {
   return std::nullopt;
 }
 
-Result<std::pair<int64_t, int64_t>> TimeKeyBuckets::Range(int64_t t) const {
+Result<std::pair<int64_t, int64_t>> TimeKeyBuckets::Range(int64_t t) {
+  if (t >= last_.first && t < last_.second) return last_;
   const BoundExpr& e = *key_;
   const absl::TimeZone utc = absl::UTCTimeZone();
-  if (e.function == Function::kDateTrunc) return TruncRange(t, e.unit, utc);
-  if (e.interval.months > 0) {
+  if (e.function == Function::kDateTrunc) {
+    SW_ASSIGN_OR_RETURN(last_, TruncRange(t, e.unit, utc));
+  } else if (e.interval.months > 0) {
     SW_ASSIGN_OR_RETURN(const int64_t first, Bucket(t, e, nullptr));
     const absl::CivilMonth next = absl::CivilMonth(ToCivil(first, utc)) + e.interval.months;
-    return std::pair(first, CivilToNanos(absl::CivilSecond(next), utc));
+    last_ = {first, CivilToNanos(absl::CivilSecond(next), utc)};
+  } else {
+    last_ = FixedBucket(t, e.interval.nanos, e.origin);
   }
-  return FixedBucket(t, e.interval.nanos, e.origin);
+  return last_;
 }
 
 Result<int64_t> EvaluateAtTime(const BoundExpr& expr, int64_t t) {

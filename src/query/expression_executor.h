@@ -46,12 +46,14 @@ class TimeKeyBuckets {
   static std::optional<TimeKeyBuckets> For(const BoundExpr& key);
 
   // The bucket holding `t`: [first, end), `first` being the key's value at `t` (`end` saturates
-  // at the largest time).
-  Result<std::pair<int64_t, int64_t>> Range(int64_t t) const;
+  // at the largest time). The last bucket is kept: times of one series, and of series written
+  // together, mostly fall in it. Thread-compatible.
+  Result<std::pair<int64_t, int64_t>> Range(int64_t t);
 
  private:
   explicit TimeKeyBuckets(const BoundExpr* key) : key_(key) {}
-  const BoundExpr* key_;  // not owned
+  const BoundExpr* key_;                    // not owned
+  std::pair<int64_t, int64_t> last_{1, 0};  // empty at first
 };
 
 // Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not

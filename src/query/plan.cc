@@ -423,23 +423,17 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     };
   }
   if (summaries && !summary_time_keys.empty()) {
-    // Summaries per bucket; the last bucket of each key is kept, as chunks of one series and
-    // of series written together mostly fall in the same ones.
+    // Summaries per bucket.
     std::vector<TimeKeyBuckets> buckets;
     for (const BoundExpr* key : summary_time_keys) {
       std::optional<TimeKeyBuckets> b = TimeKeyBuckets::For(*key);
       if (!b) return Internal("a summarised time key has no contiguous buckets");
       buckets.push_back(*b);
     }
-    std::vector<std::pair<int64_t, int64_t>> last(buckets.size(), {1, 0});
-    req.same_bucket = [buckets = std::move(buckets), last](int64_t lo, int64_t hi) mutable {
-      for (size_t k = 0; k < buckets.size(); ++k) {
-        if (lo < last[k].first || lo >= last[k].second) {
-          Result<std::pair<int64_t, int64_t>> range = buckets[k].Range(lo);
-          if (!range.ok()) return false;  // the rows path reports it
-          last[k] = *range;
-        }
-        if (hi >= last[k].second) return false;
+    req.same_bucket = [buckets = std::move(buckets)](int64_t lo, int64_t hi) mutable {
+      for (TimeKeyBuckets& b : buckets) {
+        Result<std::pair<int64_t, int64_t>> range = b.Range(lo);
+        if (!range.ok() || hi >= range->second) return false;  // errors: the rows path reports
       }
       return true;
     };
@@ -751,7 +745,6 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   // key, then each aggregate from its field's statistics (the planner allowed only aggregates
   // and keys that can).
   std::vector<std::optional<TimeKeyBuckets>> time_keys(keys.size());
-  std::vector<std::pair<int64_t, int64_t>> last_bucket(keys.size(), {1, 0});
   for (size_t k = 0; k < keys.size(); ++k) {
     if (keys[k]->kind != BoundKind::kColumn) time_keys[k] = TimeKeyBuckets::For(*keys[k]);
   }
@@ -777,11 +770,8 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
               tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
               SqlType::kText);
         } else if (time_keys[k]) {
-          std::pair<int64_t, int64_t>& b = last_bucket[k];
-          if (summary.min_time < b.first || summary.min_time >= b.second) {
-            SW_ASSIGN_OR_RETURN(b, time_keys[k]->Range(summary.min_time));
-          }
-          summary_keys[k].SetConstant(Value::Timestamp(b.first), SqlType::kTimestamp);
+          SW_ASSIGN_OR_RETURN(const auto bucket, time_keys[k]->Range(summary.min_time));
+          summary_keys[k].SetConstant(Value::Timestamp(bucket.first), SqlType::kTimestamp);
         } else {
           return Internal("a summarised group key is neither a tag nor a time bucket");
         }

@@ -566,25 +566,9 @@ Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
                        std::vector<Chunk>* out) const {
   out->resize(series.chunk_count);
   if (series.chunk_count == 0) return Status::OK();
-  std::string_view bytes;
-  BlockCache::Block other;  // backs `bytes` when it is not from hold's block
   std::string scratch;
-  const uint64_t first = series.chunk_offset / kIndexBlockBytes;
-  const uint64_t last =
-      (uint64_t{series.chunk_offset} + std::max<uint32_t>(series.chunk_bytes, 1) - 1) /
-      kIndexBlockBytes;
-  if (index_cache_ != nullptr && first == last &&
-      uint64_t{series.chunk_offset} + series.chunk_bytes <= index_length_) {
-    if (hold->number != first || !hold->block) {
-      SW_ASSIGN_OR_RETURN(hold->block, IndexBlock(first));
-      hold->number = first;
-    }
-    bytes = std::string_view(*hold->block)
-                .substr(series.chunk_offset - first * kIndexBlockBytes, series.chunk_bytes);
-  } else {
-    SW_ASSIGN_OR_RETURN(bytes,
-                        IndexBytes(series.chunk_offset, series.chunk_bytes, &other, &scratch));
-  }
+  SW_ASSIGN_OR_RETURN(std::string_view bytes,
+                      IndexBytes(series.chunk_offset, series.chunk_bytes, hold, &scratch));
   Decoder d(bytes);
   for (Chunk& c : *out) {
     if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {
@@ -594,7 +578,7 @@ Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
   return Status::OK();
 }
 
-Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, BlockCache::Block* hold,
+Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, IndexHold* hold,
                                              std::string* scratch) const {
   if (uint64_t{offset} + n > index_length_) {
     return Corruption("segment '{}': index range {}+{} past its end", path_, offset, n);
@@ -604,8 +588,11 @@ Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, BlockC
   const uint64_t first = offset / kIndexBlockBytes;
   const uint64_t last = (uint64_t{offset} + n - 1) / kIndexBlockBytes;
   if (first == last) {
-    SW_ASSIGN_OR_RETURN(*hold, IndexBlock(first));
-    return std::string_view(**hold).substr(offset - first * kIndexBlockBytes, n);
+    if (hold->number != first || !hold->block) {
+      SW_ASSIGN_OR_RETURN(hold->block, IndexBlock(first));
+      hold->number = first;
+    }
+    return std::string_view(*hold->block).substr(offset - first * kIndexBlockBytes, n);
   }
   scratch->clear();
   for (uint64_t b = first; b <= last; ++b) {

@@ -190,8 +190,9 @@ class Segment {
   // mapped.
   Result<std::string_view> ReadBlock(const BlockRef& ref, std::string* scratch) const;
   // Bytes [offset, offset + n) of the index: from index_ without a cache, else from cached
-  // blocks, which `hold` keeps alive (or copied to `scratch` when they span blocks).
-  Result<std::string_view> IndexBytes(uint32_t offset, uint32_t n, BlockCache::Block* hold,
+  // blocks, the one block in `hold` reused and kept alive (or copied to `scratch` when they
+  // span blocks).
+  Result<std::string_view> IndexBytes(uint32_t offset, uint32_t n, IndexHold* hold,
                                       std::string* scratch) const;
   // Index block `number` (kIndexBlockBytes from the index start), from the cache or the file.
   Result<BlockCache::Block> IndexBlock(uint64_t number) const;
