@@ -39,6 +39,7 @@
 #include "common/result.h"
 #include "common/tls_context.h"
 #include "common/version.h"
+#include "net/io_context_pool.h"
 
 namespace seaway {
 namespace {
@@ -94,7 +95,10 @@ struct HttpServer::Impl {
         router(r),
         metrics(m),
         gate(std::make_shared<ReplyGate>()),
-        acceptor(asio::make_strand(ioc)) {
+        pool(options.threads > 0
+                 ? options.threads
+                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        acceptor(asio::make_strand(pool.FirstContext())) {
     active_connections =
         metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");
     accepted_connections =
@@ -150,19 +154,18 @@ struct HttpServer::Impl {
   std::atomic<int> open_connections{0};
   std::atomic<uint64_t> inflight_bytes{0};
 
-  // Replies post to `ioc` only while the gate is open; Stop closes it first.
+  // Replies post to the sessions' contexts only while the gate is open; Stop closes it first.
   std::shared_ptr<ReplyGate> gate;
-  // Guards `stopped` and `sessions`. Declared before `ioc`: sessions destroyed with the
-  // io_context's pending handlers still deregister themselves here.
+  // Guards `stopped` and `sessions`. Declared before `pool`: sessions destroyed with the
+  // io_contexts' pending handlers still deregister themselves here.
   std::mutex mu;
   bool stopped = false;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
 
   std::optional<asio::ssl::context> tls;  // set by Start when a certificate is configured
-  asio::io_context ioc;
+  net::IoContextPool pool;  // a connection stays on one thread (src/net/io_context_pool.h)
   tcp::acceptor acceptor;
   HostPort bound;
-  std::vector<std::thread> threads;
 };
 
 namespace {
@@ -812,28 +815,29 @@ class Session : public Connection,
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [self = this](beast::error_code ec, tcp::socket s) {
-    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-    if (ec) {
-      // Out of file descriptors and similar: log, back off briefly, keep serving.
-      log::Warn("http accept failed", {{"error", ec.message()}});
-      auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor());
-      timer->expires_after(std::chrono::milliseconds(50));
-      timer->async_wait([self, timer](beast::error_code) { self->Accept(); });
-      return;
-    }
-    self->accepted_connections->Increment();
-    // Replies are written whole or in large chunks: send them at once rather than let Nagle's
-    // algorithm hold the tail of a streamed answer for the client's delayed ACK (40 ms).
-    beast::error_code nodelay_ec;
-    s.set_option(tcp::no_delay(true), nodelay_ec);
-    if (self->tls) {
-      std::make_shared<Session<TlsStream>>(self, std::move(s), *self->tls)->Start();
-    } else {
-      std::make_shared<Session<PlainStream>>(self, std::move(s))->Start();
-    }
-    self->Accept();
-  });
+  acceptor.async_accept(
+      asio::make_strand(pool.NextContext()), [self = this](beast::error_code ec, tcp::socket s) {
+        if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+        if (ec) {
+          // Out of file descriptors and similar: log, back off briefly, keep serving.
+          log::Warn("http accept failed", {{"error", ec.message()}});
+          auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor());
+          timer->expires_after(std::chrono::milliseconds(50));
+          timer->async_wait([self, timer](beast::error_code) { self->Accept(); });
+          return;
+        }
+        self->accepted_connections->Increment();
+        // Replies are written whole or in large chunks: send them at once rather than let Nagle's
+        // algorithm hold the tail of a streamed answer for the client's delayed ACK (40 ms).
+        beast::error_code nodelay_ec;
+        s.set_option(tcp::no_delay(true), nodelay_ec);
+        if (self->tls) {
+          std::make_shared<Session<TlsStream>>(self, std::move(s), *self->tls)->Start();
+        } else {
+          std::make_shared<Session<PlainStream>>(self, std::move(s))->Start();
+        }
+        self->Accept();
+      });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router* router, MetricsRegistry* metrics)
@@ -856,7 +860,7 @@ Status HttpServer::Start() {
     }
   }
   beast::error_code ec;
-  tcp::resolver resolver(s.ioc);
+  tcp::resolver resolver(s.pool.FirstContext());
   auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {
@@ -876,14 +880,7 @@ Status HttpServer::Start() {
   s.bound = HostPort{local.address().to_string(), local.port()};
 
   s.Accept();
-  int n =
-      s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 0; i < n; ++i) {
-    s.threads.emplace_back([impl = impl_.get(), i] {
-      pthread_setname_np(pthread_self(), fmt::format("sw-http-{}", i).c_str());
-      impl->ioc.run();
-    });
-  }
+  s.pool.Start("sw-http");
   return Status::OK();
 }
 
@@ -904,7 +901,7 @@ void HttpServer::Stop() {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
-  if (s.threads.empty()) {  // never started: nothing runs the io_context
+  if (!s.pool.started()) {  // never started: nothing runs the io_contexts
     beast::error_code ec;
     s.acceptor.close(ec);
     return;
@@ -917,14 +914,13 @@ void HttpServer::Stop() {
     asio::post(session->executor(), [session] { session->Close(); });
   }
   live.clear();
-  // The io_context runs out of work once every connection has closed; bound the wait.
+  // Each io_context runs out of work once its connections have closed; bound the wait.
+  s.pool.Release();
   const int64_t deadline = Clock::Real()->MonotonicNanos() + s.options.shutdown_grace.nanos();
-  while (!s.ioc.stopped() && Clock::Real()->MonotonicNanos() < deadline && !s.threads.empty()) {
+  while (!s.pool.AllStopped() && Clock::Real()->MonotonicNanos() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  s.ioc.stop();
-  for (auto& t : s.threads) t.join();
-  s.threads.clear();
+  s.pool.Join();
 }
 
 }  // namespace seaway

@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/tls_context.h"
+#include "net/io_context_pool.h"
 
 namespace seaway::mqtt {
 namespace {
@@ -38,7 +39,14 @@ constexpr int kReadsPerWakeup = 8;  // then yield to other connections
 
 struct MqttServer::Impl {
   Impl(MqttServerOptions o, Broker* b, MetricsRegistry* m)
-      : options(std::move(o)), broker(b), metrics(m), acceptor(ioc), tls_acceptor(ioc) {}
+      : options(std::move(o)),
+        broker(b),
+        metrics(m),
+        pool(options.threads > 0
+                 ? options.threads
+                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        acceptor(pool.FirstContext()),
+        tls_acceptor(pool.FirstContext()) {}
 
   void Accept(tcp::acceptor* on, bool tls);
   // The broker's timers (keepalive, wills, expiry, $SYS) and its periodic save, an SQLite
@@ -49,7 +57,7 @@ struct MqttServer::Impl {
   const MqttServerOptions options;
   Broker* const broker;
   MetricsRegistry* const metrics;
-  asio::io_context ioc;
+  net::IoContextPool pool;  // a connection stays on one thread (src/net/io_context_pool.h)
   tcp::acceptor acceptor;
   tcp::acceptor tls_acceptor;
   std::optional<asio::ssl::context> tls;
@@ -57,7 +65,6 @@ struct MqttServer::Impl {
   std::mutex ticker_mu;
   std::condition_variable ticker_cv;
   bool ticker_stop = false;  // under ticker_mu
-  std::vector<std::thread> threads;
   HostPort bound;
   HostPort tls_bound;
   // Shared with the links: a link may outlive the server (its broker connection holds it).
@@ -304,35 +311,35 @@ class StreamLink final : public ClientLink,
 }  // namespace
 
 void MqttServer::Impl::Accept(tcp::acceptor* on, bool tls_listener) {
-  on->async_accept(
-      asio::make_strand(ioc), [this, on, tls_listener](const error_code& ec, tcp::socket s) {
-        if (ec == asio::error::operation_aborted || stopping.load()) return;
-        if (!ec) {
-          if (connections->load() >= options.max_connections) {
-            refused_total->Increment();
-            error_code ignored;
-            s.close(ignored);
-          } else {
-            connections->fetch_add(1);
-            open_gauge->Add(1);
-            accepted_total->Increment();
-            if (tls_listener) {
-              std::make_shared<StreamLink<TlsStream>>(this, std::move(s), *tls)->Start();
-            } else {
-              std::make_shared<StreamLink<tcp::socket>>(this, std::move(s))->Start();
-            }
-          }
-        } else if (ec == asio::error::no_descriptors) {
-          log::Warn("mqtt listener: out of file descriptors", {});
+  on->async_accept(asio::make_strand(pool.NextContext()), [this, on, tls_listener](
+                                                              const error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || stopping.load()) return;
+    if (!ec) {
+      if (connections->load() >= options.max_connections) {
+        refused_total->Increment();
+        error_code ignored;
+        s.close(ignored);
+      } else {
+        connections->fetch_add(1);
+        open_gauge->Add(1);
+        accepted_total->Increment();
+        if (tls_listener) {
+          std::make_shared<StreamLink<TlsStream>>(this, std::move(s), *tls)->Start();
+        } else {
+          std::make_shared<StreamLink<tcp::socket>>(this, std::move(s))->Start();
         }
-        Accept(on, tls_listener);
-      });
+      }
+    } else if (ec == asio::error::no_descriptors) {
+      log::Warn("mqtt listener: out of file descriptors", {});
+    }
+    Accept(on, tls_listener);
+  });
 }
 
 Status MqttServer::Impl::Listen(tcp::acceptor* on, const HostPort& address, std::string_view name,
                                 HostPort* bound_to) {
   error_code ec;
-  tcp::resolver resolver(ioc);
+  tcp::resolver resolver(pool.FirstContext());
   auto endpoints = resolver.resolve(address.host, std::to_string(address.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {
@@ -394,14 +401,7 @@ Status MqttServer::Start() {
   }
   s.Accept(&s.acceptor, false);
   s.ticker = std::thread([impl = impl_.get()] { impl->RunTicker(); });
-  const int n =
-      s.options.threads > 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 0; i < n; ++i) {
-    s.threads.emplace_back([impl = impl_.get(), i] {
-      pthread_setname_np(pthread_self(), fmt::format("sw-mqtt-{}", i).c_str());
-      impl->ioc.run();
-    });
-  }
+  s.pool.Start("sw-mqtt");
   return Status::OK();
 }
 
@@ -420,12 +420,12 @@ void MqttServer::Stop() {
     s.ticker_cv.notify_one();
     s.ticker.join();
   }
-  if (s.threads.empty()) {
+  if (!s.pool.started()) {
     error_code ec;
     s.acceptor.close(ec);
     return;
   }
-  asio::post(s.ioc, [impl = impl_.get()] {
+  asio::post(s.pool.FirstContext(), [impl = impl_.get()] {
     error_code ec;
     impl->acceptor.close(ec);
     impl->tls_acceptor.close(ec);
@@ -438,9 +438,7 @@ void MqttServer::Stop() {
   while (s.connections->load() > 0 && Clock::Real()->MonotonicNanos() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  s.ioc.stop();
-  for (auto& t : s.threads) t.join();
-  s.threads.clear();
+  s.pool.Join();
 }
 
 }  // namespace seaway::mqtt
