@@ -366,14 +366,13 @@ namespace {
 
 // The series of the request's table that match it and belong to `schema`'s generation (a
 // series of a later one may appear when the table is dropped and re-created meanwhile).
-std::vector<std::shared_ptr<const SeriesInfo>> MatchSeries(const SeriesIndex& index,
-                                                           const ScanRequest& request,
-                                                           const TableSchema& schema) {
-  auto found = index.Match(request.tenant, request.database, request.table, request.tag_equals,
-                           request.tag_in);
-  std::erase_if(found, [&](const auto& info) {
-    if (info->generation() != schema.generation) return true;
-    return request.series_filter && !request.series_filter(*info);
+SeriesMatch MatchSeries(const SeriesIndex& index, const ScanRequest& request,
+                        const TableSchema& schema) {
+  SeriesMatch found = index.Match(request.tenant, request.database, request.table,
+                                  request.tag_equals, request.tag_in);
+  found.EraseIf([&](const SeriesInfo& info) {
+    if (info.generation() != schema.generation) return true;
+    return request.series_filter && !request.series_filter(info);
   });
   return found;
 }

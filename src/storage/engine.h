@@ -104,8 +104,8 @@ struct ScanRequest {
 
 // One series' rows from a scan, in time order.
 struct SeriesBlock {
-  std::shared_ptr<const SeriesInfo> series;
-  std::vector<FieldSchema> fields;  // what `columns` hold, in order
+  const SeriesInfo* series = nullptr;  // valid while the scan that passes the block runs
+  std::vector<FieldSchema> fields;     // what `columns` hold, in order
   SeriesRowsBlock rows;
 };
 
@@ -114,7 +114,7 @@ struct SeriesBlock {
 // bits as in ChunkStats; NaN never taken as min or max) and sum (as a double; NaN when a value
 // is NaN).
 struct SeriesSummary {
-  std::shared_ptr<const SeriesInfo> series;
+  const SeriesInfo* series = nullptr;  // valid while the scan that passes the summary runs
   std::vector<FieldSchema> fields;
   uint64_t rows = 0;
   int64_t min_time = 0;  // of the rows summarised

@@ -95,11 +95,18 @@ class PostingList {
 
 }  // namespace
 
-struct SeriesIndex::TableEntry {
+// The series of one incarnation of a table. Its SeriesInfo objects point to `table`; a
+// SeriesMatch shares the store, so the series it found outlive a drop of the table.
+struct SeriesIndex::SeriesStore {
   SeriesTable table;
+  std::vector<std::unique_ptr<const SeriesInfo>> series;  // in the order created
+};
+
+struct SeriesIndex::TableEntry {
+  std::shared_ptr<SeriesStore> store = std::make_shared<SeriesStore>();
+  SeriesTable& table = store->table;
   // Keys are views into the SeriesInfo objects' encodings, which never move.
   std::unordered_map<std::string_view, const SeriesInfo*> by_tags;
-  std::vector<std::shared_ptr<const SeriesInfo>> series;
   // The inverted index: tag key -> tag value -> the series with that value (views as above).
   std::unordered_map<std::string_view, std::unordered_map<std::string_view, PostingList>> postings;
 
@@ -135,15 +142,17 @@ SeriesIndex::TableEntry* SeriesIndex::FindTable(TenantId tenant, std::string_vie
 }
 
 void SeriesIndex::Insert(SeriesId id, TableEntry* table, const TagSet& sorted_tags) {
-  auto info = std::make_shared<const SeriesInfo>(id, &table->table, sorted_tags);
-  table->by_tags.emplace(info->encoded_tags(), info.get());
-  table->series.push_back(info);
+  const SeriesInfo* info =
+      table->store->series
+          .emplace_back(std::make_unique<SeriesInfo>(id, &table->table, sorted_tags))
+          .get();
+  table->by_tags.emplace(info->encoded_tags(), info);
   ForEachTag(info->encoded_tags(), [&](std::string_view k, std::string_view v) {
-    table->postings[k][v].Add(info.get());
+    table->postings[k][v].Add(info);
     return true;
   });
   if (by_id_.size() <= id.value()) by_id_.resize(std::max(id.value() + 1, by_id_.size() * 2));
-  by_id_[id.value()] = std::move(info);
+  by_id_[id.value()] = info;
   ++per_tenant_[table->table.tenant.value()];
   ++size_;
   next_id_ = std::max(next_id_, id.value() + 1);
@@ -229,21 +238,17 @@ Status SeriesIndex::Restore(SeriesId id, TenantId tenant, std::string_view datab
 
 std::vector<SeriesId> SeriesIndex::RemoveTable(TableEntry* table) {
   std::vector<SeriesId> ids;
-  ids.reserve(table->series.size());
-  for (const auto& info : table->series) {
+  ids.reserve(table->store->series.size());
+  for (const auto& info : table->store->series) {
     ids.push_back(info->id);
     by_id_[info->id.value()] = nullptr;
   }
   std::sort(ids.begin(), ids.end());
   size_ -= ids.size();
   per_tenant_[table->table.tenant.value()] -= ids.size();
-  // The maps' keys point into the series: forget them before the series can go.
-  decltype(table->postings)().swap(table->postings);
-  table->by_tags = {};
-  table->series = {};
+  // The entry goes with its maps; its series stay while a SeriesMatch holds them.
   auto it = tables_.find(
       TableKeyLess::View(table->table.tenant.value(), table->table.database, table->table.table));
-  retired_.push_back(std::move(it->second));
   tables_.erase(it);
   return ids;
 }
@@ -267,18 +272,21 @@ void SeriesIndex::ReserveIds(uint64_t next_id) {
 
 std::shared_ptr<const SeriesInfo> SeriesIndex::Find(SeriesId id) const {
   std::shared_lock lock(mu_);
-  return id.value() < by_id_.size() ? by_id_[id.value()] : nullptr;
+  const SeriesInfo* info = id.value() < by_id_.size() ? by_id_[id.value()] : nullptr;
+  if (info == nullptr) return nullptr;
+  const TableEntry* t = FindTable(info->tenant(), info->database(), info->table());
+  SW_CHECK(t != nullptr);
+  return std::shared_ptr<const SeriesInfo>(t->store, info);  // shares the table's series
 }
 
-std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenant,
-                                                                  std::string_view database,
-                                                                  std::string_view table,
-                                                                  const TagSet& equals,
-                                                                  const TagIn& in) const {
+SeriesMatch SeriesIndex::Match(TenantId tenant, std::string_view database, std::string_view table,
+                               const TagSet& equals, const TagIn& in) const {
   std::shared_lock lock(mu_);
-  std::vector<std::shared_ptr<const SeriesInfo>> out;
+  SeriesMatch match;
   const TableEntry* t = FindTable(tenant, database, table);
-  if (t == nullptr) return out;
+  if (t == nullptr) return match;
+  match.owner_ = t->store;
+  std::vector<const SeriesInfo*>& out = match.series_;
 
   // The fewest candidates any condition allows: one posting list for an equality, the union of
   // its values' lists for an IN list. "" (an absent tag) has no list: such a condition is only
@@ -330,16 +338,17 @@ std::vector<std::shared_ptr<const SeriesInfo>> SeriesIndex::Match(TenantId tenan
     return true;
   };
   if (!chosen) {
-    for (const auto& info : t->series) {
-      if (matches(*info)) out.push_back(info);
+    out.reserve(t->store->series.size());
+    for (const auto& info : t->store->series) {
+      if (matches(*info)) out.push_back(info.get());
     }
   } else {
     out.reserve(list.size());
     for (const SeriesInfo* info : list) {
-      if (matches(*info)) out.push_back(by_id_[info->id.value()]);
+      if (matches(*info)) out.push_back(info);
     }
   }
-  return out;
+  return match;
 }
 
 size_t SeriesIndex::size() const {

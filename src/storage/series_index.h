@@ -14,7 +14,7 @@
 // tags, one of them identifying).
 //
 // Thread-safe. SeriesInfo objects are immutable and live as long as the index holds their
-// table (DropTable), or as long as a caller holds them.
+// table (DropTable), or as long as a SeriesMatch or Find's pointer holds them.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +72,30 @@ class SeriesInfo {
 // The canonical encoding of sorted tags, as SeriesInfo::encoded_tags() holds it.
 void EncodeTags(const TagSet& sorted_tags, std::string* out);
 
+// The series SeriesIndex::Match found, as plain pointers. They stay valid as long as this object
+// lives, even when the table is dropped meanwhile: it shares ownership of the table's series (one
+// reference for all of them, not one per series).
+class SeriesMatch {
+ public:
+  using const_iterator = std::vector<const SeriesInfo*>::const_iterator;
+  const_iterator begin() const { return series_.begin(); }
+  const_iterator end() const { return series_.end(); }
+  size_t size() const { return series_.size(); }
+  bool empty() const { return series_.empty(); }
+  const SeriesInfo* operator[](size_t i) const { return series_[i]; }
+
+  // Drops the series for which `pred(const SeriesInfo&)` is true.
+  template <typename Pred>
+  void EraseIf(Pred pred) {
+    std::erase_if(series_, [&](const SeriesInfo* info) { return pred(*info); });
+  }
+
+ private:
+  friend class SeriesIndex;
+  std::shared_ptr<const void> owner_;
+  std::vector<const SeriesInfo*> series_;
+};
+
 class SeriesIndex {
  public:
   SeriesIndex();
@@ -106,7 +130,7 @@ class SeriesIndex {
   uint64_t next_id() const;
   void ReserveIds(uint64_t next_id);
 
-  // The series, or nullptr.
+  // The series, or nullptr. The pointer keeps the table's series alive (as SeriesMatch does).
   std::shared_ptr<const SeriesInfo> Find(SeriesId id) const;
 
   // Series of a table whose tags equal every (key, value) in `equals` ("" matches absent tags)
@@ -115,14 +139,14 @@ class SeriesIndex {
   // conditions name, so a selective condition costs its matches, not the table's series; with
   // no usable condition every series of the table is checked. The order of the series is
   // unspecified.
-  std::vector<std::shared_ptr<const SeriesInfo>> Match(TenantId tenant, std::string_view database,
-                                                       std::string_view table, const TagSet& equals,
-                                                       const TagIn& in = {}) const;
+  SeriesMatch Match(TenantId tenant, std::string_view database, std::string_view table,
+                    const TagSet& equals, const TagIn& in = {}) const;
 
   size_t size() const;
   size_t CountForTenant(TenantId tenant) const;
 
  private:
+  struct SeriesStore;
   struct TableEntry;
   // The table's entry, created when `create`. REQUIRES: mu_ held (exclusively when creating).
   TableEntry* FindTable(TenantId tenant, std::string_view database, std::string_view table,
@@ -137,7 +161,7 @@ class SeriesIndex {
   mutable std::shared_mutex mu_;
   uint64_t next_id_ = 1;
   size_t size_ = 0;
-  std::vector<std::shared_ptr<const SeriesInfo>> by_id_;  // index = id; null where unused
+  std::vector<const SeriesInfo*> by_id_;  // index = id; null where unused
   // Orders (tenant, database, table) keys and lets views of them look entries up.
   struct TableKeyLess {
     using is_transparent = void;
@@ -155,8 +179,6 @@ class SeriesIndex {
            TableKeyLess>
       tables_;
   std::unordered_map<uint64_t, size_t> per_tenant_;
-  // Entries of dropped tables, emptied: series objects still held by readers point to them.
-  std::vector<std::unique_ptr<TableEntry>> retired_;
 };
 
 }  // namespace seaway

@@ -87,6 +87,34 @@ TEST(SeriesIndexTest, DropTableForgetsItsSeriesAndNeverReusesTheirIds) {
             index.next_id());
 }
 
+TEST(SeriesIndexTest, AMatchKeepsItsSeriesThroughADropAndARecreation) {
+  SeriesIndex index;
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "a"}, {"dc", "x"}});
+  index.GetOrCreate(TenantId(1), "main", "cpu", 0, {{"host", "b"}, {"dc", "x"}});
+  SeriesMatch all = index.Match(TenantId(1), "main", "cpu", {});
+  SeriesMatch one = index.Match(TenantId(1), "main", "cpu", {{"host", "b"}});
+  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(one.size(), 1u);
+  index.DropTable(TenantId(1), "main", "cpu");
+  // A new incarnation, with series of the same tags, while the old match is held.
+  index.GetOrCreate(TenantId(1), "main", "cpu", 1, {{"host", "a"}, {"dc", "y"}});
+  std::set<std::string> hosts;
+  for (const SeriesInfo* info : all) {
+    EXPECT_EQ(info->table(), "cpu");
+    EXPECT_EQ(info->generation(), 0u);
+    EXPECT_EQ(info->Tag("dc"), "x");  // under ASan: read from memory still owned
+    hosts.insert(std::string(info->Tag("host")));
+  }
+  EXPECT_EQ(hosts, (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(one[0]->Tag("host"), "b");
+  SeriesMatch fresh = index.Match(TenantId(1), "main", "cpu", {});
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0]->generation(), 1u);
+  EXPECT_EQ(fresh[0]->Tag("dc"), "y");
+  fresh.EraseIf([](const SeriesInfo& info) { return info.Tag("dc") == "y"; });
+  EXPECT_TRUE(fresh.empty());
+}
+
 TEST(SeriesIndexTest, RestoreRefusesMixedGenerations) {
   SeriesIndex index;
   ASSERT_TRUE(index.Restore(SeriesId(5), TenantId(1), "main", "cpu", 2, {{"host", "a"}}).ok());
