@@ -116,6 +116,18 @@ class Decoder {
     pos_ += n;
     return true;
   }
+  bool Skip(size_t n) {
+    if (n > remaining()) return false;
+    pos_ += n;
+    return true;
+  }
+  // Passes over a varint without decoding it (at most 10 bytes).
+  bool SkipVarint() {
+    for (size_t end = std::min(data_.size(), pos_ + 10); pos_ < end;) {
+      if ((static_cast<uint8_t>(data_[pos_++]) & 0x80) == 0) return true;
+    }
+    return false;
+  }
 
  private:
   std::string_view data_;

@@ -396,7 +396,10 @@ void TakeRows(SeriesRowsBlock* newer, SeriesRowsBlock* out) {
 class SeriesLocator {
  public:
   explicit SeriesLocator(const ShardSnapshot& snap)
-      : snap_(&snap), cursors_(snap.segments.size(), 0) {}
+      : snap_(&snap), cursors_(snap.segments.size(), 0), states_(snap.segments.size()) {}
+  // Not copied or moved once built: `SeriesSources::states` points into it.
+  SeriesLocator(const SeriesLocator&) = delete;
+  SeriesLocator& operator=(const SeriesLocator&) = delete;
 
   const ShardSnapshot& snapshot() const { return *snap_; }
 
@@ -404,6 +407,7 @@ class SeriesLocator {
     const size_t n = snap_->segments.size();
     out->entries.resize(n);
     out->ranges.clear();
+    out->states = &states_;
     for (size_t s = 0; s < n; ++s) {
       const SegmentSeries* e = snap_->segments[s]->Find(id, &cursors_[s]);
       out->entries[s] = e;
@@ -416,16 +420,21 @@ class SeriesLocator {
 
  private:
   const ShardSnapshot* snap_;
-  std::vector<size_t> cursors_;  // per segment
+  std::vector<size_t> cursors_;             // per segment
+  std::vector<Segment::ReadState> states_;  // per segment
 };
 
 // A locator per shard snapshot.
-std::vector<SeriesLocator> Locators(const std::vector<ShardSnapshot>& snaps) {
-  std::vector<SeriesLocator> out;
+std::vector<std::unique_ptr<SeriesLocator>> Locators(const std::vector<ShardSnapshot>& snaps) {
+  std::vector<std::unique_ptr<SeriesLocator>> out;
   out.reserve(snaps.size());
-  for (const auto& snap : snaps) out.emplace_back(snap);
+  for (const auto& snap : snaps) out.push_back(std::make_unique<SeriesLocator>(snap));
   return out;
 }
+
+// Index blocks kept between series (Segment::IndexHold) stay outside the index cache's budget:
+// with more segments than this in a snapshot, none is kept.
+constexpr size_t kMaxHeldIndexBlocks = 64;
 
 // Whether no row of `chunk` (of `segment`) can meet every range: a field absent from the chunk
 // fails its range, and so does a chunk whose [min, max] misses it.
@@ -439,6 +448,7 @@ bool ChunkMissesRanges(const Segment& segment, const Chunk& chunk,
         col = static_cast<int>(k);
     }
     if (col < 0) return true;
+    if (chunk.columns[col].presence == kColumnNotRead) continue;  // not projected: the rows decide
     const ChunkStats& st = chunk.columns[col].stats;
     if (st.count == 0) return true;
     const double lo = std::bit_cast<double>(st.min_bits), hi = std::bit_cast<double>(st.max_bits);
@@ -475,8 +485,10 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
         return overlaps <= 1 && ChunkMissesRanges(*segment, c, *ranges);
       };
     }
+    Segment::ReadState* state = where.states != nullptr ? &(*where.states)[s] : nullptr;
     SW_ASSIGN_OR_RETURN(bool any, segment->ReadRows(*entry, min_time, max_time, fields, &part,
-                                                    skip ? &skip : nullptr));
+                                                    skip ? &skip : nullptr, state));
+    if (state != nullptr && snap.segments.size() > kMaxHeldIndexBlocks) state->hold = {};
     if (!any) continue;
     ApplyTombstones(snap.tombstones, segment->max_lsn(), &part);
     TakeRows(&part, out);
@@ -500,10 +512,10 @@ Status Engine::Scan(const ScanRequest& request,
   // Expired rows vanish from scans at once, before retention drops their partitions.
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
-  std::vector<SeriesLocator> locators = Locators(snaps);
+  auto locators = Locators(snaps);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
-    SeriesLocator& locator = locators[info->id.value() % shards_.size()];
+    SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     locator.Locate(info->id, &where);
     SW_RETURN_IF_ERROR(ReadSeries(locator.snapshot(), where, info->id, min_time, request.max_time,
                                   fields, &block.rows, &request.field_ranges));
@@ -520,10 +532,10 @@ std::optional<std::pair<int64_t, int64_t>> Engine::TimeBounds(const ScanRequest&
   std::vector<ShardSnapshot> snaps;
   for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
   std::optional<std::pair<int64_t, int64_t>> bounds;
-  std::vector<SeriesLocator> locators = Locators(snaps);
+  auto locators = Locators(snaps);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
-    locators[info->id.value() % shards_.size()].Locate(info->id, &where);
+    locators[info->id.value() % shards_.size()]->Locate(info->id, &where);
     for (const auto& [oldest, newest] : where.ranges) {
       if (!bounds) bounds.emplace(oldest, newest);
       bounds->first = std::min(bounds->first, oldest);
@@ -550,12 +562,13 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const int64_t max_time = request.max_time;
   // Per shard and segment: the index block read last (with few segments), a buffer for chunk
-  // entries, and the segment's column of each projected field (-1: none).
-  constexpr size_t kMaxHeldIndexBlocks = 64;
+  // entries, the segment's column of each projected field (-1: none), and which columns those
+  // are (the others' statistics are not parsed).
   struct SegmentState {
     Segment::IndexHold hold;
     std::vector<Chunk> chunks;
     std::vector<int> columns;
+    std::vector<bool> wanted;
   };
   std::vector<std::vector<SegmentState>> states(snaps.size());
   for (size_t i = 0; i < snaps.size(); ++i) {
@@ -563,11 +576,14 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     for (size_t s = 0; s < snaps[i].segments.size(); ++s) {
       const auto& seg_fields = snaps[i].segments[s]->fields();
       std::vector<int>& columns = states[i][s].columns;
+      std::vector<bool>& wanted = states[i][s].wanted;
       columns.assign(fields.size(), -1);
+      wanted.assign(seg_fields.size(), false);
       for (size_t f = 0; f < fields.size(); ++f) {
         for (size_t k = 0; k < seg_fields.size(); ++k) {
           if (seg_fields[k].name == fields[f].name) columns[f] = static_cast<int>(k);
         }
+        if (columns[f] >= 0) wanted[columns[f]] = true;
       }
     }
   }
@@ -575,7 +591,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     const Chunk* chunk;
     const std::vector<int>* columns;
   };
-  std::vector<SeriesLocator> locators = Locators(snaps);
+  auto locators = Locators(snaps);
   // Where the series is, with the time range of every source holding it, to find chunks
   // nobody overlaps.
   SeriesSources where;
@@ -584,7 +600,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   std::vector<bool> seen;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const size_t shard = info->id.value() % shards_.size();
-    SeriesLocator& locator = locators[shard];
+    SeriesLocator& locator = *locators[shard];
     const ShardSnapshot& snap = locator.snapshot();
     locator.Locate(info->id, &where);
     picked.clear();
@@ -593,8 +609,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       const SegmentSeries* e = where.entries[s];
       if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
       SegmentState& state = states[shard][s];
-      SW_RETURN_IF_ERROR(seg.Chunks(*e, &state.hold, &state.chunks));
-      // Index blocks held between series stay outside the index cache's budget: a few.
+      SW_RETURN_IF_ERROR(seg.Chunks(*e, &state.hold, &state.chunks, &state.wanted));
       if (snap.segments.size() > kMaxHeldIndexBlocks) state.hold = {};
       for (const Chunk& c : state.chunks) {
         if (c.min_time < min_time || c.max_time > max_time) continue;
@@ -727,11 +742,11 @@ Status Engine::Latest(const ScanRequest& request,
   SeriesBlock block;
   block.fields = fields;
   SeriesRowsBlock rows;
-  std::vector<SeriesLocator> locators = Locators(snaps);
+  auto locators = Locators(snaps);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
-    SeriesLocator& locator = locators[info->id.value() % shards_.size()];
+    SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     const ShardSnapshot& snap = locator.snapshot();
     locator.Locate(info->id, &where);
     int64_t segment_max = INT64_MIN;

@@ -133,6 +133,8 @@ struct SeriesSummary {
 struct SeriesSources {
   std::vector<const SegmentSeries*> entries;
   std::vector<std::pair<int64_t, int64_t>> ranges;
+  // What the scan reuses per segment between series (parallel to `entries`), or nullptr.
+  std::vector<Segment::ReadState>* states = nullptr;
 };
 
 class Engine {

@@ -284,18 +284,36 @@ bool GetRef(Decoder* d, uint64_t data_end, BlockRef* ref) {
   return true;
 }
 
-// Parses one chunk entry of the index (see PutChunk).
-bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c) {
+// Passes over a block reference (see GetRef).
+bool SkipRef(Decoder* d) { return d->SkipVarint() && d->SkipVarint() && d->Skip(4); }
+
+// Parses one chunk entry of the index (see PutChunk); with `wanted`, passes over the columns
+// not wanted (entries were validated whole when the segment was opened).
+bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c,
+                const std::vector<bool>* wanted = nullptr) {
   uint64_t rows;
   if (!d->GetBoundedVarint(kRowsPerChunk, &rows) || rows == 0 || !GetTime(d, &c->min_time) ||
       !GetTime(d, &c->max_time) || !GetRef(d, data_end, &c->times) || c->min_time > c->max_time) {
     return false;
   }
   c->rows = static_cast<uint32_t>(rows);
-  c->columns.assign(fields, ColumnChunk{});
-  for (ColumnChunk& col : c->columns) {
-    if (!d->GetByte(&col.presence) || col.presence > 2) return false;
-    if (col.presence == 1) continue;
+  c->columns.resize(fields);
+  for (size_t k = 0; k < fields; ++k) {
+    ColumnChunk& col = c->columns[k];
+    uint8_t presence;
+    if (!d->GetByte(&presence) || presence > 2) return false;
+    if (wanted != nullptr && !(*wanted)[k]) {
+      // validity (when some rows have it), values, the count, then five 8-byte statistics
+      if ((presence == 2 && !SkipRef(d)) ||
+          (presence != 1 && (!SkipRef(d) || !d->SkipVarint() || !d->Skip(40)))) {
+        return false;
+      }
+      col.presence = kColumnNotRead;
+      continue;
+    }
+    col = ColumnChunk{};
+    col.presence = presence;
+    if (presence == 1) continue;
     if (col.presence == 2 && !GetRef(d, data_end, &col.validity)) return false;
     uint64_t sum_bits, stat_count;
     if (!GetRef(d, data_end, &col.values) || !d->GetBoundedVarint(rows, &stat_count) ||
@@ -562,8 +580,8 @@ Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
   return out;
 }
 
-Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
-                       std::vector<Chunk>* out) const {
+Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out,
+                       const std::vector<bool>* wanted) const {
   out->resize(series.chunk_count);
   if (series.chunk_count == 0) return Status::OK();
   std::string scratch;
@@ -571,7 +589,7 @@ Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold,
                       IndexBytes(series.chunk_offset, series.chunk_bytes, hold, &scratch));
   Decoder d(bytes);
   for (Chunk& c : *out) {
-    if (!ParseChunk(&d, fields_.size(), data_end_, &c)) {
+    if (!ParseChunk(&d, fields_.size(), data_end_, &c, wanted)) {
       return Corruption("segment '{}': bad chunk entry of series {}", path_, series.id);
     }
   }
@@ -603,6 +621,11 @@ Result<std::string_view> Segment::IndexBytes(uint32_t offset, uint32_t n, IndexH
     scratch->append(std::string_view(*block).substr(begin, end - begin));
   }
   return std::string_view(*scratch);
+}
+
+Status Segment::ColumnNotRead(size_t column) const {
+  return Internal("segment '{}': column '{}' of a chunk was passed over, then read", path_,
+                  fields_[column].name);
 }
 
 Result<BlockCache::Block> Segment::IndexBlock(uint64_t number) const {
@@ -684,6 +707,7 @@ Status Segment::ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) co
 Status Segment::ReadChunkDoubles(const Chunk& chunk, size_t column,
                                  std::vector<double>* out) const {
   const ColumnChunk& col = chunk.columns[column];
+  if (col.presence == kColumnNotRead) return ColumnNotRead(column);
   if (fields_[column].type != FieldType::kDouble) {
     return InvalidArgument("segment '{}': field '{}' is not a float", path_, fields_[column].name);
   }
@@ -710,6 +734,7 @@ Status Segment::ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector*
 Status Segment::AppendChunkColumn(const Chunk& chunk, size_t column, size_t begin, size_t end,
                                   ColumnVector* out) const {
   const ColumnChunk& col = chunk.columns[column];
+  if (col.presence == kColumnNotRead) return ColumnNotRead(column);
   const FieldType type = fields_[column].type;
   const size_t rows = end - begin;
   const size_t base = out->bits.size();
@@ -804,23 +829,34 @@ Status Segment::AppendChunkColumn(const Chunk& chunk, size_t column, size_t begi
 
 Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
                                const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
-                               const std::function<bool(const Chunk&)>* skip) const {
+                               const std::function<bool(const Chunk&)>* skip,
+                               ReadState* state) const {
   out->series = series.id;
   out->times.clear();
   out->columns.assign(fields.size(), ColumnVector{});
-  std::vector<int> source(fields.size(), -1);
-  for (size_t f = 0; f < fields.size(); ++f) {
-    out->columns[f].type = fields[f].type;
-    for (size_t j = 0; j < fields_.size(); ++j) {
-      if (fields_[j].name == fields[f].name && fields_[j].type == fields[f].type) {
-        source[f] = static_cast<int>(j);
+  for (size_t f = 0; f < fields.size(); ++f) out->columns[f].type = fields[f].type;
+  if (series.max_time < min_time || series.min_time > max_time) return false;
+  ReadState local;
+  if (state == nullptr) state = &local;
+  if (state->projection != &fields || state->source.size() != fields.size()) {
+    state->projection = &fields;
+    state->source.assign(fields.size(), -1);
+    state->wanted.assign(fields_.size(), false);
+    for (size_t f = 0; f < fields.size(); ++f) {
+      for (size_t j = 0; j < fields_.size(); ++j) {
+        if (fields_[j].name == fields[f].name && fields_[j].type == fields[f].type) {
+          state->source[f] = static_cast<int>(j);
+          state->wanted[j] = true;
+        }
       }
     }
   }
-  if (series.max_time < min_time || series.min_time > max_time) return false;
-  std::vector<int64_t> times;
-  SW_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, Chunks(series));
-  for (const Chunk& chunk : chunks) {
+  const std::vector<int>& source = state->source;
+  std::vector<int64_t>& times = state->times;
+  // Without a state (one call), `skip` may look at any column's statistics.
+  SW_RETURN_IF_ERROR(
+      Chunks(series, &state->hold, &state->chunks, state == &local ? nullptr : &state->wanted));
+  for (const Chunk& chunk : state->chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
     if (skip != nullptr && (*skip)(chunk)) continue;
     SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));

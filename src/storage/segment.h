@@ -63,6 +63,9 @@ struct ChunkStats {
   uint64_t last_bits = 0;   // value at the latest row with the field
 };
 
+// ColumnChunk::presence of a column Segment::Chunks was asked to pass over (nothing else set).
+inline constexpr uint8_t kColumnNotRead = 3;
+
 struct ColumnChunk {
   uint8_t presence = 0;  // 0 every row has the field, 1 none, 2 some (validity block present)
   BlockRef validity;
@@ -161,15 +164,33 @@ class Segment {
     BlockCache::Block block;
     uint64_t number = UINT64_MAX;
   };
-  Status Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out) const;
+  // With `wanted` (one flag per segment field), the other columns are passed over: their
+  // presence is kColumnNotRead and nothing else of them is set.
+  Status Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out,
+                const std::vector<bool>* wanted = nullptr) const;
+
+  // What reading many series from this segment in a row reuses (ReadRows): the index block
+  // read last, buffers, and where each projected field is among the segment's columns. One per
+  // segment and scan; not shared between threads.
+  struct ReadState {
+    IndexHold hold;
+    std::vector<Chunk> chunks;
+    std::vector<int64_t> times;
+    const std::vector<FieldSchema>* projection = nullptr;  // what `source` and `wanted` are for
+    std::vector<int> source;   // per projected field: its column here, or -1
+    std::vector<bool> wanted;  // per column here: projected
+  };
 
   // Reads the rows of `series` with min_time <= time <= max_time, projecting `fields` (a field
   // the segment lacks, or has with another type, reads as absent). Returns false when no row is
   // in range.
-  // `skip`, when given, names chunks not to read (their rows are left out).
+  // `skip`, when given, names chunks not to read (their rows are left out); it sees the
+  // statistics of the projected columns only when `state` is given (the others are
+  // kColumnNotRead). `state` (for this segment) saves work between calls.
   Result<bool> ReadRows(const SegmentSeries& series, int64_t min_time, int64_t max_time,
                         const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
-                        const std::function<bool(const Chunk&)>* skip = nullptr) const;
+                        const std::function<bool(const Chunk&)>* skip = nullptr,
+                        ReadState* state = nullptr) const;
 
   // Decodes one column of one chunk: presence per row, and values as 64-bit patterns (or
   // strings). Exposed for the inspector and for queries that read chunk by chunk.
@@ -196,6 +217,8 @@ class Segment {
                                       std::string* scratch) const;
   // Index block `number` (kIndexBlockBytes from the index start), from the cache or the file.
   Result<BlockCache::Block> IndexBlock(uint64_t number) const;
+  // The error for reading a column that Chunks was told to pass over (a caller's bug).
+  Status ColumnNotRead(size_t column) const;
 
   std::string path_;
   std::unique_ptr<RandomAccessFile> file_;

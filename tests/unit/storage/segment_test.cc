@@ -3,6 +3,7 @@
 
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -386,6 +387,96 @@ TEST_F(SegmentTest, IndexReadThroughACacheMatchesTheIndexInMemory) {
     EXPECT_EQ(out.times, in.series[299].rows.times);
     EXPECT_EQ(out.columns[4].strings, in.series[299].rows.columns[4].strings);
   }
+}
+
+// Chunks told which columns are wanted parses those exactly as a full parse does and passes
+// over the others (presence kColumnNotRead), whatever their presence (every row, some rows with
+// a validity block, none); reading a passed-over column is an error, not garbage.
+TEST_F(SegmentTest, ChunksPassOverColumnsNotWanted) {
+  SegmentInput in = ManySeriesInput();
+  // Series 7 lacks "serial" entirely (presence 1); "delta" has a validity block (presence 2).
+  in.series[6].rows.columns[2].present.assign(in.series[6].rows.times.size(), 0);
+  in.series[6].rows.columns[2].bits.assign(in.series[6].rows.times.size(), 0);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  BlockCache cache(16 << 20);
+  auto seg = Segment::Open(&env_, "s.sws", &cache);
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  const std::vector<std::vector<bool>> masks = {{true, false, false, false, true},
+                                                {false, true, false, false, false},
+                                                {false, false, true, true, false},
+                                                {false, false, false, false, false}};
+  size_t not_read = 0;
+  for (const auto& mask : masks) {
+    Segment::IndexHold hold;
+    std::vector<Chunk> chunks;  // reused across series, as scans do
+    for (const SegmentSeries& series : (*seg)->series()) {
+      auto full = (*seg)->Chunks(series);
+      ASSERT_TRUE(full.ok());
+      ASSERT_TRUE((*seg)->Chunks(series, &hold, &chunks, &mask).ok());
+      ASSERT_EQ(chunks.size(), full->size());
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        EXPECT_EQ(chunks[c].rows, (*full)[c].rows);
+        EXPECT_EQ(chunks[c].max_time, (*full)[c].max_time);
+        for (size_t k = 0; k < mask.size(); ++k) {
+          if (mask[k]) {
+            std::vector<Chunk> one{chunks[c]}, expected{(*full)[c]};
+            one[0].columns = {chunks[c].columns[k]};
+            expected[0].columns = {(*full)[c].columns[k]};
+            EXPECT_EQ(Describe(one), Describe(expected)) << "series " << series.id.value();
+          } else {
+            ASSERT_EQ(chunks[c].columns[k].presence, kColumnNotRead);
+            ++not_read;
+            ColumnVector out;
+            Status st = (*seg)->AppendChunkColumn(chunks[c], k, 0, 1, &out);
+            EXPECT_EQ(st.code(), StatusCode::kInternal);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(not_read, 600u * 3);
+}
+
+// ReadRows with a state kept across series and projections (as scans keep one per segment)
+// reads what it reads without one.
+TEST_F(SegmentTest, ReadRowsWithAStateAgreesWithoutOne) {
+  SegmentInput in = ManySeriesInput();
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  BlockCache cache(16 << 20);
+  auto seg = Segment::Open(&env_, "s.sws", &cache);
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  const std::vector<FieldSchema> all = in.fields;
+  const std::vector<FieldSchema> some = {
+      {"state", FieldType::kString}, {"nope", FieldType::kDouble}, {"delta", FieldType::kInt64}};
+  Segment::ReadState state;
+  // Skips chunks whose "delta" is absent from some row (statistics of a wanted column).
+  std::function<bool(const Chunk&)> skip = [](const Chunk& c) {
+    return c.columns[1].presence == 2;
+  };
+  size_t compared = 0, skipped_all = 0;
+  for (const SegmentSeries& series : (*seg)->series()) {
+    for (const auto* projection : {&all, &some, &some, &all}) {
+      for (const auto* use_skip : {static_cast<decltype(&skip)>(nullptr), &skip}) {
+        SeriesRowsBlock with, without;
+        auto a =
+            (*seg)->ReadRows(series, INT64_MIN, INT64_MAX, *projection, &with, use_skip, &state);
+        auto b = (*seg)->ReadRows(series, INT64_MIN, INT64_MAX, *projection, &without, use_skip);
+        ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+        ASSERT_EQ(*a, *b);
+        skipped_all += !*a;
+        ASSERT_EQ(with.times, without.times);
+        ASSERT_EQ(with.columns.size(), projection->size());
+        for (size_t c = 0; c < projection->size(); ++c) {
+          EXPECT_EQ(with.columns[c].present, without.columns[c].present);
+          EXPECT_EQ(with.columns[c].bits, without.columns[c].bits);
+          EXPECT_EQ(with.columns[c].strings, without.columns[c].strings);
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 600u * 8);
+  EXPECT_GT(skipped_all, 0u);
 }
 
 TEST_F(SegmentTest, DamagedIndexFailsToOpenWithOrWithoutACache) {
