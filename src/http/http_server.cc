@@ -98,7 +98,7 @@ struct HttpServer::Impl {
         pool(options.threads > 0
                  ? options.threads
                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-        acceptor(asio::make_strand(pool.FirstContext())) {
+        acceptor(asio::make_strand(pool.AcceptContext())) {
     active_connections =
         metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");
     accepted_connections =
@@ -860,7 +860,7 @@ Status HttpServer::Start() {
     }
   }
   beast::error_code ec;
-  tcp::resolver resolver(s.pool.FirstContext());
+  tcp::resolver resolver(s.pool.AcceptContext());
   auto endpoints = resolver.resolve(s.options.address.host, std::to_string(s.options.address.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {

@@ -45,8 +45,8 @@ struct MqttServer::Impl {
         pool(options.threads > 0
                  ? options.threads
                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-        acceptor(pool.FirstContext()),
-        tls_acceptor(pool.FirstContext()) {}
+        acceptor(pool.AcceptContext()),
+        tls_acceptor(pool.AcceptContext()) {}
 
   void Accept(tcp::acceptor* on, bool tls);
   // The broker's timers (keepalive, wills, expiry, $SYS) and its periodic save, an SQLite
@@ -339,7 +339,7 @@ void MqttServer::Impl::Accept(tcp::acceptor* on, bool tls_listener) {
 Status MqttServer::Impl::Listen(tcp::acceptor* on, const HostPort& address, std::string_view name,
                                 HostPort* bound_to) {
   error_code ec;
-  tcp::resolver resolver(pool.FirstContext());
+  tcp::resolver resolver(pool.AcceptContext());
   auto endpoints = resolver.resolve(address.host, std::to_string(address.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {
@@ -425,7 +425,7 @@ void MqttServer::Stop() {
     s.acceptor.close(ec);
     return;
   }
-  asio::post(s.pool.FirstContext(), [impl = impl_.get()] {
+  asio::post(s.pool.AcceptContext(), [impl = impl_.get()] {
     error_code ec;
     impl->acceptor.close(ec);
     impl->tls_acceptor.close(ec);

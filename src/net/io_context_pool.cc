@@ -5,15 +5,16 @@
 
 #include <algorithm>
 
+#include "common/check.h"
+
 namespace seaway::net {
 
 IoContextPool::IoContextPool(int threads) {
-  const int n = std::max(1, threads);
+  const int n = std::max(1, threads) + 1;  // the last: the accept context
   contexts_.reserve(n);
   guards_.reserve(n);
   for (int i = 0; i < n; ++i) {
-    // Concurrency hint 1: one thread runs each context (other threads still post to it safely).
-    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    contexts_.push_back(std::make_unique<Context>());
     guards_.emplace_back(contexts_.back()->get_executor());
   }
 }
@@ -21,16 +22,18 @@ IoContextPool::IoContextPool(int threads) {
 IoContextPool::~IoContextPool() { Join(); }
 
 boost::asio::io_context& IoContextPool::NextContext() {
-  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % (contexts_.size() - 1)];
 }
 
 void IoContextPool::Start(const std::string& name_prefix) {
+  SW_CHECK(threads_.empty());
   for (size_t i = 0; i < contexts_.size(); ++i) {
-    threads_.emplace_back(
-        [context = contexts_[i].get(), name = name_prefix + "-" + std::to_string(i)] {
-          pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
-          context->run();
-        });
+    const bool accept = i + 1 == contexts_.size();
+    std::string name = name_prefix + "-" + (accept ? std::string("accept") : std::to_string(i));
+    threads_.emplace_back([context = contexts_[i].get(), name = std::move(name)] {
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      context->run();
+    });
   }
 }
 
@@ -48,6 +51,7 @@ void IoContextPool::Join() {
   for (auto& context : contexts_) context->stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  for (auto& context : contexts_) context->shutdown();
 }
 
 }  // namespace seaway::net

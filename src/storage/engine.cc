@@ -396,7 +396,9 @@ void TakeRows(SeriesRowsBlock* newer, SeriesRowsBlock* out) {
 class SeriesLocator {
  public:
   explicit SeriesLocator(const ShardSnapshot& snap)
-      : snap_(&snap), cursors_(snap.segments.size(), 0), states_(snap.segments.size()) {}
+      : snap_(&snap), cursors_(snap.segments.size(), 0), states_(snap.segments.size()) {
+    for (auto& state : states_) state.buffers = &buffers_;
+  }
   // Not copied or moved once built: `SeriesSources::states` points into it.
   SeriesLocator(const SeriesLocator&) = delete;
   SeriesLocator& operator=(const SeriesLocator&) = delete;
@@ -422,6 +424,7 @@ class SeriesLocator {
   const ShardSnapshot* snap_;
   std::vector<size_t> cursors_;             // per segment
   std::vector<Segment::ReadState> states_;  // per segment
+  Segment::ReadBuffers buffers_;            // shared by the states: one read runs at a time
 };
 
 // A locator per shard snapshot.
@@ -561,11 +564,10 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const int64_t max_time = request.max_time;
-  // Per shard and segment: the index block read last (with few segments), a buffer for chunk
-  // entries, the segment's column of each projected field (-1: none), and which columns those
-  // are (the others' statistics are not parsed).
+  // Per shard and segment: a buffer for chunk entries (those picked stay until the series is
+  // done), the segment's column of each projected field (-1: none), and which columns those
+  // are (the others' statistics are not parsed). The index block read last is the locator's.
   struct SegmentState {
-    Segment::IndexHold hold;
     std::vector<Chunk> chunks;
     std::vector<int> columns;
     std::vector<bool> wanted;
@@ -609,8 +611,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       const SegmentSeries* e = where.entries[s];
       if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
       SegmentState& state = states[shard][s];
-      SW_RETURN_IF_ERROR(seg.Chunks(*e, &state.hold, &state.chunks, &state.wanted));
-      if (snap.segments.size() > kMaxHeldIndexBlocks) state.hold = {};
+      Segment::IndexHold& hold = (*where.states)[s].hold;
+      SW_RETURN_IF_ERROR(seg.Chunks(*e, &hold, &state.chunks, &state.wanted));
+      if (snap.segments.size() > kMaxHeldIndexBlocks) hold = {};
       for (const Chunk& c : state.chunks) {
         if (c.min_time < min_time || c.max_time > max_time) continue;
         if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) continue;

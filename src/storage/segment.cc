@@ -308,6 +308,7 @@ bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c,
           (presence != 1 && (!SkipRef(d) || !d->SkipVarint() || !d->Skip(40)))) {
         return false;
       }
+      col = ColumnChunk{};  // nothing of another chunk's column stays behind
       col.presence = kColumnNotRead;
       continue;
     }
@@ -582,6 +583,10 @@ Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {
 
 Status Segment::Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out,
                        const std::vector<bool>* wanted) const {
+  if (wanted != nullptr && wanted->size() != fields_.size()) {
+    return Internal("segment '{}': {} wanted flags for {} columns", path_, wanted->size(),
+                    fields_.size());
+  }
   out->resize(series.chunk_count);
   if (series.chunk_count == 0) return Status::OK();
   std::string scratch;
@@ -838,6 +843,8 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
   if (series.max_time < min_time || series.min_time > max_time) return false;
   ReadState local;
   if (state == nullptr) state = &local;
+  ReadBuffers own;
+  ReadBuffers& buffers = state->buffers != nullptr ? *state->buffers : own;
   if (state->projection != &fields || state->source.size() != fields.size()) {
     state->projection = &fields;
     state->source.assign(fields.size(), -1);
@@ -852,11 +859,11 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
     }
   }
   const std::vector<int>& source = state->source;
-  std::vector<int64_t>& times = state->times;
+  std::vector<int64_t>& times = buffers.times;
   // Without a state (one call), `skip` may look at any column's statistics.
   SW_RETURN_IF_ERROR(
-      Chunks(series, &state->hold, &state->chunks, state == &local ? nullptr : &state->wanted));
-  for (const Chunk& chunk : state->chunks) {
+      Chunks(series, &state->hold, &buffers.chunks, state == &local ? nullptr : &state->wanted));
+  for (const Chunk& chunk : buffers.chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
     if (skip != nullptr && (*skip)(chunk)) continue;
     SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));

@@ -169,13 +169,19 @@ class Segment {
   Status Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out,
                 const std::vector<bool>* wanted = nullptr) const;
 
-  // What reading many series from this segment in a row reuses (ReadRows): the index block
-  // read last, buffers, and where each projected field is among the segment's columns. One per
-  // segment and scan; not shared between threads.
-  struct ReadState {
-    IndexHold hold;
+  // Scratch of one ReadRows call (chunk entries, times): a scan shares one between the
+  // segments it reads, as only the running call uses it.
+  struct ReadBuffers {
     std::vector<Chunk> chunks;
     std::vector<int64_t> times;
+  };
+  // What reading many series from this segment in a row reuses (ReadRows): the index block
+  // read last and where each projected field is among the segment's columns. One per segment
+  // and scan; not shared between threads. The map is kept for the projection at one address:
+  // a projection must keep its address and contents while a state is used with it.
+  struct ReadState {
+    IndexHold hold;
+    ReadBuffers* buffers = nullptr;                        // nullptr: each call uses its own
     const std::vector<FieldSchema>* projection = nullptr;  // what `source` and `wanted` are for
     std::vector<int> source;   // per projected field: its column here, or -1
     std::vector<bool> wanted;  // per column here: projected

@@ -449,6 +449,8 @@ TEST_F(SegmentTest, ReadRowsWithAStateAgreesWithoutOne) {
   const std::vector<FieldSchema> some = {
       {"state", FieldType::kString}, {"nope", FieldType::kDouble}, {"delta", FieldType::kInt64}};
   Segment::ReadState state;
+  Segment::ReadBuffers buffers;  // shared as a scan shares them between segments
+  state.buffers = &buffers;
   // Skips chunks whose "delta" is absent from some row (statistics of a wanted column).
   std::function<bool(const Chunk&)> skip = [](const Chunk& c) {
     return c.columns[1].presence == 2;
