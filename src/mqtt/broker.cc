@@ -632,7 +632,12 @@ bool Conn::HandleConnect(Connect& c) {
       // neither detaches nor ends it.
       previous = std::move(session->conn);
       session->online.store(false);
-      if (c.clean_start || session->ended) {
+      // A session that ends with its network connection (5.0 expiry 0, a 3.1.1 clean session)
+      // ends when a takeover closes that connection: the new one starts afresh, as it would
+      // had the old connection's DISCONNECT been read first (they come on two sockets, which
+      // two threads may read in either order).
+      const bool ends_with_previous = previous != nullptr && session->expiry_interval == 0;
+      if (c.clean_start || session->ended || ends_with_previous) {
         session->ended = true;
         broker_->sessions.erase(it);
       } else {

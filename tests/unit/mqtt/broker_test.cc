@@ -1577,6 +1577,29 @@ TEST_P(BrokerVersionTest, TakeoverClosesTheFirstConnectionAndKeepsTheSession) {
   EXPECT_EQ(second->Payloads(), Strings{"still"});
 }
 
+// A session that ends with its connection (5.0 expiry 0, 3.1.1 clean session) ends at a
+// takeover: a non-clean CONNECT then starts afresh, as it does once the old connection's
+// DISCONNECT has been read (the two come on two sockets, read in either order).
+TEST_P(BrokerVersionTest, TakeoverOfASessionThatEndsWithItsConnectionStartsAfresh) {
+  auto first = Connected("dev", version());
+  first->Subscribe("t", 1);
+  bool present = true;
+  auto second = Persistent("dev", version(), &present);
+  EXPECT_FALSE(present);
+  EXPECT_TRUE(first->closed());
+  EXPECT_EQ(broker_->sessions(), 1u);
+  auto pub = Connected("pub", version());
+  pub->Publish("t", "nobody", 1);
+  EXPECT_TRUE(second->Publishes().empty());  // the old subscription went with its session
+  EXPECT_TRUE(first->Publishes().empty());
+  // The persistent session is kept through the next takeover.
+  second->Subscribe("t", 1);
+  auto third = Persistent("dev", version(), &present);
+  EXPECT_TRUE(present);
+  pub->Publish("t", "kept", 1);
+  EXPECT_EQ(third->Payloads(), Strings{"kept"});
+}
+
 // The timer thread may run Tick while a CONNECT takes a session over: between the old
 // connection leaving the session and the new one attaching to it, the session is not offline.
 TEST_F(BrokerTest, TickDuringTakeoverKeepsTheSession) {
