@@ -746,6 +746,9 @@ Status Engine::Latest(const ScanRequest& request,
   block.fields = fields;
   SeriesRowsBlock rows;
   auto locators = Locators(snaps);
+  // Where each projected field is in the schema (the cache's values are by schema index).
+  std::vector<int> schema_index(fields.size());
+  for (size_t f = 0; f < fields.size(); ++f) schema_index[f] = schema->FindField(fields[f].name);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
@@ -763,23 +766,27 @@ Status Engine::Latest(const ScanRequest& request,
         entry && entry->time != INT64_MIN && (entry->complete || entry->time > segment_max);
     if (cached && entry->time <= request.max_time) {
       if (entry->time < min_time) continue;  // the newest row is older than the range
-      block.rows = SeriesRowsBlock{};
+      // One row, in the block's vectors of the series before (no allocation per series).
       block.rows.series = info->id;
-      block.rows.times = {entry->time};
-      for (const auto& f : fields) {
-        ColumnVector c;
-        c.type = f.type;
-        c.present = {0};
-        c.bits = {0};
-        if (f.type == FieldType::kString) c.strings = {std::string()};
-        const int index = schema->FindField(f.name);
+      block.rows.times.assign(1, entry->time);
+      block.rows.columns.resize(fields.size());
+      for (size_t f = 0; f < fields.size(); ++f) {
+        ColumnVector& c = block.rows.columns[f];
+        c.type = fields[f].type;
+        c.present.assign(1, 0);
+        c.bits.assign(1, 0);
+        if (c.type == FieldType::kString) {
+          c.strings.resize(1);
+          c.strings[0].clear();
+        } else {
+          c.strings.clear();
+        }
         for (const auto& v : entry->values) {
-          if (v.field != index) continue;
+          if (v.field != schema_index[f]) continue;
           c.present[0] = 1;
           c.bits[0] = v.bits;
-          if (f.type == FieldType::kString && v.is_string) c.strings[0] = entry->String(v);
+          if (c.type == FieldType::kString && v.is_string) c.strings[0] = entry->String(v);
         }
-        block.rows.columns.push_back(std::move(c));
       }
       block.series = info;
       SW_RETURN_IF_ERROR(fn(block));
