@@ -95,9 +95,7 @@ struct HttpServer::Impl {
         router(r),
         metrics(m),
         gate(std::make_shared<ReplyGate>()),
-        pool(options.threads > 0
-                 ? options.threads
-                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        pool(options.threads),
         acceptor(asio::make_strand(pool.AcceptContext())) {
     active_connections =
         metrics->GetGauge("seaway_http_connections_active", "Open HTTP connections");

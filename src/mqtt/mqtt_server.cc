@@ -42,9 +42,7 @@ struct MqttServer::Impl {
       : options(std::move(o)),
         broker(b),
         metrics(m),
-        pool(options.threads > 0
-                 ? options.threads
-                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        pool(options.threads),
         acceptor(pool.AcceptContext()),
         tls_acceptor(pool.AcceptContext()) {}
 

@@ -4,13 +4,15 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "common/check.h"
 
 namespace seaway::net {
 
 IoContextPool::IoContextPool(int threads) {
-  const int n = std::max(1, threads) + 1;  // the last: the accept context
+  const int per_core = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int n = (threads > 0 ? threads : per_core) + 1;  // the last: the accept context
   contexts_.reserve(n);
   guards_.reserve(n);
   for (int i = 0; i < n; ++i) {

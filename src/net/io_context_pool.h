@@ -26,8 +26,8 @@ namespace seaway::net {
 
 class IoContextPool {
  public:
-  // `threads` contexts for connections (at least one) and the accept context, none running
-  // until Start.
+  // `threads` contexts for connections (0 or less: one per core) and the accept context, none
+  // running until Start.
   explicit IoContextPool(int threads);
   ~IoContextPool();
   IoContextPool(const IoContextPool&) = delete;

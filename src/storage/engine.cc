@@ -775,12 +775,7 @@ Status Engine::Latest(const ScanRequest& request,
         c.type = fields[f].type;
         c.present.assign(1, 0);
         c.bits.assign(1, 0);
-        if (c.type == FieldType::kString) {
-          c.strings.resize(1);
-          c.strings[0].clear();
-        } else {
-          c.strings.clear();
-        }
+        c.strings.assign(c.type == FieldType::kString ? 1 : 0, std::string());
         for (const auto& v : entry->values) {
           if (v.field != schema_index[f]) continue;
           c.present[0] = 1;

@@ -302,20 +302,19 @@ bool ParseChunk(Decoder* d, size_t fields, uint64_t data_end, Chunk* c,
     ColumnChunk& col = c->columns[k];
     uint8_t presence;
     if (!d->GetByte(&presence) || presence > 2) return false;
+    col = ColumnChunk{};  // nothing of the chunk parsed before into this one stays behind
     if (wanted != nullptr && !(*wanted)[k]) {
       // validity (when some rows have it), values, the count, then five 8-byte statistics
       if ((presence == 2 && !SkipRef(d)) ||
           (presence != 1 && (!SkipRef(d) || !d->SkipVarint() || !d->Skip(40)))) {
         return false;
       }
-      col = ColumnChunk{};  // nothing of another chunk's column stays behind
       col.presence = kColumnNotRead;
       continue;
     }
-    col = ColumnChunk{};
     col.presence = presence;
     if (presence == 1) continue;
-    if (col.presence == 2 && !GetRef(d, data_end, &col.validity)) return false;
+    if (presence == 2 && !GetRef(d, data_end, &col.validity)) return false;
     uint64_t sum_bits, stat_count;
     if (!GetRef(d, data_end, &col.values) || !d->GetBoundedVarint(rows, &stat_count) ||
         !d->GetFixed64(&col.stats.min_bits) || !d->GetFixed64(&col.stats.max_bits) ||

@@ -116,7 +116,7 @@ TEST(IoContextPoolTest, JoinDropsPendingWork) {
 }
 
 TEST(IoContextPoolTest, NeverStartedPoolJoins) {
-  IoContextPool pool(0);  // at least one context
+  IoContextPool pool(1);
   EXPECT_FALSE(pool.started());
   asio::io_context& context = pool.NextContext();
   EXPECT_EQ(&context, &pool.NextContext());
