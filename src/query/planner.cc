@@ -2011,11 +2011,30 @@ struct Planner::Impl {
       for (const auto& o : *order_by) aggregating |= ContainsAggregate(*o.expr);
     }
 
+    // SELECT DISTINCT without aggregates groups by its select list: the same rows, and the
+    // aggregate's paths (tags grouped per series, statistics, the series index) apply to it.
+    const bool distinct_by_grouping = s.distinct && !aggregating;
+    aggregating |= distinct_by_grouping;
+
     std::vector<BoundExprPtr> keys;
     std::vector<AggregateSpec> aggregates;
     AggregateNode* agg = nullptr;
     std::vector<ColumnInfo> post_columns;
     if (aggregating) {
+      if (distinct_by_grouping) {
+        scope.clause = "SELECT";
+        for (const auto& it : items) {
+          BoundExprPtr k;
+          if (it.expr) {
+            SW_ASSIGN_OR_RETURN(k, BindExpr(*it.expr, scope));
+          } else {
+            k = ColumnRef(it.star_column, input[it.star_column].type, it.name);
+          }
+          bool dup = false;
+          for (const auto& existing : keys) dup |= existing->key == k->key;
+          if (!dup) keys.push_back(std::move(k));
+        }
+      }
       scope.clause = "GROUP BY";
       for (const auto& g : s.group_by) {
         const Expr* ge = g.get();
@@ -2118,6 +2137,17 @@ struct Planner::Impl {
             }
           }
         }
+        if (column < 0 && distinct_by_grouping) {
+          // Over the groups, an expression of no select item fails to bind; an expression
+          // wrong in itself keeps its own error.
+          Scope rows = scope;
+          rows.post = false;
+          SW_RETURN_IF_ERROR(BindExpr(*o.expr, rows).status());
+          if (!BindExpr(*o.expr, scope).ok()) {
+            return At(o.expr->offset,
+                      "for SELECT DISTINCT, ORDER BY expressions must appear in the select list");
+          }
+        }
         if (column < 0) {
           SW_ASSIGN_OR_RETURN(auto b, BindExpr(*o.expr, scope));
           for (size_t i = 0; i < exprs.size(); ++i) {
@@ -2174,7 +2204,7 @@ struct Planner::Impl {
     project->exprs = std::move(exprs);
     project->child = std::move(node);
     node = std::move(project);
-    if (s.distinct) {
+    if (s.distinct && !distinct_by_grouping) {
       auto d = std::make_unique<DistinctNode>();
       d->columns = node->columns;
       d->child = std::move(node);
@@ -2228,7 +2258,7 @@ struct Planner::Impl {
   // as statistics (count, sum, min, max) instead of rows.
   static void MaybeUseSummaries(AggregateNode* agg) {
     auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
-    if (scan == nullptr || scan->latest || agg->aggregates.empty()) return;
+    if (scan == nullptr || scan->latest) return;
     std::vector<const BoundExpr*> time_keys;
     for (const auto& k : agg->keys) {
       if (TimeKeyBuckets::For(*k)) {
