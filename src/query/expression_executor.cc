@@ -265,6 +265,88 @@ Result<Value> ExtractField(int64_t ns, std::string_view field, const absl::TimeZ
   return InvalidArgument("unknown EXTRACT field '{}'", field);
 }
 
+// The local day holding `ns`, as the instants [*lo, *hi) it covers, when that day is 24 hours
+// long at one offset from UTC (no change of offset within it): then a time's hour, minute and
+// second follow from its distance to *lo. False for a day with a change of offset.
+bool UniformDay(int64_t ns, const absl::TimeZone& tz, int64_t* lo, int64_t* hi) {
+  const absl::CivilDay day(ToCivil(ns, tz));
+  *lo = CivilToNanos(absl::CivilSecond(day), tz);
+  *hi = CivilToNanos(absl::CivilSecond(day + 1), tz);
+  if (*hi - *lo != 86400 * kNanosPerSecond || ns < *lo || ns >= *hi) return false;
+  const absl::TimeZone::CivilInfo first = tz.At(absl::FromUnixNanos(*lo));
+  const absl::TimeZone::CivilInfo last = tz.At(absl::FromUnixNanos(*hi - 1));
+  return first.offset == last.offset && first.cs == absl::CivilSecond(day);
+}
+
+// EXTRACT over a column of times (not constant). Times of a block lie close together, so the
+// local day of the row before is kept: a row inside it is broken down from the day's start,
+// without the zone. Rows of a day with a change of offset go through ExtractField one by one.
+Status ExtractVector(const Vector& times, size_t rows, const BoundExpr& e, const absl::TimeZone& tz,
+                     Vector* out) {
+  const std::string_view field = e.unit;
+  enum class Part { kOfDay, kHour, kMinute, kSecond, kMillisecond, kMicrosecond, kEpoch };
+  Part part = Part::kOfDay;  // year, month, day, dow, doy, week...: one value per day
+  if (field == "hour") part = Part::kHour;
+  if (field == "minute") part = Part::kMinute;
+  if (field == "second") part = Part::kSecond;
+  if (field == "millisecond" || field == "milliseconds") part = Part::kMillisecond;
+  if (field == "microsecond" || field == "microseconds") part = Part::kMicrosecond;
+  if (field == "epoch") part = Part::kEpoch;
+  out->Reset(e.type);
+  const bool doubles = e.type == SqlType::kDouble;
+  if (doubles) {
+    out->doubles.assign(rows, 0);
+  } else {
+    out->ints.assign(rows, 0);
+  }
+  if (!times.valid.empty()) out->valid.assign(times.valid.begin(), times.valid.begin() + rows);
+  auto store = [&](size_t i, const Value& v) {
+    if (doubles) {
+      out->doubles[i] = v.type == SqlType::kDouble ? v.d : static_cast<double>(v.i);
+    } else {
+      out->ints[i] = v.i;
+    }
+  };
+  int64_t day_lo = 0, day_hi = 0;  // the kept day; empty at first
+  int64_t of_day = 0;              // the field's value for the kept day (Part::kOfDay)
+  for (size_t i = 0; i < rows; ++i) {
+    if (!out->valid.empty() && out->valid[i] == 0) continue;
+    const int64_t ns = times.ints[i];
+    if (part == Part::kEpoch) {
+      out->doubles[i] = static_cast<double>(ns) / 1e9;
+      continue;
+    }
+    if (ns < day_lo || ns >= day_hi) {
+      if (!UniformDay(ns, tz, &day_lo, &day_hi)) {
+        day_lo = day_hi = 0;
+        SW_ASSIGN_OR_RETURN(const Value v, ExtractField(ns, field, tz));
+        store(i, v);
+        continue;
+      }
+      if (part == Part::kOfDay) {
+        SW_ASSIGN_OR_RETURN(const Value v, ExtractField(day_lo, field, tz));
+        of_day = v.i;
+      }
+    }
+    const int64_t into = ns - day_lo;
+    const int64_t secs = into / kNanosPerSecond, sub = into % kNanosPerSecond;
+    switch (part) {
+      case Part::kOfDay: out->ints[i] = of_day; break;
+      case Part::kHour: out->ints[i] = secs / 3600; break;
+      case Part::kMinute: out->ints[i] = secs / 60 % 60; break;
+      case Part::kSecond: out->doubles[i] = secs % 60 + static_cast<double>(sub) / 1e9; break;
+      case Part::kMillisecond:
+        out->doubles[i] = secs % 60 * 1e3 + static_cast<double>(sub) / 1e6;
+        break;
+      case Part::kMicrosecond:
+        out->doubles[i] = secs % 60 * 1e6 + static_cast<double>(sub) / 1e3;
+        break;
+      case Part::kEpoch: break;
+    }
+  }
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Row-wise evaluation for the long tail of functions.
 
@@ -912,6 +994,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           out);
     case Function::kExtract: {
       SW_ASSIGN_OR_RETURN(absl::TimeZone tz, LoadZone(e.zone));
+      if (!args[0]->constant) return ExtractVector(*args[0], rows, e, tz, out);
       return RowWise(
           args, rows, e.type, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
