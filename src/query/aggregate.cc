@@ -643,12 +643,21 @@ class PercentileState : public AggregateState {
         out->AppendNull();
         continue;
       }
-      std::sort(v.begin(), v.end());
+      // Only the values at the wanted ranks are put in place (nth_element), not all sorted.
+      // NaN sorts above every number, as in PostgreSQL: they go to the end first.
+      const auto numbers_end =
+          std::partition(v.begin(), v.end(), [](double x) { return !std::isnan(x); });
+      const size_t numbers = static_cast<size_t>(numbers_end - v.begin());
+      auto smallest = [&](size_t k) {  // the k-th smallest value (from 0)
+        if (k >= numbers) return std::numeric_limits<double>::quiet_NaN();
+        std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(k), numbers_end);
+        return v[k];
+      };
       if (kind_ == AggregateKind::kPercentileDisc) {
         // The first value whose cumulative share reaches the fraction.
         size_t k = static_cast<size_t>(std::ceil(fraction_ * static_cast<double>(v.size())));
         k = k == 0 ? 0 : k - 1;
-        Value r = Value::Double(v[std::min(k, v.size() - 1)]);
+        Value r = Value::Double(smallest(std::min(k, v.size() - 1)));
         if (result_ != SqlType::kDouble) {
           r = result_ == SqlType::kUBigInt ? Value::UBigInt(static_cast<uint64_t>(r.d))
                                            : Value::BigInt(static_cast<int64_t>(r.d));
@@ -660,7 +669,15 @@ class PercentileState : public AggregateState {
       const size_t lo = static_cast<size_t>(std::floor(pos));
       const size_t hi = static_cast<size_t>(std::ceil(pos));
       const double frac = pos - static_cast<double>(lo);
-      out->Append(Value::Double(v[lo] + (v[hi] - v[lo]) * frac));
+      const double at_lo = smallest(lo);
+      // After nth_element at lo, the next rank is the least value above it.
+      double at_hi = at_lo;
+      if (hi != lo) {
+        at_hi = hi >= numbers
+                    ? std::numeric_limits<double>::quiet_NaN()
+                    : *std::min_element(v.begin() + static_cast<ptrdiff_t>(hi), numbers_end);
+      }
+      out->Append(Value::Double(at_lo + (at_hi - at_lo) * frac));
     }
   }
   size_t MemoryBytes() const override { return count_ * 8 + values_.capacity() * 24; }
