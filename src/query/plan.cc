@@ -1033,45 +1033,50 @@ DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& ke
   return out;
 }
 
-// The sort keys of every row as unsigned words that compare as the rows do (per key: where its
-// NULL sorts, then the value mapped to keep its order, inverted for DESC), when every key is a
-// number, boolean or time (ranked text included); false otherwise. `rows` x 2 words per key.
+// Whether a key of type `t` has normalised words (NormalizedWords).
+bool HasNormalizedWords(SqlType t) {
+  return t == SqlType::kBigInt || t == SqlType::kUBigInt || t == SqlType::kTimestamp ||
+         t == SqlType::kBoolean || t == SqlType::kDouble;
+}
+
+// Row `i` of `v` under sort key `key` as two unsigned words that compare as the rows do: where
+// its NULL sorts, then the value mapped to keep its order, inverted for DESC.
+void NormalizedWords(const Vector& v, size_t i, const SortKey& key, uint64_t* w) {
+  if (v.IsNull(i)) {
+    w[0] = key.nulls_first ? 0 : 2;
+    w[1] = 0;
+    return;
+  }
+  const size_t x = v.Index(i);
+  uint64_t u = 0;
+  if (v.type == SqlType::kDouble) {
+    const double d = v.doubles[x];
+    // NaN above every number (as in CompareRows), -0 equal to 0; negative numbers have their
+    // bits inverted, others the sign bit set.
+    const uint64_t bits = d == 0 ? 0 : std::bit_cast<uint64_t>(d);
+    u = std::isnan(d) ? ~uint64_t{0} : bits >> 63 ? ~bits : bits | (uint64_t{1} << 63);
+  } else if (v.type == SqlType::kUBigInt || v.type == SqlType::kBoolean) {
+    u = static_cast<uint64_t>(v.ints[x]);
+  } else {
+    u = static_cast<uint64_t>(v.ints[x]) ^ (uint64_t{1} << 63);
+  }
+  w[0] = 1;
+  w[1] = key.descending ? ~u : u;
+}
+
+// The sort keys of every row as normalised words, when every key is a number, boolean or time
+// (ranked text included); false otherwise. `rows` x 2 words per key.
 bool NormalizedSortKeys(const DataChunk& keys_chunk, const std::vector<SortKey>& keys,
                         std::vector<uint64_t>* out) {
   for (const SortKey& k : keys) {
-    const SqlType t = keys_chunk.columns[k.column].type;
-    if (t != SqlType::kBigInt && t != SqlType::kUBigInt && t != SqlType::kTimestamp &&
-        t != SqlType::kBoolean && t != SqlType::kDouble) {
-      return false;
-    }
+    if (!HasNormalizedWords(keys_chunk.columns[k.column].type)) return false;
   }
   const size_t rows = keys_chunk.rows, width = 2 * keys.size();
   out->resize(rows * width);
   for (size_t k = 0; k < keys.size(); ++k) {
-    const SortKey& key = keys[k];
-    const Vector& v = keys_chunk.columns[key.column];
+    const Vector& v = keys_chunk.columns[keys[k].column];
     for (size_t i = 0; i < rows; ++i) {
-      uint64_t* w = out->data() + i * width + 2 * k;
-      if (v.IsNull(i)) {
-        w[0] = key.nulls_first ? 0 : 2;
-        w[1] = 0;
-        continue;
-      }
-      const size_t x = v.Index(i);
-      uint64_t u = 0;
-      if (v.type == SqlType::kDouble) {
-        const double d = v.doubles[x];
-        // NaN above every number (as in CompareRows), -0 equal to 0; negative numbers have
-        // their bits inverted, others the sign bit set.
-        const uint64_t bits = d == 0 ? 0 : std::bit_cast<uint64_t>(d);
-        u = std::isnan(d) ? ~uint64_t{0} : bits >> 63 ? ~bits : bits | (uint64_t{1} << 63);
-      } else if (v.type == SqlType::kUBigInt || v.type == SqlType::kBoolean) {
-        u = static_cast<uint64_t>(v.ints[x]);
-      } else {
-        u = static_cast<uint64_t>(v.ints[x]) ^ (uint64_t{1} << 63);
-      }
-      w[0] = 1;
-      w[1] = key.descending ? ~u : u;
+      NormalizedWords(v, i, keys[k], out->data() + i * width + 2 * k);
     }
   }
   return true;
@@ -1123,12 +1128,40 @@ Status SortNode::Collect(ExecContext& ctx, DataChunk* buffer_out) const {
   size_t held = 0;
   const size_t compact_at = keep == SIZE_MAX ? SIZE_MAX : std::max<size_t>(2 * keep, 4096);
   size_t bytes = 0;
+  // Top-N: once `keep` rows are held, a row whose first key sorts after the first key of the
+  // last of them can never be kept, and is dropped before it is copied (when that key has
+  // normalised words).
+  const SortKey& first = keys[0];
+  bool bounded = false;
+  uint64_t bound[2] = {0, 0};
+  std::vector<uint32_t> sel;
   FunctionSink sink([&](DataChunk& chunk) -> Status {
+    if (bounded) {
+      const Vector& v = chunk.columns[first.column];
+      sel.clear();
+      uint64_t w[2];
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        NormalizedWords(v, i, first, w);
+        if (w[0] < bound[0] || (w[0] == bound[0] && w[1] <= bound[1])) {
+          sel.push_back(static_cast<uint32_t>(i));
+        }
+      }
+      if (sel.empty()) return Status::OK();
+      if (sel.size() != chunk.rows) {
+        for (auto& c : chunk.columns) c.Select(sel);
+        chunk.rows = sel.size();
+      }
+    }
     AppendChunk(chunk, &buffer);
     bytes += chunk.MemoryBytes();
     if (buffer.rows > compact_at) {
       SortAndTrim(&buffer, keys, keep);
       bytes = buffer.MemoryBytes();
+      const Vector& v = buffer.columns[first.column];
+      if (keep > 0 && buffer.rows == keep && HasNormalizedWords(v.type)) {
+        NormalizedWords(v, buffer.rows - 1, first, bound);
+        bounded = true;
+      }
     }
     return ctx.Charge(&held, bytes);
   });

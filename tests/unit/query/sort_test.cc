@@ -1,0 +1,118 @@
+// SortNode (src/query/plan.h): a bounded sort (ORDER BY ... LIMIT, which drops rows that can
+// no longer be kept as they arrive) keeps the rows a full sort puts first, in the same order.
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "query/plan.h"
+
+namespace seaway::query {
+namespace {
+
+// Pushes the chunks it holds, one after another (as a scan pushes series blocks).
+class ChunksNode : public PlanNode {
+ public:
+  Status Execute(ExecContext&, ChunkSink* out) override {
+    for (const DataChunk& c : chunks) {
+      DataChunk copy = c;
+      SW_RETURN_IF_ERROR(out->Push(copy));
+    }
+    return Status::OK();
+  }
+  void Explain(int, std::string*) const override {}
+
+  std::vector<DataChunk> chunks;
+};
+
+// Column 0: a double with repeats, NULLs and NaN; 1: an integer with many ties; 2: the row's
+// number (to tell rows apart); 3: a text, constant per chunk (as a scan's tag).
+std::vector<DataChunk> RandomChunks(std::mt19937_64* rng, size_t count) {
+  std::vector<DataChunk> chunks;
+  int64_t row = 0;
+  for (size_t n = 0; n < count; ++n) {
+    DataChunk c;
+    c.rows = 1 + (*rng)() % 700;
+    c.columns.resize(4);
+    c.columns[0].Reset(SqlType::kDouble);
+    c.columns[1].Reset(SqlType::kBigInt);
+    c.columns[2].Reset(SqlType::kBigInt);
+    for (size_t i = 0; i < c.rows; ++i) {
+      const uint64_t r = (*rng)() % 1000;
+      if (r < 20) {
+        c.columns[0].AppendNull();
+      } else if (r < 25) {
+        c.columns[0].Append(Value::Double(std::numeric_limits<double>::quiet_NaN()));
+      } else {
+        c.columns[0].Append(Value::Double(static_cast<double>(static_cast<int64_t>(r) - 500) / 4));
+      }
+      c.columns[1].Append(Value::BigInt(static_cast<int64_t>((*rng)() % 7)));
+      c.columns[2].Append(Value::BigInt(row++));
+    }
+    c.columns[3].SetConstant(Value::Text("series" + std::to_string(n % 13)), SqlType::kText);
+    chunks.push_back(std::move(c));
+  }
+  return chunks;
+}
+
+std::vector<std::string> Rows(const std::vector<DataChunk>& chunks) {
+  std::vector<std::string> out;
+  for (const DataChunk& c : chunks) {
+    for (size_t i = 0; i < c.rows; ++i) {
+      std::string row;
+      for (const Vector& v : c.columns) row += v.Get(i).ToString() + " ";
+      out.push_back(row);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Sorted(const std::vector<DataChunk>& input,
+                                const std::vector<SortKey>& keys, size_t keep) {
+  auto sort = std::make_unique<SortNode>();
+  auto source = std::make_unique<ChunksNode>();
+  source->chunks = input;
+  source->columns = {{"d", SqlType::kDouble, ""},
+                     {"i", SqlType::kBigInt, ""},
+                     {"n", SqlType::kBigInt, ""},
+                     {"s", SqlType::kText, ""}};
+  sort->columns = source->columns;
+  sort->child = std::move(source);
+  sort->keys = keys;
+  sort->keep = keep;
+  ExecContext ctx;
+  CollectSink sink(&ctx);
+  const Status s = sort->Execute(ctx, &sink);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return Rows(sink.chunks);
+}
+
+TEST(SortNodeTest, ABoundedSortKeepsWhatAFullSortPutsFirst) {
+  std::mt19937_64 rng(5);
+  const std::vector<DataChunk> input = RandomChunks(&rng, 60);  // about 21,000 rows
+  const std::vector<std::vector<SortKey>> orders = {
+      {{0, false, false}},
+      {{0, true, true}},
+      {{0, true, false}, {2, false, false}},
+      {{0, false, true}, {1, true, false}},
+      {{1, false, false}},                    // ties: arrival order decides
+      {{1, true, false}, {0, false, false}},  // ties on the first key
+      {{3, false, false}, {0, true, false}},  // text first: no early drops
+      {{2, true, false}},
+  };
+  for (size_t o = 0; o < orders.size(); ++o) {
+    const std::vector<std::string> full = Sorted(input, orders[o], SIZE_MAX);
+    for (size_t keep : {1, 10, 100, 2500, 5000}) {
+      SCOPED_TRACE(testing::Message() << "order " << o << ", keep " << keep);
+      const std::vector<std::string> bounded = Sorted(input, orders[o], keep);
+      ASSERT_EQ(bounded.size(), keep);
+      EXPECT_TRUE(std::equal(bounded.begin(), bounded.end(), full.begin()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seaway::query
