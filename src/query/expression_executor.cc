@@ -661,6 +661,81 @@ std::string Trim(std::string_view s, bool left, bool right) {
   return std::string(s.substr(b, e - b));
 }
 
+// Functions of one DOUBLE column (args[0]; the others constant) into a DOUBLE column: abs, sign,
+// round/floor/ceil/trunc (with a constant number of digits), sqrt, ln, log10, exp, power (with
+// a constant exponent). False (nothing done) for other functions or a NULL constant; NULL rows
+// stay NULL and raise no error.
+Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*>& args,
+                             size_t rows, Vector* out) {
+  for (size_t a = 1; a < args.size(); ++a) {
+    if (args[a]->IsNull(0)) return false;
+  }
+  const Vector& a = *args[0];
+  std::vector<double> y(rows);
+  const double* x = a.doubles.data();
+  auto map = [&](auto f) {
+    for (size_t i = 0; i < rows; ++i) y[i] = f(x[i]);
+  };
+  // The first row (valid) whose value `bad` rejects, if any.
+  auto first_bad = [&](auto bad) -> std::optional<double> {
+    for (size_t i = 0; i < rows; ++i) {
+      if (RowValid(a, i) && bad(x[i])) return x[i];
+    }
+    return std::nullopt;
+  };
+  switch (e.function) {
+    case Function::kAbs: map([](double v) { return std::fabs(v); }); break;
+    case Function::kSign: map([](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }); break;
+    case Function::kRound:
+    case Function::kFloor:
+    case Function::kCeil:
+    case Function::kTrunc: {
+      double scale = 1;
+      if (args.size() > 1) {
+        if (args[1]->type != SqlType::kBigInt) return false;
+        scale = std::pow(10.0, static_cast<double>(args[1]->ints[0]));
+      }
+      auto scaled = [&](auto op) { map([&](double v) { return op(v * scale) / scale; }); };
+      if (e.function == Function::kRound) scaled([](double v) { return std::round(v); });
+      if (e.function == Function::kFloor) scaled([](double v) { return std::floor(v); });
+      if (e.function == Function::kCeil) scaled([](double v) { return std::ceil(v); });
+      if (e.function == Function::kTrunc) scaled([](double v) { return std::trunc(v); });
+      break;
+    }
+    case Function::kSqrt:
+      if (auto bad = first_bad([](double v) { return v < 0; })) {
+        return InvalidArgument("sqrt of a negative number ({})", *bad);
+      }
+      map([](double v) { return std::sqrt(v); });
+      break;
+    case Function::kLn:
+    case Function::kLog10:
+      if (auto bad = first_bad([](double v) { return v <= 0; })) {
+        return InvalidArgument("logarithm of a number <= 0 ({})", *bad);
+      }
+      if (e.function == Function::kLn) {
+        map([](double v) { return std::log(v); });
+      } else {
+        map([](double v) { return std::log10(v); });
+      }
+      break;
+    case Function::kExp: map([](double v) { return std::exp(v); }); break;
+    case Function::kPower: {
+      if (args.size() != 2) return false;
+      const Value exponent = args[1]->Get(0);
+      if (exponent.type != SqlType::kDouble && !IsIntegerBacked(exponent.type)) return false;
+      const double p = ToDouble(exponent);
+      map([p](double v) { return std::pow(v, p); });
+      break;
+    }
+    default: return false;
+  }
+  out->Reset(SqlType::kDouble);
+  out->doubles = std::move(y);
+  if (!a.valid.empty()) out->valid.assign(a.valid.begin(), a.valid.begin() + rows);
+  return true;
+}
+
 Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, size_t rows,
                     Vector* out) {
   const bool all_const = AllConstant(args);
@@ -791,6 +866,17 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
       return Status::OK();
     }
     default: break;
+  }
+
+  // Math of one DOUBLE column (the other arguments constant), value by value without Values.
+  if (!args.empty() && !args[0]->constant && args[0]->type == SqlType::kDouble &&
+      e.type == SqlType::kDouble) {
+    bool others_constant = true;
+    for (size_t a = 1; a < args.size(); ++a) others_constant &= args[a]->constant;
+    if (others_constant) {
+      SW_ASSIGN_OR_RETURN(const bool done, MapDoubleColumn(e, args, rows, out));
+      if (done) return Status::OK();
+    }
   }
 
   // The long tail, row by row.
