@@ -351,9 +351,25 @@ class MomentsState : public AggregateState {
       run.n = n;
       run.mean = sum;
     } else {
+      // Two passes over the run (its mean, then the squared distances to it): no division per
+      // value, as Welford's update has, and loops the compiler vectorises.
+      double sum = 0;
+      int64_t n = 0;
       for (size_t i = begin; i < end; ++i) {
-        if (all_valid || a.valid[i]) Add(&run, d[i]);
+        if (all_valid || a.valid[i]) {
+          sum += d[i];
+          ++n;
+        }
       }
+      if (n == 0) return Status::OK();
+      const double mean = sum / static_cast<double>(n);
+      double m2 = 0;
+      for (size_t i = begin; i < end; ++i) {
+        if (all_valid || a.valid[i]) m2 += (d[i] - mean) * (d[i] - mean);
+      }
+      run.n = n;
+      run.mean = mean;
+      run.m2 = m2;
     }
     Combine(&m_[group], run);
     return Status::OK();

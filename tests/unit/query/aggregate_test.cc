@@ -123,5 +123,32 @@ TEST(AggregateTest, PercentilesMatchTheirDefinitionOverSortedValues) {
   }
 }
 
+// Variance and standard deviation: the run path (two passes per run, runs combined) and the row
+// path (Welford's update per value) both agree with a long double computation, also for values
+// far from zero with a small spread, where a naive sum of squares loses every digit.
+TEST(AggregateTest, VarianceAgreesOnBothPaths) {
+  std::mt19937_64 rng(13);
+  for (double offset : {0.0, 1e6, -3e9}) {
+    std::vector<double> values(5000);
+    for (double& x : values) x = offset + static_cast<double>(rng() % 100000) / 1000;
+    long double mean = 0, m2 = 0;
+    for (double x : values) mean += x;
+    mean /= static_cast<long double>(values.size());
+    for (double x : values) m2 += (x - mean) * (x - mean);
+    const double n = static_cast<double>(values.size());
+    const std::vector<std::pair<AggregateKind, double>> kinds = {
+        {AggregateKind::kVarSamp, static_cast<double>(m2) / (n - 1)},
+        {AggregateKind::kVarPop, static_cast<double>(m2) / n},
+        {AggregateKind::kStddevSamp, std::sqrt(static_cast<double>(m2) / (n - 1))},
+        {AggregateKind::kStddevPop, std::sqrt(static_cast<double>(m2) / n)}};
+    for (const auto& [kind, want] : kinds) {
+      SCOPED_TRACE(testing::Message()
+                   << "offset " << offset << ", kind " << static_cast<int>(kind));
+      EXPECT_NEAR(Aggregate(kind, values, true).d, want, 1e-7 * want);
+      EXPECT_NEAR(Aggregate(kind, values, false).d, want, 1e-7 * want);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace seaway::query
