@@ -5,7 +5,8 @@
 #include <bit>
 #include <cmath>
 #include <limits>
-#include <unordered_set>
+
+#include <absl/container/flat_hash_set.h>
 
 namespace seaway::query {
 
@@ -161,9 +162,32 @@ class CountDistinctState : public AggregateState {
   Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
                 size_t end) override {
     const Vector& a = *args[0];
+    if (a.constant) {
+      // One value (a tag of a series block): inserted once per change of group.
+      if (begin == end || !Valid(a, 0)) return Status::OK();
+      const std::string key = KeyOf(a, 0);
+      uint32_t last = groups[begin];
+      Insert(last, key);
+      for (size_t i = begin + 1; i < end; ++i) {
+        if (groups[i] != last) Insert(last = groups[i], key);
+      }
+      return Status::OK();
+    }
     for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
       Insert(groups[i], KeyOf(a, i));
+    }
+    return Status::OK();
+  }
+  Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
+                     uint32_t group) override {
+    const Vector& a = *args[0];
+    if (a.constant) {
+      if (begin < end && Valid(a, 0)) Insert(group, KeyOf(a, 0));
+      return Status::OK();
+    }
+    for (size_t i = begin; i < end; ++i) {
+      if (Valid(a, i)) Insert(group, KeyOf(a, i));
     }
     return Status::OK();
   }
@@ -185,7 +209,7 @@ class CountDistinctState : public AggregateState {
   void Insert(uint32_t g, const std::string& key) {
     if (sets_[g].insert(key).second) bytes_ += key.size() + 48;
   }
-  std::vector<std::unordered_set<std::string>> sets_;
+  std::vector<absl::flat_hash_set<std::string>> sets_;
   size_t bytes_ = 0;
 };
 

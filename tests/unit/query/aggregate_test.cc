@@ -150,5 +150,40 @@ TEST(AggregateTest, VarianceAgreesOnBothPaths) {
   }
 }
 
+// count(DISTINCT x) over constant columns (a tag per series block), by run and by row, with
+// non-constant columns and NULLs mixed in: each group counts each value once.
+TEST(AggregateTest, CountDistinctCountsConstantsOncePerGroup) {
+  AggregateSpec spec;
+  spec.kind = AggregateKind::kCountDistinct;
+  spec.input_type = SqlType::kText;
+  spec.result_type = SqlType::kBigInt;
+  auto state = MakeAggregateState(spec);
+  state->Resize(3);
+  auto constant = [](const char* text) {
+    Vector v;
+    v.SetConstant(text ? Value::Text(text) : Value::Null(SqlType::kText), SqlType::kText);
+    return v;
+  };
+  const Vector a = constant("a"), b = constant("b"), null = constant(nullptr);
+  Vector mixed;
+  mixed.Reset(SqlType::kText);
+  for (const char* t : {"a", "c", "c", "d"}) mixed.Append(Value::Text(t));
+  mixed.AppendNull();
+  const std::vector<uint32_t> groups = {0, 0, 1, 1, 0, 2, 2};
+  ASSERT_TRUE(state->Update({&a}, groups.data(), 0, groups.size()).ok());  // a in 0, 1, 2
+  ASSERT_TRUE(state->Update({&b}, groups.data(), 2, 4).ok());              // b in 1
+  ASSERT_TRUE(state->Update({&null}, groups.data(), 0, groups.size()).ok());
+  ASSERT_TRUE(state->UpdateRange({&b}, 0, 3, 0).ok());  // b in 0
+  ASSERT_TRUE(state->UpdateRange({&b}, 1, 1, 2).ok());  // an empty run: nothing
+  ASSERT_TRUE(state->UpdateRange({&null}, 0, 3, 2).ok());
+  ASSERT_TRUE(state->UpdateRange({&mixed}, 0, 5, 2).ok());  // a, c, d in 2
+  Vector out;
+  out.Reset(SqlType::kBigInt);
+  state->Finalize(3, &out);
+  EXPECT_EQ(out.Get(0).i, 2);  // a, b
+  EXPECT_EQ(out.Get(1).i, 2);  // a, b
+  EXPECT_EQ(out.Get(2).i, 3);  // a, c, d
+}
+
 }  // namespace
 }  // namespace seaway::query
