@@ -599,6 +599,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   SeriesSources where;
   const std::vector<std::pair<int64_t, int64_t>>& ranges = where.ranges;
   std::vector<Picked> picked;
+  // Where the series' rows outside the picked chunks can be: chunks not picked, and memtables.
+  std::vector<std::pair<int64_t, int64_t>> unread;
   std::vector<bool> seen;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const size_t shard = info->id.value() % shards_.size();
@@ -606,6 +608,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     const ShardSnapshot& snap = locator.snapshot();
     locator.Locate(info->id, &where);
     picked.clear();
+    unread.clear();
     for (size_t s = 0; s < snap.segments.size(); ++s) {
       const Segment& seg = *snap.segments[s];
       const SegmentSeries* e = where.entries[s];
@@ -614,25 +617,37 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       Segment::IndexHold& hold = (*where.states)[s].hold;
       SW_RETURN_IF_ERROR(seg.Chunks(*e, &hold, &state.chunks, &state.wanted));
       if (snap.segments.size() > kMaxHeldIndexBlocks) hold = {};
-      for (const Chunk& c : state.chunks) {
-        if (c.min_time < min_time || c.max_time > max_time) continue;
-        if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) continue;
+      auto summarisable = [&](const Chunk& c) {
+        if (c.min_time < min_time || c.max_time > max_time) return false;
+        if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) return false;
         // Rows of the chunk must be its own: no other source's range and no delete meets it.
         int overlaps = 0;
         for (const auto& [lo, hi] : ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
-        if (overlaps > 1) continue;  // its own segment's range is one
-        bool deleted = false;
+        if (overlaps > 1) return false;  // its own segment's range is one
         for (const Tombstone& t : snap.tombstones) {
-          deleted |= t.series == info->id && t.min_time <= c.max_time && c.min_time <= t.max_time;
+          if (t.series == info->id && t.min_time <= c.max_time && c.min_time <= t.max_time) {
+            return false;
+          }
         }
-        if (deleted) continue;
         // A NaN hides in the sum only: let the rows decide what min and max mean then.
-        bool nan = false;
-        for (int col : state.columns) nan |= col >= 0 && std::isnan(c.columns[col].stats.sum);
-        if (nan) continue;
-        picked.push_back({&c, &state.columns});
+        for (int col : state.columns) {
+          if (col >= 0 && std::isnan(c.columns[col].stats.sum)) return false;
+        }
+        return true;
+      };
+      for (const Chunk& c : state.chunks) {
+        if (summarisable(c)) {
+          picked.push_back({&c, &state.columns});
+        } else {
+          unread.emplace_back(c.min_time, c.max_time);
+        }
       }
     }
+    // Memtables' ranges follow the segments' in `ranges` (SeriesSources).
+    size_t segment_ranges = 0;
+    for (const SegmentSeries* e : where.entries) segment_ranges += e != nullptr;
+    unread.insert(unread.end(), ranges.begin() + static_cast<ptrdiff_t>(segment_ranges),
+                  ranges.end());
     std::sort(picked.begin(), picked.end(), [](const Picked& a, const Picked& b) {
       return a.chunk->min_time < b.chunk->min_time;
     });
@@ -687,11 +702,11 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     int64_t from = min_time;
     auto read_gap = [&](int64_t lo, int64_t hi) -> Status {
       if (lo > hi) return Status::OK();
-      // No source's time range meets the gap: it holds no row (the usual case, gaps before,
-      // between and after chunks of sources that do not overlap), and reading it would cost a
-      // lookup of the series in every source for nothing.
+      // Nothing unread meets the gap: it holds no row (the usual case: the gaps before, between
+      // and after the chunks of sources that do not overlap), and reading it would cost parsing
+      // the series' chunk entries in every source again for nothing.
       bool any = false;
-      for (const auto& [oldest, newest] : ranges) any |= oldest <= hi && lo <= newest;
+      for (const auto& [oldest, newest] : unread) any |= oldest <= hi && lo <= newest;
       if (!any) return Status::OK();
       SW_RETURN_IF_ERROR(
           ReadSeries(snap, where, info->id, lo, hi, fields, &block.rows, &request.field_ranges));

@@ -132,6 +132,8 @@ struct SeriesSummary {
 // parallel to the snapshot's segments) and the time range of every source holding it.
 struct SeriesSources {
   std::vector<const SegmentSeries*> entries;
+  // The time range of every source holding the series: the segments' (in `entries` order,
+  // one per entry found), then the memtables'.
   std::vector<std::pair<int64_t, int64_t>> ranges;
   // What the scan reuses per segment between series (parallel to `entries`), or nullptr.
   std::vector<Segment::ReadState>* states = nullptr;

@@ -302,6 +302,51 @@ TEST_F(EngineTest, ScanSummarizedSplitsStatisticsAndRows) {
   EXPECT_EQ(seen["b"].rows, 0u);
 }
 
+// A series of three chunks (three hours of 70 rows: a chunk ends where an hour begins once it has
+// kMinRowsBeforeHourCut rows) in one segment with a NaN in the middle one: the first
+// and last come as statistics, the middle one as rows (the gap between them is read), and
+// nothing else comes as rows.
+TEST_F(EngineTest, ScanSummarizedReadsTheChunkBetweenTwoSummarisedOnes) {
+  Open();
+  constexpr int64_t kHour = 3600'000'000'000;
+  std::vector<Row> rows;
+  for (int64_t h = 0; h < 3; ++h) {
+    for (int64_t k = 0; k < 70; ++k) rows.push_back({"a", h * kHour + k, 1.0 + h, {}});
+  }
+  ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+  WriteBatch nan(kTenant, "main", "machine");
+  nan.AddRow(kHour + 500);
+  ASSERT_TRUE(nan.SetTag("host", "a").ok());
+  ASSERT_TRUE(nan.SetDouble("temp", std::nan("")).ok());
+  ASSERT_TRUE(engine_->Write(nan).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  r.fields = {"temp"};
+  std::vector<int64_t> row_times;
+  std::vector<std::pair<int64_t, uint64_t>> summaries;  // (min_time, rows)
+  ASSERT_TRUE(engine_
+                  ->ScanSummarized(
+                      r,
+                      [&](const SeriesBlock& b) {
+                        row_times.insert(row_times.end(), b.rows.times.begin(), b.rows.times.end());
+                        return Status::OK();
+                      },
+                      [&](const SeriesSummary& s) {
+                        summaries.emplace_back(s.min_time, s.rows);
+                        return Status::OK();
+                      })
+                  .ok());
+  std::vector<int64_t> middle;
+  for (int64_t k = 0; k < 70; ++k) middle.push_back(kHour + k);
+  middle.push_back(kHour + 500);
+  EXPECT_EQ(row_times, middle);
+  uint64_t summarised = 0;
+  for (const auto& [min_time, n] : summaries) summarised += n;
+  EXPECT_EQ(summarised, 140u);
+}
+
 // With same_bucket, a chunk spanning two buckets comes as rows, and a summary holds the chunks of
 // one bucket only (several, from several segments, when they share it).
 TEST_F(EngineTest, ScanSummarizedCutsSummariesPerBucket) {
