@@ -4,8 +4,9 @@
 Driven by bench/sql_query.sh, which starts each system, loads it and calls this helper; the
 standard library only.
 
-  sql_query.py queries --dataset industrial [--scale 1000 --timestamps 720]
-      prints the query set, each query spelled three ways (Seaway SQL, ClickHouse SQL, InfluxQL)
+  sql_query.py queries --dataset industrial [--scale 1000 --timestamps 720] [--set breadth]
+      prints the query set, each query spelled three ways (Seaway SQL, ClickHouse SQL, InfluxQL);
+      --set breadth: 34 questions beyond the issue's set, Seaway and ClickHouse only
   sql_query.py count  --system S --port P [--token T] --dataset D
       prints the number of rows the system holds (count(*) over the table)
   sql_query.py run    --system S --port P [--token T] --dataset D --runs N --out FILE [--query Q]
@@ -48,12 +49,18 @@ DATASETS = {
         fields=["temperature", "vibration", "pressure", "current", "speed"],
         spread="parts", last=["temperature", "vibration", "status"], hot="temperature",
         # The walks stay within 36-74 degrees for seed 1; above 70: 9,888 of 720,000 rows.
-        threshold=70, name=lambda i: "m%04d" % (i + 1)),
+        threshold=70, name=lambda i: "m%04d" % (i + 1),
+        # For the breadth set: a value of `group`, a second tag with one of its values, a
+        # LIKE prefix and a regex over the entity names.
+        group_value="site02", tag2="model", tag2_value="press-p3", prefix="m00",
+        regex="^m00[1-3]"),
     "cpu-only": dict(
         table="cpu", entity="hostname", group="region",
         fields=["usage_user", "usage_system", "usage_idle", "usage_nice", "usage_iowait"],
         spread="usage_system", last=["usage_user", "usage_system", "usage_idle"],
-        hot="usage_user", threshold=90, name=lambda i: "host_%d" % i),
+        hot="usage_user", threshold=90, name=lambda i: "host_%d" % i,
+        group_value="us-west-2", tag2="os", tag2_value="Ubuntu16.04LTS", prefix="host_1",
+        regex="^host_[1-3]"),
 }
 
 
@@ -178,6 +185,180 @@ def query_set(dataset, scale, timestamps):
               "SELECT count(%s), mean(%s), max(%s) FROM %s" % (f[0], f[0], f[4], tbl),
               influx_time=False),
     ]
+
+
+def breadth_set(dataset, scale, timestamps):
+    """Questions beyond the issue's set, Seaway and ClickHouse only (no InfluxQL): tag and
+    field filters, DISTINCT, percentiles, spreads, subqueries, joins, scalar functions,
+    top-N, EXTRACT, UNION ALL. Not targets: a check that nothing common is slow."""
+    d = DATASETS[dataset]
+    tbl, ent, grp, f = d["table"], d["entity"], d["group"], d["fields"]
+    tag2, chtbl, hot, th = d["tag2"], "bench." + d["table"], d["hot"], d["threshold"]
+    end = START_NS + timestamps * INTERVAL_NS
+    lo, hi = START_NS, ((end + 3600 * 10**9 - 1) // (3600 * 10**9)) * 3600 * 10**9
+    # The last hour of data (or all of it), and ten minutes from minute 30 (or the start).
+    l_lo = max(lo, end - 3600 * 10**9)
+    m_lo = START_NS + 1800 * 10**9 if end >= START_NS + 2400 * 10**9 else START_NS
+    m_hi = m_lo + 600 * 10**9
+    one = d["name"](min(41, scale - 1))
+    gv, t2v = d["group_value"], d["tag2_value"]
+
+    def sw_range(a, b):
+        return "time >= '%s' AND time < '%s'" % (iso(a), iso(b))
+
+    def ch_range(a, b):
+        return "ts >= %s AND ts < %s" % (ch_time(a), ch_time(b))
+
+    def q(name, kinds, seaway, clickhouse):
+        return Query(name, kinds, seaway, clickhouse.replace("FROM TBL", "FROM " + chtbl), None)
+
+    T = "FROM " + tbl
+    return [
+        q("per-entity-5m-one-group", "stn",
+          "SELECT %s, time_bucket('5m', time) AS t, avg(%s) %s WHERE %s = '%s' GROUP BY %s, t "
+          "ORDER BY %s, t" % (ent, f[0], T, grp, gv, ent, ent),
+          "SELECT %s, toStartOfFiveMinute(ts) AS t, avg(%s) FROM TBL WHERE %s = '%s' "
+          "GROUP BY %s, t ORDER BY %s, t" % (ent, f[0], grp, gv, ent, ent)),
+        q("hot-last-hour-having", "sn",
+          "SELECT %s, max(%s) AS m %s WHERE %s GROUP BY %s HAVING max(%s) > %s "
+          "ORDER BY m DESC, %s" % (ent, hot, T, sw_range(l_lo, hi), ent, hot, th, ent),
+          "SELECT %s, max(%s) AS m FROM TBL WHERE %s GROUP BY %s HAVING max(%s) > %s "
+          "ORDER BY m DESC, %s" % (ent, hot, ch_range(l_lo, hi), ent, hot, th, ent)),
+        q("top10-avg", "sn",
+          "SELECT %s, avg(%s) AS a %s GROUP BY %s ORDER BY a DESC, %s LIMIT 10"
+          % (ent, f[1], T, ent, ent),
+          "SELECT %s, avg(%s) AS a FROM TBL GROUP BY %s ORDER BY a DESC, %s LIMIT 10"
+          % (ent, f[1], ent, ent)),
+        q("distinct-per-group", "sn",
+          "SELECT %s, count(DISTINCT %s) %s GROUP BY %s ORDER BY %s" % (grp, ent, T, grp, grp),
+          "SELECT %s, uniqExact(%s) FROM TBL GROUP BY %s ORDER BY %s" % (grp, ent, grp, grp)),
+        q("p90-per-group", "sn",
+          "SELECT %s, percentile_disc(0.9) WITHIN GROUP (ORDER BY %s) %s GROUP BY %s "
+          "ORDER BY %s" % (grp, f[0], T, grp, grp),
+          "SELECT %s, quantileExact(0.9)(%s) FROM TBL GROUP BY %s ORDER BY %s"
+          % (grp, f[0], grp, grp)),
+        q("stddev-per-two-tags", "ssn",
+          "SELECT %s, %s, stddev(%s) %s GROUP BY %s, %s ORDER BY %s, %s"
+          % (grp, tag2, f[2], T, grp, tag2, grp, tag2),
+          "SELECT %s, %s, stddevSamp(%s) FROM TBL GROUP BY %s, %s ORDER BY %s, %s"
+          % (grp, tag2, f[2], grp, tag2, grp, tag2)),
+        q("avg-count-per-tag", "snn",
+          "SELECT %s, avg(%s), count(*) %s GROUP BY %s ORDER BY %s" % (tag2, f[4], T, tag2, tag2),
+          "SELECT %s, avg(%s), count() FROM TBL GROUP BY %s ORDER BY %s"
+          % (tag2, f[4], tag2, tag2)),
+        q("like-count", "n",
+          "SELECT count(*) %s WHERE %s LIKE '%s%%'" % (T, ent, d["prefix"]),
+          "SELECT count() FROM TBL WHERE %s LIKE '%s%%'" % (ent, d["prefix"])),
+        q("regex-count", "n",
+          "SELECT count(*) %s WHERE %s ~ '%s'" % (T, ent, d["regex"]),
+          "SELECT count() FROM TBL WHERE match(%s, '%s')" % (ent, d["regex"])),
+        q("or-tags", "nn",
+          "SELECT count(*), avg(%s) %s WHERE %s = '%s' OR %s = '%s'"
+          % (f[3], T, grp, gv, tag2, t2v),
+          "SELECT count(), avg(%s) FROM TBL WHERE %s = '%s' OR %s = '%s'"
+          % (f[3], grp, gv, tag2, t2v)),
+        q("raw-10min-one", "tsnn",
+          "SELECT time, %s, %s, %s %s WHERE %s = '%s' AND %s ORDER BY time"
+          % (ent, f[0], f[1], T, ent, one, sw_range(m_lo, m_hi)),
+          "SELECT ts, %s, %s, %s FROM TBL WHERE %s = '%s' AND %s ORDER BY ts"
+          % (ent, f[0], f[1], ent, one, ch_range(m_lo, m_hi))),
+        q("last10-one", "tn",
+          "SELECT time, %s %s WHERE %s = '%s' ORDER BY time DESC LIMIT 10" % (f[0], T, ent, one),
+          "SELECT ts, %s FROM TBL WHERE %s = '%s' ORDER BY ts DESC LIMIT 10" % (f[0], ent, one)),
+        q("daily-stats", "stnnnnnn",
+          "SELECT %s, date_trunc('day', time) AS d, min(%s), max(%s), avg(%s), min(%s), max(%s), "
+          "avg(%s) %s GROUP BY %s, d ORDER BY %s, d"
+          % (ent, f[0], f[0], f[0], f[2], f[2], f[2], T, ent, ent),
+          "SELECT %s, toStartOfDay(ts) AS d, min(%s), max(%s), avg(%s), min(%s), max(%s), "
+          "avg(%s) FROM TBL GROUP BY %s, d ORDER BY %s, d"
+          % (ent, f[0], f[0], f[0], f[2], f[2], f[2], ent, ent)),
+        q("spread-sum-subquery", "sn",
+          "SELECT %s, sum(p) FROM (SELECT %s, %s, max(%s) - min(%s) AS p %s GROUP BY %s, %s) "
+          "AS s GROUP BY %s ORDER BY %s" % (grp, grp, ent, f[1], f[1], T, grp, ent, grp, grp),
+          "SELECT %s, sum(p) FROM (SELECT %s, %s, max(%s) - min(%s) AS p FROM TBL "
+          "GROUP BY %s, %s) GROUP BY %s ORDER BY %s"
+          % (grp, grp, ent, f[1], f[1], grp, ent, grp, grp)),
+        q("field-vs-field", "n",
+          "SELECT count(*) %s WHERE %s > %s OR %s < %s" % (T, hot, th, f[1], f[2]),
+          "SELECT count() FROM TBL WHERE %s > %s OR %s < %s" % (hot, th, f[1], f[2])),
+        q("expression-avg", "n",
+          "SELECT avg(%s * 1.8 + 32) %s" % (f[0], T),
+          "SELECT avg(%s * 1.8 + 32) FROM TBL" % f[0]),
+        q("first-last", "snn",
+          "SELECT %s, first(%s, time), last(%s, time) %s GROUP BY %s ORDER BY %s"
+          % (ent, f[0], f[0], T, ent, ent),
+          "SELECT %s, argMin(%s, ts), argMax(%s, ts) FROM TBL GROUP BY %s ORDER BY %s"
+          % (ent, f[0], f[0], ent, ent)),
+        q("top-rows-by-field", "tsn",
+          "SELECT time, %s, %s %s ORDER BY %s DESC, time, %s LIMIT 10" % (ent, f[0], T, f[0], ent),
+          "SELECT ts, %s, %s FROM TBL ORDER BY %s DESC, ts, %s LIMIT 10" % (ent, f[0], f[0], ent)),
+        q("newest-rows", "tsn",
+          "SELECT time, %s, %s %s ORDER BY time DESC, %s LIMIT 5" % (ent, f[0], T, ent),
+          "SELECT ts, %s, %s FROM TBL ORDER BY ts DESC, %s LIMIT 5" % (ent, f[0], ent)),
+        q("count-last-hour", "n",
+          "SELECT count(*) %s WHERE %s" % (T, sw_range(l_lo, hi)),
+          "SELECT count() FROM TBL WHERE %s" % ch_range(l_lo, hi)),
+        q("distinct-tag", "s",
+          "SELECT DISTINCT %s %s ORDER BY %s" % (tag2, T, tag2),
+          "SELECT DISTINCT %s FROM TBL ORDER BY %s" % (tag2, tag2)),
+        q("in-subquery", "n",
+          "SELECT count(*) %s WHERE %s IN (SELECT %s %s WHERE %s > %s)"
+          % (T, ent, ent, T, hot, th),
+          "SELECT count() FROM TBL WHERE %s IN (SELECT %s FROM TBL WHERE %s > %s)"
+          % (ent, ent, hot, th)),
+        q("cte-join", "nnn",
+          "WITH a AS (SELECT %s, avg(%s) AS x %s GROUP BY %s), b AS (SELECT %s, max(%s) AS y %s "
+          "GROUP BY %s) SELECT count(*), avg(x), avg(y) FROM a JOIN b ON a.%s = b.%s"
+          % (ent, f[0], T, ent, ent, f[1], T, ent, ent, ent),
+          "SELECT count(), avg(x), avg(y) FROM (SELECT %s, avg(%s) AS x FROM TBL GROUP BY %s) "
+          "ALL INNER JOIN (SELECT %s, max(%s) AS y FROM TBL GROUP BY %s) USING %s"
+          % (ent, f[0], ent, ent, f[1], ent, ent)),
+        q("extract-minute", "nn",
+          "SELECT extract(minute FROM time) AS m, avg(%s) %s GROUP BY m ORDER BY m" % (f[4], T),
+          "SELECT toMinute(ts) AS m, avg(%s) FROM TBL GROUP BY m ORDER BY m" % f[4]),
+        q("floor-group", "nn",
+          "SELECT floor(%s) AS r, count(*) %s GROUP BY r ORDER BY r" % (f[0], T),
+          "SELECT floor(%s) AS r, count() FROM TBL GROUP BY r ORDER BY r" % f[0]),
+        q("abs-filter", "n",
+          "SELECT count(*) %s WHERE abs(%s - %s) < 2" % (T, hot, th - 15),
+          "SELECT count() FROM TBL WHERE abs(%s - %s) < 2" % (hot, th - 15)),
+        q("avg-stddev-variance", "nnn",
+          "SELECT avg(%s), stddev(%s), variance(%s) %s" % (f[0], f[0], f[0], T),
+          "SELECT avg(%s), stddevSamp(%s), varSamp(%s) FROM TBL" % (f[0], f[0], f[0])),
+        q("group-by-time", "tn",
+          "SELECT time, avg(%s) %s GROUP BY time ORDER BY time" % (f[0], T),
+          "SELECT ts, avg(%s) FROM TBL GROUP BY ts ORDER BY ts" % f[0]),
+        q("distinct-per-minute", "tn",
+          "SELECT time_bucket('1m', time) AS t, count(DISTINCT %s) %s GROUP BY t ORDER BY t"
+          % (ent, T),
+          "SELECT toStartOfMinute(ts) AS t, uniqExact(%s) FROM TBL GROUP BY t ORDER BY t" % ent),
+        q("upper-group-limit", "sn",
+          "SELECT upper(%s) AS u, count(*) %s GROUP BY u ORDER BY u LIMIT 5" % (ent, T),
+          "SELECT upper(%s) AS u, count() FROM TBL GROUP BY u ORDER BY u LIMIT 5" % ent),
+        q("case-sum", "sn",
+          "SELECT %s, sum(CASE WHEN %s > %s THEN 1 ELSE 0 END) %s GROUP BY %s ORDER BY %s"
+          % (grp, hot, th, T, grp, grp),
+          "SELECT %s, sum(if(%s > %s, 1, 0)) FROM TBL GROUP BY %s ORDER BY %s"
+          % (grp, hot, th, grp, grp)),
+        q("spread-top5", "sn",
+          "SELECT %s, max(%s) - min(%s) AS r %s GROUP BY %s ORDER BY r DESC, %s LIMIT 5"
+          % (ent, f[0], f[0], T, ent, ent),
+          "SELECT %s, max(%s) - min(%s) AS r FROM TBL GROUP BY %s ORDER BY r DESC, %s LIMIT 5"
+          % (ent, f[0], f[0], ent, ent)),
+        q("union-all", "sn",
+          "SELECT '%s' AS k, count(*) %s WHERE %s = '%s' UNION ALL SELECT 'other' AS k, "
+          "count(*) %s WHERE %s <> '%s'" % (gv, T, grp, gv, T, grp, gv),
+          "SELECT '%s' AS k, count() FROM TBL WHERE %s = '%s' UNION ALL SELECT 'other' AS k, "
+          "count() FROM TBL WHERE %s != '%s'" % (gv, grp, gv, grp, gv)),
+        q("one-group-raw-export", "tsnn",
+          "SELECT time, %s, %s, %s %s WHERE %s = '%s' AND %s ORDER BY %s, time"
+          % (ent, f[0], f[3], T, grp, gv, sw_range(m_lo, m_hi), ent),
+          "SELECT ts, %s, %s, %s FROM TBL WHERE %s = '%s' AND %s ORDER BY %s, ts"
+          % (ent, f[0], f[3], grp, gv, ch_range(m_lo, m_hi), ent)),
+    ]
+
+
+QUERY_SETS = {"standard": query_set, "breadth": breadth_set}
 
 
 # --- talking to the systems ---------------------------------------------------------------------
@@ -441,10 +622,11 @@ def first_difference(kinds, a, b):
 # --- commands -----------------------------------------------------------------------------------
 
 def cmd_queries(args):
-    for q in query_set(args.dataset, args.scale, args.timestamps):
+    for q in QUERY_SETS[args.set](args.dataset, args.scale, args.timestamps):
         print("-- %s" % q.name)
         for s in SYSTEMS:
-            print("  %-10s %s" % (s, q.text[s]))
+            if q.text[s] is not None:
+                print("  %-10s %s" % (s, q.text[s]))
 
 
 def cmd_count(args):
@@ -482,10 +664,12 @@ def cmd_run(args):
     hz, ncpu = os.sysconf("SC_CLK_TCK"), os.cpu_count()
     busy0, server0 = cpu_ticks(args.pid)
     self0, wall0 = sum(os.times()[:2]), time.monotonic()
-    for q in query_set(args.dataset, args.scale, args.timestamps):
+    for q in QUERY_SETS[args.set](args.dataset, args.scale, args.timestamps):
         if args.query and q.name not in args.query:
             continue
         text = q.text[args.system]
+        if text is None:
+            continue  # no spelling for this system (the breadth set has no InfluxQL)
         entry = {"text": text, "kinds": q.kinds}
         try:
             warm, rows = run_query(client, text, q)
@@ -634,6 +818,9 @@ def main():
         sp.add_argument("--dataset", default="industrial", choices=sorted(DATASETS))
         sp.add_argument("--scale", type=int, default=1000)
         sp.add_argument("--timestamps", type=int, default=720)
+        if name != "count":
+            sp.add_argument("--set", default="standard", choices=sorted(QUERY_SETS),
+                            help="the issue's queries (standard) or the breadth set")
         if name != "queries":
             sp.add_argument("--system", required=True, choices=SYSTEMS)
             sp.add_argument("--port", type=int, required=True)

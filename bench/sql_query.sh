@@ -5,6 +5,7 @@
 #
 #   bench/sql_query.sh [--dataset industrial|cpu-only] [--rows-per-machine N] [--scale N]
 #                      [--seed N] [--runs N] [--query NAME]... [--systems seaway,clickhouse,influxdb]
+#                      [--set standard|breadth]
 #                      [--seaway-as-loaded] [--new-connections] [--wait-quiet SECONDS]
 #                      [--client http.client|socket|both] [--build-dir DIR | --no-build] [--keep]
 #
@@ -26,6 +27,8 @@
 #    each is loaded with bench/http_loader (5,000-line batches, 2 connections), its row count
 #    checked with count(*) (or count(field) in InfluxQL), and its server process waited on
 #    until it is idle (< 2% of a core over 1 s) before any query runs;
+#    --set breadth measures 34 other questions instead (tag and field filters, DISTINCT,
+#      percentiles, subqueries, joins, scalar functions, top-N...), Seaway and ClickHouse only;
 # 3. bench/sql_query.py sends each query once to warm up (that answer is kept) and then --runs
 #    times (default 15), one request at a time on one keep-alive connection (--new-connections:
 #    a new connection per request), and times each request from sending to the last byte of
@@ -50,6 +53,7 @@ helper="$repo/bench/sql_query.py"
 dataset=industrial rows_per_machine=720 scale=1000 seed=1 runs=15 batch_rows=5000 connections=2
 build_dir="" build=1 keep=0 systems=seaway,clickhouse,influxdb as_loaded=0 wait_quiet=0
 run_args=()  # passed on to sql_query.py run
+query_set=standard
 clients=http.client  # sql_query.py's --client; "both": each system measured with each in turn
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,6 +63,7 @@ while [[ $# -gt 0 ]]; do
     --seed) seed=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --query) run_args+=(--query "$2"); shift 2 ;;
+    --set) query_set=$2; run_args+=(--set "$2"); shift 2 ;;
     --systems) systems=$2; shift 2 ;;
     --seaway-as-loaded) as_loaded=1; shift ;;
     --new-connections) run_args+=(--new-connections); shift ;;
@@ -74,6 +79,12 @@ done
 [[ $dataset == industrial || $dataset == cpu-only ]] ||
   { echo "sql_query: --dataset is industrial or cpu-only" >&2; exit 2; }
 want() { [[ ",$systems," == *",$1,"* ]]; }
+[[ $query_set == standard || $query_set == breadth ]] ||
+  { echo "sql_query: --set is standard or breadth" >&2; exit 2; }
+if [[ $query_set == breadth ]] && want influxdb; then
+  echo "sql_query: the breadth set has no InfluxQL spelling: add --systems seaway,clickhouse" >&2
+  exit 2
+fi
 case $clients in
   both) client_list=(http.client socket) ;;
   http.client|socket) client_list=("$clients") ;;
