@@ -334,6 +334,46 @@ double AsDouble(const Vector& a, size_t row) {
 // avg, variance and stddev: count, mean and sum of squared deviations (Welford), which stays
 // accurate where sum of squares minus squared sum would cancel. avg keeps a plain sum instead
 // of the mean.
+// The sum of d[i] for i in [begin, end) where valid[i] (every i when `valid` is null), and how
+// many: four partial sums, so that each addition need not wait for the one before.
+std::pair<double, int64_t> SumOfValid(const double* d, const uint8_t* valid, size_t begin,
+                                      size_t end) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t n = 0;
+  size_t i = begin;
+  if (valid == nullptr) {
+    for (; i + 4 <= end; i += 4) {
+      s[0] += d[i];
+      s[1] += d[i + 1];
+      s[2] += d[i + 2];
+      s[3] += d[i + 3];
+    }
+    for (; i < end; ++i) s[0] += d[i];
+    n = static_cast<int64_t>(end - begin);
+  } else {
+    for (; i < end; ++i) {
+      s[i & 3] += valid[i] ? d[i] : 0.0;
+      n += valid[i] != 0;
+    }
+  }
+  return {(s[0] + s[1]) + (s[2] + s[3]), n};
+}
+
+// The sum of (d[i] - mean)^2 over the same rows as SumOfValid.
+double SquaresAbout(double mean, const double* d, const uint8_t* valid, size_t begin, size_t end) {
+  double s[4] = {0, 0, 0, 0};
+  size_t i = begin;
+  if (valid == nullptr) {
+    for (; i + 4 <= end; i += 4) {
+      for (size_t k = 0; k < 4; ++k) s[k] += (d[i + k] - mean) * (d[i + k] - mean);
+    }
+    for (; i < end; ++i) s[0] += (d[i] - mean) * (d[i] - mean);
+  } else {
+    for (; i < end; ++i) s[i & 3] += valid[i] ? (d[i] - mean) * (d[i] - mean) : 0.0;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 class MomentsState : public AggregateState {
  public:
   explicit MomentsState(AggregateKind kind) : kind_(kind) {}
@@ -362,38 +402,18 @@ class MomentsState : public AggregateState {
     // Moments of the run alone, then combined with the group's (Chan et al.).
     M run;
     const double* d = a.doubles.data();
-    const bool all_valid = a.AllValid();
+    const uint8_t* valid = a.AllValid() ? nullptr : a.valid.data();
+    const auto [sum, n] = SumOfValid(d, valid, begin, end);
     if (kind_ == AggregateKind::kAvg) {
-      double sum = 0;
-      int64_t n = 0;
-      for (size_t i = begin; i < end; ++i) {
-        if (all_valid || a.valid[i]) {
-          sum += d[i];
-          ++n;
-        }
-      }
       run.n = n;
       run.mean = sum;
     } else {
       // Two passes over the run (its mean, then the squared distances to it): no division per
-      // value, as Welford's update has, and loops the compiler vectorises.
-      double sum = 0;
-      int64_t n = 0;
-      for (size_t i = begin; i < end; ++i) {
-        if (all_valid || a.valid[i]) {
-          sum += d[i];
-          ++n;
-        }
-      }
+      // value, as Welford's update has.
       if (n == 0) return Status::OK();
-      const double mean = sum / static_cast<double>(n);
-      double m2 = 0;
-      for (size_t i = begin; i < end; ++i) {
-        if (all_valid || a.valid[i]) m2 += (d[i] - mean) * (d[i] - mean);
-      }
       run.n = n;
-      run.mean = mean;
-      run.m2 = m2;
+      run.mean = sum / static_cast<double>(n);
+      run.m2 = SquaresAbout(run.mean, d, valid, begin, end);
     }
     Combine(&m_[group], run);
     return Status::OK();

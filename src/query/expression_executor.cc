@@ -513,8 +513,12 @@ Status EvalDoubleArithmetic(const BoundExpr& e, const Vector& l, const Vector& r
       break;
   }
   CombineValidity({&l, &r}, n, out);
-  // As in PostgreSQL, finite operands with an infinite result overflow (1e300 * 1e10).
-  for (size_t i = 0; i < n; ++i) {
+  // As in PostgreSQL, finite operands with an infinite result overflow (1e300 * 1e10). A first
+  // pass without branches finds whether any result is infinite at all.
+  const size_t results = l.constant && r.constant ? 1 : n;
+  bool any_infinite = false;
+  for (size_t i = 0; i < results; ++i) any_infinite |= std::isinf(out->doubles[i]);
+  for (size_t i = 0; any_infinite && i < n; ++i) {
     if (std::isinf(out->doubles[i]) && RowValid(*out, i) && std::isfinite(l.doubles[l.Index(i)]) &&
         std::isfinite(r.doubles[r.Index(i)])) {
       return Overflow(e, "DOUBLE");

@@ -185,5 +185,41 @@ TEST(AggregateTest, CountDistinctCountsConstantsOncePerGroup) {
   EXPECT_EQ(out.Get(2).i, 3);  // a, c, d
 }
 
+// The run path skips NULL rows (their stored value is never read into a sum).
+TEST(AggregateTest, AvgAndVarianceSkipNullsOnTheRunPath) {
+  Vector v;
+  v.Reset(SqlType::kDouble);
+  std::vector<double> kept;
+  for (int i = 0; i < 103; ++i) {
+    if (i % 3 == 0) {
+      v.AppendNull();
+      v.doubles.back() = 1e300;  // whatever a NULL row holds must not count
+    } else {
+      v.Append(Value::Double(i * 0.5));
+      kept.push_back(i * 0.5);
+    }
+  }
+  double mean = 0, m2 = 0;
+  for (double x : kept) mean += x;
+  mean /= static_cast<double>(kept.size());
+  for (double x : kept) m2 += (x - mean) * (x - mean);
+  for (auto [kind, want] : std::vector<std::pair<AggregateKind, double>>{
+           {AggregateKind::kAvg, mean},
+           {AggregateKind::kVarPop, m2 / static_cast<double>(kept.size())}}) {
+    AggregateSpec spec;
+    spec.kind = kind;
+    spec.input_type = SqlType::kDouble;
+    spec.result_type = SqlType::kDouble;
+    auto state = MakeAggregateState(spec);
+    state->Resize(1);
+    ASSERT_TRUE(state->UpdateRange({&v}, 0, 50, 0).ok());
+    ASSERT_TRUE(state->UpdateRange({&v}, 50, 103, 0).ok());
+    Vector out;
+    out.Reset(SqlType::kDouble);
+    state->Finalize(1, &out);
+    EXPECT_NEAR(out.Get(0).d, want, 1e-9 * want);
+  }
+}
+
 }  // namespace
 }  // namespace seaway::query
