@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
 namespace seaway::query {
@@ -144,18 +145,10 @@ class CountState : public AggregateState {
   std::vector<int64_t> counts_;
 };
 
-// A value's bytes as a hash-set key (type fixed per state).
-std::string KeyOf(const Vector& v, size_t row) {
-  const size_t i = v.Index(row);
-  if (v.type == SqlType::kText) return v.strings[i];
-  if (v.type == SqlType::kDouble) {
-    double d = v.doubles[i];
-    if (d == 0) d = 0;  // -0.0 and 0.0 are one value
-    return std::string(reinterpret_cast<const char*>(&d), 8);
-  }
-  return std::string(reinterpret_cast<const char*>(&v.ints[i]), 8);
-}
-
+// A group holds its values as 64-bit words: numbers as their bits (-0 as 0), text as its
+// number in a dictionary of the state's strings. A constant column (a tag of a series block) is
+// looked up once per call, and the string looked up last is remembered, as the runs of one
+// block come one call each.
 class CountDistinctState : public AggregateState {
  public:
   void Resize(size_t groups) override { sets_.resize(groups); }
@@ -163,19 +156,18 @@ class CountDistinctState : public AggregateState {
                 size_t end) override {
     const Vector& a = *args[0];
     if (a.constant) {
-      // One value (a tag of a series block): inserted once per change of group.
+      // One value: inserted once per change of group.
       if (begin == end || !Valid(a, 0)) return Status::OK();
-      const std::string key = KeyOf(a, 0);
+      const uint64_t word = WordOf(a, 0);
       uint32_t last = groups[begin];
-      Insert(last, key);
+      Insert(last, word);
       for (size_t i = begin + 1; i < end; ++i) {
-        if (groups[i] != last) Insert(last = groups[i], key);
+        if (groups[i] != last) Insert(last = groups[i], word);
       }
       return Status::OK();
     }
     for (size_t i = begin; i < end; ++i) {
-      if (!Valid(a, i)) continue;
-      Insert(groups[i], KeyOf(a, i));
+      if (Valid(a, i)) Insert(groups[i], WordOf(a, i));
     }
     return Status::OK();
   }
@@ -183,18 +175,20 @@ class CountDistinctState : public AggregateState {
                      uint32_t group) override {
     const Vector& a = *args[0];
     if (a.constant) {
-      if (begin < end && Valid(a, 0)) Insert(group, KeyOf(a, 0));
+      if (begin < end && Valid(a, 0)) Insert(group, WordOf(a, 0));
       return Status::OK();
     }
     for (size_t i = begin; i < end; ++i) {
-      if (Valid(a, i)) Insert(group, KeyOf(a, i));
+      if (Valid(a, i)) Insert(group, WordOf(a, i));
     }
     return Status::OK();
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
     auto& o = static_cast<CountDistinctState&>(other);
+    std::vector<uint64_t> ids(o.ids_.size());  // its strings' numbers in this state
+    for (const auto& [text, id] : o.ids_) ids[id] = IdOf(text);
     for (size_t g = 0; g < map.size(); ++g) {
-      for (const auto& k : o.sets_[g]) Insert(map[g], k);
+      for (uint64_t word : o.sets_[g]) Insert(map[g], o.ids_.empty() ? word : ids[word]);
     }
     return Status::OK();
   }
@@ -203,13 +197,35 @@ class CountDistinctState : public AggregateState {
       out->Append(Value::BigInt(static_cast<int64_t>(sets_[g].size())));
     }
   }
-  size_t MemoryBytes() const override { return bytes_ + sets_.capacity() * 56; }
+  size_t MemoryBytes() const override { return bytes_ + sets_.capacity() * 40; }
 
  private:
-  void Insert(uint32_t g, const std::string& key) {
-    if (sets_[g].insert(key).second) bytes_ += key.size() + 48;
+  uint64_t WordOf(const Vector& v, size_t row) {
+    const size_t i = v.Index(row);
+    if (v.type == SqlType::kText) return IdOf(v.strings[i]);
+    if (v.type == SqlType::kDouble) {
+      const double d = v.doubles[i];
+      return std::bit_cast<uint64_t>(d == 0 ? 0.0 : d);  // -0.0 and 0.0 are one value
+    }
+    return static_cast<uint64_t>(v.ints[i]);
   }
-  std::vector<absl::flat_hash_set<std::string>> sets_;
+  uint64_t IdOf(const std::string& text) {
+    if (has_last_ && text == last_text_) return last_id_;
+    auto [it, inserted] = ids_.try_emplace(text, ids_.size());
+    if (inserted) bytes_ += text.size() + 48;
+    last_text_ = text;
+    last_id_ = it->second;
+    has_last_ = true;
+    return last_id_;
+  }
+  void Insert(uint32_t g, uint64_t word) {
+    if (sets_[g].insert(word).second) bytes_ += 16;
+  }
+  absl::flat_hash_map<std::string, uint64_t> ids_;
+  std::vector<absl::flat_hash_set<uint64_t>> sets_;
+  std::string last_text_;
+  uint64_t last_id_ = 0;
+  bool has_last_ = false;
   size_t bytes_ = 0;
 };
 

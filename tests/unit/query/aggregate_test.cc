@@ -183,6 +183,22 @@ TEST(AggregateTest, CountDistinctCountsConstantsOncePerGroup) {
   EXPECT_EQ(out.Get(0).i, 2);  // a, b
   EXPECT_EQ(out.Get(1).i, 2);  // a, b
   EXPECT_EQ(out.Get(2).i, 3);  // a, c, d
+
+  // Another state (another half of the series), its values numbered in another order, folded
+  // in: its group 0 into group 2, its group 1 into group 0.
+  auto other = MakeAggregateState(spec);
+  other->Resize(2);
+  const Vector e = constant("e");
+  ASSERT_TRUE(other->UpdateRange({&e}, 0, 1, 0).ok());      // e in 0
+  ASSERT_TRUE(other->UpdateRange({&mixed}, 0, 5, 0).ok());  // a, c, d in 0
+  ASSERT_TRUE(other->UpdateRange({&e}, 0, 1, 1).ok());      // e in 1
+  ASSERT_TRUE(other->UpdateRange({&b}, 0, 1, 1).ok());      // b in 1
+  ASSERT_TRUE(state->Merge(*other, {2, 0}).ok());
+  out.Reset(SqlType::kBigInt);
+  state->Finalize(3, &out);
+  EXPECT_EQ(out.Get(0).i, 3);  // a, b, e
+  EXPECT_EQ(out.Get(1).i, 2);  // a, b
+  EXPECT_EQ(out.Get(2).i, 4);  // a, c, d, e
 }
 
 // The run path skips NULL rows (their stored value is never read into a sum).
