@@ -750,6 +750,10 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   }
   std::vector<Vector> summary_keys(keys.size());
   std::vector<const Vector*> summary_kv(keys.size());
+  Vector summary_arg;
+  // Summaries come from a scan only: its columns [1, 1 + scan_tags) are tags.
+  const auto* scan = dynamic_cast<const ScanNode*>(child.get());
+  const size_t scan_tags = scan != nullptr ? scan->tag_count : 0;
   // The groups' keys and states count against the query's memory limit, looked at every few
   // chunks or summaries.
   size_t inputs_seen = 0;
@@ -783,6 +787,17 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     for (size_t a = 0; a < aggregates.size(); ++a) {
       const AggregateSpec& spec = aggregates[a];
       const SeriesSummary::Field* field = nullptr;
+      if (!spec.args.empty() && spec.args[0]->column >= 1 &&
+          spec.args[0]->column < static_cast<int>(1 + scan_tags)) {
+        // count(DISTINCT tag) (the planner allowed no other aggregate of a tag): the series'
+        // value, once.
+        std::string_view tag = summary.series->Tag(child->columns[spec.args[0]->column].name);
+        summary_arg.SetConstant(
+            tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
+            SqlType::kText);
+        SW_RETURN_IF_ERROR(p->states[a]->UpdateRange({&summary_arg}, 0, 1, group));
+        continue;
+      }
       if (!spec.args.empty()) {
         const std::string& name = child->columns[spec.args[0]->column].name;
         for (size_t f = 0; f < summary.fields.size(); ++f) {

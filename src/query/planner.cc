@@ -2271,6 +2271,10 @@ struct Planner::Impl {
       }
     }
     for (const auto& a : agg->aggregates) {
+      const bool of_tag = !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
+                          a.args[0]->column >= 1 &&
+                          a.args[0]->column < static_cast<int>(1 + scan->tag_count);
+      if (a.kind == AggregateKind::kCountDistinct && of_tag) continue;  // one value a series
       if (!SupportsSummary(a)) return;
       if (a.args.empty()) continue;
       if (a.args[0]->kind != BoundKind::kColumn ||
