@@ -565,6 +565,24 @@ class ChooseState : public AggregateState {
   Status UpdateRange(const std::vector<const Vector*>& args, size_t begin, size_t end,
                      uint32_t group) override {
     const Vector& a = *args[0];
+    if (timed() && a.type != SqlType::kNull) {
+      // first/last of a run: its best row (earliest, the first of ties; latest, the last of
+      // ties: what offering every row in turn keeps), then one offer.
+      const Vector& t = *args[1];
+      const bool first = kind_ == AggregateKind::kFirst;
+      size_t best = SIZE_MAX;
+      int64_t best_time = 0;
+      for (size_t i = begin; i < end; ++i) {
+        if (!Valid(a, i) || t.IsNull(i)) continue;
+        const int64_t ts = t.ints[t.Index(i)];
+        if (best == SIZE_MAX || (first ? ts < best_time : ts >= best_time)) {
+          best = i;
+          best_time = ts;
+        }
+      }
+      if (best != SIZE_MAX) Offer(group, a, best, best_time);
+      return Status::OK();
+    }
     if (timed() || a.constant || !a.AllValid() || begin == end) {
       return AggregateState::UpdateRange(args, begin, end, group);
     }

@@ -237,5 +237,53 @@ TEST(AggregateTest, AvgAndVarianceSkipNullsOnTheRunPath) {
   }
 }
 
+// first(v, t) and last(v, t): by run (the best row of each run offered once) and by row (every
+// row offered) keep the same row, with ties of time (first: the earliest row among them; last:
+// the latest) and NULL values or times.
+TEST(AggregateTest, FirstAndLastAgreeOnBothPaths) {
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 50; ++trial) {
+    Vector v, t;
+    v.Reset(SqlType::kDouble);
+    t.Reset(SqlType::kTimestamp);
+    const size_t n = 1 + rng() % 200;
+    for (size_t i = 0; i < n; ++i) {
+      if (rng() % 10 == 0) {
+        v.AppendNull();
+      } else {
+        v.Append(Value::Double(static_cast<double>(i)));  // the row's number: tells rows apart
+      }
+      if (rng() % 15 == 0) {
+        t.AppendNull();
+      } else {
+        t.Append(Value::Timestamp(static_cast<int64_t>(rng() % 20)));
+      }
+    }
+    for (AggregateKind kind : {AggregateKind::kFirst, AggregateKind::kLast}) {
+      AggregateSpec spec;
+      spec.kind = kind;
+      spec.input_type = SqlType::kDouble;
+      spec.result_type = SqlType::kDouble;
+      auto by_run = MakeAggregateState(spec), by_row = MakeAggregateState(spec);
+      by_run->Resize(1);
+      by_row->Resize(1);
+      const std::vector<uint32_t> groups(n, 0);
+      for (size_t begin = 0; begin < n;) {
+        const size_t end = std::min(n, begin + 1 + rng() % 40);
+        ASSERT_TRUE(by_run->UpdateRange({&v, &t}, begin, end, 0).ok());
+        ASSERT_TRUE(by_row->Update({&v, &t}, groups.data(), begin, end).ok());
+        begin = end;
+      }
+      Vector a, b;
+      a.Reset(SqlType::kDouble);
+      b.Reset(SqlType::kDouble);
+      by_run->Finalize(1, &a);
+      by_row->Finalize(1, &b);
+      ASSERT_EQ(a.Get(0).is_null, b.Get(0).is_null);
+      EXPECT_EQ(a.Get(0).d, b.Get(0).d) << "trial " << trial;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace seaway::query
