@@ -635,7 +635,7 @@ void ProjectNode::Explain(int depth, std::string* out) const {
 struct PartialAggregate {
   std::vector<std::unique_ptr<AggregateState>> states;
   absl::flat_hash_map<std::string, uint32_t> groups;
-  // With a single integer key: groups by value, and the NULL group.
+  // With a single integer or DOUBLE key: groups by value (a double's bits), and the NULL group.
   absl::flat_hash_map<int64_t, uint32_t> int_groups;
   std::optional<uint32_t> null_group;
   // With one integer key beside others (a time bucket beside tags, `split_key`): the other
@@ -654,15 +654,25 @@ struct PartialAggregate {
 
 uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
                                 size_t row, std::string* key) const {
-  // One integer key (a time bucket, an integer field): hashed as itself, no key bytes.
-  if (kv.size() == 1 && IsPlainInteger(kv[0]->type)) {
+  // One integer key (a time bucket, an integer field), or one DOUBLE key as its bits (-0 as 0,
+  // every NaN as one): hashed as itself, no key bytes.
+  if (kv.size() == 1 && (IsPlainInteger(kv[0]->type) || kv[0]->type == SqlType::kDouble)) {
     const Vector& v = *kv[0];
     uint32_t* slot = nullptr;
     if (v.IsNull(row)) {
       if (!p->null_group) p->null_group = UINT32_MAX;
       slot = &*p->null_group;
     } else {
-      auto [it, inserted] = p->int_groups.try_emplace(v.ints[v.Index(row)], UINT32_MAX);
+      int64_t word = 0;
+      if (v.type == SqlType::kDouble) {
+        const double d = v.doubles[v.Index(row)];
+        word = std::bit_cast<int64_t>(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
+                                      : d == 0      ? 0.0
+                                                    : d);
+      } else {
+        word = v.ints[v.Index(row)];
+      }
+      auto [it, inserted] = p->int_groups.try_emplace(word, UINT32_MAX);
       slot = &it->second;
     }
     if (*slot == UINT32_MAX) {
