@@ -699,7 +699,14 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
         if (args[1]->type != SqlType::kBigInt) return false;
         scale = std::pow(10.0, static_cast<double>(args[1]->ints[0]));
       }
-      auto scaled = [&](auto op) { map([&](double v) { return op(v * scale) / scale; }); };
+      // Without digits, x * 1 / 1 is x: no multiply and divide per value.
+      auto scaled = [&](auto op) {
+        if (args.size() == 1) {
+          map([&](double v) { return op(v); });
+        } else {
+          map([&](double v) { return op(v * scale) / scale; });
+        }
+      };
       if (e.function == Function::kRound) scaled([](double v) { return std::round(v); });
       if (e.function == Function::kFloor) scaled([](double v) { return std::floor(v); });
       if (e.function == Function::kCeil) scaled([](double v) { return std::ceil(v); });

@@ -848,6 +848,9 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         if (IsPlainInteger(v->type) && v->valid.empty()) {
           const int64_t* x = v->ints.data();
           for (size_t i = 1; i < rows; ++i) new_run[i] |= x[i] != x[i - 1];
+        } else if (v->type == SqlType::kDouble && v->valid.empty()) {
+          const double* x = v->doubles.data();
+          for (size_t i = 1; i < rows; ++i) new_run[i] |= !(x[i] == x[i - 1]);  // NaN: new run
         } else {
           for (size_t i = 1; i < rows; ++i) new_run[i] |= !SameCell(*v, i, i - 1);
         }
