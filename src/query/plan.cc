@@ -761,6 +761,10 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   std::vector<Vector> summary_keys(keys.size());
   std::vector<const Vector*> summary_kv(keys.size());
   Vector summary_arg;
+  // Group keys that are expressions of tags are evaluated over one row of the series' tags.
+  DataChunk probe;
+  const SeriesInfo* probe_series = nullptr;
+  Vector probe_scratch;
   // Summaries come from a scan only: its columns [1, 1 + scan_tags) are tags.
   const auto* scan = dynamic_cast<const ScanNode*>(child.get());
   const size_t scan_tags = scan != nullptr ? scan->tag_count : 0;
@@ -787,7 +791,22 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
           SW_ASSIGN_OR_RETURN(const auto bucket, time_keys[k]->Range(summary.min_time));
           summary_keys[k].SetConstant(Value::Timestamp(bucket.first), SqlType::kTimestamp);
         } else {
-          return Internal("a summarised group key is neither a tag nor a time bucket");
+          // An expression of tags (the planner allowed no other): over one row of the series'
+          // tags, every other column NULL.
+          if (probe_series != summary.series) {
+            probe.rows = 1;
+            probe.columns.resize(child->columns.size());
+            for (size_t c = 0; c < child->columns.size(); ++c) {
+              std::string_view tag;
+              if (c >= 1 && c < 1 + scan_tags) tag = summary.series->Tag(child->columns[c].name);
+              probe.columns[c].SetConstant(
+                  tag.empty() ? Value::Null(child->columns[c].type) : Value::Text(std::string(tag)),
+                  child->columns[c].type);
+            }
+            probe_series = summary.series;
+          }
+          SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(e, probe, &probe_scratch));
+          summary_keys[k].SetConstant(v->Get(0), e.type);
         }
         summary_kv[k] = &summary_keys[k];
       }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <unordered_set>
 
 #include <re2/re2.h>
 
@@ -1203,9 +1204,20 @@ struct Planner::Impl {
           return At(e.offset, fmt::format("the subquery of IN must return one column, not {}",
                                           rows.columns.size()));
         }
+        // Each distinct value once: a subquery over rows repeats its values (the hosts of every
+        // reading above a threshold), and a list of them all would be matched per row.
         std::vector<BoundExprPtr> items;
+        std::unordered_set<std::string> seen;
         for (size_t r = 0; r < rows.rows; ++r) {
-          items.push_back(Constant(rows.columns[0].Get(r), e.offset));
+          Value v = rows.columns[0].Get(r);
+          std::string key = "n";  // NULL
+          if (!v.is_null) {
+            key = v.type == SqlType::kDouble
+                      ? "d" + std::string(reinterpret_cast<const char*>(&v.d), sizeof v.d)
+                      : "v" + v.ToString();  // exact for every other type
+          }
+          if (!seen.insert(std::move(key)).second) continue;
+          items.push_back(Constant(std::move(v), e.offset));
         }
         if (items.empty()) return Constant(Value::Boolean(in.negated), e.offset);
         return BindIn(std::move(operand), std::move(items), true, in.negated, e.offset);
@@ -2253,9 +2265,21 @@ struct Planner::Impl {
     scan->latest = true;
   }
 
-  // Aggregates that chunk statistics answer, grouped by tags and time buckets (TimeKeyBuckets),
-  // straight over a scan: whole chunks inside the time range (and inside one bucket) are read
-  // as statistics (count, sum, min, max) instead of rows.
+  // Whether `e` reads tags only (scan columns [1, 1 + tags)), not time or fields: one value per
+  // series.
+  static bool OfTagsOnly(const BoundExpr& e, size_t tags) {
+    if (e.kind == BoundKind::kColumn) {
+      return e.column >= 1 && e.column < static_cast<int>(1 + tags);
+    }
+    for (const auto& c : e.children) {
+      if (!OfTagsOnly(*c, tags)) return false;
+    }
+    return true;
+  }
+
+  // Aggregates that chunk statistics answer, grouped by tags (or expressions of tags) and time
+  // buckets (TimeKeyBuckets), straight over a scan: whole chunks inside the time range (and
+  // inside one bucket) are read as statistics (count, sum, min, max) instead of rows.
   static void MaybeUseSummaries(AggregateNode* agg) {
     auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
     if (scan == nullptr || scan->latest) return;
@@ -2265,10 +2289,7 @@ struct Planner::Impl {
         time_keys.push_back(k.get());
         continue;
       }
-      if (k->kind != BoundKind::kColumn || k->column < 1 ||
-          k->column >= static_cast<int>(1 + scan->tag_count)) {
-        return;
-      }
+      if (!OfTagsOnly(*k, scan->tag_count)) return;  // a tag, or an expression of tags
     }
     for (const auto& a : agg->aggregates) {
       const bool of_tag = !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
