@@ -1327,6 +1327,27 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
     case BoundKind::kOr: {
       const bool all_const = AllConstant(args);
       const size_t n = all_const ? 1 : rows;
+      // Columns without NULLs: two-valued logic, word by word.
+      bool two_valued = !all_const;
+      for (const Vector* a : args) {
+        two_valued &= !a->constant && a->type == SqlType::kBoolean && a->AllValid();
+      }
+      if (two_valued) {
+        scratch->Reset(SqlType::kBoolean);
+        scratch->ints.resize(rows);
+        int64_t* out = scratch->ints.data();
+        const int64_t* first = args[0]->ints.data();
+        for (size_t i = 0; i < rows; ++i) out[i] = first[i] != 0;
+        for (size_t k = 1; k < args.size(); ++k) {
+          const int64_t* x = args[k]->ints.data();
+          if (e.kind == BoundKind::kAnd) {
+            for (size_t i = 0; i < rows; ++i) out[i] &= x[i] != 0;
+          } else {
+            for (size_t i = 0; i < rows; ++i) out[i] |= x[i] != 0;
+          }
+        }
+        return scratch;
+      }
       std::vector<uint8_t> acc(n, e.kind == BoundKind::kAnd ? 1 : 0), t;
       for (const Vector* a : args) {
         TruthValues(*a, n, &t);

@@ -222,5 +222,57 @@ TEST(ExpressionExecutorTest, MathOverADoubleColumnAgreesWithMathRowByRow) {
   }
 }
 
+// AND and OR over columns: the two-valued path (no NULL anywhere) and the three-valued one agree
+// with each row evaluated alone.
+TEST(ExpressionExecutorTest, AndOrOverColumnsAgreeWithRowByRow) {
+  std::mt19937_64 rng(23);
+  for (bool nulls : {false, true}) {
+    DataChunk chunk;
+    chunk.rows = 300;
+    chunk.columns.resize(3);
+    for (Vector& c : chunk.columns) {
+      c.Reset(SqlType::kBoolean);
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        if (nulls && rng() % 7 == 0) {
+          c.AppendNull();
+        } else {
+          c.Append(Value::Boolean(rng() % 2 == 0));
+        }
+      }
+    }
+    for (BoundKind kind : {BoundKind::kAnd, BoundKind::kOr}) {
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = kind;
+      e->type = SqlType::kBoolean;
+      for (int c = 0; c < 3; ++c) {
+        auto col = std::make_unique<BoundExpr>();
+        col->kind = BoundKind::kColumn;
+        col->type = SqlType::kBoolean;
+        col->column = c;
+        e->children.push_back(std::move(col));
+      }
+      Vector scratch;
+      auto all = Evaluate(*e, chunk, &scratch);
+      ASSERT_TRUE(all.ok());
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        DataChunk one;
+        one.rows = 1;
+        one.columns.resize(3);
+        for (int c = 0; c < 3; ++c) {
+          one.columns[c].SetConstant(chunk.columns[c].Get(i), SqlType::kBoolean);
+        }
+        Vector one_scratch;
+        auto alone = Evaluate(*e, one, &one_scratch);
+        ASSERT_TRUE(alone.ok());
+        const Value want = (*alone)->Get(0), got = (*all)->Get(i);
+        ASSERT_EQ(want.is_null, got.is_null) << "row " << i;
+        if (!want.is_null) {
+          EXPECT_EQ(want.i, got.i) << "row " << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace seaway::query
