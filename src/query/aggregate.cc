@@ -398,6 +398,11 @@ class MomentsState : public AggregateState {
                 size_t end) override {
     const Vector& a = *args[0];
     if (a.type == SqlType::kNull) return Status::OK();
+    if (a.type == SqlType::kDouble && !a.constant && a.AllValid()) {
+      const double* d = a.doubles.data();
+      for (size_t i = begin; i < end; ++i) Add(&m_[groups[i]], d[i]);
+      return Status::OK();
+    }
     for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
       Add(&m_[groups[i]], AsDouble(a, i));

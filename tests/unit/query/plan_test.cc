@@ -1,14 +1,16 @@
-// SortNode (src/query/plan.h): a bounded sort (ORDER BY ... LIMIT, which drops rows that can
-// no longer be kept as they arrive) keeps the rows a full sort puts first, in the same order.
+// Plan nodes (src/query/plan.h): a bounded sort (ORDER BY ... LIMIT, which drops rows that can
+// no longer be kept as they arrive) keeps the rows a full sort puts first, in the same order;
+// grouping by one integer key finds every row's group.
+#include "query/plan.h"
+
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "query/plan.h"
 
 namespace seaway::query {
 namespace {
@@ -112,6 +114,51 @@ TEST(SortNodeTest, ABoundedSortKeepsWhatAFullSortPutsFirst) {
       EXPECT_TRUE(std::equal(bounded.begin(), bounded.end(), full.begin()));
     }
   }
+}
+
+// GROUP BY one BIGINT key over many distinct values, arriving in blocks that repeat one
+// another's keys (as series at the same times) and in random order: every group counts its
+// rows.
+TEST(AggregateNodeTest, OneIntegerKeyCountsEveryRowOfEveryGroup) {
+  std::mt19937_64 rng(9);
+  auto source = std::make_unique<ChunksNode>();
+  source->columns = {{"k", SqlType::kBigInt, ""}};
+  std::map<int64_t, int64_t> want;
+  for (int block = 0; block < 120; ++block) {
+    DataChunk c;
+    c.rows = 1000;
+    c.columns.resize(1);
+    c.columns[0].Reset(SqlType::kBigInt);
+    for (size_t i = 0; i < c.rows; ++i) {
+      // Half the blocks repeat keys 0..999 scaled (aligned series), half draw from 100,000.
+      const int64_t k = block % 2 ? static_cast<int64_t>(i) * 37 + block % 4
+                                  : static_cast<int64_t>(rng() % 100'000);
+      c.columns[0].Append(Value::BigInt(k));
+      ++want[k];
+    }
+    source->chunks.push_back(std::move(c));
+  }
+  auto agg = std::make_unique<AggregateNode>();
+  auto key = std::make_unique<BoundExpr>();
+  key->kind = BoundKind::kColumn;
+  key->type = SqlType::kBigInt;
+  key->column = 0;
+  agg->keys.push_back(std::move(key));
+  AggregateSpec count;
+  count.kind = AggregateKind::kCountStar;
+  count.result_type = SqlType::kBigInt;
+  agg->aggregates.push_back(std::move(count));
+  agg->columns = {{"k", SqlType::kBigInt, ""}, {"count", SqlType::kBigInt, ""}};
+  agg->child = std::move(source);
+  ExecContext ctx;
+  CollectSink sink(&ctx);
+  ASSERT_TRUE(agg->Execute(ctx, &sink).ok());
+  std::map<int64_t, int64_t> got;
+  for (const DataChunk& c : sink.chunks) {
+    for (size_t i = 0; i < c.rows; ++i) got[c.columns[0].Get(i).i] += c.columns[1].Get(i).i;
+  }
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
 }
 
 }  // namespace
