@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -14,13 +15,20 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-Value Aggregate(AggregateKind kind, const std::vector<double>& values, bool by_range) {
+// A state of `kind` over DOUBLE values with a DOUBLE result, holding one group.
+std::unique_ptr<AggregateState> DoubleState(AggregateKind kind, double fraction = 0.5) {
   AggregateSpec spec;
   spec.kind = kind;
   spec.input_type = SqlType::kDouble;
   spec.result_type = SqlType::kDouble;
+  spec.fraction = fraction;
   auto state = MakeAggregateState(spec);
   state->Resize(1);
+  return state;
+}
+
+Value Aggregate(AggregateKind kind, const std::vector<double>& values, bool by_range) {
+  auto state = DoubleState(kind);
   Vector v;
   v.Reset(SqlType::kDouble);
   v.doubles = values;
@@ -89,13 +97,7 @@ TEST(AggregateTest, PercentilesMatchTheirDefinitionOverSortedValues) {
       for (double fraction : {0.0, 0.1, 0.25, 0.5, 0.9, 0.95, 1.0}) {
         for (AggregateKind kind :
              {AggregateKind::kPercentileCont, AggregateKind::kPercentileDisc}) {
-          AggregateSpec spec;
-          spec.kind = kind;
-          spec.input_type = SqlType::kDouble;
-          spec.result_type = SqlType::kDouble;
-          spec.fraction = fraction;
-          auto state = MakeAggregateState(spec);
-          state->Resize(1);
+          auto state = DoubleState(kind, fraction);
           Vector v;
           v.Reset(SqlType::kDouble);
           v.doubles = values;
@@ -222,12 +224,7 @@ TEST(AggregateTest, AvgAndVarianceSkipNullsOnTheRunPath) {
   for (auto [kind, want] : std::vector<std::pair<AggregateKind, double>>{
            {AggregateKind::kAvg, mean},
            {AggregateKind::kVarPop, m2 / static_cast<double>(kept.size())}}) {
-    AggregateSpec spec;
-    spec.kind = kind;
-    spec.input_type = SqlType::kDouble;
-    spec.result_type = SqlType::kDouble;
-    auto state = MakeAggregateState(spec);
-    state->Resize(1);
+    auto state = DoubleState(kind);
     ASSERT_TRUE(state->UpdateRange({&v}, 0, 50, 0).ok());
     ASSERT_TRUE(state->UpdateRange({&v}, 50, 103, 0).ok());
     Vector out;
@@ -260,13 +257,7 @@ TEST(AggregateTest, FirstAndLastAgreeOnBothPaths) {
       }
     }
     for (AggregateKind kind : {AggregateKind::kFirst, AggregateKind::kLast}) {
-      AggregateSpec spec;
-      spec.kind = kind;
-      spec.input_type = SqlType::kDouble;
-      spec.result_type = SqlType::kDouble;
-      auto by_run = MakeAggregateState(spec), by_row = MakeAggregateState(spec);
-      by_run->Resize(1);
-      by_row->Resize(1);
+      auto by_run = DoubleState(kind), by_row = DoubleState(kind);
       const std::vector<uint32_t> groups(n, 0);
       for (size_t begin = 0; begin < n;) {
         const size_t end = std::min(n, begin + 1 + rng() % 40);

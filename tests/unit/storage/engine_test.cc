@@ -130,6 +130,16 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = std::move(*e);
   }
+  // Writes a NaN temperature for `host` at `time`, then flushes (line protocol cannot carry
+  // NaN).
+  void WriteNaN(const std::string& host, int64_t time) {
+    WriteBatch nan(kTenant, "main", "machine");
+    nan.AddRow(time);
+    ASSERT_TRUE(nan.SetTag("host", host).ok());
+    ASSERT_TRUE(nan.SetDouble("temp", std::nan("")).ok());
+    ASSERT_TRUE(engine_->Write(nan).ok());
+    ASSERT_TRUE(engine_->Flush().ok());
+  }
   MemoryEnv mem_;
   MetricsRegistry metrics_;
   std::unique_ptr<Engine> engine_;
@@ -226,13 +236,7 @@ TEST_F(EngineTest, ScanSummarizedSplitsStatisticsAndRows) {
                                  {"c", 10, 0.0, {}}}))
                   .ok());
   ASSERT_TRUE(engine_->Flush().ok());
-  // c gets a NaN in a chunk of its own.
-  WriteBatch nan(kTenant, "main", "machine");
-  nan.AddRow(20);
-  ASSERT_TRUE(nan.SetTag("host", "c").ok());
-  ASSERT_TRUE(nan.SetDouble("temp", std::nan("")).ok());
-  ASSERT_TRUE(engine_->Write(nan).ok());
-  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteNaN("c", 20));  // in a chunk of its own
   ScanRequest r;
   r.tenant = kTenant;
   r.table = "machine";
@@ -314,12 +318,7 @@ TEST_F(EngineTest, ScanSummarizedReadsTheChunkBetweenTwoSummarisedOnes) {
     for (int64_t k = 0; k < 70; ++k) rows.push_back({"a", h * kHour + k, 1.0 + h, {}});
   }
   ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
-  WriteBatch nan(kTenant, "main", "machine");
-  nan.AddRow(kHour + 500);
-  ASSERT_TRUE(nan.SetTag("host", "a").ok());
-  ASSERT_TRUE(nan.SetDouble("temp", std::nan("")).ok());
-  ASSERT_TRUE(engine_->Write(nan).ok());
-  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteNaN("a", kHour + 500));
   ScanRequest r;
   r.tenant = kTenant;
   r.table = "machine";
