@@ -461,8 +461,12 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     const size_t rows = b.rows.times.size();
     chunk.rows = rows;
     Vector& time = chunk.columns[0];
-    time.Reset(SqlType::kTimestamp);
-    time.ints.assign(b.rows.times.begin(), b.rows.times.end());
+    if (used[0]) {
+      time.Reset(SqlType::kTimestamp);
+      time.ints.assign(b.rows.times.begin(), b.rows.times.end());
+    } else {
+      time.SetConstant(Value::Null(SqlType::kTimestamp), SqlType::kTimestamp);
+    }
     for (size_t t = 0; t < tag_count; ++t) {
       Vector& v = chunk.columns[1 + t];
       if (!used[1 + t]) {

@@ -86,8 +86,8 @@ class PlanNode {
 using PlanNodePtr = std::unique_ptr<PlanNode>;
 
 // Reads a stored table. Output columns: time, every tag, every field of the schema at plan
-// time; fields nobody uses are not read (constant NULL columns instead), tags are constant
-// vectors per series block.
+// time; fields nobody uses are not read and time nobody uses is not copied (constant NULL
+// columns instead), tags are constant vectors per series block.
 class ScanNode : public PlanNode {
  public:
   Status Execute(ExecContext& ctx, ChunkSink* out) override;

@@ -1485,8 +1485,7 @@ struct Planner::Impl {
       }
       scan->columns.push_back({f.name, type, alias});
     }
-    scan->used.assign(scan->columns.size(), false);
-    scan->used[0] = true;
+    scan->used.assign(scan->columns.size(), false);  // time too: not copied unless referenced
     // A customer's statement reads its devices' series only, whatever it asks.
     if (options.devices) scan->request.tag_in.emplace_back("device", *options.devices);
     Relation rel;
