@@ -347,9 +347,6 @@ double AsDouble(const Vector& a, size_t row) {
   return static_cast<double>(a.ints[i]);
 }
 
-// avg, variance and stddev: count, mean and sum of squared deviations (Welford), which stays
-// accurate where sum of squares minus squared sum would cancel. avg keeps a plain sum instead
-// of the mean.
 // The sum of d[i] for i in [begin, end) where valid[i] (every i when `valid` is null), and how
 // many: four partial sums, so that each addition need not wait for the one before.
 std::pair<double, int64_t> SumOfValid(const double* d, const uint8_t* valid, size_t begin,
@@ -390,6 +387,10 @@ double SquaresAbout(double mean, const double* d, const uint8_t* valid, size_t b
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+// avg, variance and stddev: count, mean and sum of squared deviations, which stays accurate
+// where sum of squares minus squared sum would cancel; rows one by one with Welford's update, a
+// run of a column in two passes (SumOfValid, SquaresAbout) combined by Chan's formula. avg
+// keeps a plain sum instead of the mean.
 class MomentsState : public AggregateState {
  public:
   explicit MomentsState(AggregateKind kind) : kind_(kind) {}

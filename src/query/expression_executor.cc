@@ -1328,7 +1328,7 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
       const bool all_const = AllConstant(args);
       const size_t n = all_const ? 1 : rows;
       // Columns without NULLs: two-valued logic, word by word.
-      bool two_valued = !all_const;
+      bool two_valued = !args.empty();
       for (const Vector* a : args) {
         two_valued &= !a->constant && a->type == SqlType::kBoolean && a->AllValid();
       }

@@ -255,6 +255,11 @@ SqlType FromFieldType(FieldType t) {
   return SqlType::kNull;
 }
 
+// A series' value of a tag as a TEXT value; NULL when the series lacks the tag.
+Value TagValue(std::string_view tag) {
+  return tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag));
+}
+
 void ToVector(const ColumnVector& c, size_t rows, Vector* out) {
   out->Reset(FromFieldType(c.type));
   const bool all_present =
@@ -401,23 +406,13 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   const size_t width = columns.size();
   const int partition = ctx.partition, partitions = ctx.partitions;
   if (tag_predicate || partitions > 1) {
-    req.series_filter = [this, width, partition, partitions](const SeriesInfo& info) {
+    req.series_filter = [this, partition, partitions](const SeriesInfo& info) {
       if (partitions > 1 && static_cast<int>(info.id.value() % partitions) != partition) {
         return false;
       }
       if (!tag_predicate) return true;
-      DataChunk probe;
-      probe.rows = 1;
-      probe.columns.resize(width);
-      for (size_t c = 0; c < width; ++c)
-        probe.columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
-      for (size_t t = 0; t < tag_count; ++t) {
-        std::string_view v = info.Tag(tag_keys[t]);
-        if (!v.empty())
-          probe.columns[1 + t].SetConstant(Value::Text(std::string(v)), SqlType::kText);
-      }
       std::vector<uint32_t> sel;
-      if (!EvaluatePredicate(*tag_predicate, probe, &sel).ok())
+      if (!EvaluatePredicate(*tag_predicate, TagRow(info), &sel).ok())
         return true;  // the filter reports it
       return !sel.empty();
     };
@@ -473,9 +468,7 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
         v.SetConstant(Value::Null(SqlType::kText), SqlType::kText);
         continue;
       }
-      std::string_view tag = b.series->Tag(tag_keys[t]);
-      v.SetConstant(tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
-                    SqlType::kText);
+      v.SetConstant(TagValue(b.series->Tag(tag_keys[t])), SqlType::kText);
     }
     for (size_t f = 0; f < fields.size(); ++f) {
       const size_t col = 1 + tag_count + f;
@@ -532,6 +525,19 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     SW_RETURN_IF_ERROR(ctx.engine->Scan(req, on_block));
   }
   return flush_batch();
+}
+
+DataChunk ScanNode::TagRow(const SeriesInfo& info) const {
+  DataChunk row;
+  row.rows = 1;
+  row.columns.resize(columns.size());
+  for (size_t c = 0; c < columns.size(); ++c) {
+    row.columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
+  }
+  for (size_t t = 0; t < tag_count; ++t) {
+    row.columns[1 + t].SetConstant(TagValue(info.Tag(tag_keys[t])), SqlType::kText);
+  }
+  return row;
 }
 
 bool ScanNode::Partitionable() const {
@@ -787,26 +793,17 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       for (size_t k = 0; k < keys.size(); ++k) {
         const BoundExpr& e = *keys[k];
         if (e.kind == BoundKind::kColumn) {
-          std::string_view tag = summary.series->Tag(child->columns[e.column].name);
-          summary_keys[k].SetConstant(
-              tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
-              SqlType::kText);
+          summary_keys[k].SetConstant(TagValue(summary.series->Tag(child->columns[e.column].name)),
+                                      SqlType::kText);
         } else if (time_keys[k]) {
           SW_ASSIGN_OR_RETURN(const auto bucket, time_keys[k]->Range(summary.min_time));
           summary_keys[k].SetConstant(Value::Timestamp(bucket.first), SqlType::kTimestamp);
         } else {
           // An expression of tags (the planner allowed no other): over one row of the series'
-          // tags, every other column NULL.
+          // tags.
+          if (scan == nullptr) return Internal("a summary reached an aggregation over no scan");
           if (probe_series != summary.series) {
-            probe.rows = 1;
-            probe.columns.resize(child->columns.size());
-            for (size_t c = 0; c < child->columns.size(); ++c) {
-              std::string_view tag;
-              if (c >= 1 && c < 1 + scan_tags) tag = summary.series->Tag(child->columns[c].name);
-              probe.columns[c].SetConstant(
-                  tag.empty() ? Value::Null(child->columns[c].type) : Value::Text(std::string(tag)),
-                  child->columns[c].type);
-            }
+            probe = scan->TagRow(*summary.series);
             probe_series = summary.series;
           }
           SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(e, probe, &probe_scratch));
@@ -824,9 +821,8 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
           spec.args[0]->column < static_cast<int>(1 + scan_tags)) {
         // count(DISTINCT tag) (the planner allowed no other aggregate of a tag): the series'
         // value, once.
-        std::string_view tag = summary.series->Tag(child->columns[spec.args[0]->column].name);
         summary_arg.SetConstant(
-            tag.empty() ? Value::Null(SqlType::kText) : Value::Text(std::string(tag)),
+            TagValue(summary.series->Tag(child->columns[spec.args[0]->column].name)),
             SqlType::kText);
         SW_RETURN_IF_ERROR(p->states[a]->UpdateRange({&summary_arg}, 0, 1, group));
         continue;

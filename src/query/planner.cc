@@ -2292,8 +2292,7 @@ struct Planner::Impl {
     }
     for (const auto& a : agg->aggregates) {
       const bool of_tag = !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
-                          a.args[0]->column >= 1 &&
-                          a.args[0]->column < static_cast<int>(1 + scan->tag_count);
+                          OfTagsOnly(*a.args[0], scan->tag_count);
       if (a.kind == AggregateKind::kCountDistinct && of_tag) continue;  // one value a series
       if (!SupportsSummary(a)) return;
       if (a.args.empty()) continue;
