@@ -614,11 +614,13 @@ Status ProjectNode::Execute(ExecContext& ctx, ChunkSink* out) {
   FunctionSink sink([&](DataChunk& chunk) -> Status {
     result.columns.resize(exprs.size());
     result.rows = chunk.rows;
+    ScratchVectors scratch(1);
     for (size_t i = 0; i < exprs.size(); ++i) {
-      Vector scratch;
-      SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(*exprs[i], chunk, &scratch));
-      if (v == &scratch) {
-        result.columns[i] = std::move(scratch);
+      scratch[0].Reset(SqlType::kNull);
+      SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(*exprs[i], chunk, &scratch[0]));
+      if (v == &scratch[0]) {
+        // The column of the chunk before goes back to the pool with its buffers.
+        std::swap(result.columns[i], scratch[0]);
       } else {
         result.columns[i] = *v;
       }
@@ -845,7 +847,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     if (keys.empty()) {
       runs.emplace_back(0, 0);
     } else {
-      std::vector<Vector> scratch(keys.size());
+      ScratchVectors scratch(keys.size());
       std::vector<const Vector*> kv(keys.size());
       for (size_t k = 0; k < keys.size(); ++k) {
         SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*keys[k], chunk, &scratch[k]));
@@ -892,7 +894,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       }
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {
-      std::vector<Vector> scratch(aggregates[a].args.size());
+      ScratchVectors scratch(aggregates[a].args.size());
       std::vector<const Vector*> args(aggregates[a].args.size());
       for (size_t j = 0; j < args.size(); ++j) {
         SW_ASSIGN_OR_RETURN(args[j], Evaluate(*aggregates[a].args[j], chunk, &scratch[j]));
@@ -1375,7 +1377,7 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
   SW_RETURN_IF_ERROR(right->Execute(ctx, &build_sink));
   std::unordered_map<std::string, std::vector<uint32_t>> table;
   {
-    std::vector<Vector> scratch(right_keys.size());
+    ScratchVectors scratch(right_keys.size());
     std::vector<const Vector*> kv(right_keys.size());
     for (size_t k = 0; k < right_keys.size(); ++k) {
       SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*right_keys[k], build, &scratch[k]));
@@ -1397,7 +1399,7 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
   const size_t left_width = left->columns.size();
   FunctionSink probe([&](DataChunk& chunk) -> Status {
     SW_RETURN_IF_ERROR(ctx.CheckDeadline());
-    std::vector<Vector> scratch(left_keys.size());
+    ScratchVectors scratch(left_keys.size());
     std::vector<const Vector*> kv(left_keys.size());
     for (size_t k = 0; k < left_keys.size(); ++k) {
       SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*left_keys[k], chunk, &scratch[k]));

@@ -1,6 +1,8 @@
 // Column vectors and chunks (src/query).
 #include "query/vector.h"
 
+#include <deque>
+
 namespace seaway::query {
 
 namespace {
@@ -204,6 +206,43 @@ size_t DataChunk::MemoryBytes() const {
   size_t bytes = 0;
   for (const auto& c : columns) bytes += c.MemoryBytes();
   return bytes;
+}
+
+namespace {
+
+// The thread's pool: vectors [0, used) are borrowed, in borrowing order. A deque, so that
+// growing it moves no borrowed vector.
+struct ScratchStack {
+  std::deque<Vector> vectors;
+  size_t used = 0;
+};
+
+ScratchStack& ThreadScratch() {
+  thread_local ScratchStack stack;
+  return stack;
+}
+
+}  // namespace
+
+ScratchVectors::ScratchVectors(size_t n) : n_(n) {
+  ScratchStack& stack = ThreadScratch();
+  vectors_ = &stack.vectors;
+  begin_ = stack.used;
+  stack.used += n;
+  if (stack.vectors.size() < stack.used) stack.vectors.resize(stack.used);
+  // As good as new (Vector{}), buffers aside.
+  for (size_t i = begin_; i < stack.used; ++i) stack.vectors[i].Reset(SqlType::kNull);
+}
+
+ScratchVectors::~ScratchVectors() {
+  for (size_t i = begin_; i < begin_ + n_; ++i) {
+    Vector& v = (*vectors_)[i];
+    v.strings.clear();
+    const size_t bytes = v.valid.capacity() + sizeof(std::string) * v.strings.capacity() +
+                         8 * (v.ints.capacity() + v.doubles.capacity() + v.months.capacity());
+    if (bytes > kKeptBytes) v = Vector{};
+  }
+  ThreadScratch().used = begin_;
 }
 
 }  // namespace seaway::query

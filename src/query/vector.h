@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -69,5 +70,31 @@ struct DataChunk {
 
 // Appends `v` as a NULL-aware element: makes `valid` explicit once a NULL appears.
 void MarkValidity(Vector* v, size_t size_before, bool is_valid);
+
+// `n` vectors for intermediate results, borrowed from the thread's pool and handed back when
+// this goes out of scope (borrowers nest: the pool is a stack). Handed-back vectors keep their
+// buffers, so evaluating an expression chunk after chunk allocates nothing once warm, where
+// fresh vectors cost an allocation, page faults and a zero fill per chunk and column; a vector
+// holding more than kKeptBytes is freed instead of kept. A borrowed vector is empty, of type
+// NULL and not constant, like a new one.
+//
+// Not copyable; each borrower on its own thread.
+class ScratchVectors {
+ public:
+  static constexpr size_t kKeptBytes = size_t{4} << 20;
+
+  explicit ScratchVectors(size_t n);
+  ~ScratchVectors();
+  ScratchVectors(const ScratchVectors&) = delete;
+  ScratchVectors& operator=(const ScratchVectors&) = delete;
+
+  Vector& operator[](size_t i) { return (*vectors_)[begin_ + i]; }
+  size_t size() const { return n_; }
+
+ private:
+  std::deque<Vector>* vectors_;  // the thread's
+  size_t begin_;                 // the first of ours in it
+  size_t n_;
+};
 
 }  // namespace seaway::query

@@ -3,6 +3,8 @@
 #include "query/expression_executor.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -219,6 +221,121 @@ TEST(ExpressionExecutorTest, MathOverADoubleColumnAgreesWithMathRowByRow) {
       for (const Value& v : cases[k].constants) e->children.push_back(ConstantOf(v));
       ExpectColumnAgreesWithRows(*e, *column);
     }
+  }
+}
+
+// Evaluation's temporaries come from the thread's pool: each borrowed vector is as good as new
+// (nothing of its last use shows), borrows nest without sharing, buffers are kept for reuse
+// unless they grew past the bound.
+TEST(ScratchVectorsTest, BorrowedVectorsAreFreshNestAndKeepOnlySmallBuffers) {
+  auto expect_fresh = [](const Vector& v) {
+    EXPECT_EQ(v.type, SqlType::kNull);
+    EXPECT_FALSE(v.constant);
+    EXPECT_TRUE(v.valid.empty() && v.ints.empty() && v.doubles.empty() && v.strings.empty() &&
+                v.months.empty());
+  };
+  const Vector* first = nullptr;
+  {
+    ScratchVectors outer(2);
+    ASSERT_EQ(outer.size(), 2u);
+    first = &outer[0];
+    outer[0].Reset(SqlType::kDouble);
+    outer[0].doubles.assign(1000, 1.5);
+    outer[0].constant = true;
+    outer[1].Reset(SqlType::kText);
+    outer[1].strings.assign(3, std::string(100, 'x'));
+    outer[1].valid = {1, 0, 1};
+    {
+      ScratchVectors inner(40);  // more than the pool held: it grows under `outer`
+      for (size_t i = 0; i < inner.size(); ++i) {
+        expect_fresh(inner[i]);
+        EXPECT_NE(&inner[i], &outer[0]);
+        EXPECT_NE(&inner[i], &outer[1]);
+        inner[i].Reset(SqlType::kBigInt);
+        inner[i].ints.assign(10, static_cast<int64_t>(i));
+      }
+    }
+    // The inner borrow neither moved nor touched the outer vectors.
+    EXPECT_EQ(&outer[0], first);
+    EXPECT_EQ(outer[0].doubles.size(), 1000u);
+    EXPECT_EQ(outer[1].strings[2], std::string(100, 'x'));
+  }
+  {
+    ScratchVectors again(2);
+    EXPECT_EQ(&again[0], first);
+    expect_fresh(again[0]);
+    expect_fresh(again[1]);
+    EXPECT_GE(again[0].doubles.capacity(), 1000u);  // kept for reuse
+    again[0].doubles.resize(ScratchVectors::kKeptBytes / sizeof(double) + 1);
+  }
+  ScratchVectors last(1);
+  expect_fresh(last[0]);
+  EXPECT_EQ(last[0].doubles.capacity(), 0u);  // too big to keep: freed
+}
+
+// DOUBLE arithmetic over a column fails when finite operands give an infinite result (as in
+// PostgreSQL), wherever in the column that row is; infinite or NaN operands pass through.
+TEST(ExpressionExecutorTest, DoubleArithmeticOverflowsOnlyFromFiniteOperands) {
+  const double kMax = std::numeric_limits<double>::max();
+  const double kInf = std::numeric_limits<double>::infinity();
+  auto column_of = [](const std::vector<std::optional<double>>& values) {
+    DataChunk c;
+    c.rows = values.size();
+    c.columns.resize(1);
+    c.columns[0].Reset(SqlType::kDouble);
+    for (const auto& v : values) {
+      if (v) {
+        c.columns[0].Append(Value::Double(*v));
+      } else {
+        c.columns[0].AppendNull();
+      }
+    }
+    return c;
+  };
+  auto times = [](Function f, double constant) {
+    auto e = std::make_unique<BoundExpr>();
+    e->kind = BoundKind::kFunction;
+    e->function = f;
+    e->type = SqlType::kDouble;
+    e->children.push_back(DoubleColumn());
+    e->children.push_back(ConstantOf(Value::Double(constant)));
+    return e;
+  };
+  // Infinite and NaN operands, the largest finite value kept finite, subnormals, NULL.
+  const DataChunk mixed =
+      column_of({1.5, -0.0, kMax, -kMax, kInf, -kInf, std::nan(""), 4.9e-324, std::nullopt, 1e300});
+  for (Function f : {Function::kAdd, Function::kSubtract, Function::kMultiply, Function::kDivide,
+                     Function::kModulo}) {
+    for (double constant : {0.0, 0.5, 1.0, -1.0, kInf}) {
+      SCOPED_TRACE(testing::Message() << "function " << static_cast<int>(f) << ", " << constant);
+      ExpectColumnAgreesWithRows(*times(f, constant), mixed);
+    }
+  }
+  {
+    Vector scratch;
+    auto r = Evaluate(*times(Function::kMultiply, 1.0), mixed, &scratch);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(std::isinf((*r)->Get(4).d));
+    EXPECT_TRUE(std::isnan((*r)->Get(6).d));
+    EXPECT_EQ((*r)->Get(2).d, kMax);
+  }
+  // One overflowing row among 1,000 finite ones, at every position near either end (where a
+  // vectorised loop keeps its remainder) and in the middle.
+  for (size_t at : {0, 1, 2, 3, 4, 5, 500, 994, 995, 996, 997, 998, 999}) {
+    SCOPED_TRACE(testing::Message() << "row " << at);
+    std::vector<std::optional<double>> values(1000, 2.0);
+    values[at] = 1e300;
+    const DataChunk column = column_of(values);
+    Vector scratch;
+    auto r = Evaluate(*times(Function::kMultiply, 1e10), column, &scratch);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().ToString().find("DOUBLE out of range"), std::string::npos)
+        << r.status().ToString();
+    values[at] = kMax;
+    r = Evaluate(*times(Function::kAdd, kMax), column_of(values), &scratch);
+    EXPECT_FALSE(r.ok());
+    r = Evaluate(*times(Function::kMultiply, 1e-10), column, &scratch);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
   }
 }
 
