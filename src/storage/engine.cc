@@ -468,11 +468,8 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
                           int64_t min_time, int64_t max_time,
                           const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
                           const std::vector<FieldRange>* ranges) const {
-  out->series = id;
-  out->times.clear();
-  out->columns.assign(fields.size(), ColumnVector{});
-  for (size_t f = 0; f < fields.size(); ++f) out->columns[f].type = fields[f].type;
-  SeriesRowsBlock part;
+  ResetRows(id, fields, out);
+  SeriesRowsBlock& part = where.part;
   // Chunks that cannot hold a wanted row are skipped, unless another source overlaps them (its
   // rows would merge with theirs).
   const bool skip_by_ranges = ranges != nullptr && !ranges->empty();

@@ -137,6 +137,9 @@ struct SeriesSources {
   std::vector<std::pair<int64_t, int64_t>> ranges;
   // What the scan reuses per segment between series (parallel to `entries`), or nullptr.
   std::vector<Segment::ReadState>* states = nullptr;
+  // One source's rows before they merge with the others' (Engine::ReadSeries), kept from one
+  // series to the next for its buffers.
+  mutable SeriesRowsBlock part;
 };
 
 class Engine {

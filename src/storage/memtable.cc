@@ -141,9 +141,7 @@ void MemTable::Delete(SeriesId series, int64_t min_time, int64_t max_time) {
 bool MemTable::Read(SeriesId series, int64_t min_time, int64_t max_time,
                     const std::vector<FieldSchema>& fields, SeriesRowsBlock* out) const {
   std::shared_lock lock(mu_);
-  out->series = series;
-  out->times.clear();
-  out->columns.assign(fields.size(), ColumnVector{});
+  ResetRows(series, fields, out);
   auto it = series_.find(series.value());
   if (it == series_.end()) return false;
   const Buffer& buf = it->second;
@@ -238,6 +236,19 @@ std::optional<std::pair<int64_t, int64_t>> MemTable::TimeRange(SeriesId series) 
 size_t MemTable::rows() const {
   std::shared_lock lock(mu_);
   return rows_;
+}
+
+void ResetRows(SeriesId series, const std::vector<FieldSchema>& fields, SeriesRowsBlock* block) {
+  block->series = series;
+  block->times.clear();
+  block->columns.resize(fields.size());
+  for (size_t f = 0; f < fields.size(); ++f) {
+    ColumnVector& c = block->columns[f];
+    c.type = fields[f].type;
+    c.present.clear();
+    c.bits.clear();
+    c.strings.clear();
+  }
 }
 
 void MergeRowsInto(const SeriesRowsBlock& newer, SeriesRowsBlock* base) {

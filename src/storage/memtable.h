@@ -37,6 +37,10 @@ struct SeriesRowsBlock {
   std::vector<ColumnVector> columns;  // parallel to the requested fields
 };
 
+// Empties `block` for rows of `series` projecting `fields` (a column of each one's type),
+// keeping its buffers for the rows to come.
+void ResetRows(SeriesId series, const std::vector<FieldSchema>& fields, SeriesRowsBlock* block);
+
 // Merges `newer` into `base` (both in time order with unique times, columns alike): rows of
 // equal time take the fields `newer` has and keep the others. Used wherever sources of one
 // series meet: scans (segments, then memtables) and compaction (older, then newer segments).

@@ -835,10 +835,7 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
                                const std::vector<FieldSchema>& fields, SeriesRowsBlock* out,
                                const std::function<bool(const Chunk&)>* skip,
                                ReadState* state) const {
-  out->series = series.id;
-  out->times.clear();
-  out->columns.assign(fields.size(), ColumnVector{});
-  for (size_t f = 0; f < fields.size(); ++f) out->columns[f].type = fields[f].type;
+  ResetRows(series.id, fields, out);
   if (series.max_time < min_time || series.min_time > max_time) return false;
   ReadState local;
   if (state == nullptr) state = &local;
