@@ -1474,9 +1474,25 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
     }
     return Status::OK();
   }
-  for (size_t i = 0; i < input.rows; ++i) {
-    if (v->ints[i] != 0 && RowValid(*v, i)) selection->push_back(static_cast<uint32_t>(i));
+  // Without a branch per row: every row is written, and the count moves past the true ones.
+  const size_t before = selection->size();
+  selection->resize(before + input.rows);
+  uint32_t* out = selection->data() + before;
+  const int64_t* truth = v->ints.data();
+  size_t kept = 0;
+  if (v->valid.empty()) {
+    for (size_t i = 0; i < input.rows; ++i) {
+      out[kept] = static_cast<uint32_t>(i);
+      kept += truth[i] != 0;
+    }
+  } else {
+    const uint8_t* valid = v->valid.data();
+    for (size_t i = 0; i < input.rows; ++i) {
+      out[kept] = static_cast<uint32_t>(i);
+      kept += (truth[i] != 0) & (valid[i] != 0);
+    }
   }
+  selection->resize(before + kept);
   return Status::OK();
 }
 

@@ -224,6 +224,38 @@ TEST(ExpressionExecutorTest, MathOverADoubleColumnAgreesWithMathRowByRow) {
   }
 }
 
+// A predicate selects exactly the rows where it is TRUE (not FALSE, not NULL), appended in order
+// after what the selection held.
+TEST(ExpressionExecutorTest, PredicateSelectsTheTrueRowsInOrder) {
+  std::mt19937_64 rng(41);
+  for (int nulls : {0, 1}) {
+    for (int density : {0, 1, 2, 50, 100}) {  // percent of rows TRUE
+      SCOPED_TRACE(testing::Message() << "nulls " << nulls << ", density " << density);
+      DataChunk chunk;
+      chunk.rows = 1000 + static_cast<size_t>(density);
+      chunk.columns.resize(1);
+      chunk.columns[0].Reset(SqlType::kBoolean);
+      std::vector<uint32_t> expected = {7, 3};  // already there: kept as they are
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        const bool truth = static_cast<int>(rng() % 100) < density;
+        if (nulls && rng() % 5 == 0) {
+          chunk.columns[0].AppendNull();
+          continue;
+        }
+        chunk.columns[0].Append(Value::Boolean(truth));
+        if (truth) expected.push_back(static_cast<uint32_t>(i));
+      }
+      auto column = std::make_unique<BoundExpr>();
+      column->kind = BoundKind::kColumn;
+      column->type = SqlType::kBoolean;
+      column->column = 0;
+      std::vector<uint32_t> selection = {7, 3};
+      ASSERT_TRUE(EvaluatePredicate(*column, chunk, &selection).ok());
+      EXPECT_EQ(selection, expected);
+    }
+  }
+}
+
 // Evaluation's temporaries come from the thread's pool: each borrowed vector is as good as new
 // (nothing of its last use shows), borrows nest without sharing, buffers are kept for reuse
 // unless they grew past the bound.
