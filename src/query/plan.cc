@@ -261,17 +261,30 @@ Value TagValue(std::string_view tag) {
 }
 
 void ToVector(const ColumnVector& c, size_t rows, Vector* out) {
-  out->Reset(FromFieldType(c.type));
+  // Not Reset: the array the values go to keeps its size from the block before, so that
+  // resizing it to a block of the same size writes nothing before the copy does.
+  out->type = FromFieldType(c.type);
+  out->constant = false;
+  out->valid.clear();
+  out->months.clear();
   const bool all_present =
       std::all_of(c.present.begin(), c.present.end(), [](uint8_t p) { return p != 0; });
   if (!all_present) out->valid.assign(c.present.begin(), c.present.end());
   switch (c.type) {
     case FieldType::kDouble:
+      out->ints.clear();
+      out->strings.clear();
       out->doubles.resize(rows);
       if (rows > 0) std::memcpy(out->doubles.data(), c.bits.data(), rows * 8);
       break;
-    case FieldType::kString: out->strings = c.strings; break;
+    case FieldType::kString:
+      out->ints.clear();
+      out->doubles.clear();
+      out->strings = c.strings;
+      break;
     default:
+      out->doubles.clear();
+      out->strings.clear();
       out->ints.resize(rows);
       if (rows > 0) std::memcpy(out->ints.data(), c.bits.data(), rows * 8);
       break;
@@ -450,6 +463,7 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     return s;
   };
   DataChunk chunk;
+  std::vector<bool> filled;  // per field: read from the block
   auto on_block = [&](const SeriesBlock& b) -> Status {
     SW_RETURN_IF_ERROR(check_deadline(b.rows.times.size()));
     chunk.columns.resize(width);
@@ -470,10 +484,9 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       }
       v.SetConstant(TagValue(b.series->Tag(tag_keys[t])), SqlType::kText);
     }
-    for (size_t f = 0; f < fields.size(); ++f) {
-      const size_t col = 1 + tag_count + f;
-      chunk.columns[col].SetConstant(Value::Null(columns[col].type), columns[col].type);
-    }
+    // Fields the block has go over the column's buffers of the block before; the others are
+    // NULL.
+    filled.assign(fields.size(), false);
     for (size_t k = 0; k < field_columns.size(); ++k) {
       const int col = field_columns[k];
       const std::string& name = fields[col - 1 - tag_count].name;
@@ -485,8 +498,14 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
           return FailedPrecondition("table '{}' changed while the query ran; run it again",
                                     request.table);
         }
+        filled[col - 1 - tag_count] = true;
         break;
       }
+    }
+    for (size_t f = 0; f < fields.size(); ++f) {
+      const size_t col = 1 + tag_count + f;
+      if (!filled[f])
+        chunk.columns[col].SetConstant(Value::Null(columns[col].type), columns[col].type);
     }
     if (chunk.rows >= kSmallBlockRows) return out->Push(chunk);
     AppendChunk(chunk, &batch);
@@ -650,6 +669,11 @@ struct PartialAggregate {
   // With a single integer or DOUBLE key: groups by value (a double's bits), and the NULL group.
   absl::flat_hash_map<int64_t, uint32_t> int_groups;
   std::optional<uint32_t> null_group;
+  // The value of each group's key (0 for the NULL group), and the group found last: series of
+  // aligned times repeat one sequence of keys, so the group after the last one is tried before
+  // the table (GROUP BY time over many series).
+  std::vector<int64_t> group_words;
+  uint32_t last_group = UINT32_MAX;
   // With one integer key beside others (a time bucket beside tags, `split_key`): the other
   // keys' values name a prefix, and a group is a prefix with a value (or NULL, the low bit) of
   // the integer key. A chunk whose other keys are constant looks its prefix up once
@@ -671,11 +695,11 @@ uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vec
   if (kv.size() == 1 && (IsPlainInteger(kv[0]->type) || kv[0]->type == SqlType::kDouble)) {
     const Vector& v = *kv[0];
     uint32_t* slot = nullptr;
+    int64_t word = 0;  // the NULL group's
     if (v.IsNull(row)) {
       if (!p->null_group) p->null_group = UINT32_MAX;
       slot = &*p->null_group;
     } else {
-      int64_t word = 0;
       if (v.type == SqlType::kDouble) {
         const double d = v.doubles[v.Index(row)];
         word = std::bit_cast<int64_t>(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
@@ -684,14 +708,22 @@ uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vec
       } else {
         word = v.ints[v.Index(row)];
       }
+      const uint32_t next = p->last_group + 1;
+      if (next < p->group_words.size() && p->group_words[next] == word &&
+          (!p->null_group || *p->null_group != next)) {
+        p->last_group = next;
+        return next;
+      }
       auto [it, inserted] = p->int_groups.try_emplace(word, UINT32_MAX);
       slot = &it->second;
     }
     if (*slot == UINT32_MAX) {
       *slot = static_cast<uint32_t>(p->group_count++);
       p->key_store[0].AppendFrom(v, row);
-      p->key_bytes += 48;
+      p->group_words.push_back(word);
+      p->key_bytes += 56;
     }
+    p->last_group = *slot;
     return *slot;
   }
   if (p->split_key >= 0) {

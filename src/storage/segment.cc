@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "common/coding.h"
 #include "common/int_math.h"
@@ -697,12 +699,19 @@ Result<std::string_view> Segment::ReadBlock(const BlockRef& ref, std::string* sc
 }
 
 Status Segment::ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const {
+  out->clear();
+  return AppendChunkTimes(chunk, out);
+}
+
+Status Segment::AppendChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const {
   std::string scratch;
   SW_ASSIGN_OR_RETURN(std::string_view block, ReadBlock(chunk.times, &scratch));
-  out->clear();
+  const size_t before = out->size();
   SW_RETURN_IF_ERROR(codec::DecodeTimestampBlock(block, out).WithContext(path_));
-  if (out->size() != chunk.rows) {
-    return Corruption("segment '{}': time block has {} values, chunk says {}", path_, out->size(),
+  if (out->size() - before != chunk.rows) {
+    const size_t got = out->size() - before;
+    out->resize(before);
+    return Corruption("segment '{}': time block has {} values, chunk says {}", path_, got,
                       chunk.rows);
   }
   return Status::OK();
@@ -778,7 +787,12 @@ Status Segment::AppendChunkColumn(const Chunk& chunk, size_t column, size_t begi
                         dense.size(), dense_rows);
     }
     if (col.presence == 0) {
-      for (size_t r = begin; r < end; ++r) convert(dense[r], r - begin);
+      using T = typename std::decay_t<decltype(dense)>::value_type;
+      if constexpr (std::is_arithmetic_v<T> && sizeof(T) == sizeof(uint64_t)) {
+        std::memcpy(bits, dense.data() + begin, rows * sizeof(T));  // the patterns as they are
+      } else {
+        for (size_t r = begin; r < end; ++r) convert(dense[r], r - begin);
+      }
       return Status::OK();
     }
     size_t j = static_cast<size_t>(
@@ -855,20 +869,30 @@ Result<bool> Segment::ReadRows(const SegmentSeries& series, int64_t min_time, in
     }
   }
   const std::vector<int>& source = state->source;
-  std::vector<int64_t>& times = buffers.times;
+  std::vector<int64_t>& times = out->times;
   // Without a state (one call), `skip` may look at any column's statistics.
   SW_RETURN_IF_ERROR(
       Chunks(series, &state->hold, &buffers.chunks, state == &local ? nullptr : &state->wanted));
   for (const Chunk& chunk : buffers.chunks) {
     if (chunk.max_time < min_time || chunk.min_time > max_time) continue;
     if (skip != nullptr && (*skip)(chunk)) continue;
-    SW_RETURN_IF_ERROR(ReadChunkTimes(chunk, &times));
-    size_t begin =
-        static_cast<size_t>(std::lower_bound(times.begin(), times.end(), min_time) - times.begin());
-    size_t end =
-        static_cast<size_t>(std::upper_bound(times.begin(), times.end(), max_time) - times.begin());
-    if (begin >= end) continue;
-    out->times.insert(out->times.end(), times.begin() + begin, times.begin() + end);
+    // The chunk's times go straight after the rows so far; those outside the range (a chunk
+    // the range cuts, the rare case) are taken out again.
+    const size_t base = times.size();
+    SW_RETURN_IF_ERROR(AppendChunkTimes(chunk, &times));
+    if (times.size() == base) continue;
+    const auto first = times.begin() + static_cast<ptrdiff_t>(base);
+    size_t begin = 0, end = chunk.rows;
+    if (*first < min_time || times.back() > max_time) {  // times ascend
+      begin = static_cast<size_t>(std::lower_bound(first, times.end(), min_time) - first);
+      end = static_cast<size_t>(std::upper_bound(first, times.end(), max_time) - first);
+      if (begin >= end) {
+        times.resize(base);
+        continue;
+      }
+      times.erase(first + static_cast<ptrdiff_t>(end), times.end());
+      times.erase(first, first + static_cast<ptrdiff_t>(begin));
+    }
     for (size_t f = 0; f < fields.size(); ++f) {
       ColumnVector& dst = out->columns[f];
       const size_t rows = end - begin;

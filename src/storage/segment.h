@@ -169,11 +169,10 @@ class Segment {
   Status Chunks(const SegmentSeries& series, IndexHold* hold, std::vector<Chunk>* out,
                 const std::vector<bool>* wanted = nullptr) const;
 
-  // Scratch of one ReadRows call (chunk entries, times): a scan shares one between the
-  // segments it reads, as only the running call uses it.
+  // Scratch of one ReadRows call (chunk entries): a scan shares one between the segments it
+  // reads, as only the running call uses it.
   struct ReadBuffers {
     std::vector<Chunk> chunks;
-    std::vector<int64_t> times;
   };
   // What reading many series from this segment in a row reuses (ReadRows): the index block
   // read last and where each projected field is among the segment's columns. One per segment
@@ -202,6 +201,8 @@ class Segment {
   // strings). Exposed for the inspector and for queries that read chunk by chunk.
   Status ReadChunkColumn(const Chunk& chunk, size_t column, ColumnVector* out) const;
   Status ReadChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const;
+  // Appends the chunk's times to `*out` (left as it was on an error).
+  Status AppendChunkTimes(const Chunk& chunk, std::vector<int64_t>* out) const;
   // Appends rows [begin, end) of one column of one chunk to `*out` (of the column's type).
   Status AppendChunkColumn(const Chunk& chunk, size_t column, size_t begin, size_t end,
                            ColumnVector* out) const;

@@ -161,5 +161,79 @@ TEST(AggregateNodeTest, OneIntegerKeyCountsEveryRowOfEveryGroup) {
   EXPECT_TRUE(got == want);
 }
 
+// The same over BIGINT and DOUBLE keys with NULLs right before zeros (the NULL group's stored
+// value is 0 too), -0 beside 0 and NaN: a NULL is its own group, 0 and -0 one group, every NaN
+// one group, whichever group the key before found.
+TEST(AggregateNodeTest, OneKeyKeepsNullApartFromZeroAndFoldsZerosAndNaNs) {
+  for (SqlType type : {SqlType::kBigInt, SqlType::kDouble}) {
+    SCOPED_TRACE(SqlTypeName(type));
+    std::mt19937_64 rng(17);
+    auto source = std::make_unique<ChunksNode>();
+    source->columns = {{"k", type, ""}};
+    std::map<std::string, int64_t> want;  // by key text: "NULL", "0", "NaN", "12"...
+    for (int block = 0; block < 40; ++block) {
+      DataChunk c;
+      c.rows = 200;
+      c.columns.resize(1);
+      c.columns[0].Reset(type);
+      for (size_t i = 0; i < c.rows; ++i) {
+        const int64_t v =
+            block % 3 ? static_cast<int64_t>(i) * 3 : static_cast<int64_t>(rng() % 50);
+        // 7, then NULL (or 0 in odd blocks: 0 then follows the group before NULL's), 0 or -0,
+        // then NaN or other values.
+        if (i % 5 == 0) {
+          c.columns[0].Append(type == SqlType::kDouble ? Value::Double(7) : Value::BigInt(7));
+          ++want["7"];
+        } else if (i % 5 == 1 && block % 2 == 0) {
+          c.columns[0].AppendNull();
+          ++want["NULL"];
+        } else if (i % 5 <= 2) {
+          c.columns[0].Append(type == SqlType::kDouble ? Value::Double(i % 2 ? -0.0 : 0.0)
+                                                       : Value::BigInt(0));
+          ++want["0"];
+        } else if (type == SqlType::kDouble && i % 5 == 3 && i % 7 < 3) {
+          c.columns[0].Append(Value::Double(i % 2 ? std::nan("") : -std::nan("")));
+          ++want["NaN"];
+        } else {
+          c.columns[0].Append(type == SqlType::kDouble ? Value::Double(static_cast<double>(v))
+                                                       : Value::BigInt(v));
+          ++want[std::to_string(v)];
+        }
+      }
+      source->chunks.push_back(std::move(c));
+    }
+    auto agg = std::make_unique<AggregateNode>();
+    auto key = std::make_unique<BoundExpr>();
+    key->kind = BoundKind::kColumn;
+    key->type = type;
+    key->column = 0;
+    agg->keys.push_back(std::move(key));
+    AggregateSpec count;
+    count.kind = AggregateKind::kCountStar;
+    count.result_type = SqlType::kBigInt;
+    agg->aggregates.push_back(std::move(count));
+    agg->columns = {{"k", type, ""}, {"count", SqlType::kBigInt, ""}};
+    agg->child = std::move(source);
+    ExecContext ctx;
+    CollectSink sink(&ctx);
+    ASSERT_TRUE(agg->Execute(ctx, &sink).ok());
+    std::map<std::string, int64_t> got;
+    size_t groups = 0;
+    for (const DataChunk& c : sink.chunks) {
+      for (size_t i = 0; i < c.rows; ++i, ++groups) {
+        const Value k = c.columns[0].Get(i);
+        std::string name = k.is_null                  ? "NULL"
+                           : type == SqlType::kBigInt ? std::to_string(k.i)
+                           : std::isnan(k.d)          ? "NaN"
+                           : k.d == 0                 ? "0"
+                                                      : std::to_string(static_cast<int64_t>(k.d));
+        got[name] += c.columns[1].Get(i).i;
+      }
+    }
+    EXPECT_EQ(groups, want.size());  // one group per key: no zero, NaN or NULL split in two
+    EXPECT_TRUE(got == want);
+  }
+}
+
 }  // namespace
 }  // namespace seaway::query
