@@ -688,43 +688,51 @@ struct PartialAggregate {
   size_t held = 0;
 };
 
+namespace {
+
+// The group of row `row` of a single integer or DOUBLE key, hashed as itself (no key bytes):
+// a DOUBLE as its bits, -0 as 0 and every NaN as one.
+uint32_t NumericKeyGroup(PartialAggregate* p, const Vector& v, size_t row) {
+  uint32_t* slot = nullptr;
+  int64_t word = 0;  // the NULL group's
+  if (v.IsNull(row)) {
+    if (!p->null_group) p->null_group = UINT32_MAX;
+    slot = &*p->null_group;
+  } else {
+    if (v.type == SqlType::kDouble) {
+      const double d = v.doubles[v.Index(row)];
+      word = std::bit_cast<int64_t>(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
+                                    : d == 0      ? 0.0
+                                                  : d);
+    } else {
+      word = v.ints[v.Index(row)];
+    }
+    const uint32_t next = p->last_group + 1;
+    if (next < p->group_words.size() && p->group_words[next] == word &&
+        (!p->null_group || *p->null_group != next)) {
+      p->last_group = next;
+      return next;
+    }
+    auto [it, inserted] = p->int_groups.try_emplace(word, UINT32_MAX);
+    slot = &it->second;
+  }
+  if (*slot == UINT32_MAX) {
+    *slot = static_cast<uint32_t>(p->group_count++);
+    p->key_store[0].AppendFrom(v, row);
+    p->group_words.push_back(word);
+    p->key_bytes += 56;
+  }
+  p->last_group = *slot;
+  return *slot;
+}
+
+}  // namespace
+
 uint32_t AggregateNode::GroupOf(PartialAggregate* p, const std::vector<const Vector*>& kv,
                                 size_t row, std::string* key) const {
-  // One integer key (a time bucket, an integer field), or one DOUBLE key as its bits (-0 as 0,
-  // every NaN as one): hashed as itself, no key bytes.
+  // One integer key (a time bucket, an integer field) or one DOUBLE key.
   if (kv.size() == 1 && (IsPlainInteger(kv[0]->type) || kv[0]->type == SqlType::kDouble)) {
-    const Vector& v = *kv[0];
-    uint32_t* slot = nullptr;
-    int64_t word = 0;  // the NULL group's
-    if (v.IsNull(row)) {
-      if (!p->null_group) p->null_group = UINT32_MAX;
-      slot = &*p->null_group;
-    } else {
-      if (v.type == SqlType::kDouble) {
-        const double d = v.doubles[v.Index(row)];
-        word = std::bit_cast<int64_t>(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
-                                      : d == 0      ? 0.0
-                                                    : d);
-      } else {
-        word = v.ints[v.Index(row)];
-      }
-      const uint32_t next = p->last_group + 1;
-      if (next < p->group_words.size() && p->group_words[next] == word &&
-          (!p->null_group || *p->null_group != next)) {
-        p->last_group = next;
-        return next;
-      }
-      auto [it, inserted] = p->int_groups.try_emplace(word, UINT32_MAX);
-      slot = &it->second;
-    }
-    if (*slot == UINT32_MAX) {
-      *slot = static_cast<uint32_t>(p->group_count++);
-      p->key_store[0].AppendFrom(v, row);
-      p->group_words.push_back(word);
-      p->key_bytes += 56;
-    }
-    p->last_group = *slot;
-    return *slot;
+    return NumericKeyGroup(p, *kv[0], row);
   }
   if (p->split_key >= 0) {
     uint32_t prefix = 0;
@@ -876,6 +884,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     const size_t rows = chunk.rows;
     if (rows == 0) return Status::OK();
     runs.clear();
+    bool grouped = false;  // group_of holds every row's group already
     if (keys.empty()) {
       runs.emplace_back(0, 0);
     } else {
@@ -884,40 +893,66 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       for (size_t k = 0; k < keys.size(); ++k) {
         SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*keys[k], chunk, &scratch[k]));
       }
-      p->chunk_prefix.reset();
-      if (p->split_key >= 0) {
-        bool constant = true;
-        for (size_t k = 0; k < kv.size(); ++k) {
-          constant &= static_cast<int>(k) == p->split_key || kv[k]->constant;
-        }
-        if (constant) p->chunk_prefix = PrefixOf(p, kv, 0, &key);
-      }
-      // Rows with the keys of the previous row (constant tags, sorted buckets) continue its run
-      // and need no hashing.
-      new_run.assign(rows, 0);
-      new_run[0] = 1;
-      for (const Vector* v : kv) {
-        if (v->constant) continue;
-        if (IsPlainInteger(v->type) && v->valid.empty()) {
-          const int64_t* x = v->ints.data();
-          for (size_t i = 1; i < rows; ++i) new_run[i] |= x[i] != x[i - 1];
-        } else if (v->type == SqlType::kDouble && v->valid.empty()) {
-          const double* x = v->doubles.data();
-          for (size_t i = 1; i < rows; ++i) new_run[i] |= !(x[i] == x[i - 1]);  // NaN: new run
+      const Vector& first = *kv[0];
+      if (kv.size() == 1 && !first.constant && first.valid.empty() &&
+          (IsPlainInteger(first.type) || first.type == SqlType::kDouble)) {
+        // One numeric key without NULLs: each row's group at once (a row equal to the row
+        // before takes its group; -0 after 0 too, NaN never), and the runs they make.
+        group_of.resize(rows);
+        auto group_rows = [&](const auto* x) {
+          group_of[0] = NumericKeyGroup(p, first, 0);
+          runs.emplace_back(0, group_of[0]);
+          for (size_t i = 1; i < rows; ++i) {
+            if (x[i] == x[i - 1]) {
+              group_of[i] = group_of[i - 1];
+              continue;
+            }
+            group_of[i] = NumericKeyGroup(p, first, i);
+            if (group_of[i] != group_of[i - 1]) runs.emplace_back(i, group_of[i]);
+          }
+        };
+        if (first.type == SqlType::kDouble) {
+          group_rows(first.doubles.data());
         } else {
-          for (size_t i = 1; i < rows; ++i) new_run[i] |= !SameCell(*v, i, i - 1);
+          group_rows(first.ints.data());
         }
+        grouped = true;
+      } else {
+        p->chunk_prefix.reset();
+        if (p->split_key >= 0) {
+          bool constant = true;
+          for (size_t k = 0; k < kv.size(); ++k) {
+            constant &= static_cast<int>(k) == p->split_key || kv[k]->constant;
+          }
+          if (constant) p->chunk_prefix = PrefixOf(p, kv, 0, &key);
+        }
+        // Rows with the keys of the previous row (constant tags, sorted buckets) continue its
+        // run and need no hashing.
+        new_run.assign(rows, 0);
+        new_run[0] = 1;
+        for (const Vector* v : kv) {
+          if (v->constant) continue;
+          if (IsPlainInteger(v->type) && v->valid.empty()) {
+            const int64_t* x = v->ints.data();
+            for (size_t i = 1; i < rows; ++i) new_run[i] |= x[i] != x[i - 1];
+          } else if (v->type == SqlType::kDouble && v->valid.empty()) {
+            const double* x = v->doubles.data();
+            for (size_t i = 1; i < rows; ++i) new_run[i] |= !(x[i] == x[i - 1]);  // NaN: new run
+          } else {
+            for (size_t i = 1; i < rows; ++i) new_run[i] |= !SameCell(*v, i, i - 1);
+          }
+        }
+        for (size_t i = 0; i < rows; ++i) {
+          if (!new_run[i]) continue;
+          runs.emplace_back(i, GroupOf(p, kv, i, &key));
+        }
+        p->chunk_prefix.reset();
       }
-      for (size_t i = 0; i < rows; ++i) {
-        if (!new_run[i]) continue;
-        runs.emplace_back(i, GroupOf(p, kv, i, &key));
-      }
-      p->chunk_prefix.reset();
       for (auto& s : p->states) s->Resize(p->group_count);
     }
     // Long runs fold with one call each; short ones through a group per row.
     const bool by_run = runs.size() * 3 <= rows;
-    if (!by_run) {
+    if (!by_run && !grouped) {
       group_of.resize(rows);
       for (size_t r = 0; r < runs.size(); ++r) {
         const size_t end = r + 1 < runs.size() ? runs[r + 1].first : rows;
