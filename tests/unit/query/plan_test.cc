@@ -116,6 +116,23 @@ TEST(SortNodeTest, ABoundedSortKeepsWhatAFullSortPutsFirst) {
   }
 }
 
+// SELECT k, count(*) ... GROUP BY k over column 0 (`k`, of `type`) of `source`.
+std::unique_ptr<AggregateNode> CountPerKey(SqlType type, std::unique_ptr<ChunksNode> source) {
+  auto agg = std::make_unique<AggregateNode>();
+  auto key = std::make_unique<BoundExpr>();
+  key->kind = BoundKind::kColumn;
+  key->type = type;
+  key->column = 0;
+  agg->keys.push_back(std::move(key));
+  AggregateSpec count;
+  count.kind = AggregateKind::kCountStar;
+  count.result_type = SqlType::kBigInt;
+  agg->aggregates.push_back(std::move(count));
+  agg->columns = {{"k", type, ""}, {"count", SqlType::kBigInt, ""}};
+  agg->child = std::move(source);
+  return agg;
+}
+
 // GROUP BY one BIGINT key over many distinct values, arriving in blocks that repeat one
 // another's keys (as series at the same times) and in random order: every group counts its
 // rows.
@@ -138,18 +155,7 @@ TEST(AggregateNodeTest, OneIntegerKeyCountsEveryRowOfEveryGroup) {
     }
     source->chunks.push_back(std::move(c));
   }
-  auto agg = std::make_unique<AggregateNode>();
-  auto key = std::make_unique<BoundExpr>();
-  key->kind = BoundKind::kColumn;
-  key->type = SqlType::kBigInt;
-  key->column = 0;
-  agg->keys.push_back(std::move(key));
-  AggregateSpec count;
-  count.kind = AggregateKind::kCountStar;
-  count.result_type = SqlType::kBigInt;
-  agg->aggregates.push_back(std::move(count));
-  agg->columns = {{"k", SqlType::kBigInt, ""}, {"count", SqlType::kBigInt, ""}};
-  agg->child = std::move(source);
+  auto agg = CountPerKey(SqlType::kBigInt, std::move(source));
   ExecContext ctx;
   CollectSink sink(&ctx);
   ASSERT_TRUE(agg->Execute(ctx, &sink).ok());
@@ -202,18 +208,7 @@ TEST(AggregateNodeTest, OneKeyKeepsNullApartFromZeroAndFoldsZerosAndNaNs) {
       }
       source->chunks.push_back(std::move(c));
     }
-    auto agg = std::make_unique<AggregateNode>();
-    auto key = std::make_unique<BoundExpr>();
-    key->kind = BoundKind::kColumn;
-    key->type = type;
-    key->column = 0;
-    agg->keys.push_back(std::move(key));
-    AggregateSpec count;
-    count.kind = AggregateKind::kCountStar;
-    count.result_type = SqlType::kBigInt;
-    agg->aggregates.push_back(std::move(count));
-    agg->columns = {{"k", type, ""}, {"count", SqlType::kBigInt, ""}};
-    agg->child = std::move(source);
+    auto agg = CountPerKey(type, std::move(source));
     ExecContext ctx;
     CollectSink sink(&ctx);
     ASSERT_TRUE(agg->Execute(ctx, &sink).ok());
