@@ -237,10 +237,8 @@ ScratchVectors::ScratchVectors(size_t n) : n_(n) {
 ScratchVectors::~ScratchVectors() {
   for (size_t i = begin_; i < begin_ + n_; ++i) {
     Vector& v = (*vectors_)[i];
-    v.strings.clear();
-    const size_t bytes = v.valid.capacity() + sizeof(std::string) * v.strings.capacity() +
-                         8 * (v.ints.capacity() + v.doubles.capacity() + v.months.capacity());
-    if (bytes > kKeptBytes) v = Vector{};
+    v.strings.clear();  // the texts' memory goes now; MemoryBytes then counts buffers alone
+    if (v.MemoryBytes() > kKeptBytes) v = Vector{};
   }
   ThreadScratch().used = begin_;
 }
