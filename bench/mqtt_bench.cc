@@ -96,6 +96,39 @@ struct Options {
   int pid = 0;
   int connect_concurrency = 200;
   std::string label;
+  std::string timeline;  // fanin: per-10 ms file of publishes sent and their worst PUBACK latency
+};
+
+// fanin --timeline: for each 10 ms slot of the run (by the time a publish was sent), how many
+// were sent and the worst publish->PUBACK latency among them, to see whether a tail is spread out
+// or comes in stalls.
+class Timeline {
+ public:
+  static constexpr int64_t kSlotNs = 10'000'000;
+  Timeline(int64_t t0, double seconds)
+      : t0_(t0), sent_(static_cast<size_t>(seconds * 1e9 / kSlotNs) + 1), worst_(sent_.size()) {}
+  void Record(int64_t sent_at, int64_t latency) {
+    const int64_t slot = (sent_at - t0_) / kSlotNs;
+    if (slot < 0 || slot >= static_cast<int64_t>(sent_.size())) return;
+    sent_[slot].fetch_add(1, std::memory_order_relaxed);
+    int64_t m = worst_[slot].load(std::memory_order_relaxed);
+    while (latency > m && !worst_[slot].compare_exchange_weak(m, latency)) {
+    }
+  }
+  bool Write(const std::string& path) const {
+    std::ofstream out(path);
+    out << "ms sent worst_ack_ms\n";
+    for (size_t i = 0; i < sent_.size(); ++i) {
+      out << i * kSlotNs / 1'000'000 << ' ' << sent_[i].load() << ' ' << worst_[i].load() / 1e6
+          << '\n';
+    }
+    return static_cast<bool>(out);
+  }
+
+ private:
+  const int64_t t0_;
+  std::vector<std::atomic<int64_t>> sent_;
+  std::vector<std::atomic<int64_t>> worst_;
 };
 
 // Latency histogram in ns: exact below 32, then 32 buckets per power of two (about 3%).
@@ -663,6 +696,11 @@ int RunFanin(const Options& o) {
   }
   for (int i = 0; i < o.publishers; ++i) pubs[i]->client = conn.clients[i];
 
+  std::unique_ptr<Timeline> timeline;
+  if (!o.timeline.empty()) {
+    timeline = std::make_unique<Timeline>(SteadyNs(), o.warmup + o.duration + 10);
+  }
+
   // Sends one publish; in unpaced mode its acknowledgement sends the next.
   std::function<void(Publisher*)> send = [&](Publisher* p) {
     int64_t ts = 0;
@@ -686,7 +724,9 @@ int RunFanin(const Options& o) {
         t.refused.fetch_add(1, std::memory_order_relaxed);
       } else {
         t.acked.fetch_add(1, std::memory_order_relaxed);
-        t.ack_latency.Record(SteadyNs() - start);
+        const int64_t latency = SteadyNs() - start;
+        t.ack_latency.Record(latency);
+        if (timeline) timeline->Record(start, latency);
       }
       if (!paced && running.load(std::memory_order_relaxed) &&
           rc != mqtt::ReasonCode::kUnspecifiedError) {
@@ -753,6 +793,9 @@ int RunFanin(const Options& o) {
                  R"("subscribers":{},"backlog":{},)",
                  o.label, o.publishers, o.window, o.rate, o.qos, subscribers, backlog);
   PrintCommon(o, w, ack, del, &json);
+  if (timeline && !timeline->Write(o.timeline)) {
+    fmt::print(stderr, "mqtt_bench: cannot write the timeline to {}\n", o.timeline);
+  }
   if (paced) {
     fmt::print("paced: {} messages behind schedule at the end (window full){}\n", backlog,
                backlog > 0 ? ": the target rate was NOT met" : "");
@@ -1028,6 +1071,9 @@ int main(int argc, char** argv) {
                  "Session expiry (s) every client asks for in CONNECT (MQTT 5): its session, "
                  "which a broker then keeps and saves, outlives the connection. 0: none");
   app.add_option("--label", o.label, "Name printed with the results (e.g. the broker)");
+  app.add_option("--timeline", o.timeline,
+                 "fanin: write to this file, per 10 ms of the run (by send time), the publishes "
+                 "sent and their worst publish->PUBACK latency");
   CLI11_PARSE(app, argc, argv);
   if (o.topic.empty()) o.topic = o.mode == "fanin" ? "write/bench" : "bench/fanout";
   if (o.sub_qos < 0) o.sub_qos = o.qos;
