@@ -83,7 +83,7 @@ using LineKey = std::pair<uint64_t, std::string>;  // tenant, database
 
 // Messages that start a round without waiting out the pacing interval: under load rounds
 // are large anyway, and need not wait for the timer thread to be scheduled.
-constexpr size_t kFullRound = 64;
+constexpr size_t kFullRound = 512;
 
 // A round's writes: the round ends when the last one completes.
 struct Round {

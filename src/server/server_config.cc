@@ -93,7 +93,7 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->check(CLI::Range(size_t{0}, size_t{100'000'000}))
       ->capture_default_str();
   cmd->add_option("--mqtt-write-interval-us", c->mqtt_write_interval_us,
-                  "MQTT telemetry is merged into engine writes; one of fewer than 64 messages "
+                  "MQTT telemetry is merged into engine writes; one of fewer than 512 messages "
                   "starts at most once per this many microseconds, and messages arriving "
                   "meanwhile join it: less CPU per message, each PUBACK up to this much later. "
                   "0: a write starts as soon as fewer than two are in flight")

@@ -57,7 +57,7 @@ struct ServerConfig {
   std::string mqtt_tls_client_ca;  // set: clients must present a certificate it signed
   mqtt::BrokerOptions broker;
   int64_t mqtt_connect_timeout_ms = 10'000;
-  int64_t mqtt_write_interval_us = 1'000;
+  int64_t mqtt_write_interval_us = 3'000;
   int64_t mqtt_max_session_expiry_s = 7 * 24 * 3600;
 
   // Filled by Finalize() from the strings above.
