@@ -559,8 +559,14 @@ DataChunk ScanNode::TagRow(const SeriesInfo& info) const {
   return row;
 }
 
+// Below this many series a scan of the newest rows stays on one thread: it costs about a
+// microsecond a series, and a second thread about half a millisecond to start and merge (1,000
+// series: 1.37 ms on one thread, 1.7-1.8 ms on two; 100,000: 140 -> 115 ms).
+constexpr size_t kMinSeriesToSplitLatest = 8192;
+
 bool ScanNode::Partitionable() const {
-  if (latest || !request.tag_equals.empty()) return false;
+  if (latest && table_series < kMinSeriesToSplitLatest) return false;
+  if (!request.tag_equals.empty()) return false;
   for (const auto& [key, values] : request.tag_in) {
     if (values.size() < 32) return false;
   }
@@ -1115,7 +1121,42 @@ int CompareRows(const DataChunk& c, const std::vector<SortKey>& keys, uint32_t a
   return 0;
 }
 
-// Sorts `buffer` and keeps its first `keep` rows.
+// The first 8 bytes of `s` as a big-endian word, zero-padded: words compare as the strings'
+// prefixes do (bytes unsigned, as std::string_view compares them).
+uint64_t PrefixWord(std::string_view s) {
+  uint64_t w = 0;
+  const size_t n = std::min<size_t>(s.size(), 8);
+  for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
+  return w;
+}
+
+// The rank of each row's string among the distinct strings of the column (equal strings, equal
+// ranks), from one sort of the rows by a prefix word and then the whole string: with many
+// distinct strings (a machine id per row) this costs no hashing, and most comparisons are one
+// integer compare.
+void TextRanks(const Vector& v, size_t rows, std::vector<int64_t>* ranks) {
+  struct Entry {
+    uint64_t prefix;
+    uint32_t row;
+  };
+  std::vector<Entry> entries(rows);
+  for (size_t i = 0; i < rows; ++i)
+    entries[i] = {PrefixWord(v.strings[i]), static_cast<uint32_t>(i)};
+  auto compare = [&](const Entry& a, const Entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
+    const int c = v.strings[a.row].compare(v.strings[b.row]);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  };
+  std::sort(entries.begin(), entries.end(),
+            [&](const Entry& a, const Entry& b) { return compare(a, b) < 0; });
+  ranks->resize(rows);
+  int64_t rank = 0;
+  for (size_t j = 0; j < rows; ++j) {
+    if (j > 0 && compare(entries[j - 1], entries[j]) != 0) ++rank;
+    (*ranks)[entries[j].row] = rank;
+  }
+}
+
 // The sort keys of `buffer` as their own chunk, text columns replaced by the rank of each
 // string among the distinct strings (integers compare faster; ties stay ties).
 DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& keys,
@@ -1132,18 +1173,10 @@ DataChunk SortKeyColumns(const DataChunk& buffer, const std::vector<SortKey>& ke
       out.columns.push_back(v);
       continue;
     }
-    absl::flat_hash_map<std::string_view, int64_t> rank;
-    for (size_t i = 0; i < buffer.rows; ++i) rank.try_emplace(v.strings[i], 0);
-    std::vector<std::string_view> distinct;
-    distinct.reserve(rank.size());
-    for (const auto& [str, unused] : rank) distinct.push_back(str);
-    std::sort(distinct.begin(), distinct.end());
-    for (size_t i = 0; i < distinct.size(); ++i) rank[distinct[i]] = static_cast<int64_t>(i);
     Vector ranks;
     ranks.Reset(SqlType::kBigInt);
     ranks.valid = v.valid;
-    ranks.ints.resize(buffer.rows);
-    for (size_t i = 0; i < buffer.rows; ++i) ranks.ints[i] = rank[v.strings[i]];
+    TextRanks(v, buffer.rows, &ranks.ints);
     out.columns.push_back(std::move(ranks));
   }
   return out;
@@ -1198,6 +1231,7 @@ bool NormalizedSortKeys(const DataChunk& keys_chunk, const std::vector<SortKey>&
   return true;
 }
 
+// Sorts `buffer` and keeps its first `keep` rows.
 void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t keep) {
   std::vector<uint32_t> order(buffer->rows);
   std::iota(order.begin(), order.end(), 0);

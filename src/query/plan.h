@@ -105,6 +105,7 @@ class ScanNode : public PlanNode {
   std::vector<bool> used;             // per output column
   BoundExprPtr tag_predicate;         // over the output layout, touching tags only; may be null
   bool latest = false;                // read only the newest row of each series (Engine::Latest)
+  size_t table_series = 0;            // the table's series when planned (whether to split)
   // Hand whole segment chunks to the sink as statistics (Engine::ScanSummarized); the planner
   // sets it when the aggregation above answers from statistics alone.
   bool summaries = false;

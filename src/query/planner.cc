@@ -1468,6 +1468,7 @@ struct Planner::Impl {
     scan->request.tenant = options.tenant;
     scan->request.database = db;
     scan->request.table = t.table.name;
+    scan->table_series = engine->series().CountForTable(options.tenant, db, t.table.name);
     scan->tag_count = schema->tag_keys.size();
     scan->tag_keys = schema->tag_keys;
     scan->fields = schema->fields;

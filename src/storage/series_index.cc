@@ -356,6 +356,13 @@ size_t SeriesIndex::size() const {
   return size_;
 }
 
+size_t SeriesIndex::CountForTable(TenantId tenant, std::string_view database,
+                                  std::string_view table) const {
+  std::shared_lock lock(mu_);
+  const TableEntry* entry = FindTable(tenant, database, table);
+  return entry == nullptr ? 0 : entry->by_tags.size();
+}
+
 size_t SeriesIndex::CountForTenant(TenantId tenant) const {
   std::shared_lock lock(mu_);
   auto it = per_tenant_.find(tenant.value());

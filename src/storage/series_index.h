@@ -144,6 +144,8 @@ class SeriesIndex {
 
   size_t size() const;
   size_t CountForTenant(TenantId tenant) const;
+  // The series a table has now (0 for a table without any).
+  size_t CountForTable(TenantId tenant, std::string_view database, std::string_view table) const;
 
  private:
   struct SeriesStore;

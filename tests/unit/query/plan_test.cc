@@ -6,7 +6,10 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -112,6 +115,88 @@ TEST(SortNodeTest, ABoundedSortKeepsWhatAFullSortPutsFirst) {
       const std::vector<std::string> bounded = Sorted(input, orders[o], keep);
       ASSERT_EQ(bounded.size(), keep);
       EXPECT_TRUE(std::equal(bounded.begin(), bounded.end(), full.begin()));
+    }
+  }
+}
+
+// A text key that differs per row sorts as the strings do, byte by byte (unsigned), shorter
+// first on a shared prefix, equal strings tied (then arrival order), NULLs where asked: the
+// sort ranks strings by their first 8 bytes as one word before comparing whole strings.
+TEST(SortNodeTest, TextKeysSortAsTheirBytesDo) {
+  const std::vector<std::string> words = {"machine-0001",
+                                          "machine-0001x",
+                                          "machine-0002",
+                                          "machine-",
+                                          "machine",
+                                          "machin",
+                                          std::string("ab\0", 3),
+                                          std::string("ab\0\0", 4),
+                                          "ab",
+                                          "a",
+                                          "",
+                                          "\x80",
+                                          "\xff",
+                                          "\xff\xff",
+                                          "zz",
+                                          "Zz",
+                                          "m00042",
+                                          "m00042",
+                                          "m00041",
+                                          "12345678",
+                                          "123456789",
+                                          "12345677z",
+                                          "abcdefgh\x01",
+                                          "abcdefgh\xf0",
+                                          "abcdefgh",
+                                          "a\x80",
+                                          "b",
+                                          "ab\xff",
+                                          "ac"};
+  std::mt19937_64 rng(11);
+  std::vector<DataChunk> input(3);
+  std::vector<std::optional<std::string>> text;  // per row number
+  for (DataChunk& c : input) {
+    c.rows = 200;
+    c.columns.resize(4);
+    c.columns[0].Reset(SqlType::kDouble);
+    c.columns[1].Reset(SqlType::kBigInt);
+    c.columns[2].Reset(SqlType::kBigInt);
+    c.columns[3].Reset(SqlType::kText);
+    for (size_t i = 0; i < c.rows; ++i) {
+      c.columns[0].Append(Value::Double(0));
+      c.columns[1].Append(Value::BigInt(0));
+      c.columns[2].Append(Value::BigInt(static_cast<int64_t>(text.size())));
+      if (rng() % 10 == 0) {
+        c.columns[3].AppendNull();
+        text.emplace_back(std::nullopt);
+      } else {
+        text.emplace_back(words[rng() % words.size()]);
+        c.columns[3].Append(Value::Text(*text.back()));
+      }
+    }
+  }
+  for (const bool descending : {false, true}) {
+    for (const bool nulls_first : {false, true}) {
+      SCOPED_TRACE(testing::Message()
+                   << "descending " << descending << ", nulls first " << nulls_first);
+      const std::vector<std::string> got =
+          Sorted(input, {{3, descending, nulls_first}, {2, false, false}}, SIZE_MAX);
+      std::vector<size_t> order(text.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (!text[a] || !text[b])
+          return text[a].has_value() != text[b].has_value() && text[a].has_value() != nulls_first;
+        const int c = text[a]->compare(*text[b]);  // std::string: unsigned bytes
+        return descending ? c > 0 : c < 0;
+      });
+      ASSERT_EQ(got.size(), order.size());
+      for (size_t j = 0; j < order.size(); ++j) {
+        // Column 2 (the third word) is the row's number: rows come in the reference's order.
+        std::istringstream words_of(got[j]);
+        std::string d, i, n;
+        words_of >> d >> i >> n;
+        EXPECT_EQ(n, std::to_string(order[j])) << "position " << j << ": " << got[j];
+      }
     }
   }
 }
