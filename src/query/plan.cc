@@ -1130,31 +1130,67 @@ uint64_t PrefixWord(std::string_view s) {
   return w;
 }
 
-// The rank of each row's string among the distinct strings of the column (equal strings, equal
-// ranks), from one sort of the rows by a prefix word and then the whole string: with many
-// distinct strings (a machine id per row) this costs no hashing, and most comparisons are one
-// integer compare.
-void TextRanks(const Vector& v, size_t rows, std::vector<int64_t>* ranks) {
-  struct Entry {
-    uint64_t prefix;
-    uint32_t row;
-  };
-  std::vector<Entry> entries(rows);
-  for (size_t i = 0; i < rows; ++i)
-    entries[i] = {PrefixWord(v.strings[i]), static_cast<uint32_t>(i)};
-  auto compare = [&](const Entry& a, const Entry& b) {
+struct PrefixEntry {
+  uint64_t prefix;  // PrefixWord of the string
+  uint32_t index;   // which string
+};
+
+// Sorts `entries` by prefix word, then by the whole string (string_at(index)) where those tie,
+// and hands each its rank in that order (set(index, rank); equal strings, equal ranks): most
+// comparisons are one integer compare.
+template <typename StringAt, typename Set>
+void RankByPrefix(std::vector<PrefixEntry>* entries, StringAt string_at, Set set) {
+  auto compare = [&](const PrefixEntry& a, const PrefixEntry& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
-    const int c = v.strings[a.row].compare(v.strings[b.row]);
+    const int c = string_at(a.index).compare(string_at(b.index));
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   };
-  std::sort(entries.begin(), entries.end(),
-            [&](const Entry& a, const Entry& b) { return compare(a, b) < 0; });
-  ranks->resize(rows);
+  std::sort(entries->begin(), entries->end(),
+            [&](const PrefixEntry& a, const PrefixEntry& b) { return compare(a, b) < 0; });
   int64_t rank = 0;
-  for (size_t j = 0; j < rows; ++j) {
-    if (j > 0 && compare(entries[j - 1], entries[j]) != 0) ++rank;
-    (*ranks)[entries[j].row] = rank;
+  for (size_t j = 0; j < entries->size(); ++j) {
+    if (j > 0 && compare((*entries)[j - 1], (*entries)[j]) != 0) ++rank;
+    set((*entries)[j].index, rank);
   }
+}
+
+// The rank of each row's string among the distinct strings of the column (equal strings, equal
+// ranks). Few distinct strings (a tag over many rows) are numbered through a hash table and
+// only they are sorted; when the first rows show many (a machine id per row), the rows are
+// sorted instead, which costs no hashing.
+void TextRanks(const Vector& v, size_t rows, std::vector<int64_t>* ranks) {
+  constexpr size_t kProbeRows = 4096;  // then more than a quarter distinct: sort the rows
+  ranks->resize(rows);
+  std::vector<PrefixEntry> entries;
+  absl::flat_hash_map<std::string_view, uint32_t> ids;
+  std::vector<uint32_t> row_id(rows);
+  std::vector<std::string_view> distinct;
+  size_t i = 0;
+  for (; i < rows; ++i) {
+    if (i == kProbeRows && distinct.size() * 4 > kProbeRows) break;
+    auto [it, inserted] = ids.try_emplace(v.strings[i], static_cast<uint32_t>(distinct.size()));
+    if (inserted) distinct.push_back(v.strings[i]);
+    row_id[i] = it->second;
+  }
+  if (i == rows) {
+    entries.resize(distinct.size());
+    for (size_t j = 0; j < distinct.size(); ++j) {
+      entries[j] = {PrefixWord(distinct[j]), static_cast<uint32_t>(j)};
+    }
+    std::vector<int64_t> rank_of(distinct.size());
+    RankByPrefix(
+        &entries, [&](uint32_t k) { return distinct[k]; },
+        [&](uint32_t k, int64_t rank) { rank_of[k] = rank; });
+    for (size_t r = 0; r < rows; ++r) (*ranks)[r] = rank_of[row_id[r]];
+    return;
+  }
+  entries.resize(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    entries[r] = {PrefixWord(v.strings[r]), static_cast<uint32_t>(r)};
+  }
+  RankByPrefix(
+      &entries, [&](uint32_t k) { return std::string_view(v.strings[k]); },
+      [&](uint32_t k, int64_t rank) { (*ranks)[k] = rank; });
 }
 
 // The sort keys of `buffer` as their own chunk, text columns replaced by the rank of each

@@ -152,50 +152,62 @@ TEST(SortNodeTest, TextKeysSortAsTheirBytesDo) {
                                           "b",
                                           "ab\xff",
                                           "ac"};
-  std::mt19937_64 rng(11);
-  std::vector<DataChunk> input(3);
-  std::vector<std::optional<std::string>> text;  // per row number
-  for (DataChunk& c : input) {
-    c.rows = 200;
-    c.columns.resize(4);
-    c.columns[0].Reset(SqlType::kDouble);
-    c.columns[1].Reset(SqlType::kBigInt);
-    c.columns[2].Reset(SqlType::kBigInt);
-    c.columns[3].Reset(SqlType::kText);
-    for (size_t i = 0; i < c.rows; ++i) {
-      c.columns[0].Append(Value::Double(0));
-      c.columns[1].Append(Value::BigInt(0));
-      c.columns[2].Append(Value::BigInt(static_cast<int64_t>(text.size())));
-      if (rng() % 10 == 0) {
-        c.columns[3].AppendNull();
-        text.emplace_back(std::nullopt);
-      } else {
-        text.emplace_back(words[rng() % words.size()]);
+  // 600 rows of those words (few distinct strings), then 6,000 of which 60% are strings of
+  // their own ("unique-" and a number: the same first 8 bytes).
+  for (const auto& [rows_per_chunk, unique_percent] :
+       {std::pair{200, uint64_t{0}}, std::pair{2000, uint64_t{60}}}) {
+    SCOPED_TRACE(testing::Message() << rows_per_chunk << " rows a chunk");
+    std::mt19937_64 rng(11);
+    std::vector<DataChunk> input(3);
+    std::vector<std::optional<std::string>> text;  // per row number
+    for (DataChunk& c : input) {
+      c.rows = rows_per_chunk;
+      c.columns.resize(4);
+      c.columns[0].Reset(SqlType::kDouble);
+      c.columns[1].Reset(SqlType::kBigInt);
+      c.columns[2].Reset(SqlType::kBigInt);
+      c.columns[3].Reset(SqlType::kText);
+      for (size_t i = 0; i < c.rows; ++i) {
+        c.columns[0].Append(Value::Double(0));
+        c.columns[1].Append(Value::BigInt(0));
+        c.columns[2].Append(Value::BigInt(static_cast<int64_t>(text.size())));
+        const uint64_t r = rng() % 100;
+        if (r < 10) {
+          c.columns[3].AppendNull();
+          text.emplace_back(std::nullopt);
+          continue;
+        }
+        if (r < 10 + unique_percent) {
+          text.emplace_back("unique-" + std::to_string(rng() % 1'000'000));
+        } else {
+          text.emplace_back(words[rng() % words.size()]);
+        }
         c.columns[3].Append(Value::Text(*text.back()));
       }
     }
-  }
-  for (const bool descending : {false, true}) {
-    for (const bool nulls_first : {false, true}) {
-      SCOPED_TRACE(testing::Message()
-                   << "descending " << descending << ", nulls first " << nulls_first);
-      const std::vector<std::string> got =
-          Sorted(input, {{3, descending, nulls_first}, {2, false, false}}, SIZE_MAX);
-      std::vector<size_t> order(text.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        if (!text[a] || !text[b])
-          return text[a].has_value() != text[b].has_value() && text[a].has_value() != nulls_first;
-        const int c = text[a]->compare(*text[b]);  // std::string: unsigned bytes
-        return descending ? c > 0 : c < 0;
-      });
-      ASSERT_EQ(got.size(), order.size());
-      for (size_t j = 0; j < order.size(); ++j) {
-        // Column 2 (the third word) is the row's number: rows come in the reference's order.
-        std::istringstream words_of(got[j]);
-        std::string d, i, n;
-        words_of >> d >> i >> n;
-        EXPECT_EQ(n, std::to_string(order[j])) << "position " << j << ": " << got[j];
+    for (const bool descending : {false, true}) {
+      for (const bool nulls_first : {false, true}) {
+        SCOPED_TRACE(testing::Message()
+                     << "descending " << descending << ", nulls first " << nulls_first);
+        const std::vector<std::string> got =
+            Sorted(input, {{3, descending, nulls_first}, {2, false, false}}, SIZE_MAX);
+        std::vector<size_t> order(text.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+          if (!text[a] || !text[b]) {
+            return text[a].has_value() != text[b].has_value() && text[a].has_value() != nulls_first;
+          }
+          const int c = text[a]->compare(*text[b]);  // std::string: unsigned bytes
+          return descending ? c > 0 : c < 0;
+        });
+        ASSERT_EQ(got.size(), order.size());
+        for (size_t j = 0; j < order.size(); ++j) {
+          // Column 2 (the third word) is the row's number: rows come in the reference's order.
+          std::istringstream words_of(got[j]);
+          std::string d, i, n;
+          words_of >> d >> i >> n;
+          ASSERT_EQ(n, std::to_string(order[j])) << "position " << j << ": " << got[j];
+        }
       }
     }
   }
