@@ -10,11 +10,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-#include "common/metrics.h"
+#include "in_memory_engine_test.h"
 #include "query/query_engine.h"
-#include "storage/engine.h"
-#include "storage/memory_env.h"
 #include "storage/write_batch.h"
 
 namespace seaway::query {
@@ -30,14 +27,9 @@ struct Expected {
   std::optional<double> b;
 };
 
-class LatestScanTest : public ::testing::Test {
+class LatestScanTest : public InMemoryEngineTest {
  protected:
-  void SetUp() override {
-    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    queries_ = std::make_unique<QueryEngine>(engine_.get(), &clock_);
-  }
+  LatestScanTest() : InMemoryEngineTest(kStart + 3600 * kSecond) {}
 
   // One row of host `h` at second `t`; `b` absent when nullopt. Tracks what last() should be.
   void Add(WriteBatch* batch, int h, int t, double a, std::optional<double> b) {
@@ -52,11 +44,6 @@ class LatestScanTest : public ::testing::Test {
     if (b) e.b = b;
   }
 
-  MemoryEnv env_;
-  MetricsRegistry metrics_;
-  ManualClock clock_{Timestamp::FromNanos(kStart + 3600 * kSecond)};
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<QueryEngine> queries_;
   std::vector<Expected> expected_;
 };
 

@@ -6,11 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-#include "common/metrics.h"
+#include "in_memory_engine_test.h"
 #include "query/query_engine.h"
-#include "storage/engine.h"
-#include "storage/memory_env.h"
 #include "storage/write_batch.h"
 
 namespace seaway::query {
@@ -20,14 +17,9 @@ const TenantId kTenant(1);
 constexpr int64_t kDay = 86'400'000'000'000;
 constexpr int64_t kStart = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
 
-class QueryLimitsTest : public ::testing::Test {
+class QueryLimitsTest : public InMemoryEngineTest {
  protected:
-  void SetUp() override {
-    auto engine = Engine::Open(&env_, "db", EngineOptions{}, &metrics_);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    queries_ = std::make_unique<QueryEngine>(engine_.get(), &clock_);
-  }
+  QueryLimitsTest() : InMemoryEngineTest(kStart) {}
 
   // `hosts` series with one row a day for `days` days, flushed: every (host, day) is a chunk of
   // its own (partitions are days), answered from its statistics.
@@ -50,12 +42,6 @@ class QueryLimitsTest : public ::testing::Test {
     options.max_memory_bytes = memory_bytes;
     return queries_->Execute(sql, options);
   }
-
-  MemoryEnv env_;
-  MetricsRegistry metrics_;
-  ManualClock clock_{Timestamp::FromNanos(kStart)};
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<QueryEngine> queries_;
 };
 
 // 200 hosts x 60 days = 12,000 groups built from statistics alone, under an outer count that
