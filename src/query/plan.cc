@@ -291,6 +291,45 @@ void ToVector(const ColumnVector& c, size_t rows, Vector* out) {
   }
 }
 
+// Appends the first `rows` rows of a field's column to `out` (of the field's SQL type), NULL
+// where a row lacks the field: ToVector for a column that gathers many blocks.
+void AppendFieldRows(const ColumnVector& c, size_t rows, Vector* out) {
+  size_t before = 0;
+  switch (c.type) {
+    case FieldType::kDouble:
+      before = out->doubles.size();
+      out->doubles.resize(before + rows);
+      if (rows > 0) std::memcpy(out->doubles.data() + before, c.bits.data(), rows * 8);
+      break;
+    case FieldType::kString:
+      before = out->strings.size();
+      out->strings.insert(out->strings.end(), c.strings.begin(),
+                          c.strings.begin() + static_cast<ptrdiff_t>(rows));
+      break;
+    default:
+      before = out->ints.size();
+      out->ints.resize(before + rows);
+      if (rows > 0) std::memcpy(out->ints.data() + before, c.bits.data(), rows * 8);
+      break;
+  }
+  const auto present_end = c.present.begin() + static_cast<ptrdiff_t>(rows);
+  if (out->valid.empty()) {
+    if (std::all_of(c.present.begin(), present_end, [](uint8_t p) { return p != 0; })) return;
+    out->valid.assign(before, 1);
+  }
+  out->valid.insert(out->valid.end(), c.present.begin(), present_end);
+}
+
+// Appends `rows` copies of a tag's value to a TEXT vector (NULL for a tag the series lacks).
+void AppendTagRows(std::string_view tag, size_t rows, Vector* out) {
+  if (tag.empty()) {
+    for (size_t r = 0; r < rows; ++r) out->AppendNull();
+    return;
+  }
+  for (size_t r = 0; r < rows; ++r) out->strings.emplace_back(tag);
+  if (!out->valid.empty()) out->valid.insert(out->valid.end(), rows, 1);
+}
+
 // Stops the producer of a LimitNode once enough rows passed.
 class LimitSink : public ChunkSink {
  public:
@@ -464,8 +503,50 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   };
   DataChunk chunk;
   std::vector<bool> filled;  // per field: read from the block
+  // A block of a few rows goes straight onto the batch: no chunk of its own, no constant tag
+  // vectors built and then copied (the newest row of each of many series).
+  auto append_small = [&](const SeriesBlock& b) -> Status {
+    const size_t rows = b.rows.times.size();
+    if (batch.columns.size() != width) {
+      batch.columns.resize(width);
+      for (size_t c = 0; c < width; ++c) batch.columns[c].Reset(columns[c].type);
+    }
+    Vector& time = batch.columns[0];
+    if (used[0]) {
+      time.ints.insert(time.ints.end(), b.rows.times.begin(), b.rows.times.end());
+      if (!time.valid.empty()) time.valid.insert(time.valid.end(), rows, 1);
+    } else {
+      for (size_t r = 0; r < rows; ++r) time.AppendNull();
+    }
+    for (size_t t = 0; t < tag_count; ++t) {
+      Vector& v = batch.columns[1 + t];
+      AppendTagRows(used[1 + t] ? b.series->Tag(tag_keys[t]) : std::string_view(), rows, &v);
+    }
+    filled.assign(fields.size(), false);
+    for (const int col : field_columns) {
+      const std::string& name = fields[col - 1 - tag_count].name;
+      for (size_t j = 0; j < b.fields.size(); ++j) {
+        if (b.fields[j].name != name) continue;
+        if (FromFieldType(b.rows.columns[j].type) != columns[col].type) {
+          return FailedPrecondition("table '{}' changed while the query ran; run it again",
+                                    request.table);
+        }
+        AppendFieldRows(b.rows.columns[j], rows, &batch.columns[col]);
+        filled[col - 1 - tag_count] = true;
+        break;
+      }
+    }
+    for (size_t f = 0; f < fields.size(); ++f) {
+      if (filled[f]) continue;
+      Vector& v = batch.columns[1 + tag_count + f];
+      for (size_t r = 0; r < rows; ++r) v.AppendNull();
+    }
+    batch.rows += rows;
+    return batch.rows >= kBatchRows ? flush_batch() : Status::OK();
+  };
   auto on_block = [&](const SeriesBlock& b) -> Status {
     SW_RETURN_IF_ERROR(check_deadline(b.rows.times.size()));
+    if (b.rows.times.size() < kSmallBlockRows) return append_small(b);
     chunk.columns.resize(width);
     const size_t rows = b.rows.times.size();
     chunk.rows = rows;
@@ -507,9 +588,7 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       if (!filled[f])
         chunk.columns[col].SetConstant(Value::Null(columns[col].type), columns[col].type);
     }
-    if (chunk.rows >= kSmallBlockRows) return out->Push(chunk);
-    AppendChunk(chunk, &batch);
-    return batch.rows >= kBatchRows ? flush_batch() : Status::OK();
+    return out->Push(chunk);
   };
   if (summaries) {
     SW_RETURN_IF_ERROR(
