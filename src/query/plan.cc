@@ -502,7 +502,25 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     return s;
   };
   DataChunk chunk;
-  std::vector<bool> filled;  // per field: read from the block
+  // Per field: its column in the block at hand, or -1 (not read, or the block lacks it).
+  std::vector<int> block_column(fields.size());
+  auto find_fields = [&](const SeriesBlock& b) -> Status {
+    std::fill(block_column.begin(), block_column.end(), -1);
+    for (const int col : field_columns) {
+      const size_t f = static_cast<size_t>(col) - 1 - tag_count;
+      for (size_t j = 0; j < b.fields.size(); ++j) {
+        if (b.fields[j].name != fields[f].name) continue;
+        if (FromFieldType(b.rows.columns[j].type) != columns[col].type) {
+          // The table was dropped and recreated with other types since planning.
+          return FailedPrecondition("table '{}' changed while the query ran; run it again",
+                                    request.table);
+        }
+        block_column[f] = static_cast<int>(j);
+        break;
+      }
+    }
+    return Status::OK();
+  };
   // A block of a few rows goes straight onto the batch: no chunk of its own, no constant tag
   // vectors built and then copied (the newest row of each of many series).
   auto append_small = [&](const SeriesBlock& b) -> Status {
@@ -522,24 +540,14 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       Vector& v = batch.columns[1 + t];
       AppendTagRows(used[1 + t] ? b.series->Tag(tag_keys[t]) : std::string_view(), rows, &v);
     }
-    filled.assign(fields.size(), false);
-    for (const int col : field_columns) {
-      const std::string& name = fields[col - 1 - tag_count].name;
-      for (size_t j = 0; j < b.fields.size(); ++j) {
-        if (b.fields[j].name != name) continue;
-        if (FromFieldType(b.rows.columns[j].type) != columns[col].type) {
-          return FailedPrecondition("table '{}' changed while the query ran; run it again",
-                                    request.table);
-        }
-        AppendFieldRows(b.rows.columns[j], rows, &batch.columns[col]);
-        filled[col - 1 - tag_count] = true;
-        break;
-      }
-    }
+    SW_RETURN_IF_ERROR(find_fields(b));
     for (size_t f = 0; f < fields.size(); ++f) {
-      if (filled[f]) continue;
       Vector& v = batch.columns[1 + tag_count + f];
-      for (size_t r = 0; r < rows; ++r) v.AppendNull();
+      if (block_column[f] >= 0) {
+        AppendFieldRows(b.rows.columns[block_column[f]], rows, &v);
+      } else {
+        for (size_t r = 0; r < rows; ++r) v.AppendNull();
+      }
     }
     batch.rows += rows;
     return batch.rows >= kBatchRows ? flush_batch() : Status::OK();
@@ -567,26 +575,14 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     // Fields the block has go over the column's buffers of the block before; the others are
     // NULL.
-    filled.assign(fields.size(), false);
-    for (size_t k = 0; k < field_columns.size(); ++k) {
-      const int col = field_columns[k];
-      const std::string& name = fields[col - 1 - tag_count].name;
-      for (size_t j = 0; j < b.fields.size(); ++j) {
-        if (b.fields[j].name != name) continue;
-        ToVector(b.rows.columns[j], rows, &chunk.columns[col]);
-        if (chunk.columns[col].type != columns[col].type) {
-          // The table was dropped and recreated with other types since planning.
-          return FailedPrecondition("table '{}' changed while the query ran; run it again",
-                                    request.table);
-        }
-        filled[col - 1 - tag_count] = true;
-        break;
-      }
-    }
+    SW_RETURN_IF_ERROR(find_fields(b));
     for (size_t f = 0; f < fields.size(); ++f) {
       const size_t col = 1 + tag_count + f;
-      if (!filled[f])
+      if (block_column[f] >= 0) {
+        ToVector(b.rows.columns[block_column[f]], rows, &chunk.columns[col]);
+      } else {
         chunk.columns[col].SetConstant(Value::Null(columns[col].type), columns[col].type);
+      }
     }
     return out->Push(chunk);
   };
