@@ -456,13 +456,11 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     for (const auto& f : fields) req.fields.push_back(f.name);
   }
   const size_t width = columns.size();
-  const int partition = ctx.partition, partitions = ctx.partitions;
-  if (tag_predicate || partitions > 1) {
-    req.series_filter = [this, partition, partitions](const SeriesInfo& info) {
-      if (partitions > 1 && static_cast<int>(info.id.value() % partitions) != partition) {
-        return false;
-      }
-      if (!tag_predicate) return true;
+  req.partition = ctx.partition;
+  req.partitions = ctx.partitions;
+  req.snapshot = ctx.snapshot;
+  if (tag_predicate) {
+    req.series_filter = [this](const SeriesInfo& info) {
       std::vector<uint32_t> sel;
       if (!EvaluatePredicate(*tag_predicate, TagRow(info), &sel).ok())
         return true;  // the filter reports it
@@ -670,6 +668,10 @@ void ScanNode::Explain(int depth, std::string* out) const {
   }
   if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
   for (const BoundExpr* key : summary_time_keys) text += " per=" + DescribeExpr(*key, columns);
+  if (summaries && request.summaries_without_series && request.tag_equals.empty() &&
+      request.tag_in.empty() && !tag_predicate) {
+    text += " whole_segments";  // Engine::ScanSummarized may take a segment from its totals
+  }
   for (const FieldRange& r : request.field_ranges) {
     text += fmt::format(" skip_unless={}{}{}, {}{}", r.field, r.min_inclusive ? "[" : "(", r.min,
                         r.max, r.max_inclusive ? "]" : ")");
@@ -915,6 +917,9 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     if (!keys.empty()) {
       for (size_t k = 0; k < keys.size(); ++k) {
         const BoundExpr& e = *keys[k];
+        if (!time_keys[k] && summary.series == nullptr) {
+          return Internal("a summary of many series reached a grouping by tags");
+        }
         if (e.kind == BoundKind::kColumn) {
           summary_keys[k].SetConstant(TagValue(summary.series->Tag(child->columns[e.column].name)),
                                       SqlType::kText);
@@ -944,6 +949,9 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
           spec.args[0]->column < static_cast<int>(1 + scan_tags)) {
         // count(DISTINCT tag) (the planner allowed no other aggregate of a tag): the series'
         // value, once.
+        if (summary.series == nullptr) {
+          return Internal("a summary of many series reached count(DISTINCT) of a tag");
+        }
         summary_arg.SetConstant(
             TagValue(summary.series->Tag(child->columns[spec.args[0]->column].name)),
             SqlType::kText);
@@ -1089,6 +1097,9 @@ void PlaceAwayFromCaller(std::thread& thread) {
 Status RunOnTwoHalves(const ExecContext& ctx,
                       const std::function<Status(ExecContext&, int)>& half) {
   ExecContext first = ctx, second = ctx;
+  // Both halves read one snapshot: what either takes whole, the other must leave out
+  // (ScanRequest::summaries_without_series).
+  if (first.snapshot == nullptr) first.snapshot = second.snapshot = ctx.engine->Snapshot();
   first.partitions = second.partitions = 2;
   second.partition = 1;
   first.memory_limit = second.memory_limit = ctx.memory_limit / 2;

@@ -66,6 +66,8 @@ struct ExecContext {
   // Scans split by series: this execution reads the series with id % partitions == partition.
   int partition = 0;
   int partitions = 1;
+  // What the scans read, when set (ScanRequest::snapshot): the partitions of a split share one.
+  std::shared_ptr<const EngineSnapshot> snapshot;
   // Threads a query may use (pipelines over partitioned scans).
   int threads = 2;
 };

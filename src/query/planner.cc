@@ -2303,6 +2303,13 @@ struct Planner::Impl {
       }
     }
     scan->summaries = true;
+    // No tag in the keys or the aggregates: a summary may stand for many series.
+    bool of_tags = false;
+    for (const auto& a : agg->aggregates) {
+      of_tags |= !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
+                 OfTagsOnly(*a.args[0], scan->tag_count);
+    }
+    scan->request.summaries_without_series = !of_tags && time_keys.size() == agg->keys.size();
     scan->summary_time_keys = std::move(time_keys);
   }
 

@@ -372,6 +372,11 @@ SeriesMatch MatchSeries(const SeriesIndex& index, const ScanRequest& request,
                                   request.tag_equals, request.tag_in);
   found.EraseIf([&](const SeriesInfo& info) {
     if (info.generation() != schema.generation) return true;
+    if (request.partitions > 1 &&
+        static_cast<int>(info.id.value() % static_cast<uint64_t>(request.partitions)) !=
+            request.partition) {
+      return true;
+    }
     return request.series_filter && !request.series_filter(info);
   });
   return found;
@@ -405,13 +410,22 @@ class SeriesLocator {
 
   const ShardSnapshot& snapshot() const { return *snap_; }
 
+  // Segments flagged here (parallel to the snapshot's) were taken whole by the scan: Locate
+  // leaves their entries out and lists the series' time ranges in them as `taken` instead.
+  void TakeWhole(std::vector<char> whole) { whole_ = std::move(whole); }
+
   void Locate(SeriesId id, SeriesSources* out) {
     const size_t n = snap_->segments.size();
     out->entries.resize(n);
     out->ranges.clear();
+    out->taken.clear();
     out->states = &states_;
     for (size_t s = 0; s < n; ++s) {
       const SegmentSeries* e = snap_->segments[s]->Find(id, &cursors_[s]);
+      if (e != nullptr && !whole_.empty() && whole_[s]) {
+        out->taken.emplace_back(e->min_time, e->max_time);
+        e = nullptr;
+      }
       out->entries[s] = e;
       if (e != nullptr) out->ranges.emplace_back(e->min_time, e->max_time);
     }
@@ -424,6 +438,7 @@ class SeriesLocator {
   const ShardSnapshot* snap_;
   std::vector<size_t> cursors_;             // per segment
   std::vector<Segment::ReadState> states_;  // per segment
+  std::vector<char> whole_;                 // per segment, or empty (TakeWhole)
   Segment::ReadBuffers buffers_;            // shared by the states: one read runs at a time
 };
 
@@ -460,6 +475,55 @@ bool ChunkMissesRanges(const Segment& segment, const Chunk& chunk,
     if (lo > r.max || (lo == r.max && !r.max_inclusive)) return true;
   }
   return false;
+}
+
+// Whether `segment` holds rows of the request's table, as it is now (the schema's generation).
+bool OfTable(const Segment& segment, const ScanRequest& request, const TableSchema& schema) {
+  return segment.tenant() == request.tenant && segment.generation() == schema.generation &&
+         segment.table() == request.table && segment.database() == request.database;
+}
+
+// Per segment of `snap`: whether it holds rows of the request's table, all of them inside
+// [min_time, max_time] (and in one bucket, with same_bucket), and nothing else of the snapshot
+// may hold a row of its series in its time range: no other segment of the table (of any
+// generation, to be safe), no memtable row (as of the snapshot), no delete newer than its rows.
+// Such a segment's totals are its rows' statistics for any query with no tag in it.
+std::vector<char> WholeSegments(const ShardSnapshot& snap, const ScanRequest& request,
+                                const TableSchema& schema, int64_t min_time, int64_t max_time) {
+  const auto& segments = snap.segments;
+  std::vector<char> whole(segments.size(), 0);
+  // The table's segments (any generation) by oldest time: one meets another exactly when a
+  // segment before it in that order reaches its oldest time, or the next one starts by its
+  // newest.
+  std::vector<size_t> order;
+  for (size_t s = 0; s < segments.size(); ++s) {
+    const Segment& seg = *segments[s];
+    if (seg.rows() > 0 && seg.tenant() == request.tenant && seg.table() == request.table &&
+        seg.database() == request.database) {
+      order.push_back(s);
+    }
+  }
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return segments[a]->min_time() < segments[b]->min_time(); });
+  int64_t reached = std::numeric_limits<int64_t>::min();  // newest time of the ones before
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Segment& seg = *segments[order[k]];
+    const int64_t lo = seg.min_time(), hi = seg.max_time();
+    const bool met_before = k > 0 && reached >= lo;
+    const bool met_after = k + 1 < order.size() && segments[order[k + 1]]->min_time() <= hi;
+    reached = std::max(reached, hi);
+    if (met_before || met_after || !OfTable(seg, request, schema)) continue;
+    if (lo < min_time || hi > max_time) continue;
+    if (request.same_bucket && !request.same_bucket(lo, hi)) continue;
+    const auto& mem = snap.memtable_bounds;
+    if (mem && mem->first <= hi && lo <= mem->second) continue;
+    bool deleted = false;
+    for (const Tombstone& t : snap.tombstones) {
+      deleted |= t.lsn > seg.max_lsn() && t.min_time <= hi && lo <= t.max_time;
+    }
+    whole[order[k]] = !deleted;
+  }
+  return whole;
 }
 
 }  // namespace
@@ -505,8 +569,8 @@ Status Engine::Scan(const ScanRequest& request,
                     const std::function<Status(const SeriesBlock&)>& fn) const {
   SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
   const auto& [schema, fields] = projection;
-  std::vector<ShardSnapshot> snaps;
-  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  const std::shared_ptr<const EngineSnapshot> held = SnapshotFor(request);
+  const std::vector<ShardSnapshot>& snaps = held->shards;
   SeriesBlock block;
   block.fields = fields;
   // Expired rows vanish from scans at once, before retention drops their partitions.
@@ -526,21 +590,48 @@ Status Engine::Scan(const ScanRequest& request,
   return Status::OK();
 }
 
+std::shared_ptr<const EngineSnapshot> Engine::Snapshot() const {
+  auto snap = std::make_shared<EngineSnapshot>();
+  snap->shards.reserve(shards_.size());
+  for (const auto& shard : shards_) snap->shards.push_back(shard->Snapshot());
+  return snap;
+}
+
+std::shared_ptr<const EngineSnapshot> Engine::SnapshotFor(const ScanRequest& request) const {
+  return request.snapshot != nullptr ? request.snapshot : Snapshot();
+}
+
 std::optional<std::pair<int64_t, int64_t>> Engine::TimeBounds(const ScanRequest& request) const {
   auto schema = catalog_.Find(request.tenant, request.database, request.table);
   if (!schema) return std::nullopt;
-  std::vector<ShardSnapshot> snaps;
-  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  const std::shared_ptr<const EngineSnapshot> held = SnapshotFor(request);
+  const std::vector<ShardSnapshot>& snaps = held->shards;
   std::optional<std::pair<int64_t, int64_t>> bounds;
+  auto widen = [&](int64_t oldest, int64_t newest) {
+    if (!bounds) bounds.emplace(oldest, newest);
+    bounds->first = std::min(bounds->first, oldest);
+    bounds->second = std::max(bounds->second, newest);
+  };
+  // Every series of the table, and no memtable row: the bounds of the table's segments, without
+  // looking at each series.
+  bool memtable_rows = false;
+  for (const auto& snap : snaps) memtable_rows |= snap.memtable_bounds.has_value();
+  if (!memtable_rows && request.tag_equals.empty() && request.tag_in.empty() &&
+      !request.series_filter) {
+    for (const auto& snap : snaps) {
+      for (const auto& seg : snap.segments) {
+        if (seg->rows() > 0 && OfTable(*seg, request, *schema)) {
+          widen(seg->min_time(), seg->max_time());
+        }
+      }
+    }
+    return bounds;
+  }
   auto locators = Locators(snaps);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     locators[info->id.value() % shards_.size()]->Locate(info->id, &where);
-    for (const auto& [oldest, newest] : where.ranges) {
-      if (!bounds) bounds.emplace(oldest, newest);
-      bounds->first = std::min(bounds->first, oldest);
-      bounds->second = std::max(bounds->second, newest);
-    }
+    for (const auto& [oldest, newest] : where.ranges) widen(oldest, newest);
   }
   return bounds;
 }
@@ -552,8 +643,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   // Plain references: lambdas below use them (clang 14 cannot capture structured bindings).
   const std::shared_ptr<const TableSchema>& schema = projection.first;
   const std::vector<FieldSchema>& fields = projection.second;
-  std::vector<ShardSnapshot> snaps;
-  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  const std::shared_ptr<const EngineSnapshot> held = SnapshotFor(request);
+  const std::vector<ShardSnapshot>& snaps = held->shards;
   SeriesBlock block;
   block.fields = fields;
   SeriesSummary summary;
@@ -591,6 +682,52 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     const std::vector<int>* columns;
   };
   auto locators = Locators(snaps);
+  // Whole segments: with summaries of many series allowed and every series of the table
+  // matching, a segment inside the range that no other source overlaps is one summary from its
+  // totals. Per shard: which segments, and whether any series must still be looked at (a
+  // memtable or another segment of the table may hold rows in range).
+  std::vector<char> per_series(snaps.size(), 1);
+  if (request.summaries_without_series && request.tag_equals.empty() && request.tag_in.empty() &&
+      !request.series_filter) {
+    for (size_t i = 0; i < snaps.size(); ++i) {
+      const ShardSnapshot& snap = snaps[i];
+      std::vector<char> whole = WholeSegments(snap, request, *schema, min_time, max_time);
+      const auto& mem = snap.memtable_bounds;
+      bool rest = mem && mem->first <= max_time && min_time <= mem->second;
+      for (size_t s = 0; s < whole.size(); ++s) {
+        const Segment& seg = *snap.segments[s];
+        if (!OfTable(seg, request, *schema) || seg.rows() == 0 || seg.max_time() < min_time ||
+            seg.min_time() > max_time) {
+          continue;
+        }
+        for (int col : states[i][s].columns) {
+          if (col >= 0 && seg.totals()[col].nan) whole[s] = 0;  // the chunks' rows decide
+        }
+        if (!whole[s]) {
+          rest = true;
+          continue;
+        }
+        if (request.partition != 0) continue;  // partition 0 hands it up
+        summary.series = nullptr;
+        summary.rows = seg.rows();
+        summary.min_time = seg.min_time();
+        summary.max_time = seg.max_time();
+        summary.stats.assign(fields.size(), SeriesSummary::Field{});
+        for (size_t f = 0; f < fields.size(); ++f) {
+          const int col = states[i][s].columns[f];
+          if (col < 0) continue;
+          const SegmentFieldTotals& t = seg.totals()[col];
+          summary.stats[f] = {t.count, t.min_bits, t.max_bits, t.sum};
+        }
+        SW_RETURN_IF_ERROR(summary_fn(summary));
+      }
+      per_series[i] = rest;
+      locators[i]->TakeWhole(std::move(whole));
+    }
+    if (std::find(per_series.begin(), per_series.end(), 1) == per_series.end()) {
+      return Status::OK();
+    }
+  }
   // Where the series is, with the time range of every source holding it, to find chunks
   // nobody overlaps.
   SeriesSources where;
@@ -598,9 +735,12 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   std::vector<Picked> picked;
   // Where the series' rows outside the picked chunks can be: chunks not picked, and memtables.
   std::vector<std::pair<int64_t, int64_t>> unread;
+  // What no source is read in: picked chunks and the series' part of segments taken whole.
+  std::vector<std::pair<int64_t, int64_t>> covered;
   std::vector<bool> seen;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const size_t shard = info->id.value() % shards_.size();
+    if (!per_series[shard]) continue;
     SeriesLocator& locator = *locators[shard];
     const ShardSnapshot& snap = locator.snapshot();
     locator.Locate(info->id, &where);
@@ -674,20 +814,13 @@ Status Engine::ScanSummarized(const ScanRequest& request,
           const ChunkStats& st = chunk.columns[col].stats;
           if (st.count == 0) continue;
           SeriesSummary::Field& out = summary.stats[f];
-          auto less = [&](uint64_t a, uint64_t b) {
-            switch (fields[f].type) {
-              case FieldType::kDouble: return std::bit_cast<double>(a) < std::bit_cast<double>(b);
-              case FieldType::kInt64: return static_cast<int64_t>(a) < static_cast<int64_t>(b);
-              default: return a < b;
-            }
-          };
           if (!seen[f]) {
             out.min_bits = st.min_bits;
             out.max_bits = st.max_bits;
             seen[f] = true;
           } else {
-            if (less(st.min_bits, out.min_bits)) out.min_bits = st.min_bits;
-            if (less(out.max_bits, st.max_bits)) out.max_bits = st.max_bits;
+            if (StatsLess(fields[f].type, st.min_bits, out.min_bits)) out.min_bits = st.min_bits;
+            if (StatsLess(fields[f].type, out.max_bits, st.max_bits)) out.max_bits = st.max_bits;
           }
           out.count += st.count;
           out.sum += st.sum;
@@ -695,8 +828,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       }
       SW_RETURN_IF_ERROR(summary_fn(summary));
     }
-    // Every other row, read as Scan reads it, between the picked chunks.
-    int64_t from = min_time;
+    // Every other row, read as Scan reads it, between the covered ranges.
     auto read_gap = [&](int64_t lo, int64_t hi) -> Status {
       if (lo > hi) return Status::OK();
       // Nothing unread meets the gap: it holds no row (the usual case: the gaps before, between
@@ -711,17 +843,21 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       block.series = info;
       return rows_fn(block);
     };
-    for (const Picked& p : picked) {
-      if (p.chunk->min_time > from) SW_RETURN_IF_ERROR(read_gap(from, p.chunk->min_time - 1));
-      if (p.chunk->max_time == std::numeric_limits<int64_t>::max()) {
-        from = p.chunk->max_time;
+    covered.clear();
+    for (const Picked& p : picked) covered.emplace_back(p.chunk->min_time, p.chunk->max_time);
+    covered.insert(covered.end(), where.taken.begin(), where.taken.end());
+    std::sort(covered.begin(), covered.end());
+    int64_t from = min_time;
+    bool to_the_end = false;  // a covered range reaches the largest time
+    for (const auto& [lo, hi] : covered) {
+      if (lo > from) SW_RETURN_IF_ERROR(read_gap(from, lo - 1));
+      if (hi == std::numeric_limits<int64_t>::max()) {
+        to_the_end = true;
         break;
       }
-      from = p.chunk->max_time + 1;
+      from = std::max(from, hi + 1);
     }
-    if (picked.empty() || picked.back().chunk->max_time != std::numeric_limits<int64_t>::max()) {
-      SW_RETURN_IF_ERROR(read_gap(from, max_time));
-    }
+    if (!to_the_end) SW_RETURN_IF_ERROR(read_gap(from, max_time));
   }
   return Status::OK();
 }
@@ -752,8 +888,8 @@ Status Engine::Latest(const ScanRequest& request,
   const auto& [schema, fields] = projection;
   const int64_t min_time = std::max(
       request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
-  std::vector<ShardSnapshot> snaps;
-  for (const auto& shard : shards_) snaps.push_back(shard->Snapshot());
+  const std::shared_ptr<const EngineSnapshot> held = SnapshotFor(request);
+  const std::vector<ShardSnapshot>& snaps = held->shards;
   SeriesBlock block;
   block.fields = fields;
   SeriesRowsBlock rows;

@@ -76,6 +76,11 @@ struct FieldRange {
   bool max_inclusive = true;
 };
 
+// What every shard held at one moment (Engine::Snapshot): scans given one read exactly it.
+struct EngineSnapshot {
+  std::vector<ShardSnapshot> shards;  // by shard number
+};
+
 struct ScanRequest {
   TenantId tenant;
   std::string database = "main";
@@ -94,6 +99,17 @@ struct ScanRequest {
   std::function<bool(const SeriesInfo&)> series_filter;
   // Conditions on DOUBLE fields that let Scan skip chunks (FieldRange).
   std::vector<FieldRange> field_ranges;
+  // Only series with id % partitions == partition are read: one of several scans that split a
+  // table's series between threads. Such scans should share one `snapshot`.
+  int partition = 0;
+  int partitions = 1;
+  // When set, the scan reads these shards' snapshot instead of taking its own, so that several
+  // scans of one query (the partitions of a split scan) see the same sources.
+  std::shared_ptr<const EngineSnapshot> snapshot;
+  // ScanSummarized only: the caller reads no tag from summaries, so one summary may stand for
+  // many series (SeriesSummary::series is nullptr then): a whole segment inside the time range
+  // that nothing else overlaps is taken from its totals at once (partition 0 takes it).
+  bool summaries_without_series = false;
   // ScanSummarized only. When set, one summary covers rows of one bucket of time (the query
   // engine's GROUP BY time_bucket or date_trunc): a chunk is summarised only when
   // same_bucket(its first time, its last time), and a summary takes the chunks of a series in
@@ -114,7 +130,9 @@ struct SeriesBlock {
 // bits as in ChunkStats; NaN never taken as min or max) and sum (as a double; NaN when a value
 // is NaN).
 struct SeriesSummary {
-  const SeriesInfo* series = nullptr;  // valid while the scan that passes the summary runs
+  // Valid while the scan that passes the summary runs; nullptr for a summary of many series
+  // (ScanRequest::summaries_without_series).
+  const SeriesInfo* series = nullptr;
   std::vector<FieldSchema> fields;
   uint64_t rows = 0;
   int64_t min_time = 0;  // of the rows summarised
@@ -135,6 +153,9 @@ struct SeriesSources {
   // The time range of every source holding the series: the segments' (in `entries` order,
   // one per entry found), then the memtables'.
   std::vector<std::pair<int64_t, int64_t>> ranges;
+  // The series' time range in each segment a summarised scan took whole (its rows already
+  // counted): no source is read there.
+  std::vector<std::pair<int64_t, int64_t>> taken;
   // What the scan reuses per segment between series (parallel to `entries`), or nullptr.
   std::vector<Segment::ReadState>* states = nullptr;
   // One source's rows before they merge with the others' (Engine::ReadSeries), kept from one
@@ -214,6 +235,10 @@ class Engine {
   // rows may still count). nullopt when no series matches or the table does not exist.
   std::optional<std::pair<int64_t, int64_t>> TimeBounds(const ScanRequest& request) const;
 
+  // What every shard holds now, for scans that must see the same sources
+  // (ScanRequest::snapshot).
+  std::shared_ptr<const EngineSnapshot> Snapshot() const;
+
   // Flushes every shard's memtables to segments and waits. For tests, benchmarks and tools.
   Status Flush();
 
@@ -274,6 +299,8 @@ class Engine {
   void CacheSeries(const std::string& key, SeriesId id);
   void ForgetCachedSeries();
   static constexpr size_t kSeriesCacheEntries = 64 * 1024;
+  // request.snapshot, or the shards' snapshot now.
+  std::shared_ptr<const EngineSnapshot> SnapshotFor(const ScanRequest& request) const;
   // Reads one series from every source of a snapshot (`where` it is in them), newer sources
   // replacing older fields. `ranges`, when given and not empty, lets it skip segment chunks
   // (FieldRange).

@@ -61,7 +61,9 @@ void MemTable::Apply(const WriteRecord& record) {
     for (int64_t t : s.times) {
       if (t < buf.max_time) buf.sorted = false;
       buf.max_time = std::max(buf.max_time, t);
+      min_time_ = std::min(min_time_, t);
     }
+    max_time_ = std::max(max_time_, buf.max_time);
     buf.times.insert(buf.times.end(), s.times.begin(), s.times.end());
     std::vector<int>& source = source_scratch_;
     source.assign(buf.columns.size(), -1);
@@ -230,7 +232,15 @@ std::optional<std::pair<int64_t, int64_t>> MemTable::TimeRange(SeriesId series) 
   auto it = series_.find(series.value());
   if (it == series_.end() || it->second.times.empty()) return std::nullopt;
   const auto& times = it->second.times;
-  return std::pair(*std::min_element(times.begin(), times.end()), it->second.max_time);
+  const int64_t oldest =
+      it->second.sorted ? times.front() : *std::min_element(times.begin(), times.end());
+  return std::pair(oldest, it->second.max_time);
+}
+
+std::optional<std::pair<int64_t, int64_t>> MemTable::TimeBounds() const {
+  std::shared_lock lock(mu_);
+  if (min_time_ > max_time_) return std::nullopt;
+  return std::pair(min_time_, max_time_);
 }
 
 size_t MemTable::rows() const {

@@ -74,6 +74,9 @@ class MemTable {
   std::vector<FieldSchema> SeriesFields(SeriesId series) const;
   // Oldest and newest time of a series' rows, if any.
   std::optional<std::pair<int64_t, int64_t>> TimeRange(SeriesId series) const;
+  // Oldest and newest time of any row ever applied (deleted and erased rows still count), if
+  // any: no row of any series lies outside.
+  std::optional<std::pair<int64_t, int64_t>> TimeBounds() const;
 
  private:
   struct Column {
@@ -106,6 +109,8 @@ class MemTable {
   std::unordered_map<uint64_t, Buffer> series_;
   size_t bytes_ = 0;
   size_t rows_ = 0;
+  int64_t min_time_ = INT64_MAX;  // of every row applied (TimeBounds)
+  int64_t max_time_ = INT64_MIN;
 };
 
 }  // namespace seaway

@@ -532,6 +532,7 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
     return bad("series count larger than the index can hold");
   }
   series_.resize(count);
+  totals_.assign(fields_.size(), SegmentFieldTotals{});
   // A chunk entry takes at least: rows, min and max time, a times ref (two varints and a
   // checksum), one presence byte per field.
   const size_t min_chunk_bytes = 9 + fields_.size();
@@ -565,14 +566,38 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
         return d.status().ok() ? bad("bad chunk entry") : d.status();
       }
       rows_seen += c.rows;
+      AddToTotals(c);
     }
     if (d.offset() > UINT32_MAX) return bad("index too large");
     s.chunk_bytes = static_cast<uint32_t>(d.offset() - s.chunk_offset);
     if (rows_seen != s.rows) return bad("chunk rows do not add up to the series rows");
     rows_ += s.rows;
+    if (s.rows > 0) {
+      min_time_ = std::min(min_time_, s.min_time);
+      max_time_ = std::max(max_time_, s.max_time);
+    }
   }
   if (!d.done()) return bad("unexpected bytes after the index");
   return Status::OK();
+}
+
+void Segment::AddToTotals(const Chunk& chunk) {
+  for (size_t k = 0; k < fields_.size(); ++k) {
+    const ChunkStats& st = chunk.columns[k].stats;
+    if (chunk.columns[k].presence == 1 || st.count == 0) continue;
+    SegmentFieldTotals& t = totals_[k];
+    const FieldType type = fields_[k].type;
+    if (t.count == 0) {
+      t.min_bits = st.min_bits;
+      t.max_bits = st.max_bits;
+    } else {
+      if (StatsLess(type, st.min_bits, t.min_bits)) t.min_bits = st.min_bits;
+      if (StatsLess(type, t.max_bits, st.max_bits)) t.max_bits = st.max_bits;
+    }
+    t.count += st.count;
+    t.sum += st.sum;
+    t.nan |= std::isnan(st.sum);
+  }
 }
 
 Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {

@@ -20,8 +20,10 @@
 // Segment objects are immutable after Open and thread-safe.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -61,6 +63,27 @@ struct ChunkStats {
   double sum = 0;           // doubles, integers and bools (as 0/1); 0 for strings
   uint64_t first_bits = 0;  // value at the earliest row with the field
   uint64_t last_bits = 0;   // value at the latest row with the field
+};
+
+// Whether statistic bits `a` order before `b` for a column of `type` (doubles as doubles,
+// integers signed, the others unsigned).
+inline bool StatsLess(FieldType type, uint64_t a, uint64_t b) {
+  switch (type) {
+    case FieldType::kDouble: return std::bit_cast<double>(a) < std::bit_cast<double>(b);
+    case FieldType::kInt64: return static_cast<int64_t>(a) < static_cast<int64_t>(b);
+    default: return a < b;
+  }
+}
+
+// Statistics of one field over a whole segment (every chunk of every series), gathered while
+// the index is validated at open: what a query with no tag in it can take for the segment at
+// once (Engine::ScanSummarized).
+struct SegmentFieldTotals {
+  uint64_t count = 0;     // rows with the field
+  uint64_t min_bits = 0;  // typed as in ChunkStats; meaningful when count > 0
+  uint64_t max_bits = 0;
+  double sum = 0;
+  bool nan = false;  // a chunk's sum is NaN: min and max may leave NaNs out, use the chunks
 };
 
 // ColumnChunk::presence of a column Segment::Chunks was asked to pass over (nothing else set).
@@ -148,6 +171,11 @@ class Segment {
   uint64_t file_bytes() const { return file_bytes_; }
   uint64_t rows() const { return rows_; }
   const std::vector<SegmentSeries>& series() const { return series_; }
+  // The oldest and newest time of any row (meaningful when rows() > 0).
+  int64_t min_time() const { return min_time_; }
+  int64_t max_time() const { return max_time_; }
+  // Per field (parallel to fields()): its statistics over every row of the segment.
+  const std::vector<SegmentFieldTotals>& totals() const { return totals_; }
 
   // The series entry, or nullptr.
   const SegmentSeries* Find(SeriesId id) const;
@@ -224,6 +252,8 @@ class Segment {
                                       std::string* scratch) const;
   // Index block `number` (kIndexBlockBytes from the index start), from the cache or the file.
   Result<BlockCache::Block> IndexBlock(uint64_t number) const;
+  // Adds a chunk's statistics (every column parsed) to totals_.
+  void AddToTotals(const Chunk& chunk);
   // The error for reading a column that Chunks was told to pass over (a caller's bug).
   Status ColumnNotRead(size_t column) const;
 
@@ -246,6 +276,9 @@ class Segment {
   int64_t partition_end_ = 0;
   uint64_t max_lsn_ = 0;
   uint64_t rows_ = 0;
+  int64_t min_time_ = std::numeric_limits<int64_t>::max();
+  int64_t max_time_ = std::numeric_limits<int64_t>::min();
+  std::vector<SegmentFieldTotals> totals_;
   std::vector<SegmentSeries> series_;  // sorted by id
 };
 

@@ -913,6 +913,13 @@ ShardSnapshot Shard::Snapshot() const {
   snap.memtables.push_back(active_);
   snap.memtable_lsns.push_back(UINT64_MAX);
   snap.tombstones = tombstones_;
+  for (const auto& mem : snap.memtables) {
+    const auto bounds = mem->TimeBounds();
+    if (!bounds) continue;
+    if (!snap.memtable_bounds) snap.memtable_bounds = bounds;
+    snap.memtable_bounds->first = std::min(snap.memtable_bounds->first, bounds->first);
+    snap.memtable_bounds->second = std::max(snap.memtable_bounds->second, bounds->second);
+  }
   return snap;
 }
 

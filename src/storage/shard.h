@@ -100,6 +100,10 @@ struct ShardSnapshot {
   std::vector<std::shared_ptr<const MemTable>> memtables;  // oldest first; the last is active
   std::vector<uint64_t> memtable_lsns;  // newest record of each memtable (max for the active one)
   std::vector<Tombstone> tombstones;    // deletes that older sources may still hold rows of
+  // Oldest and newest time of the memtables' rows when the snapshot was taken (nullopt: none).
+  // The active memtable takes rows after that; scans that must agree with each other on what
+  // overlaps what (Engine::ScanSummarized's whole segments) decide by this instead.
+  std::optional<std::pair<int64_t, int64_t>> memtable_bounds;
 };
 
 class Shard {

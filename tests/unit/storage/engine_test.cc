@@ -405,6 +405,230 @@ TEST_F(EngineTest, ScanSummarizedCutsSummariesPerBucket) {
   EXPECT_EQ(rows["a"], (std::vector<int64_t>{30, 35, 40}));
 }
 
+// Rows, temperatures present, their sum, min and max over what a scan covers.
+struct TempTotals {
+  uint64_t rows = 0, count = 0;
+  double sum = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  void Add(double v) {
+    ++count;
+    sum += v;
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+  friend bool operator==(const TempTotals&, const TempTotals&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const TempTotals& t) {
+  return os << "{rows " << t.rows << ", count " << t.count << ", sum " << t.sum << ", min " << t.min
+            << ", max " << t.max << "}";
+}
+
+void AddRows(const SeriesBlock& b, TempTotals* t) {
+  t->rows += b.rows.times.size();
+  for (size_t i = 0; i < b.rows.times.size(); ++i) {
+    if (b.rows.columns[0].present[i]) t->Add(std::bit_cast<double>(b.rows.columns[0].bits[i]));
+  }
+}
+
+// The totals by reading every row (Engine::Scan).
+TempTotals TotalsByRows(const Engine& engine, ScanRequest r) {
+  r.fields = {"temp"};
+  TempTotals t;
+  EXPECT_TRUE(engine
+                  .Scan(r,
+                        [&](const SeriesBlock& b) {
+                          AddRows(b, &t);
+                          return Status::OK();
+                        })
+                  .ok());
+  return t;
+}
+
+// The same by ScanSummarized with summaries of many series allowed, and how they came.
+struct SummarizedTotals {
+  TempTotals totals;
+  int whole = 0;       // summaries of many series (series == nullptr)
+  int per_series = 0;  // summaries of one series
+  int blocks = 0;      // blocks of rows
+};
+
+SummarizedTotals TotalsBySummaries(const Engine& engine, ScanRequest r) {
+  r.fields = {"temp"};
+  r.summaries_without_series = true;
+  SummarizedTotals out;
+  Status s = engine.ScanSummarized(
+      r,
+      [&](const SeriesBlock& b) {
+        ++out.blocks;
+        AddRows(b, &out.totals);
+        return Status::OK();
+      },
+      [&](const SeriesSummary& sum) {
+        ++(sum.series == nullptr ? out.whole : out.per_series);
+        out.totals.rows += sum.rows;
+        const SeriesSummary::Field& f = sum.stats[0];
+        if (f.count == 0) return Status::OK();
+        out.totals.count += f.count;
+        out.totals.sum += f.sum;
+        out.totals.min = std::min(out.totals.min, std::bit_cast<double>(f.min_bits));
+        out.totals.max = std::max(out.totals.max, std::bit_cast<double>(f.max_bits));
+        return Status::OK();
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+// A flushed segment that nothing else overlaps is one summary of many series, from its totals,
+// and no series is looked at; anything that could change its rows' statistics (a newer row in
+// its range, a delete, an overlapping segment, a range or bucket cutting it, a NaN, a tag
+// predicate) sends it back to the per-series path. The totals always equal the rows'.
+TEST_F(EngineTest, ScanSummarizedTakesAWholeSegmentWhenNothingElseMeetsIt) {
+  EngineOptions one_shard;
+  one_shard.shards = 1;  // every series in one segment a partition
+  Open(nullptr, one_shard);
+  constexpr int64_t kDay = 86'400'000'000'000;
+  ASSERT_TRUE(engine_
+                  ->Write(Batch({{"a", 10, 1.5, {}},
+                                 {"a", 20, -2.0, {}},
+                                 {"b", 15, 8.0, {}},
+                                 {"c", 30, 0.25, {}},
+                                 {"c", 40, {}, 3}}))
+                  .ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  auto expect_totals = [&](const ScanRequest& req, int whole, const char* what) {
+    SCOPED_TRACE(what);
+    const SummarizedTotals got = TotalsBySummaries(*engine_, req);
+    EXPECT_EQ(got.totals, TotalsByRows(*engine_, req));
+    EXPECT_EQ(got.whole, whole);
+    return got;
+  };
+  SummarizedTotals got = expect_totals(r, 1, "one segment");
+  EXPECT_EQ(got.per_series, 0);
+  EXPECT_EQ(got.blocks, 0);
+  EXPECT_EQ(got.totals, (TempTotals{5, 4, 7.75, -2.0, 8.0}));
+  // Summaries of one series each when the caller reads tags (the flag unset).
+  ScanRequest tags = r;
+  tags.fields = {"temp"};
+  int per_series = 0;
+  ASSERT_TRUE(engine_
+                  ->ScanSummarized(
+                      tags, [](const SeriesBlock&) { return Status::OK(); },
+                      [&](const SeriesSummary& s) {
+                        EXPECT_NE(s.series, nullptr);
+                        ++per_series;
+                        return Status::OK();
+                      })
+                  .ok());
+  EXPECT_EQ(per_series, 3);
+  // A tag predicate: not every series of the segment is wanted.
+  ScanRequest only_b = r;
+  only_b.tag_equals = {{"host", "b"}};
+  EXPECT_EQ(TotalsBySummaries(*engine_, only_b).totals, (TempTotals{1, 1, 8.0, 8.0, 8.0}));
+  EXPECT_EQ(TotalsBySummaries(*engine_, only_b).whole, 0);
+  // A range or a bucket cutting the segment.
+  ScanRequest cut = r;
+  cut.min_time = 12;
+  expect_totals(cut, 0, "range cuts it");
+  ScanRequest bucket = r;
+  bucket.same_bucket = [](int64_t lo, int64_t hi) { return lo / 25 == hi / 25; };
+  expect_totals(bucket, 0, "bucket cuts it");
+  bucket.same_bucket = [](int64_t lo, int64_t hi) { return lo / 100 == hi / 100; };
+  expect_totals(bucket, 1, "one bucket holds it");
+
+  // A row in memory outside its range (the next day): the segment whole, the row as rows.
+  ASSERT_TRUE(engine_->Write(Batch({{"a", kDay + 5, 100.0, {}}})).ok());
+  got = expect_totals(r, 1, "memtable elsewhere");
+  EXPECT_EQ(got.blocks, 1);
+  EXPECT_EQ(got.totals.max, 100.0);
+  // A newer row replacing one of its rows: per series, with the newer value.
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 20, 4.0, {}}})).ok());
+  got = expect_totals(r, 0, "newer row inside");
+  EXPECT_EQ(got.totals.min, 0.25);
+  // Flushed: the first day's two segments overlap in time and neither is whole; the second
+  // day's segment is.
+  ASSERT_TRUE(engine_->Flush().ok());
+  got = expect_totals(r, 1, "two segments of one day overlap");
+  EXPECT_GT(got.per_series, 0);
+  // A NaN in a segment of its own: that one goes through its chunks.
+  ASSERT_NO_FATAL_FAILURE(WriteNaN("d", kDay + 7));
+  const SummarizedTotals nan = TotalsBySummaries(*engine_, r);
+  EXPECT_TRUE(std::isnan(nan.totals.sum));
+  EXPECT_EQ(nan.whole, 1);
+  // A delete newer than the rows of the second day's first segment.
+  ScanRequest day2 = r;
+  day2.min_time = kDay;
+  day2.max_time = kDay + 6;  // a's row, not d's NaN
+  expect_totals(day2, 1, "before the delete");
+  ScanRequest del = r;
+  del.tag_equals = {{"host", "c"}};  // a series the segment does not even hold
+  del.min_time = kDay;
+  ASSERT_TRUE(engine_->Delete(del).ok());
+  got = expect_totals(day2, 0, "deleted");
+  EXPECT_EQ(got.totals.rows, 1u);
+  // Restarted: totals come from the index again; the delete still stands.
+  Open(nullptr, one_shard);
+  expect_totals(day2, 0, "restarted");
+  ScanRequest day1 = r;
+  day1.max_time = kDay - 1;
+  got = expect_totals(day1, 0, "the first day after restart");
+  EXPECT_EQ(got.totals, (TempTotals{5, 4, 13.75, 0.25, 8.0}));
+}
+
+// Two partitions of a split scan sharing one snapshot: partition 0 hands up the whole segments
+// (one a shard), partition 1 leaves their series out, and together they count every row once.
+TEST_F(EngineTest, SplitSummarizedScansTakeAWholeSegmentOnce) {
+  Open();
+  std::vector<Row> rows;
+  for (int h = 0; h < 40; ++h) {
+    for (int64_t t = 1; t <= 3; ++t) rows.push_back({"h" + std::to_string(h), t, 1.0 * h, {}});
+  }
+  ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  ScanRequest part = r;
+  part.partitions = 2;
+  auto run_both = [&](int whole_expected) {
+    part.snapshot = engine_->Snapshot();
+    TempTotals sum;
+    int whole = 0;
+    for (int p = 0; p < 2; ++p) {
+      part.partition = p;
+      const SummarizedTotals got = TotalsBySummaries(*engine_, part);
+      sum.rows += got.totals.rows;
+      sum.count += got.totals.count;
+      sum.sum += got.totals.sum;
+      sum.min = std::min(sum.min, got.totals.min);
+      sum.max = std::max(sum.max, got.totals.max);
+      if (p == 1) {
+        EXPECT_EQ(got.whole, 0);
+      }
+      if (whole_expected > 0) {
+        EXPECT_EQ(got.per_series, 0);
+        EXPECT_EQ(got.blocks, 0);
+      }
+      whole += got.whole;
+    }
+    EXPECT_EQ(sum, TotalsByRows(*engine_, r));
+    EXPECT_EQ(whole, whole_expected);
+  };
+  run_both(2);
+  EXPECT_EQ(TotalsByRows(*engine_, r).rows, 120u);
+  // Rows in memory inside the segments' range (every series): per series, in both partitions.
+  rows.clear();
+  for (int h = 0; h < 40; ++h) rows.push_back({"h" + std::to_string(h), 2, 50.0, {}});
+  rows.push_back({"h2", 9, 60.0, {}});
+  ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+  run_both(0);
+  EXPECT_EQ(TotalsByRows(*engine_, r).rows, 121u);
+}
+
 // Chunks whose statistics rule out a field range are not read, unless another source of the
 // series overlaps them.
 TEST_F(EngineTest, FieldRangesSkipChunksNobodyOverlaps) {

@@ -200,6 +200,64 @@ TEST_F(SegmentTest, ChunkStatistics) {
   EXPECT_EQ(chunk.columns[3].stats.sum, 34);  // bools: rows divisible by 3
 }
 
+// A segment's totals, gathered at open, are its rows' statistics: series 2 (three chunks) and
+// series 5 (3 rows), each type compared as its type; a NaN marks the field's totals.
+TEST_F(SegmentTest, TotalsCoverEveryRowOfEverySeries) {
+  SegmentInput in = MakeInput(kRowsPerChunk * 2 + 100);
+  ASSERT_TRUE(WriteSegment(&env_, "s.sws", in).ok());
+  BlockCache cache(1 << 20);
+  for (BlockCache* c : {static_cast<BlockCache*>(nullptr), &cache}) {
+    auto seg = Segment::Open(&env_, "s.sws", c);
+    ASSERT_TRUE(seg.ok()) << seg.status();
+    const Segment& s = **seg;
+    EXPECT_EQ(s.rows(), kRowsPerChunk * 2 + 103);
+    EXPECT_EQ(s.min_time(), 1'000'000'000'000);
+    EXPECT_EQ(s.max_time(), 1'000'000'000'000 + int64_t{kRowsPerChunk * 2 + 99} * 100'000'000);
+    ASSERT_EQ(s.totals().size(), 5u);
+    // The expected totals from the rows themselves.
+    uint64_t temp_count = 0, delta_count = 0, on_sum = 0;
+    double temp_sum = 0, temp_min = 1e300, temp_max = -1e300;
+    int64_t delta_min = INT64_MAX, delta_max = INT64_MIN;
+    uint64_t serial_min = UINT64_MAX;
+    for (const auto& series : in.series) {
+      const auto& cols = series.rows.columns;
+      for (size_t i = 0; i < series.rows.times.size(); ++i) {
+        const double t = std::bit_cast<double>(cols[0].bits[i]);
+        ++temp_count;
+        temp_sum += t;
+        temp_min = std::min(temp_min, t);
+        temp_max = std::max(temp_max, t);
+        if (cols[1].present[i]) {
+          ++delta_count;
+          delta_min = std::min(delta_min, static_cast<int64_t>(cols[1].bits[i]));
+          delta_max = std::max(delta_max, static_cast<int64_t>(cols[1].bits[i]));
+        }
+        serial_min = std::min(serial_min, cols[2].bits[i]);
+        on_sum += cols[3].bits[i];
+      }
+    }
+    const auto& t = s.totals();
+    EXPECT_EQ(t[0].count, temp_count);
+    EXPECT_NEAR(t[0].sum, temp_sum, 1e-6);
+    EXPECT_EQ(std::bit_cast<double>(t[0].min_bits), temp_min);
+    EXPECT_EQ(std::bit_cast<double>(t[0].max_bits), temp_max);
+    EXPECT_FALSE(t[0].nan);
+    EXPECT_EQ(t[1].count, delta_count);
+    EXPECT_EQ(static_cast<int64_t>(t[1].min_bits), delta_min);  // signed, not as bits
+    EXPECT_EQ(static_cast<int64_t>(t[1].max_bits), delta_max);
+    EXPECT_EQ(t[2].min_bits, serial_min);  // unsigned
+    EXPECT_EQ(t[3].sum, static_cast<double>(on_sum));
+    EXPECT_EQ(t[4].count, s.rows());  // strings: the count only
+  }
+  // One NaN in one chunk: the field's totals say so (their min and max would leave it out).
+  in.series[1].rows.columns[0].bits[1] = std::bit_cast<uint64_t>(std::nan(""));
+  ASSERT_TRUE(WriteSegment(&env_, "n.sws", in).ok());
+  auto seg = Segment::Open(&env_, "n.sws");
+  ASSERT_TRUE(seg.ok());
+  EXPECT_TRUE((*seg)->totals()[0].nan);
+  EXPECT_FALSE((*seg)->totals()[1].nan);
+}
+
 TEST_F(SegmentTest, SpecialDoublesSurvive) {
   SegmentInput in = MakeInput(6);
   auto& col = in.series[0].rows.columns[0];
