@@ -845,8 +845,10 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     };
     covered.clear();
     for (const Picked& p : picked) covered.emplace_back(p.chunk->min_time, p.chunk->max_time);
-    covered.insert(covered.end(), where.taken.begin(), where.taken.end());
-    std::sort(covered.begin(), covered.end());
+    if (!where.taken.empty()) {  // picked chunks are in time order already
+      covered.insert(covered.end(), where.taken.begin(), where.taken.end());
+      std::sort(covered.begin(), covered.end());
+    }
     int64_t from = min_time;
     bool to_the_end = false;  // a covered range reaches the largest time
     for (const auto& [lo, hi] : covered) {
