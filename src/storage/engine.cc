@@ -574,8 +574,9 @@ Status Engine::Scan(const ScanRequest& request,
   SeriesBlock block;
   block.fields = fields;
   // Expired rows vanish from scans at once, before retention drops their partitions.
-  const int64_t min_time = std::max(
-      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
+  const int64_t min_time =
+      std::max(request.min_time,
+               retention_.Cutoff(request.tenant, request.database, request.table, held->now));
   auto locators = Locators(snaps);
   SeriesSources where;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
@@ -592,6 +593,7 @@ Status Engine::Scan(const ScanRequest& request,
 
 std::shared_ptr<const EngineSnapshot> Engine::Snapshot() const {
   auto snap = std::make_shared<EngineSnapshot>();
+  snap->now = clock_->Now();
   snap->shards.reserve(shards_.size());
   for (const auto& shard : shards_) snap->shards.push_back(shard->Snapshot());
   return snap;
@@ -649,8 +651,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   block.fields = fields;
   SeriesSummary summary;
   summary.fields = fields;
-  const int64_t min_time = std::max(
-      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
+  const int64_t min_time =
+      std::max(request.min_time,
+               retention_.Cutoff(request.tenant, request.database, request.table, held->now));
   const int64_t max_time = request.max_time;
   // Per shard and segment: a buffer for chunk entries (those picked stay until the series is
   // done), the segment's column of each projected field (-1: none), and which columns those
@@ -687,8 +690,10 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   // totals. Per shard: which segments, and whether any series must still be looked at (a
   // memtable or another segment of the table may hold rows in range).
   std::vector<char> per_series(snaps.size(), 1);
-  if (request.summaries_without_series && request.tag_equals.empty() && request.tag_in.empty() &&
-      !request.series_filter) {
+  // A split scan must share its snapshot with the other partitions: each decides alone.
+  const bool agreed = request.partitions <= 1 || request.snapshot != nullptr;
+  if (request.summaries_without_series && agreed && request.tag_equals.empty() &&
+      request.tag_in.empty() && !request.series_filter) {
     for (size_t i = 0; i < snaps.size(); ++i) {
       const ShardSnapshot& snap = snaps[i];
       std::vector<char> whole = WholeSegments(snap, request, *schema, min_time, max_time);
@@ -888,10 +893,11 @@ Status Engine::Latest(const ScanRequest& request,
                       const std::function<Status(const SeriesBlock&)>& fn) const {
   SW_ASSIGN_OR_RETURN(auto projection, Projection(request));
   const auto& [schema, fields] = projection;
-  const int64_t min_time = std::max(
-      request.min_time, retention_.Cutoff(request.tenant, request.database, request.table));
   const std::shared_ptr<const EngineSnapshot> held = SnapshotFor(request);
   const std::vector<ShardSnapshot>& snaps = held->shards;
+  const int64_t min_time =
+      std::max(request.min_time,
+               retention_.Cutoff(request.tenant, request.database, request.table, held->now));
   SeriesBlock block;
   block.fields = fields;
   SeriesRowsBlock rows;

@@ -79,6 +79,9 @@ struct FieldRange {
 // What every shard held at one moment (Engine::Snapshot): scans given one read exactly it.
 struct EngineSnapshot {
   std::vector<ShardSnapshot> shards;  // by shard number
+  // When it was taken: retention's cutoff for scans that read it (so that scans sharing it
+  // agree on which rows have expired).
+  Timestamp now;
 };
 
 struct ScanRequest {
@@ -278,6 +281,7 @@ class Engine {
       : env_(env),
         dir_(dir),
         max_series_per_tenant_(max_series_per_tenant),
+        clock_(clock),
         retention_(env, std::move(dir), clock) {}
   Status RestoreRecord(const WriteRecord& record);
   Status LoadCatalog();
@@ -321,6 +325,7 @@ class Engine {
   SeriesIndex series_;
   mutable std::mutex series_cache_mu_;
   std::unordered_map<std::string, SeriesId> series_cache_;
+  const Clock* const clock_;
   RetentionPolicies retention_;
   // Serialises DDL and the CATALOG file (exclusive), and keeps a table's generation stable
   // while a write or delete resolves and submits its records (shared). ddl_gate_ lets a waiting

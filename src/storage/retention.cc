@@ -93,11 +93,11 @@ std::optional<Duration> RetentionPolicies::Get(TenantId tenant, std::string_view
 }
 
 int64_t RetentionPolicies::Cutoff(TenantId tenant, std::string_view database,
-                                  std::string_view table) const {
+                                  std::string_view table, Timestamp now) const {
   auto keep = Get(tenant, database, table);
   if (!keep) return std::numeric_limits<int64_t>::min();
   int64_t cutoff;
-  if (__builtin_sub_overflow(clock_->Now().nanos(), keep->nanos(), &cutoff)) {
+  if (__builtin_sub_overflow(now.nanos(), keep->nanos(), &cutoff)) {
     return std::numeric_limits<int64_t>::min();
   }
   return cutoff;

@@ -46,7 +46,12 @@ class RetentionPolicies {
                               std::string_view table) const;
 
   // The oldest time the table keeps: now - keep, or INT64_MIN without a policy.
-  int64_t Cutoff(TenantId tenant, std::string_view database, std::string_view table) const;
+  int64_t Cutoff(TenantId tenant, std::string_view database, std::string_view table) const {
+    return Cutoff(tenant, database, table, clock_->Now());
+  }
+  // Same, as of `now`.
+  int64_t Cutoff(TenantId tenant, std::string_view database, std::string_view table,
+                 Timestamp now) const;
 
  private:
   using Key = std::tuple<uint64_t, std::string, std::string>;

@@ -629,6 +629,48 @@ TEST_F(EngineTest, SplitSummarizedScansTakeAWholeSegmentOnce) {
   EXPECT_EQ(TotalsByRows(*engine_, r).rows, 121u);
 }
 
+// Scans sharing a snapshot expire rows as of the snapshot, not as of their own start: otherwise
+// the clock passing a segment's oldest row between the two partitions would have one take the
+// segment whole and the other read its series row by row (counted twice), or neither.
+TEST_F(EngineTest, SplitScansExpireRowsAsOfTheirSnapshot) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  ManualClock clock(Timestamp::FromNanos(100 * kSecond));
+  EngineOptions options;
+  options.clock = &clock;
+  Open(nullptr, options);
+  std::vector<Row> rows;
+  for (int h = 0; h < 20; ++h) {
+    rows.push_back({"h" + std::to_string(h), 50 * kSecond, 1.0, {}});
+    rows.push_back({"h" + std::to_string(h), 60 * kSecond, 2.0, {}});
+  }
+  ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->SetRetention(kTenant, "main", "machine", Duration::Seconds(60)).ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  const TempTotals before = TotalsByRows(*engine_, r);  // cutoff 40 s: every row
+  EXPECT_EQ(before.rows, 40u);
+  ScanRequest part = r;
+  part.partitions = 2;
+  part.snapshot = engine_->Snapshot();
+  TempTotals sum;
+  for (int p = 0; p < 2; ++p) {
+    part.partition = p;
+    const SummarizedTotals got = TotalsBySummaries(*engine_, part);
+    EXPECT_EQ(got.whole, p == 0 ? 2 : 0);  // one segment a shard
+    sum.rows += got.totals.rows;
+    sum.count += got.totals.count;
+    sum.sum += got.totals.sum;
+    sum.min = std::min(sum.min, got.totals.min);
+    sum.max = std::max(sum.max, got.totals.max);
+    // The cutoff passes the rows at 50 s between the two halves.
+    clock.Advance(Duration::Seconds(15));
+  }
+  EXPECT_EQ(sum, before);
+  EXPECT_EQ(TotalsByRows(*engine_, r).rows, 0u);  // a new scan: cutoff 70 s
+}
+
 // Chunks whose statistics rule out a field range are not read, unless another source of the
 // series overlaps them.
 TEST_F(EngineTest, FieldRangesSkipChunksNobodyOverlaps) {
