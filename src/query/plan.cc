@@ -912,6 +912,9 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     for (const auto& s : p->states) bytes += s->MemoryBytes();
     return ctx.Charge(&p->held, bytes);
   };
+  // Per aggregate: its field's place in the summaries' fields (-1: none), for `summary_fields`.
+  const std::vector<FieldSchema>* summary_fields = nullptr;
+  std::vector<int> field_of;
   auto on_summary = [&](const SeriesSummary& summary) -> Status {
     uint32_t group = 0;
     if (!keys.empty()) {
@@ -959,11 +962,20 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         continue;
       }
       if (!spec.args.empty()) {
-        const std::string& name = child->columns[spec.args[0]->column].name;
-        for (size_t f = 0; f < summary.fields.size(); ++f) {
-          if (summary.fields[f].name == name) field = &summary.stats[f];
+        if (summary_fields != &summary.fields || field_of.size() != aggregates.size()) {
+          // A scan passes every summary in one object: its fields are looked up once.
+          summary_fields = &summary.fields;
+          field_of.assign(aggregates.size(), -1);
+          for (size_t b = 0; b < aggregates.size(); ++b) {
+            if (aggregates[b].args.empty()) continue;
+            const std::string& name = child->columns[aggregates[b].args[0]->column].name;
+            for (size_t f = 0; f < summary.fields.size(); ++f) {
+              if (summary.fields[f].name == name) field_of[b] = static_cast<int>(f);
+            }
+          }
         }
-        if (field == nullptr) continue;  // the field is not in these chunks: no values
+        if (field_of[a] < 0) continue;  // the field is not in these chunks: no values
+        field = &summary.stats[field_of[a]];
       }
       SW_RETURN_IF_ERROR(p->states[a]->UpdateSummary(group, summary.rows, field));
     }
