@@ -915,6 +915,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   // Per aggregate: its field's place in the summaries' fields (-1: none), for `summary_fields`.
   const std::vector<FieldSchema>* summary_fields = nullptr;
   std::vector<int> field_of;
+  size_t sized_groups = 0;  // the groups the states were last sized for by a summary
   auto on_summary = [&](const SeriesSummary& summary) -> Status {
     uint32_t group = 0;
     if (!keys.empty()) {
@@ -943,7 +944,10 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         summary_kv[k] = &summary_keys[k];
       }
       group = GroupOf(p, summary_kv, 0, &key);
-      for (auto& st : p->states) st->Resize(p->group_count);
+      if (p->group_count != sized_groups) {  // a new group (the states only grow)
+        for (auto& st : p->states) st->Resize(p->group_count);
+        sized_groups = p->group_count;
+      }
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {
       const AggregateSpec& spec = aggregates[a];
