@@ -548,7 +548,10 @@ int CompareCells(const Vector& a, size_t ia, const Vector& b, size_t ib) {
 // min, max, first and last: the chosen value per group in a Vector of the result type.
 class ChooseState : public AggregateState {
  public:
-  ChooseState(AggregateKind kind, SqlType type) : kind_(kind) { values_.Reset(type); }
+  ChooseState(AggregateKind kind, SqlType type) : kind_(kind) {
+    values_.Reset(type);
+    one_.Reset(type);
+  }
   void Resize(size_t groups) override {
     while (seen_.size() < groups) {
       values_.AppendNull();
@@ -632,15 +635,13 @@ class ChooseState : public AggregateState {
   }
   Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
     if (timed() || field->count == 0) return Status::OK();
-    Vector one;
-    one.Reset(values_.type);
     const uint64_t bits = kind_ == AggregateKind::kMin ? field->min_bits : field->max_bits;
     if (values_.type == SqlType::kDouble) {
-      one.doubles.push_back(std::bit_cast<double>(bits));
+      one_.doubles.assign(1, std::bit_cast<double>(bits));
     } else {
-      one.ints.push_back(static_cast<int64_t>(bits));
+      one_.ints.assign(1, static_cast<int64_t>(bits));
     }
-    Offer(group, one, 0, 0);
+    Offer(group, one_, 0, 0);
     return Status::OK();
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
@@ -705,6 +706,7 @@ class ChooseState : public AggregateState {
 
   AggregateKind kind_;
   Vector values_;
+  Vector one_;  // UpdateSummary's value (one row of values_'s type), kept for its buffer
   std::vector<uint8_t> seen_;
   std::vector<int64_t> times_;
   size_t string_bytes_ = 0;
