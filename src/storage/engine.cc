@@ -401,7 +401,10 @@ void TakeRows(SeriesRowsBlock* newer, SeriesRowsBlock* out) {
 class SeriesLocator {
  public:
   explicit SeriesLocator(const ShardSnapshot& snap)
-      : snap_(&snap), cursors_(snap.segments.size(), 0), states_(snap.segments.size()) {
+      : snap_(&snap),
+        cursors_(snap.segments.size(), 0),
+        states_(snap.segments.size()),
+        range_columns_(snap.segments.size()) {
     for (auto& state : states_) state.buffers = &buffers_;
   }
   // Not copied or moved once built: `SeriesSources::states` points into it.
@@ -420,6 +423,7 @@ class SeriesLocator {
     out->ranges.clear();
     out->taken.clear();
     out->states = &states_;
+    out->range_columns = &range_columns_;
     for (size_t s = 0; s < n; ++s) {
       const SegmentSeries* e = snap_->segments[s]->Find(id, &cursors_[s]);
       if (e != nullptr && !whole_.empty() && whole_[s]) {
@@ -439,7 +443,9 @@ class SeriesLocator {
   std::vector<size_t> cursors_;             // per segment
   std::vector<Segment::ReadState> states_;  // per segment
   std::vector<char> whole_;                 // per segment, or empty (TakeWhole)
-  Segment::ReadBuffers buffers_;            // shared by the states: one read runs at a time
+  // Per segment: the scan's RangeColumns, once found (one scan, one set of ranges).
+  std::vector<std::optional<std::vector<int>>> range_columns_;
+  Segment::ReadBuffers buffers_;  // shared by the states: one read runs at a time
 };
 
 // A locator per shard snapshot.
@@ -454,17 +460,27 @@ std::vector<std::unique_ptr<SeriesLocator>> Locators(const std::vector<ShardSnap
 // with more segments than this in a snapshot, none is kept.
 constexpr size_t kMaxHeldIndexBlocks = 64;
 
-// Whether no row of `chunk` (of `segment`) can meet every range: a field absent from the chunk
-// fails its range, and so does a chunk whose [min, max] misses it.
-bool ChunkMissesRanges(const Segment& segment, const Chunk& chunk,
-                       const std::vector<FieldRange>& ranges) {
+// Per range: the column of `segment` holding its (DOUBLE) field, or -1.
+std::vector<int> RangeColumns(const Segment& segment, const std::vector<FieldRange>& ranges) {
   const auto& fields = segment.fields();
-  for (const FieldRange& r : ranges) {
-    int col = -1;
+  std::vector<int> columns(ranges.size(), -1);
+  for (size_t i = 0; i < ranges.size(); ++i) {
     for (size_t k = 0; k < fields.size(); ++k) {
-      if (fields[k].name == r.field && fields[k].type == FieldType::kDouble)
-        col = static_cast<int>(k);
+      if (fields[k].name == ranges[i].field && fields[k].type == FieldType::kDouble) {
+        columns[i] = static_cast<int>(k);
+      }
     }
+  }
+  return columns;
+}
+
+// Whether no row of `chunk` can meet every range (`columns`: RangeColumns of its segment): a
+// field absent from the chunk fails its range, and so does a chunk whose [min, max] misses it.
+bool ChunkMissesRanges(const Chunk& chunk, const std::vector<FieldRange>& ranges,
+                       const std::vector<int>& columns) {
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const FieldRange& r = ranges[i];
+    const int col = columns[i];
     if (col < 0) return true;
     if (chunk.columns[col].presence == kColumnNotRead) continue;  // not projected: the rows decide
     const ChunkStats& st = chunk.columns[col].stats;
@@ -542,11 +558,21 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
     if (entry == nullptr || entry->max_time < min_time || entry->min_time > max_time) continue;
     const Segment* segment = snap.segments[s].get();
     std::function<bool(const Chunk&)> skip;
+    std::vector<int> own_columns;
+    const std::vector<int>* columns = &own_columns;
     if (skip_by_ranges) {
+      // Found once per segment and scan where the locator keeps them.
+      if (where.range_columns != nullptr) {
+        std::optional<std::vector<int>>& kept = (*where.range_columns)[s];
+        if (!kept) kept = RangeColumns(*segment, *ranges);
+        columns = &*kept;
+      } else {
+        own_columns = RangeColumns(*segment, *ranges);
+      }
       skip = [&](const Chunk& c) {
         int overlaps = 0;
         for (const auto& [lo, hi] : where.ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
-        return overlaps <= 1 && ChunkMissesRanges(*segment, c, *ranges);
+        return overlaps <= 1 && ChunkMissesRanges(c, *ranges, *columns);
       };
     }
     Segment::ReadState* state = where.states != nullptr ? &(*where.states)[s] : nullptr;

@@ -161,6 +161,9 @@ struct SeriesSources {
   std::vector<std::pair<int64_t, int64_t>> taken;
   // What the scan reuses per segment between series (parallel to `entries`), or nullptr.
   std::vector<Segment::ReadState>* states = nullptr;
+  // Per segment: the column of each of the scan's FieldRanges there, found by the first series
+  // that needs it (Engine::ReadSeries), or nullptr.
+  std::vector<std::optional<std::vector<int>>>* range_columns = nullptr;
   // One source's rows before they merge with the others' (Engine::ReadSeries), kept from one
   // series to the next for its buffers.
   mutable SeriesRowsBlock part;
