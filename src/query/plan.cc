@@ -671,6 +671,7 @@ void ScanNode::Explain(int depth, std::string* out) const {
   if (summaries && request.summaries_without_series && request.tag_equals.empty() &&
       request.tag_in.empty() && !tag_predicate) {
     text += " whole_segments";  // Engine::ScanSummarized may take a segment from its totals
+    if (!request.summary_tag.empty()) text += " by=" + request.summary_tag;
   }
   for (const FieldRange& r : request.field_ranges) {
     text += fmt::format(" skip_unless={}{}{}, {}{}", r.field, r.min_inclusive ? "[" : "(", r.min,
@@ -921,12 +922,16 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     if (!keys.empty()) {
       for (size_t k = 0; k < keys.size(); ++k) {
         const BoundExpr& e = *keys[k];
-        if (!time_keys[k] && summary.series == nullptr) {
-          return Internal("a summary of many series reached a grouping by tags");
+        if (!time_keys[k] && e.kind != BoundKind::kColumn && summary.series == nullptr) {
+          return Internal("a summary of many series reached a grouping by tag expressions");
         }
         if (e.kind == BoundKind::kColumn) {
-          summary_keys[k].SetConstant(TagValue(summary.series->Tag(child->columns[e.column].name)),
-                                      SqlType::kText);
+          // Many series: the one grouping tag's value they share (ScanRequest::summary_tag).
+          summary_keys[k].SetConstant(
+              TagValue(summary.series != nullptr
+                           ? summary.series->Tag(child->columns[e.column].name)
+                           : summary.tag_value),
+              SqlType::kText);
         } else if (time_keys[k]) {
           SW_ASSIGN_OR_RETURN(const auto bucket, time_keys[k]->Range(summary.min_time));
           summary_keys[k].SetConstant(Value::Timestamp(bucket.first), SqlType::kTimestamp);

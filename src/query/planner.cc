@@ -2303,13 +2303,24 @@ struct Planner::Impl {
       }
     }
     scan->summaries = true;
-    // No tag in the keys or the aggregates: a summary may stand for many series.
+    // No tag in the aggregates and at most one plain tag among the keys: a summary may stand
+    // for many series (those sharing the tag's value).
     bool of_tags = false;
     for (const auto& a : agg->aggregates) {
       of_tags |= !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
                  OfTagsOnly(*a.args[0], scan->tag_count);
     }
-    scan->request.summaries_without_series = !of_tags && time_keys.size() == agg->keys.size();
+    std::vector<const BoundExpr*> tag_keys;
+    for (const auto& k : agg->keys) {
+      if (std::find(time_keys.begin(), time_keys.end(), k.get()) == time_keys.end()) {
+        tag_keys.push_back(k.get());
+      }
+    }
+    const bool one_tag = tag_keys.size() == 1 && tag_keys[0]->kind == BoundKind::kColumn;
+    scan->request.summaries_without_series = !of_tags && (tag_keys.empty() || one_tag);
+    if (scan->request.summaries_without_series && one_tag) {
+      scan->request.summary_tag = scan->columns[tag_keys[0]->column].name;
+    }
     scan->summary_time_keys = std::move(time_keys);
   }
 

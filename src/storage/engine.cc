@@ -734,23 +734,41 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         for (int col : states[i][s].columns) {
           if (col >= 0 && seg.totals()[col].nan) whole[s] = 0;  // the chunks' rows decide
         }
+        // Grouped by a tag: the segment's totals per value of it, unless it has too many
+        // values (every partition gets the same answer: it is kept by the segment).
+        const std::vector<TagValueTotals>* by_tag = nullptr;
+        if (whole[s] && !request.summary_tag.empty()) {
+          SW_ASSIGN_OR_RETURN(by_tag, seg.TotalsByTag(request.summary_tag));
+          if (by_tag == nullptr) whole[s] = 0;
+        }
         if (!whole[s]) {
           rest = true;
           continue;
         }
         if (request.partition != 0) continue;  // partition 0 hands it up
-        summary.series = nullptr;
-        summary.rows = seg.rows();
-        summary.min_time = seg.min_time();
-        summary.max_time = seg.max_time();
-        summary.stats.assign(fields.size(), SeriesSummary::Field{});
-        for (size_t f = 0; f < fields.size(); ++f) {
-          const int col = states[i][s].columns[f];
-          if (col < 0) continue;
-          const SegmentFieldTotals& t = seg.totals()[col];
-          summary.stats[f] = {t.count, t.min_bits, t.max_bits, t.sum};
+        auto hand_up = [&](uint64_t rows, const std::vector<SegmentFieldTotals>& totals,
+                           std::string_view tag_value) -> Status {
+          summary.series = nullptr;
+          summary.tag_value = tag_value;
+          summary.rows = rows;
+          summary.min_time = seg.min_time();
+          summary.max_time = seg.max_time();
+          summary.stats.assign(fields.size(), SeriesSummary::Field{});
+          for (size_t f = 0; f < fields.size(); ++f) {
+            const int col = states[i][s].columns[f];
+            if (col < 0) continue;
+            const SegmentFieldTotals& t = totals[col];
+            summary.stats[f] = {t.count, t.min_bits, t.max_bits, t.sum};
+          }
+          return summary_fn(summary);
+        };
+        if (by_tag == nullptr) {
+          SW_RETURN_IF_ERROR(hand_up(seg.rows(), seg.totals(), {}));
+        } else {
+          for (const TagValueTotals& t : *by_tag) {
+            if (t.rows > 0) SW_RETURN_IF_ERROR(hand_up(t.rows, t.fields, t.value));
+          }
         }
-        SW_RETURN_IF_ERROR(summary_fn(summary));
       }
       per_series[i] = rest;
       locators[i]->TakeWhole(std::move(whole));

@@ -113,6 +113,10 @@ struct ScanRequest {
   // many series (SeriesSummary::series is nullptr then): a whole segment inside the time range
   // that nothing else overlaps is taken from its totals at once (partition 0 takes it).
   bool summaries_without_series = false;
+  // With summaries_without_series: the one tag the caller reads from summaries (it groups by
+  // it), or "". A whole segment then comes as one summary per value of the tag
+  // (SeriesSummary::tag_value), when it has at most kMaxTagTotalsValues of them.
+  std::string summary_tag;
   // ScanSummarized only. When set, one summary covers rows of one bucket of time (the query
   // engine's GROUP BY time_bucket or date_trunc): a chunk is summarised only when
   // same_bucket(its first time, its last time), and a summary takes the chunks of a series in
@@ -136,6 +140,8 @@ struct SeriesSummary {
   // Valid while the scan that passes the summary runs; nullptr for a summary of many series
   // (ScanRequest::summaries_without_series).
   const SeriesInfo* series = nullptr;
+  // Without `series`: the value of ScanRequest::summary_tag those series share ("": none).
+  std::string_view tag_value;
   std::vector<FieldSchema> fields;
   uint64_t rows = 0;
   int64_t min_time = 0;  // of the rows summarised

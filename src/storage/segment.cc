@@ -566,7 +566,7 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
         return d.status().ok() ? bad("bad chunk entry") : d.status();
       }
       rows_seen += c.rows;
-      AddToTotals(c);
+      AddToTotals(c, &totals_);
     }
     if (d.offset() > UINT32_MAX) return bad("index too large");
     s.chunk_bytes = static_cast<uint32_t>(d.offset() - s.chunk_offset);
@@ -581,11 +581,11 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
   return Status::OK();
 }
 
-void Segment::AddToTotals(const Chunk& chunk) {
+void Segment::AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const {
   for (size_t k = 0; k < fields_.size(); ++k) {
     const ChunkStats& st = chunk.columns[k].stats;
     if (chunk.columns[k].presence == 1 || st.count == 0) continue;
-    SegmentFieldTotals& t = totals_[k];
+    SegmentFieldTotals& t = (*totals)[k];
     const FieldType type = fields_[k].type;
     if (t.count == 0) {
       t.min_bits = st.min_bits;
@@ -598,6 +598,54 @@ void Segment::AddToTotals(const Chunk& chunk) {
     t.sum += st.sum;
     t.nan |= std::isnan(st.sum);
   }
+}
+
+Result<const std::vector<TagValueTotals>*> Segment::TotalsByTag(std::string_view key) const {
+  std::lock_guard lock(tag_totals_mu_);
+  if (auto it = tag_totals_.find(key); it != tag_totals_.end()) return it->second.get();
+  const auto k = std::find(tag_keys_.begin(), tag_keys_.end(), key);
+  auto totals = std::make_unique<std::vector<TagValueTotals>>();
+  if (k == tag_keys_.end()) {
+    // No series has the tag: one group of every row.
+    totals->push_back({"", rows_, totals_});
+  } else {
+    const size_t index = static_cast<size_t>(k - tag_keys_.begin());
+    // The value of each series first: a tag of too many values stops before any chunk is read.
+    std::map<std::string, size_t, std::less<>> slot;
+    std::vector<size_t> slot_of(series_.size());
+    for (size_t i = 0; i < series_.size() && totals != nullptr; ++i) {
+      Decoder d(series_[i].encoded_tag_values);
+      std::string_view value;
+      for (size_t j = 0; j <= index; ++j) {
+        if (!d.GetLengthPrefixed(&value)) return Corruption("segment '{}': bad tag values", path_);
+      }
+      auto [it, added] = slot.try_emplace(std::string(value), totals->size());
+      if (added) {
+        if (totals->size() == kMaxTagTotalsValues) {
+          totals.reset();
+          break;
+        }
+        totals->push_back({std::string(value), 0, {}});
+        totals->back().fields.assign(fields_.size(), SegmentFieldTotals{});
+      }
+      slot_of[i] = it->second;
+    }
+    if (totals != nullptr) {
+      IndexHold hold;
+      std::vector<Chunk> chunks;
+      for (size_t i = 0; i < series_.size(); ++i) {
+        TagValueTotals& t = (*totals)[slot_of[i]];
+        t.rows += series_[i].rows;
+        SW_RETURN_IF_ERROR(Chunks(series_[i], &hold, &chunks));
+        for (const Chunk& c : chunks) AddToTotals(c, &t.fields);
+      }
+      std::sort(totals->begin(), totals->end(),
+                [](const TagValueTotals& a, const TagValueTotals& b) { return a.value < b.value; });
+    }
+  }
+  auto& kept = tag_totals_[std::string(key)];
+  kept = std::move(totals);
+  return kept.get();
 }
 
 Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {

@@ -24,7 +24,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,6 +87,17 @@ struct SegmentFieldTotals {
   double sum = 0;
   bool nan = false;  // a chunk's sum is NaN: min and max may leave NaNs out, use the chunks
 };
+
+// The totals of the series of a segment that share one value of a tag (Segment::TotalsByTag).
+struct TagValueTotals {
+  std::string value;  // "" for the series without the tag
+  uint64_t rows = 0;
+  std::vector<SegmentFieldTotals> fields;  // parallel to the segment's fields
+};
+
+// At most this many values of one tag get totals of their own in a segment (TotalsByTag): a
+// tag with more (a machine id) has none.
+inline constexpr size_t kMaxTagTotalsValues = 64;
 
 // ColumnChunk::presence of a column Segment::Chunks was asked to pass over (nothing else set).
 inline constexpr uint8_t kColumnNotRead = 3;
@@ -176,6 +189,10 @@ class Segment {
   int64_t max_time() const { return max_time_; }
   // Per field (parallel to fields()): its statistics over every row of the segment.
   const std::vector<SegmentFieldTotals>& totals() const { return totals_; }
+  // Per value of tag `key` (sorted by value), the totals of the series having it; nullptr when
+  // the segment has more than kMaxTagTotalsValues values of it. Gathered from the chunk entries
+  // on the first call for a key and kept (a few KiB), so later calls cost a lookup.
+  Result<const std::vector<TagValueTotals>*> TotalsByTag(std::string_view key) const;
 
   // The series entry, or nullptr.
   const SegmentSeries* Find(SeriesId id) const;
@@ -252,8 +269,8 @@ class Segment {
                                       std::string* scratch) const;
   // Index block `number` (kIndexBlockBytes from the index start), from the cache or the file.
   Result<BlockCache::Block> IndexBlock(uint64_t number) const;
-  // Adds a chunk's statistics (every column parsed) to totals_.
-  void AddToTotals(const Chunk& chunk);
+  // Adds a chunk's statistics (every column parsed) to `totals` (parallel to fields_).
+  void AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const;
   // The error for reading a column that Chunks was told to pass over (a caller's bug).
   Status ColumnNotRead(size_t column) const;
 
@@ -279,6 +296,10 @@ class Segment {
   int64_t min_time_ = std::numeric_limits<int64_t>::max();
   int64_t max_time_ = std::numeric_limits<int64_t>::min();
   std::vector<SegmentFieldTotals> totals_;
+  // TotalsByTag's answers by tag key (a null vector: too many values).
+  mutable std::mutex tag_totals_mu_;
+  mutable std::map<std::string, std::unique_ptr<const std::vector<TagValueTotals>>, std::less<>>
+      tag_totals_;
   std::vector<SegmentSeries> series_;  // sorted by id
 };
 

@@ -579,6 +579,113 @@ TEST_F(EngineTest, ScanSummarizedTakesAWholeSegmentWhenNothingElseMeetsIt) {
   EXPECT_EQ(got.totals, (TempTotals{5, 4, 13.75, 0.25, 8.0}));
 }
 
+// Per value of the "site" tag: totals by reading every row, and by ScanSummarized grouping by
+// the tag (summary_tag), with the count of summaries of many series.
+using SiteTotals = std::map<std::string, TempTotals>;
+
+SiteTotals SiteTotalsByRows(const Engine& engine, ScanRequest r) {
+  r.fields = {"temp"};
+  SiteTotals out;
+  EXPECT_TRUE(engine
+                  .Scan(r,
+                        [&](const SeriesBlock& b) {
+                          AddRows(b, &out[std::string(b.series->Tag("site"))]);
+                          return Status::OK();
+                        })
+                  .ok());
+  return out;
+}
+
+SiteTotals SiteTotalsBySummaries(const Engine& engine, ScanRequest r, int* whole) {
+  r.fields = {"temp"};
+  r.summaries_without_series = true;
+  r.summary_tag = "site";
+  SiteTotals out;
+  *whole = 0;
+  Status s = engine.ScanSummarized(
+      r,
+      [&](const SeriesBlock& b) {
+        AddRows(b, &out[std::string(b.series->Tag("site"))]);
+        return Status::OK();
+      },
+      [&](const SeriesSummary& sum) {
+        std::string site;
+        if (sum.series == nullptr) {
+          ++*whole;
+          site = std::string(sum.tag_value);
+        } else {
+          site = std::string(sum.series->Tag("site"));
+        }
+        TempTotals& t = out[site];
+        t.rows += sum.rows;
+        const SeriesSummary::Field& f = sum.stats[0];
+        if (f.count == 0) return Status::OK();
+        t.count += f.count;
+        t.sum += f.sum;
+        t.min = std::min(t.min, std::bit_cast<double>(f.min_bits));
+        t.max = std::max(t.max, std::bit_cast<double>(f.max_bits));
+        return Status::OK();
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+// Grouped by one tag, a whole segment comes as one summary per value of the tag (series
+// without it under ""), unless the tag has more values than kMaxTagTotalsValues; per site the
+// totals equal the rows'.
+TEST_F(EngineTest, WholeSegmentsGroupedByATagComeOnePerValue) {
+  EngineOptions one_shard;
+  one_shard.shards = 1;
+  Open(nullptr, one_shard);
+  WriteBatch b(kTenant, "main", "machine");
+  for (int h = 0; h < 30; ++h) {
+    for (int64_t t = 1; t <= 3; ++t) {
+      b.AddRow(t * 10);
+      ASSERT_TRUE(b.SetTag("host", "h" + std::to_string(h)).ok());
+      if (h % 5 != 0) {
+        ASSERT_TRUE(b.SetTag("site", "s" + std::to_string(h % 3)).ok());
+      }
+      ASSERT_TRUE(b.SetDouble("temp", 0.5 * h + static_cast<double>(t)).ok());
+    }
+  }
+  ASSERT_TRUE(engine_->Write(b).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  int whole = 0;
+  SiteTotals got = SiteTotalsBySummaries(*engine_, r, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, r));
+  EXPECT_EQ(got.size(), 4u);  // s0, s1, s2 and ""
+  EXPECT_EQ(whole, 4);
+  // A newer row in its range: per series, the same totals.
+  ASSERT_TRUE(engine_->Write(Batch({{"h1", 20, 99.0, {}}})).ok());
+  got = SiteTotalsBySummaries(*engine_, r, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, r));
+  EXPECT_EQ(whole, 0);
+  // A site of more values than kMaxTagTotalsValues (one a host, in another day's segment): that
+  // segment per series, the first whole once the row in memory is flushed into its own day.
+  constexpr int64_t kDay = 86'400'000'000'000;
+  WriteBatch many(kTenant, "main", "machine");
+  for (size_t h = 0; h <= kMaxTagTotalsValues; ++h) {
+    many.AddRow(kDay + 10);
+    ASSERT_TRUE(many.SetTag("host", "x" + std::to_string(h)).ok());
+    ASSERT_TRUE(many.SetTag("site", "x" + std::to_string(h)).ok());
+    ASSERT_TRUE(many.SetDouble("temp", 1.0).ok());
+  }
+  ASSERT_TRUE(engine_->Write(many).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  got = SiteTotalsBySummaries(*engine_, r, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, r));
+  EXPECT_EQ(whole, 0);  // the first day: two overlapping segments; the second: too many sites
+  ScanRequest day2 = r;
+  day2.min_time = kDay;
+  got = SiteTotalsBySummaries(*engine_, day2, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, day2));
+  EXPECT_EQ(got.size(), kMaxTagTotalsValues + 1);
+  EXPECT_EQ(whole, 0);
+}
+
 // Two partitions of a split scan sharing one snapshot: partition 0 hands up the whole segments
 // (one a shard), partition 1 leaves their series out, and together they count every row once.
 TEST_F(EngineTest, SplitSummarizedScansTakeAWholeSegmentOnce) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -372,6 +373,70 @@ SegmentInput ManySeriesInput() {
     in.series.push_back(MakeSeries(id, id == 300 ? 2 * kRowsPerChunk + 5 : 3));
   }
   return in;
+}
+
+// Totals per value of a tag: each value's series' rows and statistics, "" for series without
+// the tag, one group of everything for a tag no series has, none for a tag of too many values.
+TEST_F(SegmentTest, TotalsByTagSplitTheTotalsPerValue) {
+  SegmentInput in = ManySeriesInput();  // 600 series, host h1..h600
+  in.tag_keys = {"host", "site"};
+  for (auto& series : in.series) {
+    const uint64_t id = series.rows.series.value();
+    TagSet tags{{"host", "h" + std::to_string(id)}};
+    if (id % 4 != 0) tags.emplace_back("site", "s" + std::to_string(id % 4));  // s1, s2, s3, ""
+    series.info = std::make_shared<const SeriesInfo>(SeriesId(id), &kTable, tags);
+  }
+  ASSERT_TRUE(WriteSegment(&env_, "t.sws", in).ok());
+  BlockCache cache(1 << 20);
+  auto seg = Segment::Open(&env_, "t.sws", &cache);
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  auto by_site = (*seg)->TotalsByTag("site");
+  ASSERT_TRUE(by_site.ok()) << by_site.status();
+  ASSERT_NE(*by_site, nullptr);
+  ASSERT_EQ((*by_site)->size(), 4u);
+  // Expected from the rows: rows, temp count and sum, delta min per site.
+  std::map<std::string, std::tuple<uint64_t, uint64_t, double, int64_t>> want;
+  for (const auto& series : in.series) {
+    const uint64_t id = series.rows.series.value();
+    auto& [rows, count, sum, delta_min] = want[id % 4 ? "s" + std::to_string(id % 4) : ""];
+    if (rows == 0) delta_min = INT64_MAX;
+    rows += series.rows.times.size();
+    for (size_t i = 0; i < series.rows.times.size(); ++i) {
+      ++count;
+      sum += std::bit_cast<double>(series.rows.columns[0].bits[i]);
+      if (series.rows.columns[1].present[i]) {
+        delta_min = std::min(delta_min, static_cast<int64_t>(series.rows.columns[1].bits[i]));
+      }
+    }
+  }
+  uint64_t all_rows = 0;
+  for (const TagValueTotals& t : **by_site) {
+    SCOPED_TRACE(t.value);
+    ASSERT_EQ(want.count(t.value), 1u);
+    const auto& [rows, count, sum, delta_min] = want[t.value];
+    EXPECT_EQ(t.rows, rows);
+    EXPECT_EQ(t.fields[0].count, count);
+    EXPECT_NEAR(t.fields[0].sum, sum, 1e-6);
+    EXPECT_EQ(static_cast<int64_t>(t.fields[1].min_bits), delta_min);
+    all_rows += t.rows;
+  }
+  EXPECT_EQ(all_rows, (*seg)->rows());
+  EXPECT_EQ((**by_site)[0].value, "");  // sorted by value
+  // Asked again: the same answer, kept.
+  auto again = (*seg)->TotalsByTag("site");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *by_site);
+  // A tag no series has: every row in one group.
+  auto none = (*seg)->TotalsByTag("line");
+  ASSERT_TRUE(none.ok());
+  ASSERT_NE(*none, nullptr);
+  ASSERT_EQ((*none)->size(), 1u);
+  EXPECT_EQ((**none)[0].rows, (*seg)->rows());
+  EXPECT_EQ((**none)[0].fields[0].count, (*seg)->totals()[0].count);
+  // 600 hosts: more values than kMaxTagTotalsValues.
+  auto hosts = (*seg)->TotalsByTag("host");
+  ASSERT_TRUE(hosts.ok());
+  EXPECT_EQ(*hosts, nullptr);
 }
 
 std::string Describe(const BlockRef& r) {
