@@ -668,10 +668,12 @@ void ScanNode::Explain(int depth, std::string* out) const {
   }
   if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
   for (const BoundExpr* key : summary_time_keys) text += " per=" + DescribeExpr(*key, columns);
-  if (summaries && request.summaries_without_series && request.tag_equals.empty() &&
-      request.tag_in.empty() && !tag_predicate) {
-    text += " whole_segments";  // Engine::ScanSummarized may take a segment from its totals
-    if (!request.summary_tag.empty()) text += " by=" + request.summary_tag;
+  if (summaries && !tag_predicate) {
+    // Engine::ScanSummarized may take a segment from its totals (per value of a tag).
+    if (const auto tag = WholeSegmentTag(request)) {
+      text += " whole_segments";
+      if (!tag->empty()) text += " by=" + *tag;
+    }
   }
   for (const FieldRange& r : request.field_ranges) {
     text += fmt::format(" skip_unless={}{}{}, {}{}", r.field, r.min_inclusive ? "[" : "(", r.min,

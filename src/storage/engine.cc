@@ -460,6 +460,18 @@ std::vector<std::unique_ptr<SeriesLocator>> Locators(const std::vector<ShardSnap
 // with more segments than this in a snapshot, none is kept.
 constexpr size_t kMaxHeldIndexBlocks = 64;
 
+// Whether series whose tag (WholeSegmentTag's) has `value` ("": they lack it) meet the
+// request's tag conditions.
+bool TagConditionsHold(const ScanRequest& request, std::string_view value) {
+  for (const auto& [k, v] : request.tag_equals) {
+    if (v != value) return false;
+  }
+  for (const auto& [k, values] : request.tag_in) {
+    if (!std::binary_search(values.begin(), values.end(), value)) return false;
+  }
+  return true;
+}
+
 // Per range: the column of `segment` holding its (DOUBLE) field, or -1.
 std::vector<int> RangeColumns(const Segment& segment, const std::vector<FieldRange>& ranges) {
   const auto& fields = segment.fields();
@@ -617,6 +629,25 @@ Status Engine::Scan(const ScanRequest& request,
   return Status::OK();
 }
 
+std::optional<std::string> WholeSegmentTag(const ScanRequest& request) {
+  if (!request.summaries_without_series || request.series_filter) return std::nullopt;
+  std::string key = request.summary_tag;
+  auto one_tag = [&key](const std::string& k) {
+    if (key.empty()) key = k;
+    return key == k;
+  };
+  for (const auto& [k, v] : request.tag_equals) {
+    if (!one_tag(k)) return std::nullopt;
+  }
+  for (const auto& [k, values] : request.tag_in) {
+    // "" in a list: leave it to the series (absent tags are a corner best not guessed at).
+    if (!one_tag(k) || std::find(values.begin(), values.end(), "") != values.end()) {
+      return std::nullopt;
+    }
+  }
+  return key;
+}
+
 std::shared_ptr<const EngineSnapshot> Engine::Snapshot() const {
   auto snap = std::make_shared<EngineSnapshot>();
   snap->now = clock_->Now();
@@ -718,8 +749,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   std::vector<char> per_series(snaps.size(), 1);
   // A split scan must share its snapshot with the other partitions: each decides alone.
   const bool agreed = request.partitions <= 1 || request.snapshot != nullptr;
-  if (request.summaries_without_series && agreed && request.tag_equals.empty() &&
-      request.tag_in.empty() && !request.series_filter) {
+  const std::optional<std::string> whole_tag = agreed ? WholeSegmentTag(request) : std::nullopt;
+  if (whole_tag) {
     for (size_t i = 0; i < snaps.size(); ++i) {
       const ShardSnapshot& snap = snaps[i];
       std::vector<char> whole = WholeSegments(snap, request, *schema, min_time, max_time);
@@ -737,8 +768,8 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         // Grouped by a tag: the segment's totals per value of it, unless it has too many
         // values (every partition gets the same answer: it is kept by the segment).
         const std::vector<TagValueTotals>* by_tag = nullptr;
-        if (whole[s] && !request.summary_tag.empty()) {
-          SW_ASSIGN_OR_RETURN(by_tag, seg.TotalsByTag(request.summary_tag));
+        if (whole[s] && !whole_tag->empty()) {
+          SW_ASSIGN_OR_RETURN(by_tag, seg.TotalsByTag(*whole_tag));
           if (by_tag == nullptr) whole[s] = 0;
         }
         if (!whole[s]) {
@@ -766,7 +797,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
           SW_RETURN_IF_ERROR(hand_up(seg.rows(), seg.totals(), {}));
         } else {
           for (const TagValueTotals& t : *by_tag) {
-            if (t.rows > 0) SW_RETURN_IF_ERROR(hand_up(t.rows, t.fields, t.value));
+            if (t.rows > 0 && TagConditionsHold(request, t.value)) {
+              SW_RETURN_IF_ERROR(hand_up(t.rows, t.fields, t.value));
+            }
           }
         }
       }

@@ -125,6 +125,11 @@ struct ScanRequest {
   std::function<bool(int64_t, int64_t)> same_bucket;
 };
 
+// Whether Engine::ScanSummarized may take whole segments for `request` (summaries of many
+// series allowed, no series_filter, tag conditions on one tag at most, the grouping tag if
+// any), and the tag whose values it needs ("": none): nullopt when it may not.
+std::optional<std::string> WholeSegmentTag(const ScanRequest& request);
+
 // One series' rows from a scan, in time order.
 struct SeriesBlock {
   const SeriesInfo* series = nullptr;  // valid while the scan that passes the block runs

@@ -525,11 +525,16 @@ TEST_F(EngineTest, ScanSummarizedTakesAWholeSegmentWhenNothingElseMeetsIt) {
                       })
                   .ok());
   EXPECT_EQ(per_series, 3);
-  // A tag predicate: not every series of the segment is wanted.
+  // A condition on one tag: that value's totals in the segment. Any other series filter: the
+  // series one by one.
   ScanRequest only_b = r;
   only_b.tag_equals = {{"host", "b"}};
   EXPECT_EQ(TotalsBySummaries(*engine_, only_b).totals, (TempTotals{1, 1, 8.0, 8.0, 8.0}));
-  EXPECT_EQ(TotalsBySummaries(*engine_, only_b).whole, 0);
+  EXPECT_EQ(TotalsBySummaries(*engine_, only_b).whole, 1);
+  ScanRequest not_b = r;
+  not_b.series_filter = [](const SeriesInfo& info) { return info.Tag("host") != "b"; };
+  EXPECT_EQ(TotalsBySummaries(*engine_, not_b).totals, (TempTotals{4, 3, -0.25, -2.0, 1.5}));
+  EXPECT_EQ(TotalsBySummaries(*engine_, not_b).whole, 0);
   // A range or a bucket cutting the segment.
   ScanRequest cut = r;
   cut.min_time = 12;
@@ -658,6 +663,24 @@ TEST_F(EngineTest, WholeSegmentsGroupedByATagComeOnePerValue) {
   EXPECT_EQ(got, SiteTotalsByRows(*engine_, r));
   EXPECT_EQ(got.size(), 4u);  // s0, s1, s2 and ""
   EXPECT_EQ(whole, 4);
+  // Conditions on the tag: the values that meet them.
+  ScanRequest one_site = r;
+  one_site.tag_equals = {{"site", "s1"}};
+  got = SiteTotalsBySummaries(*engine_, one_site, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, one_site));
+  EXPECT_EQ(got.size(), 1u);
+  EXPECT_EQ(whole, 1);
+  ScanRequest two_sites = r;
+  two_sites.tag_in = {{"site", {"s0", "s2"}}};
+  got = SiteTotalsBySummaries(*engine_, two_sites, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, two_sites));
+  EXPECT_EQ(whole, 2);
+  // A condition on another tag: series by series.
+  ScanRequest host = r;
+  host.tag_equals = {{"host", "h1"}};
+  got = SiteTotalsBySummaries(*engine_, host, &whole);
+  EXPECT_EQ(got, SiteTotalsByRows(*engine_, host));
+  EXPECT_EQ(whole, 0);
   // A newer row in its range: per series, the same totals.
   ASSERT_TRUE(engine_->Write(Batch({{"h1", 20, 99.0, {}}})).ok());
   got = SiteTotalsBySummaries(*engine_, r, &whole);
