@@ -672,7 +672,7 @@ void ScanNode::Explain(int depth, std::string* out) const {
     // Engine::ScanSummarized may take a segment from its totals (per value of a tag).
     if (const auto tag = WholeSegmentTag(request)) {
       text += " whole_segments";
-      if (!tag->empty()) text += " by=" + *tag;
+      if (!tag->empty()) text += " per_value=" + *tag;
     }
   }
   for (const FieldRange& r : request.field_ranges) {
@@ -924,8 +924,10 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     if (!keys.empty()) {
       for (size_t k = 0; k < keys.size(); ++k) {
         const BoundExpr& e = *keys[k];
-        if (!time_keys[k] && e.kind != BoundKind::kColumn && summary.series == nullptr) {
-          return Internal("a summary of many series reached a grouping by tag expressions");
+        if (!time_keys[k] && summary.series == nullptr &&
+            (e.kind != BoundKind::kColumn || scan == nullptr ||
+             child->columns[e.column].name != scan->request.summary_tag)) {
+          return Internal("a summary of many series reached a grouping by another tag");
         }
         if (e.kind == BoundKind::kColumn) {
           // Many series: the one grouping tag's value they share (ScanRequest::summary_tag).

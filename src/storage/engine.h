@@ -91,8 +91,8 @@ struct ScanRequest {
   int64_t min_time = std::numeric_limits<int64_t>::min();  // inclusive
   int64_t max_time = std::numeric_limits<int64_t>::max();  // inclusive
   TagSet tag_equals;  // every tag must equal its value ("" = absent)
-  // Every listed tag must equal one of its values (sorted, non-empty; a series without the tag
-  // matches none): `tag IN (...)` pushed down.
+  // Every listed tag must equal one of its values (sorted, non-empty; "" among them matches a
+  // series without the tag, as in SeriesIndex::Match): `tag IN (...)` pushed down.
   TagIn tag_in;
   std::vector<std::string> fields;  // projection; empty means every field
   // When set, only series for which it returns true are read (after tag_equals and tag_in):

@@ -601,8 +601,10 @@ void Segment::AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* t
 }
 
 Result<const std::vector<TagValueTotals>*> Segment::TotalsByTag(std::string_view key) const {
-  std::lock_guard lock(tag_totals_mu_);
-  if (auto it = tag_totals_.find(key); it != tag_totals_.end()) return it->second.get();
+  {
+    std::lock_guard lock(tag_totals_mu_);
+    if (auto it = tag_totals_.find(key); it != tag_totals_.end()) return it->second.get();
+  }
   const auto k = std::find(tag_keys_.begin(), tag_keys_.end(), key);
   auto totals = std::make_unique<std::vector<TagValueTotals>>();
   if (k == tag_keys_.end()) {
@@ -613,18 +615,19 @@ Result<const std::vector<TagValueTotals>*> Segment::TotalsByTag(std::string_view
     // The value of each series first: a tag of too many values stops before any chunk is read.
     std::map<std::string, size_t, std::less<>> slot;
     std::vector<size_t> slot_of(series_.size());
-    for (size_t i = 0; i < series_.size() && totals != nullptr; ++i) {
+    for (size_t i = 0; i < series_.size(); ++i) {
       Decoder d(series_[i].encoded_tag_values);
       std::string_view value;
       for (size_t j = 0; j <= index; ++j) {
         if (!d.GetLengthPrefixed(&value)) return Corruption("segment '{}': bad tag values", path_);
       }
-      auto [it, added] = slot.try_emplace(std::string(value), totals->size());
-      if (added) {
+      auto it = slot.find(value);
+      if (it == slot.end()) {
         if (totals->size() == kMaxTagTotalsValues) {
           totals.reset();
           break;
         }
+        it = slot.emplace(std::string(value), totals->size()).first;
         totals->push_back({std::string(value), 0, {}});
         totals->back().fields.assign(fields_.size(), SegmentFieldTotals{});
       }
@@ -643,9 +646,9 @@ Result<const std::vector<TagValueTotals>*> Segment::TotalsByTag(std::string_view
                 [](const TagValueTotals& a, const TagValueTotals& b) { return a.value < b.value; });
     }
   }
-  auto& kept = tag_totals_[std::string(key)];
-  kept = std::move(totals);
-  return kept.get();
+  std::lock_guard lock(tag_totals_mu_);
+  auto [it, added] = tag_totals_.try_emplace(std::string(key), std::move(totals));
+  return it->second.get();
 }
 
 Result<std::vector<Chunk>> Segment::Chunks(const SegmentSeries& series) const {

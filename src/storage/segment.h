@@ -190,8 +190,10 @@ class Segment {
   // Per field (parallel to fields()): its statistics over every row of the segment.
   const std::vector<SegmentFieldTotals>& totals() const { return totals_; }
   // Per value of tag `key` (sorted by value), the totals of the series having it; nullptr when
-  // the segment has more than kMaxTagTotalsValues values of it. Gathered from the chunk entries
-  // on the first call for a key and kept (a few KiB), so later calls cost a lookup.
+  // the segment has more than kMaxTagTotalsValues values of it. Gathered from every chunk entry
+  // on the first call for a key (outside any lock: concurrent first calls may both gather, the
+  // first one kept wins) and kept for the segment's life (at most kMaxTagTotalsValues x fields
+  // x 40 bytes a key), so later calls cost a lookup.
   Result<const std::vector<TagValueTotals>*> TotalsByTag(std::string_view key) const;
 
   // The series entry, or nullptr.
