@@ -417,6 +417,16 @@ struct TempTotals {
     min = std::min(min, v);
     max = std::max(max, v);
   }
+  // The rows a summary stands for, and its statistics of temp (its first field).
+  void AddSummary(const SeriesSummary& summary) {
+    rows += summary.rows;
+    const SeriesSummary::Field& f = summary.stats[0];
+    if (f.count == 0) return;
+    count += f.count;
+    sum += f.sum;
+    min = std::min(min, std::bit_cast<double>(f.min_bits));
+    max = std::max(max, std::bit_cast<double>(f.max_bits));
+  }
   friend bool operator==(const TempTotals&, const TempTotals&) = default;
 };
 
@@ -432,18 +442,23 @@ void AddRows(const SeriesBlock& b, TempTotals* t) {
   }
 }
 
-// The totals by reading every row (Engine::Scan).
-TempTotals TotalsByRows(const Engine& engine, ScanRequest r) {
+// The totals by reading every row (Engine::Scan), per value of `tag` ("" for every row).
+std::map<std::string, TempTotals> TotalsByRowsPer(const Engine& engine, ScanRequest r,
+                                                  const std::string& tag) {
   r.fields = {"temp"};
-  TempTotals t;
+  std::map<std::string, TempTotals> out;
   EXPECT_TRUE(engine
                   .Scan(r,
                         [&](const SeriesBlock& b) {
-                          AddRows(b, &t);
+                          AddRows(b, &out[tag.empty() ? "" : std::string(b.series->Tag(tag))]);
                           return Status::OK();
                         })
                   .ok());
-  return t;
+  return out;
+}
+
+TempTotals TotalsByRows(const Engine& engine, const ScanRequest& r) {
+  return TotalsByRowsPer(engine, r, "")[""];
 }
 
 // The same by ScanSummarized with summaries of many series allowed, and how they came.
@@ -467,13 +482,7 @@ SummarizedTotals TotalsBySummaries(const Engine& engine, ScanRequest r) {
       },
       [&](const SeriesSummary& sum) {
         ++(sum.series == nullptr ? out.whole : out.per_series);
-        out.totals.rows += sum.rows;
-        const SeriesSummary::Field& f = sum.stats[0];
-        if (f.count == 0) return Status::OK();
-        out.totals.count += f.count;
-        out.totals.sum += f.sum;
-        out.totals.min = std::min(out.totals.min, std::bit_cast<double>(f.min_bits));
-        out.totals.max = std::max(out.totals.max, std::bit_cast<double>(f.max_bits));
+        out.totals.AddSummary(sum);
         return Status::OK();
       });
   EXPECT_TRUE(s.ok()) << s;
@@ -588,17 +597,8 @@ TEST_F(EngineTest, ScanSummarizedTakesAWholeSegmentWhenNothingElseMeetsIt) {
 // the tag (summary_tag), with the count of summaries of many series.
 using SiteTotals = std::map<std::string, TempTotals>;
 
-SiteTotals SiteTotalsByRows(const Engine& engine, ScanRequest r) {
-  r.fields = {"temp"};
-  SiteTotals out;
-  EXPECT_TRUE(engine
-                  .Scan(r,
-                        [&](const SeriesBlock& b) {
-                          AddRows(b, &out[std::string(b.series->Tag("site"))]);
-                          return Status::OK();
-                        })
-                  .ok());
-  return out;
+SiteTotals SiteTotalsByRows(const Engine& engine, const ScanRequest& r) {
+  return TotalsByRowsPer(engine, r, "site");
 }
 
 SiteTotals SiteTotalsBySummaries(const Engine& engine, ScanRequest r, int* whole) {
@@ -621,14 +621,7 @@ SiteTotals SiteTotalsBySummaries(const Engine& engine, ScanRequest r, int* whole
         } else {
           site = std::string(sum.series->Tag("site"));
         }
-        TempTotals& t = out[site];
-        t.rows += sum.rows;
-        const SeriesSummary::Field& f = sum.stats[0];
-        if (f.count == 0) return Status::OK();
-        t.count += f.count;
-        t.sum += f.sum;
-        t.min = std::min(t.min, std::bit_cast<double>(f.min_bits));
-        t.max = std::max(t.max, std::bit_cast<double>(f.max_bits));
+        out[site].AddSummary(sum);
         return Status::OK();
       });
   EXPECT_TRUE(s.ok()) << s;
