@@ -2283,18 +2283,23 @@ struct Planner::Impl {
   static void MaybeUseSummaries(AggregateNode* agg) {
     auto* scan = dynamic_cast<ScanNode*>(agg->child.get());
     if (scan == nullptr || scan->latest) return;
-    std::vector<const BoundExpr*> time_keys;
+    std::vector<const BoundExpr*> time_keys, tag_keys;
     for (const auto& k : agg->keys) {
       if (TimeKeyBuckets::For(*k)) {
         time_keys.push_back(k.get());
         continue;
       }
       if (!OfTagsOnly(*k, scan->tag_count)) return;  // a tag, or an expression of tags
+      tag_keys.push_back(k.get());
     }
+    bool of_tags = false;  // an aggregate reads a tag (count(DISTINCT tag), the only one allowed)
     for (const auto& a : agg->aggregates) {
       const bool of_tag = !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
                           OfTagsOnly(*a.args[0], scan->tag_count);
-      if (a.kind == AggregateKind::kCountDistinct && of_tag) continue;  // one value a series
+      if (a.kind == AggregateKind::kCountDistinct && of_tag) {
+        of_tags = true;
+        continue;  // one value a series
+      }
       if (!SupportsSummary(a)) return;
       if (a.args.empty()) continue;
       if (a.args[0]->kind != BoundKind::kColumn ||
@@ -2305,17 +2310,6 @@ struct Planner::Impl {
     scan->summaries = true;
     // No tag in the aggregates and at most one plain tag among the keys: a summary may stand
     // for many series (those sharing the tag's value).
-    bool of_tags = false;
-    for (const auto& a : agg->aggregates) {
-      of_tags |= !a.args.empty() && a.args[0]->kind == BoundKind::kColumn &&
-                 OfTagsOnly(*a.args[0], scan->tag_count);
-    }
-    std::vector<const BoundExpr*> tag_keys;
-    for (const auto& k : agg->keys) {
-      if (std::find(time_keys.begin(), time_keys.end(), k.get()) == time_keys.end()) {
-        tag_keys.push_back(k.get());
-      }
-    }
     const bool one_tag = tag_keys.size() == 1 && tag_keys[0]->kind == BoundKind::kColumn;
     scan->request.summaries_without_series = !of_tags && (tag_keys.empty() || one_tag);
     if (scan->request.summaries_without_series && one_tag) {

@@ -882,6 +882,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         end = picked.size();
       }
       summary.series = info;
+      summary.tag_value = {};
       summary.rows = 0;
       summary.min_time = picked[begin].chunk->min_time;
       summary.max_time = picked[end - 1].chunk->max_time;
