@@ -444,7 +444,7 @@ class SeriesLocator {
   std::vector<Segment::ReadState> states_;  // per segment
   std::vector<char> whole_;                 // per segment, or empty (TakeWhole)
   // Per segment: the scan's RangeColumns, once found (one scan, one set of ranges).
-  std::vector<std::optional<std::vector<int>>> range_columns_;
+  std::vector<std::optional<SegmentRanges>> range_columns_;
   Segment::ReadBuffers buffers_;  // shared by the states: one read runs at a time
 };
 
@@ -455,6 +455,11 @@ std::vector<std::unique_ptr<SeriesLocator>> Locators(const std::vector<ShardSnap
   for (const auto& snap : snaps) out.push_back(std::make_unique<SeriesLocator>(snap));
   return out;
 }
+
+// Scans of fewer series than this read their chunk entries rather than gather
+// Segment::SeriesTotals (kSeriesTotalsPerBlock series' entries at a time) they may never use
+// again.
+constexpr size_t kMinSeriesForTotals = 256;
 
 // Index blocks kept between series (Segment::IndexHold) stay outside the index cache's budget:
 // with more segments than this in a snapshot, none is kept.
@@ -473,17 +478,29 @@ bool TagConditionsHold(const ScanRequest& request, std::string_view value) {
 }
 
 // Per range: the column of `segment` holding its (DOUBLE) field, or -1.
-std::vector<int> RangeColumns(const Segment& segment, const std::vector<FieldRange>& ranges) {
+SegmentRanges RangeColumns(const Segment& segment, const std::vector<FieldRange>& ranges) {
   const auto& fields = segment.fields();
-  std::vector<int> columns(ranges.size(), -1);
+  SegmentRanges out;
+  out.columns.assign(ranges.size(), -1);
+  out.holds.resize(ranges.size());
   for (size_t i = 0; i < ranges.size(); ++i) {
     for (size_t k = 0; k < fields.size(); ++k) {
       if (fields[k].name == ranges[i].field && fields[k].type == FieldType::kDouble) {
-        columns[i] = static_cast<int>(k);
+        out.columns[i] = static_cast<int>(k);
       }
     }
   }
-  return columns;
+  return out;
+}
+
+// Whether no value with statistics (count, min, max) can meet `r`: none at all, or [min, max]
+// outside it. Only NaNs (min or max NaN): undecided, the rows decide.
+bool StatsMissRange(uint64_t count, uint64_t min_bits, uint64_t max_bits, const FieldRange& r) {
+  if (count == 0) return true;
+  const double lo = std::bit_cast<double>(min_bits), hi = std::bit_cast<double>(max_bits);
+  if (std::isnan(lo) || std::isnan(hi)) return false;
+  if (hi < r.min || (hi == r.min && !r.min_inclusive)) return true;
+  return lo > r.max || (lo == r.max && !r.max_inclusive);
 }
 
 // Whether no row of `chunk` can meet every range (`columns`: RangeColumns of its segment): a
@@ -491,16 +508,25 @@ std::vector<int> RangeColumns(const Segment& segment, const std::vector<FieldRan
 bool ChunkMissesRanges(const Chunk& chunk, const std::vector<FieldRange>& ranges,
                        const std::vector<int>& columns) {
   for (size_t i = 0; i < ranges.size(); ++i) {
-    const FieldRange& r = ranges[i];
     const int col = columns[i];
     if (col < 0) return true;
     if (chunk.columns[col].presence == kColumnNotRead) continue;  // not projected: the rows decide
     const ChunkStats& st = chunk.columns[col].stats;
-    if (st.count == 0) return true;
-    const double lo = std::bit_cast<double>(st.min_bits), hi = std::bit_cast<double>(st.max_bits);
-    if (std::isnan(lo) || std::isnan(hi)) continue;  // only NaNs: leave it to the rows
-    if (hi < r.min || (hi == r.min && !r.min_inclusive)) return true;
-    if (lo > r.max || (lo == r.max && !r.max_inclusive)) return true;
+    if (StatsMissRange(st.count, st.min_bits, st.max_bits, ranges[i])) return true;
+  }
+  return false;
+}
+
+// Same, for every chunk of `entry` in `segment` at once, from the segment's series totals.
+Result<bool> SeriesMissesRanges(const Segment& segment, const SegmentSeries& entry,
+                                const std::vector<FieldRange>& ranges, SegmentRanges* where) {
+  const size_t position = segment.PositionOf(entry);
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const int col = where->columns[i];
+    if (col < 0) return true;
+    SW_ASSIGN_OR_RETURN(SegmentFieldTotals t,
+                        segment.SeriesTotals(static_cast<size_t>(col), position, &where->holds[i]));
+    if (StatsMissRange(t.count, t.min_bits, t.max_bits, ranges[i])) return true;
   }
   return false;
 }
@@ -569,22 +595,27 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
     const SegmentSeries* entry = where.entries[s];
     if (entry == nullptr || entry->max_time < min_time || entry->min_time > max_time) continue;
     const Segment* segment = snap.segments[s].get();
+    // A chunk (or the series' every chunk here) whose rows meet no other source's can be
+    // passed over by its statistics; else their rows would merge.
+    auto alone = [&where](int64_t lo, int64_t hi) {
+      int overlaps = 0;
+      for (const auto& [a, b] : where.ranges) overlaps += a <= hi && lo <= b;
+      return overlaps <= 1;
+    };
     std::function<bool(const Chunk&)> skip;
-    std::vector<int> own_columns;
-    const std::vector<int>* columns = &own_columns;
+    std::optional<SegmentRanges> own_ranges;
     if (skip_by_ranges) {
       // Found once per segment and scan where the locator keeps them.
-      if (where.range_columns != nullptr) {
-        std::optional<std::vector<int>>& kept = (*where.range_columns)[s];
-        if (!kept) kept = RangeColumns(*segment, *ranges);
-        columns = &*kept;
-      } else {
-        own_columns = RangeColumns(*segment, *ranges);
+      std::optional<SegmentRanges>& kept =
+          where.range_columns != nullptr ? (*where.range_columns)[s] : own_ranges;
+      if (!kept) kept = RangeColumns(*segment, *ranges);
+      SegmentRanges* at = &*kept;
+      if (where.series_totals && alone(entry->min_time, entry->max_time)) {
+        SW_ASSIGN_OR_RETURN(bool misses, SeriesMissesRanges(*segment, *entry, *ranges, at));
+        if (misses) continue;
       }
-      skip = [&](const Chunk& c) {
-        int overlaps = 0;
-        for (const auto& [lo, hi] : where.ranges) overlaps += lo <= c.max_time && c.min_time <= hi;
-        return overlaps <= 1 && ChunkMissesRanges(c, *ranges, *columns);
+      skip = [&, at](const Chunk& c) {
+        return alone(c.min_time, c.max_time) && ChunkMissesRanges(c, *ranges, at->columns);
       };
     }
     Segment::ReadState* state = where.states != nullptr ? &(*where.states)[s] : nullptr;
@@ -617,7 +648,9 @@ Status Engine::Scan(const ScanRequest& request,
                retention_.Cutoff(request.tenant, request.database, request.table, held->now));
   auto locators = Locators(snaps);
   SeriesSources where;
-  for (const auto& info : MatchSeries(series_, request, *schema)) {
+  const SeriesMatch matched = MatchSeries(series_, request, *schema);
+  where.series_totals = matched.size() >= kMinSeriesForTotals;
+  for (const auto& info : matched) {
     SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     locator.Locate(info->id, &where);
     SW_RETURN_IF_ERROR(ReadSeries(locator.snapshot(), where, info->id, min_time, request.max_time,
@@ -719,6 +752,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
     std::vector<Chunk> chunks;
     std::vector<int> columns;
     std::vector<bool> wanted;
+    std::vector<Segment::TotalsHold> holds;  // per projected field (Segment::SeriesTotals)
   };
   std::vector<std::vector<SegmentState>> states(snaps.size());
   for (size_t i = 0; i < snaps.size(); ++i) {
@@ -729,6 +763,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       std::vector<bool>& wanted = states[i][s].wanted;
       columns.assign(fields.size(), -1);
       wanted.assign(seg_fields.size(), false);
+      states[i][s].holds.resize(fields.size());
       for (size_t f = 0; f < fields.size(); ++f) {
         for (size_t k = 0; k < seg_fields.size(); ++k) {
           if (seg_fields[k].name == fields[f].name) columns[f] = static_cast<int>(k);
@@ -820,7 +855,9 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   // What no source is read in: picked chunks and the series' part of segments taken whole.
   std::vector<std::pair<int64_t, int64_t>> covered;
   std::vector<bool> seen;
-  for (const auto& info : MatchSeries(series_, request, *schema)) {
+  const SeriesMatch matched = MatchSeries(series_, request, *schema);
+  where.series_totals = matched.size() >= kMinSeriesForTotals;
+  for (const auto& info : matched) {
     const size_t shard = info->id.value() % shards_.size();
     if (!per_series[shard]) continue;
     SeriesLocator& locator = *locators[shard];
@@ -833,9 +870,6 @@ Status Engine::ScanSummarized(const ScanRequest& request,
       const SegmentSeries* e = where.entries[s];
       if (e == nullptr || e->max_time < min_time || e->min_time > max_time) continue;
       SegmentState& state = states[shard][s];
-      Segment::IndexHold& hold = (*where.states)[s].hold;
-      SW_RETURN_IF_ERROR(seg.Chunks(*e, &hold, &state.chunks, &state.wanted));
-      if (snap.segments.size() > kMaxHeldIndexBlocks) hold = {};
       auto summarisable = [&](const Chunk& c) {
         if (c.min_time < min_time || c.max_time > max_time) return false;
         if (request.same_bucket && !request.same_bucket(c.min_time, c.max_time)) return false;
@@ -854,6 +888,32 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         }
         return true;
       };
+      // Every chunk of the series here in range and in one bucket: its totals in the segment,
+      // read without its chunk entries, stand for one chunk of all its rows.
+      if (where.series_totals && e->min_time >= min_time && e->max_time <= max_time &&
+          (!request.same_bucket || request.same_bucket(e->min_time, e->max_time))) {
+        state.chunks.resize(1);
+        Chunk& all = state.chunks[0];
+        all.rows = static_cast<uint32_t>(e->rows);
+        all.min_time = e->min_time;
+        all.max_time = e->max_time;
+        all.columns.assign(seg.fields().size(), ColumnChunk{});
+        const size_t position = seg.PositionOf(*e);
+        for (size_t f = 0; f < fields.size(); ++f) {
+          const int col = state.columns[f];
+          if (col < 0) continue;
+          SW_ASSIGN_OR_RETURN(SegmentFieldTotals t, seg.SeriesTotals(static_cast<size_t>(col),
+                                                                     position, &state.holds[f]));
+          all.columns[col].stats = {static_cast<uint32_t>(t.count), t.min_bits, t.max_bits, t.sum};
+        }
+        if (summarisable(all)) {
+          picked.push_back({&all, &state.columns});
+          continue;
+        }
+      }
+      Segment::IndexHold& hold = (*where.states)[s].hold;
+      SW_RETURN_IF_ERROR(seg.Chunks(*e, &hold, &state.chunks, &state.wanted));
+      if (snap.segments.size() > kMaxHeldIndexBlocks) hold = {};
       for (const Chunk& c : state.chunks) {
         if (summarisable(c)) {
           picked.push_back({&c, &state.columns});

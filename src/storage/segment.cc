@@ -581,23 +581,86 @@ Status Segment::ParseIndex(SegmentIndexDecoder* decoder) {
   return Status::OK();
 }
 
-void Segment::AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const {
-  for (size_t k = 0; k < fields_.size(); ++k) {
-    const ChunkStats& st = chunk.columns[k].stats;
-    if (chunk.columns[k].presence == 1 || st.count == 0) continue;
-    SegmentFieldTotals& t = (*totals)[k];
-    const FieldType type = fields_[k].type;
-    if (t.count == 0) {
-      t.min_bits = st.min_bits;
-      t.max_bits = st.max_bits;
-    } else {
-      if (StatsLess(type, st.min_bits, t.min_bits)) t.min_bits = st.min_bits;
-      if (StatsLess(type, t.max_bits, st.max_bits)) t.max_bits = st.max_bits;
-    }
-    t.count += st.count;
-    t.sum += st.sum;
-    t.nan |= std::isnan(st.sum);
+namespace {
+
+// Adds one chunk's statistics of a column of `type` to `*t`.
+void AddStats(FieldType type, const ColumnChunk& column, SegmentFieldTotals* t) {
+  const ChunkStats& st = column.stats;
+  if (column.presence == 1 || st.count == 0) return;
+  if (t->count == 0) {
+    t->min_bits = st.min_bits;
+    t->max_bits = st.max_bits;
+  } else {
+    if (StatsLess(type, st.min_bits, t->min_bits)) t->min_bits = st.min_bits;
+    if (StatsLess(type, t->max_bits, st.max_bits)) t->max_bits = st.max_bits;
   }
+  t->count += st.count;
+  t->sum += st.sum;
+  t->nan |= std::isnan(st.sum);
+}
+
+// Block numbers of SeriesTotals' blocks in the index cache: apart from the index's own blocks
+// (offset / kIndexBlockBytes, below 2^32).
+constexpr uint64_t kSeriesTotalsBlockBit = uint64_t{1} << 63;
+
+}  // namespace
+
+void Segment::AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const {
+  for (size_t k = 0; k < fields_.size(); ++k)
+    AddStats(fields_[k].type, chunk.columns[k], &(*totals)[k]);
+}
+
+Result<SegmentFieldTotals> Segment::SeriesTotals(size_t column, size_t position,
+                                                 TotalsHold* hold) const {
+  if (column >= fields_.size() || position >= series_.size()) {
+    return Internal("segment '{}': totals of column {} of series {} asked ({} columns, {} series)",
+                    path_, column, position, fields_.size(), series_.size());
+  }
+  const uint64_t number =
+      kSeriesTotalsBlockBit | (uint64_t{column} << 32) | (position / kSeriesTotalsPerBlock);
+  if (hold->number != number || !hold->block) {
+    BlockCache::Block block;
+    if (index_cache_ != nullptr) {
+      block = index_cache_->Lookup(cache_file_id_, number);
+    } else {
+      std::lock_guard lock(series_totals_mu_);
+      if (auto it = series_totals_.find(number); it != series_totals_.end()) block = it->second;
+    }
+    if (!block) {
+      SW_ASSIGN_OR_RETURN(block, GatherSeriesTotals(column, number));
+    }
+    hold->block = std::move(block);
+    hold->number = number;
+  }
+  SegmentFieldTotals t;
+  const size_t at = (position % kSeriesTotalsPerBlock) * sizeof(t);
+  if (at + sizeof(t) > hold->block->size()) {
+    return Internal("segment '{}': series totals block {:#x} holds {} bytes", path_, number,
+                    hold->block->size());
+  }
+  std::memcpy(&t, hold->block->data() + at, sizeof(t));
+  return t;
+}
+
+Result<BlockCache::Block> Segment::GatherSeriesTotals(size_t column, uint64_t number) const {
+  static_assert(std::is_trivially_copyable_v<SegmentFieldTotals>);
+  const size_t first = static_cast<size_t>(number & UINT32_MAX) * kSeriesTotalsPerBlock;
+  const size_t end = std::min(series_.size(), first + kSeriesTotalsPerBlock);
+  std::vector<bool> wanted(fields_.size(), false);
+  wanted[column] = true;
+  std::string data((end - first) * sizeof(SegmentFieldTotals), '\0');
+  IndexHold index_hold;
+  std::vector<Chunk> chunks;
+  for (size_t i = first; i < end; ++i) {
+    SW_RETURN_IF_ERROR(Chunks(series_[i], &index_hold, &chunks, &wanted));
+    SegmentFieldTotals t;
+    for (const Chunk& c : chunks) AddStats(fields_[column].type, c.columns[column], &t);
+    std::memcpy(data.data() + (i - first) * sizeof(t), &t, sizeof(t));
+  }
+  if (index_cache_ != nullptr) return index_cache_->Insert(cache_file_id_, number, std::move(data));
+  auto block = std::make_shared<const std::string>(std::move(data));
+  std::lock_guard lock(series_totals_mu_);
+  return series_totals_.try_emplace(number, std::move(block)).first->second;
 }
 
 Result<const std::vector<TagValueTotals>*> Segment::TotalsByTag(std::string_view key) const {

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -94,6 +95,10 @@ struct TagValueTotals {
   uint64_t rows = 0;
   std::vector<SegmentFieldTotals> fields;  // parallel to the segment's fields
 };
+
+// Segment::SeriesTotals keeps the totals of this many series in a row as one block of the
+// index cache (40 bytes each: 160 KiB a block).
+inline constexpr size_t kSeriesTotalsPerBlock = 4096;
 
 // At most this many values of one tag get totals of their own in a segment (TotalsByTag): a
 // tag with more (a machine id) has none.
@@ -195,6 +200,21 @@ class Segment {
   // first one kept wins) and kept for the segment's life (at most kMaxTagTotalsValues x fields
   // x 40 bytes a key), so later calls cost a lookup.
   Result<const std::vector<TagValueTotals>*> TotalsByTag(std::string_view key) const;
+  // The totals of column `column` over every chunk of series()[position]: what a scan reads to
+  // pass over a series without parsing its chunk entries. They come from a block of the totals
+  // of kSeriesTotalsPerBlock series in a row, gathered from their chunk entries (that column's
+  // statistics only) on first use, outside any lock, and kept in the index cache under its
+  // budget (without a cache, for the segment's life). `*hold` keeps the block read last, so
+  // that series in order cost a copy each.
+  struct TotalsHold {
+    BlockCache::Block block;
+    uint64_t number = UINT64_MAX;
+  };
+  Result<SegmentFieldTotals> SeriesTotals(size_t column, size_t position, TotalsHold* hold) const;
+  // Where `series` (an entry of this segment) is in series().
+  size_t PositionOf(const SegmentSeries& series) const {
+    return static_cast<size_t>(&series - series_.data());
+  }
 
   // The series entry, or nullptr.
   const SegmentSeries* Find(SeriesId id) const;
@@ -273,6 +293,8 @@ class Segment {
   Result<BlockCache::Block> IndexBlock(uint64_t number) const;
   // Adds a chunk's statistics (every column parsed) to `totals` (parallel to fields_).
   void AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const;
+  // SeriesTotals' block `number` of column `column`, gathered from the chunk entries.
+  Result<BlockCache::Block> GatherSeriesTotals(size_t column, uint64_t number) const;
   // The error for reading a column that Chunks was told to pass over (a caller's bug).
   Status ColumnNotRead(size_t column) const;
 
@@ -302,6 +324,9 @@ class Segment {
   mutable std::mutex tag_totals_mu_;
   mutable std::map<std::string, std::unique_ptr<const std::vector<TagValueTotals>>, std::less<>>
       tag_totals_;
+  // SeriesTotals' blocks, without an index cache.
+  mutable std::mutex series_totals_mu_;
+  mutable std::unordered_map<uint64_t, BlockCache::Block> series_totals_;
   std::vector<SegmentSeries> series_;  // sorted by id
 };
 

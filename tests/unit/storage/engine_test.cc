@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "storage/fault_injection_env.h"
@@ -824,6 +825,122 @@ TEST_F(EngineTest, FieldRangesSkipChunksNobodyOverlaps) {
   s = ReadAll(*engine_, r);
   EXPECT_EQ(s.count("b"), 0u);
   EXPECT_EQ(s["a"].size(), 2u);
+}
+
+// Scans of many series (where Segment::SeriesTotals answers for a series' every chunk in a
+// segment) give what reading every row gives: a field range passes over exactly the series
+// whose rows all miss it, unless a newer row, another segment or a delete meets them; summaries
+// from the series' totals equal the rows' statistics, and any range or bucket cutting a series
+// sends it back to its chunks.
+TEST_F(EngineTest, ScansOfManySeriesAnswerFromSeriesTotals) {
+  static constexpr int64_t kSecond = 1'000'000'000;
+  Open();
+  auto host = [](int i) { return fmt::format("h{:03}", i); };
+  std::vector<Row> rows;
+  for (int i = 0; i < 600; ++i) {
+    for (int64_t t : {10, 20, 30}) {
+      // Series i holds i + 0, i + 0.5, i + 1; every 50th has no temp at all.
+      std::optional<double> temp;
+      if (i % 50 != 49) temp = i + static_cast<double>(t - 10) / 20;
+      rows.push_back({host(i), t * kSecond, temp, int64_t{i}});
+    }
+  }
+  ASSERT_TRUE(engine_->Write(Batch(rows)).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  WriteNaN(host(7), 15 * kSecond);  // a second segment of h007 only, meeting its first
+  // A newer row of h003 in memory meeting its flushed ones; h005's second segment after its
+  // first; a delete of h009's first row.
+  ASSERT_TRUE(engine_->Write(Batch({{host(5), 40 * kSecond, 5000.0, {}}})).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  ASSERT_TRUE(engine_->Write(Batch({{host(3), 20 * kSecond, 1000.0, {}}})).ok());
+  ScanRequest del;
+  del.tenant = kTenant;
+  del.table = "machine";
+  del.tag_equals = {{"host", host(9)}};
+  del.max_time = 10 * kSecond;
+  ASSERT_TRUE(engine_->Delete(del).ok());
+
+  const Snapshot all = ReadAll(*engine_);
+  ASSERT_EQ(all.size(), 600u);
+  auto meets = [](const FieldRange& r, std::optional<double> v) {
+    if (!v || std::isnan(*v)) return false;
+    return (*v > r.min || (r.min_inclusive && *v == r.min)) &&
+           (*v < r.max || (r.max_inclusive && *v == r.max));
+  };
+  auto range = [](double min, bool min_inclusive, double max, bool max_inclusive) {
+    FieldRange r;
+    r.field = "temp";
+    r.min = min;
+    r.min_inclusive = min_inclusive;
+    r.max = max;
+    r.max_inclusive = max_inclusive;
+    return r;
+  };
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (const FieldRange& fr : {range(590, false, kInf, true), range(590, true, kInf, true),
+                               range(-kInf, true, 3, false), range(100, true, 101, true),
+                               range(2000, false, kInf, true), range(0.25, true, 0.75, true)}) {
+    SCOPED_TRACE(fmt::format("temp in {}{}, {}{}", fr.min_inclusive ? "[" : "(", fr.min, fr.max,
+                             fr.max_inclusive ? "]" : ")"));
+    ScanRequest r;
+    r.field_ranges = {fr};
+    const Snapshot got = ReadAll(*engine_, r);
+    for (const auto& [h, series] : all) {
+      bool any = false;
+      for (const auto& [t, cell] : series) any |= meets(fr, cell.first);
+      if (any) {
+        // Every row in range is there, with rows around it (a scan skips, it does not filter).
+        ASSERT_EQ(got.count(h), 1u) << h;
+        for (const auto& [t, cell] : series) {
+          if (meets(fr, cell.first)) {
+            EXPECT_EQ(got.at(h).count(t), 1u) << h << " at " << t;
+          }
+        }
+        for (const auto& [t, cell] : got.at(h)) {
+          ASSERT_EQ(series.count(t), 1u) << h << " at " << t;
+          if (cell.first && std::isnan(*cell.first)) continue;
+          EXPECT_EQ(cell, series.at(t)) << h << " at " << t;  // merged alike
+        }
+      } else if (h != host(3) && h != host(7)) {
+        // Nothing in range and nothing meeting its segment's rows: passed over.
+        EXPECT_EQ(got.count(h), 0u) << h;
+      }
+    }
+  }
+
+  // Summaries: from the series' totals where a series is whole in range and one bucket, else
+  // from chunks or rows. Every host but h007 (its NaN would make every sum NaN): a condition on
+  // the host keeps the segments from being taken whole.
+  ScanRequest r;
+  r.tenant = kTenant;
+  r.table = "machine";
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 600; ++i) {
+    if (i != 7) hosts.push_back(host(i));
+  }
+  r.tag_in = {{"host", hosts}};
+  const TempTotals want = TotalsByRows(*engine_, r);
+  const SummarizedTotals got = TotalsBySummaries(*engine_, r);
+  EXPECT_EQ(got.totals.rows, want.rows);
+  EXPECT_EQ(got.totals.count, want.count);
+  EXPECT_NEAR(got.totals.sum, want.sum, 1e-6);
+  EXPECT_EQ(got.totals.min, want.min);
+  EXPECT_EQ(got.totals.max, want.max);
+  EXPECT_LE(got.whole, 1);  // h005's second segment: one host, its totals per host kept
+  EXPECT_GE(got.per_series, 590);
+  EXPECT_LE(got.blocks, 2);  // h003 (a row in memory) and h009 (a delete)
+  ScanRequest part = r;
+  part.min_time = 15 * kSecond;  // cuts every series: its rows from 20 s
+  part.same_bucket = [](int64_t lo, int64_t hi) {
+    return lo / (25 * kSecond) == hi / (25 * kSecond);
+  };
+  const TempTotals want_part = TotalsByRows(*engine_, part);
+  const SummarizedTotals got_part = TotalsBySummaries(*engine_, part);
+  EXPECT_EQ(got_part.totals.rows, want_part.rows);
+  EXPECT_EQ(got_part.totals.count, want_part.count);
+  EXPECT_NEAR(got_part.totals.sum, want_part.sum, 1e-6);
+  EXPECT_EQ(got_part.totals.min, want_part.min);
+  EXPECT_EQ(got_part.totals.max, want_part.max);
 }
 
 TEST_F(EngineTest, SeriesFilterSelectsSeriesForScanAndLatest) {

@@ -439,6 +439,91 @@ TEST_F(SegmentTest, TotalsByTagSplitTheTotalsPerValue) {
   EXPECT_EQ(*hosts, nullptr);
 }
 
+// Each series' totals of each column are its rows' statistics, wherever it is among the blocks
+// of kSeriesTotalsPerBlock series, asked in order or not, with or without an index cache (and
+// with one that keeps nothing); a NaN shows; out-of-range asks are errors.
+TEST_F(SegmentTest, SeriesTotalsAreEachSeriesStatistics) {
+  SegmentInput in = MakeInput(1);
+  in.series.clear();
+  const uint64_t n = kSeriesTotalsPerBlock + 300;  // two blocks
+  for (uint64_t id = 1; id <= n; ++id) {
+    in.series.push_back(MakeSeries(id, id == 4100 ? kRowsPerChunk + 5 : 1 + id % 5));
+  }
+  // Series 9 has a NaN; series 12 lacks "delta" altogether.
+  in.series[8].rows.columns[0].bits[1] = std::bit_cast<uint64_t>(std::nan(""));
+  for (auto& p : in.series[11].rows.columns[1].present) p = 0;
+  ASSERT_TRUE(WriteSegment(&env_, "t.sws", in).ok());
+  // Expected from the rows: count, min, max and sum of temp; count, min and max of delta.
+  struct Want {
+    uint64_t temp_count = 0, delta_count = 0;
+    double temp_min = 1e300, temp_max = -1e300, temp_sum = 0;
+    int64_t delta_min = INT64_MAX, delta_max = INT64_MIN;
+    bool nan = false;
+  };
+  std::vector<Want> want(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto& cols = in.series[i].rows.columns;
+    Want& w = want[i];
+    for (size_t r = 0; r < in.series[i].rows.times.size(); ++r) {
+      const double t = std::bit_cast<double>(cols[0].bits[r]);
+      ++w.temp_count;
+      w.temp_sum += t;
+      w.nan |= std::isnan(t);
+      if (!std::isnan(t)) {
+        w.temp_min = std::min(w.temp_min, t);
+        w.temp_max = std::max(w.temp_max, t);
+      }
+      if (cols[1].present[r]) {
+        ++w.delta_count;
+        w.delta_min = std::min(w.delta_min, static_cast<int64_t>(cols[1].bits[r]));
+        w.delta_max = std::max(w.delta_max, static_cast<int64_t>(cols[1].bits[r]));
+      }
+    }
+  }
+  BlockCache none(0), cache(16 << 20);
+  for (BlockCache* c : {static_cast<BlockCache*>(nullptr), &none, &cache}) {
+    SCOPED_TRACE(c == nullptr ? "no cache" : c == &none ? "a cache keeping nothing" : "a cache");
+    auto seg = Segment::Open(&env_, "t.sws", c);
+    ASSERT_TRUE(seg.ok()) << seg.status();
+    ASSERT_EQ((*seg)->series().size(), n);
+    // In order, then from the end backwards (a block change at every boundary).
+    for (int pass = 0; pass < 2; ++pass) {
+      Segment::TotalsHold temp_hold, delta_hold;
+      for (uint64_t k = 0; k < n; ++k) {
+        const uint64_t i = pass == 0 ? k : n - 1 - k;
+        SCOPED_TRACE("series " + std::to_string(i + 1));
+        ASSERT_EQ((*seg)->PositionOf((*seg)->series()[i]), i);
+        auto temp = (*seg)->SeriesTotals(0, i, &temp_hold);
+        auto delta = (*seg)->SeriesTotals(1, i, &delta_hold);
+        ASSERT_TRUE(temp.ok() && delta.ok()) << temp.status() << delta.status();
+        const Want& w = want[i];
+        ASSERT_EQ(temp->count, w.temp_count);
+        ASSERT_EQ(temp->nan, w.nan);
+        if (!w.nan) {
+          ASSERT_NEAR(temp->sum, w.temp_sum, 1e-6);
+          ASSERT_EQ(std::bit_cast<double>(temp->min_bits), w.temp_min);
+          ASSERT_EQ(std::bit_cast<double>(temp->max_bits), w.temp_max);
+        }
+        ASSERT_EQ(delta->count, w.delta_count);
+        if (w.delta_count > 0) {
+          ASSERT_EQ(static_cast<int64_t>(delta->min_bits), w.delta_min);  // signed order
+          ASSERT_EQ(static_cast<int64_t>(delta->max_bits), w.delta_max);
+        }
+      }
+    }
+    Segment::TotalsHold hold;
+    EXPECT_EQ((*seg)->SeriesTotals(5, 0, &hold).status().code(), StatusCode::kInternal);
+    EXPECT_EQ((*seg)->SeriesTotals(0, n, &hold).status().code(), StatusCode::kInternal);
+    if (c == &cache) {
+      // Kept: asking again reads nothing from the index.
+      const uint64_t misses = cache.misses();
+      auto again = (*seg)->SeriesTotals(0, 5, &hold);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(cache.misses(), misses);
+    }
+  }
+}
+
 std::string Describe(const BlockRef& r) {
   return std::to_string(r.offset) + "+" + std::to_string(r.length) + "#" +
          std::to_string(r.checksum);
