@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -1378,6 +1379,58 @@ bool NormalizedSortKeys(const DataChunk& keys_chunk, const std::vector<SortKey>&
   return true;
 }
 
+// Drops the word columns of `*words` (`rows` x `width`) that hold one value on every row (the
+// NULL markers of keys without NULLs, mostly): they decide nothing. Returns the width left.
+size_t DropConstantWords(std::vector<uint64_t>* words, size_t rows, size_t width) {
+  std::vector<size_t> kept;
+  for (size_t k = 0; k < width; ++k) {
+    bool constant = true;
+    for (size_t i = 1; i < rows && constant; ++i) {
+      constant = (*words)[i * width + k] == (*words)[k];
+    }
+    if (!constant) kept.push_back(k);
+  }
+  if (kept.size() == width) return width;
+  uint64_t* w = words->data();
+  for (size_t i = 0; i < rows; ++i) {
+    for (size_t j = 0; j < kept.size(); ++j) w[i * kept.size() + j] = w[i * width + kept[j]];
+  }
+  words->resize(rows * kept.size());
+  return kept.size();
+}
+
+// Sorts rows by their `W` normalised words (then by row, to be stable), the words and the row
+// side by side in one array so that comparisons read no other memory, and keeps the first
+// `keep` in `*order`.
+template <size_t W>
+void SortByWords(const std::vector<uint64_t>& words, size_t keep, std::vector<uint32_t>* order) {
+  struct Entry {
+    std::array<uint64_t, W> w;
+    uint32_t row;
+  };
+  const size_t rows = order->size();
+  std::vector<Entry> entries(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    std::copy_n(words.data() + i * W, W, entries[i].w.begin());
+    entries[i].row = static_cast<uint32_t>(i);
+  }
+  auto less = [](const Entry& a, const Entry& b) {
+    for (size_t k = 0; k < W; ++k) {
+      if (a.w[k] != b.w[k]) return a.w[k] < b.w[k];
+    }
+    return a.row < b.row;
+  };
+  if (keep < rows) {
+    std::partial_sort(entries.begin(), entries.begin() + static_cast<long>(keep), entries.end(),
+                      less);
+    entries.resize(keep);
+  } else {
+    std::sort(entries.begin(), entries.end(), less);
+  }
+  order->resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) (*order)[i] = entries[i].row;
+}
+
 // Sorts `buffer` and keeps its first `keep` rows.
 void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t keep) {
   std::vector<uint32_t> order(buffer->rows);
@@ -1393,8 +1446,18 @@ void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t kee
     }
   };
   std::vector<uint64_t> words;
-  const size_t width = 2 * key_order.size();
-  if (NormalizedSortKeys(key_columns, key_order, &words)) {
+  size_t width = 2 * key_order.size();
+  const bool normalized = NormalizedSortKeys(key_columns, key_order, &words);
+  if (normalized && !order.empty()) width = DropConstantWords(&words, order.size(), width);
+  if (normalized && width <= 4) {
+    switch (width) {
+      case 0: order.resize(std::min(keep, order.size())); break;  // every row ties
+      case 1: SortByWords<1>(words, keep, &order); break;
+      case 2: SortByWords<2>(words, keep, &order); break;
+      case 3: SortByWords<3>(words, keep, &order); break;
+      default: SortByWords<4>(words, keep, &order); break;
+    }
+  } else if (normalized) {
     sort_by([&](uint32_t a, uint32_t b) {
       const uint64_t* x = words.data() + size_t{a} * width;
       const uint64_t* y = words.data() + size_t{b} * width;
