@@ -1044,20 +1044,27 @@ Status Engine::Latest(const ScanRequest& request,
   std::vector<int> schema_index(fields.size());
   for (size_t f = 0; f < fields.size(); ++f) schema_index[f] = schema->FindField(fields[f].name);
   SeriesSources where;
+  LastValue cache_entry;  // its buffers reused from series to series
+  const LastValue* entry = nullptr;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
     SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     const ShardSnapshot& snap = locator.snapshot();
-    locator.Locate(info->id, &where);
-    int64_t segment_max = INT64_MIN;
-    for (const SegmentSeries* e : where.entries) {
-      if (e != nullptr) segment_max = std::max(segment_max, e->max_time);
-    }
-    auto entry = shard.last_values()->Get(info->id);
+    entry = shard.last_values()->Get(info->id, &cache_entry) && cache_entry.time != INT64_MIN
+                ? &cache_entry
+                : nullptr;
     // The cache has seen every memtable row; only segments of an earlier process can hold a
-    // newer (or same-time) row it has not seen.
-    const bool cached =
-        entry && entry->time != INT64_MIN && (entry->complete || entry->time > segment_max);
+    // newer (or same-time) row it has not seen, and a complete entry says none does: its
+    // sources need not be looked up.
+    const bool complete = entry != nullptr && entry->complete;
+    int64_t segment_max = INT64_MIN;
+    if (!complete) {
+      locator.Locate(info->id, &where);
+      for (const SegmentSeries* e : where.entries) {
+        if (e != nullptr) segment_max = std::max(segment_max, e->max_time);
+      }
+    }
+    const bool cached = complete || (entry != nullptr && entry->time > segment_max);
     if (cached && entry->time <= request.max_time) {
       if (entry->time < min_time) continue;  // the newest row is older than the range
       // One row, in the block's vectors of the series before (no allocation per series).
@@ -1107,6 +1114,7 @@ Status Engine::Latest(const ScanRequest& request,
       }
     }
     // Bounded ranges the cache cannot answer: read the range and keep its last row.
+    if (complete) locator.Locate(info->id, &where);
     SW_RETURN_IF_ERROR(
         ReadSeries(snap, where, info->id, min_time, request.max_time, fields, &rows));
     if (rows.times.empty()) continue;

@@ -77,11 +77,15 @@ void LastValueCache::Invalidate(SeriesId series) {
 }
 
 std::optional<LastValueCache::Entry> LastValueCache::Get(SeriesId series) const {
-  const Stripe& stripe = StripeOf(series);
   Entry entry;
-  std::lock_guard lock(stripe.mu);
-  if (!stripe.table.Get(series.value(), &entry)) return std::nullopt;
+  if (!Get(series, &entry)) return std::nullopt;
   return entry;
+}
+
+bool LastValueCache::Get(SeriesId series, Entry* out) const {
+  const Stripe& stripe = StripeOf(series);
+  std::lock_guard lock(stripe.mu);
+  return stripe.table.Get(series.value(), out);
 }
 
 void LastValueCache::Fill(SeriesId series, const TableSchema& schema,

@@ -45,6 +45,9 @@ class LastValueCache {
 
   // A copy of the entry of `series`, or nullopt when the cache has none.
   std::optional<Entry> Get(SeriesId series) const;
+  // Same, into `*out` (its vectors' memory reused: a scan of many series allocates nothing per
+  // series); false, `*out` unspecified, when the cache has none.
+  bool Get(SeriesId series, Entry* out) const;
 
   // Stores the newest row of `series`, read from every source at `time`: `row` has one row and
   // columns parallel to `fields`, which are schema fields of the table. An entry newer than the
