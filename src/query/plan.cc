@@ -1399,6 +1399,26 @@ size_t DropConstantWords(std::vector<uint64_t>* words, size_t rows, size_t width
   return kept.size();
 }
 
+// Sorts rows by one normalised word each when those words span fewer values than twice the
+// rows (the ranks of one text key, a small integer range): counted, not compared, stable.
+// Returns false, `*order` untouched, when they span more.
+bool CountingSortByWord(const std::vector<uint64_t>& words, size_t keep,
+                        std::vector<uint32_t>* order) {
+  const size_t rows = order->size();
+  if (rows == 0) return true;
+  const auto [lo, hi] = std::minmax_element(words.begin(), words.end());
+  const uint64_t span = *hi - *lo;
+  if (span >= 2 * uint64_t{rows}) return false;
+  std::vector<uint32_t> start(static_cast<size_t>(span) + 2, 0);
+  for (const uint64_t w : words) ++start[static_cast<size_t>(w - *lo) + 1];
+  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+  for (size_t i = 0; i < rows; ++i) {
+    (*order)[start[static_cast<size_t>(words[i] - *lo)]++] = static_cast<uint32_t>(i);
+  }
+  order->resize(std::min(keep, rows));
+  return true;
+}
+
 // Sorts rows by their `W` normalised words (then by row, to be stable), the words and the row
 // side by side in one array so that comparisons read no other memory, and keeps the first
 // `keep` in `*order`.
@@ -1452,7 +1472,9 @@ void SortAndTrim(DataChunk* buffer, const std::vector<SortKey>& keys, size_t kee
   if (normalized && width <= 4) {
     switch (width) {
       case 0: order.resize(std::min(keep, order.size())); break;  // every row ties
-      case 1: SortByWords<1>(words, keep, &order); break;
+      case 1:
+        if (!CountingSortByWord(words, keep, &order)) SortByWords<1>(words, keep, &order);
+        break;
       case 2: SortByWords<2>(words, keep, &order); break;
       case 3: SortByWords<3>(words, keep, &order); break;
       default: SortByWords<4>(words, keep, &order); break;
