@@ -496,6 +496,10 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   DataChunk batch;
   auto flush_batch = [&]() -> Status {
     if (batch.rows == 0) return Status::OK();
+    // Columns nothing above reads were left empty: NULL on every row.
+    for (size_t c = 0; c < width; ++c) {
+      if (!used[c]) batch.columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
+    }
     Status s = out->Push(batch);
     batch = DataChunk{};
     return s;
@@ -528,19 +532,18 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       batch.columns.resize(width);
       for (size_t c = 0; c < width; ++c) batch.columns[c].Reset(columns[c].type);
     }
+    // Columns nothing above reads (!used) stay empty until flush_batch.
     Vector& time = batch.columns[0];
     if (used[0]) {
       time.ints.insert(time.ints.end(), b.rows.times.begin(), b.rows.times.end());
       if (!time.valid.empty()) time.valid.insert(time.valid.end(), rows, 1);
-    } else {
-      for (size_t r = 0; r < rows; ++r) time.AppendNull();
     }
     for (size_t t = 0; t < tag_count; ++t) {
-      Vector& v = batch.columns[1 + t];
-      AppendTagRows(used[1 + t] ? b.series->Tag(tag_keys[t]) : std::string_view(), rows, &v);
+      if (used[1 + t]) AppendTagRows(b.series->Tag(tag_keys[t]), rows, &batch.columns[1 + t]);
     }
     SW_RETURN_IF_ERROR(find_fields(b));
     for (size_t f = 0; f < fields.size(); ++f) {
+      if (!used[1 + tag_count + f]) continue;
       Vector& v = batch.columns[1 + tag_count + f];
       if (block_column[f] >= 0) {
         AppendFieldRows(b.rows.columns[block_column[f]], rows, &v);
