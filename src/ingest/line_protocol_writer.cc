@@ -40,8 +40,9 @@ struct EscapedNames {
 };
 
 Status CheckName(const WriteBatch& batch, std::string_view what, std::string_view name) {
-  SW_RETURN_IF_ERROR(
-      ValidateName(name, what).WithContext(fmt::format("table '{}'", batch.table())));
+  if (Status s = ValidateName(name, what); !s.ok()) {
+    return s.WithContext(fmt::format("table '{}'", batch.table()));
+  }
   if (name == "time") {
     return InvalidArgument("table '{}': 'time' cannot be a {} name", batch.table(), what);
   }

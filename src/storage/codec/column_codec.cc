@@ -151,6 +151,7 @@ Status DecodeBlock(ColumnType type, std::string_view block, DecodePayload decode
   } else {
     status = DecodeInner(type, block, decode_payload);
   }
+  if (status.ok()) return status;  // the context is formatted for errors only
   return status.WithContext(fmt::format("{} block", ColumnTypeName(type)));
 }
 
