@@ -68,6 +68,8 @@ int Main(int argc, char** argv) {
   app.add_option("--timestamps", timestamps);
   app.add_option("--runs", runs);
   app.add_option("--query", only);
+  std::string sql;
+  app.add_option("--sql", sql, "a query to time instead of the set (named \"sql\")");
   app.add_option("--dir", dir, "engine directory to reuse (loaded when empty)");
   CLI11_PARSE(app, argc, argv);
 
@@ -100,7 +102,9 @@ int Main(int argc, char** argv) {
   options.tenant = TenantId(1);
   fmt::print("{:<24} {:>10} {:>10} {:>10} {:>8}\n", "query", "median_ms", "best_ms", "worst_ms",
              "rows");
-  for (const auto& q : kQueries) {
+  std::vector<NamedQuery> set(std::begin(kQueries), std::end(kQueries));
+  if (!sql.empty()) set = {{"sql", sql.c_str()}};
+  for (const auto& q : set) {
     if (!only.empty() && only != q.name) continue;
     std::vector<double> ms;
     size_t rows = 0;
