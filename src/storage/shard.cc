@@ -906,20 +906,20 @@ ShardSnapshot Shard::Snapshot() const {
   std::lock_guard lock(mu_);
   ShardSnapshot snap;
   snap.segments = segments_;
-  for (const auto& f : frozen_) {
-    snap.memtables.push_back(f.memtable);
-    snap.memtable_lsns.push_back(f.last_lsn);
-  }
-  snap.memtables.push_back(active_);
-  snap.memtable_lsns.push_back(UINT64_MAX);
   snap.tombstones = tombstones_;
-  for (const auto& mem : snap.memtables) {
+  // A memtable without rows now is left out: a scan then looks each series up in the memtables
+  // holding rows only (rows written into one after this moment are not the snapshot's).
+  auto add = [&snap](std::shared_ptr<const MemTable> mem, uint64_t lsn) {
     const auto bounds = mem->TimeBounds();
-    if (!bounds) continue;
+    if (!bounds) return;
+    snap.memtables.push_back(std::move(mem));
+    snap.memtable_lsns.push_back(lsn);
     if (!snap.memtable_bounds) snap.memtable_bounds = bounds;
     snap.memtable_bounds->first = std::min(snap.memtable_bounds->first, bounds->first);
     snap.memtable_bounds->second = std::max(snap.memtable_bounds->second, bounds->second);
-  }
+  };
+  for (const auto& f : frozen_) add(f.memtable, f.last_lsn);
+  add(active_, UINT64_MAX);
   return snap;
 }
 

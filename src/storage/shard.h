@@ -96,13 +96,14 @@ struct RecoveryHooks {
 
 // What a reader sees: everything in it is immutable or internally synchronized.
 struct ShardSnapshot {
-  std::vector<std::shared_ptr<const Segment>> segments;    // oldest first
-  std::vector<std::shared_ptr<const MemTable>> memtables;  // oldest first; the last is active
+  std::vector<std::shared_ptr<const Segment>> segments;  // oldest first
+  // Oldest first, the active one last; only those holding rows when the snapshot was taken.
+  std::vector<std::shared_ptr<const MemTable>> memtables;
   std::vector<uint64_t> memtable_lsns;  // newest record of each memtable (max for the active one)
   std::vector<Tombstone> tombstones;    // deletes that older sources may still hold rows of
   // Oldest and newest time of the memtables' rows when the snapshot was taken (nullopt: none).
-  // The active memtable takes rows after that; scans that must agree with each other on what
-  // overlaps what (Engine::ScanSummarized's whole segments) decide by this instead.
+  // The memtables take rows after that; scans that must agree with each other on what overlaps
+  // what (Engine::ScanSummarized's whole segments) decide by this instead.
   std::optional<std::pair<int64_t, int64_t>> memtable_bounds;
 };
 
