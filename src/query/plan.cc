@@ -461,10 +461,13 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   req.partitions = ctx.partitions;
   req.snapshot = ctx.snapshot;
   if (tag_predicate) {
-    req.series_filter = [this](const SeriesInfo& info) {
-      std::vector<uint32_t> sel;
-      if (!EvaluatePredicate(*tag_predicate, TagRow(info), &sel).ok())
-        return true;  // the filter reports it
+    // One row of the series' tags and the selection, kept from series to series (each scan,
+    // and each half of a split one, has its own request and so its own).
+    req.series_filter = [this, row = DataChunk{},
+                         sel = std::vector<uint32_t>{}](const SeriesInfo& info) mutable {
+      SetTagRow(info, &row);
+      sel.clear();
+      if (!EvaluatePredicate(*tag_predicate, row, &sel).ok()) return true;  // the filter reports it
       return !sel.empty();
     };
   }
@@ -623,17 +626,26 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   return flush_batch();
 }
 
-DataChunk ScanNode::TagRow(const SeriesInfo& info) const {
-  DataChunk row;
-  row.rows = 1;
-  row.columns.resize(columns.size());
-  for (size_t c = 0; c < columns.size(); ++c) {
-    row.columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
+void ScanNode::SetTagRow(const SeriesInfo& info, DataChunk* row) const {
+  if (row->columns.size() != columns.size()) {
+    row->rows = 1;
+    row->columns.resize(columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      row->columns[c].SetConstant(Value::Null(columns[c].type), columns[c].type);
+    }
   }
+  // In place: a constant TEXT of one string, valid or NULL (its buffers kept).
   for (size_t t = 0; t < tag_count; ++t) {
-    row.columns[1 + t].SetConstant(TagValue(info.Tag(tag_keys[t])), SqlType::kText);
+    Vector& v = row->columns[1 + t];
+    const std::string_view tag = info.Tag(tag_keys[t]);
+    v.strings.resize(1);
+    v.strings[0].assign(tag);
+    if (tag.empty()) {
+      v.valid.assign(1, 0);
+    } else {
+      v.valid.clear();
+    }
   }
-  return row;
 }
 
 // Below this many series a scan of the newest rows stays on one thread: it costs about a
@@ -948,7 +960,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
           // tags.
           if (scan == nullptr) return Internal("a summary reached an aggregation over no scan");
           if (probe_series != summary.series) {
-            probe = scan->TagRow(*summary.series);
+            scan->SetTagRow(*summary.series, &probe);
             probe_series = summary.series;
           }
           SW_ASSIGN_OR_RETURN(const Vector* v, Evaluate(e, probe, &probe_scratch));

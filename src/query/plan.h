@@ -96,9 +96,10 @@ class ScanNode : public PlanNode {
   void Explain(int depth, std::string* out) const override;
   // Worth splitting unless a tag equality or a short IN list narrows the scan to a few series.
   bool Partitionable() const override;
-  // One row of `info`'s tags in this scan's layout, every other column NULL: what predicates
-  // and keys over tags alone are evaluated on, once per series.
-  DataChunk TagRow(const SeriesInfo& info) const;
+  // Makes `*row` one row of `info`'s tags in this scan's layout, every other column NULL: what
+  // predicates and keys over tags alone are evaluated on, once per series. A row set before
+  // keeps its buffers (the tags are assigned in place).
+  void SetTagRow(const SeriesInfo& info, DataChunk* row) const;
 
   ScanRequest request;                // tenant, database, table, time range, tag equalities
   size_t tag_count = 0;               // columns [1, 1 + tag_count) are tags
