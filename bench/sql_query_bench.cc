@@ -69,6 +69,8 @@ int Main(int argc, char** argv) {
   app.add_option("--runs", runs);
   app.add_option("--query", only);
   std::string sql;
+  bool print = false;
+  app.add_flag("--print", print, "prints the rows of each query's first run");
   app.add_option("--sql", sql, "a query to time instead of the set (named \"sql\")");
   app.add_option("--dir", dir, "engine directory to reuse (loaded when empty)");
   CLI11_PARSE(app, argc, argv);
@@ -117,6 +119,17 @@ int Main(int argc, char** argv) {
         return 1;
       }
       rows = result->rows;
+      if (print && r == 0) {
+        for (const auto& chunk : result->chunks) {
+          for (size_t i = 0; i < chunk.rows; ++i) {
+            std::string line;
+            for (const auto& column : chunk.columns) {
+              line += (line.empty() ? "" : " | ") + column.Get(i).ToString();
+            }
+            fmt::print("  {}\n", line);
+          }
+        }
+      }
       ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
     std::sort(ms.begin(), ms.end());
