@@ -921,6 +921,13 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
   Vector probe_scratch;
   // Summaries come from a scan only: its columns [1, 1 + scan_tags) are tags.
   const auto* scan = dynamic_cast<const ScanNode*>(child.get());
+  if (scan != nullptr && scan->latest && p->split_key < 0 && !keys.empty() &&
+      scan->request.tag_equals.empty() && scan->request.tag_in.empty() && !scan->tag_predicate) {
+    // The newest row of every series of the table: at most a group per series of this
+    // partition, known up front (100,000 series would otherwise rehash the keys 17 times).
+    const size_t series = scan->table_series / static_cast<size_t>(std::max(1, ctx.partitions));
+    p->groups.reserve(std::min<size_t>(series, size_t{1} << 20));
+  }
   const size_t scan_tags = scan != nullptr ? scan->tag_count : 0;
   // The groups' keys and states count against the query's memory limit, looked at every few
   // chunks or summaries.
