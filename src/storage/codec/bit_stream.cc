@@ -88,7 +88,28 @@ uint64_t UnpackFixed(const uint8_t* in, size_t in_size, size_t n, uint64_t add, 
   for (size_t g = 0; g < fast_groups; ++g) {
     UnpackGroup<W, kDelta>(in + g * W, add, acc, out + g * 8, std::make_index_sequence<8>());
   }
-  for (size_t i = fast_groups * 8; i < n; ++i) {
+  size_t i = fast_groups * 8;
+  if constexpr (W > 0) {
+    // The rest from one zero-padded copy of the bytes it spans, then plain loads: a small
+    // block is all rest. (It spans under kGroupReach + W bytes when the reach stopped the
+    // groups, else under 8 values' bytes: the copy always fits; ExtractSafe is the fallback.)
+    uint8_t tail[2 * 64 + 32] = {};
+    const size_t from = fast_groups * W;
+    const size_t rest = std::min(in_size - std::min(in_size, from), ((n - i) * W + 7) / 8);
+    if (i < n && rest + 9 <= sizeof(tail)) {
+      std::memcpy(tail, in + from, rest);
+      for (size_t k = 0; i < n; ++i, ++k) {
+        const size_t bit = k * W;
+        const int shift = static_cast<int>(bit % 8);
+        uint64_t v = LoadLE64(tail + bit / 8) >> shift;
+        if (shift != 0 && W + shift > 64)
+          v |= static_cast<uint64_t>(tail[bit / 8 + 8]) << (64 - shift);
+        v = (W == 64 ? v : v & ((uint64_t{1} << W) - 1)) + add;
+        out[i] = kDelta ? acc += v : v;
+      }
+    }
+  }
+  for (; i < n; ++i) {
     const uint64_t v = (W == 0 ? 0 : ExtractSafe(in, in_size, i * W, W)) + add;
     out[i] = kDelta ? acc += v : v;
   }

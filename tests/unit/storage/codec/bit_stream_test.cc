@@ -77,7 +77,7 @@ TEST(BitStreamTest, WriterAndReaderAgreeOnRandomWidths) {
 TEST(BitPackingTest, EveryWidthRoundTrips) {
   std::mt19937_64 rng(11);
   for (int width = 0; width <= 64; ++width) {
-    for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 100, 1027}) {
+    for (size_t n : {0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 33, 79, 100, 1027}) {
       std::vector<uint64_t> values(n);
       for (uint64_t& v : values) v = width == 64 ? rng() : rng() & ((uint64_t{1} << width) - 1);
       std::string packed;
@@ -88,6 +88,12 @@ TEST(BitPackingTest, EveryWidthRoundTrips) {
       std::vector<uint64_t> unpacked(n, 12345);
       UnpackBits(exact.data(), exact.size(), n, width, 0, unpacked.data());
       ASSERT_EQ(unpacked, values) << "width " << width << " n " << n;
+      // Followed by other bytes (a block's values, then more of the block): the same values.
+      std::vector<uint8_t> longer(packed.begin(), packed.end());
+      longer.insert(longer.end(), 40, 0xff);
+      std::vector<uint64_t> from_longer(n, 12345);
+      UnpackBits(longer.data(), longer.size(), n, width, 0, from_longer.data());
+      ASSERT_EQ(from_longer, values) << "width " << width << " n " << n << ", bytes after";
 
       // With a frame of reference, and integrated as deltas; both wrap modulo 2^64.
       const uint64_t add = ~uint64_t{0} - 2;
