@@ -461,6 +461,21 @@ std::vector<std::unique_ptr<SeriesLocator>> Locators(const std::vector<ShardSnap
 // again.
 constexpr size_t kMinSeriesForTotals = 256;
 
+// Whether a scan reads `segment`'s Segment::SeriesTotals rather than its series' chunk
+// entries: it visits enough series, and at least an eighth of the segment's, that gathering
+// blocks of kSeriesTotalsPerBlock series (once, then kept in the index cache) costs less than
+// it saves. A few hundred series scattered over a million would each gather a block.
+bool UseSeriesTotals(const SeriesSources& where, const Segment& segment) {
+  return where.matched_per_shard >= kMinSeriesForTotals &&
+         where.matched_per_shard * 8 >= segment.series().size();
+}
+
+// About how many series of each shard a scan visits that matched `matched` of its partition.
+size_t MatchedPerShard(size_t matched, const ScanRequest& request, size_t shards) {
+  return matched * static_cast<size_t>(std::max(1, request.partitions)) /
+         std::max<size_t>(1, shards);
+}
+
 // Index blocks kept between series (Segment::IndexHold) stay outside the index cache's budget:
 // with more segments than this in a snapshot, none is kept.
 constexpr size_t kMaxHeldIndexBlocks = 64;
@@ -610,9 +625,14 @@ Status Engine::ReadSeries(const ShardSnapshot& snap, const SeriesSources& where,
           where.range_columns != nullptr ? (*where.range_columns)[s] : own_ranges;
       if (!kept) kept = RangeColumns(*segment, *ranges);
       SegmentRanges* at = &*kept;
-      if (where.series_totals && alone(entry->min_time, entry->max_time)) {
-        SW_ASSIGN_OR_RETURN(bool misses, SeriesMissesRanges(*segment, *entry, *ranges, at));
-        if (misses) continue;
+      if (UseSeriesTotals(where, *segment) && alone(entry->min_time, entry->max_time)) {
+        // A block of totals that cannot be gathered (a damaged chunk entry of any of its
+        // series) leaves the decision to this series' own chunks, which report their damage.
+        const Result<bool> misses = SeriesMissesRanges(*segment, *entry, *ranges, at);
+        if (snap.segments.size() > kMaxHeldIndexBlocks) {
+          for (auto& hold : at->holds) hold = {};  // kept blocks stay within the budget
+        }
+        if (misses.ok() && *misses) continue;
       }
       skip = [&, at](const Chunk& c) {
         return alone(c.min_time, c.max_time) && ChunkMissesRanges(c, *ranges, at->columns);
@@ -649,7 +669,7 @@ Status Engine::Scan(const ScanRequest& request,
   auto locators = Locators(snaps);
   SeriesSources where;
   const SeriesMatch matched = MatchSeries(series_, request, *schema);
-  where.series_totals = matched.size() >= kMinSeriesForTotals;
+  where.matched_per_shard = MatchedPerShard(matched.size(), request, shards_.size());
   for (const auto& info : matched) {
     SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     locator.Locate(info->id, &where);
@@ -856,7 +876,7 @@ Status Engine::ScanSummarized(const ScanRequest& request,
   std::vector<std::pair<int64_t, int64_t>> covered;
   std::vector<bool> seen;
   const SeriesMatch matched = MatchSeries(series_, request, *schema);
-  where.series_totals = matched.size() >= kMinSeriesForTotals;
+  where.matched_per_shard = MatchedPerShard(matched.size(), request, shards_.size());
   for (const auto& info : matched) {
     const size_t shard = info->id.value() % shards_.size();
     if (!per_series[shard]) continue;
@@ -888,25 +908,34 @@ Status Engine::ScanSummarized(const ScanRequest& request,
         }
         return true;
       };
-      // Every chunk of the series here in range and in one bucket: its totals in the segment,
-      // read without its chunk entries, stand for one chunk of all its rows.
-      if (where.series_totals && e->min_time >= min_time && e->max_time <= max_time &&
-          (!request.same_bucket || request.same_bucket(e->min_time, e->max_time))) {
+      // Every chunk of the series here in range, in one bucket, met by no other source and no
+      // delete: its totals in the segment, read without its chunk entries, stand for one chunk
+      // of all its rows (unless a NaN is among them, or a count outgrows a chunk's).
+      if (UseSeriesTotals(where, seg) && e->rows <= UINT32_MAX) {
         state.chunks.resize(1);
         Chunk& all = state.chunks[0];
         all.rows = static_cast<uint32_t>(e->rows);
         all.min_time = e->min_time;
         all.max_time = e->max_time;
         all.columns.assign(seg.fields().size(), ColumnChunk{});
+        bool taken = summarisable(all);  // the tests that need no statistics (all zero yet)
         const size_t position = seg.PositionOf(*e);
-        for (size_t f = 0; f < fields.size(); ++f) {
+        for (size_t f = 0; f < fields.size() && taken; ++f) {
           const int col = state.columns[f];
           if (col < 0) continue;
-          SW_ASSIGN_OR_RETURN(SegmentFieldTotals t, seg.SeriesTotals(static_cast<size_t>(col),
-                                                                     position, &state.holds[f]));
-          all.columns[col].stats = {static_cast<uint32_t>(t.count), t.min_bits, t.max_bits, t.sum};
+          // A block that cannot be gathered leaves it to the chunks (which report damage).
+          const Result<SegmentFieldTotals> t =
+              seg.SeriesTotals(static_cast<size_t>(col), position, &state.holds[f]);
+          taken = t.ok() && !std::isnan(t->sum) && t->count <= UINT32_MAX;
+          if (taken) {
+            all.columns[col].stats = {static_cast<uint32_t>(t->count), t->min_bits, t->max_bits,
+                                      t->sum};
+          }
         }
-        if (summarisable(all)) {
+        if (snap.segments.size() > kMaxHeldIndexBlocks) {
+          for (auto& h : state.holds) h = {};  // kept blocks stay within the budget
+        }
+        if (taken) {
           picked.push_back({&all, &state.columns});
           continue;
         }

@@ -160,14 +160,14 @@ struct SeriesSummary {
   std::vector<Field> stats;  // parallel to `fields`
 };
 
-// Where one series is in a shard snapshot: its entry in each segment (nullptr where absent,
-// parallel to the snapshot's segments) and the time range of every source holding it.
 // Where a scan's FieldRanges are in one segment (Engine::ReadSeries).
 struct SegmentRanges {
   std::vector<int> columns;                // per range: the column of its DOUBLE field, or -1
   std::vector<Segment::TotalsHold> holds;  // per range: its Segment::SeriesTotals block read last
 };
 
+// Where one series is in a shard snapshot: its entry in each segment (nullptr where absent,
+// parallel to the snapshot's segments) and the time range of every source holding it.
 struct SeriesSources {
   std::vector<const SegmentSeries*> entries;
   // The time range of every source holding the series: the segments' (in `entries` order,
@@ -181,9 +181,9 @@ struct SeriesSources {
   // Per segment: where the scan's FieldRanges are there, found by the first series that needs
   // it (Engine::ReadSeries), or nullptr.
   std::vector<std::optional<SegmentRanges>>* range_columns = nullptr;
-  // Whether the scan may answer from Segment::SeriesTotals: it visits enough series that
-  // gathering a block of them (the first time) costs less than it saves.
-  bool series_totals = false;
+  // About how many series of each shard the scan visits: whether a segment's
+  // Segment::SeriesTotals are worth gathering (UseSeriesTotals).
+  size_t matched_per_shard = 0;
   // One source's rows before they merge with the others' (Engine::ReadSeries), kept from one
   // series to the next for its buffers.
   mutable SeriesRowsBlock part;
