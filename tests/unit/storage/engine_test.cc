@@ -431,6 +431,15 @@ struct TempTotals {
   friend bool operator==(const TempTotals&, const TempTotals&) = default;
 };
 
+// Equal totals, the sums within rounding (summaries add them in another order than rows).
+void ExpectNearTotals(const TempTotals& got, const TempTotals& want) {
+  EXPECT_EQ(got.rows, want.rows);
+  EXPECT_EQ(got.count, want.count);
+  EXPECT_NEAR(got.sum, want.sum, 1e-6);
+  EXPECT_EQ(got.min, want.min);
+  EXPECT_EQ(got.max, want.max);
+}
+
 std::ostream& operator<<(std::ostream& os, const TempTotals& t) {
   return os << "{rows " << t.rows << ", count " << t.count << ", sum " << t.sum << ", min " << t.min
             << ", max " << t.max << "}";
@@ -919,13 +928,8 @@ TEST_F(EngineTest, ScansOfManySeriesAnswerFromSeriesTotals) {
     if (i != 7) hosts.push_back(host(i));
   }
   r.tag_in = {{"host", hosts}};
-  const TempTotals want = TotalsByRows(*engine_, r);
   const SummarizedTotals got = TotalsBySummaries(*engine_, r);
-  EXPECT_EQ(got.totals.rows, want.rows);
-  EXPECT_EQ(got.totals.count, want.count);
-  EXPECT_NEAR(got.totals.sum, want.sum, 1e-6);
-  EXPECT_EQ(got.totals.min, want.min);
-  EXPECT_EQ(got.totals.max, want.max);
+  ExpectNearTotals(got.totals, TotalsByRows(*engine_, r));
   EXPECT_LE(got.whole, 1);  // h005's second segment: one host, its totals per host kept
   EXPECT_GE(got.per_series, 590);
   EXPECT_LE(got.blocks, 2);  // h003 (a row in memory) and h009 (a delete)
@@ -934,13 +938,7 @@ TEST_F(EngineTest, ScansOfManySeriesAnswerFromSeriesTotals) {
   part.same_bucket = [](int64_t lo, int64_t hi) {
     return lo / (25 * kSecond) == hi / (25 * kSecond);
   };
-  const TempTotals want_part = TotalsByRows(*engine_, part);
-  const SummarizedTotals got_part = TotalsBySummaries(*engine_, part);
-  EXPECT_EQ(got_part.totals.rows, want_part.rows);
-  EXPECT_EQ(got_part.totals.count, want_part.count);
-  EXPECT_NEAR(got_part.totals.sum, want_part.sum, 1e-6);
-  EXPECT_EQ(got_part.totals.min, want_part.min);
-  EXPECT_EQ(got_part.totals.max, want_part.max);
+  ExpectNearTotals(TotalsBySummaries(*engine_, part).totals, TotalsByRows(*engine_, part));
 }
 
 TEST_F(EngineTest, SeriesFilterSelectsSeriesForScanAndLatest) {
