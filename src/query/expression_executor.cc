@@ -321,6 +321,25 @@ Status ExtractVector(const Vector& times, size_t rows, const BoundExpr& e, const
       out->ints[i] = v.i;
     }
   };
+  if ((part == Part::kHour || part == Part::kMinute) && tz == absl::UTCTimeZone()) {
+    // UTC has no offsets to look up: the field is arithmetic on each row (NULL rows too,
+    // harmlessly: `valid` says which count).
+    // Constant divisors: multiplications, where a divisor held in a variable costs a division.
+    auto fill = [&]<int64_t kUnit, int64_t kWrap>() {
+      for (size_t i = 0; i < rows; ++i) {
+        const int64_t ns = times.ints[i];
+        const int64_t units = ns / kUnit - (ns % kUnit < 0 ? 1 : 0);  // floored
+        const int64_t m = units % kWrap;
+        out->ints[i] = m < 0 ? m + kWrap : m;
+      }
+    };
+    if (part == Part::kHour) {
+      fill.template operator()<3600 * kNanosPerSecond, 24>();
+    } else {
+      fill.template operator()<60 * kNanosPerSecond, 60>();
+    }
+    return Status::OK();
+  }
   int64_t day_lo = 0, day_hi = 0;  // the kept day; empty at first
   int64_t of_day = 0;              // the field's value for the kept day (Part::kOfDay)
   for (size_t i = 0; i < rows; ++i) {
