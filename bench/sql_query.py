@@ -235,7 +235,10 @@ def breadth_set(dataset, scale, timestamps):
         q("p90-per-group", "sn",
           "SELECT %s, percentile_disc(0.9) WITHIN GROUP (ORDER BY %s) %s GROUP BY %s "
           "ORDER BY %s" % (grp, f[0], T, grp, grp),
-          "SELECT %s, quantileExact(0.9)(%s) FROM TBL GROUP BY %s ORDER BY %s"
+          # percentile_disc as PostgreSQL defines it takes the ceil(0.9 n)-th smallest value;
+          # quantileExact(q) the floor(q n)+1-th, another one when 0.9 n is whole (n a
+          # multiple of 10). A level a hair below 0.9 gives PostgreSQL's for any n < 10^8.
+          "SELECT %s, quantileExact(0.899999999)(%s) FROM TBL GROUP BY %s ORDER BY %s"
           % (grp, f[0], grp, grp)),
         q("stddev-per-two-tags", "ssn",
           "SELECT %s, %s, stddev(%s) %s GROUP BY %s, %s ORDER BY %s, %s"
