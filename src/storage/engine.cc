@@ -1074,14 +1074,14 @@ Status Engine::Latest(const ScanRequest& request,
   for (size_t f = 0; f < fields.size(); ++f) schema_index[f] = schema->FindField(fields[f].name);
   SeriesSources where;
   LastValue cache_entry;  // its buffers reused from series to series
-  const LastValue* entry = nullptr;
   for (const auto& info : MatchSeries(series_, request, *schema)) {
     const Shard& shard = *shards_[info->id.value() % shards_.size()];
     SeriesLocator& locator = *locators[info->id.value() % shards_.size()];
     const ShardSnapshot& snap = locator.snapshot();
-    entry = shard.last_values()->Get(info->id, &cache_entry) && cache_entry.time != INT64_MIN
-                ? &cache_entry
-                : nullptr;
+    const LastValue* entry =
+        shard.last_values()->Get(info->id, &cache_entry) && cache_entry.time != INT64_MIN
+            ? &cache_entry
+            : nullptr;
     // The cache has seen every memtable row; only segments of an earlier process can hold a
     // newer (or same-time) row it has not seen, and a complete entry says none does: its
     // sources need not be looked up.

@@ -606,8 +606,9 @@ constexpr uint64_t kSeriesTotalsBlockBit = uint64_t{1} << 63;
 }  // namespace
 
 void Segment::AddToTotals(const Chunk& chunk, std::vector<SegmentFieldTotals>* totals) const {
-  for (size_t k = 0; k < fields_.size(); ++k)
+  for (size_t k = 0; k < fields_.size(); ++k) {
     AddStats(fields_[k].type, chunk.columns[k], &(*totals)[k]);
+  }
 }
 
 Result<SegmentFieldTotals> Segment::SeriesTotals(size_t column, size_t position,
