@@ -215,10 +215,14 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
   const uint64_t flushed = manifest_.flushed_lsn;
   uint64_t last = 0;  // newest LSN seen, flushed or not
   uint64_t replayed = 0;
+  // Files read whole that hold no record after `flushed` (M2): every start leaves a new WAL
+  // file, and without writes no flush would ever remove the old ones.
+  std::vector<std::string> spent;
   for (size_t i = 0; i < files.size(); ++i) {
     const uint64_t number = files[i].first;
     const std::string& path = files[i].second;
     next_wal_number_ = number + 1;
+    bool unflushed = false;
     auto read = ReadWalFile(env_, path, [&](const WalFrame& frame) -> Status {
       const uint64_t lsn = frame.lsn.value();
       // W1; the first record after the flushed ones must follow them directly.
@@ -230,6 +234,7 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
       }
       last = lsn;
       if (lsn <= flushed) return Status::OK();  // already in segments (M2)
+      unflushed = true;
       SW_RETURN_IF_ERROR(
           ApplyRecord(frame.type, frame.payload, lsn, hooks.record).WithContext(path));
       ++replayed;
@@ -270,7 +275,10 @@ Status Shard::ReplayWal(const RecoveryHooks& hooks) {
                  {"dropped_bytes", read->file_bytes - read->valid_bytes}});
       SW_RETURN_IF_ERROR(env_->TruncateFile(path, read->valid_bytes));
     }
+    if (!unflushed) spent.push_back(path);
   }
+  for (const auto& path : spent) SW_RETURN_IF_ERROR(env_->RemoveFile(path));
+  if (!spent.empty()) SW_RETURN_IF_ERROR(env_->SyncDir(dir_));
   next_lsn_ = Lsn(std::max(last, flushed) + 1);
   if (replayed > 0) log::Info("wal replayed", {{"shard", id_}, {"records", replayed}});
   return Status::OK();

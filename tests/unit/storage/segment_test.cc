@@ -839,6 +839,33 @@ TEST_F(FlushTest, RestartAfterFlushReplaysNothing) {
   EXPECT_EQ(e->series().size(), 1u);  // restored from the segment
 }
 
+TEST_F(FlushTest, RestartsRemoveWalFilesHoldingOnlyFlushedRecords) {
+  EngineOptions keep = {.shards = 1};
+  keep.shard.flush_on_close = false;
+  auto e = Open(keep);
+  ASSERT_TRUE(e->Write(Rows({{"a", 10, 1.0}})).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Write(Rows({{"a", 20, 2.0}})).ok());  // logged, not flushed
+  e.reset();
+  for (int i = 0; i < 4; ++i) {
+    e = Open(keep);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(ReadAll(*e).size(), 2u) << "start " << i;
+    e.reset();
+    // The file holding the unflushed record stays; each start's empty file is removed by the
+    // next one, so only the newest of them is left beside it.
+    EXPECT_EQ(Files(&mem_, "db/shard-000", ".wal").size(), 2u) << "start " << i;
+  }
+  e = Open();  // flushes at its close
+  e.reset();
+  e = Open();
+  EXPECT_EQ(ReadAll(*e).size(), 2u);
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".wal").size(), 1u);
+  e.reset();
+  mem_.SimulateCrash();  // what was removed was removed durably, and the rows are in segments
+  e = Open();
+  EXPECT_EQ(ReadAll(*e).size(), 2u);
+}
 TEST_F(FlushTest, OneSegmentPerTablePartition) {
   auto e = Open();
   ASSERT_TRUE(
