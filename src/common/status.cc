@@ -41,8 +41,7 @@ Status& Status::operator=(const Status& other) {
   return *this;
 }
 
-Status Status::WithContext(std::string_view context) const {
-  if (ok()) return Status();
+Status Status::AddContext(std::string_view context) const {
   return Status(code(), fmt::format("{}: {}", context, message()));
 }
 

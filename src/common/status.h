@@ -56,7 +56,9 @@ class [[nodiscard]] Status {
   std::string_view message() const { return rep_ ? std::string_view(rep_->message) : ""; }
 
   // Returns a copy with `context` prepended to the message: "context: message". OK stays OK.
-  Status WithContext(std::string_view context) const;
+  Status WithContext(std::string_view context) const {
+    return ok() ? Status() : AddContext(context);
+  }
 
   // "OK" or "<CodeName>: <message>".
   std::string ToString() const;
@@ -69,6 +71,8 @@ class [[nodiscard]] Status {
   }
 
  private:
+  Status AddContext(std::string_view context) const;
+
   struct Rep {
     StatusCode code;
     std::string message;

@@ -7,7 +7,7 @@
 
 namespace seaway::codec {
 
-bool ByteReader::ReadVarint64(uint64_t* v) {
+bool ByteReader::ReadLongVarint64(uint64_t* v) {
   uint64_t result = 0;
   size_t p = pos_;
   for (int shift = 0; shift < 64; shift += 7) {

@@ -61,7 +61,14 @@ class ByteReader {
     return true;
   }
   // Fails on truncation and on varints longer than 10 bytes or overflowing 64 bits.
-  bool ReadVarint64(uint64_t* v);
+  bool ReadVarint64(uint64_t* v) {
+    // One byte (counts and widths of small blocks) inline; longer ones out of line.
+    if (pos_ < data_.size() && (static_cast<uint8_t>(data_[pos_]) & 0x80) == 0) {
+      *v = static_cast<uint8_t>(data_[pos_++]);
+      return true;
+    }
+    return ReadLongVarint64(v);
+  }
   bool ReadFixed64(uint64_t* v) {
     if (remaining() < 8) return false;
     *v = LoadLE64(current());
@@ -81,6 +88,8 @@ class ByteReader {
   }
 
  private:
+  bool ReadLongVarint64(uint64_t* v);
+
   std::string_view data_;
   size_t pos_ = 0;
 };
