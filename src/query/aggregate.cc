@@ -715,8 +715,8 @@ class ChooseState : public AggregateState {
 // percentile_cont, percentile_disc and median keep every value of the group.
 class PercentileState : public AggregateState {
  public:
-  PercentileState(AggregateKind kind, double fraction, SqlType result)
-      : kind_(kind), fraction_(fraction), result_(result) {}
+  PercentileState(AggregateKind kind, double fraction, bool descending, SqlType result)
+      : kind_(kind), fraction_(fraction), descending_(descending), result_(result) {}
   void Resize(size_t groups) override { values_.resize(groups); }
   Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
                 size_t end) override {
@@ -755,11 +755,12 @@ class PercentileState : public AggregateState {
         std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(k), numbers_end);
         return v[k];
       };
+      const size_t last = v.size() - 1;
       if (kind_ == AggregateKind::kPercentileDisc) {
-        // The first value whose cumulative share reaches the fraction.
+        // The first value whose cumulative share reaches the fraction, in the order asked.
         size_t k = static_cast<size_t>(std::ceil(fraction_ * static_cast<double>(v.size())));
-        k = k == 0 ? 0 : k - 1;
-        Value r = Value::Double(smallest(std::min(k, v.size() - 1)));
+        k = std::min(k == 0 ? 0 : k - 1, last);
+        Value r = Value::Double(smallest(descending_ ? last - k : k));
         if (result_ != SqlType::kDouble) {
           r = result_ == SqlType::kUBigInt ? Value::UBigInt(static_cast<uint64_t>(r.d))
                                            : Value::BigInt(static_cast<int64_t>(r.d));
@@ -767,10 +768,16 @@ class PercentileState : public AggregateState {
         out->Append(r);
         continue;
       }
-      const double pos = fraction_ * static_cast<double>(v.size() - 1);
+      const double pos = fraction_ * static_cast<double>(last);
       const size_t lo = static_cast<size_t>(std::floor(pos));
       const size_t hi = static_cast<size_t>(std::ceil(pos));
       const double frac = pos - static_cast<double>(lo);
+      if (descending_) {  // ranks from the largest: the values at both, interpolated as asked
+        const double at_lo = smallest(last - lo);
+        const double at_hi = hi != lo ? smallest(last - hi) : at_lo;
+        out->Append(Value::Double(at_lo + (at_hi - at_lo) * frac));
+        continue;
+      }
       const double at_lo = smallest(lo);
       // After nth_element at lo, the next rank is the least value above it.
       double at_hi = at_lo;
@@ -787,6 +794,7 @@ class PercentileState : public AggregateState {
  private:
   AggregateKind kind_;
   double fraction_;
+  bool descending_;
   SqlType result_;
   std::vector<std::vector<double>> values_;
   size_t count_ = 0;
@@ -856,7 +864,8 @@ std::unique_ptr<AggregateState> MakeAggregateState(const AggregateSpec& spec) {
     case AggregateKind::kLast: return std::make_unique<ChooseState>(spec.kind, spec.result_type);
     case AggregateKind::kPercentileCont:
     case AggregateKind::kPercentileDisc:
-      return std::make_unique<PercentileState>(spec.kind, spec.fraction, spec.result_type);
+      return std::make_unique<PercentileState>(spec.kind, spec.fraction, spec.descending,
+                                               spec.result_type);
     case AggregateKind::kSpread: return std::make_unique<SpreadState>();
   }
   return nullptr;

@@ -54,7 +54,8 @@ struct AggregateSpec {
   AggregateKind kind = AggregateKind::kCountStar;
   SqlType input_type = SqlType::kNull;
   SqlType result_type = SqlType::kBigInt;
-  double fraction = 0.5;  // percentiles
+  double fraction = 0.5;    // percentiles
+  bool descending = false;  // percentiles WITHIN GROUP (ORDER BY x DESC)
   // Arguments over the aggregation's input: value [, time] for first/last.
   std::vector<BoundExprPtr> args;
   std::string key;  // canonical text, to share one state between equal calls

@@ -915,20 +915,18 @@ struct Planner::Impl {
       case AggregateKind::kFirst:
       case AggregateKind::kLast:
         if (args.size() == 1) {
-          // first(v) / last(v): by the table's time column.
-          int time_col = -1;
-          for (size_t c = 0; c < scope.columns->size(); ++c) {
-            if ((*scope.columns)[c].name == "time" &&
-                (*scope.columns)[c].type == SqlType::kTimestamp) {
-              time_col = static_cast<int>(c);
-              break;
-            }
+          // first(v) / last(v): by the table's time column, bound as if written (so that the
+          // scan reads it).
+          sql::ColumnRefExpr time_ref(f.offset);
+          time_ref.column = "time";
+          auto time = BindColumn(time_ref, inner);
+          if (!time.ok() || (*time)->type != SqlType::kTimestamp) {
+            return At(f.offset,
+                      fmt::format("{}(value) needs one TIMESTAMP column named time; write "
+                                  "{}(value, t) with the time column t",
+                                  f.name, f.name));
           }
-          if (time_col < 0) {
-            return At(f.offset, fmt::format("{}(value) needs a time column; write {}(value, time)",
-                                            f.name, f.name));
-          }
-          args.push_back(ColumnRef(time_col, SqlType::kTimestamp, "time"));
+          args.push_back(std::move(*time));
         }
         SW_RETURN_IF_ERROR(want(2));
         {
@@ -958,13 +956,16 @@ struct Planner::Impl {
       default: SW_RETURN_IF_ERROR(want(1)); break;
     }
     spec.fraction = fraction;
+    // WITHIN GROUP (ORDER BY x DESC): ranks count from the largest value.
+    spec.descending =
+        !f.within_group.empty() && f.within_group[0].direction == sql::SortDirection::kDescending;
     spec.input_type = args.empty() ? SqlType::kNull : args[0]->type;
     auto rt = AggregateResultType(*kind, spec.input_type, f.name);
     if (!rt.ok()) return At(rt.status(), f.offset);
     spec.result_type = *rt;
     spec.key = fmt::format("{}({}", f.name, f.distinct ? "DISTINCT " : "");
     if (*kind == AggregateKind::kPercentileCont || *kind == AggregateKind::kPercentileDisc) {
-      spec.key += fmt::format("{},", fraction);
+      spec.key += fmt::format("{}{},", fraction, spec.descending ? " desc" : "");
     }
     for (const auto& a : args) spec.key += a->key + ",";
     spec.key += ")";
