@@ -10,6 +10,11 @@
 namespace seaway::query {
 namespace {
 
+// The INTERVAL at physical index `i` of `v`, with its months.
+Interval IntervalAt(const Vector& v, size_t i) {
+  return Interval{v.months.empty() ? 0 : v.months[i], v.ints[i]};
+}
+
 // The text of a double that is not finite, or empty.
 std::string_view NonFiniteName(double d) {
   if (std::isnan(d)) return "NaN";
@@ -180,7 +185,7 @@ void AppendPlainValue(const Vector& v, size_t row, std::string* out) {
     }
     case SqlType::kText: out->append(v.strings[i]); return;
     case SqlType::kTimestamp: out->append(FormatTimestamp(v.ints[i])); return;
-    case SqlType::kInterval: out->append(FormatInterval(Interval{0, v.ints[i]})); return;
+    case SqlType::kInterval: out->append(FormatInterval(IntervalAt(v, i))); return;
   }
 }
 
@@ -193,7 +198,7 @@ void AppendJsonValue(const Vector& v, size_t row, std::string* out) {
   switch (v.type) {
     case SqlType::kText: AppendJsonString(v.strings[i], out); return;
     case SqlType::kTimestamp: AppendJsonString(FormatTimestamp(v.ints[i]), out); return;
-    case SqlType::kInterval: AppendJsonString(FormatInterval(Interval{0, v.ints[i]}), out); return;
+    case SqlType::kInterval: AppendJsonString(FormatInterval(IntervalAt(v, i)), out); return;
     case SqlType::kDouble:
       if (!NonFiniteName(v.doubles[i]).empty()) {
         out->push_back('"');

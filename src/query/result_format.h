@@ -18,7 +18,7 @@
 //   BOOLEAN           true / false
 //   TEXT              the string (JSON-escaped; CSV-quoted when needed)
 //   TIMESTAMP         RFC 3339 in UTC: "2026-01-01T00:00:00Z", fraction only when non-zero
-//   INTERVAL          "1 month 2 days 00:00:01.5" (FormatInterval)
+//   INTERVAL          "1 year 2 mons 3 days 00:00:01.5", as PostgreSQL (FormatInterval)
 //   NULL              JSON null; an empty unquoted CSV field (an empty string is "")
 //
 // Formats:

@@ -184,7 +184,7 @@ std::string FormatInterval(Interval interval) {
     out += fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");  // "-1 days", as PostgreSQL
   };
   if (interval.months / 12 != 0) add(interval.months / 12, "year");
-  if (interval.months % 12 != 0) add(interval.months % 12, "month");
+  if (interval.months % 12 != 0) add(interval.months % 12, "mon");  // "2 mons", as PostgreSQL
   int64_t nanos = interval.nanos;
   const bool negative = nanos < 0;
   if (negative) nanos = -nanos;
@@ -202,7 +202,7 @@ std::string FormatInterval(Interval interval) {
       out += '.' + digits;
     }
   }
-  return out.empty() ? "0" : out;
+  return out.empty() ? "00:00:00" : out;
 }
 
 std::string FormatTimestamp(int64_t nanos) {

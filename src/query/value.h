@@ -56,7 +56,8 @@ inline constexpr int64_t kNanosPerDay = 86'400 * kNanosPerSecond;
 // '5 minutes', '1 hour 30 minutes', '2 days', '1 month', '1y', '5m', '250ms', '-1 day',
 // '00:05:00' (PostgreSQL and InfluxDB spellings). InvalidArgument naming the text otherwise.
 Result<Interval> ParseInterval(std::string_view text);
-// "5 minutes", "1 month 2 days 00:00:01.5", "0".
+// PostgreSQL's output style: "01:30:00", "1 year 2 mons 3 days 00:00:01.5", "-1 days",
+// "00:00:00".
 std::string FormatInterval(Interval interval);
 
 // RFC 3339 with the fraction only when non-zero: 2026-01-01T00:00:00Z,

@@ -184,9 +184,17 @@ TEST(ResultFormatTest, FailureAfterRowsEndsWithAnErrorRecord) {
 
 TEST(ResultFormatTest, IntervalsAndFormatsByName) {
   const auto columns = Columns({{"i", SqlType::kInterval}});
-  DataChunk chunk = Chunk(columns, {{Value::OfInterval({0, 90 * kNanosPerSecond})}});
+  // Months (no fixed length) are kept beside the nanoseconds, and printed.
+  DataChunk chunk = Chunk(columns, {{Value::OfInterval({0, 90 * kNanosPerSecond})},
+                                    {Value::OfInterval({2, 0})},
+                                    {Value::OfInterval({13, 3 * kNanosPerDay})}});
   auto doc = nlohmann::json::parse(Write(ResultFormat::kJson, columns, {chunk}));
   EXPECT_EQ(doc["rows"][0][0], FormatInterval({0, 90 * kNanosPerSecond}));
+  EXPECT_EQ(doc["rows"][0][0], "00:01:30");
+  EXPECT_EQ(doc["rows"][1][0], "2 mons");
+  EXPECT_EQ(doc["rows"][2][0], "1 year 1 mon 3 days");
+  EXPECT_EQ(Write(ResultFormat::kCsv, columns, {chunk}),
+            "i\n00:01:30\n2 mons\n1 year 1 mon 3 days\n");
   EXPECT_EQ(*ParseResultFormat("csv"), ResultFormat::kCsv);
   EXPECT_EQ(*ParseResultFormat("ndjson"), ResultFormat::kNdjson);
   EXPECT_EQ(ParseResultFormat("xml").status().code(), StatusCode::kInvalidArgument);
