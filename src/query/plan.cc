@@ -184,6 +184,12 @@ void Gather(const Vector& src, const std::vector<uint32_t>& idx, Vector* dst) {
     dst->ints.resize(n);
     for (size_t k = 0; k < n; ++k)
       dst->ints[k] = idx[k] == kNoRow ? 0 : src.ints[src.Index(idx[k])];
+    if (!src.months.empty()) {  // an INTERVAL's months go along
+      dst->months.resize(n);
+      for (size_t k = 0; k < n; ++k) {
+        dst->months[k] = idx[k] == kNoRow ? 0 : src.months[src.Index(idx[k])];
+      }
+    }
   } else if (src.type == SqlType::kDouble) {
     dst->doubles.resize(n);
     for (size_t k = 0; k < n; ++k) {

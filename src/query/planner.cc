@@ -1334,6 +1334,19 @@ struct Planner::Impl {
         if (!t.ok()) return At(t.status(), c.type.offset);
         auto r = Coerce(std::move(operand), *t);
         if (!r.ok()) return At(r.status(), e.offset);
+        if ((c.type.name == "numeric" || c.type.name == "decimal") && c.type.params.size() == 2) {
+          // numeric(precision, scale): the value rounded to `scale` decimals (kept a DOUBLE).
+          const int64_t scale = c.type.params[1];
+          if (scale < 0 || scale > 15) {
+            return At(c.type.offset, fmt::format("{}({}, {}): the scale must be between 0 and 15",
+                                                 c.type.name, c.type.params[0], scale));
+          }
+          std::vector<BoundExprPtr> args;
+          args.push_back(std::move(*r));
+          args.push_back(Constant(Value::BigInt(scale), c.type.offset));
+          return MakeFunction(Function::kRound, SqlType::kDouble, std::move(args), e.offset,
+                              "round");
+        }
         return r;
       }
       case ExprKind::kExtract: {
@@ -1860,15 +1873,18 @@ struct Planner::Impl {
 
   static std::string OutputName(const sql::SelectItem& item) {
     if (!item.alias.empty()) return item.alias;
-    const Expr& e = *item.expr;
+    return ExprName(*item.expr);
+  }
+
+  // PostgreSQL's column name of an expression: a column's or function's name, that of a cast's
+  // operand (else the type's), or "?column?".
+  static std::string ExprName(const Expr& e) {
     switch (e.kind) {
       case ExprKind::kColumnRef: return e.As<sql::ColumnRefExpr>().column;
       case ExprKind::kFunctionCall: return e.As<sql::FunctionCallExpr>().name;
       case ExprKind::kCast: {
-        const Expr& inner = *e.As<sql::CastExpr>().operand;
-        if (inner.kind == ExprKind::kColumnRef) return inner.As<sql::ColumnRefExpr>().column;
-        if (inner.kind == ExprKind::kLiteral) return e.As<sql::CastExpr>().type.name;
-        return "?column?";
+        std::string inner = ExprName(*e.As<sql::CastExpr>().operand);
+        return inner != "?column?" ? inner : e.As<sql::CastExpr>().type.name;
       }
       case ExprKind::kExtract: return "extract";
       case ExprKind::kCase: return "case";

@@ -174,6 +174,25 @@ TEST_F(SqlHandlersTest, WriteThenQueryAsJson) {
                                                    ["2026-01-01T00:00:01Z","b",2.25,4]])"));
 }
 
+TEST_F(SqlHandlersTest, CastsAreNamedAndRoundedAsInPostgres) {
+  Write("cpu,host=a usage=1.256 1767225600\ncpu,host=a usage=2.5 1767225601\n");
+  RawResponse r =
+      Sql("SELECT CAST(avg(usage) AS numeric(10, 2)), usage::decimal(6,1), (usage * 2)::bigint, "
+          "INTERVAL '1 year 2 months 3 days', max(time) - min(time) "
+          "FROM cpu GROUP BY usage ORDER BY usage");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = nlohmann::json::parse(r.body);
+  std::vector<std::string> names;
+  for (const auto& c : doc["columns"]) names.push_back(c["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"avg", "usage", "bigint", "?column?", "?column?"}));
+  EXPECT_EQ(doc["rows"],
+            nlohmann::json::parse(R"([[1.26, 1.3, 3, "1 year 2 mons 3 days", "00:00:00"],
+                                                   [2.5, 2.5, 5, "1 year 2 mons 3 days", "00:00:00"]])"));
+  r = Sql("SELECT CAST(usage AS numeric(10, 16)) FROM cpu");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("the scale must be between 0 and 15"), std::string::npos) << r.body;
+}
+
 TEST_F(SqlHandlersTest, GetWithQueryParameter) {
   RawResponse r = Exchange(port_,
                            "GET /api/v1/sql?q=SELECT%201%20AS%20one&format=csv HTTP/1.1\r\n"
