@@ -228,7 +228,15 @@ Result<ExprPtr> Parser::ParseBetween(ExprPtr left, const Token& op, bool negated
 Result<ExprPtr> Parser::ParsePrefix() {
   if (AtKeyword("NOT") || At(TokenKind::kMinus)) return ParseUnary();
   SW_ASSIGN_OR_RETURN(ExprPtr expr, ParsePrimary());
-  if (At(TokenKind::kDoubleColon)) return ParseCasts(std::move(expr));
+  if (At(TokenKind::kDoubleColon)) {
+    SW_ASSIGN_OR_RETURN(expr, ParseCasts(std::move(expr)));
+  }
+  if (AtKeyword("AT") && Peek(1).IsKeyword("TIME")) {
+    return ErrorAt(Peek(),
+                   "AT TIME ZONE is not supported; calendar functions take the zone: "
+                   "date_trunc('day', time, 'Europe/Berlin'), date_part('hour', time, "
+                   "'Europe/Berlin'), time_bucket('1 day', time, 'Europe/Berlin')");
+  }
   return expr;
 }
 
@@ -446,6 +454,20 @@ Result<ExprPtr> Parser::ParseFunctionCall() {
   if (AtKeyword("WITHIN")) {
     SW_RETURN_IF_ERROR(ParseWithinGroup(*call));
     for (const auto& item : call->within_group) tallest = std::max(tallest, item.expr->height);
+  }
+  // Otherwise read as an alias, then failing at the '(' after it: say what is missing instead.
+  if (Peek(1).kind == TokenKind::kLeftParen) {
+    if (AtKeyword("OVER")) {
+      return ErrorAt(Peek(),
+                     "window functions (OVER) are not supported; aggregate with GROUP "
+                     "BY, or join the query to its own aggregate");
+    }
+    if (AtKeyword("FILTER")) {
+      return ErrorAt(Peek(),
+                     "FILTER (WHERE ...) is not supported; write the condition into the "
+                     "argument: sum(CASE WHEN cond THEN x END), count(CASE WHEN cond "
+                     "THEN 1 END)");
+    }
   }
   call->height = tallest + 1;
   SW_RETURN_IF_ERROR(CheckHeight(call->height));

@@ -432,6 +432,11 @@ Result<QueryNodePtr> Parser::ParseSelectNode() {
   uint32_t tallest = 0;
   auto grow = [&tallest](uint32_t height) { tallest = std::max(tallest, height); };
   select->distinct = AcceptKeyword("DISTINCT");
+  if (select->distinct && AtKeyword("ON") && Peek(1).kind == TokenKind::kLeftParen) {
+    return ErrorAt(Peek(),
+                   "SELECT DISTINCT ON (...) is not supported; for each key's newest "
+                   "row use GROUP BY key with last(v, time)");
+  }
   if (!select->distinct) AcceptKeyword("ALL");
   do {
     SW_ASSIGN_OR_RETURN(SelectItem item, ParseSelectItem());
