@@ -230,6 +230,8 @@ struct Planner::Impl {
   // CTEs visible by name, innermost last.
   std::vector<std::pair<std::string, const sql::SelectStatement*>> ctes;
   int subquery_depth = 0;
+  // The scopes of the queries enclosing the subquery being planned, outermost first.
+  std::vector<const std::vector<ColumnInfo>*> outer_columns_;
   // time_bucket_gapfill calls bound in the current SELECT's GROUP BY.
   struct GapFillRequest {
     std::string key;  // the bound time_bucket's key
@@ -465,10 +467,13 @@ struct Planner::Impl {
     return e;
   }
 
-  // Runs an uncorrelated subquery now; returns its rows.
-  Result<DataChunk> RunSubquery(const sql::SelectStatement& q, size_t offset) {
+  // Runs an uncorrelated subquery now; returns its rows. `outer` is the enclosing query's scope,
+  // only to tell a reference to it (a correlated subquery) from an unknown name.
+  Result<DataChunk> RunSubquery(const sql::SelectStatement& q, size_t offset, const Scope& outer) {
     if (++subquery_depth > 16) return At(offset, "subqueries nested too deeply");
+    outer_columns_.push_back(outer.columns);
     auto plan = PlanQuery(q);
+    outer_columns_.pop_back();
     --subquery_depth;
     if (!plan.ok()) return plan.status();
     CollectSink sink(ctx);
@@ -1004,12 +1009,24 @@ struct Planner::Impl {
       }
       std::vector<std::string> names;
       for (const auto& col : cols) names.push_back(col.name);
-      if (!c.table.empty()) {
-        bool table_known = false;
-        for (const auto& col : cols) table_known |= col.table == c.table;
-        if (!table_known) {
-          return At(c.offset, fmt::format("missing FROM-clause entry for table \"{}\"", c.table));
+      bool table_known = false;
+      for (const auto& col : cols) table_known |= col.table == c.table;
+      if (c.table.empty() || !table_known) {
+        for (const std::vector<ColumnInfo>* outer : outer_columns_) {
+          for (size_t i = 0; outer != nullptr && i < outer->size(); ++i) {
+            const ColumnInfo& o = (*outer)[i];
+            if (o.name == c.column && (c.table.empty() || o.table == c.table)) {
+              return At(c.offset,
+                        fmt::format("\"{}\" belongs to an enclosing query: correlated subqueries "
+                                    "are not supported (join the tables, or aggregate by the key "
+                                    "in the subquery and join on it)",
+                                    c.table.empty() ? c.column : c.table + "." + c.column));
+            }
+          }
         }
+      }
+      if (!c.table.empty() && !table_known) {
+        return At(c.offset, fmt::format("missing FROM-clause entry for table \"{}\"", c.table));
       }
       return At(c.offset,
                 fmt::format("column \"{}\" does not exist{}", c.column, Nearest(c.column, names)));
@@ -1200,7 +1217,7 @@ struct Planner::Impl {
       case ExprKind::kInSubquery: {
         const auto& in = e.As<sql::InSubqueryExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*in.operand, scope));
-        SW_ASSIGN_OR_RETURN(DataChunk rows, RunSubquery(*in.query, e.offset));
+        SW_ASSIGN_OR_RETURN(DataChunk rows, RunSubquery(*in.query, e.offset, scope));
         if (rows.columns.size() != 1) {
           return At(e.offset, fmt::format("the subquery of IN must return one column, not {}",
                                           rows.columns.size()));
@@ -1224,12 +1241,13 @@ struct Planner::Impl {
         return BindIn(std::move(operand), std::move(items), true, in.negated, e.offset);
       }
       case ExprKind::kExists: {
-        SW_ASSIGN_OR_RETURN(DataChunk rows, RunSubquery(*e.As<sql::ExistsExpr>().query, e.offset));
+        SW_ASSIGN_OR_RETURN(DataChunk rows,
+                            RunSubquery(*e.As<sql::ExistsExpr>().query, e.offset, scope));
         return Constant(Value::Boolean(rows.rows > 0), e.offset);
       }
       case ExprKind::kSubquery: {
         SW_ASSIGN_OR_RETURN(DataChunk rows,
-                            RunSubquery(*e.As<sql::SubqueryExpr>().query, e.offset));
+                            RunSubquery(*e.As<sql::SubqueryExpr>().query, e.offset, scope));
         if (rows.columns.size() != 1) {
           return At(e.offset, fmt::format("a scalar subquery must return one column, not {}",
                                           rows.columns.size()));
