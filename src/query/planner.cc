@@ -292,6 +292,16 @@ struct Planner::Impl {
       e->constant.type = to;
       return e;
     }
+    if (to == SqlType::kTimestamp && IsTextConstant(*e) && !DefaultZone().empty()) {
+      // A literal without a zone is wall-clock time in the tenant's zone, as PostgreSQL reads
+      // it in the session's (the calendar functions use the same zone).
+      auto t = ParseTimestampIn(e->constant.s, DefaultZone());
+      if (!t.ok()) {
+        return At(e->offset, fmt::format("cannot cast '{}' to TIMESTAMP: {}", e->constant.s,
+                                         t.status().message()));
+      }
+      return Constant(Value::Timestamp(*t), e->offset);
+    }
     auto c = std::make_unique<BoundExpr>();
     c->kind = BoundKind::kCast;
     c->type = to;
@@ -717,7 +727,7 @@ struct Planner::Impl {
         if (CheckTimeZone(third).ok()) {
           e->zone = third;
         } else {
-          auto origin = ParseTimestamp(third);
+          auto origin = ParseTimestampIn(third, DefaultZone());
           if (!origin.ok()) {
             return At(f.offset, fmt::format("time_bucket() third argument '{}' is neither a time "
                                             "zone nor an origin timestamp",

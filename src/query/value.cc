@@ -266,22 +266,84 @@ std::string FormatTimestamp(int64_t nanos) {
   return std::string(buf, p);
 }
 
-Result<int64_t> ParseTimestamp(std::string_view text) {
-  auto parsed = ParseRfc3339(text);
-  if (parsed.ok()) return parsed;
-  std::string zoned(text);
-  if (text.size() == 10) {
-    zoned += "T00:00:00Z";
-  } else if (text.size() >= 19 && text.back() != 'Z' && text.back() != 'z' &&
-             text.find_first_of("+", 19) == std::string_view::npos &&
-             text.find('-', 19) == std::string_view::npos) {
-    zoned += 'Z';
-  } else {
-    return parsed.status();
+Result<int64_t> ParseTimestamp(std::string_view text, bool* zoned) {
+  auto invalid = [&](std::string_view why) {
+    return InvalidArgument(
+        "{} (write '2026-01-01', '2026-01-01 08:30:00' or "
+        "'2026-01-01T08:30:00+02:00')",
+        why);
+  };
+  std::string_view t = text;
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  if (t.size() < 10) return invalid("expected a date YYYY-MM-DD");
+  // The zone, if any: after the time (past the date's own dashes).
+  std::string zone;
+  auto ends_with_word = [&](std::string_view word) {
+    if (t.size() < 10 + word.size()) return false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (std::toupper(static_cast<unsigned char>(t[t.size() - word.size() + i])) != word[i]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (t.size() > 10 && (t.back() == 'Z' || t.back() == 'z')) {
+    zone = "Z";
+    t.remove_suffix(1);
+  } else if (ends_with_word(" UTC") || ends_with_word(" GMT")) {
+    zone = "Z";
+    t.remove_suffix(4);
+  } else if (size_t sign = t.find_last_of("+-"); sign != std::string_view::npos && sign > 10) {
+    std::string digits;
+    for (char c : t.substr(sign + 1)) {
+      if (c != ':') digits += c;
+    }
+    if (digits.size() == 2) digits += "00";
+    if (digits.size() != 4 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return invalid("expected an offset +HH, +HHMM or +HH:MM");
+    }
+    zone = fmt::format("{}{}:{}", t[sign], digits.substr(0, 2), digits.substr(2));
+    t = t.substr(0, sign);
   }
-  auto again = ParseRfc3339(zoned);
-  if (!again.ok()) return parsed.status();
-  return again;
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  std::string civil(t);
+  if (civil.size() == 10) {
+    civil += "T00:00:00";
+  } else if (civil.size() == 16) {
+    civil += ":00";  // HH:MM
+  }
+  const bool named = !zone.empty();
+  if (zoned != nullptr) *zoned = named;
+  auto parsed = ParseRfc3339(civil + (named ? zone : "Z"));
+  if (!parsed.ok()) {
+    // The RFC 3339 parser names what is wrong (a month 13, a missing time...).
+    std::string why(parsed.status().message());
+    if (size_t colon = why.find("timestamp: "); colon != std::string::npos) {
+      why = why.substr(colon + 11);
+    }
+    return invalid(why);
+  }
+  return *parsed;
+}
+
+Result<int64_t> ParseTimestampIn(std::string_view text, std::string_view zone) {
+  bool zoned = false;
+  SW_ASSIGN_OR_RETURN(int64_t utc, ParseTimestamp(text, &zoned));
+  if (zoned || zone.empty() || zone == "UTC") return utc;
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(std::string(zone), &tz)) {
+    return InvalidArgument("unknown time zone '{}'", zone);
+  }
+  // The same wall-clock reading in `zone`: civil seconds, then the sub-second part.
+  int64_t secs = utc / kNanosPerSecond, sub = utc % kNanosPerSecond;
+  if (sub < 0) {
+    sub += kNanosPerSecond;
+    --secs;
+  }
+  const absl::CivilSecond civil =
+      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
+  return absl::ToUnixSeconds(absl::FromCivil(civil, tz)) * kNanosPerSecond + sub;
 }
 
 namespace {

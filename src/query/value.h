@@ -63,9 +63,14 @@ std::string FormatInterval(Interval interval);
 // RFC 3339 with the fraction only when non-zero: 2026-01-01T00:00:00Z,
 // 2026-01-01T00:00:00.25Z.
 std::string FormatTimestamp(int64_t nanos);
-// A timestamp literal: RFC 3339, or a date alone ('2026-01-01', midnight UTC), or
-// 'YYYY-MM-DD HH:MM:SS[.frac]' without a zone (UTC).
-Result<int64_t> ParseTimestamp(std::string_view text);
+// A timestamp literal as PostgreSQL reads one: a date ('2026-01-01', midnight), a date and time
+// ('2026-01-01 08:30', '2026-01-01T08:30:15.25'), then optionally a zone: 'Z', ' UTC', an
+// offset ('+02', '+0200', '+02:00', also after a space). Without a zone the time is UTC here;
+// `*zoned` (when given) tells whether the text named one.
+Result<int64_t> ParseTimestamp(std::string_view text, bool* zoned = nullptr);
+// The same, reading a time without a zone as wall-clock time in `zone` (an IANA name; empty or
+// "UTC": UTC), as PostgreSQL reads it in the session's time zone.
+Result<int64_t> ParseTimestampIn(std::string_view text, std::string_view zone);
 
 // A scalar: a constant of an expression, a group key, one cell of a result.
 struct Value {
