@@ -172,9 +172,36 @@ std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& inpu
 
 namespace {
 
-// Gathers rows `idx` of `src` into `dst` (same type); kNoRow gives NULL.
 constexpr uint32_t kNoRow = UINT32_MAX;
+// Rows a sort's result is handed on in at most (SortNode::Execute).
+constexpr size_t kSortOutputRows = 65'536;
 
+// Moves rows [begin, begin + n) of `src` into `dst` (a constant is copied whole); the moved
+// strings of `src` are left empty.
+void TakeRows(Vector* src, size_t begin, size_t n, Vector* dst) {
+  if (src->constant) {
+    *dst = *src;
+    return;
+  }
+  dst->Reset(src->type);
+  auto range = [&](auto& from, auto& to) {
+    const auto first = from.begin() + static_cast<ptrdiff_t>(begin);
+    to.assign(std::make_move_iterator(first),
+              std::make_move_iterator(first + static_cast<ptrdiff_t>(n)));
+  };
+  if (!src->valid.empty()) range(src->valid, dst->valid);
+  if (src->type == SqlType::kNull) return;
+  if (IsIntegerBacked(src->type)) {
+    range(src->ints, dst->ints);
+    if (!src->months.empty()) range(src->months, dst->months);
+  } else if (src->type == SqlType::kDouble) {
+    range(src->doubles, dst->doubles);
+  } else if (src->type == SqlType::kText) {
+    range(src->strings, dst->strings);
+  }
+}
+
+// Gathers rows `idx` of `src` into `dst` (same type); kNoRow gives NULL.
 void Gather(const Vector& src, const std::vector<uint32_t>& idx, Vector* dst) {
   dst->Reset(src.type);
   const size_t n = idx.size();
@@ -1592,7 +1619,21 @@ Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
   }
   if (buffer.rows == 0) return Status::OK();
   SortAndTrim(&buffer, keys, keep);
-  return out->Push(buffer);
+  SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+  if (buffer.rows <= kSortOutputRows) return out->Push(buffer);
+  // A large result leaves in slices, so that its writing stops at the deadline (or when the
+  // client is gone) and streams from the first slice.
+  DataChunk slice;
+  slice.columns.resize(buffer.columns.size());
+  for (size_t begin = 0; begin < buffer.rows; begin += kSortOutputRows) {
+    SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+    slice.rows = std::min(kSortOutputRows, buffer.rows - begin);
+    for (size_t c = 0; c < buffer.columns.size(); ++c) {
+      TakeRows(&buffer.columns[c], begin, slice.rows, &slice.columns[c]);
+    }
+    SW_RETURN_IF_ERROR(out->Push(slice));
+  }
+  return Status::OK();
 }
 
 void SortNode::Explain(int depth, std::string* out) const {

@@ -72,5 +72,46 @@ TEST_F(QueryLimitsTest, GroupsBuiltFromStatisticsCountAgainstTheMemoryLimit) {
   EXPECT_NE(refused.status().message().find("memory limit"), std::string::npos) << refused.status();
 }
 
+// A sort's result larger than one slice (65,536 rows) leaves in several chunks: every row once,
+// in order, text, NULLs and constants intact across the slice edges.
+TEST_F(QueryLimitsTest, LargeSortedResultsArriveWholeAndInOrder) {
+  constexpr int kRows = 150'000;
+  WriteBatch batch(kTenant, "main", "m");
+  for (int i = 0; i < kRows; ++i) {
+    const int v = static_cast<int>(int64_t{i} * 7919 % kRows);  // 0..kRows-1, each once
+    batch.AddRow(kStart + i);
+    ASSERT_TRUE(batch.SetTag("host", fmt::format("h{}", v % 7)).ok());
+    ASSERT_TRUE(batch.SetDouble("v", v).ok());
+    if (v % 3 == 0) {
+      ASSERT_TRUE(batch.SetString("s", fmt::format("s{}", v)).ok());
+    }
+  }
+  ASSERT_TRUE(engine_->Write(batch).ok());
+  auto r = Run("SELECT v, host, s, 'k' AS k FROM m ORDER BY v DESC", size_t{256} << 20);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows, static_cast<size_t>(kRows));
+  EXPECT_GE(r->chunks.size(), 3u);
+  double previous = kRows;
+  size_t seen = 0, with_s = 0;
+  for (const auto& chunk : r->chunks) {
+    for (size_t row = 0; row < chunk.rows; ++row, ++seen) {
+      const double v = chunk.columns[0].Get(row).d;
+      ASSERT_EQ(v, previous - 1) << "row " << seen;
+      previous = v;
+      const int n = static_cast<int>(v);
+      EXPECT_EQ(chunk.columns[1].Get(row).s, fmt::format("h{}", n % 7)) << "row " << seen;
+      const Value s = chunk.columns[2].Get(row);
+      EXPECT_EQ(s.is_null, n % 3 != 0) << "row " << seen;
+      if (!s.is_null) {
+        ++with_s;
+        EXPECT_EQ(s.s, fmt::format("s{}", n)) << "row " << seen;
+      }
+      EXPECT_EQ(chunk.columns[3].Get(row).s, "k");
+    }
+  }
+  EXPECT_EQ(seen, static_cast<size_t>(kRows));
+  EXPECT_EQ(with_s, static_cast<size_t>(kRows / 3));  // 0, 3, ..., 149,997
+}
+
 }  // namespace
 }  // namespace seaway::query
