@@ -2458,9 +2458,23 @@ struct Planner::Impl {
         auto node = std::make_unique<UnionAllNode>();
         node->columns = left->columns;
         for (size_t c = 0; c < node->columns.size(); ++c) {
-          auto a = Constant(Value::Null(left->columns[c].type), 0);
-          auto b = Constant(Value::Null(right->columns[c].type), 0);
-          SW_ASSIGN_OR_RETURN(node->columns[c].type, CommonType(*a, *b, u.offset, "UNION"));
+          // As PostgreSQL: NULL takes the other side's type, numbers meet as numbers, and
+          // nothing else converts (TEXT against DOUBLE would fail only on the rows).
+          const SqlType x = left->columns[c].type, y = right->columns[c].type;
+          SqlType& t = node->columns[c].type;
+          if (x == y || y == SqlType::kNull) {
+            t = x;
+          } else if (x == SqlType::kNull) {
+            t = y;
+          } else if (IsNumeric(x) && IsNumeric(y)) {
+            t = x == SqlType::kDouble || y == SqlType::kDouble ? SqlType::kDouble
+                                                               : SqlType::kBigInt;
+          } else {
+            return At(u.offset,
+                      fmt::format("UNION types {} and {} cannot be matched (column {} \"{}\"); "
+                                  "cast one side, e.g. x::text",
+                                  SqlTypeName(x), SqlTypeName(y), c + 1, left->columns[c].name));
+          }
           node->columns[c].table.clear();
         }
         SW_ASSIGN_OR_RETURN(left, CastTo(std::move(left), node->columns));
