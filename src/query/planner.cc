@@ -682,9 +682,19 @@ struct Planner::Impl {
     }
     const bool gapfill = name == "time_bucket_gapfill";
     if (gapfill) {
-      // time_bucket_gapfill(width, time [, start, finish]): time_bucket that also asks for
-      // empty buckets (gap_fill.h).
-      SW_RETURN_IF_ERROR(arity(2, 4));
+      // time_bucket_gapfill(width, time [, zone] [, start, finish]) (TimescaleDB's forms):
+      // time_bucket that also asks for empty buckets (gap_fill.h).
+      SW_RETURN_IF_ERROR(arity(2, 5));
+      BoundExprPtr zone;
+      if (args.size() >= 3 && IsTextConstant(*args[2]) && CheckTimeZone(args[2]->constant.s).ok()) {
+        zone = std::move(args[2]);
+        args.erase(args.begin() + 2);
+      }
+      if (args.size() > 4) {
+        return At(f.offset,
+                  "time_bucket_gapfill() takes (width, time [, zone] [, start, "
+                  "finish]); the third of five arguments must be a time zone");
+      }
       GapFillRequest request;
       request.offset = f.offset;
       for (size_t i = 2; i < args.size(); ++i) {
@@ -695,6 +705,7 @@ struct Planner::Impl {
         (i == 2 ? request.start : request.finish) = args[i]->constant.i;
       }
       args.resize(2);
+      if (zone) args.push_back(std::move(zone));  // time_bucket's third argument
       gapfill_requests.push_back(std::move(request));
     }
     if (name == "time_bucket" || gapfill) {
