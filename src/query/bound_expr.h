@@ -53,6 +53,10 @@ enum class Function : uint8_t {
   // TIMESTAMP +/- INTERVAL (the interval a constant with months), TIMESTAMP - TIMESTAMP.
   kTimestampAddInterval,
   kTimestampSubtract,
+  // INTERVAL * or / a number (children: the interval, the DOUBLE factor; unit "/" divides), and
+  // an INTERVAL's length in seconds (EXTRACT(epoch FROM interval)).
+  kIntervalScale,
+  kIntervalEpoch,
   // Numbers.
   kAbs,
   kRound,  // round(x) or round(x, digits)

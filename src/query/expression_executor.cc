@@ -799,6 +799,22 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
     case Function::kMultiply:
     case Function::kDivide:
     case Function::kModulo:
+      if (e.type == SqlType::kInterval) {  // + or -: nanoseconds and months apart
+        SW_RETURN_IF_ERROR(EvalIntArithmetic(e, *args[0], *args[1], n, out));
+        const Vector& a = *args[0];
+        const Vector& b = *args[1];
+        if (!a.months.empty() || !b.months.empty()) {
+          out->months.assign(n, 0);
+          const int64_t sign = e.function == Function::kSubtract ? -1 : 1;
+          for (size_t i = 0; i < n; ++i) {
+            const int64_t x = a.months.empty() ? 0 : a.months[a.Index(i)];
+            const int64_t y = b.months.empty() ? 0 : b.months[b.Index(i)];
+            out->months[i] = x + sign * y;  // months stay far from overflow (nanos do not)
+          }
+        }
+        out->constant = all_const;
+        return Status::OK();
+      }
       if (e.type == SqlType::kDouble) {
         SW_RETURN_IF_ERROR(EvalDoubleArithmetic(e, *args[0], *args[1], n, out));
       } else {
@@ -836,6 +852,65 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
         if (__builtin_add_overflow(t, e.interval.nanos, &out->ints[i])) {
           return Overflow(e, "TIMESTAMP");
         }
+      }
+      CombineValidity(args, n, out);
+      out->constant = all_const;
+      return Status::OK();
+    }
+    case Function::kIntervalScale: {
+      // Months scale as months, their fraction as 30-day months (PostgreSQL); a zero divisor
+      // gives NULL, as numeric division does.
+      const Vector& a = *args[0];
+      const Vector& b = *args[1];
+      const bool divide = e.unit == "/";
+      out->Reset(SqlType::kInterval);
+      out->ints.resize(n);
+      std::vector<int64_t> months(n, 0);
+      std::vector<uint32_t> zero_rows;
+      bool overflow = false, any_months = false;
+      for (size_t i = 0; i < n; ++i) {
+        if (a.IsNull(i) || b.IsNull(i)) continue;  // NULL by CombineValidity
+        const size_t ai = a.Index(i);
+        const double f = b.doubles[b.Index(i)];
+        if (divide && f == 0) {
+          zero_rows.push_back(static_cast<uint32_t>(i));
+          continue;
+        }
+        const double factor = divide ? 1 / f : f;
+        const double m = static_cast<double>(a.months.empty() ? 0 : a.months[ai]) * factor;
+        const double whole = std::trunc(m);
+        const double ns = static_cast<double>(a.ints[ai]) * factor +
+                          (m - whole) * 30 * static_cast<double>(kNanosPerDay);
+        if (!(std::fabs(ns) < 9.2e18) || !(std::fabs(whole) < 9.2e18)) {
+          overflow = true;
+          continue;
+        }
+        out->ints[i] = std::llround(ns);
+        months[i] = static_cast<int64_t>(whole);
+        any_months |= months[i] != 0;
+      }
+      if (overflow) return Overflow(e, "INTERVAL");
+      if (any_months) out->months = std::move(months);
+      CombineValidity(args, n, out);
+      if (!zero_rows.empty()) {
+        if (out->valid.empty()) out->valid.assign(n, 1);
+        for (uint32_t i : zero_rows) out->valid[i] = 0;
+      }
+      out->constant = all_const;
+      return Status::OK();
+    }
+    case Function::kIntervalEpoch: {
+      // PostgreSQL's lengths: a year is 365.25 days, any other month 30 days.
+      const Vector& a = *args[0];
+      out->Reset(SqlType::kDouble);
+      out->doubles.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        if (a.IsNull(i)) continue;  // NULL by CombineValidity
+        const size_t ai = a.Index(i);
+        const int64_t m = a.months.empty() ? 0 : a.months[ai];
+        out->doubles[i] = static_cast<double>(m / 12) * 365.25 * 86'400 +
+                          static_cast<double>(m % 12) * 30 * 86'400 +
+                          static_cast<double>(a.ints[ai]) / static_cast<double>(kNanosPerSecond);
       }
       CombineValidity(args, n, out);
       out->constant = all_const;

@@ -161,6 +161,8 @@ std::string DescribeExpr(const BoundExpr& e, const std::vector<ColumnInfo>& inpu
     case Function::kExtract: return fmt::format("extract({} FROM {})", e.unit, child(0));
     case Function::kTimestampAddInterval:
       return fmt::format("{} + '{}'", child(0), FormatInterval(e.interval));
+    case Function::kIntervalScale: return fmt::format("{} {} {}", child(0), e.unit, child(1));
+    case Function::kIntervalEpoch: return fmt::format("extract(epoch FROM {})", child(0));
     default: {
       // Function keys start with the function's name: "abs(", "coalesce(", ...
       const size_t paren = e.key.find('(');

@@ -421,6 +421,25 @@ struct Planner::Impl {
       return MakeFunction(Function::kTimestampSubtract, SqlType::kInterval, std::move(args), offset,
                           "ts_sub");
     }
+    // INTERVAL * n, n * INTERVAL, INTERVAL / n.
+    auto number = [](SqlType t) { return IsNumeric(t) || t == SqlType::kNull; };
+    if (f == Function::kMultiply && number(x) && y == SqlType::kInterval) std::swap(l, r);
+    if (l->type == SqlType::kInterval && number(r->type) &&
+        (f == Function::kMultiply || f == Function::kDivide)) {
+      SW_ASSIGN_OR_RETURN(r, Coerce(std::move(r), SqlType::kDouble));
+      args.push_back(std::move(l));
+      args.push_back(std::move(r));
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kIntervalScale;
+      e->type = SqlType::kInterval;
+      e->offset = offset;
+      e->unit = f == Function::kDivide ? "/" : "*";
+      e->key = fmt::format("interval_scale({},{},{})", e->unit, args[0]->key, args[1]->key);
+      e->children = std::move(args);
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
+    }
     if (x == SqlType::kInterval && y == SqlType::kInterval &&
         (f == Function::kAdd || f == Function::kSubtract)) {
       args.push_back(std::move(l));
@@ -886,6 +905,22 @@ struct Planner::Impl {
     if (auto s = CheckExtractField(field); !s.ok()) return At(s, offset);
     if (!zone.empty()) {
       if (auto s = CheckTimeZone(zone); !s.ok()) return At(s, offset);
+    }
+    if (operand->type == SqlType::kInterval) {
+      if (field != "epoch") {
+        return At(offset, fmt::format("EXTRACT({} FROM interval) is not supported; take "
+                                      "EXTRACT(epoch FROM interval), its length in seconds",
+                                      field));
+      }
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kIntervalEpoch;
+      e->type = SqlType::kDouble;
+      e->offset = offset;
+      e->key = fmt::format("interval_epoch({})", operand->key);
+      e->children.push_back(std::move(operand));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
     }
     auto ts = Coerce(std::move(operand), SqlType::kTimestamp);
     if (!ts.ok()) return At(ts.status(), offset);
