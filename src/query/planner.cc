@@ -2651,6 +2651,13 @@ struct Planner::Impl {
     }
     if (const auto* s = std::get_if<sql::ShowTablesStatement>(&st.node)) {
       const std::string db = s->database.empty() ? options.database : s->database;
+      if (!s->database.empty() && db != "system") {  // a database named: it must exist
+        const auto databases = engine->catalog().ListDatabases(options.tenant);
+        if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
+          return Status(StatusCode::kNotFound, fmt::format("database \"{}\" does not exist{}", db,
+                                                           Nearest(db, databases)));
+        }
+      }
       std::vector<std::vector<std::string>> rows;
       for (const auto& t : engine->catalog().ListTables(options.tenant, db)) rows.push_back({t});
       return TextRows({"table_name"}, std::move(rows), "ShowTables");
