@@ -608,6 +608,26 @@ struct Planner::Impl {
                                             : Function::kCeil;
       return simple(fn, t);
     }
+    if (name == "log" && args.size() == 2) {  // log(base, x) = ln(x) / ln(base)
+      SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
+      SW_RETURN_IF_ERROR(need(1, SqlType::kDouble));
+      if (args[0]->kind == BoundKind::kConstant && !args[0]->constant.is_null &&
+          args[0]->constant.d == 10) {  // exact powers of ten: log10 itself
+        args.erase(args.begin());
+        return simple(Function::kLog10, SqlType::kDouble);
+      }
+      std::vector<BoundExprPtr> x, base;
+      base.push_back(std::move(args[0]));
+      x.push_back(std::move(args[1]));
+      SW_ASSIGN_OR_RETURN(
+          auto ln_x, MakeFunction(Function::kLn, SqlType::kDouble, std::move(x), f.offset, "ln"));
+      SW_ASSIGN_OR_RETURN(auto ln_base, MakeFunction(Function::kLn, SqlType::kDouble,
+                                                     std::move(base), f.offset, "ln"));
+      std::vector<BoundExprPtr> both;
+      both.push_back(std::move(ln_x));
+      both.push_back(std::move(ln_base));
+      return MakeFunction(Function::kDivide, SqlType::kDouble, std::move(both), f.offset, "/");
+    }
     if (name == "sqrt" || name == "ln" || name == "log10" || name == "log" || name == "exp") {
       SW_RETURN_IF_ERROR(arity(1, 1));
       SW_RETURN_IF_ERROR(need_numeric(0));
@@ -1045,6 +1065,50 @@ struct Planner::Impl {
     return ref;
   }
 
+  // x IS [NOT] TRUE / FALSE: never NULL. x IS TRUE is (x IS NOT NULL) AND x; IS FALSE has
+  // NOT x; IS NOT ... negates the whole.
+  Result<BoundExprPtr> BindIsTruth(const sql::IsNullExpr& i, BoundExprPtr operand) {
+    SW_ASSIGN_OR_RETURN(operand, AsCondition(std::move(operand)));
+    if (operand->type != SqlType::kBoolean && operand->type != SqlType::kNull) {
+      return At(i.offset, fmt::format("IS TRUE / IS FALSE need a BOOLEAN, not {}",
+                                      SqlTypeName(operand->type)));
+    }
+    auto node = [&](BoundKind kind, std::string key, std::vector<BoundExprPtr> children,
+                    bool negated = false) -> Result<BoundExprPtr> {
+      auto n = std::make_unique<BoundExpr>();
+      n->kind = kind;
+      n->type = SqlType::kBoolean;
+      n->offset = i.offset;
+      n->negated = negated;
+      n->key = std::move(key);
+      n->children = std::move(children);
+      SW_RETURN_IF_ERROR(Fold(&n));
+      return n;
+    };
+    const std::string key = operand->key;
+    std::vector<BoundExprPtr> one;
+    one.push_back(CloneExpr(*operand));
+    SW_ASSIGN_OR_RETURN(auto present,
+                        node(BoundKind::kIsNull, fmt::format("isnull({},1)", key), std::move(one),
+                             /*negated=*/true));
+    BoundExprPtr value = std::move(operand);
+    if (i.test == sql::IsNullExpr::Test::kFalse) {
+      std::vector<BoundExprPtr> v;
+      v.push_back(std::move(value));
+      SW_ASSIGN_OR_RETURN(value, node(BoundKind::kNot, "NOT(" + key + ")", std::move(v)));
+    }
+    std::vector<BoundExprPtr> both;
+    const std::string and_key = "AND(" + present->key + "," + value->key + ")";
+    both.push_back(std::move(present));
+    both.push_back(std::move(value));
+    SW_ASSIGN_OR_RETURN(auto truth, node(BoundKind::kAnd, and_key, std::move(both)));
+    if (!i.negated) return truth;
+    std::vector<BoundExprPtr> t;
+    const std::string not_key = "NOT(" + truth->key + ")";
+    t.push_back(std::move(truth));
+    return node(BoundKind::kNot, not_key, std::move(t));
+  }
+
   Result<BoundExprPtr> BindColumn(const sql::ColumnRefExpr& c, Scope& scope) {
     const auto& cols = *scope.columns;
     int found = -1;
@@ -1248,6 +1312,7 @@ struct Planner::Impl {
       case ExprKind::kIsNull: {
         const auto& i = e.As<sql::IsNullExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*i.operand, scope));
+        if (i.test != sql::IsNullExpr::Test::kNull) return BindIsTruth(i, std::move(operand));
         auto n = std::make_unique<BoundExpr>();
         n->kind = BoundKind::kIsNull;
         n->type = SqlType::kBoolean;

@@ -202,6 +202,8 @@ struct IsNullExpr : Expr {
 
   ExprPtr operand;
   bool negated = false;  // IS NOT NULL
+  // IS [NOT] TRUE / FALSE instead of NULL (IS UNKNOWN is IS NULL).
+  enum class Test : uint8_t { kNull, kTrue, kFalse } test = Test::kNull;
 };
 
 struct InListExpr : Expr {

@@ -134,7 +134,10 @@ class Printer {
       case ExprKind::kIsNull: {
         const auto& is_null = expr.As<IsNullExpr>();
         Operand(*is_null.operand);
-        out_ += is_null.negated ? " IS NOT NULL" : " IS NULL";
+        out_ += is_null.negated ? " IS NOT " : " IS ";
+        out_ += is_null.test == IsNullExpr::Test::kTrue    ? "TRUE"
+                : is_null.test == IsNullExpr::Test::kFalse ? "FALSE"
+                                                           : "NULL";
         return;
       }
       case ExprKind::kInList: {

@@ -167,7 +167,13 @@ Result<ExprPtr> Parser::ParseComparison(ExprPtr left) {
 Result<ExprPtr> Parser::ParseIsNull(ExprPtr left, const Token& op) {
   auto node = std::make_unique<IsNullExpr>(op.offset);
   node->negated = AcceptKeyword("NOT");
-  if (!AcceptKeyword("NULL")) return ErrorExpected(node->negated ? "NULL" : "NULL or NOT NULL");
+  if (AcceptKeyword("TRUE")) {
+    node->test = IsNullExpr::Test::kTrue;
+  } else if (AcceptKeyword("FALSE")) {
+    node->test = IsNullExpr::Test::kFalse;
+  } else if (!AcceptKeyword("NULL") && !AcceptKeyword("UNKNOWN")) {
+    return ErrorExpected(node->negated ? "NULL, TRUE or FALSE" : "NULL, NOT, TRUE or FALSE");
+  }
   node->height = left->height + 1;
   node->operand = std::move(left);
   SW_RETURN_IF_ERROR(CheckHeight(node->height));
