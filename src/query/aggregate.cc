@@ -19,8 +19,10 @@ std::optional<AggregateKind> FindAggregate(std::string_view name, bool distinct,
   }
   if (name == "sum") return AggregateKind::kSum;
   if (name == "avg" || name == "mean") return AggregateKind::kAvg;
-  if (name == "min") return AggregateKind::kMin;
-  if (name == "max") return AggregateKind::kMax;
+  // bool_and / every and bool_or are min and max over BOOLEAN (false < true); the binder
+  // refuses other types.
+  if (name == "min" || name == "bool_and" || name == "every") return AggregateKind::kMin;
+  if (name == "max" || name == "bool_or") return AggregateKind::kMax;
   if (name == "first") return AggregateKind::kFirst;
   if (name == "last") return AggregateKind::kLast;
   if (name == "stddev" || name == "stddev_samp") return AggregateKind::kStddevSamp;

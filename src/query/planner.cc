@@ -910,7 +910,10 @@ struct Planner::Impl {
                                                     "variance",
                                                     "median",
                                                     "percentile_cont",
-                                                    "spread"};
+                                                    "spread",
+                                                    "bool_and",
+                                                    "bool_or",
+                                                    "log"};
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
   }
 
@@ -981,6 +984,13 @@ struct Planner::Impl {
     for (const auto& w : f.within_group) {
       SW_ASSIGN_OR_RETURN(auto b, BindExpr(*w.expr, inner));
       args.insert(args.begin(), std::move(b));  // percentile_cont(f) WITHIN GROUP (ORDER BY x)
+    }
+    if ((f.name == "bool_and" || f.name == "bool_or" || f.name == "every") && args.size() == 1) {
+      SW_ASSIGN_OR_RETURN(args[0], AsCondition(std::move(args[0])));
+      if (args[0]->type != SqlType::kBoolean && args[0]->type != SqlType::kNull) {
+        return At(f.offset,
+                  fmt::format("{}() takes a BOOLEAN, not {}", f.name, SqlTypeName(args[0]->type)));
+      }
     }
     AggregateSpec spec;
     spec.kind = *kind;
