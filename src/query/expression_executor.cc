@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -22,6 +24,41 @@
 
 namespace seaway::query {
 namespace {
+
+// `x` rounded to `digits` decimals (negative: tens, hundreds...), half away from zero, on its
+// 15 significant decimal digits as PostgreSQL rounds a float8 made numeric: round(1.005, 2) is
+// 1.01, not the 1.0 that scaling the binary value gives.
+double RoundDecimal(double x, int64_t digits) {
+  if (!std::isfinite(x) || x == 0) return x;
+  char text[40];
+  std::snprintf(text, sizeof text, "%.14e", x);  // d.dddddddddddddde[+-]XX: 15 digits
+  const bool negative = text[0] == '-';
+  const char* p = text + (negative ? 1 : 0);
+  std::string mantissa;
+  for (; *p != 'e'; ++p) {
+    if (*p != '.') mantissa += *p;
+  }
+  const int64_t exponent = std::strtol(p + 1, nullptr, 10);
+  // Significant digits kept: those down to 10^-digits.
+  const int64_t keep = exponent + 1 + digits;
+  if (keep >= static_cast<int64_t>(mantissa.size())) return std::strtod(text, nullptr);
+  if (keep < 0) return negative ? -0.0 : 0.0;
+  std::string kept = mantissa.substr(0, static_cast<size_t>(keep));
+  int64_t top = exponent;  // the power of ten of kept's first digit
+  if (mantissa[static_cast<size_t>(keep)] >= '5') {
+    int64_t i = keep - 1;
+    for (; i >= 0 && kept[static_cast<size_t>(i)] == '9'; --i) kept[static_cast<size_t>(i)] = '0';
+    if (i >= 0) {
+      ++kept[static_cast<size_t>(i)];
+    } else {
+      kept.insert(kept.begin(), '1');
+      ++top;
+    }
+  }
+  if (kept.empty()) return negative ? -0.0 : 0.0;
+  const std::string out = fmt::format("{}0.{}e{}", negative ? "-" : "", kept, top + 1);
+  return std::strtod(out.c_str(), nullptr);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Validity helpers
@@ -739,6 +776,11 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
           map([&](double v) { return op(v * scale) / scale; });
         }
       };
+      if (e.function == Function::kRound && args.size() > 1) {
+        const int64_t digits = args[1]->ints[0];
+        map([&](double v) { return RoundDecimal(v, digits); });
+        break;
+      }
       if (e.function == Function::kRound) scaled([](double v) { return std::round(v); });
       if (e.function == Function::kFloor) scaled([](double v) { return std::floor(v); });
       if (e.function == Function::kCeil) scaled([](double v) { return std::ceil(v); });
@@ -809,7 +851,9 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           for (size_t i = 0; i < n; ++i) {
             const int64_t x = a.months.empty() ? 0 : a.months[a.Index(i)];
             const int64_t y = b.months.empty() ? 0 : b.months[b.Index(i)];
-            out->months[i] = x + sign * y;  // months stay far from overflow (nanos do not)
+            const bool overflow = sign > 0 ? __builtin_add_overflow(x, y, &out->months[i])
+                                           : __builtin_sub_overflow(x, y, &out->months[i]);
+            if (overflow) return Overflow(e, "INTERVAL");
           }
         }
         out->constant = all_const;
@@ -1039,6 +1083,9 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
             if (v[0].type != SqlType::kDouble) return v[0];
             double scale = 1;
             if (v.size() > 1) scale = std::pow(10.0, static_cast<double>(v[1].i));
+            if (e.function == Function::kRound && v.size() > 1) {
+              return Value::Double(RoundDecimal(v[0].d, v[1].i));
+            }
             double x = v[0].d * scale;
             switch (e.function) {
               case Function::kRound: x = std::round(x); break;

@@ -1626,9 +1626,9 @@ Status SortNode::Execute(ExecContext& ctx, ChunkSink* out) {
   // A large result leaves in slices, so that its writing stops at the deadline (or when the
   // client is gone) and streams from the first slice.
   DataChunk slice;
-  slice.columns.resize(buffer.columns.size());
   for (size_t begin = 0; begin < buffer.rows; begin += kSortOutputRows) {
     SW_RETURN_IF_ERROR(ctx.CheckDeadline());
+    slice.columns.resize(buffer.columns.size());  // a sink may have taken the last slice's
     slice.rows = std::min(kSortOutputRows, buffer.rows - begin);
     for (size_t c = 0; c < buffer.columns.size(); ++c) {
       TakeRows(&buffer.columns[c], begin, slice.rows, &slice.columns[c]);

@@ -292,7 +292,8 @@ struct Planner::Impl {
       e->constant.type = to;
       return e;
     }
-    if (to == SqlType::kTimestamp && IsTextConstant(*e) && !DefaultZone().empty()) {
+    if (to == SqlType::kTimestamp && IsTextConstant(*e) && !e->constant.is_null &&
+        !DefaultZone().empty()) {
       // A literal without a zone is wall-clock time in the tenant's zone, as PostgreSQL reads
       // it in the session's (the calendar functions use the same zone).
       auto t = ParseTimestampIn(e->constant.s, DefaultZone());
@@ -383,6 +384,16 @@ struct Planner::Impl {
     return MakeFunction(f, SqlType::kBoolean, std::move(args), offset, OperatorText(f));
   }
 
+  // Whether an INTERVAL expression may carry months: a constant with months, or anything made
+  // from one (only constants have months; time - time never does).
+  static bool MayHaveMonths(const BoundExpr& e) {
+    if (e.kind == BoundKind::kConstant) return e.constant.months != 0;
+    for (const auto& c : e.children) {
+      if (c->type == SqlType::kInterval && MayHaveMonths(*c)) return true;
+    }
+    return false;
+  }
+
   Result<BoundExprPtr> BindArithmetic(Function f, BoundExprPtr l, BoundExprPtr r, size_t offset) {
     const SqlType x = l->type, y = r->type;
     std::vector<BoundExprPtr> args;
@@ -427,6 +438,11 @@ struct Planner::Impl {
     if (l->type == SqlType::kInterval && number(r->type) &&
         (f == Function::kMultiply || f == Function::kDivide)) {
       SW_ASSIGN_OR_RETURN(r, Coerce(std::move(r), SqlType::kDouble));
+      if (MayHaveMonths(*l) && r->kind != BoundKind::kConstant) {
+        return At(offset,
+                  "an INTERVAL of months times a column is not supported (a month has no "
+                  "fixed length); scale days instead: INTERVAL '30 days' * n");
+      }
       args.push_back(std::move(l));
       args.push_back(std::move(r));
       auto e = std::make_unique<BoundExpr>();
@@ -442,6 +458,12 @@ struct Planner::Impl {
     }
     if (x == SqlType::kInterval && y == SqlType::kInterval &&
         (f == Function::kAdd || f == Function::kSubtract)) {
+      if ((MayHaveMonths(*l) || MayHaveMonths(*r)) &&
+          (l->kind != BoundKind::kConstant || r->kind != BoundKind::kConstant)) {
+        return At(offset,
+                  "adding an INTERVAL of months to a computed INTERVAL is not supported "
+                  "(a month has no fixed length)");
+      }
       args.push_back(std::move(l));
       args.push_back(std::move(r));
       return MakeFunction(f, SqlType::kInterval, std::move(args), offset, OperatorText(f));
@@ -777,7 +799,7 @@ struct Planner::Impl {
         if (CheckTimeZone(third).ok()) {
           e->zone = third;
         } else {
-          auto origin = ParseTimestampIn(third, DefaultZone());
+          auto origin = ParseTimestamp(third);  // in UTC: the buckets are UTC's
           if (!origin.ok()) {
             return At(f.offset, fmt::format("time_bucket() third argument '{}' is neither a time "
                                             "zone nor an origin timestamp",
@@ -1011,6 +1033,11 @@ struct Planner::Impl {
           sql::ColumnRefExpr time_ref(f.offset);
           time_ref.column = "time";
           auto time = BindColumn(time_ref, inner);
+          if (!time.ok() && args[0]->kind == BoundKind::kColumn) {
+            // In a join: the time of the value's own table.
+            time_ref.table = (*scope.columns)[args[0]->column].table;
+            if (!time_ref.table.empty()) time = BindColumn(time_ref, inner);
+          }
           if (!time.ok() || (*time)->type != SqlType::kTimestamp) {
             return At(f.offset,
                       fmt::format("{}(value) needs one TIMESTAMP column named time; write "
@@ -1483,9 +1510,11 @@ struct Planner::Impl {
         if (!t.ok()) return At(t.status(), c.type.offset);
         auto r = Coerce(std::move(operand), *t);
         if (!r.ok()) return At(r.status(), e.offset);
-        if ((c.type.name == "numeric" || c.type.name == "decimal") && c.type.params.size() == 2) {
-          // numeric(precision, scale): the value rounded to `scale` decimals (kept a DOUBLE).
-          const int64_t scale = c.type.params[1];
+        if ((c.type.name == "numeric" || c.type.name == "decimal") && !c.type.params.empty() &&
+            (*r)->type == SqlType::kDouble) {
+          // numeric(precision[, scale]): the value rounded to `scale` decimals (0 when not
+          // given) as PostgreSQL rounds, kept a DOUBLE; the precision is not enforced.
+          const int64_t scale = c.type.params.size() > 1 ? c.type.params[1] : 0;
           if (scale < 0 || scale > 15) {
             return At(c.type.offset, fmt::format("{}({}, {}): the scale must be between 0 and 15",
                                                  c.type.name, c.type.params[0], scale));
@@ -2590,6 +2619,10 @@ struct Planner::Impl {
           } else if (IsNumeric(x) && IsNumeric(y)) {
             t = x == SqlType::kDouble || y == SqlType::kDouble ? SqlType::kDouble
                                                                : SqlType::kBigInt;
+          } else if (x == SqlType::kText && IsTextLiteralColumn(*left, c)) {
+            t = y;  // a string literal takes the other side's type ('2026-01-01', '2')
+          } else if (y == SqlType::kText && IsTextLiteralColumn(*right, c)) {
+            t = x;
           } else {
             return At(u.offset,
                       fmt::format("UNION types {} and {} cannot be matched (column {} \"{}\"); "
@@ -2643,6 +2676,12 @@ struct Planner::Impl {
       }
     }
     return Internal("unknown query node");
+  }
+
+  // Whether column `c` of `plan` is a string literal: a projection of a TEXT constant.
+  static bool IsTextLiteralColumn(const PlanNode& plan, size_t c) {
+    const auto* p = dynamic_cast<const ProjectNode*>(&plan);
+    return p != nullptr && c < p->exprs.size() && IsTextConstant(*p->exprs[c]);
   }
 
   Result<PlanNodePtr> CastTo(PlanNodePtr node, const std::vector<ColumnInfo>& columns) {
@@ -2726,7 +2765,8 @@ struct Planner::Impl {
     }
     if (const auto* s = std::get_if<sql::ShowTablesStatement>(&st.node)) {
       const std::string db = s->database.empty() ? options.database : s->database;
-      if (!s->database.empty() && db != "system") {  // a database named: it must exist
+      // A database named other than the default must exist (one exists while it has tables).
+      if (!s->database.empty() && db != "system" && db != "main" && db != options.database) {
         const auto databases = engine->catalog().ListDatabases(options.tenant);
         if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
           return Status(StatusCode::kNotFound, fmt::format("database \"{}\" does not exist{}", db,

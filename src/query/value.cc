@@ -343,7 +343,20 @@ Result<int64_t> ParseTimestampIn(std::string_view text, std::string_view zone) {
   }
   const absl::CivilSecond civil =
       absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
-  return absl::ToUnixSeconds(absl::FromCivil(civil, tz)) * kNanosPerSecond + sub;
+  // As PostgreSQL: a time the clocks skipped reads with the offset before the change, a time
+  // they repeated as the later (standard) one.
+  const absl::TimeZone::TimeInfo info = tz.At(civil);
+  const int64_t local_secs =
+      absl::ToUnixSeconds(info.kind == absl::TimeZone::TimeInfo::REPEATED ? info.post : info.pre);
+  int64_t out;
+  if (__builtin_mul_overflow(local_secs, kNanosPerSecond, &out) ||
+      __builtin_add_overflow(out, sub, &out)) {
+    return InvalidArgument(
+        "'{}' in {} is outside the range of timestamps (1677-09-21 to "
+        "2262-04-11)",
+        text, zone);
+  }
+  return out;
 }
 
 namespace {

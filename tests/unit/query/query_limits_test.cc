@@ -111,6 +111,12 @@ TEST_F(QueryLimitsTest, LargeSortedResultsArriveWholeAndInOrder) {
   }
   EXPECT_EQ(seen, static_cast<size_t>(kRows));
   EXPECT_EQ(with_s, static_cast<size_t>(kRows / 3));  // 0, 3, ..., 149,997
+
+  // The same sort inside a subquery, whose rows are collected (the sink takes each slice).
+  auto in = Run("SELECT count(*) FROM m WHERE v IN (SELECT v FROM m WHERE v >= 1 ORDER BY v)",
+                size_t{256} << 20);
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_EQ(in->chunks[0].columns[0].Get(0).i, kRows - 1);
 }
 
 }  // namespace

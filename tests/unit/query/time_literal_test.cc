@@ -60,6 +60,19 @@ TEST(TimeLiteralTest, WallClockTimesWithoutAZoneAreInTheGivenZone) {
   EXPECT_EQ(*ParseTimestampIn("2026-01-01", "UTC"), kStart);
   EXPECT_EQ(ParseTimestampIn("2026-01-01", "Mars/Olympus").status().code(),
             StatusCode::kInvalidArgument);
+  // Berlin's clocks skip 02:00-03:00 on 2026-03-29 and repeat it on 2026-10-25: a skipped time
+  // reads with the offset before the change (+01), a repeated one as standard time (+01).
+  EXPECT_EQ(*ParseTimestampIn("2026-03-29 02:30", "Europe/Berlin"),
+            *ParseTimestamp("2026-03-29T01:30:00Z"));
+  EXPECT_EQ(*ParseTimestampIn("2026-10-25 02:30", "Europe/Berlin"),
+            *ParseTimestamp("2026-10-25T01:30:00Z"));
+  EXPECT_EQ(*ParseTimestampIn("2026-10-25 01:30", "Europe/Berlin"),
+            *ParseTimestamp("2026-10-24T23:30:00Z"));
+  // Past the ends of the range once moved to the zone: refused, not wrapped.
+  EXPECT_EQ(ParseTimestampIn("2262-04-11 20:00", "America/New_York").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseTimestampIn("1677-09-21 00:20", "Asia/Tokyo").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 class TenantZoneQueryTest : public InMemoryEngineTest {
@@ -112,6 +125,9 @@ TEST_F(TenantZoneQueryTest, ARangeOfLocalDaysMeetsLocalDayBuckets) {
                  "America/New_York"),
             (std::vector<std::string>{"3"}));
   EXPECT_EQ(Rows("SELECT min(v) FROM m WHERE time >= '2026-01-01T00:00:00Z'", "America/New_York"),
+            (std::vector<std::string>{"0"}));
+  // A NULL of type TEXT stays NULL, as in UTC.
+  EXPECT_EQ(Rows("SELECT count(*) FROM m WHERE time > CAST(NULL AS text)", "America/New_York"),
             (std::vector<std::string>{"0"}));
   QueryOptions options;
   options.tenant = TenantId(1);
