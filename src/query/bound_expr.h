@@ -108,9 +108,11 @@ struct BoundExpr {
   std::vector<BoundExprPtr> children;
   bool negated = false;
 
-  // kInList: the list's values, already of the operand's type (NULLs dropped, see has_null).
+  // kInList: the list's values, already of the operand's type (NULLs dropped, see has_null),
+  // and the same hashed (MakeInListIndex), built by the binder and only read afterwards.
   std::vector<Value> list;
   bool list_has_null = false;
+  std::shared_ptr<const struct InListIndex> list_index;
   // kMatch.
   std::shared_ptr<const re2::RE2> regex;
   // Time functions: the bucket width, unit name, zone and format.

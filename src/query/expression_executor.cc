@@ -5,6 +5,7 @@
 #include <wctype.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1268,33 +1269,30 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
 
 // ---------------------------------------------------------------------------------------------
 
+// The bits a double is hashed by in an InListIndex: -0 as 0.
+uint64_t DoubleKey(double d) { return std::bit_cast<uint64_t>(d == 0 ? 0.0 : d); }
+
 Status EvalInList(const BoundExpr& e, const Vector& a, size_t rows, Vector* out) {
   const size_t n = a.constant ? 1 : rows;
   std::vector<uint8_t> truth(n);
   auto miss = static_cast<uint8_t>(e.list_has_null ? 2 : 0);
-  if (a.type == SqlType::kText) {
-    std::unordered_set<std::string_view> set;
-    for (const Value& v : e.list) set.insert(v.s);
-    for (size_t i = 0; i < n; ++i) {
-      truth[i] = !RowValid(a, i) ? 2 : set.count(a.strings[i]) ? 1 : miss;
+  std::shared_ptr<const InListIndex> index = e.list_index;
+  if (index == nullptr) index = MakeInListIndex(e.list);  // bound without one (a test)
+  for (size_t i = 0; i < n; ++i) {
+    if (!RowValid(a, i)) {
+      truth[i] = 2;
+      continue;
     }
-  } else if (a.type == SqlType::kDouble) {
-    for (size_t i = 0; i < n; ++i) {
-      if (!RowValid(a, i)) {
-        truth[i] = 2;
-        continue;
-      }
-      truth[i] = miss;
-      for (const Value& v : e.list) {
-        if (v.d == a.doubles[i]) truth[i] = 1;
-      }
+    const size_t k = a.Index(i);
+    bool hit;
+    if (a.type == SqlType::kText) {
+      hit = index->texts.contains(a.strings[k]);
+    } else if (a.type == SqlType::kDouble) {
+      hit = !std::isnan(a.doubles[k]) && index->doubles.contains(DoubleKey(a.doubles[k]));
+    } else {
+      hit = index->ints.contains(a.ints[k]);
     }
-  } else {
-    std::unordered_set<int64_t> set;
-    for (const Value& v : e.list) set.insert(v.i);
-    for (size_t i = 0; i < n; ++i) {
-      truth[i] = !RowValid(a, i) ? 2 : set.count(a.ints[i]) ? 1 : miss;
-    }
+    truth[i] = hit ? 1 : miss;
   }
   if (e.negated) {
     for (auto& t : truth) t = t == 2 ? 2 : 1 - t;
@@ -1305,6 +1303,21 @@ Status EvalInList(const BoundExpr& e, const Vector& a, size_t rows, Vector* out)
 }
 
 }  // namespace
+
+std::shared_ptr<const InListIndex> MakeInListIndex(const std::vector<Value>& list) {
+  auto index = std::make_shared<InListIndex>();
+  for (const Value& v : list) {
+    if (v.is_null) continue;
+    if (v.type == SqlType::kText) {
+      index->texts.insert(v.s);
+    } else if (v.type == SqlType::kDouble) {
+      if (!std::isnan(v.d)) index->doubles.insert(DoubleKey(v.d));
+    } else {
+      index->ints.insert(v.i);
+    }
+  }
+  return index;
+}
 
 Status CheckTimeZone(std::string_view zone) { return LoadZone(zone).status(); }
 

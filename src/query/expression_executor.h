@@ -9,10 +9,14 @@
 // Thread-safe: evaluation reads the expression and the chunk only.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_set.h>
 
 #include "common/result.h"
 #include "query/bound_expr.h"
@@ -58,6 +62,16 @@ class TimeKeyBuckets {
 
 // Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
 // parse or values out of range, naming the value and both types.
+// The values of an IN list hashed by type, so that a row's test costs a lookup however long
+// the list (IN (SELECT ...) lists run to millions). Doubles by their bits, -0 as 0, NaN left
+// out (it equals nothing).
+struct InListIndex {
+  absl::flat_hash_set<std::string> texts;
+  absl::flat_hash_set<int64_t> ints;  // BIGINT, UBIGINT, BOOLEAN, TIMESTAMP, INTERVAL nanos
+  absl::flat_hash_set<uint64_t> doubles;
+};
+std::shared_ptr<const InListIndex> MakeInListIndex(const std::vector<Value>& list);
+
 Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out);
 Result<Value> CastValue(const Value& value, SqlType type);
 

@@ -1589,6 +1589,7 @@ struct Planner::Impl {
       n->list.push_back((*c)->constant);
       keys.insert((*c)->key);
     }
+    n->list_index = MakeInListIndex(n->list);
     n->key = fmt::format("in({},{},{}:", operand->key, negated, n->list_has_null);
     for (const auto& k : keys) n->key += k + ",";
     n->key += ")";
@@ -1608,6 +1609,7 @@ struct Planner::Impl {
     c->negated = e.negated;
     c->list = e.list;
     c->list_has_null = e.list_has_null;
+    c->list_index = e.list_index;
     c->regex = e.regex;
     c->interval = e.interval;
     c->origin = e.origin;
