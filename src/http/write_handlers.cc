@@ -149,31 +149,39 @@ Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRe
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
-// Rejects the lines or items whose rows do not follow the thing model of their table
-// (platform/thing_model.h ValidateModelTables). Costs one in-memory lookup per request for a
-// tenant without models and a check per model table's batch otherwise; only when a batch fails
-// is the body decoded again item by item (each item's own text, as the whole body's decode
-// numbers it), to name each bad one and keep the others. Unavailable when the models cannot be
-// read (the client retries: nothing was stored).
-Status EnforceModels(const WriteRoutesContext* ctx, TenantId tenant, std::string_view body,
-                     std::vector<std::pair<size_t, std::string_view>> (*split)(std::string_view),
-                     const std::function<IngestResult(std::string_view)>& decode,
-                     IngestResult* parsed) {
-  if (ctx->models == nullptr || parsed->batches.empty()) return Status::OK();
-  Result<std::shared_ptr<const TableModels>> models = ctx->models->ModelsByTable(tenant);
-  if (!models.ok()) {
-    return Unavailable("the tenant's thing models cannot be read now ({}); retry",
-                       models.status().message());
+// Rejects the lines or items that would be refused for their content: rows that do not follow
+// the thing model of their table (platform/thing_model.h ValidateModelTables), or that conflict
+// with the stored schema or lie outside the storable times (Engine::CheckWrite). Costs a
+// catalog lookup per batch, plus one in-memory lookup per request for a tenant without models;
+// only when a batch fails is the body decoded again item by item (each item's own text, as the
+// whole body's decode numbers it), to name each bad one and store the others. Unavailable when
+// the models cannot be read (the client retries: nothing was stored).
+Status SeparateRefusedItems(
+    const WriteRoutesContext* ctx, TenantId tenant, std::string_view body,
+    std::vector<std::pair<size_t, std::string_view>> (*split)(std::string_view),
+    const std::function<IngestResult(std::string_view)>& decode, IngestResult* parsed) {
+  if (parsed->batches.empty()) return Status::OK();
+  std::shared_ptr<const TableModels> models;
+  if (ctx->models != nullptr) {
+    Result<std::shared_ptr<const TableModels>> found = ctx->models->ModelsByTable(tenant);
+    if (!found.ok()) {
+      return Unavailable("the tenant's thing models cannot be read now ({}); retry",
+                         found.status().message());
+    }
+    if (*found != nullptr && !(*found)->empty()) models = std::move(*found);
   }
-  if ((*models)->empty() || ValidateModelTables(**models, parsed->batches).ok()) {
+  auto check = [&](const std::vector<WriteBatch>& batches) -> Status {
+    if (models != nullptr) SW_RETURN_IF_ERROR(ValidateModelTables(*models, batches));
+    for (const WriteBatch& batch : batches) SW_RETURN_IF_ERROR(ctx->engine->CheckWrite(batch));
     return Status::OK();
-  }
+  };
+  if (check(parsed->batches).ok()) return Status::OK();
   IngestResult out;
   std::map<std::string, size_t, std::less<>> batch_of;  // table -> its batch in `out`
   for (const auto& [number, text] : split(body)) {
     IngestResult one = decode(text);
-    Status s = one.errors.empty() ? ValidateModelTables(**models, one.batches)
-                                  : InvalidArgument("{}", one.errors.front().message);
+    Status s =
+        one.errors.empty() ? check(one.batches) : InvalidArgument("{}", one.errors.front().message);
     for (size_t i = 0; s.ok() && i < one.batches.size(); ++i) {
       WriteBatch& batch = one.batches[i];
       auto it = batch_of.find(batch.table());
@@ -187,7 +195,10 @@ Status EnforceModels(const WriteRoutesContext* ctx, TenantId tenant, std::string
     if (s.ok()) {
       out.points += one.points;
     } else {
-      out.errors.push_back({number, std::string(s.message())});
+      // "row 1" of an item decoded alone says nothing: the item's number does.
+      std::string message(s.message());
+      if (message.starts_with("row 1: ")) message.erase(0, 7);
+      out.errors.push_back({number, std::move(message)});
     }
   }
   *parsed = std::move(out);
@@ -218,7 +229,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   options.default_time_ns = ctx->clock->Now().nanos();
   options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(ParseLineProtocol(*body, options));
-  Status checked = EnforceModels(
+  Status checked = SeparateRefusedItems(
       ctx, *tenant, *body, SplitLineProtocol,
       [&options](std::string_view text) { return ParseLineProtocol(text, options); }, parsed.get());
   if (!checked.ok()) return reply.Send(EngineError(checked));
@@ -245,7 +256,7 @@ void HandleTelemetry(const WriteRoutesContext* ctx, const HttpRequest& request, 
   options.default_time_ns = ctx->clock->Now().nanos();
   options.limits = ctx->limits;
   auto parsed = std::make_shared<IngestResult>(DecodeJsonTelemetry(*body, options));
-  Status checked = EnforceModels(
+  Status checked = SeparateRefusedItems(
       ctx, *tenant, *body, SplitJsonTelemetry,
       [&options](std::string_view text) { return DecodeJsonTelemetry(text, options); },
       parsed.get());

@@ -120,6 +120,11 @@ struct TelemetryBridge::Impl {
       if (--outstanding == 0) idle_cv.notify_all();
     });
   }
+  // What the engine would refuse in these batches for their content (Engine::CheckWrite).
+  Status CheckContent(const std::vector<WriteBatch>& batches) const {
+    for (const WriteBatch& batch : batches) SW_RETURN_IF_ERROR(engine->CheckWrite(batch));
+    return Status::OK();
+  }
   void WaitIdle() {
     std::unique_lock lock(idle_mu);
     idle_cv.wait(lock, [this] { return outstanding == 0; });
@@ -227,6 +232,12 @@ void TelemetryBridge::Impl::WriteAlone(TenantId tenant, const std::string& datab
     return done(ReasonCode::kPayloadFormatInvalid, FirstError(*decoded));
   }
   if (decoded->batches.empty()) return done(ReasonCode::kSuccess, {});
+  // Whole or not at all: a line the stored schema refuses refuses the message before any of
+  // its rows is written.
+  if (Status s = CheckContent(decoded->batches); !s.ok()) {
+    rejected_total->Increment();
+    return done(ReasonCode::kPayloadFormatInvalid, std::string(s.message()));
+  }
   CountRows(tenant, decoded->points);
   auto join = std::make_shared<MessageJoin>();
   join->remaining = decoded->batches.size();
@@ -263,7 +274,7 @@ void TelemetryBridge::Impl::WriteLines(const LineKey& key, LineGroup group,
                  std::move(m.done));
     }
   };
-  if (!decoded->errors.empty()) return alone();
+  if (!decoded->errors.empty() || !CheckContent(decoded->batches).ok()) return alone();
   CountRows(tenant, decoded->points);
   if (decoded->batches.empty()) {
     for (LineMessage& m : messages->messages) m.done(ReasonCode::kSuccess, {});
@@ -479,6 +490,12 @@ void TelemetryBridge::OnPublish(const Message& message,
             impl_->rejected_total->Increment();
             return done(ReasonCode::kPayloadFormatInvalid, std::string(s.message()));
           }
+        }
+      }
+      if (decoded->errors.empty()) {
+        if (Status s = impl_->CheckContent(decoded->batches); !s.ok()) {
+          impl_->rejected_total->Increment();
+          return done(ReasonCode::kPayloadFormatInvalid, std::string(s.message()));
         }
       }
     }

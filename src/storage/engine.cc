@@ -249,20 +249,32 @@ void Engine::ForgetCachedSeries() {
   series_cache_.clear();
 }
 
-void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
-  if (batch.rows() == 0) return done(Status::OK());
-  if (Status s = batch.Validate(); !s.ok()) return done(s);
+Status Engine::CheckTimes(const WriteBatch& batch) const {
   // Partitions are [p * span, (p + 1) * span): the ones that would reach past the int64 range
   // cannot be stored.
   const std::vector<int64_t>& times = batch.times();
   for (size_t row = 0; row < times.size(); ++row) {
     if (times[row] < min_storable_time_ || times[row] > max_storable_time_) {
-      return done(InvalidArgument(
+      return InvalidArgument(
           "row {}: time {} ns is outside the storable range [{}, {}] (about 1677-09-22 to "
           "2262-04-10 UTC with daily partitions)",
-          row + 1, times[row], min_storable_time_, max_storable_time_));
+          row + 1, times[row], min_storable_time_, max_storable_time_);
     }
   }
+  return Status::OK();
+}
+
+Status Engine::CheckWrite(const WriteBatch& batch) const {
+  SW_RETURN_IF_ERROR(CheckTimes(batch));
+  std::vector<FieldSchema> fields;
+  for (const auto& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
+  return catalog_.Check(batch.tenant(), batch.database(), batch.table(), batch.tag_keys(), fields);
+}
+
+void Engine::WriteAsync(const WriteBatch& batch, std::function<void(Status)> done) {
+  if (batch.rows() == 0) return done(Status::OK());
+  if (Status s = batch.Validate(); !s.ok()) return done(s);
+  if (Status s = CheckTimes(batch); !s.ok()) return done(s);
   std::vector<FieldSchema> fields;
   for (const auto& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
 

@@ -203,6 +203,11 @@ class Engine {
   // Same, completing `done` on a shard thread (or, when refused at once, on the calling thread
   // after every engine lock is released) instead of blocking.
   void WriteAsync(const WriteBatch& batch, std::function<void(Status)> done);
+  // What Write would refuse for the batch's content, without writing: a time outside the
+  // storable range, a conflict with the table's stored schema (Catalog::Check). Front ends check
+  // each batch of a request first, so that one bad line does not cost its neighbours. (A
+  // concurrent write can still make a checked batch conflict.)
+  Status CheckWrite(const WriteBatch& batch) const;
 
   // Explicit DDL. CreateTable declares a table with its tags and typed fields before any data
   // arrives (AlreadyExists when it exists, unless `if_not_exists`); AlterTableAdd adds tags and
@@ -300,6 +305,8 @@ class Engine {
   void Close();
 
  private:
+  // The batch's times lie in the storable range (InvalidArgument naming the row otherwise).
+  Status CheckTimes(const WriteBatch& batch) const;
   Engine(Env* env, std::string dir, const Clock* clock, size_t max_series_per_tenant)
       : env_(env),
         dir_(dir),

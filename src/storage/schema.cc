@@ -113,6 +113,44 @@ Result<std::shared_ptr<const TableSchema>> Catalog::Extend(TenantId tenant,
   return result;
 }
 
+Status Catalog::Check(TenantId tenant, std::string_view database, std::string_view table,
+                      const std::vector<std::string>& tag_keys,
+                      const std::vector<FieldSchema>& fields) const {
+  std::shared_ptr<const TableSchema> current = Find(tenant, database, table);
+  if (current == nullptr) return Status::OK();
+  size_t added = 0;
+  for (const auto& t : tag_keys) {
+    if (current->FindTag(t) >= 0) continue;
+    if (current->FindField(t) >= 0) {
+      return InvalidArgument("table '{}': '{}' is already a field and cannot also be a tag", table,
+                             t);
+    }
+    ++added;
+  }
+  for (const auto& f : fields) {
+    const int i = current->FindField(f.name);
+    if (i >= 0) {
+      if (current->fields[i].type != f.type) {
+        return InvalidArgument("table '{}' field '{}': type {} conflicts with stored type {}",
+                               table, f.name, FieldTypeName(f.type),
+                               FieldTypeName(current->fields[i].type));
+      }
+      continue;
+    }
+    if (current->FindTag(f.name) >= 0) {
+      return InvalidArgument("table '{}': '{}' is already a tag and cannot also be a field", table,
+                             f.name);
+    }
+    ++added;
+  }
+  const size_t columns = current->tag_keys.size() + current->fields.size() + added;
+  if (columns > kMaxColumnsPerTable) {
+    return InvalidArgument("table '{}': {} columns would exceed the limit of {}", table, columns,
+                           kMaxColumnsPerTable);
+  }
+  return Status::OK();
+}
+
 uint64_t Catalog::Generation(TenantId tenant, std::string_view database,
                              std::string_view table) const {
   std::lock_guard lock(mu_);

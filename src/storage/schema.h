@@ -80,6 +80,12 @@ class Catalog {
                                                     const std::vector<std::string>& tag_keys,
                                                     const std::vector<FieldSchema>& fields);
 
+  // What Extend would refuse, without changing anything: a field of another type than the
+  // stored one, a name that is a tag on one side and a field on the other, too many columns.
+  Status Check(TenantId tenant, std::string_view database, std::string_view table,
+               const std::vector<std::string>& tag_keys,
+               const std::vector<FieldSchema>& fields) const;
+
   // The generation of a table name: that of the table when it exists, else the one its next
   // incarnation will get (0 for a name never dropped). Data of a smaller generation belongs to a
   // dropped table.

@@ -159,6 +159,43 @@ TEST_F(WriteHandlersTest, PartialWriteNamesLinesAndKeepsTheRest) {
       2u);
 }
 
+TEST_F(WriteHandlersTest, LinesTheStoredSchemaRefusesAreNamedAndTheRestStored) {
+  ASSERT_EQ(Post("/write?db=plant", "batch,site=a v=1.5 1\n").status, 204);
+  HttpResponse r = Post("/write?db=plant",
+                        "batch v=\"x\" 41\nbatch v=42 42\nbatch,v=t w=1 43\nother b=2 44\n"
+                        "batch v=43 9223372036854775807\nbatch site=1 45\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("partial write: 4 line(s) rejected, 2 stored"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":1,"error":"table 'batch' field 'v': type string conflicts )"
+                        R"(with stored type float"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":3,"error":"table 'batch': 'v' is already a field and )"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":5,"error":"time 9223372036854775807 ns is outside)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":6,"error":"table 'batch': 'site' is already a tag)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "batch"), 2u);
+  EXPECT_EQ(Rows(acme_, "plant", "other"), 1u);
+
+  // JSON items the same way.
+  r = Post(
+      "/api/v1/telemetry?db=plant",
+      R"([{"table":"batch","fields":{"v":"oops"},"time":50},)"
+      R"({"table":"batch","fields":{"v":7},"time":51},{"table":"other","fields":{"b":1},"time":52}])");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"({"item":1,"error":"table 'batch' field 'v': type string)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "batch"), 3u);
+  EXPECT_EQ(Rows(acme_, "plant", "other"), 2u);
+}
+
 TEST_F(WriteHandlersTest, ConfiguredLimitsAreEnforcedAndNamed) {
   context_.limits.max_tags = 1;
   context_.limits.max_line_bytes = 40;

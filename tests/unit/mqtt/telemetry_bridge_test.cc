@@ -199,6 +199,36 @@ TEST_F(TelemetryBridgeTest, TypeConflictBetweenMessagesFailsOnlyTheConflictingOn
   EXPECT_EQ(Rows("plant", "t"), good);
 }
 
+TEST_F(TelemetryBridgeTest, AMessageTheStoredSchemaRefusesStoresNothing) {
+  Publish("write/atom", "tb v=1.5 1");
+  Wait();
+  // A good line of another table beside a type conflict, or beside a time past the storable
+  // range: refused whole, the good line not stored (alone and merged with other messages).
+  const size_t conflict = Publish("write/atom", "ta v=2 2\ntb v=\"conflict\" 2");
+  const size_t range = Publish("write/atom", "td v=5 5\nte v=1 9223372036854775807");
+  const size_t fine = Publish("write/atom", "tc v=3 3");
+  const size_t device = Publish("devices/d1/telemetry", R"({"tb":"text"})");
+  const std::vector<Outcome> got = Wait();
+  EXPECT_EQ(got[conflict].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_NE(got[conflict].reason_string.find("type string conflicts with stored type float"),
+            std::string::npos)
+      << got[conflict].reason_string;
+  EXPECT_EQ(got[range].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_NE(got[range].reason_string.find("outside the storable range"), std::string::npos)
+      << got[range].reason_string;
+  EXPECT_EQ(got[fine].reason, ReasonCode::kSuccess) << got[fine].reason_string;
+  EXPECT_EQ(got[device].reason, ReasonCode::kSuccess) << got[device].reason_string;
+  EXPECT_EQ(Rows("atom", "ta"), 0u);
+  EXPECT_EQ(Rows("atom", "td"), 0u);
+  EXPECT_EQ(Rows("atom", "tb"), 1u);
+  EXPECT_EQ(Rows("atom", "tc"), 1u);
+  // The same for a device's JSON: its table's field is a float now.
+  Publish("devices/d1/telemetry", R"({"tb":2.5})");
+  const std::vector<Outcome> again = Wait();
+  EXPECT_EQ(again.back().reason, ReasonCode::kPayloadFormatInvalid) << again.back().reason_string;
+  EXPECT_EQ(Rows("main", "telemetry"), 1u);
+}
+
 TEST_F(TelemetryBridgeTest, DeviceJsonAndOtherTopics) {
   Publish("devices/press-7/telemetry", R"({"temperature": 81.5, "status": "run"})");
   Publish("devices/press-7/telemetry", R"({"temperature": )");
