@@ -134,8 +134,17 @@ Result<TenantId> Authenticate(const WriteRoutesContext* ctx, const HttpRequest& 
 Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRequest& request,
                                      std::string* inflated, HttpResponse* refusal) {
   auto encoding = request.Header("Content-Encoding");
-  if (!encoding || strncasecmp(encoding->data(), "gzip", 4) != 0)
+  if (!encoding || encoding->empty() ||
+      strcasecmp(std::string(*encoding).c_str(), "identity") == 0) {
     return std::string_view(request.body);
+  }
+  if (strcasecmp(std::string(*encoding).c_str(), "gzip") != 0) {
+    *refusal = HttpResponse::Error(
+        415, "UnsupportedMediaType",
+        fmt::format("Content-Encoding '{}' is not supported: send the body plain or gzip",
+                    *encoding));
+    return InvalidArgument("unsupported Content-Encoding");
+  }
   Result<std::string> g = Gunzip(request.body, ctx->max_body_bytes);
   if (!g.ok()) {
     *refusal = HttpResponse::FromStatus(g.status());
@@ -376,7 +385,11 @@ void AddWriteRoutes(Router* router, const WriteRoutesContext* ctx) {
               });
   router->Add(HttpMethod::kPost, "/api/v2/write", "write_v2", "data.write",
               [ctx](const HttpRequest& request, HttpReply reply) {
-                HandleWrite(ctx, request, std::move(reply), request.QueryParam("bucket"),
+                // A v1 "database/retention-policy" bucket (InfluxDB 1.8's v2 compatibility,
+                // as Telegraf's influxdb_v2 output sends it) names the database.
+                std::optional<std::string> bucket = request.QueryParam("bucket");
+                if (bucket) bucket = bucket->substr(0, bucket->find('/'));
+                HandleWrite(ctx, request, std::move(reply), bucket,
                             request.QueryParam("precision").value_or("ns"), "bucket");
               });
   router->Add(HttpMethod::kPost, "/api/v1/telemetry", "telemetry", "data.write",

@@ -395,6 +395,8 @@ inline bool ToNanoseconds(int64_t t, Precision precision, int64_t* out) {
     case Precision::kMicroseconds: factor = 1'000; break;
     case Precision::kMilliseconds: factor = 1'000'000; break;
     case Precision::kSeconds: factor = 1'000'000'000; break;
+    case Precision::kMinutes: factor = 60'000'000'000; break;
+    case Precision::kHours: factor = 3'600'000'000'000; break;
   }
   return !__builtin_mul_overflow(t, factor, out);
 }
@@ -992,7 +994,9 @@ Result<Precision> ParsePrecision(std::string_view text) {
   if (text == "u" || text == "us" || text == "µ") return Precision::kMicroseconds;
   if (text == "ms") return Precision::kMilliseconds;
   if (text == "s") return Precision::kSeconds;
-  return InvalidArgument("precision '{}': expected ns, u, ms or s", text);
+  if (text == "m") return Precision::kMinutes;
+  if (text == "h") return Precision::kHours;
+  return InvalidArgument("precision '{}': expected ns, us (u), ms, s, m or h", text);
 }
 
 std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_view body) {

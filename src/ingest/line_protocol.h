@@ -29,9 +29,10 @@
 
 namespace seaway {
 
-enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds };
+enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds, kMinutes, kHours };
 
-// "ns" (or "n"), "u" / "us", "ms", "s"; InvalidArgument naming the value otherwise.
+// "ns" (or "n"), "u" / "us", "ms", "s", "m", "h" (InfluxDB 1.x's set); InvalidArgument naming
+// the value otherwise.
 Result<Precision> ParsePrecision(std::string_view text);
 
 struct LineProtocolOptions {

@@ -227,7 +227,19 @@ TEST_F(WriteHandlersTest, BadParameters) {
             R"({"error":"missing 'db' query parameter","code":"InvalidArgument"})");
   EXPECT_EQ(Post("/api/v2/write?org=x", "m v=1 1\n").body,
             R"({"error":"missing 'bucket' query parameter","code":"InvalidArgument"})");
-  EXPECT_EQ(Post("/write?db=plant&precision=h", "m v=1 1\n").status, 400);
+  EXPECT_EQ(Post("/write?db=plant&precision=w", "m v=1 1\n").status, 400);
+  // InfluxDB 1.x's m and h; a v1 "db/rp" bucket names the database.
+  EXPECT_EQ(Post("/write?db=plant&precision=h", "hours v=1 1\n").status, 204);
+  EXPECT_EQ(Post("/api/v2/write?bucket=plant/autogen&precision=m", "minutes v=1 2\n").status, 204);
+  EXPECT_EQ(Rows(acme_, "plant", "hours"), 1u);
+  EXPECT_EQ(Rows(acme_, "plant", "minutes"), 1u);
+  // Encodings other than gzip are refused, not read as plain text.
+  HttpResponse deflate =
+      Post("/write?db=plant", "m v=1 1\n",
+           {{"Authorization", "Token acme-token-0123456789"}, {"Content-Encoding", "br"}});
+  EXPECT_EQ(deflate.status, 415);
+  EXPECT_NE(deflate.body.find("Content-Encoding 'br' is not supported"), std::string::npos)
+      << deflate.body;
 }
 
 TEST_F(WriteHandlersTest, JsonTelemetryObjectArrayAndNdjson) {

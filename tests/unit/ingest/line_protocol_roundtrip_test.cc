@@ -241,6 +241,8 @@ int64_t PrecisionFactor(Precision p) {
     case Precision::kMicroseconds: return 1'000;
     case Precision::kMilliseconds: return 1'000'000;
     case Precision::kSeconds: return 1'000'000'000;
+    case Precision::kMinutes: return 60'000'000'000;
+    case Precision::kHours: return 3'600'000'000'000;
   }
   return 1;
 }
@@ -252,7 +254,7 @@ class Generator {
   Body NextBody() {
     ++coverage_->bodies;
     Body body;
-    body.precision = static_cast<Precision>(Below(4));
+    body.precision = static_cast<Precision>(Below(6));
     body.default_time = static_cast<int64_t>(Bits64());
     plain_ = OneIn(3);
     coverage_->plain_bodies += plain_;

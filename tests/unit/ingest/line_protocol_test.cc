@@ -84,7 +84,12 @@ TEST(LineProtocolTest, Precision) {
   r = ParseLineProtocol("m v=1 99999999999999\n", o);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].message, "timestamp 99999999999999 is out of range for its precision");
-  EXPECT_EQ(ParsePrecision("h").status().message(), "precision 'h': expected ns, u, ms or s");
+  EXPECT_EQ(ParsePrecision("w").status().message(),
+            "precision 'w': expected ns, us (u), ms, s, m or h");
+  o.precision = *ParsePrecision("m");
+  EXPECT_EQ(ParseLineProtocol("m v=1 2\n", o).batches[0].times()[0], 120'000'000'000);
+  o.precision = *ParsePrecision("h");
+  EXPECT_EQ(ParseLineProtocol("m v=1 2\n", o).batches[0].times()[0], 7'200'000'000'000);
   EXPECT_EQ(*ParsePrecision("us"), Precision::kMicroseconds);
 }
 
