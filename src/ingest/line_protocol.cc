@@ -21,6 +21,8 @@
 #include <immintrin.h>
 #define SEAWAY_LINE_PROTOCOL_AVX2 1  // BuildAvx2, chosen at run time
 #endif
+#include <simdjson.h>
+
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -1019,6 +1021,9 @@ std::vector<std::pair<size_t, std::string_view>> SplitLineProtocol(std::string_v
 
 IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions& options) {
   IngestResult result;
+  // Line protocol is UTF-8, and so are the JSON answers its names and strings end up in: one
+  // pass over the body (SIMD), and line by line only when it fails.
+  const bool valid_utf8 = simdjson::validate_utf8(body.data(), body.size());
   std::vector<BatchShape> shapes;  // parallel to result.batches
   std::unordered_map<std::string, size_t> batch_of;
   size_t last_batch = SIZE_MAX;  // consecutive lines usually share their measurement
@@ -1036,6 +1041,10 @@ IngestResult ParseLineProtocol(std::string_view body, const LineProtocolOptions&
     while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
     if (first == line.size() || line[first] == '#') continue;
     line.remove_prefix(first);
+    if (!valid_utf8 && !simdjson::validate_utf8(line.data(), line.size())) {
+      result.errors.push_back(IngestError{line_no, "the line is not valid UTF-8"});
+      continue;
+    }
 
     const bool plain =
         options.fast_path && line.size() <= options.limits.max_line_bytes && index.Build(line);

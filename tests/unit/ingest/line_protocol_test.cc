@@ -74,6 +74,17 @@ TEST(LineProtocolTest, BlankLinesCommentsCrlfAndDefaultTime) {
   EXPECT_EQ(r.batches[0].times(), (std::vector<int64_t>{42, 5}));
 }
 
+TEST(LineProtocolTest, LinesThatAreNotUtf8AreRefusedByLine) {
+  auto r = ParseLineProtocol("m,t=é v=1 1\nm,t=\xff\xfe v=2 2\nm s=\"\xc3\x28\",v=3 3\nm v=4 4\n",
+                             Options());
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].line, 2u);
+  EXPECT_EQ(r.errors[0].message, "the line is not valid UTF-8");
+  EXPECT_EQ(r.errors[1].line, 3u);
+  ASSERT_EQ(r.batches.size(), 1u);
+  EXPECT_EQ(r.batches[0].rows(), 2u);
+}
+
 TEST(LineProtocolTest, Precision) {
   LineProtocolOptions o = Options();
   o.precision = *ParsePrecision("ms");
