@@ -222,6 +222,9 @@ struct Broker::Impl {
   Tenant& TenantState(TenantId id);
   // Routes to every matching subscription; returns the sessions it reached (sent or queued).
   size_t Route(const MessagePtr& message);
+  // Publishes a will as a client's PUBLISH is: through the handler first (a will on a telemetry
+  // topic is stored like any reading), then to subscribers if the handler accepts it.
+  void PublishWillMessage(const MessagePtr& will);
   // Hands `message` to a waiter of its exact topic, if any (AwaitMessage).
   void Notify(const MessagePtr& message);
   void SetRetained(Tenant& tenant, const MessagePtr& message);
@@ -1401,7 +1404,7 @@ void Broker::Impl::PublishDelayedWillNow(const Session* session) {
       delayed_wills.erase(it);
     }
   }
-  if (will) Route(will);
+  if (will) PublishWillMessage(will);
 }
 
 void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay) {
@@ -1412,12 +1415,28 @@ void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint3
     will = std::move(copy);
   }
   if (delay == 0) {
-    Route(will);
+    PublishWillMessage(will);
     return;
   }
   std::lock_guard lock(wills_mu);
   delayed_wills.push_back(
       DelayedWill{Now() + static_cast<int64_t>(delay) * kNanosPerSecond, session, will});
+}
+
+void Broker::Impl::PublishWillMessage(const MessagePtr& will) {
+  if (handler == nullptr) {
+    Route(will);
+    return;
+  }
+  handler->OnPublish(*will, [this, will](ReasonCode reason, std::string reason_string) {
+    if (static_cast<int>(reason) < 0x80) {
+      Route(will);
+      return;
+    }
+    log::Warn(
+        "mqtt will refused",
+        {{"topic", will->topic}, {"reason", static_cast<int>(reason)}, {"why", reason_string}});
+  });
 }
 
 void Broker::Impl::CancelDelayedWill(const Session* session) {
@@ -1783,7 +1802,7 @@ void Broker::Tick() {
       return true;
     });
   }
-  for (const MessagePtr& m : due) b.Route(m);
+  for (const MessagePtr& m : due) b.PublishWillMessage(m);
 
   // Expired sessions.
   std::vector<SessionPtr> expired;

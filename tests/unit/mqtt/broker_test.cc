@@ -1403,6 +1403,42 @@ TEST_P(BrokerVersionTest, WillOnAbnormalCloseOnly) {
   }
 }
 
+TEST_F(BrokerTest, AWillGoesThroughTheHandlerBeforeItsSubscribers) {
+  auto watcher = Connected("watcher");
+  watcher->Subscribe("devices/+/telemetry", 1);
+  const size_t before = handler_.seen();
+  handler_.set_hold(true);
+  auto dev = NewClient();
+  Connect c = dev->MakeConnect("dev");
+  c.will = MakeWill("devices/d9/telemetry", R"({"online":false})", 1);
+  dev->Connect(c);
+  dev->Drop();
+  // Stored first (a telemetry will is a reading like any other), then delivered.
+  for (int i = 0; i < 200 && handler_.held() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(handler_.held(), 1u);
+  EXPECT_EQ(handler_.seen(), before + 1);
+  EXPECT_TRUE(watcher->Publishes().empty());
+  handler_.Complete(0);
+  EXPECT_EQ(watcher->Payloads(), Strings{R"({"online":false})"});
+
+  // A will the handler refuses reaches nobody, as a refused PUBLISH does.
+  auto bad = NewClient();
+  c = bad->MakeConnect("bad");
+  c.will = MakeWill("devices/d8/telemetry", "not json", 1);
+  bad->Connect(c);
+  bad->Drop();
+  for (int i = 0; i < 200 && handler_.held() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(handler_.held(), 2u);
+  handler_.Complete(1, ReasonCode::kPayloadFormatInvalid, "not json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(watcher->Publishes().empty());
+  handler_.set_hold(false);
+}
+
 TEST_F(BrokerTest, WillPropertiesAndRetain) {
   auto dropped = NewClient();
   Connect c = dropped->MakeConnect("dropped");
