@@ -198,7 +198,7 @@ struct Coverage {
   size_t comment_lines = 0;
   size_t crlf_lines = 0;
   size_t fields[6] = {};      // by FieldType
-  size_t precisions[4] = {};  // by Precision, lines with a timestamp
+  size_t precisions[6] = {};  // by Precision, lines with a timestamp
   size_t default_times = 0;   // lines without a timestamp
   size_t negative_zeros = 0;
   size_t subnormals = 0;
@@ -797,7 +797,7 @@ TEST(LineProtocolRoundTripTest, GeneratedBodies) {
   EXPECT_GT(coverage.comment_lines, 1000u);
   EXPECT_GT(coverage.crlf_lines, 1000u);
   for (FieldType type : kTypes) EXPECT_GT(coverage.fields[static_cast<size_t>(type)], 3000u);
-  for (size_t p = 0; p < 4; ++p) EXPECT_GT(coverage.precisions[p], 1000u) << p;
+  for (size_t p = 0; p < 6; ++p) EXPECT_GT(coverage.precisions[p], 1000u) << p;
   EXPECT_GT(coverage.default_times, 1000u);
   EXPECT_GT(coverage.negative_zeros, 100u);
   EXPECT_GT(coverage.subnormals, 100u);
