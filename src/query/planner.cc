@@ -1658,6 +1658,7 @@ struct Planner::Impl {
       return NotFoundAt(t.offset, fmt::format("table \"{}\" does not exist in database \"{}\"{}",
                                               t.table.name, db, Nearest(t.table.name, tables)));
     }
+    schema = InColumnOrder(db, t.table.name, std::move(schema));
     auto scan = std::make_unique<ScanNode>();
     scan->request.tenant = options.tenant;
     scan->request.database = db;
@@ -1689,6 +1690,19 @@ struct Planner::Impl {
     }
     rel.node = std::move(scan);
     return rel;
+  }
+
+  // The schema with its columns in the order SELECT * and DESCRIBE show: as declared for a
+  // table made by CREATE TABLE; tags, then fields, each by name for a table made by its writes
+  // (as InfluxDB orders them), whose order of first appearance a restart does not keep.
+  std::shared_ptr<const TableSchema> InColumnOrder(const std::string& db, const std::string& table,
+                                                   std::shared_ptr<const TableSchema> schema) {
+    if (engine->IsDeclared(options.tenant, db, table)) return schema;
+    auto sorted = std::make_shared<TableSchema>(*schema);
+    std::sort(sorted->tag_keys.begin(), sorted->tag_keys.end());
+    std::sort(sorted->fields.begin(), sorted->fields.end(),
+              [](const FieldSchema& a, const FieldSchema& b) { return a.name < b.name; });
+    return sorted;
   }
 
   Status NotFoundAt(size_t offset, const std::string& message) const {
@@ -2782,6 +2796,7 @@ struct Planner::Impl {
     if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
       const std::string db = d->table.database.empty() ? options.database : d->table.database;
       auto schema = engine->catalog().Find(options.tenant, db, d->table.name);
+      if (schema) schema = InColumnOrder(db, d->table.name, std::move(schema));
       if (!schema) {
         return NotFoundAt(
             st.offset,

@@ -1220,6 +1220,11 @@ constexpr std::string_view kCatalogMagic = "SEAWCAT2";
 
 }  // namespace
 
+bool Engine::IsDeclared(TenantId tenant, std::string_view database, std::string_view table) const {
+  std::shared_lock lock(ddl_mu_);
+  return declared_.count(TableKey(tenant.value(), std::string(database), std::string(table))) > 0;
+}
+
 Status Engine::LoadCatalog() {
   const std::string path = JoinPath(dir_, "CATALOG");
   if (!env_->FileExists(path)) return Status::OK();

@@ -294,6 +294,9 @@ class Engine {
   Status Maintain();
 
   const Catalog& catalog() const { return catalog_; }
+  // Whether the table was declared by CREATE TABLE (its columns keep the declared order; those
+  // of a table made by its writes are rebuilt in another order at recovery).
+  bool IsDeclared(TenantId tenant, std::string_view database, std::string_view table) const;
   const SeriesIndex& series() const { return series_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
   // Tombstones all shards still hold (deletes not yet applied to every older source).
@@ -360,7 +363,7 @@ class Engine {
   // Serialises DDL and the CATALOG file (exclusive), and keeps a table's generation stable
   // while a write or delete resolves and submits its records (shared). ddl_gate_ lets a waiting
   // DDL statement in before new writers.
-  std::shared_mutex ddl_mu_;
+  mutable std::shared_mutex ddl_mu_;
   std::mutex ddl_gate_;
   std::unordered_set<uint64_t> dropped_tenants_;  // DropTenant's; guarded by ddl_mu_
   std::map<TableKey, TableSchema> declared_;
