@@ -219,7 +219,7 @@ HttpResponse ListAssetDevices(const AssetRoutesContext* ctx, const HttpRequest& 
   if (!who.ok()) return Fail(who.status());
   // The answer names devices: a token scoped to assets.read alone does not get them.
   if (!who->Can(Permission::kDevicesRead)) {
-    return Fail(PermissionDenied("role '{}' lacks permission 'devices.read'", RoleName(who->role)));
+    return Fail(who->Refusal(Permission::kDevicesRead));
   }
   auto id = PathId(request, 1);
   if (!id.ok()) return Fail(id.status());

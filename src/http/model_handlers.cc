@@ -89,8 +89,7 @@ HttpResponse AssignModel(const ModelRoutesContext* ctx, const HttpRequest& reque
   auto who = Authorized(ctx->metadata, request, Permission::kModelsManage);
   if (!who.ok()) return Fail(who.status());
   if (!who->Can(Permission::kDevicesManage)) {
-    return Fail(
-        PermissionDenied("role '{}' lacks permission 'devices.manage'", RoleName(who->role)));
+    return Fail(who->Refusal(Permission::kDevicesManage));
   }
   auto device = PathId(request, 1);
   if (!device.ok()) return Fail(device.status());

@@ -21,8 +21,7 @@ Result<Principal> Authorized(MetadataStore* metadata, const HttpRequest& request
                              Permission permission) {
   SW_ASSIGN_OR_RETURN(Principal who, Caller(metadata, request));
   if (!who.Can(permission)) {
-    return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role),
-                            PermissionName(permission));
+    return who.Refusal(permission);
   }
   return who;
 }

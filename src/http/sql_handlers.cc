@@ -159,8 +159,7 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
   }
   if (!who->Can(Permission::kDataRead)) {
     Count("PermissionDenied", 0);
-    return reply.Send(
-        SqlError(PermissionDenied("role '{}' lacks permission 'data.read'", RoleName(who->role))));
+    return reply.Send(SqlError(who->Refusal(Permission::kDataRead)));
   }
   // A customer's user reads its devices' series only (docs/security.md).
   Result<std::optional<std::vector<std::string>>> devices = VisibleDeviceNames(metadata_, *who);

@@ -468,6 +468,12 @@ void TelemetryBridge::OnPublish(const Message& message,
     const std::string_view device = topic.substr(
         kDevicesPrefix.size(), topic.size() - kDevicesPrefix.size() - kTelemetrySuffix.size());
     if (device.find('/') == std::string_view::npos) {
+      if (device.size() > limits_.max_key_bytes) {  // it becomes the `device` tag's value
+        impl_->rejected_total->Increment();
+        return done(ReasonCode::kPayloadFormatInvalid,
+                    fmt::format("device name is {} bytes, over the tag value limit of {}",
+                                device.size(), limits_.max_key_bytes));
+      }
       std::shared_ptr<const ThingModel> model;
       if (schema_ != nullptr && !message.payload.empty()) {
         Result<std::shared_ptr<const ThingModel>> found = schema_->ModelFor(message.tenant, device);

@@ -114,10 +114,21 @@ struct Principal {
   bool system = false;
 
   bool Can(Permission permission) const {
-    const bool granted =
-        permission == Permission::kTenantsManage ? system : RoleAllows(role, permission);
-    return granted &&
+    return Granted(permission) &&
            (scopes.empty() || std::find(scopes.begin(), scopes.end(), permission) != scopes.end());
+  }
+  // Why Can(permission) is false, naming the role or the token's scopes, as a PermissionDenied.
+  Status Refusal(Permission permission) const {
+    if (!Granted(permission)) {
+      return PermissionDenied("role '{}' lacks permission '{}'", RoleName(role),
+                              PermissionName(permission));
+    }
+    return PermissionDenied("the token's scopes do not include '{}'", PermissionName(permission));
+  }
+
+ private:
+  bool Granted(Permission permission) const {
+    return permission == Permission::kTenantsManage ? system : RoleAllows(role, permission);
   }
 };
 

@@ -151,7 +151,7 @@ Status AuthorizeRequest(MetadataStore* metadata, QuotaEnforcer* quotas, const Ht
   if (access != kAuthenticatedAccess) {
     SW_ASSIGN_OR_RETURN(const Permission permission, ParsePermission(access));
     if (!who.Can(permission)) {
-      return PermissionDenied("role '{}' lacks permission '{}'", RoleName(who.role), access);
+      return who.Refusal(permission);
     }
   }
   if (quotas != nullptr) SW_RETURN_IF_ERROR(quotas->AdmitRequest(who));

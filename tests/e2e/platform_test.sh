@@ -182,7 +182,7 @@ expect "scoped token" "$r" 201 '"scopes":["data.read"]'
 READER=$(field "${r#* }" token)
 expect "scoped token reads" "$(call "$READER" POST /api/v1/sql '{"query":"SELECT 1"}')" 200
 r=$(call "$READER" POST '/write?db=main' 'telemetry,device=x temperature=1')
-expect "scoped token writes" "$r" 403 "lacks permission 'data.write'"
+expect "scoped token writes" "$r" 403 "the token's scopes do not include 'data.write'"
 expect "scoped token escalates" "$(call "$READER" POST /api/v1/tokens '{"description":"x","scopes":["data.write"]}')" 403
 expect "operator token beyond its role" \
   "$(call "$ALICE" POST /api/v1/tokens '{"description":"x","scopes":["users.manage"]}')" 403 "beyond"

@@ -222,6 +222,12 @@ TEST_F(TelemetryBridgeTest, AMessageTheStoredSchemaRefusesStoresNothing) {
   EXPECT_EQ(Rows("atom", "td"), 0u);
   EXPECT_EQ(Rows("atom", "tb"), 1u);
   EXPECT_EQ(Rows("atom", "tc"), 1u);
+  // A device name past the tag value limit (it becomes the `device` tag) is refused.
+  Publish("devices/" + std::string(300, 'd') + "/telemetry", R"({"x":1})");
+  const std::vector<Outcome> long_name = Wait();
+  EXPECT_EQ(long_name.back().reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_NE(long_name.back().reason_string.find("device name is 300 bytes"), std::string::npos)
+      << long_name.back().reason_string;
   // The same for a device's JSON: its table's field is a float now.
   Publish("devices/d1/telemetry", R"({"tb":2.5})");
   const std::vector<Outcome> again = Wait();
