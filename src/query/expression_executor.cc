@@ -31,6 +31,18 @@ namespace {
 // 1.01, not the 1.0 that scaling the binary value gives.
 double RoundDecimal(double x, int64_t digits) {
   if (!std::isfinite(x) || x == 0) return x;
+  if (digits >= 0 && digits <= 15) {
+    // The binary value scaled rounds the same way unless it lies within the 15-digit error of a
+    // half (about 5e-15 of it): then only the decimal digits can tell. 10^digits, the integer
+    // and their quotient are exact or correctly rounded, as strtod of the decimal text is.
+    constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const double scaled = x * kPow10[digits];
+    const double half_distance = std::fabs(std::fabs(scaled - std::trunc(scaled)) - 0.5);
+    if (half_distance > 1e-14 * std::max(1.0, std::fabs(scaled))) {
+      return std::round(scaled) / kPow10[digits];
+    }
+  }
   char text[40];
   std::snprintf(text, sizeof text, "%.14e", x);  // d.dddddddddddddde[+-]XX: 15 digits
   const bool negative = text[0] == '-';

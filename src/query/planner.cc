@@ -957,15 +957,10 @@ struct Planner::Impl {
                                       "EXTRACT(epoch FROM interval), its length in seconds",
                                       field));
       }
-      auto e = std::make_unique<BoundExpr>();
-      e->kind = BoundKind::kFunction;
-      e->function = Function::kIntervalEpoch;
-      e->type = SqlType::kDouble;
-      e->offset = offset;
-      e->key = fmt::format("interval_epoch({})", operand->key);
-      e->children.push_back(std::move(operand));
-      SW_RETURN_IF_ERROR(Fold(&e));
-      return e;
+      std::vector<BoundExprPtr> args;
+      args.push_back(std::move(operand));
+      return MakeFunction(Function::kIntervalEpoch, SqlType::kDouble, std::move(args), offset,
+                          "interval_epoch");
     }
     auto ts = Coerce(std::move(operand), SqlType::kTimestamp);
     if (!ts.ok()) return At(ts.status(), offset);
