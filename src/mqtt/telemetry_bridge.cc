@@ -459,9 +459,40 @@ TelemetryBridge::~TelemetryBridge() {
   impl_->WaitIdle();
 }
 
+// Topics under the storage prefixes that name no table: acknowledging them as plain messages
+// would let a device believe its readings were stored.
+Status CheckTelemetryTopic(std::string_view topic) {
+  if (topic.starts_with(kWritePrefix)) {
+    const std::string_view database = topic.substr(kWritePrefix.size());
+    if (database.empty())
+      return InvalidArgument("topic '{}' names no database: write/<database>", topic);
+    if (database.find('/') != std::string_view::npos) {
+      return InvalidArgument("topic '{}': a database is one topic level: write/<database>", topic);
+    }
+  } else if (topic.starts_with(kDevicesPrefix) && topic.ends_with(kTelemetrySuffix)) {
+    const size_t end = topic.size() - kTelemetrySuffix.size();
+    const std::string_view device =
+        end > kDevicesPrefix.size()
+            ? topic.substr(kDevicesPrefix.size(), end - kDevicesPrefix.size())
+            : std::string_view();
+    if (device.empty()) {
+      return InvalidArgument("topic '{}' names no device: devices/<device>/telemetry", topic);
+    }
+    if (device.find('/') != std::string_view::npos) {
+      return InvalidArgument(
+          "topic '{}': a device name is one topic level: devices/<device>/telemetry", topic);
+    }
+  }
+  return Status::OK();
+}
+
 void TelemetryBridge::OnPublish(const Message& message,
                                 std::function<void(ReasonCode, std::string)> done) {
   const std::string_view topic = message.topic;
+  if (Status s = CheckTelemetryTopic(topic); !s.ok() && !message.payload.empty()) {
+    impl_->rejected_total->Increment();
+    return done(ReasonCode::kTopicNameInvalid, std::string(s.message()));
+  }
   std::optional<IngestResult> decoded;
   if (topic.starts_with(kDevicesPrefix) && topic.ends_with(kTelemetrySuffix) &&
       topic.size() > kDevicesPrefix.size() + kTelemetrySuffix.size()) {

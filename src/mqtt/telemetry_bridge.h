@@ -54,6 +54,11 @@ class TelemetrySchema {
   virtual Result<std::shared_ptr<const TableModels>> ModelsByTable(TenantId tenant) = 0;
 };
 
+// OK unless `topic` is under a storage prefix without naming a table's place: `write/`,
+// `write/a/b`, `devices//telemetry`, `devices/a/b/telemetry`. Such messages are refused with
+// 0x90 rather than routed as plain messages, which a device would take for stored readings.
+Status CheckTelemetryTopic(std::string_view topic);
+
 class TelemetryBridge final : public PublishHandler {
  public:
   // `engine`, `clock`, `metrics` and `schema` (when set) must outlive the bridge. At most

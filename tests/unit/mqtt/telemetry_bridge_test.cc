@@ -239,13 +239,41 @@ TEST_F(TelemetryBridgeTest, DeviceJsonAndOtherTopics) {
   Publish("devices/press-7/telemetry", R"({"temperature": 81.5, "status": "run"})");
   Publish("devices/press-7/telemetry", R"({"temperature": )");
   Publish("plain/topic", "not telemetry at all");
-  Publish("devices/a/b/telemetry", "not a device topic: passes through");
+  Publish("devices/press-7/status", "not telemetry either");
   const std::vector<Outcome> got = Wait();
   EXPECT_EQ(got[0].reason, ReasonCode::kSuccess);
   EXPECT_EQ(got[1].reason, ReasonCode::kPayloadFormatInvalid);
   EXPECT_EQ(got[2].reason, ReasonCode::kSuccess);
   EXPECT_EQ(got[3].reason, ReasonCode::kSuccess);
   EXPECT_EQ(Rows("main", "telemetry"), 1u);
+}
+
+// A topic under a storage prefix that names no table's place is refused, not routed as a plain
+// message the publisher would take for stored readings.
+TEST_F(TelemetryBridgeTest, StorageTopicsWithoutAPlaceAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"write/", "names no database"},
+      {"write/plant/line1", "a database is one topic level"},
+      {"devices//telemetry", "names no device"},
+      {"devices/telemetry", "names no device"},
+      {"devices/gw/sensor-1/telemetry", "a device name is one topic level"},
+  };
+  for (const auto& [topic, why] : refused) Publish(topic, "m,k=v f=1 1\n");
+  Publish("write/plant", "");  // an empty payload (a retained clear) stores nothing either way
+  Publish("write/plant/line1", "");
+  Publish("writes/plant/line1", "m f=1 1");  // not the prefix
+  const std::vector<Outcome> got = Wait();
+  for (size_t i = 0; i < refused.size(); ++i) {
+    EXPECT_EQ(got[i].reason, ReasonCode::kTopicNameInvalid) << refused[i].first;
+    EXPECT_NE(got[i].reason_string.find(refused[i].second), std::string::npos)
+        << got[i].reason_string;
+    EXPECT_NE(got[i].reason_string.find(refused[i].first), std::string::npos)
+        << got[i].reason_string;
+  }
+  for (size_t i = refused.size(); i < got.size(); ++i)
+    EXPECT_EQ(got[i].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(Rows("plant", "m"), 0u);
+  EXPECT_EQ(Rows("main", "telemetry"), 0u);
 }
 
 // A schema as the server's cache answers it: a fixed device -> model map, counting lookups.
