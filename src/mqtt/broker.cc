@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <shared_mutex>
 #include <unordered_map>
@@ -48,6 +49,7 @@ struct Outgoing {
   std::vector<uint32_t> subscription_ids;
   uint16_t packet_id = 0;
   StoredMessage::State state = StoredMessage::kQueued;
+  bool unsent = false;  // in flight from an earlier connection, not yet sent again on this one
 };
 
 // The messages sent to a session and not yet acknowledged, in sending order, with the set of
@@ -62,24 +64,40 @@ class InFlight {
   const_iterator begin() const { return items_.begin(); }
   const_iterator end() const { return items_.end(); }
   size_t size() const { return items_.size(); }
+  // Those sent on the current connection: what its receive maximum counts.
+  size_t sent() const { return items_.size() - unsent_; }
+  size_t unsent() const { return unsent_; }
 
   void push_back(Outgoing out) {
     ids_.insert(out.packet_id);
+    if (out.unsent) ++unsent_;
     items_.push_back(std::move(out));
   }
   iterator erase(iterator it) {
     ids_.erase(it->packet_id);
+    if (it->unsent) --unsent_;
     return items_.erase(it);
   }
   void clear() {
     items_.clear();
     ids_.clear();
+    unsent_ = 0;
   }
   bool Holds(uint16_t packet_id) const { return ids_.contains(packet_id); }
+  // A new connection took the session: everything is to be sent again, in order.
+  void MarkAllUnsent() {
+    for (Outgoing& o : items_) o.unsent = true;
+    unsent_ = items_.size();
+  }
+  void MarkSent(iterator it) {
+    if (it->unsent) --unsent_;
+    it->unsent = false;
+  }
 
  private:
   std::deque<Outgoing> items_;
   absl::flat_hash_set<uint16_t> ids_;
+  size_t unsent_ = 0;
 };
 
 class Conn;
@@ -88,6 +106,9 @@ struct Session {
   std::mutex mu;
   TenantId tenant;
   std::string client_id;
+  // The device whose credentials made the session; empty for a tenant identity. Only the same
+  // identity may resume or replace it: a device must not inherit a dashboard's `#`.
+  std::string owner_device;
   // Guarded by mu:
   Version version = Version::kV5;
   uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF: never (capped by the options)
@@ -195,6 +216,10 @@ struct Broker::Impl {
   std::atomic<bool> dirty{false};
   std::atomic<uint64_t> share_counter{0};
   std::atomic<uint64_t> next_client_number{1};
+  // Assigned client ids are "seaway-<this>-<number>": unique across restarts, which start the
+  // number again, and unlikely to be an id a client picked itself.
+  const uint64_t client_id_prefix =
+      std::random_device()() * uint64_t{0x100000000} ^ std::random_device()();
   int64_t started_at = 0;
   int64_t last_sys = 0;
   int64_t last_save = 0;
@@ -229,8 +254,9 @@ struct Broker::Impl {
   void Notify(const MessagePtr& message);
   void SetRetained(Tenant& tenant, const MessagePtr& message);
   void DeliverRetained(Tenant& tenant, const SessionPtr& session, const SessionSubscription& sub);
-  void Deliver(Session& session, Outgoing out);                 // REQUIRES: session.mu held
-  void Pump(Session& session);                                  // REQUIRES: session.mu held
+  void Deliver(Session& session, Outgoing out);  // REQUIRES: session.mu held
+  void Pump(Session& session);                   // REQUIRES: session.mu held
+  // False when the message is too large for the client and was dropped instead.
   bool SendPublish(Session& session, Outgoing& out, bool dup);  // REQUIRES: session.mu held
   void EndSession(const SessionPtr& session);
   // Closes (0x87, no will) every connection `which` picks; how many.
@@ -357,6 +383,10 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   bool Send(std::string bytes, bool droppable = false) {
     return link_->Send(std::move(bytes), droppable);
   }
+  // Sends an acknowledgement, CONNACK or DISCONNECT as the 5.0 client asked: without reason
+  // string and user properties when it asked for no problem information (but on CONNACK and
+  // DISCONNECT, 3.1.2.11.7), or when they would exceed its maximum packet size (3.1.2.11.4).
+  void SendControl(Packet packet);
   Version version() const { return version_; }
   const SessionPtr& session() const { return session_; }
   State state() {
@@ -377,6 +407,15 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   void HandleUnsubscribe(const Unsubscribe& unsubscribe);
   void HandleAck(const Ack& ack);
   void RefuseConnect(ReasonCode reason, std::string_view why);
+  // A CONNECT whose client id names a session another identity made (a device's and a tenant
+  // token's, or two devices'): taking it over would hand one the other's subscriptions.
+  void RefuseForeignSession(std::string_view client_id) {
+    broker_->denied_total->Increment();
+    RefuseConnect(ReasonCode::kClientIdentifierNotValid,
+                  fmt::format("client id '{}' is the session of another identity (each device "
+                              "and the tenant's tokens keep their own client ids)",
+                              client_id));
+  }
   void ProtocolError(ReasonCode reason, std::string_view why) {
     broker_->protocol_errors_total->Increment();
     CloseWith(reason, why, true);
@@ -402,6 +441,10 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   std::string buffer_;
   std::vector<std::string> aliases_;
 
+  // From a 5.0 CONNECT (read-only afterwards): what the client accepts (SendControl).
+  uint32_t client_max_packet_size_ = 0;  // 0: no limit
+  bool problem_information_ = true;
+
   // The will, until a normal DISCONNECT discards it. Guarded by mu_.
   MessagePtr will_;
   uint32_t will_delay_ = 0;
@@ -410,6 +453,8 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   std::mutex pipe_mu_;
   std::deque<std::shared_ptr<Pending>> pipeline_;
   size_t unacknowledged_ = 0;  // QoS 1/2 in the pipeline
+  // QoS 2 past PUBREC, awaiting PUBREL: they count against the receive maximum till PUBCOMP.
+  absl::flat_hash_set<uint16_t> awaiting_release_;
   bool draining_ = false;
   bool read_paused_ = false;  // the pipeline is full
   bool rate_paused_ = false;  // over max_publish_rate
@@ -530,8 +575,11 @@ void Conn::RefuseConnect(ReasonCode reason, std::string_view why) {
     ack.reason = reason;
     if (version_ == Version::kV5) ack.properties.reason_string = std::string(why);
     // An unsupported version gets the CONNACK of the version the client can read: 3.1.1's.
-    Send(EncodePacket(
-        ack, reason == ReasonCode::kUnsupportedProtocolVersion ? Version::kV311 : version_));
+    if (reason == ReasonCode::kUnsupportedProtocolVersion) {
+      Send(EncodePacket(ack, Version::kV311));
+    } else {
+      SendControl(std::move(ack));
+    }
   }
   {
     std::lock_guard lock(mu_);
@@ -542,9 +590,37 @@ void Conn::RefuseConnect(ReasonCode reason, std::string_view why) {
   broker_->conns.erase(shared_from_this());
 }
 
+void Conn::SendControl(Packet packet) {
+  if (version_ != Version::kV5) return (void)Send(EncodePacket(packet, version_));
+  auto strip = [&packet](bool always) {
+    std::visit(
+        [always](auto& p) {
+          using P = std::decay_t<decltype(p)>;
+          if constexpr (requires { p.properties.reason_string; }) {
+            if (always || !(std::is_same_v<P, Connack> || std::is_same_v<P, Disconnect>)) {
+              p.properties.reason_string.reset();
+              p.properties.user_properties.clear();
+            }
+          }
+        },
+        packet);
+  };
+  if (!problem_information_) strip(false);
+  std::string bytes = EncodePacket(packet, version_);
+  if (client_max_packet_size_ != 0 && bytes.size() > client_max_packet_size_) {
+    strip(true);
+    bytes = EncodePacket(packet, version_);
+  }
+  Send(std::move(bytes));
+}
+
 bool Conn::HandleConnect(Connect& c) {
   version_ = c.version;
   const bool v5 = version_ == Version::kV5;
+  if (v5) {
+    client_max_packet_size_ = c.properties.maximum_packet_size.value_or(0);
+    problem_information_ = c.properties.request_problem_information.value_or(1) != 0;
+  }
   // 3.1.1 and 5.0 allow an empty client id; the broker assigns one (3.1.1: clean sessions only).
   std::string assigned;
   if (c.client_id.empty()) {
@@ -553,7 +629,8 @@ bool Conn::HandleConnect(Connect& c) {
                     "an empty client identifier needs clean session (3.1.1)");
       return true;
     }
-    assigned = fmt::format("seaway-{}", broker_->next_client_number.fetch_add(1));
+    assigned = fmt::format("seaway-{:016x}-{}", broker_->client_id_prefix,
+                           broker_->next_client_number.fetch_add(1));
     c.client_id = assigned;
   }
   const std::string peer = link_->peer();
@@ -594,6 +671,12 @@ bool Conn::HandleConnect(Connect& c) {
       RefuseConnect(ReasonCode::kTopicNameInvalid, "will " + why);
       return true;
     }
+    if (IsSysTopic(c.will->topic)) {
+      broker_->denied_total->Increment();
+      RefuseConnect(ReasonCode::kNotAuthorized,
+                    fmt::format("will topic '{}': $SYS topics are the broker's", c.will->topic));
+      return true;
+    }
     if (!MayPublish(*identity, c.will->topic)) {
       broker_->denied_total->Increment();
       RefuseConnect(ReasonCode::kNotAuthorized,
@@ -624,11 +707,14 @@ bool Conn::HandleConnect(Connect& c) {
   SessionPtr session;
   std::shared_ptr<Conn> previous;
   bool session_present = false;
+  bool foreign = false;  // the client id is another identity's session
   {
     std::lock_guard lock(broker_->sessions_mu);
     SessionKey key{tenant_, c.client_id};
     auto it = broker_->sessions.find(key);
-    if (it != broker_->sessions.end()) {
+    if (it != broker_->sessions.end() && it->second->owner_device != identity_.device) {
+      foreign = true;
+    } else if (it != broker_->sessions.end()) {
       session = it->second;
       std::lock_guard slock(session->mu);
       // Taken over: the previous connection no longer owns the session, so its closing
@@ -648,6 +734,10 @@ bool Conn::HandleConnect(Connect& c) {
         session->attaching = true;  // Tick must not expire it before this CONNECT attaches
       }
     }
+  }
+  if (foreign) {
+    RefuseForeignSession(c.client_id);
+    return true;
   }
   if (previous) {
     previous->CloseWith(ReasonCode::kSessionTakenOver, "session taken over by a new connection",
@@ -671,6 +761,7 @@ bool Conn::HandleConnect(Connect& c) {
     session = std::make_shared<Session>();
     session->tenant = tenant_;
     session->client_id = c.client_id;
+    session->owner_device = identity_.device;
     session->attaching = true;
     SessionPtr displaced;
     bool dropped = false;
@@ -684,12 +775,20 @@ bool Conn::HandleConnect(Connect& c) {
         // A racing CONNECT with the same id may have created one meanwhile: the later one
         // wins, and the earlier one's connection is taken over like any other.
         SessionPtr& slot = broker_->sessions[SessionKey{tenant_, c.client_id}];
-        displaced = std::move(slot);
-        slot = session;
+        if (slot != nullptr && slot->owner_device != identity_.device) {
+          foreign = true;
+        } else {
+          displaced = std::move(slot);
+          slot = session;
+        }
       }
     }
     if (dropped) {
       RefuseConnect(ReasonCode::kNotAuthorized, "the tenant was deleted");
+      return true;
+    }
+    if (foreign) {
+      RefuseForeignSession(c.client_id);
       return true;
     }
     if (displaced) {
@@ -782,16 +881,10 @@ bool Conn::HandleConnect(Connect& c) {
       session->attaching = false;
       session->online.store(true);
       // CONNACK first, then what the session owes the client: unacknowledged messages again
-      // (DUP set; PUBREL for those past PUBREC), then the queue.
-      Send(EncodePacket(ack, version_));
-      for (Outgoing& out : session->inflight) {
-        if (out.state == StoredMessage::kAwaitingComp) {
-          Send(EncodePacket(Ack{PacketType::kPubrel, out.packet_id, ReasonCode::kSuccess, {}},
-                            version_));
-        } else {
-          broker_->SendPublish(*session, out, /*dup=*/true);
-        }
-      }
+      // (DUP set; PUBREL for those past PUBREC), then the queue, within the receive maximum
+      // of this connection (Pump).
+      SendControl(std::move(ack));
+      session->inflight.MarkAllUnsent();
       broker_->Pump(*session);
     }
   }
@@ -866,7 +959,8 @@ bool Conn::HandlePublish(Publish& p) {
   {
     std::lock_guard lock(pipe_mu_);
     if (p.qos > 0 && !entry->duplicate) {
-      over_receive_maximum = unacknowledged_ >= broker_->options.receive_maximum;
+      over_receive_maximum =
+          unacknowledged_ + awaiting_release_.size() >= broker_->options.receive_maximum;
       if (!over_receive_maximum) ++unacknowledged_;
     }
     if (!over_receive_maximum) {
@@ -893,6 +987,12 @@ bool Conn::HandlePublish(Publish& p) {
   message->properties = ForwardedProperties(p.properties);
   message->origin = session_.get();
   entry->message = message;
+  if (IsSysTopic(message->topic)) {
+    broker_->denied_total->Increment();
+    Complete(entry.get(), ReasonCode::kNotAuthorized,
+             "$SYS topics are the broker's: clients may not publish to them");
+    return !pause && !over_rate;
+  }
   if (!MayPublish(identity_, message->topic)) {
     // 3.1.1 has no way to say no but closing (3.3.5): the message is acknowledged and dropped,
     // counted and logged; 5.0 answers 0x87 (QoS 0: dropped).
@@ -946,7 +1046,10 @@ void Conn::Drain() {
       }
       entry = std::move(pipeline_.front());
       pipeline_.pop_front();
-      if (entry->qos > 0 && !entry->duplicate) --unacknowledged_;
+      if (entry->qos > 0 && !entry->duplicate) {
+        --unacknowledged_;
+        if (entry->qos == 2 && !IsError(entry->reason)) awaiting_release_.insert(entry->packet_id);
+      }
     }
     const bool accepted = !IsError(entry->reason);
     if (accepted && entry->message != nullptr) broker_->Route(entry->message);
@@ -971,7 +1074,7 @@ void Conn::Drain() {
       std::lock_guard slock(session_->mu);
       session_->incoming_qos2.erase(entry->packet_id);
     }
-    if (state() != State::kClosed) Send(EncodePacket(ack, version_));
+    if (state() != State::kClosed) SendControl(std::move(ack));
   }
   if (resume) link_->ResumeReading();
 }
@@ -984,11 +1087,15 @@ void Conn::HandleAck(const Ack& ack) {
       std::lock_guard lock(s.mu);
       found = s.incoming_qos2.erase(ack.packet_id) > 0;
     }
+    {
+      std::lock_guard lock(pipe_mu_);
+      awaiting_release_.erase(ack.packet_id);
+    }
     Ack comp{PacketType::kPubcomp,
              ack.packet_id,
              found ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound,
              {}};
-    Send(EncodePacket(comp, version_));
+    SendControl(std::move(comp));
     return;
   }
   std::lock_guard lock(s.mu);
@@ -1073,7 +1180,7 @@ void Conn::HandleSubscribe(const Subscribe& sub) {
     added.push_back(entry);
     is_new.push_back(created);
   }
-  Send(EncodePacket(ack, version_));
+  SendControl(std::move(ack));
   broker_->dirty.store(true, std::memory_order_relaxed);
   // Retained messages after the SUBACK (3.8.4): handling 0 always, 1 only for new subscriptions,
   // never for shared ones.
@@ -1107,7 +1214,7 @@ void Conn::HandleUnsubscribe(const Unsubscribe& unsub) {
     }
     ack.reasons.push_back(removed ? ReasonCode::kSuccess : ReasonCode::kNoSubscriptionExisted);
   }
-  Send(EncodePacket(ack, version_));
+  SendControl(std::move(ack));
   broker_->dirty.store(true, std::memory_order_relaxed);
 }
 
@@ -1130,7 +1237,7 @@ void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, boo
     Disconnect d;
     d.reason = *reason;
     d.properties.reason_string = std::string(why);
-    Send(EncodePacket(d, version_));
+    SendControl(std::move(d));
   }
   if (reason) {
     log::Info("mqtt connection closed", {{"peer", link_->peer()},
@@ -1216,7 +1323,10 @@ bool Broker::Impl::SendPublish(Session& session, Outgoing& out, bool dup) {
   }
   sent_total->Increment();
   TenantState(session.tenant).sent.fetch_add(1, std::memory_order_relaxed);
-  return session.conn->Send(std::move(bytes), out.qos == 0);
+  // A connection closing meanwhile fails the send: the message stays in flight and goes again
+  // when the session is resumed.
+  session.conn->Send(std::move(bytes), out.qos == 0);
+  return true;
 }
 
 void Broker::Impl::Deliver(Session& session, Outgoing out) {
@@ -1239,7 +1349,26 @@ void Broker::Impl::Pump(Session& session) {
   if (session.conn == nullptr) return;
   const size_t window = std::min<size_t>(session.client_receive_maximum, options.max_inflight);
   const int64_t now = Now();
-  while (!session.queue.empty() && session.inflight.size() < window) {
+  // Messages in flight from an earlier connection go first, with their packet ids.
+  for (auto it = session.inflight.begin(); session.inflight.unsent() > 0 &&
+                                           session.inflight.sent() < window &&
+                                           it != session.inflight.end();) {
+    if (!it->unsent) {
+      ++it;
+      continue;
+    }
+    session.inflight.MarkSent(it);
+    if (it->state == StoredMessage::kAwaitingComp) {
+      session.conn->Send(EncodePacket(
+          Ack{PacketType::kPubrel, it->packet_id, ReasonCode::kSuccess, {}}, session.version));
+    } else if (!SendPublish(session, *it, /*dup=*/true)) {
+      it = session.inflight.erase(it);  // too large for this connection: dropped
+      continue;
+    }
+    ++it;
+  }
+  while (session.inflight.unsent() == 0 && !session.queue.empty() &&
+         session.inflight.size() < window) {
     Outgoing out = std::move(session.queue.front());
     session.queue.pop_front();
     if (out.message->expiry_at != 0 && out.message->expiry_at <= now) {
@@ -1525,6 +1654,7 @@ std::shared_ptr<Message> DecodeStored(std::string_view bytes, TenantId tenant, i
 BrokerSnapshot Broker::Impl::Snapshot() {
   BrokerSnapshot snap;
   const int64_t now = Now();
+  snap.saved_at_unix_ns = clock->Now().nanos();
   std::vector<SessionPtr> all;
   {
     std::lock_guard lock(sessions_mu);
@@ -1536,6 +1666,7 @@ BrokerSnapshot Broker::Impl::Snapshot() {
     StoredSession out;
     out.tenant = s->tenant;
     out.client_id = s->client_id;
+    out.owner_device = s->owner_device;
     out.version = s->version;
     out.expiry_interval = s->expiry_interval;
     out.disconnected_at_unix_ns = s->conn ? clock->Now().nanos() : s->disconnected_wall;
@@ -1572,6 +1703,12 @@ BrokerSnapshot Broker::Impl::Snapshot() {
 Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
   const int64_t now = Now();
   const int64_t wall = clock->Now().nanos();
+  // Messages were stored with the time they had left at the save: the time since (the broker
+  // was down) counts against it, so their expiry counts from `now - down`.
+  const int64_t down =
+      snap.saved_at_unix_ns > 0 ? std::max<int64_t>(0, wall - snap.saved_at_unix_ns) : 0;
+  const int64_t saved_at = now - down;
+  auto expired = [now](const Message& m) { return m.expiry_at != 0 && m.expiry_at <= now; };
   size_t restored = 0;
   for (const StoredSession& in : snap.sessions) {
     // Time spent offline before the restart counts against the expiry.
@@ -1583,6 +1720,7 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
     auto s = std::make_shared<Session>();
     s->tenant = in.tenant;
     s->client_id = in.client_id;
+    s->owner_device = in.owner_device;
     s->version = in.version;
     s->expiry_interval = in.expiry_interval;
     s->disconnected_at = now - offline;
@@ -1603,8 +1741,11 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
       o.state = m.state;
       if (!m.publish.empty()) {
         std::shared_ptr<Message> message =
-            DecodeStored(m.publish, in.tenant, now, &o.subscription_ids);
+            DecodeStored(m.publish, in.tenant, saved_at, &o.subscription_ids);
         if (message == nullptr) continue;
+        // Expired while the broker was down: a queued copy is deleted (5.0 3.3.2.3.3); one
+        // whose delivery had begun is delivered again, as without the restart.
+        if (m.state == StoredMessage::kQueued && expired(*message)) continue;
         o.qos = message->qos;  // stored with the delivery's QoS
         o.retain = message->retain;
         o.message = std::move(message);
@@ -1623,8 +1764,8 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
     ++restored;
   }
   for (const StoredRetained& r : snap.retained) {
-    std::shared_ptr<Message> m = DecodeStored(r.publish, r.tenant, now);
-    if (m == nullptr) continue;
+    std::shared_ptr<Message> m = DecodeStored(r.publish, r.tenant, saved_at);
+    if (m == nullptr || expired(*m)) continue;
     m->retain = true;
     Tenant& tenant = TenantState(r.tenant);
     std::lock_guard lock(tenant.retained_mu);

@@ -35,6 +35,7 @@ struct StoredMessage {
 struct StoredSession {
   TenantId tenant;
   std::string client_id;
+  std::string owner_device;  // empty: a tenant identity's session
   Version version = Version::kV5;
   uint32_t expiry_interval = 0;  // seconds
   int64_t disconnected_at_unix_ns = 0;
@@ -51,6 +52,9 @@ struct StoredRetained {
 struct BrokerSnapshot {
   std::vector<StoredSession> sessions;
   std::vector<StoredRetained> retained;
+  // When it was taken: the time left before a message's expiry counts from it. 0: unknown (a
+  // store written before it was kept).
+  int64_t saved_at_unix_ns = 0;
 };
 
 class BrokerStore {

@@ -66,21 +66,29 @@ class SqliteBrokerStore final : public BrokerStore {
   ~SqliteBrokerStore() override { sqlite3_close(db_); }
 
   Status Init() {
-    return Exec(
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=FULL;"
-        "CREATE TABLE IF NOT EXISTS sessions("
-        "  tenant INTEGER NOT NULL, client_id BLOB NOT NULL, version INTEGER NOT NULL,"
-        "  expiry INTEGER NOT NULL, disconnected_ns INTEGER NOT NULL,"
-        "  subscriptions BLOB NOT NULL, incoming_qos2 BLOB NOT NULL,"
-        "  PRIMARY KEY(tenant, client_id));"
-        "CREATE TABLE IF NOT EXISTS session_messages("
-        "  tenant INTEGER NOT NULL, client_id BLOB NOT NULL, seq INTEGER NOT NULL,"
-        "  packet_id INTEGER NOT NULL, state INTEGER NOT NULL, publish BLOB NOT NULL,"
-        "  PRIMARY KEY(tenant, client_id, seq));"
-        "CREATE TABLE IF NOT EXISTS retained("
-        "  tenant INTEGER NOT NULL, seq INTEGER NOT NULL, publish BLOB NOT NULL,"
-        "  PRIMARY KEY(tenant, seq));");
+    SW_RETURN_IF_ERROR(
+        Exec("PRAGMA journal_mode=WAL;"
+             "PRAGMA synchronous=FULL;"
+             "CREATE TABLE IF NOT EXISTS sessions("
+             "  tenant INTEGER NOT NULL, client_id BLOB NOT NULL, version INTEGER NOT NULL,"
+             "  expiry INTEGER NOT NULL, disconnected_ns INTEGER NOT NULL,"
+             "  subscriptions BLOB NOT NULL, incoming_qos2 BLOB NOT NULL,"
+             "  PRIMARY KEY(tenant, client_id));"
+             "CREATE TABLE IF NOT EXISTS session_messages("
+             "  tenant INTEGER NOT NULL, client_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+             "  packet_id INTEGER NOT NULL, state INTEGER NOT NULL, publish BLOB NOT NULL,"
+             "  PRIMARY KEY(tenant, client_id, seq));"
+             "CREATE TABLE IF NOT EXISTS retained("
+             "  tenant INTEGER NOT NULL, seq INTEGER NOT NULL, publish BLOB NOT NULL,"
+             "  PRIMARY KEY(tenant, seq));"
+             "CREATE TABLE IF NOT EXISTS snapshot(saved_at_ns INTEGER NOT NULL);"));
+    // Added after the first release: stores made before it gain the column.
+    SqliteStatement owner(db_, "SELECT owner_device FROM sessions LIMIT 0");
+    if (!owner.ok()) {
+      SW_RETURN_IF_ERROR(
+          Exec("ALTER TABLE sessions ADD COLUMN owner_device BLOB NOT NULL DEFAULT x'';"));
+    }
+    return Status::OK();
   }
 
   Status Save(const BrokerSnapshot& snap) override {
@@ -101,7 +109,7 @@ class SqliteBrokerStore final : public BrokerStore {
       SqliteStatement st(
           db_,
           "SELECT tenant, client_id, version, expiry, disconnected_ns, subscriptions,"
-          " incoming_qos2 FROM sessions ORDER BY tenant, client_id");
+          " incoming_qos2, owner_device FROM sessions ORDER BY tenant, client_id");
       if (!st.ok()) return Error("prepare");
       int rc;
       while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -112,6 +120,7 @@ class SqliteBrokerStore final : public BrokerStore {
         s.expiry_interval = static_cast<uint32_t>(st.Int(3));
         s.disconnected_at_unix_ns = st.Int(4);
         SW_ASSIGN_OR_RETURN(s.subscriptions, DecodeSubscriptions(st.Blob(5)));
+        s.owner_device = st.Blob(7);
         const std::string ids = st.Blob(6);
         for (size_t i = 0; i + 1 < ids.size(); i += 2) {
           s.incoming_qos2.push_back(static_cast<uint16_t>(static_cast<uint8_t>(ids[i]) << 8 |
@@ -150,6 +159,11 @@ class SqliteBrokerStore final : public BrokerStore {
       if (rc != SQLITE_DONE) return Error("read session messages");
     }
     {
+      SqliteStatement st(db_, "SELECT saved_at_ns FROM snapshot");
+      if (!st.ok()) return Error("prepare");
+      if (sqlite3_step(st.get()) == SQLITE_ROW) snap.saved_at_unix_ns = st.Int(0);
+    }
+    {
       SqliteStatement st(db_, "SELECT tenant, publish FROM retained ORDER BY tenant, seq");
       if (!st.ok()) return Error("prepare");
       int rc;
@@ -165,11 +179,18 @@ class SqliteBrokerStore final : public BrokerStore {
  private:
   Status SaveLocked(const BrokerSnapshot& snap) {
     SW_RETURN_IF_ERROR(
-        Exec("DELETE FROM sessions; DELETE FROM session_messages; DELETE FROM retained;"));
-    SqliteStatement ses(db_, "INSERT INTO sessions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        Exec("DELETE FROM sessions; DELETE FROM session_messages; DELETE FROM retained;"
+             " DELETE FROM snapshot;"));
+    SqliteStatement ses(db_,
+                        "INSERT INTO sessions(tenant, client_id, version, expiry, disconnected_ns,"
+                        " subscriptions, incoming_qos2, owner_device)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    SqliteStatement saved(db_, "INSERT INTO snapshot VALUES(?1)");
     SqliteStatement msg(db_, "INSERT INTO session_messages VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     SqliteStatement ret(db_, "INSERT INTO retained VALUES(?1, ?2, ?3)");
-    if (!ses.ok() || !msg.ok() || !ret.ok()) return Error("prepare");
+    if (!ses.ok() || !msg.ok() || !ret.ok() || !saved.ok()) return Error("prepare");
+    saved.Bind(1, snap.saved_at_unix_ns);
+    if (sqlite3_step(saved.get()) != SQLITE_DONE) return Error("save snapshot time");
     for (const StoredSession& s : snap.sessions) {
       sqlite3_reset(ses.get());
       ses.Bind(1, static_cast<int64_t>(s.tenant.value()));
@@ -179,6 +200,7 @@ class SqliteBrokerStore final : public BrokerStore {
       ses.Bind(5, s.disconnected_at_unix_ns);
       ses.BindBlob(6, EncodeSubscriptions(s.subscriptions));
       ses.BindBlob(7, EncodeIds(s.incoming_qos2));
+      ses.BindBlob(8, s.owner_device);
       if (sqlite3_step(ses.get()) != SQLITE_DONE) return Error("save session");
       int64_t seq = 0;
       for (const StoredMessage& m : s.messages) {

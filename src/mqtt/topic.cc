@@ -94,6 +94,8 @@ bool MayPublish(const ClientIdentity& identity, std::string_view topic) {
   return identity.device.empty() || UnderDevice(topic, identity.device, "");
 }
 
+bool IsSysTopic(std::string_view topic) { return topic == "$SYS" || topic.starts_with("$SYS/"); }
+
 bool MaySubscribe(const ClientIdentity& identity, std::string_view filter) {
   return identity.device.empty() || UnderDevice(filter, identity.device, "rpc") ||
          UnderDevice(filter, identity.device, "twin");

@@ -48,6 +48,8 @@ struct ClientIdentity {
 // commands and, later, its twin's desired state); a tenant identity may use every topic of its
 // tenant. `topic` is a valid name, `filter` a valid filter proper (no `$share/` prefix).
 bool MayPublish(const ClientIdentity& identity, std::string_view topic);
+// `$SYS` and `$SYS/...`: published by the broker only (5.0 4.7.2), whoever the client is.
+bool IsSysTopic(std::string_view topic);
 bool MaySubscribe(const ClientIdentity& identity, std::string_view filter);
 
 // Who subscribed: the broker's session object is opaque to the tree.

@@ -478,6 +478,21 @@ TEST_F(BrokerTest, EmptyClientIdGetsAnAssignedIdV5) {
   EXPECT_EQ(broker_->connected_clients(), 2u);
 }
 
+TEST_F(BrokerTest, AssignedClientIdsDifferAcrossRestarts) {
+  // The number in an assigned id starts again with each broker: ids of two brokers (a restart,
+  // whose persistent sessions stay) must still differ, or a new client resumes an old session.
+  std::set<std::string> ids;
+  for (int run = 0; run < 3; ++run) {
+    Reset(BrokerOptions{});
+    auto c = NewClient();
+    const Connack ack = c->Connect(c->MakeConnect(""));
+    ASSERT_TRUE(ack.properties.assigned_client_identifier.has_value());
+    EXPECT_TRUE(ack.properties.assigned_client_identifier->starts_with("seaway-"));
+    ids.insert(*ack.properties.assigned_client_identifier);
+  }
+  EXPECT_EQ(ids.size(), 3u);
+}
+
 TEST_F(BrokerTest, EmptyClientIdV311) {
   auto c = NewClient(Version::kV311);
   EXPECT_EQ(c->Connect(c->MakeConnect("", "a", /*clean=*/true)).reason, ReasonCode::kSuccess);
@@ -569,6 +584,43 @@ TEST_P(BrokerVersionTest, ADeviceUsesOnlyItsOwnTopics) {
   c.will = Will{"alarms/press-7", "gone", 1, false, {}};
   EXPECT_EQ(bad->Connect(c).reason, ReasonCode::kNotAuthorized);
   EXPECT_TRUE(bad->closed());
+}
+
+TEST_P(BrokerVersionTest, ADeviceCannotTakeAnotherIdentitysSession) {
+  // A dashboard's persistent session subscribed to everything, with a message queued.
+  auto dashboard = Persistent("dashboard", version());
+  dashboard->Subscribe("#", 1);
+  dashboard->Drop();
+  auto pub = Connected("pub", version());
+  pub->Publish("plant/secret", "queued", 1);
+  // A device naming that client id, resuming or starting clean, is refused: it must not get the
+  // dashboard's subscriptions and messages, nor end its session.
+  for (const bool clean : {false, true}) {
+    auto device = NewClient(version());
+    Connect c = device->MakeConnect("dashboard", "dev-press-7", clean);
+    if (v5()) c.properties.session_expiry_interval = 3600;
+    const Connack ack = device->Connect(c);
+    EXPECT_EQ(ack.reason, ReasonCode::kClientIdentifierNotValid) << clean;
+    EXPECT_FALSE(ack.session_present);
+    EXPECT_TRUE(device->closed());
+    EXPECT_TRUE(device->Publishes().empty());
+  }
+  bool present = false;
+  auto back = Persistent("dashboard", version(), &present);
+  EXPECT_TRUE(present);
+  EXPECT_EQ(back->Payloads(), Strings{"queued"});
+  // Nor may it displace a connected client.
+  auto device = NewClient(version());
+  EXPECT_EQ(device->Connect(device->MakeConnect("dashboard", "dev-press-7")).reason,
+            ReasonCode::kClientIdentifierNotValid);
+  EXPECT_FALSE(back->closed());
+  // And the other way round: a device's session is its own.
+  auto own = NewClient(version());
+  EXPECT_EQ(own->Connect(own->MakeConnect("press-7", "dev-press-7")).reason, ReasonCode::kSuccess);
+  auto token = NewClient(version());
+  EXPECT_EQ(token->Connect(token->MakeConnect("press-7", "a")).reason,
+            ReasonCode::kClientIdentifierNotValid);
+  EXPECT_FALSE(own->closed());
 }
 
 TEST_P(BrokerVersionTest, ARevokedDeviceIsDisconnected) {
@@ -984,6 +1036,50 @@ TEST_P(BrokerVersionTest, InflightResentWithDupAtReconnect) {
   EXPECT_TRUE(third->link().TakeAll().empty());
 }
 
+TEST_F(BrokerTest, ResendingAtReconnectKeepsTheNewReceiveMaximum) {
+  auto sub = Persistent("sub");
+  sub->Subscribe("t", 1);
+  auto pub = Connected("pub");
+  for (const char* m : {"m1", "m2", "m3"}) pub->Publish("t", m, 1);
+  ASSERT_EQ(sub->Publishes().size(), 3u);
+  sub->Drop();  // none acknowledged
+  auto back = NewClient();
+  Connect c = back->MakeConnect("sub", "a", /*clean=*/false);
+  c.properties.session_expiry_interval = 3600;
+  c.properties.receive_maximum = 1;
+  ASSERT_TRUE(back->Connect(c).session_present);
+  pub->Publish("t", "m4", 1);
+  // One at a time (5.0 3.3.4), each with its packet id and DUP, then the queue.
+  Strings got;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<Publish> p = back->Publishes();
+    ASSERT_EQ(p.size(), 1u) << i;
+    got.push_back(p[0].payload);
+    EXPECT_EQ(p[0].dup, i < 3);
+    back->SendAck(PacketType::kPuback, p[0].packet_id);
+  }
+  EXPECT_EQ(got, (Strings{"m1", "m2", "m3", "m4"}));
+  EXPECT_TRUE(back->Publishes().empty());
+}
+
+TEST_F(BrokerTest, AMessageInFlightTooLargeForTheNewConnectionIsDropped) {
+  auto sub = Persistent("sub");
+  sub->Subscribe("t", 1);
+  auto pub = Connected("pub");
+  pub->Publish("t", std::string(500, 'x'), 1);
+  ASSERT_EQ(sub->Publishes().size(), 1u);
+  sub->Drop();
+  auto back = NewClient();
+  Connect c = back->MakeConnect("sub", "a", /*clean=*/false);
+  c.properties.session_expiry_interval = 3600;
+  c.properties.receive_maximum = 1;
+  c.properties.maximum_packet_size = 200;
+  ASSERT_TRUE(back->Connect(c).session_present);
+  // Discarded as if delivered (5.0 3.1.2.11.4): it no longer holds the only slot.
+  pub->Publish("t", "small", 1);
+  EXPECT_EQ(back->Payloads(), Strings{"small"});
+}
+
 TEST_P(BrokerVersionTest, CleanStartDiscardsTheSession) {
   auto sub = Persistent("sub", version());
   sub->Subscribe("t", 1);
@@ -1166,6 +1262,45 @@ TEST_F(BrokerRestartTest, InflightAtStopIsResentWithDupAfterRestart) {
   EXPECT_TRUE(again[0].dup);
   EXPECT_EQ(again[0].packet_id, got[0].packet_id);
   EXPECT_EQ(again[0].payload, "m");
+}
+
+TEST_F(BrokerRestartTest, MessageExpiryCountsTheTimeTheBrokerWasDown) {
+  auto sub = Persistent("sub");
+  sub->Subscribe("t", 1);
+  sub->Disconnect();
+  auto pub = Connected("pub");
+  Properties short_lived;
+  short_lived.message_expiry_interval = 5;
+  Properties long_lived;
+  long_lived.message_expiry_interval = 60;
+  pub->Publish("t", "short", 1, false, short_lived);
+  pub->Publish("t", "long", 1, false, long_lived);
+  pub->Publish("r", "retained", 1, /*retain=*/true, short_lived);
+  pub->Disconnect();
+  ASSERT_TRUE(broker_->Stop().ok());
+  Advance(10);  // down for 10 s
+  OpenStoreAndBroker();
+  auto back = Persistent("sub");
+  const std::vector<Publish> got = back->Publishes();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "long");
+  EXPECT_EQ(got[0].properties.message_expiry_interval, 50u);
+  back->Subscribe("r", 1);
+  EXPECT_TRUE(back->Publishes().empty());
+}
+
+TEST_F(BrokerRestartTest, SessionOwnersSurviveARestart) {
+  auto dashboard = Persistent("dashboard");
+  dashboard->Subscribe("#", 1);
+  dashboard->Disconnect();
+  OpenStoreAndBroker();
+  auto device = NewClient();
+  Connect c = device->MakeConnect("dashboard", "dev-press-7", /*clean=*/false);
+  c.properties.session_expiry_interval = 3600;
+  EXPECT_EQ(device->Connect(c).reason, ReasonCode::kClientIdentifierNotValid);
+  bool present = false;
+  auto back = Persistent("dashboard", Version::kV5, &present);
+  EXPECT_TRUE(present);
 }
 
 TEST_F(BrokerRestartTest, ExpiredSessionIsNotRestored) {
@@ -1737,6 +1872,25 @@ TEST_F(BrokerTest, ReceiveMaximumExceeded) {
   EXPECT_TRUE(pub->Acks().empty());
 }
 
+TEST_F(BrokerTest, ReceiveMaximumCountsQos2UntilItIsReleased) {
+  BrokerOptions options;
+  options.receive_maximum = 2;
+  Reset(options);
+  auto pub = Connected("pub");
+  const uint16_t first = pub->Publish("t", "1", 2);
+  pub->Publish("t", "2", 2);
+  EXPECT_EQ(pub->Acks().size(), 2u);  // PUBREC, PUBREC: both still count
+  pub->SendAck(PacketType::kPubrel, first);
+  EXPECT_EQ(pub->Acks().size(), 1u);  // PUBCOMP: one slot free again
+  pub->Publish("t", "3", 2);
+  EXPECT_FALSE(pub->closed());
+  pub->Publish("t", "4", 1);
+  EXPECT_TRUE(pub->closed());
+  const std::vector<Disconnect> d = pub->Disconnects();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason, ReasonCode::kReceiveMaximumExceeded);
+}
+
 TEST_F(BrokerTest, ReceiveMaximumCountsOnlyUnacknowledged) {
   BrokerOptions options;
   options.receive_maximum = 2;
@@ -1856,6 +2010,44 @@ TEST_F(BrokerTest, ClientMaximumPacketSize) {
   pub->Publish("t", std::string(100, 'y'), 0);
   EXPECT_EQ(sub->Payloads(), Strings{"small"});
   for (const std::string& raw : {sub->link().raw()}) EXPECT_LT(raw.size(), 200u);
+}
+
+TEST_F(BrokerTest, AcknowledgementsFollowTheClientsLimits) {
+  handler_.set_hold(true);
+  // No problem information asked: a refused PUBLISH's PUBACK carries no reason string.
+  auto quiet = NewClient();
+  Connect c = quiet->MakeConnect("quiet");
+  c.properties.request_problem_information = 0;
+  quiet->Connect(c);
+  quiet->Publish("t", "x", 1);
+  handler_.Complete(0, ReasonCode::kPayloadFormatInvalid, "field 'x' is not a number");
+  std::vector<Ack> acks = quiet->Acks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_FALSE(acks[0].properties.reason_string.has_value());
+  // A small maximum packet size: the reason string goes, and every packet fits.
+  auto small = NewClient();
+  c = small->MakeConnect("small");
+  c.properties.maximum_packet_size = 20;
+  small->Connect(c);
+  small->Publish("t", "x", 1);
+  handler_.Complete(1, ReasonCode::kPayloadFormatInvalid, "field 'x' is not a number");
+  acks = small->Acks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_FALSE(acks[0].properties.reason_string.has_value());
+  small->Send(small->MakeConnect("small"));  // a second CONNECT: DISCONNECT 0x82
+  const std::vector<Disconnect> d = small->Disconnects();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason, ReasonCode::kProtocolError);
+  EXPECT_FALSE(d[0].properties.reason_string.has_value());
+  // Without limits, both carry the reason.
+  auto plain = Connected("plain");
+  plain->Publish("t", "x", 1);
+  handler_.Complete(2, ReasonCode::kPayloadFormatInvalid, "field 'x' is not a number");
+  acks = plain->Acks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].properties.reason_string, "field 'x' is not a number");
 }
 
 TEST_F(BrokerTest, SharedSubscriptionDeliversEachMessageToOneMember) {
@@ -1981,6 +2173,24 @@ TEST_F(BrokerTest, SysTopics) {
   Advance(5);
   broker_->Tick();
   EXPECT_FALSE(sys->Publishes().empty());
+}
+
+TEST_F(BrokerTest, ClientsCannotPublishToSysTopics) {
+  auto sub = Connected("sub");
+  sub->Subscribe("$SYS/#", 0);
+  auto pub = Connected("pub");
+  pub->Publish("$SYS/broker/version", "forged", 1, /*retain=*/true);
+  const std::vector<Ack> acks = pub->Acks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason, ReasonCode::kNotAuthorized);
+  EXPECT_TRUE(sub->Publishes().empty());
+  auto late = Connected("late");
+  late->Subscribe("$SYS/broker/version", 0);
+  EXPECT_TRUE(late->Publishes().empty());  // nothing retained
+  auto willing = NewClient();
+  Connect c = willing->MakeConnect("willing");
+  c.will = MakeWill("$SYS/broker/clients/connected", "0");
+  EXPECT_EQ(willing->Connect(c).reason, ReasonCode::kNotAuthorized);
 }
 
 TEST_F(BrokerTest, PublishInternal) {
