@@ -263,8 +263,12 @@ struct Broker::Impl {
   size_t CloseConnections(const std::function<bool(Conn&)>& which, std::string_view why);
   void RemoveSubscriptions(Session& session,
                            const std::map<std::string, SessionSubscription>& subs);
-  void PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay_seconds);
+  // Publishes `will` after `delay_seconds` (at once when 0, unless `keep`: then it waits for
+  // the first Tick, or the restart, like a delayed one).
+  void PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay_seconds,
+                   bool keep = false);
   void CancelDelayedWill(const Session* session);
+  void PublishDueWills();
   // Publishes the session's delayed will at once, if it has one: its session ended.
   void PublishDelayedWillNow(const Session* session);
   void PublishSys();
@@ -361,8 +365,11 @@ class Conn final : public BrokerConnection, public std::enable_shared_from_this<
   void OnClosed() override { CloseWith(std::nullopt, "connection closed by the client", true); }
 
   // Closes the connection: a 5.0 client gets DISCONNECT with `reason` when set (after
-  // CONNECT). `abnormal` publishes the will.
-  void CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal);
+  // CONNECT). `abnormal` publishes the will; `keep_will` (the broker shutting down) instead
+  // keeps it pending with its delay, saved with the broker's state and published after the
+  // restart unless the session is resumed first.
+  void CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal,
+                 bool keep_will = false);
 
   // Called by Tick: closes on keepalive or CONNECT timeout; resumes reading once a connection
   // paused for its publish rate is back under it.
@@ -1218,7 +1225,8 @@ void Conn::HandleUnsubscribe(const Unsubscribe& unsub) {
   broker_->dirty.store(true, std::memory_order_relaxed);
 }
 
-void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal) {
+void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, bool abnormal,
+                     bool keep_will) {
   MessagePtr will;
   uint32_t will_delay = 0;
   bool was_connected;
@@ -1227,7 +1235,7 @@ void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, boo
     if (state_ == State::kClosed) return;
     was_connected = state_ == State::kConnected;
     state_ = State::kClosed;
-    if (abnormal) {
+    if (abnormal || keep_will) {
       will = std::move(will_);
       will_delay = will_delay_;
     }
@@ -1266,11 +1274,11 @@ void Conn::CloseWith(std::optional<ReasonCode> reason, std::string_view why, boo
     expiry = session->expiry_interval;
   }
   if (!owner) expiry = 0xFFFFFFFF;  // taken over: the new connection decides its fate
-  if (will) {
-    // A will never outlives its session (5.0 3.1.3.2).
-    broker_->PublishWill(session, std::move(will), std::min(will_delay, expiry));
-  }
+  // A will never outlives its session (5.0 3.1.3.2).
+  if (will && !keep_will) broker_->PublishWill(session, will, std::min(will_delay, expiry));
   if (owner && expiry == 0) broker_->EndSession(session);
+  // Kept after the session ended, so that ending it does not publish the will now.
+  if (will && keep_will) broker_->PublishWill(session, will, std::min(will_delay, expiry), true);
   broker_->dirty.store(true, std::memory_order_relaxed);
 }
 
@@ -1536,14 +1544,15 @@ void Broker::Impl::PublishDelayedWillNow(const Session* session) {
   if (will) PublishWillMessage(will);
 }
 
-void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay) {
+void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay,
+                               bool keep) {
   // The will's expiry was kept negative (seconds) until now: it counts from publication.
   if (will->expiry_at < 0) {
     auto copy = std::make_shared<Message>(*will);
     copy->expiry_at = Now() + (-will->expiry_at) * kNanosPerSecond;
     will = std::move(copy);
   }
-  if (delay == 0) {
+  if (delay == 0 && !keep) {
     PublishWillMessage(will);
     return;
   }
@@ -1566,6 +1575,21 @@ void Broker::Impl::PublishWillMessage(const MessagePtr& will) {
         "mqtt will refused",
         {{"topic", will->topic}, {"reason", static_cast<int>(reason)}, {"why", reason_string}});
   });
+}
+
+void Broker::Impl::PublishDueWills() {
+  const int64_t now = Now();
+  std::vector<MessagePtr> due;
+  {
+    std::lock_guard lock(wills_mu);
+    std::erase_if(delayed_wills, [&](DelayedWill& w) {
+      if (w.due > now) return false;
+      due.push_back(std::move(w.message));
+      return true;
+    });
+  }
+  if (!due.empty()) dirty.store(true, std::memory_order_relaxed);
+  for (const MessagePtr& m : due) PublishWillMessage(m);
 }
 
 void Broker::Impl::CancelDelayedWill(const Session* session) {
@@ -1688,6 +1712,15 @@ BrokerSnapshot Broker::Impl::Snapshot() {
     out.incoming_qos2.assign(s->incoming_qos2.begin(), s->incoming_qos2.end());
     snap.sessions.push_back(std::move(out));
   }
+  {
+    const int64_t wall = clock->Now().nanos();
+    std::lock_guard lock(wills_mu);
+    for (const DelayedWill& w : delayed_wills) {
+      snap.wills.push_back(StoredWill{
+          w.session->tenant, w.session->client_id,
+          EncodeStored(*w.message, w.message->qos, w.message->retain, now), wall + (w.due - now)});
+    }
+  }
   std::lock_guard lock(tenants_mu);
   for (auto& [id, t] : tenants) {
     std::lock_guard rlock(t->retained_mu);
@@ -1771,8 +1804,28 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
     std::lock_guard lock(tenant.retained_mu);
     tenant.retained[m->topic] = std::move(m);
   }
+  for (const StoredWill& w : snap.wills) {
+    std::shared_ptr<Message> m = DecodeStored(w.publish, w.tenant, saved_at);
+    if (m == nullptr) continue;
+    SessionPtr session;
+    {
+      std::lock_guard lock(sessions_mu);
+      auto it = sessions.find(SessionKey{w.tenant, w.client_id});
+      if (it != sessions.end()) session = it->second;
+    }
+    if (session == nullptr) {  // it ended with the shutdown: a stand-in to hold the will
+      session = std::make_shared<Session>();
+      session->tenant = w.tenant;
+      session->client_id = w.client_id;
+      session->ended = true;
+    }
+    std::lock_guard lock(wills_mu);
+    delayed_wills.push_back(DelayedWill{now + std::max<int64_t>(0, w.due_unix_ns - wall),
+                                        std::move(session), std::move(m)});
+  }
   log::Info("mqtt broker state restored", {{"sessions", std::to_string(restored)},
-                                           {"retained", std::to_string(snap.retained.size())}});
+                                           {"retained", std::to_string(snap.retained.size())},
+                                           {"wills", std::to_string(snap.wills.size())}});
   return Status::OK();
 }
 
@@ -1889,7 +1942,11 @@ size_t Broker::DropTenant(TenantId tenant) {
 Status Broker::Start() {
   if (impl_->store == nullptr) return Status::OK();
   SW_ASSIGN_OR_RETURN(BrokerSnapshot snap, impl_->store->Load());
-  return impl_->Restore(snap);
+  SW_RETURN_IF_ERROR(impl_->Restore(snap));
+  // Wills due while the broker was down go out before any client can connect again (a device
+  // that reconnects at once must not have its "online" overtaken by its old will).
+  impl_->PublishDueWills();
+  return Status::OK();
 }
 
 Status Broker::Stop() {
@@ -1899,9 +1956,11 @@ Status Broker::Stop() {
     conns.assign(impl_->conns.begin(), impl_->conns.end());
   }
   for (auto& c : conns) {
-    // Not the clients' fault: no will (5.0 3.1.2.5 lets a server keep wills on shutdown, and
-    // the persistent sessions survive the restart).
-    c->CloseWith(ReasonCode::kServerShuttingDown, "server shutting down", false);
+    // The connection ends, not by the client's choice: its will is kept (5.0 3.1.2.5 lets a
+    // server defer it to its restart), saved below, and published after the restart unless
+    // the client resumes its session within the will delay.
+    c->CloseWith(ReasonCode::kServerShuttingDown, "server shutting down", false,
+                 /*keep_will=*/true);
   }
   std::map<std::pair<TenantId, std::string>, Impl::Waiter> waiters;
   {
@@ -1933,17 +1992,7 @@ void Broker::Tick() {
   }
   for (auto& c : conns) c->CheckTimers(now);
 
-  // Delayed wills that are due.
-  std::vector<MessagePtr> due;
-  {
-    std::lock_guard lock(b.wills_mu);
-    std::erase_if(b.delayed_wills, [&](DelayedWill& w) {
-      if (w.due > now) return false;
-      due.push_back(std::move(w.message));
-      return true;
-    });
-  }
-  for (const MessagePtr& m : due) b.PublishWillMessage(m);
+  b.PublishDueWills();
 
   // Expired sessions.
   std::vector<SessionPtr> expired;

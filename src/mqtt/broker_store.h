@@ -49,9 +49,19 @@ struct StoredRetained {
   std::string publish;  // an encoded 5.0 PUBLISH packet
 };
 
+// A will waiting for its delay (or for the restart, when the broker stopped with its client
+// connected), by the client id of its session.
+struct StoredWill {
+  TenantId tenant;
+  std::string client_id;
+  std::string publish;  // an encoded 5.0 PUBLISH packet
+  int64_t due_unix_ns = 0;
+};
+
 struct BrokerSnapshot {
   std::vector<StoredSession> sessions;
   std::vector<StoredRetained> retained;
+  std::vector<StoredWill> wills;
   // When it was taken: the time left before a message's expiry counts from it. 0: unknown (a
   // store written before it was kept).
   int64_t saved_at_unix_ns = 0;

@@ -428,7 +428,8 @@ void MqttServer::Stop() {
     impl->acceptor.close(ec);
     impl->tls_acceptor.close(ec);
   });
-  // The broker closes every connection (DISCONNECT 0x8B to 5.0 clients, no wills) and saves.
+  // The broker closes every connection (DISCONNECT 0x8B to 5.0 clients; their wills are kept
+  // for the restart) and saves.
   if (Status st = s.broker->Stop(); !st.ok()) {
     log::Error("mqtt broker state not saved at shutdown", {{"error", st.ToString()}});
   }

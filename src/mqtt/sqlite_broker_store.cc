@@ -81,7 +81,10 @@ class SqliteBrokerStore final : public BrokerStore {
              "CREATE TABLE IF NOT EXISTS retained("
              "  tenant INTEGER NOT NULL, seq INTEGER NOT NULL, publish BLOB NOT NULL,"
              "  PRIMARY KEY(tenant, seq));"
-             "CREATE TABLE IF NOT EXISTS snapshot(saved_at_ns INTEGER NOT NULL);"));
+             "CREATE TABLE IF NOT EXISTS snapshot(saved_at_ns INTEGER NOT NULL);"
+             "CREATE TABLE IF NOT EXISTS wills("
+             "  tenant INTEGER NOT NULL, client_id BLOB NOT NULL, due_ns INTEGER NOT NULL,"
+             "  publish BLOB NOT NULL);"));
     // Added after the first release: stores made before it gain the column.
     SqliteStatement owner(db_, "SELECT owner_device FROM sessions LIMIT 0");
     if (!owner.ok()) {
@@ -159,6 +162,17 @@ class SqliteBrokerStore final : public BrokerStore {
       if (rc != SQLITE_DONE) return Error("read session messages");
     }
     {
+      SqliteStatement st(db_,
+                         "SELECT tenant, client_id, due_ns, publish FROM wills ORDER BY rowid");
+      if (!st.ok()) return Error("prepare");
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        snap.wills.push_back(StoredWill{TenantId(static_cast<uint64_t>(st.Int(0))), st.Blob(1),
+                                        st.Blob(3), st.Int(2)});
+      }
+      if (rc != SQLITE_DONE) return Error("read wills");
+    }
+    {
       SqliteStatement st(db_, "SELECT saved_at_ns FROM snapshot");
       if (!st.ok()) return Error("prepare");
       if (sqlite3_step(st.get()) == SQLITE_ROW) snap.saved_at_unix_ns = st.Int(0);
@@ -180,15 +194,26 @@ class SqliteBrokerStore final : public BrokerStore {
   Status SaveLocked(const BrokerSnapshot& snap) {
     SW_RETURN_IF_ERROR(
         Exec("DELETE FROM sessions; DELETE FROM session_messages; DELETE FROM retained;"
-             " DELETE FROM snapshot;"));
+             " DELETE FROM snapshot; DELETE FROM wills;"));
     SqliteStatement ses(db_,
                         "INSERT INTO sessions(tenant, client_id, version, expiry, disconnected_ns,"
                         " subscriptions, incoming_qos2, owner_device)"
                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     SqliteStatement saved(db_, "INSERT INTO snapshot VALUES(?1)");
+    SqliteStatement will(db_, "INSERT INTO wills VALUES(?1, ?2, ?3, ?4)");
     SqliteStatement msg(db_, "INSERT INTO session_messages VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     SqliteStatement ret(db_, "INSERT INTO retained VALUES(?1, ?2, ?3)");
-    if (!ses.ok() || !msg.ok() || !ret.ok() || !saved.ok()) return Error("prepare");
+    if (!ses.ok() || !msg.ok() || !ret.ok() || !saved.ok() || !will.ok()) {
+      return Error("prepare");
+    }
+    for (const StoredWill& w : snap.wills) {
+      sqlite3_reset(will.get());
+      will.Bind(1, static_cast<int64_t>(w.tenant.value()));
+      will.BindBlob(2, w.client_id);
+      will.Bind(3, w.due_unix_ns);
+      will.BindBlob(4, w.publish);
+      if (sqlite3_step(will.get()) != SQLITE_DONE) return Error("save will");
+    }
     saved.Bind(1, snap.saved_at_unix_ns);
     if (sqlite3_step(saved.get()) != SQLITE_DONE) return Error("save snapshot time");
     for (const StoredSession& s : snap.sessions) {

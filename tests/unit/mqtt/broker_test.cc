@@ -1303,6 +1303,61 @@ TEST_F(BrokerRestartTest, SessionOwnersSurviveARestart) {
   EXPECT_TRUE(present);
 }
 
+TEST_F(BrokerRestartTest, ADelayedWillSurvivesARestart) {
+  auto watcher = Persistent("watcher");
+  watcher->Subscribe("will/#", 1);
+  auto dev = NewClient();
+  Connect c = dev->MakeConnect("dev", "a", /*clean=*/false);
+  c.properties.session_expiry_interval = 600;
+  c.will = MakeWill("will/dev", "gone", 1);
+  c.will->properties.will_delay_interval = 10;
+  dev->Connect(c);
+  dev->Drop();  // the will is due in 10 s
+  Advance(4);
+  OpenStoreAndBroker();  // down for no time, up again
+  watcher = Persistent("watcher");
+  broker_->Tick();
+  EXPECT_TRUE(watcher->Publishes().empty());
+  Advance(7);
+  broker_->Tick();
+  EXPECT_EQ(watcher->Payloads(), Strings{"gone"});
+}
+
+TEST_F(BrokerRestartTest, WillsOfClientsConnectedAtShutdownAreKeptForTheRestart) {
+  auto watcher = Persistent("watcher");
+  watcher->Subscribe("status/#", 1);
+  // A clean session (its will is due when the shutdown ends it) and a persistent one whose
+  // will waits 30 s for it to come back.
+  auto clean = NewClient();
+  Connect c = clean->MakeConnect("clean");
+  c.will = MakeWill("status/clean", "offline", 1);
+  c.will->retain = true;
+  clean->Connect(c);
+  auto back = NewClient();
+  Connect p = back->MakeConnect("back", "a", /*clean=*/false);
+  p.properties.session_expiry_interval = 600;
+  p.will = MakeWill("status/back", "offline", 1);
+  p.will->properties.will_delay_interval = 30;
+  back->Connect(p);
+  ASSERT_TRUE(broker_->Stop().ok());
+  EXPECT_TRUE(watcher->Publishes().empty());  // nothing published while stopping
+  Advance(5);
+  OpenStoreAndBroker();
+  // The clean session's will went out at the start, before any client could connect.
+  auto late = Connected("late");
+  late->Subscribe("status/clean", 1);
+  EXPECT_EQ(late->Payloads(), Strings{"offline"});
+  watcher = Persistent("watcher");
+  EXPECT_EQ(watcher->Payloads(), Strings{"offline"});
+  // The persistent one comes back within its will delay: no will.
+  auto again = NewClient();
+  p.will.reset();
+  EXPECT_TRUE(again->Connect(p).session_present);
+  Advance(60);
+  broker_->Tick();
+  EXPECT_TRUE(watcher->Publishes().empty());
+}
+
 TEST_F(BrokerRestartTest, ExpiredSessionIsNotRestored) {
   auto sub = NewClient();
   Connect c = sub->MakeConnect("sub", "a", false);
