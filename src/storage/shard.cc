@@ -58,6 +58,8 @@ Shard::Shard(ShardId id, Env* env, std::string dir, ShardOptions options, const 
                           "Writes refused by a shard (memory, queue, disk, read-only)", labels);
   flushes_ =
       metrics->GetCounter("seaway_storage_flushes_total", "Memtables flushed to segments", labels);
+  idle_flushes_ = metrics->GetCounter("seaway_storage_idle_flushes_total",
+                                      "Memtables frozen for flushing after a quiet spell", labels);
   segment_bytes_ = metrics->GetCounter("seaway_storage_segment_bytes_written_total",
                                        "Bytes of segment files written", labels);
   compactions_ = metrics->GetCounter("seaway_storage_compactions_total",
@@ -364,11 +366,13 @@ Status Shard::WriteGroup(std::deque<Pending>* group) {
   }
   SW_RETURN_IF_ERROR(s);
   wal_bytes_->Increment(frames.size());
+  logged_since_freeze_ += frames.size();
   next_lsn_ = lsn;
   return Status::OK();
 }
 
-Status Shard::FreezeActive() {
+Status Shard::FreezeActive(bool idle) {
+  logged_since_freeze_ = 0;
   if (active_->rows() == 0) return Status::OK();
   // Records up to next_lsn_ - 1 are in the active memtable and in WAL files below the new one.
   SW_RETURN_IF_ERROR(wal_->Sync());
@@ -377,7 +381,7 @@ Status Shard::FreezeActive() {
   SW_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, dir_, next_wal_number_++));
   {
     std::lock_guard lock(mu_);
-    frozen_.push_back(Frozen{active_, next_lsn_.value() - 1, wal_->number()});
+    frozen_.push_back(Frozen{active_, next_lsn_.value() - 1, wal_->number(), idle});
     active_ = std::make_shared<MemTable>();
   }
   flush_cv_.notify_all();
@@ -388,17 +392,23 @@ void Shard::RunWriter() {
   while (true) {
     std::deque<Pending> group;
     bool flush_now = false;
+    bool idle = false;  // no write for idle_flush_after
     {
       std::unique_lock lock(mu_);
       auto ready = [&] { return stopping_ || flush_requested_ || !queue_.empty(); };
       if (options_.sync_mode == WalSyncMode::kInterval && unsynced_) {
         writer_cv_.wait_for(lock, std::chrono::nanoseconds(options_.sync_interval.nanos()), ready);
+      } else if (options_.idle_flush_after.nanos() > 0 &&
+                 logged_since_freeze_ >= options_.idle_flush_bytes) {
+        idle = !writer_cv_.wait_for(
+            lock, std::chrono::nanoseconds(options_.idle_flush_after.nanos()), ready);
       } else {
         writer_cv_.wait(lock, ready);
       }
       group.swap(queue_);
       queued_bytes_ = 0;
-      flush_now = flush_requested_;
+      flush_now = flush_requested_ || idle;
+      if (idle) idle_flushes_->Increment();
       if (group.empty() && stopping_) break;
     }
 
@@ -453,7 +463,7 @@ void Shard::RunWriter() {
       }
       if (s.ok()) {
         WaitApplied();
-        s = FreezeActive();
+        s = FreezeActive(idle);
       }
       std::lock_guard lock(mu_);
       if (!s.ok()) MakeReadOnly(s);
@@ -608,8 +618,11 @@ void Shard::RunFlusher() {
     }
     Status s = maintain ? RunMaintenance(/*compact_settled=*/true) : FlushFrozen(frozen);
     // A flush may complete a compaction group (its partition is likely still written to: the
-    // settled ones wait for the periodic round).
-    if (s.ok() && !maintain) s = RunMaintenance(/*compact_settled=*/false);
+    // settled ones wait for the periodic round, unless writes have stopped). The memtable
+    // just flushed is in its segment: its rows no longer hold a partition back.
+    if (s.ok() && !maintain) {
+      s = RunMaintenance(/*compact_settled=*/frozen.idle, frozen.memtable.get());
+    }
     std::lock_guard lock(mu_);
     if (!maintain && s.ok()) frozen_.pop_front();
     if (maintain) maintenance_served_ = std::max(maintenance_served_, serving);
@@ -776,7 +789,7 @@ Status Shard::RemoveDroppedSegments() {
   return Status::OK();
 }
 
-Status Shard::RunMaintenance(bool compact_settled) {
+Status Shard::RunMaintenance(bool compact_settled, const MemTable* flushed) {
   SW_RETURN_IF_ERROR(RemoveDroppedSegments());
   SW_RETURN_IF_ERROR(ApplyRetention());
   if (options_.compaction_trigger < 2) return Status::OK();
@@ -793,8 +806,9 @@ Status Shard::RunMaintenance(bool compact_settled) {
   std::optional<MemoryRanges> in_memory;  // built once, when a smaller group asks (below)
   for (const auto& [key, inputs] : groups) {
     bool compact = inputs.size() >= options_.compaction_trigger;
-    if (!compact && compact_settled && inputs.size() >= 2 && LikeSized(inputs)) {
-      if (!in_memory) in_memory = RangesInMemory();
+    if (!compact && compact_settled && inputs.size() >= 2 &&
+        (LikeSized(inputs) || OverlapWorthMerging(inputs))) {
+      if (!in_memory) in_memory = RangesInMemory(flushed);
       compact = Settled(*in_memory, *inputs.front());
     }
     if (compact) SW_RETURN_IF_ERROR(CompactGroup(inputs));
@@ -812,10 +826,29 @@ bool Shard::LikeSized(const std::vector<std::shared_ptr<const Segment>>& group) 
   return smallest * 2 >= largest;  // a small newcomer waits for the trigger
 }
 
-Shard::MemoryRanges Shard::RangesInMemory() const {
+bool Shard::OverlapWorthMerging(const std::vector<std::shared_ptr<const Segment>>& group) {
+  uint64_t smallest = UINT64_MAX, largest = 0;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& seg : group) {
+    smallest = std::min(smallest, seg->file_bytes());
+    largest = std::max(largest, seg->file_bytes());
+    ranges.emplace_back(seg->min_time(), seg->max_time());
+  }
+  if (smallest * 8 < largest) return false;  // a few late rows: merged when read
+  std::sort(ranges.begin(), ranges.end());
+  int64_t end = ranges.front().second;
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first <= end) return true;
+    end = std::max(end, ranges[i].second);
+  }
+  return false;
+}
+
+Shard::MemoryRanges Shard::RangesInMemory(const MemTable* flushed) const {
   MemoryRanges out;
   const ShardSnapshot snap = Snapshot();
   for (const auto& mem : snap.memtables) {
+    if (mem.get() == flushed) continue;
     for (SeriesId id : mem->SeriesIds()) {
       std::shared_ptr<const SeriesInfo> info = series_index_->Find(id);
       if (info == nullptr) continue;  // its table was dropped

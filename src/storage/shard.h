@@ -70,6 +70,11 @@ struct ShardOptions {
   WalRecovery recovery = WalRecovery::kStrict;
   size_t memtable_limit_bytes = 256u << 20;  // active + flushing; over it writes are refused
   size_t flush_bytes = 64u << 20;            // the active memtable is flushed past this
+  // ... or once it holds this much and no write has come for `idle_flush_after` (0: never):
+  // rows loaded and then left alone are read from segments, with their block statistics,
+  // instead of row by row from memory, and are not replayed from the WAL at the next start.
+  size_t idle_flush_bytes = 8u << 20;
+  Duration idle_flush_after = Duration::Seconds(5);
   size_t queue_limit_bytes = 64u << 20;
   uint64_t wal_file_bytes = 64u << 20;
   Duration partition = Duration::Seconds(86400);  // time span of one partition
@@ -171,6 +176,7 @@ class Shard {
     std::shared_ptr<const MemTable> memtable;
     uint64_t last_lsn;  // newest record in it
     uint64_t wal_cut;   // WAL files numbered below this hold only records <= last_lsn
+    bool idle = false;  // frozen after a quiet spell: its partitions are likely settled now
   };
 
   // Groups logged by the writer (durable unless in interval or none mode), waiting to be
@@ -200,19 +206,24 @@ class Shard {
   // Applies a durable record to the active memtable (and, for deletes, the tombstones).
   Status ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
                      const std::function<Status(const WriteRecord&)>& observer);
-  Status FreezeActive();                     // on the writer thread
+  Status FreezeActive(bool idle = false);    // on the writer thread
   Status FlushFrozen(const Frozen& frozen);  // on the flush thread
-  // On the flush thread. `compact_settled`: settled partitions below the trigger too.
-  Status RunMaintenance(bool compact_settled);
+  // On the flush thread. `compact_settled`: settled partitions below the trigger too;
+  // `flushed`: a memtable already in a segment, whose rows do not count as in memory.
+  Status RunMaintenance(bool compact_settled, const MemTable* flushed = nullptr);
   Status RemoveDroppedSegments();  // on the flush thread
   void DropSpentTombstones();      // on the flush thread
   // Compaction below the trigger (ShardOptions::compaction_trigger). Per table (tenant,
   // database, name, generation): the time ranges the memtables hold rows in, merged.
   using TableKey = std::tuple<uint64_t, std::string, std::string, uint64_t>;
   using MemoryRanges = std::map<TableKey, std::vector<std::pair<int64_t, int64_t>>>;
-  MemoryRanges RangesInMemory() const;
+  MemoryRanges RangesInMemory(const MemTable* flushed = nullptr) const;
   // Whether a partition's segments are of like size (the smallest at least half the largest).
   static bool LikeSized(const std::vector<std::shared_ptr<const Segment>>& group);
+  // Whether segments of a partition overlap in time (a scan then merges their rows instead of
+  // summing their statistics) and the smallest is at least an eighth of the largest: a bulk
+  // load whose flushes interleave, not a few late rows, which the trigger count waits for.
+  static bool OverlapWorthMerging(const std::vector<std::shared_ptr<const Segment>>& group);
   // Whether no memtable holds rows of `segment`'s table and partition.
   static bool Settled(const MemoryRanges& in_memory, const Segment& segment);
   Status ApplyRetention();  // on the flush thread
@@ -239,6 +250,7 @@ class Shard {
   Lsn next_lsn_{1};
   int64_t last_sync_ns_ = 0;
   bool unsynced_ = false;
+  uint64_t logged_since_freeze_ = 0;  // WAL bytes of the active memtable (idle_flush_bytes)
 
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;
@@ -276,6 +288,7 @@ class Shard {
   Counter* records_;
   Counter* rejected_;
   Counter* flushes_;
+  Counter* idle_flushes_;
   Counter* segment_bytes_;
   Counter* compactions_;
   Counter* expired_segments_;

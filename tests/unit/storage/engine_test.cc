@@ -160,6 +160,46 @@ TEST_F(EngineTest, WriteThenScan) {
   EXPECT_EQ(engine_->series().size(), 2u);
 }
 
+TEST_F(EngineTest, AMemtableLeftAloneIsFlushed) {
+  EngineOptions options;
+  options.shards = 1;
+  options.shard.idle_flush_after = Duration::Millis(50);
+  options.shard.idle_flush_bytes = 1;
+  Open(nullptr, options);
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.5, 7}, {"b", 10, 2.5, {}}})).ok());
+  auto flushed = [&] {
+    const std::shared_ptr<const EngineSnapshot> snap = engine_->Snapshot();
+    return snap->shards[0].segments.size() == 1 && snap->shards[0].memtables.empty();
+  };
+  for (int i = 0; i < 500 && !flushed(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(flushed());
+  EXPECT_EQ(ReadAll(*engine_)["a"][10].first, 1.5);
+  // Writes that stop again: flushed, and the settled partition compacted at once, without
+  // waiting for the periodic maintenance.
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 5, 0.5, 1}, {"b", 20, 4.5, {}}})).ok());
+  Counter* idle = metrics_.GetCounter("seaway_storage_idle_flushes_total", "", {{"shard", "0"}});
+  for (int i = 0; i < 500 && !(idle->value() == 2 && flushed()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(idle->value(), 2u);
+  EXPECT_TRUE(flushed());  // one segment
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 2u);
+
+  // Below the size that is worth a segment, rows stay in memory.
+  options.shard.idle_flush_bytes = 1u << 20;
+  MemoryEnv other;
+  ASSERT_TRUE(other.SyncDir(".").ok());
+  Open(&other, options);
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.5, 7}})).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::shared_ptr<const EngineSnapshot> snap = engine_->Snapshot();
+  EXPECT_TRUE(snap->shards[0].segments.empty());
+  EXPECT_EQ(snap->shards[0].memtables.size(), 1u);
+  engine_.reset();  // before `other`
+}
+
 TEST_F(EngineTest, SameSeriesAndTimeReplacesTheFieldsGiven) {
   Open();
   ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.0, 1}})).ok());

@@ -1031,6 +1031,28 @@ TEST_F(SettledCompactionTest, ASmallNewcomerWaitsForTheTrigger) {
   EXPECT_EQ(ReadAll(*e).size(), 1010u);
 }
 
+TEST_F(SettledCompactionTest, AnOverlappingSmallerSegmentIsMergedOnceSettled) {
+  // A bulk load whose batches arrive slightly out of order: the last flush overlaps the
+  // partition's other segment in time, so every scan would merge rows instead of summing
+  // statistics. Smaller than "like sized", but not a few late rows either.
+  auto e = Open(EngineOptions{.shards = 1});
+  Write(*e, 0, 1000);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 900, 300);  // 900..1199: overlaps 0..999
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 1u);
+  EXPECT_EQ(ReadAll(*e).size(), 1200u);
+  // A few late rows inside the partition's range wait for the trigger (read merged till then).
+  Write(*e, 0, 1000, /*day=*/1);
+  ASSERT_TRUE(e->Flush().ok());
+  Write(*e, 500, 2, /*day=*/1);
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(Segments(), 1u + 2u);
+  EXPECT_EQ(ReadAll(*e).size(), 2200u);
+}
+
 TEST_F(SettledCompactionTest, RowsOfAnotherPartitionInMemoryDoNotHoldOneBack) {
   auto e = Open(EngineOptions{.shards = 1});
   Write(*e, 0, 500);
