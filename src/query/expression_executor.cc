@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -1486,6 +1487,90 @@ Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out) {
   return Status::OK();
 }
 
+namespace {
+
+bool Conditional(const BoundExpr& e) {
+  return e.kind == BoundKind::kCase ||
+         (e.kind == BoundKind::kFunction && e.function == Function::kCoalesce);
+}
+
+// CASE and coalesce as PostgreSQL evaluates them: each branch (argument) only on the rows it
+// decides, so that `CASE WHEN v > 0 THEN ln(v) END` or `coalesce(1.0, sqrt(v))` do not fail
+// on rows the guard excludes. Slower than evaluating every branch on every row (the rows are
+// gathered per branch), so only run when that failed.
+Result<const Vector*> EvaluateBranches(const BoundExpr& e, const DataChunk& input,
+                                       Vector* scratch) {
+  std::vector<uint32_t> remaining(input.rows);
+  for (size_t i = 0; i < input.rows; ++i) remaining[i] = static_cast<uint32_t>(i);
+  // Per row: the vector and position its value was evaluated at (nullptr: NULL).
+  std::vector<std::pair<const Vector*, uint32_t>> from(input.rows, {nullptr, 0});
+  std::deque<DataChunk> subsets;  // deques: what Evaluate returns points into them
+  std::deque<Vector> results;
+  auto evaluate_on = [&](const BoundExpr& child,
+                         const std::vector<uint32_t>& rows) -> Result<const Vector*> {
+    DataChunk& subset = subsets.emplace_back();
+    subset.rows = rows.size();
+    subset.columns = input.columns;
+    for (Vector& column : subset.columns) column.Select(rows);
+    return Evaluate(child, subset, &results.emplace_back());
+  };
+  auto take = [&](const Vector& v, const std::vector<uint32_t>& rows, size_t k) {
+    from[rows[k]] = {&v, static_cast<uint32_t>(k)};
+  };
+  if (e.kind == BoundKind::kCase) {
+    const size_t pairs = e.children.size() / 2;
+    for (size_t p = 0; p < pairs && !remaining.empty(); ++p) {
+      SW_ASSIGN_OR_RETURN(const Vector* when, evaluate_on(*e.children[2 * p], remaining));
+      if (when->type != SqlType::kBoolean && when->type != SqlType::kNull) {
+        return InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {} (at offset {})",
+                               SqlTypeName(when->type), e.children[2 * p]->offset);
+      }
+      std::vector<uint32_t> taken, rest;
+      for (size_t k = 0; k < remaining.size(); ++k) {
+        const bool hit = !when->IsNull(k) && when->ints[when->Index(k)] != 0;
+        (hit ? taken : rest).push_back(remaining[k]);
+      }
+      if (!taken.empty()) {
+        SW_ASSIGN_OR_RETURN(const Vector* then, evaluate_on(*e.children[2 * p + 1], taken));
+        for (size_t k = 0; k < taken.size(); ++k) take(*then, taken, k);
+      }
+      remaining.swap(rest);
+    }
+    if (e.children.size() % 2 == 1 && !remaining.empty()) {
+      SW_ASSIGN_OR_RETURN(const Vector* otherwise, evaluate_on(*e.children.back(), remaining));
+      for (size_t k = 0; k < remaining.size(); ++k) take(*otherwise, remaining, k);
+    }
+  } else {  // coalesce: each argument on the rows every one before it left NULL
+    for (size_t a = 0; a < e.children.size() && !remaining.empty(); ++a) {
+      SW_ASSIGN_OR_RETURN(const Vector* v, evaluate_on(*e.children[a], remaining));
+      std::vector<uint32_t> rest;
+      for (size_t k = 0; k < remaining.size(); ++k) {
+        if (v->IsNull(k)) {
+          rest.push_back(remaining[k]);
+        } else {
+          take(*v, remaining, k);
+        }
+      }
+      remaining.swap(rest);
+    }
+  }
+  scratch->Reset(e.type);
+  for (const auto& [v, k] : from) {
+    if (v == nullptr) {
+      scratch->AppendNull();
+      continue;
+    }
+    Value value = v->Get(k);
+    if (!value.is_null && value.type != e.type) {
+      SW_ASSIGN_OR_RETURN(value, CastValue(value, e.type));
+    }
+    scratch->Append(value);
+  }
+  return scratch;
+}
+
+}  // namespace
+
 Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vector* scratch) {
   switch (e.kind) {
     case BoundKind::kColumn: return &input.columns[e.column];
@@ -1495,7 +1580,13 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
   ScratchVectors temps(e.children.size());
   std::vector<const Vector*> args(e.children.size());
   for (size_t i = 0; i < e.children.size(); ++i) {
-    SW_ASSIGN_OR_RETURN(args[i], Evaluate(*e.children[i], input, &temps[i]));
+    Result<const Vector*> arg = Evaluate(*e.children[i], input, &temps[i]);
+    if (!arg.ok()) {
+      // A branch failed somewhere: perhaps only on rows its guard excludes.
+      if (Conditional(e)) return EvaluateBranches(e, input, scratch);
+      return arg.status();
+    }
+    args[i] = *arg;
   }
   const size_t rows = input.rows;
   switch (e.kind) {
