@@ -436,12 +436,16 @@ Status ExtractVector(const Vector& times, size_t rows, const BoundExpr& e, const
 
 using RowFn = std::function<Result<Value>(const std::vector<Value>&)>;
 
+// The most text one function may produce for one chunk of rows.
+constexpr size_t kMaxTextChunkBytes = size_t{64} << 20;
+
 Status RowWise(const std::vector<const Vector*>& args, size_t rows, SqlType type,
                bool null_in_null_out, const RowFn& fn, Vector* out) {
   const bool all_const = AllConstant(args);
   const size_t n = all_const ? 1 : rows;
   out->Reset(type);
   std::vector<Value> values(args.size());
+  size_t text_bytes = 0;
   for (size_t i = 0; i < n; ++i) {
     bool any_null = false;
     for (size_t a = 0; a < args.size(); ++a) {
@@ -455,6 +459,15 @@ Status RowWise(const std::vector<const Vector*>& args, size_t rows, SqlType type
     SW_ASSIGN_OR_RETURN(Value v, fn(values));
     if (!v.is_null && v.type != type) {
       SW_ASSIGN_OR_RETURN(v, CastValue(v, type));
+    }
+    // Text built row by row (concatenations of concatenations) is held before any operator
+    // can charge it to the query's memory: bounded here, per chunk of rows.
+    text_bytes += v.s.size();
+    if (text_bytes > kMaxTextChunkBytes) {
+      return ResourceExhausted(
+          "an expression's text values exceed {} MiB in one chunk of {} rows; shorten the "
+          "strings the query builds",
+          kMaxTextChunkBytes >> 20, n);
     }
     out->Append(v);
   }

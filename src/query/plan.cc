@@ -964,11 +964,11 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
     p->groups.reserve(std::min<size_t>(series, size_t{1} << 20));
   }
   const size_t scan_tags = scan != nullptr ? scan->tag_count : 0;
-  // The groups' keys and states count against the query's memory limit, looked at every few
-  // chunks or summaries.
+  // The groups' keys and states count against the query's memory limit, looked at every chunk
+  // (8,192 rows of long text keys can hold hundreds of MiB) and every few summaries.
   size_t inputs_seen = 0;
-  auto charge = [&]() -> Status {
-    if (++inputs_seen % 8 != 0) return Status::OK();
+  auto charge = [&](bool chunk) -> Status {
+    if (!chunk && ++inputs_seen % 8 != 0) return Status::OK();
     size_t bytes = p->key_bytes;
     for (const auto& s : p->states) bytes += s->MemoryBytes();
     return ctx.Charge(&p->held, bytes);
@@ -1050,7 +1050,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       }
       SW_RETURN_IF_ERROR(p->states[a]->UpdateSummary(group, summary.rows, field));
     }
-    return charge();
+    return charge(/*chunk=*/false);
   };
   AggregateSink sink(on_summary, [&](DataChunk& chunk) -> Status {
     const size_t rows = chunk.rows;
@@ -1147,7 +1147,7 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         SW_RETURN_IF_ERROR(p->states[a]->Update(args, group_of.data(), 0, rows));
       }
     }
-    return charge();
+    return charge(/*chunk=*/true);
   });
   return child->Execute(ctx, &sink);
 }
@@ -1799,7 +1799,10 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     SW_RETURN_IF_ERROR(ctx.Charge(&held, build_bytes + table.size() * 64 + build.rows * 4));
   }
-  // Probe with each left chunk.
+  // Probe with each left chunk. The pairs found go out in slices of kJoinSlice rows, so that
+  // a chunk matching many rows (a skewed key, a cross join) streams through the operators
+  // above, each charging what it keeps, instead of being built whole first.
+  constexpr size_t kJoinSlice = 8192;
   const size_t left_width = left->columns.size();
   FunctionSink probe([&](DataChunk& chunk) -> Status {
     SW_RETURN_IF_ERROR(ctx.CheckDeadline());
@@ -1809,6 +1812,43 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
       SW_ASSIGN_OR_RETURN(kv[k], Evaluate(*left_keys[k], chunk, &scratch[k]));
     }
     std::vector<uint32_t> li, ri;
+    DataChunk joined;
+    auto assemble = [&](const std::vector<uint32_t>& l, const std::vector<uint32_t>& r) {
+      joined.rows = l.size();
+      joined.columns.assign(left_width + build.columns.size(), Vector{});
+      for (size_t c = 0; c < left_width; ++c) Gather(chunk.columns[c], l, &joined.columns[c]);
+      for (size_t c = 0; c < build.columns.size(); ++c) {
+        Gather(build.columns[c], r, &joined.columns[left_width + c]);
+      }
+    };
+    std::vector<uint8_t> matched(left_outer ? chunk.rows : 0, 0);
+    // Sends the pairs gathered so far that pass the residual condition, and forgets them.
+    auto emit = [&]() -> Status {
+      if (li.empty()) return Status::OK();
+      assemble(li, ri);
+      if (residual) {
+        std::vector<uint32_t> sel;
+        SW_RETURN_IF_ERROR(EvaluatePredicate(*residual, joined, &sel));
+        if (sel.size() != joined.rows) {
+          std::vector<uint32_t> l2, r2;
+          for (uint32_t s : sel) {
+            l2.push_back(li[s]);
+            r2.push_back(ri[s]);
+          }
+          li.swap(l2);
+          ri.swap(r2);
+          assemble(li, ri);
+        }
+      }
+      for (uint32_t l : li) {
+        if (left_outer) matched[l] = 1;
+      }
+      li.clear();
+      ri.clear();
+      if (joined.rows == 0) return Status::OK();
+      SW_RETURN_IF_ERROR(out->Push(joined));
+      return ctx.CheckDeadline();
+    };
     std::string key;
     for (size_t i = 0; i < chunk.rows; ++i) {
       key.clear();
@@ -1823,51 +1863,23 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
       for (uint32_t r : it->second) {
         li.push_back(static_cast<uint32_t>(i));
         ri.push_back(r);
-      }
-      if (li.size() > (size_t{1} << 26)) {
-        return ResourceExhausted("join produces more than {} rows from one input chunk",
-                                 size_t{1} << 26);
+        if (li.size() >= kJoinSlice) SW_RETURN_IF_ERROR(emit());
       }
     }
-    DataChunk joined;
-    auto assemble = [&](const std::vector<uint32_t>& l, const std::vector<uint32_t>& r) {
-      joined.rows = l.size();
-      joined.columns.assign(left_width + build.columns.size(), Vector{});
-      for (size_t c = 0; c < left_width; ++c) Gather(chunk.columns[c], l, &joined.columns[c]);
-      for (size_t c = 0; c < build.columns.size(); ++c) {
-        Gather(build.columns[c], r, &joined.columns[left_width + c]);
-      }
-    };
-    assemble(li, ri);
-    std::vector<uint8_t> matched(left_outer ? chunk.rows : 0, 0);
-    if (residual && joined.rows > 0) {
-      std::vector<uint32_t> sel;
-      SW_RETURN_IF_ERROR(EvaluatePredicate(*residual, joined, &sel));
-      if (sel.size() != joined.rows) {
-        std::vector<uint32_t> l2, r2;
-        for (uint32_t s : sel) {
-          l2.push_back(li[s]);
-          r2.push_back(ri[s]);
-        }
-        li.swap(l2);
-        ri.swap(r2);
-        assemble(li, ri);
-      }
-    }
+    SW_RETURN_IF_ERROR(emit());
     if (left_outer) {
-      for (uint32_t l : li) matched[l] = 1;
-      bool any = false;
       for (size_t i = 0; i < chunk.rows; ++i) {
         if (!matched[i]) {
           li.push_back(static_cast<uint32_t>(i));
           ri.push_back(kNoRow);
-          any = true;
         }
       }
-      if (any) assemble(li, ri);
+      if (!li.empty()) {
+        assemble(li, ri);
+        return out->Push(joined);
+      }
     }
-    if (joined.rows == 0) return Status::OK();
-    return out->Push(joined);
+    return Status::OK();
   });
   return left->Execute(ctx, &probe);
 }

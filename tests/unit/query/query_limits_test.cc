@@ -1,5 +1,6 @@
 // Per-query limits (src/query): the memory budget holds whichever way an aggregation gets its
 // input, rows or segment chunk statistics.
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -117,6 +118,75 @@ TEST_F(QueryLimitsTest, LargeSortedResultsArriveWholeAndInOrder) {
                 size_t{256} << 20);
   ASSERT_TRUE(in.ok()) << in.status();
   EXPECT_EQ(in->chunks[0].columns[0].Get(0).i, kRows - 1);
+}
+
+// A join whose input chunk matches many rows (one key everywhere, or a cross join) sends its
+// pairs on in slices: the operators above see bounded chunks (and charge what they keep), and a
+// LIMIT stops it, instead of the whole product of the chunk being built first.
+TEST_F(QueryLimitsTest, JoinsSendTheirPairsInSlices) {
+  for (const char* table : {"a", "b"}) {
+    WriteBatch batch(kTenant, "main", table);
+    for (int i = 0; i < 300; ++i) {
+      batch.AddRow(kStart + i);
+      ASSERT_TRUE(batch.SetTag("k", "same").ok());
+      ASSERT_TRUE(batch.SetDouble("v", i).ok());
+    }
+    ASSERT_TRUE(engine_->Write(batch).ok());
+  }
+  auto r = Run("SELECT a.v, b.v FROM a JOIN b ON a.k = b.k", size_t{256} << 20);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows, 90'000u);
+  size_t largest = 0;
+  for (const auto& chunk : r->chunks) largest = std::max(largest, chunk.rows);
+  EXPECT_LE(largest, 8192u);
+  auto limited = Run("SELECT a.v, b.v FROM a CROSS JOIN b LIMIT 5", size_t{256} << 20);
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_EQ(limited->rows, 5u);
+  auto counted = Run("SELECT count(*) FROM a JOIN b ON a.k = b.k AND a.v < b.v", 1 << 20);
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ(counted->chunks[0].columns[0].Get(0).i, 300 * 299 / 2);
+}
+
+// Long text keys: one chunk of 400 rows of 16 KiB strings is 6.4 MiB of group keys, over a
+// 4 MiB limit at once, not only every few chunks.
+TEST_F(QueryLimitsTest, LongTextGroupKeysAreChargedEveryChunk) {
+  WriteBatch batch(kTenant, "main", "t");
+  for (int i = 0; i < 400; ++i) {
+    batch.AddRow(kStart + i);
+    ASSERT_TRUE(batch.SetTag("host", "h").ok());
+    ASSERT_TRUE(batch.SetString("s", fmt::format("{:05}", i) + std::string(16 << 10, 'x')).ok());
+  }
+  ASSERT_TRUE(engine_->Write(batch).ok());
+  for (const char* sql : {"SELECT s, count(*) FROM t GROUP BY s", "SELECT count(DISTINCT s) FROM t",
+                          "SELECT DISTINCT s FROM t"}) {
+    auto refused = Run(sql, 4 << 20);
+    ASSERT_FALSE(refused.ok()) << sql;
+    EXPECT_NE(refused.status().message().find("memory limit"), std::string::npos)
+        << sql << ": " << refused.status();
+  }
+  auto fits = Run("SELECT count(DISTINCT s) FROM t", size_t{64} << 20);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->chunks[0].columns[0].Get(0).i, 400);
+}
+
+// Text an expression builds row by row is bounded per chunk before any operator holds it.
+TEST_F(QueryLimitsTest, TextBuiltByAnExpressionIsBounded) {
+  WriteBatch batch(kTenant, "main", "t");
+  for (int i = 0; i < 100; ++i) {
+    batch.AddRow(kStart + i);
+    ASSERT_TRUE(batch.SetTag("host", "h").ok());
+    ASSERT_TRUE(batch.SetString("s", std::string(32 << 10, 'x')).ok());
+  }
+  ASSERT_TRUE(engine_->Write(batch).ok());
+  std::string doubled = "s";
+  for (int i = 0; i < 5; ++i) doubled = "(" + doubled + " || " + doubled + ")";  // 32 x 32 KiB
+  auto refused = Run("SELECT length(" + doubled + ") FROM t", size_t{1} << 30);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("64 MiB"), std::string::npos) << refused.status();
+  auto fits = Run("SELECT max(length(s || s)) FROM t", size_t{1} << 30);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->chunks[0].columns[0].Get(0).i, 64 << 10);
 }
 
 }  // namespace
