@@ -2,35 +2,41 @@
 #include "cli/result_table.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
+
+#include "cli/terminal_text.h"
 
 namespace seaway::cli {
 namespace {
 
-size_t DisplayWidth(std::string_view text) {
-  size_t width = 0;
+// Whether a text value would read like the NULL marker: NULL in any letter case, perhaps inside
+// single quotes ('NULL', ''null''), the shape its quoted form takes.
+bool LooksLikeNull(std::string_view text) {
+  const size_t first = text.find_first_not_of('\'');
+  const size_t last = text.find_last_not_of('\'');
+  if (first == std::string_view::npos || last - first + 1 != 4) return false;
+  std::string word(text.substr(first, 4));
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word == "NULL";
+}
+
+// `text` as a string literal, its quotes doubled: the text 'NULL' shows as '''NULL'''.
+std::string Quoted(std::string_view text) {
+  std::string out = "'";
   for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;  // not a continuation byte
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
   }
-  return width;
+  out.push_back('\'');
+  return out;
 }
 
 std::string CellText(const nlohmann::json& cell) {
   if (cell.is_null()) return "NULL";
-  std::string text = cell.is_string() ? cell.get<std::string>() : cell.dump();
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  if (!cell.is_string()) return EscapeForTerminal(cell.dump());
+  const auto& text = cell.get_ref<const std::string&>();
+  return EscapeForTerminal(LooksLikeNull(text) ? Quoted(text) : text);
 }
 
 void Pad(std::string_view text, size_t width, bool right, std::string* out) {
@@ -49,7 +55,7 @@ Result<ResultTable> ResultTable::FromJson(const nlohmann::json& document) {
   }
   ResultTable table;
   for (const auto& column : document["columns"]) {
-    table.names.push_back(column.value("name", ""));
+    table.names.push_back(EscapeForTerminal(column.value("name", "")));
     const std::string type = column.value("type", "");
     table.numeric.push_back(type == "BIGINT" || type == "UBIGINT" || type == "DOUBLE");
   }

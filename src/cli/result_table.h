@@ -6,9 +6,11 @@
 //    a    |     3
 //    b    |  NULL
 //
-// Numbers (BIGINT, UBIGINT, DOUBLE columns) are right-aligned, the rest left-aligned; NULL shows
-// as NULL; newlines and tabs inside a cell show as \n and \t so that a row stays on one line.
-// Widths count UTF-8 code points.
+// Numbers (BIGINT, UBIGINT, DOUBLE columns) are right-aligned, the rest left-aligned. NULL shows
+// as NULL; a text that would read the same (NULL, null, 'NULL') shows as a string literal
+// ('NULL', 'null', '''NULL'''), so the two never look alike. Control characters in cells and
+// column names are escaped (\n, \x1B: cli/terminal_text.h), so a row stays on one line and the data
+// cannot drive the terminal. Widths are terminal columns: a CJK character or an emoji takes two.
 //
 // Thread-compatible.
 #pragma once

@@ -1,6 +1,7 @@
 // `seaway sql` (src/cli): options, one-shot queries and the interactive prompt.
 #include "cli/sql_command.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <editline/readline.h>
@@ -15,18 +18,21 @@
 
 #include "cli/result_table.h"
 #include "cli/sql_client.h"
+#include "cli/statement_splitter.h"
+#include "cli/terminal_text.h"
 #include "cli/token.h"
 
 namespace seaway::cli {
 namespace {
 
-// The message of an error document {"error":"...","code":"..."}, or the body itself.
+// The message of an error document {"error":"...","code":"..."}, or the body itself, escaped for
+// the terminal: it may quote values from the data.
 std::string ErrorMessage(const std::string& body) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
-    return doc["error"].get<std::string>();
+    return EscapeForTerminal(doc["error"].get<std::string>(), LineLayout::kKeep);
   }
-  return Trim(body);
+  return EscapeForTerminal(Trim(body), LineLayout::kKeep);
 }
 
 // Runs one statement and prints its result; false when it failed.
@@ -89,15 +95,46 @@ bool RunStatement(const SqlClient& client, const std::string& format, std::strin
   return true;
 }
 
-// The statement text without its final ';' and blanks.
-std::string StatementText(std::string text) {
-  text = Trim(text);
-  while (!text.empty() && text.back() == ';') text = Trim(text.substr(0, text.size() - 1));
-  return text;
+// Runs each statement in `text` (a query argument or a script), in order, however many fail.
+bool RunStatements(const SqlClient& client, const std::string& format, std::string_view text) {
+  StatementSplitter splitter;
+  std::vector<std::string> statements = splitter.Add(text);
+  if (std::string rest = splitter.TakeRest(); !rest.empty()) statements.push_back(rest);
+  bool all_ok = true;
+  for (const std::string& sql : statements) {
+    if (!RunStatement(client, format, sql)) all_ok = false;
+  }
+  return all_ok;
 }
 
-// Reads statements ending in ';' and runs each. With a terminal: prompts, line editing and
-// history; otherwise plain lines. Returns the exit status.
+// Set by SIGINT while the prompt waits for a line.
+volatile sig_atomic_t interrupted = 0;
+
+void OnInterrupt(int) { interrupted = 1; }
+
+// One line typed at the prompt. Ctrl-C discards what is typed, as in psql: SIGINT is caught only
+// while readline waits (a query in flight is still ended by it), without SA_RESTART so that the
+// read returns and readline gives nullptr.
+enum class Typed { kLine, kInterrupted, kEnd };
+Typed ReadPromptLine(const char* prompt, std::string* line) {
+  struct sigaction catch_it {};
+  catch_it.sa_handler = OnInterrupt;
+  sigemptyset(&catch_it.sa_mask);
+  struct sigaction before {};
+  interrupted = 0;
+  sigaction(SIGINT, &catch_it, &before);
+  char* raw = readline(prompt);
+  sigaction(SIGINT, &before, nullptr);
+  if (raw != nullptr) {
+    *line = raw;
+    std::free(raw);
+    return Typed::kLine;
+  }
+  return interrupted != 0 ? Typed::kInterrupted : Typed::kEnd;
+}
+
+// Reads statements ending in ';' and runs each as soon as it ends. With a terminal: prompts,
+// line editing and history; otherwise plain lines. Returns the exit status.
 int RunShell(const SqlClient& client, const std::string& format) {
   const bool tty = isatty(STDIN_FILENO) != 0;
   std::string history_file;
@@ -106,38 +143,47 @@ int RunShell(const SqlClient& client, const std::string& format) {
     using_history();
     read_history(history_file.c_str());
   }
-  if (tty) std::printf("Connected. End statements with ';'. \\q quits.\n");
+  if (tty) std::printf("Connected. End statements with ';'. \\q quits. Ctrl-C clears the input.\n");
   bool all_ok = true;
-  std::string pending;
+  StatementSplitter splitter;
+  std::string typed;  // the lines typed since the input was last complete, for the history
   for (;;) {
     std::string line;
     if (tty) {
-      char* raw = readline(pending.empty() ? "seaway> " : "     -> ");
-      if (raw == nullptr) break;
-      line = raw;
-      std::free(raw);
+      const Typed got = ReadPromptLine(splitter.InStatement() ? "     -> " : "seaway> ", &line);
+      if (got == Typed::kEnd) break;
+      if (got == Typed::kInterrupted) {
+        std::printf("\n");
+        splitter.Clear();
+        typed.clear();
+        continue;
+      }
     } else if (!std::getline(std::cin, line)) {
       break;
     }
     const std::string trimmed = Trim(line);
-    if (pending.empty() && (trimmed == "\\q" || trimmed == "quit" || trimmed == "exit")) break;
-    if (trimmed.empty() && pending.empty()) continue;
-    if (!pending.empty()) pending.push_back('\n');
-    pending += line;
-    if (trimmed.empty() || trimmed.back() != ';') continue;
-    if (tty) {
-      add_history(Trim(pending).c_str());
-      if (!history_file.empty()) write_history(history_file.c_str());
+    if (!splitter.InStatement() && (trimmed == "\\q" || trimmed == "quit" || trimmed == "exit")) {
+      break;
     }
-    const std::string sql = StatementText(pending);
-    pending.clear();
-    if (sql.empty()) continue;
-    if (!RunStatement(client, format, sql)) all_ok = false;
+    if (trimmed.empty() && !splitter.InStatement()) continue;
+    line.push_back('\n');
+    const std::vector<std::string> statements = splitter.Add(line);
+    if (tty) {
+      typed += line;
+      if (!splitter.InStatement()) {
+        add_history(Trim(typed).c_str());
+        if (!history_file.empty()) write_history(history_file.c_str());
+        typed.clear();
+      }
+    }
+    for (const std::string& sql : statements) {
+      if (!RunStatement(client, format, sql)) all_ok = false;
+    }
   }
-  if (const std::string sql = StatementText(pending); !sql.empty()) {
+  if (tty) std::printf("\n");  // after the prompt that Ctrl-D ended
+  if (const std::string sql = splitter.TakeRest(); !sql.empty()) {
     if (!RunStatement(client, format, sql)) all_ok = false;  // the last one may lack its ';'
   }
-  if (tty) std::printf("\n");
   return all_ok ? 0 : 1;
 }
 
@@ -182,8 +228,7 @@ int RunSqlCommand(const SqlCommandOptions& options) {
   }
   SqlClient client(client_options);
   if (!options.query.empty()) {
-    const std::string sql = StatementText(options.query);
-    return RunStatement(client, options.format, sql) ? 0 : 1;
+    return RunStatements(client, options.format, options.query) ? 0 : 1;
   }
   return RunShell(client, options.format);
 }

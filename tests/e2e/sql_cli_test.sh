@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the SQL interfaces (tests/e2e): the real `seaway serve` written to with curl,
 # queried with curl (JSON, CSV, NDJSON, errors) and with `seaway sql` (table, csv, the statement
-# reader on a pipe, errors and exit codes).
+# reader on a pipe and its statement splitting, escaping of control characters, Ctrl-C at the
+# prompt, errors and exit codes).
 # Usage: sql_cli_test.sh path/to/seaway
 set -euo pipefail
 
@@ -92,6 +93,66 @@ grep -q '^ b$' "$WORK/out" || fail "multi-line statement: $(cat "$WORK/out")"
 grep -q '^ two$' "$WORK/out" || fail "statement after an error: $(cat "$WORK/out")"
 grep -q 'syntax error' "$WORK/err" || fail "syntax error not printed: $(cat "$WORK/err")"
 pass "seaway sql: table, csv, exit 1 with the server's message, statements from a pipe"
+
+# Statements are split on ';' outside strings and comments: two on a line, one followed by a
+# comment, a ';' inside a multi-line string.
+printf "SELECT 1 AS one; SELECT 2 AS two; -- note; not a statement\nSELECT 'x;\ny' AS s;\n" \
+  | "$SEAWAY" sql --url "$URL" --token "$TOKEN" >"$WORK/out" 2>"$WORK/err" \
+  || fail "split statements: $(cat "$WORK/err")"
+grep -q '^ one$' "$WORK/out" && grep -q '^ two$' "$WORK/out" \
+  || fail "two statements on a line: $(cat "$WORK/out")"
+grep -qF ' x;\ny' "$WORK/out" || fail "';' inside a string: $(cat "$WORK/out")"
+[[ $(grep -c '^(1 row' "$WORK/out") == 3 ]] || fail "statement count: $(cat "$WORK/out")"
+pass "seaway sql: statements split outside strings and comments"
+
+# Control characters from the data are escaped; NULL and the text 'NULL' differ.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$URL/write?db=main&precision=s" \
+  -H "Authorization: Token $TOKEN" \
+  --data-binary $'esc,k=a s="\x1b[2J\x1b]0;title\x07 bell",t="NULL" 1767225600\n')
+[[ "$code" == 204 ]] || fail "write of control characters gave $code"
+"$SEAWAY" sql --url "$URL" --token "$TOKEN" \
+  "SELECT s, t, NULL AS n, 'a' AS \"new
+line\" FROM esc" >"$WORK/out"
+! grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$WORK/out" || fail "raw control bytes: $(cat -v "$WORK/out")"
+grep -qF ' \x1B[2J\x1B]0;title\x07 bell | '"'NULL'"' | NULL | a' "$WORK/out" \
+  || fail "escaped row: $(cat -v "$WORK/out")"
+grep -qF '| new\nline' "$WORK/out" || fail "escaped column name: $(cat -v "$WORK/out")"
+pass "seaway sql: control characters escaped, NULL unlike 'NULL'"
+
+# Ctrl-C at the prompt discards the typed input and the prompt carries on.
+python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 <<'PY' \
+  || fail "prompt: $(cat "$WORK/out")"
+import os, pty, select, sys, time
+seaway, url, token, work = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = work
+    os.execv(seaway, [seaway, "sql", "--url", url, "--token", token])
+out = b""
+def read_until(marker, seconds=10):
+    global out
+    end = time.time() + seconds
+    while marker not in out and time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                return
+read_until(b"seaway> ")
+os.write(fd, b"SELECT 'half")
+read_until(b"half")
+os.write(fd, b"\x03")
+time.sleep(0.3)
+os.write(fd, b"SELECT 5 AS z;\r")
+read_until(b"(1 row")
+os.write(fd, b"\\q\r")
+read_until(b"never", 2)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"status {status}"
+assert b" z\r\n---\r\n 5\r\n" in out, "the statement after Ctrl-C did not run"
+PY
+pass "seaway sql: Ctrl-C at the prompt clears the input"
 
 metrics=$(curl -sS "$URL/metrics")
 grep -q '^seaway_sql_queries_total{status="ok"} ' <<<"$metrics" || fail "no query counter"

@@ -36,6 +36,72 @@ TEST(ResultTableTest, RejectsOtherDocuments) {
           .ok());
 }
 
+TEST(ResultTableTest, EscapesControlCharactersFromTheData) {
+  // What a device could write to a string field to take over an operator's terminal: clear the
+  // screen, colour, set the window title (OSC ... BEL), DEL, an 8-bit CSI.
+  nlohmann::json doc = {
+      {"columns", {{{"name", "s"}, {"type", "TEXT"}}}},
+      {"rows", {{"\x1b[2J\x1b[31mRED\x1b[0m \x1b]0;pwned\x07 del\x7f"}, {"c1 \u009b2J"}}}};
+  auto table = ResultTable::FromJson(doc);
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Render(),
+            " s\n"
+            "----------------------------------------------------\n"
+            " \\x1B[2J\\x1B[31mRED\\x1B[0m \\x1B]0;pwned\\x07 del\\x7F\n"
+            " c1 \\u009B2J\n");
+}
+
+TEST(ResultTableTest, EscapesColumnNames) {
+  auto table = ResultTable::FromJson(nlohmann::json::parse(
+      R"({"columns":[{"name":"multi\nline","type":"TEXT"},{"name":"t\u001b[0m","type":"BIGINT"}],
+          "rows":[["x",1]]})"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Render(),
+            " multi\\nline | t\\x1B[0m\n"
+            "-------------+----------\n"
+            " x           |        1\n");
+}
+
+TEST(ResultTableTest, AlignsWideCharactersByDisplayWidth) {
+  auto table = ResultTable::FromJson(nlohmann::json::parse(
+      R"({"columns":[{"name":"a","type":"TEXT"},{"name":"b","type":"BIGINT"}],
+          "rows":[["日本語テキスト",1],["abcdefghijklmn",2],["🙂 ok",3],["e\u0301",4]]})"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Render(),
+            " a              | b\n"
+            "----------------+---\n"
+            " 日本語テキスト | 1\n"
+            " abcdefghijklmn | 2\n"
+            " 🙂 ok          | 3\n"
+            " e\u0301              | 4\n");
+}
+
+TEST(ResultTableTest, InvalidUtf8IsEscapedAndAligned) {
+  // The server's JSON never carries invalid UTF-8, but the table does not rely on it.
+  nlohmann::json doc = {{"columns", {{{"name", "s"}, {"type", "TEXT"}}}},
+                        {"rows", {{"ab"}, {std::string("\xff\xe6\x97")}}}};
+  auto table = ResultTable::FromJson(doc);
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Render(),
+            " s\n"
+            "--------------\n"
+            " ab\n"
+            " \\xFF\\xE6\\x97\n");
+}
+
+TEST(ResultTableTest, NullAndTheTextNullLookDifferent) {
+  auto table = ResultTable::FromJson(nlohmann::json::parse(
+      R"({"columns":[{"name":"a","type":"TEXT"},{"name":"b","type":"TEXT"}],
+          "rows":[["NULL",null],["null","'NULL'"],["it's","NULLS"]]})"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Render(),
+            " a      | b\n"
+            "--------+------------\n"
+            " 'NULL' | NULL\n"
+            " 'null' | '''NULL'''\n"
+            " it's   | NULLS\n");
+}
+
 TEST(ServerUrlTest, ParsesHostPortAndPrefix) {
   auto url = ParseServerUrl("http://127.0.0.1:8080");
   ASSERT_TRUE(url.ok());
