@@ -337,6 +337,15 @@ struct Planner::Impl {
     if (IsTextConstant(b)) return x;
     if (IsNumeric(x) && IsNumeric(y)) {
       if (x == SqlType::kDouble || y == SqlType::kDouble) return SqlType::kDouble;
+      // UBIGINT with a literal that is one too (`u > 0`, `u - 1`): unsigned, so that values
+      // from 2^63 on, which BIGINT cannot hold, still compare and compute.
+      auto unsigned_literal = [](const BoundExpr& e) {
+        return e.kind == BoundKind::kConstant && e.type == SqlType::kBigInt && e.constant.i >= 0;
+      };
+      if ((x == SqlType::kUBigInt && unsigned_literal(b)) ||
+          (y == SqlType::kUBigInt && unsigned_literal(a))) {
+        return SqlType::kUBigInt;
+      }
       return SqlType::kBigInt;  // BIGINT with UBIGINT
     }
     // Integers as nanoseconds against timestamps: time > 1700000000000000000.
