@@ -253,13 +253,23 @@ Status Engine::CheckTimes(const WriteBatch& batch) const {
   // Partitions are [p * span, (p + 1) * span): the ones that would reach past the int64 range
   // cannot be stored.
   const std::vector<int64_t>& times = batch.times();
+  // Rows older than the table's retention would be acknowledged and never seen (and reappear
+  // if the policy were raised before maintenance dropped them): refused, as InfluxDB does.
+  const int64_t cutoff = retention_.Cutoff(batch.tenant(), batch.database(), batch.table());
+  const int64_t oldest = std::max(min_storable_time_, cutoff);
   for (size_t row = 0; row < times.size(); ++row) {
-    if (times[row] < min_storable_time_ || times[row] > max_storable_time_) {
+    if (times[row] >= oldest && times[row] <= max_storable_time_) continue;
+    if (times[row] >= min_storable_time_ && times[row] < cutoff) {
       return InvalidArgument(
-          "row {}: time {} ns is outside the storable range [{}, {}] (about 1677-09-22 to "
-          "2262-04-10 UTC with daily partitions)",
-          row + 1, times[row], min_storable_time_, max_storable_time_);
+          "row {}: time {} is older than table '{}' keeps (its retention policy drops rows "
+          "before {})",
+          row + 1, FormatRfc3339Millis(Timestamp::FromNanos(times[row])), batch.table(),
+          FormatRfc3339Millis(Timestamp::FromNanos(cutoff)));
     }
+    return InvalidArgument(
+        "row {}: time {} ns is outside the storable range [{}, {}] (about 1677-09-22 to "
+        "2262-04-10 UTC with daily partitions)",
+        row + 1, times[row], min_storable_time_, max_storable_time_);
   }
   return Status::OK();
 }

@@ -842,6 +842,28 @@ TEST_F(EngineTest, SplitScansExpireRowsAsOfTheirSnapshot) {
   }
   EXPECT_EQ(sum, before);
   EXPECT_EQ(TotalsByRows(*engine_, r).rows, 0u);  // a new scan: cutoff 70 s
+  engine_.reset();                                // before `clock`, which its threads read
+}
+
+// A row older than the table's retention keeps is refused, not acknowledged and hidden.
+TEST_F(EngineTest, RowsOlderThanTheRetentionAreRefused) {
+  constexpr int64_t kSecond = 1'000'000'000;
+  ManualClock clock(Timestamp::FromNanos(100 * kSecond));
+  EngineOptions options;
+  options.clock = &clock;
+  Open(nullptr, options);
+  ASSERT_TRUE(engine_->SetRetention(kTenant, "main", "machine", Duration::Seconds(60)).ok());
+  const WriteBatch old = Batch({{"a", 70 * kSecond, 1.0, {}}, {"a", 30 * kSecond, 2.0, {}}});
+  for (const Status& s : {engine_->CheckWrite(old), engine_->Write(old)}) {
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+    EXPECT_NE(s.message().find("row 2: time 1970-01-01T00:00:30.000Z is older than table "
+                               "'machine' keeps"),
+              std::string::npos)
+        << s;
+  }
+  EXPECT_TRUE(engine_->Write(Batch({{"a", 70 * kSecond, 1.0, {}}})).ok());
+  EXPECT_EQ(ReadAll(*engine_)["a"].size(), 1u);
+  engine_.reset();  // before `clock`, which its threads read
 }
 
 // Chunks whose statistics rule out a field range are not read, unless another source of the
