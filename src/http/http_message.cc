@@ -21,6 +21,28 @@ std::string_view HttpMethodName(HttpMethod method) {
   return "OTHER";
 }
 
+void HttpClientWatch::OnGone(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  if (fn) wanted_ = true;
+  if (fn && gone()) return fn();
+  on_gone_ = std::move(fn);
+}
+
+bool HttpClientWatch::wanted() const {
+  std::lock_guard lock(mu_);
+  return wanted_;
+}
+
+void HttpClientWatch::MarkGone() {
+  // The callback runs under the lock, so that OnGone(nullptr) waits for it to return.
+  std::lock_guard lock(mu_);
+  if (gone()) return;
+  gone_.store(true, std::memory_order_release);
+  std::function<void()> fn = std::move(on_gone_);
+  on_gone_ = nullptr;
+  if (fn) fn();
+}
+
 std::string_view HttpRequest::path() const {
   std::string_view t = target;
   return t.substr(0, t.find('?'));

@@ -3,6 +3,7 @@
 // stream on top of it; only the handshake and the closing of a connection differ.
 #include "http/http_server.h"
 
+#include <poll.h>
 #include <pthread.h>
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <type_traits>
@@ -173,6 +175,8 @@ namespace {
 // without being signalled (its handler destroyed with the io_context) signals failure, so the
 // producer never waits for a server that stopped.
 class StreamCompletion {
+  using TimePoint = std::chrono::steady_clock::time_point;
+
  public:
   ~StreamCompletion() { Signal(false); }
   void Signal(bool ok) {
@@ -182,9 +186,14 @@ class StreamCompletion {
     ok_ = ok;
     cv_.notify_all();
   }
-  bool Wait() {
+  // The step's result, or nullopt when `deadline` came first.
+  std::optional<bool> Wait(TimePoint deadline) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return done_; });
+    if (deadline == TimePoint::max()) {
+      cv_.wait(lock, [this] { return done_; });
+    } else if (!cv_.wait_until(lock, deadline, [this] { return done_; })) {
+      return std::nullopt;
+    }
     return ok_;
   }
 
@@ -210,7 +219,9 @@ class StreamTarget {
 };
 
 // HttpResponseStream over a session: each Write posts one chunk to the session's strand and waits
-// until it is written, so one chunk at a time is buffered.
+// until it is written, so one chunk at a time is buffered. A wait that reaches the head's
+// send_deadline cuts the response: the producer is never held past it by a client that does not
+// read.
 class StreamedBody : public HttpResponseStream {
  public:
   StreamedBody(std::weak_ptr<StreamTarget> target, std::shared_ptr<ReplyGate> gate)
@@ -219,6 +230,7 @@ class StreamedBody : public HttpResponseStream {
 
   // Sends the status and headers; false when the connection is gone.
   bool Start(HttpResponse head) {
+    deadline_ = head.send_deadline;
     auto done = std::make_shared<StreamCompletion>();
     ok_ = PostAndWait(done, [head = std::move(head), done](StreamTarget* target) mutable {
       target->WriteStreamHead(std::move(head), std::move(done));
@@ -252,7 +264,7 @@ class StreamedBody : public HttpResponseStream {
   }
 
  private:
-  // Runs `step` on the session's strand and waits for it to signal `done`.
+  // Runs `step` on the session's strand and waits for it to signal `done`, until the deadline.
   template <class Step>
   bool PostAndWait(const std::shared_ptr<StreamCompletion>& done, Step step) {
     {
@@ -263,11 +275,16 @@ class StreamedBody : public HttpResponseStream {
       asio::post(target->executor(),
                  [target, step = std::move(step)]() mutable { step(target.get()); });
     }
-    return done->Wait();
+    if (std::optional<bool> ok = done->Wait(deadline_)) return *ok;
+    // Past the deadline: cutting the connection also ends the write still pending on it.
+    ok_ = false;
+    Finish(false);
+    return false;
   }
 
   std::weak_ptr<StreamTarget> target_;
   std::shared_ptr<ReplyGate> gate_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool ok_ = true;
   bool finished_ = false;
 };
@@ -488,6 +505,7 @@ class Session : public Connection,
   }
 
   void WriteStreamHead(HttpResponse r, std::shared_ptr<StreamCompletion> done) override {
+    StopWatchingClient();
     if (reserved_body_ > 0) {
       server_->ReleaseBody(reserved_body_);
       reserved_body_ = 0;
@@ -717,10 +735,48 @@ class Session : public Connection,
                                 if (!body->Start(std::move(head))) body->Finish(false);
                                 return body;
                               });
+    auto client = std::make_shared<HttpClientWatch>();
+    request.client = client;
     server_->router->Dispatch(request, std::move(reply_or_stream));
+    if (client->wanted()) WatchClient(std::move(client));
+  }
+
+  // While a handler that asked (HttpClientWatch::OnGone) owes the reply: waits for the socket to
+  // become readable, which a closed or reset connection makes it. A reply written meanwhile stops
+  // the watch first (StopWatchingClient), so no read of the session's is ever pending with it.
+  void WatchClient(std::shared_ptr<HttpClientWatch> client) {
+    if (!Lowest().socket().is_open()) return client->MarkGone();
+    client_watch_ = std::move(client);
+    Lowest().socket().async_wait(tcp::socket::wait_read,
+                                 [self = shared_from_this(), watch = ++watch_count_](
+                                     beast::error_code ec) { self->OnClientReadable(watch, ec); });
+  }
+
+  void OnClientReadable(uint64_t watch, beast::error_code ec) {
+    // Stopped since, or a wait that completed as it was stopped and this is another request's.
+    if (!client_watch_ || watch != watch_count_ || ec == asio::error::operation_aborted) return;
+    std::shared_ptr<HttpClientWatch> client = std::move(client_watch_);
+    bool gone = static_cast<bool>(ec) || !Lowest().socket().is_open();
+    if (!gone) {
+      // Readable because of FIN (or an error) rather than bytes of a pipelined request?
+      pollfd p{Lowest().socket().native_handle(), POLLRDHUP, 0};
+      gone = ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+    // Pipelined bytes wait for their turn; the connection is no longer watched.
+    if (!gone) return;
+    client->MarkGone();
+    Shutdown();  // the reply, when it comes, finds the socket closed
+  }
+
+  void StopWatchingClient() {
+    if (!client_watch_) return;
+    client_watch_.reset();
+    beast::error_code ec;
+    Lowest().socket().cancel(ec);  // only the watch is pending while a handler owes the reply
   }
 
   void Write(HttpResponse r) {
+    StopWatchingClient();
     pending_self_.reset();
     if (reserved_body_ > 0) {  // the request's body and what the handler built from it are gone
       server_->ReleaseBody(reserved_body_);
@@ -793,7 +849,9 @@ class Session : public Connection,
 
   HttpServer::Impl* const server_;
   Stream stream_;
-  std::shared_ptr<Session> pending_self_;  // set while a handler owes this session a reply
+  std::shared_ptr<Session> pending_self_;          // set while a handler owes this session a reply
+  std::shared_ptr<HttpClientWatch> client_watch_;  // set while watching for the client to go
+  uint64_t watch_count_ = 0;                       // the watches started, naming the current one
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;

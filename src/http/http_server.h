@@ -5,7 +5,9 @@
 // bounded (413), headers are bounded (431), idle connections time out, and the connections and
 // body bytes in flight are bounded server-wide (503 with Retry-After past either), so memory
 // stays bounded whatever the number of clients. Each request goes to
-// the Router; the handler's HttpReply may be completed from any thread. With a certificate and
+// the Router; the handler's HttpReply may be completed from any thread. A handler that answers
+// later may ask to be told when its client goes (HttpRequest::client), and a streamed response
+// may carry a deadline for its writes (HttpResponse::send_deadline). With a certificate and
 // key configured the listener speaks only HTTPS (TLS 1.2 or later), with the same behaviour.
 //
 // Beast and Asio are confined to http_server.cc: this header is cheap to include.

@@ -1,13 +1,19 @@
 // HttpServer over real loopback sockets (src/http/http_server.h): keep-alive, pipelining, limits,
-// malformed input, Expect: 100-continue, asynchronous replies and shutdown.
+// malformed input, Expect: 100-continue, asynchronous replies and shutdown; telling a handler
+// that its client left, and streamed responses that give up at their deadline.
 #include "http/http_server.h"
+
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "common/clock.h"
 #include "util/http_test_client.h"
@@ -256,6 +262,94 @@ TEST_F(HttpServerTest, StopClosesIdleAndBusyConnectionsPromptly) {
   ASSERT_EQ(parked_.size(), 1u);
   parked_[0].Send(HttpResponse::Text(200, "too late"));
   parked_.clear();
+}
+
+TEST_F(HttpServerTest, HandlerIsToldWhenItsClientLeavesBeforeTheReply) {
+  std::atomic<int> gone{0};
+  router_.Add(HttpMethod::kGet, "/watched-async", "watched_async", "public",
+              [&gone](const HttpRequest& request, HttpReply reply) {
+                request.client->OnGone([&gone] { ++gone; });
+                std::thread([reply = std::move(reply)]() mutable {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                  reply.Send(HttpResponse::Text(200, "later"));
+                }).detach();
+              });
+  router_.Add(HttpMethod::kGet, "/watched-park", "watched_park", "public",
+              [this, &gone](const HttpRequest& request, HttpReply reply) {
+                request.client->OnGone([&gone] { ++gone; });
+                std::lock_guard lock(mu_);
+                parked_.push_back(std::move(reply));
+              });
+  StartServer();
+  // Replies that come while the client waits: not gone, and the connection stays usable.
+  HttpTestClient staying;
+  ASSERT_TRUE(staying.Connect("127.0.0.1", port_).ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(staying.SendRaw("GET /watched-async HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    auto r = staying.ReadResponse();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, "later");
+  }
+  EXPECT_EQ(gone.load(), 0);
+
+  HttpTestClient leaving;
+  ASSERT_TRUE(leaving.Connect("127.0.0.1", port_).ok());
+  ASSERT_TRUE(leaving.SendRaw("GET /watched-park HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  for (int i = 0; i < 400 &&
+                  [&] {
+                    std::lock_guard lock(mu_);
+                    return parked_.empty();
+                  }();
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  leaving.Close();
+  for (int i = 0; i < 400 && gone.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(gone.load(), 1);
+}
+
+TEST_F(HttpServerTest, StreamedResponseGivesUpAtItsDeadlineWhenTheClientDoesNotRead) {
+  std::atomic<bool> done{false};
+  std::atomic<bool> write_failed{false};
+  std::thread producer;
+  router_.Add(
+      HttpMethod::kGet, "/stream", "stream", "public", [&](const HttpRequest&, HttpReply reply) {
+        producer = std::thread([&, reply = std::move(reply)]() mutable {
+          HttpResponse head = HttpResponse::Text(200, "", "text/plain");
+          head.send_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+          auto stream = reply.StartStream(std::move(head));
+          const std::string part(64 * 1024, 'x');
+          for (int i = 0; i < 4000 && !write_failed; ++i) {  // 256 MiB at most
+            write_failed = !stream->Write(part);
+          }
+          stream->Finish(false);
+          done = true;
+        });
+      });
+  StartServer();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int receive_buffer = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string request = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  // The client never reads: without the deadline the producer would wait for the 60 s write
+  // timeout.
+  for (int i = 0; i < 1000 && !done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(done.load());
+  EXPECT_TRUE(write_failed.load());
+  ::close(fd);
+  server_->Stop();
+  if (producer.joinable()) producer.join();
 }
 
 TEST_F(HttpServerTest, ManyConcurrentClients) {
