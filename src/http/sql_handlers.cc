@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -12,15 +15,47 @@
 
 namespace seaway {
 
+using SteadyClock = std::chrono::steady_clock;
+
 struct SqlService::Job {
+  explicit Job(HttpReply r) : reply(std::move(r)) {}
+  // Detaches from the client's watch, waiting for a callback in progress (see OnClientGone).
+  ~Job() {
+    if (client) client->OnGone(nullptr);
+  }
+
   std::string sql;
   query::QueryOptions options;
   query::ResultFormat format = query::ResultFormat::kJson;
   HttpReply reply;
-  int64_t enqueued_ns = 0;
+  int64_t enqueued_ns = 0;  // Clock::Real(), for the duration histogram
+  SteadyClock::time_point arrived;
+  SteadyClock::time_point deadline;         // arrived + the timeout: queue time counts
+  std::shared_ptr<HttpClientWatch> client;  // null without a socket
+  std::atomic<bool> cancel{false};          // the server stops or the client went
 };
 
 namespace {
+
+int64_t MillisBetween(SteadyClock::time_point from, SteadyClock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
+// The query engine's own timeout message counts from when the query started to run; this one
+// counts from its arrival, as the limit does.
+Status TimedOut(SteadyClock::time_point arrived, SteadyClock::time_point started,
+                std::chrono::milliseconds limit) {
+  const auto now = SteadyClock::now();
+  return ResourceExhausted(
+      "query timed out after {} ms (limit: --sql-timeout-ms, {} ms from its arrival; it waited "
+      "in the queue for {} ms)",
+      MillisBetween(arrived, now), limit.count(), MillisBetween(arrived, started));
+}
+
+bool IsEngineTimeout(const Status& s) {
+  return s.code() == StatusCode::kResourceExhausted &&
+         s.message().find("--sql-timeout-ms") != std::string::npos;
+}
 
 const std::vector<double> kDurationBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                              0.25,  0.5,    1,     2.5,  5,     10,   30};
@@ -103,6 +138,10 @@ SqlService::SqlService(const query::QueryEngine* queries, MetadataStore* metadat
       Work();
     });
   }
+  expirer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sw-sql-expire");
+    ExpireQueued();
+  });
 }
 
 SqlService::~SqlService() { Stop(); }
@@ -113,15 +152,17 @@ void SqlService::Stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
-    cancel_.store(true);
+    for (Job* job : running_) job->cancel.store(true);
     refused.swap(queue_);
     queued_gauge_->Set(0);
   }
   work_.notify_all();
+  expire_.notify_all();
   for (auto& job : refused) {
     job->reply.Send(SqlError(Unavailable("the server is stopping")));
     Count("Unavailable", job->enqueued_ns);
   }
+  if (expirer_.joinable()) expirer_.join();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -182,29 +223,34 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
     time_zone = std::move(settings->time_zone);
   }
 
-  auto job = std::make_unique<Job>(Job{std::move(parsed->sql),
-                                       {},
-                                       parsed->format,
-                                       std::move(reply),
-                                       Clock::Real()->MonotonicNanos()});
+  auto job = std::make_unique<Job>(std::move(reply));
+  job->sql = std::move(parsed->sql);
+  job->format = parsed->format;
+  job->enqueued_ns = Clock::Real()->MonotonicNanos();
+  job->arrived = SteadyClock::now();
+  job->deadline = job->arrived + options_.timeout;
   job->options.tenant = who->tenant;
   job->options.devices = std::move(*devices);
   job->options.time_zone = std::move(time_zone);
   job->options.database = std::move(parsed->database);
-  job->options.timeout = options_.timeout;
-  job->options.cancel = &cancel_;
+  job->options.cancel = &job->cancel;
   job->options.max_memory_bytes = options_.max_memory_bytes;
+  // Before the job is queued, so that the callback is detached (~Job) whatever becomes of it. The
+  // callback finds the job by address in the queue or among the running ones, never otherwise.
+  job->client = request.client;
+  if (job->client) job->client->OnGone([this, id = job.get()] { OnClientGone(id); });
   bool stopping;
   {
     std::unique_lock lock(mu_);
     stopping = stopping_;
     const bool full = static_cast<int>(queue_.size()) >= options_.max_queued &&
-                      running_ >= static_cast<int>(threads_.size());
+                      running_.size() >= threads_.size();
     if (!stopping_ && !full) {
       queue_.push_back(std::move(job));
       queued_gauge_->Set(static_cast<double>(queue_.size()));
       lock.unlock();
       work_.notify_one();
+      expire_.notify_one();
       return;
     }
   }
@@ -220,6 +266,27 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
                                                   threads_.size(), options_.max_queued)));
 }
 
+void SqlService::OnClientGone(const Job* id) {
+  std::unique_ptr<Job> dropped;
+  {
+    std::lock_guard lock(mu_);
+    auto queued = std::find_if(queue_.begin(), queue_.end(),
+                               [id](const std::unique_ptr<Job>& job) { return job.get() == id; });
+    if (queued != queue_.end()) {
+      dropped = std::move(*queued);
+      queue_.erase(queued);
+      queued_gauge_->Set(static_cast<double>(queue_.size()));
+    } else if (auto running = std::find(running_.begin(), running_.end(), id);
+               running != running_.end()) {
+      (*running)->cancel.store(true);  // stops at the query's next check; Run counts it
+    }
+  }
+  if (!dropped) return;
+  dropped->client.reset();  // this callback runs under the watch's lock: ~Job must not wait
+  Count("ClientGone", dropped->enqueued_ns);
+  dropped->reply.Send(SqlError(Unavailable("the client closed the connection")));
+}
+
 void SqlService::Work() {
   for (;;) {
     std::unique_ptr<Job> job;
@@ -229,33 +296,91 @@ void SqlService::Work() {
       if (queue_.empty()) return;  // stopping
       job = std::move(queue_.front());
       queue_.pop_front();
-      ++running_;
+      running_.push_back(job.get());
       queued_gauge_->Set(static_cast<double>(queue_.size()));
-      running_gauge_->Set(running_);
+      running_gauge_->Set(static_cast<double>(running_.size()));
     }
-    Run(*job);
-    job.reset();
-    std::lock_guard lock(mu_);
-    --running_;
-    running_gauge_->Set(running_);
+    if (job->client != nullptr && job->client->gone()) {
+      Count("ClientGone", job->enqueued_ns);
+      job->reply.Send(SqlError(Unavailable("the client closed the connection")));
+    } else if (SteadyClock::now() >= job->deadline) {
+      AnswerExpired(*job);
+    } else {
+      Run(*job);
+    }
+    {
+      std::lock_guard lock(mu_);
+      running_.erase(std::find(running_.begin(), running_.end(), job.get()));
+      running_gauge_->Set(static_cast<double>(running_.size()));
+    }
+    job.reset();  // outside mu_ (lock order)
   }
+}
+
+void SqlService::ExpireQueued() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (queue_.empty()) {
+      expire_.wait(lock);
+      continue;
+    }
+    const auto now = SteadyClock::now();
+    if (now < queue_.front()->deadline) {
+      expire_.wait_until(lock, queue_.front()->deadline);
+      continue;
+    }
+    std::vector<std::unique_ptr<Job>> expired;
+    while (!queue_.empty() && queue_.front()->deadline <= now) {
+      expired.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_gauge_->Set(static_cast<double>(queue_.size()));
+    lock.unlock();
+    for (auto& job : expired) AnswerExpired(*job);
+    expired.clear();  // outside mu_ (lock order)
+    lock.lock();
+  }
+}
+
+// A query still waiting at its deadline did not run: 503, as for a full queue, since the same
+// query may well succeed once the threads are free.
+void SqlService::AnswerExpired(Job& job) {
+  Count("QueueTimeout", job.enqueued_ns);
+  job.reply.Send(SqlError(
+      Unavailable("the query waited in the queue for {} ms and was not run: its time limit of {} "
+                  "ms (--sql-timeout-ms) counts from its arrival, and all {} SQL threads were "
+                  "busy; retry later",
+                  MillisBetween(job.arrived, SteadyClock::now()), options_.timeout.count(),
+                  std::max(1, options_.threads))));
 }
 
 // On a query thread: runs the statement and answers, streaming once the output passes
 // flush_bytes.
 void SqlService::Run(Job& job) {
+  const SteadyClock::time_point started = SteadyClock::now();
+  // The engine counts its timeout from now: what is left of the query's.
+  job.options.timeout =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::ceil<std::chrono::milliseconds>(job.deadline - started));
   std::unique_ptr<query::ResultWriter> writer = query::MakeResultWriter(job.format);
   const std::string content_type(query::ResultContentType(job.format));
   std::string buffer;
   std::unique_ptr<HttpResponseStream> stream;
+  bool stream_cut = false;  // the client is gone, or was too slow to take the response
   bool client_gone = false;
   auto flush = [&]() -> Status {
     if (!stream) {
       HttpResponse head = HttpResponse::Text(200, "", content_type);
       head.headers.emplace_back("Cache-Control", "no-store");
+      // A client that stops reading must not hold this thread past the query's deadline.
+      head.send_deadline = job.deadline + options_.stream_grace;
       stream = job.reply.StartStream(std::move(head));
     }
     if (!stream->Write(buffer)) {
+      stream_cut = true;
+      if (SteadyClock::now() >= job.deadline) {
+        return TimedOut(job.arrived, started, options_.timeout);
+      }
       client_gone = true;
       return Unavailable("the client closed the connection");
     }
@@ -275,18 +400,24 @@ void SqlService::Run(Job& job) {
 
   if (s.ok()) {
     writer->End(&buffer);
-    Count("ok", job.enqueued_ns);
     if (!stream) {
+      Count("ok", job.enqueued_ns);
       HttpResponse r = HttpResponse::Text(200, std::move(buffer), content_type);
       r.headers.emplace_back("Cache-Control", "no-store");
       return job.reply.Send(std::move(r));
     }
-    if (flush().ok()) stream->Finish(true);
-    return;
+    s = flush();
+    if (s.ok()) {
+      Count("ok", job.enqueued_ns);
+      return stream->Finish(true);
+    }
   }
+  // The client's cancellation (OnClientGone) stops the engine with Unavailable.
+  if (job.client != nullptr && job.client->gone()) client_gone = true;
+  if (!stream_cut && IsEngineTimeout(s)) s = TimedOut(job.arrived, started, options_.timeout);
   Count(client_gone ? "ClientGone" : StatusCodeName(s.code()), job.enqueued_ns);
   if (!stream) return job.reply.Send(SqlError(s));  // nothing sent yet: a real status
-  if (!client_gone) {
+  if (!stream_cut) {
     writer->Fail(s, &buffer);
     (void)flush();
   }

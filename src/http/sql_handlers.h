@@ -19,6 +19,14 @@
 // Queries run on the service's own threads, never on the HTTP I/O threads, so a slow query does
 // not hold up writes; `threads` run at once and `max_queued` more may wait.
 //
+// A query's time limit (`timeout`) counts from its arrival, so time spent waiting in the queue
+// counts too. A query still queued at its deadline is answered 503 (with Retry-After: it did not
+// run, and may succeed once the threads are free) saying how long it waited; a running one fails
+// with 422, also when its thread is blocked writing the response to a client that does not read:
+// the response is then cut (within `stream_grace` of the deadline) and the thread freed. A query
+// whose client disconnects is dropped from the queue at once, or cancelled at its next check
+// while it runs, and counted as ClientGone.
+//
 // Thread-safe.
 #pragma once
 
@@ -45,6 +53,9 @@ struct SqlServiceOptions {
   int threads = 2;                              // queries running at once (--sql-threads)
   int max_queued = 16;                          // queries waiting; more get 503 (--sql-max-queued)
   size_t flush_bytes = 64 * 1024;               // a streamed response's chunk size
+  // How long past its deadline a query's response may still take to be written: room for the
+  // error record of a query that timed out while streaming.
+  std::chrono::milliseconds stream_grace{250};
   // When set: each tenant's time_zone setting is its queries' default zone (must outlive the
   // service).
   TenantSettingsCache* tenant_settings = nullptr;
@@ -65,16 +76,21 @@ class SqlService {
   // Adds /api/v1/sql. The service must outlive the router's use.
   void AddRoutes(Router* router);
 
-  // Refuses new queries (503), answers the waiting ones 503, and joins the threads once the
-  // running queries end (a query whose client is gone stops at its next chunk). Idempotent.
+  // Refuses new queries (503), answers the waiting ones 503, cancels the running ones and joins
+  // the threads once they end. Idempotent.
   void Stop();
 
   struct Job;
 
  private:
   void Handle(const HttpRequest& request, HttpReply reply);
+  // On an I/O thread: drops `job` if it is still queued, else cancels it if it is running.
+  void OnClientGone(const Job* job);
   void Run(Job& job);
   void Work();
+  // Answers the queued queries that reach their deadline (the "sw-sql-expire" thread).
+  void ExpireQueued();
+  void AnswerExpired(Job& job);
   void Count(std::string_view status, int64_t enqueued_ns);
 
   const query::QueryEngine* const queries_;
@@ -85,14 +101,16 @@ class SqlService {
   Gauge* queued_gauge_;
   Gauge* running_gauge_;
 
+  // Lock order: an HttpClientWatch's lock, then mu_ (OnClientGone runs under the first). Jobs are
+  // destroyed, and so detached from their watch, outside mu_.
   std::mutex mu_;
   std::condition_variable work_;
+  std::condition_variable expire_;  // the queue changed or the service stops
   bool stopping_ = false;
-  // Tells running queries to stop (Stop() sets it), so shutdown does not wait for a long one.
-  std::atomic<bool> cancel_{false};
-  int running_ = 0;
-  std::deque<std::unique_ptr<Job>> queue_;
+  std::vector<Job*> running_;               // each running query's cancel flag is set by Stop
+  std::deque<std::unique_ptr<Job>> queue_;  // in arrival order, hence in deadline order
   std::vector<std::thread> threads_;
+  std::thread expirer_;
 };
 
 }  // namespace seaway

@@ -1,9 +1,14 @@
 // Tests for the SQL endpoint (src/http/sql_handlers.h) on a real HttpServer over loopback: a write
 // then a query, authentication, error statuses with caret messages, CSV and NDJSON streamed in
-// chunks, failures after streaming began, tenant isolation and the query metrics.
+// chunks, failures after streaming began, tenant isolation and the query metrics; the limits
+// that keep the query threads available: deadlines counted from arrival, clients that stop
+// reading, clients that leave while their query waits.
 #include "http/sql_handlers.h"
 
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -27,21 +32,31 @@ struct RawResponse {
   bool complete = false;  // the last chunk (or the whole Content-Length) arrived
 };
 
-// Sends `request` on a fresh connection and reads until the server closes it.
-RawResponse Exchange(int port, const std::string& request) {
-  RawResponse out;
+// Connects and sends `request`; -1 when the connection fails. A `receive_buffer` above 0 shrinks
+// the socket's receive buffer, so that a client that does not read holds the server back soon.
+int SendRequest(int port, const std::string& request, int receive_buffer = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return out;
+    return -1;
   }
   const timeval timeout{20, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// Reads until the server closes the connection, and closes it.
+RawResponse ReadResponse(int fd) {
+  RawResponse out;
+  if (fd < 0) return out;
   std::string raw;
   char buf[65536];
   for (;;) {
@@ -76,6 +91,11 @@ RawResponse Exchange(int port, const std::string& request) {
     pos = line_end + 2 + size + 2;
   }
   return out;
+}
+
+// Sends `request` on a fresh connection and reads until the server closes it.
+RawResponse Exchange(int port, const std::string& request) {
+  return ReadResponse(SendRequest(port, request));
 }
 
 std::string Post(std::string target, std::string body, std::string token) {
@@ -135,6 +155,32 @@ class SqlHandlersTest : public ::testing::Test {
   RawResponse Sql(std::string_view sql, std::string format = "", const char* token = kAcme) {
     return Exchange(port_, Post("/api/v1/sql" + (format.empty() ? "" : "?format=" + format),
                                 SqlBody(sql), token));
+  }
+
+  // The value of a metric's line, e.g. `seaway_sql_queries_total{status="ok"}`; 0 when absent.
+  double Metric(std::string_view name) {
+    const std::string text = "\n" + metrics_.RenderPrometheus();
+    const size_t at = text.find(fmt::format("\n{} ", name));
+    return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
+  }
+
+  // Polls the metric until it reaches `value`; false after `seconds`.
+  bool WaitForMetric(std::string_view name, double value, double seconds = 10) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (Metric(name) != value) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  // Sends a query whose JSON result (1,000,000 rows, over 100 MB) the client never reads, so its
+  // query thread waits on the connection.
+  int StartStalledQuery() {
+    WriteBig(1000);
+    return SendRequest(port_,
+                       Post("/api/v1/sql", SqlBody("SELECT * FROM big a CROSS JOIN big b"), kAcme),
+                       /*receive_buffer=*/4096);
   }
 
   // `rows` rows of table big: two series, a double, a string that needs CSV quoting.
@@ -314,6 +360,79 @@ TEST_F(SqlHandlersTest, MetricsCountQueriesByStatus) {
   EXPECT_NE(text.find("seaway_sql_queries_total{status=\"ok\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("seaway_sql_queries_total{status=\"NotFound\"} 1"), std::string::npos);
   EXPECT_NE(text.find("seaway_sql_query_duration_seconds_count 2"), std::string::npos);
+}
+
+// Each test starts the service with its own limits.
+class SqlLimitsTest : public SqlHandlersTest {
+ protected:
+  void SetUp() override {}
+};
+
+TEST_F(SqlLimitsTest, ClientThatStopsReadingIsCutAtTheDeadline) {
+  SqlServiceOptions options;
+  options.threads = 1;
+  options.timeout = std::chrono::milliseconds(1000);
+  Start(options);
+  const auto sent = std::chrono::steady_clock::now();
+  const int stalled = StartStalledQuery();
+  // The query's thread waits for the client to read; past the deadline (and its grace) the
+  // response is cut, the thread freed and the query counted as timed out (not after the HTTP
+  // write timeout of 60 s).
+  ASSERT_TRUE(WaitForMetric(R"(seaway_sql_queries_total{status="ResourceExhausted"})", 1));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(5));
+  EXPECT_EQ(Metric("seaway_sql_queries_running"), 0);
+  RawResponse r = ReadResponse(stalled);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.chunked);
+  EXPECT_FALSE(r.complete);  // cut short, no last chunk
+  EXPECT_EQ(Sql("SELECT 1").status, 200);
+}
+
+TEST_F(SqlLimitsTest, QueuedQueriesOfClientsThatLeaveAreDropped) {
+  SqlServiceOptions options;
+  options.threads = 1;
+  Start(options);
+  const int stalled = StartStalledQuery();  // holds the only thread (30 s deadline)
+  ASSERT_TRUE(WaitForMetric("seaway_sql_queries_running", 1));
+  std::vector<int> leaving;
+  for (int i = 0; i < 5; ++i) {
+    leaving.push_back(SendRequest(port_, Post("/api/v1/sql", SqlBody("SELECT 1"), kAcme)));
+  }
+  ASSERT_TRUE(WaitForMetric("seaway_sql_queries_queued", 5));
+  for (int fd : leaving) ::close(fd);
+  // Their slots free as soon as the disconnects are seen, long before a thread is.
+  ASSERT_TRUE(WaitForMetric(R"(seaway_sql_queries_total{status="ClientGone"})", 5));
+  EXPECT_EQ(Metric("seaway_sql_queries_queued"), 0);
+  EXPECT_EQ(Metric("seaway_sql_queries_running"), 1);
+  EXPECT_EQ(Metric(R"(seaway_sql_queries_total{status="ok"})"), 0);
+  ::close(stalled);  // the running query's write fails: gone too, and the thread is free
+  ASSERT_TRUE(WaitForMetric(R"(seaway_sql_queries_total{status="ClientGone"})", 6));
+  EXPECT_EQ(Sql("SELECT 1").status, 200);
+  EXPECT_EQ(Metric(R"(seaway_sql_queries_total{status="ok"})"), 1);
+}
+
+TEST_F(SqlLimitsTest, TimeoutCountsFromArrivalSoQueuedQueriesExpire) {
+  SqlServiceOptions options;
+  options.threads = 1;
+  options.timeout = std::chrono::milliseconds(1000);
+  options.stream_grace = std::chrono::milliseconds(3000);  // the stalled query holds on to 4 s
+  Start(options);
+  const int stalled = StartStalledQuery();
+  ASSERT_TRUE(WaitForMetric("seaway_sql_queries_running", 1));
+  // Waits behind the stalled query; at its deadline it is answered without running, without
+  // waiting for the thread.
+  const auto sent = std::chrono::steady_clock::now();
+  RawResponse r = Sql("SELECT 1");
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(2500));
+  ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.headers.find("retry-after: 1"), std::string::npos) << r.headers;
+  auto doc = nlohmann::json::parse(r.body);
+  EXPECT_EQ(doc["code"], "Unavailable");
+  const std::string message = doc["error"];
+  EXPECT_NE(message.find("waited in the queue for "), std::string::npos) << message;
+  EXPECT_NE(message.find("--sql-timeout-ms"), std::string::npos) << message;
+  EXPECT_EQ(Metric(R"(seaway_sql_queries_total{status="QueueTimeout"})"), 1);
+  ::close(stalled);
 }
 
 TEST(SqlHttpStatusTest, MapsQueryErrors) {
