@@ -42,7 +42,7 @@ Status ExecContext::Charge(size_t* held, size_t now_bytes) {
     return ResourceExhausted(
         "query needs more than its memory limit of {} MiB (limit: --sql-max-memory-mb); add "
         "a time range, a tag filter or a LIMIT",
-        memory_limit >> 20);
+        (memory_limit_configured != SIZE_MAX ? memory_limit_configured : memory_limit) >> 20);
   }
   return Status::OK();
 }

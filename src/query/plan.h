@@ -52,6 +52,8 @@ struct ExecContext {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::chrono::milliseconds timeout{0};
   size_t memory_limit = SIZE_MAX;
+  // The limit as configured, for messages (a split scan's halves each get half of it).
+  size_t memory_limit_configured = SIZE_MAX;
   // Set by the owner to stop the query (server shutdown): checked with the deadline.
   const std::atomic<bool>* cancel = nullptr;
 

@@ -42,7 +42,7 @@ Status QueryEngine::ExecuteStreaming(
   ctx.engine = engine_;
   ctx.timeout = options.timeout;
   ctx.deadline = std::chrono::steady_clock::now() + options.timeout;
-  ctx.memory_limit = options.max_memory_bytes;
+  ctx.memory_limit = ctx.memory_limit_configured = options.max_memory_bytes;
   ctx.cancel = options.cancel;
   const auto explain = StripExplain(sql);
   // EXPLAIN's query is parsed with the keyword blanked out, so that positions in errors still
@@ -90,7 +90,7 @@ Status QueryEngine::ExecuteStreaming(
 Result<QueryResult> QueryEngine::Execute(std::string_view sql, const QueryOptions& options) const {
   QueryResult result;
   ExecContext budget;
-  budget.memory_limit = options.max_memory_bytes;
+  budget.memory_limit = budget.memory_limit_configured = options.max_memory_bytes;
   size_t held = 0;
   SW_RETURN_IF_ERROR(ExecuteStreaming(
       sql, options,

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "in_memory_engine_test.h"
+#include "query/plan.h"
 #include "query/query_engine.h"
 #include "storage/write_batch.h"
 
@@ -187,6 +188,17 @@ TEST_F(QueryLimitsTest, TextBuiltByAnExpressionIsBounded) {
   auto fits = Run("SELECT max(length(s || s)) FROM t", size_t{1} << 30);
   ASSERT_TRUE(fits.ok()) << fits.status();
   EXPECT_EQ(fits->chunks[0].columns[0].Get(0).i, 64 << 10);
+}
+
+// A split scan's halves each get half the budget; the error names the limit as configured.
+TEST(ExecContextTest, TheMemoryErrorNamesTheConfiguredLimit) {
+  ExecContext half;
+  half.memory_limit_configured = size_t{8} << 20;
+  half.memory_limit = size_t{4} << 20;
+  size_t held = 0;
+  const Status s = half.Charge(&held, size_t{5} << 20);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("memory limit of 8 MiB"), std::string::npos) << s;
 }
 
 }  // namespace
