@@ -326,7 +326,9 @@ void SqlService::ExpireQueued() {
     }
     const auto now = SteadyClock::now();
     if (now < queue_.front()->deadline) {
-      expire_.wait_until(lock, queue_.front()->deadline);
+      // A copy: a query thread may take (and free) the job while this waits.
+      const auto deadline = queue_.front()->deadline;
+      expire_.wait_until(lock, deadline);
       continue;
     }
     std::vector<std::unique_ptr<Job>> expired;
