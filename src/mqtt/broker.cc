@@ -1713,12 +1713,12 @@ BrokerSnapshot Broker::Impl::Snapshot() {
     snap.sessions.push_back(std::move(out));
   }
   {
-    const int64_t wall = clock->Now().nanos();
     std::lock_guard lock(wills_mu);
     for (const DelayedWill& w : delayed_wills) {
-      snap.wills.push_back(StoredWill{
-          w.session->tenant, w.session->client_id,
-          EncodeStored(*w.message, w.message->qos, w.message->retain, now), wall + (w.due - now)});
+      snap.wills.push_back(
+          StoredWill{w.session->tenant, w.session->client_id,
+                     EncodeStored(*w.message, w.message->qos, w.message->retain, now),
+                     snap.saved_at_unix_ns + (w.due - now)});
     }
   }
   std::lock_guard lock(tenants_mu);

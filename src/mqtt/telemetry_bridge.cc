@@ -464,8 +464,9 @@ TelemetryBridge::~TelemetryBridge() {
 Status CheckTelemetryTopic(std::string_view topic) {
   if (topic.starts_with(kWritePrefix)) {
     const std::string_view database = topic.substr(kWritePrefix.size());
-    if (database.empty())
+    if (database.empty()) {
       return InvalidArgument("topic '{}' names no database: write/<database>", topic);
+    }
     if (database.find('/') != std::string_view::npos) {
       return InvalidArgument("topic '{}': a database is one topic level: write/<database>", topic);
     }

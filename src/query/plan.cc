@@ -1840,8 +1840,8 @@ Status JoinNode::Execute(ExecContext& ctx, ChunkSink* out) {
           assemble(li, ri);
         }
       }
-      for (uint32_t l : li) {
-        if (left_outer) matched[l] = 1;
+      if (left_outer) {
+        for (uint32_t l : li) matched[l] = 1;
       }
       li.clear();
       ri.clear();

@@ -817,24 +817,24 @@ Status Shard::RunMaintenance(bool compact_settled, const MemTable* flushed) {
   return Status::OK();
 }
 
-bool Shard::LikeSized(const std::vector<std::shared_ptr<const Segment>>& group) {
+bool Shard::SmallestAtLeast(const std::vector<std::shared_ptr<const Segment>>& group,
+                            uint64_t fraction) {
   uint64_t smallest = UINT64_MAX, largest = 0;
   for (const auto& seg : group) {
     smallest = std::min(smallest, seg->file_bytes());
     largest = std::max(largest, seg->file_bytes());
   }
-  return smallest * 2 >= largest;  // a small newcomer waits for the trigger
+  return smallest * fraction >= largest;
+}
+
+bool Shard::LikeSized(const std::vector<std::shared_ptr<const Segment>>& group) {
+  return SmallestAtLeast(group, 2);  // a small newcomer waits for the trigger
 }
 
 bool Shard::OverlapWorthMerging(const std::vector<std::shared_ptr<const Segment>>& group) {
-  uint64_t smallest = UINT64_MAX, largest = 0;
+  if (!SmallestAtLeast(group, 8)) return false;  // a few late rows: merged when read
   std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const auto& seg : group) {
-    smallest = std::min(smallest, seg->file_bytes());
-    largest = std::max(largest, seg->file_bytes());
-    ranges.emplace_back(seg->min_time(), seg->max_time());
-  }
-  if (smallest * 8 < largest) return false;  // a few late rows: merged when read
+  for (const auto& seg : group) ranges.emplace_back(seg->min_time(), seg->max_time());
   std::sort(ranges.begin(), ranges.end());
   int64_t end = ranges.front().second;
   for (size_t i = 1; i < ranges.size(); ++i) {

@@ -218,6 +218,9 @@ class Shard {
   using TableKey = std::tuple<uint64_t, std::string, std::string, uint64_t>;
   using MemoryRanges = std::map<TableKey, std::vector<std::pair<int64_t, int64_t>>>;
   MemoryRanges RangesInMemory(const MemTable* flushed = nullptr) const;
+  // Whether the smallest segment of `group` is at least 1/`fraction` of the largest (bytes).
+  static bool SmallestAtLeast(const std::vector<std::shared_ptr<const Segment>>& group,
+                              uint64_t fraction);
   // Whether a partition's segments are of like size (the smallest at least half the largest).
   static bool LikeSized(const std::vector<std::shared_ptr<const Segment>>& group);
   // Whether segments of a partition overlap in time (a scan then merges their rows instead of
