@@ -1714,7 +1714,9 @@ struct Planner::Impl {
     return Status(StatusCode::kNotFound, s.message());
   }
 
-  // system.series: one row per series of the tenant (database, table, series_id, tags).
+  // system.tables: one row per table of the tenant (database, table_name, tags, fields).
+  // system.series: one row per series of the tenant (database, table_name, series_id, tags),
+  // series_id numbering a table's series from 1 in the order they were created.
   Result<Relation> PlanSystemTable(const sql::BaseTableRef& t) {
     if (t.table.name != "series" && t.table.name != "tables") {
       return NotFoundAt(t.offset, fmt::format("table \"system.{}\" does not exist (system tables: "
@@ -1761,13 +1763,22 @@ struct Planner::Impl {
         for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
           auto schema = engine->catalog().Find(options.tenant, db, table);
           if (!schema) continue;
-          for (const auto& info : engine->series().Match(options.tenant, db, table, {})) {
-            if (info->generation() != schema->generation) continue;
-            if (options.devices &&
-                !std::binary_search(options.devices->begin(), options.devices->end(),
-                                    info->Tag("device"))) {
-              continue;
-            }
+          SeriesMatch series = engine->series().Match(options.tenant, db, table, {});
+          series.EraseIf([&](const SeriesInfo& info) {
+            return info.generation() != schema->generation ||
+                   (options.devices &&
+                    !std::binary_search(options.devices->begin(), options.devices->end(),
+                                        info.Tag("device")));
+          });
+          // The storage ids are global to the server: their gaps would show how many series
+          // other tenants create. A series is shown by its rank in its table instead (ids grow
+          // as series are created, so ranks keep their order), counting only what the caller
+          // sees.
+          std::vector<const SeriesInfo*> in_order(series.begin(), series.end());
+          std::sort(in_order.begin(), in_order.end(),
+                    [](const SeriesInfo* a, const SeriesInfo* b) { return a->id < b->id; });
+          int64_t number = 0;
+          for (const SeriesInfo* info : in_order) {
             std::string tags;
             for (const auto& [k, v] : info->tags()) {
               if (!tags.empty()) tags += ',';
@@ -1775,7 +1786,7 @@ struct Planner::Impl {
             }
             rows.columns[0].Append(Value::Text(db));
             rows.columns[1].Append(Value::Text(table));
-            rows.columns[2].Append(Value::BigInt(static_cast<int64_t>(info->id.value())));
+            rows.columns[2].Append(Value::BigInt(++number));
             rows.columns[3].Append(Value::Text(std::move(tags)));
             ++rows.rows;
           }

@@ -22,6 +22,8 @@
 //   devices [name ...]        -- from here on, statements run as a customer's user who sees
 //                                these devices only (QueryOptions::devices); `devices all`
 //                                returns to the whole tenant
+//   tenant <id>               -- from here on, writes, deletes and statements are tenant <id>'s
+//                                (1 at the start)
 //
 // Column letters: I BIGINT or UBIGINT, R DOUBLE, T TEXT, B BOOLEAN, S TIMESTAMP, V INTERVAL.
 // Values print as the CLI shows them (NULL, true/false, RFC 3339 times, shortest doubles); an
@@ -119,6 +121,7 @@ TEST_P(SqlLogicTest, Run) {
   };
   int records = 0;
   std::optional<std::vector<std::string>> devices;  // the `devices` record's scope
+  TenantId tenant = kTenant;                        // the `tenant` record's
   while (i < lines.size()) {
     const std::string header = lines[i];
     const size_t at = i + 1;  // 1-based line of the header
@@ -138,7 +141,7 @@ TEST_P(SqlLogicTest, Run) {
       std::string body;
       for (const auto& l : block()) body += l + "\n";
       LineProtocolOptions opts;
-      opts.tenant = kTenant;
+      opts.tenant = tenant;
       opts.database = db.empty() ? "main" : db;
       auto parsed = ParseLineProtocol(body, opts);
       ASSERT_TRUE(parsed.errors.empty()) << where << ": " << parsed.errors[0].message;
@@ -162,9 +165,13 @@ TEST_P(SqlLogicTest, Run) {
       devices.emplace();
       for (std::string name; words >> name;) devices->push_back(name);
       if (devices->size() == 1 && (*devices)[0] == "all") devices.reset();
+    } else if (verb == "tenant") {
+      uint64_t id = 0;
+      ASSERT_TRUE(words >> id) << where << ": tenant needs a number";
+      tenant = TenantId(id);
     } else if (verb == "delete") {
       ScanRequest req;
-      req.tenant = kTenant;
+      req.tenant = tenant;
       words >> req.table >> req.min_time >> req.max_time;
       for (std::string kv; words >> kv;) {
         const size_t eq = kv.find('=');
@@ -181,7 +188,7 @@ TEST_P(SqlLogicTest, Run) {
       std::string sql;
       for (const auto& l : block()) sql += l + "\n";
       query::QueryOptions qo;
-      qo.tenant = kTenant;
+      qo.tenant = tenant;
       qo.devices = devices;
       auto r = queries_->Execute(sql, qo);
       if (mode == "ok") {
@@ -204,7 +211,7 @@ TEST_P(SqlLogicTest, Run) {
       std::vector<std::string> expected;
       for (const auto& l : block()) expected.push_back(Collapse(l));
       query::QueryOptions qo;
-      qo.tenant = kTenant;
+      qo.tenant = tenant;
       qo.devices = devices;
       auto r = queries_->Execute(sql, qo);
       if (!r.ok()) {
