@@ -1714,29 +1714,40 @@ struct Planner::Impl {
     return Status(StatusCode::kNotFound, s.message());
   }
 
-  // system.tables: one row per table of the tenant (database, table_name, tags, fields).
-  // system.series: one row per series of the tenant (database, table_name, series_id, tags),
-  // series_id numbering a table's series from 1 in the order they were created.
-  Result<Relation> PlanSystemTable(const sql::BaseTableRef& t) {
-    if (t.table.name != "series" && t.table.name != "tables") {
-      return NotFoundAt(t.offset, fmt::format("table \"system.{}\" does not exist (system tables: "
-                                              "series, tables)",
-                                              t.table.name));
+  // The columns of system table `name` (SELECT and DESCRIBE), or NotFound at `offset`:
+  //   system.tables: one row per table of the tenant (database, table_name, tags, fields).
+  //   system.series: one row per series of the tenant (database, table_name, series_id, tags),
+  //   series_id numbering a table's series from 1 in the order they were created.
+  Result<std::vector<ColumnInfo>> SystemTableColumns(const std::string& name,
+                                                     const std::string& alias,
+                                                     size_t offset) const {
+    if (name == "tables") {
+      return std::vector<ColumnInfo>{{"database", SqlType::kText, alias},
+                                     {"table_name", SqlType::kText, alias},
+                                     {"tags", SqlType::kBigInt, alias},
+                                     {"fields", SqlType::kBigInt, alias}};
     }
-    auto node = std::make_unique<RowsNode>();
-    node->label = "System " + t.table.name;
+    if (name == "series") {
+      return std::vector<ColumnInfo>{{"database", SqlType::kText, alias},
+                                     {"table_name", SqlType::kText, alias},
+                                     {"series_id", SqlType::kBigInt, alias},
+                                     {"tags", SqlType::kText, alias}};
+    }
+    return NotFoundAt(offset,
+                      fmt::format("table \"system.{}\" does not exist (system tables: series, "
+                                  "tables)",
+                                  name));
+  }
+
+  Result<Relation> PlanSystemTable(const sql::BaseTableRef& t) {
     const std::string alias = t.alias.empty() ? t.table.name : t.alias;
+    auto node = std::make_unique<RowsNode>();
+    SW_ASSIGN_OR_RETURN(node->columns, SystemTableColumns(t.table.name, alias, t.offset));
+    node->label = "System " + t.table.name;
     DataChunk& rows = node->rows;
+    rows.columns.resize(node->columns.size());
+    for (size_t c = 0; c < node->columns.size(); ++c) rows.columns[c].Reset(node->columns[c].type);
     if (t.table.name == "tables") {
-      node->columns = {{"database", SqlType::kText, alias},
-                       {"table_name", SqlType::kText, alias},
-                       {"tags", SqlType::kBigInt, alias},
-                       {"fields", SqlType::kBigInt, alias}};
-      rows.columns.resize(4);
-      rows.columns[0].Reset(SqlType::kText);
-      rows.columns[1].Reset(SqlType::kText);
-      rows.columns[2].Reset(SqlType::kBigInt);
-      rows.columns[3].Reset(SqlType::kBigInt);
       for (const auto& db : engine->catalog().ListDatabases(options.tenant)) {
         for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
           auto schema = engine->catalog().Find(options.tenant, db, table);
@@ -1749,15 +1760,6 @@ struct Planner::Impl {
         }
       }
     } else {
-      node->columns = {{"database", SqlType::kText, alias},
-                       {"table_name", SqlType::kText, alias},
-                       {"series_id", SqlType::kBigInt, alias},
-                       {"tags", SqlType::kText, alias}};
-      rows.columns.resize(4);
-      rows.columns[0].Reset(SqlType::kText);
-      rows.columns[1].Reset(SqlType::kText);
-      rows.columns[2].Reset(SqlType::kBigInt);
-      rows.columns[3].Reset(SqlType::kText);
       size_t held = 0;
       for (const auto& db : engine->catalog().ListDatabases(options.tenant)) {
         for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
@@ -2810,6 +2812,14 @@ struct Planner::Impl {
     }
     if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
       const std::string db = d->table.database.empty() ? options.database : d->table.database;
+      if (db == "system") {  // the columns of system tables are of kind "system"
+        SW_ASSIGN_OR_RETURN(auto columns, SystemTableColumns(d->table.name, "", st.offset));
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& c : columns) {
+          rows.push_back({c.name, std::string(SqlTypeName(c.type)), "system"});
+        }
+        return TextRows({"column_name", "type", "kind"}, std::move(rows), "Describe");
+      }
       auto schema = engine->catalog().Find(options.tenant, db, d->table.name);
       if (schema) schema = InColumnOrder(db, d->table.name, std::move(schema));
       if (!schema) {
