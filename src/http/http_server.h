@@ -78,8 +78,9 @@ class HttpServer {
   // The bound address (with the real port when port 0 was asked). REQUIRES: Start() returned OK.
   HostPort local_address() const;
 
-  // Stops accepting, closes connections after their current response, and joins the threads
-  // within shutdown_grace. Idempotent.
+  // Stops accepting and closes idle connections; a request in progress gets its response (with
+  // Connection: close) if it comes within shutdown_grace, after which what is left is closed and
+  // the threads are joined. Idempotent.
   void Stop();
 
   struct Impl;
