@@ -147,7 +147,7 @@ class CountState : public AggregateState {
   std::vector<int64_t> counts_;
 };
 
-// A group holds its values as 64-bit words: numbers as their bits (-0 as 0), text as its
+// A group holds its values as 64-bit words: numbers as their bits (DoubleKeyBits), text as its
 // number in a dictionary of the state's strings. A constant column (a tag of a series block) is
 // looked up once per call, and the string looked up last is remembered, as the runs of one
 // block come one call each.
@@ -205,10 +205,7 @@ class CountDistinctState : public AggregateState {
   uint64_t WordOf(const Vector& v, size_t row) {
     const size_t i = v.Index(row);
     if (v.type == SqlType::kText) return IdOf(v.strings[i]);
-    if (v.type == SqlType::kDouble) {
-      const double d = v.doubles[i];
-      return std::bit_cast<uint64_t>(d == 0 ? 0.0 : d);  // -0.0 and 0.0 are one value
-    }
+    if (v.type == SqlType::kDouble) return DoubleKeyBits(v.doubles[i]);  // -0 = 0, NaN = NaN
     return static_cast<uint64_t>(v.ints[i]);
   }
   uint64_t IdOf(const std::string& text) {
@@ -533,9 +530,7 @@ int CompareCells(const Vector& a, size_t ia, const Vector& b, size_t ib) {
   const size_t x = a.Index(ia), y = b.Index(ib);
   switch (a.type) {
     case SqlType::kDouble: {
-      const double p = a.doubles[x], q = b.doubles[y];
-      if (std::isnan(p) || std::isnan(q)) return std::isnan(p) - std::isnan(q);
-      return p < q ? -1 : p > q ? 1 : 0;
+      return CompareDoubles(a.doubles[x], b.doubles[y]);
     }
     case SqlType::kText:
       return a.strings[x].compare(b.strings[y]) < 0 ? -1 : a.strings[x] == b.strings[y] ? 0 : 1;

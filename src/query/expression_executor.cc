@@ -515,11 +515,42 @@ void CompareLoop(Function f, const std::vector<T>& l, bool lc, const std::vector
   }
 }
 
+// CompareLoop for DOUBLEs in PostgreSQL's order (CompareDoubles: NaN equals NaN and is above
+// every number), without a branch so that the loops still vectorise.
+void DoubleCompareLoop(Function f, const std::vector<double>& l, bool lc,
+                       const std::vector<double>& r, bool rc, std::vector<int64_t>* out, size_t n) {
+  using D = double;
+  switch (f) {
+    case Function::kEqual:
+      BinaryLoop(l, lc, r, rc, out, n,
+                 [](D a, D b) -> int64_t { return (a == b) | ((a != a) & (b != b)); });
+      break;
+    case Function::kNotEqual:
+      BinaryLoop(l, lc, r, rc, out, n,
+                 [](D a, D b) -> int64_t { return (a != b) & ((a == a) | (b == b)); });
+      break;
+    case Function::kLess:
+      BinaryLoop(l, lc, r, rc, out, n,
+                 [](D a, D b) -> int64_t { return (a < b) | ((a == a) & (b != b)); });
+      break;
+    case Function::kLessEqual:
+      BinaryLoop(l, lc, r, rc, out, n, [](D a, D b) -> int64_t { return (a <= b) | (b != b); });
+      break;
+    case Function::kGreater:
+      BinaryLoop(l, lc, r, rc, out, n,
+                 [](D a, D b) -> int64_t { return (a > b) | ((a != a) & (b == b)); });
+      break;
+    default:
+      BinaryLoop(l, lc, r, rc, out, n, [](D a, D b) -> int64_t { return (a >= b) | (a != a); });
+      break;
+  }
+}
+
 Status EvalComparison(const BoundExpr& e, const Vector& l, const Vector& r, size_t n, Vector* out) {
   out->Reset(SqlType::kBoolean);
   const SqlType t = l.type;
   if (t == SqlType::kDouble) {
-    CompareLoop(e.function, l.doubles, l.constant, r.doubles, r.constant, &out->ints, n);
+    DoubleCompareLoop(e.function, l.doubles, l.constant, r.doubles, r.constant, &out->ints, n);
   } else if (t == SqlType::kText) {
     CompareLoop(e.function, l.strings, l.constant, r.strings, r.constant, &out->ints, n);
   } else if (t == SqlType::kUBigInt) {
@@ -1237,7 +1268,8 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           args, rows, e.type, false,
           [&](const std::vector<Value>& v) -> Result<Value> {
             if (v[0].is_null) return v[0];
-            if (!v[1].is_null && v[0].i == v[1].i && v[0].d == v[1].d && v[0].s == v[1].s) {
+            if (!v[1].is_null && v[0].i == v[1].i && CompareDoubles(v[0].d, v[1].d) == 0 &&
+                v[0].s == v[1].s) {
               return Value::Null(e.type);
             }
             return v[0];
@@ -1257,7 +1289,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
               }
               bool less;
               if (x.type == SqlType::kDouble) {
-                less = x.d < best->d;
+                less = CompareDoubles(x.d, best->d) < 0;
               } else if (x.type == SqlType::kText) {
                 less = x.s < best->s;
               } else if (x.type == SqlType::kUBigInt) {
@@ -1295,9 +1327,6 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
 
 // ---------------------------------------------------------------------------------------------
 
-// The bits a double is hashed by in an InListIndex: -0 as 0.
-uint64_t DoubleKey(double d) { return std::bit_cast<uint64_t>(d == 0 ? 0.0 : d); }
-
 Status EvalInList(const BoundExpr& e, const Vector& a, size_t rows, Vector* out) {
   const size_t n = a.constant ? 1 : rows;
   std::vector<uint8_t> truth(n);
@@ -1314,7 +1343,7 @@ Status EvalInList(const BoundExpr& e, const Vector& a, size_t rows, Vector* out)
     if (a.type == SqlType::kText) {
       hit = index->texts.contains(a.strings[k]);
     } else if (a.type == SqlType::kDouble) {
-      hit = !std::isnan(a.doubles[k]) && index->doubles.contains(DoubleKey(a.doubles[k]));
+      hit = index->doubles.contains(DoubleKeyBits(a.doubles[k]));  // NaN = NaN, -0 = 0
     } else {
       hit = index->ints.contains(a.ints[k]);
     }
@@ -1337,7 +1366,7 @@ std::shared_ptr<const InListIndex> MakeInListIndex(const std::vector<Value>& lis
     if (v.type == SqlType::kText) {
       index->texts.insert(v.s);
     } else if (v.type == SqlType::kDouble) {
-      if (!std::isnan(v.d)) index->doubles.insert(DoubleKey(v.d));
+      index->doubles.insert(DoubleKeyBits(v.d));
     } else {
       index->ints.insert(v.i);
     }

@@ -63,8 +63,8 @@ class TimeKeyBuckets {
 // Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
 // parse or values out of range, naming the value and both types.
 // The values of an IN list hashed by type, so that a row's test costs a lookup however long
-// the list (IN (SELECT ...) lists run to millions). Doubles by their bits, -0 as 0, NaN left
-// out (it equals nothing).
+// the list (IN (SELECT ...) lists run to millions). Doubles by DoubleKeyBits (-0 as 0, every
+// NaN as one: NaN equals NaN, as in PostgreSQL).
 struct InListIndex {
   absl::flat_hash_set<std::string> texts;
   absl::flat_hash_set<int64_t> ints;  // BIGINT, UBIGINT, BOOLEAN, TIMESTAMP, INTERVAL nanos

@@ -20,6 +20,7 @@
 #include <re2/re2.h>
 
 #include "query/expression_executor.h"
+#include "storage/segment.h"
 
 namespace seaway::query {
 
@@ -257,9 +258,8 @@ void AppendKey(const Vector& v, size_t row, std::string* key) {
       key->append(reinterpret_cast<const char*>(&months), 8);
     }
   } else if (v.type == SqlType::kDouble) {
-    double d = v.doubles[i];
-    if (d == 0) d = 0;
-    key->append(reinterpret_cast<const char*>(&d), 8);
+    const uint64_t bits = DoubleKeyBits(v.doubles[i]);  // -0 as 0, every NaN as one
+    key->append(reinterpret_cast<const char*>(&bits), 8);
   } else if (v.type == SqlType::kText) {
     const uint32_t len = static_cast<uint32_t>(v.strings[i].size());
     key->append(reinterpret_cast<const char*>(&len), 4);
@@ -275,7 +275,7 @@ bool SameCell(const Vector& v, size_t a, size_t b) {
     return v.ints[a] == v.ints[b] && MonthsAt(v, a) == MonthsAt(v, b);
   }
   if (IsIntegerBacked(v.type)) return v.ints[a] == v.ints[b];
-  if (v.type == SqlType::kDouble) return v.doubles[a] == v.doubles[b];
+  if (v.type == SqlType::kDouble) return CompareDoubles(v.doubles[a], v.doubles[b]) == 0;
   if (v.type == SqlType::kText) return v.strings[a] == v.strings[b];
   return true;
 }
@@ -476,6 +476,39 @@ void AppendChunk(const DataChunk& src, DataChunk* dst) {
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// NaN is above every number (CompareDoubles), so it meets `x > c` and `x >= c`; but the
+// statistics of segment chunks leave NaNs out of their min and max, so a range open above could
+// skip a chunk holding NaN rows the filter keeps. Such a range stays only while no segment of
+// the table in `snapshot` holds a NaN in its field (a NaN makes the segment's sum NaN; memtables
+// are never skipped).
+void DropRangesNaNsMeet(const EngineSnapshot& snapshot, ScanRequest* req) {
+  auto open_above = [](const FieldRange& r) {
+    return r.max == std::numeric_limits<double>::infinity() && r.max_inclusive;
+  };
+  if (std::none_of(req->field_ranges.begin(), req->field_ranges.end(), open_above)) return;
+  std::vector<std::string_view> with_nan;
+  for (const ShardSnapshot& shard : snapshot.shards) {
+    for (const auto& segment : shard.segments) {
+      if (segment->tenant() != req->tenant || segment->table() != req->table ||
+          segment->database() != req->database || segment->max_time() < req->min_time ||
+          segment->min_time() > req->max_time) {
+        continue;
+      }
+      const auto& fields = segment->fields();
+      for (size_t k = 0; k < fields.size(); ++k) {
+        if (segment->totals()[k].nan) with_nan.push_back(fields[k].name);
+      }
+    }
+  }
+  std::erase_if(req->field_ranges, [&](const FieldRange& r) {
+    return open_above(r) && std::find(with_nan.begin(), with_nan.end(), r.field) != with_nan.end();
+  });
+}
+
+}  // namespace
+
 Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   ScanRequest req = request;
   req.fields.clear();
@@ -495,6 +528,11 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   req.partition = ctx.partition;
   req.partitions = ctx.partitions;
   req.snapshot = ctx.snapshot;
+  if (!req.field_ranges.empty()) {
+    // Decided on the sources the scan reads (the halves of a split scan share them).
+    if (req.snapshot == nullptr) req.snapshot = ctx.engine->Snapshot();
+    DropRangesNaNsMeet(*req.snapshot, &req);
+  }
   if (tag_predicate) {
     // One row of the series' tags and the selection, kept from series to series (each scan,
     // and each half of a split one, has its own request and so its own).
@@ -837,10 +875,7 @@ uint32_t NumericKeyGroup(PartialAggregate* p, const Vector& v, size_t row) {
     slot = &*p->null_group;
   } else {
     if (v.type == SqlType::kDouble) {
-      const double d = v.doubles[v.Index(row)];
-      word = std::bit_cast<int64_t>(std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
-                                    : d == 0      ? 0.0
-                                                  : d);
+      word = static_cast<int64_t>(DoubleKeyBits(v.doubles[v.Index(row)]));
     } else {
       word = v.ints[v.Index(row)];
     }
@@ -1269,9 +1304,7 @@ int CompareRows(const DataChunk& c, const std::vector<SortKey>& keys, uint32_t a
     const size_t x = v.Index(a), y = v.Index(b);
     switch (v.type) {
       case SqlType::kDouble: {
-        const double p = v.doubles[x], q = v.doubles[y];
-        const bool pn = std::isnan(p), qn = std::isnan(q);
-        r = pn || qn ? (pn - qn) : (p < q ? -1 : p > q ? 1 : 0);
+        r = CompareDoubles(v.doubles[x], v.doubles[y]);
         break;
       }
       case SqlType::kText:

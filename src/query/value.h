@@ -12,7 +12,10 @@
 // Thread-compatible values.
 #pragma once
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -42,6 +45,22 @@ inline bool IsNumeric(SqlType t) {
 inline bool IsIntegerBacked(SqlType t) {
   return t == SqlType::kBoolean || t == SqlType::kBigInt || t == SqlType::kUBigInt ||
          t == SqlType::kTimestamp || t == SqlType::kInterval;
+}
+
+// DOUBLEs are ordered as PostgreSQL orders them, in comparisons, sorts, min/max, group keys,
+// DISTINCT and joins alike: NaN equals NaN and sorts above every other number (+Infinity too),
+// and -0 equals 0. -1, 0 or 1.
+inline int CompareDoubles(double a, double b) {
+  const bool an = std::isnan(a), bn = std::isnan(b);
+  if (an || bn) return static_cast<int>(an) - static_cast<int>(bn);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// The bits a DOUBLE is hashed by where equal values must hash alike: -0 as 0, every NaN (any
+// sign or payload, e.g. 0/0's negative one) as one.
+inline uint64_t DoubleKeyBits(double d) {
+  if (std::isnan(d)) return std::bit_cast<uint64_t>(std::numeric_limits<double>::quiet_NaN());
+  return std::bit_cast<uint64_t>(d == 0 ? 0.0 : d);
 }
 
 struct Interval {
