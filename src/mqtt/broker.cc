@@ -1702,7 +1702,12 @@ BrokerSnapshot Broker::Impl::Snapshot() {
       m.packet_id = o.packet_id;
       m.state = o.state;
       if (o.message != nullptr) {
-        if (o.message->expiry_at != 0 && o.message->expiry_at <= now) return;
+        // An expired copy is deleted only while queued (5.0 3.3.2.3.3); one whose delivery
+        // began is delivered again, as Restore does and as a resumed session does.
+        if (o.state == StoredMessage::kQueued && o.message->expiry_at != 0 &&
+            o.message->expiry_at <= now) {
+          return;
+        }
         m.publish = EncodeStored(*o.message, o.qos, o.retain, now, o.subscription_ids);
       }
       out.messages.push_back(std::move(m));

@@ -1264,6 +1264,27 @@ TEST_F(BrokerRestartTest, InflightAtStopIsResentWithDupAfterRestart) {
   EXPECT_EQ(again[0].payload, "m");
 }
 
+TEST_F(BrokerRestartTest, AnInflightMessageThatExpiresIsStillResentAfterARestart) {
+  // Delivery began before the expiry: the copy is the client's until it acknowledges it, as it
+  // would be if the session were resumed without a restart (5.0 3.3.2.3.3).
+  auto sub = Persistent("sub");
+  sub->Subscribe("t", 1);
+  auto pub = Connected("pub");
+  Properties short_lived;
+  short_lived.message_expiry_interval = 5;
+  pub->Publish("t", "m", 1, false, short_lived);
+  std::vector<Publish> got = sub->Publishes();  // sent, not acknowledged
+  ASSERT_EQ(got.size(), 1u);
+  Advance(10);  // expired while in flight
+  OpenStoreAndBroker();
+  auto back = Persistent("sub");
+  const std::vector<Publish> again = back->Publishes();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].dup);
+  EXPECT_EQ(again[0].packet_id, got[0].packet_id);
+  EXPECT_EQ(again[0].payload, "m");
+}
+
 TEST_F(BrokerRestartTest, MessageExpiryCountsTheTimeTheBrokerWasDown) {
   auto sub = Persistent("sub");
   sub->Subscribe("t", 1);
