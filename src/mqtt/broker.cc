@@ -249,7 +249,7 @@ struct Broker::Impl {
   size_t Route(const MessagePtr& message);
   // Publishes a will as a client's PUBLISH is: through the handler first (a will on a telemetry
   // topic is stored like any reading), then to subscribers if the handler accepts it.
-  void PublishWillMessage(const MessagePtr& will);
+  void PublishWillMessage(MessagePtr will);
   // Hands `message` to a waiter of its exact topic, if any (AwaitMessage).
   void Notify(const MessagePtr& message);
   void SetRetained(Tenant& tenant, const MessagePtr& message);
@@ -1546,12 +1546,6 @@ void Broker::Impl::PublishDelayedWillNow(const Session* session) {
 
 void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint32_t delay,
                                bool keep) {
-  // The will's expiry was kept negative (seconds) until now: it counts from publication.
-  if (will->expiry_at < 0) {
-    auto copy = std::make_shared<Message>(*will);
-    copy->expiry_at = Now() + (-will->expiry_at) * kNanosPerSecond;
-    will = std::move(copy);
-  }
   if (delay == 0 && !keep) {
     PublishWillMessage(will);
     return;
@@ -1561,7 +1555,14 @@ void Broker::Impl::PublishWill(const SessionPtr& session, MessagePtr will, uint3
       DelayedWill{Now() + static_cast<int64_t>(delay) * kNanosPerSecond, session, will});
 }
 
-void Broker::Impl::PublishWillMessage(const MessagePtr& will) {
+void Broker::Impl::PublishWillMessage(MessagePtr will) {
+  // The will's expiry is kept negative (seconds) until now, through its delay and a restart:
+  // it counts from publication (5.0 3.1.3.2.4).
+  if (will->expiry_at < 0) {
+    auto copy = std::make_shared<Message>(*will);
+    copy->expiry_at = Now() + (-will->expiry_at) * kNanosPerSecond;
+    will = std::move(copy);
+  }
   if (handler == nullptr) {
     Route(will);
     return;
@@ -1645,6 +1646,8 @@ std::string EncodeStored(const Message& m, uint8_t qos, bool retain, int64_t now
   if (m.expiry_at > 0) {
     p.properties.message_expiry_interval = static_cast<uint32_t>(
         std::max<int64_t>(1, (m.expiry_at - now + kNanosPerSecond - 1) / kNanosPerSecond));
+  } else if (m.expiry_at < 0) {  // a will not yet published: its whole interval
+    p.properties.message_expiry_interval = static_cast<uint32_t>(-m.expiry_at);
   }
   std::string bytes;
   Encode(p, Version::kV5, &bytes);
@@ -1812,6 +1815,8 @@ Status Broker::Impl::Restore(const BrokerSnapshot& snap) {
   for (const StoredWill& w : snap.wills) {
     std::shared_ptr<Message> m = DecodeStored(w.publish, w.tenant, saved_at);
     if (m == nullptr) continue;
+    // Not yet published: its expiry counts from publication, in seconds kept negative.
+    if (m->expiry_at > 0) m->expiry_at = -((m->expiry_at - saved_at) / kNanosPerSecond);
     SessionPtr session;
     {
       std::lock_guard lock(sessions_mu);

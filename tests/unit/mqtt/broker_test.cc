@@ -1344,6 +1344,29 @@ TEST_F(BrokerRestartTest, ADelayedWillSurvivesARestart) {
   EXPECT_EQ(watcher->Payloads(), Strings{"gone"});
 }
 
+TEST_F(BrokerRestartTest, AKeptWillsExpiryCountsFromItsPublicationAfterTheRestart) {
+  auto dev = NewClient();
+  Connect c = dev->MakeConnect("dev", "a", /*clean=*/false);
+  c.properties.session_expiry_interval = 600;
+  c.will = MakeWill("status/dev", "offline", 1);
+  c.will->retain = true;
+  c.will->properties.will_delay_interval = 30;
+  c.will->properties.message_expiry_interval = 20;
+  dev->Connect(c);
+  ASSERT_TRUE(broker_->Stop().ok());  // kept with its delay for the restart
+  Advance(10);
+  OpenStoreAndBroker();
+  Advance(25);
+  broker_->Tick();  // due 30 s after the shutdown: published now, retained for 20 s
+  Advance(15);
+  auto late = Connected("late");
+  late->Subscribe("status/dev", 1);
+  const std::vector<Publish> got = late->Publishes();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "offline");
+  EXPECT_EQ(got[0].properties.message_expiry_interval, 5u);
+}
+
 TEST_F(BrokerRestartTest, WillsOfClientsConnectedAtShutdownAreKeptForTheRestart) {
   auto watcher = Persistent("watcher");
   watcher->Subscribe("status/#", 1);
@@ -1701,6 +1724,30 @@ TEST_F(BrokerTest, WillDelay) {
   Advance(2);
   broker_->Tick();
   EXPECT_EQ(watcher->Payloads(), Strings{"late"});
+}
+
+TEST_F(BrokerTest, ADelayedWillsExpiryCountsFromItsPublication) {
+  // The will lives 5 s once published, after a 10 s delay: a persistent subscriber that is
+  // offline when it is published still gets it within those 5 s, with the time left.
+  auto watcher = Persistent("watcher");
+  watcher->Subscribe("will/#", 1);
+  watcher->Disconnect();
+  auto dev = NewClient();
+  Connect c = dev->MakeConnect("dev", "a", /*clean=*/false);
+  c.properties.session_expiry_interval = 100;
+  c.will = MakeWill("will/dev", "late", 1);
+  c.will->properties.will_delay_interval = 10;
+  c.will->properties.message_expiry_interval = 5;
+  dev->Connect(c);
+  dev->Drop();
+  Advance(11);
+  broker_->Tick();  // published now, expires at 16 s
+  Advance(2);
+  auto back = Persistent("watcher");
+  const std::vector<Publish> got = back->Publishes();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "late");
+  EXPECT_EQ(got[0].properties.message_expiry_interval, 3u);
 }
 
 TEST_F(BrokerTest, DelayedWillIsPublishedWhenTheSessionEndsFirst) {
