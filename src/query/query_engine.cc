@@ -10,10 +10,12 @@
 namespace seaway::query {
 namespace {
 
-// "EXPLAIN <query>": the query without the keyword, or nullopt.
+// "EXPLAIN <query>" (after any empty statements): the query without the keyword, or nullopt.
 std::optional<std::string_view> StripExplain(std::string_view sql) {
   size_t i = 0;
-  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == ';')) {
+    ++i;
+  }
   constexpr std::string_view kWord = "explain";
   if (sql.size() - i < kWord.size() + 1) return std::nullopt;
   for (size_t k = 0; k < kWord.size(); ++k) {

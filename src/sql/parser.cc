@@ -258,8 +258,19 @@ Result<Statement> Parser::ParseStatement() {
 }
 
 Result<Statement> Parser::ParseSingle() {
+  // Empty statements (nothing but spaces and comments before a ';') are skipped, as PostgreSQL
+  // skips them.
+  while (Accept(TokenKind::kSemicolon)) {
+  }
+  if (At(TokenKind::kEnd)) {
+    return InvalidArgument(
+        "empty query: the text holds no statement (only spaces, comments or "
+        "';'); send one such as SELECT 1");
+  }
   SW_ASSIGN_OR_RETURN(Statement statement, ParseStatement());
   if (Accept(TokenKind::kSemicolon)) {
+    while (Accept(TokenKind::kSemicolon)) {
+    }
     if (!At(TokenKind::kEnd)) return ErrorExpected("end of input after ';' (one statement only)");
   } else if (!At(TokenKind::kEnd)) {
     return ErrorExpected(expected_after_);

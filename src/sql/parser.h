@@ -34,7 +34,8 @@ namespace seaway::sql {
 
 inline constexpr uint32_t kMaxNestingDepth = 256;
 
-// Exactly one statement, optionally followed by ';'.
+// Exactly one statement, with any number of empty statements (';') before and after it. A text
+// without a statement (empty, or only spaces, comments and ';') is InvalidArgument "empty query".
 Result<Statement> ParseSql(std::string_view text);
 
 // Statements separated by ';' (empty statements are skipped; an empty script has none).

@@ -71,11 +71,18 @@ const std::vector<ErrorCase> kErrorCases = {
      "syntax error at line 1, column 22: expected expression, found end of input\n"
      "SELECT a FROM t WHERE  -- why?\n"
      "                     ^"},
+    // A text without a statement (empty statements are skipped, as PostgreSQL skips them).
     {"",
-     "syntax error at line 1, column 1: expected SELECT, WITH, SHOW or DESCRIBE, found end of "
-     "input\n"
-     "\n"
-     "^"},
+     "empty query: the text holds no statement (only spaces, comments or ';'); send one such as "
+     "SELECT 1"},
+    {" ; -- nothing\n;",
+     "empty query: the text holds no statement (only spaces, comments or ';'); send one such as "
+     "SELECT 1"},
+    {"SELECT 1;; SELECT 2",
+     "syntax error at line 1, column 12: expected end of input after ';' (one statement only), "
+     "found 'SELECT'\n"
+     "SELECT 1;; SELECT 2\n"
+     "           ^"},
     {"SELEC 1",
      "syntax error at line 1, column 1: expected SELECT, WITH, SHOW or DESCRIBE, "
      "found 'SELEC'\n"

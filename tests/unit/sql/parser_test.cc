@@ -404,6 +404,19 @@ TEST(ParserTest, ScriptSplitsStatements) {
   EXPECT_TRUE(empty->empty());
 }
 
+// Empty statements around the one statement are skipped, as PostgreSQL skips them.
+TEST(ParserTest, SingleStatementSkipsEmptyStatements) {
+  for (const char* text : {"SELECT 1;;", ";SELECT 1", " ; ;SELECT 1 ; ; ", "SELECT 1; -- done\n;",
+                           "SELECT 1;/* a */;\n"}) {
+    auto statement = ParseSql(text);
+    ASSERT_TRUE(statement.ok()) << text << ": " << statement.status();
+    EXPECT_EQ(ToSql(*statement), "SELECT 1") << text;
+  }
+  auto after_semicolons = ParseSql(";; SELECT 1");
+  ASSERT_TRUE(after_semicolons.ok());
+  EXPECT_EQ(after_semicolons->offset, 3u);  // errors still point into the text sent
+}
+
 TEST(ParserTest, StatementKinds) {
   auto show = ParseSql("SHOW TABLES FROM plant");
   ASSERT_TRUE(show.ok());
