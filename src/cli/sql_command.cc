@@ -180,9 +180,15 @@ int RunShell(const SqlClient& client, const std::string& format) {
       if (!RunStatement(client, format, sql)) all_ok = false;
     }
   }
-  if (tty) std::printf("\n");  // after the prompt that Ctrl-D ended
   if (const std::string sql = splitter.TakeRest(); !sql.empty()) {
-    if (!RunStatement(client, format, sql)) all_ok = false;  // the last one may lack its ';'
+    if (tty) {
+      // Ctrl-D in the middle of a statement leaves it, as psql does: it may be half typed.
+      std::printf("\nunfinished statement not run (end it with ';' to run it)\n");
+    } else if (!RunStatement(client, format, sql)) {  // a script's last may lack its ';'
+      all_ok = false;
+    }
+  } else if (tty) {
+    std::printf("\n");  // after the prompt that Ctrl-D ended
   }
   return all_ok ? 0 : 1;
 }

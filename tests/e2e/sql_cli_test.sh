@@ -154,6 +154,42 @@ assert b" z\r\n---\r\n 5\r\n" in out, "the statement after Ctrl-C did not run"
 PY
 pass "seaway sql: Ctrl-C at the prompt clears the input"
 
+# Ctrl-D at the prompt in the middle of a statement quits without running it (as psql); from a
+# pipe, the last statement runs without its ';'.
+python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 <<'PY' \
+  || fail "Ctrl-D: $(cat "$WORK/out")"
+import os, pty, select, sys, time
+seaway, url, token, work = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = work
+    os.execv(seaway, [seaway, "sql", "--url", url, "--token", token])
+out = b""
+def read_until(marker, seconds=10):
+    global out
+    end = time.time() + seconds
+    while marker not in out and time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                return
+read_until(b"seaway> ")
+os.write(fd, b"SELECT 6 AS half_typed\r")
+read_until(b"-> ")
+os.write(fd, b"\x04")
+read_until(b"never", 3)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"status {status}"
+assert b"unfinished statement not run" in out, "no notice"
+assert b"(1 row" not in out, "the unfinished statement ran"
+PY
+printf 'SELECT 7 AS piped' | "$SEAWAY" sql --url "$URL" --token "$TOKEN" >"$WORK/out" 2>&1 \
+  || fail "piped statement without ';': $(cat "$WORK/out")"
+grep -q '^ *7$' "$WORK/out" || fail "piped statement without ';' did not run: $(cat "$WORK/out")"
+pass "seaway sql: Ctrl-D leaves an unfinished statement; a piped one runs"
+
 metrics=$(curl -sS "$URL/metrics")
 grep -q '^seaway_sql_queries_total{status="ok"} ' <<<"$metrics" || fail "no query counter"
 kill -TERM "$PID"
