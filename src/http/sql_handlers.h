@@ -105,7 +105,7 @@ class SqlService {
   // destroyed, and so detached from their watch, outside mu_.
   std::mutex mu_;
   std::condition_variable work_;
-  std::condition_variable expire_;  // the queue changed or the service stops
+  std::condition_variable expire_;  // the service stops (ExpireQueued polls otherwise)
   bool stopping_ = false;
   std::vector<Job*> running_;               // each running query's cancel flag is set by Stop
   std::deque<std::unique_ptr<Job>> queue_;  // in arrival order, hence in deadline order
