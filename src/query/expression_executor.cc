@@ -144,6 +144,41 @@ Status Overflow(const BoundExpr& e, std::string_view type) {
   return InvalidArgument("{} out of range in the expression at offset {}", type, e.offset);
 }
 
+// exp and power fail as in PostgreSQL where finite arguments have no finite result, instead of
+// giving Infinity or NaN (as DOUBLE arithmetic does: 1e308 * 10 fails too).
+Status FunctionOverflow(std::string_view call) {
+  return InvalidArgument("value out of range: overflow in {}", call);
+}
+
+Result<double> CheckedExp(double x) {
+  const double y = std::exp(x);
+  if (std::isinf(y) && std::isfinite(x)) return FunctionOverflow(fmt::format("exp({})", x));
+  return y;
+}
+
+// Whether power(x, p) has no real value: PostgreSQL's two errors, or OK.
+Status CheckPowerDomain(double x, double p) {
+  if (x == 0 && p < 0) {
+    return InvalidArgument("zero raised to a negative power is undefined in power({}, {})", x, p);
+  }
+  if (x < 0 && std::isfinite(p) && p != std::trunc(p)) {
+    return InvalidArgument(
+        "a negative number raised to a non-integer power yields a complex result in power({}, "
+        "{})",
+        x, p);
+  }
+  return Status::OK();
+}
+
+Result<double> CheckedPower(double x, double p) {
+  SW_RETURN_IF_ERROR(CheckPowerDomain(x, p));
+  const double y = std::pow(x, p);
+  if (std::isinf(y) && std::isfinite(x) && std::isfinite(p)) {
+    return FunctionOverflow(fmt::format("power({}, {})", x, p));
+  }
+  return y;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time zones and calendar helpers
 
@@ -826,12 +861,13 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
         if (args[1]->type != SqlType::kBigInt) return false;
         scale = std::pow(10.0, static_cast<double>(args[1]->ints[0]));
       }
-      // Without digits, x * 1 / 1 is x: no multiply and divide per value.
+      // Without digits, x * 1 / 1 is x: no multiply and divide per value. A value too large to
+      // scale has no digits that far below its point (floor(1e300, 10) is 1e300, not Infinity).
       auto scaled = [&](auto op) {
         if (args.size() == 1) {
           map([&](double v) { return op(v); });
         } else {
-          map([&](double v) { return op(v * scale) / scale; });
+          map([&](double v) { return std::isfinite(v * scale) ? op(v * scale) / scale : v; });
         }
       };
       if (e.function == Function::kRound && args.size() > 1) {
@@ -868,10 +904,22 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
       const Value exponent = args[1]->Get(0);
       if (exponent.type != SqlType::kDouble && !IsIntegerBacked(exponent.type)) return false;
       const double p = ToDouble(exponent);
+      for (size_t i = 0; i < rows; ++i) {
+        if (RowValid(a, i)) SW_RETURN_IF_ERROR(CheckPowerDomain(x[i], p));
+      }
       map([p](double v) { return std::pow(v, p); });
       break;
     }
     default: return false;
+  }
+  if ((e.function == Function::kExp || e.function == Function::kPower) &&
+      AnyNotFinite(y.data(), rows)) {
+    // Finite arguments with an infinite result overflow (one pass over the bits first).
+    for (size_t i = 0; i < rows; ++i) {
+      if (!RowValid(a, i) || !std::isinf(y[i]) || !std::isfinite(x[i])) continue;
+      if (e.function == Function::kExp) return CheckedExp(x[i]).status();
+      SW_RETURN_IF_ERROR(CheckedPower(x[i], ToDouble(args[1]->Get(0))).status());
+    }
   }
   out->Reset(SqlType::kDouble);
   out->doubles = std::move(y);
@@ -1145,6 +1193,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
               return Value::Double(RoundDecimal(v[0].d, v[1].i));
             }
             double x = v[0].d * scale;
+            if (!std::isfinite(x)) return v[0];  // no digits that far below its point
             switch (e.function) {
               case Function::kRound: x = std::round(x); break;
               case Function::kFloor: x = std::floor(x); break;
@@ -1162,7 +1211,10 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           args, rows, SqlType::kDouble, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
             const double x = arg_double(v, 0);
-            if (e.function == Function::kExp) return Value::Double(std::exp(x));
+            if (e.function == Function::kExp) {
+              SW_ASSIGN_OR_RETURN(const double y, CheckedExp(x));
+              return Value::Double(y);
+            }
             if (e.function == Function::kSqrt) {
               if (x < 0) return InvalidArgument("sqrt of a negative number ({})", x);
               return Value::Double(std::sqrt(x));
@@ -1177,7 +1229,8 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
       return RowWise(
           args, rows, SqlType::kDouble, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
-            return Value::Double(std::pow(arg_double(v, 0), arg_double(v, 1)));
+            SW_ASSIGN_OR_RETURN(const double y, CheckedPower(arg_double(v, 0), arg_double(v, 1)));
+            return Value::Double(y);
           },
           out);
     case Function::kLower:
