@@ -158,13 +158,82 @@ Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRe
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
+// The columns of one table that the items accepted so far use (SeparateRefusedItems).
+struct TableColumns {
+  std::vector<std::string> tags;
+  std::vector<FieldSchema> fields;
+};
+
+// What the engine would refuse in these columns of `batch`'s table, beyond the stored schema's
+// own checks (Catalog::Check): a name that is a tag and a field at once, or more columns than a
+// table holds, when the table is new (the catalog checks neither before the table exists, and
+// the engine then refuses the whole batch, every line of it).
+Status CheckColumns(const Engine& engine, const WriteBatch& batch,
+                    const std::vector<std::string>& tags, const std::vector<FieldSchema>& fields) {
+  for (const FieldSchema& f : fields) {
+    if (std::find(tags.begin(), tags.end(), f.name) != tags.end()) {
+      return InvalidArgument("table '{}': '{}' is both a tag and a field", batch.table(), f.name);
+    }
+  }
+  if (tags.size() + fields.size() > kMaxColumnsPerTable) {
+    return InvalidArgument("table '{}': {} columns would exceed the limit of {}", batch.table(),
+                           tags.size() + fields.size(), kMaxColumnsPerTable);
+  }
+  return engine.catalog().Check(batch.tenant(), batch.database(), batch.table(), tags, fields);
+}
+
+Status CheckColumns(const Engine& engine, const WriteBatch& batch) {
+  std::vector<FieldSchema> fields;
+  fields.reserve(batch.fields().size());
+  for (const FieldColumn& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
+  return CheckColumns(engine, batch, batch.tag_keys(), fields);
+}
+
+// The columns of `item`'s table after `item`, given `base` (the table's so far), when `item`
+// adds any: nullopt when it adds none. Checks the union, so that an item is refused when it
+// conflicts with an earlier item of the body: a field of another type, a tag of an earlier
+// field's name (or the reverse), one column too many for a new table.
+Result<std::optional<TableColumns>> AddColumns(const Engine& engine, const WriteBatch& item,
+                                               const TableColumns& base) {
+  auto has_tag = [](const TableColumns& c, std::string_view name) {
+    return std::find(c.tags.begin(), c.tags.end(), name) != c.tags.end();
+  };
+  auto field = [](const TableColumns& c, std::string_view name) {
+    return std::find_if(c.fields.begin(), c.fields.end(),
+                        [&](const FieldSchema& s) { return s.name == name; });
+  };
+  bool adds = false;
+  for (const std::string& tag : item.tag_keys()) adds = adds || !has_tag(base, tag);
+  for (const FieldColumn& f : item.fields()) {
+    auto it = field(base, f.name);
+    if (it == base.fields.end()) {
+      adds = true;
+    } else if (it->type != f.type) {
+      return InvalidArgument(
+          "table '{}' field '{}': type {} conflicts with type {} earlier in the request",
+          item.table(), f.name, FieldTypeName(f.type), FieldTypeName(it->type));
+    }
+  }
+  if (!adds) return std::optional<TableColumns>();
+  TableColumns next = base;
+  for (const std::string& tag : item.tag_keys()) {
+    if (!has_tag(next, tag)) next.tags.push_back(tag);
+  }
+  for (const FieldColumn& f : item.fields()) {
+    if (field(next, f.name) == next.fields.end()) next.fields.push_back({f.name, f.type});
+  }
+  SW_RETURN_IF_ERROR(CheckColumns(engine, item, next.tags, next.fields));
+  return std::optional<TableColumns>(std::move(next));
+}
+
 // Rejects the lines or items that would be refused for their content: rows that do not follow
 // the thing model of their table (platform/thing_model.h ValidateModelTables), or that conflict
-// with the stored schema or lie outside the storable times (Engine::CheckWrite). Costs a
-// catalog lookup per batch, plus one in-memory lookup per request for a tenant without models;
-// only when a batch fails is the body decoded again item by item (each item's own text, as the
-// whole body's decode numbers it), to name each bad one and store the others. Unavailable when
-// the models cannot be read (the client retries: nothing was stored).
+// with the stored schema, with each other (a tag and a field of one name, too many columns) or
+// lie outside the storable times (Engine::CheckWrite). Costs a catalog lookup per batch, plus
+// one in-memory lookup per request for a tenant without models; only when a batch fails is the
+// body decoded again item by item (each item's own text, as the whole body's decode numbers
+// it), to name each bad one and store the others. Unavailable when the models cannot be read
+// (the client retries: nothing was stored).
 Status SeparateRefusedItems(
     const WriteRoutesContext* ctx, TenantId tenant, std::string_view body,
     std::vector<std::pair<size_t, std::string_view>> (*split)(std::string_view),
@@ -181,16 +250,37 @@ Status SeparateRefusedItems(
   }
   auto check = [&](const std::vector<WriteBatch>& batches) -> Status {
     if (models != nullptr) SW_RETURN_IF_ERROR(ValidateModelTables(*models, batches));
-    for (const WriteBatch& batch : batches) SW_RETURN_IF_ERROR(ctx->engine->CheckWrite(batch));
+    for (const WriteBatch& batch : batches) {
+      SW_RETURN_IF_ERROR(ctx->engine->CheckWrite(batch));
+      SW_RETURN_IF_ERROR(CheckColumns(*ctx->engine, batch));
+    }
     return Status::OK();
   };
   if (check(parsed->batches).ok()) return Status::OK();
   IngestResult out;
-  std::map<std::string, size_t, std::less<>> batch_of;  // table -> its batch in `out`
+  std::map<std::string, size_t, std::less<>> batch_of;       // table -> its batch in `out`
+  std::map<std::string, TableColumns, std::less<>> columns;  // table -> its columns so far
   for (const auto& [number, text] : split(body)) {
     IngestResult one = decode(text);
     Status s =
         one.errors.empty() ? check(one.batches) : InvalidArgument("{}", one.errors.front().message);
+    // Every batch of the item against the items before it, then all of them or none.
+    std::map<std::string, TableColumns, std::less<>> touched;  // tables the item adds to
+    for (size_t i = 0; s.ok() && i < one.batches.size(); ++i) {
+      const WriteBatch& batch = one.batches[i];
+      static const TableColumns kNone;
+      auto seen = touched.find(batch.table());
+      auto known = columns.find(batch.table());
+      const TableColumns& base = seen != touched.end()    ? seen->second
+                                 : known != columns.end() ? known->second
+                                                          : kNone;
+      Result<std::optional<TableColumns>> next = AddColumns(*ctx->engine, batch, base);
+      if (!next.ok()) {
+        s = next.status();
+      } else if (next->has_value()) {
+        touched.insert_or_assign(batch.table(), std::move(**next));
+      }
+    }
     for (size_t i = 0; s.ok() && i < one.batches.size(); ++i) {
       WriteBatch& batch = one.batches[i];
       auto it = batch_of.find(batch.table());
@@ -198,11 +288,12 @@ Status SeparateRefusedItems(
         batch_of.emplace(batch.table(), out.batches.size());
         out.batches.push_back(std::move(batch));
       } else {
-        s = out.batches[it->second].Append(batch);  // a type conflict with an earlier item
+        s = out.batches[it->second].Append(batch);  // checked above: cannot fail
       }
     }
     if (s.ok()) {
       out.points += one.points;
+      for (auto& [table, c] : touched) columns.insert_or_assign(table, std::move(c));
     } else {
       // "row 1" of an item decoded alone says nothing: the item's number does.
       std::string message(s.message());

@@ -196,6 +196,56 @@ TEST_F(WriteHandlersTest, LinesTheStoredSchemaRefusesAreNamedAndTheRestStored) {
   EXPECT_EQ(Rows(acme_, "plant", "other"), 2u);
 }
 
+// A new table has no stored schema to check against: lines that conflict with each other (a
+// name that is a tag and a field, too many columns) were refused by the engine as a whole
+// batch, the table's good lines lost with them and no line named.
+TEST_F(WriteHandlersTest, LinesOfANewTableThatConflictWithEachOtherAreNamedAndTheRestStored) {
+  HttpResponse r = Post("/write?db=plant",
+                        "fresh,a=x b=1 1\nfresh a=1 2\nfresh,c=y c=1 3\nfresh b=2 4\nok v=1 5\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("partial write: 2 line(s) rejected, 3 stored"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":2,"error":"table 'fresh': 'a' is both a tag and a field"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"({"line":3,"error":"table 'fresh': 'c' is both a tag and a field"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(acme_, "plant", "fresh"), 2u);
+  EXPECT_EQ(Rows(acme_, "plant", "ok"), 1u);
+
+  // More columns than a table holds, over several lines of a new table: the line that passes
+  // the limit is refused, the lines before it stored.
+  std::string body;
+  for (int line = 0; line < 5; ++line) {
+    body += "wide ";
+    for (int f = 0; f < 250; ++f) body += fmt::format("{}f{}_{}=1", f == 0 ? "" : ",", line, f);
+    body += fmt::format(" {}\n", 10 + line);
+  }
+  r = Post("/write?db=plant", body);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("partial write: 1 line(s) rejected, 4 stored"), std::string::npos)
+      << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find(R"({"line":5,"error":"table 'wide': 1250 columns would exceed )"),
+            std::string::npos)
+      << r.body.substr(0, 300);
+  EXPECT_EQ(Rows(acme_, "plant", "wide"), 4u);
+
+  // JSON items the same way (in the other tenant: this one is at the fixture's series limit).
+  r = Post("/api/v1/telemetry?db=plant",
+           R"({"table":"fresh2","tags":{"a":"x"},"fields":{"b":1},"time":1})"
+           "\n"
+           R"({"table":"fresh2","fields":{"a":1},"time":2})"
+           "\n"
+           R"({"table":"fresh2","fields":{"b":2},"time":3})",
+           {{"Authorization", "Token other-token-0123456789"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find(R"({"item":2,"error":"table 'fresh2': 'a' is both a tag and a field"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Rows(other_, "plant", "fresh2"), 2u);
+}
+
 TEST_F(WriteHandlersTest, ConfiguredLimitsAreEnforcedAndNamed) {
   context_.limits.max_tags = 1;
   context_.limits.max_line_bytes = 40;
