@@ -346,6 +346,13 @@ struct Planner::Impl {
           (y == SqlType::kUBigInt && unsigned_literal(a))) {
         return SqlType::kUBigInt;
       }
+      // An integer literal past BIGINT (a UBIGINT constant from 2^63 on) with BIGINT: DOUBLE,
+      // which holds both (PostgreSQL compares them as numeric).
+      auto past_bigint = [](const BoundExpr& e) {
+        return e.kind == BoundKind::kConstant && e.type == SqlType::kUBigInt &&
+               !e.constant.is_null && e.constant.i < 0;
+      };
+      if (past_bigint(a) || past_bigint(b)) return SqlType::kDouble;
       return SqlType::kBigInt;  // BIGINT with UBIGINT
     }
     // Integers as nanoseconds against timestamps: time > 1700000000000000000.
@@ -1234,6 +1241,7 @@ struct Planner::Impl {
           case sql::LiteralKind::kNull: return Constant(Value::Null(), e.offset);
           case sql::LiteralKind::kBool: return Constant(Value::Boolean(l.bool_value), e.offset);
           case sql::LiteralKind::kInteger: return Constant(Value::BigInt(l.int_value), e.offset);
+          case sql::LiteralKind::kUnsigned: return Constant(Value::UBigInt(l.uint_value), e.offset);
           case sql::LiteralKind::kFloat: return Constant(Value::Double(l.float_value), e.offset);
           case sql::LiteralKind::kString: return Constant(Value::Text(l.string_value), e.offset);
           case sql::LiteralKind::kInterval: {

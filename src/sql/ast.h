@@ -99,7 +99,7 @@ struct TypeName {
   size_t offset = 0;
 };
 
-enum class LiteralKind : uint8_t { kNull, kBool, kInteger, kFloat, kString, kInterval };
+enum class LiteralKind : uint8_t { kNull, kBool, kInteger, kUnsigned, kFloat, kString, kInterval };
 
 struct LiteralExpr : Expr {
   static constexpr ExprKind kKind = ExprKind::kLiteral;
@@ -108,8 +108,9 @@ struct LiteralExpr : Expr {
   LiteralKind literal_kind = LiteralKind::kNull;
   bool bool_value = false;
   // A minus sign right before a number is part of the literal: -5 is the integer -5. Integers
-  // that do not fit int64_t become floats.
+  // past int64_t that fit uint64_t are kUnsigned (uint_value); larger ones become floats.
   int64_t int_value = 0;
+  uint64_t uint_value = 0;
   double float_value = 0;
   std::string string_value;  // kString: the text; kInterval: the quoted text ('5 minutes')
 };

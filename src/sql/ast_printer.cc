@@ -236,6 +236,7 @@ class Printer {
       case LiteralKind::kNull: out_ += "NULL"; return;
       case LiteralKind::kBool: out_ += literal.bool_value ? "TRUE" : "FALSE"; return;
       case LiteralKind::kInteger: out_ += fmt::format("{}", literal.int_value); return;
+      case LiteralKind::kUnsigned: out_ += fmt::format("{}", literal.uint_value); return;
       case LiteralKind::kFloat: out_ += FloatText(literal.float_value); return;
       case LiteralKind::kString: out_ += QuoteString(literal.string_value); return;
       case LiteralKind::kInterval: out_ += "INTERVAL " + QuoteString(literal.string_value); return;

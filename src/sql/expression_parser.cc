@@ -276,6 +276,18 @@ Result<ExprPtr> Parser::ParseUnary() {
         literal.offset = token.offset;
         return operand;
       }
+      if (literal.literal_kind == LiteralKind::kUnsigned) {  // as if the sign were written on it
+        constexpr uint64_t kInt64MinMagnitude = uint64_t{1} << 63;
+        if (literal.uint_value == kInt64MinMagnitude) {
+          literal.literal_kind = LiteralKind::kInteger;
+          literal.int_value = std::numeric_limits<int64_t>::min();
+        } else {
+          literal.literal_kind = LiteralKind::kFloat;
+          literal.float_value = -static_cast<double>(literal.uint_value);
+        }
+        literal.offset = token.offset;
+        return operand;
+      }
     }
   } else {
     SW_ASSIGN_OR_RETURN(operand, ParseBinary(kNot));
@@ -312,8 +324,13 @@ Result<ExprPtr> Parser::ParseNumber(const Token& token, bool negative) {
       literal->literal_kind = LiteralKind::kInteger;
       return literal;
     }
+    auto [uptr, uec] = std::from_chars(begin, end, literal->uint_value);  // no '-' taken
+    if (uec == std::errc() && uptr == end) {
+      literal->literal_kind = LiteralKind::kUnsigned;
+      return literal;
+    }
   }
-  // Decimals, exponents, and integers too large for int64_t.
+  // Decimals, exponents, and integers too large for uint64_t (or below INT64_MIN).
   auto [ptr, ec] = std::from_chars(begin, end, literal->float_value);
   if (ec != std::errc() || ptr != end) {
     return ErrorAt(token, fmt::format("number {} is out of range", text));

@@ -37,7 +37,9 @@ const std::vector<Case> kExpressionCases = {
     {"1.5E-3", "0.0015"},
     {"100.0", "100.0"},
     {"1e300", "1e+300"},
-    {"12345678901234567890", "1.2345678901234567e+19"},  // past int64: a float
+    {"12345678901234567890", "12345678901234567890"},    // past int64, within uint64: unsigned
+    {"18446744073709551616", "1.8446744073709552e+19"},  // past uint64: a float
+    {"-12345678901234567890", "-1.2345678901234567e+19"},
     {"-5", "-5"},
     {"- 5", "-5"},
     {"-(5)", "-5"},
@@ -480,7 +482,12 @@ TEST(ParserTest, LiteralValues) {
   EXPECT_EQ(literal("42").int_value, 42);
   EXPECT_EQ(literal("-9223372036854775808").int_value, std::numeric_limits<int64_t>::min());
   EXPECT_EQ(literal("9223372036854775807").int_value, std::numeric_limits<int64_t>::max());
-  EXPECT_EQ(literal("9223372036854775808").literal_kind, LiteralKind::kFloat);
+  EXPECT_EQ(literal("9223372036854775808").literal_kind, LiteralKind::kUnsigned);
+  EXPECT_EQ(literal("18446744073709551615").uint_value, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(literal("18446744073709551616").literal_kind, LiteralKind::kFloat);
+  EXPECT_EQ(literal("-9223372036854775809").literal_kind, LiteralKind::kFloat);
+  EXPECT_EQ(literal("-(9223372036854775808)").int_value, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(literal("-(10000000000000000001)").float_value, -1e19);
   EXPECT_EQ(literal("2.5e3").float_value, 2500.0);
   EXPECT_EQ(literal("-0.25").float_value, -0.25);
   EXPECT_EQ(literal("'a''b'").string_value, "a'b");
