@@ -103,7 +103,7 @@ HttpResponse ListCustomers(const PlatformRoutesContext* ctx, const HttpRequest& 
 HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kCustomersManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"name", "parent"});
   if (!body.ok()) return Fail(body.status());
   auto name = StringField(*body, "name", /*required=*/true);
   if (!name.ok()) return Fail(name.status());
@@ -182,7 +182,7 @@ HttpResponse GetUser(const PlatformRoutesContext* ctx, const HttpRequest& reques
 HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kUsersManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"name", "role", "customer", "password"});
   if (!body.ok()) return Fail(body.status());
   NewUser user;
   auto name = StringField(*body, "name", /*required=*/true);
@@ -241,7 +241,7 @@ HttpResponse ListDevices(const PlatformRoutesContext* ctx, const HttpRequest& re
 HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"name", "customer"});
   if (!body.ok()) return Fail(body.status());
   NewDevice device;
   auto name = StringField(*body, "name", /*required=*/true);
@@ -352,7 +352,7 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
 HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kTokensManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"description", "scopes", "expires_in_s"});
   if (!body.ok()) return Fail(body.status());
   NewApiToken token;
   auto description = StringField(*body, "description", /*required=*/true);
@@ -671,7 +671,7 @@ HttpResponse ListProvisioningKeys(const PlatformRoutesContext* ctx, const HttpRe
 HttpResponse CreateProvisioningKey(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kDevicesManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"name", "customer", "model", "max_devices"});
   if (!body.ok()) return Fail(body.status());
   NewProvisioningKey key;
   auto name = StringField(*body, "name", /*required=*/true);

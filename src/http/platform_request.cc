@@ -40,6 +40,18 @@ Result<json> ParseObject(const std::string& body) {
   return j;
 }
 
+Result<json> ParseObject(const std::string& body, std::initializer_list<std::string_view> fields) {
+  SW_ASSIGN_OR_RETURN(json j, ParseObject(body));
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+    std::string list;
+    for (std::string_view name : fields)
+      list += fmt::format("{}{}", list.empty() ? "" : ", ", name);
+    return InvalidArgument("unknown field '{}'; the fields are {}", key, list);
+  }
+  return j;
+}
+
 Result<std::optional<std::string>> StringField(const json& j, const char* name, bool required) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) {

@@ -34,6 +34,11 @@ HttpResponse Fail(const Status& status);
 
 // The body as a JSON object; InvalidArgument otherwise.
 Result<nlohmann::json> ParseObject(const std::string& body);
+// The same, whose every key is one of `fields`: InvalidArgument naming the first other key and
+// listing `fields`, so that a misspelt optional field ("scope", "expires_in", "custmer") is an
+// error rather than a token, device or user made without it.
+Result<nlohmann::json> ParseObject(const std::string& body,
+                                   std::initializer_list<std::string_view> fields);
 
 // A string field; nullopt when absent (or null) and not `required`.
 Result<std::optional<std::string>> StringField(const nlohmann::json& j, const char* name,

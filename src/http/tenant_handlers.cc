@@ -47,13 +47,17 @@ HttpResponse ListTenants(const TenantRoutesContext* ctx, const HttpRequest& requ
 HttpResponse CreateTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kTenantsManage);
   if (!who.ok()) return Fail(who.status());
-  auto body = ParseObject(request.body);
+  auto body = ParseObject(request.body, {"name", "settings", "quotas"});
   if (!body.ok()) return Fail(body.status());
   auto name = StringField(*body, "name", /*required=*/true);
   if (!name.ok()) return Fail(name.status());
   TenantSettings settings;
   if (auto it = body->find("settings"); it != body->end() && !it->is_null()) {
     if (Status s = PatchTenantSettings(*it, &settings); !s.ok()) return Fail(s);
+  }
+  // The tenant's quotas, as `settings.quotas` (docs/security.md, "Quotas").
+  if (auto it = body->find("quotas"); it != body->end()) {
+    if (Status s = PatchTenantSettings(json{{"quotas", *it}}, &settings); !s.ok()) return Fail(s);
   }
   auto token = NewRandomToken();
   if (!token.ok()) return Fail(token.status());
