@@ -723,10 +723,12 @@ HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& requ
   }
   const auto admitting = LockDeviceChanges(ctx);
   auto provisioned = ctx->metadata->ProvisionDevice(
-      parts[0], parts[1], parts[2], [ctx](const ProvisioningKeyInfo& key) {
+      parts[0], parts[1], parts[2],
+      [ctx](const ProvisioningKeyInfo& key) {
         return ctx->quotas == nullptr ? Status::OK()
                                       : ctx->quotas->AdmitDevices(key.tenant, key.customer, 1);
-      });
+      },
+      ctx->on_provisioned);
   if (!provisioned.ok()) {
     if (provisioned.status().code() == StatusCode::kUnauthenticated &&
         ctx->provision_limiter != nullptr) {
@@ -736,14 +738,6 @@ HttpResponse Provision(const PlatformRoutesContext* ctx, const HttpRequest& requ
   }
   const auto& [key, device] = *provisioned;
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(key.tenant);
-  if (ctx->on_provisioned) {
-    if (Status s = ctx->on_provisioned(key, device.id); !s.ok()) {
-      // All or nothing: a device the client is told failed must not exist.
-      (void)ctx->metadata->DeleteDevice(key.tenant, device.id);
-      if (ctx->quotas != nullptr) ctx->quotas->Invalidate(key.tenant);
-      return Fail(s);
-    }
-  }
   json out{{"id", device.id.value()},
            {"name", parts[2]},
            {"token", device.token},

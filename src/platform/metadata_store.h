@@ -278,10 +278,13 @@ class MetadataStore {
   // Creates device `name` for the key's tenant, assigned to its customer, when `secret` is the
   // key's and it has devices left (ResourceExhausted naming the key's max_devices otherwise);
   // Unauthenticated ("invalid provisioning key or secret") for any wrong part. `admit` runs
-  // before the device is made (the tenant's quotas).
+  // before the device is made (the tenant's quotas); `made` (when set) after, to finish it (the
+  // key's thing model): when it fails, the device is deleted again and does not count against
+  // the key's max_devices, and its error is returned.
   virtual Result<std::pair<ProvisioningKeyInfo, CreatedDevice>> ProvisionDevice(
       std::string_view key, std::string_view secret, std::string_view name,
-      const std::function<Status(const ProvisioningKeyInfo&)>& admit) = 0;
+      const std::function<Status(const ProvisioningKeyInfo&)>& admit,
+      const std::function<Status(const ProvisioningKeyInfo&, DeviceId)>& made = {}) = 0;
 
   // A new API token acting as `owner` (the same user, or the tenant for a tenant token),
   // restricted to `token.scopes`, which must be within what the owner may do (PermissionDenied

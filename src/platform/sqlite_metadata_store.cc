@@ -1088,7 +1088,8 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Result<std::pair<ProvisioningKeyInfo, CreatedDevice>> ProvisionDevice(
       std::string_view key, std::string_view secret, std::string_view name,
-      const std::function<Status(const ProvisioningKeyInfo&)>& admit) override {
+      const std::function<Status(const ProvisioningKeyInfo&)>& admit,
+      const std::function<Status(const ProvisioningKeyInfo&, DeviceId)>& made) override {
     std::vector<ProvisioningKeyInfo> found;
     {
       std::lock_guard lock(mu_);
@@ -1109,6 +1110,14 @@ class SqliteMetadataStore final : public MetadataStore {
     if (!device.ok()) {
       (void)CountProvisioned(info, -1);
       return device.status();
+    }
+    if (made) {
+      // All or nothing: a device the client is told failed neither exists nor counts.
+      if (Status s = made(info, device->id); !s.ok()) {
+        (void)DeleteDevice(info.tenant, device->id);
+        (void)CountProvisioned(info, -1);
+        return s;
+      }
     }
     return std::pair(info, std::move(*device));
   }

@@ -579,6 +579,37 @@ TEST_F(DeviceCredentialsTest, ProvisioningKeysMakeDevicesUpToTheirLimit) {
             StatusCode::kUnauthenticated);
 }
 
+// A device that cannot be finished (its key names a thing model that does not exist) is not
+// made: it was deleted again, but still counted against the key's max_devices, so that a few
+// failed attempts used the key up.
+TEST_F(DeviceCredentialsTest, AProvisionedDeviceThatCannotBeFinishedNeitherExistsNorCounts) {
+  auto key = store_->CreateProvisioningKey(acme_, {"line-3", std::nullopt, "no-such-model", 1});
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::string public_key = key->first.key, secret = key->second;
+  auto admit = [](const ProvisioningKeyInfo&) { return Status::OK(); };
+  DeviceId seen;
+  auto fail = [&](const ProvisioningKeyInfo& k, DeviceId d) {
+    seen = d;
+    return FailedPrecondition("provisioning key '{}' names model '{}', which does not exist",
+                              k.name, k.model);
+  };
+  const size_t devices = store_->ListDevices(acme_)->size();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto made = store_->ProvisionDevice(public_key, secret, "mill-9", admit, fail);
+    EXPECT_EQ(made.status().code(), StatusCode::kFailedPrecondition) << made.status();
+    EXPECT_NE(seen, DeviceId());
+    EXPECT_EQ(store_->ListDevices(acme_)->size(), devices);
+  }
+  EXPECT_EQ((*store_->ListProvisioningKeys(acme_))[0].provisioned, 0u);
+  // Once it can be finished, the key still makes its one device.
+  auto made =
+      store_->ProvisionDevice(public_key, secret, "mill-9", admit,
+                              [](const ProvisioningKeyInfo&, DeviceId) { return Status::OK(); });
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*store_->ListProvisioningKeys(acme_))[0].provisioned, 1u);
+  EXPECT_EQ(store_->ListDevices(acme_)->size(), devices + 1);
+}
+
 }  // namespace
 }  // namespace seaway
 
