@@ -88,6 +88,15 @@ Result<SqlRequest> ParseSqlRequest(const HttpRequest& request) {
       return InvalidArgument("{}", R"(the body must be a JSON object such as )"
                                    R"({"query":"SELECT 1","database":"main"})");
     }
+    // A misspelt key would otherwise be dropped silently: {"db":"plant"} querying "main".
+    for (const auto& [key, value] : body.items()) {
+      if (key != "query" && key != "database" && key != "format") {
+        return InvalidArgument(
+            R"(unknown key "{}" in the JSON body (the accepted keys are "query", "database" and )"
+            R"("format"))",
+            key);
+      }
+    }
     auto text_member = [&](const char* name, std::string* into) -> Status {
       auto it = body.find(name);
       if (it == body.end() || it->is_null()) return Status::OK();

@@ -1,6 +1,7 @@
 // The SQL endpoint of the HTTP front end (src/http): runs queries of the caller's tenant.
 //
 //   POST /api/v1/sql[?format=json|csv|ndjson]   body {"query":"SELECT ...","database":"main"}
+//                                               (also "format"; any other key is a 400)
 //   GET  /api/v1/sql?q=SELECT...[&db=main][&format=...]
 //
 // The token (`Authorization: Token T` or `Bearer T`, as for writes) names the tenant; without

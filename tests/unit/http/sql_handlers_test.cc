@@ -274,6 +274,21 @@ TEST_F(SqlHandlersTest, BadRequestsAre400) {
   EXPECT_NE(r.body.find("unknown result format"), std::string::npos) << r.body;
 }
 
+// A key the endpoint does not know is refused by name, not ignored ({"db": ...} would otherwise
+// query the default database).
+TEST_F(SqlHandlersTest, UnknownBodyKeyIs400NamingIt) {
+  RawResponse r =
+      Exchange(port_, Post("/api/v1/sql", R"({"query":"SELECT 1","db":"plant"})", kAcme));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find(R"(unknown key \"db\" in the JSON body (the accepted keys are \"query\", )"
+                        R"(\"database\" and \"format\"))"),
+            std::string::npos)
+      << r.body;
+  r = Exchange(port_, Post("/api/v1/sql",
+                           R"({"query":"SELECT 1","database":"main","format":"csv"})", kAcme));
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 TEST_F(SqlHandlersTest, UnknownTableIs404) {
   RawResponse r = Sql("SELECT * FROM nowhere");
   EXPECT_EQ(r.status, 404) << r.body;
