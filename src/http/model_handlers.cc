@@ -1,6 +1,7 @@
 // Thing models over HTTP (src/http/model_handlers.h).
 #include "http/model_handlers.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,22 @@ HttpResponse ListModels(const ModelRoutesContext* ctx, const HttpRequest& reques
   if (!page.ok()) return Fail(page.status());
   auto all = ctx->models->ListModels(who->tenant);
   if (!all.ok()) return Fail(all.status());
+  // A customer role counts only the devices it sees: the tenant's count would tell it how many
+  // devices lie outside its subtree (docs/security.md, "Scoped to the customer").
+  auto visible = Visible(ctx->metadata, *who);
+  if (!visible.ok()) return Fail(visible.status());
+  if (*visible) {
+    auto devices = ctx->metadata->ListDevices(who->tenant);
+    if (!devices.ok()) return Fail(devices.status());
+    std::map<ModelId, size_t> followers;
+    for (const DeviceInfo& d : *devices) {
+      if (!ContainsOwner(*visible, d.customer)) continue;
+      auto model = ctx->models->ModelIdOfDevice(who->tenant, d.name);
+      if (!model.ok()) return Fail(model.status());
+      if (*model) ++followers[**model];
+    }
+    for (StoredModel& m : *all) m.devices = followers[m.id];
+  }
   return PageOf(*all, *page, Summary);
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http/model_handlers.h"
 #include "http/tenant_handlers.h"
 
 namespace seaway {
@@ -33,6 +34,11 @@ class PlatformRoutesTest : public ::testing::Test {
     tenants_ = TenantRoutesContext{metadata_.get()};
     tenants_.purge_tenant = [](TenantId) { return Status::OK(); };
     AddTenantRoutes(&router_, &tenants_);
+    auto models = OpenSqliteModelStore(*db);
+    ASSERT_TRUE(models.ok()) << models.status();
+    models_ = std::move(*models);
+    model_routes_ = ModelRoutesContext{metadata_.get(), models_.get()};
+    AddModelRoutes(&router_, &model_routes_);
   }
 
   HttpResponse Call(HttpMethod method, const std::string& target, const std::string& token,
@@ -54,6 +60,8 @@ class PlatformRoutesTest : public ::testing::Test {
   }
 
   std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<ModelStore> models_;
+  ModelRoutesContext model_routes_;
   TenantId acme_;
   PlatformRoutesContext platform_;
   TenantRoutesContext tenants_;
@@ -115,6 +123,36 @@ TEST_F(PlatformRoutesTest, QuotasInTenantCreationApply) {
   r = Call(HttpMethod::kPost, "/api/v1/tenants", kSystemToken,
            R"({"name":"gamma","quotas":{"devices":-1}})");
   EXPECT_EQ(r.status, 400) << r.body;
+}
+
+// A customer role sees only its subtree's devices; the model list told it how many devices of
+// the whole tenant follow each model.
+TEST_F(PlatformRoutesTest, ModelListCountsOnlyTheDevicesACustomerRoleSees) {
+  const CustomerId mine = *metadata_->CreateCustomer(acme_, "mine", std::nullopt);
+  const CustomerId other = *metadata_->CreateCustomer(acme_, "other", std::nullopt);
+  HttpResponse r =
+      Call(HttpMethod::kPost, "/api/v1/models", kAcmeToken, R"({"name":"mill","properties":[]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const ModelId mill(json::parse(r.body)["id"].get<uint64_t>());
+  int n = 0;
+  for (std::optional<CustomerId> owner : {std::optional(mine), std::optional(other),
+                                          std::optional(other), std::optional<CustomerId>()}) {
+    auto d = metadata_->CreateDevice(acme_, {fmt::format("mill-{}", ++n), owner});
+    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_TRUE(models_->AssignModel(acme_, d->id, mill).ok());
+  }
+  auto user = metadata_->CreateUser(acme_, {"carol", Role::kCustomerUser, mine, "password-1"});
+  ASSERT_TRUE(user.ok()) << user.status();
+  auto token = metadata_->CreateApiToken(Principal{acme_, *user, mine, Role::kCustomerUser, {}},
+                                         {"test", {}, std::nullopt});
+  ASSERT_TRUE(token.ok()) << token.status();
+
+  r = Call(HttpMethod::kGet, "/api/v1/models", *token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["items"][0]["devices"], 1) << r.body;
+  r = Call(HttpMethod::kGet, "/api/v1/models", kAcmeToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["items"][0]["devices"], 4) << r.body;
 }
 
 }  // namespace
