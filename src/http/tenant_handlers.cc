@@ -79,7 +79,15 @@ HttpResponse CreateTenant(const TenantRoutesContext* ctx, const HttpRequest& req
 HttpResponse GetTenant(const TenantRoutesContext* ctx, const HttpRequest& request) {
   auto who = Caller(ctx->metadata, request);
   if (!who.ok()) return Fail(who.status());
-  return TenantAnswer(ctx, who->tenant);
+  HttpResponse answer = TenantAnswer(ctx, who->tenant);
+  // The tenant's usage (all its devices, all its stored bytes) is not a customer role's to see:
+  // it would tell how many devices lie outside its subtree (docs/security.md).
+  if (answer.status == 200 && IsCustomerRole(who->role)) {
+    json out = json::parse(answer.body);
+    out.erase("usage");
+    answer.body = out.dump();
+  }
+  return answer;
 }
 
 // Applies a settings merge patch to tenant `id` and makes it take effect.

@@ -153,6 +153,15 @@ TEST_F(PlatformRoutesTest, ModelListCountsOnlyTheDevicesACustomerRoleSees) {
   r = Call(HttpMethod::kGet, "/api/v1/models", kAcmeToken);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["items"][0]["devices"], 4) << r.body;
+
+  // Nor does the tenant's usage tell it how many devices the tenant has.
+  r = Call(HttpMethod::kGet, "/api/v1/tenant", *token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(json::parse(r.body).contains("usage")) << r.body;
+  EXPECT_EQ(json::parse(r.body)["name"], "acme") << r.body;
+  r = Call(HttpMethod::kGet, "/api/v1/tenant", kAcmeToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["usage"]["devices"], 4) << r.body;
 }
 
 }  // namespace
