@@ -376,8 +376,12 @@ HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& re
   }
   auto secret = ctx->metadata->CreateApiToken(*who, token);
   if (!secret.ok()) return Fail(secret.status());
+  // What the token may do: a scoped creator's token without scopes of its own has the
+  // creator's (MetadataStore::CreateApiToken), as GET /api/v1/tokens lists it.
   json scopes = json::array();
-  for (Permission p : token.scopes) scopes.push_back(std::string(PermissionName(p)));
+  for (Permission p : token.scopes.empty() ? who->scopes : token.scopes) {
+    scopes.push_back(std::string(PermissionName(p)));
+  }
   json out{{"token", *secret}, {"description", token.description}, {"scopes", scopes}};
   if (token.expires_in_ns) out["expires_in_s"] = *token.expires_in_ns / 1'000'000'000;
   return HttpResponse::Json(201, out.dump());

@@ -107,6 +107,21 @@ TEST_F(PlatformRoutesTest, UnknownBodyFieldsAreRefusedNamingThem) {
   EXPECT_NE(r.body.find("unknown field 'setting'"), std::string::npos) << r.body;
 }
 
+// A token made by a scoped token without scopes of its own has its creator's scopes; the answer
+// said "scopes": [], which reads as every permission.
+TEST_F(PlatformRoutesTest, ATokenMadeByAScopedTokenShowsTheScopesItHas) {
+  HttpResponse r = Call(HttpMethod::kPost, "/api/v1/tokens", kAcmeToken,
+                        R"({"description":"manager","scopes":["tokens.manage","data.read"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string manager = json::parse(r.body)["token"];
+  r = Call(HttpMethod::kPost, "/api/v1/tokens", manager, R"({"description":"child"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json::parse(r.body)["scopes"], json({"tokens.manage", "data.read"})) << r.body;
+  const std::string child = json::parse(r.body)["token"];
+  r = Call(HttpMethod::kGet, "/api/v1/auth/whoami", child);
+  EXPECT_EQ(json::parse(r.body)["permissions"], json({"data.read", "tokens.manage"})) << r.body;
+}
+
 // docs/security.md: a tenant's quotas are set "with the system token (PATCH
 // /api/v1/tenants/{id}, or `quotas` in POST /api/v1/tenants)"; a top-level "quotas" was ignored
 // and the tenant made without limits.
