@@ -1658,17 +1658,9 @@ struct Planner::Impl {
     if (db == "system") return PlanSystemTable(t);
     auto schema = engine->catalog().Find(options.tenant, db, t.table.name);
     if (schema == nullptr) {
-      auto tables = engine->catalog().ListTables(options.tenant, db);
-      for (const auto& c : ctes) tables.push_back(c.first);
-      // One copy of the list: begin() and end() of two temporaries walk off the heap.
-      const auto databases = engine->catalog().ListDatabases(options.tenant);
-      if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
-        if (!t.table.database.empty()) {
-          return NotFoundAt(t.offset, fmt::format("database \"{}\" does not exist", db));
-        }
-      }
-      return NotFoundAt(t.offset, fmt::format("table \"{}\" does not exist in database \"{}\"{}",
-                                              t.table.name, db, Nearest(t.table.name, tables)));
+      std::vector<std::string> names;  // a CTE may be what was meant
+      for (const auto& c : ctes) names.push_back(c.first);
+      return MissingTable(t.offset, db, t.table.name, std::move(names));
     }
     schema = InColumnOrder(db, t.table.name, std::move(schema));
     auto scan = std::make_unique<ScanNode>();
@@ -1720,6 +1712,23 @@ struct Planner::Impl {
   Status NotFoundAt(size_t offset, const std::string& message) const {
     Status s = At(offset, message);
     return Status(StatusCode::kNotFound, s.message());
+  }
+
+  // NotFound for table `table` of database `db`, which the catalog lacks: the database when the
+  // tenant has none of that name (main, the default, always exists), else the table; each with
+  // the nearest existing name (for a table, `more_names` are candidates too).
+  Status MissingTable(size_t offset, const std::string& db, const std::string& table,
+                      std::vector<std::string> more_names = {}) const {
+    // One copy of the list: begin() and end() of two temporaries walk off the heap.
+    const auto databases = engine->catalog().ListDatabases(options.tenant);
+    if (db != "main" && std::find(databases.begin(), databases.end(), db) == databases.end()) {
+      return NotFoundAt(
+          offset, fmt::format("database \"{}\" does not exist{}", db, Nearest(db, databases)));
+    }
+    auto tables = engine->catalog().ListTables(options.tenant, db);
+    tables.insert(tables.end(), more_names.begin(), more_names.end());
+    return NotFoundAt(offset, fmt::format("table \"{}\" does not exist in database \"{}\"{}", table,
+                                          db, Nearest(table, tables)));
   }
 
   // The columns of system table `name` (SELECT and DESCRIBE), or NotFound at `offset`:
@@ -2829,13 +2838,8 @@ struct Planner::Impl {
         return TextRows({"column_name", "type", "kind"}, std::move(rows), "Describe");
       }
       auto schema = engine->catalog().Find(options.tenant, db, d->table.name);
-      if (schema) schema = InColumnOrder(db, d->table.name, std::move(schema));
-      if (!schema) {
-        return NotFoundAt(
-            st.offset,
-            fmt::format("table \"{}\" does not exist in database \"{}\"{}", d->table.name, db,
-                        Nearest(d->table.name, engine->catalog().ListTables(options.tenant, db))));
-      }
+      if (!schema) return MissingTable(st.offset, db, d->table.name);
+      schema = InColumnOrder(db, d->table.name, std::move(schema));
       std::vector<std::vector<std::string>> rows;
       rows.push_back({"time", "TIMESTAMP", "time"});
       for (const auto& k : schema->tag_keys) rows.push_back({k, "TEXT", "tag"});

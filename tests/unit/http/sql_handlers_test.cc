@@ -295,6 +295,20 @@ TEST_F(SqlHandlersTest, UnknownTableIs404) {
   EXPECT_NE(r.body.find("nowhere"), std::string::npos);
 }
 
+// A request's database that does not exist is what the error names, not the table.
+TEST_F(SqlHandlersTest, UnknownDatabaseIs404NamingIt) {
+  Write("cpu,host=a usage=1 1767225600\n");
+  RawResponse r = Exchange(
+      port_, Post("/api/v1/sql", R"({"query":"SELECT * FROM cpu","database":"mian"})", kAcme));
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find(R"(database \"mian\" does not exist (did you mean \"main\"?))"),
+            std::string::npos)
+      << r.body;
+  r = Sql("SELECT * FROM nosuchdb.cpu");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.body.find(R"(database \"nosuchdb\" does not exist)"), std::string::npos) << r.body;
+}
+
 TEST_F(SqlHandlersTest, CsvStreamsInChunks) {
   WriteBig(3000);
   RawResponse r = Sql("SELECT host, v, s FROM big", "csv");
