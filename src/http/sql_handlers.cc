@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -75,15 +76,43 @@ struct SqlRequest {
   query::ResultFormat format = query::ResultFormat::kJson;
 };
 
-// Reads the statement from `q` (GET, or POST without a body) or from the JSON body
+// The request's body, inflated into *inflated when it is `Content-Encoding: gzip` (by Gunzip,
+// as the write routes inflate theirs); or the response refusing it: 415 for another encoding,
+// 413 past `limit` bytes inflated, 400 when the gzip is malformed.
+Result<std::string_view> SqlRequestBody(const HttpRequest& request, uint64_t limit,
+                                        std::string* inflated, HttpResponse* refusal) {
+  const auto encoding = request.Header("Content-Encoding");
+  auto is = [&](std::string_view name) {
+    return std::equal(
+        encoding->begin(), encoding->end(), name.begin(), name.end(),
+        [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); });
+  };
+  if (!encoding || encoding->empty() || is("identity")) return std::string_view(request.body);
+  if (!is("gzip")) {
+    Status s = InvalidArgument(
+        "Content-Encoding '{}' is not supported: send the body plain or gzip", *encoding);
+    *refusal = HttpResponse::Error(415, "UnsupportedMediaType", s.message());
+    return s;
+  }
+  Result<std::string> body = Gunzip(request.body, limit);
+  if (!body.ok()) {
+    *refusal = SqlError(body.status());
+    if (body.status().code() == StatusCode::kResourceExhausted) refusal->status = 413;
+    return body.status();
+  }
+  *inflated = std::move(*body);
+  return std::string_view(*inflated);
+}
+
+// Reads the statement from `q` (GET, or POST without a body) or from the JSON `body`
 // {"query":"...","database":"...","format":"..."}; `db` and `format` parameters also apply.
-Result<SqlRequest> ParseSqlRequest(const HttpRequest& request) {
+Result<SqlRequest> ParseSqlRequest(const HttpRequest& request, std::string_view body_text) {
   SqlRequest out;
   std::string format = request.QueryParam("format").value_or("");
   if (auto q = request.QueryParam("q")) out.sql = *q;
   if (auto db = request.QueryParam("db")) out.database = *db;
-  if (request.method == HttpMethod::kPost && !request.body.empty()) {
-    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (request.method == HttpMethod::kPost && !body_text.empty()) {
+    nlohmann::json body = nlohmann::json::parse(body_text, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) {
       return InvalidArgument("{}", R"(the body must be a JSON object such as )"
                                    R"({"query":"SELECT 1","database":"main"})");
@@ -217,7 +246,15 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
     Count(StatusCodeName(devices.status().code()), 0);
     return reply.Send(SqlError(devices.status()));
   }
-  Result<SqlRequest> parsed = ParseSqlRequest(request);
+  std::string inflated;
+  HttpResponse refusal;
+  Result<std::string_view> body =
+      SqlRequestBody(request, options_.max_body_bytes, &inflated, &refusal);
+  if (!body.ok()) {
+    Count(StatusCodeName(body.status().code()), 0);
+    return reply.Send(std::move(refusal));
+  }
+  Result<SqlRequest> parsed = ParseSqlRequest(request, *body);
   if (!parsed.ok()) {
     Count(StatusCodeName(parsed.status().code()), 0);
     return reply.Send(SqlError(parsed.status()));

@@ -1,7 +1,8 @@
 // The SQL endpoint of the HTTP front end (src/http): runs queries of the caller's tenant.
 //
 //   POST /api/v1/sql[?format=json|csv|ndjson]   body {"query":"SELECT ...","database":"main"}
-//                                               (also "format"; any other key is a 400)
+//                                               (also "format"; any other key is a 400),
+//                                               plain or `Content-Encoding: gzip`
 //   GET  /api/v1/sql?q=SELECT...[&db=main][&format=...]
 //
 // The token (`Authorization: Token T` or `Bearer T`, as for writes) names the tenant; without
@@ -54,6 +55,7 @@ struct SqlServiceOptions {
   int threads = 2;                              // queries running at once (--sql-threads)
   int max_queued = 16;                          // queries waiting; more get 503 (--sql-max-queued)
   size_t flush_bytes = 64 * 1024;               // a streamed response's chunk size
+  uint64_t max_body_bytes = 25 * 1024 * 1024;   // a request body after gzip decompression
   // How long past its deadline a query's response may still take to be written: room for the
   // error record of a query that timed out while streaming.
   std::chrono::milliseconds stream_grace{250};
