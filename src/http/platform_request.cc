@@ -34,9 +34,28 @@ HttpResponse Fail(const Status& status) {
   return r;
 }
 
+Result<json> ParseJson(std::string_view text) {
+  bool too_deep = false;
+  json j = json::parse(
+      text,
+      [&too_deep](int depth, json::parse_event_t, json&) {
+        if (depth <= kMaxJsonDepth) return true;
+        too_deep = true;
+        return false;  // keep nothing below the limit
+      },
+      /*allow_exceptions=*/false);
+  if (too_deep) {
+    return InvalidArgument("the JSON nests deeper than {} levels of objects and arrays",
+                           kMaxJsonDepth);
+  }
+  if (j.is_discarded()) return InvalidArgument("not valid JSON");
+  return j;
+}
+
 Result<json> ParseObject(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the body must be a JSON object");
+  Result<json> j = ParseJson(body);
+  if (!j.ok() && j.status().message().starts_with("the JSON nests")) return j.status();
+  if (!j.ok() || !j->is_object()) return InvalidArgument("the body must be a JSON object");
   return j;
 }
 

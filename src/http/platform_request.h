@@ -32,6 +32,16 @@ Result<Principal> Authorized(MetadataStore* metadata, const HttpRequest& request
 // The JSON error answer for `status` (with WWW-Authenticate for 401).
 HttpResponse Fail(const Status& status);
 
+// How deep a JSON document the platform's routes take: an object or array inside this many
+// others at most. Copying, comparing and printing a JSON value recurse once per level, so that a
+// document nested a few hundred thousand levels deep (a 400 KB body) overflowed a thread's stack
+// and stopped the server.
+inline constexpr int kMaxJsonDepth = 64;
+
+// `text` as JSON; InvalidArgument when it is not JSON or nests deeper than kMaxJsonDepth (the
+// parse itself does not recurse, and keeps nothing below that depth).
+Result<nlohmann::json> ParseJson(std::string_view text);
+
 // The body as a JSON object; InvalidArgument otherwise.
 Result<nlohmann::json> ParseObject(const std::string& body);
 // The same, whose every key is one of `fields`: InvalidArgument naming the first other key and

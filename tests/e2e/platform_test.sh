@@ -234,6 +234,48 @@ expect "delete subtree" "$(call "$ADMIN" DELETE "/api/v1/assets/$A_SITE?recursiv
 expect "device kept" "$(call "$ADMIN" GET "/api/v1/devices/$KILN_ID")" 200
 pass "assets: hierarchy, devices, cycles refused, customer scope, delete rules"
 
+# --- deeply nested JSON: refused, never a crash --------------------------------------------------
+# Printing or copying a JSON value recurses once per level: a 400 KB body or a device's answer
+# nested 200,000 levels deep overflowed a thread's stack and stopped the server for every tenant.
+r=$(call "$ADMIN" GET /api/v1/devices); DEEP_ID=$(/usr/bin/python3 -c 'import json,sys
+print([d["id"] for d in json.loads(sys.argv[1])["items"] if d["name"]=="press-7"][0])' "${r#* }")
+/usr/bin/python3 -c 'd = "[" * 200000 + "]" * 200000
+open("'"$WORK"'/deep-twin.json", "w").write("{\"desired\":{\"a\":" + d + "}}")
+open("'"$WORK"'/deep-command.json", "w").write("{\"device\":\"press-7\",\"method\":\"m\",\"params\":" + d + "}")'
+deep() {  # deep METHOD PATH FILE: prints "<status> <body>"
+  local code
+  code=$(curl -sS -o "$WORK/out" -w '%{http_code}' -X "$1" "$URL$2" -H "Authorization: Token $ADMIN" \
+    --data-binary "@$3")
+  echo "$code $(cat "$WORK/out")"
+}
+expect "deep twin" "$(deep PATCH "/api/v1/devices/$DEEP_ID/twin" "$WORK/deep-twin.json")" 400 \
+  "nests deeper than 64 levels"
+expect "deep command" "$(deep POST /api/v1/commands "$WORK/deep-command.json")" 400 \
+  "nests deeper than 64 levels"
+# The device answers a command with such a document: the caller gets it as a string.
+/usr/bin/python3 - "$MQTT" "$PRESS" > "$WORK/deep-device.log" 2>&1 <<'PY' &
+import sys, time
+import paho.mqtt.client as mqtt
+answer = "[" * 200000 + "]" * 200000
+c = mqtt.Client(client_id="press-7-deep", protocol=mqtt.MQTTv5)
+c.username_pw_set("press-7", sys.argv[2])
+c.on_message = lambda c, u, m: c.publish(m.properties.ResponseTopic, answer, qos=1)
+c.on_connect = lambda c, u, f, rc, p=None: c.subscribe("devices/press-7/rpc/request/+", qos=1)
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.loop_start()
+time.sleep(10)
+PY
+DEVICE=$!
+for _ in $(seq 1 100); do
+  r=$(call "$ADMIN" POST /api/v1/commands '{"device":"press-7","method":"m","wait":true,"timeout_ms":3000}')
+  [[ ${r%% *} != 404 ]] && break
+  sleep 0.1
+done
+expect "deep answer" "$r" 200 '"response":"[[[['
+kill "$DEVICE" 2>/dev/null || true; wait "$DEVICE" 2>/dev/null || true
+expect "still serving" "$(call "" GET /health)" 200 '"status":"ok"'
+pass "deeply nested JSON bodies and answers refused or passed as text, the server up"
+
 # --- deleting: a device's token and a user's sessions stop working ---------------------------------
 r=$(call "$ADMIN" GET /api/v1/devices); PRESS_ID=$(/usr/bin/python3 -c 'import json,sys
 print([d["id"] for d in json.loads(sys.argv[1])["items"] if d["name"]=="press-7"][0])' "${r#* }")
