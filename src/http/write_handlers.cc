@@ -158,6 +158,17 @@ Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRe
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
+// SQL reads `system.<table>` as its system tables (docs/sql.md): rows written to a database of
+// that name were acknowledged and could never be read.
+constexpr std::string_view kSystemDatabase = "system";
+HttpResponse SystemDatabaseRefusal(std::string_view param) {
+  return HttpResponse::Error(
+      400, "InvalidArgument",
+      fmt::format("'{}': database 'system' is reserved for SQL's system tables (system.tables, "
+                  "system.series); write to another database",
+                  param));
+}
+
 // The columns of one table that the items accepted so far use (SeparateRefusedItems).
 struct TableColumns {
   std::vector<std::string> tags;
@@ -316,6 +327,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
     return reply.Send(HttpResponse::Error(
         400, "InvalidArgument", fmt::format("missing '{}' query parameter", database_param)));
   }
+  if (*database == kSystemDatabase) return reply.Send(SystemDatabaseRefusal(database_param));
   Result<Precision> precision = ParsePrecision(precision_text);
   if (!precision.ok()) return reply.Send(HttpResponse::FromStatus(precision.status()));
   std::string inflated;
@@ -346,6 +358,7 @@ void HandleTelemetry(const WriteRoutesContext* ctx, const HttpRequest& request, 
   if (database.empty()) {
     return reply.Send(HttpResponse::Error(400, "InvalidArgument", "empty 'db' query parameter"));
   }
+  if (database == kSystemDatabase) return reply.Send(SystemDatabaseRefusal("db"));
   std::string inflated;
   Result<std::string_view> body = RequestBody(ctx, request, &inflated, &refusal);
   if (!body.ok()) return reply.Send(std::move(refusal));

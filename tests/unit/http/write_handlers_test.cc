@@ -246,6 +246,21 @@ TEST_F(WriteHandlersTest, LinesOfANewTableThatConflictWithEachOtherAreNamedAndTh
   EXPECT_EQ(Rows(other_, "plant", "fresh2"), 2u);
 }
 
+// SQL reads system.<table> as its system tables: rows written to database 'system' were
+// acknowledged (204) and could never be queried.
+TEST_F(WriteHandlersTest, DatabaseSystemIsRefused) {
+  for (const char* target :
+       {"/write?db=system", "/api/v2/write?bucket=system", "/api/v1/telemetry?db=system"}) {
+    const bool json = std::string_view(target).starts_with("/api/v1");
+    HttpResponse r =
+        Post(target, json ? R"({"table":"m","fields":{"v":1},"time":1})" : "m v=1 1\n");
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("database 'system' is reserved"), std::string::npos) << r.body;
+    EXPECT_EQ(Rows(acme_, "system", "m"), 0u) << target;
+  }
+  EXPECT_EQ(Post("/write?db=System", "m v=1 1\n").status, 204);  // names are case-sensitive
+}
+
 TEST_F(WriteHandlersTest, ConfiguredLimitsAreEnforcedAndNamed) {
   context_.limits.max_tags = 1;
   context_.limits.max_line_bytes = 40;
