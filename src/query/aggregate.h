@@ -58,7 +58,8 @@ struct AggregateSpec {
   bool descending = false;  // percentiles WITHIN GROUP (ORDER BY x DESC)
   // Arguments over the aggregation's input: value [, time] for first/last.
   std::vector<BoundExprPtr> args;
-  std::string key;  // canonical text, to share one state between equal calls
+  std::string key;    // canonical text, to share one state between equal calls
+  size_t offset = 0;  // of the call in the query text, for errors raised while running
   // Gap filling of this output column (time_bucket_gapfill): 0 NULL, 1 locf, 2 interpolate.
   uint8_t fill = 0;
 };

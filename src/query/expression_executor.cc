@@ -23,6 +23,7 @@
 #include <re2/re2.h>
 
 #include "common/int_math.h"
+#include "sql/source_excerpt.h"
 
 namespace seaway::query {
 namespace {
@@ -140,9 +141,8 @@ bool AnyNotFinite(const double* x, size_t n) {
   return (top >> 63) != 0;
 }
 
-Status Overflow(const BoundExpr& e, std::string_view type) {
-  return InvalidArgument("{} out of range in the expression at offset {}", type, e.offset);
-}
+// Where in the query: Evaluate marks the errors of every expression with its offset.
+Status Overflow(std::string_view type) { return InvalidArgument("{} out of range", type); }
 
 // exp and power fail as in PostgreSQL where finite arguments have no finite result, instead of
 // giving Infinity or NaN (as DOUBLE arithmetic does: 1e308 * 10 fails too).
@@ -637,7 +637,7 @@ Status EvalIntArithmetic(const BoundExpr& e, const Vector& l, const Vector& r, s
   };
   out->Reset(e.type);
   BinaryLoop(l.ints, l.constant, r.ints, r.constant, &out->ints, n, op);
-  if (overflow) return Overflow(e, SqlTypeName(e.type));
+  if (overflow) return Overflow(SqlTypeName(e.type));
   CombineValidity({&l, &r}, n, out);
   if (e.function == Function::kDivide || e.function == Function::kModulo) {
     for (size_t i = 0; i < n; ++i) {
@@ -683,7 +683,7 @@ Status EvalDoubleArithmetic(const BoundExpr& e, const Vector& l, const Vector& r
   for (size_t i = 0; any_infinite && i < n; ++i) {
     if (std::isinf(out->doubles[i]) && RowValid(*out, i) && std::isfinite(l.doubles[l.Index(i)]) &&
         std::isfinite(r.doubles[r.Index(i)])) {
-      return Overflow(e, "DOUBLE");
+      return Overflow("DOUBLE");
     }
   }
   if (e.function == Function::kDivide || e.function == Function::kModulo) {
@@ -959,7 +959,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
             const int64_t y = b.months.empty() ? 0 : b.months[b.Index(i)];
             const bool overflow = sign > 0 ? __builtin_add_overflow(x, y, &out->months[i])
                                            : __builtin_sub_overflow(x, y, &out->months[i]);
-            if (overflow) return Overflow(e, "INTERVAL");
+            if (overflow) return Overflow("INTERVAL");
           }
         }
         out->constant = all_const;
@@ -982,7 +982,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
         out->ints.resize(n);
         for (size_t i = 0; i < n; ++i) {
           if (a.ints[i] == std::numeric_limits<int64_t>::min() && RowValid(a, i)) {
-            return Overflow(e, SqlTypeName(e.type));
+            return Overflow(SqlTypeName(e.type));
           }
           out->ints[i] = -a.ints[i];
         }
@@ -1000,7 +1000,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
         if (!RowValid(a, i)) continue;
         if (e.interval.months != 0) t = AddMonths(t, e.interval.months);
         if (__builtin_add_overflow(t, e.interval.nanos, &out->ints[i])) {
-          return Overflow(e, "TIMESTAMP");
+          return Overflow("TIMESTAMP");
         }
       }
       CombineValidity(args, n, out);
@@ -1039,7 +1039,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
         months[i] = static_cast<int64_t>(whole);
         any_months |= months[i] != 0;
       }
-      if (overflow) return Overflow(e, "INTERVAL");
+      if (overflow) return Overflow("INTERVAL");
       if (any_months) out->months = std::move(months);
       CombineValidity(args, n, out);
       if (!zero_rows.empty()) {
@@ -1075,7 +1075,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
                    overflow |= __builtin_sub_overflow(a, b, &r);
                    return r;
                  });
-      if (overflow) return Overflow(e, "INTERVAL");
+      if (overflow) return Overflow("INTERVAL");
       CombineValidity(args, n, out);
       out->constant = all_const;
       return Status::OK();
@@ -1164,7 +1164,7 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
               r.d = std::fabs(r.d);
             } else if (r.type == SqlType::kBigInt && r.i < 0) {
               if (r.i == std::numeric_limits<int64_t>::min()) {
-                return Overflow(e, "BIGINT");
+                return Overflow("BIGINT");
               }
               r.i = -r.i;
             }
@@ -1617,8 +1617,9 @@ Result<const Vector*> EvaluateBranches(const BoundExpr& e, const DataChunk& inpu
     for (size_t p = 0; p < pairs && !remaining.empty(); ++p) {
       SW_ASSIGN_OR_RETURN(const Vector* when, evaluate_on(*e.children[2 * p], remaining));
       if (when->type != SqlType::kBoolean && when->type != SqlType::kNull) {
-        return InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {} (at offset {})",
-                               SqlTypeName(when->type), e.children[2 * p]->offset);
+        return sql::MarkErrorOffset(
+            InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {}", SqlTypeName(when->type)),
+            e.children[2 * p]->offset);
       }
       std::vector<uint32_t> taken, rest;
       for (size_t k = 0; k < remaining.size(); ++k) {
@@ -1664,9 +1665,8 @@ Result<const Vector*> EvaluateBranches(const BoundExpr& e, const DataChunk& inpu
   return scratch;
 }
 
-}  // namespace
-
-Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vector* scratch) {
+// Evaluate without marking the errors of `e` itself.
+Result<const Vector*> EvaluateHere(const BoundExpr& e, const DataChunk& input, Vector* scratch) {
   switch (e.kind) {
     case BoundKind::kColumn: return &input.columns[e.column];
     case BoundKind::kConstant: scratch->SetConstant(e.constant, e.type); return scratch;
@@ -1766,8 +1766,9 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
       for (size_t p = 0; p < pairs; ++p) {
         const SqlType t = args[2 * p]->type;
         if (t != SqlType::kBoolean && t != SqlType::kNull) {
-          return InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {} (at offset {})",
-                                 SqlTypeName(t), e.children[2 * p]->offset);
+          return sql::MarkErrorOffset(
+              InvalidArgument("CASE WHEN needs a BOOLEAN condition, not {}", SqlTypeName(t)),
+              e.children[2 * p]->offset);
         }
       }
       for (size_t i = 0; i < n; ++i) {
@@ -1810,6 +1811,15 @@ Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vecto
   }
 }
 
+}  // namespace
+
+Result<const Vector*> Evaluate(const BoundExpr& e, const DataChunk& input, Vector* scratch) {
+  Result<const Vector*> result = EvaluateHere(e, input, scratch);
+  // The innermost failing expression names the place (a mark already there stays).
+  if (!result.ok()) return sql::MarkErrorOffset(result.status(), e.offset);
+  return result;
+}
+
 Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
                          std::vector<uint32_t>* selection) {
   ScratchVectors scratch(1);
@@ -1817,8 +1827,8 @@ Status EvaluatePredicate(const BoundExpr& expr, const DataChunk& input,
   if (v->type == SqlType::kNull) return Status::OK();
   if (v->type != SqlType::kBoolean) {
     // The binder should have refused it; never read a DOUBLE or TEXT column as truth values.
-    return InvalidArgument("a condition must be BOOLEAN, not {} (at offset {})",
-                           SqlTypeName(v->type), expr.offset);
+    return sql::MarkErrorOffset(
+        InvalidArgument("a condition must be BOOLEAN, not {}", SqlTypeName(v->type)), expr.offset);
   }
   if (v->constant) {
     if (!v->IsNull(0) && v->ints[0] != 0) {

@@ -20,6 +20,7 @@
 #include <re2/re2.h>
 
 #include "query/expression_executor.h"
+#include "sql/source_excerpt.h"
 #include "storage/segment.h"
 
 namespace seaway::query {
@@ -1064,7 +1065,8 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         summary_arg.SetConstant(
             TagValue(summary.series->Tag(child->columns[spec.args[0]->column].name)),
             SqlType::kText);
-        SW_RETURN_IF_ERROR(p->states[a]->UpdateRange({&summary_arg}, 0, 1, group));
+        SW_RETURN_IF_ERROR(sql::MarkErrorOffset(
+            p->states[a]->UpdateRange({&summary_arg}, 0, 1, group), spec.offset));
         continue;
       }
       if (!spec.args.empty()) {
@@ -1083,7 +1085,8 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
         if (field_of[a] < 0) continue;  // the field is not in these chunks: no values
         field = &summary.stats[field_of[a]];
       }
-      SW_RETURN_IF_ERROR(p->states[a]->UpdateSummary(group, summary.rows, field));
+      SW_RETURN_IF_ERROR(sql::MarkErrorOffset(
+          p->states[a]->UpdateSummary(group, summary.rows, field), spec.offset));
     }
     return charge(/*chunk=*/false);
   };
@@ -1173,13 +1176,17 @@ Status AggregateNode::RunPartial(ExecContext& ctx, PartialAggregate* p) {
       for (size_t j = 0; j < args.size(); ++j) {
         SW_ASSIGN_OR_RETURN(args[j], Evaluate(*aggregates[a].args[j], chunk, &scratch[j]));
       }
+      // An aggregate's own errors (sum() out of range) name its call.
       if (by_run) {
         for (size_t r = 0; r < runs.size(); ++r) {
           const size_t end = r + 1 < runs.size() ? runs[r + 1].first : rows;
-          SW_RETURN_IF_ERROR(p->states[a]->UpdateRange(args, runs[r].first, end, runs[r].second));
+          SW_RETURN_IF_ERROR(sql::MarkErrorOffset(
+              p->states[a]->UpdateRange(args, runs[r].first, end, runs[r].second),
+              aggregates[a].offset));
         }
       } else {
-        SW_RETURN_IF_ERROR(p->states[a]->Update(args, group_of.data(), 0, rows));
+        SW_RETURN_IF_ERROR(sql::MarkErrorOffset(
+            p->states[a]->Update(args, group_of.data(), 0, rows), aggregates[a].offset));
       }
     }
     return charge(/*chunk=*/true);
@@ -1254,7 +1261,8 @@ Status AggregateNode::Execute(ExecContext& ctx, ChunkSink* out) {
     }
     for (size_t a = 0; a < aggregates.size(); ++a) {
       main.states[a]->Resize(main.group_count);
-      SW_RETURN_IF_ERROR(main.states[a]->Merge(*other.states[a], map));
+      SW_RETURN_IF_ERROR(
+          sql::MarkErrorOffset(main.states[a]->Merge(*other.states[a], map), aggregates[a].offset));
     }
   } else {
     SW_RETURN_IF_ERROR(RunPartial(ctx, &main));

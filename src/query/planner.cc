@@ -241,15 +241,14 @@ struct Planner::Impl {
   std::vector<GapFillRequest> gapfill_requests;
 
   Status At(size_t offset, const std::string& message) const {
-    const auto pos = sql::PositionOf(text, offset);
-    return InvalidArgument("{} at line {}, column {}\n{}", message, pos.line, pos.column,
-                           sql::SourceExcerpt(text, offset));
+    return sql::LocateError(InvalidArgument("{}", message), text, offset);
   }
+  // `s` at `offset`, or where the executor marked it (a part of the expression at `offset`);
+  // a message that holds an excerpt already (a line break) as it is.
   Status At(const Status& s, size_t offset) const {
-    if (s.ok() || s.message().find("\n") != std::string_view::npos) return s;
-    const auto pos = sql::PositionOf(text, offset);
-    return Status(s.code(), fmt::format("{} at line {}, column {}\n{}", s.message(), pos.line,
-                                        pos.column, sql::SourceExcerpt(text, offset)));
+    const Status located = sql::LocateMarkedError(s, text);
+    if (located != s || s.message().find('\n') != std::string_view::npos) return located;
+    return sql::LocateError(s, text, offset);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1027,6 +1026,7 @@ struct Planner::Impl {
     }
     AggregateSpec spec;
     spec.kind = *kind;
+    spec.offset = f.offset;
     auto want = [&](size_t n) -> Status {
       if (args.size() != n) {
         return At(f.offset, fmt::format("{}() takes {} argument{}, not {}", f.name, n,

@@ -6,6 +6,7 @@
 
 #include "query/planner.h"
 #include "sql/parser.h"
+#include "sql/source_excerpt.h"
 
 namespace seaway::query {
 namespace {
@@ -40,6 +41,14 @@ Status QueryEngine::ExecuteStreaming(
     std::string_view sql, const QueryOptions& options,
     const std::function<Status(const std::vector<ColumnInfo>&)>& on_columns,
     const std::function<Status(const DataChunk&)>& on_chunk) const {
+  // Errors the executor marked with an offset (while planning, e.g. an uncorrelated subquery,
+  // or while running) point into the text as binding errors do: line, column and excerpt.
+  return sql::LocateMarkedError(Run(sql, options, on_columns, on_chunk), sql);
+}
+
+Status QueryEngine::Run(std::string_view sql, const QueryOptions& options,
+                        const std::function<Status(const std::vector<ColumnInfo>&)>& on_columns,
+                        const std::function<Status(const DataChunk&)>& on_chunk) const {
   ExecContext ctx;
   ctx.engine = engine_;
   ctx.timeout = options.timeout;

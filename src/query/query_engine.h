@@ -67,6 +67,11 @@ class QueryEngine {
                           const std::function<Status(const DataChunk&)>& on_chunk) const;
 
  private:
+  // ExecuteStreaming before its errors are located in the text.
+  Status Run(std::string_view sql, const QueryOptions& options,
+             const std::function<Status(const std::vector<ColumnInfo>&)>& on_columns,
+             const std::function<Status(const DataChunk&)>& on_chunk) const;
+
   const Engine* engine_;
   const Clock* clock_;
 };

@@ -2,6 +2,9 @@
 #include "sql/source_excerpt.h"
 
 #include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
 
 namespace seaway::sql {
 namespace {
@@ -85,6 +88,47 @@ Status SyntaxError(std::string_view text, size_t offset, std::string_view messag
   SourcePosition position = PositionOf(text, offset);
   return InvalidArgument("syntax error at line {}, column {}: {}\n{}", position.line,
                          position.column, message, SourceExcerpt(text, offset));
+}
+
+Status LocateError(const Status& s, std::string_view text, size_t offset) {
+  if (s.ok()) return s;
+  const SourcePosition position = PositionOf(text, offset);
+  return Status(s.code(), fmt::format("{} at line {}, column {}\n{}", s.message(), position.line,
+                                      position.column, SourceExcerpt(text, offset)));
+}
+
+namespace {
+
+// Ends a marked message, followed by the offset in decimal: the mark is always last, so values
+// quoted in the message (which may hold anything) come before it.
+constexpr std::string_view kOffsetMark = "\x1f@";
+
+// The offset a message's mark holds and where the mark starts, or npos.
+std::pair<size_t, size_t> FindMark(std::string_view message) {
+  const size_t at = message.rfind(kOffsetMark);
+  if (at == std::string_view::npos) return {0, at};
+  size_t offset = 0;
+  const std::string_view digits = message.substr(at + kOffsetMark.size());
+  if (digits.empty()) return {0, std::string_view::npos};
+  for (char c : digits) {
+    if (c < '0' || c > '9') return {0, std::string_view::npos};
+    offset = offset * 10 + static_cast<size_t>(c - '0');
+  }
+  return {offset, at};
+}
+
+}  // namespace
+
+Status MarkErrorOffset(const Status& s, size_t offset) {
+  if (s.ok() || FindMark(s.message()).second != std::string_view::npos) return s;
+  return Status(s.code(), fmt::format("{}{}{}", s.message(), kOffsetMark, offset));
+}
+
+Status LocateMarkedError(const Status& s, std::string_view text) {
+  if (s.ok()) return s;
+  const auto [offset, at] = FindMark(s.message());
+  if (at == std::string_view::npos) return s;
+  return LocateError(Status(s.code(), s.message().substr(0, at)), text, offset);
 }
 
 }  // namespace seaway::sql

@@ -8,6 +8,12 @@
 //     b, c FORM t
 //          ^
 //
+// and, for errors found after parsing (binding, planning, running), with the message first:
+//
+//   cannot cast TEXT 'abc' to BIGINT at line 1, column 8
+//   SELECT s::bigint FROM t
+//          ^
+//
 // The excerpt is the line holding the offset and a caret under its column. Tabs in the line are
 // repeated in the caret line so that the caret stays aligned; other control characters are shown
 // as '?'; a line longer than 120 characters is cut to a window around the column, marked "...".
@@ -37,6 +43,16 @@ std::string SourceExcerpt(std::string_view text, size_t offset);
 
 // InvalidArgument("syntax error at line L, column C: <message>\n<excerpt>").
 Status SyntaxError(std::string_view text, size_t offset, std::string_view message);
+
+// `s` (not OK; its code kept) as "<message> at line L, column C\n<excerpt>".
+Status LocateError(const Status& s, std::string_view text, size_t offset);
+
+// Code that knows where an error is but not the text (the expression executor, running a plan)
+// marks it with the offset; whoever holds the text then locates it. A mark already there is kept:
+// the innermost expression, where the error arose, names the place.
+Status MarkErrorOffset(const Status& s, size_t offset);
+// `s` located (LocateError) at its mark's offset, the mark removed; `s` unchanged without one.
+Status LocateMarkedError(const Status& s, std::string_view text);
 
 // Counts lines and columns of increasing offsets of one text in linear total time (the lexer
 // asks for every token's position).

@@ -235,5 +235,34 @@ TEST(SourceExcerptTest, SyntaxErrorFormat) {
             "syntax error at line 2, column 1: expected FROM, found 'FORM'\nFORM t\n^");
 }
 
+// Errors after parsing: the message first, then the same position and excerpt; the code kept.
+TEST(SourceExcerptTest, LocatedErrorFormat) {
+  Status status = LocateError(NotFound("table \"x\" does not exist"), "SELECT *\nFROM x", 14);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(status.message(), "table \"x\" does not exist at line 2, column 6\nFROM x\n     ^");
+}
+
+// The executor marks an error with its offset; the query engine, which has the text, locates
+// it. The innermost mark wins; an unmarked status passes unchanged.
+TEST(SourceExcerptTest, MarkedErrorsAreLocatedAtTheirMark) {
+  const std::string_view text = "SELECT a + b::bigint FROM t";
+  Status marked = MarkErrorOffset(InvalidArgument("cannot cast TEXT 'x' to BIGINT"), 11);
+  EXPECT_EQ(MarkErrorOffset(marked, 7), marked);  // the enclosing a + ... keeps the cast's mark
+  Status located = LocateMarkedError(marked, text);
+  EXPECT_EQ(located.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(located.message(),
+            "cannot cast TEXT 'x' to BIGINT at line 1, column 12\n"
+            "SELECT a + b::bigint FROM t\n"
+            "           ^");
+  const Status plain = InvalidArgument("no mark");
+  EXPECT_EQ(LocateMarkedError(plain, text), plain);
+  EXPECT_TRUE(LocateMarkedError(Status::OK(), text).ok());
+  EXPECT_TRUE(MarkErrorOffset(Status::OK(), 3).ok());
+  // Values quoted in the message, whatever they hold, do not disturb the mark.
+  Status odd = MarkErrorOffset(InvalidArgument("cannot cast TEXT 'a\nb\x1f@9' to BIGINT"), 7);
+  EXPECT_EQ(LocateMarkedError(odd, text).message().substr(0, 55),
+            "cannot cast TEXT 'a\nb\x1f@9' to BIGINT at line 1, column 8");
+}
+
 }  // namespace
 }  // namespace seaway::sql
