@@ -175,31 +175,6 @@ struct TableColumns {
   std::vector<FieldSchema> fields;
 };
 
-// What the engine would refuse in these columns of `batch`'s table, beyond the stored schema's
-// own checks (Catalog::Check): a name that is a tag and a field at once, or more columns than a
-// table holds, when the table is new (the catalog checks neither before the table exists, and
-// the engine then refuses the whole batch, every line of it).
-Status CheckColumns(const Engine& engine, const WriteBatch& batch,
-                    const std::vector<std::string>& tags, const std::vector<FieldSchema>& fields) {
-  for (const FieldSchema& f : fields) {
-    if (std::find(tags.begin(), tags.end(), f.name) != tags.end()) {
-      return InvalidArgument("table '{}': '{}' is both a tag and a field", batch.table(), f.name);
-    }
-  }
-  if (tags.size() + fields.size() > kMaxColumnsPerTable) {
-    return InvalidArgument("table '{}': {} columns would exceed the limit of {}", batch.table(),
-                           tags.size() + fields.size(), kMaxColumnsPerTable);
-  }
-  return engine.catalog().Check(batch.tenant(), batch.database(), batch.table(), tags, fields);
-}
-
-Status CheckColumns(const Engine& engine, const WriteBatch& batch) {
-  std::vector<FieldSchema> fields;
-  fields.reserve(batch.fields().size());
-  for (const FieldColumn& f : batch.fields()) fields.push_back(FieldSchema{f.name, f.type});
-  return CheckColumns(engine, batch, batch.tag_keys(), fields);
-}
-
 // The columns of `item`'s table after `item`, given `base` (the table's so far), when `item`
 // adds any: nullopt when it adds none. Checks the union, so that an item is refused when it
 // conflicts with an earlier item of the body: a field of another type, a tag of an earlier
@@ -233,7 +208,9 @@ Result<std::optional<TableColumns>> AddColumns(const Engine& engine, const Write
   for (const FieldColumn& f : item.fields()) {
     if (field(next, f.name) == next.fields.end()) next.fields.push_back({f.name, f.type});
   }
-  SW_RETURN_IF_ERROR(CheckColumns(engine, item, next.tags, next.fields));
+  // The union as one batch: a tag of an earlier item's field name, too many columns.
+  SW_RETURN_IF_ERROR(
+      engine.catalog().Check(item.tenant(), item.database(), item.table(), next.tags, next.fields));
   return std::optional<TableColumns>(std::move(next));
 }
 
@@ -261,10 +238,7 @@ Status SeparateRefusedItems(
   }
   auto check = [&](const std::vector<WriteBatch>& batches) -> Status {
     if (models != nullptr) SW_RETURN_IF_ERROR(ValidateModelTables(*models, batches));
-    for (const WriteBatch& batch : batches) {
-      SW_RETURN_IF_ERROR(ctx->engine->CheckWrite(batch));
-      SW_RETURN_IF_ERROR(CheckColumns(*ctx->engine, batch));
-    }
+    for (const WriteBatch& batch : batches) SW_RETURN_IF_ERROR(ctx->engine->CheckWrite(batch));
     return Status::OK();
   };
   if (check(parsed->batches).ok()) return Status::OK();

@@ -470,6 +470,12 @@ Status CheckTelemetryTopic(std::string_view topic) {
     if (database.find('/') != std::string_view::npos) {
       return InvalidArgument("topic '{}': a database is one topic level: write/<database>", topic);
     }
+    if (database == "system") {  // rows there could never be read: SQL's system tables
+      return InvalidArgument(
+          "topic '{}': database 'system' is reserved for SQL's system tables (system.tables, "
+          "system.series); write to another database",
+          topic);
+    }
   } else if (topic.starts_with(kDevicesPrefix) && topic.ends_with(kTelemetrySuffix)) {
     const size_t end = topic.size() - kTelemetrySuffix.size();
     const std::string_view device =

@@ -116,8 +116,21 @@ Result<std::shared_ptr<const TableSchema>> Catalog::Extend(TenantId tenant,
 Status Catalog::Check(TenantId tenant, std::string_view database, std::string_view table,
                       const std::vector<std::string>& tag_keys,
                       const std::vector<FieldSchema>& fields) const {
+  // The batch's own columns first: a table that does not exist yet is checked by nothing else,
+  // and the engine would refuse the whole batch of a table whose columns conflict.
+  for (const auto& f : fields) {
+    if (std::find(tag_keys.begin(), tag_keys.end(), f.name) != tag_keys.end()) {
+      return InvalidArgument("table '{}': '{}' is both a tag and a field", table, f.name);
+    }
+  }
   std::shared_ptr<const TableSchema> current = Find(tenant, database, table);
-  if (current == nullptr) return Status::OK();
+  if (current == nullptr) {
+    if (tag_keys.size() + fields.size() > kMaxColumnsPerTable) {
+      return InvalidArgument("table '{}': {} columns would exceed the limit of {}", table,
+                             tag_keys.size() + fields.size(), kMaxColumnsPerTable);
+    }
+    return Status::OK();
+  }
   size_t added = 0;
   for (const auto& t : tag_keys) {
     if (current->FindTag(t) >= 0) continue;

@@ -81,7 +81,8 @@ class Catalog {
                                                     const std::vector<FieldSchema>& fields);
 
   // What Extend would refuse, without changing anything: a field of another type than the
-  // stored one, a name that is a tag on one side and a field on the other, too many columns.
+  // stored one, a name that is a tag on one side and a field on the other (the batch's own
+  // columns included, for a new table too), too many columns.
   Status Check(TenantId tenant, std::string_view database, std::string_view table,
                const std::vector<std::string>& tag_keys,
                const std::vector<FieldSchema>& fields) const;

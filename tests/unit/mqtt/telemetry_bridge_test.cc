@@ -257,6 +257,7 @@ TEST_F(TelemetryBridgeTest, StorageTopicsWithoutAPlaceAreRefused) {
       {"devices//telemetry", "names no device"},
       {"devices/telemetry", "names no device"},
       {"devices/gw/sensor-1/telemetry", "a device name is one topic level"},
+      {"write/system", "reserved for SQL's system tables"},
   };
   for (const auto& [topic, why] : refused) Publish(topic, "m,k=v f=1 1\n");
   Publish("write/plant", "");  // an empty payload (a retained clear) stores nothing either way
@@ -274,6 +275,25 @@ TEST_F(TelemetryBridgeTest, StorageTopicsWithoutAPlaceAreRefused) {
     EXPECT_EQ(got[i].reason, ReasonCode::kSuccess);
   EXPECT_EQ(Rows("plant", "m"), 0u);
   EXPECT_EQ(Rows("main", "telemetry"), 0u);
+}
+
+// A message whose line the engine would refuse for its columns is refused whole, nothing of it
+// stored: a new table whose line names one column as a tag and a field, beside good lines.
+TEST_F(TelemetryBridgeTest, AMessageWithAConflictingLineOfANewTableStoresNothing) {
+  Publish("write/plant",
+          "first v=1 1700000000000000000\n"
+          "bad,a=x a=1 1700000000000000001\n"
+          "last v=2 1700000000000000000\n");
+  Publish("write/plant", "ok v=3 1700000000000000000\n");
+  const std::vector<Outcome> got = Wait();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].reason, ReasonCode::kPayloadFormatInvalid);
+  EXPECT_NE(got[0].reason_string.find("'a' is both a tag and a field"), std::string::npos)
+      << got[0].reason_string;
+  EXPECT_EQ(got[1].reason, ReasonCode::kSuccess);
+  EXPECT_EQ(Rows("plant", "first"), 0u);
+  EXPECT_EQ(Rows("plant", "last"), 0u);
+  EXPECT_EQ(Rows("plant", "ok"), 1u);
 }
 
 // A schema as the server's cache answers it: a fixed device -> model map, counting lookups.

@@ -866,6 +866,30 @@ TEST_F(EngineTest, RowsOlderThanTheRetentionAreRefused) {
   engine_.reset();  // before `clock`, which its threads read
 }
 
+// A batch whose own columns conflict is refused by CheckWrite, for a table that does not exist
+// yet too: the write would refuse the whole batch (and with it every line of the table).
+TEST_F(EngineTest, CheckWriteRefusesABatchWhoseColumnsConflictForANewTable) {
+  Open();
+  WriteBatch both(kTenant, "main", "fresh");
+  both.AddRow(10);
+  ASSERT_TRUE(both.SetTag("a", "x").ok());
+  ASSERT_TRUE(both.SetDouble("a", 1.0).ok());
+  for (const Status& s : {engine_->CheckWrite(both), engine_->Write(both)}) {
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  }
+  EXPECT_NE(engine_->CheckWrite(both).message().find("'a' is both a tag and a field"),
+            std::string::npos);
+  WriteBatch wide(kTenant, "main", "wide");
+  wide.AddRow(10);
+  for (size_t i = 0; i <= kMaxColumnsPerTable; ++i) {
+    ASSERT_TRUE(wide.SetDouble(fmt::format("f{}", i), 1.0).ok());
+  }
+  const Status s = engine_->CheckWrite(wide);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("would exceed the limit"), std::string::npos) << s;
+  EXPECT_FALSE(engine_->Write(wide).ok());
+}
+
 // Chunks whose statistics rule out a field range are not read, unless another source of the
 // series overlaps them.
 TEST_F(EngineTest, FieldRangesSkipChunksNobodyOverlaps) {
