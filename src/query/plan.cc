@@ -534,14 +534,23 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
     if (req.snapshot == nullptr) req.snapshot = ctx.engine->Snapshot();
     DropRangesNaNsMeet(*req.snapshot, &req);
   }
+  // A tag predicate that fails on a series (a cast of one of its tags) fails the scan, as it
+  // would fail a row filter: the engine's callback only says yes or no, so the first error waits
+  // here and is returned once the engine is done.
+  Status filter_error;
+  auto scanned = [&filter_error](Status s) { return filter_error.ok() ? s : filter_error; };
   if (tag_predicate) {
     // One row of the series' tags and the selection, kept from series to series (each scan,
     // and each half of a split one, has its own request and so its own).
-    req.series_filter = [this, row = DataChunk{},
+    req.series_filter = [this, &filter_error, row = DataChunk{},
                          sel = std::vector<uint32_t>{}](const SeriesInfo& info) mutable {
       SetTagRow(info, &row);
       sel.clear();
-      if (!EvaluatePredicate(*tag_predicate, row, &sel).ok()) return true;  // the filter reports it
+      Status s = EvaluatePredicate(*tag_predicate, row, &sel);
+      if (!s.ok()) {
+        if (filter_error.ok()) filter_error = std::move(s);
+        return false;
+      }
       return !sel.empty();
     };
   }
@@ -667,20 +676,20 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   };
   if (summaries) {
     SW_RETURN_IF_ERROR(
-        ctx.engine->ScanSummarized(req, on_block, [&](const SeriesSummary& s) -> Status {
+        scanned(ctx.engine->ScanSummarized(req, on_block, [&](const SeriesSummary& s) -> Status {
           SW_RETURN_IF_ERROR(check_deadline(0));
           return out->PushSummary(s);
-        }));
+        })));
     return flush_batch();
   }
   if (!latest) {
-    SW_RETURN_IF_ERROR(ctx.engine->Scan(req, on_block));
+    SW_RETURN_IF_ERROR(scanned(ctx.engine->Scan(req, on_block)));
     return flush_batch();
   }
   // The newest row of each series answers last(field, time), unless that row lacks one of the
   // fields: then the series' every row is read (last() over them is still exact).
   std::unordered_set<uint64_t> incomplete;
-  SW_RETURN_IF_ERROR(ctx.engine->Latest(req, [&](const SeriesBlock& b) -> Status {
+  SW_RETURN_IF_ERROR(scanned(ctx.engine->Latest(req, [&](const SeriesBlock& b) -> Status {
     for (const auto& col : b.rows.columns) {
       for (uint8_t p : col.present) {
         if (p == 0) {
@@ -690,7 +699,7 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
       }
     }
     return on_block(b);
-  }));
+  })));
   if (!incomplete.empty()) {
     req.series_filter = [&incomplete](const SeriesInfo& info) {
       return incomplete.count(info.id.value()) > 0;
