@@ -119,9 +119,9 @@ grep -qF ' \x1B[2J\x1B]0;title\x07 bell | '"'NULL'"' | NULL | a' "$WORK/out" \
 grep -qF '| new\nline' "$WORK/out" || fail "escaped column name: $(cat -v "$WORK/out")"
 pass "seaway sql: control characters escaped, NULL unlike 'NULL'"
 
-# Ctrl-C at the prompt discards the typed input and the prompt carries on.
-python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 <<'PY' \
-  || fail "prompt: $(cat "$WORK/out")"
+# The interactive prompt, driven through a pseudo-terminal: this starts `seaway sql` on one and
+# defines read_until(marker); the script that follows types and checks what came out.
+cat >"$WORK/pty_prompt.py" <<'PY'
 import os, pty, select, sys, time
 seaway, url, token, work = sys.argv[1:]
 pid, fd = pty.fork()
@@ -138,6 +138,11 @@ def read_until(marker, seconds=10):
                 out += os.read(fd, 65536)
             except OSError:
                 return
+PY
+
+# Ctrl-C at the prompt discards the typed input and the prompt carries on.
+cat "$WORK/pty_prompt.py" - <<'PY' | python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 \
+  || fail "prompt: $(cat "$WORK/out")"
 read_until(b"seaway> ")
 os.write(fd, b"SELECT 'half")
 read_until(b"half")
@@ -156,24 +161,8 @@ pass "seaway sql: Ctrl-C at the prompt clears the input"
 
 # Ctrl-D at the prompt in the middle of a statement quits without running it (as psql); from a
 # pipe, the last statement runs without its ';'.
-python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 <<'PY' \
+cat "$WORK/pty_prompt.py" - <<'PY' | python3 - "$SEAWAY" "$URL" "$TOKEN" "$WORK" >"$WORK/out" 2>&1 \
   || fail "Ctrl-D: $(cat "$WORK/out")"
-import os, pty, select, sys, time
-seaway, url, token, work = sys.argv[1:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ["HOME"] = work
-    os.execv(seaway, [seaway, "sql", "--url", url, "--token", token])
-out = b""
-def read_until(marker, seconds=10):
-    global out
-    end = time.time() + seconds
-    while marker not in out and time.time() < end:
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                out += os.read(fd, 65536)
-            except OSError:
-                return
 read_until(b"seaway> ")
 os.write(fd, b"SELECT 6 AS half_typed\r")
 read_until(b"-> ")
