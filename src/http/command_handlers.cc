@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "http/platform_request.h"
 #include "http/write_handlers.h"
 
 namespace seaway {
@@ -24,35 +25,8 @@ struct CommandRequest {
   uint8_t qos = 1;
 };
 
-// As deep as the platform's routes take (platform_request.h kMaxJsonDepth): printing a JSON
-// value recurses once per level, and a body or a device's answer nested a few hundred thousand
-// levels deep overflowed the thread's stack and stopped the server.
-constexpr int kMaxJsonDepth = 64;
-
-// `text` as JSON, discarded when it is not JSON or nests deeper than kMaxJsonDepth (the parse
-// does not recurse and keeps nothing below that depth); `too_deep` tells which.
-nlohmann::json ParseShallowJson(std::string_view text, bool* too_deep) {
-  *too_deep = false;
-  nlohmann::json j = nlohmann::json::parse(
-      text,
-      [too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-        if (depth <= kMaxJsonDepth) return true;
-        *too_deep = true;
-        return false;
-      },
-      /*allow_exceptions=*/false);
-  if (*too_deep) return nlohmann::json(nlohmann::json::value_t::discarded);
-  return j;
-}
-
-Result<CommandRequest> ParseCommand(std::string_view body) {
-  bool too_deep = false;
-  nlohmann::json doc = ParseShallowJson(body, &too_deep);
-  if (too_deep) {
-    return InvalidArgument("the body nests deeper than {} levels of objects and arrays",
-                           kMaxJsonDepth);
-  }
-  if (!doc.is_object()) return InvalidArgument("the body must be a JSON object");
+Result<CommandRequest> ParseCommand(const std::string& body) {
+  SW_ASSIGN_OR_RETURN(nlohmann::json doc, ParseObject(body));  // depth-bounded (kMaxJsonDepth)
   CommandRequest out;
   for (auto& [key, value] : doc.items()) {
     if (key == "device" || key == "method") {
@@ -165,10 +139,8 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
           nlohmann::json body{{"id", id}};
           // The device's answer as JSON when it is JSON (and not nested too deep to print),
           // else as a string.
-          bool too_deep = false;
-          nlohmann::json payload = ParseShallowJson(response->payload, &too_deep);
-          body["response"] =
-              payload.is_discarded() ? nlohmann::json(response->payload) : std::move(payload);
+          Result<nlohmann::json> payload = ParseJson(response->payload);
+          body["response"] = payload.ok() ? std::move(*payload) : nlohmann::json(response->payload);
           body["latency_ms"] = static_cast<double>(clock->MonotonicNanos() - started) / 1e6;
           out.Send(HttpResponse::Json(200, body.dump()));
         });

@@ -34,28 +34,42 @@ HttpResponse Fail(const Status& status) {
   return r;
 }
 
-Result<json> ParseJson(std::string_view text) {
-  bool too_deep = false;
-  json j = json::parse(
+namespace {
+
+// `text` parsed, discarded when it is not JSON; *too_deep when it nests past kMaxJsonDepth (the
+// parse keeps nothing below that depth).
+json ParseBounded(std::string_view text, bool* too_deep) {
+  *too_deep = false;
+  return json::parse(
       text,
-      [&too_deep](int depth, json::parse_event_t, json&) {
+      [too_deep](int depth, json::parse_event_t, json&) {
         if (depth <= kMaxJsonDepth) return true;
-        too_deep = true;
-        return false;  // keep nothing below the limit
+        *too_deep = true;
+        return false;
       },
       /*allow_exceptions=*/false);
-  if (too_deep) {
-    return InvalidArgument("the JSON nests deeper than {} levels of objects and arrays",
-                           kMaxJsonDepth);
-  }
+}
+
+Status TooDeep() {
+  return InvalidArgument("the JSON nests deeper than {} levels of objects and arrays",
+                         kMaxJsonDepth);
+}
+
+}  // namespace
+
+Result<json> ParseJson(std::string_view text) {
+  bool too_deep;
+  json j = ParseBounded(text, &too_deep);
+  if (too_deep) return TooDeep();
   if (j.is_discarded()) return InvalidArgument("not valid JSON");
   return j;
 }
 
 Result<json> ParseObject(const std::string& body) {
-  Result<json> j = ParseJson(body);
-  if (!j.ok() && j.status().message().starts_with("the JSON nests")) return j.status();
-  if (!j.ok() || !j->is_object()) return InvalidArgument("the body must be a JSON object");
+  bool too_deep;
+  json j = ParseBounded(body, &too_deep);
+  if (too_deep) return TooDeep();
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the body must be a JSON object");
   return j;
 }
 

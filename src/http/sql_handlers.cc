@@ -4,7 +4,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -75,34 +74,6 @@ struct SqlRequest {
   std::string database = "main";
   query::ResultFormat format = query::ResultFormat::kJson;
 };
-
-// The request's body, inflated into *inflated when it is `Content-Encoding: gzip` (by Gunzip,
-// as the write routes inflate theirs); or the response refusing it: 415 for another encoding,
-// 413 past `limit` bytes inflated, 400 when the gzip is malformed.
-Result<std::string_view> SqlRequestBody(const HttpRequest& request, uint64_t limit,
-                                        std::string* inflated, HttpResponse* refusal) {
-  const auto encoding = request.Header("Content-Encoding");
-  auto is = [&](std::string_view name) {
-    return std::equal(
-        encoding->begin(), encoding->end(), name.begin(), name.end(),
-        [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); });
-  };
-  if (!encoding || encoding->empty() || is("identity")) return std::string_view(request.body);
-  if (!is("gzip")) {
-    Status s = InvalidArgument(
-        "Content-Encoding '{}' is not supported: send the body plain or gzip", *encoding);
-    *refusal = HttpResponse::Error(415, "UnsupportedMediaType", s.message());
-    return s;
-  }
-  Result<std::string> body = Gunzip(request.body, limit);
-  if (!body.ok()) {
-    *refusal = SqlError(body.status());
-    if (body.status().code() == StatusCode::kResourceExhausted) refusal->status = 413;
-    return body.status();
-  }
-  *inflated = std::move(*body);
-  return std::string_view(*inflated);
-}
 
 // Reads the statement from `q` (GET, or POST without a body) or from the JSON `body`
 // {"query":"...","database":"...","format":"..."}; `db` and `format` parameters also apply.
@@ -249,7 +220,7 @@ void SqlService::Handle(const HttpRequest& request, HttpReply reply) {
   std::string inflated;
   HttpResponse refusal;
   Result<std::string_view> body =
-      SqlRequestBody(request, options_.max_body_bytes, &inflated, &refusal);
+      DecodedBody(request, options_.max_body_bytes, &inflated, &refusal);
   if (!body.ok()) {
     Count(StatusCodeName(body.status().code()), 0);
     return reply.Send(std::move(refusal));

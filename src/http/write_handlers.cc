@@ -130,37 +130,10 @@ Result<TenantId> Authenticate(const WriteRoutesContext* ctx, const HttpRequest& 
   return tenant;
 }
 
-// The request body, inflated when it is gzip; or the reply to send.
-Result<std::string_view> RequestBody(const WriteRoutesContext* ctx, const HttpRequest& request,
-                                     std::string* inflated, HttpResponse* refusal) {
-  auto encoding = request.Header("Content-Encoding");
-  if (!encoding || encoding->empty() ||
-      strcasecmp(std::string(*encoding).c_str(), "identity") == 0) {
-    return std::string_view(request.body);
-  }
-  if (strcasecmp(std::string(*encoding).c_str(), "gzip") != 0) {
-    *refusal = HttpResponse::Error(
-        415, "UnsupportedMediaType",
-        fmt::format("Content-Encoding '{}' is not supported: send the body plain or gzip",
-                    *encoding));
-    return InvalidArgument("unsupported Content-Encoding");
-  }
-  Result<std::string> g = Gunzip(request.body, ctx->max_body_bytes);
-  if (!g.ok()) {
-    *refusal = HttpResponse::FromStatus(g.status());
-    if (g.status().code() == StatusCode::kResourceExhausted) refusal->status = 413;
-    return g.status();
-  }
-  *inflated = std::move(*g);
-  return std::string_view(*inflated);
-}
-
 void StoreDecoded(const WriteRoutesContext* ctx, TenantId tenant, const IngestFormat& format,
                   std::shared_ptr<IngestResult> parsed, HttpReply reply);
 
-// SQL reads `system.<table>` as its system tables (docs/sql.md): rows written to a database of
-// that name were acknowledged and could never be read.
-constexpr std::string_view kSystemDatabase = "system";
+// Rows written to kSystemDatabase were acknowledged and could never be read.
 HttpResponse SystemDatabaseRefusal(std::string_view param) {
   return HttpResponse::Error(
       400, "InvalidArgument",
@@ -305,7 +278,7 @@ void HandleWrite(const WriteRoutesContext* ctx, const HttpRequest& request, Http
   Result<Precision> precision = ParsePrecision(precision_text);
   if (!precision.ok()) return reply.Send(HttpResponse::FromStatus(precision.status()));
   std::string inflated;
-  Result<std::string_view> body = RequestBody(ctx, request, &inflated, &refusal);
+  Result<std::string_view> body = DecodedBody(request, ctx->max_body_bytes, &inflated, &refusal);
   if (!body.ok()) return reply.Send(std::move(refusal));
 
   LineProtocolOptions options;
@@ -334,7 +307,7 @@ void HandleTelemetry(const WriteRoutesContext* ctx, const HttpRequest& request, 
   }
   if (database == kSystemDatabase) return reply.Send(SystemDatabaseRefusal("db"));
   std::string inflated;
-  Result<std::string_view> body = RequestBody(ctx, request, &inflated, &refusal);
+  Result<std::string_view> body = DecodedBody(request, ctx->max_body_bytes, &inflated, &refusal);
   if (!body.ok()) return reply.Send(std::move(refusal));
 
   JsonTelemetryOptions options;
@@ -443,6 +416,29 @@ Result<std::string> Gunzip(std::string_view body, uint64_t limit) {
   }
   inflateEnd(&zs);
   return out;
+}
+
+Result<std::string_view> DecodedBody(const HttpRequest& request, uint64_t limit,
+                                     std::string* inflated, HttpResponse* refusal) {
+  auto encoding = request.Header("Content-Encoding");
+  if (!encoding || encoding->empty() ||
+      strcasecmp(std::string(*encoding).c_str(), "identity") == 0) {
+    return std::string_view(request.body);
+  }
+  if (strcasecmp(std::string(*encoding).c_str(), "gzip") != 0) {
+    Status s = InvalidArgument(
+        "Content-Encoding '{}' is not supported: send the body plain or gzip", *encoding);
+    *refusal = HttpResponse::Error(415, "UnsupportedMediaType", s.message());
+    return s;
+  }
+  Result<std::string> g = Gunzip(request.body, limit);
+  if (!g.ok()) {
+    *refusal = HttpResponse::FromStatus(g.status());
+    if (g.status().code() == StatusCode::kResourceExhausted) refusal->status = 413;
+    return g.status();
+  }
+  *inflated = std::move(*g);
+  return std::string_view(*inflated);
 }
 
 void AddWriteRoutes(Router* router, const WriteRoutesContext* ctx) {

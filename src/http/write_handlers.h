@@ -51,4 +51,10 @@ std::string RequestToken(const HttpRequest& request);
 // Inflates a gzip body; ResourceExhausted past `limit` bytes, InvalidArgument when malformed.
 Result<std::string> Gunzip(std::string_view body, uint64_t limit);
 
+// The request's body, inflated into *inflated when it is `Content-Encoding: gzip` (`identity`
+// or none: the body as sent); otherwise *refusal is the answer to send: 415 for another
+// encoding, 413 past `limit` bytes inflated, 400 when the gzip is malformed.
+Result<std::string_view> DecodedBody(const HttpRequest& request, uint64_t limit,
+                                     std::string* inflated, HttpResponse* refusal);
+
 }  // namespace seaway

@@ -470,7 +470,7 @@ Status CheckTelemetryTopic(std::string_view topic) {
     if (database.find('/') != std::string_view::npos) {
       return InvalidArgument("topic '{}': a database is one topic level: write/<database>", topic);
     }
-    if (database == "system") {  // rows there could never be read: SQL's system tables
+    if (database == kSystemDatabase) {  // rows there could never be read
       return InvalidArgument(
           "topic '{}': database 'system' is reserved for SQL's system tables (system.tables, "
           "system.series); write to another database",

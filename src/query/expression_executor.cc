@@ -514,18 +514,6 @@ Status RowWise(const std::vector<const Vector*>& args, size_t rows, SqlType type
 // Operators on typed arrays
 
 template <typename T>
-bool Compare(Function f, const T& a, const T& b) {
-  switch (f) {
-    case Function::kEqual: return a == b;
-    case Function::kNotEqual: return a != b;
-    case Function::kLess: return a < b;
-    case Function::kLessEqual: return a <= b;
-    case Function::kGreater: return a > b;
-    default: return a >= b;
-  }
-}
-
-template <typename T>
 void CompareLoop(Function f, const std::vector<T>& l, bool lc, const std::vector<T>& r, bool rc,
                  std::vector<int64_t>* out, size_t n) {
   switch (f) {

@@ -62,8 +62,6 @@ class TimeKeyBuckets {
   std::pair<int64_t, int64_t> last_{1, 0};  // empty at first
 };
 
-// Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
-// parse or values out of range, naming the value and both types.
 // The values of an IN list hashed by type, so that a row's test costs a lookup however long
 // the list (IN (SELECT ...) lists run to millions). Doubles by DoubleKeyBits (-0 as 0, every
 // NaN as one: NaN equals NaN, as in PostgreSQL).
@@ -74,6 +72,8 @@ struct InListIndex {
 };
 std::shared_ptr<const InListIndex> MakeInListIndex(const std::vector<Value>& list);
 
+// Converts `input` (`rows` rows or constant) to `type`. InvalidArgument for text that does not
+// parse or values out of range, naming the value and both types.
 Status CastVector(const Vector& input, size_t rows, SqlType type, Vector* out);
 Result<Value> CastValue(const Value& value, SqlType type);
 

@@ -21,7 +21,6 @@
 
 #include "query/expression_executor.h"
 #include "sql/source_excerpt.h"
-#include "storage/segment.h"
 
 namespace seaway::query {
 
@@ -477,39 +476,6 @@ void AppendChunk(const DataChunk& src, DataChunk* dst) {
 
 // ---------------------------------------------------------------------------------------------
 
-namespace {
-
-// NaN is above every number (CompareDoubles), so it meets `x > c` and `x >= c`; but the
-// statistics of segment chunks leave NaNs out of their min and max, so a range open above could
-// skip a chunk holding NaN rows the filter keeps. Such a range stays only while no segment of
-// the table in `snapshot` holds a NaN in its field (a NaN makes the segment's sum NaN; memtables
-// are never skipped).
-void DropRangesNaNsMeet(const EngineSnapshot& snapshot, ScanRequest* req) {
-  auto open_above = [](const FieldRange& r) {
-    return r.max == std::numeric_limits<double>::infinity() && r.max_inclusive;
-  };
-  if (std::none_of(req->field_ranges.begin(), req->field_ranges.end(), open_above)) return;
-  std::vector<std::string_view> with_nan;
-  for (const ShardSnapshot& shard : snapshot.shards) {
-    for (const auto& segment : shard.segments) {
-      if (segment->tenant() != req->tenant || segment->table() != req->table ||
-          segment->database() != req->database || segment->max_time() < req->min_time ||
-          segment->min_time() > req->max_time) {
-        continue;
-      }
-      const auto& fields = segment->fields();
-      for (size_t k = 0; k < fields.size(); ++k) {
-        if (segment->totals()[k].nan) with_nan.push_back(fields[k].name);
-      }
-    }
-  }
-  std::erase_if(req->field_ranges, [&](const FieldRange& r) {
-    return open_above(r) && std::find(with_nan.begin(), with_nan.end(), r.field) != with_nan.end();
-  });
-}
-
-}  // namespace
-
 Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   ScanRequest req = request;
   req.fields.clear();
@@ -529,11 +495,6 @@ Status ScanNode::Execute(ExecContext& ctx, ChunkSink* out) {
   req.partition = ctx.partition;
   req.partitions = ctx.partitions;
   req.snapshot = ctx.snapshot;
-  if (!req.field_ranges.empty()) {
-    // Decided on the sources the scan reads (the halves of a split scan share them).
-    if (req.snapshot == nullptr) req.snapshot = ctx.engine->Snapshot();
-    DropRangesNaNsMeet(*req.snapshot, &req);
-  }
   // A tag predicate that fails on a series (a cast of one of its tags) fails the scan, as it
   // would fail a row filter: the engine's callback only says yes or no, so the first error waits
   // here and is returned once the engine is done.

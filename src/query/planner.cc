@@ -1655,7 +1655,7 @@ struct Planner::Impl {
         return rel;
       }
     }
-    if (db == "system") return PlanSystemTable(t);
+    if (db == kSystemDatabase) return PlanSystemTable(t);
     auto schema = engine->catalog().Find(options.tenant, db, t.table.name);
     if (schema == nullptr) {
       std::vector<std::string> names;  // a CTE may be what was meant
@@ -2816,7 +2816,7 @@ struct Planner::Impl {
     if (const auto* s = std::get_if<sql::ShowTablesStatement>(&st.node)) {
       const std::string db = s->database.empty() ? options.database : s->database;
       // A database named other than the default must exist (one exists while it has tables).
-      if (!s->database.empty() && db != "system" && db != "main" && db != options.database) {
+      if (!s->database.empty() && db != kSystemDatabase && db != "main" && db != options.database) {
         const auto databases = engine->catalog().ListDatabases(options.tenant);
         if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
           return Status(StatusCode::kNotFound, fmt::format("database \"{}\" does not exist{}", db,
@@ -2829,7 +2829,7 @@ struct Planner::Impl {
     }
     if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
       const std::string db = d->table.database.empty() ? options.database : d->table.database;
-      if (db == "system") {  // the columns of system tables are of kind "system"
+      if (db == kSystemDatabase) {  // the columns of system tables are of kind "system"
         SW_ASSIGN_OR_RETURN(auto columns, SystemTableColumns(d->table.name, "", st.offset));
         std::vector<std::vector<std::string>> rows;
         for (const auto& c : columns) {

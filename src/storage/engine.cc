@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <future>
+#include <limits>
 #include <unordered_map>
 
 #include "common/check.h"
@@ -532,8 +533,12 @@ SegmentRanges RangeColumns(const Segment& segment, const std::vector<FieldRange>
 
 // Whether no value with statistics (count, min, max) can meet `r`: none at all, or [min, max]
 // outside it. Only NaNs (min or max NaN): undecided, the rows decide.
-bool StatsMissRange(uint64_t count, uint64_t min_bits, uint64_t max_bits, const FieldRange& r) {
+// `nan`: the rows may hold a NaN, which chunk statistics leave out of min and max (and show by
+// a NaN sum). A NaN is above every number (FieldRange), so it meets a range with no upper bound.
+bool StatsMissRange(uint64_t count, uint64_t min_bits, uint64_t max_bits, bool nan,
+                    const FieldRange& r) {
   if (count == 0) return true;
+  if (nan && r.max == std::numeric_limits<double>::infinity() && r.max_inclusive) return false;
   const double lo = std::bit_cast<double>(min_bits), hi = std::bit_cast<double>(max_bits);
   if (std::isnan(lo) || std::isnan(hi)) return false;
   if (hi < r.min || (hi == r.min && !r.min_inclusive)) return true;
@@ -549,7 +554,9 @@ bool ChunkMissesRanges(const Chunk& chunk, const std::vector<FieldRange>& ranges
     if (col < 0) return true;
     if (chunk.columns[col].presence == kColumnNotRead) continue;  // not projected: the rows decide
     const ChunkStats& st = chunk.columns[col].stats;
-    if (StatsMissRange(st.count, st.min_bits, st.max_bits, ranges[i])) return true;
+    if (StatsMissRange(st.count, st.min_bits, st.max_bits, std::isnan(st.sum), ranges[i])) {
+      return true;
+    }
   }
   return false;
 }
@@ -563,7 +570,7 @@ Result<bool> SeriesMissesRanges(const Segment& segment, const SegmentSeries& ent
     if (col < 0) return true;
     SW_ASSIGN_OR_RETURN(SegmentFieldTotals t,
                         segment.SeriesTotals(static_cast<size_t>(col), position, &where->holds[i]));
-    if (StatsMissRange(t.count, t.min_bits, t.max_bits, ranges[i])) return true;
+    if (StatsMissRange(t.count, t.min_bits, t.max_bits, t.nan, ranges[i])) return true;
   }
   return false;
 }

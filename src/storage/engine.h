@@ -67,7 +67,9 @@ bool IsDiskFull(const Status& status);
 
 // A condition every row the caller keeps must meet on one DOUBLE field (the caller still checks
 // each row): segment chunks whose statistics show that none of their rows can meet it, and that
-// no other source of the series overlaps, are not read. A row without the field fails it.
+// no other source of the series overlaps, are not read. A row without the field fails it. A NaN
+// is above every number, as the query engine orders DOUBLEs (query/value.h CompareDoubles): it
+// meets a range with no upper bound.
 struct FieldRange {
   std::string field;
   double min = -std::numeric_limits<double>::infinity();
@@ -188,6 +190,10 @@ struct SeriesSources {
   // series to the next for its buffers.
   mutable SeriesRowsBlock part;
 };
+
+// The database SQL reads as its system tables (system.tables, system.series): nothing is stored
+// there, and the write front ends refuse it, since rows written there could never be read.
+inline constexpr std::string_view kSystemDatabase = "system";
 
 class Engine {
  public:
