@@ -203,6 +203,7 @@ class Shard {
   Result<bool> IsCurrent(TenantId tenant, std::string_view database, std::string_view table,
                          uint64_t generation) const;
   Status WriteGroup(std::deque<Pending>* group);  // on the writer thread
+  Status SyncWal();  // wal_->Sync(), counted and timed; on the writer thread
   // Applies a durable record to the active memtable (and, for deletes, the tombstones).
   Status ApplyRecord(WalRecordType type, std::string_view payload, uint64_t lsn,
                      const std::function<Status(const WriteRecord&)>& observer);
@@ -287,6 +288,7 @@ class Shard {
 
   Counter* wal_bytes_;
   Counter* wal_syncs_;
+  Histogram* wal_sync_seconds_;
   Counter* group_commits_;
   Counter* records_;
   Counter* rejected_;

@@ -160,6 +160,25 @@ TEST_F(EngineTest, WriteThenScan) {
   EXPECT_EQ(engine_->series().size(), 2u);
 }
 
+TEST_F(EngineTest, EachWalSyncIsCountedAndTimed) {
+  EngineOptions options;
+  options.shards = 1;
+  Open(nullptr, options);  // WAL sync always: every acknowledged write waited for one
+  const MetricLabels shard{{"shard", "0"}};
+  Counter* syncs = metrics_.GetCounter("seaway_wal_syncs_total", "", shard);
+  Histogram* seconds = metrics_.GetHistogram("seaway_wal_sync_seconds", "", {}, shard);
+  const uint64_t syncs_before = syncs->value();
+  const uint64_t timed_before = seconds->count();
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 10, 1.5, 7}})).ok());
+  ASSERT_TRUE(engine_->Write(Batch({{"a", 20, 2.5, 8}})).ok());
+  EXPECT_GE(syncs->value(), syncs_before + 2);
+  EXPECT_EQ(seconds->count() - timed_before, syncs->value() - syncs_before);
+  EXPECT_GE(seconds->sum(), 0.0);
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("seaway_wal_sync_seconds_bucket{shard=\"0\",le=\"0.001\"}"),
+            std::string::npos);
+}
+
 TEST_F(EngineTest, AMemtableLeftAloneIsFlushed) {
   EngineOptions options;
   options.shards = 1;
