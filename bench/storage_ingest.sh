@@ -134,7 +134,7 @@ else
     --file "$work/rows.lp" --batch-lines "$batch_rows" --connections "$connections")
   echo "$out"
   sw_seconds=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' <<<"$out")
-  stored=$(curl -s "http://127.0.0.1:$sw_port/metrics" |
+  stored=$(curl -s -H "Authorization: Bearer bench-token-0123456789" "http://127.0.0.1:$sw_port/metrics" |
     awk '/^seaway_ingest_lines_total/ {n += $NF} END {printf "%d", n}')
   echo "rows counted by Seaway (seaway_ingest_lines_total): $stored"
   [[ $stored == "$rows" ]] || { echo "storage_ingest: Seaway stored $stored of $rows rows" >&2; exit 1; }

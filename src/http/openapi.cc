@@ -20,7 +20,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
   static const auto* summaries =
       new std::map<std::pair<std::string_view, std::string_view>, std::string_view>{
           {{"GET", "/health"}, "Liveness: status, version, uptime"},
-          {{"GET", "/metrics"}, "Prometheus metrics of the server"},
+          {{"GET", "/metrics"},
+           "Prometheus metrics of the installation (the system token, unless --metrics-public)"},
           {{"GET", "/ping"}, "InfluxDB-compatible probe (204)"},
           {{"HEAD", "/ping"}, "InfluxDB-compatible probe (204)"},
           {{"POST", "/write"},

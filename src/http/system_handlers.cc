@@ -7,6 +7,9 @@
 namespace seaway {
 namespace {
 
+// The permission only the installation's system token holds (docs/security.md).
+constexpr std::string_view kMetricsAccess = "tenants.manage";
+
 double UptimeSeconds(const SystemInfo& info) {
   return static_cast<double>(info.clock->MonotonicNanos() - info.started_monotonic_ns) / 1e9;
 }
@@ -22,7 +25,8 @@ void AddSystemRoutes(Router* router, const SystemInfo* info) {
                                      kVersion, FormatRfc3339Millis(info->started_at),
                                      UptimeSeconds(*info)));
               }));
-  router->Add(HttpMethod::kGet, "/metrics", "metrics", std::string(kPublicAccess),
+  router->Add(HttpMethod::kGet, "/metrics", "metrics",
+              std::string(info->metrics_public ? kPublicAccess : kMetricsAccess),
               SyncHandler([info](const HttpRequest&) {
                 return HttpResponse::Text(200, info->metrics->RenderPrometheus(),
                                           "text/plain; version=0.0.4; charset=utf-8");

@@ -245,8 +245,8 @@ Status Server::Start() {
   SW_RETURN_IF_ERROR(ApplyTenantRetention());
   tenant_settings_ = std::make_unique<TenantSettingsCache>(metadata_.get());
 
-  system_info_ =
-      SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(), Clock::Real()->MonotonicNanos()};
+  system_info_ = SystemInfo{&metrics_, Clock::Real(), Clock::Real()->Now(),
+                            Clock::Real()->MonotonicNanos(), config_.metrics_public};
   RegisterProcessMetrics(&metrics_, &system_info_);
   AddSystemRoutes(&router_, &system_info_);
   write_context_ = WriteRoutesContext{

@@ -232,6 +232,11 @@ void AddServeOptions(CLI::App* cmd, ServerConfig* c) {
       ->envname("SEAWAY_STORAGE_INDEX_CACHE_BYTES")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_flag("--metrics-public", c->metrics_public,
+                "Serve /metrics to anyone who reaches the HTTP listener (a Prometheus on a "
+                "private network); without it /metrics needs the system token, since it shows "
+                "every tenant's ingest volumes")
+      ->envname("SEAWAY_METRICS_PUBLIC");
   cmd->add_flag("--demo", c->demo,
                 "Twenty simulated machines publish over MQTT into database 'demo', table "
                 "'machine', every second (make run turns it on)")

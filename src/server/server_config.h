@@ -48,6 +48,7 @@ struct ServerConfig {
   uint64_t storage_memory_bytes = 1ull << 30;
   uint64_t storage_index_cache_bytes = 128ull << 20;  // segment-index blocks kept in memory
   bool demo = false;
+  bool metrics_public = false;  // /metrics without the system token
   // MQTT: the listener, an optional TLS listener, and the broker's limits (--mqtt-*).
   int mqtt_threads = 0;
   size_t mqtt_max_connections = 100000;

@@ -31,7 +31,7 @@ done
 
 influx() { "$INFLUX" -host 127.0.0.1 -port "$PORT" -username cli -password "$TOKEN" "$@"; }
 stored() {
-  curl -sS "http://127.0.0.1:$PORT/metrics" |
+  curl -sS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" |
     awk '/^seaway_ingest_lines_total/ {n += $NF} END {printf "%d", n}'
 }
 

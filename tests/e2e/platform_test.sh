@@ -288,7 +288,7 @@ timeout 20 mosquitto_sub -h 127.0.0.1 -p "$MQTT" -V mqttv5 -i press-7-cmd -u pre
   -t 'devices/press-7/rpc/request/+' > /dev/null 2>"$WORK/revoked.err" &
 SUB=$!
 for _ in $(seq 1 100); do
-  curl -sS "$URL/metrics" | grep -q '^seaway_mqtt_connections 1' && break
+  curl -sS -H "Authorization: Bearer $ADMIN" "$URL/metrics" | grep -q '^seaway_mqtt_connections 1' && break
   sleep 0.05
 done
 expect "device deleted" "$(call "$ALICE" DELETE "/api/v1/devices/$PRESS_ID")" 204

@@ -73,8 +73,11 @@ ctype=$(curl -sS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$PORT/healt
 [[ "$ctype" == "application/json" ]] || fail "/health content type: $ctype"
 pass "/health: $body"
 
-# --- /metrics ---------------------------------------------------------------------------------
-metrics=$(curl -sS --fail "http://127.0.0.1:$PORT/metrics")
+# --- /metrics: the system token's (every tenant's volumes), Prometheus sends it as a bearer ----
+code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
+[[ "$code" == 401 ]] || fail "/metrics without a token gave $code"
+metrics=$(curl -sS --fail -H "Authorization: Bearer $(cat "$WORK/data/admin-token")" \
+  "http://127.0.0.1:$PORT/metrics")
 grep -q '^seaway_build_info{version="[0-9.]*"} 1$' <<<"$metrics" || fail "no build info metric"
 grep -q '^# TYPE seaway_http_requests_total counter$' <<<"$metrics" || fail "no request counter"
 grep -q '^seaway_http_requests_total{route="health",code="200"} 2$' <<<"$metrics" \
@@ -112,7 +115,7 @@ code=$(curl -sS -o "$WORK/partial.json" -w '%{http_code}' -XPOST \
   "http://127.0.0.1:$PORT/write?db=plant&p=$TOKEN" --data-binary $'cpu v=1 4\ncpu v=x 5\n')
 [[ "$code" == 400 ]] || fail "partial write gave $code"
 grep -q '"line":2' "$WORK/partial.json" || fail "partial write body: $(cat "$WORK/partial.json")"
-lines=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_lines_total/ {print $2}')
+lines=$(curl -sS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_lines_total/ {print $2}')
 [[ "$lines" == 4 ]] || fail "ingest counter says $lines lines, expected 4"
 pass "InfluxDB-compatible writes: 204, 401 without token, gzip, partial 400 naming the line"
 
@@ -127,7 +130,7 @@ code=$(curl -sS -o "$WORK/json_partial.json" -w '%{http_code}' -XPOST \
   --data-binary $'{"table":"boiler","fields":{"temp":80},"time":1}\n{"table":"boiler","fields":{"temp":"hot"},"time":2}\n')
 [[ "$code" == 400 ]] || fail "NDJSON with a bad item gave $code"
 grep -q '"item":2' "$WORK/json_partial.json" || fail "NDJSON partial body: $(cat "$WORK/json_partial.json")"
-items=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_json_items_total/ {print $2}')
+items=$(curl -sS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_ingest_json_items_total/ {print $2}')
 [[ "$items" == 3 ]] || fail "JSON counter says $items items, expected 3"
 pass "JSON telemetry: array 204, NDJSON partial 400 naming the item"
 
@@ -157,7 +160,8 @@ for _ in $(seq 1 200); do
 done
 grep -q "demo feed started machines=20 table=demo.machine" "$WORK/demo.log" || fail "no demo feed line"
 sleep 1.5
-demo_rows=$(curl -sS "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_demo_rows_total / {print $2}')
+demo_rows=$(curl -sS -H "Authorization: Bearer $(cat "$WORK/data3/admin-token")" \
+  "http://127.0.0.1:$PORT/metrics" | awk '/^seaway_demo_rows_total / {print $2}')
 [[ "${demo_rows:-0}" -ge 20 ]] || fail "demo feed wrote ${demo_rows:-0} rows in 1.5 s"
 stop_server TERM
 pass "demo feed writes simulated machines ($demo_rows rows in 1.5 s)"
@@ -182,7 +186,7 @@ fi
 if curl -sS -m 5 -o /dev/null "https://127.0.0.1:$PORT/health" 2>"$WORK/untrusted.err"; then
   fail "curl trusted the test certificate without --cacert"
 fi
-failures=$(curl -sS "${CA[@]}" "https://127.0.0.1:$PORT/metrics" \
+failures=$(curl -sS "${CA[@]}" -H "Authorization: Bearer $TLS_TOKEN" "https://127.0.0.1:$PORT/metrics" \
   | awk '/^seaway_http_tls_handshake_failures_total / {print $2}')
 [[ "$failures" == 2 ]] || fail "handshake failures counted: ${failures:-none}, expected 2"
 stop_server TERM

@@ -179,7 +179,7 @@ printf 'SELECT 7 AS piped' | "$SEAWAY" sql --url "$URL" --token "$TOKEN" >"$WORK
 grep -q '^ *7$' "$WORK/out" || fail "piped statement without ';' did not run: $(cat "$WORK/out")"
 pass "seaway sql: Ctrl-D leaves an unfinished statement; a piped one runs"
 
-metrics=$(curl -sS "$URL/metrics")
+metrics=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/metrics")
 grep -q '^seaway_sql_queries_total{status="ok"} ' <<<"$metrics" || fail "no query counter"
 kill -TERM "$PID"
 wait "$PID" || fail "server exit status $?"

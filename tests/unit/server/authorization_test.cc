@@ -27,7 +27,6 @@ using nlohmann::json;
 
 // The routes anyone may call, on purpose. Adding a public route means adding it here.
 const std::set<std::string> kPublicRoutes = {"GET /health",
-                                             "GET /metrics",
                                              "GET /ping",
                                              "HEAD /ping",
                                              "POST /api/v1/auth/login",
@@ -83,6 +82,21 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAgainstEveryRole) {
   }
   // Every non-public route was checked for all five roles.
   EXPECT_GE(checked, 5u * 10);
+}
+
+// /metrics counts every tenant's ingest by tenant id: it is the installation's, not a tenant's.
+TEST_F(AuthorizationMatrixTest, MetricsNeedTheSystemToken) {
+  const std::string other_admin = NewTenant("beta");
+  auto r = Call(port_, HttpMethod::kPost, "/write?db=plant", other_admin, "m,host=a v=1 1\n");
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto tenant = Call(port_, HttpMethod::kGet, "/metrics", other_admin, "");
+  EXPECT_EQ(tenant.status, 403) << tenant.body;
+  EXPECT_EQ(tenant.body.find("seaway_"), std::string::npos) << tenant.body;
+  EXPECT_EQ(Call(port_, HttpMethod::kGet, "/metrics", "", "").status, 401);
+  auto system = Call(port_, HttpMethod::kGet, "/metrics", kAdminToken, "");
+  EXPECT_EQ(system.status, 200) << system.body;
+  EXPECT_NE(system.body.find("seaway_ingest_lines_total{tenant=\"2\"} 1"), std::string::npos)
+      << system.body;
 }
 
 // Two tenants: every route, called by every role of tenant "beta" (and its admin token) with

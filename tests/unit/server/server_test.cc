@@ -26,13 +26,25 @@ TEST(ServerTest, ServesHealthAndMetrics) {
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(health->status, 200);
   EXPECT_NE(health->body.find("\"status\":\"ok\""), std::string::npos);
-  auto metrics = testing::HttpTestClient::Get(port, "/metrics");
+  // /metrics is the system token's (AuthorizationMatrixTest.MetricsNeedTheSystemToken) ...
+  auto refused = testing::HttpTestClient::Get(port, "/metrics");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 401) << refused->body;
+  server.Stop();
+  EXPECT_FALSE(testing::HttpTestClient::Get(port, "/health").ok());
+
+  // ... unless --metrics-public opens it to a scraper without credentials.
+  ServerConfig config = TestServerConfig("/data");
+  config.metrics_public = true;
+  Server open(config, &env, ":memory:");
+  ASSERT_TRUE(open.Start().ok());
+  ASSERT_TRUE(testing::HttpTestClient::Get(open.http_address().port, "/health").ok());
+  auto metrics = testing::HttpTestClient::Get(open.http_address().port, "/metrics");
   ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("seaway_http_requests_total{route=\"health\",code=\"200\"} 1"),
             std::string::npos)
       << metrics->body;
-  server.Stop();
-  EXPECT_FALSE(testing::HttpTestClient::Get(port, "/health").ok());
 }
 
 TEST(ServerTest, CreatesDataDirectoryAndLocksIt) {
