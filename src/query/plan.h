@@ -34,6 +34,10 @@ struct ColumnInfo {
   std::string name;
   SqlType type = SqlType::kNull;
   std::string table;  // the table alias it comes from; empty for computed columns
+  // The database of the table it comes from when the FROM clause names that table without an
+  // alias, so that `db.t.c` finds it (as in PostgreSQL, an alias hides the qualified name);
+  // empty otherwise.
+  std::string database = {};
 };
 
 class ChunkSink {

@@ -1047,6 +1047,7 @@ struct Planner::Impl {
           if (!time.ok() && args[0]->kind == BoundKind::kColumn) {
             // In a join: the time of the value's own table.
             time_ref.table = (*scope.columns)[args[0]->column].table;
+            time_ref.database = (*scope.columns)[args[0]->column].database;
             if (!time_ref.table.empty()) time = BindColumn(time_ref, inner);
           }
           if (!time.ok() || (*time)->type != SqlType::kTimestamp) {
@@ -1157,13 +1158,39 @@ struct Planner::Impl {
     return node(BoundKind::kNot, not_key, std::move(t));
   }
 
+  // Whether column `col` is one that qualifier `database`.`table` (either may be empty) names.
+  static bool QualifierMatches(const ColumnInfo& col, const std::string& database,
+                               const std::string& table) {
+    return (table.empty() || col.table == table) && (database.empty() || col.database == database);
+  }
+
+  // The error for a qualifier `database`.`table` that no FROM item answers to, at `offset`.
+  Status MissingFromEntry(size_t offset, const std::string& database, const std::string& table,
+                          const std::vector<ColumnInfo>& cols, std::string_view example) const {
+    if (database.empty()) {
+      return At(offset, fmt::format("missing FROM-clause entry for table \"{}\"", table));
+    }
+    // db.t names a table read under its own name: say what the FROM clause has instead.
+    std::string hint;
+    for (const auto& col : cols) {
+      if (col.table != table) continue;
+      hint = col.database.empty()
+                 ? fmt::format(" (\"{}\" is an alias, which takes no database: write {}.{})", table,
+                               table, example)
+                 : fmt::format(" (the FROM clause reads {}.{})", col.database, table);
+      break;
+    }
+    return At(offset, fmt::format("missing FROM-clause entry for table \"{}.{}\"{}", database,
+                                  table, hint));
+  }
+
   Result<BoundExprPtr> BindColumn(const sql::ColumnRefExpr& c, Scope& scope) {
     const auto& cols = *scope.columns;
     int found = -1;
     int matches = 0;
     for (size_t i = 0; i < cols.size(); ++i) {
       if (cols[i].name != c.column) continue;
-      if (!c.table.empty() && cols[i].table != c.table) continue;
+      if (!QualifierMatches(cols[i], c.database, c.table)) continue;
       if (c.table.empty() && scope.origins && (*scope.origins)[i].hidden) continue;
       if (found < 0) found = static_cast<int>(i);
       ++matches;
@@ -1178,23 +1205,26 @@ struct Planner::Impl {
       std::vector<std::string> names;
       for (const auto& col : cols) names.push_back(col.name);
       bool table_known = false;
-      for (const auto& col : cols) table_known |= col.table == c.table;
+      for (const auto& col : cols) table_known |= QualifierMatches(col, c.database, c.table);
       if (c.table.empty() || !table_known) {
         for (const std::vector<ColumnInfo>* outer : outer_columns_) {
           for (size_t i = 0; outer != nullptr && i < outer->size(); ++i) {
             const ColumnInfo& o = (*outer)[i];
-            if (o.name == c.column && (c.table.empty() || o.table == c.table)) {
+            if (o.name == c.column && QualifierMatches(o, c.database, c.table)) {
+              std::string name = c.column;
+              if (!c.table.empty()) name = c.table + "." + name;
+              if (!c.database.empty()) name = c.database + "." + name;
               return At(c.offset,
                         fmt::format("\"{}\" belongs to an enclosing query: correlated subqueries "
                                     "are not supported (join the tables, or aggregate by the key "
                                     "in the subquery and join on it)",
-                                    c.table.empty() ? c.column : c.table + "." + c.column));
+                                    name));
             }
           }
         }
       }
       if (!c.table.empty() && !table_known) {
-        return At(c.offset, fmt::format("missing FROM-clause entry for table \"{}\"", c.table));
+        return MissingFromEntry(c.offset, c.database, c.table, cols, c.column);
       }
       return At(c.offset,
                 fmt::format("column \"{}\" does not exist{}", c.column, Nearest(c.column, names)));
@@ -1650,7 +1680,10 @@ struct Planner::Impl {
         if (!plan.ok()) return plan.status();
         Relation rel;
         rel.node = std::move(*plan);
-        for (auto& c : rel.node->columns) c.table = t.alias.empty() ? t.table.name : t.alias;
+        for (auto& c : rel.node->columns) {
+          c.table = t.alias.empty() ? t.table.name : t.alias;
+          c.database.clear();
+        }
         rel.origins.resize(rel.node->columns.size());
         return rel;
       }
@@ -1684,6 +1717,9 @@ struct Planner::Impl {
         case FieldType::kString: type = SqlType::kText; break;
       }
       scan->columns.push_back({f.name, type, alias});
+    }
+    if (t.alias.empty()) {
+      for (auto& c : scan->columns) c.database = db;
     }
     scan->used.assign(scan->columns.size(), false);  // time too: not copied unless referenced
     // A customer's statement reads its devices' series only, whatever it asks.
@@ -1760,6 +1796,9 @@ struct Planner::Impl {
     const std::string alias = t.alias.empty() ? t.table.name : t.alias;
     auto node = std::make_unique<RowsNode>();
     SW_ASSIGN_OR_RETURN(node->columns, SystemTableColumns(t.table.name, alias, t.offset));
+    if (t.alias.empty()) {
+      for (auto& c : node->columns) c.database = std::string(kSystemDatabase);
+    }
     node->label = "System " + t.table.name;
     DataChunk& rows = node->rows;
     rows.columns.resize(node->columns.size());
@@ -1827,7 +1866,10 @@ struct Planner::Impl {
         SW_ASSIGN_OR_RETURN(auto plan, PlanQuery(*s.query));
         Relation rel;
         rel.node = std::move(plan);
-        for (auto& c : rel.node->columns) c.table = s.alias;
+        for (auto& c : rel.node->columns) {
+          c.table = s.alias;
+          c.database.clear();
+        }
         rel.origins.resize(rel.node->columns.size());
         return rel;
       }
@@ -2244,7 +2286,7 @@ struct Planner::Impl {
         bool any = false;
         for (size_t c = 0; c < input.size(); ++c) {
           if (st.table.empty() ? origins.size() > c && origins[c].hidden
-                               : input[c].table != st.table) {
+                               : !QualifierMatches(input[c], st.database, st.table)) {
             continue;
           }
           items.push_back({nullptr, static_cast<int>(c), input[c].name, it.offset});
@@ -2253,7 +2295,7 @@ struct Planner::Impl {
           any = true;
         }
         if (!any && !st.table.empty()) {
-          return At(it.offset, fmt::format("missing FROM-clause entry for table \"{}\"", st.table));
+          return MissingFromEntry(it.offset, st.database, st.table, input, "*");
         }
         continue;
       }
@@ -2680,6 +2722,7 @@ struct Planner::Impl {
                                   SqlTypeName(x), SqlTypeName(y), c + 1, left->columns[c].name));
           }
           node->columns[c].table.clear();
+          node->columns[c].database.clear();
         }
         SW_ASSIGN_OR_RETURN(left, CastTo(std::move(left), node->columns));
         SW_ASSIGN_OR_RETURN(right, CastTo(std::move(right), node->columns));
