@@ -2,6 +2,7 @@
 #include "query/planner.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -28,6 +29,9 @@ struct Origin {
   int column = -1;
   bool hidden = false;  // not found by unqualified names (the right side of JOIN ... USING)
 };
+
+// The tables of database `system` (SystemTableColumns), by name.
+constexpr std::array<const char*, 2> kSystemTables = {"series", "tables"};
 
 struct Relation {
   PlanNodePtr node;
@@ -1786,10 +1790,8 @@ struct Planner::Impl {
                                      {"series_id", SqlType::kBigInt, alias},
                                      {"tags", SqlType::kText, alias}};
     }
-    return NotFoundAt(offset,
-                      fmt::format("table \"system.{}\" does not exist (system tables: series, "
-                                  "tables)",
-                                  name));
+    return NotFoundAt(offset, fmt::format("table \"system.{}\" does not exist (system tables: {})",
+                                          name, fmt::join(kSystemTables, ", ")));
   }
 
   Result<Relation> PlanSystemTable(const sql::BaseTableRef& t) {
@@ -2867,7 +2869,11 @@ struct Planner::Impl {
         }
       }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& t : engine->catalog().ListTables(options.tenant, db)) rows.push_back({t});
+      if (db == kSystemDatabase) {
+        for (const char* t : kSystemTables) rows.push_back({t});
+      } else {
+        for (const auto& t : engine->catalog().ListTables(options.tenant, db)) rows.push_back({t});
+      }
       return TextRows({"table_name"}, std::move(rows), "ShowTables");
     }
     if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
