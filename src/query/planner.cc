@@ -1693,7 +1693,7 @@ struct Planner::Impl {
       }
     }
     if (db == kSystemDatabase) return PlanSystemTable(t);
-    auto schema = engine->catalog().Find(options.tenant, db, t.table.name);
+    auto schema = VisibleSchema(db, t.table.name);
     if (schema == nullptr) {
       std::vector<std::string> names;  // a CTE may be what was meant
       for (const auto& c : ctes) names.push_back(c.first);
@@ -1736,6 +1736,46 @@ struct Planner::Impl {
     return rel;
   }
 
+  // What the caller sees of the tenant's catalog. A tenant role sees it whole. For a customer's
+  // statement (options.devices) a table exists only while it holds a series of one of its
+  // devices, with only the tags such series hold (fields are not known per series: all of them),
+  // and a database only while one of its tables does; SELECT, DESCRIBE, SHOW, system.tables and
+  // the names errors suggest all use this view, so that none shows another customer's names.
+  std::shared_ptr<const TableSchema> VisibleSchema(const std::string& db,
+                                                   const std::string& table) const {
+    auto schema = engine->catalog().Find(options.tenant, db, table);
+    if (schema == nullptr || !options.devices) return schema;
+    const TagIn devices = {{"device", *options.devices}};
+    const SeriesMatch series = engine->series().Match(options.tenant, db, table, {}, devices);
+    std::set<std::string> keys;
+    bool any = false;
+    for (const SeriesInfo* info : series) {
+      if (info->generation() != schema->generation) continue;
+      any = true;
+      for (auto& [key, value] : info->tags()) keys.insert(std::move(key));
+    }
+    if (!any) return nullptr;
+    auto visible = std::make_shared<TableSchema>(*schema);
+    std::erase_if(visible->tag_keys, [&](const std::string& k) { return !keys.contains(k); });
+    return visible;
+  }
+
+  std::vector<std::string> VisibleTables(const std::string& db) const {
+    auto tables = engine->catalog().ListTables(options.tenant, db);
+    if (options.devices) {
+      std::erase_if(tables, [&](const std::string& t) { return VisibleSchema(db, t) == nullptr; });
+    }
+    return tables;
+  }
+
+  std::vector<std::string> VisibleDatabases() const {
+    auto databases = engine->catalog().ListDatabases(options.tenant);
+    if (options.devices) {
+      std::erase_if(databases, [&](const std::string& db) { return VisibleTables(db).empty(); });
+    }
+    return databases;
+  }
+
   // The schema with its columns in the order SELECT * and DESCRIBE show: as declared for a
   // table made by CREATE TABLE; tags, then fields, each by name for a table made by its writes
   // (as InfluxDB orders them), whose order of first appearance a restart does not keep.
@@ -1760,12 +1800,12 @@ struct Planner::Impl {
   Status MissingTable(size_t offset, const std::string& db, const std::string& table,
                       std::vector<std::string> more_names = {}) const {
     // One copy of the list: begin() and end() of two temporaries walk off the heap.
-    const auto databases = engine->catalog().ListDatabases(options.tenant);
+    const auto databases = VisibleDatabases();
     if (db != "main" && std::find(databases.begin(), databases.end(), db) == databases.end()) {
       return NotFoundAt(
           offset, fmt::format("database \"{}\" does not exist{}", db, Nearest(db, databases)));
     }
-    auto tables = engine->catalog().ListTables(options.tenant, db);
+    auto tables = VisibleTables(db);
     tables.insert(tables.end(), more_names.begin(), more_names.end());
     return NotFoundAt(offset, fmt::format("table \"{}\" does not exist in database \"{}\"{}", table,
                                           db, Nearest(table, tables)));
@@ -1808,7 +1848,7 @@ struct Planner::Impl {
     if (t.table.name == "tables") {
       for (const auto& db : engine->catalog().ListDatabases(options.tenant)) {
         for (const auto& table : engine->catalog().ListTables(options.tenant, db)) {
-          auto schema = engine->catalog().Find(options.tenant, db, table);
+          auto schema = VisibleSchema(db, table);
           if (!schema) continue;
           rows.columns[0].Append(Value::Text(db));
           rows.columns[1].Append(Value::Text(table));
@@ -2855,14 +2895,14 @@ struct Planner::Impl {
     if (const auto* q = std::get_if<sql::SelectStatement>(&st.node)) return PlanQuery(*q);
     if (std::holds_alternative<sql::ShowDatabasesStatement>(st.node)) {
       std::vector<std::vector<std::string>> rows;
-      for (const auto& db : engine->catalog().ListDatabases(options.tenant)) rows.push_back({db});
+      for (const auto& db : VisibleDatabases()) rows.push_back({db});
       return TextRows({"database"}, std::move(rows), "ShowDatabases");
     }
     if (const auto* s = std::get_if<sql::ShowTablesStatement>(&st.node)) {
       const std::string db = s->database.empty() ? options.database : s->database;
       // A database named other than the default must exist (one exists while it has tables).
       if (!s->database.empty() && db != kSystemDatabase && db != "main" && db != options.database) {
-        const auto databases = engine->catalog().ListDatabases(options.tenant);
+        const auto databases = VisibleDatabases();
         if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
           return Status(StatusCode::kNotFound, fmt::format("database \"{}\" does not exist{}", db,
                                                            Nearest(db, databases)));
@@ -2872,7 +2912,7 @@ struct Planner::Impl {
       if (db == kSystemDatabase) {
         for (const char* t : kSystemTables) rows.push_back({t});
       } else {
-        for (const auto& t : engine->catalog().ListTables(options.tenant, db)) rows.push_back({t});
+        for (const auto& t : VisibleTables(db)) rows.push_back({t});
       }
       return TextRows({"table_name"}, std::move(rows), "ShowTables");
     }
@@ -2886,7 +2926,7 @@ struct Planner::Impl {
         }
         return TextRows({"column_name", "type", "kind"}, std::move(rows), "Describe");
       }
-      auto schema = engine->catalog().Find(options.tenant, db, d->table.name);
+      auto schema = VisibleSchema(db, d->table.name);
       if (!schema) return MissingTable(st.offset, db, d->table.name);
       schema = InColumnOrder(db, d->table.name, std::move(schema));
       std::vector<std::vector<std::string>> rows;
