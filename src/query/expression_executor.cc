@@ -145,9 +145,22 @@ bool AnyNotFinite(const double* x, size_t n) {
 Status Overflow(std::string_view type) { return InvalidArgument("{} out of range", type); }
 
 // exp and power fail as in PostgreSQL where finite arguments have no finite result, instead of
-// giving Infinity or NaN (as DOUBLE arithmetic does: 1e308 * 10 fails too).
+// giving Infinity or NaN, and so does DOUBLE arithmetic (1e308 * 10): one message, PostgreSQL's,
+// naming the call or the operation with its operands.
 Status FunctionOverflow(std::string_view call) {
   return InvalidArgument("value out of range: overflow in {}", call);
+}
+
+Status DoubleOverflow(Function op, double a, double b) {
+  std::string_view symbol = "%";
+  switch (op) {
+    case Function::kAdd: symbol = "+"; break;
+    case Function::kSubtract: symbol = "-"; break;
+    case Function::kMultiply: symbol = "*"; break;
+    case Function::kDivide: symbol = "/"; break;
+    default: break;
+  }
+  return FunctionOverflow(fmt::format("{} {} {}", a, symbol, b));
 }
 
 Result<double> CheckedExp(double x) {
@@ -669,9 +682,9 @@ Status EvalDoubleArithmetic(const BoundExpr& e, const Vector& l, const Vector& r
   const size_t results = l.constant && r.constant ? 1 : n;
   const bool any_infinite = AnyNotFinite(out->doubles.data(), results);
   for (size_t i = 0; any_infinite && i < n; ++i) {
-    if (std::isinf(out->doubles[i]) && RowValid(*out, i) && std::isfinite(l.doubles[l.Index(i)]) &&
-        std::isfinite(r.doubles[r.Index(i)])) {
-      return Overflow("DOUBLE");
+    const double a = l.doubles[l.Index(i)], b = r.doubles[r.Index(i)];
+    if (std::isinf(out->doubles[i]) && RowValid(*out, i) && std::isfinite(a) && std::isfinite(b)) {
+      return DoubleOverflow(e.function, a, b);
     }
   }
   if (e.function == Function::kDivide || e.function == Function::kModulo) {
