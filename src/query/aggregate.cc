@@ -228,6 +228,29 @@ class CountDistinctState : public AggregateState {
   size_t bytes_ = 0;
 };
 
+// As in PostgreSQL, a sum of DOUBLE values (sum, avg, and the moments of variance and stddev)
+// that reaches Infinity from finite values fails instead of giving Infinity; one that had an
+// infinite value to add stays infinite (or NaN). `infinite` says whether the group met one.
+Status CheckSumOverflow(bool infinite, double sum, std::string_view name) {
+  if (infinite || !std::isinf(sum)) return Status::OK();
+  return InvalidArgument("value out of range: overflow in {}()", name);
+}
+
+// Whether one of d[i] for i in [begin, end) where valid[i] (every i when `valid` is null) is
+// infinite. Only asked when their sum is not finite.
+bool AnyInfinite(const double* d, const uint8_t* valid, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    if ((valid == nullptr || valid[i]) && std::isinf(d[i])) return true;
+  }
+  return false;
+}
+
+// Whether the rows a summary stands for hold an infinite value: its min or its max is one.
+bool SummaryInfinite(const SeriesSummary::Field& field) {
+  return std::isinf(std::bit_cast<double>(field.min_bits)) ||
+         std::isinf(std::bit_cast<double>(field.max_bits));
+}
+
 class SumState : public AggregateState {
  public:
   explicit SumState(SqlType type) : type_(type) {}
@@ -235,6 +258,7 @@ class SumState : public AggregateState {
     ints_.resize(groups, 0);
     doubles_.resize(groups, 0);
     seen_.resize(groups, 0);
+    infinite_.resize(groups, 0);
   }
   Status Update(const std::vector<const Vector*>& args, const uint32_t* groups, size_t begin,
                 size_t end) override {
@@ -265,17 +289,17 @@ class SumState : public AggregateState {
         }
       }
     }
-    if (any) {
-      doubles_[group] += acc;
-      seen_[group] = 1;
+    if (!any) return Status::OK();
+    if (!std::isfinite(acc) &&
+        AnyInfinite(d, a.AllValid() ? nullptr : a.valid.data(), begin, end)) {
+      infinite_[group] = 1;
     }
-    return Status::OK();
+    return AddDouble(group, acc);
   }
   Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
     if (field->count == 0) return Status::OK();
-    doubles_[group] += field->sum;
-    seen_[group] = 1;
-    return Status::OK();
+    if (SummaryInfinite(*field)) infinite_[group] = 1;
+    return AddDouble(group, field->sum);
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
     auto& o = static_cast<SumState&>(other);
@@ -283,7 +307,8 @@ class SumState : public AggregateState {
       if (!o.seen_[g]) continue;
       const uint32_t t = map[g];
       if (type_ == SqlType::kDouble) {
-        doubles_[t] += o.doubles_[g];
+        infinite_[t] |= o.infinite_[g];
+        SW_RETURN_IF_ERROR(AddDouble(t, o.doubles_[g]));
       } else {
         Vector one;
         one.type = type_;
@@ -307,14 +332,19 @@ class SumState : public AggregateState {
       }
     }
   }
-  size_t MemoryBytes() const override { return ints_.capacity() * 17; }
+  size_t MemoryBytes() const override { return ints_.capacity() * 18; }
 
  private:
+  Status AddDouble(uint32_t g, double x) {
+    seen_[g] = 1;
+    doubles_[g] += x;
+    return CheckSumOverflow(infinite_[g], doubles_[g], "sum");
+  }
   Status Add(uint32_t g, const Vector& a, size_t i) {
     seen_[g] = 1;
     if (type_ == SqlType::kDouble) {
-      doubles_[g] += a.doubles[i];
-      return Status::OK();
+      if (std::isinf(a.doubles[i])) infinite_[g] = 1;
+      return AddDouble(g, a.doubles[i]);
     }
     const int64_t x = a.ints[i];
     int64_t& acc = ints_[g];
@@ -337,6 +367,7 @@ class SumState : public AggregateState {
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
   std::vector<uint8_t> seen_;
+  std::vector<uint8_t> infinite_;  // per group: an infinite value was added
 };
 
 double AsDouble(const Vector& a, size_t row) {
@@ -400,12 +431,12 @@ class MomentsState : public AggregateState {
     if (a.type == SqlType::kNull) return Status::OK();
     if (a.type == SqlType::kDouble && !a.constant && a.AllValid()) {
       const double* d = a.doubles.data();
-      for (size_t i = begin; i < end; ++i) Add(&m_[groups[i]], d[i]);
+      for (size_t i = begin; i < end; ++i) SW_RETURN_IF_ERROR(Add(&m_[groups[i]], d[i]));
       return Status::OK();
     }
     for (size_t i = begin; i < end; ++i) {
       if (!Valid(a, i)) continue;
-      Add(&m_[groups[i]], AsDouble(a, i));
+      SW_RETURN_IF_ERROR(Add(&m_[groups[i]], AsDouble(a, i)));
     }
     return Status::OK();
   }
@@ -416,7 +447,7 @@ class MomentsState : public AggregateState {
     if (a.type != SqlType::kDouble || a.constant) {
       M& m = m_[group];
       for (size_t i = begin; i < end; ++i) {
-        if (Valid(a, i)) Add(&m, AsDouble(a, i));
+        if (Valid(a, i)) SW_RETURN_IF_ERROR(Add(&m, AsDouble(a, i)));
       }
       return Status::OK();
     }
@@ -425,6 +456,7 @@ class MomentsState : public AggregateState {
     const double* d = a.doubles.data();
     const uint8_t* valid = a.AllValid() ? nullptr : a.valid.data();
     const auto [sum, n] = SumOfValid(d, valid, begin, end);
+    run.infinite = !std::isfinite(sum) && AnyInfinite(d, valid, begin, end);
     if (kind_ == AggregateKind::kAvg) {
       run.n = n;
       run.mean = sum;
@@ -436,20 +468,19 @@ class MomentsState : public AggregateState {
       run.mean = sum / static_cast<double>(n);
       run.m2 = SquaresAbout(run.mean, d, valid, begin, end);
     }
-    Combine(&m_[group], run);
-    return Status::OK();
+    return Combine(&m_[group], run);
   }
   Status UpdateSummary(uint32_t group, uint64_t, const SeriesSummary::Field* field) override {
     if (kind_ != AggregateKind::kAvg) return AggregateState::UpdateSummary(group, 0, field);
     M run;
     run.n = static_cast<int64_t>(field->count);
     run.mean = field->sum;
-    Combine(&m_[group], run);
-    return Status::OK();
+    run.infinite = SummaryInfinite(*field);
+    return Combine(&m_[group], run);
   }
   Status Merge(AggregateState& other, const std::vector<uint32_t>& map) override {
     auto& o = static_cast<MomentsState&>(other);
-    for (size_t g = 0; g < map.size(); ++g) Combine(&m_[map[g]], o.m_[g]);
+    for (size_t g = 0; g < map.size(); ++g) SW_RETURN_IF_ERROR(Combine(&m_[map[g]], o.m_[g]));
     return Status::OK();
   }
   void Finalize(size_t groups, Vector* out) override {
@@ -491,34 +522,48 @@ class MomentsState : public AggregateState {
     int64_t n = 0;
     double mean = 0;  // avg: the sum
     double m2 = 0;
+    bool infinite = false;  // an infinite value was added (CheckSumOverflow)
   };
-  void Add(M* m, double x) const {
+  // What CheckSumOverflow asks of the group's sums.
+  Status Check(const M& m) const {
+    const std::string_view name = kind_ == AggregateKind::kAvg          ? "avg"
+                                  : kind_ == AggregateKind::kStddevSamp ? "stddev"
+                                  : kind_ == AggregateKind::kStddevPop  ? "stddev_pop"
+                                  : kind_ == AggregateKind::kVarSamp    ? "variance"
+                                                                        : "var_pop";
+    SW_RETURN_IF_ERROR(CheckSumOverflow(m.infinite, m.mean, name));
+    return CheckSumOverflow(m.infinite, m.m2, name);
+  }
+  Status Add(M* m, double x) const {
     ++m->n;
+    if (std::isinf(x)) m->infinite = true;
     if (kind_ == AggregateKind::kAvg) {
       m->mean += x;
-      return;
+    } else {
+      const double delta = x - m->mean;
+      m->mean += delta / static_cast<double>(m->n);
+      m->m2 += delta * (x - m->mean);
     }
-    const double delta = x - m->mean;
-    m->mean += delta / static_cast<double>(m->n);
-    m->m2 += delta * (x - m->mean);
+    return Check(*m);
   }
-  void Combine(M* into, const M& b) const {
-    if (b.n == 0) return;
+  Status Combine(M* into, const M& b) const {
+    if (b.n == 0) return Status::OK();
     if (kind_ == AggregateKind::kAvg) {
       into->n += b.n;
       into->mean += b.mean;
-      return;
-    }
-    if (into->n == 0) {
+      into->infinite |= b.infinite;
+    } else if (into->n == 0) {
       *into = b;
-      return;
+    } else {
+      const double na = static_cast<double>(into->n), nb = static_cast<double>(b.n);
+      const double delta = b.mean - into->mean;
+      const double n = na + nb;
+      into->mean += delta * nb / n;
+      into->m2 += b.m2 + delta * delta * na * nb / n;
+      into->n += b.n;
+      into->infinite |= b.infinite;
     }
-    const double na = static_cast<double>(into->n), nb = static_cast<double>(b.n);
-    const double delta = b.mean - into->mean;
-    const double n = na + nb;
-    into->mean += delta * nb / n;
-    into->m2 += b.m2 + delta * delta * na * nb / n;
-    into->n += b.n;
+    return Check(*into);
   }
 
   AggregateKind kind_;
