@@ -362,9 +362,12 @@ Result<int64_t> ParseTimestampIn(std::string_view text, std::string_view zone) {
 namespace {
 
 // Shortest round-trip digits, as PostgreSQL prints float8: fixed notation for decimal exponents
-// -4..14, scientific otherwise (1e+15, 1.5e-05). fmt already switches outside -4..15, so only
-// exponent 15 needs rewriting.
+// -4..14, scientific otherwise (1e+15, 1.5e-05); NaN and the infinities in PostgreSQL's
+// spelling, as the JSON and CSV results write them. fmt already switches outside -4..15, so
+// only exponent 15 needs rewriting.
 std::string FormatDouble(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   std::string s = fmt::format("{}", d);
   const double a = std::fabs(d);
   if (!(a >= 1e15 && a < 1e16)) return s;
