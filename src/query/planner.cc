@@ -2904,8 +2904,8 @@ struct Planner::Impl {
       if (!s->database.empty() && db != kSystemDatabase && db != "main" && db != options.database) {
         const auto databases = VisibleDatabases();
         if (std::find(databases.begin(), databases.end(), db) == databases.end()) {
-          return Status(StatusCode::kNotFound, fmt::format("database \"{}\" does not exist{}", db,
-                                                           Nearest(db, databases)));
+          return NotFoundAt(s->database_offset, fmt::format("database \"{}\" does not exist{}", db,
+                                                            Nearest(db, databases)));
         }
       }
       std::vector<std::vector<std::string>> rows;
@@ -2919,7 +2919,7 @@ struct Planner::Impl {
     if (const auto* d = std::get_if<sql::DescribeStatement>(&st.node)) {
       const std::string db = d->table.database.empty() ? options.database : d->table.database;
       if (db == kSystemDatabase) {  // the columns of system tables are of kind "system"
-        SW_ASSIGN_OR_RETURN(auto columns, SystemTableColumns(d->table.name, "", st.offset));
+        SW_ASSIGN_OR_RETURN(auto columns, SystemTableColumns(d->table.name, "", d->table_offset));
         std::vector<std::vector<std::string>> rows;
         for (const auto& c : columns) {
           rows.push_back({c.name, std::string(SqlTypeName(c.type)), "system"});
@@ -2927,7 +2927,7 @@ struct Planner::Impl {
         return TextRows({"column_name", "type", "kind"}, std::move(rows), "Describe");
       }
       auto schema = VisibleSchema(db, d->table.name);
-      if (!schema) return MissingTable(st.offset, db, d->table.name);
+      if (!schema) return MissingTable(d->table_offset, db, d->table.name);
       schema = InColumnOrder(db, d->table.name, std::move(schema));
       std::vector<std::vector<std::string>> rows;
       rows.push_back({"time", "TIMESTAMP", "time"});

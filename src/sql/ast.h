@@ -438,12 +438,14 @@ struct ExistsExpr : Expr {
 struct ShowDatabasesStatement {};
 
 struct ShowTablesStatement {
-  std::string database;  // SHOW TABLES FROM db; empty: the session's database
+  std::string database;        // SHOW TABLES FROM db; empty: the session's database
+  size_t database_offset = 0;  // where `database` is in the text
 };
 
 // DESCRIBE t, DESC t
 struct DescribeStatement {
   TableName table;
+  size_t table_offset = 0;  // where the (qualified) table name starts in the text
 };
 
 struct Statement {

@@ -239,6 +239,7 @@ Result<Statement> Parser::ParseStatement() {
     } else if (AcceptKeyword("TABLES")) {
       ShowTablesStatement show;
       if (AcceptKeyword("FROM") || AcceptKeyword("IN")) {
+        show.database_offset = Peek().offset;
         SW_ASSIGN_OR_RETURN(show.database, ParseIdentifier("database name"));
       } else {
         expected_after_ = "FROM or end of statement";
@@ -249,6 +250,7 @@ Result<Statement> Parser::ParseStatement() {
     }
   } else if (AcceptKeyword("DESCRIBE") || AcceptKeyword("DESC")) {
     DescribeStatement describe;
+    describe.table_offset = Peek().offset;
     SW_ASSIGN_OR_RETURN(describe.table, ParseTableName());
     statement.node = std::move(describe);
   } else {
