@@ -1571,6 +1571,21 @@ struct Planner::Impl {
           return MakeFunction(Function::kRound, SqlType::kDouble, std::move(args), e.offset,
                               "round");
         }
+        if (c.type.name == "date" && (*r)->type == SqlType::kTimestamp) {
+          // A date is the day (as PostgreSQL's date of a timestamptz: in the session's, here the
+          // tenant's, zone), kept a TIMESTAMP at its midnight: date_trunc('day', x).
+          auto day = std::make_unique<BoundExpr>();
+          day->kind = BoundKind::kFunction;
+          day->function = Function::kDateTrunc;
+          day->type = SqlType::kTimestamp;
+          day->offset = e.offset;
+          day->unit = "day";
+          day->zone = DefaultZone();
+          day->key = fmt::format("date_trunc(day,{},{})", day->zone, (*r)->key);
+          day->children.push_back(std::move(*r));
+          SW_RETURN_IF_ERROR(Fold(&day));
+          return day;
+        }
         return r;
       }
       case ExprKind::kExtract: {

@@ -24,6 +24,9 @@
 //                                returns to the whole tenant
 //   tenant <id>               -- from here on, writes, deletes and statements are tenant <id>'s
 //                                (1 at the start)
+//   zone <name>               -- from here on, statements run with the tenant's time_zone set
+//                                to the IANA zone <name> (QueryOptions::time_zone; UTC at the
+//                                start)
 //
 // Column letters: I BIGINT or UBIGINT, R DOUBLE, T TEXT, B BOOLEAN, S TIMESTAMP, V INTERVAL.
 // Values print as the CLI shows them (NULL, true/false, RFC 3339 times, shortest doubles); an
@@ -122,6 +125,7 @@ TEST_P(SqlLogicTest, Run) {
   int records = 0;
   std::optional<std::vector<std::string>> devices;  // the `devices` record's scope
   TenantId tenant = kTenant;                        // the `tenant` record's
+  std::string zone;                                 // the `zone` record's
   while (i < lines.size()) {
     const std::string header = lines[i];
     const size_t at = i + 1;  // 1-based line of the header
@@ -165,6 +169,8 @@ TEST_P(SqlLogicTest, Run) {
       devices.emplace();
       for (std::string name; words >> name;) devices->push_back(name);
       if (devices->size() == 1 && (*devices)[0] == "all") devices.reset();
+    } else if (verb == "zone") {
+      ASSERT_TRUE(words >> zone) << where << ": zone needs a name";
     } else if (verb == "tenant") {
       uint64_t id = 0;
       ASSERT_TRUE(words >> id) << where << ": tenant needs a number";
@@ -190,6 +196,7 @@ TEST_P(SqlLogicTest, Run) {
       query::QueryOptions qo;
       qo.tenant = tenant;
       qo.devices = devices;
+      qo.time_zone = zone;
       auto r = queries_->Execute(sql, qo);
       if (mode == "ok") {
         EXPECT_TRUE(r.ok()) << where << ": " << r.status().ToString();
@@ -213,6 +220,7 @@ TEST_P(SqlLogicTest, Run) {
       query::QueryOptions qo;
       qo.tenant = tenant;
       qo.devices = devices;
+      qo.time_zone = zone;
       auto r = queries_->Execute(sql, qo);
       if (!r.ok()) {
         ADD_FAILURE() << where << ": " << r.status().ToString();
