@@ -163,6 +163,12 @@ Result<SqlType> TypeFromName(const sql::TypeName& t) {
   if (n == "boolean" || n == "bool") return SqlType::kBoolean;
   if (n == "timestamp" || n == "timestamptz" || n == "date") return SqlType::kTimestamp;
   if (n == "interval") return SqlType::kInterval;
+  if (n == "time" || n == "timetz") {
+    return InvalidArgument(
+        "type {} (a time of day) is not supported: take the hours of a TIMESTAMP with "
+        "EXTRACT(hour FROM t), or write a duration as INTERVAL '08:30'",
+        n);
+  }
   return InvalidArgument("unknown type '{}'", n);
 }
 
