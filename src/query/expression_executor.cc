@@ -1461,8 +1461,12 @@ Result<Value> CastValue(const Value& value, SqlType type) {
       if (value.type == SqlType::kText) {
         std::string s = Trim(value.s, true, true);
         char* end = nullptr;
+        errno = 0;
         double d = std::strtod(s.c_str(), &end);
         if (s.empty() || end != s.c_str() + s.size()) return fail();
+        // As PostgreSQL: a number too large for a DOUBLE, or too small for anything but zero,
+        // is out of range instead of Infinity or 0 ('Infinity' itself is read as it is).
+        if (errno == ERANGE && (d == 0 || std::isinf(d))) return fail(": out of range");
         return Value::Double(d);
       }
       if (value.type == SqlType::kInterval) return fail();
