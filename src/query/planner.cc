@@ -2870,6 +2870,16 @@ struct Planner::Impl {
   }
 
   Result<PlanNodePtr> PlanQuery(const sql::SelectStatement& q) {
+    // One WITH names each query once, as in PostgreSQL (a second one hid the first); an inner
+    // WITH may reuse a name of an outer one.
+    for (size_t i = 0; i < q.ctes.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (q.ctes[j].name == q.ctes[i].name) {
+          return At(q.ctes[i].offset,
+                    fmt::format("WITH query name \"{}\" specified more than once", q.ctes[i].name));
+        }
+      }
+    }
     const size_t saved = ctes.size();
     for (const auto& c : q.ctes) ctes.emplace_back(c.name, c.query.get());
     auto result = PlanQueryBody(q);
