@@ -1956,9 +1956,30 @@ struct Planner::Impl {
     return rel;
   }
 
+  // As in PostgreSQL, two items of one FROM clause may not go by one name (FROM t a JOIN u a,
+  // FROM t, t), which would leave a.c to whichever has a column c; two tables of different
+  // databases read under their own names may (db.t.c tells them apart). `offset`: the second.
+  Status CheckDistinctNames(const Relation& left, const Relation& right, size_t offset) const {
+    std::set<std::pair<std::string_view, std::string_view>> names;  // (table, database)
+    for (const auto& c : left.node->columns) names.emplace(c.table, c.database);
+    for (const auto& c : right.node->columns) {
+      if (c.table.empty()) continue;  // a subquery without an alias
+      for (auto it = names.lower_bound({c.table, ""}); it != names.end() && it->first == c.table;
+           ++it) {
+        if (it->second.empty() || c.database.empty() || it->second == c.database) {
+          return At(offset, fmt::format("table name \"{}\" specified more than once (give each "
+                                        "its own alias)",
+                                        c.table));
+        }
+      }
+    }
+    return Status::OK();
+  }
+
   Result<Relation> PlanJoin(const sql::JoinTableRef& j) {
     SW_ASSIGN_OR_RETURN(Relation left, PlanFromItem(*j.left));
     SW_ASSIGN_OR_RETURN(Relation right, PlanFromItem(*j.right));
+    SW_RETURN_IF_ERROR(CheckDistinctNames(left, right, j.right->offset));
     const size_t left_width = left.node->columns.size();
     Relation rel = Combine(std::move(left), std::move(right), j.type == sql::JoinType::kLeft);
     auto* join = static_cast<JoinNode*>(rel.node.get());
@@ -2310,6 +2331,7 @@ struct Planner::Impl {
       SW_ASSIGN_OR_RETURN(rel, PlanFromItem(*s.from[0]));
       for (size_t i = 1; i < s.from.size(); ++i) {
         SW_ASSIGN_OR_RETURN(Relation next, PlanFromItem(*s.from[i]));
+        SW_RETURN_IF_ERROR(CheckDistinctNames(rel, next, s.from[i]->offset));
         rel = Combine(std::move(rel), std::move(next), false);
       }
     }
