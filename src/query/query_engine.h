@@ -38,8 +38,10 @@ struct QueryOptions {
   // When set and true, the query stops at its next check with Unavailable.
   const std::atomic<bool>* cancel = nullptr;
   // When set (a customer's user, docs/security.md): every table reads only the series whose
-  // `device` tag is one of these names (none, for tables without that tag), and system.series
-  // lists only those series.
+  // `device` tag is one of these names, and system.series lists only those series; a table
+  // holding none of them (one without that tag too) does not exist for the statement, nor a
+  // database without such a table, and a table has only the tags those series hold
+  // (docs/sql.md, Metadata).
   std::optional<std::vector<std::string>> devices;
   // The time zone of calendar functions that name none: the tenant's setting (docs/sql.md).
   // Empty: UTC. REQUIRES: a valid IANA name.
