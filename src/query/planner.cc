@@ -57,7 +57,8 @@ std::string Nearest(std::string_view name, const std::vector<std::string>& candi
   size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
   for (const auto& c : candidates) {
     const size_t d = EditDistance(name, c);
-    if (d < best_d) {
+    // A name with none of its characters kept is no misspelling of it ("h" is not "dc").
+    if (d < best_d && d < name.size()) {
       best_d = d;
       best = c;
     }
