@@ -722,9 +722,14 @@ void ScanNode::Explain(int depth, std::string* out) const {
                             ? "+inf"
                             : FormatTimestamp(request.max_time));
   }
-  for (const auto& [k, v] : request.tag_equals) text += fmt::format(" {}='{}'", k, v);
+  // Values as SQL literals (quotes doubled), so that one holding a quote reads unambiguously.
+  for (const auto& [k, v] : request.tag_equals) {
+    text += fmt::format(" {}={}", k, ConstantText(Value::Text(v)));
+  }
   for (const auto& [k, values] : request.tag_in) {
-    text += fmt::format(" {} IN ('{}')", k, fmt::join(values, "', '"));
+    std::string list;
+    for (const auto& v : values) list += (list.empty() ? "" : ", ") + ConstantText(Value::Text(v));
+    text += fmt::format(" {} IN ({})", k, list);
   }
   if (tag_predicate) text += " series_filter=" + DescribeExpr(*tag_predicate, columns);
   for (const BoundExpr* key : summary_time_keys) text += " per=" + DescribeExpr(*key, columns);
