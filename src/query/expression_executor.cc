@@ -1538,8 +1538,16 @@ Result<Value> CastValue(const Value& value, SqlType type) {
       }
       if (value.type == SqlType::kBigInt) return Value::Timestamp(value.i);
       if (value.type == SqlType::kDouble) {
-        SW_ASSIGN_OR_RETURN(Value i, CastValue(value, SqlType::kBigInt));
-        return Value::Timestamp(i.i);
+        // Nanoseconds (to_timestamp(seconds) multiplies first): out of range names the
+        // TIMESTAMP range, not BIGINT's.
+        auto i = CastValue(value, SqlType::kBigInt);
+        if (!i.ok()) {
+          return InvalidArgument(
+              "cannot cast DOUBLE '{}' (nanoseconds since 1970) to TIMESTAMP: outside the range "
+              "of 64-bit nanoseconds (1677-09-21 to 2262-04-11)",
+              value.ToString());
+        }
+        return Value::Timestamp(i->i);
       }
       return fail();
     case SqlType::kInterval:
