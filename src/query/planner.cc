@@ -2868,9 +2868,12 @@ struct Planner::Impl {
     for (size_t c = 0; c < columns.size(); ++c) same &= node->columns[c].type == columns[c].type;
     if (same) return node;
     auto p = std::make_unique<ProjectNode>();
+    // A failing cast points at the select item the column comes from, when there is one.
+    const auto* items = dynamic_cast<const ProjectNode*>(node.get());
     for (size_t c = 0; c < columns.size(); ++c) {
-      SW_ASSIGN_OR_RETURN(auto e, Coerce(ColumnRef(static_cast<int>(c), node->columns[c].type, ""),
-                                         columns[c].type));
+      auto ref = ColumnRef(static_cast<int>(c), node->columns[c].type, "");
+      if (items != nullptr && c < items->exprs.size()) ref->offset = items->exprs[c]->offset;
+      SW_ASSIGN_OR_RETURN(auto e, Coerce(std::move(ref), columns[c].type));
       p->exprs.push_back(std::move(e));
       p->columns.push_back({node->columns[c].name, columns[c].type, ""});
     }
