@@ -91,8 +91,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"POST", "/api/v1/devices/{id}/token"}, "Replace a device's token (shown once)"},
           {{"GET", "/api/v1/provisioning-keys"}, "List the keys devices provision themselves with"},
           {{"POST", "/api/v1/provisioning-keys"},
-           "Create a provisioning key: {\"name\", \"customer\"?, \"model\"?, "
-           "\"max_devices\"?}; its secret is shown once"},
+           "Create a provisioning key: {\"name\", \"customer\"?, \"model\"? (the name of "
+           "an existing thing model), \"max_devices\"?}; its secret is shown once"},
           {{"DELETE", "/api/v1/provisioning-keys/{id}"}, "Delete a provisioning key"},
           {{"POST", "/api/v1/provision"},
            "A device registers itself with a provisioning key and secret: {\"key\", "
@@ -122,7 +122,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
           {{"GET", "/api/v1/models/{id}"}, "Export a thing model: its document"},
           {{"PUT", "/api/v1/models/{id}"},
            "Replace a thing model with a new version of its document; its devices follow it"},
-          {{"DELETE", "/api/v1/models/{id}"}, "Delete a thing model; 409 while devices follow it"},
+          {{"DELETE", "/api/v1/models/{id}"},
+           "Delete a thing model; 409 while devices follow it or provisioning keys name it"},
           {{"PUT", "/api/v1/devices/{id}/model"},
            "Make a device follow a thing model: {\"model\": id | null (schemaless)}"},
           {{"GET", "/api/v1/devices/{id}/model"}, "The thing model a device follows, or null"},

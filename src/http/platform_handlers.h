@@ -39,7 +39,8 @@
 //   POST /api/v1/devices/{id}/token  a new token replaces the device's (201, shown once)
 //   GET/POST /api/v1/provisioning-keys, DELETE /api/v1/provisioning-keys/{id}: keys devices
 //                             register themselves with ({"name", "customer"?, "model"?,
-//                             "max_devices"?} -> the key and its secret, once)
+//                             "max_devices"?} -> the key and its secret, once; "model" names
+//                             an existing thing model, 400 otherwise)
 //   POST /api/v1/provision    public: {"key", "secret", "device"} -> 201 the new device and its
 //                             token; 401 for a wrong key or secret (limited per address, 429)
 //

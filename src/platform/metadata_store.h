@@ -152,7 +152,7 @@ struct DeviceCredentialsUpdate {
 struct NewProvisioningKey {
   std::string name;  // as users' names, unique in the tenant
   std::optional<CustomerId> customer;
-  std::string model;  // thing model name given to the devices ("" for none)
+  std::string model;  // thing model name given to the devices ("" for none): an existing one
   std::optional<uint64_t> max_devices;
 };
 
@@ -270,7 +270,9 @@ class MetadataStore {
   // Replaces the device's tokens by a new one (returned once).
   virtual Result<std::string> RotateDeviceToken(TenantId tenant, DeviceId id) = 0;
 
-  // Provisioning keys: the secret is returned once (only its hash is kept).
+  // Provisioning keys: the secret is returned once (only its hash is kept). The key's model,
+  // when named, must be one of the tenant's thing models (the ModelStore's, in the same
+  // database): InvalidArgument naming it otherwise; NotFound for a customer not the tenant's.
   virtual Result<std::pair<ProvisioningKeyInfo, std::string>> CreateProvisioningKey(
       TenantId tenant, const NewProvisioningKey& key) = 0;
   virtual Result<std::vector<ProvisioningKeyInfo>> ListProvisioningKeys(TenantId tenant) = 0;

@@ -5,7 +5,7 @@
 //
 // Tenant-isolated: a model or device id of another tenant is NotFound, as if it did not exist.
 // A device follows at most one model; deleting the device forgets its assignment, and a model
-// that devices follow cannot be deleted.
+// that devices follow, or that a provisioning key names, cannot be deleted.
 //
 // Thread-safe.
 #pragma once
@@ -44,9 +44,11 @@ class ModelStore {
   // Every model of the tenant, by id.
   virtual Result<std::vector<StoredModel>> ListModels(TenantId tenant) = 0;
   // Replaces a model's document with a new version (its devices follow the new one from now
-  // on). NotFound; AlreadyExists when it is renamed to the name of another model.
+  // on; provisioning keys that name it follow a new name). NotFound; AlreadyExists when it is
+  // renamed to the name of another model.
   virtual Status ReplaceModel(TenantId tenant, ModelId id, const ThingModel& model) = 0;
-  // NotFound; FailedPrecondition naming how many devices still follow it.
+  // NotFound; FailedPrecondition naming how many devices still follow it, or the provisioning
+  // keys that name it (MetadataStore::CreateProvisioningKey).
   virtual Status DeleteModel(TenantId tenant, ModelId id) = 0;
 
   // Makes `device` follow `model`, or none (schemaless) for nullopt. NotFound for a device or

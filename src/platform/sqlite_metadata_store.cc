@@ -1047,6 +1047,9 @@ class SqliteMetadataStore final : public MetadataStore {
     SW_ASSIGN_OR_RETURN(std::string secret, NewRandomToken());
     std::lock_guard lock(mu_);
     if (key.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *key.customer, "the key's"));
+    // Checked here rather than when a device provisions: a key that can make no device is
+    // refused where it is made. The model store refuses to delete a model a key names.
+    if (!key.model.empty()) SW_RETURN_IF_ERROR(CheckModelName(tenant, key.model));
     SqliteStatement st(db_,
                        "INSERT INTO provisioning_keys(tenant_id, name, key, secret_hash, "
                        "customer_id, model, max_devices, created_ns) "
@@ -1261,6 +1264,30 @@ class SqliteMetadataStore final : public MetadataStore {
     if (rc == SQLITE_ROW) return Status::OK();
     if (rc == SQLITE_DONE) return NotFound("{} customer {} does not exist", what, id);
     return Error("find customer");
+  }
+
+  // OK when the tenant has a thing model named `name` (table thing_models of the ModelStore,
+  // in this database); InvalidArgument naming it otherwise, also when no ModelStore was ever
+  // opened on this database. REQUIRES: mu_ held.
+  Status CheckModelName(TenantId tenant, std::string_view name) {
+    {
+      SqliteStatement st(db_,
+                         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                         "'thing_models'");
+      if (!st.ok()) return Error("prepare");
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE)
+        return InvalidArgument("'model': thing model '{}' does not exist", name);
+      if (rc != SQLITE_ROW) return Error("find models");
+    }
+    SqliteStatement st(db_, "SELECT 1 FROM thing_models WHERE tenant_id = ?1 AND name = ?2");
+    if (!st.ok()) return Error("prepare");
+    BindId(st.get(), 1, tenant.value());
+    BindText(st.get(), 2, name);
+    const int rc = sqlite3_step(st.get());
+    if (rc == SQLITE_ROW) return Status::OK();
+    if (rc == SQLITE_DONE) return InvalidArgument("'model': thing model '{}' does not exist", name);
+    return Error("find model");
   }
 
   // REQUIRES: mu_ held.

@@ -5,9 +5,12 @@
 //       ThingModelToJson's text, parsed again when read
 //   device_models(device_id, model_id)  at most one model per device; a deleted device's row
 //       goes with it (ON DELETE CASCADE); a followed model cannot be deleted (REFERENCES)
+// Provisioning keys (the MetadataStore's provisioning_keys) name a model by its name: a model a
+// key names cannot be deleted either, and a renamed model's keys are renamed with it.
 #include <mutex>
 #include <string>
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include "common/clock.h"
@@ -83,20 +86,11 @@ class SqliteModelStore final : public ModelStore {
   Status ReplaceModel(TenantId tenant, ModelId id, const ThingModel& model) override {
     const std::string document = ThingModelToJson(model);
     std::lock_guard lock(database_->mu());
-    SqliteStatement st(db(),
-                       "UPDATE thing_models SET name = ?1, document = ?2, updated_ns = ?3"
-                       " WHERE id = ?4 AND tenant_id = ?5");
-    if (!st.ok()) return database_->Error("prepare");
-    BindText(st.get(), 1, model.name);
-    BindText(st.get(), 2, document);
-    st.Bind(3, Clock::Real()->Now().nanos());
-    BindId(st.get(), 4, id.value());
-    BindId(st.get(), 5, tenant.value());
-    const int rc = sqlite3_step(st.get());
-    if (rc == SQLITE_CONSTRAINT) return AlreadyExists("model '{}' already exists", model.name);
-    if (rc != SQLITE_DONE) return database_->Error("replace model");
-    if (sqlite3_changes(db()) == 0) return NotFound("model {} does not exist", id);
-    return Status::OK();
+    SW_RETURN_IF_ERROR(database_->Exec("BEGIN"));
+    Status s = Replace(tenant, id, model, document);
+    if (s.ok()) s = database_->Exec("COMMIT");
+    if (!s.ok() && !sqlite3_get_autocommit(db())) (void)database_->Exec("ROLLBACK");
+    return s;
   }
 
   Status DeleteModel(TenantId tenant, ModelId id) override {
@@ -107,6 +101,13 @@ class SqliteModelStore final : public ModelStore {
           "model '{}' is used by {} device{}: assign them another model or"
           " none first",
           m.model.name, m.devices, m.devices == 1 ? "" : "s");
+    }
+    // The devices those keys provision are given this model.
+    SW_ASSIGN_OR_RETURN(const std::vector<std::string> keys, KeysNaming(tenant, m.model.name));
+    if (!keys.empty()) {
+      return FailedPrecondition(
+          "model '{}' is named by provisioning key{} '{}': delete the key{} first", m.model.name,
+          keys.size() == 1 ? "" : "s", fmt::join(keys, "', '"), keys.size() == 1 ? "" : "s");
     }
     SqliteStatement st(db(), "DELETE FROM thing_models WHERE id = ?1 AND tenant_id = ?2");
     if (!st.ok()) return database_->Error("prepare");
@@ -172,6 +173,62 @@ class SqliteModelStore final : public ModelStore {
 
  private:
   sqlite3* db() { return database_->db(); }
+
+  // The new version of model `id`; the provisioning keys that named it by its old name name it
+  // by its new one. REQUIRES: mu held, in a transaction.
+  Status Replace(TenantId tenant, ModelId id, const ThingModel& model,
+                 const std::string& document) {
+    std::string old_name;
+    {
+      SqliteStatement st(db(), "SELECT name FROM thing_models WHERE id = ?1 AND tenant_id = ?2");
+      if (!st.ok()) return database_->Error("prepare");
+      BindId(st.get(), 1, id.value());
+      BindId(st.get(), 2, tenant.value());
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) return NotFound("model {} does not exist", id);
+      if (rc != SQLITE_ROW) return database_->Error("find model");
+      old_name = std::string(ColumnText(st.get(), 0));
+    }
+    {
+      SqliteStatement st(db(),
+                         "UPDATE thing_models SET name = ?1, document = ?2, updated_ns = ?3"
+                         " WHERE id = ?4 AND tenant_id = ?5");
+      if (!st.ok()) return database_->Error("prepare");
+      BindText(st.get(), 1, model.name);
+      BindText(st.get(), 2, document);
+      st.Bind(3, Clock::Real()->Now().nanos());
+      BindId(st.get(), 4, id.value());
+      BindId(st.get(), 5, tenant.value());
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_CONSTRAINT) return AlreadyExists("model '{}' already exists", model.name);
+      if (rc != SQLITE_DONE) return database_->Error("replace model");
+    }
+    if (old_name == model.name) return Status::OK();
+    SqliteStatement st(
+        db(), "UPDATE provisioning_keys SET model = ?1 WHERE tenant_id = ?2 AND model = ?3");
+    if (!st.ok()) return database_->Error("prepare");
+    BindText(st.get(), 1, model.name);
+    BindId(st.get(), 2, tenant.value());
+    BindText(st.get(), 3, old_name);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return database_->Error("rename keys' model");
+    return Status::OK();
+  }
+
+  // The names of the tenant's provisioning keys that name model `name`, by id.
+  // REQUIRES: mu held.
+  Result<std::vector<std::string>> KeysNaming(TenantId tenant, std::string_view name) {
+    SqliteStatement st(db(),
+                       "SELECT name FROM provisioning_keys WHERE tenant_id = ?1 AND model = ?2"
+                       " ORDER BY id");
+    if (!st.ok()) return database_->Error("prepare");
+    BindId(st.get(), 1, tenant.value());
+    BindText(st.get(), 2, name);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.emplace_back(ColumnText(st.get(), 0));
+    if (rc != SQLITE_DONE) return database_->Error("find provisioning keys");
+    return out;
+  }
 
   // REQUIRES: mu held.
   Result<StoredModel> Load(TenantId tenant, ModelId id) {

@@ -136,6 +136,48 @@ TEST_F(ModelStoreTest, AssignUnassignAndDeleteRefusedWhileUsed) {
   EXPECT_EQ(models_->AssignModel(a_, a2_, *id).code(), StatusCode::kNotFound);
 }
 
+// A provisioning key names a model of its tenant that exists: one that does not is refused
+// when the key is made (not when a device first provisions with it); the model cannot be
+// deleted while a key names it, and a renamed model's keys follow it.
+TEST_F(ModelStoreTest, ProvisioningKeysNameModelsThatExist) {
+  auto missing = metadata_->CreateProvisioningKey(a_, {"line-1", std::nullopt, "mill", 5});
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument) << missing.status();
+  EXPECT_EQ(missing.status().message(), "'model': thing model 'mill' does not exist");
+  auto mill = models_->CreateModel(a_, Model("mill"));
+  ASSERT_TRUE(mill.ok()) << mill.status();
+  // Another tenant's model of that name is not this tenant's.
+  EXPECT_EQ(
+      metadata_->CreateProvisioningKey(b_, {"line-1", std::nullopt, "mill", 5}).status().code(),
+      StatusCode::kInvalidArgument);
+  auto key = metadata_->CreateProvisioningKey(a_, {"line-1", std::nullopt, "mill", 5});
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(metadata_->CreateProvisioningKey(a_, {"line-2", std::nullopt, "mill", 5}).ok());
+  ASSERT_TRUE(metadata_->CreateProvisioningKey(a_, {"line-3", std::nullopt, "", 5}).ok());
+
+  Status deleted = models_->DeleteModel(a_, *mill);
+  EXPECT_EQ(deleted.code(), StatusCode::kFailedPrecondition) << deleted;
+  EXPECT_EQ(deleted.message(),
+            "model 'mill' is named by provisioning keys 'line-1', 'line-2': delete the keys first");
+
+  // A new version under a new name: the keys name it by that name.
+  ASSERT_TRUE(models_->ReplaceModel(a_, *mill, Model("mill-v2")).ok());
+  for (const ProvisioningKeyInfo& k : *metadata_->ListProvisioningKeys(a_)) {
+    EXPECT_EQ(k.model, k.name == "line-3" ? "" : "mill-v2") << k.name;
+  }
+  // A failed rename renames no key.
+  ASSERT_TRUE(models_->CreateModel(a_, Model("lathe")).ok());
+  EXPECT_EQ(models_->ReplaceModel(a_, *mill, Model("lathe")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ((*metadata_->ListProvisioningKeys(a_))[0].model, "mill-v2");
+
+  ASSERT_TRUE(metadata_->DeleteProvisioningKey(a_, key->first.id).ok());
+  deleted = models_->DeleteModel(a_, *mill);
+  EXPECT_EQ(deleted.message(),
+            "model 'mill-v2' is named by provisioning key 'line-2': delete the key first");
+  ASSERT_TRUE(
+      metadata_->DeleteProvisioningKey(a_, (*metadata_->ListProvisioningKeys(a_))[0].id).ok());
+  EXPECT_TRUE(models_->DeleteModel(a_, *mill).ok());
+}
+
 TEST_F(ModelStoreTest, DeletingADeviceForgetsItsAssignment) {
   auto id = models_->CreateModel(a_, Model("mill"));
   ASSERT_TRUE(id.ok());

@@ -125,8 +125,9 @@ TEST_F(TenantTest, TheTenantTimeZoneIsSqlsDefault) {
   EXPECT_EQ(Body(r)["rows"][0][0], "2026-01-01T00:00:00Z") << r.body;
 }
 
-// A device that provisions itself follows its key's thing model; a key naming no model that
-// exists makes no device.
+// A device that provisions itself follows its key's thing model. A key naming no model that
+// exists is refused when it is made, not when a device first uses it; the model cannot be
+// deleted while a key names it, and a key follows its model's renaming.
 TEST_F(TenantTest, ProvisionedDevicesFollowTheKeysModel) {
   Create("/api/v1/models",
          {{"name", "cnc-mill"},
@@ -141,14 +142,42 @@ TEST_F(TenantTest, ProvisionedDevicesFollowTheKeysModel) {
            kAdminToken);
   EXPECT_EQ(model.status, 200) << model.body;
   EXPECT_EQ(Body(model)["model"], 1) << model.body;
-  auto ghost = Body(Send(HttpMethod::kPost, "/api/v1/provisioning-keys", kAdminToken,
-                         {{"name", "ghosts"}, {"model", "no-such-model"}}));
+  auto ghost = Send(HttpMethod::kPost, "/api/v1/provisioning-keys", kAdminToken,
+                    {{"name", "ghosts"}, {"model", "no-such-model"}});
+  EXPECT_EQ(ghost.status, 400) << ghost.body;
+  EXPECT_EQ(Body(ghost)["error"], "'model': thing model 'no-such-model' does not exist");
+  EXPECT_EQ(Body(Send(HttpMethod::kGet, "/api/v1/provisioning-keys", kAdminToken))["total"], 1);
+
+  auto gone = Send(HttpMethod::kDelete, "/api/v1/models/1", kAdminToken);
+  EXPECT_EQ(gone.status, 409) << gone.body;
+  // The device follows it too; the key is named once the device is not.
+  EXPECT_NE(gone.body.find("model 'cnc-mill' is used by 1 device"), std::string::npos) << gone.body;
+  ASSERT_EQ(
+      Send(HttpMethod::kPut, fmt::format("/api/v1/devices/{}/model", Body(r)["id"].get<uint64_t>()),
+           kAdminToken, {{"model", nullptr}})
+          .status,
+      200);
+  gone = Send(HttpMethod::kDelete, "/api/v1/models/1", kAdminToken);
+  EXPECT_EQ(gone.status, 409) << gone.body;
+  EXPECT_EQ(Body(gone)["error"],
+            "model 'cnc-mill' is named by provisioning key 'mills': delete the key first");
+
+  // A new version under a new name: the key's next device follows it.
+  auto renamed =
+      Send(HttpMethod::kPut, "/api/v1/models/1", kAdminToken,
+           {{"name", "cnc-mill-2"},
+            {"properties", {{{"name", "rpm"}, {"type", "float"}, {"access", "read-only"}}}}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
   r = Send(HttpMethod::kPost, "/api/v1/provision", "",
-           {{"key", ghost["key"]}, {"secret", ghost["secret"]}, {"device", "ghost-1"}});
-  EXPECT_EQ(r.status, 409) << r.body;
-  EXPECT_NE(r.body.find("names model 'no-such-model', which does not exist"), std::string::npos)
-      << r.body;
-  EXPECT_EQ(Body(Send(HttpMethod::kGet, "/api/v1/devices", kAdminToken))["total"], 1);
+           {{"key", key["key"]}, {"secret", key["secret"]}, {"device", "mill-2"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["model"], "cnc-mill-2") << r.body;
+  model = Send(HttpMethod::kGet,
+               fmt::format("/api/v1/devices/{}/model", Body(r)["id"].get<uint64_t>()), kAdminToken);
+  EXPECT_EQ(Body(model)["model"], 1) << model.body;
+  EXPECT_EQ(
+      Body(Send(HttpMethod::kGet, "/api/v1/provisioning-keys", kAdminToken))["items"][0]["model"],
+      "cnc-mill-2");
 }
 
 TEST_F(TenantTest, DeviceQuotasOfTenantAndCustomer) {
