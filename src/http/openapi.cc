@@ -64,7 +64,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "back"},
           {{"POST", "/api/v1/tokens"},
            "Create an API token acting as the caller: {\"description\", \"scopes\"?, "
-           "\"expires_in_s\"?}"},
+           "\"expires_in_s\"?} -> 201 the fields of GET /api/v1/tokens' items (\"id\" for "
+           "DELETE /api/v1/tokens/{id}) and \"token\", shown once"},
           {{"GET", "/api/v1/tokens"},
            "List the caller's tokens and sessions (a tenant-admin's: the tenant's); no secrets"},
           {{"DELETE", "/api/v1/tokens/{id}"}, "Revoke a token or session at once"},

@@ -349,6 +349,21 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
   return HttpResponse::Text(201, std::move(csv), "text/csv");
 }
 
+// A token or session as POST and GET /api/v1/tokens show it (never its secret).
+json TokenJson(const ApiTokenInfo& t) {
+  json scopes = json::array();
+  for (Permission p : t.scopes) scopes.push_back(std::string(PermissionName(p)));
+  return json{{"id", t.id},
+              {"user", t.user ? json(t.user->value()) : json(nullptr)},
+              {"description", t.description},
+              {"scopes", scopes},
+              {"created_ns", t.created_ns},
+              {"expires_ns", t.expires_ns == 0 ? json(nullptr) : json(t.expires_ns)},
+              {"kind", t.session  ? "session"
+                       : t.system ? "system"
+                                  : "api"}};
+}
+
 HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {
   auto who = Authorized(ctx->metadata, request, Permission::kTokensManage);
   if (!who.ok()) return Fail(who.status());
@@ -374,15 +389,12 @@ HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& re
     }
     token.expires_in_ns = static_cast<int64_t>(it->get<uint64_t>()) * 1'000'000'000;
   }
-  auto secret = ctx->metadata->CreateApiToken(*who, token);
-  if (!secret.ok()) return Fail(secret.status());
-  // What the token may do: a scoped creator's token without scopes of its own has the
-  // creator's (MetadataStore::CreateApiToken), as GET /api/v1/tokens lists it.
-  json scopes = json::array();
-  for (Permission p : token.scopes.empty() ? who->scopes : token.scopes) {
-    scopes.push_back(std::string(PermissionName(p)));
-  }
-  json out{{"token", *secret}, {"description", token.description}, {"scopes", scopes}};
+  auto created = ctx->metadata->CreateApiToken(*who, token);
+  if (!created.ok()) return Fail(created.status());
+  // As GET /api/v1/tokens lists it (its id is what DELETE /api/v1/tokens/{id} takes; a scoped
+  // creator's token without scopes of its own has the creator's), with the token itself.
+  json out = TokenJson(created->first);
+  out["token"] = created->second;
   if (token.expires_in_ns) out["expires_in_s"] = *token.expires_in_ns / 1'000'000'000;
   return HttpResponse::Json(201, out.dump());
 }
@@ -552,19 +564,7 @@ HttpResponse ListTokens(const PlatformRoutesContext* ctx, const HttpRequest& req
   const std::optional<UserId> owner = TokenOwnerFilter(*who);
   auto all = ctx->metadata->ListApiTokens(who->tenant, owner);
   if (!all.ok()) return Fail(all.status());
-  return PageOf(*all, *page, [](const ApiTokenInfo& t) {
-    json scopes = json::array();
-    for (Permission p : t.scopes) scopes.push_back(std::string(PermissionName(p)));
-    return json{{"id", t.id},
-                {"user", t.user ? json(t.user->value()) : json(nullptr)},
-                {"description", t.description},
-                {"scopes", scopes},
-                {"created_ns", t.created_ns},
-                {"expires_ns", t.expires_ns == 0 ? json(nullptr) : json(t.expires_ns)},
-                {"kind", t.session  ? "session"
-                         : t.system ? "system"
-                                    : "api"}};
-  });
+  return PageOf(*all, *page, TokenJson);
 }
 
 HttpResponse RevokeToken(const PlatformRoutesContext* ctx, const HttpRequest& request) {

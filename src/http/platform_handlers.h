@@ -22,8 +22,10 @@
 //                             come first) -> 201 CSV `name,id,token`: every device or none; 400
 //                             naming the line otherwise
 //   POST /api/v1/tokens       {"description", "scopes"?: ["data.read", ...], "expires_in_s"?}
-//                             -> 201 {"token", ...}: an API token acting as the caller, limited
-//                             to the scopes (within the caller's own permissions)
+//                             -> 201 {"id", "user", "description", "scopes", "created_ns",
+//                             "expires_ns", "kind", "token", "expires_in_s"?}: an API token
+//                             acting as the caller, limited to the scopes (within the caller's
+//                             own permissions); the fields of GET's items and the token, once
 //   GET  /api/v1/tokens       the caller's tokens and sessions (a tenant-admin's: the tenant's);
 //                             never the secrets
 //   DELETE /api/v1/tokens/{id}  revokes one of those at once

@@ -290,9 +290,12 @@ class MetadataStore {
 
   // A new API token acting as `owner` (the same user, or the tenant for a tenant token),
   // restricted to `token.scopes`, which must be within what the owner may do (PermissionDenied
-  // naming the scope otherwise: a token never grants more than its creator has). The token is
+  // naming the scope otherwise: a token never grants more than its creator has). Returns the
+  // token as ListApiTokens lists it (its id is what RevokeApiToken takes; its scopes are those
+  // it has, the owner's when it asked for none and the owner is scoped) and the token itself,
   // returned once; only its hash is stored.
-  virtual Result<std::string> CreateApiToken(const Principal& owner, const NewApiToken& token) = 0;
+  virtual Result<std::pair<ApiTokenInfo, std::string>> CreateApiToken(const Principal& owner,
+                                                                      const NewApiToken& token) = 0;
 
   // The tenant's tokens and sessions (of `user` only, when given), by id; expired ones left out.
   virtual Result<std::vector<ApiTokenInfo>> ListApiTokens(TenantId tenant,

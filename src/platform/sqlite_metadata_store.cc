@@ -496,7 +496,8 @@ class SqliteMetadataStore final : public MetadataStore {
                      DeviceAt(st.get(), 1));
   }
 
-  Result<std::string> CreateApiToken(const Principal& owner, const NewApiToken& token) override {
+  Result<std::pair<ApiTokenInfo, std::string>> CreateApiToken(const Principal& owner,
+                                                              const NewApiToken& token) override {
     if (token.description.empty() || token.description.size() > 200) {
       return InvalidArgument("a token's description must be 1 to 200 bytes, got {}",
                              token.description.size());
@@ -504,21 +505,21 @@ class SqliteMetadataStore final : public MetadataStore {
     if (token.expires_in_ns && *token.expires_in_ns <= 0) {
       return InvalidArgument("a token's expiry must be in the future");
     }
-    std::string scopes;
     for (Permission p : token.scopes) {
       if (!owner.Can(p)) {
         return PermissionDenied("scope '{}' is beyond what the token's creator may do",
                                 PermissionName(p));
       }
+    }
+    ApiTokenInfo info;
+    info.user = owner.user;
+    info.description = token.description;
+    // A scoped creator makes only scoped tokens: at most its own scopes.
+    info.scopes = token.scopes.empty() ? owner.scopes : token.scopes;
+    std::string scopes;
+    for (Permission p : info.scopes) {
       if (!scopes.empty()) scopes += ',';
       scopes += PermissionName(p);
-    }
-    // A scoped creator makes only scoped tokens: at most its own scopes.
-    if (token.scopes.empty() && !owner.scopes.empty()) {
-      for (Permission p : owner.scopes) {
-        if (!scopes.empty()) scopes += ',';
-        scopes += PermissionName(p);
-      }
     }
     SW_ASSIGN_OR_RETURN(std::string secret, NewRandomToken());
     const std::string hash = HashToken(secret);
@@ -534,10 +535,13 @@ class SqliteMetadataStore final : public MetadataStore {
     sqlite3_bind_int64(st.get(), 4, now);
     if (owner.user)
       sqlite3_bind_int64(st.get(), 5, static_cast<sqlite3_int64>(owner.user->value()));
-    sqlite3_bind_int64(st.get(), 6, token.expires_in_ns ? now + *token.expires_in_ns : 0);
+    info.created_ns = now;
+    info.expires_ns = token.expires_in_ns ? now + *token.expires_in_ns : 0;
+    sqlite3_bind_int64(st.get(), 6, info.expires_ns);
     BindText(st.get(), 7, scopes);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return Error("create token");
-    return secret;
+    info.id = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));  // ListApiTokens' rowid
+    return std::pair(std::move(info), std::move(secret));
   }
 
   Result<std::string> Login(std::string_view tenant_name, std::string_view user_name,

@@ -79,7 +79,7 @@ class AssetRoutesTest : public ::testing::Test {
     Principal who{acme_, *user, customer, role, {}};
     auto token = metadata_->CreateApiToken(who, {"test", std::move(scopes), std::nullopt});
     EXPECT_TRUE(token.ok()) << token.status();
-    return token.ok() ? *token : std::string();
+    return token.ok() ? token->second : std::string();
   }
 
   DeviceId Device(TenantId tenant, std::string name, std::optional<CustomerId> customer = {}) {

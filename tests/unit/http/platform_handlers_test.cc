@@ -122,6 +122,39 @@ TEST_F(PlatformRoutesTest, ATokenMadeByAScopedTokenShowsTheScopesItHas) {
   EXPECT_EQ(json::parse(r.body)["permissions"], json({"data.read", "tokens.manage"})) << r.body;
 }
 
+// POST /api/v1/tokens answered without the token's id, so that its caller could neither find
+// it in GET /api/v1/tokens nor revoke it with DELETE /api/v1/tokens/{id}. It answers with the
+// fields GET lists, and the token.
+TEST_F(PlatformRoutesTest, ANewTokenHasTheIdAndFieldsItIsListedWith) {
+  HttpResponse r = Call(HttpMethod::kPost, "/api/v1/tokens", kAcmeToken,
+                        R"({"description":"ci","scopes":["data.read"],"expires_in_s":3600})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  json created = json::parse(r.body);
+  ASSERT_TRUE(created["id"].is_number_unsigned()) << r.body;
+  const std::string secret = created["token"];
+  EXPECT_EQ(created["expires_in_s"], 3600) << r.body;
+  EXPECT_EQ(created["expires_ns"].get<int64_t>() - created["created_ns"].get<int64_t>(),
+            int64_t{3600} * 1'000'000'000)
+      << r.body;
+  r = Call(HttpMethod::kGet, "/api/v1/tokens", kAcmeToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json list = json::parse(r.body);
+  json listed;
+  for (const json& t : list["items"]) {
+    if (t["id"] == created["id"]) listed = t;
+  }
+  created.erase("token");
+  created.erase("expires_in_s");
+  EXPECT_EQ(created, listed) << r.body;
+  EXPECT_EQ(listed["kind"], "api");
+  EXPECT_EQ(listed["scopes"], json({"data.read"}));
+
+  r = Call(HttpMethod::kDelete, fmt::format("/api/v1/tokens/{}", created["id"].get<uint64_t>()),
+           kAcmeToken);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/auth/whoami", secret).status, 401);
+}
+
 // docs/security.md: a tenant's quotas are set "with the system token (PATCH
 // /api/v1/tenants/{id}, or `quotas` in POST /api/v1/tenants)"; a top-level "quotas" was ignored
 // and the tenant made without limits.
@@ -158,9 +191,10 @@ TEST_F(PlatformRoutesTest, ModelListCountsOnlyTheDevicesACustomerRoleSees) {
   }
   auto user = metadata_->CreateUser(acme_, {"carol", Role::kCustomerUser, mine, "password-1"});
   ASSERT_TRUE(user.ok()) << user.status();
-  auto token = metadata_->CreateApiToken(Principal{acme_, *user, mine, Role::kCustomerUser, {}},
-                                         {"test", {}, std::nullopt});
-  ASSERT_TRUE(token.ok()) << token.status();
+  auto created = metadata_->CreateApiToken(Principal{acme_, *user, mine, Role::kCustomerUser, {}},
+                                           {"test", {}, std::nullopt});
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string* token = &created->second;
 
   r = Call(HttpMethod::kGet, "/api/v1/models", *token);
   ASSERT_EQ(r.status, 200) << r.body;

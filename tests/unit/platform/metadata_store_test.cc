@@ -267,7 +267,7 @@ TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
 
   auto reader = store->CreateApiToken(admin, {"dashboards", {Permission::kDataRead}, {}});
   ASSERT_TRUE(reader.ok()) << reader.status();
-  const Principal r = *store->AuthenticatePrincipal(*reader);
+  const Principal r = *store->AuthenticatePrincipal(reader->second);
   EXPECT_EQ(r.tenant, acme);
   EXPECT_EQ(r.role, Role::kTenantAdmin);
   EXPECT_TRUE(r.Can(Permission::kDataRead));
@@ -278,7 +278,7 @@ TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
             StatusCode::kPermissionDenied);
   auto inherited = store->CreateApiToken(r, {"same", {}, {}});
   ASSERT_TRUE(inherited.ok());
-  EXPECT_FALSE(store->AuthenticatePrincipal(*inherited)->Can(Permission::kDataWrite));
+  EXPECT_FALSE(store->AuthenticatePrincipal(inherited->second)->Can(Permission::kDataWrite));
 
   // A user's token acts as that user: no more than the role.
   ASSERT_TRUE(store->CreateUser(acme, {"olga", Role::kOperator, std::nullopt, "olga-pass"}).ok());
@@ -288,19 +288,58 @@ TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
             "scope 'users.manage' is beyond what the token's creator may do");
   auto ops = store->CreateApiToken(olga, {"line writer", {Permission::kDataWrite}, {}});
   ASSERT_TRUE(ops.ok());
-  EXPECT_EQ(store->AuthenticatePrincipal(*ops)->role, Role::kOperator);
-  EXPECT_EQ(store->AuthenticatePrincipal(*ops)->user, olga.user);
+  EXPECT_EQ(store->AuthenticatePrincipal(ops->second)->role, Role::kOperator);
+  EXPECT_EQ(store->AuthenticatePrincipal(ops->second)->user, olga.user);
 
   EXPECT_EQ(store->CreateApiToken(admin, {"", {}, {}}).status().code(),
             StatusCode::kInvalidArgument);
   auto brief = store->CreateApiToken(admin, {"brief", {}, int64_t{1}});  // 1 ns
   ASSERT_TRUE(brief.ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  EXPECT_EQ(store->AuthenticatePrincipal(*brief).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(store->AuthenticatePrincipal(brief->second).status().code(),
+            StatusCode::kUnauthenticated);
   // Scopes survive a reopen.
   store.reset();
   store = Open();
-  EXPECT_FALSE(store->AuthenticatePrincipal(*reader)->Can(Permission::kDataWrite));
+  EXPECT_FALSE(store->AuthenticatePrincipal(reader->second)->Can(Permission::kDataWrite));
+}
+
+// CreateApiToken tells the new token's id (what RevokeApiToken takes) and describes it as
+// ListApiTokens does; it returned only the secret, so that a caller could not find or revoke
+// the token it had just made.
+TEST_F(MetadataStoreTest, ANewApiTokenIsListedAsCreated) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  ASSERT_TRUE(store->AddToken(acme, "acme-secret-token-0001", "admin").ok());
+  const Principal admin = *store->AuthenticatePrincipal("acme-secret-token-0001");
+  auto reader = store->CreateApiToken(
+      admin,
+      {"dashboards", {Permission::kDataRead, Permission::kModelsRead}, int64_t{60'000'000'000}});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const Principal r = *store->AuthenticatePrincipal(reader->second);
+  auto child = store->CreateApiToken(r, {"child", {}, {}});
+  ASSERT_TRUE(child.ok()) << child.status();
+  const auto listed = *store->ListApiTokens(acme, std::nullopt);
+  ASSERT_EQ(listed.size(), 3u);
+  for (const auto& [made, at] : {std::pair(&reader->first, 1), std::pair(&child->first, 2)}) {
+    const ApiTokenInfo& l = listed[at];
+    EXPECT_EQ(made->id, l.id);
+    EXPECT_EQ(made->user, l.user);
+    EXPECT_EQ(made->description, l.description);
+    EXPECT_EQ(made->scopes, l.scopes);
+    EXPECT_EQ(made->created_ns, l.created_ns);
+    EXPECT_EQ(made->expires_ns, l.expires_ns);
+    EXPECT_EQ(made->session, l.session);
+    EXPECT_EQ(made->system, l.system);
+  }
+  EXPECT_NE(reader->first.id, child->first.id);
+  EXPECT_EQ(reader->first.expires_ns, reader->first.created_ns + 60'000'000'000);
+  // The child has its scoped creator's scopes.
+  EXPECT_EQ(child->first.scopes,
+            std::vector<Permission>({Permission::kDataRead, Permission::kModelsRead}));
+  ASSERT_TRUE(store->RevokeApiToken(acme, child->first.id, std::nullopt).ok());
+  EXPECT_FALSE(store->AuthenticatePrincipal(child->second).ok());
+  EXPECT_TRUE(store->AuthenticatePrincipal(reader->second).ok());
 }
 
 // AuthenticatePrincipal answers from memory after a token's first use: every change to the
@@ -311,9 +350,9 @@ TEST_F(MetadataStoreTest, CachedPrincipalsFollowEveryChange) {
   ASSERT_TRUE(store->CreateUser(acme, {"olga", Role::kOperator, std::nullopt, "olga-pass"}).ok());
   const std::string session = *store->Login("acme", "olga", "olga-pass", "10.0.0.1");
   const Principal olga = *store->AuthenticatePrincipal(session);
-  const std::string api = *store->CreateApiToken(olga, {"ci", {}, {}});
+  const std::string api = store->CreateApiToken(olga, {"ci", {}, {}})->second;
   const std::string brief =
-      *store->CreateApiToken(olga, {"brief", {}, int64_t{80'000'000}});  // 80 ms
+      store->CreateApiToken(olga, {"brief", {}, int64_t{80'000'000}})->second;  // 80 ms
   for (int i = 0; i < 2; ++i) {  // the second time from memory
     EXPECT_EQ(store->AuthenticatePrincipal(api)->role, Role::kOperator);
     EXPECT_TRUE(store->AuthenticatePrincipal(brief).ok());
@@ -327,7 +366,7 @@ TEST_F(MetadataStoreTest, CachedPrincipalsFollowEveryChange) {
   EXPECT_EQ(store->AuthenticatePrincipal(api)->role, Role::kViewer);
   EXPECT_FALSE(store->AuthenticatePrincipal(session).ok());
   // Revocation, and the user's deletion (its tokens go by cascade).
-  const std::string other = *store->CreateApiToken(olga, {"other", {}, {}});
+  const std::string other = store->CreateApiToken(olga, {"other", {}, {}})->second;
   EXPECT_TRUE(store->AuthenticatePrincipal(other).ok());
   const auto tokens = *store->ListApiTokens(acme, std::nullopt);
   for (const ApiTokenInfo& t : tokens) {
