@@ -526,6 +526,7 @@ class MomentsState : public AggregateState {
   };
   // What CheckSumOverflow asks of the group's sums.
   Status Check(const M& m) const {
+    if (m.infinite || (std::isfinite(m.mean) && std::isfinite(m.m2))) return Status::OK();
     const std::string_view name = kind_ == AggregateKind::kAvg          ? "avg"
                                   : kind_ == AggregateKind::kStddevSamp ? "stddev"
                                   : kind_ == AggregateKind::kStddevPop  ? "stddev_pop"
