@@ -2836,9 +2836,19 @@ struct Planner::Impl {
               if (*ord >= 1 && *ord <= static_cast<int64_t>(out->columns.size()))
                 column = static_cast<int>(*ord - 1);
             } else if (o.expr->kind == ExprKind::kColumnRef) {
+              // The output of a UNION belongs to no table: a qualified name names nothing
+              // there (as in PostgreSQL; the qualifier was ignored).
+              const auto& ref = o.expr->As<sql::ColumnRefExpr>();
+              if (!ref.table.empty()) {
+                return MissingFromEntry(o.expr->offset, ref.database, ref.table, {}, ref.column);
+              }
               for (size_t c = 0; c < out->columns.size(); ++c) {
-                if (out->columns[c].name == o.expr->As<sql::ColumnRefExpr>().column)
-                  column = static_cast<int>(c);
+                if (out->columns[c].name != ref.column) continue;
+                if (column >= 0) {
+                  return At(o.expr->offset,
+                            fmt::format("ORDER BY \"{}\" is ambiguous", ref.column));
+                }
+                column = static_cast<int>(c);
               }
             }
             if (column < 0) {
