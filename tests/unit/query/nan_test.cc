@@ -63,17 +63,17 @@ TEST_F(NaNTest, RangesOpenAboveFindNaNRowsInSkippableSegmentChunks) {
   // The range is still planned; the scan drops it for segments that hold a NaN.
   EXPECT_NE(Rows("EXPLAIN SELECT v FROM m WHERE v > 5").find("skip_unless=v(5, inf]"),
             std::string::npos);
-  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 5 ORDER BY v"), "b 10\nb 20\na nan\n");
+  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 5 ORDER BY v"), "b 10\nb 20\na NaN\n");
   EXPECT_EQ(Rows("SELECT host FROM m WHERE v >= 100"), "a\n");
   EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v < 5 ORDER BY v"), "a 1\na 3\n");
   EXPECT_EQ(Rows("SELECT count(*) FROM m WHERE v = 'NaN'::double"), "1\n");
   EXPECT_EQ(Rows("SELECT count(*) FROM m WHERE v BETWEEN 5 AND 'NaN'::double"), "3\n");
-  EXPECT_EQ(Rows("SELECT min(v), max(v) FROM m"), "1 nan\n");
+  EXPECT_EQ(Rows("SELECT min(v), max(v) FROM m"), "1 NaN\n");
 
   // A NaN still in memory, beside segments without one.
   Write("c", {kNaN, 50});
-  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 30 ORDER BY v, host"), "c 50\na nan\nc nan\n");
-  EXPECT_EQ(Rows("SELECT v, count(*) FROM m GROUP BY v ORDER BY v DESC LIMIT 2"), "nan 2\n50 1\n");
+  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 30 ORDER BY v, host"), "c 50\na NaN\nc NaN\n");
+  EXPECT_EQ(Rows("SELECT v, count(*) FROM m GROUP BY v ORDER BY v DESC LIMIT 2"), "NaN 2\n50 1\n");
   EXPECT_EQ(Rows("SELECT count(DISTINCT v) FROM m"), "6\n");
 }
 
@@ -82,8 +82,8 @@ TEST_F(NaNTest, SegmentsWithoutNaNStillAnswerRangesOpenAbove) {
   Write("b", {10, 20});
   ASSERT_TRUE(engine_->Flush().ok());
   Write("a", {kNaN});  // overwrites a's first row in memory
-  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 5 ORDER BY v"), "b 10\nb 20\na nan\n");
-  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 2.5 ORDER BY v"), "a 3\nb 10\nb 20\na nan\n");
+  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 5 ORDER BY v"), "b 10\nb 20\na NaN\n");
+  EXPECT_EQ(Rows("SELECT host, v FROM m WHERE v > 2.5 ORDER BY v"), "a 3\nb 10\nb 20\na NaN\n");
 }
 
 }  // namespace
