@@ -1468,11 +1468,51 @@ Status Engine::SetRetention(TenantId tenant, const std::string& database, const 
                             std::optional<Duration> keep) {
   SW_RETURN_IF_ERROR(ValidateName(database, "database"));
   if (!table.empty()) SW_RETURN_IF_ERROR(ValidateName(table, "table"));
-  return retention_.Set(tenant, database, table, keep);
+  return ChangeRetention(tenant, database, table, keep);
 }
 
 Status Engine::SetTenantRetention(TenantId tenant, std::optional<Duration> keep) {
-  return retention_.Set(tenant, "", "", keep);
+  return ChangeRetention(tenant, "", "", keep);
+}
+
+Status Engine::ChangeRetention(TenantId tenant, const std::string& database,
+                               const std::string& table, std::optional<Duration> keep) {
+  std::lock_guard change(retention_change_mu_);  // one change's before and after at a time
+  struct Governed {
+    std::string database;
+    std::string table;
+    int64_t cutoff_before;
+  };
+  const Timestamp now = clock_->Now();
+  std::vector<Governed> governed;
+  const std::vector<std::string> databases =
+      database.empty() ? catalog_.ListDatabases(tenant) : std::vector<std::string>{database};
+  for (const std::string& db : databases) {
+    const std::vector<std::string> tables =
+        table.empty() ? catalog_.ListTables(tenant, db) : std::vector<std::string>{table};
+    for (const std::string& t : tables) {
+      governed.push_back({db, t, retention_.Cutoff(tenant, db, t, now)});
+    }
+  }
+  SW_RETURN_IF_ERROR(retention_.Set(tenant, database, table, keep));
+  // Scans hide the newly expired rows already; maintenance drops only whole partitions. What is
+  // left of a partition's expired rows would be seen again under a longer policy: delete it.
+  for (const Governed& g : governed) {
+    const int64_t cutoff = retention_.Cutoff(tenant, g.database, g.table, now);
+    if (cutoff <= g.cutoff_before) continue;
+    ScanRequest expired;
+    expired.tenant = tenant;
+    expired.database = g.database;
+    expired.table = g.table;
+    expired.min_time = std::numeric_limits<int64_t>::min();
+    expired.max_time = cutoff - 1;
+    Status s = Delete(expired);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {  // NotFound: dropped meanwhile
+      return s.WithContext(fmt::format("deleting the rows the new retention of '{}.{}' expires",
+                                       g.database, g.table));
+    }
+  }
+  return Status::OK();
 }
 
 uint64_t Engine::StoredBytes(TenantId tenant) const {

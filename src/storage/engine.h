@@ -281,7 +281,9 @@ class Engine {
 
   // Sets how long `table` of `database` (or the whole database, when `table` is empty) keeps
   // rows; nullopt removes the policy. Expired rows disappear from scans at once; their
-  // partitions are dropped at the next maintenance (every 30 s, or Maintain()).
+  // partitions are dropped at the next maintenance (every 30 s, or Maintain()). Rows that the
+  // new policy expires and the old one kept are deleted (as by Delete), so that a longer policy
+  // set later does not bring back rows that had gone.
   Status SetRetention(TenantId tenant, const std::string& database, const std::string& table,
                       std::optional<Duration> keep);
   // The tenant's default: how long tables keep rows when neither they nor their database have a
@@ -314,6 +316,10 @@ class Engine {
   void Close();
 
  private:
+  // Sets a policy (database and table as in SetRetention, both empty: the tenant's default)
+  // and deletes the rows of every table it governs that it expires and the previous one kept.
+  Status ChangeRetention(TenantId tenant, const std::string& database, const std::string& table,
+                         std::optional<Duration> keep);
   // The batch's times lie in the storable range (InvalidArgument naming the row otherwise).
   Status CheckTimes(const WriteBatch& batch) const;
   Engine(Env* env, std::string dir, const Clock* clock, size_t max_series_per_tenant)
@@ -366,6 +372,7 @@ class Engine {
   std::unordered_map<std::string, SeriesId> series_cache_;
   const Clock* const clock_;
   RetentionPolicies retention_;
+  std::mutex retention_change_mu_;  // ChangeRetention's
   // Serialises DDL and the CATALOG file (exclusive), and keeps a table's generation stable
   // while a write or delete resolves and submits its records (shared). ddl_gate_ lets a waiting
   // DDL statement in before new writers.

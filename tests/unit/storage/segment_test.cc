@@ -1129,6 +1129,52 @@ TEST_F(FlushTest, RetentionHidesThenDropsExpiredPartitions) {
             "retention of 'main' must be positive");
 }
 
+// Rows a shorter policy expired stay gone when a longer one follows, before maintenance dropped
+// their partition (part of a partition never is) and after a restart; a table whose own policy
+// keeps them keeps them.
+TEST_F(FlushTest, ALongerRetentionDoesNotBringBackWhatAShorterOneExpired) {
+  ManualClock clock(Timestamp::FromNanos(10 * kDay));
+  EngineOptions options{.shards = 1};
+  options.clock = &clock;
+  auto e = Open(options);
+  ASSERT_TRUE(
+      e->Write(
+           Rows({{"a", 8 * kDay, 8.0}, {"a", 8 * kDay + kDay / 2, 8.5}, {"a", 9 * kDay + 5, 9.0}}))
+          .ok());
+  WriteBatch other(kTenant, "main", "kept");
+  other.AddRow(8 * kDay);
+  ASSERT_TRUE(other.SetTag("host", "a").ok());
+  ASSERT_TRUE(other.SetDouble("v", 1.0).ok());
+  ASSERT_TRUE(e->Write(other).ok());
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "kept", Duration::Seconds(30 * 86400)).ok());
+  ASSERT_TRUE(e->Flush().ok());
+  // Keep 1.25 days: the cutoff (8.75 days) lies inside day 8's partition, which ends after it:
+  // maintenance keeps that partition, and its two rows are only hidden.
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "", Duration::Nanos(kDay + kDay / 4)).ok());
+  ASSERT_TRUE(e->Maintain().ok());
+  const std::map<std::pair<std::string, int64_t>, double> left{{{"a", 9 * kDay + 5}, 9.0}};
+  EXPECT_EQ(ReadAll(*e), left);
+  EXPECT_EQ(Files(&mem_, "db/shard-000", ".sws").size(), 3u);  // day 8 partly expired, kept
+  ASSERT_TRUE(e->SetRetention(kTenant, "main", "", Duration::Seconds(30 * 86400)).ok());
+  EXPECT_EQ(ReadAll(*e), left);
+  e.reset();
+  e = Open(options);
+  EXPECT_EQ(ReadAll(*e), left);
+  ASSERT_TRUE(e->Flush().ok());
+  ASSERT_TRUE(e->Maintain().ok());
+  EXPECT_EQ(ReadAll(*e), left);
+  // The table with a policy of its own was not touched; nor by the tenant's default.
+  ASSERT_TRUE(e->SetTenantRetention(kTenant, Duration::Seconds(86400)).ok());
+  ScanRequest kept{kTenant, "main", "kept"};
+  size_t rows = 0;
+  ASSERT_TRUE(e->Scan(kept, [&](const SeriesBlock& b) {
+                 rows += b.rows.times.size();
+                 return Status::OK();
+               }).ok());
+  EXPECT_EQ(rows, 1u);
+  e.reset();  // before `clock`
+}
+
 // The tenant's default (a tenant setting) applies to tables whose database has no policy; the
 // segments' bytes are counted per tenant.
 TEST_F(FlushTest, TenantRetentionIsTheDefaultAndStoredBytesCountPerTenant) {
