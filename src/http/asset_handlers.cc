@@ -95,6 +95,7 @@ HttpResponse ListAssets(const AssetRoutesContext* ctx, const HttpRequest& reques
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {"parent", "type", "customer"}); !s.ok()) return Fail(s);
   AssetFilter filter;
   auto parent = QueryIdFilter(request, "parent", "an asset id", "root");
   if (!parent.ok()) return Fail(parent.status());
@@ -227,6 +228,7 @@ HttpResponse ListAssetDevices(const AssetRoutesContext* ctx, const HttpRequest& 
   if (!recursive.ok()) return Fail(recursive.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {"recursive"}); !s.ok()) return Fail(s);
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto asset = VisibleAsset(ctx, *who, *visible, *id);

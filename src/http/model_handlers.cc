@@ -39,6 +39,7 @@ HttpResponse ListModels(const ModelRoutesContext* ctx, const HttpRequest& reques
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {}); !s.ok()) return Fail(s);
   auto all = ctx->models->ListModels(who->tenant);
   if (!all.ok()) return Fail(all.status());
   // A customer role counts only the devices it sees: the tenant's count would tell it how many

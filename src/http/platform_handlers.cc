@@ -561,6 +561,7 @@ HttpResponse ListTokens(const PlatformRoutesContext* ctx, const HttpRequest& req
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {}); !s.ok()) return Fail(s);
   const std::optional<UserId> owner = TokenOwnerFilter(*who);
   auto all = ctx->metadata->ListApiTokens(who->tenant, owner);
   if (!all.ok()) return Fail(all.status());
@@ -667,6 +668,7 @@ HttpResponse ListProvisioningKeys(const PlatformRoutesContext* ctx, const HttpRe
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {}); !s.ok()) return Fail(s);
   auto all = ctx->metadata->ListProvisioningKeys(who->tenant);
   if (!all.ok()) return Fail(all.status());
   return PageOf(*all, *page, ProvisioningKeyJson);

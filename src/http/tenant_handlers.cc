@@ -41,6 +41,7 @@ HttpResponse ListTenants(const TenantRoutesContext* ctx, const HttpRequest& requ
   if (!who.ok()) return Fail(who.status());
   auto page = Page(request);
   if (!page.ok()) return Fail(page.status());
+  if (Status s = OnlyQueryParams(request, {}); !s.ok()) return Fail(s);
   auto all = ctx->metadata->ListTenants();
   if (!all.ok()) return Fail(all.status());
   return PageOf(*all, *page, TenantJson);

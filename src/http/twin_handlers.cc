@@ -61,7 +61,7 @@ HttpResponse ListTwins(const TwinRoutesContext* ctx, const HttpRequest& request)
   std::vector<std::tuple<std::string, std::string, std::string>> equal;  // part, member, value
   std::optional<bool> pending;
   for (const auto& [key, value] : request.QueryParams()) {
-    if (key == "limit" || key == "offset") continue;
+    if (key == "limit" || key == "offset" || key == "p") continue;  // p: a token (RequestToken)
     if (key == "pending") {
       if (value != "true" && value != "false") {
         return Fail(InvalidArgument("'pending' must be true or false"));

@@ -322,6 +322,30 @@ TEST_F(AssetRoutesTest, ASecondTenantSeesNoneOfTheFirsts) {
   EXPECT_EQ(Call(HttpMethod::kGet, path, kAcmeToken).status, 200);
 }
 
+// The asset lists ignored query parameters they did not know: ?parnt=7 (a misspelt filter)
+// answered every asset of the tenant, ?recursiv=true an asset's own devices only.
+TEST_F(AssetRoutesTest, ListsRefuseUnknownQueryParameters) {
+  const uint64_t site = Post({{"name", "site"}, {"type", "site"}});
+  Post({{"name", "line"}, {"type", "line"}, {"parent", site}});
+  HttpResponse r = Call(HttpMethod::kGet, fmt::format("/api/v1/assets?parnt={}", site), kAcmeToken);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find(
+                "unknown query parameter 'parnt' (expected parent, type, customer, limit, offset)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(
+      Names(Call(HttpMethod::kGet, fmt::format("/api/v1/assets?parent={}&type=line&limit=5", site),
+                 kAcmeToken)),
+      std::vector<std::string>{"line"});
+  r = Call(HttpMethod::kGet, fmt::format("/api/v1/assets/{}/devices?recursiv=true", site),
+           kAcmeToken);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("unknown query parameter 'recursiv'"), std::string::npos) << r.body;
+  r = Call(HttpMethod::kGet, fmt::format("/api/v1/assets/{}/devices?recursive=true", site),
+           kAcmeToken);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 TEST_F(AssetRoutesTest, RefusesCallersWithoutAValidToken) {
   EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/assets", "").status, 401);
   EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/assets", "not-a-valid-token-0000000000").status, 401);

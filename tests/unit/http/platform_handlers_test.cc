@@ -8,6 +8,7 @@
 
 #include "http/model_handlers.h"
 #include "http/tenant_handlers.h"
+#include "http/twin_handlers.h"
 
 namespace seaway {
 namespace {
@@ -39,6 +40,11 @@ class PlatformRoutesTest : public ::testing::Test {
     models_ = std::move(*models);
     model_routes_ = ModelRoutesContext{metadata_.get(), models_.get()};
     AddModelRoutes(&router_, &model_routes_);
+    auto twins = OpenSqliteTwinStore(*db);
+    ASSERT_TRUE(twins.ok()) << twins.status();
+    twins_ = std::move(*twins);
+    twin_routes_ = TwinRoutesContext{metadata_.get(), twins_.get()};
+    AddTwinRoutes(&router_, &twin_routes_);
   }
 
   HttpResponse Call(HttpMethod method, const std::string& target, const std::string& token,
@@ -62,6 +68,8 @@ class PlatformRoutesTest : public ::testing::Test {
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<ModelStore> models_;
   ModelRoutesContext model_routes_;
+  std::unique_ptr<TwinStore> twins_;
+  TwinRoutesContext twin_routes_;
   TenantId acme_;
   PlatformRoutesContext platform_;
   TenantRoutesContext tenants_;
@@ -105,6 +113,33 @@ TEST_F(PlatformRoutesTest, UnknownBodyFieldsAreRefusedNamingThem) {
   r = Call(HttpMethod::kPost, "/api/v1/tenants", kSystemToken, R"({"name":"beta","setting":{}})");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("unknown field 'setting'"), std::string::npos) << r.body;
+}
+
+// A list route took any query parameter and ignored the ones it did not know, so that a
+// misspelt filter (?limt=, ?parnt=) returned the whole list; and GET /api/v1/twins refused
+// the `p` token parameter that every other route takes.
+TEST_F(PlatformRoutesTest, ListsRefuseUnknownQueryParameters) {
+  for (const auto& [path, token] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"/api/v1/tokens", kAcmeToken},
+           {"/api/v1/provisioning-keys", kAcmeToken},
+           {"/api/v1/models", kAcmeToken},
+           {"/api/v1/tenants", kSystemToken},
+       }) {
+    HttpResponse r = Call(HttpMethod::kGet, fmt::format("{}?limt=1", path), token);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_NE(r.body.find("unknown query parameter 'limt' (expected limit, offset)"),
+              std::string::npos)
+        << path << ": " << r.body;
+    r = Call(HttpMethod::kGet, fmt::format("{}?limit=1&offset=0", path), token);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+  }
+  ASSERT_TRUE(metadata_->CreateDevice(acme_, {"press-1", std::nullopt}).ok());
+  HttpResponse r =
+      Call(HttpMethod::kGet, fmt::format("/api/v1/twins?p={}&limit=5", kAcmeToken), "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["total"], 1) << r.body;
+  r = Call(HttpMethod::kGet, "/api/v1/twins?tags.site=lyon", kAcmeToken);
+  EXPECT_EQ(r.status, 400) << r.body;
 }
 
 // A token made by a scoped token without scopes of its own has its creator's scopes; the answer
