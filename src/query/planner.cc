@@ -1315,6 +1315,13 @@ struct Planner::Impl {
           SW_RETURN_IF_ERROR(Fold(&n));
           return n;
         }
+        if (u.op == sql::UnaryOp::kPlus) {  // numbers only, as in PostgreSQL; the value as is
+          if (!IsNumeric(operand->type) && operand->type != SqlType::kNull) {
+            return At(e.offset,
+                      fmt::format("unary + needs a number, not {}", SqlTypeName(operand->type)));
+          }
+          return operand;
+        }
         if (operand->type == SqlType::kInterval && operand->kind == BoundKind::kConstant) {
           Value v = operand->constant;
           v.i = -v.i;

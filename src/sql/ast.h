@@ -40,7 +40,7 @@ enum class ExprKind : uint8_t {
   kColumnRef,     // a, t.a, db.t.a
   kStar,          // * or t.* (select list only)
   kFunctionCall,  // f(a, b), count(*), count(DISTINCT a), percentile_cont(0.5) WITHIN GROUP (...)
-  kUnary,         // NOT a, -a
+  kUnary,         // NOT a, -a, +a
   kBinary,        // a + b, a = b, a ~ 'x', ...
   kLogical,       // a AND b AND c, a OR b (flattened chains)
   kIsNull,        // a IS [NOT] NULL
@@ -147,7 +147,7 @@ struct FunctionCallExpr : Expr {
   std::vector<OrderByItem> within_group;
 };
 
-enum class UnaryOp : uint8_t { kNot, kNegate };
+enum class UnaryOp : uint8_t { kNot, kNegate, kPlus };  // NOT a, -a, +a
 
 struct UnaryExpr : Expr {
   static constexpr ExprKind kKind = ExprKind::kUnary;

@@ -114,7 +114,7 @@ class Printer {
       case ExprKind::kFunctionCall: return FunctionCall(expr.As<FunctionCallExpr>());
       case ExprKind::kUnary: {
         const auto& unary = expr.As<UnaryExpr>();
-        out_ += unary.op == UnaryOp::kNot ? "NOT " : "-";
+        out_ += unary.op == UnaryOp::kNot ? "NOT " : unary.op == UnaryOp::kPlus ? "+" : "-";
         return Operand(*unary.operand);
       }
       case ExprKind::kBinary: {

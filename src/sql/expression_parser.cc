@@ -230,9 +230,9 @@ Result<ExprPtr> Parser::ParseBetween(ExprPtr left, const Token& op, bool negated
   return node;
 }
 
-// Prefix NOT and minus, then a primary with its `::type` suffixes.
+// Prefix NOT, minus and plus, then a primary with its `::type` suffixes.
 Result<ExprPtr> Parser::ParsePrefix() {
-  if (AtKeyword("NOT") || At(TokenKind::kMinus)) return ParseUnary();
+  if (AtKeyword("NOT") || At(TokenKind::kMinus) || At(TokenKind::kPlus)) return ParseUnary();
   SW_ASSIGN_OR_RETURN(ExprPtr expr, ParsePrimary());
   if (At(TokenKind::kDoubleColon)) {
     SW_ASSIGN_OR_RETURN(expr, ParseCasts(std::move(expr)));
@@ -289,11 +289,26 @@ Result<ExprPtr> Parser::ParseUnary() {
         return operand;
       }
     }
+  } else if (token.kind == TokenKind::kPlus) {
+    // +5 and +(5) are the literal 5; +x stays a node, so that the binder can check that x is a
+    // number (+'a' is an error, as in PostgreSQL).
+    SW_ASSIGN_OR_RETURN(operand, ParsePrefix());
+    if (operand->kind == ExprKind::kLiteral) {
+      auto& literal = operand->As<LiteralExpr>();
+      if (literal.literal_kind == LiteralKind::kInteger ||
+          literal.literal_kind == LiteralKind::kUnsigned ||
+          literal.literal_kind == LiteralKind::kFloat) {
+        literal.offset = token.offset;
+        return operand;
+      }
+    }
   } else {
     SW_ASSIGN_OR_RETURN(operand, ParseBinary(kNot));
   }
   auto unary = std::make_unique<UnaryExpr>(token.offset);
-  unary->op = token.kind == TokenKind::kMinus ? UnaryOp::kNegate : UnaryOp::kNot;
+  unary->op = token.kind == TokenKind::kMinus  ? UnaryOp::kNegate
+              : token.kind == TokenKind::kPlus ? UnaryOp::kPlus
+                                               : UnaryOp::kNot;
   unary->height = operand->height + 1;
   unary->operand = std::move(operand);
   SW_RETURN_IF_ERROR(CheckHeight(unary->height));
