@@ -118,7 +118,8 @@ HttpResponse CreateCustomer(const PlatformRoutesContext* ctx, const HttpRequest&
   if (!id.ok()) return Fail(id.status());
   // The quotas of the customers above it apply to it too.
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
-  return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
+  // As GET /api/v1/customers/{id} shows it.
+  return HttpResponse::Json(201, CustomerJson(CustomerInfo{*id, *parent, **name, Quotas()}).dump());
 }
 
 json UserJson(const UserInfo& u) {
@@ -211,7 +212,9 @@ HttpResponse CreateUser(const PlatformRoutesContext* ctx, const HttpRequest& req
   }
   auto id = ctx->metadata->CreateUser(who->tenant, user);
   if (!id.ok()) return Fail(id.status());
-  return HttpResponse::Json(201, json{{"id", id->value()}}.dump());
+  // As GET /api/v1/users/{id} shows it.
+  return HttpResponse::Json(201,
+                            UserJson(UserInfo{*id, user.customer, user.name, user.role}).dump());
 }
 
 json DeviceJson(const DeviceInfo& d) {
@@ -259,13 +262,13 @@ HttpResponse CreateDevice(const PlatformRoutesContext* ctx, const HttpRequest& r
   auto created = ctx->metadata->CreateDevice(who->tenant, device);
   if (!created.ok()) return Fail(created.status());
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
-  json out{{"id", created->id.value()},
-           {"name", device.name},
-           {"token", created->token},
-           {"mqtt",
-            {{"password", created->token},
-             {"telemetry", fmt::format("devices/{}/telemetry", device.name)},
-             {"commands", fmt::format("devices/{}/rpc/request/+", device.name)}}}};
+  // As GET /api/v1/devices/{id} shows it, with its token.
+  json out = DeviceJson(DeviceInfo{created->id, device.name, device.customer});
+  out.update(json{{"token", created->token},
+                  {"mqtt",
+                   {{"password", created->token},
+                    {"telemetry", fmt::format("devices/{}/telemetry", device.name)},
+                    {"commands", fmt::format("devices/{}/rpc/request/+", device.name)}}}});
   return HttpResponse::Json(201, out.dump());
 }
 

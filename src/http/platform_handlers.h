@@ -5,15 +5,16 @@
 //   GET  /api/v1/auth/whoami  the caller: tenant, user, role, customer, permissions
 //   GET  /api/v1/customers    ?parent=<id>|root&name_prefix=&limit=&offset=
 //                             -> {"items": [...], "total"}
-//   POST /api/v1/customers    {"name", "parent"?} -> 201 {"id"}
+//   POST /api/v1/customers    {"name", "parent"?} -> 201 the customer, as GET shows it
 //   GET  /api/v1/users        ?customer=<id>|none&role=&name_prefix=&limit=&offset=
 //                             -> {"items": [...], "total"}
 //   GET  /api/v1/users/{id}   one user (404 outside the caller's reach)
-//   POST /api/v1/users        {"name", "role", "customer"?, "password"} -> 201 {"id"}
+//   POST /api/v1/users        {"name", "role", "customer"?, "password"} -> 201 the user, as
+//                             GET shows it
 //   GET  /api/v1/devices      ?customer=<id>|none&name_prefix=&limit=&offset=
 //                             -> {"items": [...], "total"}; an unknown parameter is a 400
-//   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "token", "mqtt"}: the
-//                             token (shown once) is the device's MQTT password
+//   POST /api/v1/devices      {"name", "customer"?} -> 201 {"id", "name", "customer", "token",
+//                             "mqtt"}: the token (shown once) is the device's MQTT password
 //   GET  /api/v1/devices/{id}  one device (404 when the caller may not see it)
 //   DELETE /api/v1/devices/{id}  204: the device and its tokens are gone, its MQTT connections
 //                             closed

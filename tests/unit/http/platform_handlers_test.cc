@@ -142,6 +142,37 @@ TEST_F(PlatformRoutesTest, ListsRefuseUnknownQueryParameters) {
   EXPECT_EQ(r.status, 400) << r.body;
 }
 
+// A creation answered {"id"} for customers and users and left the device's customer out, so
+// that a client had to GET what it had just made to see it as the lists show it.
+TEST_F(PlatformRoutesTest, CreationsAnswerWithTheFieldsGetShows) {
+  struct Case {
+    const char* path;
+    std::string body;
+  };
+  HttpResponse r = Call(HttpMethod::kPost, "/api/v1/customers", kAcmeToken, R"({"name":"plant"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const uint64_t plant = json::parse(r.body)["id"];
+  for (const Case& c : std::initializer_list<Case>{
+           {"/api/v1/customers", fmt::format(R"({{"name":"line","parent":{}}})", plant)},
+           {"/api/v1/users", fmt::format(R"({{"name":"carol","role":"customer-user","customer":{},)"
+                                         R"("password":"carol-password"}})",
+                                         plant)},
+           {"/api/v1/users", R"({"name":"olga","role":"operator","password":"olga-password"})"},
+           {"/api/v1/devices", fmt::format(R"({{"name":"press-1","customer":{}}})", plant)},
+           {"/api/v1/devices", R"({"name":"press-2"})"},
+       }) {
+    r = Call(HttpMethod::kPost, c.path, kAcmeToken, c.body);
+    ASSERT_EQ(r.status, 201) << c.path << " " << c.body << ": " << r.body;
+    json created = json::parse(r.body);
+    created.erase("token");
+    created.erase("mqtt");
+    HttpResponse got = Call(
+        HttpMethod::kGet, fmt::format("{}/{}", c.path, created["id"].get<uint64_t>()), kAcmeToken);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(created, json::parse(got.body)) << c.path << " " << c.body;
+  }
+}
+
 // A token made by a scoped token without scopes of its own has its creator's scopes; the answer
 // said "scopes": [], which reads as every permission.
 TEST_F(PlatformRoutesTest, ATokenMadeByAScopedTokenShowsTheScopesItHas) {
