@@ -307,7 +307,7 @@ class SqliteMetadataStore final : public MetadataStore {
     sqlite3_bind_int64(st.get(), 4, Clock::Real()->Now().nanos());
     const int rc = sqlite3_step(st.get());
     if (rc == SQLITE_CONSTRAINT) {
-      return AlreadyExists("customer '{}' already exists (or tenant {} does not)", name, tenant);
+      return Taken(tenant, fmt::format("customer '{}'", name), "customers' names");
     }
     if (rc != SQLITE_DONE) return Error("create customer");
     return CustomerId(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
@@ -364,7 +364,7 @@ class SqliteMetadataStore final : public MetadataStore {
     sqlite3_bind_int64(st.get(), 6, Clock::Real()->Now().nanos());
     const int rc = sqlite3_step(st.get());
     if (rc == SQLITE_CONSTRAINT) {
-      return AlreadyExists("user '{}' already exists (or tenant {} does not)", user.name, tenant);
+      return Taken(tenant, fmt::format("user '{}'", user.name), "users' names");
     }
     if (rc != SQLITE_DONE) return Error("create user");
     return UserId(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
@@ -430,8 +430,7 @@ class SqliteMetadataStore final : public MetadataStore {
       sqlite3_bind_int64(st.get(), 4, now);
       const int rc = sqlite3_step(st.get());
       if (rc == SQLITE_CONSTRAINT) {
-        return AlreadyExists("device '{}' already exists (or tenant {} does not)", device.name,
-                             tenant);
+        return Taken(tenant, fmt::format("device '{}'", device.name), "devices' names");
       }
       if (rc != SQLITE_DONE) return Error("create device");
       const DeviceId id(static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)));
@@ -1256,6 +1255,16 @@ class SqliteMetadataStore final : public MetadataStore {
     d.name = std::string(ColumnText(st, first + 1));
     if (auto c = ColumnId(st, first + 2)) d.customer = CustomerId(*c);
     return d;
+  }
+
+  // The error of an INSERT of `what` into a table whose rows belong to a tenant that failed a
+  // constraint: the tenant does not exist (a foreign key), or the name is taken (`unique`: what
+  // is unique in the tenant). REQUIRES: mu_ held, right after the failed step.
+  Status Taken(TenantId tenant, std::string_view what, std::string_view unique) {
+    if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return NotFound("tenant {} does not exist", tenant);
+    }
+    return AlreadyExists("{} already exists ({} are unique in the tenant)", what, unique);
   }
 
   // REQUIRES: mu_ held.

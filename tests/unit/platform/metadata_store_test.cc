@@ -259,6 +259,37 @@ TEST_F(MetadataStoreTest, BulkDevicesAreAllOrNone) {
   EXPECT_EQ(store->ListDevices(acme)->size(), 3u);
 }
 
+// A name taken in the tenant said "customer 'plant' already exists (or tenant 2 does not)",
+// though the caller's tenant always exists; the tenant's absence has its own error.
+TEST_F(MetadataStoreTest, ATakenNameSaysWhatIsUnique) {
+  auto store = Open();
+  const TenantId acme = *store->CreateTenant("acme");
+  const CustomerId plant = *store->CreateCustomer(acme, "plant", std::nullopt);
+  const CustomerId other = *store->CreateCustomer(acme, "other", std::nullopt);
+  EXPECT_EQ(store->CreateCustomer(acme, "plant", other).status().message(),
+            "customer 'plant' already exists (customers' names are unique in the tenant)");
+  ASSERT_TRUE(store->CreateUser(acme, {"olga", Role::kOperator, std::nullopt, "olga-pass"}).ok());
+  auto user = store->CreateUser(acme, {"olga", Role::kViewer, std::nullopt, "olga-pass"});
+  EXPECT_EQ(user.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(user.status().message(),
+            "user 'olga' already exists (users' names are unique in the tenant)");
+  ASSERT_TRUE(store->CreateDevice(acme, {"press-1", plant}).ok());
+  auto device = store->CreateDevice(acme, {"press-1", std::nullopt});
+  EXPECT_EQ(device.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(device.status().message(),
+            "device 'press-1' already exists (devices' names are unique in the tenant)");
+  auto devices = store->CreateDevices(acme, {{"press-2", std::nullopt}, {"press-1", std::nullopt}});
+  EXPECT_EQ(devices.status().message(),
+            "device 2: device 'press-1' already exists (devices' names are unique in the tenant)");
+  for (const Status& s :
+       {store->CreateCustomer(TenantId(999), "plant", std::nullopt).status(),
+        store->CreateUser(TenantId(999), {"ann", Role::kViewer, std::nullopt, "ann-pass"}).status(),
+        store->CreateDevice(TenantId(999), {"press-1", std::nullopt}).status()}) {
+    EXPECT_EQ(s.code(), StatusCode::kNotFound) << s;
+    EXPECT_EQ(s.message(), "tenant 999 does not exist");
+  }
+}
+
 TEST_F(MetadataStoreTest, ApiTokensAreScopedAndExpire) {
   auto store = Open();
   const TenantId acme = *store->CreateTenant("acme");
