@@ -67,7 +67,7 @@ enum class Function : uint8_t {
   kLn,
   kLog10,
   kExp,
-  kPower,
+  kPower,  // power(x, p); unit "^" when written x ^ p, so that its errors say so
   kSign,
   // Text.
   kLower,

@@ -169,25 +169,30 @@ Result<double> CheckedExp(double x) {
   return y;
 }
 
+// power(x, p) or x ^ p as written (the binder marks the operator with unit "^").
+std::string PowerCall(const BoundExpr& e, double x, double p) {
+  return e.unit == "^" ? fmt::format("{} ^ {}", x, p) : fmt::format("power({}, {})", x, p);
+}
+
 // Whether power(x, p) has no real value: PostgreSQL's two errors, or OK.
-Status CheckPowerDomain(double x, double p) {
+Status CheckPowerDomain(const BoundExpr& e, double x, double p) {
   if (x == 0 && p < 0) {
-    return InvalidArgument("zero raised to a negative power is undefined in power({}, {})", x, p);
+    return InvalidArgument("zero raised to a negative power is undefined in {}",
+                           PowerCall(e, x, p));
   }
   if (x < 0 && std::isfinite(p) && p != std::trunc(p)) {
     return InvalidArgument(
-        "a negative number raised to a non-integer power yields a complex result in power({}, "
-        "{})",
-        x, p);
+        "a negative number raised to a non-integer power yields a complex result in {}",
+        PowerCall(e, x, p));
   }
   return Status::OK();
 }
 
-Result<double> CheckedPower(double x, double p) {
-  SW_RETURN_IF_ERROR(CheckPowerDomain(x, p));
+Result<double> CheckedPower(const BoundExpr& e, double x, double p) {
+  SW_RETURN_IF_ERROR(CheckPowerDomain(e, x, p));
   const double y = std::pow(x, p);
   if (std::isinf(y) && std::isfinite(x) && std::isfinite(p)) {
-    return FunctionOverflow(fmt::format("power({}, {})", x, p));
+    return FunctionOverflow(PowerCall(e, x, p));
   }
   return y;
 }
@@ -906,7 +911,7 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
       if (exponent.type != SqlType::kDouble && !IsIntegerBacked(exponent.type)) return false;
       const double p = ToDouble(exponent);
       for (size_t i = 0; i < rows; ++i) {
-        if (RowValid(a, i)) SW_RETURN_IF_ERROR(CheckPowerDomain(x[i], p));
+        if (RowValid(a, i)) SW_RETURN_IF_ERROR(CheckPowerDomain(e, x[i], p));
       }
       map([p](double v) { return std::pow(v, p); });
       break;
@@ -919,7 +924,7 @@ Result<bool> MapDoubleColumn(const BoundExpr& e, const std::vector<const Vector*
     for (size_t i = 0; i < rows; ++i) {
       if (!RowValid(a, i) || !std::isinf(y[i]) || !std::isfinite(x[i])) continue;
       if (e.function == Function::kExp) return CheckedExp(x[i]).status();
-      SW_RETURN_IF_ERROR(CheckedPower(x[i], ToDouble(args[1]->Get(0))).status());
+      SW_RETURN_IF_ERROR(CheckedPower(e, x[i], ToDouble(args[1]->Get(0))).status());
     }
   }
   out->Reset(SqlType::kDouble);
@@ -1230,7 +1235,8 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
       return RowWise(
           args, rows, SqlType::kDouble, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
-            SW_ASSIGN_OR_RETURN(const double y, CheckedPower(arg_double(v, 0), arg_double(v, 1)));
+            SW_ASSIGN_OR_RETURN(const double y,
+                                CheckedPower(e, arg_double(v, 0), arg_double(v, 1)));
             return Value::Double(y);
           },
           out);

@@ -511,6 +511,34 @@ struct Planner::Impl {
     return MakeFunction(f, t, std::move(args), offset, OperatorText(f));
   }
 
+  // x ^ p: power(x, p) over DOUBLEs, as PostgreSQL's float8 ^ float8 (integers too: 2 ^ 3 is
+  // the DOUBLE 8). Its errors name the operator (`overflow in 10 ^ 400`), hence `unit`.
+  Result<BoundExprPtr> BindPowerOperator(BoundExprPtr l, BoundExprPtr r, size_t offset) {
+    for (const BoundExprPtr* side : {&l, &r}) {
+      const BoundExpr& x = **side;
+      if (!IsNumeric(x.type) && x.type != SqlType::kNull && !IsTextConstant(x)) {
+        return At(offset, fmt::format("operator ^ cannot take {} and {}", SqlTypeName(l->type),
+                                      SqlTypeName(r->type)));
+      }
+    }
+    auto e = std::make_unique<BoundExpr>();
+    e->kind = BoundKind::kFunction;
+    e->function = Function::kPower;
+    e->type = SqlType::kDouble;
+    e->offset = offset;
+    e->unit = "^";
+    e->key = "power(";
+    for (BoundExprPtr* side : {&l, &r}) {
+      auto c = Coerce(std::move(*side), SqlType::kDouble);
+      if (!c.ok()) return At(c.status(), offset);
+      e->key += (*c)->key + ",";
+      e->children.push_back(std::move(*c));
+    }
+    e->key += ")";
+    SW_RETURN_IF_ERROR(Fold(&e));
+    return e;
+  }
+
   Result<BoundExprPtr> BindMatch(BoundExprPtr operand, const BoundExpr& pattern, bool like,
                                  bool case_insensitive, bool negated, size_t offset) {
     if (pattern.kind != BoundKind::kConstant || pattern.type != SqlType::kText) {
@@ -1381,6 +1409,8 @@ struct Planner::Impl {
             return BindArithmetic(Function::kDivide, std::move(l), std::move(r), e.offset);
           case sql::BinaryOp::kModulo:
             return BindArithmetic(Function::kModulo, std::move(l), std::move(r), e.offset);
+          case sql::BinaryOp::kPower:
+            return BindPowerOperator(std::move(l), std::move(r), e.offset);
         }
         break;
       }

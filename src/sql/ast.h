@@ -174,6 +174,7 @@ enum class BinaryOp : uint8_t {
   kMultiply,
   kDivide,
   kModulo,
+  kPower,  // ^ (DOUBLE ^ DOUBLE, as in PostgreSQL)
 };
 
 struct BinaryExpr : Expr {

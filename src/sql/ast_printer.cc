@@ -37,6 +37,7 @@ std::string_view BinaryOpText(BinaryOp op) {
     case BinaryOp::kMultiply: return "*";
     case BinaryOp::kDivide: return "/";
     case BinaryOp::kModulo: return "%";
+    case BinaryOp::kPower: return "^";
   }
   return "?";
 }

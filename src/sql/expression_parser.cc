@@ -16,6 +16,7 @@ enum Precedence : int {
   kConcat,
   kAdditive,
   kMultiplicative,
+  kExponent,  // ^: tighter than * / %, looser than unary minus (PostgreSQL's table)
 };
 
 int PrecedenceOf(const Token& token, const Token& next) {
@@ -36,6 +37,7 @@ int PrecedenceOf(const Token& token, const Token& next) {
     case TokenKind::kStar:
     case TokenKind::kSlash:
     case TokenKind::kPercent: return kMultiplicative;
+    case TokenKind::kCaret: return kExponent;
     case TokenKind::kIdentifier: break;
     default: return 0;
   }
@@ -69,6 +71,7 @@ BinaryOp BinaryOpOf(TokenKind kind) {
     case TokenKind::kMinus: return BinaryOp::kSubtract;
     case TokenKind::kStar: return BinaryOp::kMultiply;
     case TokenKind::kSlash: return BinaryOp::kDivide;
+    case TokenKind::kCaret: return BinaryOp::kPower;
     default: return BinaryOp::kModulo;
   }
 }

@@ -179,6 +179,7 @@ class Lexer {
       case '*': return emit(TokenKind::kStar, 1);
       case '/': return emit(TokenKind::kSlash, 1);
       case '%': return emit(TokenKind::kPercent, 1);
+      case '^': return emit(TokenKind::kCaret, 1);
       case '=': return emit(TokenKind::kEqual, 1);
       case '<':
         if (next == '>') return emit(TokenKind::kNotEqual, 2);
@@ -233,6 +234,7 @@ std::string_view TokenKindName(TokenKind kind) {
     case TokenKind::kStar: return "'*'";
     case TokenKind::kSlash: return "'/'";
     case TokenKind::kPercent: return "'%'";
+    case TokenKind::kCaret: return "'^'";
     case TokenKind::kConcat: return "'||'";
     case TokenKind::kEqual: return "'='";
     case TokenKind::kNotEqual: return "'<>'";

@@ -6,7 +6,7 @@
 //                    (case kept, "" is a literal quote);
 //   string literals  'single quoted', '' is a literal quote;
 //   numbers          123, 1.5, .5, 5., 1e9, 2.5E-3 (a letter right after a number is an error);
-//   operators        = <> != < <= > >= + - * / % || ~ ~* !~ !~* :: , . ( ) ;
+//   operators        = <> != < <= > >= + - * / % ^ || ~ ~* !~ !~* :: , . ( ) ;
 // Whitespace, -- line comments and /* block comments */ (nested, as in PostgreSQL) separate
 // tokens and are dropped.
 //
@@ -44,6 +44,7 @@ enum class TokenKind : uint8_t {
   kStar,              // *
   kSlash,             // /
   kPercent,           // %
+  kCaret,             // ^
   kConcat,            // ||
   kEqual,             // =
   kNotEqual,          // <> or !=

@@ -4,7 +4,7 @@
 // loosest to tightest binding:
 //
 //   OR  <  AND  <  NOT  <  = <> != < <= > >= ~ ~* !~ !~*, IS [NOT] NULL, [NOT] IN,
-//   [NOT] LIKE / ILIKE, [NOT] BETWEEN  <  ||  <  + -  <  * / %  <  unary - +  <  ::
+//   [NOT] LIKE / ILIKE, [NOT] BETWEEN  <  ||  <  + -  <  * / %  <  ^  <  unary - +  <  ::
 //
 // Binary operators are left-associative; the comparison level does not chain (`a = b = c` is an
 // error asking for parentheses, rather than a silent `(a = b) = c`). docs/sql.md lists the
