@@ -210,12 +210,17 @@ BoundExprPtr AndOf(std::vector<BoundExprPtr> parts) {
   return e;
 }
 
-// LIKE pattern -> anchored RE2 syntax. `\` escapes the next character.
-std::string LikeToRegex(std::string_view pattern) {
+// LIKE pattern -> anchored RE2 syntax. `\` escapes the next character; a pattern ending in
+// the escape character is an error, as in PostgreSQL (which raises it once a match reaches the
+// end; a constant pattern is refused before any row).
+Result<std::string> LikeToRegex(std::string_view pattern) {
   std::string out = "^(?s:";
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
+    if (c == '\\') {
+      if (i + 1 == pattern.size()) {
+        return InvalidArgument("LIKE pattern must not end with escape character");
+      }
       out += RE2::QuoteMeta(std::string(1, pattern[++i]));
     } else if (c == '%') {
       out += ".*";
@@ -548,7 +553,12 @@ struct Planner::Impl {
       return At(offset, "the pattern must be a string constant");
     }
     SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kText));
-    const std::string source = like ? LikeToRegex(pattern.constant.s) : pattern.constant.s;
+    std::string source = pattern.constant.s;
+    if (like) {
+      auto regex = LikeToRegex(source);
+      if (!regex.ok()) return At(regex.status(), offset);
+      source = std::move(*regex);
+    }
     RE2::Options opts;
     opts.set_case_sensitive(!case_insensitive);
     opts.set_dot_nl(true);  // as in PostgreSQL, '.' matches a newline
