@@ -312,8 +312,13 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
   auto rows = ParseDeviceCsv(request.body);
   if (!rows.ok()) return Fail(rows.status());
   std::vector<NewDevice> devices;
-  std::vector<size_t> lines;  // each device's line in the body, for errors
+  std::vector<size_t> lines;                      // each device's line in the body, for errors
+  std::map<std::string_view, size_t> first_line;  // by name
   for (const DeviceCsvRow& row : *rows) {
+    if (auto [it, added] = first_line.emplace(row.device.name, row.line); !added) {
+      return Fail(InvalidArgument("line {}: device '{}' is named twice (also on line {})", row.line,
+                                  row.device.name, it->second));
+    }
     devices.push_back(row.device);
     lines.push_back(row.line);
   }
@@ -333,16 +338,24 @@ HttpResponse ImportDevices(const PlatformRoutesContext* ctx, const HttpRequest& 
   auto created = ctx->metadata->CreateDevices(who->tenant, devices);
   if (ctx->quotas != nullptr) ctx->quotas->Invalidate(who->tenant);
   if (!created.ok()) {
-    // "device N: ..." -> "line L: ..." (the store counts devices, the client counts lines).
-    std::string message(created.status().message());
-    if (message.starts_with("device ")) {
-      const size_t colon = message.find(':');
-      const size_t n = std::strtoul(message.c_str() + 7, nullptr, 10);
-      if (colon != std::string::npos && n >= 1 && n <= lines.size()) {
-        message = fmt::format("line {}{}", lines[n - 1], message.substr(colon));
-      }
+    // "device N: ..." -> "line L: ..." (the store counts devices, the client counts lines); the
+    // store names no place when it was given one device.
+    const Status& s = created.status();
+    std::string message(s.message());
+    const size_t colon = message.find(':');
+    size_t n = 0;  // the device's place, when the message starts with one
+    if (message.starts_with("device ") && colon != std::string::npos && colon > 7 &&
+        message.find_first_not_of("0123456789", 7) == colon) {
+      n = std::strtoul(message.c_str() + 7, nullptr, 10);
     }
-    return Fail(Status(created.status().code(), message));
+    if (n >= 1 && n <= lines.size()) {
+      message = fmt::format("line {}{}", lines[n - 1], message.substr(colon));
+    } else if (devices.size() == 1 &&
+               (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ||
+                s.code() == StatusCode::kAlreadyExists)) {
+      message = fmt::format("line {}: {}", lines[0], message);
+    }
+    return Fail(Status(s.code(), message));
   }
   std::string csv = "name,id,token\n";
   for (size_t i = 0; i < devices.size(); ++i) {

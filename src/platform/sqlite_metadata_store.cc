@@ -411,8 +411,14 @@ class SqliteMetadataStore final : public MetadataStore {
       created.push_back(CreatedDevice{DeviceId(0), std::move(token)});
     }
     std::lock_guard lock(mu_);
-    for (const NewDevice& d : devices) {
-      if (d.customer) SW_RETURN_IF_ERROR(CheckCustomer(tenant, *d.customer, "device's"));
+    for (size_t i = 0; i < devices.size(); ++i) {
+      if (!devices[i].customer) continue;
+      Status s = CheckCustomer(tenant, *devices[i].customer, "device's");
+      if (!s.ok()) {
+        return devices.size() == 1
+                   ? s
+                   : Status(s.code(), fmt::format("device {}: {}", i + 1, s.message()));
+      }
     }
     const int64_t now = Clock::Real()->Now().nanos();
     // All or none: one transaction.

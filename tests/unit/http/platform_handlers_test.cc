@@ -173,6 +173,41 @@ TEST_F(PlatformRoutesTest, CreationsAnswerWithTheFieldsGetShows) {
   }
 }
 
+// A CSV import's errors name the line: an unknown customer and any error of a one-line import
+// did not, and a name given twice in the file was said to "already exist".
+TEST_F(PlatformRoutesTest, ImportErrorsNameTheLine) {
+  HttpResponse r = Call(HttpMethod::kPost, "/api/v1/customers", kAcmeToken, R"({"name":"plant"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const uint64_t plant = json::parse(r.body)["id"];
+  ASSERT_TRUE(metadata_->CreateDevice(acme_, {"press-0", std::nullopt}).ok());
+  struct Case {
+    std::string csv;
+    int status;
+    std::string error;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {fmt::format("name,customer\npress-1,{}\npress-2,999\n", plant), 404,
+            "line 3: device's customer 999 does not exist"},
+           {"press-1,999\n", 404, "line 1: device's customer 999 does not exist"},
+           {"\nbad name\n", 400,
+            "line 2: device name 'bad name': only letters, digits, '-', '_', '.' and '@'"},
+           {"press-1\npress-2\npress-1\n", 400,
+            "line 3: device 'press-1' is named twice (also on line 1)"},
+           {"press-0\n", 409,
+            "line 1: device 'press-0' already exists (devices' names are unique in the tenant)"},
+           {"press-1\npress-0\n", 409,
+            "line 2: device 'press-0' already exists (devices' names are unique in the tenant)"},
+       }) {
+    r = Call(HttpMethod::kPost, "/api/v1/devices/import", kAcmeToken, c.csv);
+    EXPECT_EQ(r.status, c.status) << c.csv << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"], c.error) << c.csv;
+  }
+  EXPECT_EQ(metadata_->ListDevices(acme_)->size(), 1u);  // none of them made a device
+  r = Call(HttpMethod::kPost, "/api/v1/devices/import", kAcmeToken,
+           fmt::format("press-1,{}\npress-2\n", plant));
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
 // A token made by a scoped token without scopes of its own has its creator's scopes; the answer
 // said "scopes": [], which reads as every permission.
 TEST_F(PlatformRoutesTest, ATokenMadeByAScopedTokenShowsTheScopesItHas) {
