@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -61,6 +63,26 @@ Result<CommandRequest> ParseCommand(const std::string& body) {
     return InvalidArgument("'device' must not contain '/', '+' or '#'");
   }
   return out;
+}
+
+// Why a command to `device` on `topic` reached no session: the device is not listening, or, for
+// a name that is no device of the tenant (a typo), that it does not exist. A tenant's token may
+// still answer for such a name, so only a command nobody receives is refused for it.
+std::string NobodyListens(const CommandRoutesContext* ctx, const Principal& who,
+                          const std::string& device, const std::string& topic) {
+  // Customer roles reach only their subtree's devices, which exist (checked before).
+  if (!IsCustomerRole(who.role)) {
+    Result<std::vector<DeviceInfo>> devices = ctx->metadata->ListDevices(who.tenant);
+    if (devices.ok() && std::none_of(devices->begin(), devices->end(),
+                                     [&](const DeviceInfo& d) { return d.name == device; })) {
+      return fmt::format("device '{}' does not exist, and no session subscribes to '{}'", device,
+                         topic);
+    }
+  }
+  return fmt::format(
+      "no session subscribes to '{}': device '{}' is not listening for commands (it subscribes "
+      "to devices/{}/rpc/request/+)",
+      topic, device, device);
 }
 
 std::string NewCommandId(const Clock* clock) {
@@ -155,11 +177,7 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
     if (answered->exchange(true)) return;  // cannot happen: nobody could have answered
     // The waiter (if any) stays until its timeout and then finds the reply taken.
     return (*shared_reply)
-        ->Send(HttpResponse::Error(
-            404, "NotFound",
-            fmt::format("no session subscribes to '{}': device '{}' is not listening for "
-                        "commands (it subscribes to devices/{}/rpc/request/+)",
-                        topic, cmd.device, cmd.device)));
+        ->Send(HttpResponse::Error(404, "NotFound", NobodyListens(ctx, *who, cmd.device, topic)));
   }
   if (!cmd.wait) {
     answered->store(true);
