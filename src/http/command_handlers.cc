@@ -59,8 +59,13 @@ Result<CommandRequest> ParseCommand(const std::string& body) {
   }
   if (out.device.empty()) return InvalidArgument("missing 'device'");
   if (out.method.empty()) return InvalidArgument("missing 'method'");
-  if (out.device.find_first_of("/+#") != std::string::npos) {
-    return InvalidArgument("'device' must not contain '/', '+' or '#'");
+  // It names an MQTT topic level: no level separator or wildcard, and no U+0000 or other
+  // control character, which MQTT forbids in topic names (a subscriber would drop the
+  // connection on such a PUBLISH).
+  if (out.device.find_first_of("/+#") != std::string::npos ||
+      std::any_of(out.device.begin(), out.device.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return InvalidArgument("'device' must not contain '/', '+', '#' or control characters");
   }
   return out;
 }

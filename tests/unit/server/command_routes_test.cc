@@ -55,5 +55,22 @@ TEST_F(CommandRoutesTest, ACommandNobodyReceivesSaysWhetherTheDeviceExists) {
   EXPECT_EQ(json::parse(r.body)["sessions"], 1) << r.body;
 }
 
+// A device name with U+0000 (or another control character) went into the request topic, which
+// MQTT forbids: a tenant client subscribed to `devices/#` would have been sent a PUBLISH it must
+// treat as malformed.
+TEST_F(CommandRoutesTest, ADeviceNameWithControlCharactersIsRefused) {
+  mqtt::ClientLoop loop(1);
+  auto console =
+      testing::MqttProbe::Connect(&loop, server_->mqtt_address(), "console", kAdminToken, {"#"});
+  for (const std::string& device :
+       {std::string("x\0y", 3), std::string("x\ny"), std::string("a\x7f")}) {
+    auto r = Command(device);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Error(r), "'device' must not contain '/', '+', '#' or control characters") << r.body;
+  }
+  EXPECT_TRUE(console->Received().empty());
+  EXPECT_FALSE(console->Closed());
+}
+
 }  // namespace
 }  // namespace seaway
