@@ -66,6 +66,7 @@ enum class Function : uint8_t {
   kSqrt,
   kLn,
   kLog10,
+  kLog,  // log(base, x): ln(x) / ln(base)
   kExp,
   kPower,  // power(x, p); unit "^" when written x ^ p, so that its errors say so
   kSign,

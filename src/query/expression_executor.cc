@@ -197,6 +197,16 @@ Result<double> CheckedPower(const BoundExpr& e, double x, double p) {
   return y;
 }
 
+// log(base, x) as PostgreSQL's log(numeric, numeric): ln(x) / ln(base), failing where either
+// logarithm fails and for the base 1, whose logarithm is 0 (PostgreSQL: "division by zero").
+// The checks come in PostgreSQL's order: the base, x, the division.
+Result<double> CheckedLog(double base, double x) {
+  if (base <= 0) return InvalidArgument("logarithm of a number <= 0 ({})", base);
+  if (x <= 0) return InvalidArgument("logarithm of a number <= 0 ({})", x);
+  if (base == 1) return InvalidArgument("division by zero in log(1, {})", x);
+  return std::log(x) / std::log(base);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time zones and calendar helpers
 
@@ -1240,6 +1250,37 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
             return Value::Double(y);
           },
           out);
+    case Function::kLog: {
+      const Vector& base = *args[0];
+      const Vector& x = *args[1];
+      if (base.constant && !base.IsNull(0) && base.type == SqlType::kDouble && !x.constant &&
+          x.type == SqlType::kDouble) {
+        // A constant base over a column: one loop, and a second pass only to report an error.
+        const double b = base.doubles[0];
+        const double ln_b = std::log(b);
+        const bool bad_base = b <= 0 || b == 1;
+        bool bad = false;
+        out->Reset(SqlType::kDouble);
+        out->doubles.resize(rows);
+        for (size_t i = 0; i < rows; ++i) {
+          const double v = x.doubles[i];
+          bad |= RowValid(x, i) && (v <= 0 || bad_base);
+          out->doubles[i] = std::log(v) / ln_b;
+        }
+        for (size_t i = 0; bad && i < rows; ++i) {
+          if (RowValid(x, i)) SW_RETURN_IF_ERROR(CheckedLog(b, x.doubles[i]).status());
+        }
+        if (!x.valid.empty()) out->valid.assign(x.valid.begin(), x.valid.begin() + rows);
+        return Status::OK();
+      }
+      return RowWise(
+          args, rows, SqlType::kDouble, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            SW_ASSIGN_OR_RETURN(const double y, CheckedLog(arg_double(v, 0), arg_double(v, 1)));
+            return Value::Double(y);
+          },
+          out);
+    }
     case Function::kLower:
     case Function::kUpper:
       return RowWise(

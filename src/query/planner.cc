@@ -694,7 +694,7 @@ struct Planner::Impl {
                                             : Function::kCeil;
       return simple(fn, t);
     }
-    if (name == "log" && args.size() == 2) {  // log(base, x) = ln(x) / ln(base)
+    if (name == "log" && args.size() == 2) {  // log(base, x)
       SW_RETURN_IF_ERROR(need(0, SqlType::kDouble));
       SW_RETURN_IF_ERROR(need(1, SqlType::kDouble));
       if (args[0]->kind == BoundKind::kConstant && !args[0]->constant.is_null &&
@@ -702,17 +702,7 @@ struct Planner::Impl {
         args.erase(args.begin());
         return simple(Function::kLog10, SqlType::kDouble);
       }
-      std::vector<BoundExprPtr> x, base;
-      base.push_back(std::move(args[0]));
-      x.push_back(std::move(args[1]));
-      SW_ASSIGN_OR_RETURN(
-          auto ln_x, MakeFunction(Function::kLn, SqlType::kDouble, std::move(x), f.offset, "ln"));
-      SW_ASSIGN_OR_RETURN(auto ln_base, MakeFunction(Function::kLn, SqlType::kDouble,
-                                                     std::move(base), f.offset, "ln"));
-      std::vector<BoundExprPtr> both;
-      both.push_back(std::move(ln_x));
-      both.push_back(std::move(ln_base));
-      return MakeFunction(Function::kDivide, SqlType::kDouble, std::move(both), f.offset, "/");
+      return simple(Function::kLog, SqlType::kDouble);
     }
     if (name == "sqrt" || name == "ln" || name == "log10" || name == "log" || name == "exp") {
       SW_RETURN_IF_ERROR(arity(1, 1));
