@@ -391,6 +391,13 @@ HttpResponse CreateToken(const PlatformRoutesContext* ctx, const HttpRequest& re
   token.description = **description;
   if (auto it = body->find("scopes"); it != body->end() && !it->is_null()) {
     if (!it->is_array()) return Fail(InvalidArgument("'scopes' must be an array of permissions"));
+    // An empty list would make a token with every permission of its creator, the opposite of
+    // what it reads as.
+    if (it->empty()) {
+      return Fail(InvalidArgument(
+          "'scopes' is empty: list the permissions the token may use, or leave 'scopes' out for "
+          "all of the caller's"));
+    }
     for (const json& name : *it) {
       if (!name.is_string()) return Fail(InvalidArgument("'scopes' must hold strings"));
       auto scope = ParsePermission(name.get<std::string>());

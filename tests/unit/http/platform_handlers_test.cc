@@ -3,6 +3,8 @@
 // know are refused naming it, rather than acted on without it.
 #include "http/platform_handlers.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -206,6 +208,25 @@ TEST_F(PlatformRoutesTest, ImportErrorsNameTheLine) {
   r = Call(HttpMethod::kPost, "/api/v1/devices/import", kAcmeToken,
            fmt::format("press-1,{}\npress-2\n", plant));
   EXPECT_EQ(r.status, 201) << r.body;
+}
+
+// {"scopes": []} made a token with every permission of its creator (no scopes means all of
+// them), the opposite of what it reads as; it is refused, and leaving 'scopes' out still
+// means all of the creator's.
+TEST_F(PlatformRoutesTest, AnEmptyScopeListIsRefused) {
+  HttpResponse r =
+      Call(HttpMethod::kPost, "/api/v1/tokens", kAcmeToken, R"({"description":"x","scopes":[]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"],
+            "'scopes' is empty: list the permissions the token may use, or leave 'scopes' out for "
+            "all of the caller's");
+  EXPECT_EQ(metadata_->ListApiTokens(acme_, std::nullopt)->size(), 1u);
+  r = Call(HttpMethod::kPost, "/api/v1/tokens", kAcmeToken, R"({"description":"x"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = Call(HttpMethod::kGet, "/api/v1/auth/whoami", json::parse(r.body)["token"]);
+  const json permissions = json::parse(r.body)["permissions"];
+  EXPECT_NE(std::find(permissions.begin(), permissions.end(), "users.manage"), permissions.end())
+      << r.body;
 }
 
 // A token made by a scoped token without scopes of its own has its creator's scopes; the answer
