@@ -290,7 +290,8 @@ class MetadataStore {
 
   // A new API token acting as `owner` (the same user, or the tenant for a tenant token),
   // restricted to `token.scopes`, which must be within what the owner may do (PermissionDenied
-  // naming the scope otherwise: a token never grants more than its creator has). Returns the
+  // naming the scope otherwise: a token never grants more than its creator has; InvalidArgument
+  // for tenants.manage, which only the system token holds). Returns the
   // token as ListApiTokens lists it (its id is what RevokeApiToken takes; its scopes are those
   // it has, the owner's when it asked for none and the owner is scoped) and the token itself,
   // returned once; only its hash is stored.

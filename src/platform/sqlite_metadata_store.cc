@@ -510,17 +510,25 @@ class SqliteMetadataStore final : public MetadataStore {
     if (token.expires_in_ns && *token.expires_in_ns <= 0) {
       return InvalidArgument("a token's expiry must be in the future");
     }
+    std::vector<Permission> asked;  // token.scopes, each once
     for (Permission p : token.scopes) {
+      // An API token is never a system token (TokenKind::kSystem), so it could not use it.
+      if (p == Permission::kTenantsManage) {
+        return InvalidArgument(
+            "scope 'tenants.manage' cannot be given to an API token: only the system token "
+            "manages tenants");
+      }
       if (!owner.Can(p)) {
         return PermissionDenied("scope '{}' is beyond what the token's creator may do",
                                 PermissionName(p));
       }
+      if (std::find(asked.begin(), asked.end(), p) == asked.end()) asked.push_back(p);
     }
     ApiTokenInfo info;
     info.user = owner.user;
     info.description = token.description;
     // A scoped creator makes only scoped tokens: at most its own scopes.
-    info.scopes = token.scopes.empty() ? owner.scopes : token.scopes;
+    info.scopes = asked.empty() ? owner.scopes : std::move(asked);
     std::string scopes;
     for (Permission p : info.scopes) {
       if (!scopes.empty()) scopes += ',';

@@ -373,6 +373,31 @@ TEST_F(MetadataStoreTest, ANewApiTokenIsListedAsCreated) {
   EXPECT_TRUE(store->AuthenticatePrincipal(reader->second).ok());
 }
 
+// The system token could make an API token scoped to tenants.manage: API tokens are never
+// system tokens, so that token could do nothing at all, yet it listed the scope. A scope named
+// twice was stored and listed twice.
+TEST_F(MetadataStoreTest, ATokenScopeIsOneItCanUseOnce) {
+  auto store = Open();
+  const TenantId system = *store->CreateTenant("default");
+  ASSERT_TRUE(
+      store->AddToken(system, "system-secret-token-0001", "system", TokenKind::kSystem).ok());
+  const Principal operator_ = *store->AuthenticatePrincipal("system-secret-token-0001");
+  ASSERT_TRUE(operator_.Can(Permission::kTenantsManage));
+  auto made = store->CreateApiToken(operator_, {"tenants", {Permission::kTenantsManage}, {}});
+  EXPECT_EQ(made.status().code(), StatusCode::kInvalidArgument) << made.status();
+  EXPECT_EQ(made.status().message(),
+            "scope 'tenants.manage' cannot be given to an API token: only the system token "
+            "manages tenants");
+  made = store->CreateApiToken(
+      operator_,
+      {"reader", {Permission::kDataRead, Permission::kModelsRead, Permission::kDataRead}, {}});
+  ASSERT_TRUE(made.ok()) << made.status();
+  const std::vector<Permission> once = {Permission::kDataRead, Permission::kModelsRead};
+  EXPECT_EQ(made->first.scopes, once);
+  EXPECT_EQ(store->ListApiTokens(system, std::nullopt)->back().scopes, once);
+  EXPECT_EQ(store->AuthenticatePrincipal(made->second)->scopes, once);
+}
+
 // AuthenticatePrincipal answers from memory after a token's first use: every change to the
 // token, its user or its tenant still applies at the next call, and so does its expiry.
 TEST_F(MetadataStoreTest, CachedPrincipalsFollowEveryChange) {
