@@ -106,15 +106,18 @@ HttpResponse ListAssets(const AssetRoutesContext* ctx, const HttpRequest& reques
       filter.top_level = true;
     }
   }
-  auto customer = QueryId(request, "customer");
+  // ?customer=<id> or ?customer=none (the tenant's own assets), as for devices and users.
+  auto customer = QueryIdFilter(request, "customer", "a customer id", "none");
   if (!customer.ok()) return Fail(customer.status());
-  if (*customer) filter.customer = CustomerId(**customer);
+  if (customer->id) filter.customer = CustomerId(*customer->id);
   if (auto type = request.QueryParam("type")) filter.type = *type;
   auto visible = Visible(ctx->metadata, *who);
   if (!visible.ok()) return Fail(visible.status());
   auto all = ctx->assets->ListAssets(who->tenant, filter);
   if (!all.ok()) return Fail(all.status());
-  std::erase_if(*all, [&](const AssetInfo& a) { return !ContainsOwner(*visible, a.customer); });
+  std::erase_if(*all, [&](const AssetInfo& a) {
+    return !ContainsOwner(*visible, a.customer) || !customer->Matches(a.customer);
+  });
   return PageOf(*all, *page, AssetJson);
 }
 

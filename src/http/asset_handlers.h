@@ -1,7 +1,7 @@
 // Assets over HTTP (src/http): the tenant's hierarchy of sites, lines, machines, stores,
 // freezers, districts, meters... with devices attached (issue #7; platform/asset_store.h).
 //
-//   GET    /api/v1/assets        ?parent=<id>|root &type= &customer= &limit= &offset=
+//   GET    /api/v1/assets        ?parent=<id>|root &type= &customer=<id>|none &limit= &offset=
 //                                -> {"items": [asset...], "total"}
 //   POST   /api/v1/assets        {"name", "type", "parent"?, "customer"?, "attributes"?: {...}}
 //                                -> 201 asset

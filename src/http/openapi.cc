@@ -99,7 +99,8 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
            "A device registers itself with a provisioning key and secret: {\"key\", "
            "\"secret\", \"device\"}; returns its token"},
           {{"GET", "/api/v1/assets"},
-           "List assets (?parent=<id>|root&type=&customer=&limit=&offset=), scoped to the caller"},
+           "List assets (?parent=<id>|root&type=&customer=<id>|none&limit=&offset=), scoped to the "
+           "caller"},
           {{"POST", "/api/v1/assets"},
            "Create an asset: {\"name\", \"type\", \"parent\"?, \"customer\"?, "
            "\"attributes\"?}"},

@@ -346,6 +346,30 @@ TEST_F(AssetRoutesTest, ListsRefuseUnknownQueryParameters) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// Devices and users filter ?customer=none (the tenant's own); the asset list took only an id
+// and refused 'none', so that the tenant's unassigned assets could not be listed.
+TEST_F(AssetRoutesTest, ListsTheTenantsOwnAssetsWithCustomerNone) {
+  const CustomerId east = *metadata_->CreateCustomer(acme_, "east", std::nullopt);
+  const uint64_t site = Post({{"name", "site"}, {"type", "site"}});
+  Post({{"name", "east-line"}, {"type", "line"}, {"parent", site}, {"customer", east.value()}});
+  Post({{"name", "spare-line"}, {"type", "line"}, {"parent", site}});
+  EXPECT_EQ(Names(Call(HttpMethod::kGet, "/api/v1/assets?customer=none", kAcmeToken)),
+            (std::vector<std::string>{"site", "spare-line"}));
+  EXPECT_EQ(
+      Names(Call(HttpMethod::kGet, "/api/v1/assets?customer=none&type=line&limit=1", kAcmeToken)),
+      std::vector<std::string>{"spare-line"});
+  EXPECT_EQ(Names(Call(HttpMethod::kGet, fmt::format("/api/v1/assets?customer={}", east.value()),
+                       kAcmeToken)),
+            std::vector<std::string>{"east-line"});
+  // A customer role sees none of the tenant's own.
+  EXPECT_EQ(Names(Call(HttpMethod::kGet, "/api/v1/assets?customer=none",
+                       TokenOf(Role::kCustomerUser, east))),
+            std::vector<std::string>{});
+  HttpResponse r = Call(HttpMethod::kGet, "/api/v1/assets?customer=nobody", kAcmeToken);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("'customer' must be a customer id or 'none'"), std::string::npos) << r.body;
+}
+
 TEST_F(AssetRoutesTest, RefusesCallersWithoutAValidToken) {
   EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/assets", "").status, 401);
   EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/assets", "not-a-valid-token-0000000000").status, 401);
