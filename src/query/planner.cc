@@ -2928,6 +2928,7 @@ struct Planner::Impl {
     return PlanNodePtr(std::move(p));
   }
 
+  // The value of LIMIT or OFFSET; none when absent or NULL (LIMIT ALL), as in PostgreSQL.
   Result<std::optional<size_t>> RowCount(const Expr* e, std::string_view what) {
     if (e == nullptr) return std::optional<size_t>();
     Scope none;
@@ -2935,6 +2936,10 @@ struct Planner::Impl {
     none.columns = &empty;
     none.clause = what;
     SW_ASSIGN_OR_RETURN(auto b, BindExpr(*e, none));
+    if (b->kind == BoundKind::kConstant && b->constant.is_null &&
+        (b->type == SqlType::kNull || IsNumeric(b->type))) {
+      return std::optional<size_t>();
+    }
     if (b->kind != BoundKind::kConstant || b->constant.is_null ||
         (b->type != SqlType::kBigInt && b->type != SqlType::kUBigInt) || b->constant.i < 0) {
       return At(e->offset, fmt::format("{} must be a non-negative integer constant", what));

@@ -385,7 +385,7 @@ struct SelectStatement {
   std::vector<CommonTableExpr> ctes;
   QueryNodePtr body;
   std::vector<OrderByItem> order_by;
-  ExprPtr limit;
+  ExprPtr limit;        // LIMIT ALL is a NULL literal, as LIMIT NULL (no limit)
   ExprPtr offset_rows;  // OFFSET
   size_t offset = 0;
   uint32_t height = 1;

@@ -87,7 +87,13 @@ class Printer {
     }
     if (query.limit) {
       out_ += " LIMIT ";
-      Expression(*query.limit);
+      const bool all = query.limit->kind == ExprKind::kLiteral &&
+                       query.limit->As<LiteralExpr>().literal_kind == LiteralKind::kNull;
+      if (all) {
+        out_ += "ALL";
+      } else {
+        Expression(*query.limit);
+      }
     }
     if (query.offset_rows) {
       out_ += " OFFSET ";

@@ -382,7 +382,13 @@ Result<std::unique_ptr<SelectStatement>> Parser::ParseSelectStatement() {
   }
   while (true) {
     if (!query->limit && AcceptKeyword("LIMIT")) {
-      SW_ASSIGN_OR_RETURN(query->limit, ParseExpr());
+      if (AtKeyword("ALL")) {  // LIMIT ALL is LIMIT NULL: no limit, as in PostgreSQL
+        auto all = std::make_unique<LiteralExpr>(Next().offset);
+        all->literal_kind = LiteralKind::kNull;
+        query->limit = std::move(all);
+      } else {
+        SW_ASSIGN_OR_RETURN(query->limit, ParseExpr());
+      }
       tallest = std::max(tallest, HeightOf(query->limit));
     } else if (!query->offset_rows && AcceptKeyword("OFFSET")) {
       SW_ASSIGN_OR_RETURN(query->offset_rows, ParseExpr());
