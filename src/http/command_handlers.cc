@@ -107,8 +107,7 @@ void HandleCommand(const CommandRoutesContext* ctx, const HttpRequest& request, 
     return reply.Send(std::move(r));
   }
   if (!who->Can(Permission::kCommandsSend)) {
-    return reply.Send(HttpResponse::FromStatus(
-        PermissionDenied("role '{}' lacks permission 'commands.send'", RoleName(who->role))));
+    return reply.Send(HttpResponse::FromStatus(who->Refusal(Permission::kCommandsSend)));
   }
   Result<CommandRequest> parsed = ParseCommand(request.body);
   if (!parsed.ok()) {

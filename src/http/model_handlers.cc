@@ -131,7 +131,7 @@ HttpResponse DeviceModel(const ModelRoutesContext* ctx, const HttpRequest& reque
   auto who = Authorized(ctx->metadata, request, Permission::kModelsRead);
   if (!who.ok()) return Fail(who.status());
   if (!who->Can(Permission::kDevicesRead)) {
-    return Fail(PermissionDenied("role '{}' lacks permission 'devices.read'", RoleName(who->role)));
+    return Fail(who->Refusal(Permission::kDevicesRead));
   }
   auto device = PathId(request, 1);
   if (!device.ok()) return Fail(device.status());

@@ -229,6 +229,21 @@ TEST_F(PlatformRoutesTest, AnEmptyScopeListIsRefused) {
       << r.body;
 }
 
+// GET /api/v1/devices/{id}/model needs devices.read besides models.read; a token scoped to
+// models.read alone was told "role 'tenant-admin' lacks permission 'devices.read'", which the
+// role has: it is the token's scopes that lack it.
+TEST_F(PlatformRoutesTest, ADeviceModelRefusalNamesTheTokensScopes) {
+  auto device = metadata_->CreateDevice(acme_, {"press-1", std::nullopt});
+  ASSERT_TRUE(device.ok()) << device.status();
+  HttpResponse r = Call(HttpMethod::kPost, "/api/v1/tokens", kAcmeToken,
+                        R"({"description":"models","scopes":["models.read"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = Call(HttpMethod::kGet, fmt::format("/api/v1/devices/{}/model", device->id.value()),
+           json::parse(r.body)["token"]);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"], "the token's scopes do not include 'devices.read'");
+}
+
 // A token made by a scoped token without scopes of its own has its creator's scopes; the answer
 // said "scopes": [], which reads as every permission.
 TEST_F(PlatformRoutesTest, ATokenMadeByAScopedTokenShowsTheScopesItHas) {
