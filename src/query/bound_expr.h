@@ -80,6 +80,8 @@ enum class Function : uint8_t {
   kLtrim,
   kRtrim,
   kStartsWith,
+  kSplitPart,
+  kConcatWs,  // (separator, text...): NULLs skipped, a NULL separator gives NULL
   kLeft,
   kRight,
   // Conditional.

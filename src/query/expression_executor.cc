@@ -1337,6 +1337,48 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
             return Value::Text(std::move(out));
           },
           out);
+    case Function::kSplitPart:  // as PostgreSQL's: a negative field counts from the end
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            const std::string& s = v[0].s;
+            const std::string& delimiter = v[1].s;
+            const int64_t field = v[2].i;
+            if (field == 0) return InvalidArgument("field position must not be zero");
+            std::vector<std::string_view> fields;
+            if (delimiter.empty()) {
+              if (!s.empty()) fields.push_back(s);
+            } else {
+              size_t pos = 0;
+              while (true) {
+                const size_t hit = s.find(delimiter, pos);
+                fields.emplace_back(std::string_view(s).substr(pos, hit - pos));
+                if (hit == std::string::npos) break;
+                pos = hit + delimiter.size();
+              }
+            }
+            const int64_t n = static_cast<int64_t>(fields.size());
+            const int64_t index = field > 0 ? field - 1 : n + field;
+            if (index < 0 || index >= n) return Value::Text("");
+            return Value::Text(std::string(fields[static_cast<size_t>(index)]));
+          },
+          out);
+    case Function::kConcatWs:
+      return RowWise(
+          args, rows, SqlType::kText, false,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            if (v[0].is_null) return Value::Null(SqlType::kText);
+            std::string joined;
+            bool first = true;
+            for (size_t a = 1; a < v.size(); ++a) {
+              if (v[a].is_null) continue;
+              if (!first) joined += v[0].s;
+              joined += v[a].s;
+              first = false;
+            }
+            return Value::Text(std::move(joined));
+          },
+          out);
     case Function::kTrim:
     case Function::kLtrim:
     case Function::kRtrim:

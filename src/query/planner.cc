@@ -748,6 +748,24 @@ struct Planner::Impl {
       for (size_t i = 0; i < 3; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
       return simple(Function::kReplace, SqlType::kText);
     }
+    if (name == "split_part") {
+      SW_RETURN_IF_ERROR(arity(3, 3));
+      for (size_t i = 0; i < 2; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
+      SW_RETURN_IF_ERROR(need(2, SqlType::kBigInt));
+      return simple(Function::kSplitPart, SqlType::kText);
+    }
+    if (name == "concat_ws") {  // any values after the separator, as text (as concat takes them)
+      if (args.empty()) return At(f.offset, "concat_ws() needs at least one argument");
+      SW_RETURN_IF_ERROR(need(0, SqlType::kText));
+      for (size_t i = 1; i < args.size(); ++i) {
+        SW_ASSIGN_OR_RETURN(args[i], Coerce(std::move(args[i]), SqlType::kText));
+      }
+      return simple(Function::kConcatWs, SqlType::kText);
+    }
+    if (name == "mod") {  // x % y, whose division by zero is NULL
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      return BindArithmetic(Function::kModulo, std::move(args[0]), std::move(args[1]), f.offset);
+    }
     if (name == "starts_with") {
       SW_RETURN_IF_ERROR(arity(2, 2));
       for (size_t i = 0; i < 2; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
@@ -943,53 +961,31 @@ struct Planner::Impl {
       SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
       return simple(Function::kEpochNanos, SqlType::kBigInt);
     }
-    static const std::vector<std::string> kKnown = {"abs",
-                                                    "sign",
-                                                    "round",
-                                                    "floor",
-                                                    "ceil",
-                                                    "trunc",
-                                                    "sqrt",
-                                                    "ln",
-                                                    "log10",
-                                                    "exp",
-                                                    "power",
-                                                    "lower",
-                                                    "upper",
-                                                    "length",
-                                                    "trim",
-                                                    "substr",
-                                                    "left",
-                                                    "right",
-                                                    "replace",
-                                                    "starts_with",
-                                                    "concat",
-                                                    "coalesce",
-                                                    "greatest",
-                                                    "least",
-                                                    "nullif",
-                                                    "time_bucket",
-                                                    "date_trunc",
-                                                    "date_part",
-                                                    "format_time",
-                                                    "to_timestamp",
-                                                    "epoch_ns",
-                                                    "now",
-                                                    "count",
-                                                    "sum",
-                                                    "avg",
-                                                    "min",
-                                                    "max",
-                                                    "first",
-                                                    "last",
-                                                    "stddev",
-                                                    "variance",
-                                                    "median",
-                                                    "percentile_cont",
-                                                    "spread",
-                                                    "bool_and",
-                                                    "bool_or",
-                                                    "log"};
+    static const std::vector<std::string> kKnown = {"abs",          "sign",
+                                                    "round",        "floor",
+                                                    "ceil",         "trunc",
+                                                    "sqrt",         "ln",
+                                                    "log10",        "exp",
+                                                    "power",        "lower",
+                                                    "upper",        "length",
+                                                    "trim",         "substr",
+                                                    "left",         "right",
+                                                    "replace",      "starts_with",
+                                                    "split_part",   "concat",
+                                                    "concat_ws",    "mod",
+                                                    "coalesce",     "greatest",
+                                                    "least",        "nullif",
+                                                    "time_bucket",  "date_trunc",
+                                                    "date_part",    "format_time",
+                                                    "to_timestamp", "epoch_ns",
+                                                    "now",          "count",
+                                                    "sum",          "avg",
+                                                    "min",          "max",
+                                                    "first",        "last",
+                                                    "stddev",       "variance",
+                                                    "median",       "percentile_cont",
+                                                    "spread",       "bool_and",
+                                                    "bool_or",      "log"};
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
   }
 
