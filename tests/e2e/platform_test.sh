@@ -188,7 +188,15 @@ expect "operator token beyond its role" \
   "$(call "$ALICE" POST /api/v1/tokens '{"description":"x","scopes":["users.manage"]}')" 403 "beyond"
 expect "unknown scope" "$(call "$ADMIN" POST /api/v1/tokens '{"description":"x","scopes":["root"]}')" 400
 expect "customer user makes tokens" "$(call "$DAVE" POST /api/v1/tokens '{"description":"x"}')" 403
-pass "API tokens: scoped, never beyond their creator"
+expect "empty scope list" "$(call "$ADMIN" POST /api/v1/tokens '{"description":"x","scopes":[]}')" 400 "'scopes' is empty"
+# The answer carries the id the list shows and DELETE takes.
+r=$(call "$ADMIN" POST /api/v1/tokens '{"description":"short-lived","scopes":["data.read"]}')
+expect "token with id" "$r" 201 '"kind":"api"'
+SHORT=$(field "${r#* }" token); SHORT_ID=$(field "${r#* }" id)
+expect "token listed by id" "$(call "$ADMIN" GET /api/v1/tokens)" 200 "\"id\":$SHORT_ID,"
+expect "token revoked by id" "$(call "$ADMIN" DELETE "/api/v1/tokens/$SHORT_ID")" 204
+expect "revoked token" "$(call "$SHORT" POST /api/v1/sql '{"query":"SELECT 1"}')" 401
+pass "API tokens: scoped, never beyond their creator, revoked by the id they are made with"
 
 # --- the same with `seaway admin` ----------------------------------------------------------------
 ADM=("$SEAWAY" admin --url "$URL" --data-dir "$WORK/data")
@@ -352,6 +360,9 @@ r=$(mosquitto_pub -h localhost -p "$MQTTS" --cafile "$TLS_DIR/cert.pem" --cert "
 r=$(call "$ADMIN" POST /api/v1/sql '{"query":"SELECT count(*), sum(pressure) FROM telemetry WHERE device = '"'boiler-1'"'"}')
 expect "password and certificate telemetry" "$r" 200 '"rows":[[2,5.25]]'
 r=$(call "$ADMIN" POST "/api/v1/devices/$BOILER_ID/token"); expect "token rotated" "$r" 201
+expect "provisioning key naming no model" \
+  "$(call "$ADMIN" POST /api/v1/provisioning-keys '{"name":"ghosts","model":"no-such-model"}')" 400 \
+  "'model': thing model 'no-such-model' does not exist"
 r=$(call "$ADMIN" POST /api/v1/provisioning-keys "{\"name\":\"line-2\",\"customer\":$LINE,\"max_devices\":1}")
 expect "provisioning key" "$r" 201 '"secret"'
 PKEY=$(field "${r#* }" key); PSECRET=$(field "${r#* }" secret)
