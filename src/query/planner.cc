@@ -614,7 +614,7 @@ struct Planner::Impl {
       }
       return BindAggregate(f, scope);
     }
-    if (f.distinct || f.star || !f.within_group.empty()) {
+    if (f.distinct || f.star || !f.within_group.empty() || f.filter) {
       return At(f.offset, fmt::format("{}() is not an aggregate function", name));
     }
     std::vector<BoundExprPtr> args;
@@ -1060,7 +1060,6 @@ struct Planner::Impl {
       }
     }
     AggregateSpec spec;
-    spec.kind = *kind;
     spec.offset = f.offset;
     auto want = [&](size_t n) -> Status {
       if (args.size() != n) {
@@ -1120,6 +1119,10 @@ struct Planner::Impl {
         break;
       default: SW_RETURN_IF_ERROR(want(1)); break;
     }
+    if (f.filter) {
+      SW_RETURN_IF_ERROR(ApplyFilter(f, inner, kind, &args));
+    }
+    spec.kind = *kind;
     spec.fraction = fraction;
     // WITHIN GROUP (ORDER BY x DESC): ranks count from the largest value.
     spec.descending =
@@ -1147,6 +1150,37 @@ struct Planner::Impl {
     auto ref = ColumnRef(static_cast<int>(scope.keys->size() + index), type, f.name);
     ref->key = "agg:" + aggs[index].key;
     return ref;
+  }
+
+  // FILTER (WHERE cond) of an aggregate: its value argument becomes CASE WHEN cond THEN value
+  // END, which every aggregate then skips where cond is not true (they all skip NULLs), and
+  // count(*) becomes count(CASE WHEN cond THEN TRUE END). So over rows none of which passes,
+  // count is 0 and the others NULL, as in PostgreSQL.
+  Status ApplyFilter(const sql::FunctionCallExpr& f, const Scope& inner,
+                     std::optional<AggregateKind>& kind, std::vector<BoundExprPtr>* args) {
+    Scope where = inner;
+    where.clause = "FILTER";
+    SW_ASSIGN_OR_RETURN(auto cond, BindExpr(*f.filter, where));
+    SW_ASSIGN_OR_RETURN(cond, AsCondition(std::move(cond)));
+    if (cond->type != SqlType::kBoolean && cond->type != SqlType::kNull) {
+      return At(f.filter->offset,
+                fmt::format("FILTER needs a BOOLEAN, not {}", SqlTypeName(cond->type)));
+    }
+    if (*kind == AggregateKind::kCountStar) {
+      kind = AggregateKind::kCount;
+      args->push_back(Constant(Value::Boolean(true), f.offset));
+    }
+    BoundExprPtr& value = (*args)[0];
+    auto n = std::make_unique<BoundExpr>();
+    n->kind = BoundKind::kCase;
+    n->type = value->type;
+    n->offset = f.filter->offset;
+    n->key = "CASE(" + cond->key + "," + value->key + ",)";
+    n->children.push_back(std::move(cond));
+    n->children.push_back(std::move(value));
+    SW_RETURN_IF_ERROR(Fold(&n));
+    value = std::move(n);
+    return Status::OK();
   }
 
   // x IS [NOT] TRUE / FALSE: never NULL. x IS TRUE is (x IS NOT NULL) AND x; IS FALSE has

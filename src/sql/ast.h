@@ -136,6 +136,7 @@ struct StarExpr : Expr {
 // aggregates are accepted in both spellings:
 //   percentile_cont(0.5) WITHIN GROUP (ORDER BY x)   -> args {0.5}, within_group {x}
 //   percentile_cont(x, 0.5)                          -> args {x, 0.5}
+// An aggregate may have FILTER (WHERE cond): count(*) FILTER (WHERE v > 5) -> filter {v > 5}.
 struct FunctionCallExpr : Expr {
   static constexpr ExprKind kKind = ExprKind::kFunctionCall;
   explicit FunctionCallExpr(size_t offset) : Expr(kKind, offset) {}
@@ -145,6 +146,7 @@ struct FunctionCallExpr : Expr {
   bool distinct = false;  // f(DISTINCT ...)
   bool star = false;      // f(*); args is empty
   std::vector<OrderByItem> within_group;
+  ExprPtr filter;  // FILTER (WHERE ...); null when absent
 };
 
 enum class UnaryOp : uint8_t { kNot, kNegate, kPlus };  // NOT a, -a, +a

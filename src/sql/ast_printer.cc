@@ -270,6 +270,11 @@ class Printer {
       OrderBy(call.within_group);
       out_ += ")";
     }
+    if (call.filter) {
+      out_ += " FILTER (WHERE ";
+      Expression(*call.filter);
+      out_ += ")";
+    }
   }
 
   void Case(const CaseExpr& node) {

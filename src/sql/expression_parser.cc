@@ -496,19 +496,20 @@ Result<ExprPtr> Parser::ParseFunctionCall() {
     SW_RETURN_IF_ERROR(ParseWithinGroup(*call));
     for (const auto& item : call->within_group) tallest = std::max(tallest, item.expr->height);
   }
+  // FILTER (WHERE cond); `filter` without '(' is an alias.
+  if (AtKeyword("FILTER") && Peek(1).kind == TokenKind::kLeftParen) {
+    Next();
+    Next();
+    SW_RETURN_IF_ERROR(ExpectKeyword("WHERE"));
+    SW_ASSIGN_OR_RETURN(call->filter, ParseExpr());
+    SW_RETURN_IF_ERROR(Expect(TokenKind::kRightParen, "an operator or ')'"));
+    tallest = std::max(tallest, call->filter->height);
+  }
   // Otherwise read as an alias, then failing at the '(' after it: say what is missing instead.
-  if (Peek(1).kind == TokenKind::kLeftParen) {
-    if (AtKeyword("OVER")) {
-      return ErrorAt(Peek(),
-                     "window functions (OVER) are not supported; aggregate with GROUP "
-                     "BY, or join the query to its own aggregate");
-    }
-    if (AtKeyword("FILTER")) {
-      return ErrorAt(Peek(),
-                     "FILTER (WHERE ...) is not supported; write the condition into the "
-                     "argument: sum(CASE WHEN cond THEN x END), count(CASE WHEN cond "
-                     "THEN 1 END)");
-    }
+  if (AtKeyword("OVER") && Peek(1).kind == TokenKind::kLeftParen) {
+    return ErrorAt(Peek(),
+                   "window functions (OVER) are not supported; aggregate with GROUP "
+                   "BY, or join the query to its own aggregate");
   }
   call->height = tallest + 1;
   SW_RETURN_IF_ERROR(CheckHeight(call->height));
