@@ -94,6 +94,7 @@ enum class Function : uint8_t {
   kDateTrunc,   // (TIMESTAMP) with `unit` and optional zone
   kExtract,     // (TIMESTAMP) -> DOUBLE, `unit` and optional zone
   kFormatTime,  // (TIMESTAMP) -> TEXT with a strftime-style `format`
+  kToChar,      // (TIMESTAMP) -> TEXT with a PostgreSQL template `format` (time_template.h)
   kEpochNanos,  // TIMESTAMP -> BIGINT
 };
 

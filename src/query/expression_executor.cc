@@ -23,6 +23,7 @@
 #include <re2/re2.h>
 
 #include "common/int_math.h"
+#include "query/time_template.h"
 #include "sql/source_excerpt.h"
 
 namespace seaway::query {
@@ -1461,6 +1462,16 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
           args, rows, SqlType::kText, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
             return Value::Text(absl::FormatTime(e.format, absl::FromUnixNanos(v[0].i), tz));
+          },
+          out);
+    }
+    case Function::kToChar: {
+      SW_ASSIGN_OR_RETURN(absl::TimeZone tz, LoadZone(e.zone));
+      const TimeTemplate pattern(e.format);
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            return Value::Text(pattern.Format(v[0].i, tz));
           },
           out);
     }

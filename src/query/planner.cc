@@ -923,6 +923,28 @@ struct Planner::Impl {
       }
       return BindExtract(field, std::move(args[1]), zone, f.offset);
     }
+    if (name == "to_char") {  // PostgreSQL's, of a timestamp in the tenant's zone
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      if (args[0]->type != SqlType::kTimestamp && !IsTextConstant(*args[0]) &&
+          args[0]->type != SqlType::kNull) {
+        return At(f.offset, fmt::format("to_char() of {} is not supported, only of a TIMESTAMP "
+                                        "(for a number: round(x, 2)::text)",
+                                        SqlTypeName(args[0]->type)));
+      }
+      SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
+      SW_ASSIGN_OR_RETURN(std::string format, text_constant(1, "template"));
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kToChar;
+      e->type = SqlType::kText;
+      e->offset = f.offset;
+      e->format = format;
+      e->zone = DefaultZone();
+      e->key = fmt::format("to_char({},{},{})", sql::QuoteString(format), e->zone, args[0]->key);
+      e->children.push_back(std::move(args[0]));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
+    }
     if (name == "format_time" || name == "strftime") {
       SW_RETURN_IF_ERROR(arity(2, 3));
       SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
@@ -961,31 +983,57 @@ struct Planner::Impl {
       SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
       return simple(Function::kEpochNanos, SqlType::kBigInt);
     }
-    static const std::vector<std::string> kKnown = {"abs",          "sign",
-                                                    "round",        "floor",
-                                                    "ceil",         "trunc",
-                                                    "sqrt",         "ln",
-                                                    "log10",        "exp",
-                                                    "power",        "lower",
-                                                    "upper",        "length",
-                                                    "trim",         "substr",
-                                                    "left",         "right",
-                                                    "replace",      "starts_with",
-                                                    "split_part",   "concat",
-                                                    "concat_ws",    "mod",
-                                                    "coalesce",     "greatest",
-                                                    "least",        "nullif",
-                                                    "time_bucket",  "date_trunc",
-                                                    "date_part",    "format_time",
-                                                    "to_timestamp", "epoch_ns",
-                                                    "now",          "count",
-                                                    "sum",          "avg",
-                                                    "min",          "max",
-                                                    "first",        "last",
-                                                    "stddev",       "variance",
-                                                    "median",       "percentile_cont",
-                                                    "spread",       "bool_and",
-                                                    "bool_or",      "log"};
+    static const std::vector<std::string> kKnown = {"abs",
+                                                    "sign",
+                                                    "round",
+                                                    "floor",
+                                                    "ceil",
+                                                    "trunc",
+                                                    "sqrt",
+                                                    "ln",
+                                                    "log10",
+                                                    "exp",
+                                                    "power",
+                                                    "lower",
+                                                    "upper",
+                                                    "length",
+                                                    "trim",
+                                                    "substr",
+                                                    "left",
+                                                    "right",
+                                                    "replace",
+                                                    "starts_with",
+                                                    "split_part",
+                                                    "concat",
+                                                    "concat_ws",
+                                                    "mod",
+                                                    "coalesce",
+                                                    "greatest",
+                                                    "least",
+                                                    "nullif",
+                                                    "time_bucket",
+                                                    "date_trunc",
+                                                    "date_part",
+                                                    "format_time",
+                                                    "to_char",
+                                                    "to_timestamp",
+                                                    "epoch_ns",
+                                                    "now",
+                                                    "count",
+                                                    "sum",
+                                                    "avg",
+                                                    "min",
+                                                    "max",
+                                                    "first",
+                                                    "last",
+                                                    "stddev",
+                                                    "variance",
+                                                    "median",
+                                                    "percentile_cont",
+                                                    "spread",
+                                                    "bool_and",
+                                                    "bool_or",
+                                                    "log"};
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
   }
 
