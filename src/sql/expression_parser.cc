@@ -385,9 +385,12 @@ Result<ExprPtr> Parser::ParsePrimary() {
     }
     case TokenKind::kQuotedIdentifier:
     case TokenKind::kIdentifier: {
-      // Reserved words and EXTRACT before '(' start special forms: CAST(...), EXISTS (...).
-      bool special = token.kind == TokenKind::kIdentifier &&
-                     (IsReservedWord(token.value) || token.value == "extract");
+      // Reserved words and EXTRACT before '(' start special forms: CAST(...), EXISTS (...);
+      // LEFT and RIGHT, reserved for joins, name functions there, as in PostgreSQL.
+      bool special =
+          token.kind == TokenKind::kIdentifier &&
+          ((IsReservedWord(token.value) && token.value != "left" && token.value != "right") ||
+           token.value == "extract");
       if (Peek(1).kind == TokenKind::kLeftParen && !special) return ParseFunctionCall();
       if (token.kind == TokenKind::kIdentifier) return ParseWord();
       return ParseColumnRef();

@@ -92,6 +92,7 @@ const std::vector<Case> kExpressionCases = {
     {"\"Weird Fn\"(1)", "\"Weird Fn\"(1)"},
     {"\"extract\"(x)", "\"extract\"(x)"},
     {"\"left\"(s, 2)", "\"left\"(s, 2)"},
+    {"left(s, 2) || RIGHT(s, 1)", "\"left\"(s, 2) || \"right\"(s, 1)"},
     {"f(g(h(x)), -1)", "f(g(h(x)), -1)"},
     // Arithmetic and precedence.
     {"a + b * c", "a + (b * c)"},
