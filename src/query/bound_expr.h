@@ -75,6 +75,8 @@ enum class Function : uint8_t {
   kUpper,
   kLength,
   kSubstr,
+  kRegexSubstr,  // (TEXT): the first match of `regex`, or of its first group; NULL if none
+  kStrpos,       // (haystack, needle): 1-based character position, 0 if absent
   kReplace,
   kTrim,
   kLtrim,

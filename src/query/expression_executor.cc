@@ -833,13 +833,27 @@ std::string MapCase(std::string_view s, bool upper) {
   return out;
 }
 
-std::string Trim(std::string_view s, bool left, bool right) {
+// `s` without the characters of `chars` (UTF-8 characters, not bytes, as PostgreSQL's) at its
+// start (`left`) and end (`right`).
+std::string Trim(std::string_view s, std::string_view chars, bool left, bool right) {
+  auto char_at = [&](size_t begin) {  // the UTF-8 character starting at byte `begin`
+    size_t end = begin + 1;
+    while (end < s.size() && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) ++end;
+    return s.substr(begin, end - begin);
+  };
+  auto strip = [&](std::string_view c) { return chars.find(c) != std::string_view::npos; };
   size_t b = 0, e = s.size();
-  if (left) {
-    while (b < e && s[b] == ' ') ++b;
+  while (left && b < e) {
+    const std::string_view c = char_at(b);
+    if (!strip(c)) break;
+    b += c.size();
   }
-  if (right) {
-    while (e > b && s[e - 1] == ' ') --e;
+  while (right && e > b) {
+    size_t begin = e - 1;
+    while (begin > b && (static_cast<unsigned char>(s[begin]) & 0xC0) == 0x80) --begin;
+    const std::string_view c = s.substr(begin, e - begin);
+    if (!strip(c)) break;
+    e = begin;
   }
   return std::string(s.substr(b, e - b));
 }
@@ -1386,8 +1400,33 @@ Status EvalFunction(const BoundExpr& e, const std::vector<const Vector*>& args, 
       return RowWise(
           args, rows, SqlType::kText, true,
           [&](const std::vector<Value>& v) -> Result<Value> {
-            return Value::Text(
-                Trim(v[0].s, e.function != Function::kRtrim, e.function != Function::kLtrim));
+            const std::string_view chars = v.size() > 1 ? std::string_view(v[1].s) : " ";
+            return Value::Text(Trim(v[0].s, chars, e.function != Function::kRtrim,
+                                    e.function != Function::kLtrim));
+          },
+          out);
+    case Function::kStrpos:
+      return RowWise(
+          args, rows, SqlType::kBigInt, true,
+          [](const std::vector<Value>& v) -> Result<Value> {
+            const size_t hit = v[0].s.find(v[1].s);
+            if (hit == std::string::npos) return Value::BigInt(0);
+            return Value::BigInt(Utf8Length(std::string_view(v[0].s).substr(0, hit)) + 1);
+          },
+          out);
+    case Function::kRegexSubstr:
+      return RowWise(
+          args, rows, SqlType::kText, true,
+          [&](const std::vector<Value>& v) -> Result<Value> {
+            const RE2& re = *e.regex;
+            re2::StringPiece match[2];
+            const int groups = re.NumberOfCapturingGroups() > 0 ? 2 : 1;
+            if (!re.Match(v[0].s, 0, v[0].s.size(), RE2::UNANCHORED, match, groups)) {
+              return Value::Null(SqlType::kText);
+            }
+            const re2::StringPiece& part = match[groups - 1];
+            if (part.data() == nullptr) return Value::Null(SqlType::kText);  // group unmatched
+            return Value::Text(std::string(part.data(), part.size()));
           },
           out);
     case Function::kStartsWith:
@@ -1559,7 +1598,7 @@ Result<Value> CastValue(const Value& value, SqlType type) {
     case SqlType::kText: return Value::Text(value.ToString());
     case SqlType::kDouble:
       if (value.type == SqlType::kText) {
-        std::string s = Trim(value.s, true, true);
+        std::string s = Trim(value.s, " ", true, true);
         char* end = nullptr;
         errno = 0;
         double d = std::strtod(s.c_str(), &end);
@@ -1575,7 +1614,7 @@ Result<Value> CastValue(const Value& value, SqlType type) {
     case SqlType::kUBigInt: {
       const bool u = type == SqlType::kUBigInt;
       if (value.type == SqlType::kText) {
-        std::string s = Trim(value.s, true, true);
+        std::string s = Trim(value.s, " ", true, true);
         if (s.empty()) return fail();
         errno = 0;
         char* end = nullptr;
@@ -1613,7 +1652,7 @@ Result<Value> CastValue(const Value& value, SqlType type) {
     }
     case SqlType::kBoolean:
       if (value.type == SqlType::kText) {
-        std::string s = Trim(value.s, true, true);
+        std::string s = Trim(value.s, " ", true, true);
         for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (s == "true" || s == "t" || s == "yes" || s == "y" || s == "on" || s == "1") {
           return Value::Boolean(true);

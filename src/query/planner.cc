@@ -720,16 +720,51 @@ struct Planner::Impl {
       SW_RETURN_IF_ERROR(need(1, SqlType::kDouble));
       return simple(Function::kPower, SqlType::kDouble);
     }
-    if (name == "lower" || name == "upper" || name == "length" || name == "char_length" ||
-        name == "trim" || name == "ltrim" || name == "rtrim" || name == "btrim") {
+    if (name == "trim" || name == "ltrim" || name == "rtrim" || name == "btrim") {
+      // The characters to strip (a second argument) default to the space.
+      SW_RETURN_IF_ERROR(arity(1, 2));
+      for (size_t i = 0; i < args.size(); ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
+      if (name == "ltrim") return simple(Function::kLtrim, SqlType::kText);
+      if (name == "rtrim") return simple(Function::kRtrim, SqlType::kText);
+      return simple(Function::kTrim, SqlType::kText);
+    }
+    if (name == "lower" || name == "upper" || name == "length" || name == "char_length") {
       SW_RETURN_IF_ERROR(arity(1, 1));
       SW_RETURN_IF_ERROR(need(0, SqlType::kText));
       if (name == "lower") return simple(Function::kLower, SqlType::kText);
       if (name == "upper") return simple(Function::kUpper, SqlType::kText);
-      if (name == "ltrim") return simple(Function::kLtrim, SqlType::kText);
-      if (name == "rtrim") return simple(Function::kRtrim, SqlType::kText);
-      if (name == "trim" || name == "btrim") return simple(Function::kTrim, SqlType::kText);
       return simple(Function::kLength, SqlType::kBigInt);
+    }
+    if (name == "position" || name == "strpos") {  // position(x IN s), strpos(s, x)
+      SW_RETURN_IF_ERROR(arity(2, 2));
+      for (size_t i = 0; i < 2; ++i) SW_RETURN_IF_ERROR(need(i, SqlType::kText));
+      if (name == "position") std::swap(args[0], args[1]);
+      return simple(Function::kStrpos, SqlType::kBigInt);
+    }
+    if (name == "substring" && args.size() == 2 && args[1]->type == SqlType::kText) {
+      // substring(s FROM pattern): the first match of a POSIX-style regular expression, or
+      // of its first parenthesised part, as in PostgreSQL; NULL without a match.
+      SW_RETURN_IF_ERROR(need(0, SqlType::kText));
+      SW_ASSIGN_OR_RETURN(std::string pattern, text_constant(1, "pattern"));
+      RE2::Options opts;
+      opts.set_dot_nl(true);
+      opts.set_log_errors(false);
+      opts.set_max_mem(8 << 20);
+      auto re = std::make_shared<RE2>(pattern, opts);
+      if (!re->ok()) {
+        return At(f.offset,
+                  fmt::format("invalid regular expression '{}': {}", pattern, re->error()));
+      }
+      auto e = std::make_unique<BoundExpr>();
+      e->kind = BoundKind::kFunction;
+      e->function = Function::kRegexSubstr;
+      e->type = SqlType::kText;
+      e->offset = f.offset;
+      e->regex = std::move(re);
+      e->key = fmt::format("regex_substr({},{})", args[0]->key, sql::QuoteString(pattern));
+      e->children.push_back(std::move(args[0]));
+      SW_RETURN_IF_ERROR(Fold(&e));
+      return e;
     }
     if (name == "substr" || name == "substring") {
       SW_RETURN_IF_ERROR(arity(2, 3));
@@ -983,57 +1018,18 @@ struct Planner::Impl {
       SW_RETURN_IF_ERROR(need(0, SqlType::kTimestamp));
       return simple(Function::kEpochNanos, SqlType::kBigInt);
     }
-    static const std::vector<std::string> kKnown = {"abs",
-                                                    "sign",
-                                                    "round",
-                                                    "floor",
-                                                    "ceil",
-                                                    "trunc",
-                                                    "sqrt",
-                                                    "ln",
-                                                    "log10",
-                                                    "exp",
-                                                    "power",
-                                                    "lower",
-                                                    "upper",
-                                                    "length",
-                                                    "trim",
-                                                    "substr",
-                                                    "left",
-                                                    "right",
-                                                    "replace",
-                                                    "starts_with",
-                                                    "split_part",
-                                                    "concat",
-                                                    "concat_ws",
-                                                    "mod",
-                                                    "coalesce",
-                                                    "greatest",
-                                                    "least",
-                                                    "nullif",
-                                                    "time_bucket",
-                                                    "date_trunc",
-                                                    "date_part",
-                                                    "format_time",
-                                                    "to_char",
-                                                    "to_timestamp",
-                                                    "epoch_ns",
-                                                    "now",
-                                                    "count",
-                                                    "sum",
-                                                    "avg",
-                                                    "min",
-                                                    "max",
-                                                    "first",
-                                                    "last",
-                                                    "stddev",
-                                                    "variance",
-                                                    "median",
-                                                    "percentile_cont",
-                                                    "spread",
-                                                    "bool_and",
-                                                    "bool_or",
-                                                    "log"};
+    static const std::vector<std::string> kKnown = {
+        "abs",          "sign",       "round",      "floor",           "ceil",
+        "trunc",        "sqrt",       "ln",         "log10",           "exp",
+        "power",        "lower",      "upper",      "length",          "trim",
+        "substr",       "left",       "right",      "replace",         "starts_with",
+        "position",     "strpos",     "split_part", "concat",          "concat_ws",
+        "mod",          "coalesce",   "greatest",   "least",           "nullif",
+        "time_bucket",  "date_trunc", "date_part",  "format_time",     "to_char",
+        "to_timestamp", "epoch_ns",   "now",        "count",           "sum",
+        "avg",          "min",        "max",        "first",           "last",
+        "stddev",       "variance",   "median",     "percentile_cont", "spread",
+        "bool_and",     "bool_or",    "log"};
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
   }
 

@@ -258,8 +258,19 @@ class Printer {
   }
 
   void FunctionCall(const FunctionCallExpr& call) {
-    // EXTRACT( starts the special form; a function of that name needs quotes.
-    out_ += call.name == "extract" ? "\"extract\"" : QuoteIdentifier(call.name);
+    // EXTRACT( starts the special form; a function of that name needs quotes. So do trim and
+    // position, whose keyword forms (`position(x IN s)`) the parser reads instead.
+    if (call.name == "position" && call.args.size() == 2 && !call.star && !call.distinct &&
+        call.within_group.empty() && !call.filter) {
+      out_ += "position(";
+      Operand(*call.args[0]);
+      out_ += " IN ";
+      Operand(*call.args[1]);
+      out_ += ")";
+      return;
+    }
+    const bool special = call.name == "extract" || call.name == "trim" || call.name == "position";
+    out_ += special ? "\"" + call.name + "\"" : QuoteIdentifier(call.name);
     out_ += "(";
     if (call.star) out_ += "*";
     if (call.distinct) out_ += "DISTINCT ";

@@ -481,10 +481,16 @@ Result<ExprPtr> Parser::ParseFunctionCall() {
   auto call = std::make_unique<FunctionCallExpr>(name.offset);
   call->name = name.value;
   uint32_t tallest = 0;
+  const bool standard_form =
+      name.kind == TokenKind::kIdentifier &&
+      (call->name == "substring" || call->name == "trim" || call->name == "position");
   if (At(TokenKind::kStar) && Peek(1).kind == TokenKind::kRightParen) {
     Next();
     Next();
     call->star = true;
+  } else if (standard_form) {
+    SW_RETURN_IF_ERROR(ParseStandardArguments(*call));
+    for (const auto& arg : call->args) tallest = std::max(tallest, arg->height);
   } else if (!Accept(TokenKind::kRightParen)) {
     call->distinct = AcceptKeyword("DISTINCT");
     if (!call->distinct) AcceptKeyword("ALL");
@@ -517,6 +523,75 @@ Result<ExprPtr> Parser::ParseFunctionCall() {
   call->height = tallest + 1;
   SW_RETURN_IF_ERROR(CheckHeight(call->height));
   return call;
+}
+
+// The SQL standard's keyword forms of three calls, as PostgreSQL reads them (the comma forms
+// too), up to the closing parenthesis:
+//   substring(s FROM start [FOR count]), substring(s FOR count)  -> substring(s, start, count)
+//   trim([LEADING | TRAILING | BOTH] [chars] FROM s), trim(s [, chars])
+//                                                 -> ltrim / rtrim / btrim(s [, chars])
+//   position(x IN s)                                             -> position(x, s)
+Status Parser::ParseStandardArguments(FunctionCallExpr& call) {
+  if (Accept(TokenKind::kRightParen)) return Status::OK();
+  if (call.name == "position") {
+    // Operands above the comparisons, so that IN is not read as x IN (list).
+    SW_ASSIGN_OR_RETURN(ExprPtr needle, ParseBinary(kConcat));
+    SW_RETURN_IF_ERROR(ExpectKeyword("IN"));
+    SW_ASSIGN_OR_RETURN(ExprPtr haystack, ParseBinary(kConcat));
+    call.args.push_back(std::move(needle));
+    call.args.push_back(std::move(haystack));
+    return Expect(TokenKind::kRightParen, "')'");
+  }
+  if (call.name == "trim") {
+    call.name = "btrim";
+    if (AtKeyword("LEADING") || AtKeyword("TRAILING") || AtKeyword("BOTH")) {
+      const Token& side = Next();
+      if (side.IsKeyword("LEADING")) call.name = "ltrim";
+      if (side.IsKeyword("TRAILING")) call.name = "rtrim";
+    }
+    ExprPtr chars;
+    if (!AcceptKeyword("FROM")) {
+      SW_ASSIGN_OR_RETURN(chars, ParseExpr());
+      if (!AcceptKeyword("FROM")) {  // trim(s [, chars]): the first is the string
+        call.args.push_back(std::move(chars));
+        while (Accept(TokenKind::kComma)) {
+          SW_ASSIGN_OR_RETURN(ExprPtr arg, ParseExpr());
+          call.args.push_back(std::move(arg));
+        }
+        return Expect(TokenKind::kRightParen, "FROM, ',' or ')'");
+      }
+    }
+    SW_ASSIGN_OR_RETURN(ExprPtr string, ParseExpr());
+    call.args.push_back(std::move(string));
+    if (chars) call.args.push_back(std::move(chars));
+    return Expect(TokenKind::kRightParen, "')'");
+  }
+  // substring
+  SW_ASSIGN_OR_RETURN(ExprPtr string, ParseExpr());
+  call.args.push_back(std::move(string));
+  if (AtKeyword("FROM") || AtKeyword("FOR")) {
+    ExprPtr start, count;
+    if (AcceptKeyword("FROM")) {
+      SW_ASSIGN_OR_RETURN(start, ParseExpr());
+    }
+    if (AcceptKeyword("FOR")) {
+      SW_ASSIGN_OR_RETURN(count, ParseExpr());
+    }
+    if (!start) {  // substring(s FOR n) starts at 1
+      auto one = std::make_unique<LiteralExpr>(count->offset);
+      one->literal_kind = LiteralKind::kInteger;
+      one->int_value = 1;
+      start = std::move(one);
+    }
+    call.args.push_back(std::move(start));
+    if (count) call.args.push_back(std::move(count));
+    return Expect(TokenKind::kRightParen, "')'");
+  }
+  while (Accept(TokenKind::kComma)) {
+    SW_ASSIGN_OR_RETURN(ExprPtr arg, ParseExpr());
+    call.args.push_back(std::move(arg));
+  }
+  return Expect(TokenKind::kRightParen, "FROM, FOR, ',' or ')'");
 }
 
 // WITHIN GROUP (ORDER BY ...) after an ordered-set aggregate's arguments.

@@ -130,6 +130,7 @@ class Parser {
   Result<ExprPtr> ParseNumber(const Token& token, bool negative);
   Result<ExprPtr> ParseColumnRef();
   Result<ExprPtr> ParseFunctionCall();
+  Status ParseStandardArguments(FunctionCallExpr& call);
   Status ParseWithinGroup(FunctionCallExpr& call);
   Result<ExprPtr> ParseCase();
   Result<ExprPtr> ParseCast();

@@ -225,6 +225,10 @@ const std::vector<ErrorCase> kErrorCases = {
      "with GROUP BY, or join the query to its own aggregate\n"
      "SELECT avg(v) OVER (PARTITION BY h) FROM t\n"
      "              ^"},
+    {"SELECT position('a', s) FROM t",
+     "syntax error at line 1, column 20: expected IN, found ','\n"
+     "SELECT position('a', s) FROM t\n"
+     "                   ^"},
     {"SELECT count(*) FILTER (v > 1) FROM t",
      "syntax error at line 1, column 25: expected WHERE, found 'v'\n"
      "SELECT count(*) FILTER (v > 1) FROM t\n"
