@@ -1033,6 +1033,22 @@ struct Planner::Impl {
     return At(f.offset, fmt::format("unknown function {}(){}", name, Nearest(name, kKnown)));
   }
 
+  // A date is the day (as PostgreSQL's date of a timestamptz: in the session's, here the
+  // tenant's, zone), kept a TIMESTAMP at its midnight: date_trunc('day', x).
+  Result<BoundExprPtr> DayOf(BoundExprPtr x, size_t offset) {
+    auto day = std::make_unique<BoundExpr>();
+    day->kind = BoundKind::kFunction;
+    day->function = Function::kDateTrunc;
+    day->type = SqlType::kTimestamp;
+    day->offset = offset;
+    day->unit = "day";
+    day->zone = DefaultZone();
+    day->key = fmt::format("date_trunc(day,{},{})", day->zone, x->key);
+    day->children.push_back(std::move(x));
+    SW_RETURN_IF_ERROR(Fold(&day));
+    return day;
+  }
+
   // The zone of calendar functions that name none: the tenant's ("" for UTC).
   std::string DefaultZone() const {
     return options.time_zone == "UTC" ? std::string() : options.time_zone;
@@ -1314,6 +1330,9 @@ struct Planner::Impl {
     if (found < 0) {
       if (c.table.empty() && (c.column == "current_timestamp" || c.column == "now")) {
         return Constant(Value::Timestamp(options.now), c.offset);
+      }
+      if (c.table.empty() && c.column == "current_date") {  // today, at its midnight
+        return DayOf(Constant(Value::Timestamp(options.now), c.offset), c.offset);
       }
       std::vector<std::string> names;
       for (const auto& col : cols) names.push_back(col.name);
@@ -1690,19 +1709,7 @@ struct Planner::Impl {
                               "round");
         }
         if (c.type.name == "date" && (*r)->type == SqlType::kTimestamp) {
-          // A date is the day (as PostgreSQL's date of a timestamptz: in the session's, here the
-          // tenant's, zone), kept a TIMESTAMP at its midnight: date_trunc('day', x).
-          auto day = std::make_unique<BoundExpr>();
-          day->kind = BoundKind::kFunction;
-          day->function = Function::kDateTrunc;
-          day->type = SqlType::kTimestamp;
-          day->offset = e.offset;
-          day->unit = "day";
-          day->zone = DefaultZone();
-          day->key = fmt::format("date_trunc(day,{},{})", day->zone, (*r)->key);
-          day->children.push_back(std::move(*r));
-          SW_RETURN_IF_ERROR(Fold(&day));
-          return day;
+          return DayOf(std::move(*r), e.offset);
         }
         return r;
       }
