@@ -4,10 +4,11 @@
 // NULL out for operators and most functions, integer division truncates. Division or modulo by
 // zero gives NULL (as in SQLite and MySQL) rather than failing the query, so that
 // `CASE WHEN x <> 0 THEN y / x END` needs no lazy evaluation; functions whose finite arguments
-// have no finite result fail as in PostgreSQL (exp(1000), power(0, -1), log(1, x)). Integer overflow fails the query
-// with an error naming the operator's position: every error Evaluate returns is marked with the
-// offset of the innermost expression that failed (sql::MarkErrorOffset), which QueryEngine (or
-// the planner, folding constants) turns into the line, column and excerpt of the query text.
+// have no finite result fail as in PostgreSQL (exp(1000), power(0, -1), log(1, x)). Integer
+// overflow fails the query with an error naming the operator's position: every error Evaluate
+// returns is marked with the offset of the innermost expression that failed (sql::MarkErrorOffset),
+// which QueryEngine (or the planner, folding constants) turns into the line, column and excerpt of
+// the query text.
 //
 // Thread-safe: evaluation reads the expression and the chunk only.
 #pragma once
