@@ -178,6 +178,8 @@ void AppendPlainValue(const Vector& v, size_t row, std::string* out) {
       std::string_view special = NonFiniteName(d);
       if (!special.empty()) {
         out->append(special);
+      } else if (const double a = std::fabs(d); a >= 1e15 && a < 1e16) {
+        out->append(FormatDouble(d));  // 1e+15 as PostgreSQL writes it, not 1000000000000000
       } else {
         fmt::format_to(sink, "{}", d);  // shortest round-trip representation
       }

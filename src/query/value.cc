@@ -359,12 +359,8 @@ Result<int64_t> ParseTimestampIn(std::string_view text, std::string_view zone) {
   return out;
 }
 
-namespace {
-
-// Shortest round-trip digits, as PostgreSQL prints float8: fixed notation for decimal exponents
-// -4..14, scientific otherwise (1e+15, 1.5e-05); NaN and the infinities in PostgreSQL's
-// spelling, as the JSON and CSV results write them. fmt already switches outside -4..15, so
-// only exponent 15 needs rewriting.
+// fmt already switches to scientific notation outside exponents -4..15, so only exponent 15
+// needs rewriting.
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
@@ -385,8 +381,6 @@ std::string FormatDouble(double d) {
   if (digits.size() > 1) out += "." + digits.substr(1);
   return out + "e+15";
 }
-
-}  // namespace
 
 std::string Value::ToString() const {
   if (is_null) return "NULL";

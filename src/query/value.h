@@ -143,4 +143,9 @@ struct Value {
   }
 };
 
+// A DOUBLE as PostgreSQL's float8 output writes it: the shortest digits that read back to the
+// same value, fixed notation for decimal exponents -4..14, scientific otherwise (1e+15,
+// 1.5e-05); NaN, Infinity and -Infinity. What ::text, the CLI and the result formats write.
+std::string FormatDouble(double d);
+
 }  // namespace seaway::query

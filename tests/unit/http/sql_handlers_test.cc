@@ -262,6 +262,25 @@ TEST_F(SqlHandlersTest, CastsAreNamedAndRoundedAsInPostgres) {
   EXPECT_NE(r.body.find("the scale must be between 0 and 15"), std::string::npos) << r.body;
 }
 
+// Doubles of 16 integer digits are written in scientific notation, as PostgreSQL's float8 output
+// and ::text write them (CSV and JSON wrote 1000000000000000 for 1e+15).
+TEST_F(SqlHandlersTest, DoublesAreWrittenAsPostgresWritesThem) {
+  const std::string query =
+      "SELECT 1e15 AS a, -1234567890123456.0 AS b, 1e15 + 0.5 AS c, 999999999999999.0 AS d, "
+      "1e16 AS e, 0.0001 AS f, 0.00001 AS g, (1e15)::text AS h";
+  RawResponse r = Sql(query, "csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body,
+            "a,b,c,d,e,f,g,h\n1e+15,-1.234567890123456e+15,1.0000000000000005e+15,"
+            "999999999999999,1e+16,0.0001,1e-05,1e+15\n");
+  r = Sql(query);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("rows":[[1e+15,-1.234567890123456e+15,1.0000000000000005e+15,)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["rows"][0][0].get<double>(), 1e15);
+}
+
 TEST_F(SqlHandlersTest, GetWithQueryParameter) {
   RawResponse r = Exchange(port_,
                            "GET /api/v1/sql?q=SELECT%201%20AS%20one&format=csv HTTP/1.1\r\n"
