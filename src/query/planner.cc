@@ -113,7 +113,10 @@ bool ContainsAggregate(const Expr& e) {
         if (ContainsAggregate(*o)) return true;
       }
       return false;
-    case ExprKind::kIsNull: return ContainsAggregate(*e.As<sql::IsNullExpr>().operand);
+    case ExprKind::kIsNull: {
+      const auto& i = e.As<sql::IsNullExpr>();
+      return ContainsAggregate(*i.operand) || (i.other && ContainsAggregate(*i.other));
+    }
     case ExprKind::kInList: {
       const auto& in = e.As<sql::InListExpr>();
       if (ContainsAggregate(*in.operand)) return true;
@@ -1287,6 +1290,41 @@ struct Planner::Impl {
     return node(BoundKind::kNot, not_key, std::move(t));
   }
 
+  // a IS [NOT] DISTINCT FROM b: never NULL. IS DISTINCT FROM is coalesce(a <> b, (a IS NULL)
+  // <> (b IS NULL)): a <> b where both are values, else whether one only is NULL.
+  Result<BoundExprPtr> BindDistinctFrom(const sql::IsNullExpr& i, BoundExprPtr a, BoundExprPtr b) {
+    auto is_null = [&](const BoundExpr& x) -> Result<BoundExprPtr> {
+      auto n = std::make_unique<BoundExpr>();
+      n->kind = BoundKind::kIsNull;
+      n->type = SqlType::kBoolean;
+      n->offset = i.offset;
+      n->key = fmt::format("isnull({},0)", x.key);
+      n->children.push_back(CloneExpr(x));
+      SW_RETURN_IF_ERROR(Fold(&n));
+      return n;
+    };
+    SW_ASSIGN_OR_RETURN(auto a_null, is_null(*a));
+    SW_ASSIGN_OR_RETURN(auto b_null, is_null(*b));
+    SW_ASSIGN_OR_RETURN(auto differ,
+                        BindComparison(Function::kNotEqual, std::move(a), std::move(b), i.offset));
+    SW_ASSIGN_OR_RETURN(auto one_null, BindComparison(Function::kNotEqual, std::move(a_null),
+                                                      std::move(b_null), i.offset));
+    std::vector<BoundExprPtr> args;
+    args.push_back(std::move(differ));
+    args.push_back(std::move(one_null));
+    SW_ASSIGN_OR_RETURN(auto distinct, MakeFunction(Function::kCoalesce, SqlType::kBoolean,
+                                                    std::move(args), i.offset, "coalesce"));
+    if (!i.negated) return distinct;
+    auto n = std::make_unique<BoundExpr>();
+    n->kind = BoundKind::kNot;
+    n->type = SqlType::kBoolean;
+    n->offset = i.offset;
+    n->key = "NOT(" + distinct->key + ")";
+    n->children.push_back(std::move(distinct));
+    SW_RETURN_IF_ERROR(Fold(&n));
+    return n;
+  }
+
   // Whether column `col` is one that qualifier `database`.`table` (either may be empty) names.
   static bool QualifierMatches(const ColumnInfo& col, const std::string& database,
                                const std::string& table) {
@@ -1532,6 +1570,10 @@ struct Planner::Impl {
       case ExprKind::kIsNull: {
         const auto& i = e.As<sql::IsNullExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*i.operand, scope));
+        if (i.test == sql::IsNullExpr::Test::kDistinctFrom) {
+          SW_ASSIGN_OR_RETURN(auto other, BindExpr(*i.other, scope));
+          return BindDistinctFrom(i, std::move(operand), std::move(other));
+        }
         if (i.test != sql::IsNullExpr::Test::kNull) return BindIsTruth(i, std::move(operand));
         auto n = std::make_unique<BoundExpr>();
         n->kind = BoundKind::kIsNull;

@@ -206,8 +206,10 @@ struct IsNullExpr : Expr {
 
   ExprPtr operand;
   bool negated = false;  // IS NOT NULL
-  // IS [NOT] TRUE / FALSE instead of NULL (IS UNKNOWN is IS NULL).
-  enum class Test : uint8_t { kNull, kTrue, kFalse } test = Test::kNull;
+  // IS [NOT] TRUE / FALSE instead of NULL (IS UNKNOWN is IS NULL), or IS [NOT] DISTINCT FROM
+  // `other`.
+  enum class Test : uint8_t { kNull, kTrue, kFalse, kDistinctFrom } test = Test::kNull;
+  ExprPtr other;  // kDistinctFrom only
 };
 
 struct InListExpr : Expr {

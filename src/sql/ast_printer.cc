@@ -142,6 +142,10 @@ class Printer {
         const auto& is_null = expr.As<IsNullExpr>();
         Operand(*is_null.operand);
         out_ += is_null.negated ? " IS NOT " : " IS ";
+        if (is_null.test == IsNullExpr::Test::kDistinctFrom) {
+          out_ += "DISTINCT FROM ";
+          return Operand(*is_null.other);
+        }
         out_ += is_null.test == IsNullExpr::Test::kTrue    ? "TRUE"
                 : is_null.test == IsNullExpr::Test::kFalse ? "FALSE"
                                                            : "NULL";

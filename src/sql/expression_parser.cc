@@ -174,10 +174,15 @@ Result<ExprPtr> Parser::ParseIsNull(ExprPtr left, const Token& op) {
     node->test = IsNullExpr::Test::kTrue;
   } else if (AcceptKeyword("FALSE")) {
     node->test = IsNullExpr::Test::kFalse;
+  } else if (AcceptKeyword("DISTINCT")) {
+    SW_RETURN_IF_ERROR(ExpectKeyword("FROM"));
+    node->test = IsNullExpr::Test::kDistinctFrom;
+    SW_ASSIGN_OR_RETURN(node->other, ParseBinary(kConcat));
   } else if (!AcceptKeyword("NULL") && !AcceptKeyword("UNKNOWN")) {
-    return ErrorExpected(node->negated ? "NULL, TRUE or FALSE" : "NULL, NOT, TRUE or FALSE");
+    return ErrorExpected(node->negated ? "NULL, TRUE, FALSE or DISTINCT FROM"
+                                       : "NULL, NOT, TRUE, FALSE or DISTINCT FROM");
   }
-  node->height = left->height + 1;
+  node->height = std::max(left->height, node->other ? node->other->height : 0) + 1;
   node->operand = std::move(left);
   SW_RETURN_IF_ERROR(CheckHeight(node->height));
   return node;

@@ -3,8 +3,9 @@
 // Recursive descent for statements and clauses, precedence climbing for expressions. From
 // loosest to tightest binding:
 //
-//   OR  <  AND  <  NOT  <  = <> != < <= > >= ~ ~* !~ !~*, IS [NOT] NULL, [NOT] IN,
-//   [NOT] LIKE / ILIKE, [NOT] BETWEEN  <  ||  <  + -  <  * / %  <  ^  <  unary - +  <  ::
+//   OR  <  AND  <  NOT  <  = <> != < <= > >= ~ ~* !~ !~*, IS [NOT] NULL, IS [NOT] DISTINCT FROM,
+//   [NOT] IN, [NOT] LIKE / ILIKE, [NOT] BETWEEN  <  ||  <  + -  <  * / %  <  ^  <  unary - +
+//   <  ::
 //
 // Binary operators are left-associative; the comparison level does not chain (`a = b = c` is an
 // error asking for parentheses, rather than a silent `(a = b) = c`). docs/sql.md lists the

@@ -159,6 +159,8 @@ const std::vector<Case> kExpressionCases = {
     {"a ~* 'x' OR b !~ 'y' OR c !~* 'z'", "(a ~* 'x') OR (b !~ 'y') OR (c !~* 'z')"},
     {"a IS NULL", "a IS NULL"},
     {"a is not null", "a IS NOT NULL"},
+    {"a is distinct from b + 1", "a IS DISTINCT FROM (b + 1)"},
+    {"a || b IS NOT DISTINCT FROM NULL", "(a || b) IS NOT DISTINCT FROM NULL"},
     {"a + 1 IS NULL", "(a + 1) IS NULL"},
     {"NOT a IS NULL", "NOT (a IS NULL)"},
     {"a IN (1, 2, 3)", "a IN (1, 2, 3)"},
