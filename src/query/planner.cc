@@ -128,7 +128,8 @@ bool ContainsAggregate(const Expr& e) {
     case ExprKind::kInSubquery: return ContainsAggregate(*e.As<sql::InSubqueryExpr>().operand);
     case ExprKind::kLike: {
       const auto& l = e.As<sql::LikeExpr>();
-      return ContainsAggregate(*l.operand) || ContainsAggregate(*l.pattern);
+      return ContainsAggregate(*l.operand) || ContainsAggregate(*l.pattern) ||
+             (l.escape && ContainsAggregate(*l.escape));
     }
     case ExprKind::kBetween: {
       const auto& b = e.As<sql::BetweenExpr>();
@@ -213,19 +214,29 @@ BoundExprPtr AndOf(std::vector<BoundExprPtr> parts) {
   return e;
 }
 
-// LIKE pattern -> anchored RE2 syntax. `\` escapes the next character; a pattern ending in
-// the escape character is an error, as in PostgreSQL (which raises it once a match reaches the
-// end; a constant pattern is refused before any row).
-Result<std::string> LikeToRegex(std::string_view pattern) {
+// LIKE pattern -> anchored RE2 syntax. `escape` (one UTF-8 character, or empty for none)
+// escapes the next character; a pattern ending in the escape character is an error, as in
+// PostgreSQL (which raises it once a match reaches the end; a constant pattern is refused
+// before any row).
+Result<std::string> LikeToRegex(std::string_view pattern, std::string_view escape = "\\") {
   std::string out = "^(?s:";
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
-    if (c == '\\') {
+    if (!escape.empty() && pattern.substr(i, escape.size()) == escape) {
+      i += escape.size() - 1;
       if (i + 1 == pattern.size()) {
         return InvalidArgument("LIKE pattern must not end with escape character");
       }
-      out += RE2::QuoteMeta(std::string(1, pattern[++i]));
-    } else if (c == '%') {
+      // The escaped character, whole (a UTF-8 character may take several bytes).
+      size_t end = i + 2;
+      while (end < pattern.size() && (static_cast<unsigned char>(pattern[end]) & 0xC0) == 0x80) {
+        ++end;
+      }
+      out += RE2::QuoteMeta(std::string(pattern.substr(i + 1, end - i - 1)));
+      i = end - 1;
+      continue;
+    }
+    if (c == '%') {
       out += ".*";
     } else if (c == '_') {
       out += ".";
@@ -548,7 +559,8 @@ struct Planner::Impl {
   }
 
   Result<BoundExprPtr> BindMatch(BoundExprPtr operand, const BoundExpr& pattern, bool like,
-                                 bool case_insensitive, bool negated, size_t offset) {
+                                 bool case_insensitive, bool negated, size_t offset,
+                                 std::string_view escape = "\\") {
     if (pattern.kind != BoundKind::kConstant || pattern.type != SqlType::kText) {
       if (pattern.kind == BoundKind::kConstant && pattern.constant.is_null) {
         return Constant(Value::Null(SqlType::kBoolean), offset);
@@ -558,7 +570,7 @@ struct Planner::Impl {
     SW_ASSIGN_OR_RETURN(operand, Coerce(std::move(operand), SqlType::kText));
     std::string source = pattern.constant.s;
     if (like) {
-      auto regex = LikeToRegex(source);
+      auto regex = LikeToRegex(source, escape);
       if (!regex.ok()) return At(regex.status(), offset);
       source = std::move(*regex);
     }
@@ -1647,8 +1659,28 @@ struct Planner::Impl {
         const auto& l = e.As<sql::LikeExpr>();
         SW_ASSIGN_OR_RETURN(auto operand, BindExpr(*l.operand, scope));
         SW_ASSIGN_OR_RETURN(auto pattern, BindExpr(*l.pattern, scope));
+        std::string escape = "\\";
+        if (l.escape) {  // ESCAPE 'c': one character, or '' for none (PostgreSQL's rule)
+          SW_ASSIGN_OR_RETURN(auto bound, BindExpr(*l.escape, scope));
+          if (bound->kind == BoundKind::kConstant && bound->constant.is_null) {
+            return Constant(Value::Null(SqlType::kBoolean), e.offset);
+          }
+          if (bound->kind != BoundKind::kConstant || bound->type != SqlType::kText) {
+            return At(l.escape->offset, "the ESCAPE character must be a string constant");
+          }
+          escape = bound->constant.s;
+          const size_t lead = escape.empty() ? 0 : 1;
+          size_t rest = lead;
+          while (rest < escape.size() &&
+                 (static_cast<unsigned char>(escape[rest]) & 0xC0) == 0x80) {
+            ++rest;
+          }
+          if (rest != escape.size()) {
+            return At(l.escape->offset, "invalid escape string: it must be empty or one character");
+          }
+        }
         return BindMatch(std::move(operand), *pattern, true, l.case_insensitive, l.negated,
-                         e.offset);
+                         e.offset, escape);
       }
       case ExprKind::kBetween: {
         const auto& b = e.As<sql::BetweenExpr>();

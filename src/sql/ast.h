@@ -227,6 +227,7 @@ struct LikeExpr : Expr {
 
   ExprPtr operand;
   ExprPtr pattern;
+  ExprPtr escape;  // ESCAPE 'c'; null when absent (the escape character is then '\\')
   bool negated = false;
   bool case_insensitive = false;  // ILIKE
 };

@@ -172,7 +172,12 @@ class Printer {
         Operand(*like.operand);
         out_ += like.negated ? " NOT" : "";
         out_ += like.case_insensitive ? " ILIKE " : " LIKE ";
-        return Operand(*like.pattern);
+        Operand(*like.pattern);
+        if (like.escape) {
+          out_ += " ESCAPE ";
+          Operand(*like.escape);
+        }
+        return;
       }
       case ExprKind::kBetween: {
         const auto& between = expr.As<BetweenExpr>();

@@ -220,8 +220,11 @@ Result<ExprPtr> Parser::ParseLike(ExprPtr left, const Token& op, bool negated) {
   node->negated = negated;
   node->case_insensitive = op.IsKeyword("ILIKE");
   SW_ASSIGN_OR_RETURN(node->pattern, ParseBinary(kConcat));
+  if (AcceptKeyword("ESCAPE")) {
+    SW_ASSIGN_OR_RETURN(node->escape, ParseBinary(kConcat));
+  }
   node->operand = std::move(left);
-  node->height = Tallest({node->operand.get(), node->pattern.get()}) + 1;
+  node->height = Tallest({node->operand.get(), node->pattern.get(), node->escape.get()}) + 1;
   SW_RETURN_IF_ERROR(CheckHeight(node->height));
   return node;
 }

@@ -160,6 +160,7 @@ const std::vector<Case> kExpressionCases = {
     {"a IS NULL", "a IS NULL"},
     {"a is not null", "a IS NOT NULL"},
     {"a is distinct from b + 1", "a IS DISTINCT FROM (b + 1)"},
+    {"a not like 'x!%' escape '!'", "a NOT LIKE 'x!%' ESCAPE '!'"},
     {"a || b IS NOT DISTINCT FROM NULL", "(a || b) IS NOT DISTINCT FROM NULL"},
     {"a + 1 IS NULL", "(a + 1) IS NULL"},
     {"NOT a IS NULL", "NOT (a IS NULL)"},
