@@ -206,6 +206,9 @@ class Lexer {
     }
     std::string message = "unexpected " + DescribeCharacter(Peek());
     if (Peek() == '`') message += " (quote identifiers with double quotes: \"name\")";
+    if (Peek() == '$' && IsDigit(next)) {
+      message = "query parameters ($1) are not supported: write the values into the query";
+    }
     return Error(pos_, message);
   }
 

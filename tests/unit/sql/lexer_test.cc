@@ -183,7 +183,12 @@ TEST(LexerTest, UnexpectedCharacters) {
             "double quotes: \"name\")\n"
             "SELECT `a`\n"
             "       ^");
-  for (std::string_view text : {"a ! b", "a | b", "a : b", "a ? b", "a [1]", "a @ b"}) {
+  EXPECT_EQ(LexError("SELECT a FROM t WHERE b > $1"),
+            "syntax error at line 1, column 27: query parameters ($1) are not supported: write "
+            "the values into the query\n"
+            "SELECT a FROM t WHERE b > $1\n"
+            "                          ^");
+  for (std::string_view text : {"a ! b", "a | b", "a : b", "a ? b", "a [1]", "a @ b", "a $b"}) {
     std::string message = LexError(text);
     EXPECT_NE(message.find("line 1, column 3: unexpected character"), std::string::npos) << message;
   }
