@@ -103,7 +103,8 @@ const std::vector<ErrorCase> kErrorCases = {
      "SELECT a < b IS NULL\n"
      "             ^"},
     {"SELECT x IS 5",
-     "syntax error at line 1, column 13: expected NULL, NOT, TRUE, FALSE or DISTINCT FROM, found '5'\n"
+     "syntax error at line 1, column 13: expected NULL, NOT, TRUE, FALSE or DISTINCT FROM, found "
+     "'5'\n"
      "SELECT x IS 5\n"
      "            ^"},
     {"SELECT x IS NOT 5",
