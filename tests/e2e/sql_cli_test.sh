@@ -129,15 +129,31 @@ if pid == 0:
     os.environ["HOME"] = work
     os.execv(seaway, [seaway, "sql", "--url", url, "--token", token])
 out = b""
-def read_until(marker, seconds=10):
+# Reads until `marker` has come `count` times in all, or `seconds` passed.
+def read_until(marker, seconds=10, count=1):
     global out
     end = time.time() + seconds
-    while marker not in out and time.time() < end:
+    while out.count(marker) < count and time.time() < end:
         if select.select([fd], [], [], 0.1)[0]:
             try:
                 out += os.read(fd, 65536)
             except OSError:
                 return
+# The exit status of `seaway sql`, reading what it writes meanwhile; one that has not exited
+# within `seconds` is killed and the test fails with what it wrote (a busy machine must not
+# hang the test until ctest's timeout).
+def wait_exit(seconds=20):
+    end = time.time() + seconds
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            read_until(b"\0", 2)  # what is left in the terminal; EIO once it is drained
+            return status
+        read_until(b"\0", 0.1)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    sys.stdout.write(out.decode(errors="replace"))
+    raise SystemExit(f"seaway sql did not exit within {seconds} s")
 PY
 
 # Ctrl-C at the prompt discards the typed input and the prompt carries on.
@@ -147,12 +163,11 @@ read_until(b"seaway> ")
 os.write(fd, b"SELECT 'half")
 read_until(b"half")
 os.write(fd, b"\x03")
-time.sleep(0.3)
+read_until(b"seaway> ", count=2)  # a fresh prompt
 os.write(fd, b"SELECT 5 AS z;\r")
-read_until(b"(1 row")
+read_until(b"seaway> ", count=3)  # the answer, then the prompt
 os.write(fd, b"\\q\r")
-read_until(b"never", 2)
-_, status = os.waitpid(pid, 0)
+status = wait_exit()
 sys.stdout.write(out.decode(errors="replace"))
 assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"status {status}"
 assert b" z\r\n---\r\n 5\r\n" in out, "the statement after Ctrl-C did not run"
@@ -167,8 +182,7 @@ read_until(b"seaway> ")
 os.write(fd, b"SELECT 6 AS half_typed\r")
 read_until(b"-> ")
 os.write(fd, b"\x04")
-read_until(b"never", 3)
-_, status = os.waitpid(pid, 0)
+status = wait_exit()
 sys.stdout.write(out.decode(errors="replace"))
 assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"status {status}"
 assert b"unfinished statement not run" in out, "no notice"
