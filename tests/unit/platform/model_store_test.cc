@@ -161,7 +161,9 @@ TEST_F(ModelStoreTest, ProvisioningKeysNameModelsThatExist) {
 
   // A new version under a new name: the keys name it by that name.
   ASSERT_TRUE(models_->ReplaceModel(a_, *mill, Model("mill-v2")).ok());
-  for (const ProvisioningKeyInfo& k : *metadata_->ListProvisioningKeys(a_)) {
+  auto keys = metadata_->ListProvisioningKeys(a_);  // the loop below outlives no temporary
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  for (const ProvisioningKeyInfo& k : *keys) {
     EXPECT_EQ(k.model, k.name == "line-3" ? "" : "mill-v2") << k.name;
   }
   // A failed rename renames no key.
